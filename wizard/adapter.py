@@ -1,0 +1,83 @@
+"""What the engine asks of a source and of a target. Adapters implement these; the engine
+knows nothing vendor-specific."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from wizard.events import EventSink
+from wizard.http import ApiClient
+from wizard.model import Attachment, Canonical
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the credential belongs to, and which workspace it opens: shown on connect."""
+
+    user: str
+    workspace: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Container:
+    """A board, project or workflow the consultant can include or leave out."""
+
+    key: str
+    id: str
+    name: str
+    closed: bool = False
+    url: str | None = None
+
+
+@dataclass
+class ChangeSet:
+    """What changed in a container since a point in time, from the vendor's change feed."""
+
+    changed_item_ids: set[str] = field(default_factory=set)
+    deleted_item_ids: set[str] = field(default_factory=set)
+    new_comment_ids: set[str] = field(default_factory=set)
+    cursor: str | None = None
+
+
+class SourceAdapter(ABC):
+    system: ClassVar[str]
+    label: ClassVar[str]
+    credential_parts: ClassVar[tuple[str, ...]]
+    client: ApiClient
+
+    @classmethod
+    @abstractmethod
+    def connect(cls, base_url: str, credentials: dict[str, str], *, profile: str, sink: EventSink | None = None,
+                timeout: float = 30.0, max_retries: int = 6, **kw: Any) -> "SourceAdapter": ...
+
+    @abstractmethod
+    async def whoami(self) -> Identity: ...
+
+    @abstractmethod
+    async def containers(self) -> list[Container]: ...
+
+    @abstractmethod
+    def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Canonical]:
+        """Stream one container as canonical objects, in this order: the Template (with its
+        stages, fields, tags and people), then every Item, then every Comment, then every
+        Attachment's metadata. Never holds the whole container in memory at once beyond
+        one page of the vendor's API."""
+
+    @abstractmethod
+    def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
+        """The attachment's bytes, streamed in chunks."""
+
+    async def changes_since(self, container_id: str, cursor: str | None) -> ChangeSet | None:
+        """The vendor's change feed since `cursor`, or None where it has none we trust."""
+        return None
+
+    @property
+    def calls(self) -> int:
+        return self.client.calls
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

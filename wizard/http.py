@@ -1,0 +1,278 @@
+"""The HTTP layer every adapter client stands on: one httpx.AsyncClient per account, the
+account's rate limiter, tenacity retries that honour Retry-After and reset headers, and a
+circuit breaker that stops hammering a system that is down.
+
+Errors are sorted by what the caller can do about them:
+- 401 -> CredentialError, 403 -> PermissionDenied (user errors: one sentence, exit 2);
+- 400/404/409/422 -> RecordRejected (the record is quarantined with the reason; no retry);
+- 429, 5xx, timeouts and resets -> retried; a non-idempotent write whose fate is unknown
+  after a 5xx or a reset raises AmbiguousWrite so the engine reconciles before re-sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from wizard.errors import CredentialError, PermissionDenied, SystemUnavailable, VendorDataError
+from wizard.events import CircuitOpened, EventSink, NullSink, RateLimited, RequestRetried
+from wizard.ratelimit import RateLimiter
+
+
+class RecordRejected(Exception):
+    """The vendor refused this one record (400/404/409/422): quarantine it, go on."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class Transient(Exception):
+    """Worth retrying: 429, 5xx, timeout, reset."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.status = status
+
+
+class AmbiguousWrite(Exception):
+    """A create was sent but its fate is unknown: find it in the target before re-sending."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class CircuitBreaker:
+    def __init__(self, threshold: int = 12) -> None:
+        self.threshold = threshold
+        self.failures = 0
+
+    def success(self) -> None:
+        self.failures = 0
+
+    def failure(self) -> bool:
+        self.failures += 1
+        return self.failures >= self.threshold
+
+
+def _message(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:200] or resp.reason_phrase
+    if isinstance(body, dict):
+        for k in ("message", "error", "errors"):
+            v = body.get(k)
+            if isinstance(v, str) and v:
+                return v[:300]
+            if isinstance(v, dict):
+                if "message" in v:
+                    return str(v["message"])[:300]
+                return "; ".join(f"{f}: {m[0] if isinstance(m, list) and m else m}" for f, m in v.items())[:300]
+    return str(body)[:300]
+
+
+class ApiClient:
+    """Base class of every vendor client. Subclasses set `system`, `label`, the limiter's
+    windows and `read_rate_headers()`."""
+
+    system = "generic"
+    label = "the API"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        limiter: RateLimiter,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        sink: EventSink | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        profile: str = "sandbox",
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 16,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.limiter = limiter
+        self.sink = sink or NullSink()
+        self.max_retries = max_retries
+        self.profile = profile
+        self.breaker = CircuitBreaker()
+        self.calls = 0
+        self.calls_by_route: dict[str, int] = {}
+        self.retries = 0
+        limiter.on_wait = self._on_wait
+        self.http = httpx.AsyncClient(
+            base_url=self.base_url + "/",
+            headers=headers or {},
+            params=params or {},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    # -- hooks for subclasses ------------------------------------------------------------
+    def read_rate_headers(self, resp: httpx.Response) -> None:
+        """Correct the limiter from the vendor's own headers."""
+
+    def retry_after(self, resp: httpx.Response) -> float | None:
+        return parse_retry_after(resp.headers.get("retry-after"))
+
+    def classify_429(self, resp: httpx.Response) -> tuple[str, float]:
+        """(reason, seconds to wait) for a 429."""
+        wait = self.retry_after(resp)
+        return f"429 {_message(resp)}", 2.0 if wait is None else wait
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _on_wait(self, seconds: float, why: str) -> None:
+        self.sink.emit(RateLimited(self.system, time.time() + seconds, why))
+
+    def _route(self, method: str, path: str) -> str:
+        parts = [p if not any(c.isdigit() for c in p) or len(p) < 6 else "{id}" for p in path.strip("/").split("/")]
+        return f"{method} /{'/'.join(parts)}"
+
+    async def _send_once(self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, **kw: Any) -> httpx.Response:
+        await self.limiter.acquire(buckets)
+        self.calls += 1
+        route = self._route(method, path)
+        self.calls_by_route[route] = self.calls_by_route.get(route, 0) + 1
+        try:
+            resp = await self.http.request(method, path.lstrip("/"), **kw)
+        except httpx.TimeoutException as e:
+            self._trip(f"timeout ({type(e).__name__})")
+            if not idempotent and not isinstance(e, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+                raise AmbiguousWrite(f"{method} {path} timed out") from None
+            raise Transient(f"timeout on {method} {path}") from None
+        except httpx.TransportError as e:
+            self._trip(f"connection error ({type(e).__name__})")
+            if not idempotent and not isinstance(e, httpx.ConnectError):
+                raise AmbiguousWrite(f"{method} {path}: {type(e).__name__}") from None
+            raise Transient(f"{type(e).__name__} on {method} {path}") from None
+        self.read_rate_headers(resp)
+        status = resp.status_code
+        if status == 429:
+            reason, wait = self.classify_429(resp)
+            self.limiter.pause(wait, reason)
+            raise Transient(reason, retry_after=wait, status=429)
+        if status >= 500:
+            self._trip(f"HTTP {status}")
+            if not idempotent:
+                raise AmbiguousWrite(f"{method} {path} answered {status}")
+            raise Transient(f"HTTP {status} on {method} {path}", status=status)
+        self.breaker.success()
+        if status == 401:
+            raise CredentialError(
+                f"{self.label} refused the credential of profile '{self.profile}' (401: {_message(resp)}); "
+                f"give new credentials and run the command again to resume."
+            )
+        if status == 403:
+            raise PermissionDenied(f"{self.label} denied access to {path} (403: {_message(resp)}); the account needs that permission.")
+        if status >= 400:
+            raise RecordRejected(status, _message(resp))
+        return resp
+
+    def _trip(self, reason: str) -> None:
+        if self.breaker.failure():
+            self.sink.emit(CircuitOpened(self.system, reason))
+            raise SystemUnavailable(
+                f"{self.label} failed {self.breaker.threshold} times in a row (last: {reason}); stopped asking. "
+                f"Everything done so far is kept: run the same command again to resume when it is back."
+            )
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Transient) and exc.retry_after is not None:
+            return 0.0  # the limiter is already paused until then
+        return min(30.0, 0.2 * 2 ** (state.attempt_number - 1)) * (0.5 + random.random())
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        self.sink.emit(RequestRetried(self.system, state.attempt_number, str(exc)))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        buckets: tuple[str, ...] = (),
+        idempotent: bool | None = None,
+        **kw: Any,
+    ) -> httpx.Response:
+        idem = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS") if idempotent is None else idempotent
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda e: isinstance(e, Transient)),
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._send_once(method, path, buckets, idem, **kw)
+        except Transient as e:
+            raise SystemUnavailable(
+                f"{self.label} kept failing on {method} {path} after {self.max_retries} retries ({e.reason}); "
+                f"run the same command again to resume."
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def json(self, method: str, path: str, **kw: Any) -> Any:
+        resp = await self.request(method, path, **kw)
+        if resp.status_code == 204 or not resp.content:
+            return None
+        try:
+            return resp.json()
+        except ValueError:
+            raise VendorDataError(f"{self.label} sent a body that is not JSON for {method} {path}.") from None
+
+    async def get(self, path: str, **params: Any) -> Any:
+        return await self.json("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> "ApiClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+async def gather_limited(n: int, coros: list[Callable[[], Any]]) -> list[Any]:
+    """Run zero-argument coroutine factories with at most n at once, in order of results."""
+    sem = asyncio.Semaphore(n)
+
+    async def one(f: Callable[[], Any]) -> Any:
+        async with sem:
+            return await f()
+
+    return await asyncio.gather(*(one(f) for f in coros))

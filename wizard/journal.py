@@ -1,0 +1,97 @@
+"""The write-ahead journal: an append-only JSON-lines file.
+
+Every write to a target is journalled as `intent` before the call and `done` (or `failed`)
+after it; rollback appends `undone`. Each line is written and flushed at once, so a kill -9
+loses nothing already written; `sync()` fsyncs, and the store calls it at checkpoints and at
+least every `SYNC_EVERY` entries, so an OS crash loses at most that tail, which resume
+reconciles against the target by provenance marker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from wizard.errors import StoreError
+
+SYNC_EVERY = 256
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seq = 0
+        self._unsynced = 0
+        self._repair_tail()
+        self._fh = open(path, "a", encoding="utf-8")
+
+    def _repair_tail(self) -> None:
+        """A kill mid-append can leave a torn last line; cut it so the file stays valid."""
+        if not self.path.exists():
+            return
+        good = 0
+        last_seq = 0
+        with open(self.path, "rb") as f:
+            for line in f:
+                if not line.endswith(b"\n"):
+                    break
+                try:
+                    last_seq = json.loads(line)["seq"]
+                except (ValueError, KeyError, TypeError):
+                    break
+                good += len(line)
+        if good != self.path.stat().st_size:
+            with open(self.path, "r+b") as f:
+                f.truncate(good)
+        self.seq = last_seq
+
+    def append(self, op: str, **fields: Any) -> int:
+        self.seq += 1
+        entry = {"seq": self.seq, "ts": now_iso(), "op": op, **fields}
+        try:
+            self._fh.write(json.dumps(entry, separators=(",", ":"), default=str) + "\n")
+            self._fh.flush()
+        except OSError as e:
+            self.seq -= 1
+            raise StoreError(f"Could not write the journal {self.path} ({e.strerror}); the run stopped and can be resumed.") from None
+        self._unsynced += 1
+        if self._unsynced >= SYNC_EVERY:
+            self.sync()
+        return self.seq
+
+    def sync(self) -> None:
+        if self._unsynced:
+            try:
+                os.fsync(self._fh.fileno())
+            except OSError as e:
+                raise StoreError(f"Could not sync the journal {self.path} ({e.strerror}).") from None
+            self._unsynced = 0
+
+    @property
+    def offset(self) -> int:
+        """Bytes written so far: a snapshot records it so a load replays only the tail."""
+        self._fh.flush()
+        return self._fh.tell()
+
+    def entries(self, after: int = 0, offset: int = 0) -> Iterator[dict[str, Any]]:
+        self._fh.flush()
+        with open(self.path, "rb") as f:
+            if offset and offset <= self.path.stat().st_size:
+                f.seek(offset)
+            for line in f:
+                entry = json.loads(line)
+                if entry["seq"] > after:
+                    yield entry
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self.sync()
+            self._fh.close()

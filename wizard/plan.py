@@ -1,0 +1,175 @@
+"""The plan file (`plan.toml`): what to move, where, and how. It names credential profiles,
+never secrets. Validated by pydantic; `plans/plan.schema.json` is exported from `Plan`."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import tomlkit
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from wizard.errors import PlanError
+
+SourceSystem = Literal["trello", "asana", "clickup", "monday", "pipefy", "processstreet"]
+TargetSystem = Literal["tallyfy", "monday"]
+Strategy = Literal["skip", "overwrite", "merge", "newer", "manual"]
+SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Endpoint(_Section):
+    base_url: str = Field(description="The API root, e.g. https://api.trello.com/1.")
+    profile: str = Field(
+        default="sandbox",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Credential profile in the OS keyring (or MW_<PROFILE>_* env vars).",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/")
+
+
+class Source(Endpoint):
+    system: SourceSystem
+    scope: list[str] = Field(
+        default_factory=list,
+        description="Container ids to migrate (boards, projects...). Empty means every one the profile sees.",
+    )
+
+
+class Target(Endpoint):
+    system: TargetSystem
+    organization: str = Field(default="", description="Target organization / workspace id.")
+
+
+PeopleChoice = str  # "invite" | "placeholder" | "user:<target id>"
+
+
+class Mapping(_Section):
+    preset: Literal["kanban", "checklist", "form"] = "kanban"
+    include_archived: bool = Field(default=False, description="Migrate archived (closed) cards too.")
+    exclude: list[str] = Field(default_factory=list, description="Source keys of containers to leave out.")
+    checklists: Literal["field", "subtasks"] = Field(
+        default="field", description="Card checklists become a kick-off text field, or one-off tasks in the process."
+    )
+    field_types: dict[str, str] = Field(
+        default_factory=dict, description="Per source field key: the target field type to use instead of the preset's."
+    )
+    people: dict[str, PeopleChoice] = Field(
+        default_factory=dict, description="Per source person key: invite, placeholder, or user:<target id>."
+    )
+    duplicates: Literal["keep", "merge"] = "keep"
+
+
+class Conflicts(_Section):
+    default: Strategy = "skip"
+    per_type: dict[Literal["template", "item", "comment", "attachment"], Strategy] = Field(default_factory=dict)
+    match_by_name: bool = Field(default=False, description="Also treat a same-named process in the same template as existing.")
+    apply_source_deletions: bool = False
+
+    def strategy_for(self, kind: str) -> Strategy:
+        return self.per_type.get(kind, self.default)  # type: ignore[arg-type]
+
+
+class Limits(_Section):
+    concurrency: int = Field(default=4, ge=1, le=64)
+    max_attachment_mb: int = Field(default=100, ge=0, le=100)
+    request_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    max_retries: int = Field(default=6, ge=0, le=20)
+
+
+class Plan(_Section):
+    version: Literal[1] = 1
+    name: str = Field(default="migration", max_length=200)
+    source: Source
+    target: Target
+    mapping: Mapping = Field(default_factory=Mapping)
+    conflicts: Conflicts = Field(default_factory=Conflicts)
+    limits: Limits = Field(default_factory=Limits)
+
+
+def _where(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def _first_error(path: Path, exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    msg = err["msg"]
+    if err["type"] == "missing":
+        msg = "is required but missing"
+    elif err["type"] == "extra_forbidden":
+        msg = "is not a known setting"
+        leaf = str(err["loc"][-1]).lower()
+        if any(w in leaf for w in SECRET_WORDS):
+            msg = "looks like a secret; plans name a credential profile, never the secret"
+    else:
+        msg = msg[0].lower() + msg[1:]
+    more = len(exc.errors()) - 1
+    tail = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
+    return f"{path}: key '{_where(err['loc'])}' {msg}{tail}."
+
+
+def load_plan(path: Path) -> Plan:
+    path = Path(path)
+    if path.is_dir():
+        path = path / "plan.toml"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PlanError(f"{path}: no plan file here; create one with 'migration-wizard new DIR'.") from None
+    except OSError as e:
+        raise PlanError(f"{path}: cannot be read ({e.strerror}).") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PlanError(f"{path}: is not UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as e:
+        raise PlanError(f"{path}: is not valid TOML ({e}).") from None
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as e:
+        raise PlanError(_first_error(path, e)) from None
+
+
+def _merge(doc: tomlkit.TOMLDocument | dict, data: dict) -> None:
+    for k, v in data.items():
+        if isinstance(v, dict) and k in doc and isinstance(doc[k], dict):
+            _merge(doc[k], v)
+            for gone in [x for x in doc[k] if x not in v]:
+                del doc[k][gone]
+        else:
+            doc[k] = v
+
+
+def save_plan(path: Path, plan: Plan) -> None:
+    """Write the plan atomically, keeping the comments of an existing file."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "plan.toml"
+    doc = tomlkit.parse(path.read_text("utf-8")) if path.exists() else tomlkit.document()
+    _merge(doc, plan.model_dump(mode="json", exclude_none=True))
+    atomic_write_text(path, tomlkit.dumps(doc))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def plan_schema() -> str:
+    return json.dumps(Plan.model_json_schema(), indent=2, sort_keys=True) + "\n"

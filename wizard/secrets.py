@@ -1,0 +1,97 @@
+"""Credentials by profile name: the OS keyring first, environment variables on headless
+machines, and the built-in `sandbox` profile for the sandboxes' well-known test credentials.
+
+A credential is a small dict (`{"key": .., "token": ..}` for Trello, `{"token": ..}` for
+Tallyfy). It is never written to the plan, the store, logs or reports; `mask()` is what
+logs may show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from wizard.errors import CredentialError
+
+SERVICE = "migration-wizard"
+
+# The sandboxes accept exactly these; they open no real account.
+SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
+    "trello": {"key": "sandbox-trello-key-0000000000000000", "token": "sandbox-trello-token-00000000000000000000000000000000"},
+    "tallyfy": {"token": "sandbox-tallyfy-token-0000000000000000"},
+    "asana": {"token": "sandbox-asana-pat"},
+    "clickup": {"token": "pk_sandbox_clickup"},
+    "monday": {"token": "sandbox-monday-token"},
+    "pipefy": {"token": "sandbox-pipefy-token"},
+    "processstreet": {"token": "sandbox-processstreet-key"},
+}
+
+
+def _env_name(profile: str, system: str, part: str) -> str:
+    clean = re.sub(r"[^A-Za-z0-9]", "_", profile).upper()
+    return f"MW_{clean}_{system.upper()}_{part.upper()}"
+
+
+def _keyring():
+    try:
+        import keyring
+        from keyring.errors import KeyringError, NoKeyringError  # noqa: F401
+
+        return keyring
+    except Exception:  # pragma: no cover - keyring missing or broken backend
+        return None
+
+
+def load_credentials(profile: str, system: str, parts: tuple[str, ...]) -> dict[str, str]:
+    """The credential for `system` in `profile`, or one sentence saying how to provide it."""
+    if profile == "sandbox":
+        return dict(SANDBOX_CREDENTIALS[system])
+    kr = _keyring()
+    if kr is not None:
+        try:
+            raw = kr.get_password(SERVICE, f"{profile}/{system}")
+        except Exception:
+            raw = None
+        if raw:
+            try:
+                data = json.loads(raw)
+                if all(data.get(p) for p in parts):
+                    return {p: data[p] for p in parts}
+            except ValueError:
+                pass
+    env = {p: os.environ.get(_env_name(profile, system, p), "") for p in parts}
+    if all(env.values()):
+        return env
+    names = ", ".join(_env_name(profile, system, p) for p in parts)
+    raise CredentialError(
+        f"No {system} credential for profile '{profile}': run 'migration-wizard login {profile} --system {system}' "
+        f"or set {names}."
+    )
+
+
+def save_credentials(profile: str, system: str, values: dict[str, str]) -> None:
+    if profile == "sandbox":
+        raise CredentialError("The 'sandbox' profile is built in and cannot be changed; choose another profile name.")
+    kr = _keyring()
+    if kr is None:
+        raise CredentialError("No keyring is available on this machine; set the MW_* environment variables instead.")
+    try:
+        kr.set_password(SERVICE, f"{profile}/{system}", json.dumps(values))
+    except Exception as e:
+        raise CredentialError(f"The keyring refused to store the credential ({type(e).__name__}); set the MW_* environment variables instead.") from None
+
+
+def mask(secret: str) -> str:
+    """What a log may show of a secret: its length and last two characters."""
+    if not secret:
+        return ""
+    return f"…{secret[-2:]}({len(secret)})" if len(secret) > 8 else "…"
+
+
+def mask_email(email: str | None) -> str:
+    """Personal data in logs: keep the first letter and the domain."""
+    if not email or "@" not in email:
+        return "…" if email else ""
+    user, domain = email.split("@", 1)
+    return f"{user[:1]}…@{domain}"

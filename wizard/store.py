@@ -1,0 +1,196 @@
+"""The migration's store: TinyDB for the durable snapshot, the journal for every write.
+
+TinyDB rewrites a whole table on each insert and its JSON storage rewrites the file in
+place, so we use it the way it is cheap and safe: indexes live in memory (dicts keyed by
+source key), the TinyDB file is a snapshot written atomically (temp file, fsync, rename)
+in batches, and everything between two snapshots is replayed from the append-only journal
+on open. A kill -9 at any instant leaves a store that loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from wizard.errors import StoreError
+from wizard.journal import Journal, now_iso
+
+SNAPSHOT_EVERY = 5000
+STATES = ("new", "discovered", "planned", "running", "interrupted", "finished", "rolled back")
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that replaces the file atomically: a crash leaves the old or the new file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            text = self.path.read_text("utf-8")
+        except FileNotFoundError:
+            return None
+        if not text.strip():
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise StoreError(f"The store {self.path} is damaged; restore it from {self.path}.bak.") from None
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(data, f, separators=(",", ":"))
+                f.flush()
+                os.fsync(f.fileno())
+            if self.path.exists():
+                os.replace(self.path, self.path.with_name(self.path.name + ".bak"))
+            os.replace(tmp, self.path)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"Could not write the store {self.path} ({e.strerror}); nothing was lost, the journal holds every change.") from None
+
+    def close(self) -> None:
+        pass
+
+
+class Store:
+    """One per migration folder: `state/store.json` and `state/journal.jsonl`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.dir = self.folder / "state"
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"Cannot create {self.dir} ({e.strerror}).") from None
+        self.db = TinyDB(str(self.dir / "store.json"), storage=AtomicJSONStorage)
+        self.journal = Journal(self.dir / "journal.jsonl")
+        self.mappings: dict[str, dict[str, Any]] = {}
+        self.pending: dict[str, dict[str, Any]] = {}  # key -> intent without result
+        self.quarantine: dict[str, dict[str, Any]] = {}
+        self.conflicts: dict[str, dict[str, Any]] = {}
+        self.meta: dict[str, Any] = {}
+        self.inventory: dict[str, Any] = {}
+        self._since_snapshot = 0
+        self._load()
+
+    # -- loading -----------------------------------------------------------------------
+    def _load(self) -> None:
+        # One read of the snapshot: TinyDB's table API would parse the file once per table.
+        tables = self.db.storage.read() or {}
+
+        def docs(name: str) -> list[dict[str, Any]]:
+            return list(tables.get(name, {}).values())
+
+        self.mappings = {d["key"]: d for d in docs("mappings")}
+        self.quarantine = {d["key"]: d for d in docs("quarantine")}
+        self.conflicts = {d["id"]: d for d in docs("conflicts")}
+        meta, inv = docs("meta"), docs("inventory")
+        self.meta = meta[0] if meta else {"state": "new", "journal_seq": 0}
+        self.inventory = inv[0] if inv else {}
+        seq, offset = self.meta.get("journal_seq", 0), self.meta.get("journal_offset", 0)
+        for entry in self.journal.entries(after=seq, offset=offset):
+            self._apply(entry)
+
+    def _apply(self, e: dict[str, Any]) -> None:
+        op, key = e["op"], e.get("key")
+        if op == "intent":
+            self.pending[key] = e
+        elif op == "done":
+            self.pending.pop(key, None)
+            fields = ("kind", "target_type", "target_id", "parent_id", "hash", "created", "extra")
+            self.mappings[key] = {"key": key, "seq": e["seq"], **{f: e[f] for f in fields if e.get(f) is not None}}
+            self.quarantine.pop(key, None)
+        elif op == "failed":
+            self.pending.pop(key, None)
+            if e.get("quarantine"):
+                self.quarantine[key] = {"key": key, "reason": e.get("reason"), "kind": e.get("kind"), "ts": e["ts"]}
+        elif op == "undone":
+            self.mappings.pop(key, None)
+            self.pending.pop(key, None)
+        elif op == "meta":
+            self.meta.update(e.get("values", {}))
+        elif op == "conflict":
+            self.conflicts[e["conflict"]["id"]] = e["conflict"]
+
+    # -- writing -----------------------------------------------------------------------
+    def _log(self, op: str, **fields: Any) -> int:
+        entry_seq = self.journal.append(op, **fields)
+        self._apply({"seq": entry_seq, "ts": now_iso(), "op": op, **fields})
+        self._since_snapshot += 1
+        # Snapshot cost grows with the store, so space snapshots out as it grows: linear overall.
+        if self._since_snapshot >= max(SNAPSHOT_EVERY, len(self.mappings) // 2):
+            self.snapshot()
+        return entry_seq
+
+    def intent(self, key: str, kind: str, action: str, **detail: Any) -> int:
+        return self._log("intent", key=key, kind=kind, action=action, **detail)
+
+    def done(self, key: str, kind: str, target_type: str, target_id: str, *, created: bool = True,
+             parent_id: str | None = None, hash: str | None = None, extra: dict[str, Any] | None = None) -> int:
+        """`created` is False when the object already existed in the target (rollback leaves it)."""
+        fields: dict[str, Any] = {"kind": kind, "target_type": target_type, "target_id": target_id, "created": created}
+        for name, value in (("parent_id", parent_id), ("hash", hash), ("extra", extra)):
+            if value:
+                fields[name] = value
+        return self._log("done", key=key, **fields)
+
+    def failed(self, key: str, kind: str, reason: str, *, quarantine: bool = True) -> int:
+        return self._log("failed", key=key, kind=kind, reason=reason, quarantine=quarantine)
+
+    def undone(self, key: str, target_type: str, target_id: str, how: str) -> int:
+        return self._log("undone", key=key, target_type=target_type, target_id=target_id, how=how)
+
+    def set_meta(self, **values: Any) -> None:
+        self._log("meta", values=values)
+
+    def record_conflict(self, conflict: dict[str, Any]) -> None:
+        self._log("conflict", conflict=conflict)
+
+    def set_inventory(self, inventory: dict[str, Any]) -> None:
+        self.inventory = inventory
+        self.snapshot()
+
+    def snapshot(self) -> None:
+        """Write every table atomically and note how far into the journal it reaches."""
+        self.journal.sync()
+        self.meta["journal_seq"] = self.journal.seq
+        self.meta["journal_offset"] = self.journal.offset
+        self.meta["updated_at"] = now_iso()
+        tables = {
+            "mappings": list(self.mappings.values()),
+            "quarantine": list(self.quarantine.values()),
+            "conflicts": list(self.conflicts.values()),
+            "meta": [self.meta],
+            "inventory": [self.inventory] if self.inventory else [],
+        }
+        data = {name: {str(i + 1): doc for i, doc in enumerate(docs)} for name, docs in tables.items()}
+        self.db.storage.write(data)
+        self.db.clear_cache()
+        self._since_snapshot = 0
+
+    # -- reading -----------------------------------------------------------------------
+    def target_of(self, key: str) -> dict[str, Any] | None:
+        return self.mappings.get(key)
+
+    @property
+    def state(self) -> str:
+        return self.meta.get("state", "new")
+
+    def close(self) -> None:
+        self.snapshot()
+        self.journal.close()
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

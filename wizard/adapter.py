@@ -81,3 +81,14 @@ class SourceAdapter(ABC):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+@dataclass(frozen=True)
+class SourceRejected:
+    """Yielded by `extract` in place of a record the vendor sent malformed: the engine
+    quarantines it with the reason and goes on. (A whole response that is malformed, such as
+    a body that is not JSON, raises VendorDataError instead: one sentence, exit 2.)"""
+
+    key: str
+    kind: str
+    reason: str

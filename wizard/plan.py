@@ -26,6 +26,10 @@ class _Section(BaseModel):
 
 class Endpoint(_Section):
     base_url: str = Field(description="The API root, e.g. https://api.trello.com/1.")
+    rate_window_scale: float = Field(
+        default=1.0, gt=0, le=1,
+        description="Sandboxes only: the vendor's rate-limit windows are shortened by this factor (0.01: an hour lasts 36 s).",
+    )
     profile: str = Field(
         default="sandbox",
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",

@@ -1,0 +1,57 @@
+"""What a migration into Tallyfy costs, from the discovery inventory: calls per object type
+(mirroring exactly the calls TallyfyTarget makes) and the time Tallyfy's limits impose."""
+
+from __future__ import annotations
+
+from wizard.engine.inventory import Inventory
+from wizard.plan import Plan
+
+PER_MINUTE = 600  # requests per user per rolling minute (reference A4; the lower 100/min figure is also handled adaptively)
+COMMENTS_PER_HOUR = 120  # per organization (reference A4)
+
+
+def target_calls(inv: Inventory, plan: Plan) -> dict[str, int]:
+    """Calls per object type for a run into an empty organization."""
+    subtasks = plan.mapping.checklists == "subtasks"
+    calls = {"people": 1, "tags": 0, "templates": 0, "items": 0, "comments": 0, "attachments": 0}
+    any_tags = False
+    excluded = set(plan.mapping.exclude)
+    for c in inv.containers:
+        if c.id in excluded or c.key in excluded:
+            continue
+        calls["templates"] += 2 + c.count("stage")  # look for it, create it, one call per step
+        calls["tags"] += c.count("tag")
+        any_tags = any_tags or c.count("tag") > 0
+        completes = sum(i * n for i, n in enumerate(c.items_by_stage_index))
+        calls["items"] += 2 * c.count("item") + completes  # launch, read its tasks, complete earlier steps
+        if subtasks:
+            calls["items"] += c.checklist_items * 2
+        calls["comments"] += c.count("comment")
+        uploads = c.count("upload") - c.oversized_attachments
+        calls["attachments"] += uploads + c.items_with_uploads
+    calls["tags"] += 1 if any_tags else 0
+    return calls
+
+
+def duration_s(inv: Inventory, plan: Plan, target_total: int) -> tuple[float, list[str]]:
+    """Seconds Tallyfy's limits impose on the target side, and what drives it."""
+    scale = plan.target.rate_window_scale
+    comments = inv.total("comment")
+    by_rate = target_total / (PER_MINUTE / (60.0 * scale))
+    # The comment cap: 120 at once, then 120 more each hour.
+    hours = max(0, (comments - 1) // COMMENTS_PER_HOUR)
+    by_cap = hours * 3600.0 * scale
+    why = [f"{target_total} calls at {PER_MINUTE} per minute take {_human(by_rate)}"]
+    if comments > COMMENTS_PER_HOUR:
+        why.append(f"{comments} comments at {COMMENTS_PER_HOUR} per hour per organization take {_human(by_cap)}")
+    return max(by_rate, by_cap), why
+
+
+def _human(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"

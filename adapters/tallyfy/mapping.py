@@ -1,0 +1,221 @@
+"""Canonical objects -> Tallyfy request bodies (pure functions; the kanban preset).
+
+board -> template (procedure); list -> step; card -> process launched from the template;
+the card's description, custom fields, checklists and attachments -> kick-off fields;
+labels -> tags; comments -> task comments with the original author and date in the text
+(Tallyfy cannot set either). Every conversion that loses something is named by `losses()`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from wizard.model import Comment, FieldDef, FieldType, Item, Stage, Template
+
+MARKER_RE = re.compile(r"\[mw:([a-z]+:[a-z_]+:[^\]\s]+)\]")
+TEXT_LIMIT = 200
+TEXTAREA_LIMIT = 30_000
+RUN_NAME_LIMIT = 550
+TEMPLATE_TITLE_LIMIT = 250
+TAG_TITLE_LIMIT = 30
+
+DESCRIPTION_FIELD = "description"
+CHECKLISTS_FIELD = "checklists"
+ATTACHMENTS_FIELD = "attachments"
+
+# Canonical field type -> Tallyfy capture type. Tallyfy has no number, checkbox or url type
+# (reference A3), and its email type is broken in the web UI, so those become text.
+FIELD_TYPES: dict[FieldType, str] = {
+    FieldType.text: "textarea",
+    FieldType.textarea: "textarea",
+    FieldType.number: "text",
+    FieldType.checkbox: "radio",
+    FieldType.date: "date",
+    FieldType.dropdown: "dropdown",
+    FieldType.multiselect: "multiselect",
+    FieldType.email: "text",
+    FieldType.url: "text",
+    FieldType.file: "file",
+    FieldType.people: "textarea",
+}
+
+LABEL_COLOURS = {
+    "green": "#61bd4f", "yellow": "#f2d600", "orange": "#ff9f1a", "red": "#eb5a46", "purple": "#c377e0",
+    "blue": "#0079bf", "sky": "#00c2e0", "lime": "#51e898", "pink": "#ff78cb", "black": "#344563",
+}
+
+
+def marker(key: str) -> str:
+    return f"[mw:{key}]"
+
+
+def read_marker(text: str | None) -> str | None:
+    m = MARKER_RE.search(text or "")
+    return m.group(1) if m else None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def template_body(tpl: Template, source_label: str) -> dict:
+    summary = f"Migrated from {source_label}: {tpl.url or tpl.name}\n{marker(tpl.key)}"
+    return {"title": _clip(tpl.name, TEMPLATE_TITLE_LIMIT) or "Untitled", "type": "procedure", "summary": summary}
+
+
+def step_body(stage: Stage, template_id: str) -> dict:
+    title = stage.name + (" (archived list)" if stage.closed else "")
+    return {"title": _clip(title, 600) or "Untitled", "summary": marker(stage.key), "checklist_id": template_id,
+            "step_type": "task"}
+
+
+def field_type_for(field: FieldDef, overrides: dict[str, str]) -> str:
+    return overrides.get(field.key) or FIELD_TYPES[field.type]
+
+
+def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[dict]:
+    """The kick-off form: description, one field per source custom field, checklists, attachments.
+    Each carries our marker in `guidance` so a re-run can find which field is which."""
+    defs: list[dict] = [
+        {"label": "Description", "field_type": "textarea", "required": False, "guidance": marker(f"{tpl.key}#{DESCRIPTION_FIELD}")},
+    ]
+    for f in tpl.fields:
+        ftype = field_type_for(f, overrides)
+        d: dict = {"label": _clip(f.name, 600) or "Field", "field_type": ftype, "required": False, "guidance": marker(f.key)}
+        if ftype in ("radio", "dropdown", "multiselect"):
+            opts = [o.text for o in f.options] if f.type != FieldType.checkbox else ["Yes", "No"]
+            d["options"] = [{"id": i + 1, "text": t} for i, t in enumerate(opts or ["(none)"])]
+        if f.type == FieldType.number and ftype == "text":
+            d["field_validation"] = "numeric"
+        defs.append(d)
+    if with_checklists:
+        defs.append({"label": "Checklists", "field_type": "textarea", "required": False,
+                     "guidance": marker(f"{tpl.key}#{CHECKLISTS_FIELD}")})
+    defs.append({"label": "Attachments", "field_type": "file", "required": False,
+                 "guidance": marker(f"{tpl.key}#{ATTACHMENTS_FIELD}")})
+    return defs
+
+
+def checklist_text(item: Item) -> str:
+    lines: list[str] = []
+    for cl in item.checklists:
+        lines.append(cl.name)
+        lines.extend(f"- [{'x' if ci.done else ' '}] {ci.name}" for ci in cl.items)
+        lines.append("")
+    return "\n".join(lines).strip()
+
+
+def _fmt_date(d: datetime) -> str:
+    return d.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def field_value(field: FieldDef, ftype: str, raw: object, options: list[dict]) -> object | None:
+    """A source value in the shape Tallyfy's validator wants for that capture type (A3)."""
+    if raw is None or raw == "" or raw == []:
+        return None
+    if ftype in ("text", "textarea"):
+        text = ", ".join(map(str, raw)) if isinstance(raw, list) else str(raw)
+        return _clip(text, TEXT_LIMIT if ftype == "text" else TEXTAREA_LIMIT)
+    if ftype == "date":
+        return str(raw)
+    if ftype == "radio":
+        if field.type == FieldType.checkbox:
+            return "Yes" if raw in (True, "true", "True", 1) else "No"
+        return str(raw)
+    by_text = {o["text"]: o for o in options}
+    by_source = {o.id: o.text for o in field.options}
+    if ftype == "dropdown":
+        text = by_source.get(str(raw), str(raw))
+        opt = by_text.get(text)
+        return {"id": opt["id"], "text": opt["text"], "value": None} if opt else None
+    if ftype == "multiselect":
+        chosen = raw if isinstance(raw, list) else [raw]
+        out = []
+        for v in chosen:
+            opt = by_text.get(by_source.get(str(v), str(v)))
+            if opt:
+                out.append({"id": opt["id"], "text": opt["text"], "selected": True})
+        return out or None
+    return str(raw)
+
+
+def run_body(item: Item, template_id: str, prerun_ids: dict[str, str], prerun_specs: dict[str, dict],
+             fields: dict[str, FieldDef], tag_ids: list[str], step_id: str | None,
+             owner_ids: list[int], placeholders: list[str], with_checklists: bool, tpl_key: str) -> dict:
+    prerun: dict[str, object] = {}
+    desc = item.description
+    if placeholders:
+        desc = (desc + "\n\n" if desc else "") + "Assigned in the source to: " + ", ".join(placeholders)
+    if desc and (fid := prerun_ids.get(f"{tpl_key}#{DESCRIPTION_FIELD}")):
+        prerun[fid] = _clip(desc, TEXTAREA_LIMIT)
+    for v in item.values:
+        fid = prerun_ids.get(v.field_key)
+        fdef = fields.get(v.field_key)
+        if not fid or not fdef:
+            continue
+        spec = prerun_specs.get(fid, {})
+        value = field_value(fdef, spec.get("field_type", "text"), v.value, spec.get("options", []))
+        if value is not None:
+            prerun[fid] = value
+    if with_checklists and item.checklists and (fid := prerun_ids.get(f"{tpl_key}#{CHECKLISTS_FIELD}")):
+        prerun[fid] = _clip(checklist_text(item), TEXTAREA_LIMIT)
+    body: dict = {
+        "checklist_id": template_id,
+        "name": _clip(item.name, RUN_NAME_LIMIT) or "Untitled",
+        "summary": f"Migrated from {item.url or item.key}\n{marker(item.key)}",
+        "prerun": prerun,
+        "tags": tag_ids,
+    }
+    task: dict = {}
+    if item.due and step_id:
+        task["deadline"] = _fmt_date(item.due)
+    if owner_ids and step_id:
+        task["owners"] = {"users": owner_ids, "guests": [], "groups": []}
+    if task and step_id:
+        body["tasks"] = {step_id: task}
+    return body
+
+
+def comment_content(c: Comment, source_label: str) -> str:
+    when = c.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{c.text}\n\n— {c.author_name}, {when} ({source_label}) {marker(c.key)}"
+
+
+def tag_body(name: str, color: str | None) -> dict:
+    return {"title": _clip(name, TAG_TITLE_LIMIT) or "label", "color": LABEL_COLOURS.get((color or "").split("_")[0], "#838c91")}
+
+
+ALLOWED_EXTENSIONS = set(
+    "xlsx xls pptx docx ppt doc rtf pdf txt mpga mov qt mp4 webm jpg jpeg gif png ai psd zip xml xps dwg csv tif bmp".split()
+)
+
+
+def needs_zip(name: str) -> bool:
+    """Tallyfy refuses extensions outside a fixed list (reference A2, files); such a file
+    travels inside a .zip of the same name, so its bytes arrive unchanged."""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return ext not in ALLOWED_EXTENSIONS
+
+
+def losses(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[tuple[str, str]]:
+    """(what, why) for every lossy conversion of this template's mapping."""
+    out = [
+        ("comment authors and dates", "Tallyfy sets both to the migrating user and now; the original author and date are written into each comment's text"),
+        ("card positions within a list", "Tallyfy orders processes by its own sort; the order of cards is not kept"),
+        ("label colours", "Trello colour names become the nearest hex colour on Tallyfy tags"),
+    ]
+    for f in tpl.fields:
+        t = field_type_for(f, overrides)
+        if f.type == FieldType.number and t == "text":
+            out.append((f"field '{f.name}' (number)", "Tallyfy has no number field; it becomes short text with numeric validation"))
+        if f.type == FieldType.checkbox:
+            out.append((f"field '{f.name}' (checkbox)", "Tallyfy has no checkbox field; it becomes a Yes/No choice"))
+        if f.type == FieldType.text and t == "textarea":
+            out.append((f"field '{f.name}' (text)", "Tallyfy short text holds 200 characters; it becomes long text so nothing is cut"))
+    out.append(("attachments with other extensions", "Tallyfy accepts a fixed list of file types; other files arrive inside a .zip of the same name"))
+    if with_checklists:
+        out.append(("checklists", "checklist items become lines of a text field ('- [x] item'); item due dates and assignees are not kept"))
+    else:
+        out.append(("checklists", "each checklist item becomes a one-off task in the process; checklist names become a prefix"))
+    return out

@@ -1,0 +1,303 @@
+"""Tallyfy as a migration target: the writes of the kanban preset, each findable again by
+its provenance marker, so a resumed or repeated run re-creates nothing.
+
+In a dry run the same code runs, but every write is recorded as an Action and answered
+with a placeholder id, and every read of an object the dry run "created" is answered from
+what it knows; so the dry run's action list is exactly the real run's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+import zipfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from adapters.tallyfy import mapping as tm
+from adapters.tallyfy.client import TallyfyClient
+from wizard.adapter import Identity
+from wizard.model import Attachment, Comment, FieldDef, Item, Template
+from wizard.target import Action, TargetUser, TemplateCtx
+
+DRY = "dry-"
+
+
+class TallyfyTarget:
+    system = "tallyfy"
+    label = "Tallyfy"
+
+    def __init__(self, client: TallyfyClient, *, dry_run: bool = False, source_label: str = "the source") -> None:
+        self.client = client
+        self.dry_run = dry_run
+        self.source_label = source_label
+        self.actions: list[Action] = []
+        self._ids = itertools.count(1)
+
+    @property
+    def calls(self) -> int:
+        return len(self.actions) if self.dry_run else self.client.calls
+
+    # -- the write/read gate -----------------------------------------------------------
+    async def _write(self, method: str, path: str, what: str, key: str,
+                     send: Callable[[], Awaitable[Any]], fake: Callable[[str], Any]) -> Any:
+        if self.dry_run:
+            self.actions.append(Action(method, path, what, key))
+            return fake(f"{DRY}{next(self._ids):06d}")
+        return await send()
+
+    async def _read(self, path: str, what: str, key: str, send: Callable[[], Awaitable[Any]],
+                    fake: Callable[[], Any] | None = None) -> Any:
+        """A read of something the dry run only pretended to create is answered by `fake`,
+        and still counted, because the real run will make that call."""
+        if self.dry_run and fake is not None:
+            self.actions.append(Action("GET", path, what, key))
+            return fake()
+        if self.dry_run:
+            self.actions.append(Action("GET", path, what, key))
+        return await send()
+
+    # -- identity and people -----------------------------------------------------------
+    async def whoami(self) -> Identity:
+        me = await self.client.me()
+        org = await self.client.organization()
+        name = me.get("full_name") or " ".join(filter(None, [me.get("first_name"), me.get("last_name")])) or me.get("email", "?")
+        return Identity(user=name, workspace=org.get("name", self.client.org), detail=f"organization {self.client.org}")
+
+    async def users(self) -> list[TargetUser]:
+        users = await self._read("users", "list members", "", self.client.list_users)
+        out = []
+        for u in users:
+            name = u.get("full_name") or f"{u.get('first_name', '')} {u.get('last_name', '')}".strip()
+            out.append(TargetUser(id=u["id"], name=name, email=u.get("email"), status=u.get("status", "active")))
+        return out
+
+    async def invite(self, key: str, name: str, email: str) -> TargetUser:
+        first, _, last = name.partition(" ")
+        u = await self._write("POST", "users/invite", f"invite {name}", key,
+                              lambda: self.client.invite_user(email, first[:32] or "Guest", (last or "-")[:32]),
+                              lambda fid: {"id": fid, "status": "invited"})
+        return TargetUser(id=u["id"], name=name, email=email, status="invited")
+
+    # -- tags ----------------------------------------------------------------------------
+    async def existing_tags(self) -> dict[str, str]:
+        tags = await self._read("tags", "list tags", "", self.client.list_tags)
+        return {t["title"].lower(): t["id"] for t in tags}
+
+    async def create_tag(self, key: str, name: str, color: str | None) -> str:
+        body = tm.tag_body(name, color)
+        t = await self._write("POST", "tags", f"create tag '{body['title']}'", key,
+                              lambda: self.client.create_tag(body["title"], body["color"]), lambda fid: {"id": fid})
+        return t["id"]
+
+    # -- templates -----------------------------------------------------------------------
+    async def find_template(self, key: str, name: str) -> str | None:
+        for t in await self._read("checklists", f"look for template '{name}'", key,
+                                  lambda: self.client.list_templates(q=name[:100])):
+            if tm.read_marker(t.get("summary")) == key:
+                return t["id"]
+        return None
+
+    async def create_template(self, tpl: Template, prerun_defs: list[dict]) -> dict:
+        body = tm.template_body(tpl, self.source_label)
+        body["prerun"] = prerun_defs
+        return await self._write("POST", "checklists", f"create template '{body['title']}'", tpl.key,
+                                 lambda: self.client.create_template(body),
+                                 lambda fid: {"id": fid, "prerun": [dict(d, id=f"{fid}-ko{i}") for i, d in enumerate(prerun_defs)]})
+
+    async def ensure_template(self, tpl: Template, existing_id: str | None, overrides: dict[str, str],
+                              with_checklists: bool, tags: dict[str, str]) -> TemplateCtx:
+        """Create the template, or complete one a previous run left half-made: the steps that
+        are not there yet are added; the ids the items need are read back. Idempotent, and a
+        fresh template costs no read at all (the create answer carries the kick-off form)."""
+        defs = tm.prerun_defs(tpl, overrides, with_checklists)
+        have: dict[str, dict] = {}
+        if existing_id is None:
+            created = await self.create_template(tpl, defs)
+            tid, prerun = created["id"], created.get("prerun") or []
+        else:
+            tid = existing_id
+            for s in await self._read(f"checklists/{tid}/steps", "list steps", tpl.key, lambda: self.client.list_steps(tid)):
+                if ref := tm.read_marker(s.get("summary")):
+                    have[ref] = s
+            full = await self._read(f"checklists/{tid}", "read kick-off form", tpl.key, lambda: self.client.get_template(tid))
+            prerun = full.get("prerun") or []
+        if isinstance(prerun, dict):
+            prerun = prerun.get("data", [])
+        ctx = TemplateCtx(template_id=tid, tags=tags)
+        for stage in sorted(tpl.stages, key=lambda s: s.position):
+            step = have.get(stage.key)
+            if step is None:
+                body = tm.step_body(stage, tid)
+                step = await self._write("POST", f"checklists/{tid}/steps", f"create step '{body['title']}'",
+                                         stage.key, lambda b=body: self.client.create_step(tid, b),
+                                         lambda fid: {"id": fid})
+            ctx.steps[stage.key] = step["id"]
+            ctx.step_order.append(step["id"])
+        for d in prerun:
+            if ref := tm.read_marker(d.get("guidance")):
+                ctx.prerun_ids[ref] = d["id"]
+                ctx.prerun_specs[d["id"]] = {"field_type": d.get("field_type"), "options": d.get("options") or []}
+        return ctx
+
+    # -- items (processes) ---------------------------------------------------------------
+    async def index_runs(self, template_id: str) -> dict[str, dict]:
+        """Every process of the template that carries our marker: source key -> run."""
+        if template_id.startswith(DRY):
+            return {}
+        found: dict[str, dict] = {}
+        runs = await self._read("runs", "index existing processes", template_id,
+                                lambda: self.client.list_runs(checklist_id=template_id))
+        for r in runs:
+            if ref := tm.read_marker(r.get("summary")):
+                found[ref] = r
+        return found
+
+    async def launch(self, item: Item, ctx: TemplateCtx, fields: dict[str, FieldDef], owners: list[int],
+                     placeholders: list[str], with_checklists: bool, tpl_key: str) -> str:
+        step_id = ctx.steps.get(item.stage_key or "")
+        tag_ids = [ctx.tags[k] for k in item.tag_keys if k in ctx.tags]
+        body = tm.run_body(item, ctx.template_id, ctx.prerun_ids, ctx.prerun_specs, fields, tag_ids, step_id,
+                           owners, placeholders, with_checklists, tpl_key)
+        run = await self._write("POST", "runs", f"launch process '{body['name']}'", item.key,
+                                lambda: self.client.launch_run(body), lambda fid: {"id": fid})
+        return run["id"]
+
+    async def advance(self, item: Item, run_id: str, ctx: TemplateCtx) -> dict[str, str]:
+        """Complete the tasks of the steps before the card's list, so the process stands
+        where the card stood. Returns step id -> task id. Idempotent."""
+        def fake() -> list[dict]:
+            return [{"id": f"{run_id}-t{i}", "step_id": sid, "status": "not-started"} for i, sid in enumerate(ctx.step_order)]
+
+        tasks = await self._read(f"runs/{run_id}/tasks", "read process tasks", item.key,
+                                 lambda: self.client.run_tasks(run_id), fake if run_id.startswith(DRY) else None)
+        by_step = {t.get("step_id"): t for t in tasks}
+        here = ctx.steps.get(item.stage_key or "")
+        upto = ctx.step_order.index(here) if here in ctx.step_order else 0
+        for sid in ctx.step_order[:upto]:
+            t = by_step.get(sid)
+            if t and t.get("status") != "completed":
+                await self._write("POST", f"runs/{run_id}/completed-tasks", "complete task of an earlier step", item.key,
+                                  lambda t=t: self.client.complete_task(run_id, t["id"]), lambda fid: {"id": fid})
+        return {sid: t["id"] for sid, t in by_step.items() if sid}
+
+    async def checklist_tasks(self, item: Item, run_id: str) -> int:
+        """Checklists as one-off tasks in the process (plan mapping.checklists = "subtasks")."""
+        n = 0
+        for cl in item.checklists:
+            for ci in cl.items:
+                body = {"title": f"{cl.name}: {ci.name}"[:600], "task_type": "task", "run_id": run_id,
+                        "owners": {"users": [], "guests": [], "groups": []},
+                        "deadline": (ci.due.strftime("%Y-%m-%d %H:%M:%S") if ci.due else "2099-12-31 00:00:00"),
+                        "summary": tm.marker(f"{cl.key}#{n}")}
+                t = await self._write("POST", "tasks", f"create checklist task '{ci.name[:40]}'", item.key,
+                                      lambda b=body: self.client.create_oneoff_task(b), lambda fid: {"id": fid})
+                if ci.done:
+                    await self._write("POST", "completed-tasks", "complete checklist task", item.key,
+                                      lambda t=t: self.client.complete_oneoff_task(t["id"]), lambda fid: {})
+                n += 1
+        return n
+
+    # -- comments ------------------------------------------------------------------------
+    async def find_comment(self, comment: Comment, run_id: str, task_id: str) -> str | None:
+        threads = await self._read(f"runs/{run_id}/tasks/{task_id}", "look for comment", comment.key,
+                                   lambda: self.client.task_threads(run_id, task_id))
+        for th in threads:
+            if tm.read_marker(th.get("content")) == comment.key:
+                return str(th["id"])
+        return None
+
+    async def post_comment(self, comment: Comment, task_id: str) -> str:
+        content = tm.comment_content(comment, self.source_label)
+        th = await self._write("POST", f"tasks/{task_id}/comment", "post comment", comment.key,
+                               lambda: self.client.comment(task_id, content), lambda fid: {"id": fid})
+        return str(th["id"])
+
+    # -- attachments ---------------------------------------------------------------------
+    async def upload(self, att: Attachment, chunks: AsyncIterator[bytes] | None, run_id: str, step_id: str,
+                     template_id: str) -> dict:
+        zipped = tm.needs_zip(att.name)
+        name = f"{att.name}.zip" if zipped else att.name
+
+        async def send() -> dict:
+            assert chunks is not None
+            with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+                if zipped:
+                    with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED) as zf, zf.open(att.name, "w") as member:
+                        async for chunk in chunks:
+                            member.write(chunk)
+                else:
+                    async for chunk in chunks:
+                        spool.write(chunk)
+                spool.seek(0)
+                return await self.client.upload_file(spool, name, subject_type="Run",
+                                                     subject_id=run_id, uploaded_from="ko_field",
+                                                     step_id=step_id, checklist_id=template_id)
+
+        return await self._write("POST", "file", f"upload '{name}' ({att.size} bytes)", att.key, send,
+                                 lambda fid: {"id": fid, "filename": name})
+
+    async def find_upload(self, att: Attachment, run_id: str) -> dict | None:
+        run = await self._read(f"runs/{run_id}", "look for uploaded file", att.key,
+                               lambda: self.client.get_run(run_id, with_="assets"))
+        assets = run.get("assets") or []
+        if isinstance(assets, dict):
+            assets = assets.get("data", [])
+        names = {att.name, f"{att.name}.zip"}
+        for a in assets:
+            if a.get("filename") in names or a.get("name") in names:
+                return a
+        return None
+
+    async def attach(self, item_key: str, run_id: str, field_id: str, assets: list[dict]) -> None:
+        value = [{"id": a["id"], "filename": a.get("filename") or a.get("name")} for a in assets]
+        await self._write("PUT", f"runs/{run_id}", f"attach {len(assets)} file(s) to the kick-off form", item_key,
+                          lambda: self.client.update_run(run_id, {"prerun": {field_id: value}}), lambda fid: {})
+
+    # -- rollback and verify -------------------------------------------------------------
+    async def get_run(self, run_id: str) -> dict | None:
+        from wizard.http import RecordRejected
+
+        try:
+            return await self.client.get_run(run_id)
+        except RecordRejected as e:
+            if e.status == 404:
+                return None
+            raise
+
+    async def remove(self, target_type: str, target_id: str, parent: str | None = None) -> str:
+        """Archive, then delete, in Tallyfy's two steps (A4). Returns what was done.
+        `parent` is the task id a comment hangs on."""
+        from wizard.http import RecordRejected
+
+        c = self.client
+        if target_type == "comment" and parent:
+            await c.delete_comment(parent, target_id)
+            return "deleted"
+        if target_type == "asset":
+            await c.delete_file(target_id)
+            return "deleted"
+        steps: dict[str, tuple[Callable[[str], Awaitable[Any]], ...]] = {
+            "run": (c.archive_run, c.delete_run),
+            "template": (c.archive_template, c.delete_template),
+            "tag": (c.delete_tag,),
+            "user": (c.deactivate_user,),
+            "task": (c.archive_task,),
+        }
+        done = "nothing"
+        for step in steps.get(target_type, ()):
+            try:
+                await step(target_id)
+                done = "deleted" if step in (c.delete_run, c.delete_template, c.delete_tag) else "archived"
+            except RecordRejected as e:
+                if e.status == 404:
+                    done = "already gone"
+                    break
+                if e.status == 422 and done == "archived":
+                    break  # hard delete refused (not admin): archived is as far as it goes
+                raise
+        return done
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+

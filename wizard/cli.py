@@ -1,0 +1,426 @@
+"""`migration-wizard`: every step of the wizard, headless. With no arguments it opens the
+TUI's start screen. User errors end in one sentence and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from wizard.audit import audit
+from wizard.errors import Interrupted, UserError
+from wizard.events import FanOut
+from wizard.migration import Migration
+from wizard.sinks import JsonLogSink, RichSink
+
+out = Console()
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_FAILURES, EXIT_USER = 0, 1, 2
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+
+    def handler(signame: str) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        err.print(f"[yellow]{signame}: stopping at the next safe point…[/]")
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, handler, sig.name)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
+            pass
+
+
+def _open(folder: str, command: str, **details: Any) -> tuple[Migration, RichSink, JsonLogSink]:
+    rich_sink = RichSink(err)
+    log = JsonLogSink(Path(folder)) if Path(folder, "plan.toml").exists() else None
+    m = Migration.open(Path(folder), FanOut(rich_sink, *( [log] if log else [])))
+    audit(m.folder, command, **details)
+    return m, rich_sink, log  # type: ignore[return-value]
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_new(a: argparse.Namespace) -> int:
+    from wizard.plan import Plan, Source, Target
+
+    plan = Plan(
+        name=a.name or Path(a.dir).name,
+        source=Source(system=a.source, base_url=a.source_url or "https://api.trello.com/1", profile=a.profile),
+        target=Target(system=a.target, base_url=a.target_url or "https://go.tallyfy.com/api", profile=a.profile,
+                      organization=a.organization or ""),
+    )
+    m = Migration.create(Path(a.dir), plan)
+    audit(m.folder, "new")
+    out.print(f"Created {m.folder}/plan.toml. Next: check it, then 'migration-wizard discover {a.dir}'.")
+    return EXIT_OK
+
+
+async def cmd_connect(a: argparse.Namespace) -> int:
+    m, _, _ = _open(a.dir, "connect")
+    res = await m.connect()
+    for side, who, why in (("source", res.source, res.source_error), ("target", res.target, res.target_error)):
+        if who:
+            out.print(f"{side}: [green]connected[/] as {who.user} — {who.workspace}")
+        else:
+            out.print(f"{side}: [red]failed[/] — {why}")
+    return EXIT_OK if res.ok else EXIT_USER
+
+
+async def cmd_discover(a: argparse.Namespace) -> int:
+    m, sink, _ = _open(a.dir, "discover")
+    with sink:
+        inv = await m.discover()
+    m.close()
+    if a.json:
+        out.print_json(inv.model_dump_json())
+        return EXIT_OK
+    t = Table("container", "items", "comments", "attachments", "MB", "rejected", title="Discovered")
+    for c in inv.containers:
+        t.add_row(c.name, str(c.count("item")), str(c.count("comment")), str(c.count("attachment")),
+                  f"{c.attachment_bytes / 1e6:.1f}", str(len(c.rejected)))
+    out.print(t)
+    out.print(f"{inv.source_calls} source calls in {inv.elapsed_s:.1f} s.")
+    return EXIT_OK
+
+
+async def cmd_estimate(a: argparse.Namespace) -> int:
+    m, sink, _ = _open(a.dir, "estimate")
+    with sink:
+        est = await m.estimate()
+    m.close()
+    if a.json:
+        out.print_json(est.model_dump_json())
+        return EXIT_OK
+    t = Table("side", "what", "calls", title="Estimate (nothing is written)")
+    for k, v in est.source_calls.items():
+        t.add_row("source", k, str(v))
+    for k, v in est.target_calls.items():
+        t.add_row("target", k, str(v))
+    t.add_row("", "[b]total[/]", f"[b]{est.source_total + est.target_total}[/]")
+    out.print(t)
+    out.print(f"Bytes to move: {est.bytes_to_move / 1e6:.1f} MB. Duration: about {_human(est.duration_s)}, because:")
+    for w in est.duration_why:
+        out.print(f"  • {w}")
+    for r in est.risks:
+        out.print(f"[yellow]risk:[/] {r}")
+    return EXIT_OK
+
+
+async def cmd_run(a: argparse.Namespace) -> int:
+    m, sink, _ = _open(a.dir, "run", dry_run=a.dry_run)
+    if not a.yes and not a.dry_run and sys.stdin.isatty():
+        import questionary
+
+        est = await m.estimate()
+        ok = await questionary.confirm(
+            f"Write to {m.plan.target.system} ({est.target_writes} writes, about {_human(est.duration_s)})?").ask_async()
+        if not ok:
+            out.print("Nothing was written.")
+            return EXIT_OK
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    with sink:
+        summary, actions = await m.run(dry_run=a.dry_run, stop=stop)
+    m.close()
+    if a.dry_run:
+        writes = [x for x in actions if x.is_write]
+        if a.json:
+            out.print_json(json.dumps({"calls": len(actions), "writes": len(writes),
+                                       "actions": [x.__dict__ for x in actions]}))
+        else:
+            for x in actions[: a.limit]:
+                out.print(f"{x.method:6} {x.path:40} {x.what}")
+            if len(actions) > a.limit:
+                out.print(f"… and {len(actions) - a.limit} more (use --json for all)")
+            out.print(f"Dry run: {len(actions)} calls, {len(writes)} writes; nothing was written.")
+        return EXIT_OK
+    created = sum(summary.created.values())
+    out.print(f"Created {created}, already there {sum(summary.existing.values())}, skipped "
+              f"{sum(summary.skipped.values())}, failed {summary.failed_total} "
+              f"({summary.source_calls} source and {summary.target_calls} target calls in {summary.elapsed_s:.1f} s).")
+    if summary.interrupted:
+        raise Interrupted(f"Stopped safely; run 'migration-wizard run {a.dir}' to resume where it left off.")
+    if summary.failed_total:
+        out.print(f"[yellow]{summary.failed_total} record(s) were quarantined; see 'migration-wizard report {a.dir}'.[/]")
+        return EXIT_FAILURES
+    return EXIT_OK
+
+
+async def cmd_verify(a: argparse.Namespace) -> int:
+    from wizard.engine.verify import verify
+
+    m, sink, _ = _open(a.dir, "verify")
+    tgt = m.target()
+    try:
+        with sink:
+            res = await verify(m.store, tgt, m.sink)
+    finally:
+        await tgt.aclose()
+    m.store.set_meta(verify=res.model_dump())
+    m.close()
+    t = Table("type", "expected", "found", "missing", "duplicated", title="Verify")
+    for k, v in res.kinds.items():
+        t.add_row(k, str(v.expected), str(v.found), str(len(v.missing)), str(len(v.duplicated)))
+    out.print(t)
+    return EXIT_OK if res.ok else EXIT_FAILURES
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    from wizard.engine.report import build_report, write_reports
+
+    m, _, _ = _open(a.dir, "report")
+    report = build_report(m.plan, m.store, verify=m.store.meta.get("verify"), losses=_losses(m))
+    paths = write_reports(m.folder, report, m.store)
+    m.close()
+    for k, v in report["per_type"].items():
+        out.print(f"{k:11} created {v['created']:>6}  already there {v['already_there']:>5}  failed {v['failed']:>4}")
+    out.print("Written: " + ", ".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+def _losses(m: Migration) -> list[tuple[str, str]]:
+    from adapters.tallyfy.mapping import losses
+    from wizard.model import Template
+
+    inv = m.store.inventory or {}
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for c in inv.get("containers", []):
+        tpl = Template(key=c["key"], name=c["name"])
+        for loss in losses(tpl, m.plan.mapping.field_types, m.plan.mapping.checklists == "field"):
+            if loss[0] not in seen:
+                seen.add(loss[0])
+                out.append(loss)
+    return out
+
+
+async def cmd_rollback(a: argparse.Namespace) -> int:
+    from wizard.engine.rollback import apply_rollback, mark_edited, plan_rollback
+    from wizard.runlock import RunLock
+
+    m, sink, _ = _open(a.dir, "rollback", apply=a.yes, force=a.force)
+    with RunLock(m.folder):
+        steps = plan_rollback(m.store)
+        tgt = m.target()
+        try:
+            await mark_edited(m.store, tgt, steps)
+            if not a.yes:
+                for s in steps[: a.limit]:
+                    out.print(f"{s.action:28} {s.target_type:9} {s.target_id:34} {s.key}")
+                if len(steps) > a.limit:
+                    out.print(f"… and {len(steps) - a.limit} more")
+                kept = sum(s.action.startswith("keep") for s in steps)
+                out.print(f"Preview: {len(steps) - kept} to remove, {kept} kept. Nothing was changed; "
+                          f"add --yes to apply{' (--force removes the kept ones too)' if kept else ''}.")
+                return EXIT_OK
+            with sink:
+                counts = await apply_rollback(m.store, tgt, steps, m.sink, force=a.force)
+        finally:
+            await tgt.aclose()
+            m.close()
+    out.print(f"Rolled back: {counts['removed']} removed, {counts['kept']} kept, {counts['already gone']} already gone.")
+    return EXIT_OK
+
+
+def cmd_login(a: argparse.Namespace) -> int:
+    import questionary
+
+    from adapters.registry import source_credential_parts
+    from wizard.secrets import save_credentials
+
+    parts = source_credential_parts(a.system) if a.system != "tallyfy" else ("token",)
+    if not sys.stdin.isatty():
+        raise UserError("login needs a terminal to ask for the secret; on headless machines set the MW_* environment variables.")
+    values = {}
+    for p in parts:
+        v = questionary.password(f"{a.system} {p} for profile '{a.profile}':").ask()
+        if not v:
+            out.print("Nothing was stored.")
+            return EXIT_USER
+        values[p] = v
+    save_credentials(a.profile, a.system, values)
+    out.print(f"Stored the {a.system} credential of profile '{a.profile}' in the keyring.")
+    return EXIT_OK
+
+
+def cmd_sandbox_serve(a: argparse.Namespace) -> int:
+    from adapters.sandboxes import start_sandboxes
+    from wizard.plan import save_plan
+
+    systems = tuple(s.strip() for s in a.systems.split(",") if s.strip())
+    running = start_sandboxes(systems, seed=a.seed, scale=a.scale, faults=a.faults, rate_limits=a.rate_limits,
+                              rate_scale=a.rate_scale)
+    try:
+        if a.plan_dir:
+            folder = Path(a.plan_dir)
+            for sub in ("state", "logs", "reports"):
+                (folder / sub).mkdir(parents=True, exist_ok=True)
+            save_plan(folder / "plan.toml", running.plan(name=folder.name, rate_scale=a.rate_scale))
+        print(json.dumps({"ready": True, "urls": running.urls}), flush=True)
+        stop = {"now": False}
+
+        def handler(signum: int, frame: Any) -> None:
+            stop["now"] = True
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+        while not stop["now"]:
+            signal.pause() if hasattr(signal, "pause") else __import__("time").sleep(0.5)
+    finally:
+        running.close()
+    return EXIT_OK
+
+
+async def cmd_demo_headless(a: argparse.Namespace) -> int:
+    from adapters.sandboxes import start_sandboxes
+
+    folder = Path(a.workdir)
+    with start_sandboxes(seed=1, scale="small", rate_limits="documented", rate_scale=0.01) as running:
+        m = Migration.create(folder, running.plan(name="demo", rate_scale=0.01)) if not (folder / "plan.toml").exists() \
+            else Migration.open(folder)
+        m.close()
+        ns = argparse.Namespace(dir=str(folder), json=False, dry_run=False, yes=True, limit=20, force=False)
+        for step in (cmd_discover, cmd_estimate, cmd_run, cmd_verify):
+            code = await step(ns)
+            if code:
+                return code
+        return cmd_report(ns)
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    if a.headless:
+        return _async(cmd_demo_headless)(a)
+    from tui.app import run_demo
+
+    return run_demo(Path(a.workdir) if a.workdir else None) or EXIT_OK
+
+
+def cmd_tui(a: argparse.Namespace) -> int:
+    from tui.app import run_app
+
+    return run_app(Path(a.dir) if getattr(a, "dir", None) else None) or EXIT_OK
+
+
+def cmd_schema(a: argparse.Namespace) -> int:
+    from wizard.plan import plan_schema
+
+    sys.stdout.write(plan_schema())
+    return EXIT_OK
+
+
+# -- plumbing ------------------------------------------------------------------------------
+def _human(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _async(fn: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Callable[[argparse.Namespace], int]:
+    def run(a: argparse.Namespace) -> int:
+        return asyncio.run(fn(a))
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="migration-wizard", description="Move a client's workflows into Tallyfy, safely.")
+    sub = p.add_subparsers(dest="command")
+
+    def folder_cmd(name: str, fn: Callable, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help)
+        sp.add_argument("dir", help="the migration folder")
+        sp.set_defaults(fn=fn)
+        return sp
+
+    sp = sub.add_parser("new", help="create a migration folder with a plan.toml to edit")
+    sp.add_argument("dir")
+    sp.add_argument("--name")
+    sp.add_argument("--source", default="trello")
+    sp.add_argument("--target", default="tallyfy")
+    sp.add_argument("--source-url")
+    sp.add_argument("--target-url")
+    sp.add_argument("--organization")
+    sp.add_argument("--profile", default="default")
+    sp.set_defaults(fn=cmd_new)
+
+    folder_cmd("connect", _async(cmd_connect), "test both connections: who and which workspace")
+    sp = folder_cmd("discover", _async(cmd_discover), "count what the source holds")
+    sp.add_argument("--json", action="store_true")
+    sp = folder_cmd("estimate", _async(cmd_estimate), "calls, duration, bytes and risks, before anything is written")
+    sp.add_argument("--json", action="store_true")
+    sp = folder_cmd("run", _async(cmd_run), "run the plan (again: resumes, creates nothing twice)")
+    sp.add_argument("--yes", action="store_true", help="no confirmation prompt")
+    sp.add_argument("--dry-run", action="store_true", help="list the exact actions; write nothing")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--limit", type=int, default=50, help="actions to print in a dry run")
+    folder_cmd("verify", _async(cmd_verify), "read the target back and compare")
+    folder_cmd("report", cmd_report, "write the Markdown, JSON and CSV reports")
+    sp = folder_cmd("rollback", _async(cmd_rollback), "preview (default) or apply (--yes) the undoing of a run")
+    sp.add_argument("--yes", action="store_true")
+    sp.add_argument("--force", action="store_true", help="also remove what was edited in the target after the run")
+    sp.add_argument("--limit", type=int, default=50)
+    folder_cmd("tui", cmd_tui, "open the wizard on this folder")
+
+    sp = sub.add_parser("login", help="store a credential in the keyring under a profile")
+    sp.add_argument("profile")
+    sp.add_argument("--system", required=True)
+    sp.set_defaults(fn=cmd_login)
+
+    sp = sub.add_parser("demo", help="the wizard on built-in sandboxes: no account needed")
+    sp.add_argument("--headless", action="store_true", help="run the whole flow without the TUI")
+    sp.add_argument("--workdir", help="the migration folder to use (default: a fresh temporary one)")
+    sp.set_defaults(fn=cmd_demo)
+
+    sb = sub.add_parser("sandbox", help="the sandboxes").add_subparsers(dest="sandbox_command")
+    sp = sb.add_parser("serve", help="serve sandboxes on loopback until SIGTERM/SIGINT")
+    sp.add_argument("--systems", default="trello,tallyfy")
+    sp.add_argument("--seed", type=int, default=1)
+    sp.add_argument("--scale", choices=("small", "medium", "large"), default="small")
+    sp.add_argument("--faults", type=float, default=0.0, help="share of API requests that fail (0..1)")
+    sp.add_argument("--rate-limits", choices=("documented", "off"), default="documented")
+    sp.add_argument("--rate-scale", type=float, default=1.0, help="shorten the vendors' rate windows by this factor")
+    sp.add_argument("--plan-dir", help="write DIR/plan.toml pointing at the sandboxes")
+    sp.set_defaults(fn=cmd_sandbox_serve)
+
+    sp = sub.add_parser("schema", help="print the plan file's JSON Schema")
+    sp.set_defaults(fn=cmd_schema)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return cmd_tui(args)
+    if not hasattr(args, "fn"):
+        parser.print_help()
+        return EXIT_USER
+    try:
+        code = args.fn(args)
+    except UserError as e:
+        err.print(f"[red]error:[/] {e.sentence}", highlight=False)
+        code = e.exit_code
+    except KeyboardInterrupt:
+        err.print("Stopped. Run the same command again to resume.")
+        code = 130
+    sys.exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

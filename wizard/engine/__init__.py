@@ -1,0 +1,1 @@
+"""The engine: discover, estimate, run, verify, report, rollback, sync."""

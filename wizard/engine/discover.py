@@ -1,0 +1,86 @@
+"""Discovery: stream each container once, count what is there, record the inventory."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+
+from wizard.adapter import SourceAdapter, SourceRejected
+from wizard.engine.inventory import ContainerInventory, Inventory
+from wizard.events import EventSink, ObjectsDiscovered, PhaseFinished, PhaseStarted
+from wizard.journal import now_iso
+from wizard.model import Attachment, Comment, Item, Template
+from wizard.plan import Plan
+
+KINDS = ("template", "stage", "field", "tag", "person", "item", "comment", "attachment")
+
+
+async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container_ids: list[str] | None = None) -> Inventory:
+    started = time.monotonic()
+    calls_before = source.calls
+    ids = container_ids if container_ids is not None else (plan.source.scope or [c.id for c in await source.containers()])
+    sink.emit(PhaseStarted("discover", total=len(ids)))
+    inv = Inventory(source_system=plan.source.system, discovered_at=now_iso(), elapsed_s=0, source_calls=0)
+    max_bytes = plan.limits.max_attachment_mb * 1024 * 1024
+    for cid in ids:
+        ci = ContainerInventory(key=f"{plan.source.system}:board:{cid}", id=cid, name=cid)
+        counts: Counter[str] = Counter()
+        stage_index: dict[str, int] = {}
+        by_stage: Counter[int] = Counter()
+        items_with_uploads: set[str] = set()
+        hashes: dict[str, list[str]] = defaultdict(list)
+        async for obj in source.extract(cid, include_archived=plan.mapping.include_archived):
+            if isinstance(obj, SourceRejected):
+                ci.rejected.append({"key": obj.key, "kind": obj.kind, "reason": obj.reason})
+                continue
+            if isinstance(obj, Template):
+                ci.key, ci.name = obj.key, obj.name
+                counts.update(template=1, stage=len(obj.stages), field=len(obj.fields), tag=len(obj.tags),
+                              person=len(obj.people))
+                ordered = sorted(obj.stages, key=lambda s: s.position)
+                stage_index = {s.key: i for i, s in enumerate(ordered)}
+                ci.people_names = [p.name for p in obj.people]
+                for kind in ("stage", "field", "tag", "person"):
+                    sink.emit(ObjectsDiscovered(kind, counts[kind]))
+            elif isinstance(obj, Item):
+                counts["item"] += 1
+                by_stage[stage_index.get(obj.stage_key or "", 0)] += 1
+                ci.checklist_items += sum(len(c.items) for c in obj.checklists)
+                hashes[_item_fingerprint(obj)].append(obj.key)
+                if counts["item"] % 100 == 0:
+                    sink.emit(ObjectsDiscovered("item", counts["item"]))
+            elif isinstance(obj, Comment):
+                counts["comment"] += 1
+                if counts["comment"] % 250 == 0:
+                    sink.emit(ObjectsDiscovered("comment", counts["comment"]))
+            elif isinstance(obj, Attachment):
+                counts["attachment"] += 1
+                if obj.is_upload:
+                    counts["upload"] += 1
+                    ci.attachment_bytes += obj.size
+                    ci.largest_attachment = max(ci.largest_attachment, obj.size)
+                    if obj.size > max_bytes:
+                        ci.oversized_attachments += 1
+                    else:
+                        items_with_uploads.add(obj.item_key)
+                if counts["attachment"] % 100 == 0:
+                    sink.emit(ObjectsDiscovered("attachment", counts["attachment"], ci.attachment_bytes))
+        ci.counts = dict(counts)
+        ci.items_by_stage_index = [by_stage.get(i, 0) for i in range(max(len(stage_index), 1))]
+        ci.items_with_uploads = len(items_with_uploads)
+        ci.duplicates = [keys for keys in hashes.values() if len(keys) > 1]
+        for kind in ("item", "comment"):
+            sink.emit(ObjectsDiscovered(kind, counts[kind]))
+        sink.emit(ObjectsDiscovered("attachment", counts["attachment"], ci.attachment_bytes))
+        inv.containers.append(ci)
+    inv.elapsed_s = round(time.monotonic() - started, 3)
+    inv.source_calls = source.calls - calls_before
+    sink.emit(PhaseFinished("discover", count=len(ids)))
+    return inv
+
+
+def _item_fingerprint(item: Item) -> str:
+    """Same content, whatever the id: two cards with the same name, description, list and
+    fields are duplicates of each other."""
+    clone = item.model_copy(update={"key": "x:item:x", "position": 0, "updated_at": None, "url": None})
+    return clone.content_hash()

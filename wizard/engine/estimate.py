@@ -1,0 +1,70 @@
+"""The estimate: calls per side and per object type, duration with rate-limit waits, bytes
+to move, and risks, from the inventory alone (nothing is written)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from wizard.engine.inventory import Inventory
+from wizard.plan import Plan
+
+TRELLO_PER_10S = 100  # per token (reference 1.4)
+ASSUMED_BYTES_PER_S = 5 * 1024 * 1024  # a laptop's uplink; shown as an assumption
+
+
+class Estimate(BaseModel):
+    source_calls: dict[str, int] = Field(default_factory=dict)
+    target_calls: dict[str, int] = Field(default_factory=dict)
+    source_total: int = 0
+    target_total: int = 0
+    target_writes: int = 0
+    bytes_to_move: int = 0
+    duration_s: float = 0.0
+    duration_why: list[str] = Field(default_factory=list)
+    risks: list[str] = Field(default_factory=list)
+    lossy: list[tuple[str, str]] = Field(default_factory=list)
+
+
+def estimate(plan: Plan, inv: Inventory) -> Estimate:
+    from adapters.tallyfy import cost  # the only target so far; a registry lookup when there are two
+
+    uploads = sum(c.count("upload") - c.oversized_attachments for c in inv.containers)
+    est = Estimate()
+    est.source_calls = {"extract": inv.source_calls, "attachment downloads": uploads}
+    est.source_total = sum(est.source_calls.values())
+    est.target_calls = cost.target_calls(inv, plan)
+    est.target_total = sum(est.target_calls.values())
+    reads = 1 + (1 if any(c.count("tag") for c in inv.containers) else 0) + len(inv.containers) + inv.total("item")
+    est.target_writes = est.target_total - reads
+    est.bytes_to_move = inv.attachment_bytes
+    tgt_s, why = cost.duration_s(inv, plan, est.target_total)
+    src_s = est.source_total / (TRELLO_PER_10S / (10.0 * plan.source.rate_window_scale))
+    bytes_s = est.bytes_to_move / ASSUMED_BYTES_PER_S
+    why.insert(0, f"{est.source_total} source calls at {TRELLO_PER_10S} per 10 s take {src_s:.0f} s")
+    why.append(f"{est.bytes_to_move / 1e6:.1f} MB at an assumed 5 MB/s take {bytes_s:.0f} s")
+    # Source reads overlap target writes; the slowest of the three bounds the run.
+    est.duration_s = round(max(tgt_s, src_s, bytes_s), 1)
+    est.duration_why = why
+    est.risks = _risks(plan, inv)
+    return est
+
+
+def _risks(plan: Plan, inv: Inventory) -> list[str]:
+    risks = []
+    comments = inv.total("comment")
+    if comments > 120:
+        days = comments / 120 / 24
+        risks.append(
+            f"{comments} comments: Tallyfy accepts 120 comments per hour per organization, so comments alone take "
+            f"{comments / 120:.1f} hours ({days:.1f} days); the run waits and says when it continues."
+        )
+    over = sum(c.oversized_attachments for c in inv.containers)
+    if over:
+        risks.append(f"{over} attachment(s) are over the {plan.limits.max_attachment_mb} MB limit and will be quarantined.")
+    rejected = sum(len(c.rejected) for c in inv.containers)
+    if rejected:
+        risks.append(f"{rejected} source record(s) are malformed and will be quarantined with their reason.")
+    dups = sum(len(c.duplicates) for c in inv.containers)
+    if dups:
+        risks.append(f"{dups} group(s) of identical cards in the source (mapping.duplicates = '{plan.mapping.duplicates}').")
+    return risks

@@ -1,0 +1,39 @@
+"""What discovery found, per container: counts, sizes and the shape the estimate needs."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ContainerInventory(BaseModel):
+    key: str
+    id: str
+    name: str
+    counts: dict[str, int] = Field(default_factory=dict)
+    attachment_bytes: int = 0
+    largest_attachment: int = 0
+    oversized_attachments: int = 0
+    items_by_stage_index: list[int] = Field(default_factory=list)
+    items_with_uploads: int = 0
+    checklist_items: int = 0
+    people_names: list[str] = Field(default_factory=list)
+    rejected: list[dict[str, str]] = Field(default_factory=list)
+    duplicates: list[list[str]] = Field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return self.counts.get(kind, 0)
+
+
+class Inventory(BaseModel):
+    source_system: str
+    discovered_at: str
+    elapsed_s: float
+    source_calls: int
+    containers: list[ContainerInventory] = Field(default_factory=list)
+
+    def total(self, kind: str) -> int:
+        return sum(c.count(kind) for c in self.containers)
+
+    @property
+    def attachment_bytes(self) -> int:
+        return sum(c.attachment_bytes for c in self.containers)

@@ -1,0 +1,100 @@
+"""The report, in Markdown, JSON and CSV: what was created, found existing, skipped, failed,
+and what was dropped or changed and why. It names objects by source key and target id;
+it holds no secret and no personal data beyond the names the consultant maps."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from wizard.journal import now_iso
+from wizard.plan import Plan, atomic_write_text
+from wizard.store import Store
+
+KINDS = ("template", "tag", "item", "comment", "attachment")
+
+
+def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = None,
+                 losses: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    created: Counter[str] = Counter()
+    existing: Counter[str] = Counter()
+    for m in store.mappings.values():
+        kind = m.get("kind", "")
+        if kind in KINDS:
+            (created if m.get("created") else existing)[kind] += 1
+    failed = Counter(q.get("kind", "") for q in store.quarantine.values())
+    inv = store.inventory or {}
+    totals: Counter[str] = Counter()
+    for c in inv.get("containers", []):
+        totals.update(c.get("counts", {}))
+    people = store.meta.get("people", {})
+    return {
+        "generated_at": now_iso(),
+        "migration": plan.name,
+        "source": plan.source.system,
+        "target": plan.target.system,
+        "state": store.state,
+        "per_type": {
+            k: {"in_source": totals.get(k, 0), "created": created[k], "already_there": existing[k], "failed": failed[k]}
+            for k in KINDS
+        },
+        "quarantined": sorted(store.quarantine.values(), key=lambda q: q["key"]),
+        "dropped_or_changed": [{"what": w, "why": y} for w, y in (losses or [])],
+        "people": sorted(people.values(), key=lambda p: p.get("name", "")),
+        "open_conflicts": [c for c in store.conflicts.values() if not c.get("decision")],
+        "verify": verify,
+    }
+
+
+def to_markdown(r: dict[str, Any]) -> str:
+    out = [f"# Migration report: {r['migration']}", "",
+           f"{r['source']} → {r['target']}, state **{r['state']}**, generated {r['generated_at']}.", "",
+           "| type | in source | created | already there | failed |", "| --- | ---: | ---: | ---: | ---: |"]
+    for k, v in r["per_type"].items():
+        out.append(f"| {k} | {v['in_source']} | {v['created']} | {v['already_there']} | {v['failed']} |")
+    if r["quarantined"]:
+        out += ["", "## Quarantined (not migrated, with the reason)", ""]
+        out += [f"- `{q['key']}` ({q.get('kind')}): {q.get('reason')}" for q in r["quarantined"]]
+    if r["dropped_or_changed"]:
+        out += ["", "## Dropped or changed, and why", ""]
+        out += [f"- **{d['what']}**: {d['why']}" for d in r["dropped_or_changed"]]
+    if r["people"]:
+        out += ["", "## People", "", "| person | decision | why |", "| --- | --- | --- |"]
+        out += [f"| {p.get('name')} | {p.get('action')}{' → ' + str(p['user_id']) if p.get('user_id') else ''} | {p.get('reason')} |"
+                for p in r["people"]]
+    if r["open_conflicts"]:
+        out += ["", f"## Conflicts waiting for a decision: {len(r['open_conflicts'])}", "",
+                "Decide them with `migration-wizard conflicts DIR`."]
+    if r.get("verify"):
+        out += ["", "## Verify (read back from the target)", "", "| type | expected | found | missing | duplicated |",
+                "| --- | ---: | ---: | ---: | ---: |"]
+        for k, v in r["verify"]["kinds"].items():
+            out.append(f"| {k} | {v['expected']} | {v['found']} | {len(v['missing'])} | {len(v['duplicated'])} |")
+    return "\n".join(out) + "\n"
+
+
+def to_csv(store: Store) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["source_key", "kind", "status", "target_type", "target_id", "reason"])
+    for key, m in sorted(store.mappings.items()):
+        if m.get("kind") in KINDS:
+            w.writerow([key, m.get("kind"), "created" if m.get("created") else "already there",
+                        m.get("target_type"), m.get("target_id"), ""])
+    for key, q in sorted(store.quarantine.items()):
+        w.writerow([key, q.get("kind"), "failed", "", "", q.get("reason")])
+    return buf.getvalue()
+
+
+def write_reports(folder: Path, report: dict[str, Any], store: Store) -> list[Path]:
+    out = Path(folder) / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "report.md", out / "report.json", out / "report.csv"]
+    atomic_write_text(paths[0], to_markdown(report))
+    atomic_write_text(paths[1], json.dumps(report, indent=2, default=str) + "\n")
+    atomic_write_text(paths[2], to_csv(store))
+    return paths

@@ -1,0 +1,101 @@
+"""Event sinks for the headless side: a JSON-lines log file (personal data masked) and a
+rich progress display for the terminal."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import IO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from wizard.events import (CircuitOpened, Event, LogLine, ObjectMigrated, ObjectQuarantined, ObjectsDiscovered,
+                           ObjectSkipped, PhaseFinished, PhaseStarted, RateLimited, RequestRetried)
+from wizard.journal import now_iso
+
+
+class JsonLogSink:
+    """logs/run.jsonl: every event but the per-object ones at debug volume. Events carry
+    keys and ids, never names, emails or comment text, so nothing personal reaches the log."""
+
+    def __init__(self, folder: Path) -> None:
+        (Path(folder) / "logs").mkdir(parents=True, exist_ok=True)
+        self._fh: IO[str] | None = open(Path(folder) / "logs" / "run.jsonl", "a", encoding="utf-8")
+
+    def emit(self, event: Event) -> None:
+        if self._fh is None:
+            return
+        try:
+            self._fh.write(json.dumps({"ts": now_iso(), "event": type(event).__name__, **dataclasses.asdict(event)},
+                                      default=str) + "\n")
+            self._fh.flush()
+        except OSError:
+            self._fh = None  # a full disk must not stop the run for its log; the journal is what counts
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+class RichSink:
+    """Progress bars per phase, and one line per notable event."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TextColumn("{task.fields[note]}"), console=self.console,
+                                 transient=False, disable=not self.console.is_terminal)
+        self.tasks: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+        self._last_wait = 0.0
+
+    def __enter__(self) -> "RichSink":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def _task(self, phase: str, total: int | None = None) -> int:
+        if phase not in self.tasks:
+            self.tasks[phase] = self.progress.add_task(phase, total=total, note="")
+        elif total is not None:
+            self.progress.update(self.tasks[phase], total=total)
+        return self.tasks[phase]
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, PhaseStarted):
+            self._task(event.phase, event.total)
+        elif isinstance(event, PhaseFinished):
+            tid = self._task(event.phase)
+            task = self.progress.tasks[tid]
+            self.progress.update(tid, total=task.completed or 1, completed=task.completed or 1)
+        elif isinstance(event, ObjectsDiscovered):
+            self.counts[event.kind] = event.count
+            note = ", ".join(f"{v} {k}s" for k, v in self.counts.items())
+            self.progress.update(self._task("discover"), note=note)
+        elif isinstance(event, ObjectMigrated):
+            phase = {"item": "items", "comment": "comments", "attachment": "attachments"}.get(event.kind)
+            if phase:
+                self.progress.advance(self._task(phase))
+        elif isinstance(event, ObjectQuarantined):
+            self.console.print(f"[yellow]quarantined[/] {event.kind} {event.key}: {event.reason}")
+        elif isinstance(event, ObjectSkipped):
+            phase = {"item": "items", "comment": "comments", "attachment": "attachments"}.get(event.kind)
+            if phase:
+                self.progress.advance(self._task(phase))
+        elif isinstance(event, RateLimited):
+            now = time.time()
+            if now - self._last_wait > 5:
+                self._last_wait = now
+                until = time.strftime("%H:%M:%S", time.localtime(event.until_epoch))
+                self.console.print(f"[cyan]waiting for {event.system} rate limit until {until}[/] ({event.reason})")
+        elif isinstance(event, RequestRetried) and event.attempt >= 3:
+            self.console.print(f"[dim]retrying {event.system} (attempt {event.attempt}): {event.reason}[/]")
+        elif isinstance(event, CircuitOpened):
+            self.console.print(f"[red]{event.system} keeps failing ({event.reason}); stopping[/]")
+        elif isinstance(event, LogLine) and event.level in ("warning", "error"):
+            self.console.print(f"[yellow]{event.text}[/]")

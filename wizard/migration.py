@@ -18,6 +18,7 @@ from wizard.engine.discover import discover
 from wizard.engine.estimate import Estimate, estimate
 from wizard.engine.executor import RunExecutor, RunSummary
 from wizard.engine.inventory import Inventory
+from wizard.engine.item_index import ItemIndex, ItemIndexWriter
 from wizard.errors import PlanError, UserError
 from wizard.events import EventSink, NullSink
 from wizard.plan import Plan, load_plan, save_plan
@@ -126,15 +127,20 @@ class Migration:
 
     async def discover(self, container_ids: list[str] | None = None) -> Inventory:
         src = self.source()
+        index = ItemIndexWriter(self.folder)
         try:
-            inv = await discover(self.plan, src, self.sink, container_ids)
+            inv = await discover(self.plan, src, self.sink, container_ids, index)
         finally:
             await src.aclose()
+            index.close()
         self.store.set_inventory(inv.model_dump(mode="json"))
         if self.store.state == "new":
             self.store.set_meta(state="discovered")
         self.store.snapshot()
         return inv
+
+    def item_index(self) -> ItemIndex:
+        return ItemIndex(self.folder)
 
     def inventory(self) -> Inventory | None:
         data = self.store.inventory

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 
 from wizard.adapter import SourceAdapter, SourceRejected
 from wizard.engine.inventory import ContainerInventory, Inventory
+from wizard.engine.item_index import ItemIndexWriter
 from wizard.events import EventSink, ObjectsDiscovered, PhaseFinished, PhaseStarted
 from wizard.journal import now_iso
 from wizard.model import Attachment, Comment, Item, Template
@@ -15,7 +16,8 @@ from wizard.plan import Plan
 KINDS = ("template", "stage", "field", "tag", "person", "item", "comment", "attachment")
 
 
-async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container_ids: list[str] | None = None) -> Inventory:
+async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container_ids: list[str] | None = None,
+                   index: ItemIndexWriter | None = None) -> Inventory:
     started = time.monotonic()
     calls_before = source.calls
     ids = container_ids if container_ids is not None else (plan.source.scope or [c.id for c in await source.containers()])
@@ -26,6 +28,7 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
         ci = ContainerInventory(key=f"{plan.source.system}:board:{cid}", id=cid, name=cid)
         counts: Counter[str] = Counter()
         stage_index: dict[str, int] = {}
+        stage_names: dict[str, str] = {}
         by_stage: Counter[int] = Counter()
         items_with_uploads: set[str] = set()
         hashes: dict[str, list[str]] = defaultdict(list)
@@ -39,6 +42,7 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
                               person=len(obj.people))
                 ordered = sorted(obj.stages, key=lambda s: s.position)
                 stage_index = {s.key: i for i, s in enumerate(ordered)}
+                stage_names = {s.key: s.name for s in ordered}
                 ci.people_names = [p.name for p in obj.people]
                 for kind in ("stage", "field", "tag", "person"):
                     sink.emit(ObjectsDiscovered(kind, counts[kind]))
@@ -47,6 +51,8 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
                 by_stage[stage_index.get(obj.stage_key or "", 0)] += 1
                 ci.checklist_items += sum(len(c.items) for c in obj.checklists)
                 hashes[_item_fingerprint(obj)].append(obj.key)
+                if index is not None:
+                    index.add(obj, ci.name, stage_names.get(obj.stage_key or "", ""))
                 if counts["item"] % 100 == 0:
                     sink.emit(ObjectsDiscovered("item", counts["item"]))
             elif isinstance(obj, Comment):

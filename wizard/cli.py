@@ -299,18 +299,26 @@ async def cmd_demo_headless(a: argparse.Namespace) -> int:
         return cmd_report(ns)
 
 
+class TuiHooks:
+    """How the CLI opens the TUI. The console script (tui/entry.py) fills these in, so the
+    headless core never imports the TUI."""
+
+    run_app: Callable[[Path | None], int] | None = None
+    run_demo: Callable[[Path | None], int] | None = None
+
+
+def _no_tui(_: Path | None) -> int:
+    raise UserError("The TUI is not available in this installation; use the headless commands (see --help).")
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
     if a.headless:
         return _async(cmd_demo_headless)(a)
-    from tui.app import run_demo
-
-    return run_demo(Path(a.workdir) if a.workdir else None) or EXIT_OK
+    return (TuiHooks.run_demo or _no_tui)(Path(a.workdir) if a.workdir else None) or EXIT_OK
 
 
 def cmd_tui(a: argparse.Namespace) -> int:
-    from tui.app import run_app
-
-    return run_app(Path(a.dir) if getattr(a, "dir", None) else None) or EXIT_OK
+    return (TuiHooks.run_app or _no_tui)(Path(a.dir) if getattr(a, "dir", None) else None) or EXIT_OK
 
 
 def cmd_schema(a: argparse.Namespace) -> int:

@@ -92,6 +92,7 @@ class Store:
         self.mappings = {d["key"]: d for d in docs("mappings")}
         self.quarantine = {d["key"]: d for d in docs("quarantine")}
         self.conflicts = {d["id"]: d for d in docs("conflicts")}
+        self.pending = {d["key"]: d for d in docs("pending")}
         meta, inv = docs("meta"), docs("inventory")
         self.meta = meta[0] if meta else {"state": "new", "journal_seq": 0}
         self.inventory = inv[0] if inv else {}
@@ -168,6 +169,7 @@ class Store:
             "mappings": list(self.mappings.values()),
             "quarantine": list(self.quarantine.values()),
             "conflicts": list(self.conflicts.values()),
+            "pending": list(self.pending.values()),
             "meta": [self.meta],
             "inventory": [self.inventory] if self.inventory else [],
         }

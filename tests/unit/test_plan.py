@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import pytest
+
+from wizard.errors import PlanError
+from wizard.plan import Plan, load_plan, plan_schema, save_plan
+
+GOOD = """
+name = "acme"
+[source]
+system = "trello"
+base_url = "https://api.trello.com/1"
+profile = "acme"
+[target]
+system = "tallyfy"
+base_url = "https://go.tallyfy.com/api"
+profile = "acme"
+organization = "abc"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "plan.toml"
+    p.write_text(text)
+    return p
+
+
+def test_good_plan_loads_with_defaults(tmp_path: Path) -> None:
+    plan = load_plan(write(tmp_path, GOOD))
+    assert plan.source.system == "trello"
+    assert plan.conflicts.default == "skip"
+    assert plan.limits.concurrency == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("name = ", "is not valid TOML"),
+        (GOOD.replace('system = "trello"', 'system = "jira"'), "key 'source.system'"),
+        (GOOD.replace('base_url = "https://api.trello.com/1"', 'base_url = "ftp://x"'), "key 'source.base_url'"),
+        (GOOD.replace('profile = "acme"\n[target]', 'profile = "acme"\ntoken = "abcdefghijklmnop"\n[target]'),
+         "looks like a secret"),
+        (GOOD.replace("[target]", "[limits]\nconcurrency = 0\n[target]"), "key 'limits.concurrency'"),
+        ('name = "x"', "key 'source' is required but missing"),
+    ],
+)
+def test_bad_plans_get_one_sentence_naming_file_and_key(tmp_path: Path, text: str, fragment: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(PlanError) as e:
+        load_plan(path)
+    assert str(path) in e.value.sentence
+    assert fragment in e.value.sentence
+    assert "\n" not in e.value.sentence
+    assert e.value.exit_code == 2
+
+
+def test_missing_and_non_utf8(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match="no plan file"):
+        load_plan(tmp_path)
+    (tmp_path / "plan.toml").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(PlanError, match="not UTF-8"):
+        load_plan(tmp_path)
+
+
+def test_save_keeps_comments_and_round_trips(tmp_path: Path) -> None:
+    path = write(tmp_path, "# the client's plan\n" + GOOD)
+    plan = load_plan(path)
+    plan.mapping.exclude.append("board1")
+    save_plan(path, plan)
+    text = path.read_text()
+    assert "# the client's plan" in text
+    assert load_plan(path).mapping.exclude == ["board1"]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_schema_file_is_current() -> None:
+    committed = Path(__file__).resolve().parents[2] / "plans" / "plan.schema.json"
+    assert committed.read_text() == plan_schema(), "run: migration-wizard schema > plans/plan.schema.json"
+
+
+def test_example_plans_validate() -> None:
+    examples = sorted((Path(__file__).resolve().parents[2] / "plans").glob("*.toml"))
+    assert examples
+    for p in examples:
+        assert isinstance(load_plan(p), Plan)

@@ -1,0 +1,63 @@
+import asyncio
+
+from wizard.ratelimit import RateLimiter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+async def test_window_allows_limit_then_waits(monkeypatch) -> None:
+    clock = Clock()
+    slept: list[float] = []
+
+    async def fake_sleep(d: float) -> None:
+        slept.append(d)
+        clock.t += d
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    lim = RateLimiter([(3, 10.0)], clock=clock)
+    for _ in range(3):
+        await lim.acquire()
+    assert slept == []
+    await lim.acquire()
+    assert slept == [10.0]
+
+
+async def test_bucket_caps_only_its_route(monkeypatch) -> None:
+    clock = Clock()
+    slept: list[float] = []
+
+    async def fake_sleep(d: float) -> None:
+        slept.append(d)
+        clock.t += d
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    waits: list[str] = []
+    lim = RateLimiter([(1000, 60.0)], {"comments": [(2, 3600.0)]}, clock=clock, on_wait=lambda d, why: waits.append(why))
+    await lim.acquire(("comments",))
+    await lim.acquire(("comments",))
+    await lim.acquire()  # other calls flow
+    assert slept == []
+    await lim.acquire(("comments",))
+    assert slept == [3600.0]
+    assert "comments: 2 per hour" in waits[0]
+
+
+async def test_pause_from_429(monkeypatch) -> None:
+    clock = Clock()
+    slept: list[float] = []
+
+    async def fake_sleep(d: float) -> None:
+        slept.append(d)
+        clock.t += d
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    lim = RateLimiter([(100, 10.0)], clock=clock)
+    lim.pause(7.5, "429")
+    await lim.acquire()
+    assert slept == [7.5]

@@ -1,0 +1,231 @@
+"""Trello as a migration source: a board becomes a Template, its cards Items, its
+commentCard actions Comments and its attachments Attachments.
+
+Calls are few by design (the budget is ~15 per 1,000 cards): one board call carries the
+lists, labels, members and custom-field definitions; cards come 1,000 a page from
+`/boards/{id}/cards?limit=1000&before=` with their checklists, field values and
+attachments nested; comments 1,000 a page from `/boards/{id}/actions`. Attachments are
+yielded last (the documented order), so their metadata is re-read in a second, light card
+pass (`fields=id`) rather than held in memory for the whole board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from adapters.trello import mapping
+from adapters.trello.client import TrelloClient
+from adapters.trello.wire import TrelloBoard, TrelloCustomField, TrelloLabel, TrelloList, TrelloMember
+from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceRejected
+from wizard.errors import CredentialError, VendorDataError
+from wizard.events import EventSink
+from wizard.model import Attachment, Canonical, FieldDef, Person, Stage, Tag
+
+PAGE = 1000
+CARD_FIELDS = "id,name,desc,closed,idBoard,idList,pos,due,dueComplete,dateLastActivity,idMembers,idLabels,url,badges"
+ATTACHMENT_FIELDS = "id,name,fileName,bytes,mimeType,date,isUpload,url"
+CHANGE_TYPES = "createCard,updateCard,deleteCard,copyCard,moveCardToBoard,moveCardFromBoard,convertToCardFromCheckItem,commentCard"
+
+
+class TrelloSource(SourceAdapter):
+    system = "trello"
+    label = "Trello"
+    credential_parts = ("key", "token")
+
+    def __init__(self, client: TrelloClient) -> None:
+        self.client = client
+
+    @classmethod
+    def connect(cls, base_url: str, credentials: dict[str, str], *, profile: str, sink: EventSink | None = None,
+                timeout: float = 30.0, max_retries: int = 6, **kw: Any) -> "TrelloSource":
+        missing = [p for p in cls.credential_parts if not credentials.get(p)]
+        if missing:
+            raise CredentialError(f"The Trello credential of profile '{profile}' has no {' or '.join(missing)}; "
+                                  f"log in again with both the API key and the token.")
+        client = TrelloClient(base_url, credentials["key"], credentials["token"], profile=profile, sink=sink,
+                              timeout=timeout, max_retries=max_retries,
+                              window_scale=float(kw.pop("window_scale", 1.0) or 1.0), **kw)
+        return cls(client)
+
+    # -- who and what --------------------------------------------------------------------
+    async def whoami(self) -> Identity:
+        me = await self.client.get_member("me", fields="fullName,username,email", organizations="all",
+                                          organization_fields="displayName,name")
+        member = mapping.parse(TrelloMember, me, "member")
+        if isinstance(member, SourceRejected):
+            raise VendorDataError(f"Trello answered 'who am I' with a member that {member.reason.split(' that ', 1)[-1]}")
+        orgs = me.get("organizations") or []
+        names = [o.get("displayName") or o.get("name") for o in orgs if isinstance(o, dict)]
+        workspace = ", ".join(n for n in names if n) or "personal boards"
+        return Identity(user=f"{member.fullName} (@{member.username})" if member.username else member.fullName,
+                        workspace=workspace, detail=member.email or "")
+
+    async def containers(self) -> list[Container]:
+        boards = await self.client.get("members/me/boards", filter="all", fields="name,closed,url,shortUrl")
+        if not isinstance(boards, list):
+            raise VendorDataError("Trello answered the board list with something that is not a list.")
+        out = []
+        for raw in boards:
+            board = mapping.parse(TrelloBoard, raw, "board")
+            if isinstance(board, SourceRejected):
+                continue
+            out.append(Container(key=mapping.key("board", board.id), id=board.id, name=board.name,
+                                 closed=board.closed, url=board.url))
+        return out
+
+    # -- extraction ----------------------------------------------------------------------
+    async def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Canonical | SourceRejected]:  # type: ignore[override]
+        raw = await self.client.get(f"boards/{container_id}", fields="name,desc,closed,url,idOrganization",
+                                    actions="none", lists="all", labels="all", members="all", customFields="true")
+        board = _board(raw, container_id)
+        rejected: list[SourceRejected] = []
+        stages: list[Stage] = _collect(board.lists, TrelloList, "list", mapping.list_to_stage, rejected)
+        tags: list[Tag] = _collect(board.labels, TrelloLabel, "label", mapping.label_to_tag, rejected)
+        people: list[Person] = _collect(board.members, TrelloMember, "member", mapping.member_to_person, rejected)
+        field_wire: dict[str, TrelloCustomField] = {}
+        fields: list[FieldDef] = []
+        for f in board.customFields:
+            parsed = mapping.parse(TrelloCustomField, f, "field")
+            if isinstance(parsed, SourceRejected):
+                rejected.append(parsed)
+            else:
+                field_wire[parsed.id] = parsed
+                fields.append(mapping.field_to_def(parsed))
+        yield mapping.board_to_template(board, stages, fields, tags, people)
+        for r in rejected:
+            yield r
+
+        card_ids: set[str] = set()
+        with_attachments = 0
+        card_filter = "all" if include_archived else "open"
+        async for index, raw_card in self._cards(container_id, card_filter, fields=CARD_FIELDS, attachments="true",
+                                                 attachment_fields=ATTACHMENT_FIELDS, customFieldItems="true",
+                                                 checklists="all"):
+            item = mapping.map_card(raw_card, board.id, field_wire, index)
+            if isinstance(item, SourceRejected):
+                yield item
+                continue
+            card_ids.add(mapping.raw_id(raw_card))
+            if raw_card.get("attachments"):
+                with_attachments += 1
+            yield item
+
+        async for raw_action in self._actions(container_id, "commentCard"):
+            comment = mapping.map_comment(raw_action)
+            if isinstance(comment, SourceRejected) or comment.item_key.rsplit(":", 1)[1] in card_ids:
+                yield comment  # comments of archived or deleted cards are left out with them
+
+        if with_attachments:
+            seen = 0
+            async for _, raw_card in self._cards(container_id, card_filter, fields="id", attachments="true",
+                                                 attachment_fields=ATTACHMENT_FIELDS):
+                cid = mapping.raw_id(raw_card)
+                if cid not in card_ids or not raw_card.get("attachments"):
+                    continue
+                for raw_att in raw_card["attachments"]:
+                    yield mapping.map_attachment(raw_att, cid)
+                seen += 1
+                if seen == with_attachments:
+                    break
+
+    async def _cards(self, board_id: str, card_filter: str, **params: Any) -> AsyncIterator[tuple[int, Any]]:
+        """Every card, newest id first, a page of 1,000 at a time (`before` = oldest seen)."""
+        before: str | None = None
+        index = 0
+        while True:
+            page = await self.client.get(f"boards/{board_id}/cards", filter=card_filter, limit=PAGE, before=before, **params)
+            if not isinstance(page, list):
+                raise VendorDataError(f"Trello answered the cards of board {board_id} with something that is not a list.")
+            ids = [c["id"] for c in page if isinstance(c, dict) and isinstance(c.get("id"), str)]
+            for raw in page:
+                yield index, raw
+                index += 1
+            if len(page) < PAGE or not ids:
+                return
+            before = min(ids)
+
+    async def _actions(self, board_id: str, types: str, since: str | None = None) -> AsyncIterator[Any]:
+        """Board actions newest first, 1,000 a page, walking back with `before`."""
+        before: str | None = None
+        while True:
+            page = await self.client.get(f"boards/{board_id}/actions", filter=types, limit=PAGE, before=before,
+                                         since=since, fields="type,date,data,idMemberCreator",
+                                         memberCreator_fields="fullName,username", member="false")
+            if not isinstance(page, list):
+                raise VendorDataError(f"Trello answered the actions of board {board_id} with something that is not a list.")
+            ids = [a["id"] for a in page if isinstance(a, dict) and isinstance(a.get("id"), str)]
+            for raw in page:
+                yield raw
+            if len(page) < PAGE or not ids:
+                return
+            before = min(ids)
+
+    # -- attachments ---------------------------------------------------------------------
+    def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
+        return self.client.download(_download_path(attachment))
+
+    # -- sync ----------------------------------------------------------------------------
+    async def changes_since(self, container_id: str, cursor: str | None) -> ChangeSet | None:
+        """Cards created, changed or deleted and comments added after `cursor` (an action id
+        or an ISO date), from the board's action log. Ids in the ChangeSet are source keys
+        (`trello:card:<id>`, `trello:comment:<id>`). With no cursor, nothing is reported and
+        the cursor is set to the newest action, as the baseline for the next call."""
+        if cursor is None:
+            page = await self.client.get(f"boards/{container_id}/actions", filter=CHANGE_TYPES, limit=1, fields="date")
+            if not isinstance(page, list):
+                raise VendorDataError(f"Trello answered the actions of board {container_id} with something that is not a list.")
+            return ChangeSet(cursor=page[0]["id"] if page and isinstance(page[0], dict) else None)
+        actions: list[Any] = []
+        async for raw in self._actions(container_id, CHANGE_TYPES, since=cursor):
+            actions.append((raw.get("id"), raw.get("type"), ((raw.get("data") or {}).get("card") or {}).get("id"))
+                           if isinstance(raw, dict) else (None, None, None))
+        changes = ChangeSet(cursor=cursor)
+        ids = [a[0] for a in actions if isinstance(a[0], str)]
+        if ids:
+            changes.cursor = max(ids)
+        for aid, kind, card_id in sorted((a for a in actions if isinstance(a[0], str)), key=lambda a: a[0]):
+            if not isinstance(card_id, str):
+                continue
+            ckey = mapping.key("card", card_id)
+            if kind == "deleteCard" or kind == "moveCardFromBoard":
+                changes.deleted_item_ids.add(ckey)
+                changes.changed_item_ids.discard(ckey)
+            elif kind == "commentCard":
+                changes.new_comment_ids.add(mapping.key("comment", aid))
+            else:
+                changes.changed_item_ids.add(ckey)
+                changes.deleted_item_ids.discard(ckey)
+        return changes
+
+
+def _board(raw: Any, board_id: str) -> TrelloBoard:
+    if not isinstance(raw, dict):
+        raise VendorDataError(f"Trello answered board {board_id} with something that is not a board object.")
+    parsed = mapping.parse(TrelloBoard, raw, "board")
+    if isinstance(parsed, SourceRejected):
+        raise VendorDataError(parsed.reason)
+    for name in ("lists", "labels", "members", "customFields"):
+        if not isinstance(raw.get(name, []), list):
+            raise VendorDataError(f"Trello sent board {board_id} with '{name}' that is not a list.")
+    return parsed
+
+
+def _collect(raws: list[Any], model: Any, kind: str, convert: Any, rejected: list[SourceRejected]) -> list[Any]:
+    out = []
+    for raw in raws:
+        parsed = mapping.parse(model, raw, kind)
+        if isinstance(parsed, SourceRejected):
+            rejected.append(parsed)
+        else:
+            out.append(convert(parsed))
+    return out
+
+
+def _download_path(att: Attachment) -> str:
+    """The path under /1 of the attachment's /download/ URL (its host may be trello.com
+    rather than the API host; the API serves the same path)."""
+    if att.url and "/cards/" in att.url and "/download/" in att.url:
+        return "cards/" + urlsplit(att.url).path.split("/cards/", 1)[1]
+    raise ValueError(f"attachment {att.key} has no Trello download URL")

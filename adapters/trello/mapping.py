@@ -46,7 +46,8 @@ def describe(err: ValidationError) -> str:
     kind = type(got).__name__ if got is not None else "nothing"
     if first["type"] == "missing":
         return f"has no '{loc}'"
-    return f"has an invalid '{loc}' ({first['msg'].rstrip('.').lower()}, got {kind})"
+    msg = first["msg"].rstrip(".")
+    return f"has an invalid '{loc}' ({msg[:1].lower() + msg[1:]}, got {kind})"
 
 
 def parse(model: type[M], raw: Any, kind: str, index: int | None = None) -> M | SourceRejected:

@@ -340,7 +340,7 @@ def _seed_attachment(state: TrelloState, card: Card, zero: bool, k: int) -> None
     rng = state.rng
     ts = id_time(card.id) + rng.randint(60, 30 * 86_400)
     aid = state.make_id(ts)
-    if not zero and rng.random() < 0.1:
+    if not zero and (k == 2 or rng.random() < 0.1):  # every board has link attachments
         link = rng.choice(LINKS)
         att = {"id": aid, "name": link, "fileName": None, "bytes": None, "mimeType": "", "date": iso(ts),
                "idMember": rng.choice(card.data["idMembers"] or [state.me]), "isUpload": False, "edgeColor": None,

@@ -1,0 +1,332 @@
+"""TrelloSource end to end: the real TrelloClient over HTTP against TrelloSandbox on loopback.
+
+Checks what a migration relies on: who the token is, that a bad token stops with one
+sentence, that extraction returns exactly what the sandbox holds within the call budget,
+that attachment bytes arrive intact, that 429s, the lock-out and injected faults are
+survived, that malformed data is quarantined or refused, and that the change feed sees edits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.sandboxkit import Faults, SandboxServer
+from adapters.trello import TrelloSandbox, TrelloSource
+from wizard.adapter import SourceRejected
+from wizard.errors import CredentialError, VendorDataError
+from wizard.model import Attachment, Comment, Item, Template
+from wizard.secrets import SANDBOX_CREDENTIALS
+
+CREDS = SANDBOX_CREDENTIALS["trello"]
+HEADER = {"Authorization": f'OAuth oauth_consumer_key="{CREDS["key"]}", oauth_token="{CREDS["token"]}"'}
+
+
+def serve(sb: TrelloSandbox) -> Iterator[tuple[TrelloSandbox, str]]:
+    with SandboxServer(sb) as srv:
+        yield sb, srv.url
+
+
+@pytest.fixture
+def small() -> Iterator[tuple[TrelloSandbox, str]]:
+    yield from serve(TrelloSandbox(seed=1, scale="small", rate_limits="off"))
+
+
+@pytest.fixture(scope="module")
+def medium() -> Iterator[tuple[TrelloSandbox, str]]:
+    yield from serve(TrelloSandbox(seed=2, scale="medium", rate_limits="off"))
+
+
+@pytest.fixture
+async def source_factory() -> AsyncIterator[Any]:
+    made: list[TrelloSource] = []
+
+    def make(url: str, creds: dict[str, str] | None = None, **kw: Any) -> TrelloSource:
+        src = TrelloSource.connect(url + "/1", creds or CREDS, profile="sandbox", **kw)
+        made.append(src)
+        return src
+
+    yield make
+    for s in made:
+        await s.aclose()
+
+
+async def collect(src: TrelloSource, board_id: str, include_archived: bool = False) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {"template": [], "item": [], "comment": [], "attachment": [], "rejected": []}
+    order: list[str] = []
+    async for obj in src.extract(board_id, include_archived=include_archived):
+        kind = {Template: "template", Item: "item", Comment: "comment", Attachment: "attachment",
+                SourceRejected: "rejected"}[type(obj)]
+        out[kind].append(obj)
+        if kind != "rejected" and (not order or order[-1] != kind):
+            order.append(kind)
+    assert order == [k for k in ("template", "item", "comment", "attachment") if out[k]], f"documented order, got {order}"
+    return out
+
+
+def expected(board: dict[str, Any], include_archived: bool) -> dict[str, set[str]]:
+    cards = {c["id"] for c in board["cards"] if include_archived or not c["closed"]}
+    return {
+        "item": cards,
+        "comment": {c["id"] for c in board["comments"] if c["card_id"] in cards},
+        "attachment": {a["id"] for a in board["attachments"] if a["card_id"] in cards},
+    }
+
+
+def ids(objs: list[Any]) -> set[str]:
+    return {o.source_id for o in objs}
+
+
+# -- connect -----------------------------------------------------------------------------
+async def test_whoami_names_the_member_and_the_workspace(small: Any, source_factory: Any) -> None:
+    sb, url = small
+    who = await source_factory(url).whoami()
+    me = sb.state.members[sb.state.me]
+    assert who.user == f"{me['fullName']} (@{me['username']})"
+    assert who.workspace == "Acme Consulting"
+    assert who.detail == me["email"]
+
+
+async def test_wrong_token_stops_with_one_sentence(small: Any, source_factory: Any) -> None:
+    _, url = small
+    src = source_factory(url, {"key": CREDS["key"], "token": "wrong"})
+    with pytest.raises(CredentialError) as err:
+        await src.whoami()
+    assert "invalid token" in err.value.sentence and "'sandbox'" in err.value.sentence
+    with pytest.raises(CredentialError):
+        TrelloSource.connect(url + "/1", {"key": CREDS["key"]}, profile="p")
+
+
+async def test_sandbox_accepts_query_auth_but_downloads_need_the_header(small: Any) -> None:
+    sb, url = small
+    board = sb.export()["boards"][0]
+    att = next(a for a in board["attachments"] if a["isUpload"] and a["bytes"])
+    path = f"/1/cards/{att['card_id']}/attachments/{att['id']}/download/{att['fileName']}"
+    async with httpx.AsyncClient(base_url=url) as h:
+        r = await h.get("/1/members/me", params={"key": CREDS["key"], "token": CREDS["token"]})
+        assert r.status_code == 200 and "x-rate-limit-api-token-remaining" in r.headers
+        r = await h.get("/1/members/me", params={"key": "nope", "token": CREDS["token"]})
+        assert (r.status_code, r.text) == (401, "invalid key")
+        r = await h.get(path, params={"key": CREDS["key"], "token": CREDS["token"]})
+        assert (r.status_code, r.text) == (401, "unauthorized permission requested")
+        r = await h.get(path, headers=HEADER)
+        assert r.status_code == 200 and len(r.content) == att["bytes"]
+        assert r.headers["content-type"].startswith(att["mimeType"])
+        r = await h.get("/1/nowhere", headers=HEADER)
+        assert (r.status_code, r.text) == (404, "Cannot GET /1/nowhere")
+        r = await h.get("/1/cards/not-an-id", headers=HEADER)
+        assert (r.status_code, r.text) == (400, "invalid id")
+        assert "x-rate-limit-api-key-max" in r.headers and "retry-after" not in r.headers
+
+
+# -- extraction --------------------------------------------------------------------------
+@pytest.mark.parametrize("include_archived", [False, True])
+async def test_extract_small_equals_the_sandbox_export(small: Any, source_factory: Any, include_archived: bool) -> None:
+    sb, url = small
+    board = sb.export()["boards"][0]
+    src = source_factory(url)
+    got = await collect(src, board["id"], include_archived)
+    want = expected(board, include_archived)
+    assert not got["rejected"]
+    [tpl] = got["template"]
+    assert len(tpl.stages) == len(board["lists"]) and any(s.closed for s in tpl.stages)
+    assert {f.type.value for f in tpl.fields} == {"checkbox", "dropdown", "number", "text", "date"}
+    assert len(tpl.tags) == len(board["labels"]) and len(tpl.people) == len(board["members"])
+    for kind in ("item", "comment", "attachment"):
+        assert ids(got[kind]) == want[kind], kind
+        assert len(got[kind]) == len(want[kind]), f"{kind} duplicated"
+    by_id = {c["id"]: c for c in board["cards"]}
+    for item in got["item"]:
+        card = by_id[item.source_id]
+        assert (item.name, item.description, item.closed) == (card["name"], card["desc"], card["closed"])
+        assert len(item.values) == len(card["customFieldItems"])
+        assert sum(len(c.items) for c in item.checklists) == sum(len(c["checkItems"]) for c in card["checklists"])
+    assert any(not a.is_upload for a in got["attachment"]) and any(a.size == 0 and a.is_upload for a in got["attachment"])
+
+
+@pytest.mark.slow
+async def test_extract_medium_equals_export_within_the_call_budget(medium: Any, source_factory: Any) -> None:
+    sb, url = medium
+    export = sb.export()
+    src = source_factory(url)
+    total_cards = total_comments = 0
+    for board in export["boards"]:
+        got = await collect(src, board["id"])
+        want = expected(board, False)
+        for kind in ("item", "comment", "attachment"):
+            assert ids(got[kind]) == want[kind] and len(got[kind]) == len(want[kind]), kind
+        total_cards += len(want["item"])
+        total_comments += len(board["comments"])
+    comment_pages = sum(math.ceil((len(b["comments"]) + 1) / 1000) for b in export["boards"])
+    budget = 15 * math.ceil(total_cards / 1000) + comment_pages
+    # measured: per board 1 board call + 1 card page + 4 comment pages + 1 attachment page
+    assert src.calls == 14, src.client.calls_by_route
+    assert src.calls <= budget
+
+
+async def test_attachment_bytes_equal_the_exported_sha256(small: Any, source_factory: Any) -> None:
+    sb, url = small
+    board = sb.export()["boards"][0]
+    src = source_factory(url)
+    sha = {a["id"]: a["sha256"] for a in board["attachments"] if a["isUpload"]}
+    got = (await collect(src, board["id"], include_archived=True))["attachment"]
+    uploads = [a for a in got if a.is_upload]
+    assert len(uploads) == len(sha)
+    sizes = []
+    for att in uploads:
+        h = hashlib.sha256()
+        n = 0
+        async for chunk in src.open_attachment(att):
+            h.update(chunk)
+            n += len(chunk)
+        assert (n, h.hexdigest()) == (att.size, sha[att.source_id]), att.name
+        sizes.append(n)
+    assert 0 in sizes and max(sizes) > 1_000_000  # the zero-byte file and a multi-chunk one
+
+
+# -- limits and faults -------------------------------------------------------------------
+async def test_429_from_a_spent_token_window_is_waited_out(source_factory: Any) -> None:
+    sb = TrelloSandbox(seed=3, scale="small", rate_limits="documented", window_scale=0.05)  # 100 per 0.5 s
+    with SandboxServer(sb) as srv:
+        board = sb.export()["boards"][0]
+        async with httpx.AsyncClient(base_url=srv.url, headers=HEADER) as h:
+            statuses = Counter()
+            for _ in range(130):  # another process spends this token's window
+                r = await h.get("/1/members/me/boards")
+                statuses[r.status_code] += 1
+            assert statuses[429] > 0 and r.json()["error"] == "API_TOKEN_LIMIT_EXCEEDED"
+            assert r.headers["x-rate-limit-api-token-interval-ms"] == "500"
+        src = source_factory(srv.url)
+        started = time.monotonic()
+        got = await collect(src, board["id"], include_archived=True)
+        assert src.client.rate_limited >= 1  # it met the 429 ...
+        assert time.monotonic() - started < 5  # ... and waited about one window, not a fixed back-off
+        assert ids(got["item"]) == expected(board, True)["item"]
+        assert src.client.limiter.windows[0].period == pytest.approx(0.5)  # learned from the headers
+
+
+async def test_lockout_after_200_rejections_and_members_limit() -> None:
+    sb = TrelloSandbox(seed=1, scale="small", rate_limits="documented", window_scale=1.0)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.app), base_url="http://t", headers=HEADER) as h:
+        errors = []
+        for _ in range(302):
+            r = await h.get("/1/members/me/boards")
+            errors.append(r.json().get("error") if r.status_code == 429 else r.status_code)
+        assert errors[:100] == [200] * 100
+        assert set(errors[100:301]) == {"API_TOKEN_LIMIT_EXCEEDED"}
+        assert errors[301] == "API_KEY_LIMIT_EXCEEDED"  # locked out for the rest of the window
+        assert r.headers["x-rate-limit-api-key-remaining"] == "200"
+    sb = TrelloSandbox(seed=1, scale="small", rate_limits="documented", window_scale=0.02)  # token 0.2 s, members 18 s
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.app), base_url="http://t", headers=HEADER) as h:
+        for _ in range(60):
+            assert (await h.get("/1/members/me")).status_code == 200
+        await asyncio.sleep(0.25)
+        for _ in range(40):
+            assert (await h.get("/1/members/me")).status_code == 200
+        r = await h.get("/1/members/me")
+        assert (r.status_code, r.json()["error"]) == (429, "MEMBER_LIMIT_EXCEEDED")
+        assert (await h.get("/1/members/me/boards")).status_code == 200  # nested routes do not count
+
+
+@pytest.mark.slow
+async def test_twenty_percent_faults_still_yield_the_complete_set(source_factory: Any) -> None:
+    sb = TrelloSandbox(seed=4, scale="small", rate_limits="documented", window_scale=0.05,
+                       faults=Faults.uniform(0.2, seed=11))
+    with SandboxServer(sb) as srv:
+        board = sb.export()["boards"][0]
+        src = source_factory(srv.url)
+        got = await collect(src, board["id"], include_archived=True)
+        want = expected(board, True)
+        for kind in ("item", "comment", "attachment"):
+            assert ids(got[kind]) == want[kind] and len(got[kind]) == len(want[kind]), kind
+        sha = {a["id"]: a["sha256"] for a in board["attachments"]}
+        for att in (a for a in got["attachment"] if a.is_upload):
+            h = hashlib.sha256()
+            async for chunk in src.open_attachment(att):
+                h.update(chunk)
+            assert h.hexdigest() == sha[att.source_id], att.name
+        faults = {k.rsplit(" ", 1)[1] for k in sb.stats}
+        assert {"429", "503"} <= faults and src.client.retries > 0
+
+
+# -- malformed data ----------------------------------------------------------------------
+async def test_bad_card_is_quarantined_and_the_rest_extracted(small: Any, source_factory: Any) -> None:
+    sb, url = small
+    board = sb.export()["boards"][0]
+    async with httpx.AsyncClient(base_url=url) as h:
+        card_id = (await h.post("/_sandbox/corrupt", json={"mode": "bad_card"})).json()["card_id"]
+    got = await collect(source_factory(url), board["id"])
+    [rej] = got["rejected"]
+    assert rej.key == f"trello:card:{card_id}" and rej.kind == "card" and "'name'" in rej.reason
+    assert ids(got["item"]) == expected(board, False)["item"] - {card_id}
+    assert card_id not in {c.item_key.rsplit(":", 1)[1] for c in got["comment"]}
+
+
+async def test_not_json_board_raises_vendor_data_error(small: Any, source_factory: Any) -> None:
+    sb, url = small
+    async with httpx.AsyncClient(base_url=url) as h:
+        await h.post("/_sandbox/corrupt", json={"mode": "not_json"})
+    with pytest.raises(VendorDataError) as err:
+        await collect(source_factory(url), sb.export()["boards"][0]["id"])
+    assert "not JSON" in err.value.sentence
+
+
+async def test_nested_cards_with_actions_on_a_big_board_are_refused(medium: Any) -> None:
+    sb, url = medium
+    bid = sb.export()["boards"][0]["id"]
+    async with httpx.AsyncClient(base_url=url, headers=HEADER) as h:
+        ok = await h.get(f"/1/boards/{bid}", params={"cards": "all", "actions": "none"})
+        assert ok.status_code == 200 and len(ok.json()["cards"]) == 1000
+        big = TrelloSandbox(seed=2, scale="large", rate_limits="off")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=big.app), base_url="http://t", headers=HEADER) as b:
+            big_id = next(iter(big.state.boards))
+            r = await b.get(f"/1/boards/{big_id}", params={"cards": "all"})  # actions default to all
+            assert (r.status_code, r.json()["error"]) == (400, "API_TOO_MANY_CARDS_REQUESTED")
+            r = await b.get(f"/1/boards/{big_id}/cards", params={"limit": 1001})
+            assert (r.status_code, r.text) == (400, "invalid value for limit")
+
+
+# -- batch and sync ----------------------------------------------------------------------
+async def test_batch_answers_each_route_with_its_status(small: Any, source_factory: Any) -> None:
+    sb, url = small
+    bid = sb.export()["boards"][0]["id"]
+    src = source_factory(url)
+    out = await src.client.batch([f"/boards/{bid}/lists", "/cards/5f0000000000000000000000", "/nope"])
+    assert [s for s, _ in out] == [200, 404, 404] and isinstance(out[0][1], list)
+    with pytest.raises(ValueError):
+        await src.client.batch(["/boards/x"] * 11)
+
+
+async def test_changes_since_reports_edits_creations_deletions_and_comments(small: Any, source_factory: Any) -> None:
+    sb, url = small
+    bid = sb.export()["boards"][0]["id"]
+    src = source_factory(url)
+    baseline = await src.changes_since(bid, None)
+    assert baseline is not None and baseline.cursor and not baseline.changed_item_ids
+    async with httpx.AsyncClient(base_url=url) as h:
+        mutated = (await h.post("/_sandbox/mutate", json={"fraction": 0.1, "seed": 5})).json()["changed"]
+    assert mutated
+    list_id = next(iter(sb.state.boards[bid].lists))
+    created = await src.client.json("POST", "cards", params={"idList": list_id, "name": "Fresh card"})
+    victim = next(c for c in sb.export()["boards"][0]["cards"] if c["id"] not in mutated and not c["closed"])["id"]
+    await src.client.json("DELETE", f"cards/{victim}")
+    note = await src.client.json("POST", f"cards/{mutated[0]}/actions/comments", params={"text": "Synced? ✅"})
+    changes = await src.changes_since(bid, baseline.cursor)
+    assert changes is not None
+    assert changes.changed_item_ids == {f"trello:card:{c}" for c in [*mutated, created["id"]]}
+    assert changes.deleted_item_ids == {f"trello:card:{victim}"}
+    assert changes.new_comment_ids == {f"trello:comment:{note['id']}"}
+    assert changes.cursor and changes.cursor > baseline.cursor
+    again = await src.changes_since(bid, changes.cursor)
+    assert again is not None and not (again.changed_item_ids or again.deleted_item_ids or again.new_comment_ids)
+    assert again.cursor == changes.cursor
+    by_date = await src.changes_since(bid, "2020-01-01T00:00:00Z")  # an ISO date works as a cursor too
+    assert by_date is not None and changes.changed_item_ids <= by_date.changed_item_ids | by_date.deleted_item_ids

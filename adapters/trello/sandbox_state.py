@@ -225,7 +225,8 @@ def _seed_board(state: TrelloState, b: int, sizes: dict[str, int]) -> None:
         "dateLastView": iso(created + SPAN_S), "subscribed": False,
         "prefs": {"permissionLevel": "org", "hideVotes": False, "voting": "disabled", "comments": "members",
                   "invitations": "members", "selfJoin": True, "cardCovers": True, "isTemplate": False,
-                  "cardAging": "regular", "calendarFeedEnabled": False, "background": "blue"},
+                  "cardAging": "regular", "calendarFeedEnabled": False,
+                  "background": f"{created:08x}" + "b" * 16},  # an uploaded background image
         "labelNames": {c: n for n, c in LABELS},
     })
     state.boards[bid] = board

@@ -23,6 +23,7 @@ import contextvars
 import mimetypes
 from collections.abc import AsyncIterator
 from typing import IO, Any
+from urllib.parse import quote
 
 import httpx
 
@@ -246,6 +247,16 @@ class TallyfyClient(ApiClient):
     async def create_step(self, template_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return await self._write("POST", self._p("checklists", template_id, "steps"), body)
 
+    async def get_step(self, template_id: str, step_id: str) -> dict[str, Any]:
+        return await self._get(self._p("checklists", template_id, "steps", step_id))
+
+    async def update_step(self, template_id: str, step_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Beware: absent `assignees`/`guests`/`groups` mean "none" to Tallyfy; send all three."""
+        return await self._write("PUT", self._p("checklists", template_id, "steps", step_id), body)
+
+    async def delete_step(self, template_id: str, step_id: str) -> Any:
+        return await self._write("DELETE", self._p("checklists", template_id, "steps", step_id))
+
     async def create_capture(self, template_id: str, step_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return await self._write("POST", self._p("checklists", template_id, "steps", step_id, "captures"), body)
 
@@ -297,6 +308,9 @@ class TallyfyClient(ApiClient):
     async def task_threads(self, run_id: str, task_id: str) -> list[dict[str, Any]]:
         task = await self.get_run_task(run_id, task_id, with_="threads")
         return ((task or {}).get("threads") or {}).get("data") or []
+
+    async def get_task(self, task_id: str, with_: str | list[str] | None = None) -> dict[str, Any]:
+        return await self._get(self._p("tasks", task_id), **({"with": self._with(with_)} if with_ else {}))
 
     async def delete_comment(self, task_id: str, comment_id: str) -> Any:
         return await self._write("DELETE", self._p("tasks", task_id, "comment", comment_id))
@@ -360,6 +374,12 @@ class TallyfyClient(ApiClient):
 
     async def create_guest(self, body: dict[str, Any]) -> dict[str, Any]:
         return await self._write("POST", self._p("guests"), body, buckets=(GUEST_INVITES,))
+
+    async def get_guest(self, email: str) -> dict[str, Any]:
+        return await self._get(self._p("guests", quote(email, safe="")))
+
+    async def delete_guest(self, email: str) -> Any:
+        return await self._write("DELETE", self._p("guests", quote(email, safe="")))
 
     async def list_groups(self) -> list[dict[str, Any]]:
         return await self._all(self._p("groups"))

@@ -9,12 +9,13 @@ organization cap; deleting a tag is a 204 even when it does not exist.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from adapters.tallyfy import sandbox_views as v
 from adapters.tallyfy.sandbox_routes import Call, Reply, listing, route
 from adapters.tallyfy.sandbox_rules import (ALLOWED_EXTENSIONS, ROLES, ApiError, invalid, legacy, require_str,
                                             resource_not_found)
-from adapters.tallyfy.sandbox_state import Group, Guest, Tag, User
+from adapters.tallyfy.sandbox_state import Asset, Group, Guest, Tag, User
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -55,7 +56,7 @@ route("POST", "/file")(_upload)
 route("POST", "/assets")(_upload)
 
 
-def asset_or_404(c: Call, *, archived_ok: bool = True):  # type: ignore[no-untyped-def]
+def asset_or_404(c: Call, *, archived_ok: bool = True) -> Asset:
     a = c.st.assets.get(c.args["id"])
     if a is None or a.deleted_at is not None or (a.archived_at and not archived_ok):
         raise resource_not_found()
@@ -173,6 +174,31 @@ def create_guest(c: Call) -> Reply:
     c.st.guests[g.id] = g
     c.limits.count_hourly("guest_invites")
     return 201, {"data": v.guest(g)}
+
+
+def guest_or_404(c: Call) -> Guest:
+    """Guests are addressed by URL-encoded email in paths, not by their integer id."""
+    email = unquote(c.args["email"]).lower()
+    g = next((g for g in c.st.guests.values() if g.email.lower() == email), None)
+    if g is None:
+        raise resource_not_found()
+    return g
+
+
+@route("GET", "/guests/{email}")
+def get_guest(c: Call) -> Reply:
+    return 200, {"data": v.guest(guest_or_404(c))}
+
+
+@route("DELETE", "/guests/{email}")
+def delete_guest(c: Call) -> Reply:
+    """Detaches the guest from this organization's tasks; the global guest lives on."""
+    g = guest_or_404(c)
+    del c.st.guests[g.id]
+    for t in c.st.tasks.values():
+        if g.email in t.owners.get("guests", []):
+            t.owners["guests"].remove(g.email)
+    return 200, {"message": "Guest deleted."}
 
 
 # -- groups ----------------------------------------------------------------------------

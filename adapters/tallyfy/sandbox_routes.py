@@ -220,3 +220,40 @@ def create_capture(c: Call) -> Reply:
     s.captures.append(f)
     t.updated_at = c.st.now()
     return 201, {"data": v.field(f)}
+
+
+@route("GET", "/checklists/{id}/steps/{step}")
+def get_step(c: Call) -> Reply:
+    return 200, {"data": v.step(step_or_404(template_or_404(c), c.args["step"]))}
+
+
+@route("PUT", "/checklists/{id}/steps/{step}")
+def update_step(c: Call) -> Reply:
+    """A step PUT treats absent `assignees`/`guests`/`groups` as empty: a client that sends
+    only the field it means to change silently unassigns everyone (reference A2.2, A8.4)."""
+    t = template_or_404(c)
+    s = step_or_404(t, c.args["step"])
+    if "title" in c.body:
+        s.title = require_str(c.body, "title", max_len=600) or s.title
+    if "summary" in c.body:
+        s.summary = require_str(c.body, "summary", required=False)
+    if "step_type" in c.body:
+        if c.body["step_type"] not in STEP_TYPES:
+            raise invalid({"step_type": "The selected step type is invalid."})
+        s.step_type = c.body["step_type"]
+    s.extra.update({k: c.body[k] for k in STEP_KEYS if k in c.body})
+    for bucket in ("assignees", "guests", "groups"):
+        s.extra[bucket] = list(c.body.get(bucket) or [])
+    t.updated_at = c.st.now()
+    return 200, {"data": v.step(s)}
+
+
+@route("DELETE", "/checklists/{id}/steps/{step}")
+def delete_step(c: Call) -> Reply:
+    t = template_or_404(c)
+    s = step_or_404(t, c.args["step"])
+    t.steps.remove(s)
+    for i, other in enumerate(t.steps, 1):
+        other.position = i
+    t.updated_at = c.st.now()
+    return 200, {"message": "Step deleted."}

@@ -281,6 +281,14 @@ def delete_comment(c: Call) -> Reply:
     return 204, None
 
 
+@route("GET", "/tasks/{id}")
+def get_any_task(c: Call) -> Reply:
+    t = c.st.tasks.get(c.args["id"])
+    if t is None or t.deleted_at is not None:
+        raise resource_not_found()
+    return 200, {"data": v.task(c.st, t, c.inc)}
+
+
 # -- one-off tasks ---------------------------------------------------------------------
 @route("POST", "/tasks")
 def create_oneoff_task(c: Call) -> Reply:

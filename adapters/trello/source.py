@@ -55,7 +55,7 @@ class TrelloSource(SourceAdapter):
                                           organization_fields="displayName,name")
         member = mapping.parse(TrelloMember, me, "member")
         if isinstance(member, SourceRejected):
-            raise VendorDataError(f"Trello answered 'who am I' with a member that {member.reason.split(' that ', 1)[-1]}")
+            raise VendorDataError("Trello answered 'who am I' with a member record that cannot be read.")
         orgs = me.get("organizations") or []
         names = [o.get("displayName") or o.get("name") for o in orgs if isinstance(o, dict)]
         workspace = ", ".join(n for n in names if n) or "personal boards"

@@ -237,15 +237,19 @@ class TallyfyTarget:
         return await self._write("POST", "file", f"upload '{name}' ({att.size} bytes)", att.key, send,
                                  lambda fid: {"id": fid, "filename": name})
 
-    async def find_upload(self, att: Attachment, run_id: str) -> dict | None:
+    async def find_upload(self, att: Attachment, run_id: str, taken: set[str] = frozenset()) -> dict | None:
+        """The asset an unconfirmed upload left on the process: same name (and size, when it
+        did not travel zipped), not already claimed by another attachment of the card."""
         run = await self._read(f"runs/{run_id}", "look for uploaded file", att.key,
                                lambda: self.client.get_run(run_id, with_="assets"))
         assets = run.get("assets") or []
         if isinstance(assets, dict):
             assets = assets.get("data", [])
-        names = {att.name, f"{att.name}.zip"}
         for a in assets:
-            if a.get("filename") in names or a.get("name") in names:
+            if str(a.get("id")) in taken:
+                continue
+            name = a.get("filename") or a.get("name")
+            if (name == att.name and a.get("size") in (None, att.size)) or name == f"{att.name}.zip":
                 return a
         return None
 

@@ -371,7 +371,7 @@ class RunExecutor:
                 return str(asset["id"])
 
             async def find(a: Attachment = a) -> str | None:
-                asset = await self.target.find_upload(a, run_id)
+                asset = await self.target.find_upload(a, run_id, {u["id"] for u in uploaded})
                 if asset:
                     result.update(asset)
                 return str(asset["id"]) if asset else None

@@ -1,0 +1,66 @@
+"""End-to-end fixtures: the real CLI, as a subprocess, against `sandbox serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+CLI = [sys.executable, "-c", "from tui.entry import main; main()"]
+
+
+@dataclass
+class Served:
+    folder: Path
+    urls: dict[str, str]
+    proc: subprocess.Popen
+
+    def export(self, system: str) -> dict:
+        return httpx.get(f"{self.urls[system]}/_sandbox/export", timeout=60).json()
+
+    def stats(self, system: str) -> dict:
+        return httpx.get(f"{self.urls[system]}/_sandbox/stats", timeout=30).json()
+
+    def post(self, system: str, route: str, body: dict | None = None) -> dict:
+        return httpx.post(f"{self.urls[system]}/_sandbox/{route}", json=body or {}, timeout=60).json()
+
+
+def cli(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    e = dict(os.environ, NO_COLOR="1", COLUMNS="200", **(env or {}))
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=e, stdin=subprocess.DEVNULL)
+
+
+def serve(folder: Path, *extra: str) -> Served:
+    proc = subprocess.Popen([*CLI, "sandbox", "serve", "--plan-dir", str(folder), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait(timeout=10)
+        raise RuntimeError(f"sandbox serve failed: {proc.stderr.read() if proc.stderr else ''}")
+    ready = json.loads(line)
+    assert ready["ready"] is True
+    return Served(folder, ready["urls"], proc)
+
+
+def stop(s: Served) -> None:
+    s.proc.send_signal(signal.SIGTERM)
+    try:
+        s.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        s.proc.kill()
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Iterator[Served]:
+    s = serve(tmp_path / "mig", "--scale", "small", "--seed", "2", "--rate-scale", "0.001")
+    yield s
+    stop(s)

@@ -1,0 +1,172 @@
+"""Deterministic stand-ins for the snapshot tests and the screenshot script: a Migration
+whose folder, store and plan are real, but whose source and target answer from memory, so
+every screen renders the same text on every machine, with no network and no clock."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from wizard.adapter import Container, Identity
+from wizard.engine.inventory import ContainerInventory, Inventory
+from wizard.events import ObjectsDiscovered, PhaseFinished, PhaseStarted
+from wizard.migration import ConnectResult, Migration
+from wizard.model import FieldDef, FieldOption, FieldType, Person, Stage, Tag, Template
+from wizard.plan import Plan, Source, Target
+from wizard.target import Action, TargetUser
+
+FROZEN = 1_790_000_000.0  # 2026-09-21 12:53:20 UTC: what the injected clock says
+LISTS = ["Backlog", "To Do", "Doing", "Review", "Done"]
+BOARDS = [("b1", "Client Onboarding"), ("b2", "Marketing Launch"), ("b3", "Office Move")]
+
+
+def frozen_clock() -> float:
+    return FROZEN
+
+
+def template(board_id: str, name: str) -> Template:
+    k = f"trello:board:{board_id}"
+    return Template(
+        key=k, name=name,
+        stages=[Stage(key=f"trello:list:{board_id}{i}", name=n, position=i) for i, n in enumerate(LISTS)],
+        fields=[
+            FieldDef(key=f"trello:field:{board_id}p", name="Priority", type=FieldType.dropdown,
+                     options=[FieldOption(id="1", text="High"), FieldOption(id="2", text="Low")]),
+            FieldDef(key=f"trello:field:{board_id}b", name="Budget", type=FieldType.number),
+            FieldDef(key=f"trello:field:{board_id}s", name="Signed", type=FieldType.checkbox),
+            FieldDef(key=f"trello:field:{board_id}n", name="Notes", type=FieldType.text),
+        ],
+        tags=[Tag(key=f"trello:label:{board_id}{c}", name=n, color=c) for n, c in (("Urgent", "red"), ("Client", "green"))],
+        people=[Person(key="trello:member:m1", name="Priya Nair", email="priya@acme.test"),
+                Person(key="trello:member:m2", name="Jonas Berg"),
+                Person(key="trello:member:m3", name="Mei Chen", email="mei@acme.test")],
+    )
+
+
+class FakeSource:
+    calls = 0
+
+    async def extract(self, cid: str, *, include_archived: bool = False) -> AsyncIterator[Any]:
+        yield template(cid, dict(BOARDS)[cid])
+
+    async def aclose(self) -> None:
+        pass
+
+
+class FakeTarget:
+    calls = 0
+    label = "Tallyfy"
+
+    async def users(self) -> list[TargetUser]:
+        return [TargetUser(1, "Priya Nair", "priya@acme.test"), TargetUser(2, "Sam Ortiz", "sam@acme.test")]
+
+    async def get_run(self, run_id: str) -> dict:
+        return {"id": run_id, "name": "Draft contract (edited in Tallyfy)", "updated_at": "2026-09-20T10:00:00Z"}
+
+    async def aclose(self) -> None:
+        pass
+
+
+class FakeMigration(Migration):
+    """A real folder, plan and store; a source and a target that answer from memory."""
+
+    async def connect(self) -> ConnectResult:
+        return ConnectResult(Identity("Ada Consultant (@ada)", "Acme Corp (3 boards)"),
+                             Identity("Ada Consultant", "Acme Tallyfy org"))
+
+    async def containers(self) -> list[Container]:
+        return [Container(f"trello:board:{i}", i, n) for i, n in BOARDS]
+
+    def source(self, **kw: Any) -> FakeSource:
+        return FakeSource()
+
+    def target(self, *, dry_run: bool = False, **kw: Any) -> FakeTarget:
+        return FakeTarget()
+
+    async def discover(self, container_ids: list[str] | None = None) -> Inventory:
+        self.sink.emit(PhaseStarted("discover", total=3))
+        for kind, n in (("stage", 5), ("field", 4), ("item", 120), ("comment", 300)):
+            self.sink.emit(ObjectsDiscovered(kind, n))
+        self.sink.emit(ObjectsDiscovered("attachment", 40, 12_345_678))
+        self.sink.emit(PhaseFinished("discover"))
+        return self.inventory()
+
+    async def run(self, *, dry_run: bool = False, stop=None, pause=None):
+        if dry_run:
+            return None, dry_actions()
+        raise AssertionError("the fake does not run; snapshot tests set the model directly")
+
+
+def dry_actions() -> list[Action]:
+    out = [Action("GET", "/me", "who am I"), Action("POST", "/organizations/org1/checklists", "create template 'Client Onboarding'")]
+    for i in range(240):
+        out.append(Action("POST", "/organizations/org1/runs", f"launch process 'Card {i:03d}'", f"trello:card:c{i:03d}"))
+        if i % 3 == 0:
+            out.append(Action("POST", f"/organizations/org1/tasks/t{i:03d}/comment", f"post comment on 'Card {i:03d}'"))
+    return out
+
+
+def inventory() -> Inventory:
+    cs = []
+    for n, (bid, name) in enumerate(BOARDS):
+        cs.append(ContainerInventory(
+            key=f"trello:board:{bid}", id=bid, name=name,
+            counts={"template": 1, "stage": 5, "field": 4, "tag": 2, "person": 3, "item": 40 + 10 * n,
+                    "comment": 100 + 20 * n, "attachment": 12 + n, "upload": 10 + n},
+            attachment_bytes=4_000_000 + 100_000 * n, largest_attachment=900_000,
+            items_by_stage_index=[8, 8, 8, 8, 8 + 10 * n], items_with_uploads=6, checklist_items=30,
+            people_names=["Priya Nair", "Jonas Berg", "Mei Chen"]))
+    return Inventory(source_system="trello", discovered_at="2026-09-21T12:00:00Z", elapsed_s=4.2, source_calls=57,
+                     containers=cs)
+
+
+def plan(name: str = "acme-trello") -> Plan:
+    return Plan(name=name,
+                source=Source(system="trello", base_url="https://api.trello.com/1", profile="acme"),
+                target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme",
+                              organization="org1"))
+
+
+def write_items(folder: Path, n: int) -> None:
+    """`state/items.jsonl` in wizard.engine.item_index's format: [key, name, board, list, closed]."""
+    path = Path(folder) / "state" / "items.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    boards = [b for _, b in BOARDS]
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            name = f"{['Draft', 'Review', 'Send', 'Approve'][i % 4]} {['contract', 'invoice', 'deck', 'budget'][i // 4 % 4]} #{i:06d}"
+            f.write(json.dumps([f"trello:card:c{i:06d}", name, boards[i % 3], LISTS[i % 5], i % 17 == 0]) + "\n")
+
+
+def make_folder(home: Path, name: str = "acme-trello", *, items: int = 150, run: bool = True,
+                conflicts: int = 6, state: str | None = None) -> FakeMigration:
+    """A migration folder under home/migrations/NAME with discovery done and, if `run`, a
+    finished run with a few quarantined records and conflicts."""
+    folder = Path(home) / "migrations" / name
+    m = FakeMigration.create(folder, plan(name))
+    m.store.set_inventory(inventory().model_dump(mode="json"))
+    m.store.set_meta(state="discovered")
+    write_items(folder, items)
+    if run:
+        for i in range(items):
+            if i % 17 == 0:
+                continue
+            m.store.done(f"trello:card:c{i:06d}", "item", "run", f"run{i:06d}", created=i >= conflicts,
+                         parent_id="tpl1")
+        m.store.done("trello:board:b1", "template", "template", "tpl1")
+        m.store.failed("trello:attachment:a1", "attachment", "240000000 bytes is over the 100 MB limit")
+        m.store.failed("trello:comment:x9", "comment", "Tallyfy refused it (422: content is empty)")
+        for i in range(1, conflicts):
+            m.store.record_conflict({"id": f"trello:card:c{i:06d}", "kind": "item", "target_id": f"run{i:06d}",
+                                     "reason": "already in the target", "decision": "skip" if i == 1 else None})
+        m.store.set_meta(state="finished")
+    if state:
+        m.store.set_meta(state=state)
+    m.store.snapshot()
+    for p in (folder / "state" / "journal.jsonl", folder / "plan.toml"):
+        if p.exists():
+            os.utime(p, (FROZEN - 720, FROZEN - 720))
+    return m

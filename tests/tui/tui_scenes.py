@@ -1,0 +1,119 @@
+"""Every screen in a fixed state, shared by the snapshot tests and scripts/screenshots.py."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tui.app import WizardApp
+from tui_fakes import FROZEN, FakeMigration, frozen_clock, make_folder
+from wizard.events import (LogLine, ObjectMigrated, ObjectQuarantined, ObjectSkipped, PhaseStarted,
+                           RateLimited)
+
+
+def prepare_env(home: Path) -> None:
+    os.environ["MIGRATION_WIZARD_HOME"] = str(home)
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+
+async def settle(pilot: Pilot, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _app(home: Path, step: str | None, **kw) -> WizardApp:
+    m = make_folder(home, **kw)
+    return WizardApp(migration=m, clock=frozen_clock, step=step)
+
+
+def start_app(home: Path) -> WizardApp:
+    make_folder(home, "acme-trello", items=30)
+    make_folder(home, "globex-pilot", items=30, state="interrupted")
+    m = make_folder(home, "initech-new", items=0, run=False)
+    m.store.set_meta(state="new")
+    m.store.snapshot()
+    for name, age in (("acme-trello", 720), ("globex-pilot", 7200), ("initech-new", 3 * 86400)):
+        j = home / "migrations" / name / "state" / "journal.jsonl"
+        os.utime(j, (FROZEN - age, FROZEN - age))
+    return WizardApp(clock=frozen_clock)
+
+
+def fill_run_model(app: WizardApp) -> None:
+    """A run half-way through comments, waiting for Tallyfy's comment limit."""
+    md = app.model
+    md.start({"item": 150, "comment": 360, "attachment": 39})
+    md.started_at = FROZEN - 312
+    md.note("▶ run started")
+    md.apply(PhaseStarted("run", total=3))
+    md.apply(LogLine("info", "template for 'Client Onboarding' already in the target; completing it"))
+    for i in range(141):
+        md.apply(ObjectMigrated("item", f"trello:card:c{i:06d}", f"run{i}", created=i >= 6))
+    for i in range(9):
+        md.apply(ObjectSkipped("item", f"trello:card:a{i}", "archived in the source"))
+    for i in range(212):
+        md.apply(ObjectMigrated("comment", f"trello:comment:k{i}", f"cm{i}"))
+    md.apply(ObjectQuarantined("comment", "trello:comment:x9", "Tallyfy refused it (422: content is empty)"))
+    md.apply(ObjectQuarantined("attachment", "trello:attachment:a1", "240000000 bytes is over the 100 MB limit"))
+    md.apply(RateLimited("tallyfy", FROZEN + 754, "120 comments per hour per organization"))
+
+
+async def _settled(pilot: Pilot) -> None:
+    await settle(pilot)
+
+
+async def _connect(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("t")
+    await settle(pilot)
+
+
+async def _estimate(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("d")
+    await settle(pilot)
+
+
+async def _items(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+
+
+async def _help(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await settle(pilot)
+
+
+async def _rollback_preview(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("u")
+    await settle(pilot)
+
+
+def _progress_app(home: Path) -> WizardApp:
+    app = _app(home, "run")
+    fill_run_model(app)
+    return app
+
+
+SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable[None]]]] = {
+    "start": (start_app, _settled),
+    "connect": (lambda h: _app(h, "connect", run=False), _connect),
+    "discovery": (lambda h: _app(h, "discover", run=False), _settled),
+    "mapping": (lambda h: _app(h, "map", run=False), _settled),
+    "mapping-items": (lambda h: _app(h, "map", run=False), _items),
+    "estimate": (lambda h: _app(h, "estimate", run=False), _estimate),
+    "conflicts": (lambda h: _app(h, "conflicts"), _settled),
+    "progress": (_progress_app, _settled),
+    "report": (lambda h: _app(h, "report"), _settled),
+    "help": (lambda h: _app(h, "map", run=False), _help),
+}

@@ -1,0 +1,288 @@
+"""The wizard app: one Migration, one engine model, and the run, which belongs to the app
+so that moving between screens never stops it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+
+from tui.commands import ScreenCommands
+from tui.messages import EngineProgressed, RunEnded
+from tui.model import PHASE_KINDS, EngineModel
+from tui.sink import TuiSink
+
+STEPS = ("connect", "discover", "map", "estimate", "conflicts", "run", "report")
+STEP_TITLES = {"connect": "Connect", "discover": "Discover", "map": "Map", "estimate": "Estimate",
+               "conflicts": "Conflicts", "run": "Run", "report": "Report"}
+STATE_STEP = {"new": "connect", "discovered": "map", "planned": "estimate", "running": "run",
+              "interrupted": "run", "finished": "report", "rolled back": "report"}
+
+
+def _screen_for(step: str):
+    from tui.screens.conflicts import ConflictsScreen
+    from tui.screens.connect import ConnectScreen
+    from tui.screens.discovery import DiscoveryScreen
+    from tui.screens.estimate import EstimateScreen
+    from tui.screens.mapping import MappingScreen
+    from tui.screens.progress import ProgressScreen
+    from tui.screens.report import ReportScreen
+
+    return {"connect": ConnectScreen, "discover": DiscoveryScreen, "map": MappingScreen, "estimate": EstimateScreen,
+            "conflicts": ConflictsScreen, "run": ProgressScreen, "report": ReportScreen}[step]()
+
+
+class WizardApp(App):
+    """Keyboard first; every action is a binding, listed in the footer, the palette and `?`."""
+
+    CSS_PATH = "wizard.tcss"
+    TITLE = "Migration wizard"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="help", tooltip="Keys and what this screen does."),
+        Binding("f1", "help", "Help", show=False, id="help-f1"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave; a run stops at a safe point and can be resumed."),
+    ]
+
+    def __init__(self, folder: Path | None = None, *, migration: Any = None, clock: Callable[[], float] = time.time,
+                 step: str | None = None) -> None:
+        super().__init__()
+        self.folder = Path(folder) if folder else None
+        self.migration = migration
+        self.clock = clock
+        self.model = EngineModel(clock=clock)
+        self.sink = TuiSink(self, self.model)
+        self.first_step = step
+        self.stop_event: asyncio.Event | None = None
+        self.pause_event: asyncio.Event | None = None
+        self.run_summary: Any = None
+        self.dry_actions: list | None = None
+        self.shapes: dict[str, Any] = {}  # container key -> Template (fields, stages, people)
+        self.connected: Any = None  # the last ConnectResult
+        self.item_index: Any = None  # wizard.engine.item_index.ItemIndex, loaded once
+        self.target_users: list | None = None
+        if migration is not None:
+            migration.sink = self.sink
+
+    # -- start ---------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.migration is not None:
+            self.goto(self.first_step or STATE_STEP.get(self._state(), "connect"))
+        elif self.folder is not None:
+            self.open_folder(self.folder, self.first_step)
+        else:
+            from tui.screens.start import StartScreen
+
+            self.push_screen(StartScreen())
+
+    def open_folder(self, folder: Path, step: str | None = None, *, resume: bool = False) -> None:
+        self.run_worker(self._open(folder, step, resume), group="open", exclusive=True, exit_on_error=False)
+
+    async def _open(self, folder: Path, step: str | None, resume: bool) -> None:
+        from wizard.errors import UserError
+        from wizard.migration import Migration
+
+        try:
+            m = await asyncio.to_thread(Migration.open, folder, self.sink)
+            state = await asyncio.to_thread(lambda: m.store.state)
+        except UserError as e:
+            self.notify(e.sentence, title="Cannot open", severity="error")
+            return
+        self.adopt(m)
+        if resume and state in ("interrupted", "running"):
+            state = "interrupted"
+        self.goto(step or STATE_STEP.get(state, "connect"))
+        if resume:
+            self.start_run()
+
+    def adopt(self, migration: Any) -> None:
+        if self.migration is not None and self.migration is not migration and not self.run_active:
+            self.migration.close()
+        self.migration = migration
+        migration.sink = self.sink
+        self.shapes.clear()
+        self.dry_actions = None
+        self.connected = None
+        self.item_index = None
+        self.target_users = None
+
+    def _state(self) -> str:
+        return self.migration.store.state if self.migration is not None else "new"
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 120, "narrow")
+
+    # -- navigation ----------------------------------------------------------------------
+    def goto(self, step: str) -> None:
+        """Show a wizard step; going back to a step already on the stack pops to it."""
+        for i, screen in enumerate(self.screen_stack):
+            if getattr(screen, "STEP", None) == step:
+                while len(self.screen_stack) > i + 1:
+                    self.pop_screen()
+                return
+        self.push_screen(_screen_for(step))
+
+    def go_back(self, step: str) -> None:
+        from tui.screens.start import StartScreen
+
+        idx = STEPS.index(step)
+        below = self.screen_stack[-2] if len(self.screen_stack) > 1 else None
+        below_step = getattr(below, "STEP", None)
+        if below_step in STEPS and STEPS.index(below_step) < idx:
+            self.pop_screen()
+        elif idx > 0:
+            self.switch_screen(_screen_for(STEPS[idx - 1]))
+        elif isinstance(below, StartScreen):
+            self.pop_screen()
+        else:
+            self.switch_screen(StartScreen())
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    # -- the run -------------------------------------------------------------------------
+    @property
+    def run_active(self) -> bool:
+        return self.model.state in ("running", "paused", "stopping")
+
+    def run_totals(self) -> dict[str, int]:
+        """Per kind, what the run should process (from the inventory), for the bars."""
+        m = self.migration
+        inv = m.inventory() if m is not None else None
+        if inv is None:
+            return {}
+        excluded = set(m.plan.mapping.exclude)
+        totals = {k: 0 for k in PHASE_KINDS.values()}
+        for c in inv.containers:
+            if c.key in excluded or c.id in excluded:
+                continue
+            for k in totals:
+                totals[k] += c.count(k)
+        return totals
+
+    def already_done(self) -> dict[str, int]:
+        done = {k: 0 for k in PHASE_KINDS.values()}
+        for mapping in self.migration.store.mappings.values():
+            k = mapping.get("kind")
+            if k in done:
+                done[k] += 1
+        return done
+
+    def start_run(self) -> None:
+        if self.migration is None or self.run_active:
+            return
+        self.stop_event = asyncio.Event()
+        self.pause_event = asyncio.Event()
+        self.pause_event.set()
+        self.run_summary = None
+        self.model.start(self.run_totals())
+        for phase, kind in PHASE_KINDS.items():
+            if phase in self.model.phases:
+                self.model.phases[phase].done = self.already_done().get(kind, 0)
+        self.model.note("▶ run started")
+        self.run_worker(self._run(), name="migration-run", group="migration-run", exclusive=True,
+                        exit_on_error=False, description="the migration run")
+        self.post_message(EngineProgressed())
+
+    async def _run(self) -> None:
+        from wizard.errors import UserError
+
+        try:
+            summary, _ = await self.migration.run(stop=self.stop_event, pause=self.pause_event)
+        except UserError as e:
+            self.post_message(RunEnded(error=e.sentence))
+        except asyncio.CancelledError:
+            self.post_message(RunEnded(error="The run was cancelled; it can be resumed."))
+            raise
+        except Exception as e:  # a bug or an unexpected failure: keep the app, say it in one line
+            self.post_message(RunEnded(error=f"The run stopped on an unexpected error ({type(e).__name__}: {e})."))
+        else:
+            self.post_message(RunEnded(summary=summary))
+
+    def pause_run(self) -> None:
+        if self.pause_event is not None and self.model.state == "running":
+            self.pause_event.clear()
+            self.model.state = "paused"
+            self.model.note("⏸ paused by you: in-flight requests finish, nothing new starts")
+            self.post_message(EngineProgressed())
+
+    def resume_run(self) -> None:
+        if self.pause_event is not None and self.model.state == "paused":
+            self.pause_event.set()
+            self.model.state = "running"
+            self.model.note("▶ resumed")
+            self.post_message(EngineProgressed())
+
+    def cancel_run(self) -> None:
+        if self.stop_event is not None and self.run_active:
+            self.stop_event.set()
+            if self.pause_event is not None:
+                self.pause_event.set()
+            self.model.state = "stopping"
+            self.model.note("■ stopping at the next safe point; the run can be resumed")
+            self.post_message(EngineProgressed())
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        self.run_summary = message.summary
+        if message.error:
+            self.model.state = "failed" if self.model.state != "stopping" else "interrupted"
+            self.model.error = message.error
+            self.model.finished_at = self.clock()
+            self.notify(message.error, title="Run stopped", severity="error")
+        elif message.summary is not None:
+            self.model.state = "interrupted" if message.summary.interrupted else "finished"
+            if self.model.finished_at is None:
+                self.model.finished_at = self.clock()
+        self.on_engine_progressed(EngineProgressed())
+
+    def on_engine_progressed(self, message: EngineProgressed) -> None:
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_model", None)
+            if refresh is not None and screen.is_current:
+                refresh()
+
+    async def action_quit(self) -> None:
+        if self.run_active:
+            self.cancel_run()
+            await self.workers.wait_for_complete([w for w in self.workers if w.group == "migration-run"])
+        if self.migration is not None:
+            try:
+                self.migration.close()
+            except Exception:
+                pass
+        self.exit()
+
+
+def run_app(folder: Path | None = None) -> int:
+    WizardApp(folder).run()
+    return 0
+
+
+def run_demo(workdir: Path | None = None) -> int:
+    """The wizard on fresh in-process sandboxes (seed 1, small, rate windows x0.01)."""
+    import tempfile
+
+    from adapters.sandboxes import start_sandboxes
+    from wizard.migration import Migration
+
+    with start_sandboxes(seed=1, scale="small", rate_scale=0.01) as running:
+        with tempfile.TemporaryDirectory(prefix="mw-demo-") as tmp:
+            folder = Path(workdir) if workdir else Path(tmp) / "demo"
+            if (folder / "plan.toml").exists():
+                m = Migration.open(folder)  # a demo folder kept from before: point it at today's sandboxes
+                fresh = running.plan(name=m.plan.name, rate_scale=0.01)
+                m.plan.source, m.plan.target = fresh.source, fresh.target
+                m.save_plan()
+            else:
+                m = Migration.create(folder, running.plan(name="demo", rate_scale=0.01))
+            app = WizardApp(migration=m, step="connect")
+            app.run()
+    return 0

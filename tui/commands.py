@@ -1,0 +1,57 @@
+"""The command palette lists what the current screen can do: its bindings, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+def screen_actions(screen) -> Iterator[tuple[str, str, str, str, object]]:
+    """(title, help, key, action, node) for each enabled, described binding of the screen and app."""
+    seen: set[str] = set()
+    nodes = [screen, *screen.query("*")] if screen.is_mounted else [screen]
+    for node in [*nodes, screen.app]:
+        for b in getattr(node, "BINDINGS", []):
+            if not isinstance(b, Binding) or not b.description or b.action in seen:
+                continue
+            if node is not screen.app and node is not screen and not _focused_within(node, screen):
+                continue
+            seen.add(b.action)
+            try:
+                ok = node.check_action(b.action, ())
+            except Exception:
+                ok = True
+            if ok:
+                yield b.description, b.tooltip or "", b.key_display or b.key, b.action, node
+
+
+def _focused_within(node, screen) -> bool:
+    focused = screen.focused
+    while focused is not None:
+        if focused is node:
+            return True
+        focused = focused.parent
+    return False
+
+
+class ScreenCommands(Provider):
+    """Every action of the screen the palette was opened on."""
+
+    def _commands(self):
+        screen = self.screen
+        for title, help, key, action, node in screen_actions(screen):
+            yield f"{title} ({key})", help, partial(node.run_action, action)
+
+    async def discover(self) -> Hits:
+        for title, help, cb in self._commands():
+            yield DiscoveryHit(title, cb, help=help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help, cb in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), cb, help=help)

@@ -1,0 +1,149 @@
+"""Discover: pick the boards to include, then count what the source holds, live."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.widgets import Button, Label, SelectionList, Static
+
+from tui.model import human_bytes, human_duration
+from tui.screens.base import WizardScreen
+
+KINDS = ("stage", "field", "tag", "person", "item", "comment", "attachment")
+PLURAL = {"person": "people", "stage": "lists → steps", "field": "custom fields", "tag": "labels → tags",
+          "item": "cards", "comment": "comments", "attachment": "attachments"}
+
+
+class DiscoveryScreen(WizardScreen):
+    STEP = "discover"
+    TITLE = "Discover"
+    HELP = ("Untick the boards to leave out (saved to plan.toml as mapping.exclude), then discover: the wizard "
+            "reads each included board once and counts what is there. Nothing is written anywhere.")
+    BINDINGS = [
+        Binding("d", "discover", "Discover", id="discover", tooltip="Read the included boards and count them."),
+        Binding("space", "toggle", "Include/leave out", show=False, id="toggle"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.containers: list = []
+        self.busy = False
+        self.started_at: float | None = None
+        self.finished_in: float | None = None
+
+    def body(self):
+        with Horizontal(id="discover-body"):
+            with Vertical(id="boards-pane"):
+                yield Label("Boards to include", classes="pane-title")
+                yield SelectionList(id="boards")
+                yield Label("Loading boards…", id="boards-status", classes="hint")
+            with Vertical(id="counts-pane"):
+                yield Label("What the source holds", classes="pane-title")
+                yield Static("", id="counts")
+                yield Static("", id="discover-status")
+                with Horizontal(classes="buttons"):
+                    yield Button("Discover (d)", id="btn-discover", variant="primary")
+
+    def on_mount(self) -> None:
+        self._load_boards()
+        self.refresh_model()
+
+    @work(exclusive=True, group="boards", exit_on_error=False)
+    async def _load_boards(self) -> None:
+        from wizard.errors import UserError
+
+        m = self.app.migration
+        try:
+            self.containers = await m.containers()
+        except UserError as e:
+            self.query_one("#boards-status", Label).update(f"✗ {escape(e.sentence)}")
+            return
+        excluded = set(m.plan.mapping.exclude)
+        sl = self.query_one(SelectionList)
+        sl.clear_options()
+        for c in self.containers:
+            label = c.name + (" (archived)" if c.closed else "")
+            sl.add_option((label, c.key, c.key not in excluded and c.id not in excluded))
+        n = len(self.containers)
+        self.query_one("#boards-status", Label).update(f"{n} board{'s' if n != 1 else ''} · space toggles")
+
+    @on(SelectionList.SelectedChanged)
+    def _selection_changed(self) -> None:
+        m = self.app.migration
+        chosen = set(self.query_one(SelectionList).selected)
+        keys = [c.key for c in self.containers]
+        exclude = [k for k in keys if k not in chosen]
+        if exclude != list(m.plan.mapping.exclude) and self.containers:
+            m.plan.mapping.exclude = exclude
+            self._save()
+            self.refresh_bindings()
+
+    @work(exclusive=True, group="save-plan", exit_on_error=False)
+    async def _save(self) -> None:
+        await asyncio.to_thread(self.app.migration.save_plan)
+
+    def action_toggle(self) -> None:
+        self.query_one(SelectionList).action_select()
+
+    @on(Button.Pressed, "#btn-discover")
+    def action_discover(self) -> None:
+        if not self.busy:
+            self._discover()
+
+    @work(exclusive=True, group="discover", exit_on_error=False)
+    async def _discover(self) -> None:
+        from wizard.errors import UserError
+
+        m = self.app.migration
+        excluded = set(m.plan.mapping.exclude)
+        ids = [c.id for c in self.containers if c.key not in excluded] if self.containers else None
+        self.busy = True
+        self.finished_in = None
+        self.app.model.start()
+        self.started_at = self.app.clock()
+        timer = self.set_interval(0.5, self.refresh_model)
+        try:
+            await m.discover(ids)
+            self.finished_in = self.app.clock() - self.started_at
+            self.app.shapes.clear()
+        except UserError as e:
+            self.query_one("#discover-status", Static).update(f"✗ {escape(e.sentence)}")
+            return
+        finally:
+            timer.stop()
+            self.busy = False
+            self.app.model.state = "idle"
+        self.refresh_model()
+        self.refresh_bindings()
+
+    def can_next(self) -> bool:
+        m = self.app.migration
+        return not self.busy and m is not None and m.store.inventory != {} and bool(m.store.inventory)
+
+    def refresh_model(self) -> None:
+        m = self.app.migration
+        if self.busy:
+            counts, size = self.app.model.discovery_totals()
+            n = self.app.model.containers_seen
+            elapsed = self.app.clock() - (self.started_at or self.app.clock())
+            status = f"… discovering board {n} of {len(self.containers) - len(m.plan.mapping.exclude)} · {human_duration(elapsed)}"
+        else:
+            inv = m.inventory() if m is not None else None
+            if inv is None:
+                counts, size = {}, 0
+                status = "Nothing discovered yet: press d."
+            else:
+                counts = {k: inv.total(k) for k in KINDS}
+                size = inv.attachment_bytes
+                took = self.finished_in if self.finished_in is not None else inv.elapsed_s
+                status = (f"✓ discovered {len(inv.containers)} board(s) in {human_duration(took)} "
+                          f"with {inv.source_calls} source calls.")
+        lines = [f"{counts.get(k, 0):>8,}  {PLURAL[k]}" for k in KINDS]
+        lines.append(f"{human_bytes(size):>8}  attachment files in total")
+        self.query_one("#counts", Static).update("\n".join(lines))
+        self.query_one("#discover-status", Static).update(status)
+        self.query_one("#btn-discover", Button).disabled = self.busy

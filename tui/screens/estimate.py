@@ -1,0 +1,121 @@
+"""Estimate: calls per side, duration with the rate-limit waits, bytes, risks; then a dry
+run that records the exact action list without writing anything."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
+from textual.widgets import Button, Static
+
+from tui.model import human_bytes, human_duration
+from tui.screens.base import WizardScreen
+from tui.widgets.paged_table import PagedTable
+
+
+class EstimateScreen(WizardScreen):
+    STEP = "estimate"
+    TITLE = "Estimate"
+    HELP = ("What the run will cost before anything is written: API calls on each side, how long it takes "
+            "including rate-limit waits, bytes to move, and risks. The dry run (d) runs the whole plan against "
+            "a recording target and lists every call it would make; nothing is written.")
+    BINDINGS = [
+        Binding("d", "dry_run", "Dry run", id="dry-run", tooltip="Record the exact action list; write nothing."),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.est = None
+        self.busy = False
+        self.dry_error = ""
+
+    def body(self):
+        with Horizontal(id="estimate-body"):
+            with VerticalScroll(id="estimate-left"):
+                yield Static("… estimating", id="estimate-text")
+            with Vertical(id="estimate-right"):
+                yield Static("Dry run: not run yet. Press d to list the exact actions.", id="dry-status")
+                yield PagedTable(("method", "path", "what"), None, noun="actions",
+                                 placeholder="filter actions…", id="actions")
+                with Horizontal(classes="buttons"):
+                    yield Button("Dry run (d)", id="btn-dry", variant="primary")
+
+    def on_mount(self) -> None:
+        self._estimate()
+        if self.app.dry_actions is not None:
+            self._show_actions()
+
+    @work(exclusive=True, group="estimate", exit_on_error=False)
+    async def _estimate(self) -> None:
+        from wizard.errors import UserError
+
+        try:
+            self.est = await self.app.migration.estimate()
+        except UserError as e:
+            self.query_one("#estimate-text", Static).update(f"✗ {escape(e.sentence)}")
+            return
+        self.query_one("#estimate-text", Static).update(self.describe(self.est))
+
+    @staticmethod
+    def describe(est) -> str:
+        lines = ["[b]API calls[/]"]
+        for side, calls, total in (("source", est.source_calls, est.source_total),
+                                   ("target", est.target_calls, est.target_total)):
+            lines.append(f"  {side}: [b]{total:,}[/]")
+            lines += [f"    {v:>7,}  {escape(k)}" for k, v in calls.items()]
+        lines += ["", f"[b]Writes[/] {est.target_writes:,} · [b]Bytes[/] {human_bytes(est.bytes_to_move)}",
+                  "", f"[b]Duration[/] about {human_duration(est.duration_s)}, because:"]
+        lines += [f"  • {escape(w)}" for w in est.duration_why]
+        if est.risks:
+            lines += ["", "[b]Risks[/]"] + [f"  ⚠ {escape(r)}" for r in est.risks]
+        else:
+            lines += ["", "[b]Risks[/] ✓ none found"]
+        return "\n".join(lines)
+
+    @on(Button.Pressed, "#btn-dry")
+    def action_dry_run(self) -> None:
+        if not self.busy and not self.app.run_active:
+            self._dry_run()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "dry_run":
+            return None if self.busy or self.app.run_active else True
+        return super().check_action(action, parameters)
+
+    @work(exclusive=True, group="dry-run", exit_on_error=False)
+    async def _dry_run(self) -> None:
+        from wizard.errors import UserError
+
+        self.busy = True
+        self.refresh_bindings()
+        self.query_one("#btn-dry", Button).disabled = True
+        self.query_one("#dry-status", Static).update("… dry run: reading the source, recording each call")
+        try:
+            summary, actions = await self.app.migration.run(dry_run=True)
+            self.app.dry_actions = actions
+        except UserError as e:
+            self.query_one("#dry-status", Static).update(f"✗ {escape(e.sentence)}")
+            return
+        finally:
+            self.busy = False
+            self.app.model.state = "idle"
+            self.query_one("#btn-dry", Button).disabled = False
+            self.refresh_bindings()
+        self._show_actions()
+
+    def _show_actions(self) -> None:
+        actions = self.app.dry_actions or []
+        writes = sum(a.is_write for a in actions)
+        self.query_one("#dry-status", Static).update(
+            f"✓ dry run: {len(actions):,} calls, {writes:,} writes; nothing was written.")
+
+        def fetch(text: str, offset: int, limit: int):
+            rows = actions
+            if text:
+                needle = text.lower()
+                rows = [a for a in actions if needle in a.what.lower() or needle in a.path.lower()
+                        or needle in a.method.lower()]
+            return len(rows), [(a.method, a.path, a.what) for a in rows[offset:offset + limit]]
+
+        self.query_one("#actions", PagedTable).set_fetch(fetch)

@@ -1,0 +1,34 @@
+"""`?`: the keys of the screen below and what it is for."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.commands import screen_actions
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help-close")]
+
+    def __init__(self, under) -> None:
+        super().__init__()
+        self.under = under
+
+    def compose(self):
+        lines = [f"[b]{getattr(self.under, 'TITLE', None) or type(self.under).__name__.replace('Screen', '')}[/]", ""]
+        text = getattr(self.under, "HELP", "") or (type(self.under).__doc__ or "").strip()
+        if text:
+            lines += [text, ""]
+        lines.append("[b]Keys[/]")
+        for title, help, key, _action, _node in screen_actions(self.under):
+            lines.append(f"  [b]{key:>8}[/]  {title}" + (f" — {help}" if help else ""))
+        lines += ["", "  [b]  ctrl+p[/]  Command palette: every action above, by name",
+                  "", "Mouse works too: click buttons, rows and tabs. Escape closes this help."]
+        with VerticalScroll(id="help-box"):
+            yield Static("\n".join(lines), id="help-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

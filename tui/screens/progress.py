@@ -1,0 +1,192 @@
+"""Run: one bar per phase and overall, throughput, an ETA that counts rate-limit waits,
+the waiting state, a live log tail and the quarantined records. Pause, resume and cancel
+leave a resumable state. The run belongs to the app: leaving this screen does not stop it."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.widgets import Button, DataTable, Label, Log, ProgressBar, Static
+
+from tui.model import PHASE_KINDS, clock_text, human_duration
+from tui.screens.base import WizardScreen
+from tui.screens.dialogs import ConfirmDialog
+
+STATE_TEXT = {"idle": "· not started", "running": "▶ running", "paused": "⏸ paused by you",
+              "stopping": "■ stopping at the next safe point…", "finished": "✓ finished",
+              "interrupted": "■ stopped: resumable (press s to resume)", "failed": "✗ stopped on an error"}
+BARS = (("overall", "overall"), ("items", "cards"), ("comments", "comments"), ("attachments", "attachments"))
+
+
+class ProgressScreen(WizardScreen):
+    STEP = "run"
+    TITLE = "Run"
+    HELP = ("The migration run. s starts (or resumes) it after a confirmation; p pauses (requests in flight "
+            "finish, nothing new starts), r resumes, x cancels at the next safe point. Every state is "
+            "resumable: run again and nothing is created twice. You may leave this screen; the run goes on.")
+    BINDINGS = [
+        Binding("s", "start", "Start/resume run", id="run-start", tooltip="Write to the target (asks first)."),
+        Binding("p", "pause", "Pause", id="run-pause", tooltip="Finish what is in flight, start nothing new."),
+        Binding("r", "resume", "Resume", id="run-resume", tooltip="Go on after a pause."),
+        Binding("x", "cancel", "Cancel", id="run-cancel", tooltip="Stop at the next safe point; resumable."),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log_seen = 0
+        self.failed_seen = 0
+
+    def body(self):
+        with Vertical(id="run-body"):
+            yield Static("", id="run-state")
+            yield Static("", id="run-wait")
+            for phase, label in BARS:
+                with Horizontal(classes="bar-row"):
+                    yield Label(label, classes="bar-label")
+                    yield ProgressBar(total=None, show_eta=False, id=f"bar-{phase}")
+                    yield Label("", id=f"count-{phase}", classes="bar-count")
+            yield Static("", id="run-counts")
+            with Horizontal(id="run-panes"):
+                with Vertical(id="log-pane"):
+                    yield Label("Log", classes="pane-title")
+                    yield Log(max_lines=500, id="run-log")
+                with Vertical(id="failed-pane"):
+                    yield Label("Quarantined: not migrated, with the reason", classes="pane-title", id="failed-title")
+                    yield DataTable(cursor_type="row", id="failed")
+            with Horizontal(classes="buttons", id="run-buttons"):
+                yield Button("Start (s)", id="btn-start", variant="primary")
+                yield Button("Pause (p)", id="btn-pause")
+                yield Button("Resume (r)", id="btn-resume")
+                yield Button("Cancel (x)", id="btn-cancel", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#failed", DataTable).add_columns("type", "record", "reason")
+        self.refresh_model()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.app.run_active:
+            self.refresh_model()
+
+    # -- actions -------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        state = self.app.model.state
+        if action == "start":
+            return None if self.app.run_active else True
+        if action == "pause":
+            return True if state == "running" else None
+        if action == "resume":
+            return True if state == "paused" else None
+        if action == "cancel":
+            return True if state in ("running", "paused") else None
+        return super().check_action(action, parameters)
+
+    @on(Button.Pressed, "#btn-start")
+    def action_start(self) -> None:
+        if not self.app.run_active:
+            self._confirm_start()
+
+    @work(exclusive=True, group="confirm-start", exit_on_error=False)
+    async def _confirm_start(self) -> None:
+        from wizard.errors import UserError
+
+        m = self.app.migration
+        try:
+            est = await m.estimate()
+            detail = f"about {est.target_writes:,} writes, about {human_duration(est.duration_s)}"
+        except UserError as e:
+            detail = f"(no estimate: {e.sentence})"
+        resuming = m.store.state in ("interrupted", "running") or bool(m.store.mappings)
+        what = "Resume the run" if resuming else "Start the run"
+        ok = await self.app.push_screen_wait(ConfirmDialog(
+            f"{what}: write to {m.plan.target.system}?",
+            f"{detail}. What is already in the target is never created twice; you can pause or cancel.",
+            confirm_label="Write"))
+        if ok:
+            self.app.start_run()
+
+    @on(Button.Pressed, "#btn-pause")
+    def action_pause(self) -> None:
+        self.app.pause_run()
+
+    @on(Button.Pressed, "#btn-resume")
+    def action_resume(self) -> None:
+        self.app.resume_run()
+
+    @on(Button.Pressed, "#btn-cancel")
+    def action_cancel(self) -> None:
+        self.app.cancel_run()
+
+    def can_next(self) -> bool:
+        return self.app.model.state == "finished" or (
+            not self.app.run_active and self.app.migration.store.state in ("finished", "rolled back"))
+
+    # -- the view ------------------------------------------------------------------------
+    def refresh_model(self) -> None:
+        md = self.app.model
+        state = md.state
+        if state == "idle" and self.app.migration.store.state in ("interrupted", "running"):
+            state = "interrupted"
+        line = STATE_TEXT.get(state, state)
+        if md.started_at is not None:
+            rate = md.throughput()
+            line += f" · {human_duration(md.elapsed())} elapsed · {rate:.1f} objects/s"
+            if md.state in ("running", "paused"):
+                line += f" · ETA {human_duration(md.eta())} (counts rate-limit waits)"
+        if md.error:
+            line += f"\n✗ {escape(md.error)}"
+        self.query_one("#run-state", Static).update(line)
+        wait = md.waiting_left()
+        self.query_one("#run-wait", Static).update(
+            f"⏸ waiting for the {md.waiting_system} rate limit until {clock_text(md.waiting_until)} "
+            f"({escape(md.waiting_reason)}) · {human_duration(wait)} left" if wait > 0 and md.waiting_until else "")
+        self._bars()
+        created, existing = sum(md.created.values()), sum(md.existing.values())
+        skipped, failed = sum(md.skipped.values()), sum(md.failed.values())
+        self.query_one("#run-counts", Static).update(
+            f"✓ created {created:,} · = already there {existing:,} · ⤼ skipped {skipped:,} · ✗ failed {failed:,}")
+        log = self.query_one("#run-log", Log)
+        new = md.log_since(self.log_seen)
+        if new:
+            log.write_lines(new)
+        self.log_seen = md.log_total
+        table = self.query_one("#failed", DataTable)
+        if len(md.quarantined) < self.failed_seen:
+            table.clear()
+            self.failed_seen = 0
+        for kind, key, reason in md.quarantined[self.failed_seen:]:
+            table.add_row(kind, key, reason)
+        self.failed_seen = len(md.quarantined)
+        self.query_one("#failed-title", Label).update(
+            f"Quarantined ({failed}): not migrated, with the reason" if failed else "Quarantined: none ✓")
+        for bid, action in (("btn-start", "start"), ("btn-pause", "pause"), ("btn-resume", "resume"),
+                            ("btn-cancel", "cancel")):
+            self.query_one(f"#{bid}", Button).disabled = not self.check_action(action, ())
+        self.refresh_bindings()
+
+    def _bars(self) -> None:
+        md = self.app.model
+        total_all, done_all = 0, 0
+        for phase, _label in BARS[1:]:
+            ph = md.phases.get(phase)
+            bar = self.query_one(f"#bar-{phase}", ProgressBar)
+            count = self.query_one(f"#count-{phase}", Label)
+            if ph is None or not ph.total:
+                bar.update(total=1, progress=1 if ph is not None and ph.total == 0 else 0)
+                count.update("none" if ph is not None and ph.total == 0 else "—")
+                continue
+            done = min(ph.done, ph.total)
+            bar.update(total=ph.total, progress=done)
+            mark = "✓ " if done >= ph.total else ""
+            count.update(f"{mark}{done:,}/{ph.total:,}")
+            total_all += ph.total
+            done_all += done
+        bar = self.query_one("#bar-overall", ProgressBar)
+        if total_all:
+            bar.update(total=total_all, progress=done_all)
+            self.query_one("#count-overall", Label).update(f"{done_all:,}/{total_all:,}")
+        else:
+            bar.update(total=1, progress=0)
+            self.query_one("#count-overall", Label).update("—")

@@ -1,0 +1,137 @@
+"""A table that holds one page of rows at a time, with a filter box and a pager line.
+
+It never asks a DataTable to hold more than `page_size` rows: 100,000 items are browsed
+as 1,000 pages fetched on demand from a query function (run off the UI thread)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label
+
+Fetch = Callable[[str, int, int], tuple[int, Sequence[Sequence[object]]]]
+PAGE_SIZE = 100
+
+
+class PagedTable(Vertical):
+    BINDINGS = [
+        Binding("right_square_bracket", "page(1)", "Next page", key_display="]", id="page-next",
+                tooltip="Show the next page of rows."),
+        Binding("left_square_bracket", "page(-1)", "Prev page", key_display="[", id="page-prev",
+                tooltip="Show the previous page of rows."),
+        Binding("slash", "focus_filter", "Filter", key_display="/", id="filter",
+                tooltip="Type to keep only the rows that match."),
+    ]
+
+    class PageLoaded(Message):
+        def __init__(self, table: "PagedTable") -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> "PagedTable":
+            return self.table
+
+    def __init__(self, columns: Sequence[str], fetch: Fetch | None = None, *, page_size: int = PAGE_SIZE,
+                 placeholder: str = "filter…", noun: str = "rows", id: str | None = None) -> None:
+        super().__init__(id=id, classes="paged")
+        self.columns = list(columns)
+        self.fetch = fetch
+        self.page_size = page_size
+        self.placeholder = placeholder
+        self.noun = noun
+        self.start = 0
+        self.total = 0
+        self.filter_text = ""
+        self.rows: list[Sequence[object]] = []
+        self._debounce: Timer | None = None
+
+    def compose(self):
+        with Horizontal(classes="paged-top"):
+            yield Input(placeholder=self.placeholder, classes="paged-filter")
+            yield Label("", classes="paged-pager")
+        yield DataTable(cursor_type="row", zebra_stripes=True, classes="paged-table")
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*self.columns)
+        if self.fetch is not None:
+            self.reload()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one(DataTable)
+
+    def set_fetch(self, fetch: Fetch, *, keep_offset: bool = False) -> None:
+        self.fetch = fetch
+        if not keep_offset:
+            self.start = 0
+        self.reload()
+
+    def reload(self) -> None:
+        if self.fetch is not None:
+            self._load(self.filter_text, self.start)
+
+    @work(exclusive=True, group="page", exit_on_error=False)
+    async def _load(self, text: str, offset: int) -> None:
+        fetch = self.fetch
+        assert fetch is not None
+        total, rows = await asyncio.to_thread(fetch, text, offset, self.page_size)
+        self._show(total, list(rows), offset)
+
+    def _show(self, total: int, rows: list, offset: int) -> None:
+        self.total, self.start, self.rows = total, offset, rows
+        table = self.table
+        cursor = table.cursor_row
+        table.clear()
+        table.add_rows([[("" if v is None else str(v)) for v in r] for r in rows])
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
+        self.query_one(".paged-pager", Label).update(self.pager_text())
+        self.post_message(self.PageLoaded(self))
+
+    def pager_text(self) -> str:
+        if not self.total:
+            return f"no {self.noun}" + (" match" if self.filter_text else "")
+        first, last = self.start + 1, self.start + len(self.rows)
+        pages = (self.total + self.page_size - 1) // self.page_size
+        page = self.start // self.page_size + 1
+        return f"{first:,}–{last:,} of {self.total:,} · page {page}/{pages}"
+
+    @on(Input.Changed, ".paged-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(0.15, lambda: self._apply_filter(event.value))
+
+    @on(Input.Submitted, ".paged-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._apply_filter(event.value)
+        self.table.focus()
+
+    def _apply_filter(self, text: str) -> None:
+        if text == self.filter_text and self.rows:
+            return
+        self.filter_text = text
+        self.start = 0
+        self.reload()
+
+    def action_page(self, delta: int) -> None:
+        new = self.start + delta * self.page_size
+        if 0 <= new < max(self.total, 1):
+            self.start = new
+            self.reload()
+
+    def action_focus_filter(self) -> None:
+        self.query_one(".paged-filter", Input).focus()
+
+    def selected(self) -> Sequence[object] | None:
+        row = self.table.cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None

@@ -191,11 +191,11 @@ def paginate(items: list[Any], params: dict[str, str], url: str, *, default: int
     total = len(items)
     total_pages = max(1, -(-total // per_page))
     chunk = items[(page - 1) * per_page: page * per_page]
-    links: dict[str, str] | list[Any] = {}
+    links: dict[str, str] = {}
     if page < total_pages:
-        links["next"] = f"{url}?page={page + 1}&per_page={per_page}"  # type: ignore[index]
+        links["next"] = f"{url}?page={page + 1}&per_page={per_page}"
     if page > 1:
-        links["previous"] = f"{url}?page={page - 1}&per_page={per_page}"  # type: ignore[index]
+        links["previous"] = f"{url}?page={page - 1}&per_page={per_page}"
     meta = {"pagination": {"total": total, "count": len(chunk), "per_page": per_page, "current_page": page,
                            "total_pages": total_pages, "links": links or []}}
     return chunk, meta

@@ -7,6 +7,7 @@ in one place that reads like the vendor's own transformers.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from adapters.tallyfy.sandbox_state import (Asset, FormField, Group, Guest, Run, Step, Tag, TallyfyState, Task,
@@ -33,7 +34,7 @@ def tag(t: Tag) -> dict[str, Any]:
     return {"id": t.id, "title": t.title, "color": t.color, "auto_generated": t.auto_generated, "created_at": t.created_at}
 
 
-def template(st: TallyfyState, t: Template, inc: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+def template(st: TallyfyState, t: Template, inc: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": t.id, "increment_id": t.increment_id, "title": t.title, "type": t.type, "summary": t.summary,
         "alias": t.alias, "steps_count": len(t.steps), "created_at": t.created_at, "updated_at": t.updated_at,
@@ -59,7 +60,7 @@ def asset(a: Asset) -> dict[str, Any]:
             "checklist_id": a.checklist_id, "created_at": a.created_at, "archived_at": a.archived_at}
 
 
-def task(st: TallyfyState, t: Task, inc: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+def task(st: TallyfyState, t: Task, inc: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": t.id, "run_id": t.run_id, "step_id": t.step_id, "title": t.title, "summary": t.summary,
         "task_type": t.task_type, "status": t.status, "position": t.position, "is_oneoff_task": t.is_oneoff,
@@ -77,7 +78,7 @@ def task(st: TallyfyState, t: Task, inc: set[str] = frozenset()) -> dict[str, An
     return out
 
 
-def run(st: TallyfyState, r: Run, inc: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+def run(st: TallyfyState, r: Run, inc: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     tasks = st.run_tasks(r)
     done = sum(t.status == "completed" for t in tasks)
     tpl = st.templates.get(r.checklist_id)

@@ -19,7 +19,7 @@ import pytest
 from adapters.sandboxkit import Faults, SandboxServer
 from adapters.tallyfy import TallyfyClient, TallyfySandbox
 from wizard.errors import CredentialError, PermissionDenied
-from wizard.events import CountingSink, RateLimited
+from wizard.events import CountingSink, RequestRetried
 from wizard.http import RecordRejected
 from wizard.secrets import SANDBOX_CREDENTIALS
 
@@ -205,6 +205,9 @@ async def test_runs_tasks_comments_files(serve: Start) -> None:
         assert [x["status"] for x in full["tasks"]["data"]] == ["active", "not-started"]
         assert [x["id"] for x in full["tags"]["data"]] == [tag["id"]]
         assert any(r["id"] == run["id"] for r in await c.list_runs(checklist_id=t["id"]))
+        other = await c.launch_run({"checklist_id": t["id"], "prerun": {ko_name: "Bob"},
+                                    "tasks": {s1["id"]: {"owners": {"users": [1002]}, "deadline": "2027-02-01T00:00:00Z"}}})
+        assert (await c.run_tasks(other["id"]))[0]["owners"]["users"] == [1002]  # override keyed by step id
 
         upd = await c.update_run(run["id"], {"name": "Card 1 (renamed)", "prerun": {ko_rows: ["a", "b"], "zzz": 1}})
         assert upd["name"] == "Card 1 (renamed)" and upd["prerun"] == {ko_name: "Ada", ko_rows: ["a", "b"]}
@@ -359,7 +362,7 @@ async def test_comment_hourly_cap_pauses_only_comments(serve: Start) -> None:
         assert landed - t0 >= 0.3  # it waited for the hourly window, not an instant retry
         assert len(reads_done) == 8 and reads_done[-1] < landed  # reads flowed meanwhile
         assert c.limiter.paused_until < t0 + 0.5  # the whole account was never paused
-        assert c.retries >= 1
+        assert c.retries >= 1 and sink.count(RequestRetried) >= 1
         comment_429s = sum(n for k, n in sb.stats.items() if "/comment" in k and k.endswith(" 429"))
         assert comment_429s == 2  # the raw 121st and the client's one try
 

@@ -11,9 +11,11 @@ pass (`fields=id`) rather than held in memory for the whole board.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+from pydantic import BaseModel
 
 from adapters.trello import mapping
 from adapters.trello.client import TrelloClient
@@ -24,6 +26,8 @@ from wizard.events import EventSink
 from wizard.model import Attachment, Canonical, FieldDef, Person, Stage, Tag
 
 PAGE = 1000
+W = TypeVar("W", bound=BaseModel)
+C = TypeVar("C")
 CARD_FIELDS = "id,name,desc,closed,idBoard,idList,pos,due,dueComplete,dateLastActivity,idMembers,idLabels,url,badges"
 ATTACHMENT_FIELDS = "id,name,fileName,bytes,mimeType,date,isUpload,url"
 CHANGE_TYPES = "createCard,updateCard,deleteCard,copyCard,moveCardToBoard,moveCardFromBoard,convertToCardFromCheckItem,commentCard"
@@ -98,6 +102,7 @@ class TrelloSource(SourceAdapter):
             yield r
 
         card_ids: set[str] = set()
+        quarantined: set[str] = set()  # cards rejected above: their comments and files are reported, not lost
         with_attachments = 0
         card_filter = "all" if include_archived else "open"
         async for index, raw_card in self._cards(container_id, card_filter, fields=CARD_FIELDS, attachments="true",
@@ -105,6 +110,7 @@ class TrelloSource(SourceAdapter):
                                                  checklists="all"):
             item = mapping.map_card(raw_card, board.id, field_wire, index)
             if isinstance(item, SourceRejected):
+                quarantined.add(item.key.rsplit(":", 1)[1])
                 yield item
                 continue
             card_ids.add(mapping.raw_id(raw_card))
@@ -114,21 +120,35 @@ class TrelloSource(SourceAdapter):
 
         async for raw_action in self._actions(container_id, "commentCard"):
             comment = mapping.map_comment(raw_action)
-            if isinstance(comment, SourceRejected) or comment.item_key.rsplit(":", 1)[1] in card_ids:
-                yield comment  # comments of archived or deleted cards are left out with them
+            if isinstance(comment, SourceRejected):
+                yield comment
+                continue
+            card_id = comment.item_key.rsplit(":", 1)[1]
+            if card_id in card_ids:
+                yield comment
+            elif card_id in quarantined:
+                yield _orphan(comment.key, "comment", card_id)
+            # comments of archived (or since deleted) cards are left out with their cards
 
-        if with_attachments:
+        if with_attachments or quarantined:
             seen = 0
             async for _, raw_card in self._cards(container_id, card_filter, fields="id", attachments="true",
                                                  attachment_fields=ATTACHMENT_FIELDS):
                 cid = mapping.raw_id(raw_card)
-                if cid not in card_ids or not raw_card.get("attachments"):
+                atts = raw_card.get("attachments") if isinstance(raw_card, dict) else None
+                if not atts or not isinstance(atts, list):
                     continue
-                for raw_att in raw_card["attachments"]:
+                if cid in quarantined:
+                    for raw_att in atts:
+                        yield _orphan(mapping.key("attachment", mapping.raw_id(raw_att)), "attachment", cid)
+                    continue
+                if cid not in card_ids:
+                    continue
+                for raw_att in atts:
                     yield mapping.map_attachment(raw_att, cid)
                 seen += 1
-                if seen == with_attachments:
-                    break
+                if seen == with_attachments and not quarantined:
+                    break  # every card with files is done: skip the rest of the pages
 
     async def _cards(self, board_id: str, card_filter: str, **params: Any) -> AsyncIterator[tuple[int, Any]]:
         """Every card, newest id first, a page of 1,000 at a time (`before` = oldest seen)."""
@@ -212,8 +232,13 @@ def _board(raw: Any, board_id: str) -> TrelloBoard:
     return parsed
 
 
-def _collect(raws: list[Any], model: Any, kind: str, convert: Any, rejected: list[SourceRejected]) -> list[Any]:
-    out = []
+def _orphan(key: str, kind: str, card_id: str) -> SourceRejected:
+    return SourceRejected(key, kind, f"This {kind} belongs to card {card_id}, which was quarantined as malformed.")
+
+
+def _collect(raws: list[Any], model: type[W], kind: str, convert: Callable[[W], C],
+             rejected: list[SourceRejected]) -> list[C]:
+    out: list[C] = []
     for raw in raws:
         parsed = mapping.parse(model, raw, kind)
         if isinstance(parsed, SourceRejected):

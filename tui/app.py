@@ -46,7 +46,7 @@ class WizardApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help", tooltip="Keys and what this screen does."),
         Binding("f1", "help", "Help", show=False, id="help-f1"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave; a run stops at a safe point and can be resumed."),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="quit", tooltip="Leave; a run stops at a safe point and can be resumed."),
     ]
 
     def __init__(self, folder: Path | None = None, *, migration: Any = None, clock: Callable[[], float] = time.time,

@@ -138,10 +138,10 @@ class ConflictsScreen(WizardScreen):
         changed = []
         if row and name and name != row[1]:
             changed.append("name differs")
-        lines = [f"[b]In the target[/]", f"process: {escape(name)}", f"id: {escape(str(c.get('target_id')))}"]
+        lines = ["[b]In the target[/] · " + ("≠ " + ", ".join(changed) if changed else "= same name"),
+                 f"process: {escape(name)}", f"id: {escape(str(c.get('target_id')))}"]
         if run.get("updated_at"):
             lines.append(f"updated: {escape(str(run['updated_at']))}")
-        lines.append("changed: " + (", ".join(changed) if changed else "= same name"))
         return "\n".join(lines)
 
     @work(group="conflict-target", exit_on_error=False)

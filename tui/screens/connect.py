@@ -55,8 +55,8 @@ class ConnectScreen(WizardScreen):
                     yield Input(password=True, id="target-token", placeholder="token (hidden)")
                     yield Static("", id="target-result", classes="result")
             with Horizontal(classes="buttons"):
-                yield Button("Test connection (t)", id="btn-test", variant="primary")
-                yield Button("Next (n)", id="btn-next")
+                yield Button("Test connection (t)", id="btn-test", variant="primary", compact=True)
+                yield Button("Next (n)", id="btn-next", compact=True)
 
     def on_mount(self) -> None:
         self._sandbox_inputs()

@@ -67,8 +67,8 @@ class ConfirmDialog(ModalScreen[bool]):
             if self.fetch is not None:
                 yield PagedTable(self.columns, self.fetch, page_size=50, noun="steps", id="preview")
             with Horizontal(classes="buttons"):
-                yield Button(f"{self.confirm_label} (y)", id="yes", variant="error")
-                yield Button("Cancel (esc)", id="no")
+                yield Button(f"{self.confirm_label} (y)", id="yes", variant="error", compact=True)
+                yield Button("Cancel (esc)", id="no", compact=True)
 
     @on(Button.Pressed, "#yes")
     def action_confirm(self) -> None:

@@ -46,7 +46,7 @@ class DiscoveryScreen(WizardScreen):
                 yield Static("", id="counts")
                 yield Static("", id="discover-status")
                 with Horizontal(classes="buttons"):
-                    yield Button("Discover (d)", id="btn-discover", variant="primary")
+                    yield Button("Discover (d)", id="btn-discover", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self._load_boards()

@@ -7,7 +7,7 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
-from textual.widgets import Button, Static
+from textual.widgets import Button, Static, TabbedContent, TabPane
 
 from tui.model import human_bytes, human_duration
 from tui.screens.base import WizardScreen
@@ -22,7 +22,12 @@ class EstimateScreen(WizardScreen):
             "a recording target and lists every call it would make; nothing is written.")
     BINDINGS = [
         Binding("d", "dry_run", "Dry run", id="dry-run", tooltip="Record the exact action list; write nothing."),
+        Binding("1", "tab('tab-estimate')", "Estimate", show=False, id="tab-estimate"),
+        Binding("2", "tab('tab-dry')", "Dry run list", show=False, id="tab-dry"),
     ]
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
 
     def __init__(self) -> None:
         super().__init__()
@@ -31,20 +36,22 @@ class EstimateScreen(WizardScreen):
         self.dry_error = ""
 
     def body(self):
-        with Horizontal(id="estimate-body"):
-            with VerticalScroll(id="estimate-left"):
-                yield Static("… estimating", id="estimate-text")
-            with Vertical(id="estimate-right"):
-                yield Static("Dry run: not run yet. Press d to list the exact actions.", id="dry-status")
-                yield PagedTable(("method", "path", "what"), None, noun="actions",
+        with TabbedContent(id="estimate-tabs"):
+            with TabPane("1 Estimate", id="tab-estimate"):
+                with VerticalScroll(id="estimate-left"):
+                    yield Static("… estimating", id="estimate-text")
+            with TabPane("2 Dry run", id="tab-dry"):
+                with Horizontal(classes="row", id="dry-top"):
+                    yield Button("Dry run (d)", id="btn-dry", variant="primary", compact=True)
+                    yield Static("not run yet: d lists the exact actions, writing nothing.", id="dry-status")
+                yield PagedTable(("method", "what", "path"), None, noun="actions",
                                  placeholder="filter actions…", id="actions")
-                with Horizontal(classes="buttons"):
-                    yield Button("Dry run (d)", id="btn-dry", variant="primary")
 
     def on_mount(self) -> None:
         self._estimate()
         if self.app.dry_actions is not None:
             self._show_actions()
+            self.query_one(TabbedContent).active = "tab-dry"
 
     @work(exclusive=True, group="estimate", exit_on_error=False)
     async def _estimate(self) -> None:
@@ -90,7 +97,8 @@ class EstimateScreen(WizardScreen):
         self.busy = True
         self.refresh_bindings()
         self.query_one("#btn-dry", Button).disabled = True
-        self.query_one("#dry-status", Static).update("… dry run: reading the source, recording each call")
+        self.query_one(TabbedContent).active = "tab-dry"
+        self.query_one("#dry-status", Static).update("… reading the source, recording each call")
         try:
             summary, actions = await self.app.migration.run(dry_run=True)
             self.app.dry_actions = actions
@@ -108,7 +116,7 @@ class EstimateScreen(WizardScreen):
         actions = self.app.dry_actions or []
         writes = sum(a.is_write for a in actions)
         self.query_one("#dry-status", Static).update(
-            f"✓ dry run: {len(actions):,} calls, {writes:,} writes; nothing was written.")
+            f"✓ {len(actions):,} calls, {writes:,} writes; nothing was written.")
 
         def fetch(text: str, offset: int, limit: int):
             rows = actions
@@ -116,6 +124,6 @@ class EstimateScreen(WizardScreen):
                 needle = text.lower()
                 rows = [a for a in actions if needle in a.what.lower() or needle in a.path.lower()
                         or needle in a.method.lower()]
-            return len(rows), [(a.method, a.path, a.what) for a in rows[offset:offset + limit]]
+            return len(rows), [(a.method, a.what, a.path) for a in rows[offset:offset + limit]]
 
         self.query_one("#actions", PagedTable).set_fetch(fetch)

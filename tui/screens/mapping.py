@@ -16,7 +16,7 @@ from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
 
-PRESETS = {"kanban": "board → template · list → step · card → process at that step",
+PRESETS = {"kanban": "list → step · card → process",
            "checklist": "workflow → template · run → process", "form": "fields → kick-off form"}
 PEOPLE_MARK = {"matched": "✓ matched", "mapped": "✓ mapped", "invite": "✉ invite", "placeholder": "○ placeholder"}
 
@@ -59,6 +59,7 @@ class MappingScreen(WizardScreen):
             with TabbedContent(id="map-tabs"):
                 with TabPane("1 Shape", id="shape"):
                     yield DataTable(cursor_type="row", zebra_stripes=True, id="shape-table")
+                    yield Static("", id="shape-detail")
                 with TabPane("2 People", id="people"):
                     yield Label("", id="people-status", classes="hint")
                     yield DataTable(cursor_type="row", zebra_stripes=True, id="people-table")
@@ -69,7 +70,6 @@ class MappingScreen(WizardScreen):
                     yield Static("", id="losses-text")
 
     def on_mount(self) -> None:
-        self.query_one("#shape-table", DataTable).add_columns("what", "in the source", "→ in Tallyfy", "note")
         self.query_one("#people-table", DataTable).add_columns("person", "decision", "why")
         self._load_index()
         self._load_shapes()
@@ -140,35 +140,48 @@ class MappingScreen(WizardScreen):
 
         t = self.query_one("#shape-table", DataTable)
         cursor = t.cursor_row
-        t.clear()
+        t.clear(columns=True)
+        t.add_columns("what", "in the source", "→ in Tallyfy", "note")
         self.shape_rows = []
+        self.shape_notes: list[str] = []
         tpl = self.shape
         if tpl is None:
-            t.add_row("…", "reading the board's lists and fields", "", "")
+            t.add_row("…", "reading the board…", "", "")
             return
         plan = self.app.migration.plan
         overrides = plan.mapping.field_types
         lossy = {w: y for w, y in losses(tpl, overrides, plan.mapping.checklists == "field")}
-        t.add_row("board", tpl.name, "template", "")
-        self.shape_rows.append(("board", tpl))
+        def row(kind: str, obj: object, cells: tuple, detail: str) -> None:
+            t.add_row(*cells)
+            self.shape_rows.append((kind, obj))
+            self.shape_notes.append(detail)
+
+        row("board", tpl, ("board", tpl.name, "template", ""), f"The board '{tpl.name}' becomes one Tallyfy template.")
         for i, st in enumerate(sorted(tpl.stages, key=lambda s: s.position)):
-            t.add_row("list", st.name + (" (archived)" if st.closed else ""), f"step {i + 1}", "")
-            self.shape_rows.append(("stage", st))
+            row("stage", st, ("list", st.name + (" (archived)" if st.closed else ""), f"step {i + 1}", ""),
+                f"Cards in '{st.name}' become processes whose first {i} step(s) are complete.")
         for f in tpl.fields:
             target = field_type_for(f, overrides)
             changed = " (your choice)" if f.key in overrides else ""
             why = next((y for w, y in lossy.items() if w.startswith(f"field '{f.name}'")), "")
-            note = f"⚠ lossy: {why}" if why else "✓ no loss"
-            t.add_row("field", f"{f.name} ({f.type.value})", f"{target}{changed}", note)
-            self.shape_rows.append(("field", f))
+            row("field", f, ("field", f"{f.name} ({f.type.value})", f"{target}{'*' if changed else ''}",
+                             "⚠ lossy" if why else "✓ no loss"),
+                f"'{f.name}' → {target}{changed}: " + (f"⚠ {why}." if why else "✓ nothing is lost.") + " t changes it.")
         if tpl.tags:
-            t.add_row("labels", f"{len(tpl.tags)} labels", "tags", "⚠ colours → nearest hex")
-            self.shape_rows.append(("tags", None))
-        t.add_row("checklists", "per card", "text field" if plan.mapping.checklists == "field" else "one-off tasks",
-                  "⚠ see Losses")
-        self.shape_rows.append(("checklists", None))
+            row("tags", None, ("labels", f"{len(tpl.tags)} labels", "tags", "⚠ lossy"),
+                "⚠ Trello colour names become the nearest hex colour on Tallyfy tags.")
+        cl = plan.mapping.checklists == "field"
+        row("checklists", None, ("checklists", "per card", "text field" if cl else "one-off tasks", "⚠ lossy"),
+            "⚠ " + dict(lossy).get("checklists", "") + ".")
         if self.shape_rows:
             t.move_cursor(row=min(cursor, len(self.shape_rows) - 1))
+        self._shape_detail()
+
+    @on(DataTable.RowHighlighted, "#shape-table")
+    def _shape_detail(self) -> None:
+        row = self.query_one("#shape-table", DataTable).cursor_row
+        notes = getattr(self, "shape_notes", [])
+        self.query_one("#shape-detail", Static).update(escape(notes[row]) if 0 <= row < len(notes) else "")
 
     def _render_people(self) -> None:
         from wizard.engine.people import match_people

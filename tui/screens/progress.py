@@ -27,7 +27,7 @@ class ProgressScreen(WizardScreen):
             "finish, nothing new starts), r resumes, x cancels at the next safe point. Every state is "
             "resumable: run again and nothing is created twice. You may leave this screen; the run goes on.")
     BINDINGS = [
-        Binding("s", "start", "Start/resume run", id="run-start", tooltip="Write to the target (asks first)."),
+        Binding("s", "start", "Run", id="run-start", tooltip="Write to the target (asks first)."),
         Binding("p", "pause", "Pause", id="run-pause", tooltip="Finish what is in flight, start nothing new."),
         Binding("r", "resume", "Resume", id="run-resume", tooltip="Go on after a pause."),
         Binding("x", "cancel", "Cancel", id="run-cancel", tooltip="Stop at the next safe point; resumable."),
@@ -56,10 +56,10 @@ class ProgressScreen(WizardScreen):
                     yield Label("Quarantined: not migrated, with the reason", classes="pane-title", id="failed-title")
                     yield DataTable(cursor_type="row", id="failed")
             with Horizontal(classes="buttons", id="run-buttons"):
-                yield Button("Start (s)", id="btn-start", variant="primary")
-                yield Button("Pause (p)", id="btn-pause")
-                yield Button("Resume (r)", id="btn-resume")
-                yield Button("Cancel (x)", id="btn-cancel", variant="error")
+                yield Button("Start (s)", id="btn-start", variant="primary", compact=True)
+                yield Button("Pause (p)", id="btn-pause", compact=True)
+                yield Button("Resume (r)", id="btn-resume", compact=True)
+                yield Button("Cancel (x)", id="btn-cancel", variant="error", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#failed", DataTable).add_columns("type", "record", "reason")
@@ -132,16 +132,16 @@ class ProgressScreen(WizardScreen):
         line = STATE_TEXT.get(state, state)
         if md.started_at is not None:
             rate = md.throughput()
-            line += f" · {human_duration(md.elapsed())} elapsed · {rate:.1f} objects/s"
+            line += f" · {human_duration(md.elapsed())} · {rate:.1f}/s"
             if md.state in ("running", "paused"):
-                line += f" · ETA {human_duration(md.eta())} (counts rate-limit waits)"
+                line += f" · ETA {human_duration(md.eta())} incl. waits"
         if md.error:
             line += f"\n✗ {escape(md.error)}"
         self.query_one("#run-state", Static).update(line)
         wait = md.waiting_left()
         self.query_one("#run-wait", Static).update(
-            f"⏸ waiting for the {md.waiting_system} rate limit until {clock_text(md.waiting_until)} "
-            f"({escape(md.waiting_reason)}) · {human_duration(wait)} left" if wait > 0 and md.waiting_until else "")
+            f"⏸ waiting for rate limit until {clock_text(md.waiting_until)} ({escape(md.waiting_system)}: "
+            f"{escape(md.waiting_reason)}) · {human_duration(wait)} left" if wait > 0 and md.waiting_until else "")
         self._bars()
         created, existing = sum(md.created.values()), sum(md.existing.values())
         skipped, failed = sum(md.skipped.values()), sum(md.failed.values())

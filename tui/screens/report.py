@@ -40,8 +40,8 @@ class ReportScreen(WizardScreen):
         with VerticalScroll(id="report-body"):
             yield Static("… building the report", id="report-text")
         with Horizontal(classes="buttons"):
-            yield Button("Verify (v)", id="btn-verify", variant="primary")
-            yield Button("Roll back… (u)", id="btn-rollback", variant="error")
+            yield Button("Verify (v)", id="btn-verify", variant="primary", compact=True)
+            yield Button("Roll back… (u)", id="btn-rollback", variant="error", compact=True)
 
     def on_mount(self) -> None:
         self.action_regenerate()

@@ -67,9 +67,9 @@ class StartScreen(Screen):
             yield DataTable(cursor_type="row", zebra_stripes=True, id="sessions")
             yield Static("", id="start-detail")
             with Horizontal(classes="buttons"):
-                yield Button("Open (o)", id="btn-open", variant="primary")
-                yield Button("Resume (r)", id="btn-resume")
-                yield Button("New (c)", id="btn-new")
+                yield Button("Open (o)", id="btn-open", variant="primary", compact=True)
+                yield Button("Resume (r)", id="btn-resume", compact=True)
+                yield Button("New (c)", id="btn-new", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -156,8 +156,8 @@ class NewMigrationDialog(ModalScreen[Path | None]):
             yield Select([(v, k) for k, v in TARGETS.items()], value="tallyfy", allow_blank=False, id="new-target")
             yield Label("", id="new-error", classes="error")
             with Horizontal(classes="buttons"):
-                yield Button("Create (enter)", id="create", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Create (enter)", id="create", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#create")

@@ -54,7 +54,7 @@ class PagedTable(Vertical):
 
     def compose(self):
         with Horizontal(classes="paged-top"):
-            yield Input(placeholder=self.placeholder, classes="paged-filter")
+            yield Input(placeholder=self.placeholder, classes="paged-filter", compact=True)
             yield Label("", classes="paged-pager")
         yield DataTable(cursor_type="row", zebra_stripes=True, classes="paged-table")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -42,7 +42,6 @@ class Ctx:
     query: dict[str, str]
     base: str = "https://api.trello.com"
     member_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def q(self, name: str, default: str | None = None) -> str | None:
         return self.query.get(name, default)
@@ -94,7 +93,8 @@ def _bound(ctx: Ctx, name: str) -> tuple[str, str] | None:
         raise TrelloError(400, f"invalid value for {name}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return ("date", iso(when.timestamp()))
+    when = when.astimezone(timezone.utc)  # exact to the millisecond, no float rounding
+    return ("date", when.strftime("%Y-%m-%dT%H:%M:%S") + f".{when.microsecond // 1000:03d}Z")
 
 
 def _id_floor(bound: tuple[str, str]) -> str:
@@ -372,7 +372,9 @@ def get_member_boards(ctx: Ctx) -> Any:
 def get_organization(ctx: Ctx) -> Any:
     org = ctx.state.org
     if ctx.params["id"] not in (org["id"], org["name"]):
-        raise TrelloError(400 if not OBJECT_ID.match(ctx.params["id"]) else 404, "invalid id" if not OBJECT_ID.match(ctx.params["id"]) else NOT_FOUND)
+        if not OBJECT_ID.match(ctx.params["id"]):
+            raise TrelloError(400, "invalid id")
+        raise TrelloError(404, NOT_FOUND)
     return _pick({**org, "idBoards": list(ctx.state.boards)}, _fields(ctx.q("fields")))
 
 

@@ -267,7 +267,7 @@ def _seed_board(state: TrelloState, b: int, sizes: dict[str, int]) -> None:
 
 
 def _seed_fields(state: TrelloState, board: Board, created: int) -> None:
-    rng, make_id = state.rng, state.make_id
+    make_id = state.make_id
     specs = [("Priority", "list"), ("Estimate (h)", "number"), ("Approved", "checkbox"), ("Client ref", "text"),
              ("Go-live", "date")]
     for i, (fname, ftype) in enumerate(specs):
@@ -284,7 +284,6 @@ def _seed_fields(state: TrelloState, board: Board, created: int) -> None:
                 for j, (t, c) in enumerate([("Low", "green"), ("Medium", "yellow"), ("High", "orange"), ("Urgent", "red")])
             ]
         board.fields[fid] = field_def
-    del rng
 
 
 def _seed_card(state: TrelloState, board: Board, short_id: int, ts: float, list_id: str, label_ids: list[str]) -> None:

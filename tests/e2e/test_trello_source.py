@@ -13,7 +13,6 @@ import hashlib
 import math
 import re
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -388,3 +387,25 @@ def test_sandbox_is_deterministic_and_reseedable() -> None:
     assert a.export() != b.export() and a.export()["seed"] == 9
     ids = [c["id"] for bd in a.export()["boards"] for c in bd["cards"]]
     assert all(re.fullmatch(r"[0-9a-f]{24}", i) for i in ids) and ids == sorted(ids)  # creation time leads the id
+
+
+async def test_sandbox_pages_actions_and_cards_by_id_and_by_date() -> None:
+    sb = TrelloSandbox(seed=1, scale="small", rate_limits="off")
+    board = sb.export()["boards"][0]
+    comments = sorted(board["comments"], key=lambda c: c["id"], reverse=True)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.app), base_url="http://t", headers=HEADER) as h:
+        url = f"/1/boards/{board['id']}/actions"
+        for c in comments[::9]:
+            for bound, keep in (("since", lambda x: x["date"] > c["date"]), ("before", lambda x: x["date"] < c["date"])):
+                got = (await h.get(url, params={"filter": "commentCard", "limit": 1000, bound: c["date"]})).json()
+                assert [a["id"] for a in got] == [x["id"] for x in comments if keep(x)], (bound, c["date"])
+            older = (await h.get(url, params={"filter": "commentCard", "limit": 1000, "before": c["id"]})).json()
+            assert [a["id"] for a in older] == [x["id"] for x in comments if x["id"] < c["id"]]
+        assert len((await h.get(url, params={"filter": "commentCard"})).json()) == 50  # default limit
+        page2 = (await h.get(url, params={"filter": "commentCard", "limit": 10, "page": 2})).json()
+        assert [a["id"] for a in page2] == [x["id"] for x in comments[20:30]]
+        assert (await h.get(url, params={"before": "soon"})).text == "invalid value for before"
+        cards = (await h.get(f"/1/boards/{board['id']}/cards", params={"filter": "all", "limit": 15})).json()
+        rest = (await h.get(f"/1/boards/{board['id']}/cards", params={"filter": "all", "limit": 1000, "before": cards[-1]["id"]})).json()
+        seen = [c["id"] for c in cards + rest]
+        assert seen == sorted((c["id"] for c in board["cards"]), reverse=True)  # newest id first, no gap or overlap

@@ -36,12 +36,12 @@ def serve(sb: TrelloSandbox) -> Iterator[tuple[TrelloSandbox, str]]:
 
 
 @pytest.fixture
-def small() -> Iterator[tuple[TrelloSandbox, str]]:
+def small_sb() -> Iterator[tuple[TrelloSandbox, str]]:
     yield from serve(TrelloSandbox(seed=1, scale="small", rate_limits="off"))
 
 
 @pytest.fixture(scope="module")
-def medium() -> Iterator[tuple[TrelloSandbox, str]]:
+def medium_sb() -> Iterator[tuple[TrelloSandbox, str]]:
     yield from serve(TrelloSandbox(seed=2, scale="medium", rate_limits="off"))
 
 
@@ -86,8 +86,8 @@ def ids(objs: list[Any]) -> set[str]:
 
 
 # -- connect -----------------------------------------------------------------------------
-async def test_whoami_names_the_member_and_the_workspace(small: Any, source_factory: Any) -> None:
-    sb, url = small
+async def test_whoami_names_the_member_and_the_workspace(small_sb: Any, source_factory: Any) -> None:
+    sb, url = small_sb
     who = await source_factory(url).whoami()
     me = sb.state.members[sb.state.me]
     assert who.user == f"{me['fullName']} (@{me['username']})"
@@ -95,8 +95,8 @@ async def test_whoami_names_the_member_and_the_workspace(small: Any, source_fact
     assert who.detail == me["email"]
 
 
-async def test_wrong_token_stops_with_one_sentence(small: Any, source_factory: Any) -> None:
-    _, url = small
+async def test_wrong_token_stops_with_one_sentence(small_sb: Any, source_factory: Any) -> None:
+    _, url = small_sb
     src = source_factory(url, {"key": CREDS["key"], "token": "wrong"})
     with pytest.raises(CredentialError) as err:
         await src.whoami()
@@ -105,8 +105,8 @@ async def test_wrong_token_stops_with_one_sentence(small: Any, source_factory: A
         TrelloSource.connect(url + "/1", {"key": CREDS["key"]}, profile="p")
 
 
-async def test_sandbox_accepts_query_auth_but_downloads_need_the_header(small: Any) -> None:
-    sb, url = small
+async def test_sandbox_accepts_query_auth_but_downloads_need_the_header(small_sb: Any) -> None:
+    sb, url = small_sb
     board = sb.export()["boards"][0]
     att = next(a for a in board["attachments"] if a["isUpload"] and a["bytes"])
     path = f"/1/cards/{att['card_id']}/attachments/{att['id']}/download/{att['fileName']}"
@@ -129,8 +129,8 @@ async def test_sandbox_accepts_query_auth_but_downloads_need_the_header(small: A
 
 # -- extraction --------------------------------------------------------------------------
 @pytest.mark.parametrize("include_archived", [False, True])
-async def test_extract_small_equals_the_sandbox_export(small: Any, source_factory: Any, include_archived: bool) -> None:
-    sb, url = small
+async def test_extract_small_equals_the_sandbox_export(small_sb: Any, source_factory: Any, include_archived: bool) -> None:
+    sb, url = small_sb
     board = sb.export()["boards"][0]
     src = source_factory(url)
     got = await collect(src, board["id"], include_archived)
@@ -152,8 +152,8 @@ async def test_extract_small_equals_the_sandbox_export(small: Any, source_factor
     assert any(not a.is_upload for a in got["attachment"]) and any(a.size == 0 and a.is_upload for a in got["attachment"])
 
 
-async def test_extract_medium_equals_export_within_the_call_budget(medium: Any, source_factory: Any) -> None:
-    sb, url = medium
+async def test_extract_medium_equals_export_within_the_call_budget(medium_sb: Any, source_factory: Any) -> None:
+    sb, url = medium_sb
     export = sb.export()
     src = source_factory(url)
     total_cards = total_comments = 0
@@ -171,8 +171,8 @@ async def test_extract_medium_equals_export_within_the_call_budget(medium: Any, 
     assert src.calls <= budget
 
 
-async def test_attachment_bytes_equal_the_exported_sha256(small: Any, source_factory: Any) -> None:
-    sb, url = small
+async def test_attachment_bytes_equal_the_exported_sha256(small_sb: Any, source_factory: Any) -> None:
+    sb, url = small_sb
     board = sb.export()["boards"][0]
     src = source_factory(url)
     sha = {a["id"]: a["sha256"] for a in board["attachments"] if a["isUpload"]}
@@ -258,8 +258,8 @@ async def test_twenty_percent_faults_still_yield_the_complete_set(source_factory
 
 
 # -- malformed data ----------------------------------------------------------------------
-async def test_bad_card_is_quarantined_and_the_rest_extracted(small: Any, source_factory: Any) -> None:
-    sb, url = small
+async def test_bad_card_is_quarantined_and_the_rest_extracted(small_sb: Any, source_factory: Any) -> None:
+    sb, url = small_sb
     board = sb.export()["boards"][0]
     async with httpx.AsyncClient(base_url=url) as h:
         target = next(a["card_id"] for a in board["attachments"]
@@ -278,8 +278,8 @@ async def test_bad_card_is_quarantined_and_the_rest_extracted(small: Any, source
     assert all(card_id in r.reason for r in got["rejected"][1:])
 
 
-async def test_not_json_board_raises_vendor_data_error(small: Any, source_factory: Any) -> None:
-    sb, url = small
+async def test_not_json_board_raises_vendor_data_error(small_sb: Any, source_factory: Any) -> None:
+    sb, url = small_sb
     async with httpx.AsyncClient(base_url=url) as h:
         await h.post("/_sandbox/corrupt", json={"mode": "not_json"})
     with pytest.raises(VendorDataError) as err:
@@ -287,8 +287,8 @@ async def test_not_json_board_raises_vendor_data_error(small: Any, source_factor
     assert "not JSON" in err.value.sentence
 
 
-async def test_nested_cards_with_actions_on_a_big_board_are_refused(medium: Any) -> None:
-    sb, url = medium
+async def test_nested_cards_with_actions_on_a_big_board_are_refused(medium_sb: Any) -> None:
+    sb, url = medium_sb
     bid = sb.export()["boards"][0]["id"]
     async with httpx.AsyncClient(base_url=url, headers=HEADER) as h:
         ok = await h.get(f"/1/boards/{bid}", params={"cards": "all", "actions": "none"})
@@ -303,8 +303,8 @@ async def test_nested_cards_with_actions_on_a_big_board_are_refused(medium: Any)
 
 
 # -- batch and sync ----------------------------------------------------------------------
-async def test_batch_answers_each_route_with_its_status(small: Any, source_factory: Any) -> None:
-    sb, url = small
+async def test_batch_answers_each_route_with_its_status(small_sb: Any, source_factory: Any) -> None:
+    sb, url = small_sb
     bid = sb.export()["boards"][0]["id"]
     src = source_factory(url)
     out = await src.client.batch([f"/boards/{bid}/lists", "/cards/5f0000000000000000000000", "/nope"])
@@ -313,8 +313,8 @@ async def test_batch_answers_each_route_with_its_status(small: Any, source_facto
         await src.client.batch(["/boards/x"] * 11)
 
 
-async def test_changes_since_reports_edits_creations_deletions_and_comments(small: Any, source_factory: Any) -> None:
-    sb, url = small
+async def test_changes_since_reports_edits_creations_deletions_and_comments(small_sb: Any, source_factory: Any) -> None:
+    sb, url = small_sb
     bid = sb.export()["boards"][0]["id"]
     src = source_factory(url)
     baseline = await src.changes_since(bid, None)

@@ -26,6 +26,7 @@ from wizard.events import EventSink
 from wizard.model import Attachment, Canonical, FieldDef, Person, Stage, Tag
 
 PAGE = 1000
+NESTED_LABELS_LIMIT = 50
 W = TypeVar("W", bound=BaseModel)
 C = TypeVar("C")
 CARD_FIELDS = "id,name,desc,closed,idBoard,idList,pos,due,dueComplete,dateLastActivity,idMembers,idLabels,url,badges"
@@ -84,6 +85,11 @@ class TrelloSource(SourceAdapter):
         raw = await self.client.get(f"boards/{container_id}", fields="name,desc,closed,url,idOrganization",
                                     actions="none", lists="all", labels="all", members="all", customFields="true")
         board = _board(raw, container_id)
+        if len(board.labels) >= NESTED_LABELS_LIMIT:  # nested labels stop at 50: ask for all of them
+            labels = await self.client.get(f"boards/{container_id}/labels", limit=PAGE)
+            if not isinstance(labels, list):
+                raise VendorDataError(f"Trello answered the labels of board {container_id} with something that is not a list.")
+            board.labels = labels
         rejected: list[SourceRejected] = []
         stages: list[Stage] = _collect(board.lists, TrelloList, "list", mapping.list_to_stage, rejected)
         tags: list[Tag] = _collect(board.labels, TrelloLabel, "label", mapping.label_to_tag, rejected)

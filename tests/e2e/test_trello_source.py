@@ -409,3 +409,16 @@ async def test_sandbox_pages_actions_and_cards_by_id_and_by_date() -> None:
         rest = (await h.get(f"/1/boards/{board['id']}/cards", params={"filter": "all", "limit": 1000, "before": cards[-1]["id"]})).json()
         seen = [c["id"] for c in cards + rest]
         assert seen == sorted((c["id"] for c in board["cards"]), reverse=True)  # newest id first, no gap or overlap
+
+
+async def test_boards_with_more_labels_than_the_nested_limit_lose_none(small_sb: Any, source_factory: Any) -> None:
+    sb, url = small_sb
+    board = sb.state.boards[sb.export()["boards"][0]["id"]]
+    with sb.lock:
+        for i in range(60):
+            lid = f"{0x66000000 + i:08x}" + "c" * 16
+            board.labels[lid] = {"id": lid, "idBoard": board.id, "name": f"Client {i}", "color": "sky"}
+    src = source_factory(url)
+    got = await collect(src, board.id)
+    assert len(got["template"][0].tags) == len(board.labels) == 66
+    assert src.client.calls_by_route.get("GET /boards/{id}/labels") == 1

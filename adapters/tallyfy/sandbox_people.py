@@ -84,7 +84,7 @@ def delete_file(c: Call) -> Reply:
     a = c.st.assets.get(c.args["id"])
     if a is None:
         raise resource_not_found()
-    del c.st.assets[a.id]
+    c.st.remove_asset(a.id)
     return 204, None
 
 
@@ -103,7 +103,7 @@ def list_users(c: Call) -> Reply:
     q = c.params.get("q", "").lower()
     if q:
         users = [u for u in users if q in u.email.lower() or q in u.full_name.lower()]
-    return listing(c, [v.user(u) for u in users], default=9999, cap=None)
+    return listing(c, users, v.user, default=9999, cap=None)
 
 
 @route("POST", "/users/invite")
@@ -150,7 +150,7 @@ def deactivate_user(c: Call) -> Reply:
 # -- guests ----------------------------------------------------------------------------
 @route("GET", "/guests")
 def list_guests(c: Call) -> Reply:
-    return listing(c, [v.guest(g) for g in c.st.guests.values()], default=999, cap=None)
+    return listing(c, list(c.st.guests.values()), v.guest, default=999, cap=None)
 
 
 @route("POST", "/guests")
@@ -204,7 +204,7 @@ def delete_guest(c: Call) -> Reply:
 # -- groups ----------------------------------------------------------------------------
 @route("GET", "/groups")
 def list_groups(c: Call) -> Reply:
-    return listing(c, [v.group(g) for g in c.st.groups.values()])
+    return listing(c, list(c.st.groups.values()), v.group)
 
 
 @route("POST", "/groups")
@@ -238,7 +238,7 @@ def list_tags(c: Call) -> Reply:
     q = c.params.get("q", "").lower()
     if q:
         tags = [t for t in tags if q in t.title.lower()]
-    return listing(c, [v.tag(t) for t in tags])
+    return listing(c, tags, v.tag)
 
 
 @route("POST", "/tags")

@@ -59,11 +59,14 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     return deco
 
 
-def listing(c: Call, items: list[Any], *, default: int = 10, cap: int | None = 100,
-            honour_without_pagination: bool = True) -> Reply:
+def listing(c: Call, items: list[Any], view: Callable[[Any], dict[str, Any]], *, default: int = 10,
+            cap: int | None = 100, honour_without_pagination: bool = True) -> Reply:
+    """Paginate the entities, then render only the page (a list of 5,000 runs must not
+    transform all of them to answer for 100)."""
     chunk, meta = paginate(items, c.params, c.url, default=default, cap=cap,
                            honour_without_pagination=honour_without_pagination)
-    return 200, ({"data": chunk, "meta": meta} if meta else {"data": chunk})
+    data = [view(x) for x in chunk]
+    return 200, ({"data": data, "meta": meta} if meta else {"data": data})
 
 
 # -- templates -------------------------------------------------------------------------
@@ -108,7 +111,7 @@ def list_templates(c: Call) -> Reply:
     if q:
         items = [t for t in items if q in t.title.lower()]
     items.sort(key=lambda t: t.updated_at, reverse=True)
-    return listing(c, [v.template(c.st, t, c.inc) for t in items])
+    return listing(c, items, lambda t: v.template(c.st, t, c.inc))
 
 
 @route("POST", "/checklists")
@@ -185,7 +188,7 @@ def template_form_fields(c: Call) -> Reply:
 @route("GET", "/checklists/{id}/steps")
 def list_steps(c: Call) -> Reply:
     # StepService paginates and ignores without_pagination: clients must walk total_pages.
-    return listing(c, [v.step(s) for s in template_or_404(c).steps], honour_without_pagination=False)
+    return listing(c, template_or_404(c).steps, v.step, honour_without_pagination=False)
 
 
 @route("POST", "/checklists/{id}/steps")

@@ -77,7 +77,7 @@ def list_runs(c: Call) -> Reply:
     if q:
         runs = [r for r in runs if q in r.name.lower()]
     runs.sort(key=lambda r: r.created_at, reverse=True)
-    return listing(c, [v.run(c.st, r, c.inc) for r in runs])
+    return listing(c, runs, lambda r: v.run(c.st, r, c.inc))
 
 
 @route("POST", "/runs")
@@ -143,9 +143,8 @@ def archive_run(c: Call) -> Reply:
             t.deleted_at = t.deleted_at or now
             for th in t.threads:
                 th.deleted_at = th.deleted_at or now
-        for a in c.st.assets.values():
-            if a.subject_type == "Run" and a.subject_id == r.id:
-                a.deleted_at = a.deleted_at or now
+        for a in c.st.assets_of(r.id, "Run"):
+            a.deleted_at = a.deleted_at or now
     return 200, {"data": v.run(c.st, r, c.inc)}
 
 
@@ -160,8 +159,8 @@ def activate_run(c: Call) -> Reply:
             for th in t.threads:
                 if th.deleted_at == stamp:
                     th.deleted_at = None
-        for a in c.st.assets.values():
-            if a.subject_type == "Run" and a.subject_id == r.id and a.deleted_at == stamp:
+        for a in c.st.assets_of(r.id, "Run"):
+            if a.deleted_at == stamp:
                 a.deleted_at = None
         r.archived_at = None
         r.status = "complete" if r.completed_at else "active"
@@ -179,8 +178,8 @@ def delete_run(c: Call) -> Reply:
         for th in t.threads:
             c.st.threads.pop(th.id, None)
         del c.st.tasks[t.id]
-    for a in [a for a in c.st.assets.values() if a.subject_type == "Run" and a.subject_id == r.id]:
-        del c.st.assets[a.id]
+    for a in c.st.assets_of(r.id, "Run"):
+        c.st.remove_asset(a.id)
     del c.st.runs[r.id]
     return 200, None
 
@@ -189,7 +188,7 @@ def delete_run(c: Call) -> Reply:
 @route("GET", "/runs/{id}/tasks")
 def list_run_tasks(c: Call) -> Reply:
     r = run_or_404(c)
-    return listing(c, [v.task(c.st, t, c.inc) for t in c.st.run_tasks(r) if t.deleted_at is None])
+    return listing(c, [t for t in c.st.run_tasks(r) if t.deleted_at is None], lambda t: v.task(c.st, t, c.inc))
 
 
 @route("GET", "/runs/{id}/tasks/{task}")

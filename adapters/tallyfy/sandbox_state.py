@@ -246,6 +246,7 @@ class TallyfyState:
         self.tasks: dict[str, Task] = {}
         self.threads: dict[str, Thread] = {}
         self.assets: dict[str, Asset] = {}
+        self._assets_by_subject: dict[str, dict[str, None]] = {}  # subject id -> asset ids, in order
         self._next_user = 1001
         self._next_guest = 5001
         self._increment = 0
@@ -386,7 +387,21 @@ class TallyfyState:
         a = Asset(self.hex_id(), filename, len(content), hashlib.sha256(content).hexdigest(), content, mime,
                   subject_type, subject_id, uploaded_from, self.now(), step_id, checklist_id)
         self.assets[a.id] = a
+        self._assets_by_subject.setdefault(subject_id, {})[a.id] = None
         return a
+
+    def assets_of(self, subject_id: str | None, subject_type: str | None = None) -> list[Asset]:
+        """The assets uploaded against one run, template or task (indexed: exports and run
+        reads would otherwise scan every file of the organization)."""
+        if subject_id is None:
+            return []
+        found = [self.assets[i] for i in self._assets_by_subject.get(subject_id, {}) if i in self.assets]
+        return [a for a in found if subject_type is None or a.subject_type == subject_type]
+
+    def remove_asset(self, asset_id: str) -> None:
+        a = self.assets.pop(asset_id, None)
+        if a is not None:
+            self._assets_by_subject.get(a.subject_id, {}).pop(asset_id, None)
 
     # -- export -----------------------------------------------------------------------
     def export(self) -> dict[str, Any]:
@@ -428,7 +443,7 @@ class TallyfyState:
                 "id": r.id, "checklist_id": r.checklist_id, "name": r.name, "summary": r.summary, "status": r.status,
                 "archived": r.archived_at is not None, "source_ref": source_ref(r.summary), "tags": list(r.tags),
                 "prerun": dict(r.prerun), "tasks": tasks, "comments": [c for t in tasks for c in t["comments"]],
-                "assets": [asset(a) for a in self.assets.values() if a.subject_type == "Run" and a.subject_id == r.id],
+                "assets": [asset(a) for a in self.assets_of(r.id, "Run")],
                 "created_at": r.created_at, "updated_at": r.updated_at, "edited_outside_api": r.edited_outside_api,
                 "preexisting": r.preexisting,
             })

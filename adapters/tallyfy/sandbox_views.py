@@ -73,8 +73,8 @@ def task(st: TallyfyState, t: Task, inc: AbstractSet[str] = frozenset()) -> dict
     if "form_fields" in inc:
         out["form_fields"] = {"data": [dict(field(c), value=t.taskdata.get(c.id)) for c in t.captures]}
     if "assets" in inc:
-        out["assets"] = {"data": [asset(a) for a in st.assets.values()
-                                  if a.subject_id in (t.id, t.run_id) and a.deleted_at is None]}
+        out["assets"] = {"data": [asset(a) for a in st.assets_of(t.id) + st.assets_of(t.run_id)
+                                  if a.deleted_at is None]}
     return out
 
 
@@ -95,8 +95,7 @@ def run(st: TallyfyState, r: Run, inc: AbstractSet[str] = frozenset()) -> dict[s
     if "tags" in inc:
         out["tags"] = {"data": [tag(st.tags[i]) for i in r.tags if i in st.tags]}
     if "assets" in inc:
-        out["assets"] = {"data": [asset(a) for a in st.assets.values()
-                                  if a.subject_type == "Run" and a.subject_id == r.id and a.deleted_at is None]}
+        out["assets"] = {"data": [asset(a) for a in st.assets_of(r.id, "Run") if a.deleted_at is None]}
     if "checklist" in inc and tpl:
         out["checklist"] = {"data": template(st, tpl)}
     return out

@@ -120,6 +120,13 @@ async def test_sandbox_accepts_query_auth_but_downloads_need_the_header(small_sb
         r = await h.get(path, headers=HEADER)
         assert r.status_code == 200 and len(r.content) == att["bytes"]
         assert r.headers["content-type"].startswith(att["mimeType"])
+        big = next(a for a in board["attachments"] if a["isUpload"] and a["bytes"] > 1024 * 1024)
+        r = await h.get(f"/1/cards/{big['card_id']}/attachments/{big['id']}/download/{big['fileName']}", headers=HEADER)
+        assert r.status_code == 302 and "signature=" in r.headers["location"]  # big files: off to signed storage
+        stored = await h.get(r.headers["location"])
+        assert stored.status_code == 200 and hashlib.sha256(stored.content).hexdigest() == big["sha256"]
+        forged = await h.get(r.headers["location"].replace("signature=", "signature=1"))
+        assert forged.status_code == 401
         r = await h.get("/1/nowhere", headers=HEADER)
         assert (r.status_code, r.text) == (404, "Cannot GET /1/nowhere")
         r = await h.get("/1/cards/not-an-id", headers=HEADER)

@@ -429,3 +429,43 @@ async def test_boards_with_more_labels_than_the_nested_limit_lose_none(small_sb:
     got = await collect(src, board.id)
     assert len(got["template"][0].tags) == len(board.labels) == 66
     assert src.client.calls_by_route.get("GET /boards/{id}/labels") == 1
+
+
+def _rate_headers(remaining: int, interval_ms: int = 1000) -> dict[str, str]:
+    return {"x-rate-limit-api-token-interval-ms": str(interval_ms), "x-rate-limit-api-token-max": "100",
+            "x-rate-limit-api-token-remaining": str(remaining), "x-rate-limit-api-key-interval-ms": str(interval_ms),
+            "x-rate-limit-api-key-max": "300", "x-rate-limit-api-key-remaining": "250"}
+
+
+async def test_client_waits_only_the_rest_of_the_window_and_members_limit_pauses_only_members() -> None:
+    from adapters.trello.client import TrelloClient
+
+    calls: list[tuple[float, str]] = []
+    member_429s = [1]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append((time.monotonic(), request.url.path))
+        if request.url.path.endswith("/members/me") and member_429s:
+            member_429s.pop()
+            return httpx.Response(429, json={"error": "MEMBER_LIMIT_EXCEEDED", "message": "Rate limit exceeded"},
+                                  headers=_rate_headers(90))
+        if len(calls) == 2:  # the token window, which started with call 1, is spent
+            return httpx.Response(429, json={"error": "API_TOKEN_LIMIT_EXCEEDED", "message": "Rate limit exceeded"},
+                                  headers=_rate_headers(0))
+        return httpx.Response(200, json={"id": "5b02e7f4e1facdc393169f9d"}, headers=_rate_headers(99 if len(calls) == 1 else 50))
+
+    client = TrelloClient("http://t/1", CREDS["key"], CREDS["token"], window_scale=0.001,  # members window 0.9 s
+                          transport=httpx.MockTransport(handler))
+    try:
+        await client.get("boards/x")  # remaining 99: the window starts now
+        await asyncio.sleep(0.3)
+        await client.get("boards/x")  # 429: the rest of the 1 s window is ~0.7 s
+        gap = calls[2][0] - calls[1][0]
+        assert 0.5 < gap < 0.95, gap
+        started = time.monotonic()
+        await client.get_member("me")  # MEMBER_LIMIT_EXCEEDED: wait out the members bucket (0.9 s) ...
+        assert time.monotonic() - started >= 0.8
+        assert client.limiter.paused_until < time.monotonic() + 0.5  # ... without pausing every other route
+        assert client.rate_limited == 2
+    finally:
+        await client.aclose()

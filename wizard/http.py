@@ -68,16 +68,34 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 class CircuitBreaker:
-    def __init__(self, threshold: int = 12) -> None:
+    """Opens after `threshold` failures in a row. While open, calls fail at once without
+    reaching the vendor; after `cooldown` seconds one call may try again (half-open): a
+    success closes the breaker, a failure opens it for another cooldown."""
+
+    def __init__(self, threshold: int = 12, cooldown: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.threshold = threshold
+        self.cooldown = cooldown
+        self.clock = clock
         self.failures = 0
+        self.opened_at: float | None = None
+        self.reason = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened_at is not None and self.clock() - self.opened_at < self.cooldown
 
     def success(self) -> None:
         self.failures = 0
+        self.opened_at = None
 
-    def failure(self) -> bool:
+    def failure(self, reason: str = "") -> bool:
+        """Count one failure; True when this one opens (or re-opens) the breaker."""
         self.failures += 1
-        return self.failures >= self.threshold
+        if self.failures >= self.threshold and not self.is_open:
+            self.opened_at = self.clock()
+            self.reason = reason
+            return True
+        return False
 
 
 def _message(resp: httpx.Response) -> str:
@@ -159,7 +177,9 @@ class ApiClient:
         return f"{method} /{'/'.join(parts)}"
 
     async def _send_once(self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, **kw: Any) -> httpx.Response:
+        self._refuse_if_open()
         await self.limiter.acquire(buckets)
+        self._refuse_if_open()
         self.calls += 1
         route = self._route(method, path)
         self.calls_by_route[route] = self.calls_by_route.get(route, 0) + 1
@@ -198,13 +218,23 @@ class ApiClient:
             raise RecordRejected(status, _message(resp))
         return resp
 
+    def _unavailable(self, reason: str) -> SystemUnavailable:
+        return SystemUnavailable(
+            f"{self.label} failed {self.breaker.threshold} times in a row (last: {reason}); stopped asking. "
+            f"Everything done so far is kept: run the same command again to resume when it is back."
+        )
+
+    def _refuse_if_open(self) -> None:
+        """An open breaker stops hammering: no request reaches the vendor until the cooldown."""
+        if self.breaker.is_open:
+            raise self._unavailable(self.breaker.reason)
+
     def _trip(self, reason: str) -> None:
-        if self.breaker.failure():
+        if self.breaker.failure(reason):
             self.sink.emit(CircuitOpened(self.system, reason))
-            raise SystemUnavailable(
-                f"{self.label} failed {self.breaker.threshold} times in a row (last: {reason}); stopped asking. "
-                f"Everything done so far is kept: run the same command again to resume when it is back."
-            )
+            raise self._unavailable(reason)
+        if self.breaker.is_open:
+            raise self._unavailable(self.breaker.reason)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

@@ -21,6 +21,7 @@ from wizard.model import Attachment, Comment, FieldDef, Item, Template
 from wizard.target import Action, TargetUser, TemplateCtx
 
 DRY = "dry-"
+RECONCILE_TRIES = 3
 
 
 class TallyfyTarget:
@@ -57,6 +58,26 @@ class TallyfyTarget:
             self.actions.append(Action("GET", path, what, key))
         return await send()
 
+    async def _reconciled(self, what: str, send: Callable[[], Awaitable[Any]],
+                          find: Callable[[], Awaitable[Any]]) -> Any:
+        """A write whose fate is unknown (a 5xx or a dropped connection after sending) is
+        looked for before it is sent again, so it lands exactly once. Used for the writes the
+        engine does not reconcile itself (steps, task completions, tags, invites)."""
+        from wizard.errors import SystemUnavailable
+        from wizard.http import AmbiguousWrite
+
+        reason = ""
+        for _ in range(RECONCILE_TRIES):
+            try:
+                return await send()
+            except AmbiguousWrite as e:
+                reason = e.reason
+                found = await find()
+                if found is not None:
+                    return found
+        raise SystemUnavailable(f"Tallyfy never confirmed that it did {what} ({reason}); everything done so far is "
+                                f"kept: run the same command again to resume.")
+
     # -- identity and people -----------------------------------------------------------
     async def whoami(self) -> Identity:
         me = await self.client.me()
@@ -74,8 +95,13 @@ class TallyfyTarget:
 
     async def invite(self, key: str, name: str, email: str) -> TargetUser:
         first, _, last = name.partition(" ")
+        async def find() -> dict | None:
+            return next((u for u in await self.client.list_users()
+                         if email and str(u.get("email", "")).lower() == email.lower()), None)
+
         u = await self._write("POST", "users/invite", f"invite {name}", key,
-                              lambda: self.client.invite_user(email, first[:32] or "Guest", (last or "-")[:32]),
+                              lambda: self._reconciled(f"invite {email}", lambda: self.client.invite_user(
+                                  email, first[:32] or "Guest", (last or "-")[:32]), find),
                               lambda fid: {"id": fid, "status": "invited"})
         return TargetUser(id=u["id"], name=name, email=email, status="invited")
 
@@ -86,8 +112,14 @@ class TallyfyTarget:
 
     async def create_tag(self, key: str, name: str, color: str | None) -> str:
         body = tm.tag_body(name, color)
+        async def find() -> dict | None:
+            return next((t for t in await self.client.list_tags()
+                         if str(t.get("title", "")).lower() == body["title"].lower()), None)
+
         t = await self._write("POST", "tags", f"create tag '{body['title']}'", key,
-                              lambda: self.client.create_tag(body["title"], body["color"]), lambda fid: {"id": fid})
+                              lambda: self._reconciled(f"create tag '{body['title']}'",
+                                                       lambda: self.client.create_tag(body["title"], body["color"]), find),
+                              lambda fid: {"id": fid})
         return t["id"]
 
     # -- templates -----------------------------------------------------------------------
@@ -101,8 +133,13 @@ class TallyfyTarget:
     async def create_template(self, tpl: Template, prerun_defs: list[dict]) -> dict:
         body = tm.template_body(tpl, self.source_label)
         body["prerun"] = prerun_defs
+        async def find() -> dict | None:
+            tid = await self.find_template(tpl.key, tpl.name)
+            return await self.client.get_template(tid) if tid else None
+
         return await self._write("POST", "checklists", f"create template '{body['title']}'", tpl.key,
-                                 lambda: self.client.create_template(body),
+                                 lambda: self._reconciled(f"create template '{body['title']}'",
+                                                          lambda: self.client.create_template(body), find),
                                  lambda fid: {"id": fid, "prerun": [dict(d, id=f"{fid}-ko{i}") for i, d in enumerate(prerun_defs)]})
 
     async def ensure_template(self, tpl: Template, existing_id: str | None, overrides: dict[str, str],
@@ -129,8 +166,13 @@ class TallyfyTarget:
             step = have.get(stage.key)
             if step is None:
                 body = tm.step_body(stage, tid)
+                async def find_step(key: str = stage.key) -> dict | None:
+                    return next((s for s in await self.client.list_steps(tid)
+                                 if tm.read_marker(s.get("summary")) == key), None)
+
                 step = await self._write("POST", f"checklists/{tid}/steps", f"create step '{body['title']}'",
-                                         stage.key, lambda b=body: self.client.create_step(tid, b),
+                                         stage.key, lambda b=body, f=find_step: self._reconciled(
+                                             f"create step '{b['title']}'", lambda: self.client.create_step(tid, b), f),
                                          lambda fid: {"id": fid})
             ctx.steps[stage.key] = step["id"]
             ctx.step_order.append(step["id"])
@@ -177,8 +219,14 @@ class TallyfyTarget:
         for sid in ctx.step_order[:upto]:
             t = by_step.get(sid)
             if t and t.get("status") != "completed":
+                async def completed(task_id: str = t["id"]) -> dict | None:
+                    now = next((x for x in await self.client.run_tasks(run_id) if x.get("id") == task_id), None)
+                    return now if now and now.get("status") == "completed" else None
+
                 await self._write("POST", f"runs/{run_id}/completed-tasks", "complete task of an earlier step", item.key,
-                                  lambda t=t: self.client.complete_task(run_id, t["id"]), lambda fid: {"id": fid})
+                                  lambda t=t, f=completed: self._reconciled(
+                                      "complete a task", lambda: self.client.complete_task(run_id, t["id"]), f),
+                                  lambda fid: {"id": fid})
         return {sid: t["id"] for sid, t in by_step.items() if sid}
 
     async def checklist_tasks(self, item: Item, run_id: str) -> int:
@@ -253,10 +301,17 @@ class TallyfyTarget:
                 return a
         return None
 
-    async def attach(self, item_key: str, run_id: str, field_id: str, assets: list[dict]) -> None:
-        value = [{"id": a["id"], "filename": a.get("filename") or a.get("name")} for a in assets]
-        await self._write("PUT", f"runs/{run_id}", f"attach {len(assets)} file(s) to the kick-off form", item_key,
-                          lambda: self.client.update_run(run_id, {"prerun": {field_id: value}}), lambda fid: {})
+    async def attach(self, item_key: str, run_id: str, files_field: str | None, assets: list[dict],
+                     links_field: str | None, links: list[tuple[str, str]]) -> None:
+        """Files into the kick-off file field, links into the Links field: one call."""
+        prerun: dict[str, Any] = {}
+        if files_field and assets:
+            prerun[files_field] = [{"id": a["id"], "filename": a.get("filename") or a.get("name")} for a in assets]
+        if links_field and links:
+            prerun[links_field] = tm.links_text(links)
+        what = f"attach {len(assets)} file(s) and {len(links)} link(s) to the kick-off form"
+        await self._write("PUT", f"runs/{run_id}", what, item_key,
+                          lambda: self.client.update_run(run_id, {"prerun": prerun}), lambda fid: {})
 
     # -- rollback and verify -------------------------------------------------------------
     async def get_run(self, run_id: str) -> dict | None:

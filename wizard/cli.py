@@ -158,6 +158,51 @@ async def cmd_run(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_sync(a: argparse.Namespace) -> int:
+    m, sink, _ = _open(a.dir, "sync")
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    with sink:
+        summary = await m.sync(stop=stop)
+    deletions = m.store.meta.get("source_deletions", [])
+    m.close()
+    out.print(f"Sync: created {sum(summary.created.values())}, updated {sum(summary.updated.values())}, "
+              f"deleted {sum(summary.deleted.values())}, skipped {sum(summary.skipped.values())}, failed "
+              f"{summary.failed_total} ({summary.target_calls} target calls).")
+    if deletions and not m.plan.conflicts.apply_source_deletions:
+        out.print(f"{len(deletions)} card(s) were deleted or archived in the source and kept in the target "
+                  f"(set conflicts.apply_source_deletions = true to remove them).")
+    if summary.interrupted:
+        raise Interrupted(f"Stopped safely; run 'migration-wizard sync {a.dir}' to resume.")
+    return EXIT_FAILURES if summary.failed_total else EXIT_OK
+
+
+def cmd_conflicts(a: argparse.Namespace) -> int:
+    from wizard.engine.conflicts import decide, matching
+
+    m, _, _ = _open(a.dir, "conflicts", decide=a.decide, filter=a.filter)
+    try:
+        if a.decide:
+            ids = [a.id] if a.id else [c["id"] for c in matching(m.store, a.filter or "")]
+            if not ids:
+                raise UserError("No open conflict matches; list them with 'migration-wizard conflicts DIR'.")
+            for cid in ids:
+                if cid not in m.store.conflicts:
+                    raise UserError(f"No conflict with id {cid}; list them with 'migration-wizard conflicts {a.dir}'.")
+                decide(m.store, cid, a.decide)
+            out.print(f"Decided {len(ids)} conflict(s): {a.decide}. The next run applies the decisions.")
+            return EXIT_OK
+        rows = matching(m.store, a.filter or "", open_only=not a.all)
+        t = Table("id", "reason", "source", "target", "changed", "decision", title=f"Conflicts ({len(rows)})")
+        for c in rows:
+            t.add_row(c["id"], c.get("reason", ""), str(c.get("source", {}).get("name", "")),
+                      str(c.get("target", {}).get("name", "")), ", ".join(c.get("changed", [])), c.get("decision") or "—")
+        out.print(t)
+        return EXIT_OK
+    finally:
+        m.close()
+
+
 async def cmd_verify(a: argparse.Namespace) -> int:
     from wizard.engine.verify import verify
 
@@ -378,6 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--limit", type=int, default=50, help="actions to print in a dry run")
     folder_cmd("verify", _async(cmd_verify), "read the target back and compare")
+    folder_cmd("sync", _async(cmd_sync), "bring over only what changed since the last run or sync")
+    sp = folder_cmd("conflicts", cmd_conflicts, "list conflicts, or decide them by id or by filter")
+    sp.add_argument("--decide", choices=("skip", "overwrite", "merge", "newer"))
+    sp.add_argument("--id", help="the conflict to decide (a source key)")
+    sp.add_argument("--filter", help="decide (or list) every open conflict whose id, names or reason contain this")
+    sp.add_argument("--all", action="store_true", help="list decided ones too")
     folder_cmd("report", cmd_report, "write the Markdown, JSON and CSV reports")
     sp = folder_cmd("rollback", _async(cmd_rollback), "preview (default) or apply (--yes) the undoing of a run")
     sp.add_argument("--yes", action="store_true")

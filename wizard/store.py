@@ -107,7 +107,8 @@ class Store:
         elif op == "done":
             self.pending.pop(key, None)
             fields = ("kind", "target_type", "target_id", "parent_id", "hash", "created", "extra")
-            self.mappings[key] = {"key": key, "seq": e["seq"], **{f: e[f] for f in fields if e.get(f) is not None}}
+            self.mappings[key] = {"key": key, "seq": e["seq"], "at": e["ts"],
+                                  **{f: e[f] for f in fields if e.get(f) is not None}}
             self.quarantine.pop(key, None)
         elif op == "failed":
             self.pending.pop(key, None)

@@ -28,23 +28,31 @@ def target_calls(inv: Inventory, plan: Plan) -> dict[str, int]:
             calls["items"] += c.checklist_items * 2
         calls["comments"] += c.count("comment")
         uploads = c.count("upload") - c.oversized_attachments
-        calls["attachments"] += uploads + c.items_with_uploads
+        calls["attachments"] += uploads + c.items_with_attachments
     calls["tags"] += 1 if any_tags else 0
     return calls
 
 
-def duration_s(inv: Inventory, plan: Plan, target_total: int) -> tuple[float, list[str]]:
-    """Seconds Tallyfy's limits impose on the target side, and what drives it."""
+def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_per_s: float) -> tuple[float, list[str]]:
+    """Seconds the target side takes, phase by phase as the run goes (items, then comments,
+    then files): each phase takes the longer of what Tallyfy's limits allow and what the
+    engine itself can send. The hourly comment cap lets 120 through at once, then 120 more
+    each hour."""
     scale = plan.target.rate_window_scale
-    comments = inv.total("comment")
-    by_rate = target_total / (PER_MINUTE / (60.0 * scale))
-    # The comment cap: 120 at once, then 120 more each hour.
-    hours = max(0, (comments - 1) // COMMENTS_PER_HOUR)
-    by_cap = hours * 3600.0 * scale
-    why = [f"{target_total} calls at {PER_MINUTE} per minute take {_human(by_rate)}"]
+    per_s = PER_MINUTE / (60.0 * scale)
+
+    def phase(n: int) -> float:
+        return max(n / per_s, n / engine_calls_per_s)
+
+    comments = calls["comments"]
+    cap = max(0, -(-comments // COMMENTS_PER_HOUR) - 1) * 3600.0 * scale
+    items = phase(calls["people"] + calls["tags"] + calls["templates"] + calls["items"])
+    comment_s = max(phase(comments), cap)
+    files = phase(calls["attachments"])
+    why = [f"{calls['items']} item calls at {PER_MINUTE} per minute take {_human(items)}"]
     if comments > COMMENTS_PER_HOUR:
-        why.append(f"{comments} comments at {COMMENTS_PER_HOUR} per hour per organization take {_human(by_cap)}")
-    return max(by_rate, by_cap), why
+        why.append(f"{comments} comments at {COMMENTS_PER_HOUR} per hour per organization take {_human(comment_s)}")
+    return items + comment_s + files, why
 
 
 def _human(seconds: float) -> str:

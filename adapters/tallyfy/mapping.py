@@ -23,6 +23,7 @@ TAG_TITLE_LIMIT = 30
 DESCRIPTION_FIELD = "description"
 CHECKLISTS_FIELD = "checklists"
 ATTACHMENTS_FIELD = "attachments"
+LINKS_FIELD = "links"
 
 # Canonical field type -> Tallyfy capture type. Tallyfy has no number, checkbox or url type
 # (reference A3), and its email type is broken in the web UI, so those become text.
@@ -94,6 +95,8 @@ def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool)
                      "guidance": marker(f"{tpl.key}#{CHECKLISTS_FIELD}")})
     defs.append({"label": "Attachments", "field_type": "file", "required": False,
                  "guidance": marker(f"{tpl.key}#{ATTACHMENTS_FIELD}")})
+    defs.append({"label": "Links", "field_type": "textarea", "required": False,
+                 "guidance": marker(f"{tpl.key}#{LINKS_FIELD}")})
     return defs
 
 
@@ -180,6 +183,11 @@ def run_body(item: Item, template_id: str, prerun_ids: dict[str, str], prerun_sp
 def comment_content(c: Comment, source_label: str) -> str:
     when = c.created_at.strftime("%Y-%m-%d %H:%M UTC")
     return f"{c.text}\n\n— {c.author_name}, {when} ({source_label}) {marker(c.key)}"
+
+
+def links_text(links: list[tuple[str, str]]) -> str:
+    """Link attachments (no bytes, only a URL) as lines of the Links field."""
+    return _clip("\n".join(f"{name}: {url}" if name and name != url else url for name, url in links), TEXTAREA_LIMIT)
 
 
 def tag_body(name: str, color: str | None) -> dict:

@@ -183,17 +183,16 @@ class TallyfyTarget:
         return ctx
 
     # -- items (processes) ---------------------------------------------------------------
-    async def index_runs(self, template_id: str) -> dict[str, dict]:
-        """Every process of the template that carries our marker: source key -> run."""
+    async def list_runs(self, template_id: str) -> list[dict]:
+        """Every process of the template (one call per 100)."""
         if template_id.startswith(DRY):
-            return {}
-        found: dict[str, dict] = {}
-        runs = await self._read("runs", "index existing processes", template_id,
+            return []
+        return await self._read("runs", "index existing processes", template_id,
                                 lambda: self.client.list_runs(checklist_id=template_id))
-        for r in runs:
-            if ref := tm.read_marker(r.get("summary")):
-                found[ref] = r
-        return found
+
+    @staticmethod
+    def marker_of(run: dict) -> str | None:
+        return tm.read_marker(run.get("summary"))
 
     async def launch(self, item: Item, ctx: TemplateCtx, fields: dict[str, FieldDef], owners: list[int],
                      placeholders: list[str], with_checklists: bool, tpl_key: str) -> str:
@@ -204,6 +203,25 @@ class TallyfyTarget:
         run = await self._write("POST", "runs", f"launch process '{body['name']}'", item.key,
                                 lambda: self.client.launch_run(body), lambda fid: {"id": fid})
         return run["id"]
+
+    async def update(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef], owners: list[int],
+                     placeholders: list[str], with_checklists: bool, tpl_key: str, *, merge: bool) -> bool:
+        """Write the source's version over the process (overwrite), or only into what the
+        target has empty (merge). One call, or none when a merge finds nothing to fill."""
+        body = tm.run_body(item, ctx.template_id, ctx.prerun_ids, ctx.prerun_specs, fields, [], None, owners,
+                           placeholders, with_checklists, tpl_key)
+        update: dict[str, Any] = {"prerun": body["prerun"]}
+        if merge:
+            have = run.get("prerun") or {}
+            update["prerun"] = {k: v for k, v in body["prerun"].items() if have.get(k) in (None, "", [], {})}
+            if not update["prerun"]:
+                return False
+        else:
+            update["name"] = body["name"]
+            update["summary"] = body["summary"]
+        await self._write("PUT", f"runs/{run['id']}", f"{'merge into' if merge else 'update'} process '{body['name']}'",
+                          item.key, lambda: self.client.update_run(run["id"], update), lambda fid: {})
+        return True
 
     async def advance(self, item: Item, run_id: str, ctx: TemplateCtx) -> dict[str, str]:
         """Complete the tasks of the steps before the card's list, so the process stands

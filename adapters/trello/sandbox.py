@@ -315,6 +315,7 @@ class TrelloSandbox(Sandbox):
                 for att in card.attachments:
                     attachments.append({"id": att["id"], "card_id": cid, "name": att["name"], "fileName": att["fileName"],
                                         "bytes": att["bytes"], "mimeType": att["mimeType"], "isUpload": att["isUpload"],
+                                        "url": att.get("url"),
                                         "sha256": st.attachment_sha256(att) if att["isUpload"] else None})
             for a in board.actions:
                 if a.type == "commentCard":

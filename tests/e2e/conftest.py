@@ -39,13 +39,17 @@ def cli(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess
 
 
 def serve(folder: Path, *extra: str) -> Served:
+    """Start `sandbox serve`; its stderr goes to a file (an unread pipe would fill and stall it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log = open(folder.parent / f"{folder.name}-sandbox.log", "w")
     proc = subprocess.Popen([*CLI, "sandbox", "serve", "--plan-dir", str(folder), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=log, text=True)
+    log.close()
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line:
         proc.wait(timeout=10)
-        raise RuntimeError(f"sandbox serve failed: {proc.stderr.read() if proc.stderr else ''}")
+        raise RuntimeError(f"sandbox serve failed: {(folder.parent / f'{folder.name}-sandbox.log').read_text()}")
     ready = json.loads(line)
     assert ready["ready"] is True
     return Served(folder, ready["urls"], proc)

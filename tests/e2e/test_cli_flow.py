@@ -40,6 +40,9 @@ def check_complete(trello: dict, tallyfy: dict) -> None:
         for a in b["attachments"]:
             if a["card_id"] in cards and a.get("isUpload", True):
                 want.setdefault(a["card_id"], Counter())[(a["name"], a["bytes"], a["sha256"])] += 1
+            elif a["card_id"] in cards:  # a link: no bytes, its URL lands in the Links field
+                values = " ".join(str(v) for v in run_by_card[a["card_id"]]["prerun"].values())
+                assert a["url"] in values, f"link {a['url']} of card {a['card_id']} arrived"
     for card_id, files in want.items():
         got = Counter()
         for x in run_by_card[card_id]["assets"]:

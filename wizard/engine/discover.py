@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 
 from wizard.adapter import SourceAdapter, SourceRejected
+from wizard.engine.duplicates import DuplicateFinder
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.engine.item_index import ItemIndexWriter
 from wizard.events import EventSink, ObjectsDiscovered, PhaseFinished, PhaseStarted
@@ -31,7 +32,8 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
         stage_names: dict[str, str] = {}
         by_stage: Counter[int] = Counter()
         items_with_uploads: set[str] = set()
-        hashes: dict[str, list[str]] = defaultdict(list)
+        items_with_attachments: set[str] = set()
+        dups = DuplicateFinder()
         async for obj in source.extract(cid, include_archived=plan.mapping.include_archived):
             if isinstance(obj, SourceRejected):
                 ci.rejected.append({"key": obj.key, "kind": obj.kind, "reason": obj.reason})
@@ -50,7 +52,7 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
                 counts["item"] += 1
                 by_stage[stage_index.get(obj.stage_key or "", 0)] += 1
                 ci.checklist_items += sum(len(c.items) for c in obj.checklists)
-                hashes[_item_fingerprint(obj)].append(obj.key)
+                dups.add(obj)
                 if index is not None:
                     index.add(obj, ci.name, stage_names.get(obj.stage_key or "", ""))
                 if counts["item"] % 100 == 0:
@@ -61,6 +63,8 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
                     sink.emit(ObjectsDiscovered("comment", counts["comment"]))
             elif isinstance(obj, Attachment):
                 counts["attachment"] += 1
+                if not obj.is_upload or obj.size <= max_bytes:
+                    items_with_attachments.add(obj.item_key)
                 if obj.is_upload:
                     counts["upload"] += 1
                     ci.attachment_bytes += obj.size
@@ -74,7 +78,8 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
         ci.counts = dict(counts)
         ci.items_by_stage_index = [by_stage.get(i, 0) for i in range(max(len(stage_index), 1))]
         ci.items_with_uploads = len(items_with_uploads)
-        ci.duplicates = [keys for keys in hashes.values() if len(keys) > 1]
+        ci.items_with_attachments = len(items_with_attachments)
+        ci.duplicates, ci.near_duplicates = dups.groups()
         for kind in ("item", "comment"):
             sink.emit(ObjectsDiscovered(kind, counts[kind]))
         sink.emit(ObjectsDiscovered("attachment", counts["attachment"], ci.attachment_bytes))
@@ -83,10 +88,3 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
     inv.source_calls = source.calls - calls_before
     sink.emit(PhaseFinished("discover", count=len(ids)))
     return inv
-
-
-def _item_fingerprint(item: Item) -> str:
-    """Same content, whatever the id: two cards with the same name, description, list and
-    fields are duplicates of each other."""
-    clone = item.model_copy(update={"key": "x:item:x", "position": 0, "updated_at": None, "url": None})
-    return clone.content_hash()

@@ -10,6 +10,9 @@ from wizard.plan import Plan
 
 TRELLO_PER_10S = 100  # per token (reference 1.4)
 ASSUMED_BYTES_PER_S = 5 * 1024 * 1024  # a laptop's uplink; shown as an assumption
+# What the engine itself sends when no limit binds (benchmarks/RESULTS.md, engine overhead):
+# it only matters against sandboxes, whose limits are scaled down.
+ENGINE_CALLS_PER_S = 300.0
 
 
 class Estimate(BaseModel):
@@ -30,19 +33,20 @@ def estimate(plan: Plan, inv: Inventory) -> Estimate:
 
     uploads = sum(c.count("upload") - c.oversized_attachments for c in inv.containers)
     est = Estimate()
-    est.source_calls = {"extract": inv.source_calls, "attachment downloads": uploads}
+    est.source_calls = {"extract": inv.source_calls, "attachment downloads": uploads,
+                        "change cursor": len(inv.containers)}
     est.source_total = sum(est.source_calls.values())
     est.target_calls = cost.target_calls(inv, plan)
     est.target_total = sum(est.target_calls.values())
     reads = 1 + (1 if any(c.count("tag") for c in inv.containers) else 0) + len(inv.containers) + inv.total("item")
     est.target_writes = est.target_total - reads
     est.bytes_to_move = inv.attachment_bytes
-    tgt_s, why = cost.duration_s(inv, plan, est.target_total)
+    tgt_s, why = cost.duration_s(inv, plan, est.target_calls, ENGINE_CALLS_PER_S)
     src_s = est.source_total / (TRELLO_PER_10S / (10.0 * plan.source.rate_window_scale))
     bytes_s = est.bytes_to_move / ASSUMED_BYTES_PER_S
     why.insert(0, f"{est.source_total} source calls at {TRELLO_PER_10S} per 10 s take {src_s:.0f} s")
     why.append(f"{est.bytes_to_move / 1e6:.1f} MB at an assumed 5 MB/s take {bytes_s:.0f} s")
-    # Source reads overlap target writes; the slowest of the three bounds the run.
+    # Source reads and downloads overlap the target's writes; the slowest side bounds the run.
     est.duration_s = round(max(tgt_s, src_s, bytes_s), 1)
     est.duration_why = why
     est.risks = _risks(plan, inv)
@@ -66,5 +70,10 @@ def _risks(plan: Plan, inv: Inventory) -> list[str]:
         risks.append(f"{rejected} source record(s) are malformed and will be quarantined with their reason.")
     dups = sum(len(c.duplicates) for c in inv.containers)
     if dups:
-        risks.append(f"{dups} group(s) of identical cards in the source (mapping.duplicates = '{plan.mapping.duplicates}').")
+        what = "each group becomes one process" if plan.mapping.duplicates == "merge" else "each card becomes its own process"
+        risks.append(f"{dups} group(s) of identical cards in the source; mapping.duplicates = "
+                     f"'{plan.mapping.duplicates}': {what}.")
+    near = sum(len(c.near_duplicates) for c in inv.containers)
+    if near:
+        risks.append(f"{near} group(s) of cards share a name but differ in content (near-duplicates); each is migrated.")
     return risks

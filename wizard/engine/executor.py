@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.adapter import SourceAdapter, SourceRejected
+from wizard.engine.duplicates import fingerprint
+from wizard.engine.conflicts import _epoch, decision_for, queue, resolve
 from wizard.engine.people import PersonDecision, match_people
 from wizard.events import (EventSink, LogLine, ObjectMigrated, ObjectQuarantined, ObjectSkipped, PhaseFinished,
                            PhaseStarted, RunFinished)
@@ -27,6 +29,7 @@ from wizard.store import Store
 from wizard.target import TemplateCtx
 
 RECONCILE_TRIES = 3
+EDIT_TOLERANCE_S = 2.0
 ATTACH_SUFFIX = "#attachments"
 SETTLED_SUFFIX = "#settled"
 
@@ -35,6 +38,8 @@ SETTLED_SUFFIX = "#settled"
 class RunSummary:
     created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     existing: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    deleted: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     failed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     interrupted: bool = False
@@ -54,7 +59,7 @@ class _Skip(Exception):
 
 class RunExecutor:
     def __init__(self, plan: Plan, store: Store, source: SourceAdapter, target: Any, sink: EventSink,
-                 stop: asyncio.Event | None = None, pause: asyncio.Event | None = None) -> None:
+                 stop: asyncio.Event | None = None, pause: asyncio.Event | None = None, *, sync: bool = False) -> None:
         self.plan = plan
         self.store = store
         self.source = source
@@ -67,19 +72,26 @@ class RunExecutor:
         self.people: dict[str, PersonDecision] = {}
         self._users: list | None = None
         self._tags: dict[str, str] | None = None
-        self._runs_index: dict[str, dict[str, dict]] = {}
+        self._runs_index: dict[str, tuple[dict[str, dict], dict[str, dict]]] = {}
+        self.sync = sync
+        self.seen: set[str] = set()
+        self.archived_in_source: list[str] = []
+        self.source_deletions: list[str] = []
+        self.vendor_changes: dict[str, Any] = {}
+        self._fingerprints: dict[str, str] = {}
+        self._finished: set[str] = set()  # items whose writing is over, however it ended
 
     # -- the journalled write ----------------------------------------------------------
     async def ensure(self, key: str, kind: str, action: str, *, create: Callable[[], Awaitable[str]],
                      find: Callable[[], Awaitable[str | None]] | None, target_type: str,
                      parent_id: str | None = None, hash: str | None = None,
-                     extra: dict[str, Any] | None = None) -> str | None:
+                     extra: dict[str, Any] | None = None, find_first: bool = False) -> str | None:
         """Make sure `key` exists in the target exactly once. Returns its target id, or None
         when it was quarantined."""
         mapped = self.store.target_of(key)
         if mapped:
             return mapped["target_id"]
-        if key in self.store.pending and find is not None:
+        if (find_first or key in self.store.pending) and find is not None:
             found = await find()
             if found:
                 self.store.done(key, kind, target_type, found, parent_id=parent_id, hash=hash, extra=extra)
@@ -162,6 +174,14 @@ class RunExecutor:
         comments: dict[str, list[Comment]] = defaultdict(list)
         attachments: dict[str, list[Attachment]] = defaultdict(list)
         self.sink.emit(PhaseStarted("items"))
+        cursors = dict(self.store.meta.get("cursors", {}))
+        if self.sync:
+            changes = await self.source.changes_since(cid, cursors.get(cid))
+            if changes is not None:
+                self.vendor_changes[cid] = changes
+                self.sink.emit(LogLine("info", f"{self.source.label} reports {len(changes.changed_item_ids)} changed, "
+                                               f"{len(changes.deleted_item_ids)} deleted cards and "
+                                               f"{len(changes.new_comment_ids)} new comments; content hashes confirm each"))
         try:
             async for obj in self.source.extract(cid, include_archived=self.plan.mapping.include_archived):
                 if isinstance(obj, SourceRejected):
@@ -188,6 +208,8 @@ class RunExecutor:
         self.sink.emit(PhaseFinished("items"))
         if ctx is None or self.stop.is_set():
             return
+        if self.sync:
+            await self.finish_sync(ctx)
         self.sink.emit(PhaseStarted("comments", total=sum(map(len, comments.values()))))
         await self._per_item(comments, lambda k, cs: self.migrate_comments(k, cs))
         self.sink.emit(PhaseFinished("comments"))
@@ -198,6 +220,15 @@ class RunExecutor:
         tpl_key = tpl.key
         await self._per_item(attachments, lambda k, atts: self.migrate_attachments(k, atts, ctx, tpl_key))
         self.sink.emit(PhaseFinished("attachments"))
+        if not self.stop.is_set():
+            changes = self.vendor_changes.get(cid)
+            cursor = changes.cursor if changes is not None else None
+            if cursor is None and cid not in cursors:
+                baseline = await self.source.changes_since(cid, None)
+                cursor = baseline.cursor if baseline else None
+            if cursor:
+                cursors[cid] = cursor
+                self.store.set_meta(cursors=cursors, last_sync=time.time())
 
     async def _per_item(self, groups: dict[str, list], work: Callable[[str, list], Awaitable[None]]) -> None:
         tasks: list[asyncio.Task] = []
@@ -221,8 +252,24 @@ class RunExecutor:
     async def _people(self, tpl: Template) -> None:
         if self._users is None:
             self._users = await self.target.users()
-        self.people.update(match_people(tpl.people, self._users, self.plan.mapping.people))
+        decisions = match_people(tpl.people, self._users, self.plan.mapping.people)
+        emails = {p.key: p.email for p in tpl.people}
+        for key, d in decisions.items():
+            if d.action != "invite":
+                continue
+            uid = await self.ensure(key, "person", "invite member", target_type="user", find=None,
+                                    create=lambda d=d: self._invite(d, emails[d.key] or ""))
+            uid_value = int(uid) if uid and uid.isdigit() else uid
+            decisions[key] = (PersonDecision(key, d.name, "invite", uid_value, "invited, as the plan says") if uid else
+                              PersonDecision(key, d.name, "placeholder", None,
+                                             f"the invite was refused ({self.store.quarantine.get(key, {}).get('reason', '')}); "
+                                             f"kept as a named placeholder"))
+        self.people.update(decisions)
         self.store.set_meta(people={k: d.__dict__ for k, d in self.people.items()})
+
+    async def _invite(self, d: PersonDecision, email: str) -> str:
+        user = await self.target.invite(d.key, d.name, email)
+        return str(user.id)
 
     async def ensure_tags(self, tpl: Template) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -277,52 +324,181 @@ class RunExecutor:
         return ctx
 
     # -- items ---------------------------------------------------------------------------
-    async def _run_index(self, ctx: TemplateCtx) -> dict[str, dict]:
+    async def _run_index(self, ctx: TemplateCtx) -> tuple[dict[str, dict], dict[str, dict]]:
+        """The template's processes by provenance marker and by lower-cased name."""
         if ctx.template_id not in self._runs_index:
-            self._runs_index[ctx.template_id] = await self.target.index_runs(ctx.template_id)
+            runs = await self.target.list_runs(ctx.template_id)
+            by_marker = {ref: r for r in runs if (ref := self.target.marker_of(r))}
+            by_name = {str(r.get("name", "")).strip().lower(): r for r in runs}
+            self._runs_index[ctx.template_id] = (by_marker, by_name)
         return self._runs_index[ctx.template_id]
 
     async def migrate_item(self, item: Item, tpl: Template, ctx: TemplateCtx, fields: dict[str, FieldDef]) -> None:
+        try:
+            await self._migrate_item(item, tpl, ctx, fields)
+        finally:
+            self._finished.add(item.key)
+
+    async def _migrate_item(self, item: Item, tpl: Template, ctx: TemplateCtx, fields: dict[str, FieldDef]) -> None:
         key = item.key
+        self.seen.add(key)
         if item.closed and not self.plan.mapping.include_archived:
+            if self.store.target_of(key):
+                self.archived_in_source.append(key)
             self._skip(key, "item", "archived in the source")
             return
-        template_preexisted = (self.store.target_of(tpl.key) or {}).get("created") is False
-        if template_preexisted and not self.store.target_of(key) and key not in self.store.pending:
-            # The template was there before us: its processes may include this card already.
-            existing = (await self._run_index(ctx)).get(key)
-            if existing:
-                strategy = self.plan.conflicts.strategy_for("item")
-                self.store.done(key, "item", "run", existing["id"], created=False, hash=item.content_hash())
-                self._count("item", existing["id"], created=False, key=key)
-                if strategy == "manual":
-                    self.store.record_conflict({"id": key, "kind": "item", "target_id": existing["id"],
-                                                "reason": "already in the target", "decision": None})
-                return
-        owners = [d.user_id for k in item.assignee_keys if (d := self.people.get(k)) and d.user_id is not None]
-        placeholders = [d.name for k in item.assignee_keys if (d := self.people.get(k)) and d.user_id is None]
+        mapped = self.store.target_of(key)
+        if mapped:
+            if self.sync and mapped.get("hash") != item.content_hash():
+                await self.update_item(item, mapped, ctx, fields, tpl)
+            await self.settle(item, mapped["target_id"], ctx)
+            return
+        if key not in self.store.pending and await self.resolve_existing(item, ctx, fields, tpl):
+            return
+        if self.plan.mapping.duplicates == "merge" and await self.merge_duplicate(item):
+            return
+        owners, placeholders = self._owners(item)
         with_cl = self.plan.mapping.checklists == "field"
 
         async def find() -> str | None:
             self._runs_index.pop(ctx.template_id, None)
-            run = (await self._run_index(ctx)).get(key)
+            run = (await self._run_index(ctx))[0].get(key)
             return run["id"] if run else None
 
         run_id = await self.ensure(
             key, "item", "launch process", target_type="run", find=find, hash=item.content_hash(),
             parent_id=ctx.template_id,
             create=lambda: self.target.launch(item, ctx, fields, owners, placeholders, with_cl, tpl.key))
-        if not run_id:
-            return
-        settled = self.store.target_of(key + SETTLED_SUFFIX)
-        if settled:
+        if run_id:
+            await self.settle(item, run_id, ctx)
+
+    async def merge_duplicate(self, item: Item) -> bool:
+        """An identical card was migrated already: this one lands on the same process, with
+        its comments and files (plan mapping.duplicates = "merge")."""
+        fp = fingerprint(item)
+        first = self._fingerprints.setdefault(fp, item.key)
+        if first == item.key:
+            return False
+        while first not in self._finished and not self.stop.is_set():
+            await asyncio.sleep(0.01)  # the first of the group is still being written
+        settled = self.store.target_of(first + SETTLED_SUFFIX)
+        if not settled:
+            return False
+        self.store.done(item.key, "item", "run", settled["target_id"], created=False, hash=item.content_hash(),
+                        extra={"merged_into": first})
+        self.store.done(item.key + SETTLED_SUFFIX, "settle", "run", settled["target_id"], created=False,
+                        extra=settled.get("extra"))
+        self._skip(item.key, "item", f"identical to {first}: merged into its process")
+        return True
+
+    def _owners(self, item: Item) -> tuple[list, list[str]]:
+        owners = [d.user_id for k in item.assignee_keys if (d := self.people.get(k)) and d.user_id is not None]
+        placeholders = [d.name for k in item.assignee_keys if (d := self.people.get(k)) and d.user_id is None]
+        return owners, placeholders
+
+    async def settle(self, item: Item, run_id: str, ctx: TemplateCtx) -> None:
+        """Bring the process to the card's step (and, in subtasks mode, add its checklist
+        tasks). Done once per card, and again when a sync finds the card moved."""
+        step = ctx.steps.get(item.stage_key or "") or (ctx.step_order[0] if ctx.step_order else "")
+        settled = self.store.target_of(item.key + SETTLED_SUFFIX)
+        if settled and settled.get("extra", {}).get("step") == step:
             return
         tasks = await self.target.advance(item, run_id, ctx)
-        if not with_cl and item.checklists:
+        if not settled and self.plan.mapping.checklists == "subtasks" and item.checklists:
             await self.target.checklist_tasks(item, run_id)
-        step = ctx.steps.get(item.stage_key or "") or (ctx.step_order[0] if ctx.step_order else "")
-        self.store.done(key + SETTLED_SUFFIX, "settle", "run", run_id, created=False,
-                        extra={"task": tasks.get(step, ""), "step": step})
+        task = (settled or {}).get("extra", {}).get("task") or tasks.get(step, "")
+        self.store.done(item.key + SETTLED_SUFFIX, "settle", "run", run_id, created=False,
+                        extra={"task": task, "step": step})
+
+    async def resolve_existing(self, item: Item, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template) -> bool:
+        """A process for this card may exist already (the template was there before us, or the
+        plan matches by name). True when the conflict rules took care of the card."""
+        template_preexisted = (self.store.target_of(tpl.key) or {}).get("created") is False
+        if not (template_preexisted or self.plan.conflicts.match_by_name):
+            return False
+        by_marker, by_name = await self._run_index(ctx)
+        run = by_marker.get(item.key)
+        how = "already in the target (provenance marker)"
+        if run is None and self.plan.conflicts.match_by_name:
+            run = by_name.get(item.name.strip().lower())
+            how = "a process with the same name is already in the template"
+        if run is None:
+            return False
+        await self.apply_conflict(item, run, ctx, fields, tpl, how, ours=False)
+        return True
+
+    async def update_item(self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
+                          tpl: Template) -> None:
+        """Sync: the card changed in the source since we wrote it."""
+        run = await self.target.get_run(mapped["target_id"])
+        if run is None:
+            self.sink.emit(LogLine("warning", f"{item.key}: its process is gone from the target; not recreated"))
+            return
+        edited = _epoch(run.get("updated_at")) > _epoch(mapped.get("at")) + EDIT_TOLERANCE_S
+        if not edited:
+            await self._write_update(item, run, ctx, fields, tpl, merge=False, created=mapped.get("created", True))
+            return
+        await self.apply_conflict(item, run, ctx, fields, tpl, "changed on both sides since the last run", ours=True)
+
+    async def apply_conflict(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
+                             tpl: Template, reason: str, *, ours: bool) -> None:
+        decided = decision_for(self.store, item.key)
+        strategy = decided or self.plan.conflicts.strategy_for("item")
+        action = resolve(strategy, item.updated_at, run.get("updated_at"))
+        created = (self.store.target_of(item.key) or {}).get("created", False) if ours else False
+        if action == "queue":
+            queue(self.store, item.key, "item", run["id"], reason,
+                  {"name": item.name, "stage": item.stage_key, "updated": str(item.updated_at or "")},
+                  {"name": run.get("name"), "stage": run.get("current_step", ""), "updated": run.get("updated_at")})
+            self._skip(item.key, "item", f"conflict waiting for a decision: {reason}")
+            return
+        if action == "skip":
+            if not ours:
+                self.store.done(item.key, "item", "run", run["id"], created=False, hash=item.content_hash())
+                self._count("item", run["id"], created=False, key=item.key)
+            else:
+                self.store.done(item.key, "item", "run", run["id"], created=created, hash=item.content_hash())
+                self._skip(item.key, "item", f"{reason}; the target's version is kept")
+            return
+        await self._write_update(item, run, ctx, fields, tpl, merge=action == "merge", created=created)
+        if not ours:
+            await self.settle(item, run["id"], ctx)
+
+    async def _write_update(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template,
+                            *, merge: bool, created: bool) -> None:
+        owners, placeholders = self._owners(item)
+        try:
+            wrote = await self.target.update(item, run, ctx, fields, owners, placeholders,
+                                             self.plan.mapping.checklists == "field", tpl.key, merge=merge)
+        except RecordRejected as e:
+            self._quarantine(item.key, "item", f"{self.target.label} refused the update ({e})")
+            return
+        self.store.done(item.key, "item", "run", run["id"], created=created, hash=item.content_hash(),
+                        parent_id=ctx.template_id)
+        if wrote:
+            self.summary.updated["item"] += 1
+        else:
+            self.summary.existing["item"] += 1
+        self.sink.emit(ObjectMigrated("item", item.key, run["id"], created=False))
+
+    async def finish_sync(self, ctx: TemplateCtx) -> None:
+        """Cards gone from the source: reported, and removed from the target only when the
+        plan says so."""
+        gone = [k for k, m in self.store.mappings.items()
+                if m.get("kind") == "item" and m.get("parent_id") == ctx.template_id and k not in self.seen]
+        gone += self.archived_in_source
+        for key in gone:
+            m = self.store.target_of(key)
+            if not m:
+                continue
+            if self.plan.conflicts.apply_source_deletions and m.get("created"):
+                how = await self.target.remove("run", m["target_id"])
+                self.store.undone(key, "run", m["target_id"], f"{how}: deleted in the source")
+                self.summary.deleted["item"] += 1
+            else:
+                self.source_deletions.append(key)
+        if self.source_deletions:
+            self.store.set_meta(source_deletions=sorted(set(self.source_deletions)))
 
     # -- comments ------------------------------------------------------------------------
     async def migrate_comments(self, item_key: str, comments: list[Comment]) -> None:
@@ -330,31 +506,34 @@ class RunExecutor:
         if not settled or not settled.get("extra", {}).get("task"):
             for c in comments:
                 if not self.store.target_of(c.key):
-                    self._skip(c.key, "comment", "its card was not migrated")
+                    self._skip(c.key, "comment", "its card was not migrated (skipped, quarantined or in conflict)")
             return
         run_id, task_id = settled["target_id"], settled["extra"]["task"]
+        foreign = not (self.store.target_of(item_key) or {}).get("created", True)
         for c in sorted(comments, key=lambda c: c.created_at):
             if not await self._gate():
                 return
             await self.ensure(c.key, "comment", "post comment", target_type="comment", parent_id=run_id,
                               create=lambda c=c: self.target.post_comment(c, task_id),
-                              find=lambda c=c: self.target.find_comment(c, run_id, task_id))
+                              find=lambda c=c: self.target.find_comment(c, run_id, task_id), find_first=foreign)
 
     # -- attachments ---------------------------------------------------------------------
     async def migrate_attachments(self, item_key: str, atts: list[Attachment], ctx: TemplateCtx, tpl_key: str) -> None:
         settled = self.store.target_of(item_key + SETTLED_SUFFIX)
         if not settled:
             for a in atts:
-                self._skip(a.key, "attachment", "its card was not migrated")
+                self._skip(a.key, "attachment", "its card was not migrated (skipped, quarantined or in conflict)")
             return
+        foreign = not (self.store.target_of(item_key) or {}).get("created", True)
         run_id, step_id = settled["target_id"], settled["extra"].get("step") or (ctx.step_order or [""])[0]
         max_bytes = self.plan.limits.max_attachment_mb * 1024 * 1024
         uploaded: list[dict] = []
+        links: list[tuple[str, str]] = []
         for a in atts:
             if not await self._gate():
                 return
             if not a.is_upload:
-                self._skip(a.key, "attachment", "a link, not a file: kept in the card's link list only")
+                links.append((a.name, a.url or ""))
                 continue
             if a.size > max_bytes:
                 self._quarantine(a.key, "attachment", f"{a.size} bytes is over the {self.plan.limits.max_attachment_mb} MB limit")
@@ -377,16 +556,28 @@ class RunExecutor:
                 return str(asset["id"]) if asset else None
 
             aid = await self.ensure(a.key, "attachment", "upload file", target_type="asset", parent_id=run_id,
-                                    create=create, find=find)
+                                    create=create, find=find, find_first=foreign)
             if aid:
                 uploaded.append({"id": aid, "filename": result.get("filename") or a.name})
-        field_id = ctx.prerun_ids.get(f"{tpl_key}#attachments")
+        files_field = ctx.prerun_ids.get(f"{tpl_key}#attachments")
+        links_field = ctx.prerun_ids.get(f"{tpl_key}#links")
         attach_key = item_key + ATTACH_SUFFIX
-        marker = ",".join(sorted(u["id"] for u in uploaded))
+        marker = _digest(sorted(u["id"] for u in uploaded) + sorted(f"{n} {u}" for n, u in links))
         done = self.store.target_of(attach_key)
-        if uploaded and field_id and (not done or done.get("hash") != marker):
-            await self.target.attach(item_key, run_id, field_id, uploaded)
+        if (uploaded or links) and (not done or done.get("hash") != marker):
+            await self.target.attach(item_key, run_id, files_field, uploaded, links_field, links)
             self.store.done(attach_key, "attach", "run", run_id, created=False, hash=marker)
+            for a in atts:
+                if not a.is_upload:
+                    self.store.done(a.key, "attachment", "link", run_id, created=False, parent_id=run_id,
+                                    extra={"url": a.url or ""})
+                    self._count("attachment", run_id, created=True, key=a.key)
+
+
+def _digest(parts: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 async def _settle(tasks: list[asyncio.Task]) -> None:

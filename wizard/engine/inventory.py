@@ -15,10 +15,12 @@ class ContainerInventory(BaseModel):
     oversized_attachments: int = 0
     items_by_stage_index: list[int] = Field(default_factory=list)
     items_with_uploads: int = 0
+    items_with_attachments: int = 0  # files or links: one call each attaches them to the kick-off form
     checklist_items: int = 0
     people_names: list[str] = Field(default_factory=list)
     rejected: list[dict[str, str]] = Field(default_factory=list)
     duplicates: list[list[str]] = Field(default_factory=list)
+    near_duplicates: list[list[str]] = Field(default_factory=list)
 
     def count(self, kind: str) -> int:
         return self.counts.get(kind, 0)

@@ -104,6 +104,10 @@ def _message(resp: httpx.Response) -> str:
     except ValueError:
         return resp.text[:200] or resp.reason_phrase
     if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, dict) and errors:
+            # Laravel 422s: the field errors say what was wrong; the message alone does not.
+            return "; ".join(f"{f}: {m[0] if isinstance(m, list) and m else m}" for f, m in errors.items())[:300]
         for k in ("message", "error", "errors"):
             v = body.get(k)
             if isinstance(v, str) and v:

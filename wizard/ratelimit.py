@@ -76,21 +76,24 @@ class RateLimiter:
         return delay, why
 
     async def acquire(self, buckets: tuple[str, ...] = ()) -> None:
-        async with self._lock:
-            while True:
+        """Wait for a slot in every window and in the named buckets, then take it. The wait
+        happens outside the lock, so a call waiting out a route cap (a comment in its hourly
+        window) never holds up the account's other calls."""
+        while True:
+            async with self._lock:
                 delay, why = self._delay(buckets)
                 if delay <= 0:
-                    break
-                if self.on_wait and delay >= 1.0:
-                    self.on_wait(delay, why)
-                self.waited += delay
-                await asyncio.sleep(delay)
-            now = self.clock()
-            for w in self.windows:
-                w.sent.append(now)
-            for b in buckets:
-                for w in self.buckets.get(b, []):
-                    w.sent.append(now)
+                    now = self.clock()
+                    for w in self.windows:
+                        w.sent.append(now)
+                    for b in buckets:
+                        for w in self.buckets.get(b, []):
+                            w.sent.append(now)
+                    return
+            if self.on_wait and delay >= 1.0:
+                self.on_wait(delay, why)
+            self.waited += delay
+            await asyncio.sleep(delay)
 
     def observe_remaining(self, remaining: int, reset_in: float, reason: str) -> None:
         """Headers say how many calls are left in the vendor's window: stop at zero."""

@@ -61,3 +61,16 @@ async def test_pause_from_429(monkeypatch) -> None:
     lim.pause(7.5, "429")
     await lim.acquire()
     assert slept == [7.5]
+
+
+async def test_a_bucket_wait_does_not_block_other_calls() -> None:
+    """Real clock, short window: a comment waiting out its cap must not hold up a read."""
+    lim = RateLimiter([(1000, 60.0)], {"comments": [(1, 0.5)]})
+    await lim.acquire(("comments",))
+    waiting = asyncio.create_task(lim.acquire(("comments",)))
+    await asyncio.sleep(0.01)
+    t0 = asyncio.get_running_loop().time()
+    await asyncio.wait_for(lim.acquire(), timeout=0.2)
+    assert asyncio.get_running_loop().time() - t0 < 0.1
+    assert not waiting.done()
+    await waiting

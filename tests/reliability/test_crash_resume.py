@@ -1,0 +1,60 @@
+"""Kill it and it resumes: SIGKILL at seeded random moments (the harness), and SIGINT /
+SIGTERM, which stop at the next safe point, say how to resume and exit 130. Everything is
+checked from the sandboxes' own exports, never from our verify."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Served
+from tests.e2e.test_cli_flow import check_complete
+from tests.reliability.harness import JournalWatch, crash_resume, run_cli, start_cli, store_loads, tally
+
+
+@pytest.mark.slow
+def test_twelve_sigkills_at_random_moments_lose_and_double_nothing(served_small: Served) -> None:
+    figs = crash_resume(served_small, kills=12, seed=11, scale="small", log=lambda s: None)
+    assert figs.kills >= 10, figs.kill_points
+    assert figs.store_loads == figs.kills
+    assert figs.tally.checked > 100
+    assert (figs.tally.duplicates, figs.tally.lost) == (0, 0), figs.tally.per_kind
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_at_a_safe_point_says_how_to_resume_and_exits_130(served_small: Served,
+                                                                         sig: signal.Signals) -> None:
+    folder = served_small.folder
+    watch = JournalWatch(folder)
+    proc = start_cli("run", str(folder), "--yes")
+    try:
+        assert watch.wait_for(40, proc, timeout=60), "the run was still going when signalled"
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert f"migration-wizard run {folder}" in (out + err).replace("\n", ""), "it says how to resume"
+    store_loads(folder)
+    mid = tally(served_small.export("trello"), served_small.export("tallyfy"))
+    assert mid.duplicates == 0 and mid.lost > 0, "it stopped part-way, without doubling anything"
+
+    r = run_cli("run", str(folder), "--yes")
+    assert r.returncode == 0, r.stderr
+    trello, tallyfy = served_small.export("trello"), served_small.export("tallyfy")
+    check_complete(trello, tallyfy)
+    t = tally(trello, tallyfy)
+    assert (t.duplicates, t.lost) == (0, 0), t.per_kind
+
+
+def test_the_harness_is_one_documented_command() -> None:
+    import tests.reliability.harness as h
+
+    cmd = "python -m tests.reliability.harness --scale medium --kills 12 --seed 7"
+    assert cmd in (h.__doc__ or "")
+    assert cmd in (Path(h.__file__).parent / "README.md").read_text()

@@ -1,8 +1,9 @@
 """The write-ahead journal: an append-only JSON-lines file.
 
 Every write to a target is journalled as `intent` before the call and `done` (or `failed`)
-after it; rollback appends `undone`. Each line is written and flushed at once, so a kill -9
-loses nothing already written; `sync()` fsyncs, and the store calls it at checkpoints and at
+after it; rollback appends `undone`. Each line goes to the file in one unbuffered write, so a
+kill -9 loses nothing already written, and a write that fails (a full disk) is cut back off
+the file, so no torn line and no half-sent buffer is left to reach the file later; `sync()` fsyncs, and the store calls it at checkpoints and at
 least every `SYNC_EVERY` entries, so an OS crash loses at most that tail, which resume
 reconciles against the target by provenance marker.
 """
@@ -31,7 +32,11 @@ class Journal:
         self.seq = 0
         self._unsynced = 0
         self._repair_tail()
-        self._fh = open(path, "a", encoding="utf-8")
+        try:
+            self._fh = open(path, "ab", buffering=0)
+            self._size = os.fstat(self._fh.fileno()).st_size
+        except OSError as e:
+            raise StoreError(f"Cannot open the journal {path} ({e.strerror}).") from None
 
     def _repair_tail(self) -> None:
         """A kill mid-append can leave a torn last line; cut it so the file stays valid."""
@@ -56,12 +61,19 @@ class Journal:
     def append(self, op: str, **fields: Any) -> int:
         self.seq += 1
         entry = {"seq": self.seq, "ts": now_iso(), "op": op, **fields}
+        data = (json.dumps(entry, separators=(",", ":"), default=str) + "\n").encode("utf-8")
         try:
-            self._fh.write(json.dumps(entry, separators=(",", ":"), default=str) + "\n")
-            self._fh.flush()
+            written = 0
+            while written < len(data):
+                written += self._fh.write(data[written:]) or 0
         except OSError as e:
             self.seq -= 1
+            try:
+                os.ftruncate(self._fh.fileno(), self._size)  # no torn line left behind
+            except OSError:
+                pass
             raise StoreError(f"Could not write the journal {self.path} ({e.strerror}); the run stopped and can be resumed.") from None
+        self._size += len(data)
         self._unsynced += 1
         if self._unsynced >= SYNC_EVERY:
             self.sync()
@@ -78,11 +90,9 @@ class Journal:
     @property
     def offset(self) -> int:
         """Bytes written so far: a snapshot records it so a load replays only the tail."""
-        self._fh.flush()
-        return self._fh.tell()
+        return self._size
 
     def entries(self, after: int = 0, offset: int = 0) -> Iterator[dict[str, Any]]:
-        self._fh.flush()
         with open(self.path, "rb") as f:
             if offset and offset <= self.path.stat().st_size:
                 f.seek(offset)

@@ -54,7 +54,8 @@ class AtomicJSONStorage(Storage):
             os.replace(tmp, self.path)
         except OSError as e:
             tmp.unlink(missing_ok=True)
-            raise StoreError(f"Could not write the store {self.path} ({e.strerror}); nothing was lost, the journal holds every change.") from None
+            raise StoreError(f"Could not write the store {self.path} ({e.strerror}); nothing was lost, the journal "
+                             f"holds every change: free some space and run the same command again to resume.") from None
 
     def close(self) -> None:
         pass

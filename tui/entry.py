@@ -1,10 +1,9 @@
-"""The `migration-wizard` console script: the headless CLI, with the TUI plugged in."""
+"""The `migration-wizard` console script: the headless CLI with the TUI plugged in. Textual
+is imported only when a command opens the TUI, so headless commands start fast."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from wizard import cli
 
 
 def _run_app(folder: Path | None) -> int:
@@ -19,7 +18,15 @@ def _run_demo(workdir: Path | None) -> int:
     return run_demo(workdir)
 
 
-def main() -> None:
-    cli.TuiHooks.run_app = _run_app
-    cli.TuiHooks.run_demo = _run_demo
-    cli.main()
+def main(argv: list[str] | None = None) -> int:
+    from wizard import cli
+
+    hooks = getattr(cli, "TuiHooks", None)
+    if hooks is not None:
+        hooks.run_app = _run_app
+        hooks.run_demo = _run_demo
+    return cli.main(argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -13,7 +13,7 @@ from tui.widgets.stepbar import StepBar
 class WizardScreen(Screen):
     STEP = ""
     HELP = ""
-    AUTO_FOCUS = "DataTable, SelectionList, Input"
+    AUTO_FOCUS = ".paged-table, #shape-table, DataTable, SelectionList"
     BINDINGS = [
         Binding("escape", "back", "Back", id="back", tooltip="The previous step; nothing is lost."),
         Binding("n", "next", "Next", id="next", tooltip="The next step, once this one is done."),

@@ -22,9 +22,15 @@ class ConnectScreen(WizardScreen):
     HELP = ("Pick the source and the target, the credential profile (one per client account), and type the "
             "secrets once: they go to the OS keyring and are never shown again. Test the connection to see "
             "who you are connected as and which workspace; Next opens once both sides answer.")
+    AUTO_FOCUS = "#btn-test"
+    # ctrl+ keys work while typing in a field; plain t and n work everywhere else.
     BINDINGS = [
-        Binding("t", "test", "Test connection", id="test", tooltip="Ask both systems who we are."),
-        Binding("s", "save", "Save", id="save", tooltip="Save the plan and store the typed secrets in the keyring."),
+        Binding("ctrl+t", "test", "Test connection", priority=True, id="test",
+                tooltip="Ask both systems who we are."),
+        Binding("t", "test", "Test connection", show=False, id="test-plain"),
+        Binding("ctrl+s", "save", "Save", priority=True, id="save",
+                tooltip="Save the plan and store the typed secrets in the keyring."),
+        Binding("ctrl+n", "next", "Next", show=False, priority=True, id="next-ctrl"),
     ]
 
     def body(self):
@@ -55,7 +61,7 @@ class ConnectScreen(WizardScreen):
                     yield Input(password=True, id="target-token", placeholder="token (hidden)")
                     yield Static("", id="target-result", classes="result")
             with Horizontal(classes="buttons"):
-                yield Button("Test connection (t)", id="btn-test", variant="primary", compact=True)
+                yield Button("Test connection (^t)", id="btn-test", variant="primary", compact=True)
                 yield Button("Next (n)", id="btn-next", compact=True)
 
     def on_mount(self) -> None:

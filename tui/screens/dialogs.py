@@ -46,6 +46,7 @@ class ChoiceDialog(ModalScreen[str | None]):
 class ConfirmDialog(ModalScreen[bool]):
     """A question, an optional paged preview of what would happen, Confirm / Cancel."""
 
+    AUTO_FOCUS = "#no"  # a destructive default is never one key away
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="confirm-cancel"),
         Binding("y", "confirm", "Confirm", id="confirm-yes"),

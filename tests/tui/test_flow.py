@@ -1,0 +1,213 @@
+"""The whole wizard, driven by keys, against the real in-process sandboxes (seed 1, small,
+rate windows x0.01): connect, discover, map with one edit that lands in plan.toml, estimate
+and dry run, run to the end, report and verify, a manual conflict decided, rollback; and an
+interrupted run resumed from the start screen with every card in the target exactly once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, OptionList
+
+from tui.app import WizardApp
+from tui.screens.conflicts import ConflictsScreen
+from tui.screens.connect import ConnectScreen
+from tui.screens.dialogs import ChoiceDialog, ConfirmDialog
+from tui.screens.discovery import DiscoveryScreen
+from tui.screens.estimate import EstimateScreen
+from tui.screens.mapping import MappingScreen
+from tui.screens.progress import ProgressScreen
+from tui.screens.report import ReportScreen
+from tui.screens.start import StartScreen
+from tui.widgets.paged_table import PagedTable
+from tui_drive import cards_in_target, included_cards, screen_text, settle, until
+from wizard.migration import Migration, read_state
+from wizard.plan import load_plan
+from wizard.secrets import SANDBOX_CREDENTIALS
+
+
+async def _run_to_end(pilot) -> None:
+    app = pilot.app
+    await pilot.press("s")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the start confirmation")
+    await pilot.press("y")
+    await until(pilot, lambda: app.model.started_at is not None, what="the run to start")
+    await until(pilot, lambda: not app.run_active, timeout=60, what="the run to end")
+    await settle(pilot)
+
+
+async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
+    m = Migration.create(tmp_path / "flow", sandboxes.plan(name="flow", rate_scale=0.01))
+    app = WizardApp(migration=m, step="connect")
+    async with app.run_test(size=(120, 40)) as pilot:
+        # -- connect --
+        await settle(pilot)
+        assert isinstance(app.screen, ConnectScreen)
+        assert app.screen.check_action("next", ()) is None, "Next is disabled until the connection is tested"
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.connected is not None and app.connected.ok
+        text = screen_text(app)
+        assert "✓ connected as" in text
+        for secret in (v for creds in SANDBOX_CREDENTIALS.values() for v in creds.values()):
+            assert secret not in text
+        await pilot.press("n")
+        await settle(pilot)
+
+        # -- discover --
+        assert isinstance(app.screen, DiscoveryScreen)
+        assert app.screen.containers, "the boards are listed"
+        assert app.screen.check_action("next", ()) is None
+        await pilot.press("d")
+        await settle(pilot)
+        inv = m.inventory()
+        assert inv is not None and inv.total("item") > 0
+        assert f"{inv.total('item'):>8,}  cards".strip() in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+
+        # -- map: one field-type edit lands in plan.toml --
+        screen = app.screen
+        assert isinstance(screen, MappingScreen)
+        await until(pilot, lambda: screen.shape is not None, what="the board's shape")
+        await settle(pilot)
+        row = next(i for i, (kind, _) in enumerate(screen.shape_rows) if kind == "field")
+        field = screen.shape_rows[row][1]
+        table = screen.query_one("#shape-table", DataTable)
+        table.focus()
+        table.move_cursor(row=row)
+        await pilot.press("t")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        ids = [v for v, _ in dialog.choices]
+        choice = next(v for v in ids if v != dialog.current)
+        dialog.query_one(OptionList).highlighted = ids.index(choice)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert load_plan(m.folder / "plan.toml").mapping.field_types == {field.key: choice}
+        await pilot.press("3")  # the item list, paged
+        await settle(pilot)
+        items = screen.query_one("#items-table", PagedTable)
+        assert items.total == inv.total("item") and 0 < items.table.row_count <= items.page_size
+        await pilot.press("n")
+        await settle(pilot)
+
+        # -- estimate and dry run --
+        assert isinstance(app.screen, EstimateScreen)
+        assert app.screen.est is not None and app.screen.est.target_total > 0
+        await pilot.press("d")
+        await settle(pilot)
+        assert app.dry_actions and any(a.is_write for a in app.dry_actions)
+        actions = app.screen.query_one("#actions", PagedTable)
+        assert actions.total == len(app.dry_actions) and 0 < actions.table.row_count <= actions.page_size
+        assert not cards_in_target(sandboxes.sandbox("tallyfy").export()), "a dry run writes nothing"
+        await pilot.press("n")
+        await settle(pilot)
+
+        # -- conflicts (none yet), then the run --
+        assert isinstance(app.screen, ConflictsScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, ProgressScreen)
+        await _run_to_end(pilot)
+        assert app.model.state == "finished", app.model.error
+        assert "✓ finished" in screen_text(app)
+        trello = sandboxes.sandbox("trello").export()
+        per_card = cards_in_target(sandboxes.sandbox("tallyfy").export())
+        assert set(per_card) == included_cards(trello) and set(per_card.values()) == {1}
+
+        # -- report and verify --
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, ReportScreen)
+        await pilot.press("v")
+        await settle(pilot)
+        assert app.screen.report["verify"] is not None
+        assert all(not k["missing"] and not k["duplicated"] for k in app.screen.report["verify"]["kinds"].values())
+        assert "✓ ok" in screen_text(app)
+        assert {p.name for p in (m.folder / "reports").iterdir()} >= {"report.md", "report.json", "report.csv"}
+
+    # -- a manual conflict: a second migration finds the same cards already in the target --
+    m2 = Migration.create(tmp_path / "again", sandboxes.plan(name="again", rate_scale=0.01))
+    m2.plan.conflicts.default = "manual"
+    m2.save_plan()
+    await m2.discover()
+    app2 = WizardApp(migration=m2, step="run")
+    async with app2.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await _run_to_end(pilot)
+        assert m2.store.conflicts, "the engine queued the cards it found already in the target"
+        app2.goto("conflicts")
+        await settle(pilot)
+        screen = app2.screen
+        assert isinstance(screen, ConflictsScreen)
+        assert screen.check_action("next", ()) is None, "manual conflicts must be decided first"
+        first = screen.shown[0]["id"]
+        await pilot.press("o")
+        await settle(pilot)
+        assert m2.store.conflicts[first]["decision"] == "overwrite"
+        assert Migration.open(m2.folder).store.conflicts[first]["decision"] == "overwrite", "recorded durably"
+        await pilot.press("b")
+        await settle(pilot)
+        dialog = app2.screen
+        assert isinstance(dialog, ChoiceDialog)
+        dialog.query_one(OptionList).highlighted = 0  # skip
+        await pilot.press("enter")
+        await settle(pilot)
+        assert all(c["decision"] for c in m2.store.conflicts.values())
+        assert screen.check_action("next", ()) is True
+    m2.close()
+
+    # -- rollback from the first migration's report: preview, then confirm --
+    app3 = WizardApp(tmp_path / "flow", step="report")
+    async with app3.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app3.screen, ReportScreen)
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app3.screen, ConfirmDialog), what="the rollback preview")
+        preview = app3.screen.query_one(PagedTable)  # (the rollback worker waits on this dialog: no settle here)
+        await until(pilot, lambda: preview.total > 0, what="the preview's steps")
+        assert preview.table.row_count <= preview.page_size
+        assert cards_in_target(sandboxes.sandbox("tallyfy").export()), "the preview changed nothing"
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app3.screen, ConfirmDialog))
+        await settle(pilot)
+        assert not cards_in_target(sandboxes.sandbox("tallyfy").export())
+        assert read_state(tmp_path / "flow")[0] == "rolled back"
+
+
+async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandboxes) -> None:
+    folder = tmp_path / "cut"
+    m = Migration.create(folder, sandboxes.plan(name="cut", rate_scale=0.01))
+    await m.discover()
+    app = WizardApp(migration=m, step="run")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: app.model.created["item"] >= 5, what="a few cards migrated")
+        await pilot.press("x")
+        await until(pilot, lambda: not app.run_active, timeout=60, what="the run to stop")
+        await settle(pilot)
+        assert app.model.state == "interrupted"
+    m.close()
+    assert read_state(folder)[0] == "interrupted"
+    partial = cards_in_target(sandboxes.sandbox("tallyfy").export())
+    trello = sandboxes.sandbox("trello").export()
+    assert 0 < len(partial) < len(included_cards(trello)), "cut off mid-way"
+
+    start = WizardApp()
+    async with start.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(start.screen, StartScreen)
+        assert "⏸ interrupted" in screen_text(start)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(start.screen, ProgressScreen) and start.run_active, what="resume")
+        await until(pilot, lambda: not start.run_active, timeout=60, what="the resumed run to end")
+        await settle(pilot)
+        assert start.model.state == "finished", start.model.error
+    per_card = cards_in_target(sandboxes.sandbox("tallyfy").export())
+    assert set(per_card) == included_cards(trello)
+    assert set(per_card.values()) == {1}, "every card exactly once"

@@ -1,0 +1,45 @@
+"""Helpers to drive the app in Pilot tests: wait on workers, never on wall-clock sleeps
+except while polling a live run."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+
+async def settle(pilot: Pilot, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        if loop.time() > end:
+            raise AssertionError(f"timed out waiting for {what or cond}")
+        await pilot.pause(0.05)
+
+
+def screen_text(app) -> str:
+    """Everything on screen as plain text (the SVG's text, unescaped)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    return html.unescape(" ".join(re.findall(r">([^<>]+)</text>", svg))).replace("\xa0", " ")
+
+
+def cards_in_target(export: dict) -> dict[str, int]:
+    from collections import Counter
+
+    return dict(Counter(r["source_ref"] for r in export["runs"]
+                        if not r.get("preexisting") and not r.get("archived") and r.get("status") != "deleted"))
+
+
+def included_cards(trello: dict) -> set[str]:
+    return {f"trello:card:{c['id']}" for b in trello["boards"] for c in b["cards"] if not c.get("closed")}

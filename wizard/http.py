@@ -149,6 +149,8 @@ class ApiClient:
         self.calls = 0
         self.calls_by_route: dict[str, int] = {}
         self.retries = 0
+        self.clock_skew = 0.0  # vendor clock minus ours, in seconds
+        self._skew_samples = 0
         limiter.on_wait = self._on_wait
         self.http = httpx.AsyncClient(
             base_url=self.base_url + "/",
@@ -200,6 +202,8 @@ class ApiClient:
                 raise AmbiguousWrite(f"{method} {path}: {type(e).__name__}") from None
             raise Transient(f"{type(e).__name__} on {method} {path}") from None
         self.read_rate_headers(resp)
+        if self._skew_samples < 16 and (date := resp.headers.get("date")):
+            self._observe_skew(date)
         status = resp.status_code
         if status == 429:
             reason, wait = self.classify_429(resp)
@@ -232,6 +236,18 @@ class ApiClient:
         """An open breaker stops hammering: no request reaches the vendor until the cooldown."""
         if self.breaker.is_open:
             raise self._unavailable(self.breaker.reason)
+
+    def _observe_skew(self, date: str) -> None:
+        """How far the vendor's clock is from ours (its Date header, 1 s resolution): edits
+        are recognised by the vendor's timestamps, so a laptop whose clock is off must not
+        mistake its own writes for someone else's."""
+        try:
+            server = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return
+        sample = server + 0.5 - time.time()  # the header truncates to the second
+        self.clock_skew = (self.clock_skew * self._skew_samples + sample) / (self._skew_samples + 1)
+        self._skew_samples += 1
 
     def _trip(self, reason: str) -> None:
         if self.breaker.failure(reason):

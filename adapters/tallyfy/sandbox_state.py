@@ -425,6 +425,7 @@ class TallyfyState:
         def task(t: Task) -> dict[str, Any]:
             return {"id": t.id, "run_id": t.run_id, "step_id": t.step_id, "title": t.title, "status": t.status,
                     "summary": t.summary, "source_ref": source_ref(t.summary, t.title), "taskdata": t.taskdata,
+                    "owners": t.owners, "deadline": t.deadline,
                     "archived": t.archived_at is not None, "deleted": t.deleted_at is not None,
                     "comments": [comment(th) for th in t.threads], "preexisting": t.preexisting}
 

@@ -7,6 +7,8 @@ write routes and `/_sandbox/mutate` share one code path (both record Trello acti
 
 from __future__ import annotations
 
+import time
+
 import bisect
 import re
 from collections.abc import Callable, Iterator
@@ -533,7 +535,9 @@ def get_card_custom_field_items(ctx: Ctx) -> Any:
 def _record(state: TrelloState, board: Board, kind: str, member: str, card_id: str | None, list_id: str | None,
             text: str | None = None, extra: dict[str, Any] | None = None) -> Action:
     aid = state.new_id()
-    action = Action(aid, kind, iso(int(aid[:8], 16) + state.rng.random()), member, board.id, card_id, list_id, text, extra)
+    # Trello dates actions to the millisecond: never before the id's second, never before now.
+    when = max(time.time(), int(aid[:8], 16) + state.rng.random())
+    action = Action(aid, kind, iso(when), member, board.id, card_id, list_id, text, extra)
     board.add_action(action)
     if card_id in state.cards:
         state.cards[card_id].data["dateLastActivity"] = action.date

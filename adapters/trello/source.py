@@ -67,6 +67,12 @@ class TrelloSource(SourceAdapter):
         return Identity(user=f"{member.fullName} (@{member.username})" if member.username else member.fullName,
                         workspace=workspace, detail=member.email or "")
 
+    async def _me(self) -> tuple[str, str | None] | None:
+        if not hasattr(self, "_me_cache"):
+            raw = await self.client.get_member("me", fields="id,email")
+            self._me_cache = (raw["id"], raw.get("email")) if isinstance(raw, dict) and raw.get("id") else None
+        return self._me_cache
+
     async def containers(self) -> list[Container]:
         boards = await self.client.get("members/me/boards", filter="all", fields="name,closed,url,shortUrl")
         if not isinstance(boards, list):
@@ -94,6 +100,11 @@ class TrelloSource(SourceAdapter):
         stages: list[Stage] = _collect(board.lists, TrelloList, "list", mapping.list_to_stage, rejected)
         tags: list[Tag] = _collect(board.labels, TrelloLabel, "label", mapping.label_to_tag, rejected)
         people: list[Person] = _collect(board.members, TrelloMember, "member", mapping.member_to_person, rejected)
+        # Trello shows an email only to its owner: the token's member, asked once per source,
+        # is the one person the target can match by email or invite.
+        me = await self._me()
+        people = [p.model_copy(update={"email": me[1]}) if me and p.source_id == me[0] and not p.email else p
+                  for p in people]
         field_wire: dict[str, TrelloCustomField] = {}
         fields: list[FieldDef] = []
         for f in board.customFields:

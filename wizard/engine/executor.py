@@ -434,7 +434,8 @@ class RunExecutor:
         if run is None:
             self.sink.emit(LogLine("warning", f"{item.key}: its process is gone from the target; not recreated"))
             return
-        edited = _epoch(run.get("updated_at")) > _epoch(mapped.get("at")) + EDIT_TOLERANCE_S
+        skew = getattr(getattr(self.target, "client", None), "clock_skew", 0.0)
+        edited = _epoch(run.get("updated_at")) > _epoch(mapped.get("at")) + skew + EDIT_TOLERANCE_S
         if not edited:
             await self._write_update(item, run, ctx, fields, tpl, merge=False, created=mapped.get("created", True))
             return
@@ -529,6 +530,7 @@ class RunExecutor:
         max_bytes = self.plan.limits.max_attachment_mb * 1024 * 1024
         uploaded: list[dict] = []
         links: list[tuple[str, str]] = []
+        fresh_uploads = 0
         for a in atts:
             if not await self._gate():
                 return
@@ -546,7 +548,7 @@ class RunExecutor:
 
             async def create(a: Attachment = a) -> str:
                 asset = await self.target.upload(a, self.source.open_attachment(a), run_id, step_id, ctx.template_id)
-                result.update(asset)
+                result.update(asset, uploaded=True)
                 return str(asset["id"])
 
             async def find(a: Attachment = a) -> str | None:
@@ -557,6 +559,8 @@ class RunExecutor:
 
             aid = await self.ensure(a.key, "attachment", "upload file", target_type="asset", parent_id=run_id,
                                     create=create, find=find, find_first=foreign)
+            if aid and not (foreign and "uploaded" not in result):
+                fresh_uploads += 1
             if aid:
                 uploaded.append({"id": aid, "filename": result.get("filename") or a.name})
         files_field = ctx.prerun_ids.get(f"{tpl_key}#attachments")
@@ -564,7 +568,9 @@ class RunExecutor:
         attach_key = item_key + ATTACH_SUFFIX
         marker = _digest(sorted(u["id"] for u in uploaded) + sorted(f"{n} {u}" for n, u in links))
         done = self.store.target_of(attach_key)
-        if (uploaded or links) and (not done or done.get("hash") != marker):
+        # A process someone else made that already holds every file needs no attach call.
+        nothing_new = foreign and not fresh_uploads
+        if (uploaded or links) and not nothing_new and (not done or done.get("hash") != marker):
             await self.target.attach(item_key, run_id, files_field, uploaded, links_field, links)
             self.store.done(attach_key, "attach", "run", run_id, created=False, hash=marker)
             for a in atts:

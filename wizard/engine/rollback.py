@@ -68,6 +68,7 @@ def _ts(iso: str | None) -> float:
 async def mark_edited(store: Store, target: Any, steps: list[RollbackStep]) -> None:
     """Read each process back; one edited after our last write is kept (unless forced)."""
     last = _last_writes(store)
+    skew = getattr(getattr(target, "client", None), "clock_skew", 0.0)
     for s in steps:
         if s.target_type != "run" or s.action.startswith("keep"):
             continue
@@ -76,7 +77,7 @@ async def mark_edited(store: Store, target: Any, steps: list[RollbackStep]) -> N
             s.action = "already gone"
             continue
         updated = _ts(run.get("updated_at"))
-        if updated and updated > last.get(s.target_id, 0.0) + EDIT_TOLERANCE_S:
+        if updated and updated > last.get(s.target_id, 0.0) + skew + EDIT_TOLERANCE_S:
             s.action = f"keep: edited in the target at {run.get('updated_at')}, after the run"
     kept_runs = {s.target_id for s in steps if s.target_type == "run" and s.action.startswith("keep")}
     for s in steps:

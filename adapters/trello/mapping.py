@@ -104,21 +104,27 @@ def field_value(defn: TrelloCustomField | None, item: TrelloCustomFieldItem) -> 
     if ftype == "checkbox":
         raw = value.get("checked", "false")
         if raw not in ("true", "false"):
-            raise ValueError(f"its checkbox '{name}' is neither true nor false ({raw!r})")
+            raise ValueError(f"its checkbox '{name}' is neither true nor false ({_quote(raw)})")
         return FieldValue(field_key=fkey, value=raw == "true")
     if ftype == "number":
         try:
             return FieldValue(field_key=fkey, value=float(value.get("number", "")))
         except ValueError:
-            raise ValueError(f"its number field '{name}' holds {value.get('number')!r}, which is not a number") from None
+            raise ValueError(f"its number field '{name}' holds {_quote(value.get('number'))}, which is not a number") from None
     if ftype == "date":
         raw = value.get("date", "")
         try:
             datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"its date field '{name}' holds {raw!r}, which is not a date") from None
+            raise ValueError(f"its date field '{name}' holds {_quote(raw)}, which is not a date") from None
         return FieldValue(field_key=fkey, value=raw)
     return FieldValue(field_key=fkey, value=value.get("text", ""))
+
+
+def _quote(raw: object, limit: int = 80) -> str:
+    """A bad value in a reason, cut short: reasons land in the journal, the report and the terminal."""
+    text = repr(raw)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 def card_to_item(card: TrelloCard, board_id: str, fields: dict[str, TrelloCustomField]) -> Item:

@@ -237,9 +237,6 @@ def test_zero_byte_30mb_and_over_the_limit_attachments(tmp_path: Path) -> None:
         sb.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "adapters/trello/mapping.py field_value quotes the whole bad value ({raw!r}) in the reason: a 100 KB "
-    "checkbox value makes a 100 KB quarantine reason (journal, report, terminal); quote at most ~80 characters"))
 def test_a_huge_bad_value_gives_a_short_reason() -> None:
     card = dict(VALID_CARD, customFieldItems=[{"idCustomField": hexid(1), "value": {"checked": "x" * 100_000}}])
     result = map_card(card, hexid(99), FIELDS)

@@ -118,9 +118,6 @@ def test_a_rollback_killed_half_way_resumes_to_exactly_the_state_before_the_run(
     assert r.returncode == 0 and "0 removed" in r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "executor.ensure_tags: a tag whose create landed but whose 'done' was never journalled (kill -9 between "
-    "the two) is found by name on resume and recorded created=False, so rollback leaves it behind"))
 def test_a_tag_created_just_before_a_kill_is_still_rolled_back(served_small: Served) -> None:
     s, folder = served_small, served_small.folder
     before = s.export("tallyfy")

@@ -283,8 +283,10 @@ class RunExecutor:
             name = tag.name or f"{tag.color or 'unnamed'} label"
             existing = self._tags.get(name[:30].lower())
             if existing:
-                self.store.done(tag.key, "tag", "tag", existing, created=False)
-                self._count("tag", existing, created=False, key=tag.key)
+                # Pending: we created it and were cut off before journalling the answer.
+                ours = tag.key in self.store.pending
+                self.store.done(tag.key, "tag", "tag", existing, created=ours)
+                self._count("tag", existing, created=ours, key=tag.key)
                 out[tag.key] = existing
                 continue
             tid = await self.ensure(tag.key, "tag", "create tag", target_type="tag", find=None,

@@ -15,6 +15,7 @@ def target_calls(inv: Inventory, plan: Plan) -> dict[str, int]:
     subtasks = plan.mapping.checklists == "subtasks"
     calls = {"people": 1, "tags": 0, "templates": 0, "items": 0, "comments": 0, "attachments": 0}
     any_tags = False
+    any_subtasks = False
     excluded = set(plan.mapping.exclude)
     for c in inv.containers:
         if c.id in excluded or c.key in excluded:
@@ -25,11 +26,13 @@ def target_calls(inv: Inventory, plan: Plan) -> dict[str, int]:
         completes = sum(i * n for i, n in enumerate(c.items_by_stage_index))
         calls["items"] += 2 * c.count("item") + completes  # launch, read its tasks, complete earlier steps
         if subtasks:
-            calls["items"] += c.checklist_items * 2
+            calls["items"] += c.checklist_items + c.checklist_items_done
+            any_subtasks = any_subtasks or c.checklist_items > 0
         calls["comments"] += c.count("comment")
         uploads = c.count("upload") - c.oversized_attachments
         calls["attachments"] += uploads + c.items_with_attachments
     calls["tags"] += 1 if any_tags else 0
+    calls["people"] += 1 if any_subtasks else 0  # who am I: the owner of checklist tasks nobody holds
     return calls
 
 

@@ -33,6 +33,7 @@ class TallyfyTarget:
         self.dry_run = dry_run
         self.source_label = source_label
         self.actions: list[Action] = []
+        self._me: int | None = None
         self._ids = itertools.count(1)
 
     @property
@@ -247,22 +248,44 @@ class TallyfyTarget:
                                   lambda fid: {"id": fid})
         return {sid: t["id"] for sid, t in by_step.items() if sid}
 
-    async def checklist_tasks(self, item: Item, run_id: str) -> int:
-        """Checklists as one-off tasks in the process (plan mapping.checklists = "subtasks")."""
-        n = 0
-        for cl in item.checklists:
-            for ci in cl.items:
-                body = {"title": f"{cl.name}: {ci.name}"[:600], "task_type": "task", "run_id": run_id,
-                        "owners": {"users": [], "guests": [], "groups": []},
-                        "deadline": (ci.due.strftime("%Y-%m-%d %H:%M:%S") if ci.due else "2099-12-31 00:00:00"),
-                        "summary": tm.marker(f"{cl.key}#{n}")}
-                t = await self._write("POST", "tasks", f"create checklist task '{ci.name[:40]}'", item.key,
-                                      lambda b=body: self.client.create_oneoff_task(b), lambda fid: {"id": fid})
-                if ci.done:
-                    await self._write("POST", "completed-tasks", "complete checklist task", item.key,
-                                      lambda t=t: self.client.complete_oneoff_task(t["id"]), lambda fid: {})
-                n += 1
-        return n
+    async def create_checklist_task(self, item: Item, key: str, title: str, due: Any, run_id: str,
+                                    owners: list[int]) -> str:
+        """One checklist item as a one-off task in the process (mapping.checklists =
+        "subtasks"). Tallyfy wants at least one owner: the card's people, else the token's user."""
+        if not owners:
+            owners = [await self._me_id()]
+        body = {"title": title[:600], "task_type": "task", "run_id": run_id,
+                "owners": {"users": owners, "guests": [], "groups": []},
+                "deadline": due.strftime("%Y-%m-%d %H:%M:%S") if due else "2099-12-31 00:00:00",
+                "summary": tm.marker(key)}
+        t = await self._write("POST", "tasks", f"create checklist task '{title[:40]}'", item.key,
+                              lambda: self.client.create_oneoff_task(body), lambda fid: {"id": fid})
+        return str(t["id"])
+
+    async def _me_id(self) -> int:
+        if self._me is None:
+            me = await self._read("me", "who am I", "", self.client.me, (lambda: {"id": 0}) if self.dry_run else None)
+            self._me = int(me["id"])
+        return self._me
+
+    async def find_checklist_task(self, key: str, run_id: str) -> str | None:
+        tasks = await self._read(f"runs/{run_id}/tasks", "look for checklist task", key,
+                                 lambda: self.client.run_tasks(run_id))
+        for t in tasks:
+            if tm.read_marker(t.get("summary")) == key:
+                return str(t["id"])
+        return None
+
+    async def complete_checklist_task(self, key: str, task_id: str) -> None:
+        """Idempotent: a task found already completed (a resumed run) is left as it is."""
+        from wizard.http import RecordRejected
+
+        try:
+            await self._write("POST", "completed-tasks", "complete checklist task", key,
+                              lambda: self.client.complete_oneoff_task(task_id), lambda fid: {})
+        except RecordRejected as e:
+            if e.status != 422:
+                raise
 
     # -- comments ------------------------------------------------------------------------
     async def find_comment(self, comment: Comment, run_id: str, task_id: str) -> str | None:

@@ -226,3 +226,25 @@ def test_duplicates_are_reported_and_merged_when_asked(small: Served, choice: st
     runs = Counter(r["source_ref"] for r in small.export("tallyfy")["runs"])
     assert runs[near] == 1
     assert sorted(runs[m] for m in made) == ([1, 1] if choice == "keep" else [0, 1])
+
+
+def test_checklists_as_subtasks_once_each(small: Served) -> None:
+    plan = load_plan(small.folder)
+    plan.mapping.checklists = "subtasks"
+    save_plan(small.folder, plan)
+    dry = json.loads(ok("run", str(small.folder), "--dry-run", "--json"))
+    reset(small)
+    ok("run", str(small.folder), "--yes")
+    assert sum(writes(small.stats("tallyfy")).values()) == dry["writes"]
+    ok("run", str(small.folder), "--yes")
+    runs = {r["source_ref"]: r for r in small.export("tallyfy")["runs"]}
+    for b in small.export("trello")["boards"]:
+        for card in b["cards"]:
+            if card["closed"] or not card["checklists"]:
+                continue
+            tasks = runs[f"trello:card:{card['id']}"]["tasks"]
+            for cl in card["checklists"]:
+                for n, ci in enumerate(sorted(cl["checkItems"], key=lambda x: x["pos"])):
+                    got = [t for t in tasks if t["source_ref"] == f"trello:checklist:{cl['id']}#{n}"]
+                    assert len(got) == 1, "each checklist item once"
+                    assert (got[0]["status"] == "completed") == (ci["state"] == "complete")

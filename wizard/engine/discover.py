@@ -52,6 +52,7 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
                 counts["item"] += 1
                 by_stage[stage_index.get(obj.stage_key or "", 0)] += 1
                 ci.checklist_items += sum(len(c.items) for c in obj.checklists)
+                ci.checklist_items_done += sum(i.done for c in obj.checklists for i in c.items)
                 dups.add(obj)
                 if index is not None:
                     index.add(obj, ci.name, stage_names.get(obj.stage_key or "", ""))

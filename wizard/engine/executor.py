@@ -407,10 +407,25 @@ class RunExecutor:
             return
         tasks = await self.target.advance(item, run_id, ctx)
         if not settled and self.plan.mapping.checklists == "subtasks" and item.checklists:
-            await self.target.checklist_tasks(item, run_id)
+            await self.checklist_subtasks(item, run_id)
         task = (settled or {}).get("extra", {}).get("task") or tasks.get(step, "")
         self.store.done(item.key + SETTLED_SUFFIX, "settle", "run", run_id, created=False,
                         extra={"task": task, "step": step})
+
+    async def checklist_subtasks(self, item: Item, run_id: str) -> None:
+        """Each checklist item once, as a task of the process; done ones completed once."""
+        owners, _ = self._owners(item)
+        for cl in item.checklists:
+            for n, ci in enumerate(cl.items):
+                key = f"{cl.key}#{n}"
+                tid = await self.ensure(
+                    key, "checklist_item", "create checklist task", target_type="task", parent_id=run_id,
+                    create=lambda k=key, c=cl, i=ci: self.target.create_checklist_task(
+                        item, k, f"{c.name}: {i.name}", i.due, run_id, owners),
+                    find=lambda k=key: self.target.find_checklist_task(k, run_id))
+                if tid and ci.done and not self.store.target_of(key + "#done"):
+                    await self.target.complete_checklist_task(key, tid)
+                    self.store.done(key + "#done", "settle", "task", tid, created=False, parent_id=run_id)
 
     async def resolve_existing(self, item: Item, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template) -> bool:
         """A process for this card may exist already (the template was there before us, or the

@@ -17,6 +17,7 @@ class ContainerInventory(BaseModel):
     items_with_uploads: int = 0
     items_with_attachments: int = 0  # files or links: one call each attaches them to the kick-off form
     checklist_items: int = 0
+    checklist_items_done: int = 0
     people_names: list[str] = Field(default_factory=list)
     rejected: list[dict[str, str]] = Field(default_factory=list)
     duplicates: list[list[str]] = Field(default_factory=list)

@@ -71,10 +71,11 @@ class MappingScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self.query_one("#people-table", DataTable).add_columns("person", "decision", "why")
-        self._load_index()
+        self._render_all()
+        # Paint first: reading 100,000 index lines holds the GIL for a moment even in a thread.
+        self.call_after_refresh(lambda: self.set_timer(0.05, self._load_index))
         self._load_shapes()
         self._load_users()
-        self._render_all()
 
     # -- loading (workers) ---------------------------------------------------------------
     @work(exclusive=True, group="item-index", exit_on_error=False)

@@ -1,0 +1,110 @@
+"""Time to first paint of the wizard, headless (App.run_test), each in a fresh process so
+imports are cold:
+
+  start screen:            process start -> StartScreen painted; -> its session list filled
+  mapping, 100,000 items:  process start -> MappingScreen painted; -> first page of the item table shown
+
+    .venv/bin/python benchmarks/tui_paint.py [--items 100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import asyncio, json, os, sys, time
+T0 = float(sys.argv[3])
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests/tui"]
+which, home = sys.argv[2], sys.argv[4]
+os.environ["MIGRATION_WIZARD_HOME"] = home
+from tui.app import WizardApp
+from tui.widgets.paged_table import PagedTable
+
+PAINTS = {}
+_display = WizardApp._display
+
+def _timed_display(self, screen, renderable):
+    # The first frame the compositor hands to the driver, per screen class.
+    if renderable is not None:
+        PAINTS.setdefault(type(screen).__name__, time.time() - T0)
+    return _display(self, screen, renderable)
+
+WizardApp._display = _timed_display
+
+async def main():
+    out = {}
+    if which == "start":
+        from tui.screens.start import StartScreen
+        app = WizardApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            while "StartScreen" not in PAINTS:
+                await asyncio.sleep(0.001)
+            out["painted"] = PAINTS["StartScreen"]
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            out["ready"] = time.time() - T0
+            out["rows"] = len(app.screen.sessions)
+    else:
+        from tui.screens.mapping import MappingScreen
+        from wizard.migration import Migration
+        m = Migration.open(__import__("pathlib").Path(home) / "migrations" / "big")
+        app = WizardApp(migration=m, step="map")
+        async with app.run_test(size=(80, 24)) as pilot:
+            while "MappingScreen" not in PAINTS:
+                await asyncio.sleep(0.001)
+            out["painted"] = PAINTS["MappingScreen"]
+            items = app.screen.query_one("#items-table", PagedTable)
+            while items.table.row_count == 0:
+                await asyncio.sleep(0.005)
+            out["ready"] = time.time() - T0
+            out["rows_in_table"] = items.table.row_count
+            out["items"] = items.total
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+def child(which: str, home: Path) -> dict:
+    import time
+
+    env = dict(os.environ, TEXTUAL_ANIMATIONS="none", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    t0 = time.time()
+    r = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), which, repr(t0), str(home)], env=env,
+                       capture_output=True, text=True, check=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--items", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "tui")]
+    with tempfile.TemporaryDirectory(prefix="mw-paint-") as tmp:
+        home = Path(tmp)
+        os.environ["MIGRATION_WIZARD_HOME"] = str(home)
+        from tui_fakes import make_folder
+
+        for name in ("acme", "globex", "initech"):
+            make_folder(home, name, items=50).close()
+        make_folder(home, "big", items=a.items, run=False).close()
+        for which, label in (("start", "start screen (4 migrations listed)"),
+                             ("map", f"mapping screen, {a.items:,} items")):
+            runs = [child(which, home) for _ in range(a.repeat)]
+            best = min(runs, key=lambda r: r["painted"])
+            print(f"{label}: first paint {min(r['painted'] for r in runs):.2f} s "
+                  f"(median {sorted(r['painted'] for r in runs)[len(runs) // 2]:.2f} s), "
+                  f"content ready {min(r['ready'] for r in runs):.2f} s; {json.dumps(best)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -9,23 +9,25 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
-def screen_actions(screen) -> Iterator[tuple[str, str, str, str, object]]:
-    """(title, help, key, action, node) for each enabled, described binding of the screen and app."""
+def screen_actions(screen, *, include_disabled: bool = False) -> Iterator[tuple[str, str, str, str, object]]:
+    """(title, help, key, action, node) for each enabled, described binding of the screen, of
+    the wizard's own widgets that hold the focus, and of the app (not Textual's built-ins)."""
     seen: set[str] = set()
     nodes = [screen, *screen.query("*")] if screen.is_mounted else [screen]
     for node in [*nodes, screen.app]:
         for b in getattr(node, "BINDINGS", []):
             if not isinstance(b, Binding) or not b.description or b.action in seen:
                 continue
-            if node is not screen.app and node is not screen and not _focused_within(node, screen):
+            if node is not screen.app and node is not screen and (
+                    not _focused_within(node, screen) or not type(node).__module__.startswith("tui.")):
                 continue
             seen.add(b.action)
             try:
                 ok = node.check_action(b.action, ())
             except Exception:
                 ok = True
-            if ok:
-                yield b.description, b.tooltip or "", b.key_display or b.key, b.action, node
+            if ok or include_disabled:
+                yield b.description, b.tooltip or "", screen.app.get_key_display(b), b.action, node
 
 
 def _focused_within(node, screen) -> bool:

@@ -33,7 +33,7 @@ async def test_mapping_pages_and_filters_100k_items(tmp_path: Path) -> None:
         await until(pilot, lambda: items.total == N, timeout=30, what="the index to load")
         await settle(pilot)
         assert rows() == items.page_size == 100
-        assert items.pager_text() == "1–100 of 100,000 · page 1/1000"
+        assert items.pager_text() == "1–100 of 100,000 · page 1/1000 · [ ] pages"
         assert table.get_row_at(0)[0] == "Draft contract #000000"
 
         table.focus()

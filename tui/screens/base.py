@@ -23,7 +23,7 @@ class WizardScreen(Screen):
         m = self.app.migration
         yield StepBar(self.STEP, m.plan.name if m is not None else "")
         yield from self.body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def body(self):
         return iter(())

@@ -33,7 +33,7 @@ class ConflictsScreen(WizardScreen):
         Binding("o", "decide('overwrite')", "Overwrite", id="decide-overwrite", tooltip="Replace the target with the source."),
         Binding("m", "decide('merge')", "Merge", id="decide-merge", tooltip="Fill what the target lacks."),
         Binding("w", "decide('newer')", "Newer", id="decide-newer", tooltip="Keep whichever changed last."),
-        Binding("b", "bulk", "Decide all shown", id="decide-bulk", tooltip="One decision for every filtered conflict."),
+        Binding("b", "bulk", "Bulk", id="decide-bulk", tooltip="One decision for every filtered conflict."),
     ]
 
     def __init__(self) -> None:
@@ -46,7 +46,7 @@ class ConflictsScreen(WizardScreen):
         with Vertical(id="conflicts-body"):
             yield Static("", id="conflicts-status")
             yield PagedTable(("item", "why", "decision"), None, noun="conflicts",
-                             placeholder="filter conflicts…", id="conflicts-table")
+                             placeholder="/ filter conflicts…", id="conflicts-table")
             with Horizontal(id="side-by-side"):
                 yield Static("", id="conflict-source", classes="side")
                 yield Static("", id="conflict-target", classes="side")

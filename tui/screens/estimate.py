@@ -45,7 +45,7 @@ class EstimateScreen(WizardScreen):
                     yield Button("Dry run (d)", id="btn-dry", variant="primary", compact=True)
                     yield Static("not run yet: d lists the exact actions, writing nothing.", id="dry-status")
                 yield PagedTable(("method", "what", "path"), None, noun="actions",
-                                 placeholder="filter actions…", id="actions")
+                                 placeholder="/ filter actions…", id="actions")
 
     def on_mount(self) -> None:
         self._estimate()

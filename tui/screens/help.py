@@ -23,8 +23,13 @@ class HelpScreen(ModalScreen[None]):
         if text:
             lines += [text, ""]
         lines.append("[b]Keys[/]")
-        for title, help, key, _action, _node in screen_actions(self.under):
-            lines.append(f"  [b]{key:>8}[/]  {title}" + (f" — {help}" if help else ""))
+        for title, help, key, action, node in screen_actions(self.under, include_disabled=True):
+            try:
+                now = node.check_action(action, ())
+            except Exception:
+                now = True
+            lines.append(f"  [b]{key:>8}[/]  {title}" + (f" — {help}" if help else "")
+                         + ("" if now else " (not available now)"))
         lines += ["", "  [b]  ctrl+p[/]  Command palette: every action above, by name",
                   "", "Mouse works too: click buttons, rows and tabs. Escape closes this help."]
         with VerticalScroll(id="help-box"):

@@ -65,7 +65,7 @@ class MappingScreen(WizardScreen):
                     yield DataTable(cursor_type="row", zebra_stripes=True, id="people-table")
                 with TabPane("3 Items", id="items"):
                     yield PagedTable(("card", "board", "list → step", "state"), None, noun="cards",
-                                     placeholder="filter cards by name, list or board…", id="items-table")
+                                     placeholder="/ filter cards by name, list or board…", id="items-table")
                 with TabPane("4 Losses", id="losses"):
                     yield Static("", id="losses-text")
 

@@ -70,7 +70,7 @@ class StartScreen(Screen):
                 yield Button("Open (o)", id="btn-open", variant="primary", compact=True)
                 yield Button("Resume (r)", id="btn-resume", compact=True)
                 yield Button("New (c)", id="btn-new", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)

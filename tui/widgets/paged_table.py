@@ -21,11 +21,11 @@ PAGE_SIZE = 100
 
 class PagedTable(Vertical):
     BINDINGS = [
-        Binding("right_square_bracket", "page(1)", "Next page", key_display="]", id="page-next",
+        Binding("right_square_bracket", "page(1)", "Next page", key_display="]", show=False, id="page-next",
                 tooltip="Show the next page of rows."),
-        Binding("left_square_bracket", "page(-1)", "Prev page", key_display="[", id="page-prev",
+        Binding("left_square_bracket", "page(-1)", "Prev page", key_display="[", show=False, id="page-prev",
                 tooltip="Show the previous page of rows."),
-        Binding("slash", "focus_filter", "Filter", key_display="/", id="filter",
+        Binding("slash", "focus_filter", "Filter", key_display="/", show=False, id="filter",
                 tooltip="Type to keep only the rows that match."),
     ]
 
@@ -39,7 +39,7 @@ class PagedTable(Vertical):
             return self.table
 
     def __init__(self, columns: Sequence[str], fetch: Fetch | None = None, *, page_size: int = PAGE_SIZE,
-                 placeholder: str = "filter…", noun: str = "rows", id: str | None = None) -> None:
+                 placeholder: str = "/ filter…", noun: str = "rows", id: str | None = None) -> None:
         super().__init__(id=id, classes="paged")
         self.columns = list(columns)
         self.fetch = fetch
@@ -101,7 +101,8 @@ class PagedTable(Vertical):
         first, last = self.start + 1, self.start + len(self.rows)
         pages = (self.total + self.page_size - 1) // self.page_size
         page = self.start // self.page_size + 1
-        return f"{first:,}–{last:,} of {self.total:,} · page {page}/{pages}"
+        keys = " · [ ] pages" if pages > 1 else ""
+        return f"{first:,}–{last:,} of {self.total:,} · page {page}/{pages}{keys}"
 
     @on(Input.Changed, ".paged-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

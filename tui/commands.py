@@ -15,7 +15,7 @@ def screen_actions(screen, *, include_disabled: bool = False) -> Iterator[tuple[
     seen: set[str] = set()
     nodes = [screen, *screen.query("*")] if screen.is_mounted else [screen]
     for node in [*nodes, screen.app]:
-        for b in getattr(node, "BINDINGS", []):
+        for b in _own_bindings(node):
             if not isinstance(b, Binding) or not b.description or b.action in seen:
                 continue
             if node is not screen.app and node is not screen and (
@@ -28,6 +28,15 @@ def screen_actions(screen, *, include_disabled: bool = False) -> Iterator[tuple[
                 ok = True
             if ok or include_disabled:
                 yield b.description, b.tooltip or "", screen.app.get_key_display(b), b.action, node
+
+
+def _own_bindings(node) -> list:
+    """BINDINGS declared by the wizard's classes (subclasses first), not Textual's built-ins."""
+    out: list = []
+    for cls in type(node).__mro__:
+        if cls.__module__.startswith("tui."):
+            out.extend(cls.__dict__.get("BINDINGS", []))
+    return out
 
 
 def _focused_within(node, screen) -> bool:

@@ -223,3 +223,27 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
     per_card = cards_in_target(sandboxes.sandbox("tallyfy").export())
     assert set(per_card) == included_cards(trello)
     assert set(per_card.values()) == {1}, "every card exactly once"
+
+
+def test_run_demo_opens_the_wizard_on_fresh_sandboxes(tmp_path: Path, monkeypatch) -> None:
+    import asyncio
+
+    seen: dict = {}
+
+    def headless_run(self: WizardApp, *a, **kw) -> None:
+        async def drive() -> None:
+            async with self.run_test(size=(100, 30)) as pilot:
+                await settle(pilot)
+                seen["screen"] = type(self.screen).__name__
+                await pilot.press("ctrl+t")
+                await settle(pilot)
+                seen["ok"] = self.connected is not None and self.connected.ok
+
+        asyncio.run(drive())
+
+    monkeypatch.setattr(WizardApp, "run", headless_run)
+    from tui.app import run_demo
+
+    assert run_demo(tmp_path / "demo") == 0
+    assert seen == {"screen": "ConnectScreen", "ok": True}
+    assert load_plan(tmp_path / "demo" / "plan.toml").source.profile == "sandbox"

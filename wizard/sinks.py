@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from pathlib import Path
 from typing import IO
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from wizard.events import (CircuitOpened, Event, LogLine, ObjectMigrated, ObjectQuarantined, ObjectsDiscovered,
                            ObjectSkipped, PhaseFinished, PhaseStarted, RateLimited, RequestRetried)
 from wizard.journal import now_iso
+from wizard.secrets import mask_email
 
 
 class JsonLogSink:
@@ -28,9 +30,9 @@ class JsonLogSink:
     def emit(self, event: Event) -> None:
         if self._fh is None:
             return
+        fields = {k: _mask(v) for k, v in dataclasses.asdict(event).items()}
         try:
-            self._fh.write(json.dumps({"ts": now_iso(), "event": type(event).__name__, **dataclasses.asdict(event)},
-                                      default=str) + "\n")
+            self._fh.write(json.dumps({"ts": now_iso(), "event": type(event).__name__, **fields}, default=str) + "\n")
             self._fh.flush()
         except OSError:
             self._fh = None  # a full disk must not stop the run for its log; the journal is what counts
@@ -38,6 +40,16 @@ class JsonLogSink:
     def close(self) -> None:
         if self._fh is not None:
             self._fh.close()
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def _mask(value: object) -> object:
+    """Reasons and log lines can quote vendor data: any email in them is masked."""
+    if isinstance(value, str) and "@" in value:
+        return _EMAIL.sub(lambda m: mask_email(m.group(0)), value)
+    return value
 
 
 class RichSink:

@@ -34,3 +34,14 @@ def test_people_matching_email_then_name_then_placeholder() -> None:
     assert (d["t:person:2"].action, d["t:person:2"].user_id) == ("matched", 2)
     assert d["t:person:3"].action == "placeholder" and "two target users" in d["t:person:3"].reason
     assert d["t:person:4"].action == "placeholder" and "no email" in d["t:person:4"].reason
+
+
+def test_log_sink_masks_emails(tmp_path) -> None:
+    from wizard.events import ObjectQuarantined
+    from wizard.sinks import JsonLogSink
+
+    sink = JsonLogSink(tmp_path)
+    sink.emit(ObjectQuarantined("item", "trello:card:1", "its text field holds 'priya.s@example.com', too long"))
+    sink.close()
+    line = (tmp_path / "logs" / "run.jsonl").read_text()
+    assert "priya.s@example.com" not in line and "p…@example.com" in line

@@ -20,10 +20,10 @@ async def run_verify(m: Any) -> Any:
 
 
 def make_report(m: Any) -> tuple[dict, list[Path]]:
-    from wizard.cli import _losses  # the CLI's own list of lossy conversions; see the report's core requests
+    from wizard.engine.report import losses_for
     from wizard.engine.report import build_report, write_reports
 
-    report = build_report(m.plan, m.store, verify=m.store.meta.get("verify"), losses=_losses(m))
+    report = build_report(m.plan, m.store, verify=m.store.meta.get("verify"), losses=losses_for(m.plan, m.store.inventory))
     paths = write_reports(m.folder, report, m.store)
     return report, paths
 

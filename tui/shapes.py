@@ -8,9 +8,14 @@ from typing import Any
 
 
 async def container_shape(m: Any, container_id: str):
-    """The Template a container opens with (the first object its extract yields)."""
+    """The Template a container opens with: from the discovery inventory when it is there,
+    else the first object the container's extract yields."""
     from wizard.model import Template
 
+    shapes = m.shapes() if hasattr(m, "shapes") else {}
+    for tpl in shapes.values():
+        if tpl.source_id == container_id:
+            return tpl
     src = m.source()
     try:
         stream = src.extract(container_id, include_archived=m.plan.mapping.include_archived)

@@ -223,32 +223,16 @@ async def cmd_verify(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    from wizard.engine.report import build_report, write_reports
+    from wizard.engine.report import build_report, losses_for, write_reports
 
     m, _, _ = _open(a.dir, "report")
-    report = build_report(m.plan, m.store, verify=m.store.meta.get("verify"), losses=_losses(m))
+    report = build_report(m.plan, m.store, verify=m.store.meta.get("verify"), losses=losses_for(m.plan, m.store.inventory))
     paths = write_reports(m.folder, report, m.store)
     m.close()
     for k, v in report["per_type"].items():
         out.print(f"{k:11} created {v['created']:>6}  already there {v['already_there']:>5}  failed {v['failed']:>4}")
     out.print("Written: " + ", ".join(str(p) for p in paths))
     return EXIT_OK
-
-
-def _losses(m: Migration) -> list[tuple[str, str]]:
-    from adapters.tallyfy.mapping import losses
-    from wizard.model import Template
-
-    inv = m.store.inventory or {}
-    out: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for c in inv.get("containers", []):
-        tpl = Template(key=c["key"], name=c["name"])
-        for loss in losses(tpl, m.plan.mapping.field_types, m.plan.mapping.checklists == "field"):
-            if loss[0] not in seen:
-                seen.add(loss[0])
-                out.append(loss)
-    return out
 
 
 async def cmd_rollback(a: argparse.Namespace) -> int:

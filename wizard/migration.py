@@ -21,6 +21,7 @@ from wizard.engine.inventory import Inventory
 from wizard.engine.item_index import ItemIndex, ItemIndexWriter
 from wizard.errors import PlanError, UserError
 from wizard.events import EventSink, NullSink
+from wizard.model import Template
 from wizard.plan import Plan, load_plan, save_plan
 from wizard.runlock import RunLock, holder
 from wizard.store import Store
@@ -138,6 +139,12 @@ class Migration:
             self.store.set_meta(state="discovered")
         self.store.snapshot()
         return inv
+
+    def shapes(self) -> dict[str, Template]:
+        """Each discovered container's Template (stages, fields, tags, people), by key:
+        what the mapping screen shows, without asking the source again."""
+        inv = self.store.inventory or {}
+        return {c["key"]: Template.model_validate(c["template"]) for c in inv.get("containers", []) if c.get("template")}
 
     def item_index(self) -> ItemIndex:
         return ItemIndex(self.folder)

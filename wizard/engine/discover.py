@@ -40,6 +40,7 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
                 continue
             if isinstance(obj, Template):
                 ci.key, ci.name = obj.key, obj.name
+                ci.template = obj.model_dump(mode="json")
                 counts.update(template=1, stage=len(obj.stages), field=len(obj.fields), tag=len(obj.tags),
                               person=len(obj.people))
                 ordered = sorted(obj.stages, key=lambda s: s.position)

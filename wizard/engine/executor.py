@@ -159,7 +159,9 @@ class RunExecutor:
             self.summary.source_calls = self.source.calls - src0
             self.summary.target_calls = self.target.calls - tgt0
             state = "interrupted" if self.summary.interrupted else "finished"
-            self.store.set_meta(state=state, last_run_finished=time.time())
+            self.store.set_meta(state=state, last_run_finished=time.time(),
+                                last_run={k: dict(getattr(self.summary, k)) for k in
+                                          ("created", "existing", "updated", "deleted", "skipped", "failed")})
             self.store.snapshot()
         self.sink.emit(PhaseFinished("run", count=sum(self.summary.created.values())))
         self.sink.emit(RunFinished(sum(self.summary.created.values()), sum(self.summary.skipped.values()),

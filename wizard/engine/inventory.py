@@ -20,6 +20,7 @@ class ContainerInventory(BaseModel):
     checklist_items_done: int = 0
     people_names: list[str] = Field(default_factory=list)
     rejected: list[dict[str, str]] = Field(default_factory=list)
+    template: dict = Field(default_factory=dict, description="The container's shape: stages, fields, tags, people")
     duplicates: list[list[str]] = Field(default_factory=list)
     near_duplicates: list[list[str]] = Field(default_factory=list)
 

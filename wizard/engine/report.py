@@ -18,6 +18,22 @@ from wizard.store import Store
 KINDS = ("template", "tag", "item", "comment", "attachment")
 
 
+def losses_for(plan: Plan, inventory: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Every lossy conversion the plan makes of the discovered containers, once each."""
+    from adapters.tallyfy.mapping import losses
+    from wizard.model import Template
+
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for c in (inventory or {}).get("containers", []):
+        tpl = Template.model_validate(c["template"]) if c.get("template") else Template(key=c["key"], name=c["name"])
+        for loss in losses(tpl, plan.mapping.field_types, plan.mapping.checklists == "field"):
+            if loss[0] not in seen:
+                seen.add(loss[0])
+                out.append(loss)
+    return out
+
+
 def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = None,
                  losses: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     created: Counter[str] = Counter()
@@ -27,6 +43,7 @@ def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = No
         if kind in KINDS:
             (created if m.get("created") else existing)[kind] += 1
     failed = Counter(q.get("kind", "") for q in store.quarantine.values())
+    skipped = store.meta.get("last_run", {}).get("skipped", {})
     inv = store.inventory or {}
     totals: Counter[str] = Counter()
     for c in inv.get("containers", []):
@@ -39,7 +56,8 @@ def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = No
         "target": plan.target.system,
         "state": store.state,
         "per_type": {
-            k: {"in_source": totals.get(k, 0), "created": created[k], "already_there": existing[k], "failed": failed[k]}
+            k: {"in_source": totals.get(k, 0), "created": created[k], "already_there": existing[k],
+                "skipped": skipped.get(k, 0), "failed": failed[k]}
             for k in KINDS
         },
         "quarantined": sorted(store.quarantine.values(), key=lambda q: q["key"]),
@@ -53,9 +71,10 @@ def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = No
 def to_markdown(r: dict[str, Any]) -> str:
     out = [f"# Migration report: {r['migration']}", "",
            f"{r['source']} → {r['target']}, state **{r['state']}**, generated {r['generated_at']}.", "",
-           "| type | in source | created | already there | failed |", "| --- | ---: | ---: | ---: | ---: |"]
+           "| type | in source | created | already there | skipped (last run) | failed |",
+           "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for k, v in r["per_type"].items():
-        out.append(f"| {k} | {v['in_source']} | {v['created']} | {v['already_there']} | {v['failed']} |")
+        out.append(f"| {k} | {v['in_source']} | {v['created']} | {v['already_there']} | {v['skipped']} | {v['failed']} |")
     if r["quarantined"]:
         out += ["", "## Quarantined (not migrated, with the reason)", ""]
         out += [f"- `{q['key']}` ({q.get('kind')}): {q.get('reason')}" for q in r["quarantined"]]

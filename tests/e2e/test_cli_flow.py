@@ -74,6 +74,16 @@ def test_medium_migration_end_to_end(tmp_path: Path) -> None:
         assert _writes(s.stats("tallyfy")) == writes0, "the second run wrote nothing"
         assert s.export("tallyfy")["runs"] == tallyfy["runs"]
 
+        # Issue 5 on medium: a sync after changing 1% of the cards writes only those changes.
+        changed = s.post("trello", "mutate", {"fraction": 0.01, "seed": 11})["changed"]
+        writes_before = _write_routes(s.stats("tallyfy"))
+        r = cli("sync", str(s.folder))
+        assert r.returncode == 0, r.stderr
+        delta = _write_routes(s.stats("tallyfy")) - writes_before
+        assert delta["PUT /organizations/{org}/runs/{id}"] == len(changed) > 0
+        assert set(delta) <= {"PUT /organizations/{org}/runs/{id}", "POST /organizations/{org}/runs/{id}/completed-tasks"}
+        writes0 = _writes(s.stats("tallyfy"))
+
         r = cli("rollback", str(s.folder))
         assert r.returncode == 0 and "Nothing was changed" in r.stdout
         assert _writes(s.stats("tallyfy")) == writes0, "the preview wrote nothing"
@@ -89,6 +99,10 @@ def test_medium_migration_end_to_end(tmp_path: Path) -> None:
 
 def _writes(stats: dict) -> int:
     return sum(n for route, by in stats["by_route"].items() if not route.startswith("GET") for n in by.values())
+
+
+def _write_routes(stats: dict) -> Counter:
+    return Counter({route: sum(by.values()) for route, by in stats["by_route"].items() if not route.startswith("GET")})
 
 
 def _live_ids(export: dict) -> dict[str, set]:

@@ -454,7 +454,8 @@ class RunExecutor:
             self.sink.emit(LogLine("warning", f"{item.key}: its process is gone from the target; not recreated"))
             return
         skew = getattr(getattr(self.target, "client", None), "clock_skew", 0.0)
-        edited = _epoch(run.get("updated_at")) > _epoch(mapped.get("at")) + skew + EDIT_TOLERANCE_S
+        ours = self.store.last_write.get(run["id"], mapped.get("at"))
+        edited = _epoch(run.get("updated_at")) > _epoch(ours) + skew + EDIT_TOLERANCE_S
         if not edited:
             await self._write_update(item, run, ctx, fields, tpl, merge=False, created=mapped.get("created", True))
             return

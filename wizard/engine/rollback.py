@@ -46,19 +46,6 @@ def plan_rollback(store: Store) -> list[RollbackStep]:
     return steps
 
 
-def _last_writes(store: Store) -> dict[str, float]:
-    """Per target id, when we last wrote to it (itself or a child): later edits are someone else's."""
-    last: dict[str, float] = {}
-    for e in store.journal.entries():
-        if e["op"] != "done":
-            continue
-        t = _ts(e["ts"])
-        for tid in (e.get("target_id"), e.get("parent_id")):
-            if tid:
-                last[tid] = max(last.get(tid, 0.0), t)
-    return last
-
-
 def _ts(iso: str | None) -> float:
     if not iso:
         return 0.0
@@ -67,7 +54,7 @@ def _ts(iso: str | None) -> float:
 
 async def mark_edited(store: Store, target: Any, steps: list[RollbackStep]) -> None:
     """Read each process back; one edited after our last write is kept (unless forced)."""
-    last = _last_writes(store)
+    last = {tid: _ts(at) for tid, at in store.last_write.items()}
     skew = getattr(getattr(target, "client", None), "clock_skew", 0.0)
     for s in steps:
         if s.target_type != "run" or s.action.startswith("keep"):

@@ -107,6 +107,16 @@ class CircuitBreaker:
         return False
 
 
+class _SetCookieOnly(httpx.Cookies):
+    """httpx runs every response through http.cookiejar looking for Set-Cookie (6% of a
+    request's CPU); the vendors authenticate by header and set none, so look only when the
+    header is there. A cookie a vendor does set is still kept, as before."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
 def _message(resp: httpx.Response) -> str:
     try:
         body = resp.json()
@@ -170,6 +180,7 @@ class ApiClient:
             transport=transport,
             follow_redirects=True,
         )
+        self.http._cookies = _SetCookieOnly()  # no public knob: cookies= would be copied into a plain Cookies
 
     # -- hooks for subclasses ------------------------------------------------------------
     def read_rate_headers(self, resp: httpx.Response) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.widgets import Button, Static, TabbedContent, TabPane
 

@@ -137,7 +137,7 @@ class MappingScreen(WizardScreen):
         self._render_losses()
 
     def _render_shape(self) -> None:
-        from adapters.tallyfy.mapping import FIELD_TYPES, field_type_for, losses
+        from adapters.tallyfy.mapping import field_type_for, losses
 
         t = self.query_one("#shape-table", DataTable)
         cursor = t.cursor_row

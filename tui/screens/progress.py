@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.widgets import Button, DataTable, Label, Log, ProgressBar, Static
 
-from tui.model import PHASE_KINDS, clock_text, human_duration
+from tui.model import clock_text, human_duration
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ConfirmDialog
 

@@ -13,51 +13,25 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.adapter import SourceAdapter, SourceRejected
+from wizard.engine.children import ATTACH_SUFFIX, SETTLED_SUFFIX, ChildWriter
+from wizard.engine.conflict_rules import EDIT_TOLERANCE_S, ConflictRules
 from wizard.engine.duplicates import fingerprint
-from wizard.engine.conflicts import _epoch, decision_for, queue, resolve
+from wizard.engine.journalled import RunSummary
 from wizard.engine.people import PersonDecision, match_people
-from wizard.events import (EventSink, LogLine, ObjectMigrated, ObjectQuarantined, ObjectSkipped, PhaseFinished,
-                           PhaseStarted, RunFinished)
-from wizard.http import AmbiguousWrite, RecordRejected
+from wizard.events import EventSink, LogLine, PhaseFinished, PhaseStarted, RunFinished
+from wizard.http import RecordRejected
 from wizard.model import Attachment, Comment, FieldDef, Item, Template
 from wizard.plan import Plan
 from wizard.store import Store
 from wizard.target import TemplateCtx
 
-RECONCILE_TRIES = 3
-EDIT_TOLERANCE_S = 2.0
-ATTACH_SUFFIX = "#attachments"
-SETTLED_SUFFIX = "#settled"
+__all__ = ["ATTACH_SUFFIX", "EDIT_TOLERANCE_S", "SETTLED_SUFFIX", "RunExecutor", "RunSummary"]
 
 
-@dataclass
-class RunSummary:
-    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    existing: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    deleted: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    failed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    interrupted: bool = False
-    elapsed_s: float = 0.0
-    source_calls: int = 0
-    target_calls: int = 0
-
-    @property
-    def failed_total(self) -> int:
-        return sum(self.failed.values())
-
-
-class _Skip(Exception):
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
-class RunExecutor:
+class RunExecutor(ChildWriter, ConflictRules):
     def __init__(self, plan: Plan, store: Store, source: SourceAdapter, target: Any, sink: EventSink,
                  stop: asyncio.Event | None = None, pause: asyncio.Event | None = None, *, sync: bool = False) -> None:
         self.plan = plan
@@ -80,62 +54,6 @@ class RunExecutor:
         self.vendor_changes: dict[str, Any] = {}
         self._fingerprints: dict[str, str] = {}
         self._finished: set[str] = set()  # items whose writing is over, however it ended
-
-    # -- the journalled write ----------------------------------------------------------
-    async def ensure(self, key: str, kind: str, action: str, *, create: Callable[[], Awaitable[str]],
-                     find: Callable[[], Awaitable[str | None]] | None, target_type: str,
-                     parent_id: str | None = None, hash: str | None = None,
-                     extra: dict[str, Any] | None = None, find_first: bool = False) -> str | None:
-        """Make sure `key` exists in the target exactly once. Returns its target id, or None
-        when it was quarantined."""
-        mapped = self.store.target_of(key)
-        if mapped:
-            return mapped["target_id"]
-        if (find_first or key in self.store.pending) and find is not None:
-            found = await find()
-            if found:
-                self.store.done(key, kind, target_type, found, parent_id=parent_id, hash=hash, extra=extra)
-                self._count(kind, found, created=True, key=key)
-                return found
-        for attempt in range(RECONCILE_TRIES):
-            self.store.intent(key, kind, action, parent_id=parent_id)
-            try:
-                target_id = await create()
-            except AmbiguousWrite as e:
-                found = await find() if find is not None else None
-                if found:
-                    target_id = found
-                elif attempt + 1 < RECONCILE_TRIES:
-                    self.sink.emit(LogLine("warning", f"{e.reason}; {key} is not in the target, sending again"))
-                    continue
-                else:
-                    return self._quarantine(key, kind, f"the target never confirmed it ({e.reason})")
-            except RecordRejected as e:
-                return self._quarantine(key, kind, f"{self.target.label} refused it ({e})")
-            self.store.done(key, kind, target_type, target_id, parent_id=parent_id, hash=hash, extra=extra)
-            self._count(kind, target_id, created=True, key=key)
-            return target_id
-        return None  # pragma: no cover
-
-    def _count(self, kind: str, target_id: str, *, created: bool, key: str) -> None:
-        (self.summary.created if created else self.summary.existing)[kind] += 1
-        self.sink.emit(ObjectMigrated(kind, key, target_id, created))
-
-    def _quarantine(self, key: str, kind: str, reason: str) -> None:
-        self.store.failed(key, kind, reason, quarantine=True)
-        self.summary.failed[kind] += 1
-        self.sink.emit(ObjectQuarantined(kind, key, reason))
-        return None
-
-    def _skip(self, key: str, kind: str, reason: str) -> None:
-        self.summary.skipped[kind] += 1
-        self.sink.emit(ObjectSkipped(kind, key, reason))
-
-    async def _gate(self) -> bool:
-        """False when a stop was asked; waits while paused."""
-        if self.resume is not None:
-            await self.resume.wait()
-        return not self.stop.is_set()
 
     # -- the run -------------------------------------------------------------------------
     async def run(self) -> RunSummary:
@@ -413,197 +331,6 @@ class RunExecutor:
         task = (settled or {}).get("extra", {}).get("task") or tasks.get(step, "")
         self.store.done(item.key + SETTLED_SUFFIX, "settle", "run", run_id, created=False,
                         extra={"task": task, "step": step})
-
-    async def checklist_subtasks(self, item: Item, run_id: str) -> None:
-        """Each checklist item once, as a task of the process; done ones completed once."""
-        owners, _ = self._owners(item)
-        for cl in item.checklists:
-            for n, ci in enumerate(cl.items):
-                key = f"{cl.key}#{n}"
-                tid = await self.ensure(
-                    key, "checklist_item", "create checklist task", target_type="task", parent_id=run_id,
-                    create=lambda k=key, c=cl, i=ci: self.target.create_checklist_task(
-                        item, k, f"{c.name}: {i.name}", i.due, run_id, owners),
-                    find=lambda k=key: self.target.find_checklist_task(k, run_id))
-                if tid and ci.done and not self.store.target_of(key + "#done"):
-                    await self.target.complete_checklist_task(key, tid)
-                    self.store.done(key + "#done", "settle", "task", tid, created=False, parent_id=run_id)
-
-    async def resolve_existing(self, item: Item, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template) -> bool:
-        """A process for this card may exist already (the template was there before us, or the
-        plan matches by name). True when the conflict rules took care of the card."""
-        template_preexisted = (self.store.target_of(tpl.key) or {}).get("created") is False
-        if not (template_preexisted or self.plan.conflicts.match_by_name):
-            return False
-        by_marker, by_name = await self._run_index(ctx)
-        run = by_marker.get(item.key)
-        how = "already in the target (provenance marker)"
-        if run is None and self.plan.conflicts.match_by_name:
-            run = by_name.get(item.name.strip().lower())
-            how = "a process with the same name is already in the template"
-        if run is None:
-            return False
-        await self.apply_conflict(item, run, ctx, fields, tpl, how, ours=False)
-        return True
-
-    async def update_item(self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
-                          tpl: Template) -> None:
-        """Sync: the card changed in the source since we wrote it."""
-        run = await self.target.get_run(mapped["target_id"])
-        if run is None:
-            self.sink.emit(LogLine("warning", f"{item.key}: its process is gone from the target; not recreated"))
-            return
-        skew = getattr(getattr(self.target, "client", None), "clock_skew", 0.0)
-        ours = self.store.last_write.get(run["id"], mapped.get("at"))
-        edited = _epoch(run.get("updated_at")) > _epoch(ours) + skew + EDIT_TOLERANCE_S
-        if not edited:
-            await self._write_update(item, run, ctx, fields, tpl, merge=False, created=mapped.get("created", True))
-            return
-        await self.apply_conflict(item, run, ctx, fields, tpl, "changed on both sides since the last run", ours=True)
-
-    async def apply_conflict(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
-                             tpl: Template, reason: str, *, ours: bool) -> None:
-        decided = decision_for(self.store, item.key)
-        strategy = decided or self.plan.conflicts.strategy_for("item")
-        action = resolve(strategy, item.updated_at, run.get("updated_at"))
-        created = (self.store.target_of(item.key) or {}).get("created", False) if ours else False
-        if action == "queue":
-            queue(self.store, item.key, "item", run["id"], reason,
-                  {"name": item.name, "stage": item.stage_key, "updated": str(item.updated_at or "")},
-                  {"name": run.get("name"), "stage": run.get("current_step", ""), "updated": run.get("updated_at")})
-            self._skip(item.key, "item", f"conflict waiting for a decision: {reason}")
-            return
-        if action == "skip":
-            if not ours:
-                self.store.done(item.key, "item", "run", run["id"], created=False, hash=item.content_hash())
-                self._count("item", run["id"], created=False, key=item.key)
-            else:
-                self.store.done(item.key, "item", "run", run["id"], created=created, hash=item.content_hash())
-                self._skip(item.key, "item", f"{reason}; the target's version is kept")
-            return
-        await self._write_update(item, run, ctx, fields, tpl, merge=action == "merge", created=created)
-        if not ours:
-            await self.settle(item, run["id"], ctx)
-
-    async def _write_update(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template,
-                            *, merge: bool, created: bool) -> None:
-        owners, placeholders = self._owners(item)
-        try:
-            wrote = await self.target.update(item, run, ctx, fields, owners, placeholders,
-                                             self.plan.mapping.checklists == "field", tpl.key, merge=merge)
-        except RecordRejected as e:
-            self._quarantine(item.key, "item", f"{self.target.label} refused the update ({e})")
-            return
-        self.store.done(item.key, "item", "run", run["id"], created=created, hash=item.content_hash(),
-                        parent_id=ctx.template_id)
-        if wrote:
-            self.summary.updated["item"] += 1
-        else:
-            self.summary.existing["item"] += 1
-        self.sink.emit(ObjectMigrated("item", item.key, run["id"], created=False))
-
-    async def finish_sync(self, ctx: TemplateCtx) -> None:
-        """Cards gone from the source: reported, and removed from the target only when the
-        plan says so."""
-        gone = [k for k, m in self.store.mappings.items()
-                if m.get("kind") == "item" and m.get("parent_id") == ctx.template_id and k not in self.seen]
-        gone += self.archived_in_source
-        for key in gone:
-            m = self.store.target_of(key)
-            if not m:
-                continue
-            if self.plan.conflicts.apply_source_deletions and m.get("created"):
-                how = await self.target.remove("run", m["target_id"])
-                self.store.undone(key, "run", m["target_id"], f"{how}: deleted in the source")
-                self.summary.deleted["item"] += 1
-            else:
-                self.source_deletions.append(key)
-        if self.source_deletions:
-            self.store.set_meta(source_deletions=sorted(set(self.source_deletions)))
-
-    # -- comments ------------------------------------------------------------------------
-    async def migrate_comments(self, item_key: str, comments: list[Comment]) -> None:
-        settled = self.store.target_of(item_key + SETTLED_SUFFIX)
-        if not settled or not settled.get("extra", {}).get("task"):
-            for c in comments:
-                if not self.store.target_of(c.key):
-                    self._skip(c.key, "comment", "its card was not migrated (skipped, quarantined or in conflict)")
-            return
-        run_id, task_id = settled["target_id"], settled["extra"]["task"]
-        foreign = not (self.store.target_of(item_key) or {}).get("created", True)
-        for c in sorted(comments, key=lambda c: c.created_at):
-            if not await self._gate():
-                return
-            await self.ensure(c.key, "comment", "post comment", target_type="comment", parent_id=run_id,
-                              create=lambda c=c: self.target.post_comment(c, task_id),
-                              find=lambda c=c: self.target.find_comment(c, run_id, task_id), find_first=foreign)
-
-    # -- attachments ---------------------------------------------------------------------
-    async def migrate_attachments(self, item_key: str, atts: list[Attachment], ctx: TemplateCtx, tpl_key: str) -> None:
-        settled = self.store.target_of(item_key + SETTLED_SUFFIX)
-        if not settled:
-            for a in atts:
-                self._skip(a.key, "attachment", "its card was not migrated (skipped, quarantined or in conflict)")
-            return
-        foreign = not (self.store.target_of(item_key) or {}).get("created", True)
-        run_id, step_id = settled["target_id"], settled["extra"].get("step") or (ctx.step_order or [""])[0]
-        max_bytes = self.plan.limits.max_attachment_mb * 1024 * 1024
-        uploaded: list[dict] = []
-        links: list[tuple[str, str]] = []
-        fresh_uploads = 0
-        for a in atts:
-            if not await self._gate():
-                return
-            if not a.is_upload:
-                links.append((a.name, a.url or ""))
-                continue
-            if a.size > max_bytes:
-                self._quarantine(a.key, "attachment", f"{a.size} bytes is over the {self.plan.limits.max_attachment_mb} MB limit")
-                continue
-            mapped = self.store.target_of(a.key)
-            if mapped:
-                uploaded.append({"id": mapped["target_id"], "filename": mapped.get("extra", {}).get("filename", a.name)})
-                continue
-            result: dict[str, Any] = {}
-
-            async def create(a: Attachment = a) -> str:
-                asset = await self.target.upload(a, self.source.open_attachment(a), run_id, step_id, ctx.template_id)
-                result.update(asset, uploaded=True)
-                return str(asset["id"])
-
-            async def find(a: Attachment = a) -> str | None:
-                asset = await self.target.find_upload(a, run_id, {u["id"] for u in uploaded})
-                if asset:
-                    result.update(asset)
-                return str(asset["id"]) if asset else None
-
-            aid = await self.ensure(a.key, "attachment", "upload file", target_type="asset", parent_id=run_id,
-                                    create=create, find=find, find_first=foreign)
-            if aid and not (foreign and "uploaded" not in result):
-                fresh_uploads += 1
-            if aid:
-                uploaded.append({"id": aid, "filename": result.get("filename") or a.name})
-        files_field = ctx.prerun_ids.get(f"{tpl_key}#attachments")
-        links_field = ctx.prerun_ids.get(f"{tpl_key}#links")
-        attach_key = item_key + ATTACH_SUFFIX
-        marker = _digest(sorted(u["id"] for u in uploaded) + sorted(f"{n} {u}" for n, u in links))
-        done = self.store.target_of(attach_key)
-        # A process someone else made that already holds every file needs no attach call.
-        nothing_new = foreign and not fresh_uploads
-        if (uploaded or links) and not nothing_new and (not done or done.get("hash") != marker):
-            await self.target.attach(item_key, run_id, files_field, uploaded, links_field, links)
-            self.store.done(attach_key, "attach", "run", run_id, created=False, hash=marker)
-            for a in atts:
-                if not a.is_upload:
-                    self.store.done(a.key, "attachment", "link", run_id, created=False, parent_id=run_id,
-                                    extra={"url": a.url or ""})
-                    self._count("attachment", run_id, created=True, key=a.key)
-
-
-def _digest(parts: list[str]) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 async def _settle(tasks: list[asyncio.Task]) -> None:

@@ -1,0 +1,105 @@
+"""The journalled write every object goes through, and the run's tally.
+
+`ensure()` makes sure a source object exists in the target exactly once: a mapped key is
+done; an intent left without a result, or a write whose fate is unknown (a 5xx or a reset
+after sending), is looked for in the target (by provenance marker) before it is written
+again; a record the target refuses is quarantined with its reason and the run goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wizard.events import EventSink, LogLine, ObjectMigrated, ObjectQuarantined, ObjectSkipped
+from wizard.http import AmbiguousWrite, RecordRejected
+from wizard.store import Store
+
+RECONCILE_TRIES = 3
+
+
+@dataclass
+class RunSummary:
+    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    existing: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    deleted: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    failed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    interrupted: bool = False
+    elapsed_s: float = 0.0
+    source_calls: int = 0
+    target_calls: int = 0
+
+    @property
+    def failed_total(self) -> int:
+        return sum(self.failed.values())
+
+
+class JournalledWriter:
+    """State and bookkeeping shared by the run's parts (see RunExecutor)."""
+
+    store: Store
+    target: Any
+    sink: EventSink
+    summary: RunSummary
+    stop: asyncio.Event
+    resume: asyncio.Event | None
+
+    async def ensure(self, key: str, kind: str, action: str, *, create: Callable[[], Awaitable[str]],
+                     find: Callable[[], Awaitable[str | None]] | None, target_type: str,
+                     parent_id: str | None = None, hash: str | None = None,
+                     extra: dict[str, Any] | None = None, find_first: bool = False) -> str | None:
+        """Make sure `key` exists in the target exactly once. Returns its target id, or None
+        when it was quarantined."""
+        mapped = self.store.target_of(key)
+        if mapped:
+            return mapped["target_id"]
+        if (find_first or key in self.store.pending) and find is not None:
+            found = await find()
+            if found:
+                self.store.done(key, kind, target_type, found, parent_id=parent_id, hash=hash, extra=extra)
+                self._count(kind, found, created=True, key=key)
+                return found
+        for attempt in range(RECONCILE_TRIES):
+            self.store.intent(key, kind, action, parent_id=parent_id)
+            try:
+                target_id = await create()
+            except AmbiguousWrite as e:
+                found = await find() if find is not None else None
+                if found:
+                    target_id = found
+                elif attempt + 1 < RECONCILE_TRIES:
+                    self.sink.emit(LogLine("warning", f"{e.reason}; {key} is not in the target, sending again"))
+                    continue
+                else:
+                    return self._quarantine(key, kind, f"the target never confirmed it ({e.reason})")
+            except RecordRejected as e:
+                return self._quarantine(key, kind, f"{self.target.label} refused it ({e})")
+            self.store.done(key, kind, target_type, target_id, parent_id=parent_id, hash=hash, extra=extra)
+            self._count(kind, target_id, created=True, key=key)
+            return target_id
+        return None  # pragma: no cover
+
+    def _count(self, kind: str, target_id: str, *, created: bool, key: str) -> None:
+        (self.summary.created if created else self.summary.existing)[kind] += 1
+        self.sink.emit(ObjectMigrated(kind, key, target_id, created))
+
+    def _quarantine(self, key: str, kind: str, reason: str) -> None:
+        self.store.failed(key, kind, reason, quarantine=True)
+        self.summary.failed[kind] += 1
+        self.sink.emit(ObjectQuarantined(kind, key, reason))
+        return None
+
+    def _skip(self, key: str, kind: str, reason: str) -> None:
+        self.summary.skipped[kind] += 1
+        self.sink.emit(ObjectSkipped(kind, key, reason))
+
+    async def _gate(self) -> bool:
+        """False when a stop was asked; waits while paused."""
+        if self.resume is not None:
+            await self.resume.wait()
+        return not self.stop.is_set()

@@ -18,6 +18,7 @@ from rich.table import Table
 from wizard.audit import audit
 from wizard.errors import Interrupted, UserError
 from wizard.events import FanOut
+from wizard.humanize import human_duration
 from wizard.migration import Migration
 from wizard.sinks import JsonLogSink, RichSink
 
@@ -110,7 +111,7 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
         t.add_row("target", k, str(v))
     t.add_row("", "[b]total[/]", f"[b]{est.source_total + est.target_total}[/]")
     out.print(t)
-    out.print(f"Bytes to move: {est.bytes_to_move / 1e6:.1f} MB. Duration: about {_human(est.duration_s)}, because:")
+    out.print(f"Bytes to move: {est.bytes_to_move / 1e6:.1f} MB. Duration: about {human_duration(est.duration_s)}, because:")
     for w in est.duration_why:
         out.print(f"  • {w}")
     for r in est.risks:
@@ -125,7 +126,7 @@ async def cmd_run(a: argparse.Namespace) -> int:
 
         est = await m.estimate()
         ok = await questionary.confirm(
-            f"Write to {m.plan.target.system} ({est.target_writes} writes, about {_human(est.duration_s)})?").ask_async()
+            f"Write to {m.plan.target.system} ({est.target_writes} writes, about {human_duration(est.duration_s)})?").ask_async()
         if not ok:
             out.print("Nothing was written.")
             return EXIT_OK
@@ -358,14 +359,6 @@ def cmd_schema(a: argparse.Namespace) -> int:
 
 
 # -- plumbing ------------------------------------------------------------------------------
-def _human(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 def _async(fn: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Callable[[argparse.Namespace], int]:

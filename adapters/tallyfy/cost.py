@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from wizard.engine.inventory import Inventory
+from wizard.humanize import human_duration
 from wizard.plan import Plan
 
 PER_MINUTE = 600  # requests per user per rolling minute (reference A4; the lower 100/min figure is also handled adaptively)
@@ -52,17 +53,9 @@ def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_p
     items = phase(calls["people"] + calls["tags"] + calls["templates"] + calls["items"])
     comment_s = max(phase(comments), cap)
     files = phase(calls["attachments"])
-    why = [f"{calls['items']} item calls at {PER_MINUTE} per minute take {_human(items)}"]
+    why = [f"{calls['items']} item calls at {PER_MINUTE} per minute take {human_duration(items)}"]
     if comments > COMMENTS_PER_HOUR:
-        why.append(f"{comments} comments at {COMMENTS_PER_HOUR} per hour per organization take {_human(comment_s)}")
+        why.append(f"{comments} comments at {COMMENTS_PER_HOUR} per hour per organization take {human_duration(comment_s)}")
     return items + comment_s + files, why
 
 
-def _human(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"

@@ -1,25 +1,35 @@
 import asyncio
 
+import pytest
+
 from wizard.ratelimit import RateLimiter
 
 
 class Clock:
+    """A clock that only moves when the limiter sleeps: every wait is recorded."""
+
     def __init__(self) -> None:
         self.t = 1000.0
+        self.slept: list[float] = []
 
     def __call__(self) -> float:
         return self.t
 
 
-async def test_window_allows_limit_then_waits(monkeypatch) -> None:
-    clock = Clock()
-    slept: list[float] = []
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock()
 
     async def fake_sleep(d: float) -> None:
-        slept.append(d)
-        clock.t += d
+        c.slept.append(d)
+        c.t += d
 
     monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    return c
+
+
+async def test_window_allows_limit_then_waits(clock: Clock) -> None:
+    slept = clock.slept
     lim = RateLimiter([(3, 10.0)], clock=clock)
     for _ in range(3):
         await lim.acquire()
@@ -28,15 +38,8 @@ async def test_window_allows_limit_then_waits(monkeypatch) -> None:
     assert slept == [10.0]
 
 
-async def test_bucket_caps_only_its_route(monkeypatch) -> None:
-    clock = Clock()
-    slept: list[float] = []
-
-    async def fake_sleep(d: float) -> None:
-        slept.append(d)
-        clock.t += d
-
-    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+async def test_bucket_caps_only_its_route(clock: Clock) -> None:
+    slept = clock.slept
     waits: list[str] = []
     lim = RateLimiter([(1000, 60.0)], {"comments": [(2, 3600.0)]}, clock=clock, on_wait=lambda d, why: waits.append(why))
     await lim.acquire(("comments",))
@@ -48,15 +51,8 @@ async def test_bucket_caps_only_its_route(monkeypatch) -> None:
     assert "comments: 2 per hour" in waits[0]
 
 
-async def test_pause_from_429(monkeypatch) -> None:
-    clock = Clock()
-    slept: list[float] = []
-
-    async def fake_sleep(d: float) -> None:
-        slept.append(d)
-        clock.t += d
-
-    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+async def test_pause_from_429(clock: Clock) -> None:
+    slept = clock.slept
     lim = RateLimiter([(100, 10.0)], clock=clock)
     lim.pause(7.5, "429")
     await lim.acquire()

@@ -74,7 +74,10 @@ class Store:
         except OSError as e:
             raise StoreError(f"Cannot create {self.dir} ({e.strerror}).") from None
         self.db = TinyDB(str(self.dir / "store.json"), storage=AtomicJSONStorage)
-        self.journal = Journal(self.dir / "journal.jsonl")
+        self._tables = self.db.storage.read() or {}  # read once, before the journal: it says how far the journal was checked
+        meta = list(self._tables.get("meta", {}).values())
+        checked = (meta[0].get("journal_offset", 0), meta[0].get("journal_seq", 0)) if meta else (0, 0)
+        self.journal = Journal(self.dir / "journal.jsonl", checked)
         self.mappings: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, dict[str, Any]] = {}  # key -> intent without result
         self.quarantine: dict[str, dict[str, Any]] = {}
@@ -89,7 +92,7 @@ class Store:
     # -- loading -----------------------------------------------------------------------
     def _load(self) -> None:
         # One read of the snapshot: TinyDB's table API would parse the file once per table.
-        tables = self.db.storage.read() or {}
+        tables, self._tables = self._tables, {}
 
         def docs(name: str) -> list[dict[str, Any]]:
             return list(tables.get(name, {}).values())

@@ -1,0 +1,203 @@
+"""What every benchmark shares: the machine it ran on, `sandbox serve` in its own process,
+the sandboxes' request statistics, the CLI as a child process with its CPU time and peak
+RSS, the median of repeats, and the one JSON line each benchmark prints last."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+CLI = [sys.executable, "-c", "from tui.entry import main; main()"]
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gb": ram_gb, "python": platform.python_version(),
+            "load1": round(os.getloadavg()[0], 2)}
+
+
+def env() -> dict[str, str]:
+    """A child's environment: no colour, a throwaway data folder, no keyring."""
+    home = tempfile.mkdtemp(prefix="mw-bench-home-")
+    return dict(os.environ, NO_COLOR="1", COLUMNS="200", MIGRATION_WIZARD_HOME=home,
+                PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", PYTHONPATH=str(ROOT))
+
+
+@dataclass
+class Served:
+    """`migration-wizard sandbox serve` in its own process (so the engine has its own core)."""
+
+    folder: Path
+    urls: dict[str, str]
+    proc: subprocess.Popen
+
+    def stats(self, system: str) -> dict[str, Any]:
+        return httpx.get(f"{self.urls[system]}/_sandbox/stats", timeout=60).json()
+
+    def reset_stats(self) -> None:
+        for system in self.urls:
+            httpx.post(f"{self.urls[system]}/_sandbox/stats/reset", timeout=60)
+
+    def cpu_s(self) -> float:
+        """CPU seconds the sandbox process has used so far (from /proc, no psutil)."""
+        return proc_cpu_s(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> "Served":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(folder: Path, *, scale: str, seed: int = 1, rate_limits: str = "off", rate_scale: float = 1.0,
+          systems: str = "trello,tallyfy") -> Served:
+    folder.mkdir(parents=True, exist_ok=True)
+    log = open(folder.parent / f"{folder.name}-sandbox.log", "w")
+    proc = subprocess.Popen([*CLI, "sandbox", "serve", "--plan-dir", str(folder), "--scale", scale, "--seed", str(seed),
+                             "--rate-limits", rate_limits, "--rate-scale", repr(rate_scale), "--systems", systems],
+                            stdout=subprocess.PIPE, stderr=log, text=True, env=env())
+    log.close()
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait(timeout=10)
+        raise RuntimeError("sandbox serve failed: " + (folder.parent / f"{folder.name}-sandbox.log").read_text())
+    ready = json.loads(line)
+    return Served(folder, ready["urls"], proc)
+
+
+def proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+@dataclass
+class ChildRun:
+    returncode: int
+    wall_s: float
+    cpu_s: float
+    maxrss_mb: float
+    stdout: str
+    stderr: str
+
+
+def run_child(argv: list[str], *, timeout: float = 3600, extra_env: dict[str, str] | None = None) -> ChildRun:
+    """Run a child to completion and read its own CPU time and peak RSS (wait4's rusage)."""
+    e = env()
+    e.update(extra_env or {})
+    out = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=e)
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+        time.sleep(0.01)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out.seek(0)
+    err.seek(0)
+    return ChildRun(proc.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024,
+                    out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+
+
+def cli(*args: str, **kw: Any) -> ChildRun:
+    return run_child([*CLI, *args], **kw)
+
+
+def requests_by_status(stats: dict[str, Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for statuses in stats.get("by_route", {}).values():
+        for status, n in statuses.items():
+            out[status] = out.get(status, 0) + n
+    return out
+
+
+def median_of(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def pick_median(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The run whose `key` is the median (the middle one of an odd count)."""
+    ordered = sorted(runs, key=lambda r: r[key])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: str
+    passed: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def print(self) -> None:
+        mark = "PASS" if self.passed else "MISS"
+        print(f"FIGURE {self.name}: {self.value:g} {self.unit} (target {self.target}) {mark}", flush=True)
+
+    def json(self) -> dict[str, Any]:
+        return {"figure": self.name, "value": self.value, "unit": self.unit, "target": self.target,
+                "pass": self.passed, **self.details}
+
+
+def report(figures: list[Figure], extra: dict[str, Any] | None = None) -> None:
+    """Every figure as a line a person reads, then one JSON line a script reads."""
+    for f in figures:
+        f.print()
+    print(json.dumps({"benchmark": Path(sys.argv[0]).stem, "machine": machine(),
+                      "figures": [f.json() for f in figures], **(extra or {})}), flush=True)
+
+
+def repeat(n: int, fn: Callable[[int], dict[str, Any]]) -> list[dict[str, Any]]:
+    runs = []
+    for i in range(n):
+        r = fn(i)
+        print(f"  run {i + 1}/{n}: " + ", ".join(f"{k}={v}" for k, v in r.items() if not isinstance(v, (dict, list))),
+              file=sys.stderr, flush=True)
+        runs.append(r)
+    return runs

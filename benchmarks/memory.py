@@ -1,0 +1,104 @@
+"""Figure 5: peak RSS of a `migration-wizard run` process migrating the small, medium and
+large sandbox workspaces (large: 10,000 cards, 30,000 comments, 2,000 attachments). The
+sandboxes run in another process (`sandbox serve --rate-limits off`), so only the engine's
+memory is counted: the child's own ru_maxrss from wait4 (the same figure as VmHWM).
+
+    .venv/bin/python benchmarks/memory.py                  # small, medium, large, 3 repeats each
+    .venv/bin/python benchmarks/memory.py --tracemalloc    # one run per scale: what the Python heap holds at its peak
+    .venv/bin/python benchmarks/memory.py --quick          # small, once
+
+Target (issue 6): under 300 MB, and flat as the workspace grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import Figure, cli, report, run_child, serve  # noqa: E402
+
+TRACE_RUNNER = """
+import sys, tracemalloc
+out = sys.argv[1]
+sys.argv = ["migration-wizard"] + sys.argv[2:]
+tracemalloc.start(8)
+from tui.entry import main
+try:
+    main()
+except SystemExit:
+    pass
+finally:
+    cur, peak = tracemalloc.get_traced_memory()
+    snap = tracemalloc.take_snapshot()
+    with open(out, "w") as f:
+        f.write(f"traced now {cur / 1e6:.1f} MB, traced peak {peak / 1e6:.1f} MB\\n")
+        for stat in snap.statistics("lineno")[:15]:
+            f.write(f"{stat.size / 1e6:8.2f} MB {stat.count:8d} blocks  {stat.traceback[0]}\\n")
+"""
+
+
+def one(scale: str, seed: int, workdir: Path, trace: bool = False) -> dict:
+    folder = workdir / f"mig-{scale}"
+    shutil.rmtree(folder, ignore_errors=True)
+    with serve(folder, scale=scale, seed=seed, rate_limits="off", rate_scale=1e-6) as s:
+        if trace:
+            runner, out = workdir / "trace_runner.py", workdir / f"trace-{scale}.txt"
+            runner.write_text(TRACE_RUNNER)
+            r = run_child([sys.executable, str(runner), str(out), "run", str(folder), "--yes"], timeout=7200)
+        else:
+            r = cli("run", str(folder), "--yes", timeout=7200)
+        del s
+    if r.returncode != 0:
+        raise SystemExit(f"the {scale} run failed ({r.returncode}): {r.stderr[-2000:]}")
+    m = re.search(r"Created (\d+)", r.stdout)
+    res = {"scale": scale, "created": int(m.group(1)) if m else 0, "peak_rss_mb": round(r.maxrss_mb, 1),
+           "wall_s": round(r.wall_s, 1)}
+    if trace:
+        res["tracemalloc"] = (workdir / f"trace-{scale}.txt").read_text()
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scales", default="small,medium,large")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--tracemalloc", action="store_true", help="one traced run per scale (slower): top allocations")
+    a = ap.parse_args()
+    scales, repeat = (["small"], 1) if a.quick else ([s.strip() for s in a.scales.split(",")], a.repeat)
+    workdir = Path(tempfile.mkdtemp(prefix="mw-mem-"))
+    per_scale: dict[str, list[dict]] = {}
+    try:
+        for scale in scales:
+            for i in range(1 if a.tracemalloc else repeat):
+                r = one(scale, a.seed, workdir, trace=a.tracemalloc)
+                print(f"  {scale} run {i + 1}: peak RSS {r['peak_rss_mb']} MB, {r['created']} created in {r['wall_s']} s",
+                      file=sys.stderr, flush=True)
+                if a.tracemalloc:
+                    print(f"--- {scale}: {r['tracemalloc']}", flush=True)
+                per_scale.setdefault(scale, []).append(r)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    med = {s: statistics.median(r["peak_rss_mb"] for r in runs) for s, runs in per_scale.items()}
+    biggest = max(med.values())
+    smallest = min(med.values())
+    figures = [Figure(f"peak_rss_{s}", v, "MB", "< 300 MB", v < 300,
+                      {"created": per_scale[s][0]["created"], "wall_s": statistics.median(r["wall_s"] for r in per_scale[s])})
+               for s, v in med.items()]
+    if len(med) > 1:
+        growth = round(biggest - smallest, 1)
+        figures.append(Figure("peak_rss_growth_small_to_largest", growth, "MB",
+                              "flat (reported; growth under 25% of the smallest)", growth <= 0.25 * smallest))
+    report(figures, {"runs": per_scale})
+
+
+if __name__ == "__main__":
+    main()

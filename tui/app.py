@@ -169,6 +169,7 @@ class WizardApp(App):
         return totals
 
     def already_done(self) -> dict[str, int]:
+        """Per kind, what the store says is in the target already (an interrupted run's part)."""
         done = {k: 0 for k in PHASE_KINDS.values()}
         for mapping in self.migration.store.mappings.values():
             k = mapping.get("kind")
@@ -183,11 +184,10 @@ class WizardApp(App):
         self.pause_event = asyncio.Event()
         self.pause_event.set()
         self.run_summary = None
-        self.model.start(self.run_totals())
-        for phase, kind in PHASE_KINDS.items():
-            if phase in self.model.phases:
-                self.model.phases[phase].done = self.already_done().get(kind, 0)
-        self.model.note("▶ run started")
+        self.model.start(self.run_totals(), self.already_done())
+        already = self.model.already
+        self.model.note(f"▶ run resumed: {already:,} already in the target, not counted in the rate" if already
+                        else "▶ run started")
         self.run_worker(self._run(), name="migration-run", group="migration-run", exclusive=True,
                         exit_on_error=False, description="the migration run")
         self.post_message(EngineProgressed())

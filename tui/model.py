@@ -26,6 +26,7 @@ class Phase:
     done: int = 0
     total: int | None = None
     finished: bool = False
+    baseline: int = 0  # done before this run started (a resume): shown on the bar, not in the rate
 
 
 @dataclass
@@ -34,8 +35,10 @@ class EngineModel:
 
     clock: Callable[[], float] = time.time
     state: str = "idle"  # idle | running | paused | stopping | finished | interrupted | failed
+    mode: str = "run"  # run | sync (a sync writes only what changed: its bars count boards, not objects)
     phases: dict[str, Phase] = field(default_factory=dict)
     containers_seen: int = 0
+    containers_done: int = 0
     created: Counter = field(default_factory=Counter)
     existing: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
@@ -55,12 +58,16 @@ class EngineModel:
     events: int = 0
 
     # -- folding ---------------------------------------------------------------------------
-    def start(self, totals: dict[str, int] | None = None) -> None:
-        self.__init__(clock=self.clock)  # type: ignore[misc]
+    def start(self, totals: dict[str, int] | None = None, done: dict[str, int] | None = None, *,
+              mode: str = "run") -> None:
+        """A new run: `totals` per kind from the inventory, `done` per kind from the store (what
+        an earlier, interrupted run already wrote: the bars start there, the rate ignores it)."""
+        self.__init__(clock=self.clock, mode=mode)  # type: ignore[misc]
         self.totals = dict(totals or {})
         for phase, kind in PHASE_KINDS.items():
             if kind in self.totals:
-                self.phases[phase] = Phase(phase, 0, self.totals[kind])
+                already = min(max(0, (done or {}).get(kind, 0)), self.totals[kind])
+                self.phases[phase] = Phase(phase, already, self.totals[kind], baseline=already)
         self.state = "running"
         self.started_at = self.clock()
 
@@ -76,6 +83,8 @@ class EngineModel:
             ph.finished = False
         elif isinstance(e, PhaseFinished):
             ph = self.phases.setdefault(e.phase, Phase(e.phase))
+            if e.phase == "items":  # a container's cards are all compared and written
+                self.containers_done += 1
             if e.phase not in PHASE_KINDS:
                 ph.finished = True
                 if ph.total is not None:
@@ -166,6 +175,11 @@ class EngineModel:
         return sum(p.done for name, p in self.phases.items() if name in PHASE_KINDS)
 
     @property
+    def already(self) -> int:
+        """Done before this run started: part of `processed`, never of the rate."""
+        return sum(p.baseline for name, p in self.phases.items() if name in PHASE_KINDS)
+
+    @property
     def total(self) -> int | None:
         totals = [p.total for name, p in self.phases.items() if name in PHASE_KINDS]
         if not totals or any(t is None for t in totals):
@@ -179,9 +193,10 @@ class EngineModel:
         return max(0.0, end - self.started_at)
 
     def throughput(self) -> float:
-        """Objects per second over the whole run, waits included: so the ETA counts them."""
+        """Objects per second processed by this run (not the resumed-from part), waits
+        included: so the ETA counts them."""
         el = self.elapsed()
-        return self.processed / el if el > 0.5 else 0.0
+        return max(0, self.processed - self.already) / el if el > 0.5 else 0.0
 
     def waiting_left(self) -> float:
         if self.waiting_until is None:

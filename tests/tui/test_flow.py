@@ -216,10 +216,21 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
         assert isinstance(start.screen, StartScreen)
         assert "⏸ interrupted" in screen_text(start)
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(start.screen, ProgressScreen) and start.run_active, what="resume")
+        # The rest of the run takes well under a second: wait for it to have started, not to be
+        # seen running (a poll can miss that window entirely).
+        await until(pilot, lambda: isinstance(start.screen, ProgressScreen) and start.model.started_at is not None,
+                    what="resume")
         await until(pilot, lambda: not start.run_active, timeout=60, what="the resumed run to end")
         await settle(pilot)
         assert start.model.state == "finished", start.model.error
+        # The bars started from what the first run wrote (totals from the inventory, done from
+        # the store), and the rate counts only what this run did.
+        items = start.model.phases["items"]
+        assert items.total == len(included_cards(trello))
+        assert items.baseline == len(partial), "the cards bar starts where the cut-off run stopped"
+        assert items.done == items.total
+        assert start.model.already == sum(p.baseline for p in start.model.phases.values())
+        assert f"{items.total:,}/{items.total:,}" in screen_text(start)
     per_card = cards_in_target(sandboxes.sandbox("tallyfy").export())
     assert set(per_card) == included_cards(trello)
     assert set(per_card.values()) == {1}, "every card exactly once"

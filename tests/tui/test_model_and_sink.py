@@ -45,6 +45,22 @@ def test_model_counts_eta_and_wait() -> None:
     assert md.state == "interrupted"
 
 
+def test_resumed_run_starts_from_what_is_done_and_its_eta_ignores_it() -> None:
+    clock = Clock()
+    md = EngineModel(clock=clock)
+    md.start({"item": 100, "comment": 50, "attachment": 0}, {"item": 60, "comment": 80, "attachment": 3})
+    items, comments = md.phases["items"], md.phases["comments"]
+    assert (items.done, items.total, items.baseline) == (60, 100, 60)
+    assert (comments.done, comments.baseline) == (50, 50), "never more done than the inventory holds"
+    assert md.phases["attachments"].done == 0
+    assert md.already == 110 and md.processed == 110 and md.total == 150
+    for i in range(10):
+        md.apply(ObjectMigrated("item", f"k{i}", f"t{i}"))
+    clock.t += 10  # this run: 10 objects in 10 s, whatever was done before
+    assert md.throughput() == 1.0
+    assert md.eta() == 30.0, "the 30 left at 1/s; the 110 already there do not make it look faster"
+
+
 def test_discovery_totals_span_containers() -> None:
     md = EngineModel(clock=Clock())
     md.start()

@@ -68,3 +68,38 @@ async def test_mouse_opens_the_new_migration_dialog(tmp_path: Path) -> None:
         await pilot.click("#create")
         await settle(pilot)
         assert app.migration is not None and app.migration.plan.name == "acme"
+
+
+async def test_checklist_mode_toggles_and_is_saved(tmp_path: Path) -> None:
+    from textual.widgets import DataTable, Static
+
+    from wizard.plan import load_plan
+
+    m = make_folder(tmp_path, run=False)
+    assert m.plan.mapping.checklists == "field"
+    app = WizardApp(migration=m, clock=frozen_clock, step="map")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MappingScreen)
+        assert screen.check_action("checklists", ()) is True
+        table = screen.query_one("#shape-table", DataTable)
+
+        def checklist_row() -> list[str]:
+            row = next(i for i, (kind, _) in enumerate(screen.shape_rows) if kind == "checklists")
+            return [str(c) for c in table.get_row_at(row)]
+
+        assert checklist_row()[2] == "text field"
+        await pilot.press("c")
+        await settle(pilot)
+        assert load_plan(m.folder / "plan.toml").mapping.checklists == "subtasks"
+        assert checklist_row()[2] == "one task per item"
+        losses = str(screen.query_one("#losses-text", Static).content)
+        assert "one-off task" in losses and "text field" not in losses, "the lossy note follows the mode"
+        await pilot.press("4", "c")  # from the Losses tab too, and back
+        await settle(pilot)
+        assert load_plan(m.folder / "plan.toml").mapping.checklists == "field"
+        assert "lines of a text field" in str(screen.query_one("#losses-text", Static).content)
+        await pilot.press("2")
+        await settle(pilot)
+        assert screen.check_action("checklists", ()) is None, "not on the People tab, where c means nothing"

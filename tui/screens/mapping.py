@@ -18,6 +18,7 @@ from tui.widgets.paged_table import PagedTable
 
 PRESETS = {"kanban": "list → step · card → process",
            "checklist": "workflow → template · run → process", "form": "fields → kick-off form"}
+CHECKLIST_MODES = {"field": "text field", "subtasks": "one task per item"}
 PEOPLE_MARK = {"matched": "✓ matched", "mapped": "✓ mapped", "invite": "✉ invite", "placeholder": "○ placeholder"}
 
 
@@ -25,11 +26,14 @@ class MappingScreen(WizardScreen):
     STEP = "map"
     TITLE = "Map"
     HELP = ("Review how each board lands in Tallyfy. On a field row, t changes its target type; on a person, "
-            "p chooses map to a member, invite or placeholder. Every edit is saved to plan.toml at once. "
+            "p chooses map to a member, invite or placeholder; c switches card checklists between one text "
+            "field and one task per checklist item. Every edit is saved to plan.toml at once. "
             "The Items tab pages through every discovered card (100 at a time) with a filter.")
     BINDINGS = [
         Binding("t", "field_type", "Field type", id="field-type", tooltip="Change the target type of the selected field."),
         Binding("p", "person", "Person", id="person", tooltip="Map, invite or keep as placeholder the selected person."),
+        Binding("c", "checklists", "Checklists", id="checklists",
+                tooltip="Card checklists: one text field, or one task per checklist item."),
         Binding("1", "tab('shape')", "Shape", show=False, id="tab-shape"),
         Binding("2", "tab('people')", "People", show=False, id="tab-people"),
         Binding("3", "tab('items')", "Items", show=False, id="tab-items"),
@@ -171,9 +175,10 @@ class MappingScreen(WizardScreen):
         if tpl.tags:
             row("tags", None, ("labels", f"{len(tpl.tags)} labels", "tags", "⚠ lossy"),
                 "⚠ Trello colour names become the nearest hex colour on Tallyfy tags.")
-        cl = plan.mapping.checklists == "field"
-        row("checklists", None, ("checklists", "per card", "text field" if cl else "one-off tasks", "⚠ lossy"),
-            "⚠ " + dict(lossy).get("checklists", "") + ".")
+        mode = plan.mapping.checklists
+        other = CHECKLIST_MODES["subtasks" if mode == "field" else "field"]
+        row("checklists", None, ("checklists", "per card", CHECKLIST_MODES[mode], "⚠ lossy"),
+            "⚠ " + dict(lossy).get("checklists", "") + f". c switches to: {other}.")
         if self.shape_rows:
             t.move_cursor(row=min(cursor, len(self.shape_rows) - 1))
         self._shape_detail()
@@ -237,6 +242,8 @@ class MappingScreen(WizardScreen):
             return True if tab == "shape" else None
         if action == "person":
             return True if tab == "people" and self.people_rows else None
+        if action == "checklists":
+            return True if tab in ("shape", "losses") else None
         return super().check_action(action, parameters)
 
     @on(TabbedContent.TabActivated)
@@ -297,6 +304,17 @@ class MappingScreen(WizardScreen):
             self._render_people()
 
         self.app.push_screen(ChoiceDialog(f"{p.name}", choices, current), chosen)
+
+    def action_checklists(self) -> None:
+        """Toggle how card checklists land: one kick-off text field, or one task per item."""
+        mapping = self.app.migration.plan.mapping
+        mapping.checklists = "subtasks" if mapping.checklists == "field" else "field"
+        what = f"checklists → {CHECKLIST_MODES[mapping.checklists]}"
+        if any(v.get("kind") == "item" for v in self.app.migration.store.mappings.values()):
+            what += " (for cards migrated from now on)"
+        self._save_plan(what)
+        self._render_shape()
+        self._render_losses()
 
     @work(group="save-plan", exit_on_error=False)
     async def _save_plan(self, what: str) -> None:

@@ -61,6 +61,8 @@ class WizardApp(App):
         self.stop_event: asyncio.Event | None = None
         self.pause_event: asyncio.Event | None = None
         self.run_summary: Any = None
+        self.last_job = ""  # "run" or "sync": what run_summary summarises
+        self.generation = 0  # bumped when a run, sync or rollback ends: the report rebuilds
         self.dry_actions: list | None = None
         self.shapes: dict[str, Any] = {}  # container key -> Template (fields, stages, people)
         self.connected: Any = None  # the last ConnectResult
@@ -80,10 +82,11 @@ class WizardApp(App):
 
             self.push_screen(StartScreen())
 
-    def open_folder(self, folder: Path, step: str | None = None, *, resume: bool = False) -> None:
-        self.run_worker(self._open(folder, step, resume), group="open", exclusive=True, exit_on_error=False)
+    def open_folder(self, folder: Path, step: str | None = None, *, then: str | None = None) -> None:
+        """Open a migration folder at a step; `then` = "resume" resumes its run, "sync" asks to sync."""
+        self.run_worker(self._open(folder, step, then), group="open", exclusive=True, exit_on_error=False)
 
-    async def _open(self, folder: Path, step: str | None, resume: bool) -> None:
+    async def _open(self, folder: Path, step: str | None, then: str | None) -> None:
         from wizard.errors import UserError
         from wizard.migration import Migration
 
@@ -94,11 +97,11 @@ class WizardApp(App):
             self.notify(e.sentence, title="Cannot open", severity="error")
             return
         self.adopt(m)
-        if resume and state in ("interrupted", "running"):
-            state = "interrupted"
         self.goto(step or STATE_STEP.get(state, "connect"))
-        if resume:
+        if then == "resume":
             self.start_run()
+        elif then == "sync":
+            self.request_sync()
 
     def adopt(self, migration: Any) -> None:
         if self.migration is not None and self.migration is not migration and not self.run_active:
@@ -184,6 +187,7 @@ class WizardApp(App):
         self.pause_event = asyncio.Event()
         self.pause_event.set()
         self.run_summary = None
+        self.last_job = "run"
         self.model.start(self.run_totals(), self.already_done())
         already = self.model.already
         self.model.note(f"▶ run resumed: {already:,} already in the target, not counted in the rate" if already
@@ -207,11 +211,72 @@ class WizardApp(App):
         else:
             self.post_message(RunEnded(summary=summary))
 
+    # -- the sync: only what changed since the last run, on the same worker group ----------
+    def can_sync(self) -> bool:
+        m = self.migration
+        return (m is not None and not self.run_active and m.store.state in ("finished", "interrupted")
+                and bool(m.store.mappings))
+
+    def request_sync(self) -> None:
+        """Ask first (a sync writes to the target), then sync; from the report or the start screen."""
+        if self.can_sync():
+            self.run_worker(self._confirm_sync(), group="confirm-sync", exclusive=True, exit_on_error=False)
+        elif self.migration is not None and not self.run_active:
+            self.notify("Nothing to sync yet: run the migration first.", severity="warning", timeout=4)
+
+    async def _confirm_sync(self) -> None:
+        from adapters.registry import SOURCES, TARGETS
+        from tui.screens.dialogs import ConfirmDialog
+
+        m = self.migration
+        src = SOURCES.get(m.plan.source.system, m.plan.source.system)
+        tgt = TARGETS.get(m.plan.target.system, m.plan.target.system)
+        rule = m.plan.conflicts.strategy_for("item")
+        deletions = ("removed from" if m.plan.conflicts.apply_source_deletions else "reported and kept in")
+        ok = await self.push_screen_wait(ConfirmDialog(
+            f"Sync changes: write what changed in {src} since the last run to {tgt}?",
+            f"Each card is compared with what was written; only changed ones are updated, new ones created. "
+            f"A card edited on both sides follows the plan's rule ({rule}). Cards deleted in {src} are "
+            f"{deletions} {tgt}. You can cancel; a sync can be run again at any time.",
+            confirm_label="Sync"))
+        if ok:
+            self.start_sync()
+
+    def start_sync(self) -> None:
+        if not self.can_sync():
+            return
+        self.stop_event = asyncio.Event()
+        self.pause_event = None  # Migration.sync() takes no pause: only cancel
+        self.run_summary = None
+        self.last_job = "sync"
+        self.model.start(mode="sync")
+        self.model.note("▶ sync started: only what changed since the last run is written")
+        self.run_worker(self._sync(), name="migration-sync", group="migration-run", exclusive=True,
+                        exit_on_error=False, description="the sync")
+        self.goto("run")
+        self.post_message(EngineProgressed())
+
+    async def _sync(self) -> None:
+        from wizard.errors import UserError
+
+        try:
+            summary = await self.migration.sync(stop=self.stop_event)
+        except UserError as e:
+            self.post_message(RunEnded(error=e.sentence, mode="sync"))
+        except asyncio.CancelledError:
+            self.post_message(RunEnded(error="The sync was cancelled; run it again at any time.", mode="sync"))
+            raise
+        except Exception as e:
+            self.post_message(RunEnded(error=f"The sync stopped on an unexpected error ({type(e).__name__}: {e}).",
+                                       mode="sync"))
+        else:
+            self.post_message(RunEnded(summary=summary, mode="sync"))
+
     def pause_run(self) -> None:
         if self.pause_event is not None and self.model.state == "running":
             self.pause_event.clear()
             self.model.state = "paused"
-            self.model.note("⏸ paused by you: in-flight requests finish, nothing new starts")
+            self.model.note("‖ paused by you: in-flight requests finish, nothing new starts")
             self.post_message(EngineProgressed())
 
     def resume_run(self) -> None:
@@ -232,6 +297,7 @@ class WizardApp(App):
 
     def on_run_ended(self, message: RunEnded) -> None:
         self.run_summary = message.summary
+        self.generation += 1
         if message.error:
             self.model.state = "failed" if self.model.state != "stopping" else "interrupted"
             self.model.error = message.error
@@ -241,6 +307,13 @@ class WizardApp(App):
             self.model.state = "interrupted" if message.summary.interrupted else "finished"
             if self.model.finished_at is None:
                 self.model.finished_at = self.clock()
+            if message.mode == "sync":
+                line = sync_line(message.summary)
+                self.model.note(("■ sync stopped: " if message.summary.interrupted else "✓ sync finished: ") + line)
+                if not message.summary.interrupted:
+                    self.notify(f"Sync finished: {line}.", timeout=6)
+                    if getattr(self.screen, "STEP", "") == "run":
+                        self.goto("report")  # the outcome, with its updated and deleted counts
         self.on_engine_progressed(EngineProgressed())
 
     def on_engine_progressed(self, message: EngineProgressed) -> None:
@@ -259,6 +332,12 @@ class WizardApp(App):
             except Exception:
                 pass
         self.exit()
+
+
+def sync_line(summary: Any) -> str:
+    """'updated 4, deleted 0, created 1, skipped 0, failed 0' from a RunSummary."""
+    n = {k: sum(getattr(summary, k, {}).values()) for k in ("updated", "deleted", "created", "skipped", "failed")}
+    return ", ".join(f"{k} {v:,}" for k, v in n.items())
 
 
 def run_app(folder: Path | None = None) -> int:

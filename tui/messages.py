@@ -17,7 +17,8 @@ class EngineProgressed(Message):
 
 @dataclass
 class RunEnded(Message):
-    """The app-level run worker finished (or failed with a one-sentence reason)."""
+    """The app-level run or sync worker finished (or failed with a one-sentence reason)."""
 
     summary: Any = None
     error: str = ""
+    mode: str = "run"  # run | sync

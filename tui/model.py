@@ -116,7 +116,7 @@ class EngineModel:
         elif isinstance(e, RateLimited):
             if self.waiting_until is None or e.until_epoch > self.waiting_until:
                 if self.waiting_until is None and e.until_epoch - now >= 1:
-                    self.note(f"⏸ waiting for the {e.system} rate limit until {clock_text(e.until_epoch)} ({e.reason})")
+                    self.note(f"‖ waiting for the {e.system} rate limit until {clock_text(e.until_epoch)} ({e.reason})")
                 self.waiting_until = e.until_epoch
                 self.waiting_reason = e.reason
                 self.waiting_system = e.system

@@ -199,7 +199,7 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
         await until(pilot, lambda: app.model.state == "paused", what="the run paused after three cards")
-        assert "⏸ paused" in screen_text(app)
+        assert "‖ paused" in screen_text(app)
         await pilot.press("x")
         await until(pilot, lambda: not app.run_active, timeout=60, what="the run to stop")
         await settle(pilot)
@@ -214,7 +214,7 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
     async with start.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert isinstance(start.screen, StartScreen)
-        assert "⏸ interrupted" in screen_text(start)
+        assert "‖ interrupted" in screen_text(start)
         await pilot.press("r")
         # The rest of the run takes well under a second: wait for it to have started, not to be
         # seen running (a poll can miss that window entirely).

@@ -21,6 +21,8 @@ from wizard.target import Action, TargetUser
 FROZEN = 1_790_000_000.0  # 2026-09-21 12:53:20 UTC: what the injected clock says
 LISTS = ["Backlog", "To Do", "Doing", "Review", "Done"]
 BOARDS = [("b1", "Client Onboarding"), ("b2", "Marketing Launch"), ("b3", "Office Move")]
+LAST_WRITE = "2026-09-21T12:40:00Z"  # every write of the fake run, so the store reads the same everywhere
+EDITED_RUNS = {"run000020", "run000021"}
 
 
 def frozen_clock() -> float:
@@ -64,7 +66,10 @@ class FakeTarget:
         return [TargetUser(1, "Priya Nair", "priya@acme.test"), TargetUser(2, "Sam Ortiz", "sam@acme.test")]
 
     async def get_run(self, run_id: str) -> dict:
-        return {"id": run_id, "name": "Draft contract (edited in Tallyfy)", "updated_at": "2026-09-20T10:00:00Z"}
+        # Two processes were edited in Tallyfy after the run wrote them (see LAST_WRITE):
+        # a rollback keeps them unless forced.
+        updated = "2026-09-21T12:50:00Z" if run_id in EDITED_RUNS else "2026-09-20T10:00:00Z"
+        return {"id": run_id, "name": "Draft contract (edited in Tallyfy)", "updated_at": updated}
 
     async def aclose(self) -> None:
         pass
@@ -163,6 +168,8 @@ def make_folder(home: Path, name: str = "acme-trello", *, items: int = 150, run:
             m.store.record_conflict({"id": f"trello:card:c{i:06d}", "kind": "item", "target_id": f"run{i:06d}",
                                      "reason": "already in the target", "decision": "skip" if i == 1 else None})
         m.store.set_meta(state="finished")
+        for tid in list(m.store.last_write):
+            m.store.last_write[tid] = LAST_WRITE
     if state:
         m.store.set_meta(state=state)
     m.store.snapshot()

@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 
 from tui.app import WizardApp
 from tui_fakes import FROZEN, FakeMigration, frozen_clock, make_folder
-from wizard.events import (LogLine, ObjectMigrated, ObjectQuarantined, ObjectSkipped, PhaseStarted,
-                           RateLimited)
+from wizard.events import (LogLine, ObjectMigrated, ObjectQuarantined, ObjectSkipped, PhaseFinished,
+                           PhaseStarted, RateLimited)
 
 
 def prepare_env(home: Path) -> None:
@@ -94,14 +94,62 @@ async def _help(pilot: Pilot) -> None:
 
 
 async def _rollback_preview(pilot: Pilot) -> None:
+    """The rollback worker waits on its dialog: poll for the preview, never wait on workers."""
+    from tui.screens.dialogs import ConfirmDialog
+    from tui.widgets.paged_table import PagedTable
+
     await settle(pilot)
     await pilot.press("u")
-    await settle(pilot)
+    for _ in range(200):
+        await pilot.pause(0.02)
+        screen = pilot.app.screen
+        if isinstance(screen, ConfirmDialog) and screen.query(PagedTable) and screen.query_one(PagedTable).total:
+            break
+    await pilot.pause()
+
+
+def fill_sync_model(app: WizardApp) -> None:
+    """A sync two boards of three in: four cards updated, one new, three comments."""
+    md = app.model
+    md.start(mode="sync")
+    md.started_at = FROZEN - 14
+    md.note("▶ sync started: only what changed since the last run is written")
+    md.apply(PhaseStarted("run", total=3))
+    for board in range(2):
+        md.apply(PhaseStarted("items"))
+        md.apply(LogLine("info", f"Trello reports {2 + board} changed, 0 deleted cards and {board + 1} new comments; "
+                                 "content hashes confirm each"))
+        for i in range(2):
+            md.apply(ObjectMigrated("item", f"trello:card:c{board}{i}", f"run{board}{i}", created=False))
+        md.apply(PhaseFinished("items"))
+    md.apply(ObjectMigrated("item", "trello:card:new1", "run-new"))
+    for i in range(3):
+        md.apply(ObjectMigrated("comment", f"trello:comment:n{i}", f"cm{i}"))
+    md.apply(PhaseStarted("items"))
 
 
 def _progress_app(home: Path) -> WizardApp:
     app = _app(home, "run")
     fill_run_model(app)
+    return app
+
+
+def _sync_app(home: Path) -> WizardApp:
+    app = _app(home, "run")
+    app.last_job = "sync"
+    fill_sync_model(app)
+    return app
+
+
+def _report_after_sync(home: Path) -> WizardApp:
+    from wizard.engine.journalled import RunSummary
+
+    app = _app(home, "report")
+    summary = RunSummary()
+    summary.updated.update({"item": 4})
+    summary.created.update({"item": 1, "comment": 3})
+    app.run_summary, app.last_job = summary, "sync"
+    app.migration.store.set_meta(source_deletions=["trello:card:c000007", "trello:card:c000008"])
     return app
 
 
@@ -114,6 +162,9 @@ SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable
     "estimate": (lambda h: _app(h, "estimate", run=False), _estimate),
     "conflicts": (lambda h: _app(h, "conflicts"), _settled),
     "progress": (_progress_app, _settled),
+    "progress-sync": (_sync_app, _settled),
     "report": (lambda h: _app(h, "report"), _settled),
+    "report-sync": (_report_after_sync, _settled),
+    "rollback": (lambda h: _app(h, "report"), _rollback_preview),
     "help": (lambda h: _app(h, "map", run=False), _help),
 }

@@ -43,23 +43,28 @@ class ChoiceDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmDialog(ModalScreen[bool]):
-    """A question, an optional paged preview of what would happen, Confirm / Cancel."""
+class ConfirmDialog(ModalScreen[bool | str]):
+    """A question, an optional paged preview of what would happen, Confirm / Cancel, and
+    optionally a second, stronger choice on f (`alternative`: its result and its label), which
+    dismisses with that result string instead of True. Cancel is focused: nothing destructive
+    is ever one Enter away."""
 
     AUTO_FOCUS = "#no"  # a destructive default is never one key away
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="confirm-cancel"),
         Binding("y", "confirm", "Confirm", id="confirm-yes"),
+        Binding("f", "alternative", "The stronger choice", id="confirm-alternative", show=False),
     ]
 
     def __init__(self, title: str, summary: str, *, columns: Sequence[str] = (), fetch: Fetch | None = None,
-                 confirm_label: str = "Confirm") -> None:
+                 confirm_label: str = "Confirm", alternative: tuple[str, str] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.summary = summary
         self.columns = columns
         self.fetch = fetch
         self.confirm_label = confirm_label
+        self.alternative = alternative
 
     def compose(self):
         with Vertical(classes="dialog dialog-wide"):
@@ -69,11 +74,25 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield PagedTable(self.columns, self.fetch, page_size=50, noun="steps", id="preview")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.confirm_label} (y)", id="yes", variant="error", compact=True)
+                if self.alternative is not None:
+                    label = self.alternative[1]  # "Remove … (force)" reads "Remove … (force, f)"
+                    label = f"{label[:-1]}, f)" if label.endswith(")") else f"{label} (f)"
+                    yield Button(label, id="alt", variant="warning", compact=True)
                 yield Button("Cancel (esc)", id="no", compact=True)
 
     @on(Button.Pressed, "#yes")
     def action_confirm(self) -> None:
         self.dismiss(True)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "alternative":
+            return self.alternative is not None
+        return True
+
+    @on(Button.Pressed, "#alt")
+    def action_alternative(self) -> None:
+        if self.alternative is not None:
+            self.dismiss(self.alternative[0])
 
     @on(Button.Pressed, "#no")
     def action_cancel(self) -> None:

@@ -14,9 +14,12 @@ from tui.model import clock_text, human_duration
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ConfirmDialog
 
-STATE_TEXT = {"idle": "· not started", "running": "▶ running", "paused": "⏸ paused by you",
+STATE_TEXT = {"idle": "· not started", "running": "▶ running", "paused": "‖ paused by you",
               "stopping": "■ stopping at the next safe point…", "finished": "✓ finished",
               "interrupted": "■ stopped: resumable (press s to resume)", "failed": "✗ stopped on an error"}
+SYNC_TEXT = {"running": "▶ syncing changes", "stopping": "■ stopping the sync at the next safe point…",
+             "finished": "✓ sync finished", "interrupted": "■ sync stopped: sync again from the report (s)",
+             "failed": "✗ sync stopped on an error"}
 BARS = (("overall", "overall"), ("items", "cards"), ("comments", "comments"), ("attachments", "attachments"))
 
 
@@ -25,7 +28,8 @@ class ProgressScreen(WizardScreen):
     TITLE = "Run"
     HELP = ("The migration run. s starts (or resumes) it after a confirmation; p pauses (requests in flight "
             "finish, nothing new starts), r resumes, x cancels at the next safe point. Every state is "
-            "resumable: run again and nothing is created twice. You may leave this screen; the run goes on.")
+            "resumable: run again and nothing is created twice. You may leave this screen; the run goes on. "
+            "A sync (s on the report) shows here too: boards checked, and what it changed, per type.")
     BINDINGS = [
         Binding("s", "start", "Run", id="run-start", tooltip="Write to the target (asks first)."),
         Binding("p", "pause", "Pause", id="run-pause", tooltip="Finish what is in flight, start nothing new."),
@@ -44,7 +48,7 @@ class ProgressScreen(WizardScreen):
             yield Static("", id="run-wait")
             for phase, label in BARS:
                 with Horizontal(classes="bar-row"):
-                    yield Label(label, classes="bar-label")
+                    yield Label(label, classes="bar-label", id=f"label-{phase}")
                     yield ProgressBar(total=None, show_eta=False, id=f"bar-{phase}")
                     yield Label("", id=f"count-{phase}", classes="bar-count")
             yield Static("", id="run-counts")
@@ -75,10 +79,10 @@ class ProgressScreen(WizardScreen):
         state = self.app.model.state
         if action == "start":
             return None if self.app.run_active else True
-        if action == "pause":
-            return True if state == "running" else None
+        if action == "pause":  # a sync cannot pause (Migration.sync takes no pause event): cancel it
+            return True if state == "running" and self.app.model.mode == "run" else None
         if action == "resume":
-            return True if state == "paused" else None
+            return True if state == "paused" and self.app.model.mode == "run" else None
         if action == "cancel":
             return True if state in ("running", "paused") else None
         return super().check_action(action, parameters)
@@ -129,23 +133,26 @@ class ProgressScreen(WizardScreen):
         state = md.state
         if state == "idle" and self.app.migration.store.state in ("interrupted", "running"):
             state = "interrupted"
-        line = STATE_TEXT.get(state, state)
+        sync = md.mode == "sync"
+        line = (SYNC_TEXT if sync else STATE_TEXT).get(state, STATE_TEXT.get(state, state))
         if md.started_at is not None:
-            rate = md.throughput()
-            line += f" · {human_duration(md.elapsed())} · {rate:.1f}/s"
-            if md.state in ("running", "paused"):
-                line += f" · ETA {human_duration(md.eta())} incl. waits"
+            line += f" · {human_duration(md.elapsed())}"
+            if not sync:
+                line += f" · {md.throughput():.1f}/s"
+                if md.state in ("running", "paused"):
+                    line += f" · ETA {human_duration(md.eta())} incl. waits"
         if md.error:
             line += f"\n✗ {escape(md.error)}"
         self.query_one("#run-state", Static).update(line)
         wait = md.waiting_left()
         self.query_one("#run-wait", Static).update(
-            f"⏸ waiting for rate limit until {clock_text(md.waiting_until)} ({escape(md.waiting_system)}: "
+            f"‖ waiting for rate limit until {clock_text(md.waiting_until)} ({escape(md.waiting_system)}: "
             f"{escape(md.waiting_reason)}) · {human_duration(wait)} left" if wait > 0 and md.waiting_until else "")
         self._bars()
         created, existing = sum(md.created.values()), sum(md.existing.values())
         skipped, failed = sum(md.skipped.values()), sum(md.failed.values())
         self.query_one("#run-counts", Static).update(
+            f"✓ new {created:,} · ↻ updated {existing:,} · ⤼ skipped {skipped:,} · ✗ failed {failed:,}" if sync else
             f"✓ created {created:,} · = already there {existing:,} · ⤼ skipped {skipped:,} · ✗ failed {failed:,}")
         log = self.query_one("#run-log", Log)
         new = md.log_since(self.log_seen)
@@ -168,6 +175,12 @@ class ProgressScreen(WizardScreen):
 
     def _bars(self) -> None:
         md = self.app.model
+        self.query_one("#label-overall", Label).update("boards" if md.mode == "sync" else "overall")
+        for phase in ("items", "comments", "attachments"):
+            self.query_one(f"#bar-{phase}", ProgressBar).display = md.mode != "sync"
+        if md.mode == "sync":
+            self._sync_bars()
+            return
         total_all, done_all = 0, 0
         for phase, _label in BARS[1:]:
             ph = md.phases.get(phase)
@@ -190,3 +203,19 @@ class ProgressScreen(WizardScreen):
         else:
             bar.update(total=1, progress=0)
             self.query_one("#count-overall", Label).update("—")
+
+    def _sync_bars(self) -> None:
+        """A sync compares every card but writes (and reports) only the changed ones: the top
+        bar counts boards checked; the others say what changed, filling up when it ends."""
+        md = self.app.model
+        run = md.phases.get("run")
+        boards = run.total if run is not None and run.total else None
+        checked = min(md.containers_done, boards) if boards else md.containers_done
+        ended = md.state in ("finished", "interrupted", "failed")
+        self.query_one("#bar-overall", ProgressBar).update(total=boards or (1 if ended else None),
+                                                          progress=checked if boards else (1 if ended else 0))
+        self.query_one("#count-overall", Label).update(f"{checked:,}/{boards:,}" if boards else "—")
+        for phase, kind in (("items", "item"), ("comments", "comment"), ("attachments", "attachment")):
+            changed = md.created[kind] + md.existing[kind]
+            self.query_one(f"#bar-{phase}", ProgressBar).display = False  # no total to fill: the count says it
+            self.query_one(f"#count-{phase}", Label).update(f"{'✓ ' if ended else ''}{changed:,} changed")

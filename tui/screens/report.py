@@ -1,6 +1,7 @@
 """Report: per type, what was created, found already there, skipped and failed; what was
 dropped or changed and why; the verify read-back; where the reports were written. Rollback
-starts here: a preview first, then a confirmation."""
+starts here: a preview first, then a confirmation (and, when someone edited a process in the
+target since, a separate forced choice). So does a sync: only what changed since the last run."""
 
 from __future__ import annotations
 
@@ -23,8 +24,11 @@ class ReportScreen(WizardScreen):
     TITLE = "Report"
     HELP = ("The outcome, per type, and the reports written to the migration's reports/ folder (Markdown, "
             "JSON, CSV). v reads the target back and compares (verify). u previews a rollback of what the runs "
-            "created, then asks before changing anything; what existed before is never touched.")
+            "created, then asks before changing anything; what existed before is never touched. s syncs: "
+            "it brings over only what changed in the source since the last run (updated, new, deleted cards).")
     BINDINGS = [
+        Binding("s", "sync", "Sync changes", id="sync",
+                tooltip="Write only what changed in the source since the last run (asks first)."),
         Binding("v", "verify", "Verify", id="verify", tooltip="Read the target back and compare."),
         Binding("u", "rollback", "Roll back…", id="rollback", tooltip="Preview, then undo what the runs created."),
         Binding("g", "regenerate", "Rewrite reports", show=False, id="regenerate"),
@@ -35,16 +39,28 @@ class ReportScreen(WizardScreen):
         self.report: dict | None = None
         self.paths: list = []
         self.busy = ""
+        self.built_for: int | None = None  # the app's generation the report shows
 
     def body(self):
         with VerticalScroll(id="report-body"):
             yield Static("… building the report", id="report-text")
         with Horizontal(classes="buttons"):
+            yield Button("Sync changes (s)", id="btn-sync", compact=True)
             yield Button("Verify (v)", id="btn-verify", variant="primary", compact=True)
             yield Button("Roll back… (u)", id="btn-rollback", variant="error", compact=True)
 
     def on_mount(self) -> None:
+        self.built_for = self.app.generation
         self.action_regenerate()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        if self.built_for is None or not self.is_mounted:
+            return  # on_mount builds the first one
+        if self.built_for != self.app.generation:  # a run, sync or rollback ended since: show its outcome
+            self.built_for = self.app.generation
+            self.action_regenerate()
+        self._buttons()
 
     def can_next(self) -> bool:
         return False
@@ -52,7 +68,19 @@ class ReportScreen(WizardScreen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in ("verify", "rollback"):
             return None if self.busy or self.app.run_active else True
+        if action == "sync":
+            return None if self.busy or not self.app.can_sync() else True
         return super().check_action(action, parameters)
+
+    def _buttons(self) -> None:
+        for bid, action in (("btn-sync", "sync"), ("btn-verify", "verify"), ("btn-rollback", "rollback")):
+            self.query_one(f"#{bid}", Button).disabled = not self.check_action(action, ())
+        self.refresh_bindings()
+
+    @on(Button.Pressed, "#btn-sync")
+    def action_sync(self) -> None:
+        if not self.busy:
+            self.app.request_sync()
 
     def action_regenerate(self) -> None:
         self._build()
@@ -69,19 +97,39 @@ class ReportScreen(WizardScreen):
             self.query_one("#report-text", Static).update(f"✗ {escape(e.sentence)}")
             return
         self.query_one("#report-text", Static).update(self.describe())
+        self._buttons()
+
+    def last_job(self) -> tuple[str, dict[str, dict[str, int]]]:
+        """What the latest run or sync did, per count and type: this session's summary when
+        there is one, else what the store kept of the last one (it does not say which it was)."""
+        summary = self.app.run_summary
+        if summary is not None:
+            counts = {k: dict(getattr(summary, k)) for k in ("updated", "deleted", "created", "skipped", "failed")}
+            return ("Last sync" if self.app.last_job == "sync" else "Last run"), counts
+        last = self.app.migration.store.meta.get("last_run") or {}
+        return "Last run or sync", {k: dict(last.get(k) or {}) for k in ("updated", "deleted", "created", "skipped",
+                                                                         "failed")}
 
     def describe(self) -> str:
         r = self.report or {}
-        summary = self.app.run_summary
-        skipped = dict(summary.skipped) if summary is not None else {}
         lines = [f"[b]{escape(r.get('migration', ''))}[/]: {r.get('source')} → {r.get('target')} · state [b]{r.get('state')}[/]", "",
-                 f"{'type':<11}{'in source':>10}{'created':>9}{'already':>9}{'skipped':>9}{'failed':>8}"]
+                 f"{'type':<11}{'in source':>10}{'created':>9}{'already':>9}{'skipped*':>9}{'failed':>8}"]
         for k, v in r.get("per_type", {}).items():
-            sk = skipped.get(k)
             lines.append(f"{k:<11}{v['in_source']:>10,}{v['created']:>9,}{v['already_there']:>9,}"
-                         f"{('—' if sk is None else f'{sk:,}'):>9}{v['failed']:>8,}")
-        if summary is None:
-            lines.append("(skipped counts come from a run in this session)")
+                         f"{v.get('skipped', 0):>9,}{v['failed']:>8,}")
+        lines.append("* skipped: in the last run or sync")
+        title, counts = self.last_job()
+        if any(counts.values()) or self.app.run_summary is not None:
+            total = {k: sum(v.values()) for k, v in counts.items()}
+            cards = counts["updated"].get("item", 0)
+            lines += ["", f"[b]{title}[/]: ↻ updated {total['updated']:,}"
+                          + (f" ({cards:,} cards)" if cards and cards != total["updated"] else "")
+                          + f", − deleted {total['deleted']:,}, ✓ created {total['created']:,}, "
+                            f"⤼ skipped {total['skipped']:,}, ✗ failed {total['failed']:,}"]
+        gone = (self.app.migration.store.meta.get("source_deletions") or [])
+        if gone:
+            lines.append(f"  {len(gone):,} deleted or archived in the source and kept in the target "
+                         "(the plan does not apply source deletions)")
         q = r.get("quarantined", [])
         lines += ["", f"[b]Failed, quarantined with the reason[/]: {len(q)}" + ("" if q else " ✓")]
         lines += [f"  ✗ {escape(str(x.get('key')))} ({x.get('kind')}): {escape(str(x.get('reason')))}"
@@ -123,7 +171,7 @@ class ReportScreen(WizardScreen):
         from tui.ops import run_verify
 
         self.busy = "verify"
-        self.refresh_bindings()
+        self._buttons()
         self.notify("Reading the target back…", timeout=2)
         try:
             res = await run_verify(self.app.migration)
@@ -133,7 +181,7 @@ class ReportScreen(WizardScreen):
             self.notify(e.sentence, title="Verify failed", severity="error")
         finally:
             self.busy = ""
-            self.refresh_bindings()
+            self._buttons()
         self._build()
 
     # -- rollback ------------------------------------------------------------------------
@@ -150,7 +198,7 @@ class ReportScreen(WizardScreen):
 
         m = self.app.migration
         self.busy = "rollback"
-        self.refresh_bindings()
+        self._buttons()
         try:
             steps = await rollback_preview(m)
             kept = sum(s.action.startswith("keep") for s in steps)
@@ -158,24 +206,41 @@ class ReportScreen(WizardScreen):
                 self.notify("Nothing to roll back: no run created anything.", timeout=4)
                 return
 
-            def fetch(text: str, offset: int, limit: int):
-                rows = [s for s in steps if text.lower() in (s.action + s.target_type + s.key).lower()] if text else steps
-                return len(rows), [(s.action, s.target_type, s.key) for s in rows[offset:offset + limit]]
+            # The kept ones first: they are what the choice between y and f is about.
+            shown = sorted(steps, key=lambda s: 0 if s.action.startswith("keep: edited") else
+                           1 if s.action.startswith("keep") else 2)
 
-            ok = await self.app.push_screen_wait(ConfirmDialog(
-                "Roll back what the runs created?",
-                f"Preview: {len(steps) - kept:,} to remove, {kept:,} kept (edited in the target since, or existed "
-                "before). Nothing has changed yet.",
-                columns=("action", "type", "source record"), fetch=fetch, confirm_label="Roll back"))
-            if not ok:
+            def fetch(text: str, offset: int, limit: int):
+                rows = [s for s in shown if text.lower() in (s.action + s.target_type + s.key).lower()] if text else shown
+                return len(rows), [(s.target_type, s.key, s.action) for s in rows[offset:offset + limit]]
+
+            from adapters.registry import TARGETS
+
+            target = TARGETS.get(m.plan.target.system, m.plan.target.system)
+            if kept:
+                summary = (f"Preview: {len(steps) - kept:,} to remove, {kept:,} kept (listed first): edited in "
+                           f"{target} after the run, or holding a kept process. y rolls back and leaves the kept ones "
+                           f"as they are; f removes them too, and their edits in {target} are lost. What existed "
+                           "before the runs is never touched. Nothing has changed yet.")
+            else:
+                summary = (f"Preview: {len(steps):,} to remove. What existed before the runs is never touched. "
+                           "Nothing has changed yet.")
+            choice = await self.app.push_screen_wait(ConfirmDialog(
+                "Roll back what the runs created?", summary,
+                columns=("type", "source record", "action"), fetch=fetch, confirm_label="Roll back",
+                alternative=("force", "Remove the kept ones too (force)") if kept else None))
+            if not choice:
                 self.notify("Rollback cancelled; nothing was changed.", timeout=3)
                 return
-            counts = await rollback_apply(m, steps)
-            self.notify(f"Rolled back: {counts['removed']} removed, {counts['kept']} kept, "
-                        f"{counts['already gone']} already gone.", timeout=6)
+            force = choice == "force"
+            counts = await rollback_apply(m, steps, force=force)
+            self.app.generation += 1
+            self.built_for = self.app.generation
+            self.notify(f"Rolled back{' (forced)' if force else ''}: {counts['removed']} removed, "
+                        f"{counts['kept']} kept, {counts['already gone']} already gone.", timeout=6)
         except UserError as e:
             self.notify(e.sentence, title="Rollback stopped", severity="error")
         finally:
             self.busy = ""
-            self.refresh_bindings()
+            self._buttons()
         self._build()

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
 STATE_MARK = {"new": "· new", "discovered": "◇ discovered", "planned": "◆ planned", "running": "▶ running",
-              "interrupted": "⏸ interrupted", "finished": "✓ finished", "rolled back": "↺ rolled back"}
+              "interrupted": "‖ interrupted", "finished": "✓ finished", "rolled back": "↺ rolled back"}
 DEFAULT_URLS = {"trello": "https://api.trello.com/1", "tallyfy": "https://go.tallyfy.com/api",
                 "asana": "https://app.asana.com/api/1.0", "clickup": "https://api.clickup.com/api/v2",
                 "monday": "https://api.monday.com/v2", "pipefy": "https://api.pipefy.com",
@@ -52,6 +52,8 @@ class StartScreen(Screen):
     BINDINGS = [
         Binding("enter,o", "open", "Open", id="open", tooltip="Open the selected migration where it stands."),
         Binding("r", "resume", "Resume", id="resume", tooltip="Resume the selected interrupted run."),
+        Binding("s", "sync", "Sync changes", id="start-sync",
+                tooltip="For a finished migration: write only what changed in the source since (asks first)."),
         Binding("c", "new", "New", id="new", tooltip="Create a new migration folder."),
         Binding("f5", "reload", "Refresh", id="reload", tooltip="Look for migrations again."),
     ]
@@ -69,6 +71,7 @@ class StartScreen(Screen):
             with Horizontal(classes="buttons"):
                 yield Button("Open (o)", id="btn-open", variant="primary", compact=True)
                 yield Button("Resume (r)", id="btn-resume", compact=True)
+                yield Button("Sync changes (s)", id="btn-sync", compact=True)
                 yield Button("New (c)", id="btn-new", compact=True)
         yield Footer(compact=True)
 
@@ -105,8 +108,11 @@ class StartScreen(Screen):
     @on(DataTable.RowHighlighted)
     def _detail(self) -> None:
         s = self.selected()
-        text = f"{short_path(s.folder)}" + ("  ·  r resumes the interrupted run" if s.state == "interrupted" else "") if s else ""
+        hint = {"interrupted": "  ·  r resumes the interrupted run", "finished": "  ·  s syncs what changed since"}
+        text = f"{short_path(s.folder)}{hint.get(s.state, '')}" if s else ""
         self.query_one("#start-detail", Static).update(text)
+        for bid, action in (("btn-open", "open"), ("btn-resume", "resume"), ("btn-sync", "sync")):
+            self.query_one(f"#{bid}", Button).disabled = not self.check_action(action, ())
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -115,6 +121,8 @@ class StartScreen(Screen):
             return True if s else None
         if action == "resume":
             return True if s and s.state in ("interrupted",) else None
+        if action == "sync":
+            return True if s and s.state == "finished" else None
         return True
 
     @on(Button.Pressed, "#btn-open")
@@ -127,7 +135,13 @@ class StartScreen(Screen):
     def action_resume(self) -> None:
         s = self.selected()
         if s and s.state == "interrupted":
-            self.app.open_folder(s.folder, "run", resume=True)
+            self.app.open_folder(s.folder, "run", then="resume")
+
+    @on(Button.Pressed, "#btn-sync")
+    def action_sync(self) -> None:
+        s = self.selected()
+        if s and s.state == "finished":
+            self.app.open_folder(s.folder, "report", then="sync")
 
     @on(Button.Pressed, "#btn-new")
     def action_new(self) -> None:

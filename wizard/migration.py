@@ -176,14 +176,15 @@ class Migration:
                 self.store.snapshot()
         return summary, []
 
-    async def sync(self, *, stop: asyncio.Event | None = None) -> RunSummary:
+    async def sync(self, *, stop: asyncio.Event | None = None, pause: asyncio.Event | None = None) -> RunSummary:
         """Bring over only what changed since the last run or sync, through the conflict rules."""
         if not self.store.mappings:
             raise UserError("Nothing was migrated yet, so there is nothing to sync; run the plan first.")
         with RunLock(self.folder):
             src, tgt = self.source(), self.target()
             try:
-                summary = await RunExecutor(self.plan, self.store, src, tgt, self.sink, stop=stop, sync=True).run()
+                summary = await RunExecutor(self.plan, self.store, src, tgt, self.sink, stop=stop, pause=pause,
+                                            sync=True).run()
             finally:
                 await src.aclose()
                 await tgt.aclose()

@@ -299,6 +299,10 @@ class TallyfyClient(ApiClient):
         return await self._write("POST", self._p("runs", run_id, "completed-tasks"), {"task_id": task_id},
                                  idempotent=False)
 
+    async def reopen_task(self, run_id: str, task_id: str) -> dict[str, Any]:
+        """DELETE /runs/{run}/completed-tasks/{task}: a completed task is active again."""
+        return await self._write("DELETE", self._p("runs", run_id, "completed-tasks", task_id), None)
+
     # -- comments ----------------------------------------------------------------------
     async def comment(self, task_id: str, content: str, **extra: Any) -> dict[str, Any]:
         """Not idempotent (a retried POST may post twice); counted in the hourly bucket."""

@@ -250,6 +250,21 @@ def complete_run_task(c: Call) -> Reply:
     return 200, {"data": v.task(c.st, t, c.inc)}
 
 
+@route("DELETE", "/runs/{id}/completed-tasks/{task}")
+def reopen_run_task(c: Call) -> Reply:
+    """Reopen a completed task (reference A2, tasks/reopen-task); the run is active again."""
+    r = run_or_404(c)
+    t = c.st.tasks.get(c.args["task"])
+    if t is None or t.run_id != r.id or t.deleted_at is not None:
+        raise resource_not_found()
+    if t.status != "completed":
+        raise invalid({"task_id": "This task is not completed."})
+    now = c.st.now()
+    t.status, t.completed_at, t.completer_id, t.updated_at = "active", None, None, now
+    r.status, r.completed_at, r.updated_at = "active", None, now
+    return 200, {"data": v.task(c.st, t, c.inc)}
+
+
 # -- comments --------------------------------------------------------------------------
 @route("POST", "/tasks/{task}/comment")
 def comment(c: Call) -> Reply:

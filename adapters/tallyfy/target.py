@@ -246,7 +246,22 @@ class TallyfyTarget:
                                   lambda t=t, f=completed: self._reconciled(
                                       "complete a task", lambda: self.client.complete_task(run_id, t["id"]), f),
                                   lambda fid: {"id": fid})
+        # A card moved back to an earlier list (a sync): the steps from its list on are open again.
+        for sid in ctx.step_order[upto:]:
+            t = by_step.get(sid)
+            if t and t.get("status") == "completed":
+                await self._write("DELETE", f"runs/{run_id}/completed-tasks/{t['id']}", "reopen task of a later step",
+                                  item.key, lambda t=t: self._reopen(run_id, t["id"]), lambda fid: {})
         return {sid: t["id"] for sid, t in by_step.items() if sid}
+
+    async def _reopen(self, run_id: str, task_id: str) -> None:
+        from wizard.http import RecordRejected
+
+        try:
+            await self.client.reopen_task(run_id, task_id)
+        except RecordRejected as e:
+            if e.status != 422:  # 422: not completed (a resumed sync already reopened it)
+                raise
 
     async def create_checklist_task(self, item: Item, key: str, title: str, due: Any, run_id: str,
                                     owners: list[int]) -> str:

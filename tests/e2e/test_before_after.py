@@ -85,7 +85,8 @@ def test_sync_writes_only_what_changed(small: Served) -> None:
     out = ok("sync", str(small.folder))
     w = writes(small.stats("tallyfy"))
     assert w["PUT /organizations/{org}/runs/{id}"] == len(changed["changed"]), out
-    assert set(w) <= {"PUT /organizations/{org}/runs/{id}", "POST /organizations/{org}/runs/{id}/completed-tasks"}
+    assert set(w) <= {"PUT /organizations/{org}/runs/{id}", "POST /organizations/{org}/runs/{id}/completed-tasks",
+                       "DELETE /organizations/{org}/runs/{id}/completed-tasks/{task}"}
     runs = {r["source_ref"]: r for r in small.export("tallyfy")["runs"]}
     cards = {c["id"]: c for b in small.export("trello")["boards"] for c in b["cards"]}
     for cid in changed["changed"]:
@@ -248,3 +249,20 @@ def test_checklists_as_subtasks_once_each(small: Served) -> None:
                     got = [t for t in tasks if t["source_ref"] == f"trello:checklist:{cl['id']}#{n}"]
                     assert len(got) == 1, "each checklist item once"
                     assert (got[0]["status"] == "completed") == (ci["state"] == "complete")
+
+
+def test_a_card_moved_back_reopens_the_later_steps(small: Served) -> None:
+    ok("run", str(small.folder), "--yes")
+    board = small.export("trello")["boards"][0]
+    lists = [lst for lst in sorted(board["lists"], key=lambda x: x["pos"])]
+    first = lists[0]
+    card = next(c for c in board["cards"] if not c["closed"] and c["idList"] == lists[2]["id"])
+    run = next(r for r in small.export("tallyfy")["runs"] if r["source_ref"] == f"trello:card:{card['id']}")
+    assert sum(t["status"] == "completed" for t in run["tasks"]) == 2, "it stood at the third step"
+    assert trello(small, "PUT", f"cards/{card['id']}", idList=first["id"]).status_code == 200
+    ok("sync", str(small.folder))
+    run = next(r for r in small.export("tallyfy")["runs"] if r["source_ref"] == f"trello:card:{card['id']}")
+    assert not any(t["status"] == "completed" for t in run["tasks"] if t["step_id"]), "back at the first step"
+    reset(small)
+    ok("sync", str(small.folder))
+    assert writes(small.stats("tallyfy")) == Counter(), "and a second sync has nothing to do"

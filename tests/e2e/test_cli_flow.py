@@ -81,7 +81,8 @@ def test_medium_migration_end_to_end(tmp_path: Path) -> None:
         assert r.returncode == 0, r.stderr
         delta = _write_routes(s.stats("tallyfy")) - writes_before
         assert delta["PUT /organizations/{org}/runs/{id}"] == len(changed) > 0
-        assert set(delta) <= {"PUT /organizations/{org}/runs/{id}", "POST /organizations/{org}/runs/{id}/completed-tasks"}
+        assert set(delta) <= {"PUT /organizations/{org}/runs/{id}", "POST /organizations/{org}/runs/{id}/completed-tasks",
+                       "DELETE /organizations/{org}/runs/{id}/completed-tasks/{task}"}
         writes0 = _writes(s.stats("tallyfy"))
 
         r = cli("rollback", str(s.folder))

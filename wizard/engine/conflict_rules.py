@@ -112,5 +112,5 @@ class ConflictRules(JournalledWriter):
                 self.summary.deleted["item"] += 1
             else:
                 self.source_deletions.append(key)
-        if self.source_deletions:
-            self.store.set_meta(source_deletions=sorted(set(self.source_deletions)))
+        # Set even when empty: a clean sync must clear what an earlier one reported.
+        self.store.set_meta(source_deletions=sorted(set(self.source_deletions)))

@@ -78,8 +78,9 @@ class RunExecutor(ChildWriter, ConflictRules):
             self.summary.target_calls = self.target.calls - tgt0
             state = "interrupted" if self.summary.interrupted else "finished"
             self.store.set_meta(state=state, last_run_finished=time.time(),
-                                last_run={k: dict(getattr(self.summary, k)) for k in
-                                          ("created", "existing", "updated", "deleted", "skipped", "failed")})
+                                last_run={"mode": "sync" if self.sync else "run",
+                                          **{k: dict(getattr(self.summary, k)) for k in
+                                             ("created", "existing", "updated", "deleted", "skipped", "failed")}})
             self.store.snapshot()
         self.sink.emit(PhaseFinished("run", count=sum(self.summary.created.values())))
         self.sink.emit(RunFinished(sum(self.summary.created.values()), sum(self.summary.skipped.values()),

@@ -102,7 +102,7 @@ def where_time_goes(path: Path, top: int = 25) -> dict[str, float]:
         elif "/work/" in f and ("/wizard/" in f or "/adapters/" in f or "/tui/" in f):
             key = "ours:" + "/".join(Path(f).parts[-2:])
         elif f.startswith("~") or f.startswith("<"):
-            key = "builtin:" + fn.split(" of ")[0][:60]
+            key = "builtin:" + (fn if "socket" in fn or "epoll" in fn else fn.split(" of ")[0])[:60]
         else:
             key = "stdlib:" + Path(f).name
         agg[key] += tt

@@ -28,19 +28,31 @@ TRACE_RUNNER = """
 import sys, tracemalloc
 out = sys.argv[1]
 sys.argv = ["migration-wizard"] + sys.argv[2:]
-tracemalloc.start(8)
+tracemalloc.start(1)
+import wizard.store
+LINES = []
+_close = wizard.store.Store.close
+
+def close(self):
+    # The end of the run, before the store lets go: every mapping is still in memory.
+    if not LINES:
+        cur, peak = tracemalloc.get_traced_memory()
+        LINES.append(f"at the end of the run: traced {cur / 1e6:.1f} MB, traced peak so far {peak / 1e6:.1f} MB, "
+                     f"{len(self.mappings)} mappings")
+        snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, "<frozen importlib*")])
+        for stat in snap.statistics("lineno")[:15]:
+            LINES.append(f"{stat.size / 1e6:8.2f} MB {stat.count:8d} blocks  {stat.traceback[0]}")
+    return _close(self)
+
+wizard.store.Store.close = close
 from tui.entry import main
 try:
     main()
 except SystemExit:
     pass
 finally:
-    cur, peak = tracemalloc.get_traced_memory()
-    snap = tracemalloc.take_snapshot()
     with open(out, "w") as f:
-        f.write(f"traced now {cur / 1e6:.1f} MB, traced peak {peak / 1e6:.1f} MB\\n")
-        for stat in snap.statistics("lineno")[:15]:
-            f.write(f"{stat.size / 1e6:8.2f} MB {stat.count:8d} blocks  {stat.traceback[0]}\\n")
+        f.write("\\n".join(LINES) + "\\n")
 """
 
 

@@ -4,9 +4,11 @@ RSS, the median of repeats, and the one JSON line each benchmark prints last."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -46,9 +48,16 @@ def machine() -> dict[str, Any]:
             "load1": round(os.getloadavg()[0], 2)}
 
 
+_HOME: list[str] = []
+
+
 def env() -> dict[str, str]:
-    """A child's environment: no colour, a throwaway data folder, no keyring."""
-    home = tempfile.mkdtemp(prefix="mw-bench-home-")
+    """A child's environment: no colour, a throwaway data folder (one per benchmark process,
+    removed at exit), no keyring."""
+    if not _HOME:
+        _HOME.append(tempfile.mkdtemp(prefix="mw-bench-home-"))
+        atexit.register(shutil.rmtree, _HOME[0], True)
+    home = _HOME[0]
     return dict(os.environ, NO_COLOR="1", COLUMNS="200", MIGRATION_WIZARD_HOME=home,
                 PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", PYTHONPATH=str(ROOT))
 

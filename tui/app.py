@@ -246,7 +246,8 @@ class WizardApp(App):
         if not self.can_sync():
             return
         self.stop_event = asyncio.Event()
-        self.pause_event = None  # Migration.sync() takes no pause: only cancel
+        self.pause_event = asyncio.Event()
+        self.pause_event.set()
         self.run_summary = None
         self.last_job = "sync"
         self.model.start(mode="sync")
@@ -260,7 +261,7 @@ class WizardApp(App):
         from wizard.errors import UserError
 
         try:
-            summary = await self.migration.sync(stop=self.stop_event)
+            summary = await self.migration.sync(stop=self.stop_event, pause=self.pause_event)
         except UserError as e:
             self.post_message(RunEnded(error=e.sentence, mode="sync"))
         except asyncio.CancelledError:

@@ -79,10 +79,10 @@ class ProgressScreen(WizardScreen):
         state = self.app.model.state
         if action == "start":
             return None if self.app.run_active else True
-        if action == "pause":  # a sync cannot pause (Migration.sync takes no pause event): cancel it
-            return True if state == "running" and self.app.model.mode == "run" else None
+        if action == "pause":  # a run and a sync both pause at the next safe point
+            return True if state == "running" else None
         if action == "resume":
-            return True if state == "paused" and self.app.model.mode == "run" else None
+            return True if state == "paused" else None
         if action == "cancel":
             return True if state in ("running", "paused") else None
         return super().check_action(action, parameters)

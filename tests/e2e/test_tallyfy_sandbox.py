@@ -222,6 +222,10 @@ async def test_runs_tasks_comments_files(serve: Start) -> None:
         await expect_reject(422, c.update_task(run["id"], first, {"taskdata": {cap["id"]: "SN-2"}}), "completed")
         assert (await c.get_run_task(run["id"], second))["status"] == "active"
         assert (await c.get_task(first, with_="form_fields"))["form_fields"]["data"][0]["value"] == "SN-1"
+        # Reopen (a card moved back a list): active again, and reopening an open task is a 422.
+        assert (await c.reopen_task(run["id"], first))["status"] == "active"
+        await expect_reject(422, c.reopen_task(run["id"], first), "not completed")
+        assert (await c.complete_task(run["id"], first))["status"] == "completed"
 
         th = await c.comment(second, "[mw:trello:action:c1] Hello from Trello")
         assert [x["id"] for x in await c.task_threads(run["id"], second)] == [th["id"]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Coroutine
 from typing import Any
 
 from wizard.adapter import SourceAdapter, SourceRejected
@@ -43,6 +43,8 @@ class RunExecutor(ChildWriter, ConflictRules):
         self.resume = pause  # when set to "cleared", workers wait (pause); None means never paused
         self.summary = RunSummary()
         self.sem = asyncio.Semaphore(plan.limits.concurrency)
+        # Comments have their own slots: one waiting out the hourly cap never holds up a card.
+        self.comment_sem = asyncio.Semaphore(plan.limits.concurrency)
         self.people: dict[str, PersonDecision] = {}
         self._users: list | None = None
         self._tags: dict[str, str] | None = None
@@ -88,10 +90,15 @@ class RunExecutor(ChildWriter, ConflictRules):
         return self.summary
 
     async def migrate_container(self, cid: str) -> None:
+        """Stream one container. Cards are written as they come (at most `concurrency` at
+        once); each card's comments and files follow as soon as that card is written, so
+        Tallyfy's hourly comment cap starts counting while later cards are still being
+        written, instead of after the last one."""
         tpl: Template | None = None
         ctx: TemplateCtx | None = None
         fields: dict[str, FieldDef] = {}
-        items: list[asyncio.Task] = []
+        item_tasks: dict[str, asyncio.Task] = {}
+        follow_ups: list[asyncio.Task] = []
         comments: dict[str, list[Comment]] = defaultdict(list)
         attachments: dict[str, list[Attachment]] = defaultdict(list)
         self.sink.emit(PhaseStarted("items"))
@@ -117,57 +124,61 @@ class RunExecutor(ChildWriter, ConflictRules):
                     if not await self._gate():
                         break
                     assert tpl is not None and ctx is not None
-                    await self.sem.acquire()
-                    items.append(asyncio.create_task(self._release(self.migrate_item(obj, tpl, ctx, fields))))
+                    item_tasks[obj.key] = asyncio.create_task(
+                        self._bounded(None, self.sem, self.migrate_item(obj, tpl, ctx, fields)))
                 elif isinstance(obj, Comment):
                     comments[obj.item_key].append(obj)
                 elif isinstance(obj, Attachment):
                     attachments[obj.item_key].append(obj)
-        finally:
-            if items:
-                await _settle(items)
-        self.sink.emit(PhaseFinished("items"))
+            if ctx is not None and tpl is not None and not self.stop.is_set():
+                tpl_key = tpl.key
+                self.sink.emit(PhaseStarted("comments", total=sum(map(len, comments.values()))))
+                self.sink.emit(PhaseStarted("attachments", total=sum(map(len, attachments.values()))))
+                for key, cs in comments.items():
+                    follow_ups.append(asyncio.create_task(
+                        self._bounded(item_tasks.get(key), self.comment_sem, self.migrate_comments(key, cs))))
+                for key, atts in attachments.items():
+                    follow_ups.append(asyncio.create_task(
+                        self._bounded(item_tasks.get(key), self.sem,
+                                      self.migrate_attachments(key, atts, ctx, tpl_key))))
+            await _settle(list(item_tasks.values()))
+            self.sink.emit(PhaseFinished("items"))
+            if ctx is not None and self.sync and not self.stop.is_set():
+                await self.finish_sync(ctx)
+            await _settle(follow_ups)
+        except BaseException:
+            # Something must stop the run (a refused credential, a full disk, a system down):
+            # what is in flight is cancelled; any intent it left is reconciled on resume.
+            tasks = [*item_tasks.values(), *follow_ups]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)  # and every error is retrieved
+            raise
         if ctx is None or self.stop.is_set():
             return
-        if self.sync:
-            await self.finish_sync(ctx)
-        self.sink.emit(PhaseStarted("comments", total=sum(map(len, comments.values()))))
-        await self._per_item(comments, lambda k, cs: self.migrate_comments(k, cs))
         self.sink.emit(PhaseFinished("comments"))
-        if self.stop.is_set():
-            return
-        self.sink.emit(PhaseStarted("attachments", total=sum(map(len, attachments.values()))))
-        assert tpl is not None
-        tpl_key = tpl.key
-        await self._per_item(attachments, lambda k, atts: self.migrate_attachments(k, atts, ctx, tpl_key))
         self.sink.emit(PhaseFinished("attachments"))
-        if not self.stop.is_set():
-            changes = self.vendor_changes.get(cid)
-            cursor = changes.cursor if changes is not None else None
-            if cursor is None and cid not in cursors:
-                baseline = await self.source.changes_since(cid, None)
-                cursor = baseline.cursor if baseline else None
-            if cursor:
-                cursors[cid] = cursor
-                self.store.set_meta(cursors=cursors, last_sync=time.time())
+        changes = self.vendor_changes.get(cid)
+        cursor = changes.cursor if changes is not None else None
+        if cursor is None and cid not in cursors:
+            baseline = await self.source.changes_since(cid, None)
+            cursor = baseline.cursor if baseline else None
+        if cursor:
+            cursors[cid] = cursor
+            self.store.set_meta(cursors=cursors, last_sync=time.time())
 
-    async def _per_item(self, groups: dict[str, list], work: Callable[[str, list], Awaitable[None]]) -> None:
-        tasks: list[asyncio.Task] = []
+    async def _bounded(self, after: asyncio.Task | None, sem: asyncio.Semaphore, coro: Coroutine[Any, Any, None]) -> None:
+        """Run `coro` once `after` (its card) is done, holding a slot of `sem` only while it
+        works, never while it waits for its card."""
         try:
-            for item_key, objs in groups.items():
-                if not await self._gate():
-                    break
-                await self.sem.acquire()
-                tasks.append(asyncio.create_task(self._release(work(item_key, objs))))
+            if after is not None:
+                await asyncio.wait([after])
+            async with sem:
+                if not await self._gate():  # checked with the slot in hand: a pause stops what has not begun
+                    return
+                await coro
         finally:
-            if tasks:
-                await _settle(tasks)
-
-    async def _release(self, coro: Awaitable[None]) -> None:
-        try:
-            await coro
-        finally:
-            self.sem.release()
+            coro.close()  # a coroutine never started must be closed, not left to warn
 
     # -- templates -----------------------------------------------------------------------
     async def _people(self, tpl: Template) -> None:

@@ -3,6 +3,7 @@ rich progress display for the terminal."""
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import re
@@ -23,9 +24,13 @@ class JsonLogSink:
     """logs/run.jsonl: every event but the per-object ones at debug volume. Events carry
     keys and ids, never names, emails or comment text, so nothing personal reaches the log."""
 
+    FLUSH_EVERY_S = 0.5  # one write per event cost a syscall per object; the journal, not the log, is the record
+
     def __init__(self, folder: Path) -> None:
         (Path(folder) / "logs").mkdir(parents=True, exist_ok=True)
         self._fh: IO[str] | None = open(Path(folder) / "logs" / "run.jsonl", "a", encoding="utf-8")
+        self._flushed = time.monotonic()
+        atexit.register(self.close)
 
     def emit(self, event: Event) -> None:
         if self._fh is None:
@@ -33,13 +38,19 @@ class JsonLogSink:
         fields = {k: _mask(v) for k, v in dataclasses.asdict(event).items()}
         try:
             self._fh.write(json.dumps({"ts": now_iso(), "event": type(event).__name__, **fields}, default=str) + "\n")
-            self._fh.flush()
+            if time.monotonic() - self._flushed >= self.FLUSH_EVERY_S:
+                self._fh.flush()
+                self._flushed = time.monotonic()
         except OSError:
             self._fh = None  # a full disk must not stop the run for its log; the journal is what counts
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+            self._fh = None
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")

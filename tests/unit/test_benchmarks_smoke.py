@@ -19,6 +19,7 @@ QUICK = {
     "store_scale": ["--quick"],
     "memory": ["--quick"],
     "http_floor": ["--quick"],
+    "estimate_accuracy": ["--quick"],
 }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from wizard.events import (CircuitOpened, Event, LogLine, ObjectMigrated, ObjectQuarantined, ObjectRolledBack,
                            ObjectsDiscovered, ObjectSkipped, PhaseFinished, PhaseStarted, RateLimited,
                            RequestRetried, RunFinished)
+from wizard.humanize import human_duration  # noqa: F401  (the screens import it from here)
 
 PHASE_KINDS = {"items": "item", "comments": "comment", "attachments": "attachment"}
 QUARANTINE_CAP = 1000
@@ -215,17 +216,6 @@ def clock_text(epoch: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch))
 
 
-def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    s = int(round(seconds))
-    if s < 90:
-        return f"{s} s"
-    if s < 5400:
-        return f"{s // 60} min {s % 60:02d} s"
-    if s < 172800:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} days"
 
 
 def human_bytes(n: int) -> str:

@@ -3,6 +3,7 @@ serve`, `demo`, the tests and the benchmarks share."""
 
 from __future__ import annotations
 
+import re
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,13 +25,19 @@ class RunningSandboxes:
         return self.servers[name].sandbox
 
     def plan(self, name: str = "sandbox-demo", rate_scale: float = 1.0, **mapping: Any) -> Plan:
-        tallyfy = self.sandbox("tallyfy")
+        """A plan pointing at the sandboxes that run; a system without one points at its real
+        API under a profile named after the plan (whose credentials are given with `login`)."""
+        def endpoint(system: str, real_url: str, path: str) -> dict[str, Any]:
+            if system in self.servers:
+                return {"base_url": self.urls[system] + path, "profile": "sandbox", "rate_window_scale": rate_scale}
+            return {"base_url": real_url, "profile": re.sub(r"[^A-Za-z0-9_.-]", "-", name)[:64] or "default"}
+
+        org = self.sandbox("tallyfy").org_id if "tallyfy" in self.servers else ""
         return Plan(
             name=name,
-            source=Source(system="trello", base_url=self.urls["trello"] + "/1", profile="sandbox",
-                          rate_window_scale=rate_scale),
-            target=Target(system="tallyfy", base_url=self.urls["tallyfy"] + "/api", profile="sandbox",
-                          organization=tallyfy.org_id, rate_window_scale=rate_scale),
+            source=Source(system="trello", **endpoint("trello", "https://api.trello.com/1", "/1")),
+            target=Target(system="tallyfy", organization=org,
+                          **endpoint("tallyfy", "https://go.tallyfy.com/api", "/api")),
             **mapping,
         )
 

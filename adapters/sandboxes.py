@@ -3,9 +3,13 @@ serve`, `demo`, the tests and the benchmarks share."""
 
 from __future__ import annotations
 
+import io
+import os
+import pickle
 import re
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from adapters.sandboxkit import Faults, SandboxServer
@@ -44,6 +48,15 @@ class RunningSandboxes:
     def close(self) -> None:
         self.stack.close()
 
+    def lock_all(self) -> ExitStack:
+        """Hold every sandbox's request lock: their states are consistent while held."""
+        stack = ExitStack()
+        for s in self.servers.values():
+            lock = getattr(s.sandbox, "lock", None)
+            if lock is not None and hasattr(lock, "__enter__"):
+                stack.enter_context(lock)
+        return stack
+
     def __enter__(self) -> "RunningSandboxes":
         return self
 
@@ -52,7 +65,9 @@ class RunningSandboxes:
 
 
 def start_sandboxes(systems: tuple[str, ...] = ("trello", "tallyfy"), *, seed: int = 1, scale: str = "small",
-                    faults: float = 0.0, rate_limits: str = "documented", rate_scale: float = 1.0) -> RunningSandboxes:
+                    faults: float = 0.0, rate_limits: str = "documented", rate_scale: float = 1.0,
+                    states: dict[str, Any] | None = None) -> RunningSandboxes:
+    """`states` (from `load_states`) puts each sandbox back as it was when saved."""
     running = RunningSandboxes()
     fault_cfg = Faults.uniform(faults, seed=seed) if faults else None
     for name in systems:
@@ -67,5 +82,51 @@ def start_sandboxes(systems: tuple[str, ...] = ("trello", "tallyfy"), *, seed: i
                                 per_minute=max(1, round(600 / rate_scale)))
         else:
             raise ValueError(f"no sandbox for {name}")
+        if states and name in states:
+            sb.state = states[name]
         running.servers[name] = running.stack.enter_context(SandboxServer(sb))
     return running
+
+
+# -- a sandbox world kept with its migration folder (the demo resumes against it) ------------
+STATE_FILE = "sandboxes.pickle"
+_STATE_MODULES = ("adapters.trello.sandbox_state", "adapters.tallyfy.sandbox_state")
+
+
+class _StateUnpickler(pickle.Unpickler):
+    """Loads the sandboxes' own state classes and nothing else: a saved world is data, and
+    a file that names any other class is refused rather than run."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module in _STATE_MODULES or (module, name) == ("random", "Random"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a sandbox's state")
+
+
+def save_states(running: RunningSandboxes, folder: Path) -> Path:
+    """Write every sandbox's state into the folder's state/, atomically."""
+    path = Path(folder) / "state" / STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with running.lock_all():
+        data = pickle.dumps({name: s.sandbox.state for name, s in running.servers.items()})
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def load_states(folder: Path) -> dict[str, Any] | None:
+    """The sandboxes' saved state, or None when the folder holds none (or an unreadable one)."""
+    path = Path(folder) / "state" / STATE_FILE
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        states = _StateUnpickler(io.BytesIO(data)).load()
+    except Exception:  # a damaged or foreign file: treated as absent, so the caller refuses to go on
+        return None
+    return states if isinstance(states, dict) else None

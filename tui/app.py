@@ -324,15 +324,23 @@ class WizardApp(App):
                 refresh()
 
     async def action_quit(self) -> None:
+        """Leave. A run or sync in progress stops at a safe point first, and the terminal is
+        told so (exit 130, like a stopped CLI run): nothing is lost, reopening resumes."""
+        message, code = None, 0
         if self.run_active:
+            job = "sync" if self.model.mode == "sync" else "run"
             self.cancel_run()
             await self.workers.wait_for_complete([w for w in self.workers if w.group == "migration-run"])
+            folder = self.migration.folder if self.migration is not None else ""
+            message = (f"The {job} stopped at a safe point; nothing is lost. Open {folder} again to "
+                       f"{'resume it' if job == 'run' else 'sync again'}.")
+            code = 130
         if self.migration is not None:
             try:
                 self.migration.close()
             except Exception:
                 pass
-        self.exit()
+        self.exit(return_code=code, message=message)
 
 
 def sync_line(summary: Any) -> str:
@@ -342,27 +350,22 @@ def sync_line(summary: Any) -> str:
 
 
 def run_app(folder: Path | None = None) -> int:
-    WizardApp(folder).run()
-    return 0
+    app = WizardApp(folder)
+    app.run()
+    return app.return_code or 0
 
 
 def run_demo(workdir: Path | None = None) -> int:
-    """The wizard on fresh in-process sandboxes (seed 1, small, rate windows x0.01)."""
-    import tempfile
+    """The wizard on the demo's sandboxes (seed 1, small, rate windows x0.01), in a folder
+    kept in the user data directory: its path is printed before and after."""
+    from adapters.demo import demo
 
-    from adapters.sandboxes import start_sandboxes
-    from wizard.migration import Migration
-
-    with start_sandboxes(seed=1, scale="small", rate_scale=0.01) as running:
-        with tempfile.TemporaryDirectory(prefix="mw-demo-") as tmp:
-            folder = Path(workdir) if workdir else Path(tmp) / "demo"
-            if (folder / "plan.toml").exists():
-                m = Migration.open(folder)  # a demo folder kept from before: point it at today's sandboxes
-                fresh = running.plan(name=m.plan.name, rate_scale=0.01)
-                m.plan.source, m.plan.target = fresh.source, fresh.target
-                m.save_plan()
-            else:
-                m = Migration.create(folder, running.plan(name="demo", rate_scale=0.01))
-            app = WizardApp(migration=m, step="connect")
+    with demo(workdir) as (m, _running):
+        print(f"Demo folder: {m.folder}", flush=True)
+        app = WizardApp(migration=m, step="connect")
+        try:
             app.run()
-    return 0
+        finally:
+            m.close()
+    print(f"The demo's folder is kept: {m.folder}\nOpen it again with 'bash scripts/demo.sh --workdir {m.folder}'.")
+    return app.return_code or 0

@@ -15,12 +15,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from wizard.audit import audit
 from wizard.errors import Interrupted, UserError
-from wizard.events import FanOut
-from wizard.humanize import human_duration
 from wizard.migration import Migration
-from wizard.sinks import JsonLogSink, RichSink
+from wizard.sinks import RichSink
 
 out = Console()
 err = Console(stderr=True)
@@ -34,7 +31,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
     def handler(signame: str) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
-        err.print(f"[yellow]{signame}: stopping at the next safe point…[/]")
+        err.print("[yellow]Stopping at the next safe point… (press Ctrl-C again to stop at once)[/]")
         stop.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -44,12 +41,10 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             pass
 
 
-def _open(folder: str, command: str, **details: Any) -> tuple[Migration, RichSink, JsonLogSink]:
+def _open(folder: str) -> tuple[Migration, RichSink]:
+    """The folder's Migration, its events shown on the terminal (the facade adds the run log)."""
     rich_sink = RichSink(err)
-    log = JsonLogSink(Path(folder)) if Path(folder, "plan.toml").exists() else None
-    m = Migration.open(Path(folder), FanOut(rich_sink, *( [log] if log else [])))
-    audit(m.folder, command, **details)
-    return m, rich_sink, log  # type: ignore[return-value]
+    return Migration.open(Path(folder), rich_sink), rich_sink
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -63,14 +58,17 @@ def cmd_new(a: argparse.Namespace) -> int:
                       organization=a.organization or ""),
     )
     m = Migration.create(Path(a.dir), plan)
-    audit(m.folder, "new")
-    out.print(f"Created {m.folder}/plan.toml. Next: check it, then 'migration-wizard discover {a.dir}'.")
+    m.close()
+    out.print(f"Created {m.folder}/plan.toml. Next: store the credentials with 'migration-wizard login "
+              f"{plan.source.profile} --system {plan.source.system}' and '... --system {plan.target.system}', then "
+              f"check both with 'migration-wizard connect {a.dir}'.", highlight=False)
     return EXIT_OK
 
 
 async def cmd_connect(a: argparse.Namespace) -> int:
-    m, _, _ = _open(a.dir, "connect")
+    m, _ = _open(a.dir)
     res = await m.connect()
+    m.close()
     for side, who, why in (("source", res.source, res.source_error), ("target", res.target, res.target_error)):
         if who:
             out.print(f"{side}: [green]connected[/] as {who.user} — {who.workspace}")
@@ -80,10 +78,12 @@ async def cmd_connect(a: argparse.Namespace) -> int:
 
 
 async def cmd_discover(a: argparse.Namespace) -> int:
-    m, sink, _ = _open(a.dir, "discover")
-    with sink:
-        inv = await m.discover()
-    m.close()
+    m, sink = _open(a.dir)
+    try:
+        with sink:
+            inv = await m.discover()
+    finally:
+        m.close()
     if a.json:
         out.print_json(inv.model_dump_json())
         return EXIT_OK
@@ -97,10 +97,12 @@ async def cmd_discover(a: argparse.Namespace) -> int:
 
 
 async def cmd_estimate(a: argparse.Namespace) -> int:
-    m, sink, _ = _open(a.dir, "estimate")
-    with sink:
-        est = await m.estimate()
-    m.close()
+    m, sink = _open(a.dir)
+    try:
+        with sink:
+            est = await m.estimate()
+    finally:
+        m.close()
     if a.json:
         out.print_json(est.model_dump_json())
         return EXIT_OK
@@ -111,7 +113,8 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
         t.add_row("target", k, str(v))
     t.add_row("", "[b]total[/]", f"[b]{est.source_total + est.target_total}[/]")
     out.print(t)
-    out.print(f"Bytes to move: {est.bytes_to_move / 1e6:.1f} MB. Duration: about {human_duration(est.duration_s)}, because:")
+    out.print(f"Writes: {est.target_writes}. Bytes to move: {est.bytes_to_move / 1e6:.1f} MB. Duration: "
+              f"{est.headline()}, because:")
     for w in est.duration_why:
         out.print(f"  • {w}")
     for r in est.risks:
@@ -120,21 +123,24 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
 
 
 async def cmd_run(a: argparse.Namespace) -> int:
-    m, sink, _ = _open(a.dir, "run", dry_run=a.dry_run)
+    m, sink = _open(a.dir)
     if not a.yes and not a.dry_run and sys.stdin.isatty():
         import questionary
 
         est = await m.estimate()
         ok = await questionary.confirm(
-            f"Write to {m.plan.target.system} ({est.target_writes} writes, about {human_duration(est.duration_s)})?").ask_async()
+            f"Write to {m.plan.target.system} ({est.target_writes} writes, {est.headline()})?").ask_async()
         if not ok:
+            m.close()
             out.print("Nothing was written.")
             return EXIT_OK
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    with sink:
-        summary, actions = await m.run(dry_run=a.dry_run, stop=stop)
-    m.close()
+    try:
+        with sink:
+            summary, actions = await m.run(dry_run=a.dry_run, stop=stop)
+    finally:
+        m.close()
     if a.dry_run:
         writes = [x for x in actions if x.is_write]
         if a.json:
@@ -152,7 +158,8 @@ async def cmd_run(a: argparse.Namespace) -> int:
               f"{sum(summary.skipped.values())}, failed {summary.failed_total} "
               f"({summary.source_calls} source and {summary.target_calls} target calls in {summary.elapsed_s:.1f} s).")
     if summary.interrupted:
-        raise Interrupted(f"Stopped safely; run 'migration-wizard run {a.dir}' to resume where it left off.")
+        raise Interrupted(f"Stopped at a safe point; nothing is lost. Run 'migration-wizard run {a.dir}' to go on "
+                          "where it left off.")
     if summary.failed_total:
         out.print(f"[yellow]{summary.failed_total} record(s) were quarantined; see 'migration-wizard report {a.dir}'.[/]")
         return EXIT_FAILURES
@@ -160,13 +167,15 @@ async def cmd_run(a: argparse.Namespace) -> int:
 
 
 async def cmd_sync(a: argparse.Namespace) -> int:
-    m, sink, _ = _open(a.dir, "sync")
+    m, sink = _open(a.dir)
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    with sink:
-        summary = await m.sync(stop=stop)
-    deletions = m.store.meta.get("source_deletions", [])
-    m.close()
+    try:
+        with sink:
+            summary = await m.sync(stop=stop)
+        deletions = m.store.meta.get("source_deletions", [])
+    finally:
+        m.close()
     out.print(f"Sync: created {sum(summary.created.values())}, updated {sum(summary.updated.values())}, "
               f"deleted {sum(summary.deleted.values())}, skipped {sum(summary.skipped.values())}, failed "
               f"{summary.failed_total} ({summary.target_calls} target calls).")
@@ -174,26 +183,21 @@ async def cmd_sync(a: argparse.Namespace) -> int:
         out.print(f"{len(deletions)} card(s) were deleted or archived in the source and kept in the target "
                   f"(set conflicts.apply_source_deletions = true to remove them).")
     if summary.interrupted:
-        raise Interrupted(f"Stopped safely; run 'migration-wizard sync {a.dir}' to resume.")
+        raise Interrupted(f"Stopped at a safe point; nothing is lost. Run 'migration-wizard sync {a.dir}' to go on.")
     return EXIT_FAILURES if summary.failed_total else EXIT_OK
 
 
 def cmd_conflicts(a: argparse.Namespace) -> int:
-    from wizard.engine.conflicts import decide, matching
-
-    m, _, _ = _open(a.dir, "conflicts", decide=a.decide, filter=a.filter)
+    m, _ = _open(a.dir)
     try:
         if a.decide:
-            ids = [a.id] if a.id else [c["id"] for c in matching(m.store, a.filter or "")]
+            ids = [a.id] if a.id else [c["id"] for c in m.conflicts(a.filter or "")]
             if not ids:
                 raise UserError("No open conflict matches; list them with 'migration-wizard conflicts DIR'.")
-            for cid in ids:
-                if cid not in m.store.conflicts:
-                    raise UserError(f"No conflict with id {cid}; list them with 'migration-wizard conflicts {a.dir}'.")
-                decide(m.store, cid, a.decide)
-            out.print(f"Decided {len(ids)} conflict(s): {a.decide}. The next run applies the decisions.")
+            n = m.decide(ids, a.decide)
+            out.print(f"Decided {n} conflict(s): {a.decide}. The next run applies the decisions.")
             return EXIT_OK
-        rows = matching(m.store, a.filter or "", open_only=not a.all)
+        rows = m.conflicts(a.filter or "", open_only=not a.all)
         t = Table("id", "reason", "source", "target", "changed", "decision", title=f"Conflicts ({len(rows)})")
         for c in rows:
             t.add_row(c["id"], c.get("reason", ""), str(c.get("source", {}).get("name", "")),
@@ -205,17 +209,12 @@ def cmd_conflicts(a: argparse.Namespace) -> int:
 
 
 async def cmd_verify(a: argparse.Namespace) -> int:
-    from wizard.engine.verify import verify
-
-    m, sink, _ = _open(a.dir, "verify")
-    tgt = m.target()
+    m, sink = _open(a.dir)
     try:
         with sink:
-            res = await verify(m.store, tgt, m.sink)
+            res = await m.verify()
     finally:
-        await tgt.aclose()
-    m.store.set_meta(verify=res.model_dump())
-    m.close()
+        m.close()
     t = Table("type", "expected", "found", "missing", "duplicated", title="Verify")
     for k, v in res.kinds.items():
         t.add_row(k, str(v.expected), str(v.found), str(len(v.missing)), str(len(v.duplicated)))
@@ -224,12 +223,11 @@ async def cmd_verify(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    from wizard.engine.report import build_report, losses_for, write_reports
-
-    m, _, _ = _open(a.dir, "report")
-    report = build_report(m.plan, m.store, verify=m.store.meta.get("verify"), losses=losses_for(m.plan, m.store.inventory))
-    paths = write_reports(m.folder, report, m.store)
-    m.close()
+    m, _ = _open(a.dir)
+    try:
+        report, paths = m.report()
+    finally:
+        m.close()
     for k, v in report["per_type"].items():
         out.print(f"{k:11} created {v['created']:>6}  already there {v['already_there']:>5}  failed {v['failed']:>4}")
     out.print("Written: " + ", ".join(str(p) for p in paths))
@@ -237,29 +235,22 @@ def cmd_report(a: argparse.Namespace) -> int:
 
 
 async def cmd_rollback(a: argparse.Namespace) -> int:
-    from wizard.engine.rollback import apply_rollback, mark_edited, plan_rollback
-    from wizard.runlock import RunLock
-
-    m, sink, _ = _open(a.dir, "rollback", apply=a.yes, force=a.force)
-    with RunLock(m.folder):
-        steps = plan_rollback(m.store)
-        tgt = m.target()
-        try:
-            await mark_edited(m.store, tgt, steps)
-            if not a.yes:
-                for s in steps[: a.limit]:
-                    out.print(f"{s.action:28} {s.target_type:9} {s.target_id:34} {s.key}")
-                if len(steps) > a.limit:
-                    out.print(f"… and {len(steps) - a.limit} more")
-                kept = sum(s.action.startswith("keep") for s in steps)
-                out.print(f"Preview: {len(steps) - kept} to remove, {kept} kept. Nothing was changed; "
-                          f"add --yes to apply{' (--force removes the kept ones too)' if kept else ''}.")
-                return EXIT_OK
-            with sink:
-                counts = await apply_rollback(m.store, tgt, steps, m.sink, force=a.force)
-        finally:
-            await tgt.aclose()
-            m.close()
+    m, sink = _open(a.dir)
+    try:
+        if not a.yes:
+            steps = await m.rollback_preview()
+            for s in steps[: a.limit]:
+                out.print(f"{s.action:28} {s.target_type:9} {s.target_id:34} {s.key}")
+            if len(steps) > a.limit:
+                out.print(f"… and {len(steps) - a.limit} more")
+            kept = sum(s.action.startswith("keep") for s in steps)
+            out.print(f"Preview: {len(steps) - kept} to remove, {kept} kept. Nothing was changed; "
+                      f"add --yes to apply{' (--force removes the kept ones too)' if kept else ''}.")
+            return EXIT_OK
+        with sink:
+            counts = await m.rollback(force=a.force)
+    finally:
+        m.close()
     out.print(f"Rolled back: {counts['removed']} removed, {counts['kept']} kept, {counts['already gone']} already gone.")
     return EXIT_OK
 
@@ -267,10 +258,13 @@ async def cmd_rollback(a: argparse.Namespace) -> int:
 def cmd_login(a: argparse.Namespace) -> int:
     import questionary
 
-    from adapters.registry import source_credential_parts
+    from adapters.registry import SOURCES, TARGETS, source_credential_parts
     from wizard.secrets import save_credentials
 
-    parts = source_credential_parts(a.system) if a.system != "tallyfy" else ("token",)
+    if a.system not in SOURCES and a.system not in TARGETS:
+        known = ", ".join(sorted({*SOURCES, *TARGETS}))
+        raise UserError(f"Unknown system '{a.system}'; login knows {known}.")
+    parts = source_credential_parts(a.system) if a.system in SOURCES else ("token",)
     if not sys.stdin.isatty():
         raise UserError("login needs a terminal to ask for the secret; on headless machines set the MW_* environment variables.")
     values = {}
@@ -314,19 +308,25 @@ def cmd_sandbox_serve(a: argparse.Namespace) -> int:
 
 
 async def cmd_demo_headless(a: argparse.Namespace) -> int:
-    from adapters.sandboxes import start_sandboxes
+    from adapters.demo import demo
 
-    folder = Path(a.workdir)
-    with start_sandboxes(seed=1, scale="small", rate_limits="documented", rate_scale=0.01) as running:
-        m = Migration.create(folder, running.plan(name="demo", rate_scale=0.01)) if not (folder / "plan.toml").exists() \
-            else Migration.open(folder)
+    with demo(Path(a.workdir) if a.workdir else None) as (m, _running):
         m.close()
+        folder = m.folder
+        out.print(f"Demo folder: {folder}", highlight=False, soft_wrap=True)
         ns = argparse.Namespace(dir=str(folder), json=False, dry_run=False, yes=True, limit=20, force=False)
-        for step in (cmd_discover, cmd_estimate, cmd_run, cmd_verify):
-            code = await step(ns)
-            if code:
-                return code
-        return cmd_report(ns)
+        code = EXIT_OK
+        try:
+            for step in (cmd_discover, cmd_estimate, cmd_run, cmd_verify):
+                code = await step(ns)
+                if code:
+                    break
+            else:
+                code = cmd_report(ns)
+        finally:
+            out.print(f"The demo's folder is kept: {folder}\nOpen it again with "
+                      f"'bash scripts/demo.sh --workdir {folder}'.", highlight=False, soft_wrap=True)
+    return code
 
 
 class TuiHooks:
@@ -420,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("demo", help="the wizard on built-in sandboxes: no account needed")
     sp.add_argument("--headless", action="store_true", help="run the whole flow without the TUI")
-    sp.add_argument("--workdir", help="the migration folder to use (default: a fresh temporary one)")
+    sp.add_argument("--workdir", help="a demo's folder to open again (default: a new one in the user data directory)")
     sp.set_defaults(fn=cmd_demo)
 
     sb = sub.add_parser("sandbox", help="the sandboxes").add_subparsers(dest="sandbox_command")
@@ -449,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER
     try:
         code = args.fn(args)
+    except Interrupted as e:  # asked for: not an error
+        err.print(e.sentence, highlight=False)
+        code = e.exit_code
     except UserError as e:
         err.print(f"[red]error:[/] {e.sentence}", highlight=False)
         code = e.exit_code

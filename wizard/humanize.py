@@ -1,9 +1,12 @@
-"""Numbers as a consultant reads them: durations and sizes."""
+"""Numbers as a consultant reads them: durations, finish times and sizes."""
 
 from __future__ import annotations
 
+import time
+
 
 def human_duration(seconds: float | None) -> str:
+    """'42 s', '12 min 34 s', '5 h 20 min', '2 days 3 h'."""
     if seconds is None:
         return "—"
     s = int(round(seconds))
@@ -12,5 +15,17 @@ def human_duration(seconds: float | None) -> str:
     if s < 5400:
         return f"{s // 60} min {s % 60:02d} s"
     if s < 172800:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} days"
+        m = int(round(s / 60))
+        return f"{m // 60} h {m % 60:02d} min"
+    h = int(round(s / 3600))
+    return f"{h // 24} days {h % 24} h"  # from 48 h on: always 2 days or more
+
+
+def finish_text(seconds: float, now: float | None = None) -> str:
+    """When something that takes `seconds` from `now` is done: 'Tue 14:20' (local time)."""
+    return time.strftime("%a %H:%M", time.localtime((time.time() if now is None else now) + seconds))
+
+
+def scale_text(scale: float) -> str:
+    """'×0.001': how much shorter a sandbox makes the vendors' rate windows."""
+    return f"×{scale:g}"

@@ -9,25 +9,29 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wizard.adapter import Container, Identity
+from wizard.audit import audit
 from wizard.engine.discover import discover
 from wizard.engine.estimate import Estimate, estimate
 from wizard.engine.executor import RunExecutor, RunSummary
 from wizard.engine.inventory import Inventory
 from wizard.engine.item_index import ItemIndex, ItemIndexWriter
 from wizard.errors import PlanError, UserError
-from wizard.events import EventSink, NullSink
+from wizard.events import EventSink, FanOut, NullSink
 from wizard.model import Template
 from wizard.plan import Plan, load_plan, save_plan
 from wizard.runlock import RunLock, holder
+from wizard.sinks import JsonLogSink
 from wizard.store import Store
 
-DEFAULT_HOME = Path.home() / ".local" / "share" / "migration-wizard"
 RECENT_FILE = "recent.json"
+SUBFOLDERS = ("state", "logs", "reports")
 
 
 @dataclass
@@ -43,11 +47,24 @@ class ConnectResult:
 
 
 class Migration:
+    """Every step of a migration and the guards between them. Each step writes its line to
+    `audit.log` and its events to `logs/run.jsonl`, whoever calls it (the CLI or the TUI)."""
+
     def __init__(self, folder: Path, plan: Plan, sink: EventSink | None = None) -> None:
         self.folder = Path(folder)
         self.plan = plan
-        self.sink = sink or NullSink()
+        self._log = JsonLogSink(self.folder)
+        self.sink = sink  # type: ignore[assignment]
         self._store: Store | None = None
+
+    @property
+    def sink(self) -> EventSink:
+        """The caller's sink, with the folder's run log beside it."""
+        return self._sink
+
+    @sink.setter
+    def sink(self, sink: EventSink | None) -> None:
+        self._sink: EventSink = FanOut(sink or NullSink(), self._log)
 
     # -- folders -------------------------------------------------------------------------
     @classmethod
@@ -55,7 +72,9 @@ class Migration:
         folder = Path(folder)
         if not folder.exists():
             raise PlanError(f"{folder}: no such migration folder; create one with 'migration-wizard new {folder}'.")
-        m = cls(folder, load_plan(folder / "plan.toml"), sink)
+        plan = load_plan(folder / "plan.toml")
+        _make_subfolders(folder)  # a folder holding only plan.toml is a migration that has not started
+        m = cls(folder, plan, sink)
         remember(folder)
         return m
 
@@ -64,20 +83,22 @@ class Migration:
         folder = Path(folder)
         if (folder / "plan.toml").exists():
             raise PlanError(f"{folder}/plan.toml already exists; open it instead, or choose another folder.")
-        try:
-            for sub in ("state", "logs", "reports"):
-                (folder / sub).mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UserError(f"Cannot create {folder} ({e.strerror}).") from None
+        _make_subfolders(folder)
         save_plan(folder / "plan.toml", plan)
         remember(folder)
-        return cls(folder, plan, sink)
+        m = cls(folder, plan, sink)
+        m.audit("new")
+        return m
 
     @property
     def store(self) -> Store:
         if self._store is None:
             self._store = Store(self.folder)
         return self._store
+
+    @property
+    def state(self) -> str:
+        return self.store.state
 
     def save_plan(self) -> None:
         save_plan(self.folder / "plan.toml", self.plan)
@@ -86,6 +107,21 @@ class Migration:
         if self._store is not None:
             self._store.close()
             self._store = None
+        self._log.close()
+
+    def audit(self, command: str, **details: Any) -> None:
+        audit(self.folder, command, **details)
+
+    @contextmanager
+    def step(self, command: str, *, lock: bool = False, **details: Any) -> Iterator[None]:
+        """One step of the wizard: its audit line, and the folder's run lock when it writes
+        to the target (one writer per folder). Every step goes through here."""
+        self.audit(command, **details)
+        if not lock:
+            yield
+            return
+        with RunLock(self.folder):
+            yield
 
     # -- adapters ------------------------------------------------------------------------
     def source(self, **kw: Any):
@@ -100,6 +136,7 @@ class Migration:
 
     # -- the flow ------------------------------------------------------------------------
     async def connect(self) -> ConnectResult:
+        self.audit("connect")
         res = ConnectResult(None, None)
         try:
             src = self.source()
@@ -127,6 +164,7 @@ class Migration:
             await src.aclose()
 
     async def discover(self, container_ids: list[str] | None = None) -> Inventory:
+        self.audit("discover")
         src = self.source()
         index = ItemIndexWriter(self.folder)
         try:
@@ -146,6 +184,48 @@ class Migration:
         inv = self.store.inventory or {}
         return {c["key"]: Template.model_validate(c["template"]) for c in inv.get("containers", []) if c.get("template")}
 
+    async def shape(self, container_id: str) -> Template | None:
+        """The Template a container opens with: from the discovery inventory when it is
+        there, else the first object the container's extract yields (nothing is written)."""
+        for tpl in self.shapes().values():
+            if tpl.source_id == container_id:
+                return tpl
+        src = self.source()
+        try:
+            stream = src.extract(container_id, include_archived=self.plan.mapping.include_archived)
+            try:
+                async for obj in stream:
+                    if isinstance(obj, Template):
+                        return obj
+            finally:
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+        finally:
+            await src.aclose()
+        return None
+
+    async def target_users(self) -> list:
+        tgt = self.target()
+        try:
+            return await tgt.users()
+        finally:
+            await tgt.aclose()
+
+    async def target_process(self, target_id: str) -> dict:
+        """One process as the target holds it now (a conflict's other side)."""
+        tgt = self.target()
+        try:
+            return await tgt.get_run(target_id) or {}
+        finally:
+            await tgt.aclose()
+
+    @staticmethod
+    def target_field_types() -> list[str]:
+        from adapters.tallyfy.mapping import FIELD_TYPES
+
+        return sorted(set(FIELD_TYPES.values()) | {"text"})
+
     def item_index(self) -> ItemIndex:
         return ItemIndex(self.folder)
 
@@ -157,6 +237,7 @@ class Migration:
         return self.inventory() or await self.discover()
 
     async def estimate(self) -> Estimate:
+        self.audit("estimate")
         return estimate(self.plan, await self.ensure_inventory())
 
     async def run(self, *, dry_run: bool = False, stop: asyncio.Event | None = None,
@@ -164,8 +245,9 @@ class Migration:
         """Run the plan (or, dry, record what it would do). Returns the summary and, for a
         dry run, the exact ordered action list."""
         if dry_run:
-            return await self._dry_run()
-        with RunLock(self.folder):
+            with self.step("run", dry_run=True):
+                return await self._dry_run()
+        with self.step("run", lock=True, dry_run=False):
             src, tgt = self.source(), self.target()
             try:
                 ex = RunExecutor(self.plan, self.store, src, tgt, self.sink, stop=stop, pause=pause)
@@ -176,11 +258,21 @@ class Migration:
                 self.store.snapshot()
         return summary, []
 
+    def can_sync(self) -> str | None:
+        """Why a sync cannot run now, in one sentence; None when it can."""
+        if self.store.state == "rolled back":
+            return ("The migration was rolled back, so there is nothing in the target to sync; "
+                    "run the plan again first.")
+        if not self.store.mappings:
+            return "Nothing was migrated yet, so there is nothing to sync; run the plan first."
+        return None
+
     async def sync(self, *, stop: asyncio.Event | None = None, pause: asyncio.Event | None = None) -> RunSummary:
         """Bring over only what changed since the last run or sync, through the conflict rules."""
-        if not self.store.mappings:
-            raise UserError("Nothing was migrated yet, so there is nothing to sync; run the plan first.")
-        with RunLock(self.folder):
+        with self.step("sync", lock=True):
+            why = self.can_sync()
+            if why:
+                raise UserError(why)
             src, tgt = self.source(), self.target()
             try:
                 summary = await RunExecutor(self.plan, self.store, src, tgt, self.sink, stop=stop, pause=pause,
@@ -209,16 +301,105 @@ class Migration:
                 store.close()
         return summary, tgt.actions
 
+    # -- conflicts -----------------------------------------------------------------------
+    def conflicts(self, text: str = "", *, open_only: bool = True) -> list[dict[str, Any]]:
+        from wizard.engine.conflicts import matching
+
+        return matching(self.store, text, open_only=open_only)
+
+    def decide(self, ids: list[str], decision: str) -> int:
+        """Record one decision for each conflict id; the next run or sync applies them."""
+        from wizard.engine.conflicts import decide
+
+        with self.step("conflicts", decide=decision, count=len(ids)):
+            for cid in ids:
+                if cid not in self.store.conflicts:
+                    raise UserError(f"No conflict with id {cid}; list them with 'migration-wizard conflicts "
+                                    f"{self.folder}'.")
+            for cid in ids:
+                decide(self.store, cid, decision)
+        return len(ids)
+
+    # -- after the run -------------------------------------------------------------------
+    async def verify(self):
+        """Read the target back and compare it with what the store says was migrated."""
+        from wizard.engine.verify import verify
+
+        with self.step("verify"):
+            tgt = self.target()
+            try:
+                res = await verify(self.store, tgt, self.sink)
+            finally:
+                await tgt.aclose()
+            self.store.set_meta(verify=res.model_dump())
+            self.store.snapshot()
+        return res
+
+    def report(self) -> tuple[dict, list[Path]]:
+        """reports/report.md, .json and .csv; returns the report and the paths written."""
+        from wizard.engine.report import build_report, losses_for, write_reports
+
+        with self.step("report"):
+            report = build_report(self.plan, self.store, verify=self.store.meta.get("verify"),
+                                  losses=losses_for(self.plan, self.store.inventory))
+            return report, write_reports(self.folder, report, self.store)
+
+    async def rollback_preview(self) -> list:
+        """What a rollback would remove and keep (processes edited in the target since are
+        kept); nothing is changed."""
+        from wizard.engine.rollback import mark_edited, plan_rollback
+
+        with self.step("rollback", lock=True, apply=False):
+            return await self._rollback_steps(plan_rollback, mark_edited)
+
+    async def rollback(self, steps: list | None = None, *, force: bool = False) -> dict[str, int]:
+        """Undo what the runs created: the previewed `steps`, or a fresh preview's."""
+        from wizard.engine.rollback import apply_rollback, mark_edited, plan_rollback
+
+        with self.step("rollback", lock=True, apply=True, force=force):
+            if steps is None:
+                steps = await self._rollback_steps(plan_rollback, mark_edited)
+            tgt = self.target()
+            try:
+                return await apply_rollback(self.store, tgt, steps, self.sink, force=force)
+            finally:
+                await tgt.aclose()
+                self.store.snapshot()
+
+    async def _rollback_steps(self, plan_rollback: Any, mark_edited: Any) -> list:
+        steps = plan_rollback(self.store)
+        tgt = self.target()
+        try:
+            await mark_edited(self.store, tgt, steps)
+        finally:
+            await tgt.aclose()
+        return steps
+
     def set_state(self, state: str) -> None:
         self.store.set_meta(state=state)
         self.store.snapshot()
 
 
+def _make_subfolders(folder: Path) -> None:
+    try:
+        for sub in SUBFOLDERS:
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"Cannot create {folder} ({e.strerror}).") from None
+
+
 # -- recent migrations (the start screen lists them) -------------------------------------
 def _home() -> Path:
+    """The wizard's data folder: MIGRATION_WIZARD_HOME, else the user data directory."""
     import os
 
-    return Path(os.environ.get("MIGRATION_WIZARD_HOME", DEFAULT_HOME))
+    from platformdirs import user_data_path
+
+    return Path(os.environ.get("MIGRATION_WIZARD_HOME") or user_data_path("migration-wizard", appauthor=False))
+
+
+def data_home() -> Path:
+    return _home()
 
 
 def remember(folder: Path) -> None:

@@ -27,13 +27,24 @@ class JsonLogSink:
     FLUSH_EVERY_S = 0.5  # one write per event cost a syscall per object; the journal, not the log, is the record
 
     def __init__(self, folder: Path) -> None:
-        (Path(folder) / "logs").mkdir(parents=True, exist_ok=True)
-        self._fh: IO[str] | None = open(Path(folder) / "logs" / "run.jsonl", "a", encoding="utf-8")
+        self.path = Path(folder) / "logs" / "run.jsonl"
+        self._fh: IO[str] | None = None
+        self._broken = False
         self._flushed = time.monotonic()
         atexit.register(self.close)
 
+    def _open(self) -> IO[str] | None:
+        """Opened at the first event, so opening a folder to read it writes nothing."""
+        if self._fh is None and not self._broken:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = open(self.path, "a", encoding="utf-8")
+            except OSError:
+                self._broken = True
+        return self._fh
+
     def emit(self, event: Event) -> None:
-        if self._fh is None:
+        if self._open() is None:
             return
         fields = {k: _mask(v) for k, v in dataclasses.asdict(event).items()}
         try:
@@ -42,7 +53,7 @@ class JsonLogSink:
                 self._fh.flush()
                 self._flushed = time.monotonic()
         except OSError:
-            self._fh = None  # a full disk must not stop the run for its log; the journal is what counts
+            self._fh, self._broken = None, True  # a full disk must not stop the run for its log; the journal counts
 
     def close(self) -> None:
         if self._fh is not None:

@@ -13,8 +13,18 @@ COMMENTS_PER_HOUR = 120  # per organization (reference A4)
 
 def target_calls(inv: Inventory, plan: Plan) -> dict[str, int]:
     """Calls per object type for a run into an empty organization."""
+    return _calls(inv, plan)[0]
+
+
+def target_reads(inv: Inventory, plan: Plan) -> int:
+    """How many of `target_calls` only read: the rest are the writes a dry run lists."""
+    return _calls(inv, plan)[1]
+
+
+def _calls(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int]:
     subtasks = plan.mapping.checklists == "subtasks"
     calls = {"people": 1, "tags": 0, "templates": 0, "items": 0, "comments": 0, "attachments": 0}
+    reads = 1  # the organization's members
     any_tags = False
     any_subtasks = False
     excluded = set(plan.mapping.exclude)
@@ -26,22 +36,30 @@ def target_calls(inv: Inventory, plan: Plan) -> dict[str, int]:
         any_tags = any_tags or c.count("tag") > 0
         completes = sum(i * n for i, n in enumerate(c.items_by_stage_index))
         calls["items"] += 2 * c.count("item") + completes  # launch, read its tasks, complete earlier steps
+        reads += 1 + c.count("item")  # the template look-up; each process's tasks
         if subtasks:
             calls["items"] += c.checklist_items + c.checklist_items_done
             any_subtasks = any_subtasks or c.checklist_items > 0
         calls["comments"] += c.count("comment")
         uploads = c.count("upload") - c.oversized_attachments
         calls["attachments"] += uploads + c.items_with_attachments
-    calls["tags"] += 1 if any_tags else 0
+    calls["tags"] += 1 if any_tags else 0  # the organization's tags, read once
+    reads += 1 if any_tags else 0
     calls["people"] += 1 if any_subtasks else 0  # who am I: the owner of checklist tasks nobody holds
-    return calls
+    reads += 1 if any_subtasks else 0
+    return calls, reads
+
+
+def comments_cap_s(comments: int, scale: float = 1.0) -> float:
+    """The hourly comment cap lets 120 through at once, then 120 more each (scaled) hour."""
+    return max(0, -(-comments // COMMENTS_PER_HOUR) - 1) * 3600.0 * scale
 
 
 def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_per_s: float) -> tuple[float, list[str]]:
-    """Seconds the target side takes, phase by phase as the run goes (items, then comments,
-    then files): each phase takes the longer of what Tallyfy's limits allow and what the
-    engine itself can send. The hourly comment cap lets 120 through at once, then 120 more
-    each hour."""
+    """Wall-clock seconds the target side takes under the limits in force (a sandbox's
+    scaled windows included), phase by phase as the run goes (items, then comments, then
+    files): each phase takes the longer of what Tallyfy's limits allow and what the engine
+    itself can send."""
     scale = plan.target.rate_window_scale
     per_s = PER_MINUTE / (60.0 * scale)
 
@@ -49,13 +67,17 @@ def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_p
         return max(n / per_s, n / engine_calls_per_s)
 
     comments = calls["comments"]
-    cap = max(0, -(-comments // COMMENTS_PER_HOUR) - 1) * 3600.0 * scale
-    items = phase(calls["people"] + calls["tags"] + calls["templates"] + calls["items"])
-    comment_s = max(phase(comments), cap)
+    items_n = calls["people"] + calls["tags"] + calls["templates"] + calls["items"]
+    items = phase(items_n)
+    comment_s = max(phase(comments), comments_cap_s(comments, scale))
     files = phase(calls["attachments"])
-    why = [f"{calls['items']} item calls at {PER_MINUTE} per minute take {human_duration(items)}"]
-    if comments > COMMENTS_PER_HOUR:
-        why.append(f"{comments} comments at {COMMENTS_PER_HOUR} per hour per organization take {human_duration(comment_s)}")
+    why = [f"{items_n} template, tag and item calls under Tallyfy's {PER_MINUTE}-per-minute limit take "
+           f"{human_duration(items)}"]
+    if comments:
+        cap = (f"Tallyfy's {COMMENTS_PER_HOUR}-per-hour comment cap" if comments > COMMENTS_PER_HOUR
+               else f"Tallyfy's {PER_MINUTE}-per-minute limit")
+        why.append(f"{comments} comments under {cap} take {human_duration(comment_s)}")
+    if calls["attachments"]:
+        why.append(f"{calls['attachments']} file calls under Tallyfy's {PER_MINUTE}-per-minute limit take "
+                   f"{human_duration(files)}")
     return items + comment_s + files, why
-
-

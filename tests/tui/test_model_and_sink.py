@@ -79,7 +79,9 @@ def test_human_duration() -> None:
     assert human_duration(None) == "—"
     assert human_duration(42) == "42 s"
     assert human_duration(754) == "12 min 34 s"
-    assert human_duration(7200) == "2.0 h"
+    assert human_duration(7200) == "2 h 00 min"
+    assert human_duration(47.2 * 3600) == "47 h 12 min"
+    assert human_duration(2 * 86400 + 3 * 3600 + 100) == "2 days 3 h"
 
 
 async def test_sink_throttles_10k_events_into_a_few_messages() -> None:

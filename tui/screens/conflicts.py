@@ -148,13 +148,10 @@ class ConflictsScreen(WizardScreen):
     async def _fetch_target(self, c: dict) -> None:
         from wizard.errors import UserError
 
-        tgt = self.app.migration.target()
         try:
-            run = await tgt.get_run(c["target_id"])
+            run = await self.app.migration.target_process(c["target_id"])
         except (UserError, Exception):
             run = {}
-        finally:
-            await tgt.aclose()
         self.target_detail[c["id"]] = run or {}
         if self._row_at_cursor() is c:
             self._show_sides()
@@ -186,11 +183,8 @@ class ConflictsScreen(WizardScreen):
 
     @work(group="record-conflict", exit_on_error=False)
     async def _record(self, conflicts: list[dict], decision: str) -> None:
-        store = self.app.migration.store
         # On the app's loop, between the engine's own writes: the store has one writer at a time.
-        for c in conflicts:
-            store.record_conflict({**c, "decision": decision})
-            await asyncio.sleep(0)
+        self.app.migration.decide([c["id"] for c in conflicts], decision)
         self.notify(f"{len(conflicts)} conflict(s) → {decision}", timeout=3)
         self._load(keep_offset=True)
         self.refresh_bindings()

@@ -9,7 +9,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.widgets import Button, Static, TabbedContent, TabPane
 
-from tui.model import human_bytes, human_duration
+from tui.model import human_bytes
 from tui.screens.base import WizardScreen
 from tui.widgets.paged_table import PagedTable
 
@@ -62,17 +62,17 @@ class EstimateScreen(WizardScreen):
         except UserError as e:
             self.query_one("#estimate-text", Static).update(f"✗ {escape(e.sentence)}")
             return
-        self.query_one("#estimate-text", Static).update(self.describe(self.est))
+        self.query_one("#estimate-text", Static).update(self.describe(self.est, self.app.clock()))
 
     @staticmethod
-    def describe(est) -> str:
+    def describe(est, now: float | None = None) -> str:
         lines = ["[b]API calls[/]"]
         for side, calls, total in (("source", est.source_calls, est.source_total),
                                    ("target", est.target_calls, est.target_total)):
             lines.append(f"  {side}: [b]{total:,}[/]")
             lines += [f"    {v:>7,}  {escape(k)}" for k, v in calls.items()]
         lines += ["", f"[b]Writes[/] {est.target_writes:,} · [b]Bytes[/] {human_bytes(est.bytes_to_move)}",
-                  "", f"[b]Duration[/] about {human_duration(est.duration_s)}, because:"]
+                  "", f"[b]Duration[/] {escape(est.headline(now))}, because:"]
         lines += [f"  • {escape(w)}" for w in est.duration_why]
         if est.risks:
             lines += ["", "[b]Risks[/]"] + [f"  ⚠ {escape(r)}" for r in est.risks]

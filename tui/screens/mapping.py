@@ -101,13 +101,11 @@ class MappingScreen(WizardScreen):
     async def _load_shapes(self) -> None:
         from wizard.errors import UserError
 
-        from tui.shapes import container_shape
-
         for c in self.containers:
             if c.key in self.app.shapes:
                 continue
             try:
-                self.app.shapes[c.key] = await container_shape(self.app.migration, c.id)
+                self.app.shapes[c.key] = await self.app.migration.shape(c.id)
             except UserError as e:
                 self.notify(e.sentence, title="Cannot read the board's shape", severity="error")
                 return
@@ -119,13 +117,11 @@ class MappingScreen(WizardScreen):
     async def _load_users(self) -> None:
         from wizard.errors import UserError
 
-        from tui.shapes import target_users
-
         if getattr(self.app, "target_users", None) is not None:
             self.users = self.app.target_users
         else:
             try:
-                self.users = self.app.target_users = await target_users(self.app.migration)
+                self.users = self.app.target_users = await self.app.migration.target_users()
             except UserError as e:
                 self.users_error = e.sentence
         self._render_people()
@@ -257,8 +253,6 @@ class MappingScreen(WizardScreen):
     def action_field_type(self) -> None:
         from adapters.tallyfy.mapping import FIELD_TYPES
 
-        from tui.shapes import target_field_types
-
         row = self.query_one("#shape-table", DataTable).cursor_row
         if not (0 <= row < len(self.shape_rows)) or self.shape_rows[row][0] != "field":
             self.notify("Pick a field row first (↑↓), then t.", severity="warning")
@@ -266,7 +260,7 @@ class MappingScreen(WizardScreen):
         f = self.shape_rows[row][1]
         default = FIELD_TYPES[f.type]
         current = self.app.migration.plan.mapping.field_types.get(f.key, default)
-        choices = [(t, f"{t}{' (preset default)' if t == default else ''}") for t in target_field_types()]
+        choices = [(t, f"{t}{' (preset default)' if t == default else ''}") for t in self.app.migration.target_field_types()]
 
         def chosen(value: str | None) -> None:
             if value is None:

@@ -99,7 +99,7 @@ class ProgressScreen(WizardScreen):
         m = self.app.migration
         try:
             est = await m.estimate()
-            detail = f"about {est.target_writes:,} writes, about {human_duration(est.duration_s)}"
+            detail = f"about {est.target_writes:,} writes, {est.headline(self.app.clock())}"
         except UserError as e:
             detail = f"(no estimate: {e.sentence})"
         resuming = m.store.state in ("interrupted", "running") or bool(m.store.mappings)

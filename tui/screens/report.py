@@ -89,10 +89,8 @@ class ReportScreen(WizardScreen):
     async def _build(self) -> None:
         from wizard.errors import UserError
 
-        from tui.ops import make_report
-
         try:
-            self.report, self.paths = await asyncio.to_thread(make_report, self.app.migration)
+            self.report, self.paths = await asyncio.to_thread(self.app.migration.report)
         except UserError as e:
             self.query_one("#report-text", Static).update(f"✗ {escape(e.sentence)}")
             return
@@ -168,13 +166,11 @@ class ReportScreen(WizardScreen):
     async def _verify(self) -> None:
         from wizard.errors import UserError
 
-        from tui.ops import run_verify
-
         self.busy = "verify"
         self._buttons()
         self.notify("Reading the target back…", timeout=2)
         try:
-            res = await run_verify(self.app.migration)
+            res = await self.app.migration.verify()
             self.notify("✓ verify: every record found once" if res.ok else "✗ verify found differences",
                         severity="information" if res.ok else "warning")
         except UserError as e:
@@ -194,13 +190,11 @@ class ReportScreen(WizardScreen):
     async def _rollback(self) -> None:
         from wizard.errors import UserError
 
-        from tui.ops import rollback_apply, rollback_preview
-
         m = self.app.migration
         self.busy = "rollback"
         self._buttons()
         try:
-            steps = await rollback_preview(m)
+            steps = await m.rollback_preview()
             kept = sum(s.action.startswith("keep") for s in steps)
             if not steps:
                 self.notify("Nothing to roll back: no run created anything.", timeout=4)
@@ -233,7 +227,7 @@ class ReportScreen(WizardScreen):
                 self.notify("Rollback cancelled; nothing was changed.", timeout=3)
                 return
             force = choice == "force"
-            counts = await rollback_apply(m, steps, force=force)
+            counts = await m.rollback(steps, force=force)
             self.app.generation += 1
             self.built_for = self.app.generation
             self.notify(f"Rolled back{' (forced)' if force else ''}: {counts['removed']} removed, "

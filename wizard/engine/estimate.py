@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from wizard.engine.inventory import Inventory
+from wizard.humanize import finish_text, human_duration, scale_text
 from wizard.plan import Plan
 
 TRELLO_PER_10S = 100  # per token (reference 1.4)
@@ -22,45 +23,57 @@ class Estimate(BaseModel):
     target_total: int = 0
     target_writes: int = 0
     bytes_to_move: int = 0
-    duration_s: float = 0.0
+    duration_s: float = 0.0  # wall-clock, under the limits in force (a sandbox's scaled ones included)
+    time_scale: float = 1.0  # < 1 against a sandbox that shortens the vendors' rate windows
     duration_why: list[str] = Field(default_factory=list)
     risks: list[str] = Field(default_factory=list)
     lossy: list[tuple[str, str]] = Field(default_factory=list)
+
+    def headline(self, now: float | None = None) -> str:
+        """'about 2 days 3 h; done Tue 14:20', and once, when a sandbox compresses time,
+        '(sandbox time, ×0.001)': every figure of the estimate is in that one scale."""
+        text = f"about {human_duration(self.duration_s)}; done {finish_text(self.duration_s, now)}"
+        return text + (f" (sandbox time, {scale_text(self.time_scale)})" if self.time_scale != 1.0 else "")
 
 
 def estimate(plan: Plan, inv: Inventory) -> Estimate:
     from adapters.tallyfy import cost  # the only target so far; a registry lookup when there are two
 
     uploads = sum(c.count("upload") - c.oversized_attachments for c in inv.containers)
-    est = Estimate()
+    est = Estimate(time_scale=plan.target.rate_window_scale)
     est.source_calls = {"extract": inv.source_calls, "attachment downloads": uploads,
                         "change cursor": len(inv.containers)}
     est.source_total = sum(est.source_calls.values())
     est.target_calls = cost.target_calls(inv, plan)
     est.target_total = sum(est.target_calls.values())
-    reads = 1 + (1 if any(c.count("tag") for c in inv.containers) else 0) + len(inv.containers) + inv.total("item")
-    est.target_writes = est.target_total - reads
+    est.target_writes = est.target_total - cost.target_reads(inv, plan)
     est.bytes_to_move = inv.attachment_bytes
     tgt_s, why = cost.duration_s(inv, plan, est.target_calls, ENGINE_CALLS_PER_S)
     src_s = est.source_total / (TRELLO_PER_10S / (10.0 * plan.source.rate_window_scale))
     bytes_s = est.bytes_to_move / ASSUMED_BYTES_PER_S
-    why.insert(0, f"{est.source_total} source calls at {TRELLO_PER_10S} per 10 s take {src_s:.0f} s")
-    why.append(f"{est.bytes_to_move / 1e6:.1f} MB at an assumed 5 MB/s take {bytes_s:.0f} s")
+    why.insert(0, f"{est.source_total} source calls under Trello's {TRELLO_PER_10S}-per-10-s limit take "
+                  f"{human_duration(src_s)}")
+    why.append(f"{est.bytes_to_move / 1e6:.1f} MB at an assumed 5 MB/s take {human_duration(bytes_s)}")
     # Source reads and downloads overlap the target's writes; the slowest side bounds the run.
     est.duration_s = round(max(tgt_s, src_s, bytes_s), 1)
+    why.append("source reads and file transfers overlap the target's calls, so the slowest side sets the "
+               "duration" if src_s > tgt_s or bytes_s > tgt_s else "the target's calls follow one another, "
+               "so their times add up to the duration")
     est.duration_why = why
     est.risks = _risks(plan, inv)
     return est
 
 
 def _risks(plan: Plan, inv: Inventory) -> list[str]:
+    from adapters.tallyfy.cost import COMMENTS_PER_HOUR, comments_cap_s
+
     risks = []
     comments = inv.total("comment")
-    if comments > 120:
-        days = comments / 120 / 24
+    if comments > COMMENTS_PER_HOUR:
         risks.append(
-            f"{comments} comments: Tallyfy accepts 120 comments per hour per organization, so comments alone take "
-            f"{comments / 120:.1f} hours ({days:.1f} days); the run waits and says when it continues."
+            f"{comments} comments: Tallyfy accepts {COMMENTS_PER_HOUR} comments per hour per organization, so "
+            f"comments alone take {human_duration(comments_cap_s(comments, plan.target.rate_window_scale))}; the "
+            "run waits and says when it continues."
         )
     over = sum(c.oversized_attachments for c in inv.containers)
     if over:

@@ -65,6 +65,7 @@ class RunExecutor(ChildWriter, ConflictRules):
         ids = self.plan.source.scope or [c.id for c in await self.source.containers()]
         excluded = set(self.plan.mapping.exclude)
         self.sink.emit(PhaseStarted("run", total=len(ids)))
+        completed = False
         try:
             for cid in ids:
                 if not await self._gate():
@@ -73,12 +74,14 @@ class RunExecutor(ChildWriter, ConflictRules):
                     self._skip(f"{self.plan.source.system}:board:{cid}", "template", "left out by the plan")
                     continue
                 await self.migrate_container(cid)
+            completed = True
         finally:
             self.summary.interrupted = self.stop.is_set()
             self.summary.elapsed_s = round(time.monotonic() - started, 3)
             self.summary.source_calls = self.source.calls - src0
             self.summary.target_calls = self.target.calls - tgt0
-            state = "interrupted" if self.summary.interrupted else "finished"
+            # "finished" only when every container went through; an error leaves it resumable
+            state = "finished" if completed and not self.summary.interrupted else "interrupted"
             self.store.set_meta(state=state, last_run_finished=time.time(),
                                 last_run={"mode": "sync" if self.sync else "run",
                                           **{k: dict(getattr(self.summary, k)) for k in

@@ -1,0 +1,59 @@
+"""The demo: a migration folder in the user's data directory, on sandboxes that keep their
+state in that folder. Reopening the folder puts the sandboxes back as they were, so a run
+cut off in the demo resumes against the same world it started in; a folder whose sandboxes
+were not saved is refused rather than run against different ones."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from adapters.sandboxes import RunningSandboxes, load_states, save_states, start_sandboxes
+from wizard.errors import UserError
+from wizard.migration import Migration, data_home
+
+SEED, SCALE, RATE_SCALE = 1, "small", 0.01
+
+
+def new_demo_folder() -> Path:
+    """A fresh folder under the data directory's migrations/, named for when it was made."""
+    base = data_home() / "migrations"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder, n = base / f"demo-{stamp}", 1
+    while folder.exists():
+        n += 1
+        folder = base / f"demo-{stamp}-{n}"
+    return folder
+
+
+@contextmanager
+def demo(workdir: Path | None = None) -> Iterator[tuple[Migration, RunningSandboxes]]:
+    """Open (or create) a demo folder on its sandboxes; their state is saved back into the
+    folder when the demo ends, however it ends."""
+    folder = Path(workdir) if workdir else new_demo_folder()
+    if (folder / "plan.toml").exists():
+        m = Migration.open(folder)
+        states = load_states(folder)
+        if states is None and m.state != "new":
+            m.close()
+            raise UserError(f"{folder} was worked on against sandboxes whose state was not kept, so it cannot "
+                            "go on against the same data; start a new demo (without --workdir).")
+        running = start_sandboxes(seed=SEED, scale=SCALE, rate_scale=RATE_SCALE, states=states)
+        fresh = running.plan(name=m.plan.name, rate_scale=RATE_SCALE)
+        if (m.plan.source.base_url, m.plan.target.base_url) != (fresh.source.base_url, fresh.target.base_url):
+            # the sandboxes listen on new ports; only the addresses in the plan change
+            m.plan.source.base_url, m.plan.target.base_url = fresh.source.base_url, fresh.target.base_url
+            m.plan.target.organization = fresh.target.organization
+            m.save_plan()
+    else:
+        running = start_sandboxes(seed=SEED, scale=SCALE, rate_scale=RATE_SCALE)
+        m = Migration.create(folder, running.plan(name="demo", rate_scale=RATE_SCALE))
+    try:
+        yield m, running
+    finally:
+        try:
+            save_states(running, folder)
+        finally:
+            running.close()

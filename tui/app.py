@@ -332,8 +332,8 @@ class WizardApp(App):
             self.cancel_run()
             await self.workers.wait_for_complete([w for w in self.workers if w.group == "migration-run"])
             folder = self.migration.folder if self.migration is not None else ""
-            message = (f"The {job} stopped at a safe point; nothing is lost. Open {folder} again to "
-                       f"{'resume it' if job == 'run' else 'sync again'}.")
+            message = (f"The {job} stopped at a safe point; nothing is lost, and opening {folder} again "
+                       f"{'resumes it' if job == 'run' else 'lets you sync again'}.")
             code = 130
         if self.migration is not None:
             try:

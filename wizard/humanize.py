@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 
 def human_duration(seconds: float | None) -> str:
@@ -29,3 +30,9 @@ def finish_text(seconds: float, now: float | None = None) -> str:
 def scale_text(scale: float) -> str:
     """'×0.001': how much shorter a sandbox makes the vendors' rate windows."""
     return f"×{scale:g}"
+
+
+def path_text(path: Path) -> str:
+    """A folder as a consultant types it: the home directory shortened to ~."""
+    p, home = Path(path).resolve(), Path.home().resolve()
+    return f"~/{p.relative_to(home)}" if p.is_relative_to(home) and p != home else str(p)

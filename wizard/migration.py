@@ -284,7 +284,9 @@ class Migration:
         return summary
 
     async def _dry_run(self) -> tuple[RunSummary, list]:
-        """Against a copy of the store, with a target that records instead of writing."""
+        """Against a copy of the store, with a target that records instead of writing. The
+        engine's events stay out of the caller's sink and the run log: nothing it would do
+        is shown or logged as done."""
         import shutil
         import tempfile
 
@@ -294,7 +296,7 @@ class Migration:
             store = Store(Path(tmp))
             src, tgt = self.source(), self.target(dry_run=True)
             try:
-                summary = await RunExecutor(self.plan, store, src, tgt, self.sink).run()
+                summary = await RunExecutor(self.plan, store, src, tgt, NullSink()).run()
             finally:
                 await src.aclose()
                 await tgt.aclose()

@@ -18,6 +18,7 @@ def scene_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("MIGRATION_WIZARD_HOME", str(home))
+    monkeypatch.setenv("HOME", str(home))
     prepare_env(home)
     return home
 

@@ -17,6 +17,7 @@ from wizard.events import (LogLine, ObjectMigrated, ObjectQuarantined, ObjectSki
 
 def prepare_env(home: Path) -> None:
     os.environ["MIGRATION_WIZARD_HOME"] = str(home)
+    os.environ["HOME"] = str(home)  # folders show as ~/migrations/NAME on every machine
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     os.environ["TZ"] = "UTC"
     time.tzset()

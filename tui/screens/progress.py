@@ -135,7 +135,7 @@ class ProgressScreen(WizardScreen):
             state = "interrupted"
         sync = md.mode == "sync"
         line = (SYNC_TEXT if sync else STATE_TEXT).get(state, STATE_TEXT.get(state, state))
-        if md.started_at is not None:
+        if md.started_at is not None and md.state != "idle":  # a discovery's clock is not the run's
             line += f" · {human_duration(md.elapsed())}"
             if not sync:
                 line += f" · {md.throughput():.1f}/s"

@@ -14,6 +14,7 @@ from textual.markup import escape
 from textual.widgets import Button, Static
 
 from tui.screens.base import WizardScreen
+from wizard.humanize import path_text
 from tui.screens.dialogs import ConfirmDialog
 
 QUARANTINE_SHOWN = 20
@@ -110,7 +111,8 @@ class ReportScreen(WizardScreen):
 
     def describe(self) -> str:
         r = self.report or {}
-        lines = [f"[b]{escape(r.get('migration', ''))}[/]: {r.get('source')} → {r.get('target')} · state [b]{r.get('state')}[/]", "",
+        lines = [f"[b]{escape(r.get('migration', ''))}[/]: {r.get('source')} → {r.get('target')} · state [b]{r.get('state')}[/]",
+                 f"Folder: {escape(path_text(self.app.migration.folder))}", "",
                  f"{'type':<11}{'in source':>10}{'created':>9}{'already':>9}{'skipped*':>9}{'failed':>8}"]
         for k, v in r.get("per_type", {}).items():
             lines.append(f"{k:<11}{v['in_source']:>10,}{v['created']:>9,}{v['already_there']:>9,}"

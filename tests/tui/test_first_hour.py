@@ -1,0 +1,139 @@
+"""The TUI and the CLI are two faces of one Migration: they leave the same audit.log and
+logs/run.jsonl; a dry run is never shown as done; the clock starts with the run; quitting
+mid-run says so and reopening the folder resumes to a complete target."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from tui.app import WizardApp
+from tui.screens.discovery import DiscoveryScreen
+from tui.screens.dialogs import ConfirmDialog
+from tui.screens.progress import ProgressScreen
+from tui.screens.report import ReportScreen
+from tui_drive import cards_in_target, included_cards, screen_text, settle, until
+from tests.e2e.conftest import cli
+from tests.e2e.test_cli_flow import check_complete
+from wizard.events import ObjectMigrated
+from wizard.migration import Migration, read_state
+
+TIMING = {"RateLimited", "RequestRetried"}  # whether a wait or a retry happens depends on the clock
+
+
+def audit_commands(folder: Path) -> set[str]:
+    return {json.loads(ln)["command"] for ln in (folder / "audit.log").read_text().splitlines()}
+
+
+def log_kinds(folder: Path) -> set[str]:
+    return {json.loads(ln)["event"] for ln in (folder / "logs" / "run.jsonl").read_text().splitlines()} - TIMING
+
+
+async def _start_run(pilot) -> None:
+    await pilot.press("s")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), what="the start confirmation")
+    await pilot.press("y")
+    await until(pilot, lambda: pilot.app.model.started_at is not None, what="the run to start")
+
+
+def test_a_tui_run_leaves_the_same_audit_and_log_as_a_cli_run(tmp_path: Path) -> None:
+    from adapters.sandboxes import start_sandboxes
+
+    # The same plan on two fresh worlds: one driven through the TUI, one through the CLI.
+    with start_sandboxes(seed=1, scale="small", rate_scale=0.01) as tui_world, \
+            start_sandboxes(seed=1, scale="small", rate_scale=0.01) as cli_world:
+        tui_folder, cli_folder = tmp_path / "tui", tmp_path / "cli"
+        m = Migration.create(tui_folder, tui_world.plan(name="same", rate_scale=0.01))
+        app = WizardApp(migration=m, step="discover")
+
+        async def drive() -> None:
+            async with app.run_test(size=(120, 40)) as pilot:
+                await settle(pilot)
+                assert isinstance(app.screen, DiscoveryScreen)
+                await pilot.press("d")
+                await settle(pilot)
+                app.goto("run")
+                await settle(pilot)
+                text = screen_text(app)
+                assert "not started" in text and "/s" not in text, "no clock before the run starts"
+                app.goto("estimate")
+                await settle(pilot)
+                await pilot.press("d")  # the dry run
+                await settle(pilot)
+                assert app.dry_actions
+                assert sum(app.model.created.values()) == 0 and app.model.state == "idle", \
+                    "a dry run's actions are not shown as created"
+                app.goto("run")
+                await settle(pilot)
+                assert "created" not in app.screen.query_one("#run-state").render().plain
+                await _start_run(pilot)
+                await until(pilot, lambda: not app.run_active, timeout=60, what="the run to end")
+                assert app.model.state == "finished", app.model.error
+                app.goto("report")
+                await settle(pilot)
+                await pilot.press("v")
+                await settle(pilot)
+                assert isinstance(app.screen, ReportScreen) and app.screen.report["verify"] is not None
+
+        asyncio.run(drive())
+        m.close()
+
+        Migration.create(cli_folder, cli_world.plan(name="same", rate_scale=0.01)).close()
+        for args in (("discover",), ("estimate",), ("run", "--dry-run"), ("run", "--yes"), ("verify",), ("report",)):
+            r = cli(*args[:1], str(cli_folder), *args[1:])
+            assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+
+    assert audit_commands(tui_folder) == audit_commands(cli_folder) == {"new", "discover", "estimate", "run",
+                                                                        "verify", "report"}
+    tui_kinds, cli_kinds = log_kinds(tui_folder), log_kinds(cli_folder)
+    assert tui_kinds == cli_kinds
+    assert {"ObjectMigrated", "RunFinished", "PhaseStarted"} <= tui_kinds
+
+
+async def test_quitting_mid_run_says_so_and_reopening_resumes_to_a_complete_target(tmp_path: Path, sandboxes,
+                                                                                   capsys) -> None:
+    folder = tmp_path / "quit"
+    m = Migration.create(folder, sandboxes.plan(name="quit", rate_scale=0.01))
+    await m.discover()
+    app = WizardApp(migration=m, step="run")
+    emit = app.sink.emit
+
+    def pause_after_three_cards(event) -> None:
+        # The small sandbox migrates its cards in about a second: the third card pauses the
+        # run, as "p" would, so that Ctrl+Q comes in the middle of it.
+        emit(event)
+        if isinstance(event, ObjectMigrated) and event.kind == "item" and app.model.created["item"] == 3:
+            app.pause_run()
+
+    app.sink.emit = pause_after_three_cards
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await _start_run(pilot)
+        await until(pilot, lambda: app.model.state == "paused", what="the run to pause mid-way")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: app.return_code is not None, what="the app to leave")
+    assert app.return_code == 130, "quitting a run is not a silent success"
+    said = " ".join(capsys.readouterr().err.split())
+    assert f"The run stopped at a safe point; nothing is lost, and opening {folder} again resumes it." in said
+    assert read_state(folder)[0] == "interrupted"
+    partial = cards_in_target(sandboxes.sandbox("tallyfy").export())
+    trello = sandboxes.sandbox("trello").export()
+    assert 0 < len(partial) < len(included_cards(trello))
+
+    again = WizardApp(folder)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(again.screen, ProgressScreen), what="the run screen of the folder")
+        await settle(pilot)
+        await _start_run(pilot)
+        await until(pilot, lambda: not again.run_active, timeout=60, what="the resumed run to end")
+        assert again.model.state == "finished", again.model.error
+        again.goto("report")
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        kinds = again.screen.report["verify"]["kinds"]
+        assert all(not k["missing"] and not k["duplicated"] for k in kinds.values()), kinds
+    check_complete(trello, sandboxes.sandbox("tallyfy").export())
+    per_card = cards_in_target(sandboxes.sandbox("tallyfy").export())
+    assert set(per_card) == included_cards(trello) and set(per_card.values()) == {1}

@@ -213,16 +213,16 @@ class WizardApp(App):
 
     # -- the sync: only what changed since the last run, on the same worker group ----------
     def can_sync(self) -> bool:
+        """The facade's guard (nothing migrated, or rolled back since), and no job running."""
         m = self.migration
-        return (m is not None and not self.run_active and m.store.state in ("finished", "interrupted")
-                and bool(m.store.mappings))
+        return m is not None and not self.run_active and m.can_sync() is None
 
     def request_sync(self) -> None:
         """Ask first (a sync writes to the target), then sync; from the report or the start screen."""
         if self.can_sync():
             self.run_worker(self._confirm_sync(), group="confirm-sync", exclusive=True, exit_on_error=False)
         elif self.migration is not None and not self.run_active:
-            self.notify("Nothing to sync yet: run the migration first.", severity="warning", timeout=4)
+            self.notify(self.migration.can_sync() or "", severity="warning", timeout=5)
 
     async def _confirm_sync(self) -> None:
         from adapters.registry import SOURCES, TARGETS

@@ -39,6 +39,7 @@ def test_a_signal_stops_at_a_safe_point_says_how_to_resume_and_exits_130(served_
             proc.kill()
     assert proc.returncode == 130, out + err
     assert "Traceback" not in err
+    assert "error:" not in err, "a stop on request is not an error"
     assert f"migration-wizard run {folder}" in (out + err).replace("\n", ""), "it says how to resume"
     store_loads(folder)
     mid = tally(served_small.export("trello"), served_small.export("tallyfy"))

@@ -92,3 +92,13 @@ class SourceRejected:
     key: str
     kind: str
     reason: str
+
+
+@dataclass(frozen=True)
+class SourceLeftOut:
+    """Yielded by `extract` for a record the plan leaves out (a card in an archived list
+    when archived records are not migrated): never written, and reported with the reason."""
+
+    key: str
+    kind: str
+    reason: str

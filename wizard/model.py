@@ -79,6 +79,7 @@ class FieldValue(BaseModel):
 class Tag(Canonical):
     name: str
     color: str | None = None
+    source_name: str | None = None  # the name in the source, when `name` had to differ from it
 
 
 class Stage(Canonical):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from wizard.engine.inventory import Inventory
+from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.humanize import human_duration
 from wizard.plan import Plan
 
@@ -25,15 +25,14 @@ def _calls(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int]:
     subtasks = plan.mapping.checklists == "subtasks"
     calls = {"people": 1, "tags": 0, "templates": 0, "items": 0, "comments": 0, "attachments": 0}
     reads = 1  # the organization's members
-    any_tags = False
+    tag_names: set[str] = set()
     any_subtasks = False
     excluded = set(plan.mapping.exclude)
     for c in inv.containers:
         if c.id in excluded or c.key in excluded:
             continue
         calls["templates"] += 2 + c.count("stage")  # look for it, create it, one call per step
-        calls["tags"] += c.count("tag")
-        any_tags = any_tags or c.count("tag") > 0
+        tag_names |= _tag_names(c)
         completes = sum(i * n for i, n in enumerate(c.items_by_stage_index))
         calls["items"] += 2 * c.count("item") + completes  # launch, read its tasks, complete earlier steps
         reads += 1 + c.count("item")  # the template look-up; each process's tasks
@@ -43,8 +42,10 @@ def _calls(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int]:
         calls["comments"] += c.count("comment")
         uploads = c.count("upload") - c.oversized_attachments
         calls["attachments"] += uploads + c.items_with_attachments
-    calls["tags"] += 1 if any_tags else 0  # the organization's tags, read once
-    reads += 1 if any_tags else 0
+    # Boards share label names: the run creates one tag per name (Tallyfy's titles are
+    # compared without case), after one call that lists the tags already there.
+    calls["tags"] = len(tag_names) + (1 if tag_names else 0)
+    reads += 1 if tag_names else 0
     calls["people"] += 1 if any_subtasks else 0  # who am I: the owner of checklist tasks nobody holds
     reads += 1 if any_subtasks else 0
     return calls, reads
@@ -53,6 +54,14 @@ def _calls(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int]:
 def comments_cap_s(comments: int, scale: float = 1.0) -> float:
     """The hourly comment cap lets 120 through at once, then 120 more each (scaled) hour."""
     return max(0, -(-comments // COMMENTS_PER_HOUR) - 1) * 3600.0 * scale
+
+
+def _tag_names(c: ContainerInventory) -> set[str]:
+    """The tag titles the run looks up for this container's labels (as RunExecutor.ensure_tags)."""
+    tags = (c.template or {}).get("tags")
+    if tags is None:  # an inventory without the shape: one per label, as before
+        return {f"{c.key}#{i}" for i in range(c.count("tag"))}
+    return {(t.get("name") or f"{t.get('color') or 'unnamed'} label")[:30].lower() for t in tags}
 
 
 def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_per_s: float) -> tuple[float, list[str]]:

@@ -19,6 +19,8 @@ TEXTAREA_LIMIT = 30_000
 RUN_NAME_LIMIT = 550
 TEMPLATE_TITLE_LIMIT = 250
 TAG_TITLE_LIMIT = 30
+STEP_TITLE_LIMIT = 600
+FIELD_LABEL_LIMIT = 600
 
 DESCRIPTION_FIELD = "description"
 CHECKLISTS_FIELD = "checklists"
@@ -56,18 +58,27 @@ def read_marker(text: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+PLACEHOLDER_NAME = "Untitled"  # the kanban preset's name for what has none (or only spaces)
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def name_for(name: str, limit: int) -> str:
+    """A name as the target gets it: the preset's placeholder for an empty or blank one
+    (else the target would make up its own), cut to the target's limit."""
+    return _clip(name, limit) if name.strip() else PLACEHOLDER_NAME
+
+
 def template_body(tpl: Template, source_label: str) -> dict:
     summary = f"Migrated from {source_label}: {tpl.url or tpl.name}\n{marker(tpl.key)}"
-    return {"title": _clip(tpl.name, TEMPLATE_TITLE_LIMIT) or "Untitled", "type": "procedure", "summary": summary}
+    return {"title": name_for(tpl.name, TEMPLATE_TITLE_LIMIT), "type": "procedure", "summary": summary}
 
 
 def step_body(stage: Stage, template_id: str) -> dict:
-    title = stage.name + (" (archived list)" if stage.closed else "")
-    return {"title": _clip(title, 600) or "Untitled", "summary": marker(stage.key), "checklist_id": template_id,
+    title = stage.name + (" (archived list)" if stage.closed and stage.name.strip() else "")
+    return {"title": name_for(title, STEP_TITLE_LIMIT), "summary": marker(stage.key), "checklist_id": template_id,
             "step_type": "task"}
 
 
@@ -83,7 +94,7 @@ def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool)
     ]
     for f in tpl.fields:
         ftype = field_type_for(f, overrides)
-        d: dict = {"label": _clip(f.name, 600) or "Field", "field_type": ftype, "required": False, "guidance": marker(f.key)}
+        d: dict = {"label": _clip(f.name, FIELD_LABEL_LIMIT) or "Field", "field_type": ftype, "required": False, "guidance": marker(f.key)}
         if ftype in ("radio", "dropdown", "multiselect"):
             opts = [o.text for o in f.options] if f.type != FieldType.checkbox else ["Yes", "No"]
             d["options"] = [{"id": i + 1, "text": t} for i, t in enumerate(opts or ["(none)"])]
@@ -165,7 +176,7 @@ def run_body(item: Item, template_id: str, prerun_ids: dict[str, str], prerun_sp
         prerun[fid] = _clip(checklist_text(item), TEXTAREA_LIMIT)
     body: dict = {
         "checklist_id": template_id,
-        "name": _clip(item.name, RUN_NAME_LIMIT) or "Untitled",
+        "name": name_for(item.name, RUN_NAME_LIMIT),
         "summary": f"Migrated from {item.url or item.key}\n{marker(item.key)}",
         "prerun": prerun,
         "tags": tag_ids,

@@ -70,7 +70,8 @@ def label_to_tag(label: TrelloLabel) -> Tag:
     name = (label.name or "").strip()
     if not name:
         name = f"{label.color.replace('_', ' ').capitalize()} label" if label.color else "Unnamed label"
-    return Tag(key=key("label", label.id), name=name, color=label.color)
+    return Tag(key=key("label", label.id), name=name, color=label.color,
+               source_name=None if name == label.name else (label.name or ""))
 
 
 def member_to_person(member: TrelloMember) -> Person:
@@ -107,10 +108,12 @@ def field_value(defn: TrelloCustomField | None, item: TrelloCustomFieldItem) -> 
             raise ValueError(f"its checkbox '{name}' is neither true nor false ({_quote(raw)})")
         return FieldValue(field_key=fkey, value=raw == "true")
     if ftype == "number":
+        raw = value.get("number", "")
         try:
-            return FieldValue(field_key=fkey, value=float(value.get("number", "")))
+            float(raw)
         except ValueError:
-            raise ValueError(f"its number field '{name}' holds {_quote(value.get('number'))}, which is not a number") from None
+            raise ValueError(f"its number field '{name}' holds {_quote(raw)}, which is not a number") from None
+        return FieldValue(field_key=fkey, value=raw.strip())  # in its source form: "6" stays "6"
     if ftype == "date":
         raw = value.get("date", "")
         try:

@@ -293,7 +293,7 @@ class TrelloSandbox(Sandbox):
             elif choice == "desc":
                 params = {"desc": card.data["desc"] + "\n\nUpdated after review."}
             else:
-                others = [lid for lid in board.lists if lid != card.data["idList"]]
+                others = [lid for lid, lst in board.lists.items() if lid != card.data["idList"] and not lst["closed"]]
                 params = {"idList": rng.choice(others)}
             api.update_card(api.Ctx(self.state, {"id": cid}, params))
         return picked
@@ -309,7 +309,8 @@ class TrelloSandbox(Sandbox):
                 d = card.data
                 cards.append({k: d[k] for k in ("id", "name", "desc", "closed", "idList", "pos", "due", "dueComplete",
                                                 "idMembers", "idLabels", "url")}
-                             | {"checklists": [api._checklist(c) for c in card.checklists],
+                             | {"visible": not d["closed"] and not board.lists[d["idList"]]["closed"],  # as Trello's board shows it
+                                "checklists": [api._checklist(c) for c in card.checklists],
                                 "customFieldItems": [dict(i) for i in card.field_items],
                                 "corrupt": card.corrupt})
                 for att in card.attachments:

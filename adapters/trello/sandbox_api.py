@@ -276,13 +276,14 @@ def _page_cards(ctx: Ctx, board: Board, cards: list[Card]) -> list[Card]:
     return out[: limit if limit is not None else MAX_PAGE]
 
 
-def _render_cards(ctx: Ctx, cards: list[Card], prefix: str = "") -> list[dict[str, Any]]:
+def _render_cards(ctx: Ctx, cards: list[Card], prefix: str = "", board: Board | None = None) -> list[dict[str, Any]]:
     p = prefix
     atts = ctx.q(f"{p}attachments")
+    nests = board is None or board.nests_checklists
     return [render_card(ctx.state, c, ctx.base, fields=_fields(ctx.q(f"{p}fields")), attachments=atts,
                         attachment_fields=_fields(ctx.q(f"{p}attachment_fields")),
                         field_items=ctx.flag(f"{p}customFieldItems"),
-                        checklists=(ctx.q(f"{p}checklists", "none") or "none") != "none",
+                        checklists=nests and (ctx.q(f"{p}checklists", "none") or "none") != "none",
                         members=ctx.flag(f"{p}members"))
             for c in cards]
 
@@ -453,7 +454,7 @@ def get_board_cards(ctx: Ctx) -> Any:
     board = _board(ctx)
     flt = ctx.params.get("filter") or ctx.q("filter", "visible") or "visible"
     cards = _page_cards(ctx, board, _cards_filtered(ctx.state, board, flt))
-    return _render_cards(ctx, cards)
+    return _render_cards(ctx, cards, board=board)
 
 
 def get_board_checklists(ctx: Ctx) -> Any:
@@ -697,8 +698,9 @@ def resolve(method: str, path: str) -> tuple[str, Handler, dict[str, str]] | Non
 
 
 def iter_open_cards(state: TrelloState) -> Iterator[Card]:
+    """The cards Trello's board shows: open, in an open list."""
     for board in state.boards.values():
         for cid in board.card_ids:
             card = state.cards[cid]
-            if not card.data["closed"]:
+            if not card.data["closed"] and not board.lists[card.data["idList"]]["closed"]:
                 yield card

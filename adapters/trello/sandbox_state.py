@@ -105,6 +105,9 @@ class Board:
     card_ids: list[str] = field(default_factory=list)  # sorted by id (= by creation time)
     actions: list[Action] = field(default_factory=list)  # sorted by id
     action_ids: list[str] = field(default_factory=list)  # parallel to actions, for bisect
+    # Whether the card listing nests checklists when asked (`checklists=all`): the spec does
+    # not promise it, and real boards answer both ways; the seed decides, board by board.
+    nests_checklists: bool = True
 
     @property
     def id(self) -> str:
@@ -249,6 +252,7 @@ def _seed_board(state: TrelloState, b: int, sizes: dict[str, int]) -> None:
     for i in range(n_cards):
         ts = created + 3_600 + span * i / max(1, n_cards) + rng.random() * 60
         _seed_card(state, board, i + 1, ts, rng.choice(list_ids), label_ids)
+    _seed_real_shapes(state, board)
     card_ids = sorted(c for c in board.card_ids)
     n_comments = _share(sizes["comments"], sizes["boards"], b)
     for _ in range(n_comments):
@@ -264,6 +268,29 @@ def _seed_board(state: TrelloState, b: int, sizes: dict[str, int]) -> None:
     for k in range(n_atts):
         cid = rng.choice(card_ids)
         _seed_attachment(state, state.cards[cid], b == 0 and k == 0, k)
+
+
+LONG_NAME_CHARS = 16_384
+
+
+def _seed_real_shapes(state: TrelloState, board: Board) -> None:
+    """What a real workspace holds and a tidy seed would not, fixed by the seed without
+    drawing on its random stream (so every other seeded value stays as it was): a board
+    whose listing does not nest checklists (every other board, by seed), a card whose name
+    is only spaces, one with a 16,384-character name, and a whole number in a number field
+    (Trello sends "6", not "6.0"). Cards in an archived list come from "Old sprint"."""
+    index = list(state.boards).index(board.id)
+    board.nests_checklists = (state.seed + index) % 2 == 0
+    cards = [state.cards[c] for c in board.card_ids]
+    if len(cards) >= 3:
+        cards[1].data["name"] = "   "
+        word = cards[2].data["name"] + " "
+        cards[2].data["name"] = (word * (LONG_NAME_CHARS // len(word) + 1))[:LONG_NAME_CHARS]
+    number = next((f["id"] for f in board.fields.values() if f["type"] == "number"), None)
+    for card in cards[:3]:
+        if number and not any(i["idCustomField"] == number for i in card.field_items):
+            card.field_items.append({"id": f"{card.id[:18]}ffff{len(card.field_items):02x}", "idCustomField": number,
+                                     "idModel": card.id, "modelType": "card", "value": {"number": "6"}})
 
 
 def _seed_fields(state: TrelloState, board: Board, created: int) -> None:

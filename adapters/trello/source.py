@@ -3,8 +3,9 @@ commentCard actions Comments and its attachments Attachments.
 
 Calls are few by design (the budget is ~15 per 1,000 cards): one board call carries the
 lists, labels, members and custom-field definitions; cards come 1,000 a page from
-`/boards/{id}/cards?limit=1000&before=` with their checklists, field values and
-attachments nested; comments 1,000 a page from `/boards/{id}/actions`. Attachments are
+`/boards/{id}/cards?limit=1000&before=` with their field values and attachments nested;
+checklists in one documented call per board (`/boards/{id}/checklists`, joined by `idCard`:
+the spec does not promise the card listing nests them, and real boards do not); comments 1,000 a page from `/boards/{id}/actions`. Attachments are
 yielded last (the documented order), so their metadata is re-read in a second, light card
 pass (`fields=id`) rather than held in memory for the whole board.
 """
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 from adapters.trello import mapping
 from adapters.trello.client import TrelloClient
 from adapters.trello.wire import TrelloBoard, TrelloCustomField, TrelloLabel, TrelloList, TrelloMember
-from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceRejected
+from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
 from wizard.model import Attachment, Canonical, FieldDef, Person, Stage, Tag
@@ -29,7 +30,7 @@ PAGE = 1000
 NESTED_LABELS_LIMIT = 50
 W = TypeVar("W", bound=BaseModel)
 C = TypeVar("C")
-CARD_FIELDS = "id,name,desc,closed,idBoard,idList,pos,due,dueComplete,dateLastActivity,idMembers,idLabels,url,badges"
+CARD_FIELDS = "id,name,desc,closed,idBoard,idList,pos,due,dueComplete,dateLastActivity,idMembers,idLabels,url,badges,idChecklists"
 ATTACHMENT_FIELDS = "id,name,fileName,bytes,mimeType,date,isUpload,url"
 CHANGE_TYPES = "createCard,updateCard,deleteCard,copyCard,moveCardToBoard,moveCardFromBoard,convertToCardFromCheckItem,commentCard"
 
@@ -122,9 +123,17 @@ class TrelloSource(SourceAdapter):
         quarantined: set[str] = set()  # cards rejected above: their comments and files are reported, not lost
         with_attachments = 0
         card_filter = "all" if include_archived else "open"
+        archived_lists = {s.source_id for s in stages if s.closed}
+        checklists = await self._checklists(container_id)
         async for index, raw_card in self._cards(container_id, card_filter, fields=CARD_FIELDS, attachments="true",
-                                                 attachment_fields=ATTACHMENT_FIELDS, customFieldItems="true",
-                                                 checklists="all"):
+                                                 attachment_fields=ATTACHMENT_FIELDS, customFieldItems="true"):
+            if not include_archived and isinstance(raw_card, dict) and raw_card.get("idList") in archived_lists:
+                # Trello's own board hides these; the plan leaves archived records out.
+                yield SourceLeftOut(mapping.key("card", mapping.raw_id(raw_card, index)), "card",
+                                    "it is in an archived list, and the plan leaves archived records out")
+                continue
+            if isinstance(raw_card, dict):
+                raw_card = {**raw_card, "checklists": await self._card_checklists(raw_card, checklists)}
             item = mapping.map_card(raw_card, board.id, field_wire, index)
             if isinstance(item, SourceRejected):
                 quarantined.add(item.key.rsplit(":", 1)[1])
@@ -166,6 +175,32 @@ class TrelloSource(SourceAdapter):
                 seen += 1
                 if seen == with_attachments and not quarantined:
                     break  # every card with files is done: skip the rest of the pages
+
+    async def _checklists(self, board_id: str) -> dict[str, list[Any]]:
+        """Every checklist of the board by card id: one documented call, whatever the card
+        listing nests."""
+        raw = await self.client.get(f"boards/{board_id}/checklists")
+        if not isinstance(raw, list):
+            raise VendorDataError(f"Trello answered the checklists of board {board_id} with something that is not a list.")
+        out: dict[str, list[Any]] = {}
+        for c in raw:
+            card_id = c.get("idCard") if isinstance(c, dict) else None
+            if isinstance(card_id, str):
+                out.setdefault(card_id, []).append(c)
+        return out
+
+    async def _card_checklists(self, raw_card: dict[str, Any], by_card: dict[str, list[Any]]) -> list[Any]:
+        """The card's checklists from the board's listing; a card naming one that did not
+        arrive there is asked for its own (`/cards/{id}/checklists`), so none is lost."""
+        cid = mapping.raw_id(raw_card)
+        got = by_card.pop(cid, [])
+        wanted = raw_card.get("idChecklists")
+        have = {c.get("id") for c in got if isinstance(c, dict)}
+        if isinstance(wanted, list) and any(w not in have for w in wanted) and cid != "unknown":
+            got = await self.client.get(f"cards/{cid}/checklists")
+            if not isinstance(got, list):
+                raise VendorDataError(f"Trello answered the checklists of card {cid} with something that is not a list.")
+        return got
 
     async def _cards(self, board_id: str, card_filter: str, **params: Any) -> AsyncIterator[tuple[int, Any]]:
         """Every card, newest id first, a page of 1,000 at a time (`before` = oldest seen)."""

@@ -6,7 +6,8 @@
    host is not an API request and is only checked for its signature). The exceptions are the gaps the
    reference names: the attachment download route is not in the spec at all, and
    `GET /boards/{id}/cards` declares no query parameters although limit/before/since/filter
-   and the nested card parameters work.
+   and the nested card parameters work (all but `checklists`, which the spec does not promise
+   and real boards do not honour: checklists come from `GET /boards/{id}/checklists`).
 2. The sandbox's answers must have the types the spec's schemas give the fields they define,
    except where the spec is known to disagree with what Trello really sends (listed below).
 """
@@ -34,7 +35,7 @@ HEADER = {"Authorization": f'OAuth oauth_consumer_key="{CREDS["key"]}", oauth_to
 DOWNLOAD = re.compile(r"^/cards/[0-9a-f]{24}/attachments/[0-9a-f]{24}/download/[^/]+$")
 UNDECLARED_BUT_DOCUMENTED = {
     ("get", "/boards/{id}/cards"): {"limit", "before", "since", "filter", "fields", "attachments",
-                                    "attachment_fields", "customFieldItems", "checklists", "members", "member_fields"},
+                                    "attachment_fields", "customFieldItems", "members", "member_fields"},
 }
 # Where the spec's schema disagrees with what Trello sends (the sandbox follows Trello):
 SPEC_GAPS = {

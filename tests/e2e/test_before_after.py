@@ -106,7 +106,7 @@ def test_conflict_strategies_on_processes_already_in_the_target(small: Served, t
     ok("run", str(small.folder), "--yes")
     before = small.export("tallyfy")
     trello_export = small.export("trello")
-    card = next(c for b in trello_export["boards"] for c in b["cards"] if not c["closed"])
+    card = next(c for b in trello_export["boards"] for c in b["cards"] if c["visible"])
     assert trello(small, "PUT", f"cards/{card['id']}", name="Renamed in the source").status_code == 200
     other = twin(small, tmp_path, default=strategy)
     reset(small)
@@ -156,7 +156,7 @@ def test_changed_on_both_sides_is_a_conflict(small: Served) -> None:
     plan = load_plan(small.folder)
     plan.conflicts.default = "manual"
     save_plan(small.folder, plan)
-    card = next(c for b in small.export("trello")["boards"] for c in b["cards"] if not c["closed"])
+    card = next(c for b in small.export("trello")["boards"] for c in b["cards"] if c["visible"])
     run = next(r for r in small.export("tallyfy")["runs"] if r["source_ref"] == f"trello:card:{card['id']}")
     time.sleep(EDIT_TOLERANCE_S + 0.5)  # an edit within the tolerance is taken for our own write
     small.post("tallyfy", "edit", {"run_id": run["id"], "name": "Edited by the client"})
@@ -174,7 +174,7 @@ def test_people_mapped_placeholder_and_invited(small: Served) -> None:
     tex, trx = small.export("tallyfy"), small.export("trello")
     member_of = {m["id"]: m for m in trx["members"]}
     board = trx["boards"][0]
-    assigned = [c for c in board["cards"] if c["idMembers"] and not c["closed"]]
+    assigned = [c for c in board["cards"] if c["idMembers"] and c["visible"]]
     mapped_member = assigned[0]["idMembers"][0]
     user = next(u for u in tex["users"] if u.get("status") == "active")
     me = trx["me"]
@@ -240,7 +240,7 @@ def test_checklists_as_subtasks_once_each(small: Served) -> None:
     runs = {r["source_ref"]: r for r in small.export("tallyfy")["runs"]}
     for b in small.export("trello")["boards"]:
         for card in b["cards"]:
-            if card["closed"] or not card["checklists"]:
+            if not card["visible"] or not card["checklists"]:
                 continue
             tasks = runs[f"trello:card:{card['id']}"]["tasks"]
             for cl in card["checklists"]:
@@ -255,7 +255,7 @@ def test_a_card_moved_back_reopens_the_later_steps(small: Served) -> None:
     board = small.export("trello")["boards"][0]
     lists = [lst for lst in sorted(board["lists"], key=lambda x: x["pos"])]
     first = lists[0]
-    card = next(c for c in board["cards"] if not c["closed"] and c["idList"] == lists[2]["id"])
+    card = next(c for c in board["cards"] if c["visible"] and c["idList"] == lists[2]["id"])
     run = next(r for r in small.export("tallyfy")["runs"] if r["source_ref"] == f"trello:card:{card['id']}")
     assert sum(t["status"] == "completed" for t in run["tasks"]) == 2, "it stood at the third step"
     assert trello(small, "PUT", f"cards/{card['id']}", idList=first["id"]).status_code == 200

@@ -63,8 +63,8 @@ def test_card_maps_to_item_with_stage_tags_people_values_and_checklists() -> Non
     assert item.tag_keys == [f"trello:label:{LABEL}"]
     assert item.due == datetime(2026, 3, 10, 17, tzinfo=timezone.utc)
     values = {v.field_key.rsplit(":", 1)[1]: v.value for v in item.values}
-    # read values arrive as strings; the mapping gives them their real types
-    assert values == {F_LIST: OPT, F_NUM: 8.0, F_CHECK: True, F_TEXT: "REF-1", F_DATE: "2026-04-01T00:00:00.000Z"}
+    # read values arrive as strings; the mapping gives them their real types, and numbers keep their form
+    assert values == {F_LIST: OPT, F_NUM: "8", F_CHECK: True, F_TEXT: "REF-1", F_DATE: "2026-04-01T00:00:00.000Z"}
     [checklist] = item.checklists
     assert checklist.key == "trello:checklist:65f1c3b1e4b0a1b2c3d4e777"
     assert [i.name for i in checklist.items] == ["First", "Second"]  # by position
@@ -106,6 +106,19 @@ def test_card_that_is_not_an_object_is_rejected() -> None:
 def test_unreadable_field_value_rejects_the_card(item: dict[str, Any], message: str) -> None:
     out = mapping.map_card(card(customFieldItems=[item]), BOARD, fields())
     assert isinstance(out, SourceRejected) and message in out.reason
+
+
+@pytest.mark.parametrize("raw", ["6", "3.5", "-2", "1e3"])
+def test_numbers_keep_their_source_form(raw: str) -> None:
+    v = mapping.field_value(fields()[F_NUM], TrelloCustomFieldItem.model_validate({"idCustomField": F_NUM, "value": {"number": raw}}))
+    assert v.value == raw
+
+
+def test_a_label_without_a_name_is_named_after_its_colour_and_says_so() -> None:
+    tag = mapping.label_to_tag(TrelloLabel.model_validate({"id": LABEL, "name": "  ", "color": "sky"}))
+    assert (tag.name, tag.source_name) == ("Sky label", "  ")
+    named = mapping.label_to_tag(TrelloLabel.model_validate({"id": LABEL, "name": "Urgent", "color": "red"}))
+    assert named.source_name is None
 
 
 def test_checkbox_false_and_field_without_definition() -> None:

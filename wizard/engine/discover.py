@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from typing import Any
 
-from wizard.adapter import SourceAdapter, SourceRejected
+from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
 from wizard.engine.duplicates import DuplicateFinder
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.engine.item_index import ItemIndexWriter
@@ -17,6 +18,13 @@ from wizard.plan import Plan
 KINDS = ("template", "stage", "field", "tag", "person", "item", "comment", "attachment")
 
 
+def _ledger(plan: Plan) -> Any:
+    """The target's ledger rules: what its mapping changes, object by object."""
+    from adapters.tallyfy import ledger  # the only target; adapters are imported at run time
+
+    return ledger
+
+
 async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container_ids: list[str] | None = None,
                    index: ItemIndexWriter | None = None) -> Inventory:
     started = time.monotonic()
@@ -25,6 +33,7 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
     sink.emit(PhaseStarted("discover", total=len(ids)))
     inv = Inventory(source_system=plan.source.system, discovered_at=now_iso(), elapsed_s=0, source_calls=0)
     max_bytes = plan.limits.max_attachment_mb * 1024 * 1024
+    ledger = _ledger(plan)
     for cid in ids:
         ci = ContainerInventory(key=f"{plan.source.system}:board:{cid}", id=cid, name=cid)
         counts: Counter[str] = Counter()
@@ -34,9 +43,13 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
         items_with_uploads: set[str] = set()
         items_with_attachments: set[str] = set()
         dups = DuplicateFinder()
+        tpl = Template(key=ci.key, name=cid)  # until the container's own arrives (always first)
         async for obj in source.extract(cid, include_archived=plan.mapping.include_archived):
             if isinstance(obj, SourceRejected):
                 ci.rejected.append({"key": obj.key, "kind": obj.kind, "reason": obj.reason})
+                continue
+            if isinstance(obj, SourceLeftOut):
+                ci.left_out.append({"key": obj.key, "kind": obj.kind, "reason": obj.reason})
                 continue
             if isinstance(obj, Template):
                 ci.key, ci.name = obj.key, obj.name
@@ -47,6 +60,8 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
                 stage_index = {s.key: i for i, s in enumerate(ordered)}
                 stage_names = {s.key: s.name for s in ordered}
                 ci.people_names = [p.name for p in obj.people]
+                tpl = obj
+                ci.ledger += ledger.template_changes(obj)
                 for kind in ("stage", "field", "tag", "person"):
                     sink.emit(ObjectsDiscovered(kind, counts[kind]))
             elif isinstance(obj, Item):
@@ -55,6 +70,7 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
                 ci.checklist_items += sum(len(c.items) for c in obj.checklists)
                 ci.checklist_items_done += sum(i.done for c in obj.checklists for i in c.items)
                 dups.add(obj)
+                ci.ledger += ledger.item_changes(obj, tpl, plan.mapping.field_types, plan.mapping.checklists == "field")
                 if index is not None:
                     index.add(obj, ci.name, stage_names.get(obj.stage_key or "", ""))
                 if counts["item"] % 100 == 0:

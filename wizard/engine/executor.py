@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Coroutine
 from typing import Any
 
-from wizard.adapter import SourceAdapter, SourceRejected
+from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
 from wizard.engine.children import ATTACH_SUFFIX, SETTLED_SUFFIX, ChildWriter
 from wizard.engine.conflict_rules import EDIT_TOLERANCE_S, ConflictRules
 from wizard.engine.duplicates import fingerprint
@@ -117,6 +117,8 @@ class RunExecutor(ChildWriter, ConflictRules):
             async for obj in self.source.extract(cid, include_archived=self.plan.mapping.include_archived):
                 if isinstance(obj, SourceRejected):
                     self._quarantine(obj.key, obj.kind, obj.reason)
+                elif isinstance(obj, SourceLeftOut):
+                    self._skip(obj.key, "item" if obj.kind == "card" else obj.kind, obj.reason)
                 elif isinstance(obj, Template):
                     tpl = obj
                     fields = {f.key: f for f in tpl.fields}

@@ -14,7 +14,7 @@ from tests.e2e.conftest import Served, cli, serve, stop
 
 
 def included_cards(trello: dict) -> dict[str, dict]:
-    return {c["id"]: c for b in trello["boards"] for c in b["cards"] if not c.get("closed")}
+    return {c["id"]: c for b in trello["boards"] for c in b["cards"] if c["visible"]}
 
 
 def created_runs(tallyfy: dict) -> list[dict]:

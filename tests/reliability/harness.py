@@ -127,7 +127,7 @@ def tally(trello: dict, tallyfy: dict) -> Tally:
     """Count every source object in the target export: each must be there exactly once.
     (check_complete asserts the same and compares attachment bytes; this gives figures.)"""
     t = Tally()
-    cards = {c["id"] for b in trello["boards"] for c in b["cards"] if not c.get("closed")}
+    cards = {c["id"] for b in trello["boards"] for c in b["cards"] if c["visible"]}
     runs = [r for r in tallyfy["runs"] if not r.get("preexisting") and not r.get("archived")]
     templates = [x for x in tallyfy["templates"] if not x.get("preexisting") and not x.get("archived")]
     t.add("template", Counter(f"trello:board:{b['id']}" for b in trello["boards"]),
@@ -185,7 +185,7 @@ class Figures:
 def expected_journal_lines(trello: dict) -> int:
     """About how long the journal of a whole run gets: intent + done per object, one more
     per card (settled) and per card with files (attached)."""
-    cards = {c["id"] for b in trello["boards"] for c in b["cards"] if not c.get("closed")}
+    cards = {c["id"] for b in trello["boards"] for c in b["cards"] if c["visible"]}
     comments = sum(1 for b in trello["boards"] for c in b["comments"] if c["card_id"] in cards)
     files = [a for b in trello["boards"] for a in b["attachments"] if a["card_id"] in cards and a.get("isUpload", True)]
     return 3 * len(cards) + 2 * comments + 2 * len(files) + len({a["card_id"] for a in files})

@@ -203,8 +203,9 @@ def test_zero_byte_30mb_and_over_the_limit_attachments(tmp_path: Path) -> None:
     from adapters.trello.sandbox import TrelloSandbox
 
     trello = TrelloSandbox(seed=6, scale="small", rate_limits="off")
-    uploads = [(c, a) for c in trello.state.cards.values() if not c.data.get("closed")
-               for a in c.attachments if a["isUpload"]]
+    from adapters.trello.sandbox_api import iter_open_cards
+
+    uploads = [(c, a) for c in iter_open_cards(trello.state) for a in c.attachments if a["isUpload"]]  # on the board
     (_, empty), (_, big), (_, huge) = uploads[0], uploads[1], uploads[2]
     empty["bytes"], big["bytes"], huge["bytes"] = 0, 30 * 1024 * 1024, 40 * 1024 * 1024
     empty["name"] = empty["fileName"] = "nothing in it.txt"

@@ -121,7 +121,9 @@ def test_the_tallyfy_comment_cap_is_waited_out_and_announced(tmp_path: Path) -> 
 def _extra_uploads(sb: object, n: int) -> None:
     """n more small uploaded files on the open cards, so a small run makes hundreds of calls."""
     st = sb.state  # type: ignore[attr-defined]
-    cards = [c for c in st.cards.values() if not c.data.get("closed")]
+    from adapters.trello.sandbox_api import iter_open_cards
+
+    cards = list(iter_open_cards(st))
     for i in range(n):
         card = cards[i % len(cards)]
         aid = st.new_id()

@@ -42,4 +42,4 @@ def cards_in_target(export: dict) -> dict[str, int]:
 
 
 def included_cards(trello: dict) -> set[str]:
-    return {f"trello:card:{c['id']}" for b in trello["boards"] for c in b["cards"] if not c.get("closed")}
+    return {f"trello:card:{c['id']}" for b in trello["boards"] for c in b["cards"] if c["visible"]}

@@ -103,13 +103,22 @@ class _StateUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not part of a sandbox's state")
 
 
+def _journal_bytes(folder: Path) -> int:
+    try:
+        return (Path(folder) / "state" / "journal.jsonl").stat().st_size
+    except OSError:
+        return 0
+
+
 def save_states(running: RunningSandboxes, folder: Path) -> Path:
-    """Write every sandbox's state into the folder's state/, atomically."""
+    """Write every sandbox's state into the folder's state/, atomically, with how far the
+    folder's journal had come: a journal that grew since belongs to a later world."""
     path = Path(folder) / "state" / STATE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with running.lock_all():
-        data = pickle.dumps({name: s.sandbox.state for name, s in running.servers.items()})
+        data = pickle.dumps({"journal_bytes": _journal_bytes(folder),
+                             "states": {name: s.sandbox.state for name, s in running.servers.items()}})
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
@@ -119,14 +128,19 @@ def save_states(running: RunningSandboxes, folder: Path) -> Path:
 
 
 def load_states(folder: Path) -> dict[str, Any] | None:
-    """The sandboxes' saved state, or None when the folder holds none (or an unreadable one)."""
+    """The sandboxes' saved state, or None when the folder holds none, an unreadable one, or
+    one older than the folder's journal (the demo was cut off before it could save)."""
     path = Path(folder) / "state" / STATE_FILE
     try:
         data = path.read_bytes()
     except OSError:
         return None
     try:
-        states = _StateUnpickler(io.BytesIO(data)).load()
+        saved = _StateUnpickler(io.BytesIO(data)).load()
     except Exception:  # a damaged or foreign file: treated as absent, so the caller refuses to go on
         return None
-    return states if isinstance(states, dict) else None
+    if not isinstance(saved, dict) or not isinstance(saved.get("states"), dict):
+        return None
+    if _journal_bytes(folder) > int(saved.get("journal_bytes", 0)):
+        return None
+    return saved["states"]

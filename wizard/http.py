@@ -44,6 +44,11 @@ class RecordRejected(Exception):
         self.message = message
 
 
+class ObjectUnavailable(Exception):
+    """One object the vendor kept failing on after every retry (a download that always
+    breaks): the run quarantines that object with this sentence and goes on."""
+
+
 class Transient(Exception):
     """Worth retrying: 429, 5xx, timeout, reset."""
 
@@ -88,6 +93,7 @@ class CircuitBreaker:
         self.failures = 0
         self.opened_at: float | None = None
         self.reason = ""
+        self._last_subject: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -96,9 +102,15 @@ class CircuitBreaker:
     def success(self) -> None:
         self.failures = 0
         self.opened_at = None
+        self._last_subject = None
 
-    def failure(self, reason: str = "") -> bool:
-        """Count one failure; True when this one opens (or re-opens) the breaker."""
+    def failure(self, reason: str = "", subject: str | None = None) -> bool:
+        """Count one failure; True when this one opens (or re-opens) the breaker. Failures
+        in a row of one `subject` (one object's retries) count once: the breaker counts the
+        vendor failing, not one bad object, which its own retries bound."""
+        if subject is not None and subject == self._last_subject and not self.is_open:
+            return False
+        self._last_subject = subject
         self.failures += 1
         if self.failures >= self.threshold and not self.is_open:
             self.opened_at = self.clock()
@@ -269,8 +281,8 @@ class ApiClient:
         self.clock_skew = (self.clock_skew * self._skew_samples + sample) / (self._skew_samples + 1)
         self._skew_samples += 1
 
-    def _trip(self, reason: str) -> None:
-        if self.breaker.failure(reason):
+    def _trip(self, reason: str, subject: str | None = None) -> None:
+        if self.breaker.failure(reason, subject):
             self.sink.emit(CircuitOpened(self.system, reason))
             raise self._unavailable(reason)
         if self.breaker.is_open:

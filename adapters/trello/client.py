@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from wizard.errors import CredentialError, PermissionDenied, SystemUnavailable
-from wizard.http import ApiClient, RecordRejected, _message
+from wizard.errors import CredentialError, PermissionDenied
+from wizard.http import ApiClient, ObjectUnavailable, RecordRejected, _message
 from wizard.ratelimit import RateLimiter, Window
 
 WINDOW_S = 10.0
@@ -121,7 +121,7 @@ class TrelloClient(ApiClient):
                         failure = reason
                     elif status >= 500:
                         failure = f"HTTP {status}"
-                        self._trip(failure)
+                        self._trip(failure, path)
                     elif status >= 400:
                         await resp.aread()
                         self._raise_for(status, resp, path)
@@ -139,11 +139,11 @@ class TrelloClient(ApiClient):
                         return
             except httpx.TransportError as e:
                 failure = f"{type(e).__name__} while downloading"
-                self._trip(failure)
+                self._trip(failure, path)
             attempt += 1
             if attempt > self.max_retries:
-                raise SystemUnavailable(f"Trello kept failing on a download after {self.max_retries} retries "
-                                        f"({failure}); run the same command again to resume.")
+                raise ObjectUnavailable(f"Trello kept failing on its download after {self.max_retries} retries "
+                                        f"({failure}); running the same command again retries it")
             self.retries += 1
             if wait is None:
                 await asyncio.sleep(min(30.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random()))

@@ -57,6 +57,7 @@ class TrelloSandbox(Sandbox):
         self.limits = TrelloRateLimits(rate_limits, window_scale)
         self.valid = SANDBOX_CREDENTIALS["trello"]
         self.not_json_pending = False
+        self.bad_files: set[str] = set()  # attachment ids whose downloads always fail (/_sandbox/corrupt)
         super().__init__(seed=seed, faults=faults)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -208,6 +209,8 @@ class TrelloSandbox(Sandbox):
         if att is None or not att["isUpload"] or unquote(request.path_params["fileName"]) != att["fileName"]:
             return self._text(404, api.NOT_FOUND, key, token)
         headers = self.limits.headers(key, token)
+        if att["id"] in self.bad_files:
+            return self._text(503, "Service Unavailable", key, token)
         if (att["bytes"] or 0) > REDIRECT_ABOVE:  # big files live in storage: Trello answers 302 there
             expires = int(time.time()) + SIGNATURE_TTL_S
             headers["location"] = (f"{request.url.scheme}://{request.url.netloc}/storage/{att['id']}/"
@@ -255,6 +258,7 @@ class TrelloSandbox(Sandbox):
         self.seed, self.scale = seed, scale
         self.state = build_state(seed, scale)
         self.not_json_pending = False
+        self.bad_files = set()
 
     async def _corrupt(self, request: Request) -> Response:
         body = await request.json() if await request.body() else {}
@@ -263,8 +267,11 @@ class TrelloSandbox(Sandbox):
             if mode == "not_json":
                 self.not_json_pending = True
                 return JSONResponse({"mode": mode})
+            if mode in ("bad_file", "good_file"):  # a bad file's downloads answer 503 until it is good again
+                (self.bad_files.add if mode == "bad_file" else self.bad_files.discard)(str(body.get("attachment_id")))
+                return JSONResponse({"mode": mode, "attachment_id": body.get("attachment_id")})
             if mode != "bad_card":
-                return JSONResponse({"error": "mode must be bad_card or not_json"}, status_code=400)
+                return JSONResponse({"error": "mode must be bad_card, bad_file, good_file or not_json"}, status_code=400)
             card_id = body.get("card_id") or random.Random(self.seed + 7).choice(
                 sorted(c.id for c in api.iter_open_cards(self.state)))
             card = self.state.cards.get(card_id)

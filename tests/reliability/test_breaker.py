@@ -49,3 +49,10 @@ def test_the_breaker_half_opens_after_its_cooldown() -> None:
     now[0] = 62
     b.success()
     assert not b.is_open and b.failures == 0
+
+
+def test_one_objects_retries_count_once_the_vendors_failures_in_a_row_each() -> None:
+    b = CircuitBreaker(threshold=3, cooldown=30, clock=lambda: 0.0)
+    assert [b.failure("503", "GET file/1") for _ in range(10)] == [False] * 10  # one bad file, retried
+    assert b.failures == 1
+    assert [b.failure("503", f"GET file/{i}") for i in (2, 3)] == [False, True]  # the vendor, failing on each

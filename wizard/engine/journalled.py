@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.events import EventSink, LogLine, ObjectMigrated, ObjectQuarantined, ObjectSkipped
-from wizard.http import AmbiguousWrite, RecordRejected
+from wizard.http import AmbiguousWrite, ObjectUnavailable, RecordRejected
 from wizard.store import Store
 
 RECONCILE_TRIES = 3
@@ -79,6 +79,8 @@ class JournalledWriter:
                     return self._quarantine(key, kind, f"the target never confirmed it ({e.reason})")
             except RecordRejected as e:
                 return self._quarantine(key, kind, f"{self.target.label} refused it ({e})")
+            except ObjectUnavailable as e:
+                return self._quarantine(key, kind, str(e))
             self.store.done(key, kind, target_type, target_id, parent_id=parent_id, hash=hash, extra=extra)
             self._count(kind, target_id, created=True, key=key)
             return target_id

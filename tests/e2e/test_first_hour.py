@@ -134,3 +134,23 @@ def test_login_to_an_unknown_system_says_so() -> None:
     assert r.returncode == 2
     one_sentence(r.stderr, "Unknown system 'trelo'", "trello", "tallyfy")
     assert "terminal" not in r.stderr
+
+
+def test_no_step_that_writes_runs_while_another_process_holds_the_folder(small: Served) -> None:
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
+                               "from wizard.runlock import RunLock\n"
+                               "with RunLock(Path(sys.argv[1])):\n print('held', flush=True); time.sleep(120)",
+                               str(small.folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        before = small.export("tallyfy")
+        for args in (("run", "--yes"), ("sync",), ("rollback", "--yes")):
+            r = cli(args[0], str(small.folder), *args[1:])
+            assert r.returncode == 2, (args, r.stdout + r.stderr)
+            one_sentence(r.stderr, "Another run")
+        assert small.export("tallyfy") == before, "nothing was written"
+    finally:
+        holder.kill()
+        holder.wait()

@@ -136,25 +136,25 @@ class Migration:
 
     # -- the flow ------------------------------------------------------------------------
     async def connect(self) -> ConnectResult:
-        self.audit("connect")
-        res = ConnectResult(None, None)
-        try:
-            src = self.source()
+        with self.step("connect"):
+            res = ConnectResult(None, None)
             try:
-                res.source = await src.whoami()
-            finally:
-                await src.aclose()
-        except UserError as e:
-            res.source_error = e.sentence
-        try:
-            tgt = self.target()
+                src = self.source()
+                try:
+                    res.source = await src.whoami()
+                finally:
+                    await src.aclose()
+            except UserError as e:
+                res.source_error = e.sentence
             try:
-                res.target = await tgt.whoami()
-            finally:
-                await tgt.aclose()
-        except UserError as e:
-            res.target_error = e.sentence
-        return res
+                tgt = self.target()
+                try:
+                    res.target = await tgt.whoami()
+                finally:
+                    await tgt.aclose()
+            except UserError as e:
+                res.target_error = e.sentence
+            return res
 
     async def containers(self) -> list[Container]:
         src = self.source()
@@ -164,19 +164,19 @@ class Migration:
             await src.aclose()
 
     async def discover(self, container_ids: list[str] | None = None) -> Inventory:
-        self.audit("discover")
-        src = self.source()
-        index = ItemIndexWriter(self.folder)
-        try:
-            inv = await discover(self.plan, src, self.sink, container_ids, index)
-        finally:
-            await src.aclose()
-            index.close()
-        self.store.set_inventory(inv.model_dump(mode="json"))
-        if self.store.state == "new":
-            self.store.set_meta(state="discovered")
-        self.store.snapshot()
-        return inv
+        with self.step("discover"):
+            src = self.source()
+            index = ItemIndexWriter(self.folder)
+            try:
+                inv = await discover(self.plan, src, self.sink, container_ids, index)
+            finally:
+                await src.aclose()
+                index.close()
+            self.store.set_inventory(inv.model_dump(mode="json"))
+            if self.store.state == "new":
+                self.store.set_meta(state="discovered")
+            self.store.snapshot()
+            return inv
 
     def shapes(self) -> dict[str, Template]:
         """Each discovered container's Template (stages, fields, tags, people), by key:
@@ -237,8 +237,9 @@ class Migration:
         return self.inventory() or await self.discover()
 
     async def estimate(self) -> Estimate:
-        self.audit("estimate")
-        return estimate(self.plan, await self.ensure_inventory())
+        with self.step("estimate"):
+            inv = self.inventory()
+        return estimate(self.plan, inv or await self.discover())
 
     async def run(self, *, dry_run: bool = False, stop: asyncio.Event | None = None,
                   pause: asyncio.Event | None = None) -> tuple[RunSummary, list]:

@@ -217,16 +217,24 @@ class WizardApp(App):
 
     # -- the sync: only what changed since the last run, on the same worker group ----------
     def can_sync(self) -> bool:
-        """The facade's guard (nothing migrated, or rolled back since), and no job running."""
+        return not self.sync_blocked()
+
+    def sync_blocked(self) -> str:
+        """Why a sync cannot start now, in one sentence; "" when it can: the facade's guard
+        (nothing migrated, or rolled back since), and no job running here."""
         m = self.migration
-        return m is not None and not self.run_active and m.can_sync() is None
+        if m is None:
+            return "Open a migration first."
+        if self.run_active:
+            return "A run or sync is going on; sync when it ends."
+        return m.can_sync() or ""
 
     def request_sync(self) -> None:
         """Ask first (a sync writes to the target), then sync; from the report or the start screen."""
         if self.can_sync():
             self.run_worker(self._confirm_sync(), group="confirm-sync", exclusive=True, exit_on_error=False)
-        elif self.migration is not None and not self.run_active:
-            self.notify(self.migration.can_sync() or "", severity="warning", timeout=5)
+        else:
+            self.notify(self.sync_blocked(), severity="warning", timeout=5)
 
     async def _confirm_sync(self) -> None:
         from adapters.registry import SOURCES, TARGETS

@@ -82,8 +82,40 @@ def step_body(stage: Stage, template_id: str) -> dict:
             "step_type": "task"}
 
 
+# Per canonical field type: the Tallyfy types its values convert to (field_value below), and
+# what each conversion loses ("" = nothing). The first is the preset's default (FIELD_TYPES);
+# a type not listed would lose or garble the values, so the mapping screen does not offer it.
+NUMBER_AS_TEXT = "Tallyfy has no number field; it becomes short text with numeric validation"
+CHECKBOX_AS_CHOICE = "Tallyfy has no checkbox field; it becomes a Yes/No choice"
+TEXT_AS_LONG = "Tallyfy short text holds 200 characters; it becomes long text so nothing is cut"
+CONVERSIONS: dict[FieldType, dict[str, str]] = {
+    FieldType.text: {"textarea": TEXT_AS_LONG, "text": "Tallyfy short text holds 200 characters; longer values are cut"},
+    FieldType.textarea: {"textarea": ""},
+    FieldType.number: {"text": NUMBER_AS_TEXT,
+                       "textarea": "Tallyfy has no number field; it becomes long text, with no numeric check"},
+    FieldType.checkbox: {"radio": CHECKBOX_AS_CHOICE,
+                         "text": "Tallyfy has no checkbox field; it becomes the text True or False",
+                         "textarea": "Tallyfy has no checkbox field; it becomes the text True or False"},
+    FieldType.date: {"date": "", "text": "it becomes text; Tallyfy no longer checks that it is a date"},
+    FieldType.dropdown: {"dropdown": ""},
+    FieldType.multiselect: {"multiselect": ""},
+    FieldType.email: {"text": "", "textarea": ""},
+    FieldType.url: {"text": "", "textarea": ""},
+    FieldType.file: {"file": ""},
+    FieldType.people: {"textarea": ""},
+}
+
+
 def field_type_for(field: FieldDef, overrides: dict[str, str]) -> str:
     return overrides.get(field.key) or FIELD_TYPES[field.type]
+
+
+def conversion_loss(field: FieldDef, target_type: str) -> str:
+    """What converting this field's values to `target_type` loses ("" = nothing)."""
+    known = CONVERSIONS.get(field.type, {})
+    if target_type in known:
+        return known[target_type]
+    return f"a {field.type.value} value does not convert to {target_type}; values may be refused or lost"
 
 
 def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[dict]:
@@ -225,13 +257,8 @@ def losses(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> l
         ("label colours", "Trello colour names become the nearest hex colour on Tallyfy tags"),
     ]
     for f in tpl.fields:
-        t = field_type_for(f, overrides)
-        if f.type == FieldType.number and t == "text":
-            out.append((f"field '{f.name}' (number)", "Tallyfy has no number field; it becomes short text with numeric validation"))
-        if f.type == FieldType.checkbox:
-            out.append((f"field '{f.name}' (checkbox)", "Tallyfy has no checkbox field; it becomes a Yes/No choice"))
-        if f.type == FieldType.text and t == "textarea":
-            out.append((f"field '{f.name}' (text)", "Tallyfy short text holds 200 characters; it becomes long text so nothing is cut"))
+        if why := conversion_loss(f, field_type_for(f, overrides)):
+            out.append((f"field '{f.name}' ({f.type.value})", why))
     out.append(("attachments with other extensions", "Tallyfy accepts a fixed list of file types; other files arrive inside a .zip of the same name"))
     if with_checklists:
         out.append(("checklists", "checklist items become lines of a text field ('- [x] item'); item due dates and assignees are not kept"))

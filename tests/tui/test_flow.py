@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, OptionList
 
+from adapters.tallyfy.mapping import CONVERSIONS
 from tui.app import WizardApp
 from tui.screens.conflicts import ConflictsScreen
 from tui.screens.connect import ConnectScreen
@@ -72,9 +73,10 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
         assert isinstance(screen, MappingScreen)
         await until(pilot, lambda: screen.shape is not None, what="the board's shape")
         await settle(pilot)
-        row = next(i for i, (kind, _) in enumerate(screen.shape_rows) if kind == "field")
+        row = next(i for i, (kind, f) in enumerate(screen.shape_rows)
+                   if kind == "field" and len(CONVERSIONS[f.type]) > 1)  # a field with a type to change to
         field = screen.shape_rows[row][1]
-        table = screen.query_one("#shape-table", DataTable)
+        table = screen.query_one("#shape-list", PagedTable).table
         table.focus()
         table.move_cursor(row=row)
         await pilot.press("t")

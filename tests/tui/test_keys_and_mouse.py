@@ -14,6 +14,7 @@ from tui.screens.estimate import EstimateScreen
 from tui.screens.help import HelpScreen
 from tui.screens.mapping import MappingScreen
 from tui.screens.start import NewMigrationDialog, StartScreen
+from tui.widgets.paged_table import PagedTable
 from tui_drive import settle
 from tui_fakes import frozen_clock, make_folder
 
@@ -71,7 +72,7 @@ async def test_mouse_opens_the_new_migration_dialog(tmp_path: Path) -> None:
 
 
 async def test_checklist_mode_toggles_and_is_saved(tmp_path: Path) -> None:
-    from textual.widgets import DataTable, Static
+    from textual.widgets import Static
 
     from wizard.plan import load_plan
 
@@ -83,7 +84,7 @@ async def test_checklist_mode_toggles_and_is_saved(tmp_path: Path) -> None:
         screen = app.screen
         assert isinstance(screen, MappingScreen)
         assert screen.check_action("checklists", ()) is True
-        table = screen.query_one("#shape-table", DataTable)
+        table = screen.query_one("#shape-list", PagedTable).table
 
         def checklist_row() -> list[str]:
             row = next(i for i, (kind, _) in enumerate(screen.shape_rows) if kind == "checklists")

@@ -114,7 +114,7 @@ async def test_sync_changes_from_the_report_then_from_the_start_screen(tmp_path:
         await settle(pilot)
         assert isinstance(start.screen, StartScreen)
         names = [s.name for s in start.screen.sessions]
-        start.screen.query_one("#sessions").move_cursor(row=names.index("sync"))
+        start.screen.query_one("#sessions", PagedTable).table.move_cursor(row=names.index("sync"))
         await settle(pilot)
         assert start.screen.check_action("sync", ()) is True
         await _sync_from(pilot, "s")
@@ -151,7 +151,7 @@ async def test_rollback_keeps_an_edited_process_unless_forced(tmp_path: Path, sa
         text = flat(app)
         assert "Remove the kept ones too (force, f)" in text
         assert "kept (listed first): edited in Tallyfy after the run" in text
-        assert preview.table.get_row_at(0)[2].startswith("keep: edited in the target"), "the kept ones lead"
+        assert str(preview.table.get_row_at(0)[2]).startswith("keep: edited in the target"), "the kept ones lead"
         assert app.screen.focused.id == "no", "the default is Cancel, not force"
         await pilot.press("y")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog))

@@ -1,21 +1,89 @@
 """What every wizard step shares: the step bar, Back (Escape), Next (n) enabled only when
-the step is valid, and the footer."""
+the step is valid, `/` to filter, and the footer. The keyboard model is in tui/keys.py."""
 
 from __future__ import annotations
 
+from textual import events, on
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, TabbedContent
 
+from tui import keys
 from tui.widgets.stepbar import StepBar
 
 
-class WizardScreen(Screen):
+class KeyedScreen(Screen):
+    """The keyboard model (tui/keys.py) for any screen: `/` filters, Escape clears a filter
+    before it leaves, the visible tab's table holds the focus, an unavailable key says why."""
+
+    AUTO_FOCUS = ""  # the visible tab's table takes the focus (keys.main_widget), never a hidden one
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back", tooltip="Clears the filter first; else the previous step."),
+        Binding("slash", "filter", "Filter", key_display="/", show=False, id="filter",
+                tooltip="Type to keep only the rows that match; Escape clears it."),
+    ]
+
+    def why_not(self, action: str) -> str:
+        """Why `action` cannot run now, in one sentence; "" when it can. Screens extend this;
+        check_action and the toast for an unavailable key both read it."""
+        if action == "filter" and keys.visible_paged(self) is None:
+            return "There is no list to filter here."
+        return ""
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        return None if self.why_not(action) else True
+
+    def on_key(self, event: events.Key) -> None:
+        if keys.explain_unavailable(self, event.key):
+            event.stop()
+            event.prevent_default()
+
+    def action_back(self) -> None:
+        if (pt := keys.in_filter(self)) is not None:
+            pt.clear_filter()  # empty or not, Escape leaves the filter box for the rows
+            return
+        pt = keys.visible_paged(self)
+        if pt is not None and pt.clear_filter():
+            return
+        self.leave()
+
+    def leave(self) -> None:
+        """What Escape does once no filter is left to clear."""
+
+    def action_filter(self) -> None:
+        if (pt := keys.visible_paged(self)) is not None:
+            pt.action_focus_filter()
+
+    # -- focus: always on something visible ------------------------------------------------
+    def focus_main(self) -> None:
+        if (w := keys.main_widget(self)) is not None:
+            w.focus()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.focus_main()
+        self.refresh_bindings()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self) -> None:
+        focused = self.focused
+        if focused is None or not keys.visible(focused) or isinstance(focused, keys.Tabs):
+            self.focus_main()
+        self.refresh_bindings()
+
+    def on_screen_resume(self) -> None:
+        if self.focused is None or not keys.visible(self.focused):
+            self.call_after_refresh(self.focus_main)
+        self.refresh_bindings()
+        refresh = getattr(self, "refresh_model", None)
+        if refresh is not None:
+            refresh()
+
+
+class WizardScreen(KeyedScreen):
     STEP = ""
     HELP = ""
-    AUTO_FOCUS = ".paged-table, #shape-table, DataTable, SelectionList"
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back", tooltip="The previous step; nothing is lost."),
         Binding("n", "next", "Next", id="next", tooltip="The next step, once this one is done."),
     ]
 
@@ -28,14 +96,18 @@ class WizardScreen(Screen):
     def body(self):
         return iter(())
 
-    # -- Next / Back ---------------------------------------------------------------------
+    # -- Next / Back ------------------------------------------------------------------------
     def can_next(self) -> bool:
         return True
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "next":
-            return True if self.can_next() else None
-        return True
+    def next_blocked(self) -> str:
+        """Why Next is closed, in one sentence."""
+        return "Finish this step first."
+
+    def why_not(self, action: str) -> str:
+        if action == "next" and not self.can_next():
+            return self.next_blocked()
+        return super().why_not(action)
 
     def action_next(self) -> None:
         if not self.can_next():
@@ -46,11 +118,5 @@ class WizardScreen(Screen):
         if i + 1 < len(STEPS):
             self.app.goto(STEPS[i + 1])
 
-    def action_back(self) -> None:
+    def leave(self) -> None:
         self.app.go_back(self.STEP)
-
-    def on_screen_resume(self) -> None:
-        self.refresh_bindings()
-        refresh = getattr(self, "refresh_model", None)
-        if refresh is not None:
-            refresh()

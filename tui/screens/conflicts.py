@@ -18,7 +18,7 @@ from tui.widgets.paged_table import PagedTable
 
 DECISIONS = {"skip": "leave the target as it is", "overwrite": "replace the target with the source",
              "merge": "fill what the target lacks, keep the rest", "newer": "keep whichever changed last"}
-MARK = {None: "? undecided", "": "? undecided", "skip": "⤼ skip", "overwrite": "⇥ overwrite", "merge": "⇄ merge",
+MARK = {None: "? undecided", "": "? undecided", "skip": "↷ skip", "overwrite": "⇥ overwrite", "merge": "⇄ merge",
         "newer": "◷ newer"}
 
 
@@ -157,12 +157,14 @@ class ConflictsScreen(WizardScreen):
             self._show_sides()
 
     # -- decisions -------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "decide":
-            return True if self.shown else None
-        if action == "bulk":
-            return True if self.shown else None
-        return super().check_action(action, parameters)
+    def why_not(self, action: str) -> str:
+        if action in ("decide", "bulk") and not self.shown:
+            return "No conflict shown to decide." + (" Esc clears the filter." if self.query_one(PagedTable).filter_text
+                                                     else "")
+        return super().why_not(action)
+
+    def next_blocked(self) -> str:
+        return "The plan's default is manual: decide every conflict first (b decides all shown)."
 
     def action_decide(self, decision: str) -> None:
         c = self._row_at_cursor()

@@ -8,12 +8,30 @@ import asyncio
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from rich.text import Text
 from textual.markup import escape
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.screens.base import WizardScreen
 
 SANDBOX_NOTE = "built-in sandbox credential"
+PART_LABEL = {"key": "API key", "token": "Token"}
+# Where a consultant finds each value, per system and part (reference: the vendors' own docs).
+WHERE = {
+    ("trello", "key"): "trello.com/app-key: your Power-Up's API key",
+    ("trello", "token"): "the Token link beside that key",
+    ("tallyfy", "token"): "Tallyfy: Settings › Integrations › REST API",
+    ("tallyfy", "organization"): "same page in Tallyfy: the organization id",
+}
+
+
+def field(label: str, box: Input, hint_id: str | None = None):
+    """A labelled input, and under it where to find the value (and its MW_* variable)."""
+    with Horizontal(classes="field-row"):
+        yield Label(label, classes="field-label")
+        yield box
+    if hint_id:
+        yield Static("", id=hint_id, classes="hint field-hint")
 
 
 class ConnectScreen(WizardScreen):
@@ -23,14 +41,17 @@ class ConnectScreen(WizardScreen):
             "secrets once: they go to the OS keyring and are never shown again. Test the connection to see "
             "who you are connected as and which workspace; Next opens once both sides answer.")
     AUTO_FOCUS = "#btn-test"
-    # ctrl+ keys work while typing in a field; plain t and n work everywhere else.
+    # ^t and ^n work while typing in a field, so they are the keys shown; plain t and n work
+    # everywhere else.
     BINDINGS = [
         Binding("ctrl+t", "test", "Test connection", priority=True, id="test",
                 tooltip="Ask both systems who we are."),
         Binding("t", "test", "Test connection", show=False, id="test-plain"),
         Binding("ctrl+s", "save", "Save", priority=True, id="save",
                 tooltip="Save the plan and store the typed secrets in the keyring."),
-        Binding("ctrl+n", "next", "Next", show=False, priority=True, id="next-ctrl"),
+        Binding("ctrl+n", "next", "Next", priority=True, id="next-ctrl",
+                tooltip="The next step, once both sides answer."),
+        Binding("n", "next", "Next", show=False, id="next"),
     ]
 
     def body(self):
@@ -42,27 +63,32 @@ class ConnectScreen(WizardScreen):
             with Horizontal(classes="row"):
                 yield Label("Profile", classes="field-label")
                 yield Input(plan.source.profile, id="profile", restrict=r"[A-Za-z0-9_.-]*", max_length=64,
-                            tooltip="Credentials are stored per profile: one per client account.")
+                            compact=True, tooltip="Credentials are stored per profile: one per client account.")
+                yield Static("one per client account; secrets go to the OS keyring", classes="hint", id="profile-hint")
             with Horizontal(id="sides"):
                 with Vertical(classes="side", id="side-source"):
                     yield Label("[b]From[/]")
                     yield Select([(v, k) for k, v in ALL_SOURCES.items()], value=plan.source.system,
-                                 allow_blank=False, id="source-system")
-                    yield Input(plan.source.base_url, id="source-url", placeholder="API root")
+                                 allow_blank=False, id="source-system", compact=True)
+                    yield from field("API root", Input(plan.source.base_url, id="source-url", compact=True))
                     for part in src_parts:
-                        yield Input(password=True, id=f"source-{part}", placeholder=f"{part} (hidden)")
+                        yield from field(PART_LABEL.get(part, part),
+                                         Input(password=True, id=f"source-{part}", compact=True),
+                                         hint_id=f"source-{part}-hint")
                     yield Static("", id="source-result", classes="result")
                 with Vertical(classes="side", id="side-target"):
                     yield Label("[b]To[/]")
                     yield Select([(v, k) for k, v in TARGETS.items()], value=plan.target.system,
-                                 allow_blank=False, id="target-system")
-                    yield Input(plan.target.base_url, id="target-url", placeholder="API root")
-                    yield Input(plan.target.organization, id="target-org", placeholder="organization id")
-                    yield Input(password=True, id="target-token", placeholder="token (hidden)")
+                                 allow_blank=False, id="target-system", compact=True)
+                    yield from field("API root", Input(plan.target.base_url, id="target-url", compact=True))
+                    yield from field("Token", Input(password=True, id="target-token", compact=True),
+                                     hint_id="target-token-hint")
+                    yield from field("Org id", Input(plan.target.organization, id="target-org", compact=True),
+                                     hint_id="target-organization-hint")
                     yield Static("", id="target-result", classes="result")
             with Horizontal(classes="buttons"):
                 yield Button("Test connection (^t)", id="btn-test", variant="primary", compact=True)
-                yield Button("Next (n)", id="btn-next", compact=True)
+                yield Button("Next (^n)", id="btn-next", compact=True)
 
     def on_mount(self) -> None:
         self._sandbox_inputs()
@@ -72,14 +98,34 @@ class ConnectScreen(WizardScreen):
         return [i for i in self.query(Input) if i.password]
 
     def _sandbox_inputs(self) -> None:
-        sandbox = self.query_one("#profile", Input).value == "sandbox"
+        from wizard.secrets import _env_name
+
+        profile = self.query_one("#profile", Input).value.strip() or "default"
+        sandbox = profile == "sandbox"
         for i in self._secret_inputs():
             i.disabled = sandbox
-            i.placeholder = SANDBOX_NOTE if sandbox else f"{i.id.split('-', 1)[1]} (hidden)"
+            i.placeholder = SANDBOX_NOTE if sandbox else "hidden"
             if sandbox:
                 i.value = ""
+        src = str(self.query_one("#source-system", Select).value)
+        tgt = str(self.query_one("#target-system", Select).value)
+        for side, system, part in [*(("source", src, p) for p in self._source_parts()),
+                                   ("target", tgt, "token"), ("target", tgt, "organization")]:
+            hint = self.query(f"#{side}-{part}-hint")
+            if not hint:
+                continue
+            where = WHERE.get((system, part), f"the {system} API {part}, from its developer settings")
+            env = "" if part == "organization" else (
+                "built-in for the sandboxes" if sandbox else f"or set {_env_name(profile, system, part)}")
+            hint.first().update(Text(f"{where}" + (f"\n{env}" if env else "")))
+
+    def _source_parts(self) -> tuple[str, ...]:
+        from adapters.registry import source_credential_parts
+
+        return source_credential_parts(str(self.query_one("#source-system", Select).value))
 
     @on(Input.Changed, "#profile")
+    @on(Select.Changed)
     def _profile_changed(self) -> None:
         self._sandbox_inputs()
 
@@ -159,7 +205,7 @@ class ConnectScreen(WizardScreen):
         res = self.app.connected
         if res is None:
             for side in ("source", "target"):
-                self.query_one(f"#{side}-result", Static).update("not tested yet: press t")
+                self.query_one(f"#{side}-result", Static).update("not tested yet: press ^t")
             self.query_one("#btn-next", Button).disabled = True
             return
         for side, who, why in (("source", res.source, res.source_error), ("target", res.target, res.target_error)):

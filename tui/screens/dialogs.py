@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -11,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui import keys
 from tui.widgets.paged_table import Fetch, PagedTable
 
 
@@ -25,8 +27,9 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def compose(self):
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield OptionList(*[Option(("● " if v == self.current else "  ") + label, id=v) for v, label in self.choices])
+            yield Label(Text(self.title_text), classes="dialog-title")
+            yield OptionList(*[Option(Text(("● " if v == self.current else "  ") + label), id=v)
+                               for v, label in self.choices])
             yield Label("↑↓ choose · enter confirm · escape cancel", classes="hint")
 
     def on_mount(self) -> None:
@@ -54,6 +57,8 @@ class ConfirmDialog(ModalScreen[bool | str]):
         Binding("escape", "cancel", "Cancel", id="confirm-cancel"),
         Binding("y", "confirm", "Confirm", id="confirm-yes"),
         Binding("f", "alternative", "The stronger choice", id="confirm-alternative", show=False),
+        Binding("slash", "filter", "Filter", key_display="/", show=False, id="confirm-filter",
+                tooltip="Filter the preview; Escape clears it."),
     ]
 
     def __init__(self, title: str, summary: str, *, columns: Sequence[str] = (), fetch: Fetch | None = None,
@@ -87,13 +92,27 @@ class ConfirmDialog(ModalScreen[bool | str]):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "alternative":
             return self.alternative is not None
+        if action == "filter":
+            return self.fetch is not None
         return True
+
+    def action_filter(self) -> None:
+        if (pt := keys.visible_paged(self)) is not None:
+            pt.action_focus_filter()
 
     @on(Button.Pressed, "#alt")
     def action_alternative(self) -> None:
         if self.alternative is not None:
             self.dismiss(self.alternative[0])
 
-    @on(Button.Pressed, "#no")
     def action_cancel(self) -> None:
+        """Escape clears the preview's filter first (the keyboard model), then cancels."""
+        pt = keys.visible_paged(self)
+        if keys.in_filter(self) is not None or (pt is not None and pt.filter_text):
+            pt.clear_filter()
+            return
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#no")
+    def _cancel_pressed(self) -> None:
         self.dismiss(False)

@@ -124,6 +124,14 @@ class DiscoveryScreen(WizardScreen):
         m = self.app.migration
         return not self.busy and m is not None and m.store.inventory != {} and bool(m.store.inventory)
 
+    def next_blocked(self) -> str:
+        return "Discovery is going on; Next opens when it ends." if self.busy else "Discover first: press d."
+
+    def why_not(self, action: str) -> str:
+        if action == "discover" and self.busy:
+            return "Discovery is going on."
+        return super().why_not(action)
+
     def refresh_model(self) -> None:
         m = self.app.migration
         if self.busy:

@@ -26,9 +26,6 @@ class EstimateScreen(WizardScreen):
         Binding("2", "tab('tab-dry')", "Dry run list", show=False, id="tab-dry"),
     ]
 
-    def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
-
     def __init__(self) -> None:
         super().__init__()
         self.est = None
@@ -85,10 +82,13 @@ class EstimateScreen(WizardScreen):
         if not self.busy and not self.app.run_active:
             self._dry_run()
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def why_not(self, action: str) -> str:
         if action == "dry_run":
-            return None if self.busy or self.app.run_active else True
-        return super().check_action(action, parameters)
+            if self.busy:
+                return "The dry run is going on; its list appears when it ends."
+            if self.app.run_active:
+                return "A run is writing to the target; a dry run waits until it ends."
+        return super().why_not(action)
 
     @work(exclusive=True, group="dry-run", exit_on_error=False)
     async def _dry_run(self) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui import keys
 from tui.commands import screen_actions
 
 
@@ -28,12 +30,19 @@ class HelpScreen(ModalScreen[None]):
                 now = node.check_action(action, ())
             except Exception:
                 now = True
-            lines.append(f"  [b]{key:>8}[/]  {title}" + (f" — {help}" if help else "")
-                         + ("" if now else " (not available now)"))
-        lines += ["", "  [b]  ctrl+p[/]  Command palette: every action above, by name",
-                  "", "Mouse works too: click buttons, rows and tabs. Escape closes this help."]
+            lines.append(f"  [b]{escape(key):>8}[/]  {title}" + (f" — {escape(help)}" if help else "")
+                         + ("" if now else f" (not now: {escape(self._why_not(node, action))})"))
+        lines += ["", "  [b]      ^p[/]  Command palette: every action above, by name",
+                  "", "[b]Keys on every screen[/]"]
+        lines += [f"  [b]{escape(key):>8}[/]  {what}" if key else f"  {what}" for key, what in keys.MODEL]
+        lines += ["", "Mouse works too: click buttons, rows and tabs. Escape closes this help."]
         with VerticalScroll(id="help-box"):
             yield Static("\n".join(lines), id="help-text")
+
+    @staticmethod
+    def _why_not(node, action: str) -> str:
+        why_not = getattr(node, "why_not", None)
+        return (why_not(keys.action_name(action)) if why_not is not None else "") or "not available"
 
     def action_close(self) -> None:
         self.dismiss(None)

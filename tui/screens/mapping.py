@@ -1,16 +1,17 @@
 """Map: container by container, how the source lands in the target. Lists become steps,
 fields get a target type (every lossy conversion says why), people are matched, invited or
-kept as placeholders; the item list pages through every discovered card."""
+kept as placeholders; the item list pages through every discovered card. On a wide
+terminal a detail pane beside the tables shows the selected row in full."""
 
 from __future__ import annotations
 
 import asyncio
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.markup import escape
-from textual.widgets import DataTable, Label, Select, Static, TabbedContent, TabPane
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Label, Select, Static, TabbedContent, TabPane
 
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
@@ -20,15 +21,27 @@ PRESETS = {"kanban": "list → step · card → process",
            "checklist": "workflow → template · run → process", "form": "fields → kick-off form"}
 CHECKLIST_MODES = {"field": "text field", "subtasks": "one task per item"}
 PEOPLE_MARK = {"matched": "✓ matched", "mapped": "✓ mapped", "invite": "✉ invite", "placeholder": "○ placeholder"}
+PEOPLE_CHOICES = {"": "match automatically (email, then name)", "invite": "invite them to the organization",
+                  "placeholder": "keep as a named placeholder"}
+
+
+def lines(*parts: Text | str) -> Text:
+    """Lines of plain strings (ours) and Text (with vendor names in them), never markup."""
+    return Text("\n").join(p if isinstance(p, Text) else Text(p) for p in parts)
+
+
+def bold(s: str) -> Text:
+    return Text(s, style="bold")
 
 
 class MappingScreen(WizardScreen):
     STEP = "map"
     TITLE = "Map"
-    HELP = ("Review how each board lands in Tallyfy. On a field row, t changes its target type; on a person, "
-            "p chooses map to a member, invite or placeholder; c switches card checklists between one text "
-            "field and one task per checklist item. Every edit is saved to plan.toml at once. "
-            "The Items tab pages through every discovered card (100 at a time) with a filter.")
+    HELP = ("Review how each board lands in Tallyfy. On a field row, t changes its target type (only the "
+            "types its values convert to are offered); on a person, p chooses map to a member, invite or "
+            "placeholder; c switches card checklists between one text field and one task per checklist item. "
+            "Every edit is saved to plan.toml at once. The Items tab pages through every discovered card "
+            "(100 at a time); / filters any of the lists.")
     BINDINGS = [
         Binding("t", "field_type", "Field type", id="field-type", tooltip="Change the target type of the selected field."),
         Binding("p", "person", "Person", id="person", tooltip="Map, invite or keep as placeholder the selected person."),
@@ -46,7 +59,10 @@ class MappingScreen(WizardScreen):
         self.users: list | None = None
         self.users_error = ""
         self.shape_rows: list[tuple[str, object]] = []
+        self.shape_notes: list[Text] = []
         self.people_rows: list = []
+        self.decisions: dict = {}
+        self.item_page: list = []
 
     def body(self):
         m = self.app.migration
@@ -59,22 +75,28 @@ class MappingScreen(WizardScreen):
             with Horizontal(classes="row", id="map-top"):
                 yield Select(options, value=self.container_key or Select.NULL, allow_blank=not options,
                              id="container", prompt="no board discovered")
-                yield Label(f"preset [b]{m.plan.mapping.preset}[/]: {PRESETS[m.plan.mapping.preset]}", id="preset")
-            with TabbedContent(id="map-tabs"):
-                with TabPane("1 Shape", id="shape"):
-                    yield DataTable(cursor_type="row", zebra_stripes=True, id="shape-table")
-                    yield Static("", id="shape-detail")
-                with TabPane("2 People", id="people"):
-                    yield Label("", id="people-status", classes="hint")
-                    yield DataTable(cursor_type="row", zebra_stripes=True, id="people-table")
-                with TabPane("3 Items", id="items"):
-                    yield PagedTable(("card", "board", "list → step", "state"), None, noun="cards",
-                                     placeholder="/ filter cards by name, list or board…", id="items-table")
-                with TabPane("4 Losses", id="losses"):
-                    yield Static("", id="losses-text")
+                yield Label(Text.assemble("preset ", (m.plan.mapping.preset, "bold"), ": ",
+                                          PRESETS[m.plan.mapping.preset]), id="preset")
+            with Horizontal(id="map-main"):
+                with TabbedContent(id="map-tabs"):
+                    with TabPane("1 Shape", id="shape"):
+                        yield PagedTable(("what", "in the source", "→ in Tallyfy", "note"), noun="rows",
+                                         placeholder="/ filter lists, fields, labels…", id="shape-list")
+                    with TabPane("2 People", id="people"):
+                        yield Label("", id="people-status", classes="hint")
+                        yield PagedTable(("person", "decision", "why"), noun="people",
+                                         placeholder="/ filter people by name, email or decision…", id="people-list")
+                    with TabPane("3 Items", id="items"):
+                        yield PagedTable(("card", "board", "list → step", "state"), None, noun="cards",
+                                         placeholder="/ filter cards by name, list or board…", id="items-table")
+                    with TabPane("4 Losses", id="losses"):
+                        with VerticalScroll(id="losses-box"):
+                            yield Static("", id="losses-text")
+                with VerticalScroll(id="map-detail-box"):
+                    yield Static("", id="map-detail")
+            yield Static("", id="shape-detail")  # the selected row in one or two lines (narrow terminals)
 
     def on_mount(self) -> None:
-        self.query_one("#people-table", DataTable).add_columns("person", "decision", "why")
         self._render_all()
         # Paint first: reading 100,000 index lines holds the GIL for a moment even in a thread.
         self.call_after_refresh(lambda: self.set_timer(0.05, self._load_index))
@@ -91,6 +113,7 @@ class MappingScreen(WizardScreen):
 
         def fetch(text: str, offset: int, limit: int):
             total, rows = index.query(text, offset, limit)
+            self.item_page = rows
             return total, [(r.name, r.container, r.stage,
                             "▣ archived" + ("" if archived_kept else ", skipped") if r.closed else "open")
                            for r in rows]
@@ -131,99 +154,219 @@ class MappingScreen(WizardScreen):
     def shape(self):
         return self.app.shapes.get(self.container_key) if self.container_key else None
 
+    def shape_of(self, board_name: str):
+        """The loaded shape of the board with this name (the item index names boards)."""
+        for c in self.containers:
+            if c.name == board_name:
+                return self.app.shapes.get(c.key)
+        return None
+
     def _render_all(self) -> None:
         self._render_shape()
         self._render_people()
         self._render_losses()
 
     def _render_shape(self) -> None:
-        from adapters.tallyfy.mapping import field_type_for, losses
+        from adapters.tallyfy.mapping import conversion_loss, field_type_for, losses
 
-        t = self.query_one("#shape-table", DataTable)
-        cursor = t.cursor_row
-        t.clear(columns=True)
-        t.add_columns("what", "in the source", "→ in Tallyfy", "note")
-        self.shape_rows = []
-        self.shape_notes: list[str] = []
+        rows: list[tuple[str, object, tuple, Text]] = []
         tpl = self.shape
         if tpl is None:
-            t.add_row("…", "reading the board…", "", "")
-            return
-        plan = self.app.migration.plan
-        overrides = plan.mapping.field_types
-        lossy = {w: y for w, y in losses(tpl, overrides, plan.mapping.checklists == "field")}
-        def row(kind: str, obj: object, cells: tuple, detail: str) -> None:
-            t.add_row(*cells)
-            self.shape_rows.append((kind, obj))
-            self.shape_notes.append(detail)
-
-        row("board", tpl, ("board", tpl.name, "template", ""), f"The board '{tpl.name}' becomes one Tallyfy template.")
-        for i, st in enumerate(sorted(tpl.stages, key=lambda s: s.position)):
-            row("stage", st, ("list", st.name + (" (archived)" if st.closed else ""), f"step {i + 1}", ""),
-                f"Cards in '{st.name}' become processes whose first {i} step(s) are complete.")
-        for f in tpl.fields:
-            target = field_type_for(f, overrides)
-            changed = " (your choice)" if f.key in overrides else ""
-            why = next((y for w, y in lossy.items() if w.startswith(f"field '{f.name}'")), "")
-            row("field", f, ("field", f"{f.name} ({f.type.value})", f"{target}{'*' if changed else ''}",
-                             "⚠ lossy" if why else "✓ no loss"),
-                f"'{f.name}' → {target}{changed}: " + (f"⚠ {why}." if why else "✓ nothing is lost.") + " t changes it.")
-        if tpl.tags:
-            row("tags", None, ("labels", f"{len(tpl.tags)} labels", "tags", "⚠ lossy"),
-                "⚠ Trello colour names become the nearest hex colour on Tallyfy tags.")
-        mode = plan.mapping.checklists
-        other = CHECKLIST_MODES["subtasks" if mode == "field" else "field"]
-        row("checklists", None, ("checklists", "per card", CHECKLIST_MODES[mode], "⚠ lossy"),
-            "⚠ " + dict(lossy).get("checklists", "") + f". c switches to: {other}.")
-        if self.shape_rows:
-            t.move_cursor(row=min(cursor, len(self.shape_rows) - 1))
-        self._shape_detail()
-
-    @on(DataTable.RowHighlighted, "#shape-table")
-    def _shape_detail(self) -> None:
-        row = self.query_one("#shape-table", DataTable).cursor_row
-        notes = getattr(self, "shape_notes", [])
-        self.query_one("#shape-detail", Static).update(escape(notes[row]) if 0 <= row < len(notes) else "")
+            rows.append(("wait", None, ("…", "reading the board…", "", ""), Text("")))
+        else:
+            plan = self.app.migration.plan
+            overrides = plan.mapping.field_types
+            lossy = dict(losses(tpl, overrides, plan.mapping.checklists == "field"))
+            rows.append(("board", tpl, ("board", tpl.name, "template", ""),
+                         Text.assemble("The board '", tpl.name, "' becomes one Tallyfy template.")))
+            for i, st in enumerate(sorted(tpl.stages, key=lambda s: s.position)):
+                rows.append(("stage", st, ("list", st.name + (" (archived)" if st.closed else ""), f"step {i + 1}", ""),
+                             Text.assemble("Cards in '", st.name, f"' become processes whose first {i} step(s) "
+                                                                  "are complete.")))
+            for f in tpl.fields:
+                target = field_type_for(f, overrides)
+                mine = " (your choice)" if f.key in overrides else ""
+                why = conversion_loss(f, target)
+                rows.append(("field", f, ("field", f"{f.name} ({f.type.value})", f"{target}{'*' if mine else ''}",
+                                          "⚠ lossy" if why else "✓ no loss"),
+                             Text.assemble("'", f.name, f"' → {target}{mine}: ",
+                                           f"⚠ {why}." if why else "✓ nothing is lost.", " t changes it.")))
+            if tpl.tags:
+                rows.append(("tags", None, ("labels", f"{len(tpl.tags)} labels", "tags", "⚠ lossy"),
+                             Text("⚠ Trello colour names become the nearest hex colour on Tallyfy tags.")))
+            mode = plan.mapping.checklists
+            other = CHECKLIST_MODES["subtasks" if mode == "field" else "field"]
+            rows.append(("checklists", None, ("checklists", "per card", CHECKLIST_MODES[mode], "⚠ lossy"),
+                         Text(f"⚠ {lossy.get('checklists', '')}. c switches to: {other}.")))
+        self.shape_rows = [(kind, obj) for kind, obj, _, _ in rows]
+        self.shape_notes = [note for *_, note in rows]
+        self.query_one("#shape-list", PagedTable).set_items(rows, lambda r: r[2])
+        self._detail()
 
     def _render_people(self) -> None:
         from wizard.engine.people import match_people
 
-        t = self.query_one("#people-table", DataTable)
-        cursor = t.cursor_row
-        t.clear()
         tpl = self.shape
         status = self.query_one("#people-status", Label)
         self.people_rows = list(tpl.people) if tpl else []
         if tpl is None:
             status.update("… reading the board's members")
-            return
-        if self.users is None and not self.users_error:
+        elif self.users is None and not self.users_error:
             status.update("… reading the target's members")
         elif self.users_error:
-            status.update(f"✗ target members unavailable: {escape(self.users_error)}")
+            status.update(Text(f"✗ target members unavailable: {self.users_error}"))
         else:
             status.update(f"{len(tpl.people)} people · {len(self.users or [])} members in the target · p to change")
-        decisions = match_people(tpl.people, self.users or [], self.app.migration.plan.mapping.people)
-        names = {str(u.id): u.name for u in self.users or []}
-        for p in tpl.people:
-            d = decisions[p.key]
-            who = f" → {names.get(str(d.user_id), d.user_id)}" if d.user_id is not None else ""
-            t.add_row(p.name, PEOPLE_MARK.get(d.action, d.action) + who, d.reason)
-        if self.people_rows:
-            t.move_cursor(row=min(cursor, len(self.people_rows) - 1))
+        self.decisions = match_people(self.people_rows, self.users or [], self.app.migration.plan.mapping.people)
+
+        def row(p) -> tuple:
+            d = self.decisions[p.key]
+            u = self.member(d.user_id)
+            who = f" → {u.name if u else d.user_id}" if d.user_id is not None else ""
+            return p.name, PEOPLE_MARK.get(d.action, d.action) + who, d.reason
+
+        self.query_one("#people-list", PagedTable).set_items(
+            self.people_rows, row, lambda p: " ".join((*row(p), p.email or "")))
+        self._detail()
+
+    def member(self, user_id):
+        return next((u for u in self.users or [] if str(u.id) == str(user_id)), None) if user_id is not None else None
 
     def _render_losses(self) -> None:
+        tpl = self.shape
+        self.query_one("#losses-text", Static).update(
+            "…" if tpl is None else lines(*[Text.assemble("⚠ ", (w, "bold"), ": ", y) for w, y in self._losses(tpl)]))
+
+    def _losses(self, tpl) -> list[tuple[str, str]]:
         from adapters.tallyfy.mapping import losses
 
-        tpl = self.shape
-        box = self.query_one("#losses-text", Static)
-        if tpl is None:
-            box.update("…")
-            return
         plan = self.app.migration.plan
-        lines = [f"⚠ [b]{escape(w)}[/]: {escape(y)}" for w, y in losses(tpl, plan.mapping.field_types,
-                                                                         plan.mapping.checklists == "field")]
-        box.update("\n".join(lines))
+        return losses(tpl, plan.mapping.field_types, plan.mapping.checklists == "field")
+
+    # -- the detail pane and the status line: the selected row, in full ---------------------
+    @on(PagedTable.PageLoaded)
+    def _page_loaded(self) -> None:
+        self._detail()
+
+    def on_data_table_row_highlighted(self) -> None:
+        self._detail()
+
+    @property
+    def tab(self) -> str:
+        return self.query_one(TabbedContent).active if self.is_mounted else ""
+
+    def selected_shape_row(self) -> tuple[str, object, tuple, Text] | None:
+        return self.query_one("#shape-list", PagedTable).selected_item()
+
+    def _detail(self) -> None:
+        if not self.is_mounted:
+            return
+        tab = self.tab
+        detail: Text
+        line: Text
+        if tab == "people":
+            detail = self._person_detail()
+            line = detail.split("\n")[0] if detail.plain else Text("")
+        elif tab == "items":
+            detail = self._item_detail()
+            line = Text("")
+        elif tab == "losses":
+            detail = self._board_detail()
+            line = Text("")
+        else:
+            sel = self.selected_shape_row()
+            line = sel[3] if sel else Text("")
+            detail = self._shape_detail(sel) if sel else Text("")
+        self.query_one("#map-detail", Static).update(detail)
+        self.query_one("#shape-detail", Static).update(line)
+        self.refresh_bindings()
+
+    def _shape_detail(self, sel) -> Text:
+        from adapters.tallyfy.mapping import CONVERSIONS, conversion_loss, field_type_for
+
+        kind, obj, cells, note = sel
+        if kind == "field":
+            overrides = self.app.migration.plan.mapping.field_types
+            now = field_type_for(obj, overrides)
+            options = [Text(f"  {'●' if t == now else '○'} {t}: {conversion_loss(obj, t) or 'nothing is lost'}")
+                       for t in CONVERSIONS.get(obj.type, {})]
+            return lines(Text.assemble(("Field ", "bold"), (obj.name, "bold")),
+                         f"in the source: {obj.type.value}" + (f" · {len(obj.options)} options" if obj.options else ""),
+                         f"in Tallyfy: {now}", "", note, "", bold("t offers"), *options)
+        if kind == "stage":
+            return lines(Text.assemble(("List ", "bold"), (obj.name, "bold")), note, *self._stage_count(obj))
+        if kind == "board":
+            return self._board_detail()
+        return note
+
+    def _stage_count(self, st) -> list[str]:
+        c = next((c for c in self.containers if c.key == self.container_key), None)
+        tpl = self.shape
+        if c is None or tpl is None:
+            return []
+        order = sorted(tpl.stages, key=lambda s: s.position)
+        i = next((n for n, s in enumerate(order) if s.key == st.key), None)
+        counts = c.items_by_stage_index
+        return [f"{counts[i]:,} card(s) in it."] if i is not None and i < len(counts) else []
+
+    def _board_detail(self, tpl=None) -> Text:
+        tpl = tpl or self.shape
+        c = next((c for c in self.containers if self.app.shapes.get(c.key) is tpl), None)
+        if tpl is None:
+            return Text("")
+        head = [Text.assemble(("Board ", "bold"), (tpl.name, "bold")), "→ one Tallyfy template"]
+        if c is not None:
+            head.append(f"{c.count('item'):,} cards · {c.count('comment'):,} comments · "
+                        f"{c.count('attachment'):,} attachments")
+        head.append(f"{len(tpl.stages)} lists → steps · {len(tpl.fields)} fields · {len(tpl.tags)} labels · "
+                    f"{len(tpl.people)} people")
+        return lines(*head)
+
+    def _person_detail(self) -> Text:
+        p = self.query_one("#people-list", PagedTable).selected_item()
+        if p is None:
+            return Text("")
+        d = self.decisions.get(p.key)
+        out: list[Text | str] = [Text.assemble((p.name, "bold"), " · ", p.email or "no email in the source")]
+        if d is not None:
+            out.append(PEOPLE_MARK.get(d.action, d.action) + f": {d.reason}")
+            if (u := self.member(d.user_id)) is not None:
+                out.append(Text.assemble("member in Tallyfy: ", u.name, " · ", u.email or "no email"))
+        out.append("p changes it.")
+        return lines(*out)
+
+    def _item_detail(self) -> Text:
+        from adapters.tallyfy.mapping import conversion_loss, field_type_for
+        from wizard.engine.people import match_people
+
+        pt = self.query_one("#items-table", PagedTable)
+        row = pt.table.cursor_row
+        r = self.item_page[row] if 0 <= row < len(self.item_page) else None
+        if r is None:
+            return Text("")
+        out: list[Text | str] = [Text.assemble(("Card ", "bold"), (r.name, "bold")),
+                                 Text.assemble("board: ", r.container), Text.assemble("list → step: ", r.stage)]
+        archived_kept = self.app.migration.plan.mapping.include_archived
+        out.append("▣ archived: " + ("migrated, then archived" if archived_kept else "skipped (the plan leaves "
+                                      "archived cards out)") if r.closed else "open: becomes a process")
+        tpl = self.shape_of(r.container)
+        if tpl is None:
+            return lines(*out, "", "… reading its board")
+        overrides = self.app.migration.plan.mapping.field_types
+        out += ["", bold("Its fields")]
+        for f in tpl.fields:
+            t = field_type_for(f, overrides)
+            why = conversion_loss(f, t)
+            out.append(Text.assemble("  ", f.name, f" ({f.type.value}) → {t}", "  ⚠ lossy" if why else ""))
+        out += ["", bold("Its losses")]
+        out += [Text.assemble("  ⚠ ", w, ": ", y) for w, y in self._losses(tpl)]
+        decisions = match_people(tpl.people, self.users or [], self.app.migration.plan.mapping.people)
+        out += ["", bold("Its people (the board's members)")]
+        for p in tpl.people:
+            d = decisions[p.key]
+            out.append(Text.assemble("  ", p.name, " · ", p.email or "no email", " · ",
+                                     PEOPLE_MARK.get(d.action, d.action)))
+        return lines(*out)
 
     @on(Select.Changed, "#container")
     def _container_changed(self, event: Select.Changed) -> None:
@@ -232,35 +375,39 @@ class MappingScreen(WizardScreen):
             self._render_all()
 
     # -- edits ---------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        tab = self.query_one(TabbedContent).active if self.is_mounted else ""
+    def why_not(self, action: str) -> str:
+        tab = self.tab
         if action == "field_type":
-            return True if tab == "shape" else None
+            if tab != "shape":
+                return "t changes a field's type: open the Shape tab (1) and pick a field row."
+            sel = self.selected_shape_row()
+            if sel is None or sel[0] != "field":
+                return "Pick a field row first (↑↓), then t."
+            return ""
         if action == "person":
-            return True if tab == "people" and self.people_rows else None
+            if tab != "people":
+                return "p works on the People tab (2): pick a person, then p."
+            return "" if self.people_rows else "This board has no people to map."
         if action == "checklists":
-            return True if tab in ("shape", "losses") else None
-        return super().check_action(action, parameters)
+            return "" if tab in ("shape", "losses") else "c works on the Shape (1) and Losses (4) tabs."
+        return super().why_not(action)
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
-        self.refresh_bindings()
-
-    def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
-        self.refresh_bindings()
+        self._detail()
 
     def action_field_type(self) -> None:
-        from adapters.tallyfy.mapping import FIELD_TYPES
+        from adapters.tallyfy.mapping import CONVERSIONS, FIELD_TYPES, conversion_loss
 
-        row = self.query_one("#shape-table", DataTable).cursor_row
-        if not (0 <= row < len(self.shape_rows)) or self.shape_rows[row][0] != "field":
-            self.notify("Pick a field row first (↑↓), then t.", severity="warning")
+        sel = self.selected_shape_row()
+        if sel is None or sel[0] != "field":
             return
-        f = self.shape_rows[row][1]
+        f = sel[1]
         default = FIELD_TYPES[f.type]
         current = self.app.migration.plan.mapping.field_types.get(f.key, default)
-        choices = [(t, f"{t}{' (preset default)' if t == default else ''}") for t in self.app.migration.target_field_types()]
+        offered = list(CONVERSIONS.get(f.type, {default: ""}))
+        choices = [(t, f"{t}{' (preset default)' if t == default else ''}: "
+                       f"{conversion_loss(f, t) or 'nothing is lost'}") for t in offered]
 
         def chosen(value: str | None) -> None:
             if value is None:
@@ -277,13 +424,13 @@ class MappingScreen(WizardScreen):
         self.app.push_screen(ChoiceDialog(f"Tallyfy type for '{f.name}' ({f.type.value})", choices, current), chosen)
 
     def action_person(self) -> None:
-        row = self.query_one("#people-table", DataTable).cursor_row
-        if not (0 <= row < len(self.people_rows)):
+        p = self.query_one("#people-list", PagedTable).selected_item()
+        if p is None:
             return
-        p = self.people_rows[row]
-        choices = [("", "match automatically (email, then name)"), ("invite", "invite them to the organization"),
-                   ("placeholder", "keep as a named placeholder")]
-        choices += [(f"user:{u.id}", f"map to member {u.name}") for u in self.users or []]
+        choices = list(PEOPLE_CHOICES.items())
+        choices += [(f"user:{u.id}", f"map to member {u.name}" + (f" ({u.email})" if u.email else ""))
+                    for u in self.users or []]
+        labels = dict(choices)
         current = self.app.migration.plan.mapping.people.get(p.key, "")
 
         def chosen(value: str | None) -> None:
@@ -294,7 +441,7 @@ class MappingScreen(WizardScreen):
                 people[p.key] = value
             else:
                 people.pop(p.key, None)
-            self._save_plan(f"{p.name} → {value or 'automatic'}")
+            self._save_plan(f"{p.name}: {labels.get(value, value)}")
             self._render_people()
 
         self.app.push_screen(ChoiceDialog(f"{p.name}", choices, current), chosen)
@@ -319,7 +466,10 @@ class MappingScreen(WizardScreen):
         except UserError as e:
             self.notify(e.sentence, title="Not saved", severity="error")
             return
-        self.notify(f"Saved to plan.toml: {what}", timeout=3)
+        self.notify(f"Saved to plan.toml: {what}", timeout=3, markup=False)
 
     def can_next(self) -> bool:
         return bool(self.containers)
+
+    def next_blocked(self) -> str:
+        return "No board to map: go back to Discover (esc) and include at least one."

@@ -75,17 +75,20 @@ class ProgressScreen(WizardScreen):
             self.refresh_model()
 
     # -- actions -------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def why_not(self, action: str) -> str:
         state = self.app.model.state
-        if action == "start":
-            return None if self.app.run_active else True
-        if action == "pause":  # a run and a sync both pause at the next safe point
-            return True if state == "running" else None
-        if action == "resume":
-            return True if state == "paused" else None
-        if action == "cancel":
-            return True if state in ("running", "paused") else None
-        return super().check_action(action, parameters)
+        if action == "start" and self.app.run_active:
+            return "The run is going on: p pauses it, x cancels it."
+        if action == "pause" and state != "running":  # a run and a sync both pause at the next safe point
+            return "Nothing is running to pause." if state != "paused" else "Already paused: r resumes."
+        if action == "resume" and state != "paused":
+            return "Nothing is paused: s starts or resumes a stopped run."
+        if action == "cancel" and state not in ("running", "paused"):
+            return "Nothing is running to cancel."
+        return super().why_not(action)
+
+    def next_blocked(self) -> str:
+        return "The report opens once the run has finished."
 
     @on(Button.Pressed, "#btn-start")
     def action_start(self) -> None:
@@ -152,8 +155,8 @@ class ProgressScreen(WizardScreen):
         created, existing = sum(md.created.values()), sum(md.existing.values())
         skipped, failed = sum(md.skipped.values()), sum(md.failed.values())
         self.query_one("#run-counts", Static).update(
-            f"✓ new {created:,} · ↻ updated {existing:,} · ⤼ skipped {skipped:,} · ✗ failed {failed:,}" if sync else
-            f"✓ created {created:,} · = already there {existing:,} · ⤼ skipped {skipped:,} · ✗ failed {failed:,}")
+            f"✓ new {created:,} · ↻ updated {existing:,} · ↷ skipped {skipped:,} · ✗ failed {failed:,}" if sync else
+            f"✓ created {created:,} · = already there {existing:,} · ↷ skipped {skipped:,} · ✗ failed {failed:,}")
         log = self.query_one("#run-log", Log)
         new = md.log_since(self.log_seen)
         if new:

@@ -6,6 +6,7 @@ target since, a separate forced choice). So does a sync: only what changed since
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from textual import on, work
 from textual.binding import Binding
@@ -18,6 +19,31 @@ from wizard.humanize import path_text
 from tui.screens.dialogs import ConfirmDialog
 
 QUARANTINE_SHOWN = 20
+
+
+def step_names(m, app) -> Callable[[object], str]:
+    """A rollback step's name as the consultant knows it: the card's, board's, list's or
+    label's name in the source; a comment or file by the card it belongs to; else its key."""
+    if getattr(app, "item_index", None) is None:
+        app.item_index = m.item_index()
+    names = {r[0]: r[1] for r in app.item_index.rows}
+    inv = m.inventory()
+    for c in inv.containers if inv is not None else []:
+        names[c.key] = c.name
+        for part in ("stages", "tags", "fields", "people"):
+            for obj in c.template.get(part, []):
+                if obj.get("key") and obj.get("name"):
+                    names[obj["key"]] = obj["name"]
+    mappings = m.store.mappings
+    card_of_run = {v.get("target_id"): names.get(k) for k, v in mappings.items() if v.get("kind") == "item"}
+
+    def name(step) -> str:
+        if step.key in names:
+            return names[step.key]
+        card = card_of_run.get((mappings.get(step.key) or {}).get("parent_id"))
+        return f"{step.kind} on '{card}'" if card else step.key
+
+    return name
 
 
 class ReportScreen(WizardScreen):
@@ -43,8 +69,11 @@ class ReportScreen(WizardScreen):
         self.built_for: int | None = None  # the app's generation the report shows
 
     def body(self):
-        with VerticalScroll(id="report-body"):
-            yield Static("… building the report", id="report-text")
+        with Horizontal(id="report-main"):
+            with VerticalScroll(id="report-body"):
+                yield Static("… building the report", id="report-text")
+            with VerticalScroll(id="report-side"):  # beside the outcome on a wide terminal
+                yield Static("", id="report-side-text")
         with Horizontal(classes="buttons"):
             yield Button("Sync changes (s)", id="btn-sync", compact=True)
             yield Button("Verify (v)", id="btn-verify", variant="primary", compact=True)
@@ -66,12 +95,17 @@ class ReportScreen(WizardScreen):
     def can_next(self) -> bool:
         return False
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in ("verify", "rollback"):
-            return None if self.busy or self.app.run_active else True
+    def next_blocked(self) -> str:
+        return "The report is the last step: v verifies, s syncs later changes, u rolls back."
+
+    def why_not(self, action: str) -> str:
+        if action in ("verify", "rollback", "sync") and self.busy:
+            return f"Wait for the {self.busy} to finish."
+        if action in ("verify", "rollback") and self.app.run_active:
+            return "A run is writing to the target; wait for it to end (or cancel it on the Run step)."
         if action == "sync":
-            return None if self.busy or not self.app.can_sync() else True
-        return super().check_action(action, parameters)
+            return self.app.sync_blocked()
+        return super().why_not(action)
 
     def _buttons(self) -> None:
         for bid, action in (("btn-sync", "sync"), ("btn-verify", "verify"), ("btn-rollback", "rollback")):
@@ -95,8 +129,20 @@ class ReportScreen(WizardScreen):
         except UserError as e:
             self.query_one("#report-text", Static).update(f"✗ {escape(e.sentence)}")
             return
-        self.query_one("#report-text", Static).update(self.describe())
+        self._show()
         self._buttons()
+
+    def on_resize(self) -> None:
+        if self.report is not None:
+            self._show()
+
+    def _show(self) -> None:
+        main, side = self.describe_parts()
+        if self.app.size.width >= 120:
+            self.query_one("#report-text", Static).update(main)
+            self.query_one("#report-side-text", Static).update(side)
+        else:
+            self.query_one("#report-text", Static).update(main + "\n\n" + side)
 
     def last_job(self) -> tuple[str, dict[str, dict[str, int]]]:
         """What the latest run or sync did, per count and type: this session's summary when
@@ -110,6 +156,12 @@ class ReportScreen(WizardScreen):
                                                                          "failed")}
 
     def describe(self) -> str:
+        main, side = self.describe_parts()
+        return main + "\n\n" + side
+
+    def describe_parts(self) -> tuple[str, str]:
+        """The outcome (counts, verify, files), and beside it what needs a look (failures,
+        losses, open conflicts)."""
         r = self.report or {}
         lines = [f"[b]{escape(r.get('migration', ''))}[/]: {r.get('source')} → {r.get('target')} · state [b]{r.get('state')}[/]",
                  f"Folder: {escape(path_text(self.app.migration.folder))}", "",
@@ -125,24 +177,25 @@ class ReportScreen(WizardScreen):
             lines += ["", f"[b]{title}[/]: ↻ updated {total['updated']:,}"
                           + (f" ({cards:,} cards)" if cards and cards != total["updated"] else "")
                           + f", − deleted {total['deleted']:,}, ✓ created {total['created']:,}, "
-                            f"⤼ skipped {total['skipped']:,}, ✗ failed {total['failed']:,}"]
+                            f"↷ skipped {total['skipped']:,}, ✗ failed {total['failed']:,}"]
         gone = (self.app.migration.store.meta.get("source_deletions") or [])
         if gone:
             lines.append(f"  {len(gone):,} deleted or archived in the source and kept in the target "
                          "(the plan does not apply source deletions)")
+        side: list[str] = []
         q = r.get("quarantined", [])
-        lines += ["", f"[b]Failed, quarantined with the reason[/]: {len(q)}" + ("" if q else " ✓")]
-        lines += [f"  ✗ {escape(str(x.get('key')))} ({x.get('kind')}): {escape(str(x.get('reason')))}"
-                  for x in q[:QUARANTINE_SHOWN]]
+        side += [f"[b]Failed, quarantined with the reason[/]: {len(q)}" + ("" if q else " ✓")]
+        side += [f"  ✗ {escape(str(x.get('key')))} ({x.get('kind')}): {escape(str(x.get('reason')))}"
+                 for x in q[:QUARANTINE_SHOWN]]
         if len(q) > QUARANTINE_SHOWN:
-            lines.append(f"  … and {len(q) - QUARANTINE_SHOWN} more in reports/report.csv")
+            side.append(f"  … and {len(q) - QUARANTINE_SHOWN} more in reports/report.csv")
         d = r.get("dropped_or_changed", [])
         if d:
-            lines += ["", "[b]Dropped or changed, and why[/]"]
-            lines += [f"  ⚠ {escape(x['what'])}: {escape(x['why'])}" for x in d]
+            side += ["", "[b]Dropped or changed, and why[/]"]
+            side += [f"  ⚠ {escape(x['what'])}: {escape(x['why'])}" for x in d]
         oc = r.get("open_conflicts", [])
         if oc:
-            lines += ["", f"[b]Conflicts waiting for a decision[/]: {len(oc)} (see the Conflicts step)"]
+            side += ["", f"[b]Conflicts waiting for a decision[/]: {len(oc)} (see the Conflicts step)"]
         v = r.get("verify")
         lines += ["", "[b]Verify[/] (read back from the target)"]
         if not v:
@@ -156,7 +209,7 @@ class ReportScreen(WizardScreen):
             folder = self.app.migration.folder
             rel = [str(p.relative_to(folder)) if p.is_relative_to(folder) else str(p) for p in self.paths]
             lines += ["", "[b]Written[/] in the migration folder: " + ", ".join(rel)]
-        return "\n".join(lines)
+        return "\n".join(lines), "\n".join(side)
 
     # -- verify --------------------------------------------------------------------------
     @on(Button.Pressed, "#btn-verify")
@@ -206,9 +259,12 @@ class ReportScreen(WizardScreen):
             shown = sorted(steps, key=lambda s: 0 if s.action.startswith("keep: edited") else
                            1 if s.action.startswith("keep") else 2)
 
+            name = await asyncio.to_thread(step_names, m, self.app)
+
             def fetch(text: str, offset: int, limit: int):
-                rows = [s for s in shown if text.lower() in (s.action + s.target_type + s.key).lower()] if text else shown
-                return len(rows), [(s.target_type, s.key, s.action) for s in rows[offset:offset + limit]]
+                rows = ([s for s in shown if text.lower() in (s.action + s.target_type + s.key + name(s)).lower()]
+                        if text else shown)
+                return len(rows), [(s.target_type, name(s), s.action) for s in rows[offset:offset + limit]]
 
             from adapters.registry import TARGETS
 
@@ -223,7 +279,7 @@ class ReportScreen(WizardScreen):
                            "Nothing has changed yet.")
             choice = await self.app.push_screen_wait(ConfirmDialog(
                 "Roll back what the runs created?", summary,
-                columns=("type", "source record", "action"), fetch=fetch, confirm_label="Roll back",
+                columns=("type", "name in the source", "action"), fetch=fetch, confirm_label="Roll back",
                 alternative=("force", "Remove the kept ones too (force)") if kept else None))
             if not choice:
                 self.notify("Rollback cancelled; nothing was changed.", timeout=3)

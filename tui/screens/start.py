@@ -7,11 +7,15 @@ import asyncio
 import time
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+
+from tui.screens.base import KeyedScreen
+from tui.widgets.paged_table import PagedTable
 
 STATE_MARK = {"new": "· new", "discovered": "◇ discovered", "planned": "◆ planned", "running": "▶ running",
               "interrupted": "‖ interrupted", "finished": "✓ finished", "rolled back": "↺ rolled back"}
@@ -45,12 +49,26 @@ def short_path(folder: Path) -> str:
     return str(folder)
 
 
-class StartScreen(Screen):
-    """Migrations on this machine. Open one, resume one that was cut off, or start a new one."""
+def clip_left(text: str, width: int) -> str:
+    """The end of a path is what tells folders apart: cut from the left."""
+    return text if len(text) <= width else "…" + text[-(width - 1):]
+
+
+def when(then: float, long: bool = True) -> str:
+    """The local date and time of the last run, to the minute."""
+    return time.strftime("%Y-%m-%d %H:%M" if long else "%m-%d %H:%M", time.localtime(then))
+
+
+class StartScreen(KeyedScreen):
+    """Migrations on this machine. Open one, resume one that was cut off, or start a new one.
+    Each row says where its folder is, from where to where, its state and its last run, so
+    many migrations of the same name can be told apart; / filters them."""
 
     TITLE = "Migrations on this machine"
     BINDINGS = [
-        Binding("enter,o", "open", "Open", id="open", tooltip="Open the selected migration where it stands."),
+        Binding("escape", "back", "Clear filter", show=False, id="back"),
+        Binding("enter,o", "open", "Open", key_display="o", id="open",
+                tooltip="Open the selected migration where it stands."),
         Binding("r", "resume", "Resume", id="resume", tooltip="Resume the selected interrupted run."),
         Binding("s", "sync", "Sync changes", id="start-sync",
                 tooltip="For a finished migration: write only what changed in the source since (asks first)."),
@@ -66,7 +84,8 @@ class StartScreen(Screen):
         yield Static("[b]Migration wizard[/] │ migrations on this machine", id="stepbar")
         with Vertical(id="start-body"):
             yield Label("Looking for migrations…", id="start-status")
-            yield DataTable(cursor_type="row", zebra_stripes=True, id="sessions")
+            yield PagedTable(("migration", "folder", "from → to", "state", "last run"), noun="migrations",
+                             placeholder="/ filter by name, folder, system or state…", id="sessions")
             yield Static("", id="start-detail")
             with Horizontal(classes="buttons"):
                 yield Button("Open (o)", id="btn-open", variant="primary", compact=True)
@@ -76,8 +95,6 @@ class StartScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        t = self.query_one(DataTable)
-        t.add_columns("migration", "state", "from → to", "last activity")
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -88,42 +105,50 @@ class StartScreen(Screen):
         from wizard.migration import known_sessions
 
         self.sessions = await asyncio.to_thread(known_sessions)
-        now = self.app.clock()
-        t = self.query_one(DataTable)
-        t.clear()
-        for s in self.sessions:
-            t.add_row(s.name, STATE_MARK.get(s.state, s.state), f"{s.source} → {s.target}", ago(s.last_activity, now))
+        wide = self.app.size.width >= 120
+        arrow, width = (" → ", 40) if wide else ("→", 14)
+
+        def row(s) -> tuple:
+            return (s.name, clip_left(short_path(s.folder.parent), width), f"{s.source}{arrow}{s.target}",
+                    STATE_MARK.get(s.state, s.state), when(s.last_activity, wide))
+
+        self.query_one(PagedTable).set_items(self.sessions, row, lambda s: " ".join((*row(s), str(s.folder))))
         n = len(self.sessions)
         self.query_one("#start-status", Label).update(
             f"{n} migration{'s' if n != 1 else ''} found." if n else "No migration yet: press c to start one.")
         self._detail()
-        self.refresh_bindings()
         if n:
-            t.focus()
+            self.focus_main()
 
     def selected(self):
-        t = self.query_one(DataTable)
-        return self.sessions[t.cursor_row] if self.sessions and 0 <= t.cursor_row < len(self.sessions) else None
+        return self.query_one(PagedTable).selected_item()
 
+    @on(PagedTable.PageLoaded)
     @on(DataTable.RowHighlighted)
     def _detail(self) -> None:
         s = self.selected()
-        hint = {"interrupted": "  ·  r resumes the interrupted run", "finished": "  ·  s syncs what changed since"}
-        text = f"{short_path(s.folder)}{hint.get(s.state, '')}" if s else ""
+        hint = {"interrupted": "r resumes the interrupted run", "finished": "s syncs what changed since"}
+        if s:
+            text = Text.assemble(short_path(s.folder), " · last run ", when(s.last_activity), " (",
+                                 ago(s.last_activity, self.app.clock()), ")")
+            if s.state in hint:
+                text.append(f"\n{hint[s.state]}")
+        else:
+            text = Text("")
         self.query_one("#start-detail", Static).update(text)
         for bid, action in (("btn-open", "open"), ("btn-resume", "resume"), ("btn-sync", "sync")):
             self.query_one(f"#{bid}", Button).disabled = not self.check_action(action, ())
         self.refresh_bindings()
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def why_not(self, action: str) -> str:
         s = self.selected()
-        if action == "open":
-            return True if s else None
-        if action == "resume":
-            return True if s and s.state in ("interrupted",) else None
-        if action == "sync":
-            return True if s and s.state == "finished" else None
-        return True
+        if action in ("open", "resume", "sync") and s is None:
+            return "No migration selected: press c to start one." if not self.sessions else "Select a migration first."
+        if action == "resume" and s.state != "interrupted":
+            return f"Only an interrupted run can be resumed; this one is {s.state}."
+        if action == "sync" and s.state != "finished":
+            return f"Only a finished migration can be synced; this one is {s.state}."
+        return super().why_not(action)
 
     @on(Button.Pressed, "#btn-open")
     @on(DataTable.RowSelected)

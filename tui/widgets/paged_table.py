@@ -1,13 +1,19 @@
 """A table that holds one page of rows at a time, with a filter box and a pager line.
 
 It never asks a DataTable to hold more than `page_size` rows: 100,000 items are browsed
-as 1,000 pages fetched on demand from a query function (run off the UI thread)."""
+as 1,000 pages fetched on demand from a query function (run off the UI thread). A short
+list held in memory is shown with `set_items`, which keeps the objects behind the rows.
+
+Keys: `/` (bound on the screen) focuses the filter; Enter in the filter goes back to the
+rows; Escape clears the filter first, then returns to the rows (see WizardScreen.action_back)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -25,8 +31,6 @@ class PagedTable(Vertical):
                 tooltip="Show the next page of rows."),
         Binding("left_square_bracket", "page(-1)", "Prev page", key_display="[", show=False, id="page-prev",
                 tooltip="Show the previous page of rows."),
-        Binding("slash", "focus_filter", "Filter", key_display="/", show=False, id="filter",
-                tooltip="Type to keep only the rows that match."),
     ]
 
     class PageLoaded(Message):
@@ -50,6 +54,7 @@ class PagedTable(Vertical):
         self.total = 0
         self.filter_text = ""
         self.rows: list[Sequence[object]] = []
+        self.shown: list[Any] = []  # with set_items: the objects the filter keeps, in order
         self._debounce: Timer | None = None
 
     def compose(self):
@@ -73,6 +78,20 @@ class PagedTable(Vertical):
             self.start = 0
         self.reload()
 
+    def set_items(self, items: Iterable[Any], row: Callable[[Any], Sequence[object]],
+                  text: Callable[[Any], str] | None = None, *, keep_offset: bool = True) -> None:
+        """Show a list held in memory: `row` gives an object's cells, `text` what the filter
+        searches (the cells by default). `selected_item()` answers with the object."""
+        items = list(items)
+        search = text or (lambda o: " ".join(str(c) for c in row(o)))
+
+        def fetch(needle: str, offset: int, limit: int):
+            kept = [o for o in items if needle.lower() in search(o).lower()] if needle else items
+            self.shown = kept
+            return len(kept), [row(o) for o in kept[offset:offset + limit]]
+
+        self.set_fetch(fetch, keep_offset=keep_offset)
+
     def reload(self) -> None:
         if self.fetch is not None:
             self._load(self.filter_text, self.start)
@@ -89,7 +108,13 @@ class PagedTable(Vertical):
         table = self.table
         cursor = table.cursor_row
         table.clear()
-        table.add_rows([[("" if v is None else str(v)) for v in r] for r in rows])
+        cells = [[Text("" if v is None else str(v), no_wrap=True) for v in r] for r in rows]  # never markup
+        table.add_rows(cells)
+        # DataTable widens auto-width columns only when idle; a frame drawn before that would
+        # cache the cells cut to the header's width. Size them now, from the page itself.
+        for i, column in enumerate(table.ordered_columns):
+            widest = max((r[i].cell_len for r in cells if i < len(r)), default=0)
+            column.content_width = max(column.content_width, widest)
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
         self.query_one(".paged-pager", Label).update(self.pager_text())
@@ -130,9 +155,30 @@ class PagedTable(Vertical):
             self.start = new
             self.reload()
 
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one(".paged-filter", Input)
+
     def action_focus_filter(self) -> None:
-        self.query_one(".paged-filter", Input).focus()
+        self.filter_input.focus()
+
+    def clear_filter(self) -> bool:
+        """Escape's first job: empty the filter (and show every row again). False if it was empty."""
+        box = self.filter_input
+        had = bool(box.value or self.filter_text)
+        box.value = ""
+        if self._debounce is not None:
+            self._debounce.stop()
+        if self.filter_text:
+            self._apply_filter("")
+        self.table.focus()
+        return had
 
     def selected(self) -> Sequence[object] | None:
         row = self.table.cursor_row
         return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def selected_item(self) -> Any:
+        """With set_items: the object on the cursor's row, or None."""
+        i = self.start + self.table.cursor_row
+        return self.shown[i] if self.rows and 0 <= i < len(self.shown) else None

@@ -1,7 +1,10 @@
-"""The top line: the migration's name and where we are in the flow, readable without colour."""
+"""The top line: the migration's name and where we are in the flow, readable without colour.
+It never cuts a step's name: when the full names do not fit, the steps away from here
+shrink to their numbers (✓ marks the ones done)."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import Static
 
 from tui.app import STEP_TITLES, STEPS
@@ -16,17 +19,28 @@ class StepBar(Static):
     def on_mount(self) -> None:
         self.update(self.render_steps())
 
-    def render_steps(self) -> str:
+    def on_resize(self) -> None:
+        self.update(self.render_steps())
+
+    def render_steps(self, width: int | None = None) -> Text:
+        room = (width if width is not None else self.app.size.width) - 2  # the bar's padding
         here = STEPS.index(self.step) if self.step in STEPS else -1
-        wide = self.app.size.width >= 120
+        name = Text.assemble((self.migration_name, "bold"), " │ ") if self.migration_name else Text("")
+        # Full names for every step, then for here and its neighbours, then for here alone.
+        for full in (set(range(len(STEPS))), {here - 1, here, here + 1}, {here}):
+            bar = name + self._steps(here, full)
+            if bar.cell_len <= room:
+                return bar
+        return self._steps(here, {here})  # the name goes last
+
+    @staticmethod
+    def _steps(here: int, full: set[int]) -> Text:
         parts = []
         for i, s in enumerate(STEPS):
-            title = STEP_TITLES[s] if wide or i == here else STEP_TITLES[s][:4]
             if i == here:
-                parts.append(f"[reverse b] {i + 1} {STEP_TITLES[s]} [/]")
+                parts.append(Text(f" {i + 1} {STEP_TITLES[s]} ", style="reverse bold"))
             elif i < here:
-                parts.append(f"✓{title}")
+                parts.append(Text(f"✓{STEP_TITLES[s]}" if i in full else f"✓{i + 1}"))
             else:
-                parts.append(f"{i + 1} {title}")
-        name = f"[b]{self.migration_name}[/] │ " if self.migration_name else ""
-        return name + " › ".join(parts)
+                parts.append(Text(f"{i + 1} {STEP_TITLES[s]}" if i in full else f"{i + 1}"))
+        return Text(" › ").join(parts)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from wizard.errors import Interrupted, UserError
+from wizard.folderlock import folder_lock
 from wizard.migration import Migration
 from wizard.sinks import RichSink
 
@@ -41,10 +44,11 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             pass
 
 
-def _open(folder: str) -> tuple[Migration, RichSink]:
-    """The folder's Migration, its events shown on the terminal (the facade adds the run log)."""
+def _open(folder: str, *, readonly: bool = False) -> tuple[Migration, RichSink]:
+    """The folder's Migration, its events shown on the terminal (the facade adds the run log).
+    `readonly`: the command only reads the store (a consistent snapshot, no lock taken)."""
     rich_sink = RichSink(err)
-    return Migration.open(Path(folder), rich_sink), rich_sink
+    return Migration.open(Path(folder), rich_sink, readonly=readonly), rich_sink
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -123,7 +127,7 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
 
 
 async def cmd_run(a: argparse.Namespace) -> int:
-    m, sink = _open(a.dir)
+    m, sink = _open(a.dir, readonly=a.dry_run)
     if not a.yes and not a.dry_run and sys.stdin.isatty():
         import questionary
 
@@ -188,7 +192,7 @@ async def cmd_sync(a: argparse.Namespace) -> int:
 
 
 def cmd_conflicts(a: argparse.Namespace) -> int:
-    m, _ = _open(a.dir)
+    m, _ = _open(a.dir, readonly=not a.decide)
     try:
         if a.decide:
             ids = [a.id] if a.id else [c["id"] for c in m.conflicts(a.filter or "")]
@@ -223,7 +227,7 @@ async def cmd_verify(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    m, _ = _open(a.dir)
+    m, _ = _open(a.dir, readonly=True)
     try:
         report, paths = m.report()
     finally:
@@ -439,7 +443,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# Commands that only read the store: they read a consistent snapshot and take no lock.
+_READS_ONLY: dict[str, Callable[[argparse.Namespace], bool]] = {
+    "connect": lambda a: True, "tui": lambda a: True, "report": lambda a: True,
+    "conflicts": lambda a: not a.decide, "run": lambda a: a.dry_run,
+}
+
+
+def _folder_lock_for(a: argparse.Namespace) -> AbstractContextManager[None]:
+    """Every command that writes to a migration folder holds its lock for the command's life."""
+    folder = getattr(a, "dir", None)
+    if folder is None or not Path(folder, "plan.toml").exists() or _READS_ONLY.get(a.command, lambda a: False)(a):
+        return nullcontext()
+    return folder_lock(Path(folder), a.command)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # A migration folder holds names, emails and comment text: its files are the user's alone (0600, 0700).
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -27,27 +27,39 @@ def now_iso() -> str:
 
 
 class Journal:
-    def __init__(self, path: Path, checked: tuple[int, int] = (0, 0)) -> None:
+    def __init__(self, path: Path, checked: tuple[int, int] = (0, 0), *, readonly: bool = False) -> None:
         """`checked` = (offset, seq): the journal up to `offset` was fsynced and recorded by a
-        snapshot, its last entry being `seq`; only what follows is read to find a torn tail."""
+        snapshot, its last entry being `seq`; only what follows is read to find a torn tail.
+        A read-only journal cuts nothing and writes nothing: it is read up to its last whole
+        line, which is a consistent view even while another process appends to it."""
         self.path = path
+        self.readonly = readonly
         self.seq = 0
         self._unsynced = 0
-        self._repair_tail(*checked)
+        self._fh: Any = None
+        self._size = self._check(*checked)
+        if readonly:
+            return
         try:
+            if self.path.exists() and self.path.stat().st_size != self._size:
+                with open(self.path, "r+b") as f:
+                    f.truncate(self._size)  # the torn last line, and only it
             self._fh = open(path, "ab", buffering=0)
-            self._size = os.fstat(self._fh.fileno()).st_size
+            os.chmod(path, 0o600)
         except OSError as e:
             raise StoreError(f"Cannot open the journal {path} ({e.strerror}).") from None
 
-    def _repair_tail(self, offset: int = 0, seq: int = 0) -> None:
-        """A kill mid-append can leave a torn last line; cut it so the file stays valid.
-        Lines before a snapshot's offset are not parsed again (at 200,000 entries that
-        parse was most of a resume's load time)."""
+    def _check(self, offset: int = 0, seq: int = 0) -> int:
+        """Read the journal after `offset` (lines before a snapshot's offset are not parsed
+        again: at 200,000 entries that parse was most of a resume's load time); returns where
+        its whole, valid lines end and sets `seq` to the last one's.
+
+        A kill mid-append can leave a torn last line: it is left out (and cut by a writer).
+        A damaged line with lines after it is not a torn tail: cutting there would silently
+        drop everything recorded after it, so it stops the command with one sentence."""
         if not self.path.exists():
-            return
-        good = 0
-        last_seq = 0
+            return 0
+        good, last_seq = 0, 0
         with open(self.path, "rb") as f:
             if 0 < offset <= self.path.stat().st_size:
                 f.seek(offset - 1)
@@ -57,18 +69,32 @@ class Journal:
                     f.seek(0)
             for line in f:
                 if not line.endswith(b"\n"):
-                    break
+                    break  # torn last line
                 try:
-                    last_seq = json.loads(line)["seq"]
+                    entry_seq = json.loads(line)["seq"]
+                    ok = isinstance(entry_seq, int) and entry_seq > last_seq
                 except (ValueError, KeyError, TypeError):
-                    break
+                    ok = False
+                if not ok:
+                    if f.read(1):
+                        raise self._damaged(good)
+                    break  # a bad last line is a torn tail too
+                last_seq = entry_seq
                 good += len(line)
-        if good != self.path.stat().st_size:
-            with open(self.path, "r+b") as f:
-                f.truncate(good)
         self.seq = last_seq
+        return good
+
+    def _damaged(self, at: int) -> StoreError:
+        with open(self.path, "rb") as f:
+            number = f.read(at).count(b"\n") + 1
+        return StoreError(
+            f"Line {number} of the journal {self.path} is damaged and later lines hold more of the migration, so "
+            f"nothing was read past it: keep a copy of the file, delete that one line, and run the command again "
+            f"(a resume finds by provenance marker whatever that line recorded).")
 
     def append(self, op: str, **fields: Any) -> int:
+        if self._fh is None:
+            raise StoreError(f"The journal {self.path} was opened read-only; nothing can be written to it.")
         self.seq += 1
         entry = {"seq": self.seq, "ts": now_iso(), "op": op, **fields}
         data = (json.dumps(entry, separators=(",", ":"), default=str) + "\n").encode("utf-8")
@@ -103,15 +129,23 @@ class Journal:
         return self._size
 
     def entries(self, after: int = 0, offset: int = 0) -> Iterator[dict[str, Any]]:
+        """The checked entries after `after`, up to where the journal was found whole (a
+        writer in another process may be appending beyond it)."""
+        if not self.path.exists():
+            return
+        pos, end = 0, self._size
         with open(self.path, "rb") as f:
-            if offset and offset <= self.path.stat().st_size:
-                f.seek(offset)
+            if offset and offset <= end:
+                pos = f.seek(offset)
             for line in f:
+                pos += len(line)
+                if pos > end:
+                    break
                 entry = json.loads(line)
                 if entry["seq"] > after:
                     yield entry
 
     def close(self) -> None:
-        if not self._fh.closed:
+        if self._fh is not None and not self._fh.closed:
             self.sync()
             self._fh.close()

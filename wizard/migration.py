@@ -26,7 +26,7 @@ from wizard.errors import PlanError, UserError
 from wizard.events import EventSink, FanOut, NullSink
 from wizard.model import Template
 from wizard.plan import Plan, load_plan, save_plan
-from wizard.runlock import RunLock, holder
+from wizard.folderlock import folder_lock, holder
 from wizard.sinks import JsonLogSink
 from wizard.store import Store
 
@@ -50,9 +50,10 @@ class Migration:
     """Every step of a migration and the guards between them. Each step writes its line to
     `audit.log` and its events to `logs/run.jsonl`, whoever calls it (the CLI or the TUI)."""
 
-    def __init__(self, folder: Path, plan: Plan, sink: EventSink | None = None) -> None:
+    def __init__(self, folder: Path, plan: Plan, sink: EventSink | None = None, *, readonly: bool = False) -> None:
         self.folder = Path(folder)
         self.plan = plan
+        self.readonly = readonly  # read a consistent snapshot of the store; take no lock, write nothing
         self._log = JsonLogSink(self.folder)
         self.sink = sink  # type: ignore[assignment]
         self._store: Store | None = None
@@ -68,13 +69,13 @@ class Migration:
 
     # -- folders -------------------------------------------------------------------------
     @classmethod
-    def open(cls, folder: Path, sink: EventSink | None = None) -> "Migration":
+    def open(cls, folder: Path, sink: EventSink | None = None, *, readonly: bool = False) -> "Migration":
         folder = Path(folder)
         if not folder.exists():
             raise PlanError(f"{folder}: no such migration folder; create one with 'migration-wizard new {folder}'.")
         plan = load_plan(folder / "plan.toml")
         _make_subfolders(folder)  # a folder holding only plan.toml is a migration that has not started
-        m = cls(folder, plan, sink)
+        m = cls(folder, plan, sink, readonly=readonly)
         remember(folder)
         return m
 
@@ -93,7 +94,7 @@ class Migration:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(self.folder)
+            self._store = Store(self.folder, readonly=self.readonly)
         return self._store
 
     @property
@@ -114,13 +115,13 @@ class Migration:
 
     @contextmanager
     def step(self, command: str, *, lock: bool = False, **details: Any) -> Iterator[None]:
-        """One step of the wizard: its audit line, and the folder's run lock when it writes
-        to the target (one writer per folder). Every step goes through here."""
+        """One step of the wizard: its audit line, and the folder's lock when it writes (one
+        writer per folder, wizard/folderlock.py). Every step goes through here."""
         self.audit(command, **details)
         if not lock:
             yield
             return
-        with RunLock(self.folder):
+        with folder_lock(self.folder, command):
             yield
 
     # -- adapters ------------------------------------------------------------------------
@@ -288,12 +289,10 @@ class Migration:
         """Against a copy of the store, with a target that records instead of writing. The
         engine's events stay out of the caller's sink and the run log: nothing it would do
         is shown or logged as done."""
-        import shutil
         import tempfile
 
-        self.store.snapshot()
         with tempfile.TemporaryDirectory(prefix="mw-dry-") as tmp:
-            shutil.copytree(self.folder / "state", Path(tmp) / "state")
+            self.store.copy_to(Path(tmp))
             store = Store(Path(tmp))
             src, tgt = self.source(), self.target(dry_run=True)
             try:
@@ -314,7 +313,7 @@ class Migration:
         """Record one decision for each conflict id; the next run or sync applies them."""
         from wizard.engine.conflicts import decide
 
-        with self.step("conflicts", decide=decision, count=len(ids)):
+        with self.step("conflicts", lock=True, decide=decision, count=len(ids)):
             for cid in ids:
                 if cid not in self.store.conflicts:
                     raise UserError(f"No conflict with id {cid}; list them with 'migration-wizard conflicts "
@@ -328,7 +327,7 @@ class Migration:
         """Read the target back and compare it with what the store says was migrated."""
         from wizard.engine.verify import verify
 
-        with self.step("verify"):
+        with self.step("verify", lock=True):
             tgt = self.target()
             try:
                 res = await verify(self.store, tgt, self.sink)

@@ -3,14 +3,17 @@ never secrets. Validated by pydantic; `plans/plan.schema.json` is exported from 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import tomlkit
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wizard.errors import PlanError
 
@@ -18,6 +21,17 @@ SourceSystem = Literal["trello", "asana", "clickup", "monday", "pipefy", "proces
 TargetSystem = Literal["tallyfy", "monday"]
 Strategy = Literal["skip", "overwrite", "merge", "newer", "manual"]
 SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey")
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine (the sandboxes, a local proxy)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class _Section(BaseModel):
@@ -36,12 +50,24 @@ class Endpoint(_Section):
         description="Credential profile in the OS keyring (or MW_<PROFILE>_* env vars).",
     )
 
+    allow_insecure: bool = Field(
+        default=False,
+        description="Allow a plain http:// base_url to a host other than this machine (the credential then travels in clear).",
+    )
+
     @field_validator("base_url")
     @classmethod
     def _http(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _no_credential_in_clear(self) -> "Endpoint":
+        if self.base_url.startswith("http://") and not self.allow_insecure and not is_loopback(self.base_url):
+            raise ValueError(f"base_url {self.base_url} is plain http:// to another machine, which would send the "
+                             f"credential in clear: use https://, or set allow_insecure = true in this section")
+        return self
 
 
 class Source(Endpoint):
@@ -118,6 +144,7 @@ def _first_error(path: Path, exc: ValidationError) -> str:
         if any(w in leaf for w in SECRET_WORDS):
             msg = "looks like a secret; plans name a credential profile, never the secret"
     else:
+        msg = msg.removeprefix("Value error, ")
         msg = msg[0].lower() + msg[1:]
     more = len(exc.errors()) - 1
     tail = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
@@ -167,12 +194,18 @@ def save_plan(path: Path, plan: Plan) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Write `path` whole or not at all, readable by its owner only. The temporary file's
+    name is unique, so two commands writing the same file never trip over each other's."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
+    try:
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def plan_schema() -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from wizard import folderlock
 from wizard.errors import StoreError
 from wizard.journal import Journal, now_iso
 
@@ -47,7 +48,7 @@ class AtomicJSONStorage(Storage):
         try:
             # json.dumps, not json.dump: dump streams through the pure-Python encoder (5x slower).
             text = json.dumps(data, separators=(",", ":"))
-            with open(tmp, "w", encoding="utf-8") as f:
+            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
@@ -64,20 +65,37 @@ class AtomicJSONStorage(Storage):
 
 
 class Store:
-    """One per migration folder: `state/store.json` and `state/journal.jsonl`."""
+    """One per migration folder: `state/store.json` and `state/journal.jsonl`.
 
-    def __init__(self, folder: Path) -> None:
+    A writable store holds the folder's lock (wizard/folderlock.py) from open to close, so a
+    folder never has two writers. A read-only one (`readonly=True`) takes no lock and writes
+    nothing: it reads the last snapshot and the journal's whole lines after it, a consistent
+    view even while another process writes."""
+
+    def __init__(self, folder: Path, *, readonly: bool = False, command: str = "open the store") -> None:
         self.folder = Path(folder)
         self.dir = self.folder / "state"
+        self.readonly = readonly
+        self._locked = False
+        if not readonly:
+            try:
+                self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"Cannot create {self.dir} ({e.strerror}).") from None
+            folderlock.acquire(self.folder, command)
+            self._locked = True
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StoreError(f"Cannot create {self.dir} ({e.strerror}).") from None
+            self._open()
+        except BaseException:
+            self._unlock()
+            raise
+
+    def _open(self) -> None:
         self.db = TinyDB(str(self.dir / "store.json"), storage=AtomicJSONStorage)
         self._tables = self.db.storage.read() or {}  # read once, before the journal: it says how far the journal was checked
         meta = list(self._tables.get("meta", {}).values())
         checked = (meta[0].get("journal_offset", 0), meta[0].get("journal_seq", 0)) if meta else (0, 0)
-        self.journal = Journal(self.dir / "journal.jsonl", checked)
+        self.journal = Journal(self.dir / "journal.jsonl", checked, readonly=self.readonly)
         self.mappings: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, dict[str, Any]] = {}  # key -> intent without result
         self.quarantine: dict[str, dict[str, Any]] = {}
@@ -137,6 +155,8 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------
     def _log(self, op: str, **fields: Any) -> int:
+        if self.readonly:
+            raise StoreError(f"The store in {self.folder} was opened read-only; nothing can be written to it.")
         entry_seq = self.journal.append(op, **fields)
         self._apply({"seq": entry_seq, "ts": now_iso(), "op": op, **fields})
         self._since_snapshot += 1
@@ -175,6 +195,8 @@ class Store:
 
     def snapshot(self) -> None:
         """Write every table atomically and note how far into the journal it reaches."""
+        if self.readonly:
+            return  # a reader never writes; the writer's own snapshots are the folder's
         self.journal.sync()
         self.meta["journal_seq"] = self.journal.seq
         self.meta["journal_offset"] = self.journal.offset
@@ -201,10 +223,33 @@ class Store:
     def state(self) -> str:
         return self.meta.get("state", "new")
 
+    def copy_to(self, folder: Path) -> None:
+        """A consistent copy of this store's files in `folder`/state (for a dry run): the
+        snapshot first, then the journal's whole lines, which reach at least as far."""
+        dest = Path(folder) / "state"
+        dest.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for name in ("store.json", "journal.jsonl"):
+            try:
+                data = (self.dir / name).read_bytes()
+            except FileNotFoundError:
+                continue
+            if name == "journal.jsonl":
+                data = data[: data.rfind(b"\n") + 1]
+            (dest / name).write_bytes(data)
+
     def close(self) -> None:
-        self.snapshot()
-        self.journal.close()
-        self.db.close()
+        try:
+            if not self.readonly:
+                self.snapshot()
+                self.journal.close()
+            self.db.close()
+        finally:
+            self._unlock()
+
+    def _unlock(self) -> None:
+        if self._locked:
+            self._locked = False
+            folderlock.release(self.folder)
 
     def __enter__(self) -> "Store":
         return self

@@ -104,3 +104,21 @@ def test_a_token_revoked_mid_run_stops_with_one_sentence_and_resumes_after_it_is
     r = run_cli("run", str(s.folder), "--yes")
     assert r.returncode == 0, r.stderr[-3000:]
     assert_whole(s)
+
+
+def test_a_run_stopped_by_a_refused_credential_does_not_say_finished(served_small: Served) -> None:
+    from wizard.migration import read_state
+    from wizard.store import Store
+
+    s = served_small
+    s.post("tallyfy", "revoke")
+    r = run_cli("run", str(s.folder), "--yes")
+    assert r.returncode == 2, r.stdout + r.stderr
+    one_sentence(r.stderr, "refused the credential")
+    assert read_state(s.folder)[0] == "interrupted"
+    store = Store(s.folder, readonly=True)
+    assert store.state == "interrupted"
+    s.post("tallyfy", "restore-token")
+    r = run_cli("run", str(s.folder), "--yes")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert Store(s.folder, readonly=True).state == "finished"

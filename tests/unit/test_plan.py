@@ -83,3 +83,16 @@ def test_example_plans_validate() -> None:
     assert examples
     for p in examples:
         assert isinstance(load_plan(p), Plan)
+
+
+def test_plain_http_only_to_this_machine_unless_the_plan_allows_it(tmp_path: Path) -> None:
+    remote = GOOD.replace('base_url = "https://go.tallyfy.com/api"', 'base_url = "http://go.tallyfy.com/api"')
+    with pytest.raises(PlanError) as e:
+        load_plan(write(tmp_path, remote))
+    assert "key 'target'" in e.value.sentence and "in clear" in e.value.sentence and "allow_insecure" in e.value.sentence
+    assert "\n" not in e.value.sentence
+    allowed = remote.replace('organization = "abc"', 'organization = "abc"\nallow_insecure = true')
+    assert load_plan(write(tmp_path, allowed)).target.base_url == "http://go.tallyfy.com/api"
+    for local in ("http://127.0.0.1:8080", "http://localhost:9000/api", "http://[::1]:80"):
+        plan = load_plan(write(tmp_path, GOOD.replace("https://go.tallyfy.com/api", local)))
+        assert plan.target.base_url == local

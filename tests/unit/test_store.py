@@ -89,5 +89,48 @@ def test_kill_9_at_random_instants_leaves_a_store_that_loads(tmp_path: Path) -> 
         s = Store(tmp_path)
         n = len(s.mappings)
         assert all(s.mappings[f"k:item:{i}"]["target_id"] == f"r{i}" for i in range(n))
-        s.journal.close()
+        s.close()  # and its folder lock: the next writer process needs it
     assert n > 0
+
+
+def test_a_damaged_middle_line_stops_in_one_sentence_and_drops_nothing(tmp_path: Path) -> None:
+    s = Store(tmp_path)
+    for i in range(1, 5):
+        s.done(f"k:item:{i}", "item", "run", f"r{i}")
+    s.close()  # the snapshot reaches past line 5; damage one before it and make the store read it all again
+    journal = tmp_path / "state" / "journal.jsonl"
+    (tmp_path / "state" / "store.json").unlink()
+    lines = journal.read_bytes().splitlines(keepends=True)
+    lines[1] = b'{"seq": 2, "op": "done", "key": "k:it\xff\n'
+    journal.write_bytes(b"".join(lines))
+    damaged = journal.read_bytes()
+    with pytest.raises(StoreError, match=r"Line 2 of the journal .* is damaged .* delete that one line"):
+        Store(tmp_path)
+    with pytest.raises(StoreError, match="Line 2"):
+        Store(tmp_path, readonly=True)
+    assert journal.read_bytes() == damaged, "the lines after the damaged one were cut"
+
+
+def test_a_repeated_sequence_number_is_damage_not_history(tmp_path: Path) -> None:
+    """Two writers once gave two lines the same seq: that is named, never replayed silently."""
+    s = Store(tmp_path)
+    s.done("k:item:1", "item", "run", "r1")
+    s.done("k:item:2", "item", "run", "r2")
+    s.journal.close()
+    journal = tmp_path / "state" / "journal.jsonl"
+    first = journal.read_bytes().splitlines(keepends=True)[0]
+    journal.write_bytes(journal.read_bytes() + first.replace(b'"k:item:1"', b'"k:item:9"') + first)
+    with pytest.raises(StoreError, match="Line 3 of the journal"):
+        Store(tmp_path, readonly=True)
+
+
+def test_a_bad_last_line_is_still_a_torn_tail(tmp_path: Path) -> None:
+    s = Store(tmp_path)
+    s.done("k:item:1", "item", "run", "r1")
+    s.journal.close()
+    journal = tmp_path / "state" / "journal.jsonl"
+    journal.write_bytes(journal.read_bytes() + b"\x00\x00\x00\n")
+    s2 = Store(tmp_path)
+    assert "k:item:1" in s2.mappings
+    s2.close()
+    assert b"\x00" not in journal.read_bytes()

@@ -80,8 +80,9 @@ class RunExecutor(ChildWriter, ConflictRules):
             self.summary.elapsed_s = round(time.monotonic() - started, 3)
             self.summary.source_calls = self.source.calls - src0
             self.summary.target_calls = self.target.calls - tgt0
-            # "finished" only when every container went through; an error leaves it resumable
-            state = "finished" if completed and not self.summary.interrupted else "interrupted"
+            # Finished only when the run went through and the journal holds no intent without its result.
+            finished = completed and not self.summary.interrupted and not self.store.pending
+            state = "finished" if finished else "interrupted"
             self.store.set_meta(state=state, last_run_finished=time.time(),
                                 last_run={"mode": "sync" if self.sync else "run",
                                           **{k: dict(getattr(self.summary, k)) for k in

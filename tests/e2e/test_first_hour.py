@@ -140,8 +140,8 @@ def test_no_step_that_writes_runs_while_another_process_holds_the_folder(small: 
     import sys
 
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from wizard.runlock import RunLock\n"
-                               "with RunLock(Path(sys.argv[1])):\n print('held', flush=True); time.sleep(120)",
+                               "from wizard.folderlock import folder_lock\n"
+                               "with folder_lock(Path(sys.argv[1]), 'run'):\n print('held', flush=True); time.sleep(120)",
                                str(small.folder)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
@@ -149,7 +149,7 @@ def test_no_step_that_writes_runs_while_another_process_holds_the_folder(small: 
         for args in (("run", "--yes"), ("sync",), ("rollback", "--yes")):
             r = cli(args[0], str(small.folder), *args[1:])
             assert r.returncode == 2, (args, r.stdout + r.stderr)
-            one_sentence(r.stderr, "Another run")
+            one_sentence(r.stderr, "'run' (process", "is working on")
         assert small.export("tallyfy") == before, "nothing was written"
     finally:
         holder.kill()

@@ -92,7 +92,7 @@ class WizardApp(App):
 
         try:
             m = await asyncio.to_thread(Migration.open, folder, self.sink)
-            state = await asyncio.to_thread(lambda: m.store.state)
+            state = await asyncio.to_thread(lambda: m.state)
         except UserError as e:
             self.notify(e.sentence, title="Cannot open", severity="error")
             return
@@ -115,7 +115,7 @@ class WizardApp(App):
         self.target_users = None
 
     def _state(self) -> str:
-        return self.migration.store.state if self.migration is not None else "new"
+        return self.migration.state if self.migration is not None else "new"
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 120, "narrow")

@@ -57,6 +57,7 @@ class Migration:
         self._log = JsonLogSink(self.folder)
         self.sink = sink  # type: ignore[assignment]
         self._store: Store | None = None
+        self._writing = False  # a run or sync of this object is under way
 
     @property
     def sink(self) -> EventSink:
@@ -99,7 +100,12 @@ class Migration:
 
     @property
     def state(self) -> str:
-        return self.store.state
+        """The store's state, except that a run left 'running' by a process that is gone (a
+        kill, a crash) is 'interrupted': only a run that went through says 'finished'."""
+        state = self.store.state
+        if state == "running" and not self._writing and holder(self.folder) is None:
+            return "interrupted"
+        return state
 
     def save_plan(self) -> None:
         save_plan(self.folder / "plan.toml", self.plan)
@@ -249,7 +255,7 @@ class Migration:
         if dry_run:
             with self.step("run", dry_run=True):
                 return await self._dry_run()
-        with self.step("run", lock=True, dry_run=False):
+        with self.step("run", lock=True, dry_run=False), self._under_way():
             src, tgt = self.source(), self.target()
             try:
                 ex = RunExecutor(self.plan, self.store, src, tgt, self.sink, stop=stop, pause=pause)
@@ -259,6 +265,14 @@ class Migration:
                 await tgt.aclose()
                 self.store.snapshot()
         return summary, []
+
+    @contextmanager
+    def _under_way(self) -> Iterator[None]:
+        self._writing = True
+        try:
+            yield
+        finally:
+            self._writing = False
 
     def can_sync(self) -> str | None:
         """Why a sync cannot run now, in one sentence; None when it can."""
@@ -271,7 +285,7 @@ class Migration:
 
     async def sync(self, *, stop: asyncio.Event | None = None, pause: asyncio.Event | None = None) -> RunSummary:
         """Bring over only what changed since the last run or sync, through the conflict rules."""
-        with self.step("sync", lock=True):
+        with self.step("sync", lock=True), self._under_way():
             why = self.can_sync()
             if why:
                 raise UserError(why)
@@ -344,6 +358,7 @@ class Migration:
         with self.step("report"):
             report = build_report(self.plan, self.store, verify=self.store.meta.get("verify"),
                                   losses=losses_for(self.plan, self.store.inventory))
+            report["state"] = self.state
             return report, write_reports(self.folder, report, self.store)
 
     async def rollback_preview(self) -> list:

@@ -137,3 +137,72 @@ async def test_quitting_mid_run_says_so_and_reopening_resumes_to_a_complete_targ
     check_complete(trello, sandboxes.sandbox("tallyfy").export())
     per_card = cards_in_target(sandboxes.sandbox("tallyfy").export())
     assert set(per_card) == included_cards(trello) and set(per_card.values()) == {1}
+
+
+def test_the_demo_quit_mid_run_and_opened_again_resumes_on_the_same_sandboxes(tmp_path: Path, monkeypatch,
+                                                                              capsys) -> None:
+    import httpx
+
+    from tui.app import run_demo
+
+    seen: dict = {}
+
+    def first(self: WizardApp, *a, **kw) -> None:
+        emit = self.sink.emit
+
+        def pause_after_three_cards(event) -> None:
+            emit(event)
+            if isinstance(event, ObjectMigrated) and event.kind == "item" and self.model.created["item"] == 3:
+                self.pause_run()
+
+        self.sink.emit = pause_after_three_cards
+
+        async def drive() -> None:
+            async with self.run_test(size=(100, 30)) as pilot:
+                await settle(pilot)
+                self.goto("run")
+                await settle(pilot)
+                await _start_run(pilot)
+                await until(pilot, lambda: self.model.state == "paused", what="the run to pause mid-way")
+                await pilot.press("ctrl+q")
+                await until(pilot, lambda: self.return_code is not None, what="the app to leave")
+
+        asyncio.run(drive())
+
+    def second(self: WizardApp, *a, **kw) -> None:
+        async def drive() -> None:
+            async with self.run_test(size=(100, 30)) as pilot:
+                await settle(pilot)
+                assert self.migration.state == "interrupted"
+                self.goto("run")
+                await settle(pilot)
+                await _start_run(pilot)
+                await until(pilot, lambda: not self.run_active, timeout=60, what="the resumed run to end")
+                assert self.model.state == "finished", self.model.error
+                self.goto("report")
+                await settle(pilot)
+                await pilot.press("v")
+                await settle(pilot)
+                seen["verify"] = self.screen.report["verify"]["kinds"]
+                seen["folder_shown"] = "Folder:" in screen_text(self)
+                base = self.migration.plan
+                seen["trello"] = httpx.get(base.source.base_url.removesuffix("/1") + "/_sandbox/export", timeout=60).json()
+                seen["tallyfy"] = httpx.get(base.target.base_url.removesuffix("/api") + "/_sandbox/export",
+                                            timeout=60).json()
+
+        asyncio.run(drive())
+
+    folder = tmp_path / "demo"
+    monkeypatch.setattr(WizardApp, "run", first)
+    assert run_demo(folder) == 130
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"Demo folder: {folder}" in out and f"The demo's folder is kept: {folder}" in out
+    assert read_state(folder)[0] == "interrupted"
+
+    monkeypatch.setattr(WizardApp, "run", second)
+    assert run_demo(folder) == 0
+    assert all(not k["missing"] and not k["duplicated"] for k in seen["verify"].values()), seen["verify"]
+    assert seen["folder_shown"]
+    check_complete(seen["trello"], seen["tallyfy"])
+    per_card = cards_in_target(seen["tallyfy"])
+    assert set(per_card) == included_cards(seen["trello"]) and set(per_card.values()) == {1}

@@ -35,6 +35,10 @@ def demo(workdir: Path | None = None) -> Iterator[tuple[Migration, RunningSandbo
     folder = Path(workdir) if workdir else new_demo_folder()
     if (folder / "plan.toml").exists():
         m = Migration.open(folder)
+        if (m.plan.source.profile, m.plan.target.profile) != ("sandbox", "sandbox"):
+            m.close()  # a real migration: its plan must not be pointed at sandboxes
+            raise UserError(f"{folder} is not a demo's folder (its plan does not use the sandboxes); open it with "
+                            f"'migration-wizard tui {folder}'.")
         states = load_states(folder)
         if states is None and m.state != "new":
             m.close()

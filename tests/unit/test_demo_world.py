@@ -51,3 +51,22 @@ def test_a_state_file_naming_another_class_is_refused(tmp_path: Path) -> None:
     (tmp_path / "state" / STATE_FILE).write_bytes(pickle.dumps({"journal_bytes": 0, "states": {"x": Boom()}}))
     assert load_states(tmp_path) is None
     assert not (tmp_path / "ran").exists(), "nothing in the file was run"
+
+
+def test_the_demo_never_points_a_real_migration_at_its_sandboxes(tmp_path: Path) -> None:
+    import pytest
+
+    from adapters.demo import demo
+    from wizard.errors import UserError
+    from wizard.migration import Migration
+    from wizard.plan import Plan, Source, Target
+
+    plan = Plan(name="acme", source=Source(system="trello", base_url="https://api.trello.com/1", profile="acme"),
+                target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme",
+                              organization="org1"))
+    Migration.create(tmp_path / "acme", plan).close()
+    before = (tmp_path / "acme" / "plan.toml").read_text()
+    with pytest.raises(UserError, match="is not a demo's folder"):
+        with demo(tmp_path / "acme"):
+            pass
+    assert (tmp_path / "acme" / "plan.toml").read_text() == before

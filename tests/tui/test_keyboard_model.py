@@ -107,7 +107,7 @@ async def test_typing_a_filter_fires_no_screen_key_and_escape_clears_it_before_l
 
 async def test_slash_filters_on_every_screen_with_a_table(tmp_path: Path, home: Path) -> None:
     make_folder(home, "acme-trello")
-    for step, wanted in (("estimate", "#actions"), ("conflicts", "#conflicts-table")):
+    for step, wanted in (("estimate", "#actions"), ("conflicts", "#conflicts-table"), ("run", "#failed")):
         app = WizardApp(migration=make_folder(tmp_path / step), clock=frozen_clock, step=step)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)

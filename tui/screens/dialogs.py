@@ -30,7 +30,7 @@ class ChoiceDialog(ModalScreen[str | None]):
             yield Label(Text(self.title_text), classes="dialog-title")
             yield OptionList(*[Option(Text(("● " if v == self.current else "  ") + label), id=v)
                                for v, label in self.choices])
-            yield Label("↑↓ choose · enter confirm · escape cancel", classes="hint")
+            yield Label("↑↓ choose · enter confirm · esc cancel", classes="hint")
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)

@@ -8,11 +8,12 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
-from textual.widgets import Button, DataTable, Label, Log, ProgressBar, Static
+from textual.widgets import Button, Label, Log, ProgressBar, Static
 
 from tui.model import clock_text, human_duration
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ConfirmDialog
+from tui.widgets.paged_table import PagedTable
 
 STATE_TEXT = {"idle": "· not started", "running": "▶ running", "paused": "‖ paused by you",
               "stopping": "■ stopping at the next safe point…", "finished": "✓ finished",
@@ -40,7 +41,8 @@ class ProgressScreen(WizardScreen):
     def __init__(self) -> None:
         super().__init__()
         self.log_seen = 0
-        self.failed_seen = 0
+        self.failed_seen = -1  # none shown yet
+        self.failed_list: list | None = None
 
     def body(self):
         with Vertical(id="run-body"):
@@ -58,7 +60,8 @@ class ProgressScreen(WizardScreen):
                     yield Log(max_lines=500, id="run-log")
                 with Vertical(id="failed-pane"):
                     yield Label("Quarantined: not migrated, with the reason", classes="pane-title", id="failed-title")
-                    yield DataTable(cursor_type="row", id="failed")
+                    yield PagedTable(("type", "record", "reason"), noun="quarantined", id="failed",
+                                     placeholder="/ filter by type, record or reason…")
             with Horizontal(classes="buttons", id="run-buttons"):
                 yield Button("Start (s)", id="btn-start", variant="primary", compact=True)
                 yield Button("Pause (p)", id="btn-pause", compact=True)
@@ -66,7 +69,6 @@ class ProgressScreen(WizardScreen):
                 yield Button("Cancel (x)", id="btn-cancel", variant="error", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#failed", DataTable).add_columns("type", "record", "reason")
         self.refresh_model()
         self.set_interval(1.0, self._tick)
 
@@ -162,12 +164,9 @@ class ProgressScreen(WizardScreen):
         if new:
             log.write_lines(new)
         self.log_seen = md.log_total
-        table = self.query_one("#failed", DataTable)
-        if len(md.quarantined) < self.failed_seen:
-            table.clear()
-            self.failed_seen = 0
-        for kind, key, reason in md.quarantined[self.failed_seen:]:
-            table.add_row(kind, key, reason)
+        if len(md.quarantined) != self.failed_seen or md.quarantined is not self.failed_list:
+            self.failed_list = md.quarantined
+            self.query_one("#failed", PagedTable).set_items(list(md.quarantined), lambda q: q)
         self.failed_seen = len(md.quarantined)
         self.query_one("#failed-title", Label).update(
             f"Quarantined ({failed}): not migrated, with the reason" if failed else "Quarantined: none ✓")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -20,24 +20,28 @@ class HelpScreen(ModalScreen[None]):
         self.under = under
 
     def compose(self):
-        lines = [f"[b]{getattr(self.under, 'TITLE', None) or type(self.under).__name__.replace('Screen', '')}[/]", ""]
+        def key_line(key: str, text: str) -> Text:
+            return Text.assemble("  ", (f"{key:<8}", "bold"), " ", text)
+
+        title = getattr(self.under, "TITLE", None) or type(self.under).__name__.replace("Screen", "")
+        lines: list[Text] = [Text(title, style="bold"), Text("")]
         text = getattr(self.under, "HELP", "") or (type(self.under).__doc__ or "").strip()
         if text:
-            lines += [text, ""]
-        lines.append("[b]Keys[/]")
+            lines += [Text(" ".join(text.split())), Text("")]
+        lines.append(Text("Keys", style="bold"))
         for title, help, key, action, node in screen_actions(self.under, include_disabled=True):
             try:
                 now = node.check_action(action, ())
             except Exception:
                 now = True
-            lines.append(f"  [b]{escape(key):>8}[/]  {title}" + (f" — {escape(help)}" if help else "")
-                         + ("" if now else f" (not now: {escape(self._why_not(node, action))})"))
-        lines += ["", "  [b]      ^p[/]  Command palette: every action above, by name",
-                  "", "[b]Keys on every screen[/]"]
-        lines += [f"  [b]{escape(key):>8}[/]  {what}" if key else f"  {what}" for key, what in keys.MODEL]
-        lines += ["", "Mouse works too: click buttons, rows and tabs. Escape closes this help."]
+            lines.append(key_line(key, title + (f" — {help}" if help else "")
+                                  + ("" if now else f" (not now: {self._why_not(node, action)})")))
+        lines += [Text(""), key_line("^p", "Command palette: every action above, by name"), Text(""),
+                  Text("Keys on every screen", style="bold")]
+        lines += [key_line(key, what) if key else Text(what) for key, what in keys.MODEL]
+        lines += [Text(""), Text("Mouse works too: click buttons, rows and tabs. Escape closes this help.")]
         with VerticalScroll(id="help-box"):
-            yield Static("\n".join(lines), id="help-text")
+            yield Static(Text("\n").join(lines), id="help-text")
 
     @staticmethod
     def _why_not(node, action: str) -> str:

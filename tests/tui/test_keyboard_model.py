@@ -298,6 +298,10 @@ async def test_the_start_screen_tells_same_named_migrations_apart(tmp_path: Path
         assert {r[2] for r in demos} == {"trello→tallyfy"} and {r[3] for r in demos} == {"✓ finished",
                                                                                          "‖ interrupted"}
         assert all(re.fullmatch(r"\d\d-\d\d \d\d:\d\d", r[4]) for r in demos), "the last run's date and time"
+        table.table.move_cursor(row=next(i for i, r in enumerate(rows) if r[0] == "demo" and "finished" in r[3]))
+        await settle(pilot)
+        detail = " ".join(screen_text(app).split())
+        assert "s syncs what changed since" in detail and "last run" in detail, "nothing cut at 80 columns"
         await pilot.press("slash", *"two")
         await until(pilot, lambda: table.total == 1)
         assert "two" in str(table.selected_item().folder)
@@ -365,3 +369,27 @@ async def test_connect_labels_each_field_and_says_where_to_find_it(tmp_path: Pat
         profile.value = "globex"
         await settle(pilot)
         assert "MW_GLOBEX_TRELLO_KEY" in " ".join(screen_text(app).split()), "the names follow the profile"
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+async def test_conflicts_and_report_use_the_room(size: tuple[int, int], tmp_path: Path) -> None:
+    wide = size[0] >= 120
+    app = WizardApp(migration=make_folder(tmp_path), clock=frozen_clock, step="conflicts")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#conflicts-table").region
+        sides = app.screen.query_one("#side-by-side").region
+        if wide:  # beside the table, as tall as it
+            assert sides.x >= table.right and sides.y <= table.y + 1 and sides.height >= table.height - 2
+        else:  # under it
+            assert sides.y >= table.bottom
+        assert "Review contract #000001" in str(app.screen.query_one("#conflict-source", Static).content)
+        app.goto("report")
+        await settle(pilot)
+        screen = app.screen
+        main = str(screen.query_one("#report-text", Static).content)
+        side = str(screen.query_one("#report-side-text", Static).content)
+        assert keys.visible(screen.query_one("#report-side")) is wide
+        assert ("Failed, quarantined" in side and "Failed, quarantined" not in main) if wide \
+            else "Failed, quarantined" in main
+        assert "in source" in main

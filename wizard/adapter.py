@@ -71,6 +71,12 @@ class SourceAdapter(ABC):
     def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
         """The attachment's bytes, streamed in chunks."""
 
+    async def stated_counts(self, container_id: str) -> list["StatedItem"] | None:
+        """What the source says of itself, item by item, read apart from `extract` (Trello:
+        each card's badges): what verify holds the target against. None where the vendor
+        states nothing we can use."""
+        return None
+
     async def changes_since(self, container_id: str, cursor: str | None) -> ChangeSet | None:
         """The vendor's change feed since `cursor`, or None where it has none we trust."""
         return None
@@ -102,3 +108,17 @@ class SourceLeftOut:
     key: str
     kind: str
     reason: str
+
+
+STATED_KINDS = ("checklist_item", "comment", "file", "link", "field_value")
+
+
+@dataclass(frozen=True)
+class StatedItem:
+    """One item as the source states it: its own counts of what hangs on it (keys of
+    STATED_KINDS), and whether the source archived it (`archived`: why, or None)."""
+
+    key: str
+    name: str
+    counts: dict[str, int]
+    archived: str | None = None

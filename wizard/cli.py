@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from wizard.errors import Interrupted, UserError
@@ -223,7 +224,25 @@ async def cmd_verify(a: argparse.Namespace) -> int:
     for k, v in res.kinds.items():
         t.add_row(k, str(v.expected), str(v.found), str(len(v.missing)), str(len(v.duplicated)))
     out.print(t)
+    _print_balance(res)
     return EXIT_OK if res.ok else EXIT_FAILURES
+
+
+def _print_balance(res: Any) -> None:
+    """Per kind, what the source states against what the target holds, and each shortfall."""
+    from wizard.engine.verify import KIND_NAMES
+
+    if not res.source_checked:
+        out.print("The source states no counts of its own; only the store was compared.")
+        return
+    t = Table("kind", "source", "migrated", "dropped, with a reason", "missing", title="Against the source's own counts")
+    for k, b in res.balance.items():
+        t.add_row(KIND_NAMES[k], str(b.source), str(b.migrated), str(b.dropped), str(b.missing))
+    out.print(t)
+    for line in res.shortfalls[:50]:
+        out.print(f"[red]✗[/] {escape(line)}")
+    if len(res.shortfalls) > 50:
+        out.print(f"… and {len(res.shortfalls) - 50} more in 'migration-wizard report'.")
 
 
 def cmd_report(a: argparse.Namespace) -> int:

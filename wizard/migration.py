@@ -338,15 +338,18 @@ class Migration:
 
     # -- after the run -------------------------------------------------------------------
     async def verify(self):
-        """Read the target back and compare it with what the store says was migrated."""
+        """Read the target back and compare it with what the store says was migrated and
+        with what the source states of itself."""
         from wizard.engine.verify import verify
 
         with self.step("verify", lock=True):
             tgt = self.target()
+            src = self.source()
             try:
-                res = await verify(self.store, tgt, self.sink)
+                res = await verify(self.store, tgt, self.sink, source=src, plan=self.plan)
             finally:
                 await tgt.aclose()
+                await src.aclose()
             self.store.set_meta(verify=res.model_dump())
             self.store.snapshot()
         return res

@@ -144,7 +144,8 @@ class Store:
         elif op == "failed":
             self.pending.pop(key, None)
             if e.get("quarantine"):
-                self.quarantine[key] = {"key": key, "reason": e.get("reason"), "kind": e.get("kind"), "ts": e["ts"]}
+                self.quarantine[key] = {"key": key, "reason": e.get("reason"), "kind": e.get("kind"), "ts": e["ts"],
+                                        **({"item": e["item"]} if e.get("item") else {})}
         elif op == "undone":
             self.mappings.pop(key, None)
             self.pending.pop(key, None)
@@ -177,8 +178,9 @@ class Store:
                 fields[name] = value
         return self._log("done", key=key, **fields)
 
-    def failed(self, key: str, kind: str, reason: str, *, quarantine: bool = True) -> int:
-        return self._log("failed", key=key, kind=kind, reason=reason, quarantine=quarantine)
+    def failed(self, key: str, kind: str, reason: str, *, quarantine: bool = True, item: str | None = None) -> int:
+        """`item`: the item (card) the object hangs on, so verify can say which card lacks it."""
+        return self._log("failed", key=key, kind=kind, reason=reason, quarantine=quarantine, **({"item": item} if item else {}))
 
     def undone(self, key: str, target_type: str, target_id: str, how: str) -> int:
         return self._log("undone", key=key, target_type=target_type, target_id=target_id, how=how)

@@ -110,6 +110,8 @@ class TallyfySandbox(Sandbox):
                 return json_response({"error": True, "message": "no such run"}, 404)
             if body.get("name"):
                 run.name = str(body["name"])
+            for fid, value in (body.get("prerun") or {}).items():  # a kick-off value changed by hand
+                run.prerun[str(fid)] = value
             run.updated_at = self.state.now()
             run.edited_outside_api = True
             return json_response({"ok": True, "updated_at": run.updated_at})

@@ -281,7 +281,8 @@ def _seed_real_shapes(state: TrelloState, board: Board) -> None:
     (Trello sends "6", not "6.0"). Cards in an archived list come from "Old sprint"."""
     index = list(state.boards).index(board.id)
     board.nests_checklists = (state.seed + index) % 2 == 0
-    cards = [state.cards[c] for c in board.card_ids]
+    cards = [state.cards[c] for c in board.card_ids  # on the board as Trello shows it
+             if not state.cards[c].data["closed"] and not board.lists[state.cards[c].data["idList"]]["closed"]]
     if len(cards) >= 3:
         cards[1].data["name"] = "   "
         word = cards[2].data["name"] + " "

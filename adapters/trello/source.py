@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from adapters.trello import mapping
 from adapters.trello.client import TrelloClient
 from adapters.trello.wire import TrelloBoard, TrelloCustomField, TrelloLabel, TrelloList, TrelloMember
-from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected
+from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
 from wizard.model import Attachment, Canonical, FieldDef, Person, Stage, Tag
@@ -234,6 +234,33 @@ class TrelloSource(SourceAdapter):
                 return
             before = min(ids)
 
+    # -- what Trello states of itself ------------------------------------------------------
+    async def stated_counts(self, container_id: str) -> list[StatedItem]:
+        """Every card of the board (archived ones too) with Trello's own counts: its badges
+        (checkItems, comments, attachments, which Trello keeps itself), its files and links,
+        its custom-field values. Read apart from `extract`, so a route that silently nests
+        nothing cannot fool verify."""
+        raw = await self.client.get(f"boards/{container_id}/lists", filter="all", fields="closed")
+        if not isinstance(raw, list):
+            raise VendorDataError(f"Trello answered the lists of board {container_id} with something that is not a list.")
+        archived_lists = {x.get("id") for x in raw if isinstance(x, dict) and x.get("closed")}
+        out: list[StatedItem] = []
+        async for index, card in self._cards(container_id, "all", fields="id,name,closed,idList,badges",
+                                             attachments="true", attachment_fields="isUpload", customFieldItems="true"):
+            if not isinstance(card, dict):
+                continue
+            badges = card.get("badges") if isinstance(card.get("badges"), dict) else {}
+            atts = [a for a in card.get("attachments") or [] if isinstance(a, dict)]
+            files = sum(1 for a in atts if a.get("isUpload"))
+            counts = {"checklist_item": _count(badges.get("checkItems")), "comment": _count(badges.get("comments")),
+                      "file": files, "link": max(len(atts), _count(badges.get("attachments"))) - files,
+                      "field_value": len(card.get("customFieldItems") or [])}
+            why = ("archived in the source" if card.get("closed") is True else
+                   "in an archived list" if card.get("idList") in archived_lists else None)
+            name = card.get("name") if isinstance(card.get("name"), str) else ""
+            out.append(StatedItem(mapping.key("card", mapping.raw_id(card, index)), name, counts, why))
+        return out
+
     # -- attachments ---------------------------------------------------------------------
     def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
         return self.client.download(_download_path(attachment))
@@ -282,6 +309,10 @@ def _board(raw: Any, board_id: str) -> TrelloBoard:
         if not isinstance(raw.get(name, []), list):
             raise VendorDataError(f"Trello sent board {board_id} with '{name}' that is not a list.")
     return parsed
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0
 
 
 def _orphan(key: str, kind: str, card_id: str) -> SourceRejected:

@@ -51,3 +51,67 @@ def test_one_bad_file_is_quarantined_and_the_run_goes_on_then_run_again_retries_
     assert r.returncode == 0, r.stdout + r.stderr
     assets = [x for run in small.export("tallyfy")["runs"] for x in run.get("assets", [])]
     assert len(assets) == len(uploads) and bad["fileName"] in {x["filename"] for x in assets}
+
+
+def _balanced(per_kind: dict) -> None:
+    for kind, b in per_kind.items():
+        assert b["source"] == b["migrated"] + b["dropped"] and b["missing"] == 0, (kind, b)
+
+
+def test_verify_holds_the_target_against_the_sources_own_counts_and_the_ledger_names_every_change(small: Served) -> None:
+    """Seed 2, small: checklists nested in the listing or not, a blank and a 16,384-character
+    card name, whole numbers, cards in an archived list; verify balances, and a checklist
+    item removed by hand in the target fails it, naming the card."""
+    trx = small.export("trello")
+    [board] = trx["boards"]
+    cards = {c["id"]: c for c in board["cards"]}
+    blank = next(c for c in cards.values() if c["name"].strip() == "")
+    long = next(c for c in cards.values() if len(c["name"]) == 16_384)
+    archived_lists = {lst["id"] for lst in board["lists"] if lst["closed"]}
+    in_archived = {c["id"] for c in cards.values() if c["idList"] in archived_lists and not c["closed"]}
+    assert in_archived
+    for step in (("discover",), ("run", "--yes")):
+        r = cli(step[0], str(small.folder), *step[1:])
+        assert r.returncode == 0, r.stdout + r.stderr
+    r = cli("verify", str(small.folder))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert cli("report", str(small.folder)).returncode == 0
+    report = json.loads((small.folder / "reports" / "report.json").read_text())
+    per_kind = report["per_kind"]
+    assert set(per_kind) == {"item", "checklist_item", "comment", "file", "link", "field_value"}
+    _balanced(per_kind)
+    want_items = sum(len(k["checkItems"]) for c in cards.values() if c["visible"] for k in c["checklists"])
+    assert per_kind["checklist_item"]["migrated"] == want_items > 0
+    assert per_kind["item"]["source"] == len(cards)
+    assert per_kind["item"]["dropped"] == sum(1 for c in cards.values() if not c["visible"])
+    assert any("archived list" in why for why in per_kind["item"]["reasons"])
+
+    # The ledger names every object that changed, with the reason.
+    ledger = {(x["key"], x["what"]): x["why"] for x in report["ledger"]}
+    assert "'Untitled'" in ledger[(f"trello:card:{blank['id']}", "card name")]
+    assert "16,384 characters" in ledger[(f"trello:card:{long['id']}", "card name")]
+    assert {k.rsplit(":", 1)[1] for k, what in ledger if what == "left out"} == in_archived
+    assert any(what == "label name" and "no name" in why for (_, what), why in ledger.items())
+    md = (small.folder / "reports" / "report.md").read_text()
+    assert "Source against target, per kind" in md and f"trello:card:{long['id']}" in md
+
+    # What arrived: the placeholder, the cut name, whole numbers as the source wrote them.
+    tex = small.export("tallyfy")
+    runs = {r["source_ref"]: r for r in tex["runs"]}
+    assert runs[f"trello:card:{blank['id']}"]["name"] == "Untitled"
+    assert len(runs[f"trello:card:{long['id']}"]["name"]) == 550
+    values = [v for r in runs.values() for v in r["prerun"].values()]
+    assert "6" in values and "6.0" not in values
+    assert not in_archived & {ref.rsplit(":", 1)[1] for ref in runs if ref}
+
+    # A checklist item removed by hand in the target: verify fails and names the card.
+    victim = next(c for c in cards.values() if c["visible"] and c["checklists"] and c["name"].strip())
+    run = runs[f"trello:card:{victim['id']}"]
+    fid, text = next((k, v) for k, v in run["prerun"].items() if isinstance(v, str) and "- [" in v)
+    lines = text.splitlines()
+    cut = "\n".join(lines[:1] + lines[2:])  # the first checklist item goes
+    small.post("tallyfy", "edit", {"run_id": run["id"], "prerun": {fid: cut}})
+    r = cli("verify", str(small.folder))
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = " ".join(r.stdout.split())
+    assert f"trello:card:{victim['id']}" in out and "checklist items in the source" in out

@@ -233,9 +233,12 @@ class MappingScreen(WizardScreen):
         return next((u for u in self.users or [] if str(u.id) == str(user_id)), None) if user_id is not None else None
 
     def _render_losses(self) -> None:
+        from wizard.engine.report import container_losses
+
         tpl = self.shape
         self.query_one("#losses-text", Static).update(
-            "…" if tpl is None else lines(*[Text.assemble("⚠ ", (w, "bold"), ": ", y) for w, y in self._losses(tpl)]))
+            "…" if tpl is None else lines(*[Text.assemble("⚠ ", (w, "bold"), ": ", y) for w, y in self._losses(tpl)],
+                                          "", *container_losses(self.app.migration.store.inventory, self.container_key)))
 
     def _losses(self, tpl) -> list[tuple[str, str]]:
         from adapters.tallyfy.mapping import losses

@@ -50,7 +50,8 @@ class ChildWriter(JournalledWriter):
                 return
             await self.ensure(c.key, "comment", "post comment", target_type="comment", parent_id=run_id,
                               create=lambda c=c: self.target.post_comment(c, task_id),
-                              find=lambda c=c: self.target.find_comment(c, run_id, task_id), find_first=foreign)
+                              find=lambda c=c: self.target.find_comment(c, run_id, task_id), find_first=foreign,
+                              item=item_key)
 
     # -- attachments ---------------------------------------------------------------------
     async def migrate_attachments(self, item_key: str, atts: list[Attachment], ctx: TemplateCtx, tpl_key: str) -> None:
@@ -72,7 +73,8 @@ class ChildWriter(JournalledWriter):
                 links.append((a.name, a.url or ""))
                 continue
             if a.size > max_bytes:
-                self._quarantine(a.key, "attachment", f"{a.size} bytes is over the {self.plan.limits.max_attachment_mb} MB limit")
+                self._quarantine(a.key, "attachment", f"{a.size} bytes is over the {self.plan.limits.max_attachment_mb} MB limit",
+                                 item_key)
                 continue
             mapped = self.store.target_of(a.key)
             if mapped:
@@ -92,7 +94,7 @@ class ChildWriter(JournalledWriter):
                 return str(asset["id"]) if asset else None
 
             aid = await self.ensure(a.key, "attachment", "upload file", target_type="asset", parent_id=run_id,
-                                    create=create, find=find, find_first=foreign)
+                                    create=create, find=find, find_first=foreign, item=item_key)
             if aid and not (foreign and "uploaded" not in result):
                 fresh_uploads += 1
             if aid:

@@ -52,7 +52,8 @@ class JournalledWriter:
     async def ensure(self, key: str, kind: str, action: str, *, create: Callable[[], Awaitable[str]],
                      find: Callable[[], Awaitable[str | None]] | None, target_type: str,
                      parent_id: str | None = None, hash: str | None = None,
-                     extra: dict[str, Any] | None = None, find_first: bool = False) -> str | None:
+                     extra: dict[str, Any] | None = None, find_first: bool = False,
+                     item: str | None = None) -> str | None:
         """Make sure `key` exists in the target exactly once. Returns its target id, or None
         when it was quarantined."""
         mapped = self.store.target_of(key)
@@ -76,11 +77,11 @@ class JournalledWriter:
                     self.sink.emit(LogLine("warning", f"{e.reason}; {key} is not in the target, sending again"))
                     continue
                 else:
-                    return self._quarantine(key, kind, f"the target never confirmed it ({e.reason})")
+                    return self._quarantine(key, kind, f"the target never confirmed it ({e.reason})", item)
             except RecordRejected as e:
-                return self._quarantine(key, kind, f"{self.target.label} refused it ({e})")
+                return self._quarantine(key, kind, f"{self.target.label} refused it ({e})", item)
             except ObjectUnavailable as e:
-                return self._quarantine(key, kind, str(e))
+                return self._quarantine(key, kind, str(e), item)
             self.store.done(key, kind, target_type, target_id, parent_id=parent_id, hash=hash, extra=extra)
             self._count(kind, target_id, created=True, key=key)
             return target_id
@@ -90,8 +91,8 @@ class JournalledWriter:
         (self.summary.created if created else self.summary.existing)[kind] += 1
         self.sink.emit(ObjectMigrated(kind, key, target_id, created))
 
-    def _quarantine(self, key: str, kind: str, reason: str) -> None:
-        self.store.failed(key, kind, reason, quarantine=True)
+    def _quarantine(self, key: str, kind: str, reason: str, item: str | None = None) -> None:
+        self.store.failed(key, kind, reason, quarantine=True, item=item)
         self.summary.failed[kind] += 1
         self.sink.emit(ObjectQuarantined(kind, key, reason))
         return None

@@ -34,6 +34,34 @@ def losses_for(plan: Plan, inventory: dict[str, Any] | None) -> list[tuple[str, 
     return out
 
 
+def ledger_of(inventory: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every change the mapping makes to one object, and every record the plan leaves out,
+    with the object and the reason (recorded by discovery, before the run)."""
+    out: list[dict[str, Any]] = []
+    for c in (inventory or {}).get("containers", []):
+        out += c.get("ledger", [])
+        out += [{"key": x["key"], "kind": x["kind"], "what": "left out", "why": x["reason"], "dropped": 1}
+                for x in c.get("left_out", [])]
+    return out
+
+
+def container_losses(inventory: dict[str, Any] | None, container_key: str | None, limit: int = 20) -> list[str]:
+    """The mapping screen's Losses tab, object by object, for one container: how many
+    records the plan leaves out and why, then the ledger's lines (the first `limit`)."""
+    c = next((c for c in (inventory or {}).get("containers", []) if c.get("key") == container_key), None)
+    if c is None:
+        return ["Objects that change on the way are listed here once the board is discovered."]
+    out: list[str] = []
+    left = Counter(x["reason"] for x in c.get("left_out", []))
+    out += [f"{n} card(s) left out: {why}" for why, n in left.items()]
+    ledger = c.get("ledger", [])
+    out.append(f"{len(ledger)} object(s) change on the way" + (":" if ledger else "."))
+    out += [f"  {x['key']} {x['what']}: {x['why']}" for x in ledger[:limit]]
+    if len(ledger) > limit:
+        out.append(f"  … and {len(ledger) - limit} more, all listed in the report")
+    return out
+
+
 def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = None,
                  losses: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     created: Counter[str] = Counter()
@@ -62,6 +90,9 @@ def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = No
         },
         "quarantined": sorted(store.quarantine.values(), key=lambda q: q["key"]),
         "dropped_or_changed": [{"what": w, "why": y} for w, y in (losses or [])],
+        "ledger": ledger_of(inv),
+        "per_kind": (verify or {}).get("balance") or {},
+        "shortfalls": (verify or {}).get("shortfalls") or [],
         "people": sorted(people.values(), key=lambda p: p.get("name", "")),
         "open_conflicts": [c for c in store.conflicts.values() if not c.get("decision")],
         "verify": verify,
@@ -75,6 +106,23 @@ def to_markdown(r: dict[str, Any]) -> str:
            "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for k, v in r["per_type"].items():
         out.append(f"| {k} | {v['in_source']} | {v['created']} | {v['already_there']} | {v['skipped']} | {v['failed']} |")
+    if r.get("per_kind"):
+        from wizard.engine.verify import KIND_NAMES
+
+        out += ["", "## Source against target, per kind", "",
+                "What the source states of itself, against what verify read back from the target.", "",
+                "| kind | source | migrated | dropped, with a reason | missing |", "| --- | ---: | ---: | ---: | ---: |"]
+        for k, b in r["per_kind"].items():
+            out.append(f"| {KIND_NAMES.get(k, k)} | {b['source']} | {b['migrated']} | {b['dropped']} | {b['missing']} |")
+        reasons = [(KIND_NAMES.get(k, k), why, n) for k, b in r["per_kind"].items() for why, n in b["reasons"].items()]
+        if reasons:
+            out += ["", "Dropped, and why:", ""] + [f"- {n} {kind}: {why}" for kind, why, n in reasons]
+    if r.get("shortfalls"):
+        out += ["", f"## Shortfalls: {len(r['shortfalls'])} item(s) with less in the target than the source states", ""]
+        out += [f"- {line}" for line in r["shortfalls"]]
+    if r.get("ledger"):
+        out += ["", f"## Changed or left out on the way: {len(r['ledger'])} record(s)", ""]
+        out += [f"- `{x['key']}` {x['what']}: {x['why']}" for x in r["ledger"]]
     if r["quarantined"]:
         out += ["", "## Quarantined (not migrated, with the reason)", ""]
         out += [f"- `{q['key']}` ({q.get('kind')}): {q.get('reason')}" for q in r["quarantined"]]

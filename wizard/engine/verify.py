@@ -1,15 +1,25 @@
-"""Verify: read the target back and compare it with what the store says was migrated:
-counts per type, missing, duplicated."""
+"""Verify: read the target back and compare it twice. With what the store says was migrated
+(counts per type, missing, duplicated); and with what the source states of itself, read
+apart from the extraction (Trello: each card's badges), so a route that silently brought
+nothing cannot make verify agree with it. Every item the source states is in the target,
+or dropped with a reason (quarantined, left out by the plan, a value the target cannot
+hold); anything else is a shortfall, named per item, and verify fails."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
+from wizard.adapter import STATED_KINDS, StatedItem
 from wizard.events import EventSink, PhaseFinished, PhaseStarted
 from wizard.store import Store
+from wizard.target import TemplateCtx
+
+BALANCE_KINDS = ("item", *STATED_KINDS)
+KIND_NAMES = {"item": "cards", "checklist_item": "checklist items", "comment": "comments", "file": "files",
+              "link": "links", "field_value": "custom-field values"}
 
 
 class KindCheck(BaseModel):
@@ -19,20 +29,46 @@ class KindCheck(BaseModel):
     duplicated: list[str] = Field(default_factory=list)
 
 
+class Balance(BaseModel):
+    """One kind: what the source states, what the target holds, what was dropped and why."""
+
+    source: int = 0
+    migrated: int = 0
+    dropped: int = 0
+    reasons: dict[str, int] = Field(default_factory=dict)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def missing(self) -> int:
+        return max(0, self.source - self.migrated - self.dropped)
+
+
 class VerifyResult(BaseModel):
     kinds: dict[str, KindCheck] = Field(default_factory=dict)
+    balance: dict[str, Balance] = Field(default_factory=dict)
+    shortfalls: list[str] = Field(default_factory=list)
+    source_checked: bool = False
     target_calls: int = 0
 
     @property
     def ok(self) -> bool:
-        return all(not k.missing and not k.duplicated for k in self.kinds.values())
+        return not self.shortfalls and all(not k.missing and not k.duplicated for k in self.kinds.values())
 
 
-async def verify(store: Store, target: Any, sink: EventSink) -> VerifyResult:
+class _Found:
+    """What the target holds for one item, kind by kind."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+
+async def verify(store: Store, target: Any, sink: EventSink, source: Any = None, plan: Any = None) -> VerifyResult:
     from adapters.tallyfy.mapping import read_marker
 
     calls0 = target.client.calls
     res = VerifyResult(kinds={k: KindCheck() for k in ("item", "comment", "attachment")})
+    stated = await _stated(store, source, plan) if source is not None else {}
+    res.source_checked = bool(stated)
     by_template: dict[str, list[str]] = defaultdict(list)
     children: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for key, m in store.mappings.items():
@@ -40,11 +76,15 @@ async def verify(store: Store, target: Any, sink: EventSink) -> VerifyResult:
             by_template[m.get("parent_id") or ""].append(key)
         elif m.get("kind") in ("comment", "attachment"):
             children[m.get("parent_id") or ""][m["kind"]].append(m)
+    ctxs = {m["target_id"]: TemplateCtx.from_json(m["extra"]["ctx"]) for m in store.mappings.values()
+            if m.get("kind") == "template" and (m.get("extra") or {}).get("ctx")}
+    found: dict[str, _Found] = {}
+    tasks = Counter(m.get("parent_id") for m in store.mappings.values() if m.get("kind") == "checklist_item")
     sink.emit(PhaseStarted("verify", total=sum(map(len, by_template.values()))))
     for template_id, keys in by_template.items():
         runs = await target.client.list_runs(checklist_id=template_id)
         seen = Counter(read_marker(r.get("summary")) for r in runs)
-        run_ids = {read_marker(r.get("summary")): r["id"] for r in runs}
+        by_marker = {read_marker(r.get("summary")): r for r in runs}
         chk = res.kinds["item"]
         for key in keys:
             chk.expected += 1
@@ -54,34 +94,156 @@ async def verify(store: Store, target: Any, sink: EventSink) -> VerifyResult:
                 chk.found += 1
             if seen[key] > 1:
                 chk.duplicated.append(key)
+        ctx = ctxs.get(template_id)
         for key in keys:
-            run_id = run_ids.get(key)
-            kids = children.get(store.mappings[key]["target_id"], {})
-            if not run_id or not kids:
+            run = by_marker.get(key)
+            if run is None:
                 continue
-            if kids.get("comment"):
+            f = found[key] = _Found()
+            f.counts["item"] = 1
+            if ctx is not None:
+                _read_prerun(f, run, ctx, store, key, tasks)
+            kids = children.get(store.mappings[key]["target_id"], {})
+            st = stated.get(key)
+            if kids.get("comment") or (st and st.counts.get("comment")):
                 settled = store.target_of(key + "#settled") or {}
                 task_id = settled.get("extra", {}).get("task")
-                threads = await target.client.task_threads(run_id, task_id) if task_id else []
+                threads = await target.client.task_threads(run["id"], task_id) if task_id else []
                 got = Counter(read_marker(t.get("content")) for t in threads)
-                _compare(res.kinds["comment"], [m["key"] for m in kids["comment"]], got)
-            if kids.get("attachment"):
-                run = await target.client.get_run(run_id, with_="assets")
-                assets = run.get("assets") or []
+                f.counts["comment"] = sum(n for ref, n in got.items() if ref and ":comment:" in ref)
+                if kids.get("comment"):
+                    _compare(res.kinds["comment"], [m["key"] for m in kids["comment"]], got)
+            if kids.get("attachment") or (st and st.counts.get("file")):
+                full = await target.client.get_run(run["id"], with_="assets")
+                assets = full.get("assets") or []
                 if isinstance(assets, dict):
                     assets = assets.get("data", [])
                 got = Counter(str(a.get("id")) for a in assets)
+                f.counts["file"] = len(assets)
                 # Links have no bytes: they are lines of the Links kick-off field.
-                values = " ".join(str(v) for v in (run.get("prerun") or {}).values())
-                for m in kids["attachment"]:
+                values = " ".join(str(v) for v in (full.get("prerun") or {}).values())
+                for m in kids.get("attachment", []):
                     if m.get("target_type") == "link":
                         url = m.get("extra", {}).get("url", "")
                         got[m["key"]] += 1 if url and url in values else 0
-                expected = [m["key"] if m.get("target_type") == "link" else m["target_id"] for m in kids["attachment"]]
+                expected = [m["key"] if m.get("target_type") == "link" else m["target_id"] for m in kids.get("attachment", [])]
                 _compare(res.kinds["attachment"], expected, got)
+    if stated:
+        _balance(res, store, plan, stated, found)
     res.target_calls = target.client.calls - calls0
     sink.emit(PhaseFinished("verify"))
     return res
+
+
+def _read_prerun(f: _Found, run: dict, ctx: TemplateCtx, store: Store, key: str, tasks: Counter[str]) -> None:
+    """Checklist items, links and custom-field values, from the process's kick-off values."""
+    prerun = run.get("prerun") or {}
+    if isinstance(prerun, list):  # some answers list the fields instead of keying them
+        prerun = {str(p.get("id")): p.get("value") for p in prerun if isinstance(p, dict)}
+    tpl_key = next((r.split("#", 1)[0] for r in ctx.prerun_ids if r.endswith("#description")), "")
+    for ref, fid in ctx.prerun_ids.items():
+        value = prerun.get(fid)
+        if value in (None, "", []):
+            continue
+        if ref == f"{tpl_key}#checklists":
+            f.counts["checklist_item"] += sum(1 for line in str(value).splitlines() if line.startswith("- ["))
+        elif ref == f"{tpl_key}#links":
+            f.counts["link"] += sum(1 for line in str(value).splitlines() if line.strip())
+        elif "#" not in ref:
+            f.counts["field_value"] += 1
+    f.counts["checklist_item"] += tasks.get(store.mappings[key]["target_id"], 0)  # checklists as tasks
+
+
+async def _stated(store: Store, source: Any, plan: Any) -> dict[str, StatedItem]:
+    excluded = set(getattr(getattr(plan, "mapping", None), "exclude", []) or [])
+    out: dict[str, StatedItem] = {}
+    for c in (store.inventory or {}).get("containers", []):
+        if c["id"] in excluded or c["key"] in excluded:
+            continue
+        items = await source.stated_counts(c["id"])
+        if items is None:
+            return {}
+        out.update((s.key, s) for s in items)
+    return out
+
+
+def _ledger_drops(store: Store) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for c in (store.inventory or {}).get("containers", []):
+        for line in c.get("ledger", []):
+            if line.get("dropped"):
+                out[line["key"]].append(line)
+    return out
+
+
+def _balance(res: VerifyResult, store: Store, plan: Any, stated: dict[str, StatedItem], found: dict[str, _Found]) -> None:
+    include_archived = bool(getattr(getattr(plan, "mapping", None), "include_archived", False))
+    quarantined_children: dict[str, list[dict]] = defaultdict(list)
+    for q in store.quarantine.values():
+        if q.get("item"):
+            quarantined_children[q["item"]].append(q)
+    drops = _ledger_drops(store)
+    bal = res.balance = {k: Balance() for k in BALANCE_KINDS}
+    for key, st in stated.items():
+        counts = {"item": 1, **st.counts}
+        for k, n in counts.items():
+            bal[k].source += n
+        f = found.get(key)
+        why = _card_dropped(store, key, st, include_archived) if f is None else None
+        if f is None and why is not None:
+            for k, n in counts.items():
+                if n:
+                    _drop(bal[k], n, why)
+            continue
+        got = f.counts if f is not None else Counter()
+        dropped: Counter[str] = Counter()
+        for q in quarantined_children.get(key, []):
+            kind = "file" if q.get("kind") == "attachment" else q.get("kind", "")
+            if kind in bal:
+                dropped[kind] += 1
+                _drop(bal[kind], 1, str(q.get("reason")))
+        for line in drops.get(key, []):
+            if line["kind"] in bal:
+                dropped[line["kind"]] += line["dropped"]
+                _drop(bal[line["kind"]], line["dropped"], line["why"])
+        short = []
+        for k, n in counts.items():
+            have = min(n - dropped[k], got[k])
+            bal[k].migrated += have
+            if n - dropped[k] - got[k] > 0:
+                short.append(f"{n} {KIND_NAMES[k]} in the source, {got[k]} in the target"
+                             + (f", {dropped[k]} dropped with a reason" if dropped[k] else ""))
+        if short:
+            label = f"{key} '{_short(st.name)}'"
+            res.shortfalls.append(f"{label}: " + "; ".join(short) + ("" if f is not None else
+                                                                      " (the card is not in the target)"))
+
+
+def _card_dropped(store: Store, key: str, st: StatedItem, include_archived: bool) -> str | None:
+    """Why a card the source states is not in the target, when there is a reason."""
+    if st.archived and not include_archived:
+        return f"{st.archived}, and the plan leaves archived records out"
+    q = store.quarantine.get(key)
+    if q:
+        return f"quarantined: {q.get('reason')}"
+    m = store.target_of(key)
+    if m and (m.get("extra") or {}).get("merged_into"):
+        return f"identical to {m['extra']['merged_into']}: merged into its process"
+    c = store.conflicts.get(key)
+    if c and c.get("decision") in (None, "skip"):
+        return "in conflict with a process already in the target" + ("; waiting for a decision" if not c.get("decision") else
+                                                                     "; skipped as decided")
+    return None
+
+
+def _drop(b: Balance, n: int, why: str) -> None:
+    b.dropped += n
+    b.reasons[why] = b.reasons.get(why, 0) + n
+
+
+def _short(name: str, limit: int = 60) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def _compare(chk: KindCheck, expected: list[str], got: Counter) -> None:

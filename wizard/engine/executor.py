@@ -119,9 +119,7 @@ class RunExecutor(ChildWriter, ConflictRules):
                 if isinstance(obj, SourceRejected):
                     self._quarantine(obj.key, obj.kind, obj.reason)
                 elif isinstance(obj, SourceLeftOut):
-                    # Counted, not shown as progress: discovery's totals leave it out too, and
-                    # the inventory and the report name it with the reason.
-                    self.summary.skipped["item" if obj.kind == "card" else obj.kind] += 1
+                    self._skip(obj.key, "item" if obj.kind == "card" else obj.kind, obj.reason)
                 elif isinstance(obj, Template):
                     tpl = obj
                     fields = {f.key: f for f in tpl.fields}

@@ -207,6 +207,13 @@ async def test_estimate_opens_on_a_tab_with_content(tmp_path: Path) -> None:
         assert "API calls" in screen_text(app)
         await pilot.press("d")
         await settle(pilot)
+        assert focused_table(app) is screen.query_one("#actions", PagedTable).table, "the dry run's tab: its table"
+        await pilot.press("1")
+        await settle(pilot)
+        assert screen.query_one(TabbedContent).active == "tab-estimate" and keys.visible(app.focused)
+        await pilot.press("2")
+        await settle(pilot)
+        assert focused_table(app) is screen.query_one("#actions", PagedTable).table
         await pilot.press("escape")  # to Map, and back: the dry run's list is what has content now
         await settle(pilot)
         await pilot.press("n")

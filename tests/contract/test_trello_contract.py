@@ -1,7 +1,7 @@
 """TrelloClient and TrelloSandbox against Trello's own OpenAPI spec (shared/specs/trello).
 
 1. Every request the client sends during a full whoami + containers + extract + download +
-   changes_since + batch must be a method and path the spec declares, with only query
+   changes_since + stated_counts + batch must be a method and path the spec declares, with only query
    parameters the spec declares for that operation (a download's redirect to the storage
    host is not an API request and is only checked for its signature). The exceptions are the gaps the
    reference names: the attachment download route is not in the spec at all, and
@@ -108,6 +108,7 @@ async def test_every_request_the_client_sends_is_in_the_spec(served: Any) -> Non
                 async for _ in src.open_attachment(obj):  # type: ignore[arg-type]
                     pass
         await src.changes_since(board.id, cursor)
+        assert await src.stated_counts(board.id)  # what verify reads, apart from the extraction
         await src.client.batch([f"/boards/{board.id}/labels", f"/boards/{board.id}/customFields"])
     finally:
         await src.aclose()

@@ -55,13 +55,6 @@ class VerifyResult(BaseModel):
         return not self.shortfalls and all(not k.missing and not k.duplicated for k in self.kinds.values())
 
 
-class _Found:
-    """What the target holds for one item, kind by kind."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-
 async def verify(store: Store, target: Any, sink: EventSink, source: Any = None, plan: Any = None) -> VerifyResult:
     from adapters.tallyfy.mapping import read_marker
 
@@ -78,7 +71,7 @@ async def verify(store: Store, target: Any, sink: EventSink, source: Any = None,
             children[m.get("parent_id") or ""][m["kind"]].append(m)
     ctxs = {m["target_id"]: TemplateCtx.from_json(m["extra"]["ctx"]) for m in store.mappings.values()
             if m.get("kind") == "template" and (m.get("extra") or {}).get("ctx")}
-    found: dict[str, _Found] = {}
+    found: dict[str, Counter[str]] = {}  # per item: what the target holds, kind by kind
     tasks = Counter(m.get("parent_id") for m in store.mappings.values() if m.get("kind") == "checklist_item")
     sink.emit(PhaseStarted("verify", total=sum(map(len, by_template.values()))))
     for template_id, keys in by_template.items():
@@ -99,8 +92,7 @@ async def verify(store: Store, target: Any, sink: EventSink, source: Any = None,
             run = by_marker.get(key)
             if run is None:
                 continue
-            f = found[key] = _Found()
-            f.counts["item"] = 1
+            f = found[key] = Counter(item=1)
             if ctx is not None:
                 _read_prerun(f, run, ctx, store, key, tasks)
             kids = children.get(store.mappings[key]["target_id"], {})
@@ -110,7 +102,7 @@ async def verify(store: Store, target: Any, sink: EventSink, source: Any = None,
                 task_id = settled.get("extra", {}).get("task")
                 threads = await target.client.task_threads(run["id"], task_id) if task_id else []
                 got = Counter(read_marker(t.get("content")) for t in threads)
-                f.counts["comment"] = sum(n for ref, n in got.items() if ref and ":comment:" in ref)
+                f["comment"] = sum(n for ref, n in got.items() if ref and ":comment:" in ref)
                 if kids.get("comment"):
                     _compare(res.kinds["comment"], [m["key"] for m in kids["comment"]], got)
             if kids.get("attachment") or (st and st.counts.get("file")):
@@ -119,7 +111,7 @@ async def verify(store: Store, target: Any, sink: EventSink, source: Any = None,
                 if isinstance(assets, dict):
                     assets = assets.get("data", [])
                 got = Counter(str(a.get("id")) for a in assets)
-                f.counts["file"] = len(assets)
+                f["file"] = len(assets)
                 # Links have no bytes: they are lines of the Links kick-off field.
                 values = " ".join(str(v) for v in (full.get("prerun") or {}).values())
                 for m in kids.get("attachment", []):
@@ -135,7 +127,7 @@ async def verify(store: Store, target: Any, sink: EventSink, source: Any = None,
     return res
 
 
-def _read_prerun(f: _Found, run: dict, ctx: TemplateCtx, store: Store, key: str, tasks: Counter[str]) -> None:
+def _read_prerun(f: Counter[str], run: dict, ctx: TemplateCtx, store: Store, key: str, tasks: Counter[str]) -> None:
     """Checklist items, links and custom-field values, from the process's kick-off values."""
     prerun = run.get("prerun") or {}
     if isinstance(prerun, list):  # some answers list the fields instead of keying them
@@ -146,12 +138,12 @@ def _read_prerun(f: _Found, run: dict, ctx: TemplateCtx, store: Store, key: str,
         if value in (None, "", []):
             continue
         if ref == f"{tpl_key}#checklists":
-            f.counts["checklist_item"] += sum(1 for line in str(value).splitlines() if line.startswith("- ["))
+            f["checklist_item"] += sum(1 for line in str(value).splitlines() if line.startswith("- ["))
         elif ref == f"{tpl_key}#links":
-            f.counts["link"] += sum(1 for line in str(value).splitlines() if line.strip())
+            f["link"] += sum(1 for line in str(value).splitlines() if line.strip())
         elif "#" not in ref:
-            f.counts["field_value"] += 1
-    f.counts["checklist_item"] += tasks.get(store.mappings[key]["target_id"], 0)  # checklists as tasks
+            f["field_value"] += 1
+    f["checklist_item"] += tasks.get(store.mappings[key]["target_id"], 0)  # checklists as tasks
 
 
 async def _stated(store: Store, source: Any, plan: Any) -> dict[str, StatedItem]:
@@ -176,7 +168,7 @@ def _ledger_drops(store: Store) -> dict[str, list[dict]]:
     return out
 
 
-def _balance(res: VerifyResult, store: Store, plan: Any, stated: dict[str, StatedItem], found: dict[str, _Found]) -> None:
+def _balance(res: VerifyResult, store: Store, plan: Any, stated: dict[str, StatedItem], found: dict[str, Counter[str]]) -> None:
     include_archived = bool(getattr(getattr(plan, "mapping", None), "include_archived", False))
     quarantined_children: dict[str, list[dict]] = defaultdict(list)
     for q in store.quarantine.values():
@@ -195,7 +187,7 @@ def _balance(res: VerifyResult, store: Store, plan: Any, stated: dict[str, State
                 if n:
                     _drop(bal[k], n, why)
             continue
-        got = f.counts if f is not None else Counter()
+        got = f if f is not None else Counter()
         dropped: Counter[str] = Counter()
         for q in quarantined_children.get(key, []):
             kind = "file" if q.get("kind") == "attachment" else q.get("kind", "")

@@ -61,3 +61,10 @@ def test_the_losses_tab_counts_cards_left_out_and_lists_the_ledger() -> None:
     assert out[0] == "3 card(s) left out: it is in an archived list"
     assert out[1] == "25 object(s) change on the way:" and "and 5 more" in out[-1]
     assert container_losses(inv, "trello:board:other")[0].startswith("Objects that change")
+
+
+def test_the_losses_tab_says_how_many_cards_of_archived_lists_are_migrated() -> None:
+    inv = {"containers": [{"key": TPL.key, "items_by_stage_index": [4, 2, 3],
+                           "template": {"stages": [{"key": "l1", "position": 1}, {"key": "l9", "position": 9, "closed": True},
+                                                   {"key": "l2", "position": 2}]}}]}
+    assert container_losses(inv, TPL.key)[0].startswith("3 card(s) in archived lists are migrated")

@@ -54,6 +54,11 @@ def container_losses(inventory: dict[str, Any] | None, container_key: str | None
     out: list[str] = []
     left = Counter(x["reason"] for x in c.get("left_out", []))
     out += [f"{n} card(s) left out: {why}" for why, n in left.items()]
+    stages = sorted((c.get("template") or {}).get("stages", []), key=lambda st: st.get("position", 0))
+    kept = sum(n for st, n in zip(stages, c.get("items_by_stage_index", [])) if st.get("closed"))
+    if kept:
+        out.append(f"{kept} card(s) in archived lists are migrated (include_archived = true), into steps marked "
+                   f"'(archived list)'")
     ledger = c.get("ledger", [])
     out.append(f"{len(ledger)} object(s) change on the way" + (":" if ledger else "."))
     out += [f"  {x['key']} {x['what']}: {x['why']}" for x in ledger[:limit]]

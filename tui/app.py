@@ -15,6 +15,7 @@ from textual.binding import Binding
 from tui.commands import ScreenCommands
 from tui.messages import EngineProgressed, RunEnded
 from tui.model import PHASE_KINDS, EngineModel
+from tui.safe import line
 from tui.sink import TuiSink
 
 STEPS = ("connect", "discover", "map", "estimate", "conflicts", "run", "report")
@@ -94,7 +95,7 @@ class WizardApp(App):
             m = await asyncio.to_thread(Migration.open, folder, self.sink)
             state = await asyncio.to_thread(lambda: m.state)
         except UserError as e:
-            self.notify(e.sentence, title="Cannot open", severity="error")
+            self.notify(line(e.sentence), title="Cannot open", severity="error", markup=False)
             return
         self.adopt(m)
         self.goto(step or STATE_STEP.get(state, "connect"))
@@ -315,7 +316,7 @@ class WizardApp(App):
             self.model.state = "failed" if self.model.state != "stopping" else "interrupted"
             self.model.error = message.error
             self.model.finished_at = self.clock()
-            self.notify(message.error, title="Run stopped", severity="error")
+            self.notify(line(message.error), title="Run stopped", severity="error", markup=False)
         elif message.summary is not None:
             self.model.state = "interrupted" if message.summary.interrupted else "finished"
             if self.model.finished_at is None:

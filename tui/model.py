@@ -15,6 +15,7 @@ from wizard.events import (CircuitOpened, Event, LogLine, ObjectMigrated, Object
                            ObjectsDiscovered, ObjectSkipped, PhaseFinished, PhaseStarted, RateLimited,
                            RequestRetried, RunFinished)
 from wizard.humanize import human_duration  # noqa: F401  (the screens import it from here)
+from wizard.textsafe import visible
 
 PHASE_KINDS = {"items": "item", "comments": "comment", "attachments": "attachment"}
 QUARANTINE_CAP = 1000
@@ -138,7 +139,7 @@ class EngineModel:
             self.waiting_until = None
 
     def note(self, text: str) -> None:
-        self.log.append(text)
+        self.log.append(visible(text, limit=2000))  # vendor text in it: controls shown, secrets redacted
         self.log_total += 1
 
     def log_since(self, seen: int) -> list[str]:

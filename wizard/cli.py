@@ -22,6 +22,8 @@ from wizard.errors import Interrupted, UserError
 from wizard.folderlock import folder_lock
 from wizard.migration import Migration
 from wizard.sinks import RichSink
+from wizard.textsafe import markup_safe as esc
+from wizard.textsafe import rich_text
 
 out = Console()
 err = Console(stderr=True)
@@ -54,20 +56,39 @@ def _open(folder: str, *, readonly: bool = False) -> tuple[Migration, RichSink]:
 
 # -- commands ------------------------------------------------------------------------------
 def cmd_new(a: argparse.Namespace) -> int:
-    from wizard.plan import Plan, Source, Target
+    from pydantic import ValidationError
 
-    plan = Plan(
-        name=a.name or Path(a.dir).name,
-        source=Source(system=a.source, base_url=a.source_url or "https://api.trello.com/1", profile=a.profile),
-        target=Target(system=a.target, base_url=a.target_url or "https://go.tallyfy.com/api", profile=a.profile,
-                      organization=a.organization or ""),
-    )
+    from wizard.plan import Plan
+
+    try:
+        plan = Plan.model_validate({
+            "name": a.name or Path(a.dir).name,
+            "source": {"system": a.source, "base_url": a.source_url or "https://api.trello.com/1", "profile": a.profile},
+            "target": {"system": a.target, "base_url": a.target_url or "https://go.tallyfy.com/api", "profile": a.profile,
+                       "organization": a.organization or ""},
+        })
+    except ValidationError as e:
+        raise UserError(_option_error(e)) from None
     m = Migration.create(Path(a.dir), plan)
     m.close()
-    out.print(f"Created {m.folder}/plan.toml. Next: store the credentials with 'migration-wizard login "
+    out.print(f"Created {esc(m.folder)}/plan.toml. Next: store the credentials with 'migration-wizard login "
               f"{plan.source.profile} --system {plan.source.system}' and '... --system {plan.target.system}', then "
-              f"check both with 'migration-wizard connect {a.dir}'.", highlight=False)
+              f"check both with 'migration-wizard connect {esc(a.dir)}'.", highlight=False)
     return EXIT_OK
+
+
+def _option_error(exc: "ValidationError") -> str:  # type: ignore[name-defined]  # noqa: F821
+    """One sentence naming the option of 'new' that pydantic refused, and why."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    leaf = loc[-1] if loc else ""
+    side = loc[0] if len(loc) > 1 else ""
+    option = {"profile": "--profile", "base_url": f"--{side}-url", "system": f"--{side}", "organization": "--organization",
+              "name": "--name"}.get(leaf, leaf)
+    why = err["msg"].removeprefix("Value error, ")
+    if leaf == "profile":
+        why = "must be 1 to 64 letters, digits, '.', '_' or '-'"
+    return f"{option} {str(err.get('input'))!r} {why[0].lower() + why[1:]}."
 
 
 async def cmd_connect(a: argparse.Namespace) -> int:
@@ -76,9 +97,10 @@ async def cmd_connect(a: argparse.Namespace) -> int:
     m.close()
     for side, who, why in (("source", res.source, res.source_error), ("target", res.target, res.target_error)):
         if who:
-            out.print(f"{side}: [green]connected[/] as {who.user} — {who.workspace}")
+            out.print(f"{side}: [green]connected[/] as {esc(who.user, limit=200)} — {esc(who.workspace, limit=200)}",
+                      highlight=False)
         else:
-            out.print(f"{side}: [red]failed[/] — {why}")
+            out.print(f"{side}: [red]failed[/] — {esc(why)}", highlight=False)
     return EXIT_OK if res.ok else EXIT_USER
 
 
@@ -94,7 +116,7 @@ async def cmd_discover(a: argparse.Namespace) -> int:
         return EXIT_OK
     t = Table("container", "items", "comments", "attachments", "MB", "rejected", title="Discovered")
     for c in inv.containers:
-        t.add_row(c.name, str(c.count("item")), str(c.count("comment")), str(c.count("attachment")),
+        t.add_row(rich_text(c.name), str(c.count("item")), str(c.count("comment")), str(c.count("attachment")),
                   f"{c.attachment_bytes / 1e6:.1f}", str(len(c.rejected)))
     out.print(t)
     out.print(f"{inv.source_calls} source calls in {inv.elapsed_s:.1f} s.")
@@ -121,9 +143,9 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
     out.print(f"Writes: {est.target_writes}. Bytes to move: {est.bytes_to_move / 1e6:.1f} MB. Duration: "
               f"{est.headline()}, because:")
     for w in est.duration_why:
-        out.print(f"  • {w}")
+        out.print(f"  • {esc(w)}")
     for r in est.risks:
-        out.print(f"[yellow]risk:[/] {r}")
+        out.print(f"[yellow]risk:[/] {esc(r)}")
     return EXIT_OK
 
 
@@ -153,7 +175,7 @@ async def cmd_run(a: argparse.Namespace) -> int:
                                        "actions": [x.__dict__ for x in actions]}))
         else:
             for x in actions[: a.limit]:
-                out.print(f"{x.method:6} {x.path:40} {x.what}")
+                out.print(rich_text(f"{x.method:6} {x.path:40} {x.what}"))
             if len(actions) > a.limit:
                 out.print(f"… and {len(actions) - a.limit} more (use --json for all)")
             out.print(f"Dry run: {len(actions)} calls, {len(writes)} writes; nothing was written.")
@@ -166,7 +188,7 @@ async def cmd_run(a: argparse.Namespace) -> int:
         raise Interrupted(f"Stopped at a safe point; nothing is lost. Run 'migration-wizard run {a.dir}' to go on "
                           "where it left off.")
     if summary.failed_total:
-        out.print(f"[yellow]{summary.failed_total} record(s) were quarantined; see 'migration-wizard report {a.dir}'.[/]")
+        out.print(f"[yellow]{summary.failed_total} record(s) were quarantined; see 'migration-wizard report {esc(a.dir)}'.[/]")
         return EXIT_FAILURES
     return EXIT_OK
 
@@ -205,8 +227,9 @@ def cmd_conflicts(a: argparse.Namespace) -> int:
         rows = m.conflicts(a.filter or "", open_only=not a.all)
         t = Table("id", "reason", "source", "target", "changed", "decision", title=f"Conflicts ({len(rows)})")
         for c in rows:
-            t.add_row(c["id"], c.get("reason", ""), str(c.get("source", {}).get("name", "")),
-                      str(c.get("target", {}).get("name", "")), ", ".join(c.get("changed", [])), c.get("decision") or "—")
+            t.add_row(*map(rich_text, (c["id"], c.get("reason", ""), c.get("source", {}).get("name", ""),
+                                       c.get("target", {}).get("name", ""), ", ".join(c.get("changed", [])),
+                                       c.get("decision") or "—")))
         out.print(t)
         return EXIT_OK
     finally:
@@ -253,7 +276,7 @@ def cmd_report(a: argparse.Namespace) -> int:
         m.close()
     for k, v in report["per_type"].items():
         out.print(f"{k:11} created {v['created']:>6}  already there {v['already_there']:>5}  failed {v['failed']:>4}")
-    out.print("Written: " + ", ".join(str(p) for p in paths))
+    out.print(rich_text("Written: " + ", ".join(str(p) for p in paths)))
     return EXIT_OK
 
 
@@ -263,7 +286,7 @@ async def cmd_rollback(a: argparse.Namespace) -> int:
         if not a.yes:
             steps = await m.rollback_preview()
             for s in steps[: a.limit]:
-                out.print(f"{s.action:28} {s.target_type:9} {s.target_id:34} {s.key}")
+                out.print(rich_text(f"{s.action:28} {s.target_type:9} {s.target_id:34} {s.key}"))
             if len(steps) > a.limit:
                 out.print(f"… and {len(steps) - a.limit} more")
             kept = sum(s.action.startswith("keep") for s in steps)
@@ -298,7 +321,7 @@ def cmd_login(a: argparse.Namespace) -> int:
             return EXIT_USER
         values[p] = v
     save_credentials(a.profile, a.system, values)
-    out.print(f"Stored the {a.system} credential of profile '{a.profile}' in the keyring.")
+    out.print(f"Stored the {esc(a.system)} credential of profile '{esc(a.profile)}' in the keyring.")
     return EXIT_OK
 
 
@@ -490,10 +513,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.fn(args)
     except Interrupted as e:  # asked for: not an error
-        err.print(e.sentence, highlight=False)
+        err.print(rich_text(e.sentence))
         code = e.exit_code
     except UserError as e:
-        err.print(f"[red]error:[/] {e.sentence}", highlight=False)
+        err.print(f"[red]error:[/] {esc(e.sentence)}", highlight=False)
         code = e.exit_code
     except KeyboardInterrupt:
         err.print("Stopped. Run the same command again to resume.")

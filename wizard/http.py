@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
 import sys
 import time
@@ -30,18 +31,37 @@ except ImportError:
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from wizard.errors import CredentialError, PermissionDenied, SystemUnavailable, VendorDataError
+from wizard.errors import CredentialError, PermissionDenied, SystemUnavailable, UserError, VendorDataError
 from wizard.events import CircuitOpened, EventSink, NullSink, RateLimited, RequestRetried
 from wizard.ratelimit import RateLimiter
+from wizard.redact import redact, register_header
 
 
 class RecordRejected(Exception):
     """The vendor refused this one record (400/404/409/422): quarantine it, go on."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
+        Exception.__init__(self, status, message)  # not super(): ReadRejected is a UserError too
         self.status = status
         self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.message}"
+
+
+class ReadRejected(RecordRejected, UserError):
+    """A read the vendor refused (4xx on a GET). Where a caller expects it (a 404 meaning
+    "gone") it is a RecordRejected; anywhere else it ends the command in one sentence."""
+
+    def __init__(self, status: int, message: str, label: str = "The vendor", what: str = "") -> None:
+        RecordRejected.__init__(self, status, message)
+        self.label = label
+        self.what = what
+
+    @property
+    def sentence(self) -> str:  # type: ignore[override]
+        return (f"{self.label} refused to read {self.what or 'something the plan names'} ({self}); check that it "
+                f"exists and that the account can see it, then run the command again.")
 
 
 class ObjectUnavailable(Exception):
@@ -130,10 +150,17 @@ class _SetCookieOnly(httpx.Cookies):
 
 
 def _message(resp: httpx.Response) -> str:
+    """What the vendor said was wrong, in a sentence, with every known secret redacted
+    (a vendor may echo the key, the token or the Authorization header back)."""
+    return redact(_vendor_message(resp))
+
+
+def _vendor_message(resp: httpx.Response) -> str:
+    text = redact(resp.text)  # before any cut, so no part of a secret survives it
     try:
-        body = resp.json()
+        body = json.loads(text)
     except ValueError:
-        return resp.text[:200] or resp.reason_phrase
+        return text[:200] or resp.reason_phrase
     if isinstance(body, dict):
         errors = body.get("errors")
         if isinstance(errors, dict) and errors:
@@ -192,6 +219,9 @@ class ApiClient:
             transport=transport,
             follow_redirects=True,
         )
+        for name, value in (headers or {}).items():
+            if name.lower() == "authorization":
+                register_header(value)
         self.http._cookies = _SetCookieOnly()  # no public knob: cookies= would be copied into a plain Cookies
 
     # -- hooks for subclasses ------------------------------------------------------------
@@ -255,6 +285,8 @@ class ApiClient:
         if status == 403:
             raise PermissionDenied(f"{self.label} denied access to {path} (403: {_message(resp)}); the account needs that permission.")
         if status >= 400:
+            if method == "GET":
+                raise ReadRejected(status, _message(resp), self.label, path)
             raise RecordRejected(status, _message(resp))
         return resp
 

@@ -132,6 +132,7 @@ class Attachment(Canonical):
     is_upload: bool = True
     url: str | None = None
     created_at: datetime | None = None
+    file_name: str | None = None  # the stored file's own name, when the source has one
 
 
 class Item(Canonical):

@@ -13,6 +13,7 @@ import os
 import re
 
 from wizard.errors import CredentialError
+from wizard.redact import register
 
 SERVICE = "migration-wizard"
 
@@ -44,7 +45,14 @@ def _keyring():
 
 
 def load_credentials(profile: str, system: str, parts: tuple[str, ...]) -> dict[str, str]:
-    """The credential for `system` in `profile`, or one sentence saying how to provide it."""
+    """The credential for `system` in `profile`, or one sentence saying how to provide it.
+    What it hands out is registered for redaction from any vendor text."""
+    creds = _load_credentials(profile, system, parts)
+    register(*creds.values())
+    return creds
+
+
+def _load_credentials(profile: str, system: str, parts: tuple[str, ...]) -> dict[str, str]:
     if profile == "sandbox":
         return dict(SANDBOX_CREDENTIALS[system])
     kr = _keyring()

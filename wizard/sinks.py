@@ -13,11 +13,14 @@ from typing import IO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from wizard.events import (CircuitOpened, Event, LogLine, ObjectMigrated, ObjectQuarantined, ObjectsDiscovered,
                            ObjectSkipped, PhaseFinished, PhaseStarted, RateLimited, RequestRetried)
 from wizard.journal import now_iso
+from wizard.redact import redact
 from wizard.secrets import mask_email
+from wizard.textsafe import visible
 
 
 class JsonLogSink:
@@ -68,9 +71,12 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 
 def _mask(value: object) -> object:
-    """Reasons and log lines can quote vendor data: any email in them is masked."""
-    if isinstance(value, str) and "@" in value:
-        return _EMAIL.sub(lambda m: mask_email(m.group(0)), value)
+    """Reasons and log lines can quote vendor data: any secret in them is redacted, any
+    email masked."""
+    if isinstance(value, str):
+        value = redact(value)
+        if "@" in value:
+            return _EMAIL.sub(lambda m: mask_email(m.group(0)), value)
     return value
 
 
@@ -116,7 +122,7 @@ class RichSink:
             if phase:
                 self.progress.advance(self._task(phase))
         elif isinstance(event, ObjectQuarantined):
-            self.console.print(f"[yellow]quarantined[/] {event.kind} {event.key}: {event.reason}")
+            self._say(("quarantined", "yellow"), f" {event.kind} {event.key}: {event.reason}")
         elif isinstance(event, ObjectSkipped):
             phase = {"item": "items", "comment": "comments", "attachment": "attachments"}.get(event.kind)
             if phase:
@@ -126,10 +132,18 @@ class RichSink:
             if now - self._last_wait > 5:
                 self._last_wait = now
                 until = time.strftime("%H:%M:%S", time.localtime(event.until_epoch))
-                self.console.print(f"[cyan]waiting for {event.system} rate limit until {until}[/] ({event.reason})")
+                self._say((f"waiting for {event.system} rate limit until {until}", "cyan"), f" ({event.reason})")
         elif isinstance(event, RequestRetried) and event.attempt >= 3:
-            self.console.print(f"[dim]retrying {event.system} (attempt {event.attempt}): {event.reason}[/]")
+            self._say((f"retrying {event.system} (attempt {event.attempt}): {event.reason}", "dim"))
         elif isinstance(event, CircuitOpened):
-            self.console.print(f"[red]{event.system} keeps failing ({event.reason}); stopping[/]")
+            self._say((f"{event.system} keeps failing ({event.reason}); stopping", "red"))
         elif isinstance(event, LogLine) and event.level in ("warning", "error"):
-            self.console.print(f"[yellow]{event.text}[/]")
+            self._say((event.text, "yellow"))
+
+    def _say(self, *parts: str | tuple[str, str]) -> None:
+        """One line of (text, style) parts: vendor text in them is shown, never read as markup."""
+        line = Text()
+        for part in parts:
+            text, style = part if isinstance(part, tuple) else (part, "")
+            line.append(visible(text, limit=2000), style)
+        self.console.print(line)

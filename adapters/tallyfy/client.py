@@ -27,9 +27,13 @@ from urllib.parse import quote
 
 import httpx
 
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from wizard.errors import VendorDataError
 from wizard.events import EventSink
 from wizard.http import ApiClient, RecordRejected, _message
 from wizard.ratelimit import RateLimiter
+from wizard.redact import redact
 
 COMMENTS = "comments"
 GUEST_INVITES = "guest_invites"
@@ -38,6 +42,34 @@ CAP_NAMES = {"comment": COMMENTS, "guest invite": GUEST_INVITES}
 # The field errors of the last 4xx this task received (see _remember_rejection).
 _rejection: contextvars.ContextVar[str] = contextvars.ContextVar("tallyfy_rejection", default="")
 DEFAULT_INVITE_MESSAGE = "You have been invited to join our Tallyfy organization, where our workflows now live."
+
+
+_ANSWER: TypeAdapter[Any] = TypeAdapter(dict[str, Any] | list[dict[str, Any]])
+
+
+class _Pagination(BaseModel):
+    """`meta.pagination` of a list answer (Fractal's paginator)."""
+
+    current_page: int | None = None
+    total_pages: int | None = None
+    links: dict[str, Any] | list[Any] | None = None
+
+
+def _pagination(body: Any, path: str) -> _Pagination | None:
+    meta = body.get("meta") if isinstance(body, dict) else None
+    raw = meta.get("pagination") if isinstance(meta, dict) else None
+    if not raw:
+        return None
+    try:
+        return _Pagination.model_validate(raw)
+    except ValidationError:
+        raise VendorDataError(f"Tallyfy answered GET {path} with pagination that cannot be read "
+                              f"(current_page and total_pages must be numbers).") from None
+
+
+def _kind(value: Any) -> str:
+    return {str: "text", int: "a number", float: "a number", bool: "true/false", type(None): "nothing"}.get(
+        type(value), "a list with something other than objects in it" if isinstance(value, list) else "something else")
 
 
 class TallyfyClient(ApiClient):
@@ -108,7 +140,7 @@ class TallyfyClient(ApiClient):
         except RecordRejected as e:
             detail = _rejection.get()
             if detail and detail not in e.message:
-                raise RecordRejected(e.status, f"{e.message} ({detail})") from None
+                e.message = f"{e.message} ({detail})"
             raise
         finally:
             for b, stamp in stamps:
@@ -125,7 +157,8 @@ class TallyfyClient(ApiClient):
             return
         errors = body.get("errors") if isinstance(body, dict) else None
         if isinstance(errors, dict) and errors:
-            _rejection.set("; ".join(f"{k}: {v[0] if isinstance(v, list) and v else v}" for k, v in errors.items())[:500])
+            detail = "; ".join(f"{k}: {v[0] if isinstance(v, list) and v else v}" for k, v in errors.items())
+            _rejection.set(redact(detail)[:500])
 
     async def _take_bucket(self, bucket: str) -> float:
         """Wait for a slot in the bucket, outside the limiter's lock, and take it."""
@@ -169,16 +202,26 @@ class TallyfyClient(ApiClient):
         return "/".join(["organizations", self.org, *(str(p) for p in parts)])
 
     @staticmethod
-    def _data(body: Any) -> Any:
-        return body.get("data") if isinstance(body, dict) and "data" in body else body
+    def _data(body: Any, path: str = "a request", *, empty_ok: bool = False) -> Any:
+        """The answer out of its `{"data": ...}` envelope, checked to be an object or a list
+        of objects (None too for a write that answers nothing) before anyone uses it."""
+        data = body.get("data") if isinstance(body, dict) and "data" in body else body
+        if data is None and empty_ok:
+            return None
+        try:
+            return _ANSWER.validate_python(data)
+        except ValidationError:
+            raise VendorDataError(f"Tallyfy answered {path} with {_kind(data)} where an object or a list of objects "
+                                  f"was expected.") from None
 
     async def _get(self, path: str, **params: Any) -> Any:
-        return self._data(await self.get(path, **params))
+        return self._data(await self.get(path, **params), f"GET {path}")
 
     async def _write(self, method: str, path: str, body: dict[str, Any] | None = None, *,
                      buckets: tuple[str, ...] = (), idempotent: bool | None = None) -> Any:
         kw: dict[str, Any] = {"json": body} if body is not None else {}
-        return self._data(await self.json(method, path, buckets=buckets, idempotent=idempotent, **kw))
+        return self._data(await self.json(method, path, buckets=buckets, idempotent=idempotent, **kw), f"{method} {path}",
+                          empty_ok=True)
 
     async def paginate(self, path: str, **params: Any) -> AsyncIterator[dict[str, Any]]:
         """Every item of a list, page by page (per_page=100, the server's cap): stops at
@@ -186,16 +229,17 @@ class TallyfyClient(ApiClient):
         page = 1
         while True:
             body = await self.get(path, **{**params, "page": page, "per_page": params.get("per_page", 100)})
-            items = self._data(body) or []
+            items = self._data(body, f"GET {path}", empty_ok=True) or []
+            if not isinstance(items, list) or not all("id" in x for x in items):
+                raise VendorDataError(f"Tallyfy answered GET {path} with something that is not a list of objects with ids.")
             for item in items:
                 yield item
-            pag = ((body or {}).get("meta") or {}).get("pagination") if isinstance(body, dict) else None
-            if not pag or not items:
+            pag = _pagination(body, path)
+            if pag is None or not items:
                 return
-            current = int(pag.get("current_page") or page)
-            total_pages = int(pag.get("total_pages") or current)
-            links = pag.get("links")
-            if current >= total_pages and not (isinstance(links, dict) and links.get("next")):
+            current = pag.current_page or page
+            total_pages = pag.total_pages or current
+            if current >= total_pages and not (isinstance(pag.links, dict) and pag.links.get("next")):
                 return
             page = current + 1
 
@@ -311,7 +355,10 @@ class TallyfyClient(ApiClient):
 
     async def task_threads(self, run_id: str, task_id: str) -> list[dict[str, Any]]:
         task = await self.get_run_task(run_id, task_id, with_="threads")
-        return ((task or {}).get("threads") or {}).get("data") or []
+        threads = self._data(task.get("threads") or [], f"the threads of task {task_id}") if isinstance(task, dict) else []
+        if not isinstance(threads, list):
+            raise VendorDataError(f"Tallyfy answered the threads of task {task_id} with something that is not a list.")
+        return threads
 
     async def get_task(self, task_id: str, with_: str | list[str] | None = None) -> dict[str, Any]:
         return await self._get(self._p("tasks", task_id), **({"with": self._with(with_)} if with_ else {}))
@@ -345,7 +392,7 @@ class TallyfyClient(ApiClient):
         mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         body = await self.json("POST", self._p("file"), idempotent=False, data=data,
                                files={"name": (filename, content, mime)})
-        return self._data(body)
+        return self._data(body, "POST file")
 
     async def get_asset(self, id: str) -> dict[str, Any]:
         return await self._get(self._p("assets", id))

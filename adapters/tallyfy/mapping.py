@@ -54,8 +54,19 @@ def marker(key: str) -> str:
 
 
 def read_marker(text: str | None) -> str | None:
-    m = MARKER_RE.search(text or "")
-    return m.group(1) if m else None
+    """Our marker is the last thing we write into a text, after any source text, and source
+    text is copied with its look-alikes neutralised: so the last marker is ours."""
+    found = MARKER_RE.findall(text or "")
+    return found[-1] if found else None
+
+
+_LOOK_ALIKE = re.compile(r"\[mw:")
+
+
+def neutralise(text: str) -> str:
+    """Source text with anything that reads as our marker broken by an invisible word
+    joiner (U+2060): it still reads the same, and can never be taken for a marker."""
+    return _LOOK_ALIKE.sub("[mw\u2060:", text) if "[mw:" in text else text
 
 
 PLACEHOLDER_NAME = "Untitled"  # the kanban preset's name for what has none (or only spaces)
@@ -72,7 +83,7 @@ def name_for(name: str, limit: int) -> str:
 
 
 def template_body(tpl: Template, source_label: str) -> dict:
-    summary = f"Migrated from {source_label}: {tpl.url or tpl.name}\n{marker(tpl.key)}"
+    summary = f"Migrated from {source_label}: {neutralise(tpl.url or tpl.name)}\n{marker(tpl.key)}"
     return {"title": name_for(tpl.name, TEMPLATE_TITLE_LIMIT), "type": "procedure", "summary": summary}
 
 
@@ -209,7 +220,7 @@ def run_body(item: Item, template_id: str, prerun_ids: dict[str, str], prerun_sp
     body: dict = {
         "checklist_id": template_id,
         "name": name_for(item.name, RUN_NAME_LIMIT),
-        "summary": f"Migrated from {item.url or item.key}\n{marker(item.key)}",
+        "summary": f"Migrated from {neutralise(item.url or item.key)}\n{marker(item.key)}",
         "prerun": prerun,
         "tags": tag_ids,
     }
@@ -225,7 +236,7 @@ def run_body(item: Item, template_id: str, prerun_ids: dict[str, str], prerun_sp
 
 def comment_content(c: Comment, source_label: str) -> str:
     when = c.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    return f"{c.text}\n\n— {c.author_name}, {when} ({source_label}) {marker(c.key)}"
+    return f"{neutralise(c.text)}\n\n— {neutralise(c.author_name)}, {when} ({source_label}) {marker(c.key)}"
 
 
 def links_text(links: list[tuple[str, str]]) -> str:
@@ -247,6 +258,13 @@ def needs_zip(name: str) -> bool:
     travels inside a .zip of the same name, so its bytes arrive unchanged."""
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     return ext not in ALLOWED_EXTENSIONS
+
+
+def zip_member_name(name: str) -> str:
+    """The name a file gets inside its .zip: no directory part and no dot segment, so
+    unpacking it never writes outside the folder it is unpacked in."""
+    flat = name.replace("\\", "/").replace("/", "_").strip()
+    return flat if flat.strip(".") else "file"
 
 
 def losses(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[tuple[str, str]]:

@@ -24,12 +24,12 @@ MARKER = re.compile(r"\[mw:([^\]\s]+)\]")
 
 
 def source_ref(*texts: str | None) -> str | None:
-    """The source key of the first `[mw:...]` marker in the given texts, or None."""
+    """The source key of the marker of the first text that has one (its last `[mw:...]`,
+    as the migration reads it: source text before it may quote a look-alike), or None."""
     for t in texts:
-        if t:
-            m = MARKER.search(t)
-            if m:
-                return m.group(1)
+        found = MARKER.findall(t) if t else []
+        if found:
+            return found[-1]
     return None
 
 

@@ -327,7 +327,8 @@ class TallyfyTarget:
             assert chunks is not None
             with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
                 if zipped:
-                    with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED) as zf, zf.open(att.name, "w") as member:
+                    with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED) as zf, \
+                            zf.open(tm.zip_member_name(att.name), "w") as member:
                         async for chunk in chunks:
                             member.write(chunk)
                 else:

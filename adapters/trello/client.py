@@ -96,10 +96,12 @@ class TrelloClient(ApiClient):
         return out
 
     # -- downloads -----------------------------------------------------------------------
-    async def download(self, path: str, chunk_size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    async def download(self, path: str, chunk_size: int = 64 * 1024, *, size: int | None = None,
+                       mime_type: str | None = None) -> AsyncIterator[bytes]:
         """Stream a file. A transient failure mid-stream restarts the request (asking for
         the rest with Range, skipping what was already delivered if the server ignores it),
-        so the caller sees every byte exactly once."""
+        so the caller sees every byte exactly once. With the declared `size` (and type), a
+        body that is longer, shorter or of another type is refused (RecordRejected)."""
         delivered = 0
         attempt = 0
         while True:
@@ -126,6 +128,7 @@ class TrelloClient(ApiClient):
                         await resp.aread()
                         self._raise_for(status, resp, path)
                     else:
+                        _check_type(resp, mime_type)
                         skip = delivered if status == 200 else 0
                         async for chunk in resp.aiter_bytes(chunk_size):
                             if skip:
@@ -134,7 +137,11 @@ class TrelloClient(ApiClient):
                                 if not chunk:
                                     continue
                             delivered += len(chunk)
+                            if size is not None and delivered > size:
+                                raise RecordRejected(status, f"Trello sent more than the {size} bytes it declared for this file")
                             yield chunk
+                        if size is not None and delivered != size:
+                            raise RecordRejected(status, f"Trello sent {delivered} of the {size} bytes it declared for this file")
                         self.breaker.success()
                         return
             except httpx.TransportError as e:
@@ -155,6 +162,18 @@ class TrelloClient(ApiClient):
         if status == 403:
             raise PermissionDenied(f"Trello denied access to {path} (403: {_message(resp)}); the account needs that permission.")
         raise RecordRejected(status, _message(resp))
+
+
+_ANY_TYPE = ("application/octet-stream", "binary/octet-stream", "")
+
+
+def _check_type(resp: httpx.Response, declared: str | None) -> None:
+    """A file declared as one type must not arrive as another (a generic binary type is
+    no claim either way)."""
+    got = resp.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    want = (declared or "").split(";", 1)[0].strip().lower()
+    if want not in _ANY_TYPE and got not in _ANY_TYPE and got != want:
+        raise RecordRejected(resp.status_code, f"Trello sent a {got} body for a file it declared as {want}")
 
 
 def _int(value: str | None) -> int | None:

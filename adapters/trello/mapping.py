@@ -185,7 +185,8 @@ def attachment_to_canonical(att: TrelloAttachment, card_id: str) -> Attachment:
     """Uploads carry bytes to copy; links (isUpload false) carry only their URL."""
     return Attachment(key=key("attachment", att.id), item_key=key("card", card_id),
                       name=att.name or att.fileName or att.id, size=att.bytes or 0,
-                      mime_type=att.mimeType or None, is_upload=att.isUpload, url=att.url, created_at=att.date)
+                      mime_type=att.mimeType or None, is_upload=att.isUpload, url=att.url, created_at=att.date,
+                      file_name=att.fileName)
 
 
 def map_attachment(raw: Any, card_id: str) -> Attachment | SourceRejected:

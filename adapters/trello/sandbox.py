@@ -206,7 +206,8 @@ class TrelloSandbox(Sandbox):
             return limited
         card = self.state.cards.get(request.path_params["idCard"])
         att = next((a for a in card.attachments if a["id"] == request.path_params["idAttachment"]), None) if card else None
-        if att is None or not att["isUpload"] or unquote(request.path_params["fileName"]) != att["fileName"]:
+        name = request.path_params["fileName"]  # already percent-decoded once by the server
+        if att is None or not att["isUpload"] or att["fileName"] not in (name, unquote(name)):
             return self._text(404, api.NOT_FOUND, key, token)
         headers = self.limits.headers(key, token)
         if att["id"] in self.bad_files:
@@ -214,7 +215,7 @@ class TrelloSandbox(Sandbox):
         if (att["bytes"] or 0) > REDIRECT_ABOVE:  # big files live in storage: Trello answers 302 there
             expires = int(time.time()) + SIGNATURE_TTL_S
             headers["location"] = (f"{request.url.scheme}://{request.url.netloc}/storage/{att['id']}/"
-                                   f"{request.path_params['fileName']}?signature={self._sign(att['id'], expires)}")
+                                   f"{quote(att['fileName'], safe='')}?signature={self._sign(att['id'], expires)}")
             return Response(status_code=302, headers=headers)
         return self._serve_bytes(request, att, headers)
 

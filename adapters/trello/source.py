@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import BaseModel
 
@@ -263,7 +263,8 @@ class TrelloSource(SourceAdapter):
 
     # -- attachments ---------------------------------------------------------------------
     def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
-        return self.client.download(_download_path(attachment))
+        return self.client.download(_download_path(attachment), size=attachment.size,
+                                    mime_type=attachment.mime_type)
 
     # -- sync ----------------------------------------------------------------------------
     async def changes_since(self, container_id: str, cursor: str | None) -> ChangeSet | None:
@@ -332,8 +333,21 @@ def _collect(raws: list[Any], model: type[W], kind: str, convert: Callable[[W], 
 
 
 def _download_path(att: Attachment) -> str:
-    """The path under /1 of the attachment's /download/ URL (its host may be trello.com
-    rather than the API host; the API serves the same path)."""
-    if att.url and "/cards/" in att.url and "/download/" in att.url:
-        return "cards/" + urlsplit(att.url).path.split("/cards/", 1)[1]
-    raise ValueError(f"attachment {att.key} has no Trello download URL")
+    """`cards/{card id}/attachments/{attachment id}/download/{file name}` under /1, built
+    from the ids; the file name (the vendor's own, or the last segment of its URL) is one
+    percent-encoded segment that can never climb out (a `/` or a dot segment in it stays
+    part of the name)."""
+    name = att.file_name
+    if name is None and att.url and "/download/" in att.url:
+        name = unquote(urlsplit(att.url).path.rsplit("/download/", 1)[1])
+    if not name:
+        raise ValueError(f"attachment {att.key} has no Trello download URL")
+    return (f"cards/{_segment(att.item_key.rsplit(':', 1)[1])}/attachments/{_segment(att.key.rsplit(':', 1)[1])}"
+            f"/download/{_segment(name)}")
+
+
+def _segment(text: str) -> str:
+    """One path segment: every reserved character encoded, and a dot segment spelled so
+    that no URL resolution removes it."""
+    seg = quote(text, safe="")
+    return seg.replace(".", "%2E") if seg in (".", "..") else seg

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.widgets import Static
 
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
+from tui.safe import text
 from tui.widgets.paged_table import PagedTable
 
 DECISIONS = {"skip": "leave the target as it is", "overwrite": "replace the target with the source",
@@ -113,12 +114,12 @@ class ConflictsScreen(WizardScreen):
             tgt.update("")
             return
         row = self._index_row(c["id"])
-        src.update("[b]In the source[/]\n" + (
-            f"card: {escape(row[1])}\nboard: {escape(row[2])}\nlist: {escape(row[3])}\n"
-            f"{'archived' if row[4] else 'open'}" if row else escape(c["id"])))
+        src.update(text(("In the source", "bold"), "\n", (
+            f"card: {row[1]}\nboard: {row[2]}\nlist: {row[3]}\n{'archived' if row[4] else 'open'}" if row else c["id"]),
+            multiline=True))
         detail = self.target_detail.get(c["id"])
         if detail is None:
-            tgt.update(f"[b]In the target[/]\nprocess {escape(str(c.get('target_id')))}\n… reading it")
+            tgt.update(text(("In the target", "bold"), f"\nprocess {c.get('target_id')}\n… reading it", multiline=True))
             self._fetch_target(c)
         else:
             tgt.update(self._target_text(c, detail, row))
@@ -131,18 +132,18 @@ class ConflictsScreen(WizardScreen):
         return None
 
     @staticmethod
-    def _target_text(c: dict, run: dict, row) -> str:
+    def _target_text(c: dict, run: dict, row) -> Text:
         if not run:
-            return f"[b]In the target[/]\nprocess {escape(str(c.get('target_id')))}\n✗ no longer there"
+            return text(("In the target", "bold"), f"\nprocess {c.get('target_id')}\n✗ no longer there", multiline=True)
         name = str(run.get("name", ""))
         changed = []
         if row and name and name != row[1]:
             changed.append("name differs")
-        lines = ["[b]In the target[/] · " + ("≠ " + ", ".join(changed) if changed else "= same name"),
-                 f"process: {escape(name)}", f"id: {escape(str(c.get('target_id')))}"]
+        lines = [f"process: {name}", f"id: {c.get('target_id')}"]
         if run.get("updated_at"):
-            lines.append(f"updated: {escape(str(run['updated_at']))}")
-        return "\n".join(lines)
+            lines.append(f"updated: {run['updated_at']}")
+        return text(("In the target", "bold"), " · " + ("≠ " + ", ".join(changed) if changed else "= same name"),
+                    *(f"\n{x}" for x in lines), multiline=True)
 
     @work(group="conflict-target", exit_on_error=False)
     async def _fetch_target(self, c: dict) -> None:

@@ -9,10 +9,10 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from rich.text import Text
-from textual.markup import escape
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.screens.base import WizardScreen
+from tui.safe import line, text
 
 SANDBOX_NOTE = "built-in sandbox credential"
 PART_LABEL = {"key": "API key", "token": "Token"}
@@ -175,7 +175,7 @@ class ConnectScreen(WizardScreen):
         try:
             secrets = self._apply_form()
         except ValueError as e:
-            self.query_one("#source-result", Static).update(f"✗ {e}")
+            self.query_one("#source-result", Static).update(text(f"✗ {e}"))
             return
         profile = m.plan.source.profile
         for i in self._secret_inputs():
@@ -185,10 +185,11 @@ class ConnectScreen(WizardScreen):
                 await asyncio.to_thread(save_credentials, profile, system, values)
             await asyncio.to_thread(m.save_plan)
         except UserError as e:
-            self.query_one("#source-result", Static).update(f"✗ {e.sentence}")
+            self.query_one("#source-result", Static).update(text(f"✗ {e.sentence}"))
             return
         if secrets:
-            self.notify(f"Stored {', '.join(secrets)} credential(s) for profile '{profile}' in the keyring.")
+            self.notify(line(f"Stored {', '.join(secrets)} credential(s) for profile '{profile}' in the keyring."),
+                        markup=False)
         if not test:
             return
         for side in ("source", "target"):
@@ -196,7 +197,7 @@ class ConnectScreen(WizardScreen):
         try:
             self.app.connected = await m.connect()
         except UserError as e:
-            self.query_one("#source-result", Static).update(f"✗ {e.sentence}")
+            self.query_one("#source-result", Static).update(text(f"✗ {e.sentence}"))
             return
         self._show_result()
         self.refresh_bindings()
@@ -209,7 +210,7 @@ class ConnectScreen(WizardScreen):
             self.query_one("#btn-next", Button).disabled = True
             return
         for side, who, why in (("source", res.source, res.source_error), ("target", res.target, res.target_error)):
-            text = (f"✓ connected as [b]{escape(who.user)}[/]\n  workspace: {escape(who.workspace)}" if who
-                    else f"✗ failed: {escape(why or '')}")
-            self.query_one(f"#{side}-result", Static).update(text)
+            shown = (text("✓ connected as ", (who.user, "bold"), "\n  workspace: ", who.workspace, limit=200,
+                          multiline=True) if who else text(f"✗ failed: {why or ''}"))
+            self.query_one(f"#{side}-result", Static).update(shown)
         self.query_one("#btn-next", Button).disabled = not res.ok

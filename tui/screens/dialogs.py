@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.text import Text
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -13,6 +12,7 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui import keys
+from tui.safe import text
 from tui.widgets.paged_table import Fetch, PagedTable
 
 
@@ -27,8 +27,8 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def compose(self):
         with Vertical(classes="dialog"):
-            yield Label(Text(self.title_text), classes="dialog-title")
-            yield OptionList(*[Option(Text(("● " if v == self.current else "  ") + label), id=v)
+            yield Label(text(self.title_text), classes="dialog-title")
+            yield OptionList(*[Option(text(("● " if v == self.current else "  ") + label), id=v)
                                for v, label in self.choices])
             yield Label("↑↓ choose · enter confirm · esc cancel", classes="hint")
 
@@ -73,8 +73,8 @@ class ConfirmDialog(ModalScreen[bool | str]):
 
     def compose(self):
         with Vertical(classes="dialog dialog-wide"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.summary, classes="dialog-summary")
+            yield Label(text(self.title_text), classes="dialog-title")
+            yield Static(text(self.summary, multiline=True), classes="dialog-summary")
             if self.fetch is not None:
                 yield PagedTable(self.columns, self.fetch, page_size=50, noun="steps", id="preview")
             with Horizontal(classes="buttons"):

@@ -7,11 +7,11 @@ import asyncio
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.widgets import Button, Label, SelectionList, Static
 
 from tui.model import human_bytes, human_duration
 from tui.screens.base import WizardScreen
+from tui.safe import text
 
 KINDS = ("stage", "field", "tag", "person", "item", "comment", "attachment")
 PLURAL = {"person": "people", "stage": "lists → steps", "field": "custom fields", "tag": "labels → tags",
@@ -60,13 +60,13 @@ class DiscoveryScreen(WizardScreen):
         try:
             self.containers = await m.containers()
         except UserError as e:
-            self.query_one("#boards-status", Label).update(f"✗ {escape(e.sentence)}")
+            self.query_one("#boards-status", Label).update(text(f"✗ {e.sentence}"))
             return
         excluded = set(m.plan.mapping.exclude)
         sl = self.query_one(SelectionList)
         sl.clear_options()
         for c in self.containers:
-            label = c.name + (" (archived)" if c.closed else "")
+            label = text(c.name + (" (archived)" if c.closed else ""))
             sl.add_option((label, c.key, c.key not in excluded and c.id not in excluded))
         n = len(self.containers)
         self.query_one("#boards-status", Label).update(f"{n} board{'s' if n != 1 else ''} · space toggles")
@@ -111,7 +111,7 @@ class DiscoveryScreen(WizardScreen):
             self.finished_in = self.app.clock() - self.started_at
             self.app.shapes.clear()
         except UserError as e:
-            self.query_one("#discover-status", Static).update(f"✗ {escape(e.sentence)}")
+            self.query_one("#discover-status", Static).update(text(f"✗ {e.sentence}"))
             return
         finally:
             timer.stop()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.markup import escape
 from textual.widgets import Button, Static, TabbedContent, TabPane
 
 from tui.model import human_bytes
+from tui.safe import esc as escape
 from tui.screens.base import WizardScreen
 from tui.widgets.paged_table import PagedTable
 

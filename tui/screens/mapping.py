@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Select, Static, TabbedContent, TabPane
 
+from tui.safe import line, text
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
@@ -69,7 +70,7 @@ class MappingScreen(WizardScreen):
         inv = m.inventory()
         excluded = set(m.plan.mapping.exclude)
         self.containers = [c for c in (inv.containers if inv else []) if c.key not in excluded and c.id not in excluded]
-        options = [(c.name, c.key) for c in self.containers]
+        options = [(text(c.name), c.key) for c in self.containers]
         self.container_key = options[0][1] if options else None
         with Vertical(id="map-body"):
             with Horizontal(classes="row", id="map-top"):
@@ -130,7 +131,7 @@ class MappingScreen(WizardScreen):
             try:
                 self.app.shapes[c.key] = await self.app.migration.shape(c.id)
             except UserError as e:
-                self.notify(e.sentence, title="Cannot read the board's shape", severity="error")
+                self.notify(line(e.sentence), title="Cannot read the board's shape", severity="error", markup=False)
                 return
             if c.key == self.container_key:
                 self._render_all()
@@ -467,9 +468,9 @@ class MappingScreen(WizardScreen):
         try:
             await asyncio.to_thread(self.app.migration.save_plan)
         except UserError as e:
-            self.notify(e.sentence, title="Not saved", severity="error")
+            self.notify(line(e.sentence), title="Not saved", severity="error", markup=False)
             return
-        self.notify(f"Saved to plan.toml: {what}", timeout=3, markup=False)
+        self.notify(line(f"Saved to plan.toml: {what}"), timeout=3, markup=False)
 
     def can_next(self) -> bool:
         return bool(self.containers)

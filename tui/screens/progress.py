@@ -7,10 +7,10 @@ from __future__ import annotations
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.widgets import Button, Label, Log, ProgressBar, Static
 
 from tui.model import clock_text, human_duration
+from tui.safe import esc as escape
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.paged_table import PagedTable

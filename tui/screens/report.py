@@ -11,9 +11,10 @@ from collections.abc import Callable
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.markup import escape
 from textual.widgets import Button, Static
 
+from tui.safe import esc as escape
+from tui.safe import line
 from tui.screens.base import WizardScreen
 from wizard.humanize import path_text
 from tui.screens.dialogs import ConfirmDialog
@@ -229,7 +230,7 @@ class ReportScreen(WizardScreen):
             self.notify("✓ verify: every record found once" if res.ok else "✗ verify found differences",
                         severity="information" if res.ok else "warning")
         except UserError as e:
-            self.notify(e.sentence, title="Verify failed", severity="error")
+            self.notify(line(e.sentence), title="Verify failed", severity="error", markup=False)
         finally:
             self.busy = ""
             self._buttons()
@@ -291,7 +292,7 @@ class ReportScreen(WizardScreen):
             self.notify(f"Rolled back{' (forced)' if force else ''}: {counts['removed']} removed, "
                         f"{counts['kept']} kept, {counts['already gone']} already gone.", timeout=6)
         except UserError as e:
-            self.notify(e.sentence, title="Rollback stopped", severity="error")
+            self.notify(line(e.sentence), title="Rollback stopped", severity="error", markup=False)
         finally:
             self.busy = ""
             self._buttons()

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from tui.safe import text as safe_text
 from tui.screens.base import KeyedScreen
 from tui.widgets.paged_table import PagedTable
 
@@ -221,7 +222,7 @@ class NewMigrationDialog(ModalScreen[Path | None]):
             m = await asyncio.to_thread(Migration.create, folder, plan)
             m.close()
         except UserError as e:
-            self.query_one("#new-error", Label).update(f"✗ {e.sentence}")
+            self.query_one("#new-error", Label).update(safe_text(f"✗ {e.sentence}"))
             return
         self.dismiss(folder)
 

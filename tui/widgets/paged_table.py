@@ -21,6 +21,8 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 
+from tui.safe import line
+
 Fetch = Callable[[str, int, int], tuple[int, Sequence[Sequence[object]]]]
 PAGE_SIZE = 100
 
@@ -108,7 +110,7 @@ class PagedTable(Vertical):
         table = self.table
         cursor = table.cursor_row
         table.clear()
-        cells = [[Text("" if v is None else str(v), no_wrap=True) for v in r] for r in rows]  # never markup
+        cells = [[Text(line(v), no_wrap=True) for v in r] for r in rows]  # never markup; controls visible
         table.add_rows(cells)
         # DataTable widens auto-width columns only when idle; a frame drawn before that would
         # cache the cells cut to the header's width. Size them now, from the page itself.

@@ -13,7 +13,9 @@ from typing import Any
 
 from wizard.journal import now_iso
 from wizard.plan import Plan, atomic_write_text
+from wizard.redact import redact_any
 from wizard.store import Store
+from wizard.textsafe import csv_cell, md
 
 KINDS = ("template", "tag", "item", "comment", "attachment")
 
@@ -105,7 +107,7 @@ def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = No
 
 
 def to_markdown(r: dict[str, Any]) -> str:
-    out = [f"# Migration report: {r['migration']}", "",
+    out = [f"# Migration report: {md(r['migration'])}", "",
            f"{r['source']} → {r['target']}, state **{r['state']}**, generated {r['generated_at']}.", "",
            "| type | in source | created | already there | skipped (last run) | failed |",
            "| --- | ---: | ---: | ---: | ---: | ---: |"]
@@ -130,14 +132,14 @@ def to_markdown(r: dict[str, Any]) -> str:
         out += [f"- `{x['key']}` {x['what']}: {x['why']}" for x in r["ledger"]]
     if r["quarantined"]:
         out += ["", "## Quarantined (not migrated, with the reason)", ""]
-        out += [f"- `{q['key']}` ({q.get('kind')}): {q.get('reason')}" for q in r["quarantined"]]
+        out += [f"- {md(q['key'])} ({md(q.get('kind'))}): {md(q.get('reason'))}" for q in r["quarantined"]]
     if r["dropped_or_changed"]:
         out += ["", "## Dropped or changed, and why", ""]
-        out += [f"- **{d['what']}**: {d['why']}" for d in r["dropped_or_changed"]]
+        out += [f"- **{md(d['what'])}**: {md(d['why'])}" for d in r["dropped_or_changed"]]
     if r["people"]:
         out += ["", "## People", "", "| person | decision | why |", "| --- | --- | --- |"]
-        out += [f"| {p.get('name')} | {p.get('action')}{' → ' + str(p['user_id']) if p.get('user_id') else ''} | {p.get('reason')} |"
-                for p in r["people"]]
+        out += [f"| {md(p.get('name'))} | {md(p.get('action'))}{' → ' + md(p['user_id']) if p.get('user_id') else ''} "
+                f"| {md(p.get('reason'))} |" for p in r["people"]]
     if r["open_conflicts"]:
         out += ["", f"## Conflicts waiting for a decision: {len(r['open_conflicts'])}", "",
                 "Decide them with `migration-wizard conflicts DIR`."]
@@ -151,7 +153,7 @@ def to_markdown(r: dict[str, Any]) -> str:
 
 def to_csv(store: Store) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = _SafeWriter(csv.writer(buf))
     w.writerow(["source_key", "kind", "status", "target_type", "target_id", "reason"])
     for key, m in sorted(store.mappings.items()):
         if m.get("kind") in KINDS:
@@ -162,11 +164,21 @@ def to_csv(store: Store) -> str:
     return buf.getvalue()
 
 
+class _SafeWriter:
+    """A csv writer whose every cell is defused (controls visible, no formula)."""
+
+    def __init__(self, writer: Any) -> None:
+        self._w = writer
+
+    def writerow(self, row: list[Any]) -> None:
+        self._w.writerow([csv_cell(v) for v in row])
+
+
 def write_reports(folder: Path, report: dict[str, Any], store: Store) -> list[Path]:
     out = Path(folder) / "reports"
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "report.md", out / "report.json", out / "report.csv"]
     atomic_write_text(paths[0], to_markdown(report))
-    atomic_write_text(paths[1], json.dumps(report, indent=2, default=str) + "\n")
+    atomic_write_text(paths[1], json.dumps(redact_any(report), indent=2, default=str) + "\n")
     atomic_write_text(paths[2], to_csv(store))
     return paths

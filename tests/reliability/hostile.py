@@ -37,7 +37,8 @@ def seed(state: TrelloState) -> dict[str, Any]:
         lab["name"] = name
     text_field = next(f for f in board.fields.values() if f["type"] == "text")
     text_field["name"] = "[bold red]Field[/] " + CLS
-    open_cards = [state.cards[c] for c in board.card_ids if not state.cards[c].data["closed"]]
+    open_cards = [state.cards[c] for c in board.card_ids  # the cards the board shows: open, in an open list
+                  if not state.cards[c].data["closed"] and not board.lists[state.cards[c].data["idList"]]["closed"]]
     names = [*MARKUP, CONTROLS, FORMULA, TABLE, f"{ECHO} [/x]"]
     for card, name in zip(open_cards, names):
         card.data["name"] = name

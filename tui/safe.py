@@ -41,3 +41,18 @@ def esc(value: object, limit: int | None = 2000) -> str:
     backslash kept from escaping the tag that follows it."""
     s = visible("" if value is None else value, limit=limit).replace("[", "\\[")
     return s + "\u200b" if s.endswith("\\") else s
+
+
+def shown(value: Text | str) -> Text:
+    """A Text (styles kept) or a str with its control characters made visible, for the
+    places that assemble Text from vendor names themselves."""
+    if not isinstance(value, Text):
+        return Text(visible(value, multiline=True, limit=None))
+    cuts = sorted({x for span in value.spans for x in (span.start, span.end)})
+    out = Text(style=value.style, justify=value.justify, no_wrap=value.no_wrap, end=value.end)
+    for piece in value.divide(cuts):
+        part = Text(visible(piece.plain, multiline=True, limit=None))
+        for span in piece.spans:
+            part.stylize(span.style)
+        out.append_text(part)
+    return out

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Select, Static, TabbedContent, TabPane
 
-from tui.safe import line, text
+from tui.safe import line, shown, text
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
@@ -28,7 +28,7 @@ PEOPLE_CHOICES = {"": "match automatically (email, then name)", "invite": "invit
 
 def lines(*parts: Text | str) -> Text:
     """Lines of plain strings (ours) and Text (with vendor names in them), never markup."""
-    return Text("\n").join(p if isinstance(p, Text) else Text(p) for p in parts)
+    return Text("\n").join(shown(p) for p in parts)
 
 
 def bold(s: str) -> Text:
@@ -215,7 +215,7 @@ class MappingScreen(WizardScreen):
         elif self.users is None and not self.users_error:
             status.update("… reading the target's members")
         elif self.users_error:
-            status.update(Text(f"✗ target members unavailable: {self.users_error}"))
+            status.update(text(f"✗ target members unavailable: {self.users_error}"))
         else:
             status.update(f"{len(tpl.people)} people · {len(self.users or [])} members in the target · p to change")
         self.decisions = match_people(self.people_rows, self.users or [], self.app.migration.plan.mapping.people)

@@ -123,13 +123,13 @@ def to_markdown(r: dict[str, Any]) -> str:
             out.append(f"| {KIND_NAMES.get(k, k)} | {b['source']} | {b['migrated']} | {b['dropped']} | {b['missing']} |")
         reasons = [(KIND_NAMES.get(k, k), why, n) for k, b in r["per_kind"].items() for why, n in b["reasons"].items()]
         if reasons:
-            out += ["", "Dropped, and why:", ""] + [f"- {n} {kind}: {why}" for kind, why, n in reasons]
+            out += ["", "Dropped, and why:", ""] + [f"- {n} {kind}: {md(why)}" for kind, why, n in reasons]
     if r.get("shortfalls"):
         out += ["", f"## Shortfalls: {len(r['shortfalls'])} item(s) with less in the target than the source states", ""]
-        out += [f"- {line}" for line in r["shortfalls"]]
+        out += [f"- {md(line)}" for line in r["shortfalls"]]
     if r.get("ledger"):
         out += ["", f"## Changed or left out on the way: {len(r['ledger'])} record(s)", ""]
-        out += [f"- `{x['key']}` {x['what']}: {x['why']}" for x in r["ledger"]]
+        out += [f"- {md(x['key'])} {md(x['what'])}: {md(x['why'])}" for x in r["ledger"]]
     if r["quarantined"]:
         out += ["", "## Quarantined (not migrated, with the reason)", ""]
         out += [f"- {md(q['key'])} ({md(q.get('kind'))}): {md(q.get('reason'))}" for q in r["quarantined"]]

@@ -19,8 +19,9 @@ from rich.text import Text
 from wizard.redact import redact
 
 # C0 and C1 controls, DEL, and the invisible format characters that reorder or hide text
-# (bidi embeddings/overrides/isolates, zero-width joiners, the byte-order mark).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# (bidi embeddings/overrides/isolates, zero-width joiners, the byte-order mark), and the Unicode
+# line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _ONE_LINE_KEEP = ""
 _MULTI_LINE_KEEP = "\n\t"
 

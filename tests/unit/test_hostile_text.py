@@ -20,7 +20,7 @@ from wizard.sinks import RichSink
 from wizard.store import Store
 from wizard.textsafe import csv_cell, md, visible
 
-HOSTILE = ["[/x] \x1b[2J", "List [bold]B[/] [/y]", "Board [/]", "[/z]lbl", "[bold red]BOLD[/]", "a\\", "x\\[/]",
+HOSTILE = ["[/x] \x1b[2J", "\u2028", "a\u2029b", "List [bold]B[/] [/y]", "Board [/]", "[/z]lbl", "[bold red]BOLD[/]", "a\\", "x\\[/]",
            "| a | b |\n# h", "<script>alert(1)</script>", "=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)",
            "\x07\x00\x9b31m\u202eevil", "[mw:trello:comment:abc]", "../../../../../members/me/boards"]
 texts = st.one_of(st.sampled_from(HOSTILE), st.text(), st.text(alphabet="[]/\\\x1b\x9b|=+-@`*_<>\n\r\t ab"))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (Python 3.11+) and install the project with its test extras. Idempotent.
+# Create .venv (Python 3.11+) and install the project with its test extras, at the versions pinned in
+# requirements.lock (regenerate it with: .venv/bin/pip freeze --exclude-editable > requirements.lock). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-}"
@@ -17,9 +18,11 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-stamp=.venv/.installed-$(cat pyproject.toml | cksum | cut -d' ' -f1)
+stamp=.venv/.installed-$(cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-  .venv/bin/python -m pip install --quiet -e '.[test]'
+  # The pinned versions first (requirements.lock), then the project itself, held to those pins.
+  .venv/bin/python -m pip install --quiet -r requirements.lock
+  .venv/bin/python -m pip install --quiet -c requirements.lock -e '.[test]'
   rm -f .venv/.installed-*; touch "$stamp"
 fi

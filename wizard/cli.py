@@ -397,6 +397,25 @@ def cmd_tui(a: argparse.Namespace) -> int:
     return (TuiHooks.run_app or _no_tui)(Path(a.dir) if getattr(a, "dir", None) else None) or EXIT_OK
 
 
+def cmd_audit_verify(a: argparse.Namespace) -> int:
+    """Check audit.log: every line whole, signed with the profile's audit key, chained to the one before."""
+    from wizard.audit import LOG_NAME, check_chain
+
+    path = Path(a.dir) / LOG_NAME
+    if not path.is_file():
+        raise UserError(f"{path} does not exist; is {a.dir} a migration folder?")
+    broken = check_chain(Path(a.dir))
+    if broken:
+        line, why = broken
+        err.print(f"error: line {line} of {path} {why}; the audit trail cannot be trusted from there on.",
+                  markup=False, highlight=False)
+        return EXIT_FAILURES
+    lines = len(path.read_bytes().splitlines())
+    out.print(f"{path}: {lines} line(s), each whole, signed with the audit key and chained to the one before.",
+              markup=False, highlight=False)
+    return EXIT_OK
+
+
 def cmd_schema(a: argparse.Namespace) -> int:
     from wizard.plan import plan_schema
 
@@ -480,6 +499,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--plan-dir", help="write DIR/plan.toml pointing at the sandboxes")
     sp.set_defaults(fn=cmd_sandbox_serve)
 
+    au = sub.add_parser("audit", help="the folder's audit trail").add_subparsers(dest="audit_command")
+    sp = au.add_parser("verify", help="check that audit.log is whole, signed and unbroken")
+    sp.add_argument("dir", help="the migration folder")
+    sp.set_defaults(fn=cmd_audit_verify)
+
     sp = sub.add_parser("schema", help="print the plan file's JSON Schema")
     sp.set_defaults(fn=cmd_schema)
     return p
@@ -488,7 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that only read the store: they read a consistent snapshot and take no lock.
 _READS_ONLY: dict[str, Callable[[argparse.Namespace], bool]] = {
     "connect": lambda a: True, "tui": lambda a: True, "report": lambda a: True,
-    "conflicts": lambda a: not a.decide, "run": lambda a: a.dry_run,
+    "conflicts": lambda a: not a.decide, "run": lambda a: a.dry_run, "audit": lambda a: True,
 }
 
 

@@ -37,13 +37,20 @@ from wizard.ratelimit import RateLimiter
 from wizard.redact import redact, register_header
 
 
-class RecordRejected(Exception):
-    """The vendor refused this one record (400/404/409/422): quarantine it, go on."""
+MAX_BODY = 50_000_000  # an API answer (files are streamed, not read whole)
+MAX_REDIRECTS = 5
+DEADLINE_FACTOR = 2.0  # a whole request may take this many times the per-read timeout
 
-    def __init__(self, status: int, message: str) -> None:
+
+class RecordRejected(Exception):
+    """The vendor refused this one record (400/404/409/422): quarantine it, go on. `label`
+    names the system that refused (a file the source would not give is not the target's)."""
+
+    def __init__(self, status: int, message: str, label: str | None = None) -> None:
         Exception.__init__(self, status, message)  # not super(): ReadRejected is a UserError too
         self.status = status
         self.message = message
+        self.label = label
 
     def __str__(self) -> str:
         return f"{self.status}: {self.message}"
@@ -183,6 +190,7 @@ class ApiClient:
 
     system = "generic"
     label = "the API"
+    redirect_hosts: frozenset[str] = frozenset()  # the vendor's documented hosts a GET may be redirected to
 
     def __init__(
         self,
@@ -210,6 +218,7 @@ class ApiClient:
         self.clock_skew = 0.0  # vendor clock minus ours, in seconds
         self._skew_samples = 0
         limiter.on_wait = self._on_wait
+        self.deadline = timeout * DEADLINE_FACTOR  # a whole request, however slowly its body drips
         self.http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             headers=headers or {},
@@ -217,7 +226,7 @@ class ApiClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             transport=transport,
-            follow_redirects=True,
+            follow_redirects=False,  # followed by _send: GETs only, to known hosts, never with a body
         )
         for name, value in (headers or {}).items():
             if name.lower() == "authorization":
@@ -252,8 +261,8 @@ class ApiClient:
         route = self._route(method, path)
         self.calls_by_route[route] = self.calls_by_route.get(route, 0) + 1
         try:
-            resp = await self.http.request(method, path.lstrip("/"), **kw)
-        except httpx.TimeoutException as e:
+            resp = await self._send(method, path, **kw)
+        except (httpx.TimeoutException, TimeoutError) as e:
             self._trip(f"timeout ({type(e).__name__})")
             if not idempotent and not isinstance(e, (httpx.ConnectTimeout, httpx.PoolTimeout)):
                 raise AmbiguousWrite(f"{method} {path} timed out") from None
@@ -287,8 +296,62 @@ class ApiClient:
         if status >= 400:
             if method == "GET":
                 raise ReadRejected(status, _message(resp), self.label, path)
-            raise RecordRejected(status, _message(resp))
+            raise RecordRejected(status, _message(resp), self.label)
         return resp
+
+    # -- sending -------------------------------------------------------------------------
+    def redirect_allowed(self, url: httpx.URL) -> bool:
+        """A redirect may lead to our own origin or to one of the vendor's documented hosts
+        (over https); anywhere else it is not followed."""
+        base = httpx.URL(self.base_url)
+        if (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port):
+            return True
+        return url.scheme == "https" and url.host in self.redirect_hosts
+
+    async def _send(self, method: str, path: str, *, stream: bool = False, **kw: Any) -> httpx.Response:
+        """One request, redirects followed by hand, under a deadline for the whole exchange
+        (a server that drips its answer cannot hold a request past it). A redirect is followed
+        only for a GET, only where `redirect_allowed`, without a body, and with our
+        credentials only on our own origin. Unless `stream`, the body is read here, up to
+        MAX_BODY bytes."""
+        async with asyncio.timeout(self.deadline):
+            request = self.http.build_request(method, path.lstrip("/"), **kw)
+            for _ in range(MAX_REDIRECTS + 1):
+                resp = await self.http.send(request, stream=True)
+                if not resp.is_redirect:
+                    break
+                await resp.aclose()
+                url = resp.url.join(resp.headers["location"])
+                if method != "GET" or not self.redirect_allowed(url):
+                    why = f"{method} {path} was redirected to {url.host or 'another place'}, which is not {self.label}'s; not followed"
+                    if method == "GET":
+                        raise ReadRejected(resp.status_code, why, self.label, path)
+                    raise RecordRejected(resp.status_code, why, self.label)
+                base = httpx.URL(self.base_url)
+                if (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port):
+                    request = self.http.build_request("GET", url, headers=kw.get("headers"))
+                else:  # another host: neither our credential nor our body goes there
+                    request = httpx.Request("GET", url, headers={k: v for k, v in (kw.get("headers") or {}).items()
+                                                                 if k.lower() == "range"})
+            else:
+                await resp.aclose()
+                raise VendorDataError(f"{self.label} redirected {method} {path} more than {MAX_REDIRECTS} times.")
+            if not stream:
+                await self._read_capped(resp, method, path)
+        return resp
+
+    async def _read_capped(self, resp: httpx.Response, method: str, path: str) -> None:
+        chunks, size = [], 0
+        try:
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise VendorDataError(f"{self.label} answered {method} {path} with more than "
+                                          f"{MAX_BODY // 1_000_000} MB; stopped reading it.")
+                chunks.append(chunk)
+        finally:
+            await resp.aclose()
+        resp._content = b"".join(chunks)  # what aread() would have set, read with a cap
 
     def _unavailable(self, reason: str) -> SystemUnavailable:
         return SystemUnavailable(
@@ -345,6 +408,7 @@ class ApiClient:
             retry=retry_if_exception(lambda e: isinstance(e, Transient)),
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
+            sleep=self.limiter.sleep,  # a stop request ends a back-off too
             before_sleep=self._before_sleep,
             reraise=True,
         )

@@ -15,6 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
+class StopRequested(Exception):
+    """A stop was asked for while waiting out a limit: nothing was sent, and the run stops
+    here, at a safe point (an intent left without its result is reconciled on resume)."""
+
+
 @dataclass
 class Window:
     limit: int
@@ -46,6 +51,19 @@ class RateLimiter:
         self.pause_reason = ""
         self._lock = asyncio.Lock()
         self.waited = 0.0
+        self.stop: asyncio.Event | None = None  # the run's stop request: set, it ends every wait
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds`, or raise StopRequested as soon as a stop is asked for."""
+        if self.stop is None:
+            await asyncio.sleep(seconds)
+            return
+        if not self.stop.is_set():
+            try:
+                await asyncio.wait_for(self.stop.wait(), seconds)
+            except TimeoutError:
+                return
+        raise StopRequested
 
     def pause(self, seconds: float, reason: str) -> None:
         """A 429 or an exhausted-remaining header: nobody sends until then."""
@@ -93,7 +111,7 @@ class RateLimiter:
             if self.on_wait and delay >= 1.0:
                 self.on_wait(delay, why)
             self.waited += delay
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
 
     def observe_remaining(self, remaining: int, reset_in: float, reason: str) -> None:
         """Headers say how many calls are left in the vendor's window: stop at zero."""

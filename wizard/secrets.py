@@ -8,9 +8,11 @@ logs may show.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import secrets
 
 from wizard.errors import CredentialError
 from wizard.redact import register
@@ -103,3 +105,37 @@ def mask_email(email: str | None) -> str:
         return "…" if email else ""
     user, domain = email.split("@", 1)
     return f"{user[:1]}…@{domain}"
+
+
+# The sandboxes' audit key: as well known as their credentials, and as harmless.
+SANDBOX_AUDIT_KEY = b"sandbox-audit-key-00000000000000000000000000000000"
+
+
+@functools.cache
+def audit_key(profile: str) -> bytes | None:
+    """The key that signs a folder's audit.log: the keyring's (made on first use), else
+    MW_<PROFILE>_AUDIT_KEY; None when neither can hold one (the lines are then unsigned, and
+    `audit verify` says so). Never written to the folder."""
+    if profile == "sandbox":
+        return SANDBOX_AUDIT_KEY
+    kr = _keyring()
+    account = f"{profile}/audit"
+    if kr is not None:
+        try:
+            raw = kr.get_password(SERVICE, account)
+        except Exception:
+            raw = None
+        if raw:
+            return raw.encode()
+    env = os.environ.get(_env_name(profile, "audit", "key"))
+    if env:
+        return env.encode()
+    if kr is not None:
+        new = secrets.token_hex(32)
+        try:
+            kr.set_password(SERVICE, account, new)
+            if kr.get_password(SERVICE, account) == new:  # a null backend keeps nothing
+                return new.encode()
+        except Exception:
+            pass
+    return None

@@ -75,6 +75,7 @@ def _kind(value: Any) -> str:
 class TallyfyClient(ApiClient):
     system = "tallyfy"
     label = "Tallyfy"
+    redirect_hosts = frozenset({"go.tallyfy.com", "api.tallyfy.com"})
 
     def __init__(self, base_url: str, token: str, org: str, *, profile: str = "sandbox", sink: EventSink | None = None,
                  timeout: float = 30.0, max_retries: int = 6, hour_seconds: float = 3600.0, per_minute: int = 600,
@@ -173,7 +174,7 @@ class TallyfyClient(ApiClient):
                 if delay >= 1.0 and self.limiter.on_wait:
                     self.limiter.on_wait(delay, f"{bucket}: Tallyfy hourly cap")
                 self.limiter.waited += delay
-                await asyncio.sleep(delay)
+                await self.limiter.sleep(delay)
             now = self.limiter.clock()
             for w in windows:
                 w.sent.append(now)
@@ -241,6 +242,9 @@ class TallyfyClient(ApiClient):
             total_pages = pag.total_pages or current
             if current >= total_pages and not (isinstance(pag.links, dict) and pag.links.get("next")):
                 return
+            if current < page:  # asked for `page`, given an earlier one: following it would never end
+                raise VendorDataError(f"Tallyfy's pages of {path} do not advance (asked for page {page}, given page "
+                                      f"{current}); stopped reading them.")
             page = current + 1
 
     async def _all(self, path: str, **params: Any) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ x-rate-limit-* headers, 429 handling without Retry-After, and resumable download
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import AsyncIterator
@@ -24,6 +25,8 @@ MEMBERS_BUCKET = "members"
 class TrelloClient(ApiClient):
     system = "trello"
     label = "Trello"
+    # Where Trello sends a GET (a file's download answers 302 to its storage): nowhere else.
+    redirect_hosts = frozenset({"api.trello.com", "trello.com", "trello-attachments.s3.amazonaws.com"})
 
     def __init__(self, base_url: str, key: str, token: str, *, window_scale: float = 1.0, **kw: Any) -> None:
         limiter = RateLimiter([(100, WINDOW_S * window_scale), (300, WINDOW_S * window_scale)],
@@ -113,7 +116,7 @@ class TrelloClient(ApiClient):
             failure: str | None = None
             wait: float | None = None
             try:
-                async with self.http.stream("GET", path.lstrip("/"), headers=headers) as resp:
+                async with contextlib.aclosing(await self._send("GET", path, stream=True, headers=headers)) as resp:
                     self.read_rate_headers(resp)
                     status = resp.status_code
                     if status == 429:
@@ -144,7 +147,7 @@ class TrelloClient(ApiClient):
                             raise RecordRejected(status, f"Trello sent {delivered} of the {size} bytes it declared for this file")
                         self.breaker.success()
                         return
-            except httpx.TransportError as e:
+            except (httpx.TransportError, TimeoutError) as e:
                 failure = f"{type(e).__name__} while downloading"
                 self._trip(failure, path)
             attempt += 1
@@ -153,7 +156,7 @@ class TrelloClient(ApiClient):
                                         f"({failure}); running the same command again retries it")
             self.retries += 1
             if wait is None:
-                await asyncio.sleep(min(30.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+                await self.limiter.sleep(min(30.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random()))
 
     def _raise_for(self, status: int, resp: httpx.Response, path: str) -> None:
         if status == 401:
@@ -161,7 +164,7 @@ class TrelloClient(ApiClient):
                                   f"(401: {_message(resp)}); give new credentials and run the command again to resume.")
         if status == 403:
             raise PermissionDenied(f"Trello denied access to {path} (403: {_message(resp)}); the account needs that permission.")
-        raise RecordRejected(status, _message(resp))
+        raise RecordRejected(status, _message(resp), self.label)
 
 
 _ANY_TYPE = ("application/octet-stream", "binary/octet-stream", "")

@@ -85,6 +85,9 @@ class TrelloSource(SourceAdapter):
                 continue
             out.append(Container(key=mapping.key("board", board.id), id=board.id, name=board.name,
                                  closed=board.closed, url=board.url))
+        if boards and not out:
+            raise VendorDataError(f"Trello answered the board list with {len(boards)} entries and none of them is a "
+                                  f"board, so there is nothing to migrate.")
         return out
 
     # -- extraction ----------------------------------------------------------------------
@@ -216,7 +219,7 @@ class TrelloSource(SourceAdapter):
                 index += 1
             if len(page) < PAGE or not ids:
                 return
-            before = min(ids)
+            before = _older(before, ids, f"the cards of board {board_id}")
 
     async def _actions(self, board_id: str, types: str, since: str | None = None) -> AsyncIterator[Any]:
         """Board actions newest first, 1,000 a page, walking back with `before`."""
@@ -232,7 +235,7 @@ class TrelloSource(SourceAdapter):
                 yield raw
             if len(page) < PAGE or not ids:
                 return
-            before = min(ids)
+            before = _older(before, ids, f"the actions of board {board_id}")
 
     # -- what Trello states of itself ------------------------------------------------------
     async def stated_counts(self, container_id: str) -> list[StatedItem]:
@@ -351,3 +354,13 @@ def _segment(text: str) -> str:
     that no URL resolution removes it."""
     seg = quote(text, safe="")
     return seg.replace(".", "%2E") if seg in (".", "..") else seg
+
+
+def _older(before: str | None, ids: list[str], what: str) -> str:
+    """The `before` cursor of the next page; a page that does not reach further back than
+    the last would be asked for again and again."""
+    oldest = min(ids)
+    if before is not None and oldest >= before:
+        raise VendorDataError(f"Trello's pages of {what} do not advance (a page repeated ids from before {before}); "
+                              f"stopped reading them.")
+    return oldest

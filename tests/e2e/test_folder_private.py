@@ -25,6 +25,8 @@ def test_every_file_is_0600_and_every_directory_0700(small: Served, tmp_path: Pa
     wrong = {name: oct(mode) for name, mode in found.items()
              if mode != (0o700 if (folder / name).is_dir() else 0o600)}
     assert not wrong, wrong
+    r = cli("audit", "verify", str(folder))  # and the audit trail of all that is whole and signed
+    assert r.returncode == 0 and "signed" in r.stdout, r.stdout + r.stderr
 
     r = cli("new", str(tmp_path / "fresh"), "--organization", "o1")
     assert r.returncode == 0, r.stderr

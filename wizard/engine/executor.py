@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
@@ -25,6 +25,7 @@ from wizard.events import EventSink, LogLine, PhaseFinished, PhaseStarted, RunFi
 from wizard.http import RecordRejected
 from wizard.model import Attachment, Comment, FieldDef, Item, Template
 from wizard.plan import Plan
+from wizard.ratelimit import StopRequested
 from wizard.store import Store
 from wizard.target import TemplateCtx
 
@@ -56,6 +57,10 @@ class RunExecutor(ChildWriter, ConflictRules):
         self.vendor_changes: dict[str, Any] = {}
         self._fingerprints: dict[str, str] = {}
         self._finished: set[str] = set()  # items whose writing is over, however it ended
+        for side in (source, target):  # a stop request ends any wait for a rate limit or a cap at once
+            limiter = getattr(getattr(side, "client", None), "limiter", None)
+            if limiter is not None:
+                limiter.stop = self.stop
 
     # -- the run -------------------------------------------------------------------------
     async def run(self) -> RunSummary:
@@ -75,6 +80,8 @@ class RunExecutor(ChildWriter, ConflictRules):
                     continue
                 await self.migrate_container(cid)
             completed = True
+        except StopRequested:
+            pass  # asked to stop while waiting out a limit: a safe point, and the state says interrupted
         finally:
             self.summary.interrupted = self.stop.is_set()
             self.summary.elapsed_s = round(time.monotonic() - started, 3)
@@ -115,7 +122,7 @@ class RunExecutor(ChildWriter, ConflictRules):
                                                f"{len(changes.deleted_item_ids)} deleted cards and "
                                                f"{len(changes.new_comment_ids)} new comments; content hashes confirm each"))
         try:
-            async for obj in self.source.extract(cid, include_archived=self.plan.mapping.include_archived):
+            async for obj in _until_stopped(self.source.extract(cid, include_archived=self.plan.mapping.include_archived)):
                 if isinstance(obj, SourceRejected):
                     self._quarantine(obj.key, obj.kind, obj.reason)
                 elif isinstance(obj, SourceLeftOut):
@@ -183,6 +190,8 @@ class RunExecutor(ChildWriter, ConflictRules):
                 if not await self._gate():  # checked with the slot in hand: a pause stops what has not begun
                     return
                 await coro
+        except StopRequested:
+            pass  # stopped while waiting out a limit, before sending: its intent is reconciled on resume
         finally:
             coro.close()  # a coroutine never started must be closed, not left to warn
 
@@ -349,6 +358,15 @@ class RunExecutor(ChildWriter, ConflictRules):
         task = (settled or {}).get("extra", {}).get("task") or tasks.get(step, "")
         self.store.done(item.key + SETTLED_SUFFIX, "settle", "run", run_id, created=False,
                         extra={"task": task, "step": step})
+
+
+async def _until_stopped(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """The source's stream, ending quietly when a stop request cuts a wait for its rate limit."""
+    try:
+        async for obj in stream:
+            yield obj
+    except StopRequested:
+        return
 
 
 async def _settle(tasks: list[asyncio.Task]) -> None:

@@ -79,7 +79,7 @@ class JournalledWriter:
                 else:
                     return self._quarantine(key, kind, f"the target never confirmed it ({e.reason})", item)
             except RecordRejected as e:
-                return self._quarantine(key, kind, f"{self.target.label} refused it ({e})", item)
+                return self._quarantine(key, kind, f"{e.label or self.target.label} refused it ({e})", item)
             except ObjectUnavailable as e:
                 return self._quarantine(key, kind, str(e), item)
             self.store.done(key, kind, target_type, target_id, parent_id=parent_id, hash=hash, extra=extra)

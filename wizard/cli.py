@@ -297,7 +297,8 @@ async def cmd_rollback(a: argparse.Namespace) -> int:
             counts = await m.rollback(force=a.force)
     finally:
         m.close()
-    out.print(f"Rolled back: {counts['removed']} removed, {counts['kept']} kept, {counts['already gone']} already gone.")
+    out.print(f"Rolled back: {counts['removed']} removed, {counts['restored']} restored, {counts['kept']} kept, "
+              f"{counts['already gone']} already gone.")
     return EXIT_OK
 
 

@@ -22,6 +22,10 @@ from wizard.errors import StoreError
 from wizard.journal import Journal, now_iso
 
 SNAPSHOT_EVERY = 5000
+# What a folder did to an object it maps: made it; found it there (someone else's, left as it
+# was); wrote the source over it or into its empty fields (its prior values kept); left it
+# as it was because a conflict said skip.
+HOWS = ("created", "found", "overwritten", "merged", "skipped")
 STATES = ("new", "discovered", "planned", "running", "interrupted", "finished", "rolled back")
 
 
@@ -134,7 +138,7 @@ class Store:
             self.pending[key] = e
         elif op == "done":
             self.pending.pop(key, None)
-            fields = ("kind", "target_type", "target_id", "parent_id", "hash", "created", "extra")
+            fields = ("kind", "target_type", "target_id", "parent_id", "hash", "created", "how", "prior", "extra")
             self.mappings[key] = {"key": key, "seq": e["seq"], "at": e["ts"],
                                   **{f: e[f] for f in fields if e.get(f) is not None}}
             for tid in (e.get("target_id"), e.get("parent_id")):
@@ -170,10 +174,16 @@ class Store:
         return self._log("intent", key=key, kind=kind, action=action, **detail)
 
     def done(self, key: str, kind: str, target_type: str, target_id: str, *, created: bool = True,
-             parent_id: str | None = None, hash: str | None = None, extra: dict[str, Any] | None = None) -> int:
-        """`created` is False when the object already existed in the target (rollback leaves it)."""
+             parent_id: str | None = None, hash: str | None = None, extra: dict[str, Any] | None = None,
+             how: str | None = None, prior: dict[str, Any] | None = None) -> int:
+        """`created` is True only when this folder created the object; rollback removes only
+        those. `how` says what this folder did to it (HOWS; entries older than the field say
+        only `created`), and `prior` keeps the target's values an overwrite or a merge
+        replaced, so rollback can put them back."""
         fields: dict[str, Any] = {"kind": kind, "target_type": target_type, "target_id": target_id, "created": created}
-        for name, value in (("parent_id", parent_id), ("hash", hash), ("extra", extra)):
+        if how is not None and how != ("created" if created else "found"):
+            fields["how"] = how
+        for name, value in (("parent_id", parent_id), ("hash", hash), ("extra", extra), ("prior", prior)):
             if value:
                 fields[name] = value
         return self._log("done", key=key, **fields)
@@ -220,6 +230,11 @@ class Store:
     # -- reading -----------------------------------------------------------------------
     def target_of(self, key: str) -> dict[str, Any] | None:
         return self.mappings.get(key)
+
+    @staticmethod
+    def how(mapping: dict[str, Any]) -> str:
+        """What this folder did to a mapped object: one of HOWS."""
+        return mapping.get("how") or ("created" if mapping.get("created") else "found")
 
     @property
     def state(self) -> str:

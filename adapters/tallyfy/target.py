@@ -224,9 +224,12 @@ class TallyfyTarget:
                           item.key, lambda: self.client.update_run(run["id"], update), lambda fid: {})
         return True
 
-    async def advance(self, item: Item, run_id: str, ctx: TemplateCtx) -> dict[str, str]:
+    async def advance(self, item: Item, run_id: str, ctx: TemplateCtx,
+                      flips: dict[str, str] | None = None) -> dict[str, str]:
         """Complete the tasks of the steps before the card's list, so the process stands
-        where the card stood. Returns step id -> task id. Idempotent."""
+        where the card stood. Returns step id -> task id. Idempotent. `flips` receives each
+        changed task's status before the change."""
+        flips = {} if flips is None else flips
         def fake() -> list[dict]:
             return [{"id": f"{run_id}-t{i}", "step_id": sid, "status": "not-started"} for i, sid in enumerate(ctx.step_order)]
 
@@ -238,6 +241,8 @@ class TallyfyTarget:
         for sid in ctx.step_order[:upto]:
             t = by_step.get(sid)
             if t and t.get("status") != "completed":
+                flips[t["id"]] = t.get("status") or "not-started"
+
                 async def completed(task_id: str = t["id"]) -> dict | None:
                     now = next((x for x in await self.client.run_tasks(run_id) if x.get("id") == task_id), None)
                     return now if now and now.get("status") == "completed" else None
@@ -250,6 +255,7 @@ class TallyfyTarget:
         for sid in ctx.step_order[upto:]:
             t = by_step.get(sid)
             if t and t.get("status") == "completed":
+                flips[t["id"]] = "completed"
                 await self._write("DELETE", f"runs/{run_id}/completed-tasks/{t['id']}", "reopen task of a later step",
                                   item.key, lambda t=t: self._reopen(run_id, t["id"]), lambda fid: {})
         return {sid: t["id"] for sid, t in by_step.items() if sid}
@@ -380,6 +386,36 @@ class TallyfyTarget:
             if e.status == 404:
                 return None
             raise
+
+    async def restore_run(self, run_id: str, prior: dict[str, Any], flips: dict[str, str]) -> str:
+        """Give a process someone else made back what an overwrite or a merge changed: its
+        name, summary and kick-off values, and each task's status. Returns what was done."""
+        from wizard.http import RecordRejected
+
+        run = await self.get_run(run_id)
+        if run is None:
+            return "already gone"
+        now, was = run.get("prerun") or {}, prior.get("prerun") or {}
+        body: dict[str, Any] = {"prerun": {k: was.get(k) for k in set(now) | set(was) if now.get(k) != was.get(k)}}
+        for k in ("name", "summary"):
+            if prior.get(k) is not None and run.get(k) != prior.get(k):
+                body[k] = prior[k]
+        if len(body) > 1 or body["prerun"]:
+            await self.client.update_run(run_id, body)
+        tasks = {t["id"]: t for t in await self.client.run_tasks(run_id)} if flips else {}
+        for task_id, status in flips.items():
+            t = tasks.get(task_id)
+            if t is None or (t.get("status") == "completed") == (status == "completed"):
+                continue
+            try:
+                if status == "completed":
+                    await self.client.complete_task(run_id, task_id)
+                else:
+                    await self.client.reopen_task(run_id, task_id)
+            except RecordRejected as e:
+                if e.status not in (404, 422):
+                    raise
+        return "restored"
 
     async def remove(self, target_type: str, target_id: str, parent: str | None = None) -> str:
         """Archive, then delete, in Tallyfy's two steps (A4). Returns what was done.

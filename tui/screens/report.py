@@ -289,7 +289,7 @@ class ReportScreen(WizardScreen):
             counts = await m.rollback(steps, force=force)
             self.app.generation += 1
             self.built_for = self.app.generation
-            self.notify(f"Rolled back{' (forced)' if force else ''}: {counts['removed']} removed, "
+            self.notify(f"Rolled back{' (forced)' if force else ''}: {counts['removed']} removed, {counts['restored']} restored, "
                         f"{counts['kept']} kept, {counts['already gone']} already gone.", timeout=6)
         except UserError as e:
             self.notify(line(e.sentence), title="Rollback stopped", severity="error", markup=False)

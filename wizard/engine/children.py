@@ -111,9 +111,9 @@ class ChildWriter(JournalledWriter):
             self.store.done(attach_key, "attach", "run", run_id, created=False, hash=marker)
             for a in atts:
                 if not a.is_upload:
-                    self.store.done(a.key, "attachment", "link", run_id, created=True, parent_id=run_id,
+                    self.store.done(a.key, "attachment", "link", run_id, created=not foreign, parent_id=run_id,
                                     extra={"url": a.url or ""})
-                    self._count("attachment", run_id, created=True, key=a.key)
+                    self._count("attachment", run_id, created=not foreign, key=a.key)
 
 
 

@@ -10,13 +10,20 @@ from wizard.engine.journalled import JournalledWriter
 from wizard.events import LogLine, ObjectMigrated
 from wizard.http import RecordRejected
 from wizard.model import FieldDef, Item, Template
+from wizard.store import Store
 from wizard.target import TemplateCtx
 
 EDIT_TOLERANCE_S = 2.0
 
 
+def prior_values(run: dict) -> dict:
+    """What an overwrite or a merge may change on a process someone else made: kept in the
+    journal so rollback can put it back."""
+    return {"name": run.get("name"), "summary": run.get("summary"), "prerun": dict(run.get("prerun") or {})}
+
+
 class ConflictRules(JournalledWriter):
-    """Mixed into RunExecutor; uses its _run_index, _owners and settle."""
+    """Mixed into RunExecutor; uses its matcher_for, _owners and settle."""
 
     plan: Any
     seen: set[str]
@@ -29,16 +36,22 @@ class ConflictRules(JournalledWriter):
         template_preexisted = (self.store.target_of(tpl.key) or {}).get("created") is False
         if not (template_preexisted or self.plan.conflicts.match_by_name):
             return False
-        by_marker, by_name = await self._run_index(ctx)
-        run = by_marker.get(item.key)
-        how = "already in the target (provenance marker)"
-        if run is None and self.plan.conflicts.match_by_name:
-            run = by_name.get(item.name.strip().lower())
-            how = "a process with the same name is already in the template"
-        if run is None:
+        found = (await self.matcher_for(ctx)).match(item.key, item.name, by_name=self.plan.conflicts.match_by_name)
+        if found.clash:
+            self._name_clash(item, found.clash)
+        if found.run is None:
             return False
-        await self.apply_conflict(item, run, ctx, fields, tpl, how, ours=False)
+        await self.apply_conflict(item, found.run, ctx, fields, tpl, found.how, ours=False)
         return True
+
+    def _name_clash(self, item: Item, other: str) -> None:
+        """Two cards with one name: the process went to the first; this one gets its own,
+        and the report says so."""
+        clash = {"key": item.key, "name": item.name, "other": other}
+        self.sink.emit(LogLine("warning", f"{item.key}: a process with the same name is already matched to {other}; "
+                                          f"this card gets its own process"))
+        clashes = [c for c in self.store.meta.get("name_clashes", []) if c.get("key") != item.key]
+        self.store.set_meta(name_clashes=[*clashes, clash])
 
     async def update_item(self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
                           tpl: Template) -> None:
@@ -51,16 +64,30 @@ class ConflictRules(JournalledWriter):
         ours = self.store.last_write.get(run["id"], mapped.get("at"))
         edited = _epoch(run.get("updated_at")) > _epoch(ours) + skew + EDIT_TOLERANCE_S
         if not edited:
-            await self._write_update(item, run, ctx, fields, tpl, merge=False, created=mapped.get("created", True))
+            await self._write_update(item, run, ctx, fields, tpl, merge=False, mapped=mapped)
             return
         await self.apply_conflict(item, run, ctx, fields, tpl, "changed on both sides since the last run", ours=True)
+
+    async def revisit_skipped(self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
+                              tpl: Template) -> None:
+        """A process a conflict left as it was: nothing is written to it, on this run or any
+        other, unless the decision has changed since (then the new one applies)."""
+        strategy = decision_for(self.store, item.key) or self.plan.conflicts.strategy_for("item")
+        if strategy == "skip":
+            self._skip(item.key, "item", "kept as it is in the target (conflict: skip)")
+            return
+        run = await self.target.get_run(mapped["target_id"])
+        if run is None:
+            self.sink.emit(LogLine("warning", f"{item.key}: its process is gone from the target; not recreated"))
+            return
+        await self.apply_conflict(item, run, ctx, fields, tpl, "decided again since the last run", ours=False)
 
     async def apply_conflict(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
                              tpl: Template, reason: str, *, ours: bool) -> None:
         decided = decision_for(self.store, item.key)
         strategy = decided or self.plan.conflicts.strategy_for("item")
         action = resolve(strategy, item.updated_at, run.get("updated_at"))
-        created = (self.store.target_of(item.key) or {}).get("created", False) if ours else False
+        mapped = self.store.target_of(item.key) if ours else None
         if action == "queue":
             queue(self.store, item.key, "item", run["id"], reason,
                   {"name": item.name, "stage": item.stage_key, "updated": str(item.updated_at or "")},
@@ -68,19 +95,34 @@ class ConflictRules(JournalledWriter):
             self._skip(item.key, "item", f"conflict waiting for a decision: {reason}")
             return
         if action == "skip":
-            if not ours:
-                self.store.done(item.key, "item", "run", run["id"], created=False, hash=item.content_hash())
-                self._count("item", run["id"], created=False, key=item.key)
-            else:
-                self.store.done(item.key, "item", "run", run["id"], created=created, hash=item.content_hash())
+            if mapped:
+                self._done_item(item, run["id"], ctx, mapped=mapped)
                 self._skip(item.key, "item", f"{reason}; the target's version is kept")
+            else:
+                self._done_item(item, run["id"], ctx, how="skipped")
+                self._resolved("skipped", item.key, run["id"])
             return
-        await self._write_update(item, run, ctx, fields, tpl, merge=action == "merge", created=created)
+        await self._write_update(item, run, ctx, fields, tpl, merge=action == "merge", mapped=mapped)
         if not ours:
             await self.settle(item, run["id"], ctx)
 
+    def _done_item(self, item: Item, run_id: str, ctx: TemplateCtx, *, mapped: dict | None = None,
+                   how: str = "found", prior: dict | None = None) -> None:
+        """Journal what this folder did to the card's process. An object it mapped before
+        keeps its first disposition and prior values: a second overwrite must not make the
+        first one's result look like the client's."""
+        if mapped:
+            how, prior = Store.how(mapped), mapped.get("prior")
+        self.store.done(item.key, "item", "run", run_id, created=how == "created", how=how, prior=prior,
+                        hash=item.content_hash(), parent_id=ctx.template_id)
+
+    def _resolved(self, how: str, key: str, run_id: str) -> None:
+        self.summary.resolved[how] += 1
+        self.summary.existing["item"] += 1
+        self.sink.emit(ObjectMigrated("item", key, run_id, created=False))
+
     async def _write_update(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template,
-                            *, merge: bool, created: bool) -> None:
+                            *, merge: bool, mapped: dict | None) -> None:
         owners, placeholders = self._owners(item)
         try:
             wrote = await self.target.update(item, run, ctx, fields, owners, placeholders,
@@ -88,13 +130,16 @@ class ConflictRules(JournalledWriter):
         except RecordRejected as e:
             self._quarantine(item.key, "item", f"{self.target.label} refused the update ({e})")
             return
-        self.store.done(item.key, "item", "run", run["id"], created=created, hash=item.content_hash(),
-                        parent_id=ctx.template_id)
-        if wrote:
-            self.summary.updated["item"] += 1
+        how = "merged" if merge else "overwritten"
+        if mapped:
+            self._done_item(item, run["id"], ctx, mapped=mapped)
         else:
-            self.summary.existing["item"] += 1
-        self.sink.emit(ObjectMigrated("item", item.key, run["id"], created=False))
+            self._done_item(item, run["id"], ctx, how=how, prior=prior_values(run))
+        if mapped:
+            (self.summary.updated if wrote else self.summary.existing)["item"] += 1
+            self.sink.emit(ObjectMigrated("item", item.key, run["id"], created=False))
+        else:
+            self._resolved(how, item.key, run["id"])
 
     async def finish_sync(self, ctx: TemplateCtx) -> None:
         """Cards gone from the source: reported, and removed from the target only when the

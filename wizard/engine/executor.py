@@ -20,6 +20,7 @@ from wizard.engine.children import ATTACH_SUFFIX, SETTLED_SUFFIX, ChildWriter
 from wizard.engine.conflict_rules import EDIT_TOLERANCE_S, ConflictRules
 from wizard.engine.duplicates import fingerprint
 from wizard.engine.journalled import RunSummary
+from wizard.engine.matching import RunMatcher
 from wizard.engine.people import PersonDecision, match_people
 from wizard.events import EventSink, LogLine, PhaseFinished, PhaseStarted, RunFinished
 from wizard.http import RecordRejected
@@ -49,7 +50,8 @@ class RunExecutor(ChildWriter, ConflictRules):
         self.people: dict[str, PersonDecision] = {}
         self._users: list | None = None
         self._tags: dict[str, str] | None = None
-        self._runs_index: dict[str, tuple[dict[str, dict], dict[str, dict]]] = {}
+        self._matchers: dict[str, RunMatcher] = {}
+        self._claims: dict[str, str] = {}  # process id -> the card it went to
         self.sync = sync
         self.seen: set[str] = set()
         self.archived_in_source: list[str] = []
@@ -93,7 +95,8 @@ class RunExecutor(ChildWriter, ConflictRules):
             self.store.set_meta(state=state, last_run_finished=time.time(),
                                 last_run={"mode": "sync" if self.sync else "run",
                                           **{k: dict(getattr(self.summary, k)) for k in
-                                             ("created", "existing", "updated", "deleted", "skipped", "failed")}})
+                                             ("created", "existing", "updated", "deleted", "skipped", "failed",
+                                              "resolved")}})
             self.store.snapshot()
         self.sink.emit(PhaseFinished("run", count=sum(self.summary.created.values())))
         self.sink.emit(RunFinished(sum(self.summary.created.values()), sum(self.summary.skipped.values()),
@@ -273,14 +276,15 @@ class RunExecutor(ChildWriter, ConflictRules):
         return ctx
 
     # -- items ---------------------------------------------------------------------------
-    async def _run_index(self, ctx: TemplateCtx) -> tuple[dict[str, dict], dict[str, dict]]:
-        """The template's processes by provenance marker and by lower-cased name."""
-        if ctx.template_id not in self._runs_index:
+    async def matcher_for(self, ctx: TemplateCtx, *, fresh: bool = False) -> RunMatcher:
+        """The template's processes, matched to cards (one call per 100 processes, once)."""
+        if fresh or ctx.template_id not in self._matchers:
+            if not self._claims:
+                self._claims.update({str(m["target_id"]): k for k, m in self.store.mappings.items()
+                                     if m.get("kind") == "item"})
             runs = await self.target.list_runs(ctx.template_id)
-            by_marker = {ref: r for r in runs if (ref := self.target.marker_of(r))}
-            by_name = {str(r.get("name", "")).strip().lower(): r for r in runs}
-            self._runs_index[ctx.template_id] = (by_marker, by_name)
-        return self._runs_index[ctx.template_id]
+            self._matchers[ctx.template_id] = RunMatcher(runs, self.target.marker_of, self._claims)
+        return self._matchers[ctx.template_id]
 
     async def migrate_item(self, item: Item, tpl: Template, ctx: TemplateCtx, fields: dict[str, FieldDef]) -> None:
         try:
@@ -297,6 +301,9 @@ class RunExecutor(ChildWriter, ConflictRules):
             self._skip(key, "item", "archived in the source")
             return
         mapped = self.store.target_of(key)
+        if mapped and Store.how(mapped) == "skipped":
+            await self.revisit_skipped(item, mapped, ctx, fields, tpl)
+            return
         if mapped:
             if self.sync and mapped.get("hash") != item.content_hash():
                 await self.update_item(item, mapped, ctx, fields, tpl)
@@ -310,8 +317,7 @@ class RunExecutor(ChildWriter, ConflictRules):
         with_cl = self.plan.mapping.checklists == "field"
 
         async def find() -> str | None:
-            self._runs_index.pop(ctx.template_id, None)
-            run = (await self._run_index(ctx))[0].get(key)
+            run = (await self.matcher_for(ctx, fresh=True)).by_marker.get(key)
             return run["id"] if run else None
 
         run_id = await self.ensure(
@@ -352,12 +358,18 @@ class RunExecutor(ChildWriter, ConflictRules):
         settled = self.store.target_of(item.key + SETTLED_SUFFIX)
         if settled and settled.get("extra", {}).get("step") == step:
             return
-        tasks = await self.target.advance(item, run_id, ctx)
+        # On a process someone else made, each task's status before we first changed it is
+        # kept, so rollback can complete or reopen it again.
+        flips: dict[str, str] = {}
+        tasks = await self.target.advance(item, run_id, ctx, flips)
         if not settled and self.plan.mapping.checklists == "subtasks" and item.checklists:
             await self.checklist_subtasks(item, run_id)
-        task = (settled or {}).get("extra", {}).get("task") or tasks.get(step, "")
-        self.store.done(item.key + SETTLED_SUFFIX, "settle", "run", run_id, created=False,
-                        extra={"task": task, "step": step})
+        before = dict((settled or {}).get("extra", {}))
+        task = before.get("task") or tasks.get(step, "")
+        extra: dict[str, Any] = {"task": task, "step": step}
+        if not (self.store.target_of(item.key) or {}).get("created", True):
+            extra["flips"] = {**flips, **before.get("flips", {})}
+        self.store.done(item.key + SETTLED_SUFFIX, "settle", "run", run_id, created=False, extra=extra)
 
 
 async def _until_stopped(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:

@@ -29,6 +29,8 @@ class RunSummary:
     deleted: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     failed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Processes met in the target, by what the conflict rules did: overwritten, merged, skipped.
+    resolved: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     interrupted: bool = False
     elapsed_s: float = 0.0
     source_calls: int = 0
@@ -62,8 +64,12 @@ class JournalledWriter:
         if (find_first or key in self.store.pending) and find is not None:
             found = await find()
             if found:
-                self.store.done(key, kind, target_type, found, parent_id=parent_id, hash=hash, extra=extra)
-                self._count(kind, found, created=True, key=key)
+                # An intent without a result means this folder sent the create and was cut off
+                # before the answer: it made it. Otherwise it was there already (another folder's,
+                # or the client's) and is never this folder's to remove.
+                ours = key in self.store.pending
+                self.store.done(key, kind, target_type, found, created=ours, parent_id=parent_id, hash=hash, extra=extra)
+                self._count(kind, found, created=ours, key=key)
                 return found
         for attempt in range(RECONCILE_TRIES):
             self.store.intent(key, kind, action, parent_id=parent_id)
@@ -82,7 +88,7 @@ class JournalledWriter:
                 return self._quarantine(key, kind, f"{e.label or self.target.label} refused it ({e})", item)
             except ObjectUnavailable as e:
                 return self._quarantine(key, kind, str(e), item)
-            self.store.done(key, kind, target_type, target_id, parent_id=parent_id, hash=hash, extra=extra)
+            self.store.done(key, kind, target_type, target_id, created=True, parent_id=parent_id, hash=hash, extra=extra)
             self._count(kind, target_id, created=True, key=key)
             return target_id
         return None  # pragma: no cover

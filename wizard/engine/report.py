@@ -102,8 +102,32 @@ def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = No
         "shortfalls": (verify or {}).get("shortfalls") or [],
         "people": sorted(people.values(), key=lambda p: p.get("name", "")),
         "open_conflicts": [c for c in store.conflicts.values() if not c.get("decision")],
+        **conflict_record(store),
         "verify": verify,
     }
+
+
+# -- conflicts: what was met in the target and what became of it ----------------------------
+def conflict_record(store: Store) -> dict[str, Any]:
+    """Processes met in the target, by what this folder did to them, and cards that shared
+    a name with another (each got its own process)."""
+    met: Counter[str] = Counter(Store.how(m) for m in store.mappings.values() if m.get("kind") == "item")
+    return {"met_in_target": {h: met[h] for h in ("found", "overwritten", "merged", "skipped")},
+            "name_clashes": list(store.meta.get("name_clashes", []))}
+
+
+def conflict_markdown(r: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    met = r.get("met_in_target") or {}
+    if any(met.values()):
+        out += ["", "## Processes already in the target", "",
+                ", ".join(f"{h} {n}" for h, n in met.items()) + "."]
+    if r.get("name_clashes"):
+        out += ["", "## Cards with the same name as another", "",
+                "A process is matched to one card at most; each of these got its own process.", ""]
+        out += [f"- `{c['key']}` ({c.get('name', '')}): same name as `{c['other']}`, which has the existing process; "
+                f"given its own process" for c in r["name_clashes"]]
+    return out
 
 
 def to_markdown(r: dict[str, Any]) -> str:
@@ -143,6 +167,7 @@ def to_markdown(r: dict[str, Any]) -> str:
     if r["open_conflicts"]:
         out += ["", f"## Conflicts waiting for a decision: {len(r['open_conflicts'])}", "",
                 "Decide them with `migration-wizard conflicts DIR`."]
+    out += conflict_markdown(r)
     if r.get("verify"):
         out += ["", "## Verify (read back from the target)", "", "| type | expected | found | missing | duplicated |",
                 "| --- | ---: | ---: | ---: | ---: |"]

@@ -26,7 +26,16 @@ class RollbackStep(BaseModel):
     action: str  # "archive and delete" | "delete" | "removed with its process" | "keep: ..."
 
 
+RESTORE = "restore prior values"
+
+
 def plan_rollback(store: Store) -> list[RollbackStep]:
+    """What this folder created is removed; what it overwrote or merged into is given back
+    its prior values; what it only found is never touched."""
+    restores = [RollbackStep(key=m["key"], kind=m.get("kind", ""), target_type="run", target_id=m["target_id"],
+                             action=RESTORE)
+                for m in store.mappings.values()
+                if m.get("kind") == "item" and Store.how(m) in ("overwritten", "merged") and m.get("prior")]
     created = [m for m in store.mappings.values() if m.get("created")]
     removed_runs = {m["target_id"] for m in created if m.get("target_type") == "run" and m.get("kind") == "item"}
     steps: list[RollbackStep] = []
@@ -43,7 +52,7 @@ def plan_rollback(store: Store) -> list[RollbackStep]:
         else:
             continue
         steps.append(RollbackStep(key=m["key"], kind=m.get("kind", ""), target_type=tt, target_id=m["target_id"], action=action))
-    return steps
+    return steps + restores
 
 
 def _ts(iso: str | None) -> float:
@@ -76,12 +85,22 @@ async def mark_edited(store: Store, target: Any, steps: list[RollbackStep]) -> N
 
 
 async def apply_rollback(store: Store, target: Any, steps: list[RollbackStep], sink: EventSink, *, force: bool) -> dict[str, int]:
-    counts = {"removed": 0, "kept": 0, "already gone": 0}
+    counts = {"removed": 0, "restored": 0, "kept": 0, "already gone": 0}
     sink.emit(PhaseStarted("rollback", total=len(steps)))
     removed_runs: set[str] = set()
+    restored_runs: set[str] = set()
     for s in steps:
         if s.action.startswith("keep") and not force:
             counts["kept"] += 1
+            continue
+        if s.action == RESTORE:
+            m = store.mappings.get(s.key, {})
+            flips = store.mappings.get(s.key + "#settled", {}).get("extra", {}).get("flips", {})
+            how = await target.restore_run(s.target_id, m.get("prior") or {}, flips)
+            store.undone(s.key, s.target_type, s.target_id, how)
+            restored_runs.add(s.target_id)
+            counts["already gone" if how == "already gone" else "restored"] += 1
+            sink.emit(ObjectRolledBack(s.kind, s.key, s.target_id, how))
             continue
         if s.action == "removed with its process":
             how = "removed with its process"
@@ -108,8 +127,9 @@ async def apply_rollback(store: Store, target: Any, steps: list[RollbackStep], s
         sink.emit(ObjectRolledBack(s.kind, s.key, s.target_id, how))
     # Bookkeeping entries that pointed at removed processes go too, so a later run starts clean.
     for key, m in list(store.mappings.items()):
-        if m.get("kind") in ("settle", "attach") and m.get("target_id") in removed_runs:
-            store.undone(key, m.get("target_type", ""), m["target_id"], "removed with its process")
+        if m.get("kind") in ("settle", "attach") and m.get("target_id") in removed_runs | restored_runs:
+            store.undone(key, m.get("target_type", ""), m["target_id"],
+                         "removed with its process" if m["target_id"] in removed_runs else "its process was restored")
     store.set_meta(state="rolled back")
     store.snapshot()
     sink.emit(PhaseFinished("rollback", count=counts["removed"]))

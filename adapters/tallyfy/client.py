@@ -334,8 +334,8 @@ class TallyfyClient(ApiClient):
     async def activate_run(self, id: str) -> dict[str, Any]:
         return await self._write("PUT", self._p("runs", id, "activate"))
 
-    async def run_tasks(self, run_id: str) -> list[dict[str, Any]]:
-        return await self._all(self._p("runs", run_id, "tasks"))
+    async def run_tasks(self, run_id: str, with_: str | list[str] | None = None) -> list[dict[str, Any]]:
+        return await self._all(self._p("runs", run_id, "tasks"), **({"with": self._with(with_)} if with_ else {}))
 
     async def get_run_task(self, run_id: str, task_id: str, with_: str | list[str] | None = None) -> dict[str, Any]:
         return await self._get(self._p("runs", run_id, "tasks", task_id), **({"with": self._with(with_)} if with_ else {}))

@@ -387,6 +387,28 @@ class TallyfyTarget:
                 return None
             raise
 
+    async def activity(self, run_id: str) -> tuple[dict | None, str | None]:
+        """The process, and when anyone last did anything in it: an edit of the process, a
+        task completed, reopened or edited, a comment, a file (two calls). Our own writes
+        are among these; the journal says when the last of them was."""
+        from wizard.engine.conflicts import _epoch
+        from wizard.http import RecordRejected
+
+        try:
+            run = await self.client.get_run(run_id, with_="assets")
+        except RecordRejected as e:
+            if e.status == 404:
+                return None, None
+            raise
+        times = [run.get("updated_at")]
+        assets = run.get("assets") or []
+        times += [a.get("created_at") for a in (assets.get("data", []) if isinstance(assets, dict) else assets)]
+        for t in await self.client.run_tasks(run_id, with_="threads"):
+            times += [t.get("updated_at"), t.get("completed_at")]
+            threads = t.get("threads") or []
+            times += [th.get("created_at") for th in (threads.get("data", []) if isinstance(threads, dict) else threads)]
+        return run, max((x for x in times if x), key=_epoch, default=None)
+
     async def restore_run(self, run_id: str, prior: dict[str, Any], flips: dict[str, str]) -> str:
         """Give a process someone else made back what an overwrite or a merge changed: its
         name, summary and kick-off values, and each task's status. Returns what was done."""

@@ -71,6 +71,10 @@ class FakeTarget:
         updated = "2026-09-21T12:50:00Z" if run_id in EDITED_RUNS else "2026-09-20T10:00:00Z"
         return {"id": run_id, "name": "Draft contract (edited in Tallyfy)", "updated_at": updated}
 
+    async def activity(self, run_id: str) -> tuple[dict, str]:
+        run = await self.get_run(run_id)
+        return run, run["updated_at"]
+
     async def aclose(self) -> None:
         pass
 

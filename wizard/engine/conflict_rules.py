@@ -56,13 +56,14 @@ class ConflictRules(JournalledWriter):
     async def update_item(self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
                           tpl: Template) -> None:
         """Sync: the card changed in the source since we wrote it."""
-        run = await self.target.get_run(mapped["target_id"])
+        run, latest = await self.target.activity(mapped["target_id"])
         if run is None:
             self.sink.emit(LogLine("warning", f"{item.key}: its process is gone from the target; not recreated"))
             return
         skew = getattr(getattr(self.target, "client", None), "clock_skew", 0.0)
         ours = self.store.last_write.get(run["id"], mapped.get("at"))
-        edited = _epoch(run.get("updated_at")) > _epoch(ours) + skew + EDIT_TOLERANCE_S
+        # Anything anyone did in it counts: an edit, a task completed or reopened, a comment, a file.
+        edited = _epoch(latest) > _epoch(ours) + skew + EDIT_TOLERANCE_S
         if not edited:
             await self._write_update(item, run, ctx, fields, tpl, merge=False, mapped=mapped)
             return

@@ -62,19 +62,20 @@ def _ts(iso: str | None) -> float:
 
 
 async def mark_edited(store: Store, target: Any, steps: list[RollbackStep]) -> None:
-    """Read each process back; one edited after our last write is kept (unless forced)."""
+    """Read each process back; one where anyone did anything after our last write to it (an
+    edit, a task completed or reopened, a comment, a file) is kept, unless forced."""
     last = {tid: _ts(at) for tid, at in store.last_write.items()}
     skew = getattr(getattr(target, "client", None), "clock_skew", 0.0)
     for s in steps:
         if s.target_type != "run" or s.action.startswith("keep"):
             continue
-        run = await target.get_run(s.target_id)
+        run, latest = await target.activity(s.target_id)
         if run is None:
             s.action = "already gone"
             continue
-        updated = _ts(run.get("updated_at"))
+        updated = _ts(latest)
         if updated and updated > last.get(s.target_id, 0.0) + skew + EDIT_TOLERANCE_S:
-            s.action = f"keep: edited in the target at {run.get('updated_at')}, after the run"
+            s.action = f"keep: edited in the target at {latest}, after the run"
     kept_runs = {s.target_id for s in steps if s.target_type == "run" and s.action.startswith("keep")}
     for s in steps:
         if s.action == "removed with its process" and store.mappings.get(s.key, {}).get("parent_id") in kept_runs:

@@ -17,7 +17,9 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from wizard.engine.conflicts import differences, plain
 from wizard.errors import Interrupted, UserError
 from wizard.folderlock import folder_lock
 from wizard.migration import Migration
@@ -214,26 +216,96 @@ async def cmd_sync(a: argparse.Namespace) -> int:
     return EXIT_FAILURES if summary.failed_total else EXIT_OK
 
 
-def cmd_conflicts(a: argparse.Namespace) -> int:
-    m, _ = _open(a.dir, readonly=not a.decide)
+async def cmd_conflicts(a: argparse.Namespace) -> int:
+    writes = bool(a.decide or a.undecide or a.undo or a.import_ or a.scan)
+    m, sink = _open(a.dir, readonly=not writes)
+    if not writes and "conflict_scan" not in m.store.meta:  # never scanned: the listing would be incomplete
+        m.close()
+        m, sink = _open(a.dir)
     try:
-        if a.decide:
-            ids = [a.id] if a.id else [c["id"] for c in m.conflicts(a.filter or "")]
-            if not ids:
-                raise UserError("No open conflict matches; list them with 'migration-wizard conflicts DIR'.")
-            n = m.decide(ids, a.decide)
-            out.print(f"Decided {n} conflict(s): {a.decide}. The next run applies the decisions.")
+        if a.scan or "conflict_scan" not in m.store.meta:
+            with sink:
+                res = await m.scan_conflicts()
+            out.print(f"Pre-flight scan (nothing written): {res.items} process(es) and {res.templates} template(s) "
+                      f"already in the target.")
+        if a.import_:
+            counts = m.import_conflicts(Path(a.import_))
+            out.print(f"Imported {sum(counts.values())} changed decision(s) from {a.import_}"
+                      + (": " + ", ".join(f"{n} {k}" for k, n in counts.items()) if counts else "") + ".")
             return EXIT_OK
-        rows = m.conflicts(a.filter or "", open_only=not a.all)
-        t = Table("id", "reason", "source", "target", "changed", "decision", title=f"Conflicts ({len(rows)})")
+        if a.export:
+            n = m.export_conflicts(Path(a.export))
+            out.print(f"Wrote {n} conflict(s) to {a.export}; fill in the 'decision' column and bring it back "
+                      f"with --import.")
+            return EXIT_OK
+        if a.show:
+            return _show_conflict(m, a.show)
+        if a.decide or a.undecide or a.undo:
+            return await _decide_conflicts(m, a)
+        rows = m.conflicts(a.filter or "", open_only=not a.all, rules=a.where)
+        t = Table("id", "source", "target", "list", "why", "changed", "decision", title=f"Conflicts ({len(rows)})")
         for c in rows:
-            t.add_row(*map(rich_text, (c["id"], c.get("reason", ""), c.get("source", {}).get("name", ""),
-                                       c.get("target", {}).get("name", ""), ", ".join(c.get("changed", [])),
-                                       c.get("decision") or "—")))
+            src, tgt = c.get("source", {}), c.get("target", {})
+            t.add_row(*map(rich_text, (c["id"], plain(src.get("name")), plain(tgt.get("name")), plain(src.get("stage")),
+                                       c.get("reason", ""), ", ".join(c.get("changed", [])), c.get("decision") or "—")))
         out.print(t)
         return EXIT_OK
     finally:
         m.close()
+
+
+async def _decide_conflicts(m: Migration, a: argparse.Namespace) -> int:
+    by_rule = bool(a.where or a.filter is not None)
+    if a.id:
+        ids = [a.id]
+    else:
+        ids = [c["id"] for c in m.conflicts(a.filter or "", open_only=not (a.all or a.undo or a.undecide), rules=a.where)]
+    if not ids:
+        raise UserError(f"No conflict matches; list them with 'migration-wizard conflicts {a.dir}'.")
+    what = "undo the last decision of" if a.undo else ("reset to undecided" if a.undecide else f"decide {a.decide}:")
+    if len(ids) > 1 and not a.yes:
+        if not sys.stdin.isatty():
+            raise UserError(f"This would {what} {len(ids)} conflicts; add --yes to confirm.")
+        import questionary
+
+        if not await questionary.confirm(f"{what[0].upper()}{what[1:]} {len(ids)} conflicts?").ask_async():
+            out.print("Nothing was changed.")
+            return EXIT_OK
+    if a.undo:
+        out.print(f"Undid the last decision of {m.undo_decisions(ids)} conflict(s).")
+        return EXIT_OK
+    how = "by rule " + " and ".join([*a.where, *([f"text '{a.filter}'"] if a.filter else [])]) if by_rule else "one by one"
+    n = m.decide(ids, None if a.undecide else a.decide, how=how)
+    out.print(f"{'Reset' if a.undecide else 'Decided'} {n} conflict(s){'' if a.undecide else ': ' + a.decide}. "
+              f"The next run applies the decisions.")
+    applied = [i for i in ids if (mp := m.store.target_of(i)) and m.store.how(mp) in ("overwritten", "merged")]
+    if applied and a.decide != "overwrite" and a.decide != "merge":
+        out.print(f"{len(applied)} of them were already written over by a run; nothing is taken back from them "
+                  f"('migration-wizard rollback {a.dir}' restores their prior values).")
+    return EXIT_OK
+
+
+def _show_conflict(m: Migration, cid: str) -> int:
+    from wizard.engine.decisions import DECISIONS, preview
+
+    c = m.store.conflicts.get(cid)
+    if c is None:
+        raise UserError(f"No conflict with id {cid}; list them with 'migration-wizard conflicts {m.folder}'.")
+    src, tgt = c.get("source", {}), c.get("target", {})
+    changed = set(differences(src, tgt))
+    t = Table("", "in the source", "in the target", title=Text(f"{c['id']}: {c.get('reason', '')}"))
+    for k in [k for k in src if k in tgt and k != "fields"] + [k for k in tgt if k not in src]:
+        t.add_row(("≠ " if k in changed else "  ") + k, Text(plain(src.get(k))), Text(plain(tgt.get(k))))
+    sf, tf = src.get("fields") or {}, tgt.get("fields") or {}
+    for f in sorted(set(sf) | set(tf)):
+        t.add_row(Text(("≠ " if f"field: {f}" in changed else "  ") + f), Text(plain(sf.get(f))), Text(plain(tf.get(f))))
+    out.print(t)
+    plan_says = m.plan.conflicts.strategy_for(c.get("kind", "item"))
+    out.print(Text(f"Decision: {c.get('decision') or 'undecided'}"
+                   + (f", by {c['decided_by']} ({c.get('decided_how')})" if c.get("decision") else f" (plan: {plan_says})")))
+    for d in DECISIONS:
+        out.print(Text(f"{d}: " + "; ".join(preview(c, d))))
+    return EXIT_OK
 
 
 async def cmd_verify(a: argparse.Namespace) -> int:
@@ -276,6 +348,8 @@ def cmd_report(a: argparse.Namespace) -> int:
         m.close()
     for k, v in report["per_type"].items():
         out.print(f"{k:11} created {v['created']:>6}  already there {v['already_there']:>5}  failed {v['failed']:>4}")
+    if any(report.get("met_in_target", {}).values()):
+        out.print("processes already in the target: " + ", ".join(f"{h} {n}" for h, n in report["met_in_target"].items()))
     out.print(rich_text("Written: " + ", ".join(str(p) for p in paths)))
     return EXIT_OK
 
@@ -467,10 +541,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, default=50, help="actions to print in a dry run")
     folder_cmd("verify", _async(cmd_verify), "read the target back and compare")
     folder_cmd("sync", _async(cmd_sync), "bring over only what changed since the last run or sync")
-    sp = folder_cmd("conflicts", cmd_conflicts, "list conflicts, or decide them by id or by filter")
+    sp = folder_cmd("conflicts", _async(cmd_conflicts), "scan for, list, show and decide conflicts")
+    sp.add_argument("--scan", action="store_true", help="read the target again for conflicts (writes nothing)")
+    sp.add_argument("--show", metavar="ID", help="every field of one conflict side by side, and what each decision writes")
+    sp.add_argument("--where", action="append", default=[], metavar="RULE",
+                    help="decide (or list) by rule: list=…, label=…, member=…, name=pattern*, board=…, before=DATE, after=DATE")
+    sp.add_argument("--undecide", action="store_true", help="reset the chosen conflicts to undecided")
+    sp.add_argument("--undo", action="store_true", help="give the chosen conflicts back their previous decision")
+    sp.add_argument("--yes", action="store_true", help="no confirmation for a decision on more than one conflict")
+    sp.add_argument("--export", metavar="FILE.csv", help="both sides of every conflict and a decision column, for the client")
+    sp.add_argument("--import", dest="import_", metavar="FILE.csv", help="take the decisions of an edited export")
     sp.add_argument("--decide", choices=("skip", "overwrite", "merge", "newer"))
     sp.add_argument("--id", help="the conflict to decide (a source key)")
-    sp.add_argument("--filter", help="decide (or list) every open conflict whose id, names or reason contain this")
+    sp.add_argument("--filter", help="decide (or list) every conflict whose names, list, labels, members or reason contain this")
     sp.add_argument("--all", action="store_true", help="list decided ones too")
     folder_cmd("report", cmd_report, "write the Markdown, JSON and CSV reports")
     sp = folder_cmd("rollback", _async(cmd_rollback), "preview (default) or apply (--yes) the undoing of a run")

@@ -244,9 +244,15 @@ class Migration:
         return self.inventory() or await self.discover()
 
     async def estimate(self) -> Estimate:
+        from wizard.engine.conflicts import tally, tally_text
+
         with self.step("estimate"):
             inv = self.inventory()
-        return estimate(self.plan, inv or await self.discover())
+        est = estimate(self.plan, inv or await self.discover())
+        est.conflicts = tally(self.store, self.plan)
+        if est.conflicts:
+            est.risks.append(tally_text(est.conflicts))
+        return est
 
     async def run(self, *, dry_run: bool = False, stop: asyncio.Event | None = None,
                   pause: asyncio.Event | None = None) -> tuple[RunSummary, list]:
@@ -318,23 +324,55 @@ class Migration:
         return summary, tgt.actions
 
     # -- conflicts -----------------------------------------------------------------------
-    def conflicts(self, text: str = "", *, open_only: bool = True) -> list[dict[str, Any]]:
-        from wizard.engine.conflicts import matching
+    def conflicts(self, text: str = "", *, open_only: bool = True, rules: list[str] | None = None) -> list[dict[str, Any]]:
+        """Conflicts whose names, lists, labels, members or reason contain `text` and that
+        every rule matches ("list=Doing", "label=Urgent", "member=Ana", "name=Invoice*",
+        "before=2026-01-31")."""
+        from wizard.engine.decisions import Rule, select
 
-        return matching(self.store, text, open_only=open_only)
+        return select(self.store, [Rule.parse(r) for r in rules or []], text=text, open_only=open_only)
 
-    def decide(self, ids: list[str], decision: str) -> int:
-        """Record one decision for each conflict id; the next run or sync applies them."""
-        from wizard.engine.conflicts import decide
+    async def scan_conflicts(self):
+        """The pre-flight scan: read the target (nothing is written) and queue every conflict
+        the run would meet (wizard/engine/preflight.py)."""
+        from wizard.engine.preflight import scan
 
-        with self.step("conflicts", lock=True, decide=decision, count=len(ids)):
-            for cid in ids:
-                if cid not in self.store.conflicts:
-                    raise UserError(f"No conflict with id {cid}; list them with 'migration-wizard conflicts "
-                                    f"{self.folder}'.")
-            for cid in ids:
-                decide(self.store, cid, decision)
+        with self.step("conflicts", lock=True, scan=True):
+            src, tgt = self.source(), self.target()
+            try:
+                return await scan(self.plan, self.store, src, tgt, self.sink)
+            finally:
+                await src.aclose()
+                await tgt.aclose()
+
+    def decide(self, ids: list[str], decision: str | None, *, via: str = "command line",
+               how: str = "one by one") -> int:
+        """Record one decision (None: back to undecided) for each conflict id; the next run or
+        sync applies them. The audit log names every id."""
+        from wizard.engine.decisions import record, who
+
+        with self.step("conflicts", lock=True, decide=decision or "undecided", how=how, ids=ids):
+            record(self.store, ids, decision, by=who(via), how=how)
         return len(ids)
+
+    def undo_decisions(self, ids: list[str], *, via: str = "command line") -> int:
+        """Each conflict back to the decision it had before its last one."""
+        from wizard.engine.decisions import undo, who
+
+        with self.step("conflicts", lock=True, undo=True, ids=ids):
+            return undo(self.store, ids, by=who(via))
+
+    def export_conflicts(self, path: Path) -> int:
+        from wizard.engine.decisions import export_csv
+
+        with self.step("conflicts", export=str(path)):
+            return export_csv(self.store, path)
+
+    def import_conflicts(self, path: Path, *, via: str = "command line") -> dict[str, int]:
+        from wizard.engine.decisions import import_decisions, who
+
+        with self.step("conflicts", lock=True, import_=str(path)):
+            return import_decisions(self.store, path, by=who(via))
 
     # -- after the run -------------------------------------------------------------------
     async def verify(self):

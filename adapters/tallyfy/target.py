@@ -387,6 +387,61 @@ class TallyfyTarget:
                 return None
             raise
 
+    # -- conflict review (reads only) ------------------------------------------------------
+    async def templates_named(self, name: str) -> list[dict]:
+        """Templates in the organization whose title is this name (case and spacing aside),
+        with the source key their marker names, if any."""
+        want = " ".join(name.split()).lower()[: tm.TEMPLATE_TITLE_LIMIT]
+        found = await self.client.list_templates(q=name[:100])
+        return [{"id": t["id"], "name": t.get("title", ""), "marker": tm.read_marker(t.get("summary"))}
+                for t in found if " ".join(str(t.get("title", "")).split()).lower() == want]
+
+    async def template_view(self, template_id: str) -> dict[str, Any]:
+        """What a conflict's side by side needs of a template: step titles, kick-off labels."""
+        t = await self.client.get_template(template_id, with_="steps")
+        steps = t.get("steps") or []
+        steps = steps.get("data", []) if isinstance(steps, dict) else steps
+        prerun = t.get("prerun") or []
+        prerun = prerun.get("data", []) if isinstance(prerun, dict) else prerun
+        return {"steps": {s["id"]: s.get("title", "") for s in steps},
+                "fields": {d["id"]: tm.read_marker(d.get("guidance")) or d.get("label", "") for d in prerun},
+                "labels": {d["id"]: d.get("label", "") for d in prerun}}
+
+    async def run_view(self, run_id: str, tview: dict[str, Any], users: dict[Any, str]) -> dict[str, Any] | None:
+        """One process as the consultant compares it with its card (two calls): name,
+        description, stage, kick-off values by label, assignees, tags, comment and file counts."""
+        from wizard.http import RecordRejected
+
+        try:
+            run = await self.client.get_run(run_id, with_="assets,tags")
+        except RecordRejected as e:
+            if e.status == 404:
+                return None
+            raise
+        tasks = await self.client.run_tasks(run_id, with_="threads")
+
+        def data(v: Any) -> list:
+            return (v.get("data", []) if isinstance(v, dict) else v) or []
+
+        current = next((t for t in tasks if t.get("step_id") and t.get("status") != "completed"), None)
+        stage = tview["steps"].get(current["step_id"], "") if current else ("completed" if tasks else "")
+        fields: dict[str, Any] = {}
+        description = ""
+        for fid, value in (run.get("prerun") or {}).items():
+            ref = tview["fields"].get(fid, "")
+            if ref.endswith(f"#{tm.DESCRIPTION_FIELD}"):
+                description = str(value or "")
+            elif value not in (None, "", [], {}):
+                fields[tview["labels"].get(fid) or fid] = value
+        if not description and not tm.read_marker(run.get("summary")):
+            description = str(run.get("summary") or "")  # a process someone made by hand: its summary
+        owners = {u for t in tasks for u in (t.get("owners") or {}).get("users", [])}
+        return {"name": run.get("name", ""), "description": description, "stage": stage, "fields": fields,
+                "assignees": sorted(users.get(u, str(u)) for u in owners),
+                "tags": sorted(str(t.get("title", "")) for t in data(run.get("tags"))),
+                "comments": sum(len(data(t.get("threads"))) for t in tasks),
+                "files": len(data(run.get("assets"))), "updated": run.get("updated_at")}
+
     async def activity(self, run_id: str) -> tuple[dict | None, str | None]:
         """The process, and when anyone last did anything in it: an edit of the process, a
         task completed, reopened or edited, a comment, a file (two calls). Our own writes

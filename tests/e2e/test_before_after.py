@@ -146,7 +146,7 @@ def test_manual_conflicts_wait_for_a_decision_then_apply(small: Served, tmp_path
     w = writes(small.stats("tallyfy"))
     assert w["PUT /organizations/{org}/runs/{id}"] == 1, "only the decided conflict was applied"
     assert "already in the target" in ok("conflicts", str(other)), "the others still wait"
-    r = cli("conflicts", str(other), "--filter", "", "--decide", "skip")
+    r = cli("conflicts", str(other), "--filter", "", "--decide", "skip", "--yes")
     assert r.returncode == 0 and "Decided" in r.stdout
     assert "Conflicts (0)" in ok("conflicts", str(other))
 

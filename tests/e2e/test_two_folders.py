@@ -5,6 +5,7 @@ check reads the sandbox's own export and stats."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -87,3 +88,57 @@ def test_two_cards_with_one_name_never_share_one_process(small: Served, tmp_path
     ok("report", str(other))
     report = (other / "reports" / "report.md").read_text()
     assert "same name" in report and "its own process" in report, report
+
+
+def unmark_every_process(s: Served) -> list[dict]:
+    """The processes of a first run, made to look like the client's own: same names, no
+    provenance marker."""
+    runs = [r for r in s.export("tallyfy")["runs"] if r["source_ref"] and not r["archived"]]
+    for r in runs:
+        api(s, "PUT", f"runs/{r['id']}", json={"summary": "Kept by the client"})
+    return runs
+
+
+def api(s: Served, method: str, path: str, **kw: object) -> httpx.Response:
+    org = s.export("tallyfy")["organization"]["id"]
+    headers = {"Authorization": f"Bearer {SANDBOX_CREDENTIALS['tallyfy']['token']}", "X-Tallyfy-Client": "pytest"}
+    r = httpx.request(method, f"{s.urls['tallyfy']}/organizations/{org}/{path}", headers=headers, timeout=30, **kw)
+    assert r.status_code < 300, r.text
+    return r
+
+
+def fifty_same_named(s: Served, tmp_path: Path, **conflicts: object) -> tuple[Path, list[dict]]:
+    """At least 50 processes already in the target with the names of the source's cards,
+    and a fresh folder that matches by name."""
+    trx = s.export("trello")
+    open_cards = [c for b in trx["boards"] for c in b["cards"] if not c["closed"]]
+    lst = next(lst for lst in trx["boards"][0]["lists"] if not lst["closed"])
+    for i in range(max(0, 50 - len(open_cards))):
+        assert trello(s, "POST", "cards", name=f"Supplier contract {i:02d}", idList=lst["id"]).status_code == 200
+    ok("run", str(s.folder), "--yes")
+    runs = unmark_every_process(s)
+    assert len(runs) >= 50
+    return twin(s, tmp_path, match_by_name=True, **conflicts), runs
+
+
+def test_preflight_scan_finds_every_same_named_process_before_any_write(small: Served, tmp_path: Path) -> None:
+    other, runs = fifty_same_named(small, tmp_path, default="manual")
+    reset(small)
+    out = ok("conflicts", str(other))
+    assert writes(small.stats("tallyfy")) == Counter(), "the scan only reads"
+    assert f"Conflicts ({len(runs)})" in out, out
+    conflicts = json.loads((other / "state" / "store.json").read_text())["conflicts"].values()
+    assert {c["target_id"] for c in conflicts} == {r["id"] for r in runs}
+    one = next(c for c in conflicts if c["source"]["comments"])
+    assert one["target"]["comments"] == one["source"]["comments"] and one["source"]["stage"] == one["target"]["stage"]
+    shown = ok("conflicts", str(other), "--show", one["id"])
+    assert "description" in shown and "comments" in shown and "assignees" in shown
+    # The dry run names the decision each write depends on; an undecided one writes nothing.
+    ok("conflicts", str(other), "--id", one["id"], "--decide", "overwrite")
+    dry = json.loads(ok("run", str(other), "--dry-run", "--json"))
+    decided = [a for a in dry["actions"] if a["key"] == one["id"] and a["method"] == "PUT"]
+    assert decided and all("conflict: overwrite (decided)" in a["what"] for a in decided), decided
+    assert not any(a["method"] == "PUT" and a["key"] != one["id"] and "runs/" in a["path"] for a in dry["actions"])
+    est = json.loads(ok("estimate", str(other), "--json"))
+    assert est["conflicts"] == {"overwrite": 1, "undecided": len(runs) - 1}, est["conflicts"]
+    assert any("conflict(s) found before the run" in r for r in est["risks"])

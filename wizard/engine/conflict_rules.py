@@ -3,10 +3,12 @@ conflict rules of wizard/engine/conflicts.py applied to the run."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from wizard.engine.conflicts import _epoch, decision_for, queue, resolve
 from wizard.engine.journalled import JournalledWriter
+from wizard.engine.preflight import source_view
 from wizard.events import LogLine, ObjectMigrated
 from wizard.http import RecordRejected
 from wizard.model import FieldDef, Item, Template
@@ -69,51 +71,67 @@ class ConflictRules(JournalledWriter):
             return
         await self.apply_conflict(item, run, ctx, fields, tpl, "changed on both sides since the last run", ours=True)
 
-    async def revisit_skipped(self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
-                              tpl: Template) -> None:
-        """A process a conflict left as it was: nothing is written to it, on this run or any
-        other, unless the decision has changed since (then the new one applies)."""
+    async def revisit(self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
+                      tpl: Template) -> bool:
+        """A process a conflict already settled. Skipped: nothing is written to it, on this run
+        or any other, unless the decision has changed since. Overwritten or merged: a new
+        decision to overwrite or merge is applied. True when the card needs nothing else."""
+        how = Store.how(mapped)
         strategy = decision_for(self.store, item.key) or self.plan.conflicts.strategy_for("item")
-        if strategy == "skip":
+        wanted = {"overwrite": "overwritten", "merge": "merged"}.get(strategy)
+        if how == "skipped" and strategy in ("skip", "manual"):
             self._skip(item.key, "item", "kept as it is in the target (conflict: skip)")
-            return
-        run = await self.target.get_run(mapped["target_id"])
-        if run is None:
-            self.sink.emit(LogLine("warning", f"{item.key}: its process is gone from the target; not recreated"))
-            return
-        await self.apply_conflict(item, run, ctx, fields, tpl, "decided again since the last run", ours=False)
+            return True
+        if how == "skipped" or (wanted and wanted != how and how in ("overwritten", "merged")):
+            run = await self.target.get_run(mapped["target_id"])
+            if run is None:
+                self.sink.emit(LogLine("warning", f"{item.key}: its process is gone from the target; not recreated"))
+                return True
+            await self.apply_conflict(item, run, ctx, fields, tpl, "decided again since the last run", ours=False)
+            return True
+        return False
 
     async def apply_conflict(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
                              tpl: Template, reason: str, *, ours: bool) -> None:
         decided = decision_for(self.store, item.key)
         strategy = decided or self.plan.conflicts.strategy_for("item")
         action = resolve(strategy, item.updated_at, run.get("updated_at"))
-        mapped = self.store.target_of(item.key) if ours else None
+        mapped = self.store.target_of(item.key)
         if action == "queue":
-            queue(self.store, item.key, "item", run["id"], reason,
-                  {"name": item.name, "stage": item.stage_key, "updated": str(item.updated_at or "")},
-                  {"name": run.get("name"), "stage": run.get("current_step", ""), "updated": run.get("updated_at")})
+            # A pre-flight scan's record (both sides field by field) is kept; otherwise the names.
+            queue(self.store, item.key, "item", run["id"], reason, source_view(item, tpl),
+                  {"name": run.get("name"), "updated": run.get("updated_at")})
             self._skip(item.key, "item", f"conflict waiting for a decision: {reason}")
             return
         if action == "skip":
-            if mapped:
-                self._done_item(item, run["id"], ctx, mapped=mapped)
+            if ours:
+                self._done_item(item, run["id"], ctx, how=Store.how(mapped or {}), mapped=mapped)
                 self._skip(item.key, "item", f"{reason}; the target's version is kept")
             else:
-                self._done_item(item, run["id"], ctx, how="skipped")
+                self._done_item(item, run["id"], ctx, how="skipped", mapped=mapped)
                 self._resolved("skipped", item.key, run["id"])
             return
-        await self._write_update(item, run, ctx, fields, tpl, merge=action == "merge", mapped=mapped)
+        start = len(getattr(self.target, "actions", []))
+        await self._write_update(item, run, ctx, fields, tpl, merge=action == "merge", mapped=mapped, ours=ours)
         if not ours:
             await self.settle(item, run["id"], ctx)
+        if getattr(self.target, "dry_run", False):
+            # A dry run names, on each write, the decision it depends on.
+            note = f" [conflict: {action} ({'decided' if decided else 'plan default'})]"
+            acts = self.target.actions
+            for i in range(start, len(acts)):
+                if acts[i].key == item.key:
+                    acts[i] = replace(acts[i], what=acts[i].what + note)
 
-    def _done_item(self, item: Item, run_id: str, ctx: TemplateCtx, *, mapped: dict | None = None,
-                   how: str = "found", prior: dict | None = None) -> None:
-        """Journal what this folder did to the card's process. An object it mapped before
-        keeps its first disposition and prior values: a second overwrite must not make the
-        first one's result look like the client's."""
+    def _done_item(self, item: Item, run_id: str, ctx: TemplateCtx, *, how: str, prior: dict | None = None,
+                   mapped: dict | None = None) -> None:
+        """Journal what this folder did to the card's process. A process it created stays
+        created; one it changed before keeps the prior values of the first change, so a
+        second overwrite never makes the first one's result look like the client's."""
         if mapped:
-            how, prior = Store.how(mapped), mapped.get("prior")
+            prior = mapped.get("prior") or prior
+            if mapped.get("created"):
+                how = "created"
         self.store.done(item.key, "item", "run", run_id, created=how == "created", how=how, prior=prior,
                         hash=item.content_hash(), parent_id=ctx.template_id)
 
@@ -123,7 +141,7 @@ class ConflictRules(JournalledWriter):
         self.sink.emit(ObjectMigrated("item", key, run_id, created=False))
 
     async def _write_update(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template,
-                            *, merge: bool, mapped: dict | None) -> None:
+                            *, merge: bool, mapped: dict | None, ours: bool = True) -> None:
         owners, placeholders = self._owners(item)
         try:
             wrote = await self.target.update(item, run, ctx, fields, owners, placeholders,
@@ -132,11 +150,8 @@ class ConflictRules(JournalledWriter):
             self._quarantine(item.key, "item", f"{self.target.label} refused the update ({e})")
             return
         how = "merged" if merge else "overwritten"
-        if mapped:
-            self._done_item(item, run["id"], ctx, mapped=mapped)
-        else:
-            self._done_item(item, run["id"], ctx, how=how, prior=prior_values(run))
-        if mapped:
+        self._done_item(item, run["id"], ctx, how=how, prior=prior_values(run), mapped=mapped)
+        if ours:
             (self.summary.updated if wrote else self.summary.existing)["item"] += 1
             self.sink.emit(ObjectMigrated("item", item.key, run["id"], created=False))
         else:

@@ -45,31 +45,64 @@ def decision_for(store: Store, key: str) -> str | None:
     return c.get("decision") if c else None
 
 
-def queue(store: Store, key: str, kind: str, target_id: str, reason: str, source: dict[str, Any],
-          target: dict[str, Any]) -> None:
-    if key in store.conflicts and store.conflicts[key].get("decision") is None:
-        return
-    changed = sorted(k for k in set(source) | set(target) if k not in ("updated",) and source.get(k) != target.get(k))
-    store.record_conflict({"id": key, "kind": kind, "target_id": target_id, "reason": reason, "source": source,
-                           "target": target, "changed": changed, "decision": None, "queued_at": now_iso()})
+def plain(value: Any) -> str:
+    """A value as the consultant reads it, on either side: option objects by their text,
+    lists joined, whitespace folded. Used to compare as well as to show."""
+    if isinstance(value, dict):
+        value = value.get("text") or value.get("name") or value.get("title") or value.get("filename") or ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain(v) for v in value)
+    if value is None or value is False:
+        return ""
+    return " ".join(str(value).split())
 
 
-def decide(store: Store, key: str, decision: str) -> None:
-    if decision not in STRATEGIES or decision == "manual":
-        raise ValueError(f"a decision is one of skip, overwrite, merge, newer (not {decision!r})")
-    c = dict(store.conflicts[key])
-    c["decision"], c["decided_at"] = decision, now_iso()
-    store.record_conflict(c)
-
-
-def matching(store: Store, text: str = "", *, open_only: bool = True) -> list[dict[str, Any]]:
-    needle = text.lower()
+def differences(source: dict[str, Any], target: dict[str, Any]) -> list[str]:
+    """Every field that differs between the two sides, on the keys both sides show; kick-off
+    and custom fields one by one ("field: Budget")."""
     out = []
-    for c in store.conflicts.values():
-        if open_only and c.get("decision"):
+    for k in sorted(set(source) & set(target)):
+        if k in ("updated", "fields"):
             continue
-        hay = " ".join([c["id"], str(c.get("source", {}).get("name", "")), str(c.get("target", {}).get("name", "")),
-                        c.get("reason", "")]).lower()
-        if needle in hay:
-            out.append(c)
-    return sorted(out, key=lambda c: c["id"])
+        if plain(source[k]) != plain(target[k]):
+            out.append(k)
+    if "fields" in source and "fields" in target:
+        s, t = source["fields"] or {}, target["fields"] or {}
+        out += [f"field: {f}" for f in sorted(set(s) | set(t)) if plain(s.get(f)) != plain(t.get(f))]
+    return out
+
+
+def queue(store: Store, key: str, kind: str, target_id: str, reason: str, source: dict[str, Any],
+          target: dict[str, Any], *, refresh: bool = False) -> None:
+    """Record a conflict. One already recorded keeps its decision; its two sides are read
+    again only when `refresh` (the pre-flight scan), so a fuller record is never replaced
+    by a thinner one."""
+    old = store.conflicts.get(key)
+    if old is not None and not refresh:
+        return
+    record = {"id": key, "kind": kind, "target_id": target_id, "reason": reason, "source": source,
+              "target": target, "changed": differences(source, target), "decision": None, "queued_at": now_iso()}
+    if old is not None:
+        record.update({k: old[k] for k in ("decision", "decided_at", "decided_by", "queued_at") if k in old})
+    store.record_conflict(record)
+
+
+def tally(store: Store, plan: Any) -> dict[str, int]:
+    """Conflicts still to apply, by what the run will do with each: its decision, or the
+    plan's strategy, or 'undecided' (waits, writes nothing)."""
+    out: dict[str, int] = {}
+    for c in store.conflicts.values():
+        if store.target_of(c["id"]) and store.how(store.target_of(c["id"])) != "skipped":
+            continue
+        what = c.get("decision") or plan.conflicts.strategy_for(c.get("kind", "item"))
+        what = "undecided" if what == "manual" else what
+        out[what] = out.get(what, 0) + 1
+    return out
+
+
+def tally_text(counts: dict[str, int]) -> str:
+    """One sentence for the estimate: how the conflicts the scan found change the writes."""
+    total = sum(counts.values())
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    return (f"{total} conflict(s) found before the run ({parts}): an overwrite or a merge is one update instead of a "
+            f"new process; a skip or an undecided one writes nothing.")

@@ -28,6 +28,7 @@ class Estimate(BaseModel):
     duration_why: list[str] = Field(default_factory=list)
     risks: list[str] = Field(default_factory=list)
     lossy: list[tuple[str, str]] = Field(default_factory=list)
+    conflicts: dict[str, int] = Field(default_factory=dict)  # queued by the pre-flight scan, by decision
 
     def headline(self, now: float | None = None) -> str:
         """'about 2 days 3 h; done Tue 14:20', and once, when a sandbox compresses time,

@@ -247,6 +247,8 @@ class RunExecutor(ChildWriter, ConflictRules):
         return out
 
     async def ensure_template(self, tpl: Template) -> TemplateCtx | None:
+        if self._waits_on_namesake(tpl):
+            return None
         await self._people(tpl)
         tags = await self.ensure_tags(tpl)
         overrides = self.plan.mapping.field_types
@@ -275,6 +277,22 @@ class RunExecutor(ChildWriter, ConflictRules):
         self._count("template", tid, created=created_now, key=tpl.key)
         return ctx
 
+    def _waits_on_namesake(self, tpl: Template) -> bool:
+        """The pre-flight scan found a template of this name made by someone else: under
+        'manual' the board waits for a decision; 'skip' leaves it out; any other decision
+        creates ours next to it."""
+        c = self.store.conflicts.get(tpl.key)
+        if self.store.target_of(tpl.key) or not c or c.get("kind") != "template":
+            return False
+        decision = c.get("decision")
+        if decision == "skip":
+            self._skip(tpl.key, "template", "a template of this name is already there; left out, as decided")
+            return True
+        if decision is None and self.plan.conflicts.strategy_for("template") == "manual":
+            self._skip(tpl.key, "template", "a template of this name is already there; waiting for a decision")
+            return True
+        return False
+
     # -- items ---------------------------------------------------------------------------
     async def matcher_for(self, ctx: TemplateCtx, *, fresh: bool = False) -> RunMatcher:
         """The template's processes, matched to cards (one call per 100 processes, once)."""
@@ -301,8 +319,8 @@ class RunExecutor(ChildWriter, ConflictRules):
             self._skip(key, "item", "archived in the source")
             return
         mapped = self.store.target_of(key)
-        if mapped and Store.how(mapped) == "skipped":
-            await self.revisit_skipped(item, mapped, ctx, fields, tpl)
+        if mapped and Store.how(mapped) in ("skipped", "overwritten", "merged") \
+                and await self.revisit(item, mapped, ctx, fields, tpl):
             return
         if mapped:
             if self.sync and mapped.get("hash") != item.content_hash():

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,18 +103,44 @@ def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = No
         "shortfalls": (verify or {}).get("shortfalls") or [],
         "people": sorted(people.values(), key=lambda p: p.get("name", "")),
         "open_conflicts": [c for c in store.conflicts.values() if not c.get("decision")],
-        **conflict_record(store),
+        **conflict_record(plan, store),
         "verify": verify,
     }
 
 
 # -- conflicts: what was met in the target and what became of it ----------------------------
-def conflict_record(store: Store) -> dict[str, Any]:
-    """Processes met in the target, by what this folder did to them, and cards that shared
-    a name with another (each got its own process)."""
+def conflict_record(plan: Plan, store: Store) -> dict[str, Any]:
+    """Processes met in the target, by what this folder did to them; every conflict with how
+    it was resolved and by whom; cards that shared a name with another (each got its own
+    process)."""
     met: Counter[str] = Counter(Store.how(m) for m in store.mappings.values() if m.get("kind") == "item")
+    rows = []
+    for c in sorted(store.conflicts.values(), key=lambda c: c["id"]):
+        m = store.target_of(c["id"])
+        decision = c.get("decision")
+        rows.append({
+            "id": c["id"], "kind": c.get("kind", "item"), "reason": c.get("reason", ""),
+            "source_name": (c.get("source") or {}).get("name", ""), "target_name": (c.get("target") or {}).get("name", ""),
+            "target_id": c.get("target_id", ""), "changed": c.get("changed", []),
+            "decision": decision or f"plan: {plan.conflicts.strategy_for(c.get('kind', 'item'))}",
+            "by": c.get("decided_by") or "the plan's default", "how": c.get("decided_how") or "plan default",
+            "resolution": Store.how(m) if m else ("waiting for a decision" if not decision and
+                                                  plan.conflicts.strategy_for(c.get("kind", "item")) == "manual"
+                                                  else "not applied yet"),
+        })
     return {"met_in_target": {h: met[h] for h in ("found", "overwritten", "merged", "skipped")},
-            "name_clashes": list(store.meta.get("name_clashes", []))}
+            "conflicts": rows, "name_clashes": list(store.meta.get("name_clashes", []))}
+
+
+def conflict_csv_rows(report: dict[str, Any]) -> list[list[str]]:
+    """report.csv's rows for conflicts: status 'conflict: <resolution>', the decision and who made it."""
+    return [[c["id"], c["kind"], f"conflict: {c['resolution']}", "run" if c["kind"] == "item" else "template",
+             c["target_id"], f"{c['reason']}; decision {c['decision']} by {c['by']} ({c['how']})"]
+            for c in report.get("conflicts", [])]
+
+
+def _md(text: Any) -> str:
+    return " ".join(str(text or "").split()).replace("|", "\\|")
 
 
 def conflict_markdown(r: dict[str, Any]) -> list[str]:
@@ -122,6 +149,11 @@ def conflict_markdown(r: dict[str, Any]) -> list[str]:
     if any(met.values()):
         out += ["", "## Processes already in the target", "",
                 ", ".join(f"{h} {n}" for h, n in met.items()) + "."]
+    if r.get("conflicts"):
+        out += ["", f"## Conflicts: {len(r['conflicts'])}", "",
+                "| card | source | target | decision | by | how | result |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        out += [f"| `{c['id']}` | {_md(c['source_name'])} | {_md(c['target_name'])} | {c['decision']} | {_md(c['by'])} | "
+                f"{_md(c['how'])} | {c['resolution']} |" for c in r["conflicts"]]
     if r.get("name_clashes"):
         out += ["", "## Cards with the same name as another", "",
                 "A process is matched to one card at most; each of these got its own process.", ""]
@@ -176,7 +208,7 @@ def to_markdown(r: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_csv(store: Store) -> str:
+def to_csv(store: Store, extra_rows: Sequence[list[str]] = ()) -> str:
     buf = io.StringIO()
     w = _SafeWriter(csv.writer(buf))
     w.writerow(["source_key", "kind", "status", "target_type", "target_id", "reason"])
@@ -186,6 +218,7 @@ def to_csv(store: Store) -> str:
                         m.get("target_type"), m.get("target_id"), ""])
     for key, q in sorted(store.quarantine.items()):
         w.writerow([key, q.get("kind"), "failed", "", "", q.get("reason")])
+    w.writerows(extra_rows)
     return buf.getvalue()
 
 
@@ -205,5 +238,5 @@ def write_reports(folder: Path, report: dict[str, Any], store: Store) -> list[Pa
     paths = [out / "report.md", out / "report.json", out / "report.csv"]
     atomic_write_text(paths[0], to_markdown(report))
     atomic_write_text(paths[1], json.dumps(redact_any(report), indent=2, default=str) + "\n")
-    atomic_write_text(paths[2], to_csv(store))
+    atomic_write_text(paths[2], to_csv(store, conflict_csv_rows(report)))
     return paths

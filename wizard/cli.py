@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from wizard.engine.conflicts import differences, plain
+from wizard.engine.conflicts import plain
 from wizard.errors import Interrupted, UserError
 from wizard.folderlock import folder_lock
 from wizard.migration import Migration
@@ -183,7 +183,8 @@ async def cmd_run(a: argparse.Namespace) -> int:
             out.print(f"Dry run: {len(actions)} calls, {len(writes)} writes; nothing was written.")
         return EXIT_OK
     created = sum(summary.created.values())
-    out.print(f"Created {created}, already there {sum(summary.existing.values())}, skipped "
+    met = ", ".join(f"{how} {n}" for how, n in sorted(summary.resolved.items()))
+    out.print(f"Created {created}, already there {sum(summary.existing.values())}{f' ({met})' if met else ''}, skipped "
               f"{sum(summary.skipped.values())}, failed {summary.failed_total} "
               f"({summary.source_calls} source and {summary.target_calls} target calls in {summary.elapsed_s:.1f} s).")
     if summary.interrupted:
@@ -286,19 +287,14 @@ async def _decide_conflicts(m: Migration, a: argparse.Namespace) -> int:
 
 
 def _show_conflict(m: Migration, cid: str) -> int:
-    from wizard.engine.decisions import DECISIONS, preview
+    from wizard.engine.decisions import DECISIONS, preview, side_by_side
 
     c = m.store.conflicts.get(cid)
     if c is None:
         raise UserError(f"No conflict with id {cid}; list them with 'migration-wizard conflicts {m.folder}'.")
-    src, tgt = c.get("source", {}), c.get("target", {})
-    changed = set(differences(src, tgt))
     t = Table("", "in the source", "in the target", title=Text(f"{c['id']}: {c.get('reason', '')}"))
-    for k in [k for k in src if k in tgt and k != "fields"] + [k for k in tgt if k not in src]:
-        t.add_row(("≠ " if k in changed else "  ") + k, Text(plain(src.get(k))), Text(plain(tgt.get(k))))
-    sf, tf = src.get("fields") or {}, tgt.get("fields") or {}
-    for f in sorted(set(sf) | set(tf)):
-        t.add_row(Text(("≠ " if f"field: {f}" in changed else "  ") + f), Text(plain(sf.get(f))), Text(plain(tf.get(f))))
+    for what, differs, in_source, in_target in side_by_side(c):
+        t.add_row(Text(("≠ " if differs else "  ") + what), Text(in_source), Text(in_target))
     out.print(t)
     plan_says = m.plan.conflicts.strategy_for(c.get("kind", "item"))
     out.print(Text(f"Decision: {c.get('decision') or 'undecided'}"

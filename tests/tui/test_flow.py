@@ -157,6 +157,8 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
         assert isinstance(dialog, ChoiceDialog)
         dialog.query_one(OptionList).highlighted = 0  # skip
         await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app2.screen, ConfirmDialog), what="the bulk confirmation")
+        await pilot.press("y")
         await settle(pilot)
         assert all(c["decision"] for c in m2.store.conflicts.values())
         assert screen.check_action("next", ()) is True

@@ -169,8 +169,17 @@ def make_folder(home: Path, name: str = "acme-trello", *, items: int = 150, run:
         m.store.failed("trello:attachment:a1", "attachment", "240000000 bytes is over the 100 MB limit")
         m.store.failed("trello:comment:x9", "comment", "Tallyfy refused it (422: content is empty)")
         for i in range(1, conflicts):
+            name = f"Draft contract #{i:06d}"
+            source = {"name": name, "description": "Terms as agreed on the call", "stage": LISTS[i % 5],
+                      "fields": {"Budget": "1200"}, "assignees": ["Priya Nair"], "tags": ["Urgent"],
+                      "comments": 3, "files": 1, "updated": "2026-09-20T09:00:00Z"}
+            target = {**source, "name": f"{name} (client copy)", "fields": {"Budget": "950"}, "comments": 2,
+                      "updated": "2026-09-19T16:00:00Z"}
             m.store.record_conflict({"id": f"trello:card:c{i:06d}", "kind": "item", "target_id": f"run{i:06d}",
-                                     "reason": "already in the target", "decision": "skip" if i == 1 else None})
+                                     "reason": "already in the target (provenance marker)", "source": source,
+                                     "target": target, "changed": ["comments", "name", "field: Budget"],
+                                     "decision": "skip" if i == 1 else None})
+        m.store.set_meta(conflict_scan={"at": "2026-09-21T12:00:00Z", "items": conflicts - 1, "templates": 0})
         m.store.set_meta(state="finished")
         for tid in list(m.store.last_write):
             m.store.last_write[tid] = LAST_WRITE

@@ -117,7 +117,7 @@ class ConflictRules(JournalledWriter):
             await self.settle(item, run["id"], ctx)
         if getattr(self.target, "dry_run", False):
             # A dry run names, on each write, the decision it depends on.
-            note = f" [conflict: {action} ({'decided' if decided else 'plan default'})]"
+            note = f" — conflict: {action} ({'decided' if decided else 'plan default'})"
             acts = self.target.actions
             for i in range(start, len(acts)):
                 if acts[i].key == item.key:

@@ -125,6 +125,18 @@ def undo(store: Store, ids: list[str], *, by: str) -> int:
     return n
 
 
+def side_by_side(c: dict[str, Any]) -> list[tuple[str, bool, str, str]]:
+    """Every field of a conflict's two sides: (what, differs, in the source, in the target);
+    kick-off and custom fields one by one."""
+    src, tgt = c.get("source") or {}, c.get("target") or {}
+    changed = set(differences(src, tgt))
+    keys = [k for k in src if k in tgt and k != "fields"] + [k for k in tgt if k not in src and k != "fields"]
+    rows = [(k, k in changed, plain(src.get(k)), plain(tgt.get(k))) for k in keys]
+    sf, tf = src.get("fields") or {}, tgt.get("fields") or {}
+    rows += [(f, f"field: {f}" in changed, plain(sf.get(f)), plain(tf.get(f))) for f in sorted(set(sf) | set(tf))]
+    return rows
+
+
 def preview(c: dict[str, Any], decision: str) -> list[str]:
     """What a decision will write to the target, field by field."""
     src, tgt = c.get("source") or {}, c.get("target") or {}

@@ -52,6 +52,8 @@ class RunExecutor(ChildWriter, ConflictRules):
         self._tags: dict[str, str] | None = None
         self._matchers: dict[str, RunMatcher] = {}
         self._claims: dict[str, str] = {}  # process id -> the card it went to
+        self._named: dict[str, str] = {}  # name -> the card that took a process by that name
+        self._matcher_locks: dict[str, asyncio.Lock] = {}
         self.sync = sync
         self.seen: set[str] = set()
         self.archived_in_source: list[str] = []
@@ -295,14 +297,18 @@ class RunExecutor(ChildWriter, ConflictRules):
 
     # -- items ---------------------------------------------------------------------------
     async def matcher_for(self, ctx: TemplateCtx, *, fresh: bool = False) -> RunMatcher:
-        """The template's processes, matched to cards (one call per 100 processes, once)."""
-        if fresh or ctx.template_id not in self._matchers:
-            if not self._claims:
-                self._claims.update({str(m["target_id"]): k for k, m in self.store.mappings.items()
-                                     if m.get("kind") == "item"})
-            runs = await self.target.list_runs(ctx.template_id)
-            self._matchers[ctx.template_id] = RunMatcher(runs, self.target.marker_of, self._claims)
-        return self._matchers[ctx.template_id]
+        """The template's processes, matched to cards (one call per 100 processes). Read once
+        by one card while the others wait: two reads racing with a write could see a process
+        before and after it took a card's marker."""
+        lock = self._matcher_locks.setdefault(ctx.template_id, asyncio.Lock())
+        async with lock:
+            if fresh or ctx.template_id not in self._matchers:
+                if not self._claims:
+                    self._claims.update({str(m["target_id"]): k for k, m in self.store.mappings.items()
+                                         if m.get("kind") == "item"})
+                runs = await self.target.list_runs(ctx.template_id)
+                self._matchers[ctx.template_id] = RunMatcher(runs, self.target.marker_of, self._claims, self._named)
+            return self._matchers[ctx.template_id]
 
     async def migrate_item(self, item: Item, tpl: Template, ctx: TemplateCtx, fields: dict[str, FieldDef]) -> None:
         try:

@@ -25,9 +25,12 @@ class Match:
 
 
 class RunMatcher:
-    def __init__(self, runs: list[dict], marker_of: Callable[[dict], str | None], claimed: dict[str, str]) -> None:
+    def __init__(self, runs: list[dict], marker_of: Callable[[dict], str | None], claimed: dict[str, str],
+                 named: dict[str, str] | None = None) -> None:
         """`claimed`: process id -> the card key it went to (shared across templates and
-        refreshes, and seeded from the store, so a later run never hands it out again)."""
+        refreshes, and seeded from the store, so a later run never hands it out again).
+        `named`: name -> the card that took a process by that name (shared likewise: once
+        the process carries that card's marker, a fresh read no longer lists it by name)."""
         self.by_marker: dict[str, dict] = {}
         self.by_name: dict[str, list[dict]] = defaultdict(list)
         for r in runs:
@@ -36,6 +39,7 @@ class RunMatcher:
             else:
                 self.by_name[name_key(r.get("name"))].append(r)
         self.claimed = claimed
+        self.named = {} if named is None else named
 
     def match(self, key: str, name: str, *, by_name: bool) -> Match:
         run = self.by_marker.get(key)
@@ -47,5 +51,7 @@ class RunMatcher:
         candidates = self.by_name.get(name_key(name), [])
         for r in candidates:
             if self.claimed.setdefault(str(r["id"]), key) == key:  # no await in between: one card wins
+                self.named.setdefault(name_key(name), key)
                 return Match(r, BY_NAME)
-        return Match(None, clash=self.claimed[str(candidates[0]["id"])] if candidates else None)
+        other = self.claimed[str(candidates[0]["id"])] if candidates else self.named.get(name_key(name))
+        return Match(None, clash=other if other != key else None)

@@ -16,33 +16,48 @@ class PersonDecision:
     action: str  # "matched" | "mapped" | "invite" | "placeholder"
     user_id: int | str | None = None
     reason: str = ""
+    user_name: str = ""  # the target user's name (and email), for the report
 
 
 def _norm(s: str | None) -> str:
     return " ".join((s or "").lower().split())
 
 
+def _label(u: TargetUser) -> str:
+    return f"{u.name} <{u.email}>" if u.email else u.name
+
+
 def match_people(people: list[Person], users: list[TargetUser], choices: dict[str, str]) -> dict[str, PersonDecision]:
+    """Each person's decision. Every plan choice is honoured, or refused with the reason."""
     by_email = {_norm(u.email): u for u in users if u.email}
+    by_id = {str(u.id): u for u in users}
     by_name: dict[str, list[TargetUser]] = {}
     for u in users:
         by_name.setdefault(_norm(u.name), []).append(u)
     out: dict[str, PersonDecision] = {}
     for p in people:
         choice = choices.get(p.key, "")
+        refused = ""
         if choice.startswith("user:"):
             uid = choice.split(":", 1)[1]
-            out[p.key] = PersonDecision(p.key, p.name, "mapped", int(uid) if uid.isdigit() else uid, "chosen in the plan")
-            continue
-        if choice == "placeholder":
+            if (u := by_id.get(uid)) is not None:
+                out[p.key] = PersonDecision(p.key, p.name, "mapped", u.id, "chosen in the plan", _label(u))
+                continue
+            refused = f"the plan names user {uid}, who is not in the target organization; "
+        elif choice == "placeholder":
             out[p.key] = PersonDecision(p.key, p.name, "placeholder", None, "kept as a named placeholder, as the plan says")
             continue
+        elif choice not in ("", "invite"):
+            refused = f"the plan's choice '{choice[:40]}' is not user:ID, invite or placeholder; "
         if p.email and (u := by_email.get(_norm(p.email))):
-            out[p.key] = PersonDecision(p.key, p.name, "matched", u.id, "same email")
+            why = "the plan says invite, but a target user already has that email: matched instead" \
+                if choice == "invite" else refused + "same email"
+            out[p.key] = PersonDecision(p.key, p.name, "matched", u.id, why, _label(u))
             continue
         candidates = by_name.get(_norm(p.name), [])
-        if len(candidates) == 1:
-            out[p.key] = PersonDecision(p.key, p.name, "matched", candidates[0].id, "same name")
+        if len(candidates) == 1 and choice != "invite":
+            out[p.key] = PersonDecision(p.key, p.name, "matched", candidates[0].id, refused + "same name",
+                                        _label(candidates[0]))
             continue
         if choice == "invite":
             if p.email:
@@ -52,5 +67,5 @@ def match_people(people: list[Person], users: list[TargetUser], choices: dict[st
                                             "the plan says invite, but the source gives no email; kept as a named placeholder")
             continue
         why = "two target users have that name" if len(candidates) > 1 else "no target user with that email or name"
-        out[p.key] = PersonDecision(p.key, p.name, "placeholder", None, why)
+        out[p.key] = PersonDecision(p.key, p.name, "placeholder", None, refused + why)
     return out

@@ -139,10 +139,6 @@ def conflict_csv_rows(report: dict[str, Any]) -> list[list[str]]:
             for c in report.get("conflicts", [])]
 
 
-def _md(text: Any) -> str:
-    return " ".join(str(text or "").split()).replace("|", "\\|")
-
-
 def conflict_markdown(r: dict[str, Any]) -> list[str]:
     out: list[str] = []
     met = r.get("met_in_target") or {}
@@ -152,13 +148,13 @@ def conflict_markdown(r: dict[str, Any]) -> list[str]:
     if r.get("conflicts"):
         out += ["", f"## Conflicts: {len(r['conflicts'])}", "",
                 "| card | source | target | decision | by | how | result |", "| --- | --- | --- | --- | --- | --- | --- |"]
-        out += [f"| `{c['id']}` | {_md(c['source_name'])} | {_md(c['target_name'])} | {c['decision']} | {_md(c['by'])} | "
-                f"{_md(c['how'])} | {c['resolution']} |" for c in r["conflicts"]]
+        out += [f"| {md(c['id'])} | {md(c['source_name'])} | {md(c['target_name'])} | {md(c['decision'])} | {md(c['by'])} | "
+                f"{md(c['how'])} | {md(c['resolution'])} |" for c in r["conflicts"]]
     if r.get("name_clashes"):
         out += ["", "## Cards with the same name as another", "",
                 "A process is matched to one card at most; each of these got its own process.", ""]
-        out += [f"- `{c['key']}` ({c.get('name', '')}): same name as `{c['other']}`, which has the existing process; "
-                f"given its own process" for c in r["name_clashes"]]
+        out += [f"- {md(c['key'])} ({md(c.get('name', ''))}): same name as {md(c['other'])}, which has the existing "
+                f"process; given its own process" for c in r["name_clashes"]]
     return out
 
 
@@ -194,7 +190,8 @@ def to_markdown(r: dict[str, Any]) -> str:
         out += [f"- **{md(d['what'])}**: {md(d['why'])}" for d in r["dropped_or_changed"]]
     if r["people"]:
         out += ["", "## People", "", "| person | decision | why |", "| --- | --- | --- |"]
-        out += [f"| {md(p.get('name'))} | {md(p.get('action'))}{' → ' + md(p['user_id']) if p.get('user_id') else ''} "
+        out += [f"| {md(p.get('name'))} | {md(p.get('action'))}"
+                f"{' → ' + md(p.get('user_name') or p['user_id']) if p.get('user_id') else ''} "
                 f"| {md(p.get('reason'))} |" for p in r["people"]]
     if r["open_conflicts"]:
         out += ["", f"## Conflicts waiting for a decision: {len(r['open_conflicts'])}", "",

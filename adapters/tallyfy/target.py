@@ -192,6 +192,11 @@ class TallyfyTarget:
                                 lambda: self.client.list_runs(checklist_id=template_id))
 
     @staticmethod
+    def run_name(name: str) -> str:
+        """The name a card's process gets (clipped, never empty): what a match by name compares."""
+        return tm.name_for(name, tm.RUN_NAME_LIMIT)
+
+    @staticmethod
     def marker_of(run: dict) -> str | None:
         return tm.read_marker(run.get("summary"))
 

@@ -71,7 +71,7 @@ class ConflictsScreen(WizardScreen):
     def body(self):
         with Vertical(id="conflicts-body"):
             yield Static("", id="conflicts-status")
-            yield PagedTable(("card", "process in the target", "list", "differs", "decision"), None, noun="conflicts",
+            yield PagedTable(("card", "process in the target", "list", "decision", "differs"), None, noun="conflicts",
                              placeholder="/ filter: names, lists, labels, members, or list=… name=…", id="conflicts-table")
             with Horizontal(id="side-by-side"):
                 yield Static("", id="conflict-source", classes="side")
@@ -135,7 +135,7 @@ class ConflictsScreen(WizardScreen):
     def _cells(c: dict, names: dict[str, str]) -> tuple[str, ...]:
         src, tgt = c.get("source") or {}, c.get("target") or {}
         return (plain(src.get("name")) or names.get(c["id"], c["id"]), plain(tgt.get("name")) or str(c.get("target_id", "")),
-                plain(src.get("stage")), ", ".join(c.get("changed", [])) or "—", MARK.get(c.get("decision"), "?"))
+                plain(src.get("stage")), MARK.get(c.get("decision"), "?"), ", ".join(c.get("changed", [])) or "—")
 
     def _row_at_cursor(self) -> dict | None:
         pt = self.query_one(PagedTable)

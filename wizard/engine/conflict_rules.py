@@ -38,7 +38,8 @@ class ConflictRules(JournalledWriter):
         template_preexisted = (self.store.target_of(tpl.key) or {}).get("created") is False
         if not (template_preexisted or self.plan.conflicts.match_by_name):
             return False
-        found = (await self.matcher_for(ctx)).match(item.key, item.name, by_name=self.plan.conflicts.match_by_name)
+        found = (await self.matcher_for(ctx)).match(item.key, self.target.run_name(item.name),
+                                                    by_name=self.plan.conflicts.match_by_name)
         if found.clash:
             self._name_clash(item, found.clash)
         if found.run is None:

@@ -147,7 +147,7 @@ def preview(c: dict[str, Any], decision: str) -> list[str]:
         return ["Nothing is written; the process stays as it is."]
     if decision == "newer":
         newer = _epoch(src.get("updated")) > _epoch(tgt.get("updated"))
-        return [f"The card changed last, so: overwrite." if newer else "The process changed last, so: skip."] + (
+        return ["the card changed last, so as overwrite" if newer else "the process changed last, so as skip"] + (
             preview(c, "overwrite") if newer else [])
     changed = differences(src, tgt)
     lines = []

@@ -117,7 +117,7 @@ async def _scan_container(plan: Plan, store: Store, target: Any, tpl: Template, 
     for item in items:
         if store.target_of(item.key):
             continue
-        m = matcher.match(item.key, item.name, by_name=plan.conflicts.match_by_name)
+        m = matcher.match(item.key, target.run_name(item.name), by_name=plan.conflicts.match_by_name)
         if m.clash:
             res.clashes.append(item.key)
         if m.run is None:

@@ -17,7 +17,6 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
 from wizard.engine.conflicts import plain
 from wizard.errors import Interrupted, UserError
@@ -292,15 +291,15 @@ def _show_conflict(m: Migration, cid: str) -> int:
     c = m.store.conflicts.get(cid)
     if c is None:
         raise UserError(f"No conflict with id {cid}; list them with 'migration-wizard conflicts {m.folder}'.")
-    t = Table("", "in the source", "in the target", title=Text(f"{c['id']}: {c.get('reason', '')}"))
+    t = Table("", "in the source", "in the target", title=rich_text(f"{c['id']}: {c.get('reason', '')}"))
     for what, differs, in_source, in_target in side_by_side(c):
-        t.add_row(Text(("≠ " if differs else "  ") + what), Text(in_source), Text(in_target))
+        t.add_row(rich_text(("≠ " if differs else "  ") + what), rich_text(in_source), rich_text(in_target))
     out.print(t)
     plan_says = m.plan.conflicts.strategy_for(c.get("kind", "item"))
-    out.print(Text(f"Decision: {c.get('decision') or 'undecided'}"
+    out.print(rich_text(f"Decision: {c.get('decision') or 'undecided'}"
                    + (f", by {c['decided_by']} ({c.get('decided_how')})" if c.get("decision") else f" (plan: {plan_says})")))
     for d in DECISIONS:
-        out.print(Text(f"{d}: " + "; ".join(preview(c, d))))
+        out.print(rich_text(f"{d}: " + "; ".join(preview(c, d))))
     return EXIT_OK
 
 

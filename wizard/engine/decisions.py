@@ -18,12 +18,12 @@ from wizard.engine.conflicts import _epoch, differences, plain
 from wizard.errors import UserError
 from wizard.journal import now_iso
 from wizard.store import Store
+from wizard.textsafe import csv_cell
 
 DECISIONS = ("skip", "overwrite", "merge", "newer")
 RULE_FIELDS = {"list": "stage", "label": "tags", "member": "assignees", "name": "name", "board": "board",
                "before": "updated", "after": "updated"}
 SIDES = ("name", "description", "stage", "assignees", "tags", "comments", "files")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def who(via: str) -> str:
@@ -167,9 +167,8 @@ def preview(c: dict[str, Any], decision: str) -> list[str]:
 
 # -- sharing with the client -------------------------------------------------------------------
 def _cell(value: Any) -> str:
-    """A cell a spreadsheet never runs as a formula."""
-    text = plain(value) if not isinstance(value, str) else value
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """A cell a spreadsheet never runs as a formula, with control characters visible."""
+    return csv_cell(plain(value) if not isinstance(value, str) else value)
 
 
 def export_rows(store: Store) -> tuple[list[str], list[list[str]]]:

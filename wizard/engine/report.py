@@ -215,7 +215,8 @@ def to_csv(store: Store, extra_rows: Sequence[list[str]] = ()) -> str:
                         m.get("target_type"), m.get("target_id"), ""])
     for key, q in sorted(store.quarantine.items()):
         w.writerow([key, q.get("kind"), "failed", "", "", q.get("reason")])
-    w.writerows(extra_rows)
+    for row in extra_rows:
+        w.writerow(row)
     return buf.getvalue()
 
 

@@ -197,6 +197,12 @@ def field_value(field: FieldDef, ftype: str, raw: object, options: list[dict]) -
     return str(raw)
 
 
+def owners_body(owners: list) -> dict:
+    """Members by id, guests by email (a person decided as a guest carries their email)."""
+    return {"users": [o for o in owners if not isinstance(o, str)],
+            "guests": [o for o in owners if isinstance(o, str) and "@" in o], "groups": []}
+
+
 def run_body(item: Item, template_id: str, prerun_ids: dict[str, str], prerun_specs: dict[str, dict],
              fields: dict[str, FieldDef], tag_ids: list[str], step_id: str | None,
              owner_ids: list[int], placeholders: list[str], with_checklists: bool, tpl_key: str) -> dict:
@@ -228,7 +234,7 @@ def run_body(item: Item, template_id: str, prerun_ids: dict[str, str], prerun_sp
     if item.due and step_id:
         task["deadline"] = _fmt_date(item.due)
     if owner_ids and step_id:
-        task["owners"] = {"users": owner_ids, "guests": [], "groups": []}
+        task["owners"] = owners_body(owner_ids)
     if task and step_id:
         body["tasks"] = {step_id: task}
     return body

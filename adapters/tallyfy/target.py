@@ -106,6 +106,19 @@ class TallyfyTarget:
                               lambda fid: {"id": fid, "status": "invited"})
         return TargetUser(id=u["id"], name=name, email=email, status="invited")
 
+    async def find_guest(self, email: str) -> str | None:
+        guests = await self._read("guests", "look for guest", email, self.client.list_guests)
+        return next((g["email"] for g in guests if str(g.get("email", "")).lower() == email.lower()), None)
+
+    async def create_guest(self, key: str, name: str, email: str) -> str:
+        """A guest (Tallyfy counts 30 an hour per organization): someone outside the client's
+        organization who works on tasks without a seat. Returns the email, a guest's address."""
+        first, _, last = name.partition(" ")
+        body = {"email": email, "first_name": first[:32] or "Guest", "last_name": (last or "-")[:32]}
+        g = await self._write("POST", "guests", f"add guest {name}", key, lambda: self.client.create_guest(body),
+                              lambda fid: {"email": email})
+        return str(g.get("email") or email)
+
     # -- tags ----------------------------------------------------------------------------
     async def existing_tags(self) -> dict[str, str]:
         tags = await self._read("tags", "list tags", "", self.client.list_tags)
@@ -281,7 +294,7 @@ class TallyfyTarget:
         if not owners:
             owners = [await self._me_id()]
         body = {"title": title[:600], "task_type": "task", "run_id": run_id,
-                "owners": {"users": owners, "guests": [], "groups": []},
+                "owners": tm.owners_body(owners),
                 "deadline": due.strftime("%Y-%m-%d %H:%M:%S") if due else "2099-12-31 00:00:00",
                 "summary": tm.marker(key)}
         t = await self._write("POST", "tasks", f"create checklist task '{title[:40]}'", item.key,
@@ -510,6 +523,14 @@ class TallyfyTarget:
             return "deleted"
         if target_type == "asset":
             await c.delete_file(target_id)
+            return "deleted"
+        if target_type == "guest":
+            try:
+                await c.delete_guest(target_id)
+            except RecordRejected as e:
+                if e.status == 404:
+                    return "already gone"
+                raise
             return "deleted"
         steps: dict[str, tuple[Callable[[str], Awaitable[Any]], ...]] = {
             "run": (c.archive_run, c.delete_run),

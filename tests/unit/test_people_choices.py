@@ -35,3 +35,15 @@ def test_a_mapped_person_carries_the_users_name_and_email_for_the_report() -> No
 def test_invite_is_honoured_over_a_match_by_name_alone() -> None:
     d = decide("ana.silva@elsewhere.example", "Ana Silva", "invite")
     assert d.action == "invite"
+
+
+def test_someone_outside_the_organization_is_offered_as_a_guest() -> None:
+    d = decide("lena@fischer.example", "Lena Fischer", "")
+    assert d.action == "placeholder" and "a guest fits" in d.reason
+    assert "guest" not in decide("carla@client.example", "Carla Diaz", "").reason, "a colleague is not offered"
+
+
+def test_the_guest_choice_is_honoured_with_an_email_and_refused_without() -> None:
+    assert decide("lena@fischer.example", "Lena Fischer", "guest").action == "guest"
+    d = decide(None, "Lena Fischer", "guest")
+    assert d.action == "placeholder" and "no email" in d.reason

@@ -207,6 +207,14 @@ class RunExecutor(ChildWriter, ConflictRules):
         decisions = match_people(tpl.people, self._users, self.plan.mapping.people)
         emails = {p.key: p.email for p in tpl.people}
         for key, d in decisions.items():
+            if d.action == "guest":
+                gid = await self.ensure(key, "person", "add guest", target_type="guest", find_first=True,
+                                        find=lambda e=d.user_id: self.target.find_guest(str(e)),
+                                        create=lambda d=d: self.target.create_guest(d.key, d.name, str(d.user_id)))
+                if not gid:
+                    decisions[key] = PersonDecision(key, d.name, "placeholder", None,
+                                                    "the guest was refused; kept as a named placeholder")
+                continue
             if d.action != "invite":
                 continue
             uid = await self.ensure(key, "person", "invite member", target_type="user", find=None,

@@ -13,7 +13,7 @@ from wizard.target import TargetUser
 class PersonDecision:
     key: str
     name: str
-    action: str  # "matched" | "mapped" | "invite" | "placeholder"
+    action: str  # "matched" | "mapped" | "invite" | "guest" | "placeholder"
     user_id: int | str | None = None
     reason: str = ""
     user_name: str = ""  # the target user's name (and email), for the report
@@ -25,6 +25,15 @@ def _norm(s: str | None) -> str:
 
 def _label(u: TargetUser) -> str:
     return f"{u.name} <{u.email}>" if u.email else u.name
+
+
+def _domain(email: str | None) -> str:
+    return (email or "").rpartition("@")[2].lower()
+
+
+def is_external(p: Person, users: list[TargetUser]) -> bool:
+    """Someone whose email domain none of the organization's members share: a guest, not a member."""
+    return bool(p.email) and _domain(p.email) not in {_domain(u.email) for u in users if u.email}
 
 
 def match_people(people: list[Person], users: list[TargetUser], choices: dict[str, str]) -> dict[str, PersonDecision]:
@@ -47,8 +56,16 @@ def match_people(people: list[Person], users: list[TargetUser], choices: dict[st
         elif choice == "placeholder":
             out[p.key] = PersonDecision(p.key, p.name, "placeholder", None, "kept as a named placeholder, as the plan says")
             continue
+        elif choice == "guest":
+            if p.email:
+                out[p.key] = PersonDecision(p.key, p.name, "guest", p.email,
+                                            "added as a guest, as the plan says (30 guests an hour)", p.email)
+            else:
+                out[p.key] = PersonDecision(p.key, p.name, "placeholder", None,
+                                            "the plan says guest, but the source gives no email; kept as a named placeholder")
+            continue
         elif choice not in ("", "invite"):
-            refused = f"the plan's choice '{choice[:40]}' is not user:ID, invite or placeholder; "
+            refused = f"the plan's choice '{choice[:40]}' is not user:ID, invite, guest or placeholder; "
         if p.email and (u := by_email.get(_norm(p.email))):
             why = "the plan says invite, but a target user already has that email: matched instead" \
                 if choice == "invite" else refused + "same email"
@@ -67,5 +84,7 @@ def match_people(people: list[Person], users: list[TargetUser], choices: dict[st
                                             "the plan says invite, but the source gives no email; kept as a named placeholder")
             continue
         why = "two target users have that name" if len(candidates) > 1 else "no target user with that email or name"
+        if is_external(p, users):
+            why += "; outside the organization (their email's domain is no member's): a guest fits"
         out[p.key] = PersonDecision(p.key, p.name, "placeholder", None, refused + why)
     return out

@@ -14,7 +14,7 @@ from wizard.events import EventSink, ObjectRolledBack, PhaseFinished, PhaseStart
 from wizard.http import RecordRejected
 from wizard.store import Store
 
-ORDER = {"run": 0, "task": 0, "template": 1, "tag": 2, "user": 3}
+ORDER = {"run": 0, "task": 0, "template": 1, "tag": 2, "guest": 3, "user": 3}
 EDIT_TOLERANCE_S = 2.0
 
 
@@ -45,7 +45,7 @@ def plan_rollback(store: Store) -> list[RollbackStep]:
             action = "removed with its process"
         elif tt in ("run", "template"):
             action = "archive and delete"
-        elif tt in ("tag", "comment", "asset"):
+        elif tt in ("tag", "comment", "asset", "guest"):
             action = "delete"
         elif tt == "user":
             action = "deactivate"

@@ -21,7 +21,7 @@ from tui.widgets.paged_table import PagedTable
 PRESETS = {"kanban": "list → step · card → process",
            "checklist": "workflow → template · run → process", "form": "fields → kick-off form"}
 CHECKLIST_MODES = {"field": "text field", "subtasks": "one task per item"}
-PEOPLE_MARK = {"matched": "✓ matched", "mapped": "✓ mapped", "invite": "✉ invite", "guest": "◌ guest",
+PEOPLE_MARK = {"matched": "✓ matched", "mapped": "✓ mapped", "invite": "✉ invite", "guest": "○ guest",
                "placeholder": "○ placeholder"}
 PEOPLE_CHOICES = {"": "match automatically (email, then name)", "invite": "invite them to the organization",
                   "guest": "add as a guest: outside the organization, no seat (30 an hour)",

@@ -345,7 +345,7 @@ def cmd_report(a: argparse.Namespace) -> int:
         out.print(f"{k:11} created {v['created']:>6}  already there {v['already_there']:>5}  failed {v['failed']:>4}")
     if any(report.get("met_in_target", {}).values()):
         out.print("processes already in the target: " + ", ".join(f"{h} {n}" for h, n in report["met_in_target"].items()))
-    out.print(rich_text("Written: " + ", ".join(str(p) for p in paths)))
+    out.print(rich_text("Written: " + ", ".join(str(p) for p in paths)), soft_wrap=True)
     return EXIT_OK
 
 

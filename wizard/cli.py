@@ -219,11 +219,20 @@ async def cmd_sync(a: argparse.Namespace) -> int:
 async def cmd_conflicts(a: argparse.Namespace) -> int:
     writes = bool(a.decide or a.undecide or a.undo or a.import_ or a.scan)
     m, sink = _open(a.dir, readonly=not writes)
-    if not writes and "conflict_scan" not in m.store.meta:  # never scanned: the listing would be incomplete
-        m.close()
-        m, sink = _open(a.dir)
+    scan = bool(a.scan) or "conflict_scan" not in m.store.meta
+    if scan and not writes:  # never scanned, so the listing would be incomplete: scan if the folder is free
+        try:
+            w, w_sink = _open(a.dir)
+            w.store  # a writable store takes the folder's lock
+        except UserError as e:  # another command holds the folder: list what is known, scan later
+            scan = False
+            err.print(rich_text(f"Not scanned yet: {e.sentence} Listed below is what earlier commands found."),
+                      soft_wrap=True)
+        else:
+            m.close()
+            m, sink = w, w_sink
     try:
-        if a.scan or "conflict_scan" not in m.store.meta:
+        if scan:
             with sink:
                 res = await m.scan_conflicts()
             out.print(f"Pre-flight scan (nothing written): {res.items} process(es) and {res.templates} template(s) "

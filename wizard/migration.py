@@ -144,24 +144,9 @@ class Migration:
     # -- the flow ------------------------------------------------------------------------
     async def connect(self) -> ConnectResult:
         with self.step("connect"):
-            res = ConnectResult(None, None)
-            try:
-                src = self.source()
-                try:
-                    res.source = await src.whoami()
-                finally:
-                    await src.aclose()
-            except UserError as e:
-                res.source_error = e.sentence
-            try:
-                tgt = self.target()
-                try:
-                    res.target = await tgt.whoami()
-                finally:
-                    await tgt.aclose()
-            except UserError as e:
-                res.target_error = e.sentence
-            return res
+            source, source_error = await _whoami(self.source)
+            target, target_error = await _whoami(self.target)
+            return ConnectResult(source, target, source_error, target_error)
 
     async def containers(self) -> list[Container]:
         src = self.source()
@@ -539,3 +524,15 @@ def read_state(folder: Path) -> tuple[str, float | None]:
     if state == "running" and holder(folder) is None:
         state = "interrupted"  # no live process holds the run lock: it was cut off
     return state, last
+
+
+async def _whoami(make: Any) -> tuple[Identity | None, str | None]:
+    """Who the account behind `make()` is, or the one sentence saying why it could not tell."""
+    try:
+        side = make()
+        try:
+            return await side.whoami(), None
+        finally:
+            await side.aclose()
+    except UserError as e:
+        return None, e.sentence

@@ -3,6 +3,7 @@ the deterministic fakes (real folder, plan and store; source and target from mem
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from textual.widgets import Button, DataTable, Input, OptionList, Static, TabbedContent
 from tui_drive import screen_text, settle, until
 from tui_fakes import frozen_clock, make_folder
+
+from rich.console import Console
 
 from tui import keys
 from tui.app import STEP_TITLES, STEPS, WizardApp
@@ -378,6 +381,13 @@ async def test_connect_labels_each_field_and_says_where_to_find_it(tmp_path: Pat
         assert "MW_GLOBEX_TRELLO_KEY" in " ".join(screen_text(app).split()), "the names follow the profile"
 
 
+def rendered(content: object) -> str:
+    """What a widget's content reads as (a string, a Text or a Table alike), wide enough not to wrap."""
+    out = io.StringIO()
+    Console(file=out, width=400, color_system=None).print(content)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("size", [(160, 48), (80, 24)])
 async def test_conflicts_and_report_use_the_room(size: tuple[int, int], tmp_path: Path) -> None:
     wide = size[0] >= 120
@@ -390,7 +400,8 @@ async def test_conflicts_and_report_use_the_room(size: tuple[int, int], tmp_path
             assert sides.x >= table.right and sides.y <= table.y + 1 and sides.height >= table.height - 2
         else:  # under it
             assert sides.y >= table.bottom
-        assert "Review contract #000001" in str(app.screen.query_one("#conflict-source", Static).content)
+        side_by_side = rendered(app.screen.query_one("#conflict-source", Static).content)
+        assert "the card (source)" in side_by_side and "Draft contract" in side_by_side and "#000001" in side_by_side
         app.goto("report")
         await settle(pilot)
         screen = app.screen

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from wizard.secrets import SANDBOX_CREDENTIALS
+
 CLI = [sys.executable, "-c", "from tui.entry import main; main()"]
 
 
@@ -68,3 +70,12 @@ def small(tmp_path: Path) -> Iterator[Served]:
     s = serve(tmp_path / "mig", "--scale", "small", "--seed", "2", "--rate-scale", "0.001")
     yield s
     stop(s)
+
+
+def tallyfy_api(s: Served, method: str, path: str, **kw: object) -> httpx.Response:
+    """One call to the Tallyfy sandbox as the client would make it (a change made outside the wizard)."""
+    org = s.export("tallyfy")["organization"]["id"]
+    headers = {"Authorization": f"Bearer {SANDBOX_CREDENTIALS['tallyfy']['token']}", "X-Tallyfy-Client": "pytest"}
+    r = httpx.request(method, f"{s.urls['tallyfy']}/organizations/{org}/{path}", headers=headers, timeout=30, **kw)
+    assert r.status_code < 300, r.text
+    return r

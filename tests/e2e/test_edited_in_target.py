@@ -6,21 +6,11 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
-from tests.e2e.conftest import Served
+from tests.e2e.conftest import Served, tallyfy_api as api
 from tests.e2e.test_before_after import ok, trello
 from wizard.engine.executor import EDIT_TOLERANCE_S
 from wizard.plan import load_plan, save_plan
-from wizard.secrets import SANDBOX_CREDENTIALS
 
-
-def api(s: Served, method: str, path: str, **kw: object) -> httpx.Response:
-    org = s.export("tallyfy")["organization"]["id"]
-    headers = {"Authorization": f"Bearer {SANDBOX_CREDENTIALS['tallyfy']['token']}", "X-Tallyfy-Client": "pytest"}
-    r = httpx.request(method, f"{s.urls['tallyfy']}/organizations/{org}/{path}", headers=headers, timeout=30, **kw)
-    assert r.status_code < 300, r.text
-    return r
 
 
 def client_activity(s: Served) -> dict[str, dict]:

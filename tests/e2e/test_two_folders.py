@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Served, cli
+from tests.e2e.conftest import tallyfy_api as api
 from tests.e2e.test_before_after import ok, reset, trello, twin, writes
 from wizard.secrets import SANDBOX_CREDENTIALS
 
@@ -98,13 +99,6 @@ def unmark_every_process(s: Served) -> list[dict]:
         api(s, "PUT", f"runs/{r['id']}", json={"summary": "Kept by the client"})
     return runs
 
-
-def api(s: Served, method: str, path: str, **kw: object) -> httpx.Response:
-    org = s.export("tallyfy")["organization"]["id"]
-    headers = {"Authorization": f"Bearer {SANDBOX_CREDENTIALS['tallyfy']['token']}", "X-Tallyfy-Client": "pytest"}
-    r = httpx.request(method, f"{s.urls['tallyfy']}/organizations/{org}/{path}", headers=headers, timeout=30, **kw)
-    assert r.status_code < 300, r.text
-    return r
 
 
 def fifty_same_named(s: Served, tmp_path: Path, **conflicts: object) -> tuple[Path, list[dict]]:

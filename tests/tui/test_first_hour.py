@@ -13,10 +13,9 @@ from tui.screens.discovery import DiscoveryScreen
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
-from tui_drive import cards_in_target, included_cards, screen_text, settle, until
+from tui_drive import cards_in_target, included_cards, pause_after_cards, screen_text, settle, until
 from tests.e2e.conftest import cli
 from tests.e2e.test_cli_flow import check_complete
-from wizard.events import ObjectMigrated
 from wizard.migration import Migration, read_state
 
 TIMING = {"RateLimited", "RequestRetried"}  # whether a wait or a retry happens depends on the clock
@@ -97,16 +96,7 @@ async def test_quitting_mid_run_says_so_and_reopening_resumes_to_a_complete_targ
     m = Migration.create(folder, sandboxes.plan(name="quit", rate_scale=0.01))
     await m.discover()
     app = WizardApp(migration=m, step="run")
-    emit = app.sink.emit
-
-    def pause_after_three_cards(event) -> None:
-        # The small sandbox migrates its cards in about a second: the third card pauses the
-        # run, as "p" would, so that Ctrl+Q comes in the middle of it.
-        emit(event)
-        if isinstance(event, ObjectMigrated) and event.kind == "item" and app.model.created["item"] == 3:
-            app.pause_run()
-
-    app.sink.emit = pause_after_three_cards
+    pause_after_cards(app, 3)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await _start_run(pilot)
@@ -148,14 +138,7 @@ def test_the_demo_quit_mid_run_and_opened_again_resumes_on_the_same_sandboxes(tm
     seen: dict = {}
 
     def first(self: WizardApp, *a, **kw) -> None:
-        emit = self.sink.emit
-
-        def pause_after_three_cards(event) -> None:
-            emit(event)
-            if isinstance(event, ObjectMigrated) and event.kind == "item" and self.model.created["item"] == 3:
-                self.pause_run()
-
-        self.sink.emit = pause_after_three_cards
+        pause_after_cards(self, 3)
 
         async def drive() -> None:
             async with self.run_test(size=(100, 30)) as pilot:

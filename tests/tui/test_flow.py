@@ -21,8 +21,7 @@ from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
 from tui.screens.start import StartScreen
 from tui.widgets.paged_table import PagedTable
-from tui_drive import cards_in_target, included_cards, screen_text, settle, until
-from wizard.events import ObjectMigrated
+from tui_drive import cards_in_target, included_cards, pause_after_cards, screen_text, settle, until
 from wizard.migration import Migration, read_state
 from wizard.plan import load_plan
 from wizard.secrets import SANDBOX_CREDENTIALS
@@ -187,16 +186,7 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
     m = Migration.create(folder, sandboxes.plan(name="cut", rate_scale=0.01))
     await m.discover()
     app = WizardApp(migration=m, step="run")
-    emit = app.sink.emit
-
-    def pause_after_three_cards(event) -> None:
-        # The small sandbox migrates 38 cards in about a second: a person's "p" cannot be
-        # timed that finely from a test, so the third card pauses the run, as "p" would.
-        emit(event)
-        if isinstance(event, ObjectMigrated) and event.kind == "item" and app.model.created["item"] == 3:
-            app.pause_run()
-
-    app.sink.emit = pause_after_three_cards
+    pause_after_cards(app, 3)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("s")

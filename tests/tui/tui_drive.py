@@ -43,3 +43,18 @@ def cards_in_target(export: dict) -> dict[str, int]:
 
 def included_cards(trello: dict) -> set[str]:
     return {f"trello:card:{c['id']}" for b in trello["boards"] for c in b["cards"] if c["visible"]}
+
+
+def pause_after_cards(app, n: int = 3) -> None:
+    """Pause the app's run once its n-th card is written, as a person's "p" would: the small
+    sandbox migrates its cards in about a second, too fast to time a key press from a test."""
+    from wizard.events import ObjectMigrated
+
+    emit = app.sink.emit
+
+    def pausing(event) -> None:
+        emit(event)
+        if isinstance(event, ObjectMigrated) and event.kind == "item" and app.model.created["item"] == n:
+            app.pause_run()
+
+    app.sink.emit = pausing

@@ -37,13 +37,17 @@ def demo(workdir: Path | None = None) -> Iterator[tuple[Migration, RunningSandbo
         m = Migration.open(folder)
         if (m.plan.source.profile, m.plan.target.profile) != ("sandbox", "sandbox"):
             m.close()  # a real migration: its plan must not be pointed at sandboxes
-            raise UserError(f"{folder} is not a demo's folder (its plan does not use the sandboxes); open it with "
-                            f"'migration-wizard tui {folder}'.")
+            raise UserError(
+                f"{folder} is not a demo's folder (its plan does not use the sandboxes); open it with "
+                f"'migration-wizard tui {folder}'."
+            )
         states = load_states(folder)
         if states is None and m.state != "new":
             m.close()
-            raise UserError(f"The sandboxes of {folder} were not saved after its last step (the demo was cut off), "
-                            "so it cannot go on against the same data; start a new demo (without --workdir).")
+            raise UserError(
+                f"The sandboxes of {folder} were not saved after its last step (the demo was cut off), "
+                "so it cannot go on against the same data; start a new demo (without --workdir)."
+            )
         running = start_sandboxes(seed=SEED, scale=SCALE, rate_scale=RATE_SCALE, states=states)
         fresh = running.plan(name=m.plan.name, rate_scale=RATE_SCALE)
         if (m.plan.source.base_url, m.plan.target.base_url) != (fresh.source.base_url, fresh.target.base_url):

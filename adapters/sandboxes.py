@@ -31,6 +31,7 @@ class RunningSandboxes:
     def plan(self, name: str = "sandbox-demo", rate_scale: float = 1.0, **mapping: Any) -> Plan:
         """A plan pointing at the sandboxes that run; a system without one points at its real
         API under a profile named after the plan (whose credentials are given with `login`)."""
+
         def endpoint(system: str, real_url: str, path: str) -> dict[str, Any]:
             if system in self.servers:
                 return {"base_url": self.urls[system] + path, "profile": "sandbox", "rate_window_scale": rate_scale}
@@ -40,8 +41,9 @@ class RunningSandboxes:
         return Plan(
             name=name,
             source=Source(system="trello", **endpoint("trello", "https://api.trello.com/1", "/1")),
-            target=Target(system="tallyfy", organization=org,
-                          **endpoint("tallyfy", "https://go.tallyfy.com/api", "/api")),
+            target=Target(
+                system="tallyfy", organization=org, **endpoint("tallyfy", "https://go.tallyfy.com/api", "/api")
+            ),
             **mapping,
         )
 
@@ -64,9 +66,16 @@ class RunningSandboxes:
         self.close()
 
 
-def start_sandboxes(systems: tuple[str, ...] = ("trello", "tallyfy"), *, seed: int = 1, scale: str = "small",
-                    faults: float = 0.0, rate_limits: str = "documented", rate_scale: float = 1.0,
-                    states: dict[str, Any] | None = None) -> RunningSandboxes:
+def start_sandboxes(
+    systems: tuple[str, ...] = ("trello", "tallyfy"),
+    *,
+    seed: int = 1,
+    scale: str = "small",
+    faults: float = 0.0,
+    rate_limits: str = "documented",
+    rate_scale: float = 1.0,
+    states: dict[str, Any] | None = None,
+) -> RunningSandboxes:
     """`states` (from `load_states`) puts each sandbox back as it was when saved."""
     running = RunningSandboxes()
     fault_cfg = Faults.uniform(faults, seed=seed) if faults else None
@@ -74,12 +83,19 @@ def start_sandboxes(systems: tuple[str, ...] = ("trello", "tallyfy"), *, seed: i
         if name == "trello":
             from adapters.trello.sandbox import TrelloSandbox
 
-            sb = TrelloSandbox(seed=seed, scale=scale, faults=fault_cfg, rate_limits=rate_limits, window_scale=rate_scale)
+            sb = TrelloSandbox(
+                seed=seed, scale=scale, faults=fault_cfg, rate_limits=rate_limits, window_scale=rate_scale
+            )
         elif name == "tallyfy":
             from adapters.tallyfy.sandbox import TallyfySandbox
 
-            sb = TallyfySandbox(seed=seed, faults=fault_cfg, rate_limits=rate_limits, hour_seconds=3600.0 * rate_scale,
-                                per_minute=max(1, round(600 / rate_scale)))
+            sb = TallyfySandbox(
+                seed=seed,
+                faults=fault_cfg,
+                rate_limits=rate_limits,
+                hour_seconds=3600.0 * rate_scale,
+                per_minute=max(1, round(600 / rate_scale)),
+            )
         else:
             raise ValueError(f"no sandbox for {name}")
         if states and name in states:
@@ -117,8 +133,12 @@ def save_states(running: RunningSandboxes, folder: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with running.lock_all():
-        data = pickle.dumps({"journal_bytes": _journal_bytes(folder),
-                             "states": {name: s.sandbox.state for name, s in running.servers.items()}})
+        data = pickle.dumps(
+            {
+                "journal_bytes": _journal_bytes(folder),
+                "states": {name: s.sandbox.state for name, s in running.servers.items()},
+            }
+        )
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()

@@ -121,8 +121,13 @@ class Sandbox:
     def pick_fault(self) -> str | None:
         f = self.faults
         r = self._rng.random()
-        for name, rate in (("429", f.rate_429), ("5xx", f.rate_5xx), ("reset", f.rate_reset),
-                           ("truncate", f.rate_truncate), ("slow", f.rate_slow)):
+        for name, rate in (
+            ("429", f.rate_429),
+            ("5xx", f.rate_5xx),
+            ("reset", f.rate_reset),
+            ("truncate", f.rate_truncate),
+            ("slow", f.rate_slow),
+        ):
             if r < rate:
                 return name
             r -= rate
@@ -185,7 +190,9 @@ class _Middleware:
         headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body) + 64).encode()))
         await send({"type": "http.response.start", "status": start["status"], "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if drop_all else body[: len(body) // 2], "more_body": True})
+        await send(
+            {"type": "http.response.body", "body": b"" if drop_all else body[: len(body) // 2], "more_body": True}
+        )
         raise _DropConnection()
 
 
@@ -205,8 +212,15 @@ class SandboxServer:
     def __init__(self, sandbox: Sandbox, port: int = 0) -> None:
         self.sandbox = sandbox
         self.port = port or free_port()
-        config = uvicorn.Config(sandbox.app, host="127.0.0.1", port=self.port, log_level="critical",
-                                access_log=False, lifespan="off", timeout_keep_alive=30)
+        config = uvicorn.Config(
+            sandbox.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="critical",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"sandbox-{sandbox.name}", daemon=True)
 
@@ -235,8 +249,9 @@ class SandboxServer:
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(data, separators=(",", ":")), status_code=status, headers=headers,
-                    media_type="application/json")
+    return Response(
+        json.dumps(data, separators=(",", ":")), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -44,8 +44,13 @@ def machine() -> dict[str, Any]:
                 ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gb": ram_gb, "python": platform.python_version(),
-            "load1": round(os.getloadavg()[0], 2)}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": ram_gb,
+        "python": platform.python_version(),
+        "load1": round(os.getloadavg()[0], 2),
+    }
 
 
 _HOME: list[str] = []
@@ -58,8 +63,14 @@ def env() -> dict[str, str]:
         _HOME.append(tempfile.mkdtemp(prefix="mw-bench-home-"))
         atexit.register(shutil.rmtree, _HOME[0], True)
     home = _HOME[0]
-    return dict(os.environ, NO_COLOR="1", COLUMNS="200", MIGRATION_WIZARD_HOME=home,
-                PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", PYTHONPATH=str(ROOT))
+    return dict(
+        os.environ,
+        NO_COLOR="1",
+        COLUMNS="200",
+        MIGRATION_WIZARD_HOME=home,
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        PYTHONPATH=str(ROOT),
+    )
 
 
 @dataclass
@@ -97,13 +108,40 @@ class Served:
         self.stop()
 
 
-def serve(folder: Path, *, scale: str, seed: int = 1, rate_limits: str = "off", rate_scale: float = 1.0,
-          systems: str = "trello,tallyfy") -> Served:
+def serve(
+    folder: Path,
+    *,
+    scale: str,
+    seed: int = 1,
+    rate_limits: str = "off",
+    rate_scale: float = 1.0,
+    systems: str = "trello,tallyfy",
+) -> Served:
     folder.mkdir(parents=True, exist_ok=True)
     log = open(folder.parent / f"{folder.name}-sandbox.log", "w")
-    proc = subprocess.Popen([*CLI, "sandbox", "serve", "--plan-dir", str(folder), "--scale", scale, "--seed", str(seed),
-                             "--rate-limits", rate_limits, "--rate-scale", repr(rate_scale), "--systems", systems],
-                            stdout=subprocess.PIPE, stderr=log, text=True, env=env())
+    proc = subprocess.Popen(
+        [
+            *CLI,
+            "sandbox",
+            "serve",
+            "--plan-dir",
+            str(folder),
+            "--scale",
+            scale,
+            "--seed",
+            str(seed),
+            "--rate-limits",
+            rate_limits,
+            "--rate-scale",
+            repr(rate_scale),
+            "--systems",
+            systems,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        env=env(),
+    )
     log.close()
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -150,8 +188,14 @@ def run_child(argv: list[str], *, timeout: float = 3600, extra_env: dict[str, st
     proc.returncode = os.waitstatus_to_exitcode(status)
     out.seek(0)
     err.seek(0)
-    return ChildRun(proc.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024,
-                    out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+    return ChildRun(
+        proc.returncode,
+        wall,
+        ru.ru_utime + ru.ru_stime,
+        ru.ru_maxrss / 1024,
+        out.read().decode(errors="replace"),
+        err.read().decode(errors="replace"),
+    )
 
 
 def cli(*args: str, **kw: Any) -> ChildRun:
@@ -190,23 +234,41 @@ class Figure:
         print(f"FIGURE {self.name}: {self.value:g} {self.unit} (target {self.target}) {mark}", flush=True)
 
     def json(self) -> dict[str, Any]:
-        return {"figure": self.name, "value": self.value, "unit": self.unit, "target": self.target,
-                "pass": self.passed, **self.details}
+        return {
+            "figure": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "target": self.target,
+            "pass": self.passed,
+            **self.details,
+        }
 
 
 def report(figures: list[Figure], extra: dict[str, Any] | None = None) -> None:
     """Every figure as a line a person reads, then one JSON line a script reads."""
     for f in figures:
         f.print()
-    print(json.dumps({"benchmark": Path(sys.argv[0]).stem, "machine": machine(),
-                      "figures": [f.json() for f in figures], **(extra or {})}), flush=True)
+    print(
+        json.dumps(
+            {
+                "benchmark": Path(sys.argv[0]).stem,
+                "machine": machine(),
+                "figures": [f.json() for f in figures],
+                **(extra or {}),
+            }
+        ),
+        flush=True,
+    )
 
 
 def repeat(n: int, fn: Callable[[int], dict[str, Any]]) -> list[dict[str, Any]]:
     runs = []
     for i in range(n):
         r = fn(i)
-        print(f"  run {i + 1}/{n}: " + ", ".join(f"{k}={v}" for k, v in r.items() if not isinstance(v, (dict, list))),
-              file=sys.stderr, flush=True)
+        print(
+            f"  run {i + 1}/{n}: " + ", ".join(f"{k}={v}" for k, v in r.items() if not isinstance(v, (dict, list))),
+            file=sys.stderr,
+            flush=True,
+        )
         runs.append(r)
     return runs

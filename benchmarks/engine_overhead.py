@@ -80,16 +80,27 @@ def one(scale: str, seed: int, workdir: Path, profile: Path | None = None) -> di
             raise SystemExit(f"the run failed ({r.returncode}): {r.stderr[-2000:]}")
         trello, tallyfy = s.stats("trello"), s.stats("tallyfy")
         calls = sum(requests_by_status(trello).values()) + sum(requests_by_status(tallyfy).values())
-        by_route = {f"{system} {route}": sum(sts.values()) for system, st in (("trello", trello), ("tallyfy", tallyfy))
-                    for route, sts in st["by_route"].items()}
+        by_route = {
+            f"{system} {route}": sum(sts.values())
+            for system, st in (("trello", trello), ("tallyfy", tallyfy))
+            for route, sts in st["by_route"].items()
+        }
     m = re.search(r"Created (\d+)", r.stdout)
     created = int(m.group(1)) if m else 0
-    return {"objects": objects, "created": created, "calls": calls, "wall_s": round(r.wall_s, 2),
-            "objects_per_s": round(objects / r.wall_s, 1), "calls_per_s": round(calls / r.wall_s, 1),
-            "engine_cpu_s": round(r.cpu_s, 2), "engine_cpu_ms_per_call": round(r.cpu_s / calls * 1000, 3),
-            "objects_per_engine_cpu_s": round(objects / r.cpu_s, 1),
-            "sandbox_cpu_s": round(sandbox_cpu, 2), "engine_peak_rss_mb": round(r.maxrss_mb, 1),
-            "calls_by_route": dict(sorted(by_route.items(), key=lambda kv: -kv[1]))}
+    return {
+        "objects": objects,
+        "created": created,
+        "calls": calls,
+        "wall_s": round(r.wall_s, 2),
+        "objects_per_s": round(objects / r.wall_s, 1),
+        "calls_per_s": round(calls / r.wall_s, 1),
+        "engine_cpu_s": round(r.cpu_s, 2),
+        "engine_cpu_ms_per_call": round(r.cpu_s / calls * 1000, 3),
+        "objects_per_engine_cpu_s": round(objects / r.cpu_s, 1),
+        "sandbox_cpu_s": round(sandbox_cpu, 2),
+        "engine_peak_rss_mb": round(r.maxrss_mb, 1),
+        "calls_by_route": dict(sorted(by_route.items(), key=lambda kv: -kv[1])),
+    }
 
 
 def where_time_goes(path: Path, top: int = 25) -> dict[str, float]:
@@ -153,15 +164,24 @@ def main() -> None:
         runs = []
         for i in range(repeat):
             r = one(scale, a.seed, workdir)
-            print(f"  run {i + 1}/{repeat}: " + str({k: v for k, v in r.items() if k != "calls_by_route"}),
-                  file=sys.stderr, flush=True)
+            print(
+                f"  run {i + 1}/{repeat}: " + str({k: v for k, v in r.items() if k != "calls_by_route"}),
+                file=sys.stderr,
+                flush=True,
+            )
             runs.append(r)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "calls_by_route"}
     figures = [
-        Figure("engine_objects_per_s", med["objects_per_s"], "objects/s", ">= 1,000 objects/s on one core",
-               med["objects_per_s"] >= 1000, {"scale": scale, **{k: med[k] for k in med if k != "objects_per_s"}}),
+        Figure(
+            "engine_objects_per_s",
+            med["objects_per_s"],
+            "objects/s",
+            ">= 1,000 objects/s on one core",
+            med["objects_per_s"] >= 1000,
+            {"scale": scale, **{k: med[k] for k in med if k != "objects_per_s"}},
+        ),
         Figure("engine_calls_per_s", med["calls_per_s"], "calls/s", "(reported)", True),
         Figure("engine_cpu_ms_per_call", med["engine_cpu_ms_per_call"], "ms CPU", "(reported)", True),
     ]

@@ -24,8 +24,10 @@ from benchmarks._common import Figure, cli, pick_median, repeat, report, request
 
 
 def one(scale: str, seed: int, rate_scale: float) -> dict:
-    with tempfile.TemporaryDirectory(prefix="mw-est-") as tmp, \
-            serve(Path(tmp) / "mig", scale=scale, seed=seed, rate_limits="documented", rate_scale=rate_scale) as s:
+    with (
+        tempfile.TemporaryDirectory(prefix="mw-est-") as tmp,
+        serve(Path(tmp) / "mig", scale=scale, seed=seed, rate_limits="documented", rate_scale=rate_scale) as s,
+    ):
         folder = str(s.folder)
         assert cli("discover", folder).returncode == 0
         est = json.loads(cli("estimate", folder, "--json").stdout)
@@ -36,10 +38,14 @@ def one(scale: str, seed: int, rate_scale: float) -> dict:
         calls = {sys_: sum(requests_by_status(s.stats(sys_)).values()) for sys_ in ("trello", "tallyfy")}
         est_calls = sum(est["source_calls"].values()) + sum(est["target_calls"].values())
         real_calls = calls["trello"] + calls["tallyfy"]
-        return {"est_calls": est_calls, "real_calls": real_calls,
-                "calls_off": round(abs(est_calls - real_calls) / real_calls, 4),
-                "est_s": est["duration_s"], "wall_s": round(run.wall_s, 1),
-                "duration_off": round(abs(est["duration_s"] - run.wall_s) / run.wall_s, 3)}
+        return {
+            "est_calls": est_calls,
+            "real_calls": real_calls,
+            "calls_off": round(abs(est_calls - real_calls) / real_calls, 4),
+            "est_s": est["duration_s"],
+            "wall_s": round(run.wall_s, 1),
+            "duration_off": round(abs(est["duration_s"] - run.wall_s) / run.wall_s, 3),
+        }
 
 
 def main() -> None:
@@ -54,12 +60,27 @@ def main() -> None:
         a.scale, a.repeat, a.rate_scale = "small", 1, 0.001
     runs = repeat(a.repeat, lambda i: one(a.scale, a.seed, a.rate_scale))
     m = pick_median(runs, "duration_off")
-    report([
-        Figure("estimate_calls_off", round(100 * m["calls_off"], 2), "% of real calls", "≤ 5 %", m["calls_off"] <= 0.05,
-               {"estimated": m["est_calls"], "real": m["real_calls"]}),
-        Figure("estimate_duration_off", round(100 * m["duration_off"], 1), "% of wall time", "≤ 20 %",
-               m["duration_off"] <= 0.20, {"estimated_s": m["est_s"], "wall_s": m["wall_s"]}),
-    ], {"scale": a.scale, "rate_scale": a.rate_scale, "runs": runs})
+    report(
+        [
+            Figure(
+                "estimate_calls_off",
+                round(100 * m["calls_off"], 2),
+                "% of real calls",
+                "≤ 5 %",
+                m["calls_off"] <= 0.05,
+                {"estimated": m["est_calls"], "real": m["real_calls"]},
+            ),
+            Figure(
+                "estimate_duration_off",
+                round(100 * m["duration_off"], 1),
+                "% of wall time",
+                "≤ 20 %",
+                m["duration_off"] <= 0.20,
+                {"estimated_s": m["est_s"], "wall_s": m["wall_s"]},
+            ),
+        ],
+        {"scale": a.scale, "rate_scale": a.rate_scale, "runs": runs},
+    )
 
 
 if __name__ == "__main__":

@@ -98,15 +98,32 @@ def main() -> None:
     budget = 15 * max(1, math.ceil(cards / 1000)) + comment_pages
     cards_calls_per_1000 = (calls - comment_pages) / cards * 1000
     figures = [
-        Figure("trello_calls_per_1000_objects", round(per_1000_objects, 2), "calls", "(reported; naive "
-               f"{naive_calls / objects * 1000:.0f})", True,
-               {"calls": calls, "objects": objects, "naive_calls": naive_calls,
-                "naive_per_1000_objects": round(naive_calls / objects * 1000, 1)}),
-        Figure("trello_calls_per_1000_cards", round(per_1000_cards, 2), "calls",
-               f"<= 15 per started 1,000 cards + comment pages (= {budget} calls, {budget / cards * 1000:.2f} per 1,000 here)", calls <= budget,
-               {"cards": cards, "comment_pages": comment_pages,
+        Figure(
+            "trello_calls_per_1000_objects",
+            round(per_1000_objects, 2),
+            "calls",
+            f"(reported; naive {naive_calls / objects * 1000:.0f})",
+            True,
+            {
+                "calls": calls,
+                "objects": objects,
+                "naive_calls": naive_calls,
+                "naive_per_1000_objects": round(naive_calls / objects * 1000, 1),
+            },
+        ),
+        Figure(
+            "trello_calls_per_1000_cards",
+            round(per_1000_cards, 2),
+            "calls",
+            f"<= 15 per started 1,000 cards + comment pages (= {budget} calls, {budget / cards * 1000:.2f} per 1,000 here)",
+            calls <= budget,
+            {
+                "cards": cards,
+                "comment_pages": comment_pages,
                 "calls_without_comment_pages_per_1000_cards": round(cards_calls_per_1000, 2),
-                "naive_per_1000_cards": round(naive_calls / cards * 1000, 1)}),
+                "naive_per_1000_cards": round(naive_calls / cards * 1000, 1),
+            },
+        ),
     ]
     print(f"scale={scale}: {counts}")
     print(f"calls by route (client's count): {dict(sorted(client_routes.items()))}")

@@ -33,8 +33,11 @@ async def with_httpx(url: str, token: str, n: int) -> tuple[float, float]:
     from wizard.http import ApiClient
     from wizard.ratelimit import RateLimiter
 
-    client = ApiClient(url + "/api", limiter=RateLimiter([(10**9, 1.0)]),
-                       headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    client = ApiClient(
+        url + "/api",
+        limiter=RateLimiter([(10**9, 1.0)]),
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
     await client.http.get("me")
     sem = asyncio.Semaphore(CONCURRENCY)
 
@@ -51,8 +54,10 @@ async def with_httpx(url: str, token: str, n: int) -> tuple[float, float]:
 
 async def with_streams(url: str, token: str, n: int) -> tuple[float, float]:
     host, port = url.split("//")[1].split(":")
-    req = (f"GET /api/me HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-           f"Accept: application/json\r\n\r\n").encode()
+    req = (
+        f"GET /api/me HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+        f"Accept: application/json\r\n\r\n"
+    ).encode()
     conns = [await asyncio.open_connection(host, int(port)) for _ in range(CONCURRENCY)]
 
     async def lane(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, k: int) -> None:
@@ -82,15 +87,29 @@ def main() -> None:
     from wizard.secrets import SANDBOX_CREDENTIALS
 
     token = SANDBOX_CREDENTIALS["tallyfy"]["token"]
-    with serve(Path(tempfile.mkdtemp(prefix="mw-floor-")) / "mig", scale="small", rate_limits="off", rate_scale=1e-6) as s:
+    with serve(
+        Path(tempfile.mkdtemp(prefix="mw-floor-")) / "mig", scale="small", rate_limits="off", rate_scale=1e-6
+    ) as s:
         url = s.urls["tallyfy"]
         hx = asyncio.run(with_httpx(url, token, n))
         raw = asyncio.run(with_streams(url, token, n))
     print(f"httpx:           {hx[0]:.3f} ms CPU per request, {hx[1]:.0f} requests/s")
     print(f"asyncio streams: {raw[0]:.3f} ms CPU per request, {raw[1]:.0f} requests/s")
-    report([Figure("httpx_cpu_ms_per_request", round(hx[0], 3), "ms", "(reported)", True, {"requests_per_s": round(hx[1])}),
-            Figure("streams_cpu_ms_per_request", round(raw[0], 3), "ms", "(reported)", True,
-                   {"requests_per_s": round(raw[1])})])
+    report(
+        [
+            Figure(
+                "httpx_cpu_ms_per_request", round(hx[0], 3), "ms", "(reported)", True, {"requests_per_s": round(hx[1])}
+            ),
+            Figure(
+                "streams_cpu_ms_per_request",
+                round(raw[0], 3),
+                "ms",
+                "(reported)",
+                True,
+                {"requests_per_s": round(raw[1])},
+            ),
+        ]
+    )
 
 
 if __name__ == "__main__":

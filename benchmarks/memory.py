@@ -70,8 +70,12 @@ def one(scale: str, seed: int, workdir: Path, trace: bool = False) -> dict:
     if r.returncode != 0:
         raise SystemExit(f"the {scale} run failed ({r.returncode}): {r.stderr[-2000:]}")
     m = re.search(r"Created (\d+)", r.stdout)
-    res = {"scale": scale, "created": int(m.group(1)) if m else 0, "peak_rss_mb": round(r.maxrss_mb, 1),
-           "wall_s": round(r.wall_s, 1)}
+    res = {
+        "scale": scale,
+        "created": int(m.group(1)) if m else 0,
+        "peak_rss_mb": round(r.maxrss_mb, 1),
+        "wall_s": round(r.wall_s, 1),
+    }
     if trace:
         res["tracemalloc"] = (workdir / f"trace-{scale}.txt").read_text()
     return res
@@ -92,8 +96,11 @@ def main() -> None:
         for scale in scales:
             for i in range(1 if a.tracemalloc else repeat):
                 r = one(scale, a.seed, workdir, trace=a.tracemalloc)
-                print(f"  {scale} run {i + 1}: peak RSS {r['peak_rss_mb']} MB, {r['created']} created in {r['wall_s']} s",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  {scale} run {i + 1}: peak RSS {r['peak_rss_mb']} MB, {r['created']} created in {r['wall_s']} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 if a.tracemalloc:
                     print(f"--- {scale}: {r['tracemalloc']}", flush=True)
                 per_scale.setdefault(scale, []).append(r)
@@ -102,13 +109,28 @@ def main() -> None:
     med = {s: statistics.median(r["peak_rss_mb"] for r in runs) for s, runs in per_scale.items()}
     biggest = max(med.values())
     smallest = min(med.values())
-    figures = [Figure(f"peak_rss_{s}", v, "MB", "< 300 MB", v < 300,
-                      {"created": per_scale[s][0]["created"], "wall_s": statistics.median(r["wall_s"] for r in per_scale[s])})
-               for s, v in med.items()]
+    figures = [
+        Figure(
+            f"peak_rss_{s}",
+            v,
+            "MB",
+            "< 300 MB",
+            v < 300,
+            {"created": per_scale[s][0]["created"], "wall_s": statistics.median(r["wall_s"] for r in per_scale[s])},
+        )
+        for s, v in med.items()
+    ]
     if len(med) > 1:
         growth = round(biggest - smallest, 1)
-        figures.append(Figure("peak_rss_growth_small_to_largest", growth, "MB",
-                              "flat (reported; growth under 25% of the smallest)", growth <= 0.25 * smallest))
+        figures.append(
+            Figure(
+                "peak_rss_growth_small_to_largest",
+                growth,
+                "MB",
+                "flat (reported; growth under 25% of the smallest)",
+                growth <= 0.25 * smallest,
+            )
+        )
     report(figures, {"runs": per_scale})
 
 

@@ -124,8 +124,13 @@ def one(scale_name: str, seed: int, rate_scale: float, scope: list[str] | None, 
     total = sum(t_status.values()) + sum(y_status.values())
     source_calls = sum(n for st, n in t_status.items() if st != "429")
     target_calls = sum(n for st, n in y_status.items() if st != "429")
-    comments = sum(n for route, sts in tallyfy["by_route"].items() if route.startswith("POST") and "comment" in route
-                   for st, n in sts.items() if st.startswith("2"))
+    comments = sum(
+        n
+        for route, sts in tallyfy["by_route"].items()
+        if route.startswith("POST") and "comment" in route
+        for st, n in sts.items()
+        if st.startswith("2")
+    )
     per_minute = max(1, round(600 / rate_scale))
     bounds = {
         "trello_s": max(0, math.ceil(source_calls / 100) - 1) * 10.0 * rate_scale,
@@ -136,17 +141,26 @@ def one(scale_name: str, seed: int, rate_scale: float, scope: list[str] | None, 
     src, tgt = clients.get("source"), clients.get("target")
     phases = clock.totals()
     return {
-        "wall_s": round(wall, 2), "minimum_s": round(minimum, 2),
+        "wall_s": round(wall, 2),
+        "minimum_s": round(minimum, 2),
         "ratio": round(wall / minimum, 3) if minimum else 0.0,  # 0: no vendor limit binds (the --quick smoke run)
-        "requests": total, "answered_429": n429, "pct_429": round(n429 / total * 100, 3) if total else 0.0,
-        "source_calls": source_calls, "target_calls": target_calls, "comments": comments,
-        "failed": summary.failed_total, "created": sum(summary.created.values()),
+        "requests": total,
+        "answered_429": n429,
+        "pct_429": round(n429 / total * 100, 3) if total else 0.0,
+        "source_calls": source_calls,
+        "target_calls": target_calls,
+        "comments": comments,
+        "failed": summary.failed_total,
+        "created": sum(summary.created.values()),
         "bounds": {k: round(v, 2) for k, v in bounds.items()},
         "phases_s": phases,
         "comments_phase_over_cap": round(phases.get("comments", 0) / bounds["comment_cap_s"], 3)
-        if bounds["comment_cap_s"] else None,
-        "limiter_waited_s": {"trello": round(getattr(getattr(src, "limiter", None), "waited", 0.0), 2),
-                             "tallyfy": round(getattr(getattr(tgt, "limiter", None), "waited", 0.0), 2)},
+        if bounds["comment_cap_s"]
+        else None,
+        "limiter_waited_s": {
+            "trello": round(getattr(getattr(src, "limiter", None), "waited", 0.0), 2),
+            "tallyfy": round(getattr(getattr(tgt, "limiter", None), "waited", 0.0), 2),
+        },
         "retries": {"trello": getattr(src, "retries", 0), "tallyfy": getattr(tgt, "retries", 0)},
     }
 
@@ -167,9 +181,12 @@ def main() -> None:
     if a.quick:
         rate_scale = 0.05  # small has 112 comments (under one hour's cap): 600/0.05 per minute, 0.5 s Trello windows
     rate_scale = a.rate_scale or rate_scale
-    print(f"workload: {a.scale} seed {a.seed}, {len(scope)} board(s), {comments} comments; rate_scale {rate_scale:.3g} "
-          f"(Trello 100 per {10 * rate_scale:.3g} s, Tallyfy {max(1, round(600 / rate_scale))} per minute and "
-          f"120 comments per {3600 * rate_scale:.3g} s)", flush=True)
+    print(
+        f"workload: {a.scale} seed {a.seed}, {len(scope)} board(s), {comments} comments; rate_scale {rate_scale:.3g} "
+        f"(Trello 100 per {10 * rate_scale:.3g} s, Tallyfy {max(1, round(600 / rate_scale))} per minute and "
+        f"120 comments per {3600 * rate_scale:.3g} s)",
+        flush=True,
+    )
     workdir = Path(tempfile.mkdtemp(prefix="mw-rate-"))
     try:
         runs = []
@@ -183,13 +200,27 @@ def main() -> None:
     pct = statistics.median(r["pct_429"] for r in runs)
     med = sorted(runs, key=lambda r: r["ratio"])[(len(runs) - 1) // 2]
     figures = [
-        Figure("rate_wall_over_minimum", ratio, "x", "<= 1.10 x the minimum", ratio <= 1.10,
-               {k: med[k] for k in ("wall_s", "minimum_s", "bounds", "phases_s", "comments_phase_over_cap")}),
-        Figure("rate_pct_429", pct, "%", "<= 1 %", pct <= 1.0,
-               {k: med[k] for k in ("requests", "answered_429", "limiter_waited_s", "retries")}),
+        Figure(
+            "rate_wall_over_minimum",
+            ratio,
+            "x",
+            "<= 1.10 x the minimum",
+            ratio <= 1.10,
+            {k: med[k] for k in ("wall_s", "minimum_s", "bounds", "phases_s", "comments_phase_over_cap")},
+        ),
+        Figure(
+            "rate_pct_429",
+            pct,
+            "%",
+            "<= 1 %",
+            pct <= 1.0,
+            {k: med[k] for k in ("requests", "answered_429", "limiter_waited_s", "retries")},
+        ),
     ]
-    report(figures, {"workload": {"scale": a.scale, "seed": a.seed, "boards": len(scope), "rate_scale": rate_scale},
-                     "runs": runs})
+    report(
+        figures,
+        {"workload": {"scale": a.scale, "seed": a.seed, "boards": len(scope), "rate_scale": rate_scale}, "runs": runs},
+    )
 
 
 if __name__ == "__main__":

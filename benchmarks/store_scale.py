@@ -41,8 +41,15 @@ def one(n: int, workdir: Path) -> dict:
         key = f"trello:card:{i:024x}"
         store.intent(key, "item", "launch process", parent_id="tpl0001")
         if i < n - PENDING:
-            store.done(key, "item", "run", f"run{i:08d}", parent_id="tpl0001", hash=f"{i:016x}",
-                       extra={"task": f"task{i:08d}", "step": "step0001"})
+            store.done(
+                key,
+                "item",
+                "run",
+                f"run{i:08d}",
+                parent_id="tpl0001",
+                hash=f"{i:016x}",
+                extra={"task": f"task{i:08d}", "step": "step0001"},
+            )
     write_s = time.perf_counter() - t0
     entries = n + (n - PENDING)
     snapshots = _snapshots(store) - snaps0
@@ -66,12 +73,18 @@ def one(n: int, workdir: Path) -> dict:
     assert len(s3.mappings) == n - PENDING and len(s3.pending) == PENDING
     load_after_close_s = time.perf_counter() - t0
     s3.journal.close()
-    return {"objects": n, "entries": entries, "snapshots": snapshots, "write_s": round(write_s, 3),
-            "ms_per_entry": round(write_s / entries * 1000, 4),
-            "resume_after_kill_s": round(resume_after_kill_s, 3), "load_after_close_s": round(load_after_close_s, 3),
-            "final_snapshot_s": round(close_s, 3),
-            "store_json_mb": round(sizes.get("store.json", 0) / 1e6, 2),
-            "journal_mb": round(sizes.get("journal.jsonl", 0) / 1e6, 2)}
+    return {
+        "objects": n,
+        "entries": entries,
+        "snapshots": snapshots,
+        "write_s": round(write_s, 3),
+        "ms_per_entry": round(write_s / entries * 1000, 4),
+        "resume_after_kill_s": round(resume_after_kill_s, 3),
+        "load_after_close_s": round(load_after_close_s, 3),
+        "final_snapshot_s": round(close_s, 3),
+        "store_json_mb": round(sizes.get("store.json", 0) / 1e6, 2),
+        "journal_mb": round(sizes.get("journal.jsonl", 0) / 1e6, 2),
+    }
 
 
 def _snapshots(store) -> int:
@@ -108,12 +121,30 @@ def main() -> None:
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     resume = max(med["resume_after_kill_s"], med["load_after_close_s"])
     figures = [
-        Figure("store_write_ms_per_entry", med["ms_per_entry"], "ms", "< 0.5 ms", med["ms_per_entry"] < 0.5,
-               {k: med[k] for k in ("objects", "entries", "snapshots", "write_s")}),
-        Figure("store_resume_load_s", resume, "s", "< 2 s", resume < 2.0,
-               {k: med[k] for k in ("resume_after_kill_s", "load_after_close_s", "final_snapshot_s")}),
-        Figure("store_files_mb", round(med["store_json_mb"] + med["journal_mb"], 2), "MB", "(reported)", True,
-               {"store_json_mb": med["store_json_mb"], "journal_mb": med["journal_mb"]}),
+        Figure(
+            "store_write_ms_per_entry",
+            med["ms_per_entry"],
+            "ms",
+            "< 0.5 ms",
+            med["ms_per_entry"] < 0.5,
+            {k: med[k] for k in ("objects", "entries", "snapshots", "write_s")},
+        ),
+        Figure(
+            "store_resume_load_s",
+            resume,
+            "s",
+            "< 2 s",
+            resume < 2.0,
+            {k: med[k] for k in ("resume_after_kill_s", "load_after_close_s", "final_snapshot_s")},
+        ),
+        Figure(
+            "store_files_mb",
+            round(med["store_json_mb"] + med["journal_mb"], 2),
+            "MB",
+            "(reported)",
+            True,
+            {"store_json_mb": med["store_json_mb"], "journal_mb": med["journal_mb"]},
+        ),
     ]
     report(figures, {"runs": runs})
 

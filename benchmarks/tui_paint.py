@@ -90,8 +90,13 @@ def child(which: str, home: Path) -> dict:
 
     env = dict(os.environ, TEXTUAL_ANIMATIONS="none", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     t0 = time.time()
-    r = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), which, repr(t0), str(home)], env=env,
-                       capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        [sys.executable, "-c", CHILD, str(ROOT), which, repr(t0), str(home)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
@@ -109,17 +114,23 @@ def main() -> None:
         for name in ("acme", "globex", "initech"):
             make_folder(home, name, items=50).close()
         make_folder(home, "big", items=a.items, run=False).close()
-        for which, label in (("start", "start screen (4 migrations listed)"),
-                             ("map", f"mapping screen, {a.items:,} items")):
+        for which, label in (
+            ("start", "start screen (4 migrations listed)"),
+            ("map", f"mapping screen, {a.items:,} items"),
+        ):
             runs = [child(which, home) for _ in range(a.repeat)]
             best = min(runs, key=lambda r: r["painted"])
-            print(f"{label}: first paint {min(r['painted'] for r in runs):.2f} s "
-                  f"(median {sorted(r['painted'] for r in runs)[len(runs) // 2]:.2f} s), "
-                  f"content ready {min(r['ready'] for r in runs):.2f} s; {json.dumps(best)}")
+            print(
+                f"{label}: first paint {min(r['painted'] for r in runs):.2f} s "
+                f"(median {sorted(r['painted'] for r in runs)[len(runs) // 2]:.2f} s), "
+                f"content ready {min(r['ready'] for r in runs):.2f} s; {json.dumps(best)}"
+            )
             if which == "map":
                 warm = sorted(r["warm_painted"] for r in runs)[len(runs) // 2]
-                print(f"FIGURE tui_mapping_warm_paint: {warm:.3f} s (target < 0.5 s) {'PASS' if warm < 0.5 else 'MISS'}"
-                      f"  (moving to the mapping screen in a running app)")
+                print(
+                    f"FIGURE tui_mapping_warm_paint: {warm:.3f} s (target < 0.5 s) {'PASS' if warm < 0.5 else 'MISS'}"
+                    f"  (moving to the mapping screen in a running app)"
+                )
 
 
 if __name__ == "__main__":

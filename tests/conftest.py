@@ -20,5 +20,3 @@ def shared_spec(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: the vendors' specs live in ../shared beside the project")
     return path
-
-

@@ -19,10 +19,24 @@ from tui.safe import line
 from tui.sink import TuiSink
 
 STEPS = ("connect", "discover", "map", "estimate", "conflicts", "run", "report")
-STEP_TITLES = {"connect": "Connect", "discover": "Discover", "map": "Map", "estimate": "Estimate",
-               "conflicts": "Conflicts", "run": "Run", "report": "Report"}
-STATE_STEP = {"new": "connect", "discovered": "map", "planned": "estimate", "running": "run",
-              "interrupted": "run", "finished": "report", "rolled back": "report"}
+STEP_TITLES = {
+    "connect": "Connect",
+    "discover": "Discover",
+    "map": "Map",
+    "estimate": "Estimate",
+    "conflicts": "Conflicts",
+    "run": "Run",
+    "report": "Report",
+}
+STATE_STEP = {
+    "new": "connect",
+    "discovered": "map",
+    "planned": "estimate",
+    "running": "run",
+    "interrupted": "run",
+    "finished": "report",
+    "rolled back": "report",
+}
 
 
 def _screen_for(step: str):
@@ -34,8 +48,15 @@ def _screen_for(step: str):
     from tui.screens.progress import ProgressScreen
     from tui.screens.report import ReportScreen
 
-    return {"connect": ConnectScreen, "discover": DiscoveryScreen, "map": MappingScreen, "estimate": EstimateScreen,
-            "conflicts": ConflictsScreen, "run": ProgressScreen, "report": ReportScreen}[step]()
+    return {
+        "connect": ConnectScreen,
+        "discover": DiscoveryScreen,
+        "map": MappingScreen,
+        "estimate": EstimateScreen,
+        "conflicts": ConflictsScreen,
+        "run": ProgressScreen,
+        "report": ReportScreen,
+    }[step]()
 
 
 class WizardApp(App):
@@ -47,11 +68,24 @@ class WizardApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help", tooltip="Keys and what this screen does."),
         Binding("f1", "help", "Help", show=False, id="help-f1"),
-        Binding("ctrl+q", "quit", "Quit", show=False, id="quit", tooltip="Leave; a run stops at a safe point and can be resumed."),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            show=False,
+            id="quit",
+            tooltip="Leave; a run stops at a safe point and can be resumed.",
+        ),
     ]
 
-    def __init__(self, folder: Path | None = None, *, migration: Any = None, clock: Callable[[], float] = time.time,
-                 step: str | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path | None = None,
+        *,
+        migration: Any = None,
+        clock: Callable[[], float] = time.time,
+        step: str | None = None,
+    ) -> None:
         super().__init__()
         self.folder = Path(folder) if folder else None
         self.migration = migration
@@ -195,10 +229,17 @@ class WizardApp(App):
         self.last_job = "run"
         self.model.start(self.run_totals(), self.already_done())
         already = self.model.already
-        self.model.note(f"▶ run resumed: {already:,} already in the target, not counted in the rate" if already
-                        else "▶ run started")
-        self.run_worker(self._run(), name="migration-run", group="migration-run", exclusive=True,
-                        exit_on_error=False, description="the migration run")
+        self.model.note(
+            f"▶ run resumed: {already:,} already in the target, not counted in the rate" if already else "▶ run started"
+        )
+        self.run_worker(
+            self._run(),
+            name="migration-run",
+            group="migration-run",
+            exclusive=True,
+            exit_on_error=False,
+            description="the migration run",
+        )
         self.post_message(EngineProgressed())
 
     async def _run(self) -> None:
@@ -245,13 +286,16 @@ class WizardApp(App):
         src = SOURCES.get(m.plan.source.system, m.plan.source.system)
         tgt = TARGETS.get(m.plan.target.system, m.plan.target.system)
         rule = m.plan.conflicts.strategy_for("item")
-        deletions = ("removed from" if m.plan.conflicts.apply_source_deletions else "reported and kept in")
-        ok = await self.push_screen_wait(ConfirmDialog(
-            f"Sync changes: write what changed in {src} since the last run to {tgt}?",
-            f"Each card is compared with what was written; only changed ones are updated, new ones created. "
-            f"A card edited on both sides follows the plan's rule ({rule}). Cards deleted in {src} are "
-            f"{deletions} {tgt}. You can cancel; a sync can be run again at any time.",
-            confirm_label="Sync"))
+        deletions = "removed from" if m.plan.conflicts.apply_source_deletions else "reported and kept in"
+        ok = await self.push_screen_wait(
+            ConfirmDialog(
+                f"Sync changes: write what changed in {src} since the last run to {tgt}?",
+                f"Each card is compared with what was written; only changed ones are updated, new ones created. "
+                f"A card edited on both sides follows the plan's rule ({rule}). Cards deleted in {src} are "
+                f"{deletions} {tgt}. You can cancel; a sync can be run again at any time.",
+                confirm_label="Sync",
+            )
+        )
         if ok:
             self.start_sync()
 
@@ -265,8 +309,14 @@ class WizardApp(App):
         self.last_job = "sync"
         self.model.start(mode="sync")
         self.model.note("▶ sync started: only what changed since the last run is written")
-        self.run_worker(self._sync(), name="migration-sync", group="migration-run", exclusive=True,
-                        exit_on_error=False, description="the sync")
+        self.run_worker(
+            self._sync(),
+            name="migration-sync",
+            group="migration-run",
+            exclusive=True,
+            exit_on_error=False,
+            description="the sync",
+        )
         self.goto("run")
         self.post_message(EngineProgressed())
 
@@ -281,8 +331,9 @@ class WizardApp(App):
             self.post_message(RunEnded(error="The sync was cancelled; run it again at any time.", mode="sync"))
             raise
         except Exception as e:
-            self.post_message(RunEnded(error=f"The sync stopped on an unexpected error ({type(e).__name__}: {e}).",
-                                       mode="sync"))
+            self.post_message(
+                RunEnded(error=f"The sync stopped on an unexpected error ({type(e).__name__}: {e}).", mode="sync")
+            )
         else:
             self.post_message(RunEnded(summary=summary, mode="sync"))
 
@@ -345,8 +396,10 @@ class WizardApp(App):
             self.cancel_run()
             await self.workers.wait_for_complete([w for w in self.workers if w.group == "migration-run"])
             folder = self.migration.folder if self.migration is not None else ""
-            message = (f"The {job} stopped at a safe point; nothing is lost, and opening {folder} again "
-                       f"{'resumes it' if job == 'run' else 'lets you sync again'}.")
+            message = (
+                f"The {job} stopped at a safe point; nothing is lost, and opening {folder} again "
+                f"{'resumes it' if job == 'run' else 'lets you sync again'}."
+            )
             code = 130
         if self.migration is not None:
             try:

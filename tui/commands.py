@@ -18,8 +18,11 @@ def screen_actions(screen, *, include_disabled: bool = False) -> Iterator[tuple[
         for b in _own_bindings(node):
             if not isinstance(b, Binding) or not b.description or b.action in seen:
                 continue
-            if node is not screen.app and node is not screen and (
-                    not _focused_within(node, screen) or not type(node).__module__.startswith("tui.")):
+            if (
+                node is not screen.app
+                and node is not screen
+                and (not _focused_within(node, screen) or not type(node).__module__.startswith("tui."))
+            ):
                 continue
             seen.add(b.action)
             try:

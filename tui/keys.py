@@ -28,7 +28,7 @@ FOCUSABLE = (DataTable, SelectionList, OptionList, VerticalScroll)
 
 
 def action_name(action: str) -> str:
-    """"decide('skip')" -> "decide"."""
+    """ "decide('skip')" -> "decide"."""
     return action.split("(", 1)[0].rsplit(".", 1)[-1]
 
 
@@ -96,6 +96,11 @@ def explain_unavailable(screen, key: str) -> bool:
     why_not = getattr(found.node, "why_not", None)
     why = why_not(action_name(found.binding.action)) if why_not is not None else ""
     shown = screen.app.get_key_display(found.binding)
-    screen.notify(why or "Not available now.", title=f"{shown}: {found.binding.description}",
-                  severity="warning", timeout=4, markup=False)
+    screen.notify(
+        why or "Not available now.",
+        title=f"{shown}: {found.binding.description}",
+        severity="warning",
+        timeout=4,
+        markup=False,
+    )
     return True

@@ -11,9 +11,21 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wizard.events import (CircuitOpened, Event, LogLine, ObjectMigrated, ObjectQuarantined, ObjectRolledBack,
-                           ObjectsDiscovered, ObjectSkipped, PhaseFinished, PhaseStarted, RateLimited,
-                           RequestRetried, RunFinished)
+from wizard.events import (
+    CircuitOpened,
+    Event,
+    LogLine,
+    ObjectMigrated,
+    ObjectQuarantined,
+    ObjectRolledBack,
+    ObjectsDiscovered,
+    ObjectSkipped,
+    PhaseFinished,
+    PhaseStarted,
+    RateLimited,
+    RequestRetried,
+    RunFinished,
+)
 from wizard.humanize import human_duration  # noqa: F401  (the screens import it from here)
 from wizard.textsafe import visible
 
@@ -60,8 +72,9 @@ class EngineModel:
     events: int = 0
 
     # -- folding ---------------------------------------------------------------------------
-    def start(self, totals: dict[str, int] | None = None, done: dict[str, int] | None = None, *,
-              mode: str = "run") -> None:
+    def start(
+        self, totals: dict[str, int] | None = None, done: dict[str, int] | None = None, *, mode: str = "run"
+    ) -> None:
         """A new run: `totals` per kind from the inventory, `done` per kind from the store (what
         an earlier, interrupted run already wrote: the bars start there, the rate ignores it)."""
         self.__init__(clock=self.clock, mode=mode)  # type: ignore[misc]
@@ -132,8 +145,10 @@ class EngineModel:
             mark = {"warning": "!", "error": "✗"}.get(e.level, "·")
             self.note(f"{mark} {e.text}")
         elif isinstance(e, RunFinished):
-            self.note(f"{'■ stopped safely' if e.interrupted else '✓ finished'}: {e.created} created, "
-                      f"{e.skipped} skipped, {e.failed} failed")
+            self.note(
+                f"{'■ stopped safely' if e.interrupted else '✓ finished'}: {e.created} created, "
+                f"{e.skipped} skipped, {e.failed} failed"
+            )
             self.state = "interrupted" if e.interrupted else "finished"
             self.finished_at = now
             self.waiting_until = None
@@ -215,8 +230,6 @@ class EngineModel:
 
 def clock_text(epoch: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch))
-
-
 
 
 def human_bytes(n: int) -> str:

@@ -51,8 +51,17 @@ class SourceAdapter(ABC):
 
     @classmethod
     @abstractmethod
-    def connect(cls, base_url: str, credentials: dict[str, str], *, profile: str, sink: EventSink | None = None,
-                timeout: float = 30.0, max_retries: int = 6, **kw: Any) -> "SourceAdapter": ...
+    def connect(
+        cls,
+        base_url: str,
+        credentials: dict[str, str],
+        *,
+        profile: str,
+        sink: EventSink | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        **kw: Any,
+    ) -> "SourceAdapter": ...
 
     @abstractmethod
     async def whoami(self) -> Identity: ...

@@ -72,8 +72,13 @@ def audit(folder: Path, command: str, **details: object) -> None:
             size = f.seek(0, os.SEEK_END)
             f.seek(max(0, size - 65536))
             tail = f.read()
-            entry = {"ts": now_iso(), "command": command, "details": details, "prev": _last_hash(tail),
-                     "keyed": key is not None}
+            entry = {
+                "ts": now_iso(),
+                "command": command,
+                "details": details,
+                "prev": _last_hash(tail),
+                "keyed": key is not None,
+            }
             entry["hash"] = _mac(key, entry)
             data = _canonical(entry) + b"\n"
             if tail and not tail.endswith(b"\n"):

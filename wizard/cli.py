@@ -62,19 +62,32 @@ def cmd_new(a: argparse.Namespace) -> int:
     from wizard.plan import Plan
 
     try:
-        plan = Plan.model_validate({
-            "name": a.name or Path(a.dir).name,
-            "source": {"system": a.source, "base_url": a.source_url or "https://api.trello.com/1", "profile": a.profile},
-            "target": {"system": a.target, "base_url": a.target_url or "https://go.tallyfy.com/api", "profile": a.profile,
-                       "organization": a.organization or ""},
-        })
+        plan = Plan.model_validate(
+            {
+                "name": a.name or Path(a.dir).name,
+                "source": {
+                    "system": a.source,
+                    "base_url": a.source_url or "https://api.trello.com/1",
+                    "profile": a.profile,
+                },
+                "target": {
+                    "system": a.target,
+                    "base_url": a.target_url or "https://go.tallyfy.com/api",
+                    "profile": a.profile,
+                    "organization": a.organization or "",
+                },
+            }
+        )
     except ValidationError as e:
         raise UserError(_option_error(e)) from None
     m = Migration.create(Path(a.dir), plan)
     m.close()
-    out.print(f"Created {esc(m.folder)}/plan.toml. Next: store the credentials with 'migration-wizard login "
-              f"{plan.source.profile} --system {plan.source.system}' and '... --system {plan.target.system}', then "
-              f"check both with 'migration-wizard connect {esc(a.dir)}'.", highlight=False)
+    out.print(
+        f"Created {esc(m.folder)}/plan.toml. Next: store the credentials with 'migration-wizard login "
+        f"{plan.source.profile} --system {plan.source.system}' and '... --system {plan.target.system}', then "
+        f"check both with 'migration-wizard connect {esc(a.dir)}'.",
+        highlight=False,
+    )
     return EXIT_OK
 
 
@@ -84,8 +97,13 @@ def _option_error(exc: "ValidationError") -> str:  # type: ignore[name-defined] 
     loc = [str(p) for p in err["loc"]]
     leaf = loc[-1] if loc else ""
     side = loc[0] if len(loc) > 1 else ""
-    option = {"profile": "--profile", "base_url": f"--{side}-url", "system": f"--{side}", "organization": "--organization",
-              "name": "--name"}.get(leaf, leaf)
+    option = {
+        "profile": "--profile",
+        "base_url": f"--{side}-url",
+        "system": f"--{side}",
+        "organization": "--organization",
+        "name": "--name",
+    }.get(leaf, leaf)
     why = err["msg"].removeprefix("Value error, ")
     if leaf == "profile":
         why = "must be 1 to 64 letters, digits, '.', '_' or '-'"
@@ -98,8 +116,10 @@ async def cmd_connect(a: argparse.Namespace) -> int:
     m.close()
     for side, who, why in (("source", res.source, res.source_error), ("target", res.target, res.target_error)):
         if who:
-            out.print(f"{side}: [green]connected[/] as {esc(who.user, limit=200)} — {esc(who.workspace, limit=200)}",
-                      highlight=False)
+            out.print(
+                f"{side}: [green]connected[/] as {esc(who.user, limit=200)} — {esc(who.workspace, limit=200)}",
+                highlight=False,
+            )
         else:
             out.print(f"{side}: [red]failed[/] — {esc(why)}", highlight=False)
     return EXIT_OK if res.ok else EXIT_USER
@@ -117,8 +137,14 @@ async def cmd_discover(a: argparse.Namespace) -> int:
         return EXIT_OK
     t = Table("container", "items", "comments", "attachments", "MB", "rejected", title="Discovered")
     for c in inv.containers:
-        t.add_row(rich_text(c.name), str(c.count("item")), str(c.count("comment")), str(c.count("attachment")),
-                  f"{c.attachment_bytes / 1e6:.1f}", str(len(c.rejected)))
+        t.add_row(
+            rich_text(c.name),
+            str(c.count("item")),
+            str(c.count("comment")),
+            str(c.count("attachment")),
+            f"{c.attachment_bytes / 1e6:.1f}",
+            str(len(c.rejected)),
+        )
     out.print(t)
     out.print(f"{inv.source_calls} source calls in {inv.elapsed_s:.1f} s.")
     return EXIT_OK
@@ -141,8 +167,10 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
         t.add_row("target", k, str(v))
     t.add_row("", "[b]total[/]", f"[b]{est.source_total + est.target_total}[/]")
     out.print(t)
-    out.print(f"Writes: {est.target_writes}. Bytes to move: {est.bytes_to_move / 1e6:.1f} MB. Duration: "
-              f"{est.headline()}, because:")
+    out.print(
+        f"Writes: {est.target_writes}. Bytes to move: {est.bytes_to_move / 1e6:.1f} MB. Duration: "
+        f"{est.headline()}, because:"
+    )
     for w in est.duration_why:
         out.print(f"  • {esc(w)}")
     for r in est.risks:
@@ -157,7 +185,8 @@ async def cmd_run(a: argparse.Namespace) -> int:
 
         est = await m.estimate()
         ok = await questionary.confirm(
-            f"Write to {m.plan.target.system} ({est.target_writes} writes, {est.headline()})?").ask_async()
+            f"Write to {m.plan.target.system} ({est.target_writes} writes, {est.headline()})?"
+        ).ask_async()
         if not ok:
             m.close()
             out.print("Nothing was written.")
@@ -172,8 +201,9 @@ async def cmd_run(a: argparse.Namespace) -> int:
     if a.dry_run:
         writes = [x for x in actions if x.is_write]
         if a.json:
-            out.print_json(json.dumps({"calls": len(actions), "writes": len(writes),
-                                       "actions": [x.__dict__ for x in actions]}))
+            out.print_json(
+                json.dumps({"calls": len(actions), "writes": len(writes), "actions": [x.__dict__ for x in actions]})
+            )
         else:
             for x in actions[: a.limit]:
                 out.print(rich_text(f"{x.method:6} {x.path:40} {x.what}"))
@@ -183,14 +213,19 @@ async def cmd_run(a: argparse.Namespace) -> int:
         return EXIT_OK
     created = sum(summary.created.values())
     met = ", ".join(f"{how} {n}" for how, n in sorted(summary.resolved.items()))
-    out.print(f"Created {created}, already there {sum(summary.existing.values())}{f' ({met})' if met else ''}, skipped "
-              f"{sum(summary.skipped.values())}, failed {summary.failed_total} "
-              f"({summary.source_calls} source and {summary.target_calls} target calls in {summary.elapsed_s:.1f} s).")
+    out.print(
+        f"Created {created}, already there {sum(summary.existing.values())}{f' ({met})' if met else ''}, skipped "
+        f"{sum(summary.skipped.values())}, failed {summary.failed_total} "
+        f"({summary.source_calls} source and {summary.target_calls} target calls in {summary.elapsed_s:.1f} s)."
+    )
     if summary.interrupted:
-        raise Interrupted(f"Stopped at a safe point; nothing is lost. Run 'migration-wizard run {a.dir}' to go on "
-                          "where it left off.")
+        raise Interrupted(
+            f"Stopped at a safe point; nothing is lost. Run 'migration-wizard run {a.dir}' to go on where it left off."
+        )
     if summary.failed_total:
-        out.print(f"[yellow]{summary.failed_total} record(s) were quarantined; see 'migration-wizard report {esc(a.dir)}'.[/]")
+        out.print(
+            f"[yellow]{summary.failed_total} record(s) were quarantined; see 'migration-wizard report {esc(a.dir)}'.[/]"
+        )
         return EXIT_FAILURES
     return EXIT_OK
 
@@ -205,12 +240,16 @@ async def cmd_sync(a: argparse.Namespace) -> int:
         deletions = m.store.meta.get("source_deletions", [])
     finally:
         m.close()
-    out.print(f"Sync: created {sum(summary.created.values())}, updated {sum(summary.updated.values())}, "
-              f"deleted {sum(summary.deleted.values())}, skipped {sum(summary.skipped.values())}, failed "
-              f"{summary.failed_total} ({summary.target_calls} target calls).")
+    out.print(
+        f"Sync: created {sum(summary.created.values())}, updated {sum(summary.updated.values())}, "
+        f"deleted {sum(summary.deleted.values())}, skipped {sum(summary.skipped.values())}, failed "
+        f"{summary.failed_total} ({summary.target_calls} target calls)."
+    )
     if deletions and not m.plan.conflicts.apply_source_deletions:
-        out.print(f"{len(deletions)} card(s) were deleted or archived in the source and kept in the target "
-                  f"(set conflicts.apply_source_deletions = true to remove them).")
+        out.print(
+            f"{len(deletions)} card(s) were deleted or archived in the source and kept in the target "
+            f"(set conflicts.apply_source_deletions = true to remove them)."
+        )
     if summary.interrupted:
         raise Interrupted(f"Stopped at a safe point; nothing is lost. Run 'migration-wizard sync {a.dir}' to go on.")
     return EXIT_FAILURES if summary.failed_total else EXIT_OK
@@ -226,8 +265,9 @@ async def cmd_conflicts(a: argparse.Namespace) -> int:
             w.store  # a writable store takes the folder's lock
         except UserError as e:  # another command holds the folder: list what is known, scan later
             scan = False
-            err.print(rich_text(f"Not scanned yet: {e.sentence} Listed below is what earlier commands found."),
-                      soft_wrap=True)
+            err.print(
+                rich_text(f"Not scanned yet: {e.sentence} Listed below is what earlier commands found."), soft_wrap=True
+            )
         else:
             m.close()
             m, sink = w, w_sink
@@ -235,17 +275,23 @@ async def cmd_conflicts(a: argparse.Namespace) -> int:
         if scan:
             with sink:
                 res = await m.scan_conflicts()
-            out.print(f"Pre-flight scan (nothing written): {res.items} process(es) and {res.templates} template(s) "
-                      f"already in the target.")
+            out.print(
+                f"Pre-flight scan (nothing written): {res.items} process(es) and {res.templates} template(s) "
+                f"already in the target."
+            )
         if a.import_:
             counts = m.import_conflicts(Path(a.import_))
-            out.print(f"Imported {sum(counts.values())} changed decision(s) from {a.import_}"
-                      + (": " + ", ".join(f"{n} {k}" for k, n in counts.items()) if counts else "") + ".")
+            out.print(
+                f"Imported {sum(counts.values())} changed decision(s) from {a.import_}"
+                + (": " + ", ".join(f"{n} {k}" for k, n in counts.items()) if counts else "")
+                + "."
+            )
             return EXIT_OK
         if a.export:
             n = m.export_conflicts(Path(a.export))
-            out.print(f"Wrote {n} conflict(s) to {a.export}; fill in the 'decision' column and bring it back "
-                      f"with --import.")
+            out.print(
+                f"Wrote {n} conflict(s) to {a.export}; fill in the 'decision' column and bring it back with --import."
+            )
             return EXIT_OK
         if a.show:
             return _show_conflict(m, a.show)
@@ -255,8 +301,20 @@ async def cmd_conflicts(a: argparse.Namespace) -> int:
         t = Table("id", "source", "target", "list", "why", "changed", "decision", title=f"Conflicts ({len(rows)})")
         for c in rows:
             src, tgt = c.get("source", {}), c.get("target", {})
-            t.add_row(*map(rich_text, (c["id"], plain(src.get("name")), plain(tgt.get("name")), plain(src.get("stage")),
-                                       c.get("reason", ""), ", ".join(c.get("changed", [])), c.get("decision") or "—")))
+            t.add_row(
+                *map(
+                    rich_text,
+                    (
+                        c["id"],
+                        plain(src.get("name")),
+                        plain(tgt.get("name")),
+                        plain(src.get("stage")),
+                        c.get("reason", ""),
+                        ", ".join(c.get("changed", [])),
+                        c.get("decision") or "—",
+                    ),
+                )
+            )
         out.print(t)
         return EXIT_OK
     finally:
@@ -268,7 +326,9 @@ async def _decide_conflicts(m: Migration, a: argparse.Namespace) -> int:
     if a.id:
         ids = [a.id]
     else:
-        ids = [c["id"] for c in m.conflicts(a.filter or "", open_only=not (a.all or a.undo or a.undecide), rules=a.where)]
+        ids = [
+            c["id"] for c in m.conflicts(a.filter or "", open_only=not (a.all or a.undo or a.undecide), rules=a.where)
+        ]
     if not ids:
         raise UserError(f"No conflict matches; list them with 'migration-wizard conflicts {a.dir}'.")
     what = "undo the last decision of" if a.undo else ("reset to undecided" if a.undecide else f"decide {a.decide}:")
@@ -283,14 +343,22 @@ async def _decide_conflicts(m: Migration, a: argparse.Namespace) -> int:
     if a.undo:
         out.print(f"Undid the last decision of {m.undo_decisions(ids)} conflict(s).")
         return EXIT_OK
-    how = "by rule " + " and ".join([*a.where, *([f"text '{a.filter}'"] if a.filter else [])]) if by_rule else "one by one"
+    how = (
+        "by rule " + " and ".join([*a.where, *([f"text '{a.filter}'"] if a.filter else [])])
+        if by_rule
+        else "one by one"
+    )
     n = m.decide(ids, None if a.undecide else a.decide, how=how)
-    out.print(f"{'Reset' if a.undecide else 'Decided'} {n} conflict(s){'' if a.undecide else ': ' + a.decide}. "
-              f"The next run applies the decisions.")
+    out.print(
+        f"{'Reset' if a.undecide else 'Decided'} {n} conflict(s){'' if a.undecide else ': ' + a.decide}. "
+        f"The next run applies the decisions."
+    )
     applied = [i for i in ids if (mp := m.store.target_of(i)) and m.store.how(mp) in ("overwritten", "merged")]
     if applied and a.decide != "overwrite" and a.decide != "merge":
-        out.print(f"{len(applied)} of them were already written over by a run; nothing is taken back from them "
-                  f"('migration-wizard rollback {a.dir}' restores their prior values).")
+        out.print(
+            f"{len(applied)} of them were already written over by a run; nothing is taken back from them "
+            f"('migration-wizard rollback {a.dir}' restores their prior values)."
+        )
     return EXIT_OK
 
 
@@ -305,8 +373,12 @@ def _show_conflict(m: Migration, cid: str) -> int:
         t.add_row(rich_text(("≠ " if differs else "  ") + what), rich_text(in_source), rich_text(in_target))
     out.print(t)
     plan_says = m.plan.conflicts.strategy_for(c.get("kind", "item"))
-    out.print(rich_text(f"Decision: {c.get('decision') or 'undecided'}"
-                   + (f", by {c['decided_by']} ({c.get('decided_how')})" if c.get("decision") else f" (plan: {plan_says})")))
+    out.print(
+        rich_text(
+            f"Decision: {c.get('decision') or 'undecided'}"
+            + (f", by {c['decided_by']} ({c.get('decided_how')})" if c.get("decision") else f" (plan: {plan_says})")
+        )
+    )
     for d in DECISIONS:
         out.print(rich_text(f"{d}: " + "; ".join(preview(c, d))))
     return EXIT_OK
@@ -334,7 +406,9 @@ def _print_balance(res: Any) -> None:
     if not res.source_checked:
         out.print("The source states no counts of its own; only the store was compared.")
         return
-    t = Table("kind", "source", "migrated", "dropped, with a reason", "missing", title="Against the source's own counts")
+    t = Table(
+        "kind", "source", "migrated", "dropped, with a reason", "missing", title="Against the source's own counts"
+    )
     for k, b in res.balance.items():
         t.add_row(KIND_NAMES[k], str(b.source), str(b.migrated), str(b.dropped), str(b.missing))
     out.print(t)
@@ -353,7 +427,9 @@ def cmd_report(a: argparse.Namespace) -> int:
     for k, v in report["per_type"].items():
         out.print(f"{k:11} created {v['created']:>6}  already there {v['already_there']:>5}  failed {v['failed']:>4}")
     if any(report.get("met_in_target", {}).values()):
-        out.print("processes already in the target: " + ", ".join(f"{h} {n}" for h, n in report["met_in_target"].items()))
+        out.print(
+            "processes already in the target: " + ", ".join(f"{h} {n}" for h, n in report["met_in_target"].items())
+        )
     out.print(rich_text("Written: " + ", ".join(str(p) for p in paths)), soft_wrap=True)
     return EXIT_OK
 
@@ -368,15 +444,19 @@ async def cmd_rollback(a: argparse.Namespace) -> int:
             if len(steps) > a.limit:
                 out.print(f"… and {len(steps) - a.limit} more")
             kept = sum(s.action.startswith("keep") for s in steps)
-            out.print(f"Preview: {len(steps) - kept} to remove, {kept} kept. Nothing was changed; "
-                      f"add --yes to apply{' (--force removes the kept ones too)' if kept else ''}.")
+            out.print(
+                f"Preview: {len(steps) - kept} to remove, {kept} kept. Nothing was changed; "
+                f"add --yes to apply{' (--force removes the kept ones too)' if kept else ''}."
+            )
             return EXIT_OK
         with sink:
             counts = await m.rollback(force=a.force)
     finally:
         m.close()
-    out.print(f"Rolled back: {counts['removed']} removed, {counts['restored']} restored, {counts['kept']} kept, "
-              f"{counts['already gone']} already gone.")
+    out.print(
+        f"Rolled back: {counts['removed']} removed, {counts['restored']} restored, {counts['kept']} kept, "
+        f"{counts['already gone']} already gone."
+    )
     return EXIT_OK
 
 
@@ -391,7 +471,9 @@ def cmd_login(a: argparse.Namespace) -> int:
         raise UserError(f"Unknown system '{a.system}'; login knows {known}.")
     parts = source_credential_parts(a.system) if a.system in SOURCES else ("token",)
     if not sys.stdin.isatty():
-        raise UserError("login needs a terminal to ask for the secret; on headless machines set the MW_* environment variables.")
+        raise UserError(
+            "login needs a terminal to ask for the secret; on headless machines set the MW_* environment variables."
+        )
     values = {}
     for p in parts:
         v = questionary.password(f"{a.system} {p} for profile '{a.profile}':").ask()
@@ -409,8 +491,9 @@ def cmd_sandbox_serve(a: argparse.Namespace) -> int:
     from wizard.plan import save_plan
 
     systems = tuple(s.strip() for s in a.systems.split(",") if s.strip())
-    running = start_sandboxes(systems, seed=a.seed, scale=a.scale, faults=a.faults, rate_limits=a.rate_limits,
-                              rate_scale=a.rate_scale)
+    running = start_sandboxes(
+        systems, seed=a.seed, scale=a.scale, faults=a.faults, rate_limits=a.rate_limits, rate_scale=a.rate_scale
+    )
     try:
         if a.plan_dir:
             folder = Path(a.plan_dir)
@@ -449,8 +532,11 @@ async def cmd_demo_headless(a: argparse.Namespace) -> int:
             else:
                 code = cmd_report(ns)
         finally:
-            out.print(f"The demo's folder is kept: {folder}\nOpen it again with "
-                      f"'bash scripts/demo.sh --workdir {folder}'.", highlight=False, soft_wrap=True)
+            out.print(
+                f"The demo's folder is kept: {folder}\nOpen it again with 'bash scripts/demo.sh --workdir {folder}'.",
+                highlight=False,
+                soft_wrap=True,
+            )
     return code
 
 
@@ -486,12 +572,18 @@ def cmd_audit_verify(a: argparse.Namespace) -> int:
     broken = check_chain(Path(a.dir))
     if broken:
         line, why = broken
-        err.print(f"error: line {line} of {path} {why}; the audit trail cannot be trusted from there on.",
-                  markup=False, highlight=False)
+        err.print(
+            f"error: line {line} of {path} {why}; the audit trail cannot be trusted from there on.",
+            markup=False,
+            highlight=False,
+        )
         return EXIT_FAILURES
     lines = len(path.read_bytes().splitlines())
-    out.print(f"{path}: {lines} line(s), each whole, signed with the audit key and chained to the one before.",
-              markup=False, highlight=False)
+    out.print(
+        f"{path}: {lines} line(s), each whole, signed with the audit key and chained to the one before.",
+        markup=False,
+        highlight=False,
+    )
     return EXIT_OK
 
 
@@ -547,17 +639,28 @@ def build_parser() -> argparse.ArgumentParser:
     folder_cmd("sync", _async(cmd_sync), "bring over only what changed since the last run or sync")
     sp = folder_cmd("conflicts", _async(cmd_conflicts), "scan for, list, show and decide conflicts")
     sp.add_argument("--scan", action="store_true", help="read the target again for conflicts (writes nothing)")
-    sp.add_argument("--show", metavar="ID", help="every field of one conflict side by side, and what each decision writes")
-    sp.add_argument("--where", action="append", default=[], metavar="RULE",
-                    help="decide (or list) by rule: list=…, label=…, member=…, name=pattern*, board=…, before=DATE, after=DATE")
+    sp.add_argument(
+        "--show", metavar="ID", help="every field of one conflict side by side, and what each decision writes"
+    )
+    sp.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="decide (or list) by rule: list=…, label=…, member=…, name=pattern*, board=…, before=DATE, after=DATE",
+    )
     sp.add_argument("--undecide", action="store_true", help="reset the chosen conflicts to undecided")
     sp.add_argument("--undo", action="store_true", help="give the chosen conflicts back their previous decision")
     sp.add_argument("--yes", action="store_true", help="no confirmation for a decision on more than one conflict")
-    sp.add_argument("--export", metavar="FILE.csv", help="both sides of every conflict and a decision column, for the client")
+    sp.add_argument(
+        "--export", metavar="FILE.csv", help="both sides of every conflict and a decision column, for the client"
+    )
     sp.add_argument("--import", dest="import_", metavar="FILE.csv", help="take the decisions of an edited export")
     sp.add_argument("--decide", choices=("skip", "overwrite", "merge", "newer"))
     sp.add_argument("--id", help="the conflict to decide (a source key)")
-    sp.add_argument("--filter", help="decide (or list) every conflict whose names, list, labels, members or reason contain this")
+    sp.add_argument(
+        "--filter", help="decide (or list) every conflict whose names, list, labels, members or reason contain this"
+    )
     sp.add_argument("--all", action="store_true", help="list decided ones too")
     folder_cmd("report", cmd_report, "write the Markdown, JSON and CSV reports")
     sp = folder_cmd("rollback", _async(cmd_rollback), "preview (default) or apply (--yes) the undoing of a run")
@@ -599,8 +702,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that only read the store: they read a consistent snapshot and take no lock.
 _READS_ONLY: dict[str, Callable[[argparse.Namespace], bool]] = {
-    "connect": lambda a: True, "tui": lambda a: True, "report": lambda a: True,
-    "conflicts": lambda a: not a.decide, "run": lambda a: a.dry_run, "audit": lambda a: True,
+    "connect": lambda a: True,
+    "tui": lambda a: True,
+    "report": lambda a: True,
+    "conflicts": lambda a: not a.decide,
+    "run": lambda a: a.dry_run,
+    "audit": lambda a: True,
 }
 
 

@@ -93,8 +93,9 @@ def _describe(folder: Path) -> str:
 
 
 def _busy(folder: Path) -> UserError:
-    return UserError(f"{_describe(folder)} is working on {folder}; wait for it to finish (or stop it), "
-                     f"then run this command again.")
+    return UserError(
+        f"{_describe(folder)} is working on {folder}; wait for it to finish (or stop it), then run this command again."
+    )
 
 
 @contextmanager

@@ -67,8 +67,10 @@ class ReadRejected(RecordRejected, UserError):
 
     @property
     def sentence(self) -> str:  # type: ignore[override]
-        return (f"{self.label} refused to read {self.what or 'something the plan names'} ({self}); check that it "
-                f"exists and that the account can see it, then run the command again.")
+        return (
+            f"{self.label} refused to read {self.what or 'something the plan names'} ({self}); check that it "
+            f"exists and that the account can see it, then run the command again."
+        )
 
 
 class ObjectUnavailable(Exception):
@@ -113,7 +115,9 @@ class CircuitBreaker:
     reaching the vendor; after `cooldown` seconds one call may try again (half-open): a
     success closes the breaker, a failure opens it for another cooldown."""
 
-    def __init__(self, threshold: int = 12, cooldown: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, threshold: int = 12, cooldown: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.threshold = threshold
         self.cooldown = cooldown
         self.clock = clock
@@ -253,7 +257,9 @@ class ApiClient:
         parts = [p if not any(c.isdigit() for c in p) or len(p) < 6 else "{id}" for p in path.strip("/").split("/")]
         return f"{method} /{'/'.join(parts)}"
 
-    async def _send_once(self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, **kw: Any) -> httpx.Response:
+    async def _send_once(
+        self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, **kw: Any
+    ) -> httpx.Response:
         self._refuse_if_open()
         await self.limiter.acquire(buckets)
         self._refuse_if_open()
@@ -292,7 +298,9 @@ class ApiClient:
                 f"give new credentials and run the command again to resume."
             )
         if status == 403:
-            raise PermissionDenied(f"{self.label} denied access to {path} (403: {_message(resp)}); the account needs that permission.")
+            raise PermissionDenied(
+                f"{self.label} denied access to {path} (403: {_message(resp)}); the account needs that permission."
+            )
         if status >= 400:
             if method == "GET":
                 raise ReadRejected(status, _message(resp), self.label, path)
@@ -331,8 +339,9 @@ class ApiClient:
                 if (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port):
                     request = self.http.build_request("GET", url, headers=kw.get("headers"))
                 else:  # another host: neither our credential nor our body goes there
-                    request = httpx.Request("GET", url, headers={k: v for k, v in (kw.get("headers") or {}).items()
-                                                                 if k.lower() == "range"})
+                    request = httpx.Request(
+                        "GET", url, headers={k: v for k, v in (kw.get("headers") or {}).items() if k.lower() == "range"}
+                    )
             else:
                 await resp.aclose()
                 raise VendorDataError(f"{self.label} redirected {method} {path} more than {MAX_REDIRECTS} times.")
@@ -346,8 +355,10 @@ class ApiClient:
             async for chunk in resp.aiter_bytes():
                 size += len(chunk)
                 if size > MAX_BODY:
-                    raise VendorDataError(f"{self.label} answered {method} {path} with more than "
-                                          f"{MAX_BODY // 1_000_000} MB; stopped reading it.")
+                    raise VendorDataError(
+                        f"{self.label} answered {method} {path} with more than "
+                        f"{MAX_BODY // 1_000_000} MB; stopped reading it."
+                    )
                 chunks.append(chunk)
         finally:
             await resp.aclose()

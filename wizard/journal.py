@@ -90,7 +90,8 @@ class Journal:
         return StoreError(
             f"Line {number} of the journal {self.path} is damaged and later lines hold more of the migration, so "
             f"nothing was read past it: keep a copy of the file, delete that one line, and run the command again "
-            f"(a resume finds by provenance marker whatever that line recorded).")
+            f"(a resume finds by provenance marker whatever that line recorded)."
+        )
 
     def append(self, op: str, **fields: Any) -> int:
         if self._fh is None:
@@ -108,7 +109,9 @@ class Journal:
                 os.ftruncate(self._fh.fileno(), self._size)  # no torn line left behind
             except OSError:
                 pass
-            raise StoreError(f"Could not write the journal {self.path} ({e.strerror}); the run stopped and can be resumed.") from None
+            raise StoreError(
+                f"Could not write the journal {self.path} ({e.strerror}); the run stopped and can be resumed."
+            ) from None
         self._size += len(data)
         self._unsynced += 1
         if self._unsynced >= SYNC_EVERY:

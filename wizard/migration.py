@@ -1,7 +1,7 @@
 """One migration folder and everything done to it: the facade the CLI and the TUI share.
 
-    m = Migration.open(folder, sink)
-    inv = await m.discover(); est = m.estimate(); summary = await m.run(); ...
+m = Migration.open(folder, sink)
+inv = await m.discover(); est = m.estimate(); summary = await m.run(); ...
 """
 
 from __future__ import annotations
@@ -174,7 +174,9 @@ class Migration:
         """Each discovered container's Template (stages, fields, tags, people), by key:
         what the mapping screen shows, without asking the source again."""
         inv = self.store.inventory or {}
-        return {c["key"]: Template.model_validate(c["template"]) for c in inv.get("containers", []) if c.get("template")}
+        return {
+            c["key"]: Template.model_validate(c["template"]) for c in inv.get("containers", []) if c.get("template")
+        }
 
     async def shape(self, container_id: str) -> Template | None:
         """The Template a container opens with: from the discovery inventory when it is
@@ -239,8 +241,9 @@ class Migration:
             est.risks.append(tally_text(est.conflicts))
         return est
 
-    async def run(self, *, dry_run: bool = False, stop: asyncio.Event | None = None,
-                  pause: asyncio.Event | None = None) -> tuple[RunSummary, list]:
+    async def run(
+        self, *, dry_run: bool = False, stop: asyncio.Event | None = None, pause: asyncio.Event | None = None
+    ) -> tuple[RunSummary, list]:
         """Run the plan (or, dry, record what it would do). Returns the summary and, for a
         dry run, the exact ordered action list."""
         if dry_run:
@@ -268,8 +271,7 @@ class Migration:
     def can_sync(self) -> str | None:
         """Why a sync cannot run now, in one sentence; None when it can."""
         if self.store.state == "rolled back":
-            return ("The migration was rolled back, so there is nothing in the target to sync; "
-                    "run the plan again first.")
+            return "The migration was rolled back, so there is nothing in the target to sync; run the plan again first."
         if not self.store.mappings:
             return "Nothing was migrated yet, so there is nothing to sync; run the plan first."
         return None
@@ -282,8 +284,9 @@ class Migration:
                 raise UserError(why)
             src, tgt = self.source(), self.target()
             try:
-                summary = await RunExecutor(self.plan, self.store, src, tgt, self.sink, stop=stop, pause=pause,
-                                            sync=True).run()
+                summary = await RunExecutor(
+                    self.plan, self.store, src, tgt, self.sink, stop=stop, pause=pause, sync=True
+                ).run()
             finally:
                 await src.aclose()
                 await tgt.aclose()
@@ -309,7 +312,9 @@ class Migration:
         return summary, tgt.actions
 
     # -- conflicts -----------------------------------------------------------------------
-    def conflicts(self, text: str = "", *, open_only: bool = True, rules: list[str] | None = None) -> list[dict[str, Any]]:
+    def conflicts(
+        self, text: str = "", *, open_only: bool = True, rules: list[str] | None = None
+    ) -> list[dict[str, Any]]:
         """Conflicts whose names, lists, labels, members or reason contain `text` and that
         every rule matches ("list=Doing", "label=Urgent", "member=Ana", "name=Invoice*",
         "before=2026-01-31")."""
@@ -330,8 +335,9 @@ class Migration:
                 await src.aclose()
                 await tgt.aclose()
 
-    def decide(self, ids: list[str], decision: str | None, *, via: str = "command line",
-               how: str = "one by one") -> int:
+    def decide(
+        self, ids: list[str], decision: str | None, *, via: str = "command line", how: str = "one by one"
+    ) -> int:
         """Record one decision (None: back to undecided) for each conflict id; the next run or
         sync applies them. The audit log names every id."""
         from wizard.engine.decisions import record, who
@@ -382,8 +388,12 @@ class Migration:
         from wizard.engine.report import build_report, losses_for, write_reports
 
         with self.step("report"):
-            report = build_report(self.plan, self.store, verify=self.store.meta.get("verify"),
-                                  losses=losses_for(self.plan, self.store.inventory))
+            report = build_report(
+                self.plan,
+                self.store,
+                verify=self.store.meta.get("verify"),
+                losses=losses_for(self.plan, self.store.inventory),
+            )
             report["state"] = self.state
             return report, write_reports(self.folder, report, self.store)
 
@@ -490,8 +500,11 @@ def known_sessions() -> list[SessionInfo]:
         except UserError:
             continue
         state, last = read_state(folder)
-        out.append(SessionInfo(folder, plan.name, state, last or plan_path.stat().st_mtime,
-                               plan.source.system, plan.target.system))
+        out.append(
+            SessionInfo(
+                folder, plan.name, state, last or plan_path.stat().st_mtime, plan.source.system, plan.target.system
+            )
+        )
     out.sort(key=lambda s: s.last_activity, reverse=True)
     return out
 

@@ -41,7 +41,9 @@ class _Section(BaseModel):
 class Endpoint(_Section):
     base_url: str = Field(description="The API root, e.g. https://api.trello.com/1.")
     rate_window_scale: float = Field(
-        default=1.0, gt=0, le=1,
+        default=1.0,
+        gt=0,
+        le=1,
         description="Sandboxes only: the vendor's rate-limit windows are shortened by this factor (0.01: an hour lasts 36 s).",
     )
     profile: str = Field(
@@ -65,8 +67,10 @@ class Endpoint(_Section):
     @model_validator(mode="after")
     def _no_credential_in_clear(self) -> "Endpoint":
         if self.base_url.startswith("http://") and not self.allow_insecure and not is_loopback(self.base_url):
-            raise ValueError(f"base_url {self.base_url} is plain http:// to another machine, which would send the "
-                             f"credential in clear: use https://, or set allow_insecure = true in this section")
+            raise ValueError(
+                f"base_url {self.base_url} is plain http:// to another machine, which would send the "
+                f"credential in clear: use https://, or set allow_insecure = true in this section"
+            )
         return self
 
 
@@ -105,7 +109,9 @@ class Mapping(_Section):
 class Conflicts(_Section):
     default: Strategy = "skip"
     per_type: dict[Literal["template", "item", "comment", "attachment"], Strategy] = Field(default_factory=dict)
-    match_by_name: bool = Field(default=False, description="Also treat a same-named process in the same template as existing.")
+    match_by_name: bool = Field(
+        default=False, description="Also treat a same-named process in the same template as existing."
+    )
     apply_source_deletions: bool = False
 
     def strategy_for(self, kind: str) -> Strategy:

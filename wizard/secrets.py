@@ -21,7 +21,10 @@ SERVICE = "migration-wizard"
 
 # The sandboxes accept exactly these; they open no real account.
 SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
-    "trello": {"key": "sandbox-trello-key-0000000000000000", "token": "sandbox-trello-token-00000000000000000000000000000000"},
+    "trello": {
+        "key": "sandbox-trello-key-0000000000000000",
+        "token": "sandbox-trello-token-00000000000000000000000000000000",
+    },
     "tallyfy": {"token": "sandbox-tallyfy-token-0000000000000000"},
     "asana": {"token": "sandbox-asana-pat"},
     "clickup": {"token": "pk_sandbox_clickup"},
@@ -89,7 +92,9 @@ def save_credentials(profile: str, system: str, values: dict[str, str]) -> None:
     try:
         kr.set_password(SERVICE, f"{profile}/{system}", json.dumps(values))
     except Exception as e:
-        raise CredentialError(f"The keyring refused to store the credential ({type(e).__name__}); set the MW_* environment variables instead.") from None
+        raise CredentialError(
+            f"The keyring refused to store the credential ({type(e).__name__}); set the MW_* environment variables instead."
+        ) from None
 
 
 def mask(secret: str) -> str:

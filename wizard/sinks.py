@@ -15,8 +15,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from wizard.events import (CircuitOpened, Event, LogLine, ObjectMigrated, ObjectQuarantined, ObjectsDiscovered,
-                           ObjectSkipped, PhaseFinished, PhaseStarted, RateLimited, RequestRetried)
+from wizard.events import (
+    CircuitOpened,
+    Event,
+    LogLine,
+    ObjectMigrated,
+    ObjectQuarantined,
+    ObjectsDiscovered,
+    ObjectSkipped,
+    PhaseFinished,
+    PhaseStarted,
+    RateLimited,
+    RequestRetried,
+)
 from wizard.journal import now_iso
 from wizard.redact import redact
 from wizard.secrets import mask_email
@@ -85,9 +96,16 @@ class RichSink:
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
-        self.progress = Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.fields[note]}"), console=self.console,
-                                 transient=False, disable=not self.console.is_terminal)
+        self.progress = Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[note]}"),
+            console=self.console,
+            transient=False,
+            disable=not self.console.is_terminal,
+        )
         self.tasks: dict[str, int] = {}
         self.counts: dict[str, int] = {}
         self._last_wait = 0.0

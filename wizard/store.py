@@ -61,8 +61,10 @@ class AtomicJSONStorage(Storage):
             os.replace(tmp, self.path)
         except OSError as e:
             tmp.unlink(missing_ok=True)
-            raise StoreError(f"Could not write the store {self.path} ({e.strerror}); nothing was lost, the journal "
-                             f"holds every change: free some space and run the same command again to resume.") from None
+            raise StoreError(
+                f"Could not write the store {self.path} ({e.strerror}); nothing was lost, the journal "
+                f"holds every change: free some space and run the same command again to resume."
+            ) from None
 
     def close(self) -> None:
         pass
@@ -96,7 +98,9 @@ class Store:
 
     def _open(self) -> None:
         self.db = TinyDB(str(self.dir / "store.json"), storage=AtomicJSONStorage)
-        self._tables = self.db.storage.read() or {}  # read once, before the journal: it says how far the journal was checked
+        self._tables = (
+            self.db.storage.read() or {}
+        )  # read once, before the journal: it says how far the journal was checked
         meta = list(self._tables.get("meta", {}).values())
         checked = (meta[0].get("journal_offset", 0), meta[0].get("journal_seq", 0)) if meta else (0, 0)
         self.journal = Journal(self.dir / "journal.jsonl", checked, readonly=self.readonly)
@@ -139,8 +143,12 @@ class Store:
         elif op == "done":
             self.pending.pop(key, None)
             fields = ("kind", "target_type", "target_id", "parent_id", "hash", "created", "how", "prior", "extra")
-            self.mappings[key] = {"key": key, "seq": e["seq"], "at": e["ts"],
-                                  **{f: e[f] for f in fields if e.get(f) is not None}}
+            self.mappings[key] = {
+                "key": key,
+                "seq": e["seq"],
+                "at": e["ts"],
+                **{f: e[f] for f in fields if e.get(f) is not None},
+            }
             for tid in (e.get("target_id"), e.get("parent_id")):
                 if tid:
                     self.last_write[tid] = e["ts"]
@@ -148,8 +156,13 @@ class Store:
         elif op == "failed":
             self.pending.pop(key, None)
             if e.get("quarantine"):
-                self.quarantine[key] = {"key": key, "reason": e.get("reason"), "kind": e.get("kind"), "ts": e["ts"],
-                                        **({"item": e["item"]} if e.get("item") else {})}
+                self.quarantine[key] = {
+                    "key": key,
+                    "reason": e.get("reason"),
+                    "kind": e.get("kind"),
+                    "ts": e["ts"],
+                    **({"item": e["item"]} if e.get("item") else {}),
+                }
         elif op == "undone":
             self.mappings.pop(key, None)
             self.pending.pop(key, None)
@@ -173,9 +186,20 @@ class Store:
     def intent(self, key: str, kind: str, action: str, **detail: Any) -> int:
         return self._log("intent", key=key, kind=kind, action=action, **detail)
 
-    def done(self, key: str, kind: str, target_type: str, target_id: str, *, created: bool = True,
-             parent_id: str | None = None, hash: str | None = None, extra: dict[str, Any] | None = None,
-             how: str | None = None, prior: dict[str, Any] | None = None) -> int:
+    def done(
+        self,
+        key: str,
+        kind: str,
+        target_type: str,
+        target_id: str,
+        *,
+        created: bool = True,
+        parent_id: str | None = None,
+        hash: str | None = None,
+        extra: dict[str, Any] | None = None,
+        how: str | None = None,
+        prior: dict[str, Any] | None = None,
+    ) -> int:
         """`created` is True only when this folder created the object; rollback removes only
         those. `how` says what this folder did to it (HOWS; entries older than the field say
         only `created`), and `prior` keeps the target's values an overwrite or a merge
@@ -190,7 +214,9 @@ class Store:
 
     def failed(self, key: str, kind: str, reason: str, *, quarantine: bool = True, item: str | None = None) -> int:
         """`item`: the item (card) the object hangs on, so verify can say which card lacks it."""
-        return self._log("failed", key=key, kind=kind, reason=reason, quarantine=quarantine, **({"item": item} if item else {}))
+        return self._log(
+            "failed", key=key, kind=kind, reason=reason, quarantine=quarantine, **({"item": item} if item else {})
+        )
 
     def undone(self, key: str, target_type: str, target_id: str, how: str) -> int:
         return self._log("undone", key=key, target_type=target_type, target_id=target_id, how=how)

@@ -63,13 +63,16 @@ def _pagination(body: Any, path: str) -> _Pagination | None:
     try:
         return _Pagination.model_validate(raw)
     except ValidationError:
-        raise VendorDataError(f"Tallyfy answered GET {path} with pagination that cannot be read "
-                              f"(current_page and total_pages must be numbers).") from None
+        raise VendorDataError(
+            f"Tallyfy answered GET {path} with pagination that cannot be read "
+            f"(current_page and total_pages must be numbers)."
+        ) from None
 
 
 def _kind(value: Any) -> str:
     return {str: "text", int: "a number", float: "a number", bool: "true/false", type(None): "nothing"}.get(
-        type(value), "a list with something other than objects in it" if isinstance(value, list) else "something else")
+        type(value), "a list with something other than objects in it" if isinstance(value, list) else "something else"
+    )
 
 
 class TallyfyClient(ApiClient):
@@ -77,16 +80,36 @@ class TallyfyClient(ApiClient):
     label = "Tallyfy"
     redirect_hosts = frozenset({"go.tallyfy.com", "api.tallyfy.com"})
 
-    def __init__(self, base_url: str, token: str, org: str, *, profile: str = "sandbox", sink: EventSink | None = None,
-                 timeout: float = 30.0, max_retries: int = 6, hour_seconds: float = 3600.0, per_minute: int = 600,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        limiter = RateLimiter([(per_minute, 60.0)],
-                              {COMMENTS: [(120, hour_seconds)], GUEST_INVITES: [(30, hour_seconds)]})
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        org: str,
+        *,
+        profile: str = "sandbox",
+        sink: EventSink | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        hour_seconds: float = 3600.0,
+        per_minute: int = 600,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        limiter = RateLimiter(
+            [(per_minute, 60.0)], {COMMENTS: [(120, hour_seconds)], GUEST_INVITES: [(30, hour_seconds)]}
+        )
         super().__init__(
-            base_url, limiter=limiter, sink=sink, timeout=timeout, max_retries=max_retries, profile=profile,
+            base_url,
+            limiter=limiter,
+            sink=sink,
+            timeout=timeout,
+            max_retries=max_retries,
+            profile=profile,
             transport=transport,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json",
-                     "X-Tallyfy-Client": "migration-wizard"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "X-Tallyfy-Client": "migration-wizard",
+            },
         )
         self.org = org
         self.hour_seconds = hour_seconds
@@ -107,7 +130,9 @@ class TallyfyClient(ApiClient):
         except ValueError:
             return
         wait = self.retry_after(resp)
-        self.limiter.observe_remaining(remaining, 1.0 if wait is None else wait, "Tallyfy: no requests left this minute")
+        self.limiter.observe_remaining(
+            remaining, 1.0 if wait is None else wait, "Tallyfy: no requests left this minute"
+        )
 
     def classify_429(self, resp: httpx.Response) -> tuple[str, float]:
         """An hourly-cap 429 pauses only its bucket and returns 0 s, so the base class does
@@ -126,8 +151,9 @@ class TallyfyClient(ApiClient):
                     return f"429 {message}", 0.0
         return f"429 {message}", 2.0 if wait is None else wait
 
-    async def _send_once(self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool,
-                         **kw: Any) -> httpx.Response:
+    async def _send_once(
+        self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, **kw: Any
+    ) -> httpx.Response:
         """Take bucket slots here, outside the shared limiter's lock: RateLimiter.acquire
         sleeps while holding its lock, so a comment waiting out the hourly cap there would
         stall every other call. The global window is still taken by the base class.
@@ -212,17 +238,28 @@ class TallyfyClient(ApiClient):
         try:
             return _ANSWER.validate_python(data)
         except ValidationError:
-            raise VendorDataError(f"Tallyfy answered {path} with {_kind(data)} where an object or a list of objects "
-                                  f"was expected.") from None
+            raise VendorDataError(
+                f"Tallyfy answered {path} with {_kind(data)} where an object or a list of objects was expected."
+            ) from None
 
     async def _get(self, path: str, **params: Any) -> Any:
         return self._data(await self.get(path, **params), f"GET {path}")
 
-    async def _write(self, method: str, path: str, body: dict[str, Any] | None = None, *,
-                     buckets: tuple[str, ...] = (), idempotent: bool | None = None) -> Any:
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        buckets: tuple[str, ...] = (),
+        idempotent: bool | None = None,
+    ) -> Any:
         kw: dict[str, Any] = {"json": body} if body is not None else {}
-        return self._data(await self.json(method, path, buckets=buckets, idempotent=idempotent, **kw), f"{method} {path}",
-                          empty_ok=True)
+        return self._data(
+            await self.json(method, path, buckets=buckets, idempotent=idempotent, **kw),
+            f"{method} {path}",
+            empty_ok=True,
+        )
 
     async def paginate(self, path: str, **params: Any) -> AsyncIterator[dict[str, Any]]:
         """Every item of a list, page by page (per_page=100, the server's cap): stops at
@@ -232,7 +269,9 @@ class TallyfyClient(ApiClient):
             body = await self.get(path, **{**params, "page": page, "per_page": params.get("per_page", 100)})
             items = self._data(body, f"GET {path}", empty_ok=True) or []
             if not isinstance(items, list) or not all("id" in x for x in items):
-                raise VendorDataError(f"Tallyfy answered GET {path} with something that is not a list of objects with ids.")
+                raise VendorDataError(
+                    f"Tallyfy answered GET {path} with something that is not a list of objects with ids."
+                )
             for item in items:
                 yield item
             pag = _pagination(body, path)
@@ -243,8 +282,10 @@ class TallyfyClient(ApiClient):
             if current >= total_pages and not (isinstance(pag.links, dict) and pag.links.get("next")):
                 return
             if current < page:  # asked for `page`, given an earlier one: following it would never end
-                raise VendorDataError(f"Tallyfy's pages of {path} do not advance (asked for page {page}, given page "
-                                      f"{current}); stopped reading them.")
+                raise VendorDataError(
+                    f"Tallyfy's pages of {path} do not advance (asked for page {page}, given page "
+                    f"{current}); stopped reading them."
+                )
             page = current + 1
 
     async def _all(self, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -318,8 +359,9 @@ class TallyfyClient(ApiClient):
     async def get_run(self, id: str, with_: str | list[str] | None = None) -> dict[str, Any]:
         return await self._get(self._p("runs", id), **({"with": self._with(with_)} if with_ else {}))
 
-    async def list_runs(self, checklist_id: str | None = None, q: str | None = None,
-                        status: str | None = None) -> list[dict[str, Any]]:
+    async def list_runs(
+        self, checklist_id: str | None = None, q: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
         return await self._all(self._p("runs"), checklist_id=checklist_id, q=q, status=status)
 
     async def update_run(self, id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -338,14 +380,17 @@ class TallyfyClient(ApiClient):
         return await self._all(self._p("runs", run_id, "tasks"), **({"with": self._with(with_)} if with_ else {}))
 
     async def get_run_task(self, run_id: str, task_id: str, with_: str | list[str] | None = None) -> dict[str, Any]:
-        return await self._get(self._p("runs", run_id, "tasks", task_id), **({"with": self._with(with_)} if with_ else {}))
+        return await self._get(
+            self._p("runs", run_id, "tasks", task_id), **({"with": self._with(with_)} if with_ else {})
+        )
 
     async def update_task(self, run_id: str, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return await self._write("PUT", self._p("runs", run_id, "tasks", task_id), body)
 
     async def complete_task(self, run_id: str, task_id: str) -> dict[str, Any]:
-        return await self._write("POST", self._p("runs", run_id, "completed-tasks"), {"task_id": task_id},
-                                 idempotent=False)
+        return await self._write(
+            "POST", self._p("runs", run_id, "completed-tasks"), {"task_id": task_id}, idempotent=False
+        )
 
     async def reopen_task(self, run_id: str, task_id: str) -> dict[str, Any]:
         """DELETE /runs/{run}/completed-tasks/{task}: a completed task is active again."""
@@ -354,12 +399,19 @@ class TallyfyClient(ApiClient):
     # -- comments ----------------------------------------------------------------------
     async def comment(self, task_id: str, content: str, **extra: Any) -> dict[str, Any]:
         """Not idempotent (a retried POST may post twice); counted in the hourly bucket."""
-        return await self._write("POST", self._p("tasks", task_id, "comment"), {"content": content, **extra},
-                                 buckets=(COMMENTS,), idempotent=False)
+        return await self._write(
+            "POST",
+            self._p("tasks", task_id, "comment"),
+            {"content": content, **extra},
+            buckets=(COMMENTS,),
+            idempotent=False,
+        )
 
     async def task_threads(self, run_id: str, task_id: str) -> list[dict[str, Any]]:
         task = await self.get_run_task(run_id, task_id, with_="threads")
-        threads = self._data(task.get("threads") or [], f"the threads of task {task_id}") if isinstance(task, dict) else []
+        threads = (
+            self._data(task.get("threads") or [], f"the threads of task {task_id}") if isinstance(task, dict) else []
+        )
         if not isinstance(threads, list):
             raise VendorDataError(f"Tallyfy answered the threads of task {task_id} with something that is not a list.")
         return threads
@@ -381,21 +433,34 @@ class TallyfyClient(ApiClient):
         return await self._write("POST", self._p("completed-tasks"), {"task_id": task_id})
 
     # -- files -------------------------------------------------------------------------
-    async def upload_file(self, content: bytes | IO[bytes], filename: str, *, subject_type: str, subject_id: str,
-                          uploaded_from: str, step_id: str | None = None,
-                          checklist_id: str | None = None) -> dict[str, Any]:
+    async def upload_file(
+        self,
+        content: bytes | IO[bytes],
+        filename: str,
+        *,
+        subject_type: str,
+        subject_id: str,
+        uploaded_from: str,
+        step_id: str | None = None,
+        checklist_id: str | None = None,
+    ) -> dict[str, Any]:
         """Multipart with the file part named `name`. Stores a new copy on every call, so
         it is never retried after an ambiguous failure. Upload does not attach: put the
         returned asset in `taskdata` or a `prerun` value next."""
-        data = {"subject_type": subject_type, "subject_id": subject_id, "uploaded_from": uploaded_from,
-                "source": "local"}
+        data = {
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "uploaded_from": uploaded_from,
+            "source": "local",
+        }
         if step_id:
             data["step_id"] = step_id
         if checklist_id:
             data["checklist_id"] = checklist_id
         mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        body = await self.json("POST", self._p("file"), idempotent=False, data=data,
-                               files={"name": (filename, content, mime)})
+        body = await self.json(
+            "POST", self._p("file"), idempotent=False, data=data, files={"name": (filename, content, mime)}
+        )
         return self._data(body, "POST file")
 
     async def get_asset(self, id: str) -> dict[str, Any]:
@@ -415,11 +480,20 @@ class TallyfyClient(ApiClient):
     async def list_users(self) -> list[dict[str, Any]]:
         return await self._all(self._p("users"))
 
-    async def invite_user(self, email: str, first_name: str, last_name: str, role: str = "light",
-                          message: str = DEFAULT_INVITE_MESSAGE) -> dict[str, Any]:
-        return await self._write("POST", self._p("users", "invite"),
-                                 {"email": email, "first_name": first_name[:32], "last_name": last_name[:32],
-                                  "role": role, "message": message})
+    async def invite_user(
+        self, email: str, first_name: str, last_name: str, role: str = "light", message: str = DEFAULT_INVITE_MESSAGE
+    ) -> dict[str, Any]:
+        return await self._write(
+            "POST",
+            self._p("users", "invite"),
+            {
+                "email": email,
+                "first_name": first_name[:32],
+                "last_name": last_name[:32],
+                "role": role,
+                "message": message,
+            },
+        )
 
     async def deactivate_user(self, id: int) -> Any:
         return await self._write("DELETE", self._p("users", id))
@@ -439,11 +513,14 @@ class TallyfyClient(ApiClient):
     async def list_groups(self) -> list[dict[str, Any]]:
         return await self._all(self._p("groups"))
 
-    async def create_group(self, name: str, description: str, members: list[int] | None = None,
-                           guests: list[str] | None = None) -> dict[str, Any]:
-        return await self._write("POST", self._p("groups"), {"name": name, "description": description,
-                                                              "members": list(members or []),
-                                                              "guests": list(guests or [])})
+    async def create_group(
+        self, name: str, description: str, members: list[int] | None = None, guests: list[str] | None = None
+    ) -> dict[str, Any]:
+        return await self._write(
+            "POST",
+            self._p("groups"),
+            {"name": name, "description": description, "members": list(members or []), "guests": list(guests or [])},
+        )
 
     async def delete_group(self, id: str) -> Any:
         return await self._write("DELETE", self._p("groups", id))

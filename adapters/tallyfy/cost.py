@@ -7,7 +7,9 @@ from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.humanize import human_duration
 from wizard.plan import Plan
 
-PER_MINUTE = 600  # requests per user per rolling minute (reference A4; the lower 100/min figure is also handled adaptively)
+PER_MINUTE = (
+    600  # requests per user per rolling minute (reference A4; the lower 100/min figure is also handled adaptively)
+)
 COMMENTS_PER_HOUR = 120  # per organization (reference A4)
 
 
@@ -80,13 +82,20 @@ def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_p
     items = phase(items_n)
     comment_s = max(phase(comments), comments_cap_s(comments, scale))
     files = phase(calls["attachments"])
-    why = [f"{items_n} template, tag and item calls under Tallyfy's {PER_MINUTE}-per-minute limit take "
-           f"{human_duration(items)}"]
+    why = [
+        f"{items_n} template, tag and item calls under Tallyfy's {PER_MINUTE}-per-minute limit take "
+        f"{human_duration(items)}"
+    ]
     if comments:
-        cap = (f"Tallyfy's {COMMENTS_PER_HOUR}-per-hour comment cap" if comments > COMMENTS_PER_HOUR
-               else f"Tallyfy's {PER_MINUTE}-per-minute limit")
+        cap = (
+            f"Tallyfy's {COMMENTS_PER_HOUR}-per-hour comment cap"
+            if comments > COMMENTS_PER_HOUR
+            else f"Tallyfy's {PER_MINUTE}-per-minute limit"
+        )
         why.append(f"{comments} comments under {cap} take {human_duration(comment_s)}")
     if calls["attachments"]:
-        why.append(f"{calls['attachments']} file calls under Tallyfy's {PER_MINUTE}-per-minute limit take "
-                   f"{human_duration(files)}")
+        why.append(
+            f"{calls['attachments']} file calls under Tallyfy's {PER_MINUTE}-per-minute limit take "
+            f"{human_duration(files)}"
+        )
     return items + comment_s + files, why

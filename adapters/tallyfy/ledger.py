@@ -21,11 +21,23 @@ def change(key: str, kind: str, what: str, why: str, *, dropped: int = 0) -> dic
 def _name(key: str, kind: str, label: str, name: str, limit: int) -> list[dict[str, Any]]:
     if not name.strip():
         shown = "empty" if not name else f"only whitespace ({len(name)} characters)"
-        return [change(key, kind, f"{label} name", f"the name is {shown}; it becomes '{tm.PLACEHOLDER_NAME}', "
-                                                     f"the preset's placeholder")]
+        return [
+            change(
+                key,
+                kind,
+                f"{label} name",
+                f"the name is {shown}; it becomes '{tm.PLACEHOLDER_NAME}', the preset's placeholder",
+            )
+        ]
     if len(name) > limit:
-        return [change(key, kind, f"{label} name", f"{len(name):,} characters, over Tallyfy's limit of {limit}; "
-                                                     f"cut to {limit} (ending in '…')")]
+        return [
+            change(
+                key,
+                kind,
+                f"{label} name",
+                f"{len(name):,} characters, over Tallyfy's limit of {limit}; cut to {limit} (ending in '…')",
+            )
+        ]
     return []
 
 
@@ -35,15 +47,30 @@ def template_changes(tpl: Template) -> list[dict[str, Any]]:
         out += _name(st.key, "stage", "list", st.name, tm.STEP_TITLE_LIMIT)
     for f in tpl.fields:
         if len(f.name) > tm.FIELD_LABEL_LIMIT:
-            out.append(change(f.key, "field", "custom field name",
-                              f"{len(f.name):,} characters, over Tallyfy's limit of {tm.FIELD_LABEL_LIMIT}; cut"))
+            out.append(
+                change(
+                    f.key,
+                    "field",
+                    "custom field name",
+                    f"{len(f.name):,} characters, over Tallyfy's limit of {tm.FIELD_LABEL_LIMIT}; cut",
+                )
+            )
     for tag in tpl.tags:
         if tag.source_name is not None:
-            out.append(change(tag.key, "tag", "label name",
-                              f"the label has no name in the source; its tag is called '{tag.name}'"))
+            out.append(
+                change(
+                    tag.key, "tag", "label name", f"the label has no name in the source; its tag is called '{tag.name}'"
+                )
+            )
         if len(tag.name) > tm.TAG_TITLE_LIMIT:
-            out.append(change(tag.key, "tag", "label name", f"'{tag.name[:40]}…' is over Tallyfy's tag limit of "
-                                                            f"{tm.TAG_TITLE_LIMIT} characters; cut"))
+            out.append(
+                change(
+                    tag.key,
+                    "tag",
+                    "label name",
+                    f"'{tag.name[:40]}…' is over Tallyfy's tag limit of {tm.TAG_TITLE_LIMIT} characters; cut",
+                )
+            )
     return out
 
 
@@ -54,31 +81,52 @@ def _value_change(item: Item, f: FieldDef, ftype: str, raw: object) -> dict[str,
         text = ", ".join(map(str, raw)) if isinstance(raw, list) else str(raw)
         limit = tm.TEXT_LIMIT if ftype == "text" else tm.TEXTAREA_LIMIT
         if len(text) > limit:
-            return change(item.key, "field_value", f"value of '{f.name}'",
-                          f"{len(text):,} characters, over Tallyfy's {ftype} limit of {limit}; cut")
+            return change(
+                item.key,
+                "field_value",
+                f"value of '{f.name}'",
+                f"{len(text):,} characters, over Tallyfy's {ftype} limit of {limit}; cut",
+            )
         return None
     if ftype in ("dropdown", "multiselect"):
         texts = {o.id: o.text for o in f.options}
         chosen = raw if isinstance(raw, list) else [raw]
         unknown = [str(v) for v in chosen if texts.get(str(v), str(v)) not in texts.values()]
         if unknown:
-            return change(item.key, "field_value", f"value of '{f.name}'",
-                          f"{', '.join(unknown)[:80]} is not one of the field's options; Tallyfy cannot hold it",
-                          dropped=1)
+            return change(
+                item.key,
+                "field_value",
+                f"value of '{f.name}'",
+                f"{', '.join(unknown)[:80]} is not one of the field's options; Tallyfy cannot hold it",
+                dropped=1,
+            )
     return None
 
 
 def item_changes(item: Item, tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[dict[str, Any]]:
     out = _name(item.key, "item", "card", item.name, tm.RUN_NAME_LIMIT)
     if len(item.description) > tm.TEXTAREA_LIMIT:
-        out.append(change(item.key, "item", "description", f"{len(item.description):,} characters, over "
-                                                           f"Tallyfy's limit of {tm.TEXTAREA_LIMIT:,}; cut"))
+        out.append(
+            change(
+                item.key,
+                "item",
+                "description",
+                f"{len(item.description):,} characters, over Tallyfy's limit of {tm.TEXTAREA_LIMIT:,}; cut",
+            )
+        )
     fields = {f.key: f for f in tpl.fields}
     for v in item.values:
         f = fields.get(v.field_key)
         if f is None:
-            out.append(change(item.key, "field_value", "custom field value",
-                              "its field is not defined on the board; there is no form field for it", dropped=1))
+            out.append(
+                change(
+                    item.key,
+                    "field_value",
+                    "custom field value",
+                    "its field is not defined on the board; there is no form field for it",
+                    dropped=1,
+                )
+            )
             continue
         if (c := _value_change(item, f, tm.field_type_for(f, overrides), v.value)) is not None:
             out.append(c)
@@ -87,8 +135,14 @@ def item_changes(item: Item, tpl: Template, overrides: dict[str, str], with_chec
         text = tm.checklist_text(item)
         if len(text) > tm.TEXTAREA_LIMIT:
             kept = sum(1 for line in tm._clip(text, tm.TEXTAREA_LIMIT).splitlines()[:-1] if line.startswith("- ["))
-            out.append(change(item.key, "checklist_item", "checklists",
-                              f"{len(text):,} characters of checklist text, over Tallyfy's limit of "
-                              f"{tm.TEXTAREA_LIMIT:,}; {total - kept} of {total} items do not fit", dropped=total - kept))
+            out.append(
+                change(
+                    item.key,
+                    "checklist_item",
+                    "checklists",
+                    f"{len(text):,} characters of checklist text, over Tallyfy's limit of "
+                    f"{tm.TEXTAREA_LIMIT:,}; {total - kept} of {total} items do not fit",
+                    dropped=total - kept,
+                )
+            )
     return out
-

@@ -44,8 +44,16 @@ FIELD_TYPES: dict[FieldType, str] = {
 }
 
 LABEL_COLOURS = {
-    "green": "#61bd4f", "yellow": "#f2d600", "orange": "#ff9f1a", "red": "#eb5a46", "purple": "#c377e0",
-    "blue": "#0079bf", "sky": "#00c2e0", "lime": "#51e898", "pink": "#ff78cb", "black": "#344563",
+    "green": "#61bd4f",
+    "yellow": "#f2d600",
+    "orange": "#ff9f1a",
+    "red": "#eb5a46",
+    "purple": "#c377e0",
+    "blue": "#0079bf",
+    "sky": "#00c2e0",
+    "lime": "#51e898",
+    "pink": "#ff78cb",
+    "black": "#344563",
 }
 
 
@@ -89,8 +97,12 @@ def template_body(tpl: Template, source_label: str) -> dict:
 
 def step_body(stage: Stage, template_id: str) -> dict:
     title = stage.name + (" (archived list)" if stage.closed and stage.name.strip() else "")
-    return {"title": name_for(title, STEP_TITLE_LIMIT), "summary": marker(stage.key), "checklist_id": template_id,
-            "step_type": "task"}
+    return {
+        "title": name_for(title, STEP_TITLE_LIMIT),
+        "summary": marker(stage.key),
+        "checklist_id": template_id,
+        "step_type": "task",
+    }
 
 
 # Per canonical field type: the Tallyfy types its values convert to (field_value below), and
@@ -100,13 +112,20 @@ NUMBER_AS_TEXT = "Tallyfy has no number field; it becomes short text with numeri
 CHECKBOX_AS_CHOICE = "Tallyfy has no checkbox field; it becomes a Yes/No choice"
 TEXT_AS_LONG = "Tallyfy short text holds 200 characters; it becomes long text so nothing is cut"
 CONVERSIONS: dict[FieldType, dict[str, str]] = {
-    FieldType.text: {"textarea": TEXT_AS_LONG, "text": "Tallyfy short text holds 200 characters; longer values are cut"},
+    FieldType.text: {
+        "textarea": TEXT_AS_LONG,
+        "text": "Tallyfy short text holds 200 characters; longer values are cut",
+    },
     FieldType.textarea: {"textarea": ""},
-    FieldType.number: {"text": NUMBER_AS_TEXT,
-                       "textarea": "Tallyfy has no number field; it becomes long text, with no numeric check"},
-    FieldType.checkbox: {"radio": CHECKBOX_AS_CHOICE,
-                         "text": "Tallyfy has no checkbox field; it becomes the text True or False",
-                         "textarea": "Tallyfy has no checkbox field; it becomes the text True or False"},
+    FieldType.number: {
+        "text": NUMBER_AS_TEXT,
+        "textarea": "Tallyfy has no number field; it becomes long text, with no numeric check",
+    },
+    FieldType.checkbox: {
+        "radio": CHECKBOX_AS_CHOICE,
+        "text": "Tallyfy has no checkbox field; it becomes the text True or False",
+        "textarea": "Tallyfy has no checkbox field; it becomes the text True or False",
+    },
     FieldType.date: {"date": "", "text": "it becomes text; Tallyfy no longer checks that it is a date"},
     FieldType.dropdown: {"dropdown": ""},
     FieldType.multiselect: {"multiselect": ""},
@@ -133,11 +152,21 @@ def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool)
     """The kick-off form: description, one field per source custom field, checklists, attachments.
     Each carries our marker in `guidance` so a re-run can find which field is which."""
     defs: list[dict] = [
-        {"label": "Description", "field_type": "textarea", "required": False, "guidance": marker(f"{tpl.key}#{DESCRIPTION_FIELD}")},
+        {
+            "label": "Description",
+            "field_type": "textarea",
+            "required": False,
+            "guidance": marker(f"{tpl.key}#{DESCRIPTION_FIELD}"),
+        },
     ]
     for f in tpl.fields:
         ftype = field_type_for(f, overrides)
-        d: dict = {"label": _clip(f.name, FIELD_LABEL_LIMIT) or "Field", "field_type": ftype, "required": False, "guidance": marker(f.key)}
+        d: dict = {
+            "label": _clip(f.name, FIELD_LABEL_LIMIT) or "Field",
+            "field_type": ftype,
+            "required": False,
+            "guidance": marker(f.key),
+        }
         if ftype in ("radio", "dropdown", "multiselect"):
             opts = [o.text for o in f.options] if f.type != FieldType.checkbox else ["Yes", "No"]
             d["options"] = [{"id": i + 1, "text": t} for i, t in enumerate(opts or ["(none)"])]
@@ -145,12 +174,25 @@ def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool)
             d["field_validation"] = "numeric"
         defs.append(d)
     if with_checklists:
-        defs.append({"label": "Checklists", "field_type": "textarea", "required": False,
-                     "guidance": marker(f"{tpl.key}#{CHECKLISTS_FIELD}")})
-    defs.append({"label": "Attachments", "field_type": "file", "required": False,
-                 "guidance": marker(f"{tpl.key}#{ATTACHMENTS_FIELD}")})
-    defs.append({"label": "Links", "field_type": "textarea", "required": False,
-                 "guidance": marker(f"{tpl.key}#{LINKS_FIELD}")})
+        defs.append(
+            {
+                "label": "Checklists",
+                "field_type": "textarea",
+                "required": False,
+                "guidance": marker(f"{tpl.key}#{CHECKLISTS_FIELD}"),
+            }
+        )
+    defs.append(
+        {
+            "label": "Attachments",
+            "field_type": "file",
+            "required": False,
+            "guidance": marker(f"{tpl.key}#{ATTACHMENTS_FIELD}"),
+        }
+    )
+    defs.append(
+        {"label": "Links", "field_type": "textarea", "required": False, "guidance": marker(f"{tpl.key}#{LINKS_FIELD}")}
+    )
     return defs
 
 
@@ -199,13 +241,26 @@ def field_value(field: FieldDef, ftype: str, raw: object, options: list[dict]) -
 
 def owners_body(owners: list) -> dict:
     """Members by id, guests by email (a person decided as a guest carries their email)."""
-    return {"users": [o for o in owners if not isinstance(o, str)],
-            "guests": [o for o in owners if isinstance(o, str) and "@" in o], "groups": []}
+    return {
+        "users": [o for o in owners if not isinstance(o, str)],
+        "guests": [o for o in owners if isinstance(o, str) and "@" in o],
+        "groups": [],
+    }
 
 
-def run_body(item: Item, template_id: str, prerun_ids: dict[str, str], prerun_specs: dict[str, dict],
-             fields: dict[str, FieldDef], tag_ids: list[str], step_id: str | None,
-             owner_ids: list[int], placeholders: list[str], with_checklists: bool, tpl_key: str) -> dict:
+def run_body(
+    item: Item,
+    template_id: str,
+    prerun_ids: dict[str, str],
+    prerun_specs: dict[str, dict],
+    fields: dict[str, FieldDef],
+    tag_ids: list[str],
+    step_id: str | None,
+    owner_ids: list[int],
+    placeholders: list[str],
+    with_checklists: bool,
+    tpl_key: str,
+) -> dict:
     prerun: dict[str, object] = {}
     desc = item.description
     if placeholders:
@@ -251,7 +306,10 @@ def links_text(links: list[tuple[str, str]]) -> str:
 
 
 def tag_body(name: str, color: str | None) -> dict:
-    return {"title": _clip(name, TAG_TITLE_LIMIT) or "label", "color": LABEL_COLOURS.get((color or "").split("_")[0], "#838c91")}
+    return {
+        "title": _clip(name, TAG_TITLE_LIMIT) or "label",
+        "color": LABEL_COLOURS.get((color or "").split("_")[0], "#838c91"),
+    }
 
 
 ALLOWED_EXTENSIONS = set(
@@ -276,16 +334,31 @@ def zip_member_name(name: str) -> str:
 def losses(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[tuple[str, str]]:
     """(what, why) for every lossy conversion of this template's mapping."""
     out = [
-        ("comment authors and dates", "Tallyfy sets both to the migrating user and now; the original author and date are written into each comment's text"),
+        (
+            "comment authors and dates",
+            "Tallyfy sets both to the migrating user and now; the original author and date are written into each comment's text",
+        ),
         ("card positions within a list", "Tallyfy orders processes by its own sort; the order of cards is not kept"),
         ("label colours", "Trello colour names become the nearest hex colour on Tallyfy tags"),
     ]
     for f in tpl.fields:
         if why := conversion_loss(f, field_type_for(f, overrides)):
             out.append((f"field '{f.name}' ({f.type.value})", why))
-    out.append(("attachments with other extensions", "Tallyfy accepts a fixed list of file types; other files arrive inside a .zip of the same name"))
+    out.append(
+        (
+            "attachments with other extensions",
+            "Tallyfy accepts a fixed list of file types; other files arrive inside a .zip of the same name",
+        )
+    )
     if with_checklists:
-        out.append(("checklists", "checklist items become lines of a text field ('- [x] item'); item due dates and assignees are not kept"))
+        out.append(
+            (
+                "checklists",
+                "checklist items become lines of a text field ('- [x] item'); item due dates and assignees are not kept",
+            )
+        )
     else:
-        out.append(("checklists", "each checklist item becomes a one-off task in the process; checklist names become a prefix"))
+        out.append(
+            ("checklists", "each checklist item becomes a one-off task in the process; checklist names become a prefix")
+        )
     return out

@@ -55,15 +55,23 @@ class TallyfySandbox(Sandbox):
     token = SANDBOX_CREDENTIALS["tallyfy"]["token"]
     max_upload_bytes = 100 * 1024 * 1024
 
-    def __init__(self, seed: int = 1, faults: Faults | None = None, org_id: str | None = None,
-                 rate_limits: str = "documented", hour_seconds: float = 3600.0, per_minute: int = 600,
-                 seats: int | None = None) -> None:
+    def __init__(
+        self,
+        seed: int = 1,
+        faults: Faults | None = None,
+        org_id: str | None = None,
+        rate_limits: str = "documented",
+        hour_seconds: float = 3600.0,
+        per_minute: int = 600,
+        seats: int | None = None,
+    ) -> None:
         if rate_limits not in ("documented", "off"):
             raise ValueError("rate_limits must be 'documented' or 'off'")
         self.org_id_arg = org_id
         self.seats = seats
-        self.limits = SandboxLimits(enabled=rate_limits == "documented", per_minute=per_minute,
-                                    hour_seconds=hour_seconds)
+        self.limits = SandboxLimits(
+            enabled=rate_limits == "documented", per_minute=per_minute, hour_seconds=hour_seconds
+        )
         self.revoked = False
         self.state = TallyfyState(seed, org_id, seats)
         super().__init__(seed=seed, faults=faults)
@@ -80,9 +88,11 @@ class TallyfySandbox(Sandbox):
         self.revoked = False
 
     def too_many_requests(self, request_scope: Scope) -> Response:
-        return json_response({"message": "Too Many Attempts.", "code": "RATE_LIMIT_EXCEEDED"}, 429,
-                             {"Retry-After": "1", "X-RateLimit-Limit": str(self.limits.per_minute),
-                              "X-RateLimit-Remaining": "0"})
+        return json_response(
+            {"message": "Too Many Attempts.", "code": "RATE_LIMIT_EXCEEDED"},
+            429,
+            {"Retry-After": "1", "X-RateLimit-Limit": str(self.limits.per_minute), "X-RateLimit-Remaining": "0"},
+        )
 
     def server_error(self, request_scope: Scope) -> Response:
         return json_response({"error": True, "message": "Service Unavailable"}, 503)
@@ -207,11 +217,25 @@ class TallyfySandbox(Sandbox):
             if hit:
                 # The kit's request statistics key on scope["route"].path: name the real route.
                 request.scope["route"] = _NamedRoute("/organizations/{org}" + pattern)
-                call = Call(st, self.limits, request.method, str(request.url).split("?")[0],
-                            dict(request.query_params), body, hit.groupdict(), files, self.max_upload_bytes)
+                call = Call(
+                    st,
+                    self.limits,
+                    request.method,
+                    str(request.url).split("?")[0],
+                    dict(request.query_params),
+                    body,
+                    hit.groupdict(),
+                    files,
+                    self.max_upload_bytes,
+                )
                 return handler(call)
         raise endpoint_not_found()
 
     def _org(self) -> dict[str, Any]:
-        return {"id": self.state.org_id, "name": self.state.org_name, "slug": "northwind-operations",
-                "timezone": "UTC", "users_count": sum(u.status != "deactivated" for u in self.state.users.values())}
+        return {
+            "id": self.state.org_id,
+            "name": self.state.org_name,
+            "slug": "northwind-operations",
+            "timezone": "UTC",
+            "users_count": sum(u.status != "deactivated" for u in self.state.users.values()),
+        }

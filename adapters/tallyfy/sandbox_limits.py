@@ -30,8 +30,9 @@ def retry_after_header(seconds: float, scaled: bool) -> str:
 
 
 class SandboxLimits:
-    def __init__(self, *, enabled: bool, per_minute: int, hour_seconds: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, enabled: bool, per_minute: int, hour_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.enabled = enabled
         self.per_minute = per_minute
         self.hour_seconds = hour_seconds
@@ -64,8 +65,11 @@ class SandboxLimits:
         if self.remaining(user) <= 0:
             d = self._minute[user]
             wait = d[0] + 60.0 - self.clock()
-            raise ApiError(429, {"message": "Too Many Attempts.", "code": "RATE_LIMIT_EXCEEDED"},
-                           {"Retry-After": retry_after_header(wait, False), **self.headers(user)})
+            raise ApiError(
+                429,
+                {"message": "Too Many Attempts.", "code": "RATE_LIMIT_EXCEEDED"},
+                {"Retry-After": retry_after_header(wait, False), **self.headers(user)},
+            )
         self._minute[user].append(self.clock())
 
     def check_hourly(self, cap: str) -> None:
@@ -80,10 +84,15 @@ class SandboxLimits:
         if len(d) >= limit:
             wait = d[0] + self.hour_seconds - now
             minutes = max(1, math.ceil(wait / 60)) if not self.scaled else wait / 60
-            raise ApiError(429, {
-                "message": f"You've reached the hourly limit for {label} ({limit} per hour per organization). "
-                           f"Please try again in {minutes:g} minutes.",
-                "code": "RATE_LIMIT_EXCEEDED"}, {"Retry-After": retry_after_header(wait, self.scaled)})
+            raise ApiError(
+                429,
+                {
+                    "message": f"You've reached the hourly limit for {label} ({limit} per hour per organization). "
+                    f"Please try again in {minutes:g} minutes.",
+                    "code": "RATE_LIMIT_EXCEEDED",
+                },
+                {"Retry-After": retry_after_header(wait, self.scaled)},
+            )
 
     def count_hourly(self, cap: str) -> None:
         """A capped action succeeded: it uses one of the hour's slots."""

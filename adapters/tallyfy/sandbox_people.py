@@ -13,8 +13,15 @@ from urllib.parse import unquote
 
 from adapters.tallyfy import sandbox_views as v
 from adapters.tallyfy.sandbox_routes import Call, Reply, listing, route
-from adapters.tallyfy.sandbox_rules import (ALLOWED_EXTENSIONS, ROLES, ApiError, invalid, legacy, require_str,
-                                            resource_not_found)
+from adapters.tallyfy.sandbox_rules import (
+    ALLOWED_EXTENSIONS,
+    ROLES,
+    ApiError,
+    invalid,
+    legacy,
+    require_str,
+    resource_not_found,
+)
 from adapters.tallyfy.sandbox_state import Asset, Group, Guest, Tag, User
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -43,12 +50,18 @@ def _upload(c: Call) -> Reply:
         raise invalid({"subject_id": "The selected subject id is invalid."})
     step_id, checklist_id = c.body.get("step_id") or None, c.body.get("checklist_id") or None
     if subject_type == "Run" and (not step_id or not checklist_id):
-        raise invalid({k: f"The {k.replace('_', ' ')} field is required when subject type is Run."
-                       for k, val in (("step_id", step_id), ("checklist_id", checklist_id)) if not val})
+        raise invalid(
+            {
+                k: f"The {k.replace('_', ' ')} field is required when subject type is Run."
+                for k, val in (("step_id", step_id), ("checklist_id", checklist_id))
+                if not val
+            }
+        )
     if subject_type == "Task" and step_id:
         raise invalid({"step_id": "The step id field is prohibited when subject type is Task."})
-    a = c.st.add_asset(up.content, up.filename, up.content_type, subject_type, subject_id, uploaded_from,
-                       step_id, checklist_id)
+    a = c.st.add_asset(
+        up.content, up.filename, up.content_type, subject_type, subject_id, uploaded_from, step_id, checklist_id
+    )
     return 200, {"data": v.asset(a)}
 
 
@@ -121,9 +134,16 @@ def invite_user(c: Call) -> Reply:
         raise invalid({"email": "The email has already been taken."})
     if c.st.seats is not None and c.st.seats <= 0:
         pool = "light" if role == "light" else "full"
-        raise ApiError(409, {"error": {"code": "SEAT_POOL_EXHAUSTED",
-                                       "message": f"Your organization has no {pool} member seats left.",
-                                       "details": {"pool_type": pool}}})
+        raise ApiError(
+            409,
+            {
+                "error": {
+                    "code": "SEAT_POOL_EXHAUSTED",
+                    "message": f"Your organization has no {pool} member seats left.",
+                    "details": {"pool_type": pool},
+                }
+            },
+        )
     if c.st.seats is not None:
         c.st.seats -= 1
     u = User(c.st.next_user_id(), email, first, last, role, "invited", c.st.now())
@@ -167,10 +187,28 @@ def create_guest(c: Call) -> Reply:
         raise invalid({"external_sync_source": "The selected external sync source is invalid."})
     gid = c.st.global_guests.get(email.lower()) or c.st.next_guest_id()  # a global guest is linked
     c.st.global_guests[email.lower()] = gid
-    details = {k: c.body[k] for k in ("phone_1", "phone_2", "company_url", "contact_url", "timezone",
-                                       "external_sync_source", "external_date_creation") if k in c.body}
-    g = Guest(gid, email, str(c.body.get("first_name") or ""), str(c.body.get("last_name") or ""),
-              str(c.body.get("company_name") or ""), c.st.now(), details)
+    details = {
+        k: c.body[k]
+        for k in (
+            "phone_1",
+            "phone_2",
+            "company_url",
+            "contact_url",
+            "timezone",
+            "external_sync_source",
+            "external_date_creation",
+        )
+        if k in c.body
+    }
+    g = Guest(
+        gid,
+        email,
+        str(c.body.get("first_name") or ""),
+        str(c.body.get("last_name") or ""),
+        str(c.body.get("company_name") or ""),
+        c.st.now(),
+        details,
+    )
     c.st.guests[g.id] = g
     c.limits.count_hourly("guest_invites")
     return 201, {"data": v.guest(g)}

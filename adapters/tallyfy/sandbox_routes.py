@@ -15,8 +15,17 @@ from typing import Any
 
 from adapters.tallyfy import sandbox_views as v
 from adapters.tallyfy.sandbox_limits import SandboxLimits
-from adapters.tallyfy.sandbox_rules import (STEP_TYPES, TEMPLATE_TYPES, ApiError, build_field, capture_errors, invalid,
-                                            paginate, require_str, resource_not_found)
+from adapters.tallyfy.sandbox_rules import (
+    STEP_TYPES,
+    TEMPLATE_TYPES,
+    ApiError,
+    build_field,
+    capture_errors,
+    invalid,
+    paginate,
+    require_str,
+    resource_not_found,
+)
 from adapters.tallyfy.sandbox_state import Step, TallyfyState, Template
 
 
@@ -59,24 +68,65 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     return deco
 
 
-def listing(c: Call, items: list[Any], view: Callable[[Any], dict[str, Any]], *, default: int = 10,
-            cap: int | None = 100, honour_without_pagination: bool = True) -> Reply:
+def listing(
+    c: Call,
+    items: list[Any],
+    view: Callable[[Any], dict[str, Any]],
+    *,
+    default: int = 10,
+    cap: int | None = 100,
+    honour_without_pagination: bool = True,
+) -> Reply:
     """Paginate the entities, then render only the page (a list of 5,000 runs must not
     transform all of them to answer for 100)."""
-    chunk, meta = paginate(items, c.params, c.url, default=default, cap=cap,
-                           honour_without_pagination=honour_without_pagination)
+    chunk, meta = paginate(
+        items, c.params, c.url, default=default, cap=cap, honour_without_pagination=honour_without_pagination
+    )
     data = [view(x) for x in chunk]
     return 200, ({"data": data, "meta": meta} if meta else {"data": data})
 
 
 # -- templates -------------------------------------------------------------------------
-TEMPLATE_KEYS = ("owner_id", "webhook", "explanation_video", "starred", "guidance", "icon", "is_public", "is_featured",
-                 "folder_id", "default_process_name_format", "is_public_kickoff", "auto_naming", "kickoff_title",
-                 "kickoff_description", "folderize_process", "tag_process", "allow_launcher_change_name", "can_add_oot")
-STEP_KEYS = ("webhook", "max_assignable", "assignees", "guests", "groups", "tags", "deadline", "start_date",
-             "allow_guest_owners", "skip_start_process", "can_complete_only_assignees", "everyone_must_complete",
-             "prevent_guest_comment", "is_soft_start_date", "role_changes_every_time", "assign_run_starter",
-             "top_secret", "send_chromeless")
+TEMPLATE_KEYS = (
+    "owner_id",
+    "webhook",
+    "explanation_video",
+    "starred",
+    "guidance",
+    "icon",
+    "is_public",
+    "is_featured",
+    "folder_id",
+    "default_process_name_format",
+    "is_public_kickoff",
+    "auto_naming",
+    "kickoff_title",
+    "kickoff_description",
+    "folderize_process",
+    "tag_process",
+    "allow_launcher_change_name",
+    "can_add_oot",
+)
+STEP_KEYS = (
+    "webhook",
+    "max_assignable",
+    "assignees",
+    "guests",
+    "groups",
+    "tags",
+    "deadline",
+    "start_date",
+    "allow_guest_owners",
+    "skip_start_process",
+    "can_complete_only_assignees",
+    "everyone_must_complete",
+    "prevent_guest_comment",
+    "is_soft_start_date",
+    "role_changes_every_time",
+    "assign_run_starter",
+    "top_secret",
+    "send_chromeless",
+)
 
 
 def template_or_404(c: Call, *, archived_ok: bool = False) -> Template:
@@ -98,15 +148,17 @@ def _prerun_defs(c: Call, t: Template, raw: Any) -> None:
     if errs:
         raise invalid(errs)
     known = {f.id for f in t.prerun}
-    t.prerun = [build_field(d, d["id"] if d.get("id") in known else c.st.hex_id(), t.id, i, None)
-                for i, d in enumerate(raw, 1)]
+    t.prerun = [
+        build_field(d, d["id"] if d.get("id") in known else c.st.hex_id(), t.id, i, None) for i, d in enumerate(raw, 1)
+    ]
 
 
 @route("GET", "/checklists")
 def list_templates(c: Call) -> Reply:
     arch = c.params.get("archived", "").lower()
-    items = [t for t in c.st.templates.values()
-             if (t.archived_at is not None) == (arch == "only") or arch in ("true", "1")]
+    items = [
+        t for t in c.st.templates.values() if (t.archived_at is not None) == (arch == "only") or arch in ("true", "1")
+    ]
     q = c.params.get("q", "").lower()
     if q:
         items = [t for t in items if q in t.title.lower()]
@@ -164,8 +216,13 @@ def archive_template(c: Call) -> Reply:
 def delete_template(c: Call) -> Reply:
     t = template_or_404(c, archived_ok=True)
     if t.archived_at is None:
-        raise ApiError(422, {"message": "The checklist must be archived before it can be deleted permanently.",
-                             "errors": {"checklist": ["The checklist must be archived first."]}})
+        raise ApiError(
+            422,
+            {
+                "message": "The checklist must be archived before it can be deleted permanently.",
+                "errors": {"checklist": ["The checklist must be archived first."]},
+            },
+        )
     del c.st.templates[t.id]
     return 200, {"message": "Checklist deleted permanently."}
 

@@ -12,14 +12,42 @@ from typing import Any
 
 from adapters.tallyfy.sandbox_state import FormField
 
-FIELD_TYPES = ("text", "textarea", "radio", "dropdown", "multiselect", "date", "email", "file", "table", "assignees_form")
+FIELD_TYPES = (
+    "text",
+    "textarea",
+    "radio",
+    "dropdown",
+    "multiselect",
+    "date",
+    "email",
+    "file",
+    "table",
+    "assignees_form",
+)
 OPTION_TYPES = ("radio", "dropdown", "multiselect")
 # CaptureRequestValidator keeps these keys; everything else is dropped silently.
-CAPTURE_KEYS = ("field_type", "label", "guidance", "position", "required", "options", "default_value",
-                "default_value_enabled", "columns", "collect_time", "use_wysiwyg_editor", "field_validation",
-                "prefix", "suffix", "settings", "list")
-ALLOWED_EXTENSIONS = frozenset("xlsx xls pptx docx ppt doc rtf pdf txt mpga mov qt mp4 webm jpg jpeg gif png ai psd "
-                               "zip xml xps dwg csv tif bmp".split())
+CAPTURE_KEYS = (
+    "field_type",
+    "label",
+    "guidance",
+    "position",
+    "required",
+    "options",
+    "default_value",
+    "default_value_enabled",
+    "columns",
+    "collect_time",
+    "use_wysiwyg_editor",
+    "field_validation",
+    "prefix",
+    "suffix",
+    "settings",
+    "list",
+)
+ALLOWED_EXTENSIONS = frozenset(
+    "xlsx xls pptx docx ppt doc rtf pdf txt mpga mov qt mp4 webm jpg jpeg gif png ai psd "
+    "zip xml xps dwg csv tif bmp".split()
+)
 TEMPLATE_TYPES = ("procedure", "form", "document")
 STEP_TYPES = ("task", "approval", "expiring", "email", "expiring_email")
 ROLES = ("admin", "standard", "light")
@@ -49,8 +77,9 @@ def endpoint_not_found() -> ApiError:
 
 def invalid(errors: dict[str, list[str]] | dict[str, str], message: str = "The given data was invalid.") -> ApiError:
     """Laravel's 422: `{"message":"The given data was invalid.","errors":{"field":["..."]}}`."""
-    return ApiError(422, {"message": message,
-                          "errors": {k: v if isinstance(v, list) else [v] for k, v in errors.items()}})
+    return ApiError(
+        422, {"message": message, "errors": {k: v if isinstance(v, list) else [v] for k, v in errors.items()}}
+    )
 
 
 def require_str(body: dict[str, Any], key: str, *, max_len: int | None = None, required: bool = True) -> str | None:
@@ -89,7 +118,11 @@ def capture_errors(raw: Any, prefix: str = "") -> dict[str, list[str]]:
         err("required", "The :attr field must be present.")
     elif not isinstance(raw["required"], bool):
         err("required", "The :attr field must be true or false.")
-    if "position" in raw and raw["position"] is not None and (not isinstance(raw["position"], int) or isinstance(raw["position"], bool)):
+    if (
+        "position" in raw
+        and raw["position"] is not None
+        and (not isinstance(raw["position"], int) or isinstance(raw["position"], bool))
+    ):
         err("position", "The :attr must be an integer.")
     if ft in OPTION_TYPES:
         opts = raw.get("options")
@@ -120,9 +153,24 @@ def capture_errors(raw: Any, prefix: str = "") -> dict[str, list[str]]:
 def build_field(raw: dict[str, Any], field_id: str, checklist_id: str, position: int, step_id: str | None) -> FormField:
     kept = {k: v for k, v in raw.items() if k in CAPTURE_KEYS}
     pos = kept.get("position") if isinstance(kept.get("position"), int) else position
-    extra = {k: v for k, v in kept.items() if k not in ("field_type", "label", "guidance", "position", "required", "options", "columns")}
-    return FormField(field_id, checklist_id, kept["label"], kept["field_type"], kept["required"], pos, step_id,
-                     kept.get("guidance"), list(kept.get("options") or []), list(kept.get("columns") or []), extra)
+    extra = {
+        k: v
+        for k, v in kept.items()
+        if k not in ("field_type", "label", "guidance", "position", "required", "options", "columns")
+    }
+    return FormField(
+        field_id,
+        checklist_id,
+        kept["label"],
+        kept["field_type"],
+        kept["required"],
+        pos,
+        step_id,
+        kept.get("guidance"),
+        list(kept.get("options") or []),
+        list(kept.get("columns") or []),
+        extra,
+    )
 
 
 def value_errors(f: FormField, value: Any, key: str) -> dict[str, list[str]]:
@@ -171,8 +219,15 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def paginate(items: list[Any], params: dict[str, str], url: str, *, default: int = 10, cap: int | None = 100,
-             honour_without_pagination: bool = True) -> tuple[list[Any], dict[str, Any] | None]:
+def paginate(
+    items: list[Any],
+    params: dict[str, str],
+    url: str,
+    *,
+    default: int = 10,
+    cap: int | None = 100,
+    honour_without_pagination: bool = True,
+) -> tuple[list[Any], dict[str, Any] | None]:
     """Fractal's paginator: `page` 1-based, `per_page` default 10 and capped at 100 (the
     real server caps; a fake that honours any per_page hides pagination bugs). `links` is
     `[]` when there is neither a previous nor a next page (PHP's empty array), an object
@@ -190,12 +245,20 @@ def paginate(items: list[Any], params: dict[str, str], url: str, *, default: int
         page = 1
     total = len(items)
     total_pages = max(1, -(-total // per_page))
-    chunk = items[(page - 1) * per_page: page * per_page]
+    chunk = items[(page - 1) * per_page : page * per_page]
     links: dict[str, str] = {}
     if page < total_pages:
         links["next"] = f"{url}?page={page + 1}&per_page={per_page}"
     if page > 1:
         links["previous"] = f"{url}?page={page - 1}&per_page={per_page}"
-    meta = {"pagination": {"total": total, "count": len(chunk), "per_page": per_page, "current_page": page,
-                           "total_pages": total_pages, "links": links or []}}
+    meta = {
+        "pagination": {
+            "total": total,
+            "count": len(chunk),
+            "per_page": per_page,
+            "current_page": page,
+            "total_pages": total_pages,
+            "links": links or [],
+        }
+    }
     return chunk, meta

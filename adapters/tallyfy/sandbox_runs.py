@@ -88,8 +88,10 @@ def launch_run(c: Call) -> Reply:
     t = c.st.templates.get(cid) if isinstance(cid, str) else None
     if t is None or t.archived_at is not None:
         raise invalid({"checklist_id": "The selected checklist id is invalid."})
-    name = require_str(c.body, "name", max_len=550, required=False) or \
-        f"{t.title} - {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')}"
+    name = (
+        require_str(c.body, "name", max_len=550, required=False)
+        or f"{t.title} - {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')}"
+    )
     summary = require_str(c.body, "summary", required=False)
     prerun = _prerun_values(t, c.body.get("prerun"), launching=True)
     tags = _tag_ids(c, c.body.get("tags") or [])
@@ -172,8 +174,13 @@ def activate_run(c: Call) -> Reply:
 def delete_run(c: Call) -> Reply:
     r = run_or_404(c)
     if r.archived_at is None:
-        raise ApiError(422, {"message": "The process must be archived before it can be deleted permanently.",
-                             "errors": {"run": ["The process must be archived first."]}})
+        raise ApiError(
+            422,
+            {
+                "message": "The process must be archived before it can be deleted permanently.",
+                "errors": {"run": ["The process must be archived first."]},
+            },
+        )
     for t in c.st.run_tasks(r):
         for th in t.threads:
             c.st.threads.pop(th.id, None)
@@ -309,7 +316,13 @@ def create_oneoff_task(c: Call) -> Reply:
     title = require_str(c.body, "title", max_len=600) or ""
     task_type = c.body.get("task_type")
     if task_type not in ("task", "approval", "expiring", "email", "expiring_email"):
-        raise invalid({"task_type": "The task type field is required." if task_type is None else "The selected task type is invalid."})
+        raise invalid(
+            {
+                "task_type": "The task type field is required."
+                if task_type is None
+                else "The selected task type is invalid."
+            }
+        )
     owners = c.body.get("owners")
     if not isinstance(owners, dict) or not any(owners.get(k) for k in ("users", "guests", "groups")):
         raise invalid({"owners": "The owners field is required."})
@@ -323,9 +336,19 @@ def create_oneoff_task(c: Call) -> Reply:
             raise invalid({"run_id": "The selected run id is invalid."})
     now = c.st.now()
     summary = c.body.get("summary") or c.body.get("description")
-    t = Task(c.st.hex_id(), title, "active", 1, now, now, run_id=run.id if run else None, summary=summary,
-             task_type=task_type, owners={k: list(owners.get(k) or []) for k in ("users", "guests", "groups")},
-             deadline=str(c.body["deadline"]))
+    t = Task(
+        c.st.hex_id(),
+        title,
+        "active",
+        1,
+        now,
+        now,
+        run_id=run.id if run else None,
+        summary=summary,
+        task_type=task_type,
+        owners={k: list(owners.get(k) or []) for k in ("users", "guests", "groups")},
+        deadline=str(c.body["deadline"]),
+    )
     c.st.tasks[t.id] = t
     if run is not None:
         t.position = len(run.task_ids) + 1

@@ -295,35 +295,59 @@ class TallyfyState:
         """What the client's organization holds before the migration: realistic enough that
         a rollback which touched it, or a lookup by name that matched it, shows up."""
         now = self.now()
-        people = [("morgan.reyes@northwind.example", "Morgan", "Reyes", "admin"),
-                  ("priya.natarajan@northwind.example", "Priya", "Natarajan", "standard"),
-                  ("tomas.alvarez@northwind.example", "Tomás", "Alvarez", "light"),
-                  ("hannah.okafor@northwind.example", "Hannah", "Okafor", "standard")]
+        people = [
+            ("morgan.reyes@northwind.example", "Morgan", "Reyes", "admin"),
+            ("priya.natarajan@northwind.example", "Priya", "Natarajan", "standard"),
+            ("tomas.alvarez@northwind.example", "Tomás", "Alvarez", "light"),
+            ("hannah.okafor@northwind.example", "Hannah", "Okafor", "standard"),
+        ]
         for email, first, last, role in people:
             u = User(self.next_user_id(), email, first, last, role, "active", now, preexisting=True)
             self.users[u.id] = u
         self.owner_id = next(iter(self.users))
-        g = Guest(self.next_guest_id(), "lena.fischer@client.example", "Lena", "Fischer", "Fischer & Co", now, preexisting=True)
+        g = Guest(
+            self.next_guest_id(),
+            "lena.fischer@client.example",
+            "Lena",
+            "Fischer",
+            "Fischer & Co",
+            now,
+            preexisting=True,
+        )
         self.guests[g.id] = g
         self.global_guests[g.email] = g.id
         self.global_guests["sam.ortiz@vendor.example"] = self.next_guest_id()  # a guest of another org
-        for title, color, auto in (("Onboarding", "#2e86de", False), ("Finance", "#27ae60", False), ("Q3 review", "#8e44ad", True)):
+        for title, color, auto in (
+            ("Onboarding", "#2e86de", False),
+            ("Finance", "#27ae60", False),
+            ("Q3 review", "#8e44ad", True),
+        ):
             t = Tag(self.hex_id(), title, color, now, auto_generated=auto, preexisting=True)
             self.tags[t.id] = t
         grp = Group(self.hex_id(), "Operations", "The operations team", [1002, 1003], [], now, preexisting=True)
         self.groups[grp.id] = grp
 
-        onboarding = self.add_template("Employee onboarding", "procedure", "Everything a new hire needs in week one.",
-                                       preexisting=True)
+        onboarding = self.add_template(
+            "Employee onboarding", "procedure", "Everything a new hire needs in week one.", preexisting=True
+        )
         onboarding.prerun = [
             FormField(self.hex_id(), onboarding.id, "Employee name", "text", True, 1),
-            FormField(self.hex_id(), onboarding.id, "Department", "dropdown", False, 2,
-                      options=[{"id": 1, "text": "Sales"}, {"id": 2, "text": "Engineering"}]),
+            FormField(
+                self.hex_id(),
+                onboarding.id,
+                "Department",
+                "dropdown",
+                False,
+                2,
+                options=[{"id": 1, "text": "Sales"}, {"id": 2, "text": "Engineering"}],
+            ),
         ]
         for i, title in enumerate(("Prepare laptop", "Create accounts", "Welcome meeting"), 1):
             s = self.add_step(onboarding, title, f"Step {i} of onboarding.")
             if i == 1:
-                s.captures.append(FormField(self.hex_id(), onboarding.id, "Laptop serial", "text", False, 1, step_id=s.id))
+                s.captures.append(
+                    FormField(self.hex_id(), onboarding.id, "Laptop serial", "text", False, 1, step_id=s.id)
+                )
         vendor = self.add_template("Vendor approval", "form", None, preexisting=True)
         for title in ("Collect documents", "Approve vendor"):
             self.add_step(vendor, title, None)
@@ -332,45 +356,122 @@ class TallyfyState:
         old.archived_at = now
 
         tag_onb = next(t.id for t in self.tags.values() if t.title == "Onboarding")
-        r1 = self.launch(onboarding, "Onboarding - Ada Lovelace", None, {onboarding.prerun[0].id: "Ada Lovelace"},
-                         [tag_onb], preexisting=True)
+        r1 = self.launch(
+            onboarding,
+            "Onboarding - Ada Lovelace",
+            None,
+            {onboarding.prerun[0].id: "Ada Lovelace"},
+            [tag_onb],
+            preexisting=True,
+        )
         first = self.tasks[r1.task_ids[0]]
         first.status, first.completed_at, first.completer_id = "completed", now, self.owner_id
         self.tasks[r1.task_ids[1]].status = "active"
         self.add_thread(first, "Laptop is on its way.", "comment")
         self.launch(vendor, "Vendor approval - Acme Ltd", None, {}, [], preexisting=True)
-        oneoff = Task(self.hex_id(), "Renew office insurance", "active", 1, now, now,
-                      owners={"users": [self.owner_id], "guests": [], "groups": []}, preexisting=True)
+        oneoff = Task(
+            self.hex_id(),
+            "Renew office insurance",
+            "active",
+            1,
+            now,
+            now,
+            owners={"users": [self.owner_id], "guests": [], "groups": []},
+            preexisting=True,
+        )
         self.tasks[oneoff.id] = oneoff
 
     # -- constructors shared by the seed and the routes ----------------------------------
-    def add_template(self, title: str, type_: str, summary: str | None, *, preexisting: bool = False,
-                     extra: dict[str, Any] | None = None) -> Template:
+    def add_template(
+        self,
+        title: str,
+        type_: str,
+        summary: str | None,
+        *,
+        preexisting: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> Template:
         now = self.now()
-        t = Template(self.hex_id(), self.next_increment(), title, type_, summary,
-                     re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] + "-" + self.hex_id()[:6],
-                     now, now, extra=extra or {}, preexisting=preexisting)
+        t = Template(
+            self.hex_id(),
+            self.next_increment(),
+            title,
+            type_,
+            summary,
+            re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] + "-" + self.hex_id()[:6],
+            now,
+            now,
+            extra=extra or {},
+            preexisting=preexisting,
+        )
         self.templates[t.id] = t
         return t
 
-    def add_step(self, template: Template, title: str, summary: str | None, step_type: str = "task",
-                 extra: dict[str, Any] | None = None) -> Step:
-        s = Step(self.hex_id(), template.id, title, summary, step_type, len(template.steps) + 1,
-                 "step-" + self.hex_id()[:8], self.now(), extra=extra or {})
+    def add_step(
+        self,
+        template: Template,
+        title: str,
+        summary: str | None,
+        step_type: str = "task",
+        extra: dict[str, Any] | None = None,
+    ) -> Step:
+        s = Step(
+            self.hex_id(),
+            template.id,
+            title,
+            summary,
+            step_type,
+            len(template.steps) + 1,
+            "step-" + self.hex_id()[:8],
+            self.now(),
+            extra=extra or {},
+        )
         template.steps.append(s)
         template.updated_at = self.now()
         return s
 
-    def launch(self, template: Template, name: str, summary: str | None, prerun: dict[str, Any],
-               tags: list[str], *, owner_id: int | None = None, preexisting: bool = False) -> Run:
+    def launch(
+        self,
+        template: Template,
+        name: str,
+        summary: str | None,
+        prerun: dict[str, Any],
+        tags: list[str],
+        *,
+        owner_id: int | None = None,
+        preexisting: bool = False,
+    ) -> Run:
         now = self.now()
-        run = Run(self.hex_id(), self.next_increment(), template.id, name, summary, "active",
-                  owner_id or self.owner_id, now, now, prerun=dict(prerun), tags=list(tags), preexisting=preexisting)
+        run = Run(
+            self.hex_id(),
+            self.next_increment(),
+            template.id,
+            name,
+            summary,
+            "active",
+            owner_id or self.owner_id,
+            now,
+            now,
+            prerun=dict(prerun),
+            tags=list(tags),
+            preexisting=preexisting,
+        )
         for i, step in enumerate(template.steps, 1):
-            task = Task(self.hex_id(), step.title, "active" if i == 1 else "not-started", i, now, now,
-                        run_id=run.id, step_id=step.id, summary=step.summary, task_type=step.step_type,
-                        captures=list(step.captures), owners={"users": [run.owner_id], "guests": [], "groups": []},
-                        preexisting=preexisting)
+            task = Task(
+                self.hex_id(),
+                step.title,
+                "active" if i == 1 else "not-started",
+                i,
+                now,
+                now,
+                run_id=run.id,
+                step_id=step.id,
+                summary=step.summary,
+                task_type=step.step_type,
+                captures=list(step.captures),
+                owners={"users": [run.owner_id], "guests": [], "groups": []},
+                preexisting=preexisting,
+            )
             self.tasks[task.id] = task
             run.task_ids.append(task.id)
         self.runs[run.id] = run
@@ -382,10 +483,31 @@ class TallyfyState:
         self.threads[th.id] = th
         return th
 
-    def add_asset(self, content: bytes, filename: str, mime: str, subject_type: str, subject_id: str,
-                  uploaded_from: str, step_id: str | None, checklist_id: str | None) -> Asset:
-        a = Asset(self.hex_id(), filename, len(content), hashlib.sha256(content).hexdigest(), content, mime,
-                  subject_type, subject_id, uploaded_from, self.now(), step_id, checklist_id)
+    def add_asset(
+        self,
+        content: bytes,
+        filename: str,
+        mime: str,
+        subject_type: str,
+        subject_id: str,
+        uploaded_from: str,
+        step_id: str | None,
+        checklist_id: str | None,
+    ) -> Asset:
+        a = Asset(
+            self.hex_id(),
+            filename,
+            len(content),
+            hashlib.sha256(content).hexdigest(),
+            content,
+            mime,
+            subject_type,
+            subject_id,
+            uploaded_from,
+            self.now(),
+            step_id,
+            checklist_id,
+        )
         self.assets[a.id] = a
         self._assets_by_subject.setdefault(subject_id, {})[a.id] = None
         return a
@@ -409,57 +531,153 @@ class TallyfyState:
         flagged: what a test compares with the source after a migration or a rollback."""
 
         def field_def(f: FormField) -> dict[str, Any]:
-            return {"id": f.id, "label": f.label, "field_type": f.field_type, "required": f.required,
-                    "options": f.options, "columns": f.columns, "step_id": f.step_id}
+            return {
+                "id": f.id,
+                "label": f.label,
+                "field_type": f.field_type,
+                "required": f.required,
+                "options": f.options,
+                "columns": f.columns,
+                "step_id": f.step_id,
+            }
 
         def asset(a: Asset) -> dict[str, Any]:
-            return {"id": a.id, "filename": a.filename, "size": a.size, "sha256": a.sha256,
-                    "subject_type": a.subject_type, "subject_id": a.subject_id, "uploaded_from": a.uploaded_from,
-                    "archived": a.archived_at is not None, "deleted": a.deleted_at is not None,
-                    "preexisting": a.preexisting}
+            return {
+                "id": a.id,
+                "filename": a.filename,
+                "size": a.size,
+                "sha256": a.sha256,
+                "subject_type": a.subject_type,
+                "subject_id": a.subject_id,
+                "uploaded_from": a.uploaded_from,
+                "archived": a.archived_at is not None,
+                "deleted": a.deleted_at is not None,
+                "preexisting": a.preexisting,
+            }
 
         def comment(th: Thread) -> dict[str, Any]:
-            return {"id": th.id, "task_id": th.task_id, "content": th.content, "label": th.label,
-                    "source_ref": source_ref(th.content), "deleted": th.deleted_at is not None}
+            return {
+                "id": th.id,
+                "task_id": th.task_id,
+                "content": th.content,
+                "label": th.label,
+                "source_ref": source_ref(th.content),
+                "deleted": th.deleted_at is not None,
+            }
 
         def task(t: Task) -> dict[str, Any]:
-            return {"id": t.id, "run_id": t.run_id, "step_id": t.step_id, "title": t.title, "status": t.status,
-                    "summary": t.summary, "source_ref": source_ref(t.summary, t.title), "taskdata": t.taskdata,
-                    "owners": t.owners, "deadline": t.deadline,
-                    "archived": t.archived_at is not None, "deleted": t.deleted_at is not None,
-                    "comments": [comment(th) for th in t.threads], "preexisting": t.preexisting}
+            return {
+                "id": t.id,
+                "run_id": t.run_id,
+                "step_id": t.step_id,
+                "title": t.title,
+                "status": t.status,
+                "summary": t.summary,
+                "source_ref": source_ref(t.summary, t.title),
+                "taskdata": t.taskdata,
+                "owners": t.owners,
+                "deadline": t.deadline,
+                "archived": t.archived_at is not None,
+                "deleted": t.deleted_at is not None,
+                "comments": [comment(th) for th in t.threads],
+                "preexisting": t.preexisting,
+            }
 
-        templates = [{
-            "id": t.id, "title": t.title, "type": t.type, "summary": t.summary, "archived": t.archived_at is not None,
-            "source_ref": source_ref(t.summary), "preexisting": t.preexisting, "updated_at": t.updated_at,
-            "prerun": [field_def(f) for f in t.prerun],
-            "steps": [{"id": s.id, "title": s.title, "summary": s.summary, "position": s.position,
-                       "step_type": s.step_type, "source_ref": source_ref(s.summary),
-                       "captures": [field_def(c) for c in s.captures]} for s in t.steps],
-        } for t in self.templates.values()]
+        templates = [
+            {
+                "id": t.id,
+                "title": t.title,
+                "type": t.type,
+                "summary": t.summary,
+                "archived": t.archived_at is not None,
+                "source_ref": source_ref(t.summary),
+                "preexisting": t.preexisting,
+                "updated_at": t.updated_at,
+                "prerun": [field_def(f) for f in t.prerun],
+                "steps": [
+                    {
+                        "id": s.id,
+                        "title": s.title,
+                        "summary": s.summary,
+                        "position": s.position,
+                        "step_type": s.step_type,
+                        "source_ref": source_ref(s.summary),
+                        "captures": [field_def(c) for c in s.captures],
+                    }
+                    for s in t.steps
+                ],
+            }
+            for t in self.templates.values()
+        ]
         runs = []
         for r in self.runs.values():
             tasks = [task(t) for t in self.run_tasks(r)]
-            runs.append({
-                "id": r.id, "checklist_id": r.checklist_id, "name": r.name, "summary": r.summary, "status": r.status,
-                "archived": r.archived_at is not None, "source_ref": source_ref(r.summary), "tags": list(r.tags),
-                "prerun": dict(r.prerun), "tasks": tasks, "comments": [c for t in tasks for c in t["comments"]],
-                "assets": [asset(a) for a in self.assets_of(r.id, "Run")],
-                "created_at": r.created_at, "updated_at": r.updated_at, "edited_outside_api": r.edited_outside_api,
-                "preexisting": r.preexisting,
-            })
+            runs.append(
+                {
+                    "id": r.id,
+                    "checklist_id": r.checklist_id,
+                    "name": r.name,
+                    "summary": r.summary,
+                    "status": r.status,
+                    "archived": r.archived_at is not None,
+                    "source_ref": source_ref(r.summary),
+                    "tags": list(r.tags),
+                    "prerun": dict(r.prerun),
+                    "tasks": tasks,
+                    "comments": [c for t in tasks for c in t["comments"]],
+                    "assets": [asset(a) for a in self.assets_of(r.id, "Run")],
+                    "created_at": r.created_at,
+                    "updated_at": r.updated_at,
+                    "edited_outside_api": r.edited_outside_api,
+                    "preexisting": r.preexisting,
+                }
+            )
         return {
             "organization": {"id": self.org_id, "name": self.org_name, "seats_left": self.seats},
             "templates": templates,
             "runs": runs,
             "tasks": [task(t) for t in self.tasks.values() if t.is_oneoff],
             "assets": [asset(a) for a in self.assets.values()],
-            "tags": [{"id": t.id, "title": t.title, "color": t.color, "auto_generated": t.auto_generated,
-                      "preexisting": t.preexisting} for t in self.tags.values()],
-            "users": [{"id": u.id, "email": u.email, "full_name": u.full_name, "role": u.role, "status": u.status,
-                       "preexisting": u.preexisting} for u in self.users.values()],
-            "groups": [{"id": g.id, "name": g.name, "description": g.description, "members": g.members,
-                        "guests": g.guests, "preexisting": g.preexisting} for g in self.groups.values()],
-            "guests": [{"id": g.id, "email": g.email, "first_name": g.first_name, "last_name": g.last_name,
-                        "preexisting": g.preexisting} for g in self.guests.values()],
+            "tags": [
+                {
+                    "id": t.id,
+                    "title": t.title,
+                    "color": t.color,
+                    "auto_generated": t.auto_generated,
+                    "preexisting": t.preexisting,
+                }
+                for t in self.tags.values()
+            ],
+            "users": [
+                {
+                    "id": u.id,
+                    "email": u.email,
+                    "full_name": u.full_name,
+                    "role": u.role,
+                    "status": u.status,
+                    "preexisting": u.preexisting,
+                }
+                for u in self.users.values()
+            ],
+            "groups": [
+                {
+                    "id": g.id,
+                    "name": g.name,
+                    "description": g.description,
+                    "members": g.members,
+                    "guests": g.guests,
+                    "preexisting": g.preexisting,
+                }
+                for g in self.groups.values()
+            ],
+            "guests": [
+                {
+                    "id": g.id,
+                    "email": g.email,
+                    "first_name": g.first_name,
+                    "last_name": g.last_name,
+                    "preexisting": g.preexisting,
+                }
+                for g in self.guests.values()
+            ],
         }

@@ -29,10 +29,14 @@ class TrelloClient(ApiClient):
     redirect_hosts = frozenset({"api.trello.com", "trello.com", "trello-attachments.s3.amazonaws.com"})
 
     def __init__(self, base_url: str, key: str, token: str, *, window_scale: float = 1.0, **kw: Any) -> None:
-        limiter = RateLimiter([(100, WINDOW_S * window_scale), (300, WINDOW_S * window_scale)],
-                              {MEMBERS_BUCKET: [(100, MEMBERS_WINDOW_S * window_scale)]})
-        headers = {"Authorization": f'OAuth oauth_consumer_key="{key}", oauth_token="{token}"',
-                   "Accept": "application/json"}
+        limiter = RateLimiter(
+            [(100, WINDOW_S * window_scale), (300, WINDOW_S * window_scale)],
+            {MEMBERS_BUCKET: [(100, MEMBERS_WINDOW_S * window_scale)]},
+        )
+        headers = {
+            "Authorization": f'OAuth oauth_consumer_key="{key}", oauth_token="{token}"',
+            "Accept": "application/json",
+        }
         super().__init__(base_url, limiter=limiter, headers=headers, **kw)
         self.window_scale = window_scale
         self._windows: dict[str, Window] = {"token": limiter.windows[0], "key": limiter.windows[1]}
@@ -54,8 +58,11 @@ class TrelloClient(ApiClient):
             if rem >= mx - 1:
                 self._window_start[who] = now  # the first request of a fresh window
             if rem <= 0:
-                self.limiter.observe_remaining(rem, self._rest_of_window(who, now),
-                                               f"Trello's per-{who} limit of {mx} requests per {interval / 1000:g} s")
+                self.limiter.observe_remaining(
+                    rem,
+                    self._rest_of_window(who, now),
+                    f"Trello's per-{who} limit of {mx} requests per {interval / 1000:g} s",
+                )
 
     def _rest_of_window(self, who: str, now: float) -> float:
         """Trello sends no Retry-After: the window ends `interval` after it started. When we
@@ -82,8 +89,12 @@ class TrelloClient(ApiClient):
     # -- helpers -------------------------------------------------------------------------
     async def get_member(self, member: str = "me", **params: Any) -> Any:
         """/members/{id} counts against the 100 per 900 s members limit."""
-        return await self.json("GET", f"members/{member}", buckets=(MEMBERS_BUCKET,),
-                               params={k: v for k, v in params.items() if v is not None})
+        return await self.json(
+            "GET",
+            f"members/{member}",
+            buckets=(MEMBERS_BUCKET,),
+            params={k: v for k, v in params.items() if v is not None},
+        )
 
     async def batch(self, urls: list[str]) -> list[tuple[int, Any]]:
         """GET /batch for up to 10 GET routes; each sub-request counts against the limits."""
@@ -94,13 +105,14 @@ class TrelloClient(ApiClient):
         body = await self.get("batch", urls=",".join(urls))
         out: list[tuple[int, Any]] = []
         for entry in body:
-            (status, value), = entry.items()
+            ((status, value),) = entry.items()
             out.append((int(status), value))
         return out
 
     # -- downloads -----------------------------------------------------------------------
-    async def download(self, path: str, chunk_size: int = 64 * 1024, *, size: int | None = None,
-                       mime_type: str | None = None) -> AsyncIterator[bytes]:
+    async def download(
+        self, path: str, chunk_size: int = 64 * 1024, *, size: int | None = None, mime_type: str | None = None
+    ) -> AsyncIterator[bytes]:
         """Stream a file. A transient failure mid-stream restarts the request (asking for
         the rest with Range, skipping what was already delivered if the server ignores it),
         so the caller sees every byte exactly once. With the declared `size` (and type), a
@@ -141,10 +153,14 @@ class TrelloClient(ApiClient):
                                     continue
                             delivered += len(chunk)
                             if size is not None and delivered > size:
-                                raise RecordRejected(status, f"Trello sent more than the {size} bytes it declared for this file")
+                                raise RecordRejected(
+                                    status, f"Trello sent more than the {size} bytes it declared for this file"
+                                )
                             yield chunk
                         if size is not None and delivered != size:
-                            raise RecordRejected(status, f"Trello sent {delivered} of the {size} bytes it declared for this file")
+                            raise RecordRejected(
+                                status, f"Trello sent {delivered} of the {size} bytes it declared for this file"
+                            )
                         self.breaker.success()
                         return
             except (httpx.TransportError, TimeoutError) as e:
@@ -152,18 +168,24 @@ class TrelloClient(ApiClient):
                 self._trip(failure, path)
             attempt += 1
             if attempt > self.max_retries:
-                raise ObjectUnavailable(f"Trello kept failing on its download after {self.max_retries} retries "
-                                        f"({failure}); running the same command again retries it")
+                raise ObjectUnavailable(
+                    f"Trello kept failing on its download after {self.max_retries} retries "
+                    f"({failure}); running the same command again retries it"
+                )
             self.retries += 1
             if wait is None:
                 await self.limiter.sleep(min(30.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random()))
 
     def _raise_for(self, status: int, resp: httpx.Response, path: str) -> None:
         if status == 401:
-            raise CredentialError(f"Trello refused the credential of profile '{self.profile}' for a download "
-                                  f"(401: {_message(resp)}); give new credentials and run the command again to resume.")
+            raise CredentialError(
+                f"Trello refused the credential of profile '{self.profile}' for a download "
+                f"(401: {_message(resp)}); give new credentials and run the command again to resume."
+            )
         if status == 403:
-            raise PermissionDenied(f"Trello denied access to {path} (403: {_message(resp)}); the account needs that permission.")
+            raise PermissionDenied(
+                f"Trello denied access to {path} (403: {_message(resp)}); the account needs that permission."
+            )
         raise RecordRejected(status, _message(resp), self.label)
 
 

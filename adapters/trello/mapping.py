@@ -10,20 +10,44 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from adapters.trello.wire import (
-    TrelloAction, TrelloAttachment, TrelloBoard, TrelloCard, TrelloCustomField, TrelloCustomFieldItem,
-    TrelloLabel, TrelloList, TrelloMember,
+    TrelloAction,
+    TrelloAttachment,
+    TrelloBoard,
+    TrelloCard,
+    TrelloCustomField,
+    TrelloCustomFieldItem,
+    TrelloLabel,
+    TrelloList,
+    TrelloMember,
 )
 from wizard.adapter import SourceRejected
 from wizard.model import (
-    Attachment, Checklist, ChecklistItem, Comment, FieldDef, FieldOption, FieldType, FieldValue, Item, Person,
-    Stage, Tag, Template, source_key,
+    Attachment,
+    Checklist,
+    ChecklistItem,
+    Comment,
+    FieldDef,
+    FieldOption,
+    FieldType,
+    FieldValue,
+    Item,
+    Person,
+    Stage,
+    Tag,
+    Template,
+    source_key,
 )
 
 SYSTEM = "trello"
 M = TypeVar("M", bound=BaseModel)
 
-FIELD_TYPES = {"checkbox": FieldType.checkbox, "list": FieldType.dropdown, "number": FieldType.number,
-               "text": FieldType.text, "date": FieldType.date}
+FIELD_TYPES = {
+    "checkbox": FieldType.checkbox,
+    "list": FieldType.dropdown,
+    "number": FieldType.number,
+    "text": FieldType.text,
+    "date": FieldType.date,
+}
 
 
 def key(kind: str, ident: str) -> str:
@@ -54,7 +78,9 @@ def parse(model: type[M], raw: Any, kind: str, index: int | None = None) -> M | 
     """Validate one wire record, or say in one sentence why it cannot be read."""
     ident = raw_id(raw, index)
     if not isinstance(raw, dict):
-        return SourceRejected(key(kind, ident), kind, f"Trello sent a {kind} that is not a JSON object ({type(raw).__name__}).")
+        return SourceRejected(
+            key(kind, ident), kind, f"Trello sent a {kind} that is not a JSON object ({type(raw).__name__})."
+        )
     try:
         return model.model_validate(raw)
     except ValidationError as e:
@@ -70,25 +96,46 @@ def label_to_tag(label: TrelloLabel) -> Tag:
     name = (label.name or "").strip()
     if not name:
         name = f"{label.color.replace('_', ' ').capitalize()} label" if label.color else "Unnamed label"
-    return Tag(key=key("label", label.id), name=name, color=label.color,
-               source_name=None if name == label.name else (label.name or ""))
+    return Tag(
+        key=key("label", label.id),
+        name=name,
+        color=label.color,
+        source_name=None if name == label.name else (label.name or ""),
+    )
 
 
 def member_to_person(member: TrelloMember) -> Person:
-    return Person(key=key("member", member.id), name=member.fullName or member.username or member.id,
-                  username=member.username, email=member.email)
+    return Person(
+        key=key("member", member.id),
+        name=member.fullName or member.username or member.id,
+        username=member.username,
+        email=member.email,
+    )
 
 
 def field_to_def(field: TrelloCustomField) -> FieldDef:
-    return FieldDef(key=key("field", field.id), name=field.name, type=FIELD_TYPES[field.type],
-                    options=[FieldOption(id=o.id, text=o.value.text) for o in field.options])
+    return FieldDef(
+        key=key("field", field.id),
+        name=field.name,
+        type=FIELD_TYPES[field.type],
+        options=[FieldOption(id=o.id, text=o.value.text) for o in field.options],
+    )
 
 
-def board_to_template(board: TrelloBoard, stages: list[Stage], fields: list[FieldDef], tags: list[Tag],
-                      people: list[Person]) -> Template:
-    return Template(key=key("board", board.id), kind="board", name=board.name, description=board.desc,
-                    url=board.url, stages=sorted(stages, key=lambda s: s.position), fields=fields, tags=tags,
-                    people=people)
+def board_to_template(
+    board: TrelloBoard, stages: list[Stage], fields: list[FieldDef], tags: list[Tag], people: list[Person]
+) -> Template:
+    return Template(
+        key=key("board", board.id),
+        kind="board",
+        name=board.name,
+        description=board.desc,
+        url=board.url,
+        stages=sorted(stages, key=lambda s: s.position),
+        fields=fields,
+        tags=tags,
+        people=people,
+    )
 
 
 def field_value(defn: TrelloCustomField | None, item: TrelloCustomFieldItem) -> FieldValue:
@@ -133,23 +180,43 @@ def _quote(raw: object, limit: int = 80) -> str:
 def card_to_item(card: TrelloCard, board_id: str, fields: dict[str, TrelloCustomField]) -> Item:
     """Raises ValueError (one clause) when a value cannot be read; the caller rejects the card."""
     checklists = [
-        Checklist(key=key("checklist", c.id), name=c.name, items=[
-            ChecklistItem(name=i.name, done=i.state == "complete", due=i.due,
-                          assignee_key=key("member", i.idMember) if i.idMember else None)
-            for i in sorted(c.checkItems, key=lambda i: i.pos)])
+        Checklist(
+            key=key("checklist", c.id),
+            name=c.name,
+            items=[
+                ChecklistItem(
+                    name=i.name,
+                    done=i.state == "complete",
+                    due=i.due,
+                    assignee_key=key("member", i.idMember) if i.idMember else None,
+                )
+                for i in sorted(c.checkItems, key=lambda i: i.pos)
+            ],
+        )
         for c in sorted(card.checklists, key=lambda c: c.pos)
     ]
     return Item(
-        key=key("card", card.id), template_key=key("board", board_id), stage_key=key("list", card.idList),
-        name=card.name, description=card.desc, closed=card.closed, position=card.pos, due=card.due,
-        due_complete=card.dueComplete, updated_at=card.dateLastActivity,
-        assignee_keys=[key("member", m) for m in card.idMembers], tag_keys=[key("label", lab) for lab in card.idLabels],
+        key=key("card", card.id),
+        template_key=key("board", board_id),
+        stage_key=key("list", card.idList),
+        name=card.name,
+        description=card.desc,
+        closed=card.closed,
+        position=card.pos,
+        due=card.due,
+        due_complete=card.dueComplete,
+        updated_at=card.dateLastActivity,
+        assignee_keys=[key("member", m) for m in card.idMembers],
+        tag_keys=[key("label", lab) for lab in card.idLabels],
         values=[field_value(fields.get(v.idCustomField), v) for v in card.customFieldItems],
-        checklists=checklists, url=card.url,
+        checklists=checklists,
+        url=card.url,
     )
 
 
-def map_card(raw: Any, board_id: str, fields: dict[str, TrelloCustomField], index: int | None = None) -> Item | SourceRejected:
+def map_card(
+    raw: Any, board_id: str, fields: dict[str, TrelloCustomField], index: int | None = None
+) -> Item | SourceRejected:
     card = parse(TrelloCard, raw, "card", index)
     if isinstance(card, SourceRejected):
         return card
@@ -165,10 +232,14 @@ def action_to_comment(action: TrelloAction) -> Comment:
         raise ValueError("it names no card or has no text")
     creator = action.memberCreator
     author_id = action.idMemberCreator or (creator.id if creator else None)
-    return Comment(key=key("comment", action.id), item_key=key("card", action.data.card.id),
-                   author_key=key("member", author_id) if author_id else None,
-                   author_name=(creator.fullName or creator.username or "Unknown") if creator else "Unknown",
-                   created_at=action.date, text=action.data.text)
+    return Comment(
+        key=key("comment", action.id),
+        item_key=key("card", action.data.card.id),
+        author_key=key("member", author_id) if author_id else None,
+        author_name=(creator.fullName or creator.username or "Unknown") if creator else "Unknown",
+        created_at=action.date,
+        text=action.data.text,
+    )
 
 
 def map_comment(raw: Any) -> Comment | SourceRejected:
@@ -183,10 +254,17 @@ def map_comment(raw: Any) -> Comment | SourceRejected:
 
 def attachment_to_canonical(att: TrelloAttachment, card_id: str) -> Attachment:
     """Uploads carry bytes to copy; links (isUpload false) carry only their URL."""
-    return Attachment(key=key("attachment", att.id), item_key=key("card", card_id),
-                      name=att.name or att.fileName or att.id, size=att.bytes or 0,
-                      mime_type=att.mimeType or None, is_upload=att.isUpload, url=att.url, created_at=att.date,
-                      file_name=att.fileName)
+    return Attachment(
+        key=key("attachment", att.id),
+        item_key=key("card", card_id),
+        name=att.name or att.fileName or att.id,
+        size=att.bytes or 0,
+        mime_type=att.mimeType or None,
+        is_upload=att.isUpload,
+        url=att.url,
+        created_at=att.date,
+        file_name=att.fileName,
+    )
 
 
 def map_attachment(raw: Any, card_id: str) -> Attachment | SourceRejected:
@@ -194,6 +272,9 @@ def map_attachment(raw: Any, card_id: str) -> Attachment | SourceRejected:
     if isinstance(att, SourceRejected):
         return att
     if att.isUpload and not att.url:
-        return SourceRejected(key("attachment", att.id), "attachment",
-                              f"Trello sent uploaded attachment {att.id} without a download 'url'.")
+        return SourceRejected(
+            key("attachment", att.id),
+            "attachment",
+            f"Trello sent uploaded attachment {att.id} without a download 'url'.",
+        )
     return attachment_to_canonical(att, card_id)

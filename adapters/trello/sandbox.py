@@ -50,8 +50,14 @@ def _credentials(headers: dict[str, str], query: dict[str, str]) -> tuple[str, s
 class TrelloSandbox(Sandbox):
     name = "trello"
 
-    def __init__(self, seed: int = 1, scale: str = "small", faults: Faults | None = None,
-                 rate_limits: str = "documented", window_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        seed: int = 1,
+        scale: str = "small",
+        faults: Faults | None = None,
+        rate_limits: str = "documented",
+        window_scale: float = 1.0,
+    ) -> None:
         self.scale = scale
         self.state: TrelloState = build_state(seed, scale)
         self.limits = TrelloRateLimits(rate_limits, window_scale)
@@ -65,8 +71,9 @@ class TrelloSandbox(Sandbox):
         return [
             Route("/_sandbox/corrupt", self._corrupt, methods=["POST"]),
             Route("/_sandbox/mutate", self._mutate, methods=["POST"]),
-            Route("/1/cards/{idCard}/attachments/{idAttachment}/download/{fileName:path}", self._download,
-                  methods=["GET"]),
+            Route(
+                "/1/cards/{idCard}/attachments/{idAttachment}/download/{fileName:path}", self._download, methods=["GET"]
+            ),
             Route("/storage/{idAttachment}/{fileName:path}", self._storage, methods=["GET"]),
             Route("/1/{path:path}", self._api, methods=["GET", "POST", "PUT", "DELETE"]),
             Route("/{path:path}", self._unknown, methods=["GET", "POST", "PUT", "DELETE"]),
@@ -89,12 +96,19 @@ class TrelloSandbox(Sandbox):
         return PlainTextResponse(text, status_code=status, headers=self.limits.headers(key, token))
 
     def _json(self, body: Any, key: str, token: str, status: int = 200) -> Response:
-        return Response(json.dumps(body, separators=(",", ":"), ensure_ascii=False), status_code=status,
-                        media_type="application/json; charset=utf-8", headers=self.limits.headers(key, token))
+        return Response(
+            json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+            status_code=status,
+            media_type="application/json; charset=utf-8",
+            headers=self.limits.headers(key, token),
+        )
 
     def _limited(self, error: str, key: str, token: str) -> Response:
-        return JSONResponse({"error": error, "message": "Rate limit exceeded"}, status_code=429,
-                            headers=self.limits.headers(key, token, exhausted=True))
+        return JSONResponse(
+            {"error": error, "message": "Rate limit exceeded"},
+            status_code=429,
+            headers=self.limits.headers(key, token, exhausted=True),
+        )
 
     def too_many_requests(self, request_scope: Scope) -> Response:
         key, token, _ = self._scope_auth(request_scope)
@@ -106,7 +120,9 @@ class TrelloSandbox(Sandbox):
 
     def _admit(self, key: str, token: str, path: str, cost: int = 1) -> Response | None:
         with self.lock:
-            error = self.limits.admit(key, token, cost=cost, members_route=bool(re.fullmatch(r"/members/[^/]+/?", path)))
+            error = self.limits.admit(
+                key, token, cost=cost, members_route=bool(re.fullmatch(r"/members/[^/]+/?", path))
+            )
         return self._limited(error, key, token) if error else None
 
     # -- the API -------------------------------------------------------------------------
@@ -136,8 +152,11 @@ class TrelloSandbox(Sandbox):
             return limited
         if self.not_json_pending and request.method == "GET" and path.startswith("/boards/"):
             self.not_json_pending = False
-            return Response('{"id":"' + params.get("id", "") + '","name":"Gro', media_type="application/json",
-                            headers=self.limits.headers(key, token))
+            return Response(
+                '{"id":"' + params.get("id", "") + '","name":"Gro',
+                media_type="application/json",
+                headers=self.limits.headers(key, token),
+            )
         base = f"{request.url.scheme}://{request.url.netloc}"
         try:
             with self.lock:
@@ -154,8 +173,16 @@ class TrelloSandbox(Sandbox):
         if "json" in ctype:
             raw = await request.body()
             data = json.loads(raw) if raw else {}
-            return {k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower()
-                    if isinstance(v, bool) else str(v) for k, v in data.items()}
+            return {
+                k: v
+                if isinstance(v, str)
+                else json.dumps(v)
+                if isinstance(v, (dict, list))
+                else str(v).lower()
+                if isinstance(v, bool)
+                else str(v)
+                for k, v in data.items()
+            }
         if "form" in ctype:
             form = await request.form()
             return {k: str(v) for k, v in form.items()}
@@ -205,7 +232,11 @@ class TrelloSandbox(Sandbox):
         if limited:
             return limited
         card = self.state.cards.get(request.path_params["idCard"])
-        att = next((a for a in card.attachments if a["id"] == request.path_params["idAttachment"]), None) if card else None
+        att = (
+            next((a for a in card.attachments if a["id"] == request.path_params["idAttachment"]), None)
+            if card
+            else None
+        )
         name = request.path_params["fileName"]  # already percent-decoded once by the server
         if att is None or not att["isUpload"] or att["fileName"] not in (name, unquote(name)):
             return self._text(404, api.NOT_FOUND, key, token)
@@ -214,8 +245,10 @@ class TrelloSandbox(Sandbox):
             return self._text(503, "Service Unavailable", key, token)
         if (att["bytes"] or 0) > REDIRECT_ABOVE:  # big files live in storage: Trello answers 302 there
             expires = int(time.time()) + SIGNATURE_TTL_S
-            headers["location"] = (f"{request.url.scheme}://{request.url.netloc}/storage/{att['id']}/"
-                                   f"{quote(att['fileName'], safe='')}?signature={self._sign(att['id'], expires)}")
+            headers["location"] = (
+                f"{request.url.scheme}://{request.url.netloc}/storage/{att['id']}/"
+                f"{quote(att['fileName'], safe='')}?signature={self._sign(att['id'], expires)}"
+            )
             return Response(status_code=302, headers=headers)
         return self._serve_bytes(request, att, headers)
 
@@ -228,7 +261,11 @@ class TrelloSandbox(Sandbox):
         signature = request.query_params.get("signature", "")
         expires, _, _ = signature.partition(".")
         aid = request.path_params["idAttachment"]
-        if not expires.isdigit() or int(expires) < time.time() or not hmac.compare_digest(signature, self._sign(aid, int(expires))):
+        if (
+            not expires.isdigit()
+            or int(expires) < time.time()
+            or not hmac.compare_digest(signature, self._sign(aid, int(expires)))
+        ):
             return PlainTextResponse("invalid or expired signature", status_code=401)
         with self.lock:
             att = next((a for card in self.state.cards.values() for a in card.attachments if a["id"] == aid), None)
@@ -244,11 +281,17 @@ class TrelloSandbox(Sandbox):
         if rng and 0 < int(rng.group(1)) < size:
             start, status = int(rng.group(1)), 206
             headers["content-range"] = f"bytes {start}-{size - 1}/{size}"
-        headers.update({"content-length": str(size - start), "accept-ranges": "bytes",
-                        "content-disposition": f"attachment; filename*=UTF-8''{quote(att['fileName'])}"})
+        headers.update(
+            {
+                "content-length": str(size - start),
+                "accept-ranges": "bytes",
+                "content-disposition": f"attachment; filename*=UTF-8''{quote(att['fileName'])}",
+            }
+        )
         chunks: Iterator[bytes] = attachment_chunks(self.state.seed, att["id"], size, start)
-        return StreamingResponse(chunks, status_code=status, media_type=att["mimeType"] or "application/octet-stream",
-                                 headers=headers)
+        return StreamingResponse(
+            chunks, status_code=status, media_type=att["mimeType"] or "application/octet-stream", headers=headers
+        )
 
     # -- /_sandbox ------------------------------------------------------------------------
     def reset_state(self, body: dict[str, Any]) -> None:
@@ -272,9 +315,12 @@ class TrelloSandbox(Sandbox):
                 (self.bad_files.add if mode == "bad_file" else self.bad_files.discard)(str(body.get("attachment_id")))
                 return JSONResponse({"mode": mode, "attachment_id": body.get("attachment_id")})
             if mode != "bad_card":
-                return JSONResponse({"error": "mode must be bad_card, bad_file, good_file or not_json"}, status_code=400)
+                return JSONResponse(
+                    {"error": "mode must be bad_card, bad_file, good_file or not_json"}, status_code=400
+                )
             card_id = body.get("card_id") or random.Random(self.seed + 7).choice(
-                sorted(c.id for c in api.iter_open_cards(self.state)))
+                sorted(c.id for c in api.iter_open_cards(self.state))
+            )
             card = self.state.cards.get(card_id)
             if card is None:
                 return JSONResponse({"error": f"no card {card_id}"}, status_code=404)
@@ -315,29 +361,70 @@ class TrelloSandbox(Sandbox):
             for cid in board.card_ids:
                 card = st.cards[cid]
                 d = card.data
-                cards.append({k: d[k] for k in ("id", "name", "desc", "closed", "idList", "pos", "due", "dueComplete",
-                                                "idMembers", "idLabels", "url")}
-                             | {"visible": not d["closed"] and not board.lists[d["idList"]]["closed"],  # as Trello's board shows it
-                                "checklists": [api._checklist(c) for c in card.checklists],
-                                "customFieldItems": [dict(i) for i in card.field_items],
-                                "corrupt": card.corrupt})
+                cards.append(
+                    {
+                        k: d[k]
+                        for k in (
+                            "id",
+                            "name",
+                            "desc",
+                            "closed",
+                            "idList",
+                            "pos",
+                            "due",
+                            "dueComplete",
+                            "idMembers",
+                            "idLabels",
+                            "url",
+                        )
+                    }
+                    | {
+                        "visible": not d["closed"]
+                        and not board.lists[d["idList"]]["closed"],  # as Trello's board shows it
+                        "checklists": [api._checklist(c) for c in card.checklists],
+                        "customFieldItems": [dict(i) for i in card.field_items],
+                        "corrupt": card.corrupt,
+                    }
+                )
                 for att in card.attachments:
-                    attachments.append({"id": att["id"], "card_id": cid, "name": att["name"], "fileName": att["fileName"],
-                                        "bytes": att["bytes"], "mimeType": att["mimeType"], "isUpload": att["isUpload"],
-                                        "url": att.get("url"),
-                                        "sha256": st.attachment_sha256(att) if att["isUpload"] else None})
+                    attachments.append(
+                        {
+                            "id": att["id"],
+                            "card_id": cid,
+                            "name": att["name"],
+                            "fileName": att["fileName"],
+                            "bytes": att["bytes"],
+                            "mimeType": att["mimeType"],
+                            "isUpload": att["isUpload"],
+                            "url": att.get("url"),
+                            "sha256": st.attachment_sha256(att) if att["isUpload"] else None,
+                        }
+                    )
             for a in board.actions:
                 if a.type == "commentCard":
-                    comments.append({"id": a.id, "card_id": a.card_id, "member_id": a.member_id, "date": a.date,
-                                     "text": a.text})
-            boards.append({
-                **{k: board.data[k] for k in ("id", "name", "desc", "closed", "url", "idOrganization")},
-                "lists": list(board.lists.values()), "labels": list(board.labels.values()),
-                "members": list(board.member_ids), "customFields": list(board.fields.values()),
-                "cards": cards, "comments": comments, "attachments": attachments,
-            })
-        return {"seed": st.seed, "scale": st.scale, "me": st.me, "organization": st.org,
-                "members": [api.render_member(st, m) for m in st.members], "boards": boards}
+                    comments.append(
+                        {"id": a.id, "card_id": a.card_id, "member_id": a.member_id, "date": a.date, "text": a.text}
+                    )
+            boards.append(
+                {
+                    **{k: board.data[k] for k in ("id", "name", "desc", "closed", "url", "idOrganization")},
+                    "lists": list(board.lists.values()),
+                    "labels": list(board.labels.values()),
+                    "members": list(board.member_ids),
+                    "customFields": list(board.fields.values()),
+                    "cards": cards,
+                    "comments": comments,
+                    "attachments": attachments,
+                }
+            )
+        return {
+            "seed": st.seed,
+            "scale": st.scale,
+            "me": st.me,
+            "organization": st.org,
+            "members": [api.render_member(st, m) for m in st.members],
+            "boards": boards,
+        }
 
 
 def build(seed: int = 1, scale: str = "small", **kw: Any) -> TrelloSandbox:

@@ -161,26 +161,64 @@ def render_attachment(card: Card, att: dict[str, Any], base: str, fields: set[st
 def _badges(card: Card) -> dict[str, Any]:
     items = [i for c in card.checklists for i in c["checkItems"]]
     d = card.data
-    return {"attachmentsByType": {"trello": {"board": 0, "card": 0}}, "location": False, "votes": 0,
-            "viewingMemberVoted": False, "subscribed": False, "fogbugz": "", "checkItems": len(items),
-            "checkItemsChecked": sum(1 for i in items if i["state"] == "complete"), "comments": card.comments,
-            "attachments": len(card.attachments), "description": bool(d["desc"]), "due": d["due"],
-            "start": d["start"], "dueComplete": d["dueComplete"]}
+    return {
+        "attachmentsByType": {"trello": {"board": 0, "card": 0}},
+        "location": False,
+        "votes": 0,
+        "viewingMemberVoted": False,
+        "subscribed": False,
+        "fogbugz": "",
+        "checkItems": len(items),
+        "checkItemsChecked": sum(1 for i in items if i["state"] == "complete"),
+        "comments": card.comments,
+        "attachments": len(card.attachments),
+        "description": bool(d["desc"]),
+        "due": d["due"],
+        "start": d["start"],
+        "dueComplete": d["dueComplete"],
+    }
 
 
-def render_card(state: TrelloState, card: Card, base: str, *, fields: set[str] | None = None,
-                attachments: str | None = None, attachment_fields: set[str] | None = None,
-                field_items: bool = False, checklists: bool = False, members: bool = False) -> dict[str, Any]:
+def render_card(
+    state: TrelloState,
+    card: Card,
+    base: str,
+    *,
+    fields: set[str] | None = None,
+    attachments: str | None = None,
+    attachment_fields: set[str] | None = None,
+    field_items: bool = False,
+    checklists: bool = False,
+    members: bool = False,
+) -> dict[str, Any]:
     board = state.boards[state.card_board[card.id]]
     full = dict(card.data)
-    full.update({
-        "badges": _badges(card), "checkItemStates": [], "descData": {"emoji": {}}, "idMembersVoted": [],
-        "idChecklists": [c["id"] for c in card.checklists], "labels": [board.labels[i] for i in card.data["idLabels"] if i in board.labels],
-        "limits": {}, "manualCoverAttachment": False, "locationName": None, "address": None, "coordinates": None,
-        "creationMethod": None, "mirrorSourceId": None, "email": None,
-        "cover": {"idAttachment": None, "color": None, "idUploadedBackground": None, "size": "normal",
-                  "brightness": "dark", "isTemplate": False},
-    })
+    full.update(
+        {
+            "badges": _badges(card),
+            "checkItemStates": [],
+            "descData": {"emoji": {}},
+            "idMembersVoted": [],
+            "idChecklists": [c["id"] for c in card.checklists],
+            "labels": [board.labels[i] for i in card.data["idLabels"] if i in board.labels],
+            "limits": {},
+            "manualCoverAttachment": False,
+            "locationName": None,
+            "address": None,
+            "coordinates": None,
+            "creationMethod": None,
+            "mirrorSourceId": None,
+            "email": None,
+            "cover": {
+                "idAttachment": None,
+                "color": None,
+                "idUploadedBackground": None,
+                "size": "normal",
+                "brightness": "dark",
+                "isTemplate": False,
+            },
+        }
+    )
     out = _pick(full, fields)
     if attachments and attachments != "false":
         atts = card.attachments if attachments != "cover" else []
@@ -190,8 +228,11 @@ def render_card(state: TrelloState, card: Card, base: str, *, fields: set[str] |
     if checklists:
         out["checklists"] = [_checklist(c) for c in card.checklists]
     if members:
-        out["members"] = [render_member(state, m, {"fullName", "username", "initials", "avatarHash"})
-                          for m in card.data["idMembers"] if m in state.members]
+        out["members"] = [
+            render_member(state, m, {"fullName", "username", "initials", "avatarHash"})
+            for m in card.data["idMembers"]
+            if m in state.members
+        ]
     if card.corrupt:
         out["name"] = {"value": card.data["name"], "note": "corrupted by /_sandbox/corrupt"}
     return out
@@ -209,8 +250,14 @@ def _card_ref(state: TrelloState, a: Action) -> dict[str, Any]:
     return dict((a.extra or {}).get("card") or {"id": a.card_id})
 
 
-def render_action(state: TrelloState, a: Action, *, fields: set[str] | None = None,
-                  member_creator: bool = True, creator_fields: set[str] | None = None) -> dict[str, Any]:
+def render_action(
+    state: TrelloState,
+    a: Action,
+    *,
+    fields: set[str] | None = None,
+    member_creator: bool = True,
+    creator_fields: set[str] | None = None,
+) -> dict[str, Any]:
     board = state.boards[a.board_id]
     data: dict[str, Any] = {}
     if a.text is not None:
@@ -226,13 +273,23 @@ def render_action(state: TrelloState, a: Action, *, fields: set[str] | None = No
             data["card"] = {**data.get("card", {}), **v}
         else:
             data[k] = v
-    out = {"id": a.id, "idMemberCreator": a.member_id, "data": data, "appCreator": None, "type": a.type,
-           "date": a.date, "limits": {}}
+    out = {
+        "id": a.id,
+        "idMemberCreator": a.member_id,
+        "data": data,
+        "appCreator": None,
+        "type": a.type,
+        "date": a.date,
+        "limits": {},
+    }
     out = _pick(out, fields)
     if member_creator and a.member_id in state.members:
-        out["memberCreator"] = render_member(state, a.member_id, creator_fields or
-                                             {"fullName", "username", "initials", "avatarHash", "avatarUrl",
-                                              "activityBlocked", "idMemberReferrer"})
+        out["memberCreator"] = render_member(
+            state,
+            a.member_id,
+            creator_fields
+            or {"fullName", "username", "initials", "avatarHash", "avatarUrl", "activityBlocked", "idMemberReferrer"},
+        )
     return out
 
 
@@ -280,16 +337,25 @@ def _render_cards(ctx: Ctx, cards: list[Card], prefix: str = "", board: Board | 
     p = prefix
     atts = ctx.q(f"{p}attachments")
     nests = board is None or board.nests_checklists
-    return [render_card(ctx.state, c, ctx.base, fields=_fields(ctx.q(f"{p}fields")), attachments=atts,
-                        attachment_fields=_fields(ctx.q(f"{p}attachment_fields")),
-                        field_items=ctx.flag(f"{p}customFieldItems"),
-                        checklists=nests and (ctx.q(f"{p}checklists", "none") or "none") != "none",
-                        members=ctx.flag(f"{p}members"))
-            for c in cards]
+    return [
+        render_card(
+            ctx.state,
+            c,
+            ctx.base,
+            fields=_fields(ctx.q(f"{p}fields")),
+            attachments=atts,
+            attachment_fields=_fields(ctx.q(f"{p}attachment_fields")),
+            field_items=ctx.flag(f"{p}customFieldItems"),
+            checklists=nests and (ctx.q(f"{p}checklists", "none") or "none") != "none",
+            members=ctx.flag(f"{p}members"),
+        )
+        for c in cards
+    ]
 
 
-def _actions(ctx: Ctx, board: Board, *, card_id: str | None = None, default_limit: int = 50,
-             default_filter: str = "all") -> list[dict[str, Any]]:
+def _actions(
+    ctx: Ctx, board: Board, *, card_id: str | None = None, default_limit: int = 50, default_filter: str = "all"
+) -> list[dict[str, Any]]:
     flt = ctx.q("filter", default_filter) or default_filter
     wanted = None if flt == "all" else {f.strip() for f in flt.split(",") if f.strip()}
     limit = _limit(ctx, default_limit)
@@ -318,9 +384,15 @@ def _actions(ctx: Ctx, board: Board, *, card_id: str | None = None, default_limi
             continue
         if len(out) >= limit:
             break
-        out.append(render_action(ctx.state, a, fields=_fields(ctx.q("fields")),
-                                 member_creator=ctx.flag("memberCreator", True),
-                                 creator_fields=_fields(ctx.q("memberCreator_fields"), None)))
+        out.append(
+            render_action(
+                ctx.state,
+                a,
+                fields=_fields(ctx.q("fields")),
+                member_creator=ctx.flag("memberCreator", True),
+                creator_fields=_fields(ctx.q("memberCreator_fields"), None),
+            )
+        )
     return out
 
 
@@ -349,7 +421,9 @@ def get_member(ctx: Ctx) -> Any:
     out["idOrganizations"] = [state.org["id"]] if mid in {m for b in boards for m in b.member_ids} else []
     org = ctx.q("organizations", "none")
     if org and org != "none":
-        out["organizations"] = [_pick(state.org, _fields(ctx.q("organization_fields")))] if out["idOrganizations"] else []
+        out["organizations"] = (
+            [_pick(state.org, _fields(ctx.q("organization_fields")))] if out["idOrganizations"] else []
+        )
     if (ctx.q("boards") or "none") != "none":
         out["boards"] = [_pick(b.data, _fields(ctx.q("board_fields"))) for b in boards]
     return out
@@ -394,13 +468,25 @@ def get_board(ctx: Ctx) -> Any:
         cards = _cards_filtered(state, board, cards_filter)
         cap = NESTED_CARDS_WITH_ACTIONS_MAX if actions != "none" else NESTED_CARDS_MAX
         if len(cards) > cap:
-            raise TrelloError(400, {"error": "API_TOO_MANY_CARDS_REQUESTED",
-                                    "message": "Requested too many cards; fetch them from /boards/{id}/cards with paging."})
+            raise TrelloError(
+                400,
+                {
+                    "error": "API_TOO_MANY_CARDS_REQUESTED",
+                    "message": "Requested too many cards; fetch them from /boards/{id}/cards with paging.",
+                },
+            )
         out["cards"] = _render_cards(ctx, _in_position_order(board, cards), prefix="card_")
     if actions != "none":
-        sub = Ctx(state, ctx.params, {"filter": actions, "limit": ctx.q("actions_limit", "50") or "50",
-                                      **({"since": ctx.query["actions_since"]} if "actions_since" in ctx.query else {})},
-                  ctx.base)
+        sub = Ctx(
+            state,
+            ctx.params,
+            {
+                "filter": actions,
+                "limit": ctx.q("actions_limit", "50") or "50",
+                **({"since": ctx.query["actions_since"]} if "actions_since" in ctx.query else {}),
+            },
+            ctx.base,
+        )
         out["actions"] = _actions(sub, board)
     lists = ctx.q("lists", "open") or "open"
     if lists != "none":
@@ -410,11 +496,23 @@ def get_board(ctx: Ctx) -> Any:
     if (ctx.q("labels", "none") or "none") != "none":
         out["labels"] = [dict(lab) for lab in list(board.labels.values())[: int(ctx.q("labels_limit", "50") or 50)]]
     if (ctx.q("members", "none") or "none") != "none":
-        out["members"] = [render_member(state, m, {"fullName", "username", "initials", "avatarHash", "avatarUrl",
-                                                   "memberType", "confirmed"}) for m in board.member_ids]
+        out["members"] = [
+            render_member(
+                state, m, {"fullName", "username", "initials", "avatarHash", "avatarUrl", "memberType", "confirmed"}
+            )
+            for m in board.member_ids
+        ]
     if (ctx.q("memberships", "none") or "none") != "none":
-        out["memberships"] = [{"id": m[:16] + board.id[16:], "idMember": m, "memberType": "admin" if m == state.me else "normal",
-                               "unconfirmed": False, "deactivated": False} for m in board.member_ids]
+        out["memberships"] = [
+            {
+                "id": m[:16] + board.id[16:],
+                "idMember": m,
+                "memberType": "admin" if m == state.me else "normal",
+                "unconfirmed": False,
+                "deactivated": False,
+            }
+            for m in board.member_ids
+        ]
     if ctx.flag("customFields"):
         out["customFields"] = [dict(f) for f in board.fields.values()]
     if ctx.flag("organization") and board.data["idOrganization"]:
@@ -444,8 +542,10 @@ def get_board_lists(ctx: Ctx) -> Any:
         body = _list_out(lst, _fields(ctx.q("fields")))
         if card_filter != "none":
             cards = [c for c in _cards_filtered(ctx.state, board, card_filter) if c.data["idList"] == lst["id"]]
-            body["cards"] = [render_card(ctx.state, c, ctx.base, fields=_fields(ctx.q("card_fields")))
-                             for c in _in_position_order(board, cards)]
+            body["cards"] = [
+                render_card(ctx.state, c, ctx.base, fields=_fields(ctx.q("card_fields")))
+                for c in _in_position_order(board, cards)
+            ]
         out.append(body)
     return out
 
@@ -488,15 +588,25 @@ def get_board_actions(ctx: Ctx) -> Any:
 def get_card(ctx: Ctx) -> Any:
     card = _card(ctx)
     state = ctx.state
-    out = render_card(state, card, ctx.base, fields=_fields(ctx.q("fields")), attachments=ctx.q("attachments"),
-                      attachment_fields=_fields(ctx.q("attachment_fields")), field_items=ctx.flag("customFieldItems"),
-                      checklists=(ctx.q("checklists", "none") or "none") != "none", members=ctx.flag("members"))
+    out = render_card(
+        state,
+        card,
+        ctx.base,
+        fields=_fields(ctx.q("fields")),
+        attachments=ctx.q("attachments"),
+        attachment_fields=_fields(ctx.q("attachment_fields")),
+        field_items=ctx.flag("customFieldItems"),
+        checklists=(ctx.q("checklists", "none") or "none") != "none",
+        members=ctx.flag("members"),
+    )
     if (ctx.q("actions") or "") not in ("", "none"):
         board = state.boards[state.card_board[card.id]]
         sub = Ctx(state, ctx.params, {"filter": ctx.query["actions"], "limit": "50"}, ctx.base)
         out["actions"] = _actions(sub, board, card_id=card.id)
     if ctx.flag("board"):
-        out["board"] = _pick(state.boards[state.card_board[card.id]].data, _fields(ctx.q("board_fields"), BOARD_DEFAULT_FIELDS))
+        out["board"] = _pick(
+            state.boards[state.card_board[card.id]].data, _fields(ctx.q("board_fields"), BOARD_DEFAULT_FIELDS)
+        )
     if ctx.flag("list"):
         out["list"] = dict(state.boards[state.card_board[card.id]].lists[card.data["idList"]])
     return out
@@ -533,8 +643,16 @@ def get_card_custom_field_items(ctx: Ctx) -> Any:
 
 
 # -- write routes ------------------------------------------------------------------------
-def _record(state: TrelloState, board: Board, kind: str, member: str, card_id: str | None, list_id: str | None,
-            text: str | None = None, extra: dict[str, Any] | None = None) -> Action:
+def _record(
+    state: TrelloState,
+    board: Board,
+    kind: str,
+    member: str,
+    card_id: str | None,
+    list_id: str | None,
+    text: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Action:
     aid = state.new_id()
     # Trello dates actions to the millisecond: never before the id's second, never before now.
     when = max(time.time(), int(aid[:8], 16) + state.rng.random())
@@ -611,13 +729,28 @@ def create_card(ctx: Ctx) -> Any:
     name = ctx.q("name") or ""
     short = cid[-8:]
     data: dict[str, Any] = {
-        "id": cid, "idShort": short_id, "shortLink": short, "name": name, "desc": ctx.q("desc") or "",
-        "closed": False, "idBoard": board.id, "idList": list_id, "pos": _pos(ctx.q("pos") or "bottom", board, state),
-        "dateLastActivity": iso(int(cid[:8], 16)), "due": ctx.q("due") or None, "start": None, "dueComplete": False,
-        "dueReminder": None, "idMembers": [m for m in (ctx.q("idMembers") or "").split(",") if m],
+        "id": cid,
+        "idShort": short_id,
+        "shortLink": short,
+        "name": name,
+        "desc": ctx.q("desc") or "",
+        "closed": False,
+        "idBoard": board.id,
+        "idList": list_id,
+        "pos": _pos(ctx.q("pos") or "bottom", board, state),
+        "dateLastActivity": iso(int(cid[:8], 16)),
+        "due": ctx.q("due") or None,
+        "start": None,
+        "dueComplete": False,
+        "dueReminder": None,
+        "idMembers": [m for m in (ctx.q("idMembers") or "").split(",") if m],
         "idLabels": [lab for lab in (ctx.q("idLabels") or "").split(",") if lab in board.labels],
-        "url": f"https://trello.com/c/{short}/{short_id}", "shortUrl": f"https://trello.com/c/{short}",
-        "isTemplate": False, "cardRole": None, "idAttachmentCover": None, "subscribed": False,
+        "url": f"https://trello.com/c/{short}/{short_id}",
+        "shortUrl": f"https://trello.com/c/{short}",
+        "isTemplate": False,
+        "cardRole": None,
+        "idAttachmentCover": None,
+        "subscribed": False,
     }
     card = Card(data)
     state.cards[cid] = card
@@ -632,14 +765,25 @@ def delete_card(ctx: Ctx) -> Any:
     card = _card(ctx)
     state = ctx.state
     board = state.boards[state.card_board[card.id]]
-    keep = [(i, a) for i, a in zip(board.action_ids, board.actions) if not (a.card_id == card.id and a.type == "commentCard")]
+    keep = [
+        (i, a)
+        for i, a in zip(board.action_ids, board.actions)
+        if not (a.card_id == card.id and a.type == "commentCard")
+    ]
     board.action_ids = [i for i, _ in keep]
     board.actions = [a for _, a in keep]
     board.card_ids.remove(card.id)
     del state.cards[card.id]
     del state.card_board[card.id]
-    _record(state, board, "deleteCard", ctx.member_id or state.me, card.id, card.data["idList"],
-            extra={"card": {"id": card.id, "idShort": card.data["idShort"]}})
+    _record(
+        state,
+        board,
+        "deleteCard",
+        ctx.member_id or state.me,
+        card.id,
+        card.data["idList"],
+        extra={"card": {"id": card.id, "idShort": card.data["idShort"]}},
+    )
     return {"limits": {}}
 
 

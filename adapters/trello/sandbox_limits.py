@@ -36,8 +36,9 @@ class FixedWindow:
 
 
 class TrelloRateLimits:
-    def __init__(self, mode: str = "documented", window_scale: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, mode: str = "documented", window_scale: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if mode not in ("documented", "off"):
             raise ValueError("rate_limits must be 'documented' or 'off'")
         self.enabled = mode == "documented"

@@ -26,32 +26,119 @@ SCALES: dict[str, dict[str, int]] = {
     "large": {"boards": 4, "cards": 10_000, "comments": 30_000, "attachments": 2_000},
 }
 
-FIRST = ["Alex", "Priya", "Jonas", "Mei", "Omar", "Sofia", "Liam", "Aisha", "Mateo", "Yuki", "Noah", "Elena",
-         "Kwame", "Ines", "Ravi", "Freya"]
-LAST = ["Keller", "Nair", "Berg", "Chen", "Haddad", "Rossi", "Walsh", "Okafor", "Silva", "Tanaka", "Novak",
-        "Dubois", "Mensah", "García", "Iyer", "Larsen"]
-BOARDS = ["Client Onboarding", "Marketing Launch", "Hiring Pipeline", "Product Roadmap", "Office Move",
-          "Quarterly Close"]
+FIRST = [
+    "Alex",
+    "Priya",
+    "Jonas",
+    "Mei",
+    "Omar",
+    "Sofia",
+    "Liam",
+    "Aisha",
+    "Mateo",
+    "Yuki",
+    "Noah",
+    "Elena",
+    "Kwame",
+    "Ines",
+    "Ravi",
+    "Freya",
+]
+LAST = [
+    "Keller",
+    "Nair",
+    "Berg",
+    "Chen",
+    "Haddad",
+    "Rossi",
+    "Walsh",
+    "Okafor",
+    "Silva",
+    "Tanaka",
+    "Novak",
+    "Dubois",
+    "Mensah",
+    "García",
+    "Iyer",
+    "Larsen",
+]
+BOARDS = [
+    "Client Onboarding",
+    "Marketing Launch",
+    "Hiring Pipeline",
+    "Product Roadmap",
+    "Office Move",
+    "Quarterly Close",
+]
 LISTS = ["Backlog", "To Do", "Doing", "Review", "Blocked", "Waiting on client", "Done"]
-VERBS = ["Review", "Draft", "Ship", "Update", "Plan", "Fix", "Approve", "Prepare", "Send", "Audit", "Schedule",
-         "Design"]
+VERBS = [
+    "Review",
+    "Draft",
+    "Ship",
+    "Update",
+    "Plan",
+    "Fix",
+    "Approve",
+    "Prepare",
+    "Send",
+    "Audit",
+    "Schedule",
+    "Design",
+]
 ADJS = ["quarterly", "new", "urgent", "client", "internal", "final", "revised", "weekly", "legal", "shared"]
-NOUNS = ["invoice", "onboarding email", "contract", "landing page", "budget", "offer letter", "roadmap",
-         "press release", "checklist", "vendor list", "kickoff deck", "SLA"]
-COMMENTS = ["Looks good, merging.", "Can you check the numbers again?", "Done ✅", "Waiting on the client 🙏",
-            "שלום, נבדק ועבר", "مراجعة التصميم غدًا", "完成了，请确认。", "Größe geändert — bitte prüfen 👍",
-            "Moved to **Review**.\nSee the attached draft.", "@team please take a look", "Blocked by legal 🚧",
-            "Approved by finance.", "Résumé attached; ça marche ?"]
+NOUNS = [
+    "invoice",
+    "onboarding email",
+    "contract",
+    "landing page",
+    "budget",
+    "offer letter",
+    "roadmap",
+    "press release",
+    "checklist",
+    "vendor list",
+    "kickoff deck",
+    "SLA",
+]
+COMMENTS = [
+    "Looks good, merging.",
+    "Can you check the numbers again?",
+    "Done ✅",
+    "Waiting on the client 🙏",
+    "שלום, נבדק ועבר",
+    "مراجعة التصميم غدًا",
+    "完成了，请确认。",
+    "Größe geändert — bitte prüfen 👍",
+    "Moved to **Review**.\nSee the attached draft.",
+    "@team please take a look",
+    "Blocked by legal 🚧",
+    "Approved by finance.",
+    "Résumé attached; ça marche ?",
+]
 CHECKLISTS = ["QA", "Launch steps", "Paperwork", "Sign-off"]
 ITEMS = ["Test links", "Proofread", "Get approval", "Upload assets", "Notify team", "Update CRM", "Archive drafts"]
-LABELS = [("Urgent", "red"), ("Client", "green"), ("Internal", "blue"), ("Bug", "orange"), ("Design", "purple"),
-          ("", "yellow")]
-FILES = [("mockup.png", "image/png"), ("contract (signed).pdf", "application/pdf"), ("notes.txt", "text/plain"),
-         ("Résumé.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-         ("budget 2024.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-         ("screenshot.jpg", "image/jpeg"), ("data.csv", "text/csv")]
-LINKS = ["https://docs.google.com/document/d/1AbCdEf/edit", "https://www.figma.com/file/XyZ123/Design",
-         "https://github.com/acme/site/pull/42"]
+LABELS = [
+    ("Urgent", "red"),
+    ("Client", "green"),
+    ("Internal", "blue"),
+    ("Bug", "orange"),
+    ("Design", "purple"),
+    ("", "yellow"),
+]
+FILES = [
+    ("mockup.png", "image/png"),
+    ("contract (signed).pdf", "application/pdf"),
+    ("notes.txt", "text/plain"),
+    ("Résumé.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ("budget 2024.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("screenshot.jpg", "image/jpeg"),
+    ("data.csv", "text/csv"),
+]
+LINKS = [
+    "https://docs.google.com/document/d/1AbCdEf/edit",
+    "https://www.figma.com/file/XyZ123/Design",
+    "https://github.com/acme/site/pull/42",
+]
 
 CHUNK = 64 * 1024
 
@@ -191,14 +278,26 @@ def build_state(seed: int = 1, scale: str = "small") -> TrelloState:
     for i, (first, last) in enumerate(people[: 6 + 2 * sizes["boards"]]):
         mid = make_id(BASE_TS - 400 * 86_400 + i * 3_600)
         members[mid] = {
-            "id": mid, "fullName": f"{first} {last}", "username": f"{first}{last}".lower().replace("í", "i") + str(i),
-            "initials": first[0] + last[0], "avatarHash": None, "avatarUrl": None, "memberType": "normal",
-            "confirmed": True, "url": f"https://trello.com/u/{first.lower()}{i}", "email": None,
+            "id": mid,
+            "fullName": f"{first} {last}",
+            "username": f"{first}{last}".lower().replace("í", "i") + str(i),
+            "initials": first[0] + last[0],
+            "avatarHash": None,
+            "avatarUrl": None,
+            "memberType": "normal",
+            "confirmed": True,
+            "url": f"https://trello.com/u/{first.lower()}{i}",
+            "email": None,
         }
     me = next(iter(members))
     members[me]["email"] = f"{members[me]['fullName'].split()[0].lower()}@example.com"
     org_id = make_id(BASE_TS - 300 * 86_400)
-    org = {"id": org_id, "name": "acmeconsulting", "displayName": "Acme Consulting", "url": "https://trello.com/w/acmeconsulting"}
+    org = {
+        "id": org_id,
+        "name": "acmeconsulting",
+        "displayName": "Acme Consulting",
+        "url": "https://trello.com/w/acmeconsulting",
+    }
     state = TrelloState(seed, scale, me, org, members, {}, {}, {}, make_id, rng)
     for b in range(sizes["boards"]):
         _seed_board(state, b, sizes)
@@ -220,18 +319,40 @@ def _seed_board(state: TrelloState, b: int, sizes: dict[str, int]) -> None:
     bid = make_id(created)
     name = BOARDS[b % len(BOARDS)] + (f" {b // len(BOARDS) + 1}" if b >= len(BOARDS) else "")
     short = _short_link(rng)
-    board = Board({
-        "id": bid, "name": name, "desc": f"Everything for {name.lower()}.", "descData": None, "closed": False,
-        "idOrganization": state.org["id"], "idEnterprise": None, "pinned": False, "starred": False,
-        "url": f"https://trello.com/b/{short}/{_slug(name)}", "shortUrl": f"https://trello.com/b/{short}",
-        "shortLink": short, "idMemberCreator": state.me, "dateLastActivity": iso(created + SPAN_S),
-        "dateLastView": iso(created + SPAN_S), "subscribed": False,
-        "prefs": {"permissionLevel": "org", "hideVotes": False, "voting": "disabled", "comments": "members",
-                  "invitations": "members", "selfJoin": True, "cardCovers": True, "isTemplate": False,
-                  "cardAging": "regular", "calendarFeedEnabled": False,
-                  "background": f"{created:08x}" + "b" * 16},  # an uploaded background image
-        "labelNames": {c: n for n, c in LABELS},
-    })
+    board = Board(
+        {
+            "id": bid,
+            "name": name,
+            "desc": f"Everything for {name.lower()}.",
+            "descData": None,
+            "closed": False,
+            "idOrganization": state.org["id"],
+            "idEnterprise": None,
+            "pinned": False,
+            "starred": False,
+            "url": f"https://trello.com/b/{short}/{_slug(name)}",
+            "shortUrl": f"https://trello.com/b/{short}",
+            "shortLink": short,
+            "idMemberCreator": state.me,
+            "dateLastActivity": iso(created + SPAN_S),
+            "dateLastView": iso(created + SPAN_S),
+            "subscribed": False,
+            "prefs": {
+                "permissionLevel": "org",
+                "hideVotes": False,
+                "voting": "disabled",
+                "comments": "members",
+                "invitations": "members",
+                "selfJoin": True,
+                "cardCovers": True,
+                "isTemplate": False,
+                "cardAging": "regular",
+                "calendarFeedEnabled": False,
+                "background": f"{created:08x}" + "b" * 16,
+            },  # an uploaded background image
+            "labelNames": {c: n for n, c in LABELS},
+        }
+    )
     state.boards[bid] = board
     others = [m for m in state.members if m != state.me]
     board.member_ids = [state.me] + rng.sample(others, min(len(others), rng.randint(5, 8)))
@@ -239,8 +360,15 @@ def _seed_board(state: TrelloState, b: int, sizes: dict[str, int]) -> None:
     names = rng.sample(LISTS, n_lists - 1) + ["Old sprint"]
     for i, lname in enumerate(names):
         lid = make_id(created + 60 + i)
-        board.lists[lid] = {"id": lid, "name": lname, "closed": lname == "Old sprint", "pos": 16384 * (i + 1),
-                            "idBoard": bid, "subscribed": False, "softLimit": None}
+        board.lists[lid] = {
+            "id": lid,
+            "name": lname,
+            "closed": lname == "Old sprint",
+            "pos": 16384 * (i + 1),
+            "idBoard": bid,
+            "subscribed": False,
+            "softLimit": None,
+        }
     for i, (lname, color) in enumerate(LABELS):
         lab = make_id(created + 30 + i)
         board.labels[lab] = {"id": lab, "idBoard": bid, "name": lname, "color": color}
@@ -261,8 +389,11 @@ def _seed_board(state: TrelloState, b: int, sizes: dict[str, int]) -> None:
         ts = id_time(cid) + rng.random() * (BASE_TS + SPAN_S - id_time(cid))
         text = rng.choice(COMMENTS) if rng.random() < 0.7 else f"{rng.choice(VERBS)} the {rng.choice(NOUNS)} by Friday?"
         card.comments += 1
-        board.actions.append(Action(make_id(ts), "commentCard", iso(ts), rng.choice(board.member_ids), bid, cid,
-                                    card.data["idList"], text))
+        board.actions.append(
+            Action(
+                make_id(ts), "commentCard", iso(ts), rng.choice(board.member_ids), bid, cid, card.data["idList"], text
+            )
+        )
     board.action_ids = [a.id for a in board.actions]
     n_atts = _share(sizes["attachments"], sizes["boards"], b)
     for k in range(n_atts):
@@ -281,8 +412,11 @@ def _seed_real_shapes(state: TrelloState, board: Board) -> None:
     (Trello sends "6", not "6.0"). Cards in an archived list come from "Old sprint"."""
     index = list(state.boards).index(board.id)
     board.nests_checklists = (state.seed + index) % 2 == 0
-    cards = [state.cards[c] for c in board.card_ids  # on the board as Trello shows it
-             if not state.cards[c].data["closed"] and not board.lists[state.cards[c].data["idList"]]["closed"]]
+    cards = [
+        state.cards[c]
+        for c in board.card_ids  # on the board as Trello shows it
+        if not state.cards[c].data["closed"] and not board.lists[state.cards[c].data["idList"]]["closed"]
+    ]
     if len(cards) >= 3:
         cards[1].data["name"] = "   "
         word = cards[2].data["name"] + " "
@@ -290,26 +424,51 @@ def _seed_real_shapes(state: TrelloState, board: Board) -> None:
     number = next((f["id"] for f in board.fields.values() if f["type"] == "number"), None)
     for card in cards[:3]:
         if number and not any(i["idCustomField"] == number for i in card.field_items):
-            card.field_items.append({"id": f"{card.id[:18]}ffff{len(card.field_items):02x}", "idCustomField": number,
-                                     "idModel": card.id, "modelType": "card", "value": {"number": "6"}})
+            card.field_items.append(
+                {
+                    "id": f"{card.id[:18]}ffff{len(card.field_items):02x}",
+                    "idCustomField": number,
+                    "idModel": card.id,
+                    "modelType": "card",
+                    "value": {"number": "6"},
+                }
+            )
 
 
 def _seed_fields(state: TrelloState, board: Board, created: int) -> None:
     make_id = state.make_id
-    specs = [("Priority", "list"), ("Estimate (h)", "number"), ("Approved", "checkbox"), ("Client ref", "text"),
-             ("Go-live", "date")]
+    specs = [
+        ("Priority", "list"),
+        ("Estimate (h)", "number"),
+        ("Approved", "checkbox"),
+        ("Client ref", "text"),
+        ("Go-live", "date"),
+    ]
     for i, (fname, ftype) in enumerate(specs):
         fid = make_id(created + 90 + i)
         field_def: dict[str, Any] = {
-            "id": fid, "idModel": board.id, "modelType": "board",
+            "id": fid,
+            "idModel": board.id,
+            "modelType": "board",
             "fieldGroup": hashlib.sha256(f"{state.seed}:{fid}".encode()).hexdigest(),
-            "display": {"cardFront": True}, "name": fname, "pos": 16384 * (i + 1), "type": ftype,
+            "display": {"cardFront": True},
+            "name": fname,
+            "pos": 16384 * (i + 1),
+            "type": ftype,
             "isSuggestedField": False,
         }
         if ftype == "list":
             field_def["options"] = [
-                {"id": make_id(created + 95 + j), "idCustomField": fid, "value": {"text": t}, "color": c, "pos": 16384 * (j + 1)}
-                for j, (t, c) in enumerate([("Low", "green"), ("Medium", "yellow"), ("High", "orange"), ("Urgent", "red")])
+                {
+                    "id": make_id(created + 95 + j),
+                    "idCustomField": fid,
+                    "value": {"text": t},
+                    "color": c,
+                    "pos": 16384 * (j + 1),
+                }
+                for j, (t, c) in enumerate(
+                    [("Low", "green"), ("Medium", "yellow"), ("High", "orange"), ("Urgent", "red")]
+                )
             ]
         board.fields[fid] = field_def
 
@@ -321,15 +480,30 @@ def _seed_card(state: TrelloState, board: Board, short_id: int, ts: float, list_
     short = _short_link(rng)
     due = iso(ts + rng.randint(3, 60) * 86_400) if rng.random() < 0.4 else None
     data: dict[str, Any] = {
-        "id": cid, "idShort": short_id, "shortLink": short, "name": name,
-        "desc": "" if rng.random() < 0.3 else f"Please {name.lower()} before the **{rng.choice(ADJS)}** review.\n\n- owner: see members",
-        "closed": rng.random() < 0.06, "idBoard": board.id, "idList": list_id, "pos": 16384.0 * short_id,
-        "dateLastActivity": iso(ts + rng.randint(0, 90) * 86_400), "due": due, "start": None,
-        "dueComplete": bool(due) and rng.random() < 0.3, "dueReminder": 1440 if due and rng.random() < 0.5 else None,
+        "id": cid,
+        "idShort": short_id,
+        "shortLink": short,
+        "name": name,
+        "desc": ""
+        if rng.random() < 0.3
+        else f"Please {name.lower()} before the **{rng.choice(ADJS)}** review.\n\n- owner: see members",
+        "closed": rng.random() < 0.06,
+        "idBoard": board.id,
+        "idList": list_id,
+        "pos": 16384.0 * short_id,
+        "dateLastActivity": iso(ts + rng.randint(0, 90) * 86_400),
+        "due": due,
+        "start": None,
+        "dueComplete": bool(due) and rng.random() < 0.3,
+        "dueReminder": 1440 if due and rng.random() < 0.5 else None,
         "idMembers": rng.sample(board.member_ids, rng.randint(0, 2)),
         "idLabels": rng.sample(label_ids, rng.choice([0, 0, 1, 1, 2])),
-        "url": f"https://trello.com/c/{short}/{short_id}-{_slug(name)}", "shortUrl": f"https://trello.com/c/{short}",
-        "isTemplate": False, "cardRole": None, "idAttachmentCover": None, "subscribed": False,
+        "url": f"https://trello.com/c/{short}/{short_id}-{_slug(name)}",
+        "shortUrl": f"https://trello.com/c/{short}",
+        "isTemplate": False,
+        "cardRole": None,
+        "idAttachmentCover": None,
+        "subscribed": False,
     }
     card = Card(data)
     state.cards[cid] = card
@@ -339,13 +513,30 @@ def _seed_card(state: TrelloState, board: Board, short_id: int, ts: float, list_
     if rng.random() < 0.3:
         for k in range(rng.choice([1, 1, 2])):
             kid = make_id(ts + 1 + k)
-            items = [{"id": make_id(ts + 2 + k), "idChecklist": kid, "name": rng.choice(ITEMS), "nameData": None,
-                      "pos": 16384 * (j + 1), "state": "complete" if rng.random() < 0.4 else "incomplete",
-                      "due": None, "dueReminder": None,
-                      "idMember": rng.choice(board.member_ids) if rng.random() < 0.2 else None}
-                     for j in range(rng.randint(2, 6))]
-            card.checklists.append({"id": kid, "name": rng.choice(CHECKLISTS), "idBoard": board.id, "idCard": cid,
-                                    "pos": 16384 * (k + 1), "checkItems": items})
+            items = [
+                {
+                    "id": make_id(ts + 2 + k),
+                    "idChecklist": kid,
+                    "name": rng.choice(ITEMS),
+                    "nameData": None,
+                    "pos": 16384 * (j + 1),
+                    "state": "complete" if rng.random() < 0.4 else "incomplete",
+                    "due": None,
+                    "dueReminder": None,
+                    "idMember": rng.choice(board.member_ids) if rng.random() < 0.2 else None,
+                }
+                for j in range(rng.randint(2, 6))
+            ]
+            card.checklists.append(
+                {
+                    "id": kid,
+                    "name": rng.choice(CHECKLISTS),
+                    "idBoard": board.id,
+                    "idCard": cid,
+                    "pos": 16384 * (k + 1),
+                    "checkItems": items,
+                }
+            )
     for fdef in board.fields.values():
         if rng.random() >= 0.5:
             continue
@@ -370,13 +561,35 @@ def _seed_attachment(state: TrelloState, card: Card, zero: bool, k: int) -> None
     aid = state.make_id(ts)
     if not zero and (k == 2 or rng.random() < 0.1):  # every board has link attachments
         link = rng.choice(LINKS)
-        att = {"id": aid, "name": link, "fileName": None, "bytes": None, "mimeType": "", "date": iso(ts),
-               "idMember": rng.choice(card.data["idMembers"] or [state.me]), "isUpload": False, "edgeColor": None,
-               "pos": 16384 * (len(card.attachments) + 1), "previews": [], "url": link}
+        att = {
+            "id": aid,
+            "name": link,
+            "fileName": None,
+            "bytes": None,
+            "mimeType": "",
+            "date": iso(ts),
+            "idMember": rng.choice(card.data["idMembers"] or [state.me]),
+            "isUpload": False,
+            "edgeColor": None,
+            "pos": 16384 * (len(card.attachments) + 1),
+            "previews": [],
+            "url": link,
+        }
     else:
         fname, mime = ("empty.txt", "text/plain") if zero else rng.choice(FILES)
         size = 0 if zero else (2 * 1024 * 1024 + 17 if k == 1 else int(1024 * 200 ** rng.random()))
-        att = {"id": aid, "name": fname, "fileName": fname, "bytes": size, "mimeType": mime, "date": iso(ts),
-               "idMember": rng.choice(card.data["idMembers"] or [state.me]), "isUpload": True, "edgeColor": None,
-               "pos": 16384 * (len(card.attachments) + 1), "previews": [], "url": None}
+        att = {
+            "id": aid,
+            "name": fname,
+            "fileName": fname,
+            "bytes": size,
+            "mimeType": mime,
+            "date": iso(ts),
+            "idMember": rng.choice(card.data["idMembers"] or [state.me]),
+            "isUpload": True,
+            "edgeColor": None,
+            "pos": 16384 * (len(card.attachments) + 1),
+            "previews": [],
+            "url": None,
+        }
     card.attachments.append(att)

@@ -30,9 +30,13 @@ PAGE = 1000
 NESTED_LABELS_LIMIT = 50
 W = TypeVar("W", bound=BaseModel)
 C = TypeVar("C")
-CARD_FIELDS = "id,name,desc,closed,idBoard,idList,pos,due,dueComplete,dateLastActivity,idMembers,idLabels,url,badges,idChecklists"
+CARD_FIELDS = (
+    "id,name,desc,closed,idBoard,idList,pos,due,dueComplete,dateLastActivity,idMembers,idLabels,url,badges,idChecklists"
+)
 ATTACHMENT_FIELDS = "id,name,fileName,bytes,mimeType,date,isUpload,url"
-CHANGE_TYPES = "createCard,updateCard,deleteCard,copyCard,moveCardToBoard,moveCardFromBoard,convertToCardFromCheckItem,commentCard"
+CHANGE_TYPES = (
+    "createCard,updateCard,deleteCard,copyCard,moveCardToBoard,moveCardFromBoard,convertToCardFromCheckItem,commentCard"
+)
 
 
 class TrelloSource(SourceAdapter):
@@ -44,29 +48,52 @@ class TrelloSource(SourceAdapter):
         self.client = client
 
     @classmethod
-    def connect(cls, base_url: str, credentials: dict[str, str], *, profile: str, sink: EventSink | None = None,
-                timeout: float = 30.0, max_retries: int = 6, **kw: Any) -> "TrelloSource":
+    def connect(
+        cls,
+        base_url: str,
+        credentials: dict[str, str],
+        *,
+        profile: str,
+        sink: EventSink | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        **kw: Any,
+    ) -> "TrelloSource":
         missing = [p for p in cls.credential_parts if not credentials.get(p)]
         if missing:
-            raise CredentialError(f"The Trello credential of profile '{profile}' has no {' or '.join(missing)}; "
-                                  f"log in again with both the API key and the token.")
-        client = TrelloClient(base_url, credentials["key"], credentials["token"], profile=profile, sink=sink,
-                              timeout=timeout, max_retries=max_retries,
-                              window_scale=float(kw.pop("window_scale", 1.0) or 1.0), **kw)
+            raise CredentialError(
+                f"The Trello credential of profile '{profile}' has no {' or '.join(missing)}; "
+                f"log in again with both the API key and the token."
+            )
+        client = TrelloClient(
+            base_url,
+            credentials["key"],
+            credentials["token"],
+            profile=profile,
+            sink=sink,
+            timeout=timeout,
+            max_retries=max_retries,
+            window_scale=float(kw.pop("window_scale", 1.0) or 1.0),
+            **kw,
+        )
         return cls(client)
 
     # -- who and what --------------------------------------------------------------------
     async def whoami(self) -> Identity:
-        me = await self.client.get_member("me", fields="fullName,username,email", organizations="all",
-                                          organization_fields="displayName,name")
+        me = await self.client.get_member(
+            "me", fields="fullName,username,email", organizations="all", organization_fields="displayName,name"
+        )
         member = mapping.parse(TrelloMember, me, "member")
         if isinstance(member, SourceRejected):
             raise VendorDataError("Trello answered 'who am I' with a member record that cannot be read.")
         orgs = me.get("organizations") or []
         names = [o.get("displayName") or o.get("name") for o in orgs if isinstance(o, dict)]
         workspace = ", ".join(n for n in names if n) or "personal boards"
-        return Identity(user=f"{member.fullName} (@{member.username})" if member.username else member.fullName,
-                        workspace=workspace, detail=member.email or "")
+        return Identity(
+            user=f"{member.fullName} (@{member.username})" if member.username else member.fullName,
+            workspace=workspace,
+            detail=member.email or "",
+        )
 
     async def _me(self) -> tuple[str, str | None] | None:
         if not hasattr(self, "_me_cache"):
@@ -83,22 +110,38 @@ class TrelloSource(SourceAdapter):
             board = mapping.parse(TrelloBoard, raw, "board")
             if isinstance(board, SourceRejected):
                 continue
-            out.append(Container(key=mapping.key("board", board.id), id=board.id, name=board.name,
-                                 closed=board.closed, url=board.url))
+            out.append(
+                Container(
+                    key=mapping.key("board", board.id), id=board.id, name=board.name, closed=board.closed, url=board.url
+                )
+            )
         if boards and not out:
-            raise VendorDataError(f"Trello answered the board list with {len(boards)} entries and none of them is a "
-                                  f"board, so there is nothing to migrate.")
+            raise VendorDataError(
+                f"Trello answered the board list with {len(boards)} entries and none of them is a "
+                f"board, so there is nothing to migrate."
+            )
         return out
 
     # -- extraction ----------------------------------------------------------------------
-    async def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Canonical | SourceRejected]:  # type: ignore[override]
-        raw = await self.client.get(f"boards/{container_id}", fields="name,desc,closed,url,idOrganization",
-                                    actions="none", lists="all", labels="all", members="all", customFields="true")
+    async def extract(
+        self, container_id: str, *, include_archived: bool = False
+    ) -> AsyncIterator[Canonical | SourceRejected]:  # type: ignore[override]
+        raw = await self.client.get(
+            f"boards/{container_id}",
+            fields="name,desc,closed,url,idOrganization",
+            actions="none",
+            lists="all",
+            labels="all",
+            members="all",
+            customFields="true",
+        )
         board = _board(raw, container_id)
         if len(board.labels) >= NESTED_LABELS_LIMIT:  # nested labels stop at 50: ask for all of them
             labels = await self.client.get(f"boards/{container_id}/labels", limit=PAGE)
             if not isinstance(labels, list):
-                raise VendorDataError(f"Trello answered the labels of board {container_id} with something that is not a list.")
+                raise VendorDataError(
+                    f"Trello answered the labels of board {container_id} with something that is not a list."
+                )
             board.labels = labels
         rejected: list[SourceRejected] = []
         stages: list[Stage] = _collect(board.lists, TrelloList, "list", mapping.list_to_stage, rejected)
@@ -107,8 +150,9 @@ class TrelloSource(SourceAdapter):
         # Trello shows an email only to its owner: the token's member, asked once per source,
         # is the one person the target can match by email or invite.
         me = await self._me()
-        people = [p.model_copy(update={"email": me[1]}) if me and p.source_id == me[0] and not p.email else p
-                  for p in people]
+        people = [
+            p.model_copy(update={"email": me[1]}) if me and p.source_id == me[0] and not p.email else p for p in people
+        ]
         field_wire: dict[str, TrelloCustomField] = {}
         fields: list[FieldDef] = []
         for f in board.customFields:
@@ -128,12 +172,21 @@ class TrelloSource(SourceAdapter):
         card_filter = "all" if include_archived else "open"
         archived_lists = {s.source_id for s in stages if s.closed}
         checklists = await self._checklists(container_id)
-        async for index, raw_card in self._cards(container_id, card_filter, fields=CARD_FIELDS, attachments="true",
-                                                 attachment_fields=ATTACHMENT_FIELDS, customFieldItems="true"):
+        async for index, raw_card in self._cards(
+            container_id,
+            card_filter,
+            fields=CARD_FIELDS,
+            attachments="true",
+            attachment_fields=ATTACHMENT_FIELDS,
+            customFieldItems="true",
+        ):
             if not include_archived and isinstance(raw_card, dict) and raw_card.get("idList") in archived_lists:
                 # Trello's own board hides these; the plan leaves archived records out.
-                yield SourceLeftOut(mapping.key("card", mapping.raw_id(raw_card, index)), "card",
-                                    "it is in an archived list, and the plan leaves archived records out")
+                yield SourceLeftOut(
+                    mapping.key("card", mapping.raw_id(raw_card, index)),
+                    "card",
+                    "it is in an archived list, and the plan leaves archived records out",
+                )
                 continue
             if isinstance(raw_card, dict):
                 raw_card = {**raw_card, "checklists": await self._card_checklists(raw_card, checklists)}
@@ -161,8 +214,9 @@ class TrelloSource(SourceAdapter):
 
         if with_attachments or quarantined:
             seen = 0
-            async for _, raw_card in self._cards(container_id, card_filter, fields="id", attachments="true",
-                                                 attachment_fields=ATTACHMENT_FIELDS):
+            async for _, raw_card in self._cards(
+                container_id, card_filter, fields="id", attachments="true", attachment_fields=ATTACHMENT_FIELDS
+            ):
                 cid = mapping.raw_id(raw_card)
                 atts = raw_card.get("attachments") if isinstance(raw_card, dict) else None
                 if not atts or not isinstance(atts, list):
@@ -184,7 +238,9 @@ class TrelloSource(SourceAdapter):
         listing nests."""
         raw = await self.client.get(f"boards/{board_id}/checklists")
         if not isinstance(raw, list):
-            raise VendorDataError(f"Trello answered the checklists of board {board_id} with something that is not a list.")
+            raise VendorDataError(
+                f"Trello answered the checklists of board {board_id} with something that is not a list."
+            )
         out: dict[str, list[Any]] = {}
         for c in raw:
             card_id = c.get("idCard") if isinstance(c, dict) else None
@@ -202,7 +258,9 @@ class TrelloSource(SourceAdapter):
         if isinstance(wanted, list) and any(w not in have for w in wanted) and cid != "unknown":
             got = await self.client.get(f"cards/{cid}/checklists")
             if not isinstance(got, list):
-                raise VendorDataError(f"Trello answered the checklists of card {cid} with something that is not a list.")
+                raise VendorDataError(
+                    f"Trello answered the checklists of card {cid} with something that is not a list."
+                )
         return got
 
     async def _cards(self, board_id: str, card_filter: str, **params: Any) -> AsyncIterator[tuple[int, Any]]:
@@ -210,9 +268,13 @@ class TrelloSource(SourceAdapter):
         before: str | None = None
         index = 0
         while True:
-            page = await self.client.get(f"boards/{board_id}/cards", filter=card_filter, limit=PAGE, before=before, **params)
+            page = await self.client.get(
+                f"boards/{board_id}/cards", filter=card_filter, limit=PAGE, before=before, **params
+            )
             if not isinstance(page, list):
-                raise VendorDataError(f"Trello answered the cards of board {board_id} with something that is not a list.")
+                raise VendorDataError(
+                    f"Trello answered the cards of board {board_id} with something that is not a list."
+                )
             ids = [c["id"] for c in page if isinstance(c, dict) and isinstance(c.get("id"), str)]
             for raw in page:
                 yield index, raw
@@ -225,11 +287,20 @@ class TrelloSource(SourceAdapter):
         """Board actions newest first, 1,000 a page, walking back with `before`."""
         before: str | None = None
         while True:
-            page = await self.client.get(f"boards/{board_id}/actions", filter=types, limit=PAGE, before=before,
-                                         since=since, fields="type,date,data,idMemberCreator",
-                                         memberCreator_fields="fullName,username", member="false")
+            page = await self.client.get(
+                f"boards/{board_id}/actions",
+                filter=types,
+                limit=PAGE,
+                before=before,
+                since=since,
+                fields="type,date,data,idMemberCreator",
+                memberCreator_fields="fullName,username",
+                member="false",
+            )
             if not isinstance(page, list):
-                raise VendorDataError(f"Trello answered the actions of board {board_id} with something that is not a list.")
+                raise VendorDataError(
+                    f"Trello answered the actions of board {board_id} with something that is not a list."
+                )
             ids = [a["id"] for a in page if isinstance(a, dict) and isinstance(a.get("id"), str)]
             for raw in page:
                 yield raw
@@ -245,29 +316,45 @@ class TrelloSource(SourceAdapter):
         nothing cannot fool verify."""
         raw = await self.client.get(f"boards/{container_id}/lists", filter="all", fields="closed")
         if not isinstance(raw, list):
-            raise VendorDataError(f"Trello answered the lists of board {container_id} with something that is not a list.")
+            raise VendorDataError(
+                f"Trello answered the lists of board {container_id} with something that is not a list."
+            )
         archived_lists = {x.get("id") for x in raw if isinstance(x, dict) and x.get("closed")}
         out: list[StatedItem] = []
-        async for index, card in self._cards(container_id, "all", fields="id,name,closed,idList,badges",
-                                             attachments="true", attachment_fields="isUpload", customFieldItems="true"):
+        async for index, card in self._cards(
+            container_id,
+            "all",
+            fields="id,name,closed,idList,badges",
+            attachments="true",
+            attachment_fields="isUpload",
+            customFieldItems="true",
+        ):
             if not isinstance(card, dict):
                 continue
             badges = card.get("badges") if isinstance(card.get("badges"), dict) else {}
             atts = [a for a in card.get("attachments") or [] if isinstance(a, dict)]
             files = sum(1 for a in atts if a.get("isUpload"))
-            counts = {"checklist_item": _count(badges.get("checkItems")), "comment": _count(badges.get("comments")),
-                      "file": files, "link": max(len(atts), _count(badges.get("attachments"))) - files,
-                      "field_value": len(card.get("customFieldItems") or [])}
-            why = ("archived in the source" if card.get("closed") is True else
-                   "in an archived list" if card.get("idList") in archived_lists else None)
+            counts = {
+                "checklist_item": _count(badges.get("checkItems")),
+                "comment": _count(badges.get("comments")),
+                "file": files,
+                "link": max(len(atts), _count(badges.get("attachments"))) - files,
+                "field_value": len(card.get("customFieldItems") or []),
+            }
+            why = (
+                "archived in the source"
+                if card.get("closed") is True
+                else "in an archived list"
+                if card.get("idList") in archived_lists
+                else None
+            )
             name = card.get("name") if isinstance(card.get("name"), str) else ""
             out.append(StatedItem(mapping.key("card", mapping.raw_id(card, index)), name, counts, why))
         return out
 
     # -- attachments ---------------------------------------------------------------------
     def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
-        return self.client.download(_download_path(attachment), size=attachment.size,
-                                    mime_type=attachment.mime_type)
+        return self.client.download(_download_path(attachment), size=attachment.size, mime_type=attachment.mime_type)
 
     # -- sync ----------------------------------------------------------------------------
     async def changes_since(self, container_id: str, cursor: str | None) -> ChangeSet | None:
@@ -278,12 +365,17 @@ class TrelloSource(SourceAdapter):
         if cursor is None:
             page = await self.client.get(f"boards/{container_id}/actions", filter=CHANGE_TYPES, limit=1, fields="date")
             if not isinstance(page, list):
-                raise VendorDataError(f"Trello answered the actions of board {container_id} with something that is not a list.")
+                raise VendorDataError(
+                    f"Trello answered the actions of board {container_id} with something that is not a list."
+                )
             return ChangeSet(cursor=page[0]["id"] if page and isinstance(page[0], dict) else None)
         actions: list[Any] = []
         async for raw in self._actions(container_id, CHANGE_TYPES, since=cursor):
-            actions.append((raw.get("id"), raw.get("type"), ((raw.get("data") or {}).get("card") or {}).get("id"))
-                           if isinstance(raw, dict) else (None, None, None))
+            actions.append(
+                (raw.get("id"), raw.get("type"), ((raw.get("data") or {}).get("card") or {}).get("id"))
+                if isinstance(raw, dict)
+                else (None, None, None)
+            )
         changes = ChangeSet(cursor=cursor)
         ids = [a[0] for a in actions if isinstance(a[0], str)]
         if ids:
@@ -323,8 +415,9 @@ def _orphan(key: str, kind: str, card_id: str) -> SourceRejected:
     return SourceRejected(key, kind, f"This {kind} belongs to card {card_id}, which was quarantined as malformed.")
 
 
-def _collect(raws: list[Any], model: type[W], kind: str, convert: Callable[[W], C],
-             rejected: list[SourceRejected]) -> list[C]:
+def _collect(
+    raws: list[Any], model: type[W], kind: str, convert: Callable[[W], C], rejected: list[SourceRejected]
+) -> list[C]:
     out: list[C] = []
     for raw in raws:
         parsed = mapping.parse(model, raw, kind)
@@ -345,8 +438,10 @@ def _download_path(att: Attachment) -> str:
         name = unquote(urlsplit(att.url).path.rsplit("/download/", 1)[1])
     if not name:
         raise ValueError(f"attachment {att.key} has no Trello download URL")
-    return (f"cards/{_segment(att.item_key.rsplit(':', 1)[1])}/attachments/{_segment(att.key.rsplit(':', 1)[1])}"
-            f"/download/{_segment(name)}")
+    return (
+        f"cards/{_segment(att.item_key.rsplit(':', 1)[1])}/attachments/{_segment(att.key.rsplit(':', 1)[1])}"
+        f"/download/{_segment(name)}"
+    )
 
 
 def _segment(text: str) -> str:
@@ -361,6 +456,7 @@ def _older(before: str | None, ids: list[str], what: str) -> str:
     the last would be asked for again and again."""
     oldest = min(ids)
     if before is not None and oldest >= before:
-        raise VendorDataError(f"Trello's pages of {what} do not advance (a page repeated ids from before {before}); "
-                              f"stopped reading them.")
+        raise VendorDataError(
+            f"Trello's pages of {what} do not advance (a page repeated ids from before {before}); stopped reading them."
+        )
     return oldest

@@ -34,8 +34,18 @@ HEADER = {"Authorization": f'OAuth oauth_consumer_key="{CREDS["key"]}", oauth_to
 
 DOWNLOAD = re.compile(r"^/cards/[0-9a-f]{24}/attachments/[0-9a-f]{24}/download/[^/]+$")
 UNDECLARED_BUT_DOCUMENTED = {
-    ("get", "/boards/{id}/cards"): {"limit", "before", "since", "filter", "fields", "attachments",
-                                    "attachment_fields", "customFieldItems", "members", "member_fields"},
+    ("get", "/boards/{id}/cards"): {
+        "limit",
+        "before",
+        "since",
+        "filter",
+        "fields",
+        "attachments",
+        "attachment_fields",
+        "customFieldItems",
+        "members",
+        "member_fields",
+    },
 }
 # Where the spec's schema disagrees with what Trello sends (the sandbox follows Trello):
 SPEC_GAPS = {
@@ -128,7 +138,9 @@ async def test_every_request_the_client_sends_is_in_the_spec(served: Any) -> Non
         if template is None:
             uncovered.add("download" if DOWNLOAD.match(path) else f"{req.method} {path}")
             continue
-        allowed = declared_query(req.method, template) | UNDECLARED_BUT_DOCUMENTED.get((req.method.lower(), template), set())
+        allowed = declared_query(req.method, template) | UNDECLARED_BUT_DOCUMENTED.get(
+            (req.method.lower(), template), set()
+        )
         extra = set(req.url.params.keys()) - allowed
         if extra:
             problems.append(f"{req.method} {template} sends undeclared {sorted(extra)}")
@@ -140,8 +152,10 @@ async def test_every_request_the_client_sends_is_in_the_spec(served: Any) -> Non
 def resolve(schema: dict[str, Any]) -> dict[str, Any]:
     while True:
         if "$ref" in schema:
-            schema = {**spec()["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]],
-                      **{k: v for k, v in schema.items() if k not in ("$ref", "type")}}
+            schema = {
+                **spec()["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]],
+                **{k: v for k, v in schema.items() if k not in ("$ref", "type")},
+            }
         elif "oneOf" in schema and len(schema["oneOf"]) == 1:
             schema = {**schema["oneOf"][0], **{k: v for k, v in schema.items() if k != "oneOf"}}
         else:
@@ -159,7 +173,11 @@ def check(value: Any, schema: dict[str, Any], where: str, errors: list[str]) -> 
     schema = resolve(schema)
     t = schema.get("type")
     if t in ("integer", "number"):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (t == "number" or isinstance(value, int))
+        ok = (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and (t == "number" or isinstance(value, int))
+        )
     elif t in TYPES:
         ok = isinstance(value, TYPES[t]) and not (t != "boolean" and isinstance(value, bool))
     else:

@@ -79,14 +79,19 @@ def test_sync_writes_only_what_changed(small: Served) -> None:
     ok("sync", str(small.folder))
     assert writes(small.stats("tallyfy")) == Counter(), "a sync with no change writes nothing"
 
-    changed = httpx.post(f"{small.urls['trello']}/_sandbox/mutate", json={"fraction": 0.1, "seed": 9}, timeout=30).json()
+    changed = httpx.post(
+        f"{small.urls['trello']}/_sandbox/mutate", json={"fraction": 0.1, "seed": 9}, timeout=30
+    ).json()
     assert changed["changed"]
     reset(small)
     out = ok("sync", str(small.folder))
     w = writes(small.stats("tallyfy"))
     assert w["PUT /organizations/{org}/runs/{id}"] == len(changed["changed"]), out
-    assert set(w) <= {"PUT /organizations/{org}/runs/{id}", "POST /organizations/{org}/runs/{id}/completed-tasks",
-                       "DELETE /organizations/{org}/runs/{id}/completed-tasks/{task}"}
+    assert set(w) <= {
+        "PUT /organizations/{org}/runs/{id}",
+        "POST /organizations/{org}/runs/{id}/completed-tasks",
+        "DELETE /organizations/{org}/runs/{id}/completed-tasks/{task}",
+    }
     runs = {r["source_ref"]: r for r in small.export("tallyfy")["runs"]}
     cards = {c["id"]: c for b in small.export("trello")["boards"] for c in b["cards"]}
     for cid in changed["changed"]:
@@ -139,7 +144,9 @@ def test_manual_conflicts_wait_for_a_decision_then_apply(small: Served, tmp_path
     assert "already in the target" in listing
     n_open = len(json.loads((other / "state" / "store.json").read_text())["conflicts"])
     assert n_open > 5
-    first = sorted(json.loads((other / "state" / "store.json").read_text())["conflicts"].values(), key=lambda c: c["id"])[0]
+    first = sorted(
+        json.loads((other / "state" / "store.json").read_text())["conflicts"].values(), key=lambda c: c["id"]
+    )[0]
     ok("conflicts", str(other), "--id", first["id"], "--decide", "overwrite")
     reset(small)
     ok("run", str(other), "--yes")
@@ -207,8 +214,9 @@ def test_duplicates_are_reported_and_merged_when_asked(small: Served, choice: st
     a_list = next(lst for b in trx["boards"] for lst in b["lists"] if not lst["closed"])
     made = []
     for _ in range(2):
-        r = trello(small, "POST", "cards", name="Send the welcome pack", desc="Same card, entered twice",
-                   idList=a_list["id"])
+        r = trello(
+            small, "POST", "cards", name="Send the welcome pack", desc="Same card, entered twice", idList=a_list["id"]
+        )
         assert r.status_code == 200, r.text
         made.append(f"trello:card:{r.json()['id']}")
     r = trello(small, "POST", "cards", name="send the Welcome pack!", desc="Different words", idList=a_list["id"])

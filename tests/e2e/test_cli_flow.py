@@ -81,8 +81,11 @@ def test_medium_migration_end_to_end(tmp_path: Path) -> None:
         assert r.returncode == 0, r.stderr
         delta = _write_routes(s.stats("tallyfy")) - writes_before
         assert delta["PUT /organizations/{org}/runs/{id}"] == len(changed) > 0
-        assert set(delta) <= {"PUT /organizations/{org}/runs/{id}", "POST /organizations/{org}/runs/{id}/completed-tasks",
-                       "DELETE /organizations/{org}/runs/{id}/completed-tasks/{task}"}
+        assert set(delta) <= {
+            "PUT /organizations/{org}/runs/{id}",
+            "POST /organizations/{org}/runs/{id}/completed-tasks",
+            "DELETE /organizations/{org}/runs/{id}/completed-tasks/{task}",
+        }
         writes0 = _writes(s.stats("tallyfy"))
 
         r = cli("rollback", str(s.folder))
@@ -109,7 +112,9 @@ def _write_routes(stats: dict) -> Counter:
 def _live_ids(export: dict) -> dict[str, set]:
     out = {}
     for kind in ("templates", "runs", "tags", "users", "groups"):
-        out[kind] = {str(o["id"]) for o in export.get(kind, []) if not o.get("archived") and o.get("status") != "deleted"}
+        out[kind] = {
+            str(o["id"]) for o in export.get(kind, []) if not o.get("archived") and o.get("status") != "deleted"
+        }
     return out
 
 

@@ -12,7 +12,6 @@ from wizard.engine.executor import EDIT_TOLERANCE_S
 from wizard.plan import load_plan, save_plan
 
 
-
 def client_activity(s: Served) -> dict[str, dict]:
     """After the run, the client comments in one process, completes a task in another and
     attaches a file to a third; none of them edits a process itself."""
@@ -22,9 +21,20 @@ def client_activity(s: Served) -> dict[str, dict]:
     time.sleep(EDIT_TOLERANCE_S + 0.5)  # an edit within the tolerance is taken for our own write
     api(s, "POST", f"tasks/{others[0]['tasks'][0]['id']}/comment", json={"content": "Client: please wait"})
     api(s, "POST", f"runs/{open_task[0]['id']}/completed-tasks", json={"task_id": open_task[1]["id"]})
-    api(s, "POST", "file", data={"subject_type": "Run", "subject_id": others[1]["id"], "uploaded_from": "ko_field",
-                                 "source": "local", "checklist_id": others[1]["checklist_id"],
-                                 "step_id": others[1]["tasks"][0]["step_id"]}, files={"name": ("signed.pdf", b"%PDF-1.4 signed", "application/pdf")})
+    api(
+        s,
+        "POST",
+        "file",
+        data={
+            "subject_type": "Run",
+            "subject_id": others[1]["id"],
+            "uploaded_from": "ko_field",
+            "source": "local",
+            "checklist_id": others[1]["checklist_id"],
+            "step_id": others[1]["tasks"][0]["step_id"],
+        },
+        files={"name": ("signed.pdf", b"%PDF-1.4 signed", "application/pdf")},
+    )
     return {"commented": others[0], "completed": open_task[0], "file": others[1]}
 
 

@@ -27,15 +27,16 @@ def readme_commands() -> list[str]:
 
 def bash(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", COLUMNS="200", MIGRATION_WIZARD_HOME=str(home))
-    return subprocess.run(["bash", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        ["bash", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
+    )
 
 
 def one_sentence(err: str, *words: str) -> None:
     assert "Traceback" not in err, err[-3000:]
     errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1, err[-3000:]
-    flat = " ".join(err[err.index("error:"):].split())
+    flat = " ".join(err[err.index("error:") :].split())
     for w in words:
         assert w in flat, flat
 
@@ -139,10 +140,18 @@ def test_login_to_an_unknown_system_says_so() -> None:
 def test_no_step_that_writes_runs_while_another_process_holds_the_folder(small: Served) -> None:
     import sys
 
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from wizard.folderlock import folder_lock\n"
-                               "with folder_lock(Path(sys.argv[1]), 'run'):\n print('held', flush=True); time.sleep(120)",
-                               str(small.folder)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from wizard.folderlock import folder_lock\n"
+            "with folder_lock(Path(sys.argv[1]), 'run'):\n print('held', flush=True); time.sleep(120)",
+            str(small.folder),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         before = small.export("tallyfy")

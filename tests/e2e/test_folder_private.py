@@ -19,11 +19,16 @@ def test_every_file_is_0600_and_every_directory_0700(small: Served, tmp_path: Pa
         r = cli(args[0], str(folder), *args[1:])
         assert r.returncode == 0, r.stderr
     found = modes(folder)
-    for name in ("state/store.json", "state/journal.jsonl", "state/items.jsonl", "logs/run.jsonl",
-                 "reports/report.md", "audit.log"):
+    for name in (
+        "state/store.json",
+        "state/journal.jsonl",
+        "state/items.jsonl",
+        "logs/run.jsonl",
+        "reports/report.md",
+        "audit.log",
+    ):
         assert name in found, sorted(found)
-    wrong = {name: oct(mode) for name, mode in found.items()
-             if mode != (0o700 if (folder / name).is_dir() else 0o600)}
+    wrong = {name: oct(mode) for name, mode in found.items() if mode != (0o700 if (folder / name).is_dir() else 0o600)}
     assert not wrong, wrong
     r = cli("audit", "verify", str(folder))  # and the audit trail of all that is whole and signed
     assert r.returncode == 0 and "signed" in r.stdout, r.stdout + r.stderr

@@ -40,5 +40,7 @@ def test_a_missing_credential_names_the_variables_to_set(small: Served) -> None:
     r = cli("run", str(small.folder), "--yes")
     assert r.returncode == 2
     assert "MW_NOBODY_TALLYFY_TOKEN" in r.stderr and "Traceback" not in r.stderr
-    assert not Path(small.folder, "state", "journal.jsonl").exists() or "intent" not in Path(
-        small.folder, "state", "journal.jsonl").read_text()
+    assert (
+        not Path(small.folder, "state", "journal.jsonl").exists()
+        or "intent" not in Path(small.folder, "state", "journal.jsonl").read_text()
+    )

@@ -58,7 +58,9 @@ def _balanced(per_kind: dict) -> None:
         assert b["source"] == b["migrated"] + b["dropped"] and b["missing"] == 0, (kind, b)
 
 
-def test_verify_holds_the_target_against_the_sources_own_counts_and_the_ledger_names_every_change(small: Served) -> None:
+def test_verify_holds_the_target_against_the_sources_own_counts_and_the_ledger_names_every_change(
+    small: Served,
+) -> None:
     """Seed 2, small: checklists nested in the listing or not, a blank and a 16,384-character
     card name, whole numbers, cards in an archived list; verify balances, and a checklist
     item removed by hand in the target fails it, naming the card."""

@@ -54,11 +54,13 @@ def client(sb: TallyfySandbox, url: str, *, api_prefix: bool = True, **kw: Any) 
     return TallyfyClient(url + ("/api" if api_prefix else ""), TOKEN, sb.org_id, **kw)
 
 
-def raw(url: str, sb: TallyfySandbox, method: str, path: str, headers: dict[str, str] | None = None,
-        **kw: Any) -> httpx.Response:
+def raw(
+    url: str, sb: TallyfySandbox, method: str, path: str, headers: dict[str, str] | None = None, **kw: Any
+) -> httpx.Response:
     """A request the client would never send (missing headers, odd params)."""
-    return httpx.request(method, f"{url}/api/organizations/{sb.org_id}/{path}",
-                         headers=HEADERS if headers is None else headers, **kw)
+    return httpx.request(
+        method, f"{url}/api/organizations/{sb.org_id}/{path}", headers=HEADERS if headers is None else headers, **kw
+    )
 
 
 async def expect_reject(status: int, coro: Any, contains: str = "") -> RecordRejected:
@@ -112,19 +114,41 @@ async def test_templates_steps_captures(serve: Start) -> None:
         await expect_reject(422, c.create_template({"title": "No type"}), "type")
         await expect_reject(422, c.create_template({"title": "x" * 251, "type": "procedure"}), "title")
         await expect_reject(422, c.create_template({"title": "Bad type", "type": "template"}), "type")
-        prerun = [{"label": "Client", "field_type": "text", "required": True},
-                  {"label": "Size", "field_type": "dropdown", "required": False,
-                   "options": [{"id": 1, "text": "S"}, {"id": 2, "text": "L"}]}]
-        t = await c.create_template({"title": "Board: Sales", "type": "procedure", "prerun": prerun,
-                                     "summary": "[mw:trello:board:5f0a] imported"})
+        prerun = [
+            {"label": "Client", "field_type": "text", "required": True},
+            {
+                "label": "Size",
+                "field_type": "dropdown",
+                "required": False,
+                "options": [{"id": 1, "text": "S"}, {"id": 2, "text": "L"}],
+            },
+        ]
+        t = await c.create_template(
+            {
+                "title": "Board: Sales",
+                "type": "procedure",
+                "prerun": prerun,
+                "summary": "[mw:trello:board:5f0a] imported",
+            }
+        )
         assert len(t["id"]) == 32 and [f["label"] for f in t["prerun"]] == ["Client", "Size"]
-        await expect_reject(422, c.create_template({"title": "Bad KO", "type": "form",
-                                                    "prerun": [{"label": "x", "field_type": "text"}]}),
-                            "prerun.0.required")
+        await expect_reject(
+            422,
+            c.create_template({"title": "Bad KO", "type": "form", "prerun": [{"label": "x", "field_type": "text"}]}),
+            "prerun.0.required",
+        )
 
         for i in range(12):
-            s = await c.create_step(t["id"], {"title": f"List {i}", "summary": f"[mw:trello:list:{i:04d}]",
-                                              "description": "dropped", "position": 99, "alias": "mine"})
+            s = await c.create_step(
+                t["id"],
+                {
+                    "title": f"List {i}",
+                    "summary": f"[mw:trello:list:{i:04d}]",
+                    "description": "dropped",
+                    "position": 99,
+                    "alias": "mine",
+                },
+            )
             assert s["position"] == i + 1 and s["alias"] != "mine" and "description" not in s
         await expect_reject(422, c.create_step(t["id"], {"summary": "no title"}), "title")
         steps = await c.list_steps(t["id"])
@@ -133,25 +157,42 @@ async def test_templates_steps_captures(serve: Start) -> None:
         assert len(page["data"]) == 10 and page["meta"]["pagination"]["total_pages"] == 2  # ignored
 
         step = steps[0]["id"]
-        await c.update_step(t["id"], steps[1]["id"], {"title": "List 1", "assignees": [1002], "guests": [], "groups": []})
+        await c.update_step(
+            t["id"], steps[1]["id"], {"title": "List 1", "assignees": [1002], "guests": [], "groups": []}
+        )
         assert (await c.get_step(t["id"], steps[1]["id"]))["assignees"] == [1002]
         cleared = await c.update_step(t["id"], steps[1]["id"], {"summary": "only the summary"})
         assert cleared["assignees"] == [] and cleared["summary"] == "only the summary"  # A8.4 trap
         await c.delete_step(t["id"], steps[11]["id"])
         steps = await c.list_steps(t["id"])
         assert len(steps) == 11 and [s["position"] for s in steps] == list(range(1, 12))
-        await expect_reject(422, c.create_capture(t["id"], step, {"label": "Pick", "field_type": "dropdown",
-                                                                  "required": True,
-                                                                  "options": [{"id": "1", "text": "A"}]}), "options.0.id")
-        await expect_reject(422, c.create_capture(t["id"], step, {"label": "No required", "field_type": "text"}),
-                            "required")
-        await expect_reject(422, c.create_capture(t["id"], step, {"label": "Grid", "field_type": "table",
-                                                                  "required": False}), "columns")
-        await expect_reject(422, c.create_capture(t["id"], step, {"label": "Opt", "field_type": "radio",
-                                                                  "required": False, "options": [{"id": 1, "label": "A"}]}),
-                            "options.0.text")
-        cap = await c.create_capture(t["id"], step, {"label": "Due", "field_type": "date", "required": False,
-                                                     "description": "dropped"})
+        await expect_reject(
+            422,
+            c.create_capture(
+                t["id"],
+                step,
+                {"label": "Pick", "field_type": "dropdown", "required": True, "options": [{"id": "1", "text": "A"}]},
+            ),
+            "options.0.id",
+        )
+        await expect_reject(
+            422, c.create_capture(t["id"], step, {"label": "No required", "field_type": "text"}), "required"
+        )
+        await expect_reject(
+            422, c.create_capture(t["id"], step, {"label": "Grid", "field_type": "table", "required": False}), "columns"
+        )
+        await expect_reject(
+            422,
+            c.create_capture(
+                t["id"],
+                step,
+                {"label": "Opt", "field_type": "radio", "required": False, "options": [{"id": 1, "label": "A"}]},
+            ),
+            "options.0.text",
+        )
+        cap = await c.create_capture(
+            t["id"], step, {"label": "Due", "field_type": "date", "required": False, "description": "dropped"}
+        )
         assert cap["step_id"] == step and "description" not in cap
         assert [f["id"] for f in await c.list_form_fields(t["id"])] == [cap["id"]]
 
@@ -180,10 +221,21 @@ async def test_runs_tasks_comments_files(serve: Start) -> None:
     sb, url = serve()
     sb.max_upload_bytes = 4096
     async with client(sb, url) as c:
-        t = await c.create_template({"title": "Onboard", "type": "procedure", "prerun": [
-            {"label": "Employee name", "field_type": "text", "required": True},
-            {"label": "Rows", "field_type": "table", "required": False,
-             "columns": [{"id": 1, "label": "A"}, {"id": 2, "label": "B"}]}]})
+        t = await c.create_template(
+            {
+                "title": "Onboard",
+                "type": "procedure",
+                "prerun": [
+                    {"label": "Employee name", "field_type": "text", "required": True},
+                    {
+                        "label": "Rows",
+                        "field_type": "table",
+                        "required": False,
+                        "columns": [{"id": 1, "label": "A"}, {"id": 2, "label": "B"}],
+                    },
+                ],
+            }
+        )
         ko_name, ko_rows = (f["id"] for f in t["prerun"])
         s1 = await c.create_step(t["id"], {"title": "First"})
         await c.create_step(t["id"], {"title": "Second"})
@@ -191,23 +243,39 @@ async def test_runs_tasks_comments_files(serve: Start) -> None:
         tag = await c.create_tag("migrated-trello", "#112233")
 
         await expect_reject(422, c.launch_run({"name": "no template"}), "checklist id")
-        await expect_reject(422, c.launch_run({"checklist_id": t["id"], "prerun": [{"id": ko_name, "value": "x"}]}),
-                            "prerun")
+        await expect_reject(
+            422, c.launch_run({"checklist_id": t["id"], "prerun": [{"id": ko_name, "value": "x"}]}), "prerun"
+        )
         await expect_reject(422, c.launch_run({"checklist_id": t["id"], "prerun": []}), "Employee name is required")
-        await expect_reject(422, c.launch_run({"checklist_id": t["id"], "name": "n" * 551,
-                                               "prerun": {ko_name: "Ada"}}), "name")
-        await expect_reject(422, c.launch_run({"checklist_id": t["id"], "prerun": {ko_name: "Ada", ko_rows: ["1"]}}),
-                            "Number of columns")
-        run = await c.launch_run({"checklist_id": t["id"], "name": "Card 1", "summary": "[mw:trello:card:abc] x",
-                                  "prerun": {ko_name: "Ada", "Employee name": "dropped", "alias-key": 1},
-                                  "tags": [tag["id"]]})
+        await expect_reject(
+            422, c.launch_run({"checklist_id": t["id"], "name": "n" * 551, "prerun": {ko_name: "Ada"}}), "name"
+        )
+        await expect_reject(
+            422,
+            c.launch_run({"checklist_id": t["id"], "prerun": {ko_name: "Ada", ko_rows: ["1"]}}),
+            "Number of columns",
+        )
+        run = await c.launch_run(
+            {
+                "checklist_id": t["id"],
+                "name": "Card 1",
+                "summary": "[mw:trello:card:abc] x",
+                "prerun": {ko_name: "Ada", "Employee name": "dropped", "alias-key": 1},
+                "tags": [tag["id"]],
+            }
+        )
         assert run["prerun"] == {ko_name: "Ada"}  # unknown keys dropped, still 201
         full = await c.get_run(run["id"], with_="tasks,tags")
         assert [x["status"] for x in full["tasks"]["data"]] == ["active", "not-started"]
         assert [x["id"] for x in full["tags"]["data"]] == [tag["id"]]
         assert any(r["id"] == run["id"] for r in await c.list_runs(checklist_id=t["id"]))
-        other = await c.launch_run({"checklist_id": t["id"], "prerun": {ko_name: "Bob"},
-                                    "tasks": {s1["id"]: {"owners": {"users": [1002]}, "deadline": "2027-02-01T00:00:00Z"}}})
+        other = await c.launch_run(
+            {
+                "checklist_id": t["id"],
+                "prerun": {ko_name: "Bob"},
+                "tasks": {s1["id"]: {"owners": {"users": [1002]}, "deadline": "2027-02-01T00:00:00Z"}},
+            }
+        )
         assert (await c.run_tasks(other["id"]))[0]["owners"]["users"] == [1002]  # override keyed by step id
 
         upd = await c.update_run(run["id"], {"name": "Card 1 (renamed)", "prerun": {ko_rows: ["a", "b"], "zzz": 1}})
@@ -233,36 +301,86 @@ async def test_runs_tasks_comments_files(serve: Start) -> None:
         await c.delete_comment(second, extra["id"])
         assert len(await c.task_threads(run["id"], second)) == 1
 
-        one = await c.create_oneoff_task({"title": "Loose card", "task_type": "task", "deadline": "2027-01-01 00:00:00",
-                                          "owners": {"users": [(await c.me())["id"]]}, "summary": "[mw:trello:card:x9]"})
-        await expect_reject(422, c.create_oneoff_task({"title": "no owners", "task_type": "task",
-                                                       "deadline": "2027-01-01 00:00:00"}), "owners")
-        attached = await c.create_oneoff_task({"title": "Extra", "task_type": "task", "deadline": "2027-01-01 00:00:00",
-                                               "owners": {"users": [1001]}, "run_id": run["id"]})
+        one = await c.create_oneoff_task(
+            {
+                "title": "Loose card",
+                "task_type": "task",
+                "deadline": "2027-01-01 00:00:00",
+                "owners": {"users": [(await c.me())["id"]]},
+                "summary": "[mw:trello:card:x9]",
+            }
+        )
+        await expect_reject(
+            422,
+            c.create_oneoff_task({"title": "no owners", "task_type": "task", "deadline": "2027-01-01 00:00:00"}),
+            "owners",
+        )
+        attached = await c.create_oneoff_task(
+            {
+                "title": "Extra",
+                "task_type": "task",
+                "deadline": "2027-01-01 00:00:00",
+                "owners": {"users": [1001]},
+                "run_id": run["id"],
+            }
+        )
         assert attached["run_id"] == run["id"]
         assert (await c.complete_oneoff_task(one["id"]))["status"] == "completed"
         await expect_reject(422, c.complete_oneoff_task(one["id"]))
         await c.archive_task(attached["id"])
 
         payload = b"%PDF-1.4 hello"
-        asset = await c.upload_file(payload, "scan.pdf", subject_type="Run", subject_id=run["id"],
-                                    uploaded_from=cap["id"], step_id=s1["id"], checklist_id=t["id"])
+        asset = await c.upload_file(
+            payload,
+            "scan.pdf",
+            subject_type="Run",
+            subject_id=run["id"],
+            uploaded_from=cap["id"],
+            step_id=s1["id"],
+            checklist_id=t["id"],
+        )
         assert asset["filename"] == "scan.pdf" and asset["size"] == len(payload)
-        stream = await c.upload_file(io.BytesIO(b"a,b\n1,2\n"), "rows.csv", subject_type="Task", subject_id=one["id"],
-                                     uploaded_from="ko_field")
+        stream = await c.upload_file(
+            io.BytesIO(b"a,b\n1,2\n"), "rows.csv", subject_type="Task", subject_id=one["id"], uploaded_from="ko_field"
+        )
         assert (await c.get_asset(asset["id"]))["id"] == asset["id"]
         assert await c.download_file(asset["id"]) == payload
         inline = raw(url, sb, "GET", f"file/{asset['id']}")
         assert inline.content == payload and inline.headers["content-disposition"].startswith("inline")
-        alias = raw(url, sb, "POST", "assets", files={"name": ("notes.txt", b"hi", "text/plain")},
-                    data={"subject_type": "Checklist", "subject_id": t["id"], "uploaded_from": "ko_field"})
+        alias = raw(
+            url,
+            sb,
+            "POST",
+            "assets",
+            files={"name": ("notes.txt", b"hi", "text/plain")},
+            data={"subject_type": "Checklist", "subject_id": t["id"], "uploaded_from": "ko_field"},
+        )
         assert alias.status_code == 200 and alias.json()["data"]["size"] == 2  # /assets is /file
-        await expect_reject(422, c.upload_file(b"MZ", "tool.exe", subject_type="Run", subject_id=run["id"],
-                                               uploaded_from=cap["id"], step_id=s1["id"], checklist_id=t["id"]), "type")
-        await expect_reject(422, c.upload_file(b"x", "a.txt", subject_type="Run", subject_id=run["id"],
-                                               uploaded_from=cap["id"]), "step id")
-        await expect_reject(422, c.upload_file(b"x" * 5000, "big.txt", subject_type="Checklist", subject_id=t["id"],
-                                               uploaded_from="ko_field"), "kilobytes")
+        await expect_reject(
+            422,
+            c.upload_file(
+                b"MZ",
+                "tool.exe",
+                subject_type="Run",
+                subject_id=run["id"],
+                uploaded_from=cap["id"],
+                step_id=s1["id"],
+                checklist_id=t["id"],
+            ),
+            "type",
+        )
+        await expect_reject(
+            422,
+            c.upload_file(b"x", "a.txt", subject_type="Run", subject_id=run["id"], uploaded_from=cap["id"]),
+            "step id",
+        )
+        await expect_reject(
+            422,
+            c.upload_file(
+                b"x" * 5000, "big.txt", subject_type="Checklist", subject_id=t["id"], uploaded_from="ko_field"
+            ),
+            "kilobytes",
+        )
         await c.archive_asset(stream["id"])
         await c.delete_file(stream["id"])
         await expect_reject(404, c.get_asset(stream["id"]))
@@ -270,7 +388,9 @@ async def test_runs_tasks_comments_files(serve: Start) -> None:
         await expect_reject(422, c.delete_run(run["id"]), "archived")
         await c.archive_run(run["id"])
         exp = next(r for r in sb.export()["runs"] if r["id"] == run["id"])
-        assert exp["archived"] and all(x["deleted"] for x in exp["tasks"]) and all(x["deleted"] for x in exp["comments"])
+        assert (
+            exp["archived"] and all(x["deleted"] for x in exp["tasks"]) and all(x["deleted"] for x in exp["comments"])
+        )
         assert exp["assets"][0]["deleted"] and exp["assets"][0]["sha256"] == hashlib.sha256(payload).hexdigest()
         assert (await c.activate_run(run["id"]))["status"] == "active"
         assert len(await c.task_threads(run["id"], second)) == 1  # restored with the run
@@ -290,8 +410,13 @@ async def test_people_groups_tags(serve: Start) -> None:
         assert new["status"] == "invited"
         seat = await expect_reject(409, c.invite_user("one.more@client.example", "One", "More"))
         assert "seats" in seat.message
-        r = raw(url, sb, "POST", "users/invite", json={"email": "x@y.example", "first_name": "X", "last_name": "Y",
-                                                        "role": "light", "message": "hi"})
+        r = raw(
+            url,
+            sb,
+            "POST",
+            "users/invite",
+            json={"email": "x@y.example", "first_name": "X", "last_name": "Y", "role": "light", "message": "hi"},
+        )
         assert r.status_code == 409 and r.json()["error"]["code"] == "SEAT_POOL_EXHAUSTED"
         assert r.json()["error"]["details"]["pool_type"] == "light"
         await c.deactivate_user(new["id"])
@@ -412,16 +537,23 @@ async def test_client_reads_tallyfy_rate_headers_and_429_bodies() -> None:
     assert 6 < c.limiter.paused_until - now <= 7.5
 
     c2 = TallyfyClient("http://127.0.0.1:9", TOKEN, "0" * 32, hour_seconds=3600.0)
-    cap = {"message": "You've reached the hourly limit for Guest Invite (30 per hour per organization).",
-           "code": "RATE_LIMIT_EXCEEDED"}
+    cap = {
+        "message": "You've reached the hourly limit for Guest Invite (30 per hour per organization).",
+        "code": "RATE_LIMIT_EXCEEDED",
+    }
     reason, wait = c2.classify_429(httpx.Response(429, json=cap, headers={"Retry-After": "1200"}, request=req))
     assert wait == 0.0 and "Guest Invite" in reason
     t = c2.limiter.clock()
     assert 1190 < max(w.wait_time(t) for w in c2.limiter.buckets["guest_invites"]) <= 1200
     assert all(w.wait_time(t) == 0 for w in c2.limiter.buckets["comments"])
-    reason, wait = c2.classify_429(httpx.Response(429, json={"message": "Too Many Attempts.",
-                                                             "code": "RATE_LIMIT_EXCEEDED"},
-                                                 headers={"Retry-After": "3"}, request=req))
+    reason, wait = c2.classify_429(
+        httpx.Response(
+            429,
+            json={"message": "Too Many Attempts.", "code": "RATE_LIMIT_EXCEEDED"},
+            headers={"Retry-After": "3"},
+            request=req,
+        )
+    )
     assert wait == 3.0 and "Too Many Attempts" in reason
     await c.aclose()
     await c2.aclose()
@@ -448,17 +580,21 @@ async def test_export_markers_preexisting_edit_reseed_and_revoke(serve: Start) -
     sb, url = serve(seed=5)
     seeded_ids = {t["id"] for t in sb.export()["templates"]}
     async with client(sb, url) as c:
-        t = await c.create_template({"title": "Board", "type": "procedure",
-                                     "summary": "From Trello [mw:trello:board:65f1c2a9e4b0a1b2c3d4e5f0]"})
+        t = await c.create_template(
+            {"title": "Board", "type": "procedure", "summary": "From Trello [mw:trello:board:65f1c2a9e4b0a1b2c3d4e5f0]"}
+        )
         s = await c.create_step(t["id"], {"title": "To do", "summary": "[mw:trello:list:65f1c2a9e4b0a1b2c3d4e5f1]"})
-        run = await c.launch_run({"checklist_id": t["id"], "name": "Card",
-                                  "summary": "[mw:trello:card:65f1c2a9e4b0a1b2c3d4e5f6] details"})
+        run = await c.launch_run(
+            {"checklist_id": t["id"], "name": "Card", "summary": "[mw:trello:card:65f1c2a9e4b0a1b2c3d4e5f6] details"}
+        )
         task = (await c.run_tasks(run["id"]))[0]["id"]
         await c.comment(task, "Moved. [mw:trello:action:65f1c2a9e4b0a1b2c3d4e5f7]")
         exp = sb.export()
         tpl = next(x for x in exp["templates"] if x["id"] == t["id"])
         assert tpl["source_ref"] == "trello:board:65f1c2a9e4b0a1b2c3d4e5f0" and not tpl["preexisting"]
-        assert tpl["steps"][0]["source_ref"] == "trello:list:65f1c2a9e4b0a1b2c3d4e5f1" and tpl["steps"][0]["id"] == s["id"]
+        assert (
+            tpl["steps"][0]["source_ref"] == "trello:list:65f1c2a9e4b0a1b2c3d4e5f1" and tpl["steps"][0]["id"] == s["id"]
+        )
         r = next(x for x in exp["runs"] if x["id"] == run["id"])
         assert r["source_ref"] == "trello:card:65f1c2a9e4b0a1b2c3d4e5f6"
         assert r["comments"][0]["source_ref"] == "trello:action:65f1c2a9e4b0a1b2c3d4e5f7"

@@ -60,16 +60,30 @@ async def source_factory() -> AsyncIterator[Any]:
 
 
 async def collect(src: TrelloSource, board_id: str, include_archived: bool = False) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {"template": [], "item": [], "comment": [], "attachment": [], "rejected": [],
-                                 "left_out": []}
+    out: dict[str, list[Any]] = {
+        "template": [],
+        "item": [],
+        "comment": [],
+        "attachment": [],
+        "rejected": [],
+        "left_out": [],
+    }
     order: list[str] = []
     async for obj in src.extract(board_id, include_archived=include_archived):
-        kind = {Template: "template", Item: "item", Comment: "comment", Attachment: "attachment",
-                SourceRejected: "rejected", SourceLeftOut: "left_out"}[type(obj)]
+        kind = {
+            Template: "template",
+            Item: "item",
+            Comment: "comment",
+            Attachment: "attachment",
+            SourceRejected: "rejected",
+            SourceLeftOut: "left_out",
+        }[type(obj)]
         out[kind].append(obj)
         if kind not in ("rejected", "left_out") and (not order or order[-1] != kind):
             order.append(kind)
-    assert order == [k for k in ("template", "item", "comment", "attachment") if out[k]], f"documented order, got {order}"
+    assert order == [k for k in ("template", "item", "comment", "attachment") if out[k]], (
+        f"documented order, got {order}"
+    )
     return out
 
 
@@ -138,7 +152,9 @@ async def test_sandbox_accepts_query_auth_but_downloads_need_the_header(small_sb
 
 # -- extraction --------------------------------------------------------------------------
 @pytest.mark.parametrize("include_archived", [False, True])
-async def test_extract_small_equals_the_sandbox_export(small_sb: Any, source_factory: Any, include_archived: bool) -> None:
+async def test_extract_small_equals_the_sandbox_export(
+    small_sb: Any, source_factory: Any, include_archived: bool
+) -> None:
     sb, url = small_sb
     board = sb.export()["boards"][0]
     src = source_factory(url)
@@ -164,7 +180,9 @@ async def test_extract_small_equals_the_sandbox_export(small_sb: Any, source_fac
 
 
 @pytest.mark.parametrize("seed", [1, 2])  # seed 1: the card listing nests no checklists; seed 2: it does
-async def test_every_checklist_item_arrives_whether_or_not_the_listing_nests_them(seed: int, source_factory: Any) -> None:
+async def test_every_checklist_item_arrives_whether_or_not_the_listing_nests_them(
+    seed: int, source_factory: Any
+) -> None:
     for sb, url in serve(TrelloSandbox(seed=seed, scale="small", rate_limits="off")):
         board = sb.export()["boards"][0]
         assert next(iter(sb.state.boards.values())).nests_checklists is (seed % 2 == 0)
@@ -274,8 +292,9 @@ async def test_lockout_after_200_rejections_and_members_limit() -> None:
 
 
 async def test_twenty_percent_faults_still_yield_the_complete_set(source_factory: Any) -> None:
-    sb = TrelloSandbox(seed=4, scale="small", rate_limits="documented", window_scale=0.05,
-                       faults=Faults.uniform(0.2, seed=12))
+    sb = TrelloSandbox(
+        seed=4, scale="small", rate_limits="documented", window_scale=0.05, faults=Faults.uniform(0.2, seed=12)
+    )
     with SandboxServer(sb) as srv:
         board = sb.export()["boards"][0]
         src = source_factory(srv.url)
@@ -299,9 +318,12 @@ async def test_bad_card_is_quarantined_and_the_rest_extracted(small_sb: Any, sou
     sb, url = small_sb
     board = sb.export()["boards"][0]
     async with httpx.AsyncClient(base_url=url) as h:
-        target = next(a["card_id"] for a in board["attachments"]
-                      if any(c["card_id"] == a["card_id"] for c in board["comments"])
-                      and next(c for c in board["cards"] if c["id"] == a["card_id"])["visible"])
+        target = next(
+            a["card_id"]
+            for a in board["attachments"]
+            if any(c["card_id"] == a["card_id"] for c in board["comments"])
+            and next(c for c in board["cards"] if c["id"] == a["card_id"])["visible"]
+        )
         card_id = (await h.post("/_sandbox/corrupt", json={"mode": "bad_card", "card_id": target})).json()["card_id"]
     got = await collect(source_factory(url), board["id"])
     rej = got["rejected"][0]
@@ -310,8 +332,9 @@ async def test_bad_card_is_quarantined_and_the_rest_extracted(small_sb: Any, sou
     assert card_id not in {c.item_key.rsplit(":", 1)[1] for c in got["comment"]}
     # its comments and files are reported as quarantined with it, not silently lost
     orphans = {r.key for r in got["rejected"][1:]}
-    assert orphans == {f"trello:comment:{c['id']}" for c in board["comments"] if c["card_id"] == card_id} | \
-        {f"trello:attachment:{a['id']}" for a in board["attachments"] if a["card_id"] == card_id}
+    assert orphans == {f"trello:comment:{c['id']}" for c in board["comments"] if c["card_id"] == card_id} | {
+        f"trello:attachment:{a['id']}" for a in board["attachments"] if a["card_id"] == card_id
+    }
     assert all(card_id in r.reason for r in got["rejected"][1:])
 
 
@@ -331,7 +354,9 @@ async def test_nested_cards_with_actions_on_a_big_board_are_refused(medium_sb: A
         ok = await h.get(f"/1/boards/{bid}", params={"cards": "all", "actions": "none"})
         assert ok.status_code == 200 and len(ok.json()["cards"]) == 1000
         big = TrelloSandbox(seed=2, scale="large", rate_limits="off")
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=big.app), base_url="http://t", headers=HEADER) as b:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=big.app), base_url="http://t", headers=HEADER
+        ) as b:
             big_id = next(iter(big.state.boards))
             r = await b.get(f"/1/boards/{big_id}", params={"cards": "all"})  # actions default to all
             assert (r.status_code, r.json()["error"]) == (400, "API_TOO_MANY_CARDS_REQUESTED")
@@ -433,7 +458,10 @@ async def test_sandbox_pages_actions_and_cards_by_id_and_by_date() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sb.app), base_url="http://t", headers=HEADER) as h:
         url = f"/1/boards/{board['id']}/actions"
         for c in comments[::9]:
-            for bound, keep in (("since", lambda x: x["date"] > c["date"]), ("before", lambda x: x["date"] < c["date"])):
+            for bound, keep in (
+                ("since", lambda x: x["date"] > c["date"]),
+                ("before", lambda x: x["date"] < c["date"]),
+            ):
                 got = (await h.get(url, params={"filter": "commentCard", "limit": 1000, bound: c["date"]})).json()
                 assert [a["id"] for a in got] == [x["id"] for x in comments if keep(x)], (bound, c["date"])
             older = (await h.get(url, params={"filter": "commentCard", "limit": 1000, "before": c["id"]})).json()
@@ -443,7 +471,11 @@ async def test_sandbox_pages_actions_and_cards_by_id_and_by_date() -> None:
         assert [a["id"] for a in page2] == [x["id"] for x in comments[20:30]]
         assert (await h.get(url, params={"before": "soon"})).text == "invalid value for before"
         cards = (await h.get(f"/1/boards/{board['id']}/cards", params={"filter": "all", "limit": 15})).json()
-        rest = (await h.get(f"/1/boards/{board['id']}/cards", params={"filter": "all", "limit": 1000, "before": cards[-1]["id"]})).json()
+        rest = (
+            await h.get(
+                f"/1/boards/{board['id']}/cards", params={"filter": "all", "limit": 1000, "before": cards[-1]["id"]}
+            )
+        ).json()
         seen = [c["id"] for c in cards + rest]
         assert seen == sorted((c["id"] for c in board["cards"]), reverse=True)  # newest id first, no gap or overlap
 
@@ -462,9 +494,14 @@ async def test_boards_with_more_labels_than_the_nested_limit_lose_none(small_sb:
 
 
 def _rate_headers(remaining: int, interval_ms: int = 1000) -> dict[str, str]:
-    return {"x-rate-limit-api-token-interval-ms": str(interval_ms), "x-rate-limit-api-token-max": "100",
-            "x-rate-limit-api-token-remaining": str(remaining), "x-rate-limit-api-key-interval-ms": str(interval_ms),
-            "x-rate-limit-api-key-max": "300", "x-rate-limit-api-key-remaining": "250"}
+    return {
+        "x-rate-limit-api-token-interval-ms": str(interval_ms),
+        "x-rate-limit-api-token-max": "100",
+        "x-rate-limit-api-token-remaining": str(remaining),
+        "x-rate-limit-api-key-interval-ms": str(interval_ms),
+        "x-rate-limit-api-key-max": "300",
+        "x-rate-limit-api-key-remaining": "250",
+    }
 
 
 async def test_client_waits_only_the_rest_of_the_window_and_members_limit_pauses_only_members() -> None:
@@ -477,15 +514,28 @@ async def test_client_waits_only_the_rest_of_the_window_and_members_limit_pauses
         calls.append((time.monotonic(), request.url.path))
         if request.url.path.endswith("/members/me") and member_429s:
             member_429s.pop()
-            return httpx.Response(429, json={"error": "MEMBER_LIMIT_EXCEEDED", "message": "Rate limit exceeded"},
-                                  headers=_rate_headers(90))
+            return httpx.Response(
+                429,
+                json={"error": "MEMBER_LIMIT_EXCEEDED", "message": "Rate limit exceeded"},
+                headers=_rate_headers(90),
+            )
         if len(calls) == 2:  # the token window, which started with call 1, is spent
-            return httpx.Response(429, json={"error": "API_TOKEN_LIMIT_EXCEEDED", "message": "Rate limit exceeded"},
-                                  headers=_rate_headers(0))
-        return httpx.Response(200, json={"id": "5b02e7f4e1facdc393169f9d"}, headers=_rate_headers(99 if len(calls) == 1 else 50))
+            return httpx.Response(
+                429,
+                json={"error": "API_TOKEN_LIMIT_EXCEEDED", "message": "Rate limit exceeded"},
+                headers=_rate_headers(0),
+            )
+        return httpx.Response(
+            200, json={"id": "5b02e7f4e1facdc393169f9d"}, headers=_rate_headers(99 if len(calls) == 1 else 50)
+        )
 
-    client = TrelloClient("http://t/1", CREDS["key"], CREDS["token"], window_scale=0.001,  # members window 0.9 s
-                          transport=httpx.MockTransport(handler))
+    client = TrelloClient(
+        "http://t/1",
+        CREDS["key"],
+        CREDS["token"],
+        window_scale=0.001,  # members window 0.9 s
+        transport=httpx.MockTransport(handler),
+    )
     try:
         await client.get("boards/x")  # remaining 99: the window starts now
         await asyncio.sleep(0.3)

@@ -33,8 +33,9 @@ def live(export: dict) -> dict[str, set]:
 
 
 @pytest.mark.parametrize("strategy", ["overwrite", "merge", "skip"])
-def test_rollback_of_a_second_folder_removes_nothing_the_first_created(small: Served, tmp_path: Path,
-                                                                       strategy: str) -> None:
+def test_rollback_of_a_second_folder_removes_nothing_the_first_created(
+    small: Served, tmp_path: Path, strategy: str
+) -> None:
     ok("run", str(small.folder), "--yes")
     after_a = live(small.export("tallyfy"))
     assert after_a["comments"] and after_a["assets"], "the first folder brought comments and files"
@@ -70,13 +71,17 @@ def test_two_cards_with_one_name_never_share_one_process(small: Served, tmp_path
     tallyfy = small.export("tallyfy")
     template = next(t for t in tallyfy["templates"] if t["source_ref"])
     board_id = template["source_ref"].split(":")[2]
-    lst = next(lst for b in small.export("trello")["boards"] if b["id"] == board_id for lst in b["lists"]
-               if not lst["closed"])
+    lst = next(
+        lst for b in small.export("trello")["boards"] if b["id"] == board_id for lst in b["lists"] if not lst["closed"]
+    )
     token = SANDBOX_CREDENTIALS["tallyfy"]["token"]
     org = tallyfy["organization"]["id"]
-    r = httpx.post(f"{small.urls['tallyfy']}/organizations/{org}/runs", timeout=30,
-                   headers={"Authorization": f"Bearer {token}", "X-Tallyfy-Client": "APIClient"},
-                   json={"checklist_id": template["id"], "name": "Quarterly review"})
+    r = httpx.post(
+        f"{small.urls['tallyfy']}/organizations/{org}/runs",
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}", "X-Tallyfy-Client": "APIClient"},
+        json={"checklist_id": template["id"], "name": "Quarterly review"},
+    )
     assert r.status_code in (200, 201), r.text
     client_run = r.json()["data"]["id"]
     cards = [trello(small, "POST", "cards", name="Quarterly review", idList=lst["id"]).json()["id"] for _ in range(2)]
@@ -98,7 +103,6 @@ def unmark_every_process(s: Served) -> list[dict]:
     for r in runs:
         api(s, "PUT", f"runs/{r['id']}", json={"summary": "Kept by the client"})
     return runs
-
 
 
 def fifty_same_named(s: Served, tmp_path: Path, **conflicts: object) -> tuple[Path, list[dict]]:

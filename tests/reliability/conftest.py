@@ -21,8 +21,16 @@ class InProcess:
     """Both sandboxes served in this process (threads on loopback), so a test can reach into
     their state; the CLI still runs as a subprocess against them."""
 
-    def __init__(self, folder: Path, trello: object, tallyfy: object, *, source_scale: float, target_scale: float,
-                 **mapping: object) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        trello: object,
+        tallyfy: object,
+        *,
+        source_scale: float,
+        target_scale: float,
+        **mapping: object,
+    ) -> None:
         from adapters.sandboxes import RunningSandboxes
         from adapters.sandboxkit import SandboxServer
         from wizard.plan import save_plan

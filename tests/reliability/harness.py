@@ -45,13 +45,27 @@ def cli_env() -> dict[str, str]:
 
 
 def start_cli(*args: str, env: dict[str, str] | None = None, **kw) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL, env=env or cli_env(), **kw)
+    return subprocess.Popen(
+        [*CLI, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=env or cli_env(),
+        **kw,
+    )
 
 
 def run_cli(*args: str, timeout: float = 600, env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=env or cli_env(),
-                          stdin=subprocess.DEVNULL, **kw)
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or cli_env(),
+        stdin=subprocess.DEVNULL,
+        **kw,
+    )
 
 
 class JournalWatch:
@@ -115,8 +129,13 @@ class Tally:
         dup = sum(max(0, got[k] - want[k]) for k in got if k in want)
         lost = sum(max(0, want[k] - got[k]) for k in want)
         extra = sum(n for k, n in got.items() if k not in want)
-        self.per_kind[kind] = {"expected": sum(want.values()), "found": sum(got.values()),
-                               "duplicates": dup, "lost": lost, "unexpected": extra}
+        self.per_kind[kind] = {
+            "expected": sum(want.values()),
+            "found": sum(got.values()),
+            "duplicates": dup,
+            "lost": lost,
+            "unexpected": extra,
+        }
         self.checked += sum(want.values())
         self.duplicates += dup + extra
         self.lost += lost
@@ -130,13 +149,19 @@ def tally(trello: dict, tallyfy: dict) -> Tally:
     cards = {c["id"] for b in trello["boards"] for c in b["cards"] if c["visible"]}
     runs = [r for r in tallyfy["runs"] if not r.get("preexisting") and not r.get("archived")]
     templates = [x for x in tallyfy["templates"] if not x.get("preexisting") and not x.get("archived")]
-    t.add("template", Counter(f"trello:board:{b['id']}" for b in trello["boards"]),
-          Counter(x["source_ref"] for x in templates))
+    t.add(
+        "template",
+        Counter(f"trello:board:{b['id']}" for b in trello["boards"]),
+        Counter(x["source_ref"] for x in templates),
+    )
     t.add("card", Counter(f"trello:card:{c}" for c in cards), Counter(r["source_ref"] for r in runs))
-    t.add("comment", Counter(f"trello:comment:{c['id']}" for b in trello["boards"] for c in b["comments"]
-                             if c["card_id"] in cards),
-          Counter(c["source_ref"] for r in runs for tk in r["tasks"] for c in tk.get("comments", [])
-                  if not c.get("deleted")))
+    t.add(
+        "comment",
+        Counter(f"trello:comment:{c['id']}" for b in trello["boards"] for c in b["comments"] if c["card_id"] in cards),
+        Counter(
+            c["source_ref"] for r in runs for tk in r["tasks"] for c in tk.get("comments", []) if not c.get("deleted")
+        ),
+    )
     want_files: Counter = Counter()
     for b in trello["boards"]:
         for a in b["attachments"]:
@@ -170,15 +195,19 @@ class Figures:
 
     def lines(self) -> list[str]:
         t = self.tally
-        out = [f"crash-resume harness: scale {self.scale}, seed {self.seed}, {self.elapsed_s:.1f} s",
-               f"kills survived:   {self.kills} (SIGKILL; store loaded after each: {self.store_loads})",
-               f"resumes:          {self.resumes}",
-               f"objects checked:  {t.checked}",
-               f"duplicates:       {t.duplicates}",
-               f"lost:             {t.lost}"]
+        out = [
+            f"crash-resume harness: scale {self.scale}, seed {self.seed}, {self.elapsed_s:.1f} s",
+            f"kills survived:   {self.kills} (SIGKILL; store loaded after each: {self.store_loads})",
+            f"resumes:          {self.resumes}",
+            f"objects checked:  {t.checked}",
+            f"duplicates:       {t.duplicates}",
+            f"lost:             {t.lost}",
+        ]
         for kind, v in t.per_kind.items():
-            out.append(f"  {kind:11} expected {v['expected']:>6}  found {v['found']:>6}  "
-                       f"duplicates {v['duplicates']}  lost {v['lost']}  unexpected {v['unexpected']}")
+            out.append(
+                f"  {kind:11} expected {v['expected']:>6}  found {v['found']:>6}  "
+                f"duplicates {v['duplicates']}  lost {v['lost']}  unexpected {v['unexpected']}"
+            )
         return out
 
 
@@ -191,8 +220,9 @@ def expected_journal_lines(trello: dict) -> int:
     return 3 * len(cards) + 2 * comments + 2 * len(files) + len({a["card_id"] for a in files})
 
 
-def crash_resume(served: Served, *, kills: int, seed: int, scale: str = "?", log=print,
-                 run_timeout: float = 900) -> Figures:
+def crash_resume(
+    served: Served, *, kills: int, seed: int, scale: str = "?", log=print, run_timeout: float = 900
+) -> Figures:
     """SIGKILL `run` `kills` times at seeded random moments, resume after each, finish,
     then check the exports. Raises AssertionError when anything is lost or doubled."""
     rng = random.Random(seed)
@@ -243,7 +273,9 @@ def crash_resume(served: Served, *, kills: int, seed: int, scale: str = "?", log
     r = run_cli("run", str(folder), "--yes", timeout=run_timeout)
     figs.resumes += 1
     if r.returncode != 0:
-        raise AssertionError(f"the final resume failed with exit {r.returncode}:\n{r.stderr[-3000:]}\n{r.stdout[-2000:]}")
+        raise AssertionError(
+            f"the final resume failed with exit {r.returncode}:\n{r.stderr[-3000:]}\n{r.stdout[-2000:]}"
+        )
     tallyfy = served.export("tallyfy")
     figs.tally = tally(trello, tallyfy)
     figs.elapsed_s = time.monotonic() - started
@@ -263,11 +295,11 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="mw-crash-") as tmp:
         folder = Path(a.workdir) if a.workdir else Path(tmp) / "migration"
-        served = serve(folder, "--scale", a.scale, "--seed", str(a.seed),
-                       "--rate-scale", a.rate_scale or RATE_SCALE[a.scale])
+        served = serve(
+            folder, "--scale", a.scale, "--seed", str(a.seed), "--rate-scale", a.rate_scale or RATE_SCALE[a.scale]
+        )
         try:
-            figs = crash_resume(served, kills=a.kills, seed=a.seed, scale=a.scale,
-                                log=lambda s: print(s, flush=True))
+            figs = crash_resume(served, kills=a.kills, seed=a.seed, scale=a.scale, log=lambda s: print(s, flush=True))
         except AssertionError as e:
             print(f"FAILED: {e}", file=sys.stderr)
             return 1

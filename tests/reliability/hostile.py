@@ -18,7 +18,14 @@ from typing import Any
 from adapters.trello.sandbox_state import Action, TrelloState, iso
 
 CLS = "\x1b[2J"
-MARKUP = ["[/x] " + CLS, "List [bold]B[/] [/y]", "[/z]lbl", "[bold red]BOLD[/]", "trail\\", "[$var] [@click=app.quit]q[/]"]
+MARKUP = [
+    "[/x] " + CLS,
+    "List [bold]B[/] [/y]",
+    "[/z]lbl",
+    "[bold red]BOLD[/]",
+    "trail\\",
+    "[$var] [@click=app.quit]q[/]",
+]
 CONTROLS = "\x07\x00\x9b31m\u202eevil"
 FORMULA = '=HYPERLINK("http://evil.test","x")'
 TABLE = "| a | b |\n# heading <script>alert(1)</script>"
@@ -37,8 +44,11 @@ def seed(state: TrelloState) -> dict[str, Any]:
         lab["name"] = name
     text_field = next(f for f in board.fields.values() if f["type"] == "text")
     text_field["name"] = "[bold red]Field[/] " + CLS
-    open_cards = [state.cards[c] for c in board.card_ids  # the cards the board shows: open, in an open list
-                  if not state.cards[c].data["closed"] and not board.lists[state.cards[c].data["idList"]]["closed"]]
+    open_cards = [
+        state.cards[c]
+        for c in board.card_ids  # the cards the board shows: open, in an open list
+        if not state.cards[c].data["closed"] and not board.lists[state.cards[c].data["idList"]]["closed"]
+    ]
     names = [*MARKUP, CONTROLS, FORMULA, TABLE, f"{ECHO} [/x]"]
     for card, name in zip(open_cards, names):
         card.data["name"] = name
@@ -46,26 +56,53 @@ def seed(state: TrelloState) -> dict[str, Any]:
     # a custom-field value that used to stop the run on every resume
     card = open_cards[0]
     card.field_items = [i for i in card.field_items if i["idCustomField"] != text_field["id"]]
-    card.field_items.append({"id": state.new_id(), "idCustomField": text_field["id"], "idModel": card.id,
-                             "modelType": "card", "value": {"text": "[/x] " + CLS}})
+    card.field_items.append(
+        {
+            "id": state.new_id(),
+            "idCustomField": text_field["id"],
+            "idModel": card.id,
+            "modelType": "card",
+            "value": {"text": "[/x] " + CLS},
+        }
+    )
     # two comments on one card, the first quoting the second's marker
     target = open_cards[1]
     first_ts, second_ts = 1_720_000_000.0, 1_720_000_100.0
     second_id = state.make_id(second_ts)
     first_id = state.make_id(first_ts)
-    for aid, ts, text in ((first_id, first_ts, f"see [mw:trello:comment:{second_id}] and {MARKUP[0]}"),
-                          (second_id, second_ts, f"{CONTROLS} {FORMULA} [mw:trello:card:{target.id}]")):
+    for aid, ts, text in (
+        (first_id, first_ts, f"see [mw:trello:comment:{second_id}] and {MARKUP[0]}"),
+        (second_id, second_ts, f"{CONTROLS} {FORMULA} [mw:trello:card:{target.id}]"),
+    ):
         target.comments += 1
-        board.add_action(Action(aid, "commentCard", iso(ts), state.me, board.id, target.id, target.data["idList"], text))
+        board.add_action(
+            Action(aid, "commentCard", iso(ts), state.me, board.id, target.id, target.data["idList"], text)
+        )
     # files whose names climb, each with its own bytes
     for k, fname in enumerate(CLIMBING):
         holder = open_cards[2 + k % 3]
-        holder.attachments.append({
-            "id": state.make_id(1_720_000_200.0 + k), "name": fname, "fileName": fname, "bytes": 11 + k,
-            "mimeType": "text/plain", "date": iso(1_720_000_200.0 + k), "idMember": state.me, "isUpload": True,
-            "edgeColor": None, "pos": 16384 * (len(holder.attachments) + 1), "previews": [], "url": None})
-    return {"board": board.id, "look_alike": (first_id, second_id), "comment_card": target.id,
-            "echo_card": next(c.id for c in open_cards if c.data["name"].startswith(ECHO))}
+        holder.attachments.append(
+            {
+                "id": state.make_id(1_720_000_200.0 + k),
+                "name": fname,
+                "fileName": fname,
+                "bytes": 11 + k,
+                "mimeType": "text/plain",
+                "date": iso(1_720_000_200.0 + k),
+                "idMember": state.me,
+                "isUpload": True,
+                "edgeColor": None,
+                "pos": 16384 * (len(holder.attachments) + 1),
+                "previews": [],
+                "url": None,
+            }
+        )
+    return {
+        "board": board.id,
+        "look_alike": (first_id, second_id),
+        "comment_card": target.id,
+        "echo_card": next(c.id for c in open_cards if c.data["name"].startswith(ECHO)),
+    }
 
 
 class EchoAuthorization:
@@ -87,10 +124,16 @@ class EchoAuthorization:
         body = b"".join(chunks)
         if ECHO.encode() in body:
             auth = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-            payload = json.dumps({"message": "The given data was invalid.",
-                                  "errors": {"name": [f"not allowed with {auth}"]}, "echo": auth}).encode()
-            await send({"type": "http.response.start", "status": 422,
-                        "headers": [(b"content-type", b"application/json")]})
+            payload = json.dumps(
+                {
+                    "message": "The given data was invalid.",
+                    "errors": {"name": [f"not allowed with {auth}"]},
+                    "echo": auth,
+                }
+            ).encode()
+            await send(
+                {"type": "http.response.start", "status": 422, "headers": [(b"content-type", b"application/json")]}
+            )
             await send({"type": "http.response.body", "body": payload})
             return None
         replayed = False

@@ -26,13 +26,31 @@ from wizard.plan import Limits, Plan, load_plan
 
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-ODD_TEXT = st.sampled_from([
-    "", " ", "שלום עולם", "مراجعة التصميم غدًا", "\u202etxt.exe", "👩‍👩‍👧‍👦🚧✅", "Größe — ça marche ?", "\x00", "\ufeffbom",
-    "a" * 100_000, "🙏" * 20_000, "line\nbreak", "\"quoted\" 'single' \\back",
-])
+ODD_TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "שלום עולם",
+        "مراجعة التصميم غدًا",
+        "\u202etxt.exe",
+        "👩‍👩‍👧‍👦🚧✅",
+        "Größe — ça marche ?",
+        "\x00",
+        "\ufeffbom",
+        "a" * 100_000,
+        "🙏" * 20_000,
+        "line\nbreak",
+        "\"quoted\" 'single' \\back",
+    ]
+)
 TEXT = st.one_of(ODD_TEXT, st.text(max_size=40))
-SCALAR = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
-                   st.floats(allow_nan=True, allow_infinity=True), TEXT)
+SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    TEXT,
+)
 JUNK = st.recursive(SCALAR, lambda c: st.lists(c, max_size=3) | st.dictionaries(TEXT, c, max_size=3), max_leaves=6)
 
 
@@ -67,23 +85,31 @@ def toml_value(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {toml_value(x)}" for k, x in v.items()) + "}"
+        return (
+            "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {toml_value(x)}" for k, x in v.items()) + "}"
+        )
     raise TypeError(type(v))
 
 
 def toml_doc(data: dict[str, Any]) -> str:
     top = [f"{json.dumps(k)} = {toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    tables = [f"[{json.dumps(k)}]\n" + "\n".join(f"{json.dumps(str(kk), ensure_ascii=False)} = {toml_value(vv)}"
-                                                  for kk, vv in v.items())
-              for k, v in data.items() if isinstance(v, dict)]
+    tables = [
+        f"[{json.dumps(k)}]\n"
+        + "\n".join(f"{json.dumps(str(kk), ensure_ascii=False)} = {toml_value(vv)}" for kk, vv in v.items())
+        for k, v in data.items()
+        if isinstance(v, dict)
+    ]
     return "\n".join(top) + "\n\n" + "\n\n".join(tables) + "\n"
 
 
-VALID_PLAN = Plan.model_validate({
-    "name": "Acme → Tallyfy", "source": {"system": "trello", "base_url": "https://api.trello.com/1", "scope": ["b1"]},
-    "target": {"system": "tallyfy", "base_url": "https://go.tallyfy.com/api", "organization": "org1"},
-    "mapping": {"people": {"trello:member:m1": "invite"}, "exclude": ["trello:board:b2"]},
-}).model_dump(mode="json", exclude_none=True)
+VALID_PLAN = Plan.model_validate(
+    {
+        "name": "Acme → Tallyfy",
+        "source": {"system": "trello", "base_url": "https://api.trello.com/1", "scope": ["b1"]},
+        "target": {"system": "tallyfy", "base_url": "https://go.tallyfy.com/api", "organization": "org1"},
+        "mapping": {"people": {"trello:member:m1": "invite"}, "exclude": ["trello:board:b2"]},
+    }
+).model_dump(mode="json", exclude_none=True)
 
 
 def check_plan_text(text: str | bytes) -> None:
@@ -112,11 +138,15 @@ def test_arbitrary_bytes_as_a_plan_file_say_one_sentence(raw: bytes | str) -> No
     check_plan_text(raw)
 
 
-@pytest.mark.parametrize("text, says", [
-    (toml_doc({**VALID_PLAN, "limits": {"concurrency": "many"}}), "limits.concurrency"),
-    (toml_doc({**VALID_PLAN, "name": "שלום 👩‍👩‍👧‍👦 " * 5000}), "key 'name'"),
-    (toml_doc({**VALID_PLAN, "target": None}), "not valid TOML"),
-], ids=["wrong-type", "huge-rtl-emoji-name", "null"])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        (toml_doc({**VALID_PLAN, "limits": {"concurrency": "many"}}), "limits.concurrency"),
+        (toml_doc({**VALID_PLAN, "name": "שלום 👩‍👩‍👧‍👦 " * 5000}), "key 'name'"),
+        (toml_doc({**VALID_PLAN, "target": None}), "not valid TOML"),
+    ],
+    ids=["wrong-type", "huge-rtl-emoji-name", "null"],
+)
 def test_a_bad_plan_through_the_cli_exits_2_with_one_sentence(tmp_path: Path, text: str, says: str) -> None:
     (tmp_path / "plan.toml").write_text(text, "utf-8")
     r = run_cli("run", str(tmp_path), "--yes", timeout=60)
@@ -131,21 +161,41 @@ def hexid(n: int) -> str:
     return f"{n:024x}"
 
 
-FIELDS = {f["id"]: TrelloCustomField.model_validate(f) for f in [
-    {"id": hexid(1), "name": "Done?", "type": "checkbox"},
-    {"id": hexid(2), "name": "Budget", "type": "number"},
-    {"id": hexid(3), "name": "Due", "type": "date"},
-    {"id": hexid(4), "name": "Notes", "type": "text"},
-    {"id": hexid(5), "name": "Priority", "type": "list", "options": [{"id": hexid(6), "value": {"text": "High"}}]},
-]}
+FIELDS = {
+    f["id"]: TrelloCustomField.model_validate(f)
+    for f in [
+        {"id": hexid(1), "name": "Done?", "type": "checkbox"},
+        {"id": hexid(2), "name": "Budget", "type": "number"},
+        {"id": hexid(3), "name": "Due", "type": "date"},
+        {"id": hexid(4), "name": "Notes", "type": "text"},
+        {"id": hexid(5), "name": "Priority", "type": "list", "options": [{"id": hexid(6), "value": {"text": "High"}}]},
+    ]
+}
 VALID_CARD = {
-    "id": hexid(100), "name": "Review quarterly invoice", "desc": "see **notes**", "closed": False, "idBoard": hexid(99),
-    "idList": hexid(98), "pos": 16384.5, "due": "2024-05-01T12:00:00.000Z", "dueComplete": False,
-    "dateLastActivity": "2024-04-01T08:00:00.000Z", "idMembers": [hexid(7)], "idLabels": [hexid(8)],
-    "url": "https://trello.com/c/abc/1", "badges": {"comments": 2},
-    "checklists": [{"id": hexid(9), "name": "QA", "pos": 1,
-                    "checkItems": [{"id": hexid(10), "name": "Proofread", "state": "complete", "pos": 1,
-                                    "due": None, "idMember": hexid(7)}]}],
+    "id": hexid(100),
+    "name": "Review quarterly invoice",
+    "desc": "see **notes**",
+    "closed": False,
+    "idBoard": hexid(99),
+    "idList": hexid(98),
+    "pos": 16384.5,
+    "due": "2024-05-01T12:00:00.000Z",
+    "dueComplete": False,
+    "dateLastActivity": "2024-04-01T08:00:00.000Z",
+    "idMembers": [hexid(7)],
+    "idLabels": [hexid(8)],
+    "url": "https://trello.com/c/abc/1",
+    "badges": {"comments": 2},
+    "checklists": [
+        {
+            "id": hexid(9),
+            "name": "QA",
+            "pos": 1,
+            "checkItems": [
+                {"id": hexid(10), "name": "Proofread", "state": "complete", "pos": 1, "due": None, "idMember": hexid(7)}
+            ],
+        }
+    ],
     "customFieldItems": [
         {"id": "x1", "idCustomField": hexid(1), "value": {"checked": "true"}},
         {"id": "x2", "idCustomField": hexid(2), "value": {"number": "8"}},
@@ -155,12 +205,24 @@ VALID_CARD = {
         {"id": "x6", "idCustomField": hexid(77), "value": {"number": "3"}},
     ],
 }
-VALID_COMMENT = {"id": hexid(200), "type": "commentCard", "date": "2024-04-02T09:00:00.000Z", "idMemberCreator": hexid(7),
-                 "data": {"text": "Done ✅", "card": {"id": hexid(100), "name": "x"}},
-                 "memberCreator": {"id": hexid(7), "fullName": "Mei Chen", "username": "mei"}}
-VALID_ATTACHMENT = {"id": hexid(300), "name": "Résumé.docx", "fileName": "Résumé.docx", "bytes": 2048,
-                    "mimeType": "application/pdf", "date": "2024-04-03T10:00:00.000Z", "isUpload": True,
-                    "url": "https://api.trello.com/1/cards/x/attachments/y/download/R.docx"}
+VALID_COMMENT = {
+    "id": hexid(200),
+    "type": "commentCard",
+    "date": "2024-04-02T09:00:00.000Z",
+    "idMemberCreator": hexid(7),
+    "data": {"text": "Done ✅", "card": {"id": hexid(100), "name": "x"}},
+    "memberCreator": {"id": hexid(7), "fullName": "Mei Chen", "username": "mei"},
+}
+VALID_ATTACHMENT = {
+    "id": hexid(300),
+    "name": "Résumé.docx",
+    "fileName": "Résumé.docx",
+    "bytes": 2048,
+    "mimeType": "application/pdf",
+    "date": "2024-04-03T10:00:00.000Z",
+    "isUpload": True,
+    "url": "https://api.trello.com/1/cards/x/attachments/y/download/R.docx",
+}
 
 
 def check_mapped(result: Any, good: type) -> None:
@@ -210,8 +272,14 @@ def test_zero_byte_30mb_and_over_the_limit_attachments(tmp_path: Path) -> None:
     empty["bytes"], big["bytes"], huge["bytes"] = 0, 30 * 1024 * 1024, 40 * 1024 * 1024
     empty["name"] = empty["fileName"] = "nothing in it.txt"
     big["name"] = big["fileName"] = "big scan.pdf"
-    sb = InProcess(tmp_path / "mig", trello, TallyfySandbox(seed=6, rate_limits="off"), source_scale=0.001,
-                   target_scale=0.001, limits=Limits(max_attachment_mb=35))
+    sb = InProcess(
+        tmp_path / "mig",
+        trello,
+        TallyfySandbox(seed=6, rate_limits="off"),
+        source_scale=0.001,
+        target_scale=0.001,
+        limits=Limits(max_attachment_mb=35),
+    )
     try:
         r = run_cli("run", str(sb.folder), "--yes", timeout=300)
         assert r.returncode == 1, r.stdout + r.stderr  # a quarantined record: not a clean success

@@ -22,12 +22,18 @@ async def test_an_open_breaker_sends_nothing_more_and_says_so_once() -> None:
         return httpx.Response(503, json={"message": "Service Unavailable"})
 
     sink = CountingSink()
-    client = ApiClient("http://vendor.test", limiter=RateLimiter([(10_000, 1.0)]), sink=sink, max_retries=0,
-                       transport=httpx.MockTransport(answer))
+    client = ApiClient(
+        "http://vendor.test",
+        limiter=RateLimiter([(10_000, 1.0)]),
+        sink=sink,
+        max_retries=0,
+        transport=httpx.MockTransport(answer),
+    )
     client.label = "Vendor"
     try:
-        results = await asyncio.gather(*(client.request("POST", f"things/{i}", idempotent=True) for i in range(60)),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(client.request("POST", f"things/{i}", idempotent=True) for i in range(60)), return_exceptions=True
+        )
         assert all(isinstance(r, SystemUnavailable) for r in results)
         assert sent == client.breaker.threshold, f"{sent} requests reached a vendor that is down"
         with pytest.raises(SystemUnavailable, match="stopped asking"):

@@ -61,7 +61,7 @@ def test_commands_started_during_a_run_leave_the_folder_whole(served_small: Serv
     r = run_cli("run", str(folder), "--yes")
     assert r.returncode == 0 and "Created 0," in r.stdout, r.stderr + r.stdout
     assert _writes(served_small.stats("tallyfy")) == writes, "a later run writes nothing new"
-    new = [json.loads(x)["op"] for x in (folder / "state" / "journal.jsonl").read_text().splitlines()[len(seqs):]]
+    new = [json.loads(x)["op"] for x in (folder / "state" / "journal.jsonl").read_text().splitlines()[len(seqs) :]]
     assert set(new) <= {"meta"}, new
     for args in (("verify",), ("report",)):
         r = run_cli(args[0], str(folder))

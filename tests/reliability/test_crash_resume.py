@@ -25,8 +25,9 @@ def test_twelve_sigkills_at_random_moments_lose_and_double_nothing(served_small:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_stops_at_a_safe_point_says_how_to_resume_and_exits_130(served_small: Served,
-                                                                         sig: signal.Signals) -> None:
+def test_a_signal_stops_at_a_safe_point_says_how_to_resume_and_exits_130(
+    served_small: Served, sig: signal.Signals
+) -> None:
     folder = served_small.folder
     watch = JournalWatch(folder)
     proc = start_cli("run", str(folder), "--yes")

@@ -28,7 +28,7 @@ def one_sentence(err: str, *words: str) -> None:
     assert "Traceback" not in err, err[-3000:]
     errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1, err[-3000:]
-    flat = err[err.index("error:"):].replace("\n", " ")
+    flat = err[err.index("error:") :].replace("\n", " ")
     for w in words:
         assert w in flat, flat
 
@@ -57,8 +57,9 @@ def _limit_file_size() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["tmpfs", "fsize"])
-def test_a_full_disk_stops_with_one_sentence_and_resumes_when_space_returns(tmp_path: Path, how: str,
-                                                                             request: pytest.FixtureRequest) -> None:
+def test_a_full_disk_stops_with_one_sentence_and_resumes_when_space_returns(
+    tmp_path: Path, how: str, request: pytest.FixtureRequest
+) -> None:
     folder = (request.getfixturevalue("tiny_disk") if how == "tmpfs" else tmp_path) / "mig"
     s = serve(folder, "--scale", "small", "--seed", "8", "--rate-scale", "0.001")
     try:
@@ -80,8 +81,7 @@ def test_a_full_disk_stops_with_one_sentence_and_resumes_when_space_returns(tmp_
 
 # -- a credential revoked mid-run -----------------------------------------------------------
 @pytest.mark.slow
-def test_a_token_revoked_mid_run_stops_with_one_sentence_and_resumes_after_it_is_restored(
-        served_small: Served) -> None:
+def test_a_token_revoked_mid_run_stops_with_one_sentence_and_resumes_after_it_is_restored(served_small: Served) -> None:
     s = served_small
     watch = JournalWatch(s.folder)
     proc = start_cli("run", str(s.folder), "--yes")

@@ -104,8 +104,12 @@ def test_the_tallyfy_comment_cap_is_waited_out_and_announced(tmp_path: Path) -> 
                         break
                     time.sleep(0.05)
                 assert r.status_code == 200, r.text
-        wanted = sum(1 for b in s.export("trello")["boards"] for c in b["comments"]
-                     if c["card_id"] in {x["id"] for x in b["cards"] if x["visible"]})
+        wanted = sum(
+            1
+            for b in s.export("trello")["boards"]
+            for c in b["comments"]
+            if c["card_id"] in {x["id"] for x in b["cards"] if x["visible"]}
+        )
         assert wanted > 120
         started = time.monotonic()
         r = run_cli("run", str(s.folder), "--yes")
@@ -127,10 +131,22 @@ def _extra_uploads(sb: object, n: int) -> None:
     for i in range(n):
         card = cards[i % len(cards)]
         aid = st.new_id()
-        card.attachments.append({"id": aid, "name": f"extra-{i}.txt", "fileName": f"extra-{i}.txt", "bytes": 64 + i,
-                                 "mimeType": "text/plain", "date": "2024-06-01T00:00:00.000Z", "idMember": st.me,
-                                 "isUpload": True, "edgeColor": None, "pos": 16384 * (len(card.attachments) + 1),
-                                 "previews": [], "url": f"https://trello.example/{aid}/extra-{i}.txt"})
+        card.attachments.append(
+            {
+                "id": aid,
+                "name": f"extra-{i}.txt",
+                "fileName": f"extra-{i}.txt",
+                "bytes": 64 + i,
+                "mimeType": "text/plain",
+                "date": "2024-06-01T00:00:00.000Z",
+                "idMember": st.me,
+                "isUpload": True,
+                "edgeColor": None,
+                "pos": 16384 * (len(card.attachments) + 1),
+                "previews": [],
+                "url": f"https://trello.example/{aid}/extra-{i}.txt",
+            }
+        )
 
 
 @pytest.mark.slow

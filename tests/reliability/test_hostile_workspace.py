@@ -25,7 +25,9 @@ from tests.reliability.hostile import ECHO, EchoAuthorization, EchoCredentials, 
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 SECRETS = [*SANDBOX_CREDENTIALS["trello"].values(), SANDBOX_CREDENTIALS["tallyfy"]["token"]]
-RAW_CONTROLS = [chr(c) for c in range(0x20) if chr(c) not in "\n\r\t"] + [chr(c) for c in range(0x7F, 0xA0)] + ["\u202e"]
+RAW_CONTROLS = (
+    [chr(c) for c in range(0x20) if chr(c) not in "\n\r\t"] + [chr(c) for c in range(0x7F, 0xA0)] + ["\u202e"]
+)
 
 
 def _hostile(tmp_path: Path, *, echo: bool = True) -> tuple[InProcess, dict, TrelloSandbox, TallyfySandbox]:
@@ -34,7 +36,12 @@ def _hostile(tmp_path: Path, *, echo: bool = True) -> tuple[InProcess, dict, Tre
     tallyfy = TallyfySandbox(seed=8, rate_limits="off")
     if echo:
         tallyfy.app = EchoAuthorization(tallyfy.app)  # type: ignore[assignment]
-    return InProcess(tmp_path / "mig", trello, tallyfy, source_scale=0.001, target_scale=0.001), planted, trello, tallyfy
+    return (
+        InProcess(tmp_path / "mig", trello, tallyfy, source_scale=0.001, target_scale=0.001),
+        planted,
+        trello,
+        tallyfy,
+    )
 
 
 def _clean(out: str, where: str) -> None:
@@ -66,8 +73,11 @@ def _check_every_object_once(sb: InProcess, tallyfy_sb: TallyfySandbox, planted:
     for a in board["attachments"]:
         if not a["isUpload"] or a["card_id"] not in cards:
             continue
-        assets = [x for x in by_run[f"trello:card:{a['card_id']}"]["assets"]
-                  if x["filename"] in (a["name"], a["name"] + ".zip") and not x["deleted"]]
+        assets = [
+            x
+            for x in by_run[f"trello:card:{a['card_id']}"]["assets"]
+            if x["filename"] in (a["name"], a["name"] + ".zip") and not x["deleted"]
+        ]
         assert len(assets) == 1, (a["name"], assets)
         content = tallyfy_sb.state.assets[assets[0]["id"]].content
         if assets[0]["filename"].endswith(".zip") and not a["name"].endswith(".zip"):
@@ -89,10 +99,16 @@ def test_the_hostile_workspace_through_the_cli(tmp_path: Path) -> None:
         def lists_of_boards() -> int:
             return sum(n for k, n in trello.stats.items() if k.startswith("GET /1/members/{id}/boards"))
 
-        for args, codes in ((("discover", folder), {0}), (("estimate", folder), {0}),
-                            (("run", folder, "--dry-run"), {0}), (("run", folder, "--yes"), {1}),
-                            (("run", folder, "--yes"), {0, 1}), (("verify", folder), {0, 1}),
-                            (("report", folder), {0}), (("conflicts", folder), {0})):
+        for args, codes in (
+            (("discover", folder), {0}),
+            (("estimate", folder), {0}),
+            (("run", folder, "--dry-run"), {0}),
+            (("run", folder, "--yes"), {1}),
+            (("run", folder, "--yes"), {0, 1}),
+            (("verify", folder), {0, 1}),
+            (("report", folder), {0}),
+            (("conflicts", folder), {0}),
+        ):
             before = lists_of_boards()
             r = run_cli(*args, timeout=600)
             _clean(r.stdout + r.stderr, " ".join(args[:1]))
@@ -124,8 +140,9 @@ def test_the_hostile_workspace_through_the_cli(tmp_path: Path) -> None:
 def test_connect_against_a_vendor_that_echoes_the_credential(tmp_path: Path) -> None:
     trello = TrelloSandbox(seed=8, scale="small", rate_limits="off")
     trello.app = EchoCredentials(trello.app)  # type: ignore[assignment]
-    sb = InProcess(tmp_path / "mig", trello, TallyfySandbox(seed=8, rate_limits="off"), source_scale=0.001,
-                   target_scale=0.001)
+    sb = InProcess(
+        tmp_path / "mig", trello, TallyfySandbox(seed=8, rate_limits="off"), source_scale=0.001, target_scale=0.001
+    )
     try:
         r = run_cli("connect", str(sb.folder), env=cli_env())
         assert r.returncode == 2, r.stdout + r.stderr
@@ -142,8 +159,9 @@ class Killed(BaseException):
     """Stands for kill -9 between a comment's intent and its POST."""
 
 
-def test_a_kill_between_intent_and_post_loses_no_comment_to_a_look_alike(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_kill_between_intent_and_post_loses_no_comment_to_a_look_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from adapters.tallyfy.target import TallyfyTarget
     from wizard.migration import Migration
 
@@ -182,17 +200,20 @@ def _one_sentence(r, *words: str) -> None:
     assert "Traceback" not in err and "pydantic" not in err, err[-3000:]
     errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1, err
-    flat = err[err.index("error:"):].replace("\n", " ")
+    flat = err[err.index("error:") :].replace("\n", " ")
     for w in words:
         assert w in flat, flat
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (("new", "{d}/a", "--profile", "../x"), ("--profile", "'../x'")),
-    (("new", "{d}/b", "--source-url", "ftp://x"), ("--source-url", "http://")),
-    (("run", "[/x]"), ("[/x]", "no such migration folder")),
-    (("discover", "{d}/[/y] \x1b[2J"), ("[/y]", "\u241b[2J")),
-])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("new", "{d}/a", "--profile", "../x"), ("--profile", "'../x'")),
+        (("new", "{d}/b", "--source-url", "ftp://x"), ("--source-url", "http://")),
+        (("run", "[/x]"), ("[/x]", "no such migration folder")),
+        (("discover", "{d}/[/y] \x1b[2J"), ("[/y]", "\u241b[2J")),
+    ],
+)
 def test_bad_command_lines_end_in_one_sentence(tmp_path: Path, args: tuple, words: tuple) -> None:
     r = run_cli(*(a.format(d=tmp_path) for a in args))
     _one_sentence(r, *words)
@@ -202,15 +223,24 @@ def test_bad_command_lines_end_in_one_sentence(tmp_path: Path, args: tuple, word
 def test_a_scope_naming_a_board_that_does_not_exist_is_one_sentence(tmp_path: Path) -> None:
     from wizard.plan import load_plan, save_plan
 
-    sb = InProcess(tmp_path / "mig", TrelloSandbox(seed=8, scale="small", rate_limits="off"),
-                   TallyfySandbox(seed=8, rate_limits="off"), source_scale=0.001, target_scale=0.001)
+    sb = InProcess(
+        tmp_path / "mig",
+        TrelloSandbox(seed=8, scale="small", rate_limits="off"),
+        TallyfySandbox(seed=8, rate_limits="off"),
+        source_scale=0.001,
+        target_scale=0.001,
+    )
     try:
         plan = load_plan(sb.folder)
         plan.source.scope = ["5f0000000000000000000000"]
         save_plan(sb.folder / "plan.toml", plan)
         for command in ("discover", "run"):
-            _one_sentence(run_cli(command, str(sb.folder), "--yes") if command == "run" else run_cli(command, str(sb.folder)),
-                          "Trello", "404", "5f0000000000000000000000")
+            _one_sentence(
+                run_cli(command, str(sb.folder), "--yes") if command == "run" else run_cli(command, str(sb.folder)),
+                "Trello",
+                "404",
+                "5f0000000000000000000000",
+            )
     finally:
         sb.close()
 
@@ -223,23 +253,37 @@ class AnswerOnce:
 
     async def __call__(self, scope: dict, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].endswith(self.suffix):
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
             await send({"type": "http.response.body", "body": json.dumps(self.body).encode()})
             return
         await self.app(scope, receive, send)
 
 
-@pytest.mark.parametrize(("suffix", "body", "command"), [
-    ("/me", {"data": "str"}, "connect"),
-    ("/tags", {"data": [{"id": "t1", "title": "x"}], "meta": {"pagination": {"current_page": "one", "total_pages": 3}}},
-     "run"),
-])
-def test_a_tallyfy_answer_of_the_wrong_shape_is_one_sentence(tmp_path: Path, suffix: str, body: object,
-                                                             command: str) -> None:
+@pytest.mark.parametrize(
+    ("suffix", "body", "command"),
+    [
+        ("/me", {"data": "str"}, "connect"),
+        (
+            "/tags",
+            {"data": [{"id": "t1", "title": "x"}], "meta": {"pagination": {"current_page": "one", "total_pages": 3}}},
+            "run",
+        ),
+    ],
+)
+def test_a_tallyfy_answer_of_the_wrong_shape_is_one_sentence(
+    tmp_path: Path, suffix: str, body: object, command: str
+) -> None:
     tallyfy = TallyfySandbox(seed=8, rate_limits="off")
     tallyfy.app = AnswerOnce(tallyfy.app, suffix, body)  # type: ignore[assignment]
-    sb = InProcess(tmp_path / "mig", TrelloSandbox(seed=8, scale="small", rate_limits="off"), tallyfy,
-                   source_scale=0.001, target_scale=0.001)
+    sb = InProcess(
+        tmp_path / "mig",
+        TrelloSandbox(seed=8, scale="small", rate_limits="off"),
+        tallyfy,
+        source_scale=0.001,
+        target_scale=0.001,
+    )
     try:
         r = run_cli(command, str(sb.folder), *(["--yes"] if command == "run" else []))
         if command == "connect":

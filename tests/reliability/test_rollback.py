@@ -45,7 +45,9 @@ def created_by_run(before: dict, after: dict) -> set[tuple[str, str]]:
     return out
 
 
-PREVIEW_LINE = re.compile(r"^(?P<action>.+?)\s+(?P<type>run|template|tag|comment|asset|user)\s+(?P<id>\S+)\s+(?P<key>\S+)$")
+PREVIEW_LINE = re.compile(
+    r"^(?P<action>.+?)\s+(?P<type>run|template|tag|comment|asset|user)\s+(?P<id>\S+)\s+(?P<key>\S+)$"
+)
 
 
 def preview(folder: str) -> list[dict]:
@@ -56,7 +58,8 @@ def preview(folder: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_preview_is_exact_edited_runs_are_kept_force_restores_and_a_second_rollback_is_a_no_op(
-        served_small: Served) -> None:
+    served_small: Served,
+) -> None:
     s, folder = served_small, str(served_small.folder)
     before = s.export("tallyfy")
     assert run_cli("run", folder, "--yes").returncode == 0
@@ -129,8 +132,11 @@ def test_a_tag_created_just_before_a_kill_is_still_rolled_back(served_small: Ser
         store.intent(tag.key, "tag", "create tag")
     body = tm.tag_body(tag.name, tag.color)
     org = before["organization"]["id"]
-    headers = {"Authorization": f"Bearer {SANDBOX_CREDENTIALS['tallyfy']['token']}", "Accept": "application/json",
-               "X-Tallyfy-Client": "migration-wizard"}
+    headers = {
+        "Authorization": f"Bearer {SANDBOX_CREDENTIALS['tallyfy']['token']}",
+        "Accept": "application/json",
+        "X-Tallyfy-Client": "migration-wizard",
+    }
     r = httpx.post(f"{s.urls['tallyfy']}/api/organizations/{org}/tags", json=body, headers=headers)
     assert r.status_code in (200, 201), r.text
     assert run_cli("run", str(folder), "--yes").returncode == 0

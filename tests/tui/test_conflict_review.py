@@ -24,7 +24,9 @@ RULED = 40
 def _tallyfy(sandboxes, method: str, path: str, **kw) -> httpx.Response:
     org = sandboxes.sandbox("tallyfy").export()["organization"]["id"]
     headers = {"Authorization": f"Bearer {SANDBOX_CREDENTIALS['tallyfy']['token']}", "X-Tallyfy-Client": "pytest"}
-    r = httpx.request(method, f"{sandboxes.urls['tallyfy']}/organizations/{org}/{path}", headers=headers, timeout=30, **kw)
+    r = httpx.request(
+        method, f"{sandboxes.urls['tallyfy']}/organizations/{org}/{path}", headers=headers, timeout=30, **kw
+    )
     assert r.status_code < 300, r.text
     return r
 
@@ -41,8 +43,11 @@ async def _same_named_processes(tmp_path: Path, sandboxes) -> list[dict]:
     lst = next(lst for lst in trx["boards"][0]["lists"] if not lst["closed"])
     creds = SANDBOX_CREDENTIALS["trello"]
     for i in range(RULED):
-        r = httpx.post(f"{sandboxes.urls['trello']}/1/cards", params={**creds, "name": f"Supplier contract {i:02d}",
-                                                                     "idList": lst["id"]}, timeout=30)
+        r = httpx.post(
+            f"{sandboxes.urls['trello']}/1/cards",
+            params={**creds, "name": f"Supplier contract {i:02d}", "idList": lst["id"]},
+            timeout=30,
+        )
         assert r.status_code == 200, r.text
     first = Migration.create(tmp_path / "first", sandboxes.plan(name="first", rate_scale=0.01))
     summary, _ = await first.run()
@@ -54,8 +59,9 @@ async def _same_named_processes(tmp_path: Path, sandboxes) -> list[dict]:
     return runs
 
 
-async def test_forty_by_rule_ten_one_by_one_one_undone_and_the_run_applies_exactly_those(tmp_path: Path,
-                                                                                       sandboxes) -> None:
+async def test_forty_by_rule_ten_one_by_one_one_undone_and_the_run_applies_exactly_those(
+    tmp_path: Path, sandboxes
+) -> None:
     runs = await _same_named_processes(tmp_path, sandboxes)
     assert len(runs) >= 50
     m = Migration.create(tmp_path / "second", sandboxes.plan(name="second", rate_scale=0.01))

@@ -40,8 +40,10 @@ def test_a_tui_run_leaves_the_same_audit_and_log_as_a_cli_run(tmp_path: Path) ->
     from adapters.sandboxes import start_sandboxes
 
     # The same plan on two fresh worlds: one driven through the TUI, one through the CLI.
-    with start_sandboxes(seed=1, scale="small", rate_scale=0.01) as tui_world, \
-            start_sandboxes(seed=1, scale="small", rate_scale=0.01) as cli_world:
+    with (
+        start_sandboxes(seed=1, scale="small", rate_scale=0.01) as tui_world,
+        start_sandboxes(seed=1, scale="small", rate_scale=0.01) as cli_world,
+    ):
         tui_folder, cli_folder = tmp_path / "tui", tmp_path / "cli"
         m = Migration.create(tui_folder, tui_world.plan(name="same", rate_scale=0.01))
         app = WizardApp(migration=m, step="discover")
@@ -61,8 +63,9 @@ def test_a_tui_run_leaves_the_same_audit_and_log_as_a_cli_run(tmp_path: Path) ->
                 await pilot.press("d")  # the dry run
                 await settle(pilot)
                 assert app.dry_actions
-                assert sum(app.model.created.values()) == 0 and app.model.state == "idle", \
+                assert sum(app.model.created.values()) == 0 and app.model.state == "idle", (
                     "a dry run's actions are not shown as created"
+                )
                 app.goto("run")
                 await settle(pilot)
                 assert "created" not in app.screen.query_one("#run-state").render().plain
@@ -83,15 +86,19 @@ def test_a_tui_run_leaves_the_same_audit_and_log_as_a_cli_run(tmp_path: Path) ->
             r = cli(*args[:1], str(cli_folder), *args[1:])
             assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
 
-    assert audit_commands(tui_folder) == audit_commands(cli_folder) == {"new", "discover", "estimate", "run",
-                                                                        "verify", "report"}
+    assert (
+        audit_commands(tui_folder)
+        == audit_commands(cli_folder)
+        == {"new", "discover", "estimate", "run", "verify", "report"}
+    )
     tui_kinds, cli_kinds = log_kinds(tui_folder), log_kinds(cli_folder)
     assert tui_kinds == cli_kinds
     assert {"ObjectMigrated", "RunFinished", "PhaseStarted"} <= tui_kinds
 
 
-async def test_quitting_mid_run_says_so_and_reopening_resumes_to_a_complete_target(tmp_path: Path, sandboxes,
-                                                                                   capsys) -> None:
+async def test_quitting_mid_run_says_so_and_reopening_resumes_to_a_complete_target(
+    tmp_path: Path, sandboxes, capsys
+) -> None:
     folder = tmp_path / "quit"
     m = Migration.create(folder, sandboxes.plan(name="quit", rate_scale=0.01))
     await m.discover()
@@ -129,8 +136,9 @@ async def test_quitting_mid_run_says_so_and_reopening_resumes_to_a_complete_targ
     assert set(per_card) == included_cards(trello) and set(per_card.values()) == {1}
 
 
-def test_the_demo_quit_mid_run_and_opened_again_resumes_on_the_same_sandboxes(tmp_path: Path, monkeypatch,
-                                                                              capsys) -> None:
+def test_the_demo_quit_mid_run_and_opened_again_resumes_on_the_same_sandboxes(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
     import httpx
 
     from tui.app import run_demo
@@ -169,9 +177,12 @@ def test_the_demo_quit_mid_run_and_opened_again_resumes_on_the_same_sandboxes(tm
                 seen["verify"] = self.screen.report["verify"]["kinds"]
                 seen["folder_shown"] = "Folder:" in screen_text(self)
                 base = self.migration.plan
-                seen["trello"] = httpx.get(base.source.base_url.removesuffix("/1") + "/_sandbox/export", timeout=60).json()
-                seen["tallyfy"] = httpx.get(base.target.base_url.removesuffix("/api") + "/_sandbox/export",
-                                            timeout=60).json()
+                seen["trello"] = httpx.get(
+                    base.source.base_url.removesuffix("/1") + "/_sandbox/export", timeout=60
+                ).json()
+                seen["tallyfy"] = httpx.get(
+                    base.target.base_url.removesuffix("/api") + "/_sandbox/export", timeout=60
+                ).json()
 
         asyncio.run(drive())
 

@@ -72,8 +72,9 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
         assert isinstance(screen, MappingScreen)
         await until(pilot, lambda: screen.shape is not None, what="the board's shape")
         await settle(pilot)
-        row = next(i for i, (kind, f) in enumerate(screen.shape_rows)
-                   if kind == "field" and len(CONVERSIONS[f.type]) > 1)  # a field with a type to change to
+        row = next(
+            i for i, (kind, f) in enumerate(screen.shape_rows) if kind == "field" and len(CONVERSIONS[f.type]) > 1
+        )  # a field with a type to change to
         field = screen.shape_rows[row][1]
         table = screen.query_one("#shape-list", PagedTable).table
         table.focus()
@@ -212,8 +213,11 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
         await pilot.press("r")
         # The rest of the run takes well under a second: wait for it to have started, not to be
         # seen running (a poll can miss that window entirely).
-        await until(pilot, lambda: isinstance(start.screen, ProgressScreen) and start.model.started_at is not None,
-                    what="resume")
+        await until(
+            pilot,
+            lambda: isinstance(start.screen, ProgressScreen) and start.model.started_at is not None,
+            what="resume",
+        )
         await until(pilot, lambda: not start.run_active, timeout=60, what="the resumed run to end")
         await settle(pilot)
         assert start.model.state == "finished", start.model.error

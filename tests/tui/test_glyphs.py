@@ -33,8 +33,9 @@ def test_the_tui_draws_only_known_glyphs() -> None:
 
 @pytest.mark.skipif(not (DEJAVU.exists() and shutil.which("fc-query")), reason="DejaVu Sans Mono is not installed")
 def test_dejavu_sans_mono_draws_every_glyph() -> None:
-    charset = subprocess.run(["fc-query", "--format=%{charset}", str(DEJAVU)], capture_output=True, text=True,
-                             check=True).stdout.split()
+    charset = subprocess.run(
+        ["fc-query", "--format=%{charset}", str(DEJAVU)], capture_output=True, text=True, check=True
+    ).stdout.split()
     ranges = [(int(a, 16), int(b or a, 16)) for a, _, b in (r.partition("-") for r in charset)]
     missing = [f"{ch} U+{ord(ch):04X}" for ch in sorted(GLYPHS) if not any(lo <= ord(ch) <= hi for lo, hi in ranges)]
     assert not missing, missing

@@ -23,32 +23,51 @@ from wizard.events import LogLine, ObjectQuarantined
 from wizard.migration import ConnectResult
 from wizard.model import FieldDef, FieldType, Person, Stage, Tag, Template
 
-HOSTILE = ["[/x] \x1b[2J", "List [bold]B[/] [/y]", "Board [/]", "[/z]lbl", "[bold red]BOLD[/]", "trail\\",
-           "[$var] [@click=app.quit]q[/]", "\x07\x00\x9b31m\u202eevil", "[mw:trello:comment:abc]"]
+HOSTILE = [
+    "[/x] \x1b[2J",
+    "List [bold]B[/] [/y]",
+    "Board [/]",
+    "[/z]lbl",
+    "[bold red]BOLD[/]",
+    "trail\\",
+    "[$var] [@click=app.quit]q[/]",
+    "\x07\x00\x9b31m\u202eevil",
+    "[mw:trello:comment:abc]",
+]
 names = st.one_of(st.sampled_from(HOSTILE), st.text(alphabet="[]/\\$@=\x1b\x9b\x00\n ab", min_size=1, max_size=20))
 SCREENS = ["connect", "discover", "map", "estimate", "conflicts", "run", "report"]
 
 
 def _hostile_template(board_id: str, name: str, words: list[str]) -> Template:
     k = f"trello:board:{board_id}"
-    return Template(key=k, name=name,
-                    stages=[Stage(key=f"trello:list:{board_id}{i}", name=w, position=i) for i, w in enumerate(words)],
-                    fields=[FieldDef(key=f"trello:field:{board_id}{i}", name=w, type=FieldType.number)
-                            for i, w in enumerate(words)],
-                    tags=[Tag(key=f"trello:label:{board_id}{i}", name=w, color="red") for i, w in enumerate(words)],
-                    people=[Person(key=f"trello:member:m{i}", name=w) for i, w in enumerate(words)])
+    return Template(
+        key=k,
+        name=name,
+        stages=[Stage(key=f"trello:list:{board_id}{i}", name=w, position=i) for i, w in enumerate(words)],
+        fields=[
+            FieldDef(key=f"trello:field:{board_id}{i}", name=w, type=FieldType.number) for i, w in enumerate(words)
+        ],
+        tags=[Tag(key=f"trello:label:{board_id}{i}", name=w, color="red") for i, w in enumerate(words)],
+        people=[Person(key=f"trello:member:m{i}", name=w) for i, w in enumerate(words)],
+    )
 
 
 def _raw_controls(svg_text: str) -> list[str]:
-    return [c for c in svg_text if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F
-            or 0x202A <= ord(c) <= 0x202E]
+    return [
+        c
+        for c in svg_text
+        if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F or 0x202A <= ord(c) <= 0x202E
+    ]
 
 
 async def _visit_every_screen(home: Path, words: list[str]) -> None:
     boards = [(f"b{i}", words[i % len(words)]) for i in range(3)]
     lists = (words * 5)[:5]
-    with mock.patch.object(tui_fakes, "BOARDS", boards), mock.patch.object(tui_fakes, "LISTS", lists), \
-            mock.patch.object(tui_fakes, "template", lambda bid, name: _hostile_template(bid, name, words)):
+    with (
+        mock.patch.object(tui_fakes, "BOARDS", boards),
+        mock.patch.object(tui_fakes, "LISTS", lists),
+        mock.patch.object(tui_fakes, "template", lambda bid, name: _hostile_template(bid, name, words)),
+    ):
         m = tui_fakes.make_folder(home, "hostile", items=12)
         with open(m.folder / "state" / "items.jsonl", "w", encoding="utf-8") as f:  # card names too
             for i in range(12):

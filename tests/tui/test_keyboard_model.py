@@ -61,8 +61,11 @@ async def test_switching_tabs_focuses_the_tabs_table_and_slash_filters_it(tmp_pa
     app = WizardApp(migration=make_folder(tmp_path, run=False), clock=frozen_clock, step="map")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await _mapping(pilot)
-        for key, tab, table in (("3", "items", "#items-table"), ("2", "people", "#people-list"),
-                                ("1", "shape", "#shape-list")):
+        for key, tab, table in (
+            ("3", "items", "#items-table"),
+            ("2", "people", "#people-list"),
+            ("1", "shape", "#shape-list"),
+        ):
             await pilot.press(key)
             await settle(pilot)
             assert screen.query_one(TabbedContent).active == tab
@@ -305,8 +308,7 @@ async def test_the_start_screen_tells_same_named_migrations_apart(tmp_path: Path
         demos = [r for r in rows if r[0] == "demo"]
         assert len(demos) == 2
         assert demos[0][1] != demos[1][1], "the folder column tells them apart"
-        assert {r[2] for r in demos} == {"trello→tallyfy"} and {r[3] for r in demos} == {"✓ finished",
-                                                                                         "‖ interrupted"}
+        assert {r[2] for r in demos} == {"trello→tallyfy"} and {r[3] for r in demos} == {"✓ finished", "‖ interrupted"}
         assert all(re.fullmatch(r"\d\d-\d\d \d\d:\d\d", r[4]) for r in demos), "the last run's date and time"
         table.table.move_cursor(row=next(i for i, r in enumerate(rows) if r[0] == "demo" and "finished" in r[3]))
         await settle(pilot)
@@ -347,8 +349,15 @@ async def test_rollback_preview_lists_names_not_ids(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         await pilot.press("u")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen.query(PagedTable)
-                    and app.screen.query_one(PagedTable).total > 0, what="the preview")
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ConfirmDialog)
+                and app.screen.query(PagedTable)
+                and app.screen.query_one(PagedTable).total > 0
+            ),
+            what="the preview",
+        )
         await pilot.pause(0.3)
         preview = app.screen.query_one(PagedTable)
         names = [str(preview.table.get_row_at(i)[1]) for i in range(preview.table.row_count)]
@@ -408,6 +417,9 @@ async def test_conflicts_and_report_use_the_room(size: tuple[int, int], tmp_path
         main = str(screen.query_one("#report-text", Static).content)
         side = str(screen.query_one("#report-side-text", Static).content)
         assert keys.visible(screen.query_one("#report-side")) is wide
-        assert ("Failed, quarantined" in side and "Failed, quarantined" not in main) if wide \
+        assert (
+            ("Failed, quarantined" in side and "Failed, quarantined" not in main)
+            if wide
             else "Failed, quarantined" in main
+        )
         assert "in source" in main

@@ -10,8 +10,15 @@ from textual.app import App
 from tui.messages import EngineProgressed
 from tui.model import EngineModel, human_duration
 from tui.sink import TuiSink
-from wizard.events import (ObjectMigrated, ObjectQuarantined, ObjectsDiscovered, ObjectSkipped, PhaseStarted,
-                           RateLimited, RunFinished)
+from wizard.events import (
+    ObjectMigrated,
+    ObjectQuarantined,
+    ObjectsDiscovered,
+    ObjectSkipped,
+    PhaseStarted,
+    RateLimited,
+    RunFinished,
+)
 
 
 class Clock:
@@ -114,7 +121,9 @@ def test_wizard_never_imports_textual() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, wizard.migration, wizard.cli, wizard.engine.report, wizard.engine.rollback, "
-            "wizard.engine.verify; sys.exit(1 if any(m == 'textual' or m.startswith(('textual.', 'tui')) "
-            "for m in sys.modules) else 0)")
+    code = (
+        "import sys, wizard.migration, wizard.cli, wizard.engine.report, wizard.engine.rollback, "
+        "wizard.engine.verify; sys.exit(1 if any(m == 'textual' or m.startswith(('textual.', 'tui')) "
+        "for m in sys.modules) else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

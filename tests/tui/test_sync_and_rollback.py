@@ -23,8 +23,9 @@ from wizard.migration import Migration
 
 def writes(stats: dict) -> int:
     """Every request the sandbox answered that was not a GET."""
-    return sum(n for route, by_status in stats["by_route"].items() if not route.startswith("GET ")
-               for n in by_status.values())
+    return sum(
+        n for route, by_status in stats["by_route"].items() if not route.startswith("GET ") for n in by_status.values()
+    )
 
 
 def flat(app) -> str:
@@ -134,8 +135,11 @@ async def test_rollback_keeps_an_edited_process_unless_forced(tmp_path: Path, sa
     assert edit.status_code == 200
 
     def live_runs() -> dict[str, dict]:
-        return {r["id"]: r for r in httpx.get(f"{tallyfy_url}/_sandbox/export").json()["runs"]
-                if r.get("source_ref") and not r.get("archived") and r.get("status") != "deleted"}
+        return {
+            r["id"]: r
+            for r in httpx.get(f"{tallyfy_url}/_sandbox/export").json()["runs"]
+            if r.get("source_ref") and not r.get("archived") and r.get("status") != "deleted"
+        }
 
     assert run_id in live_runs() and len(live_runs()) > 1
     app = WizardApp(migration=m, step="report")

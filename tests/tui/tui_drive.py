@@ -37,8 +37,13 @@ def screen_text(app) -> str:
 def cards_in_target(export: dict) -> dict[str, int]:
     from collections import Counter
 
-    return dict(Counter(r["source_ref"] for r in export["runs"]
-                        if not r.get("preexisting") and not r.get("archived") and r.get("status") != "deleted"))
+    return dict(
+        Counter(
+            r["source_ref"]
+            for r in export["runs"]
+            if not r.get("preexisting") and not r.get("archived") and r.get("status") != "deleted"
+        )
+    )
 
 
 def included_cards(trello: dict) -> set[str]:

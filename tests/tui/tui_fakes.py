@@ -32,19 +32,28 @@ def frozen_clock() -> float:
 def template(board_id: str, name: str) -> Template:
     k = f"trello:board:{board_id}"
     return Template(
-        key=k, name=name,
+        key=k,
+        name=name,
         stages=[Stage(key=f"trello:list:{board_id}{i}", name=n, position=i) for i, n in enumerate(LISTS)],
         fields=[
-            FieldDef(key=f"trello:field:{board_id}p", name="Priority", type=FieldType.dropdown,
-                     options=[FieldOption(id="1", text="High"), FieldOption(id="2", text="Low")]),
+            FieldDef(
+                key=f"trello:field:{board_id}p",
+                name="Priority",
+                type=FieldType.dropdown,
+                options=[FieldOption(id="1", text="High"), FieldOption(id="2", text="Low")],
+            ),
             FieldDef(key=f"trello:field:{board_id}b", name="Budget", type=FieldType.number),
             FieldDef(key=f"trello:field:{board_id}s", name="Signed", type=FieldType.checkbox),
             FieldDef(key=f"trello:field:{board_id}n", name="Notes", type=FieldType.text),
         ],
-        tags=[Tag(key=f"trello:label:{board_id}{c}", name=n, color=c) for n, c in (("Urgent", "red"), ("Client", "green"))],
-        people=[Person(key="trello:member:m1", name="Priya Nair", email="priya@acme.test"),
-                Person(key="trello:member:m2", name="Jonas Berg"),
-                Person(key="trello:member:m3", name="Mei Chen", email="mei@acme.test")],
+        tags=[
+            Tag(key=f"trello:label:{board_id}{c}", name=n, color=c) for n, c in (("Urgent", "red"), ("Client", "green"))
+        ],
+        people=[
+            Person(key="trello:member:m1", name="Priya Nair", email="priya@acme.test"),
+            Person(key="trello:member:m2", name="Jonas Berg"),
+            Person(key="trello:member:m3", name="Mei Chen", email="mei@acme.test"),
+        ],
     )
 
 
@@ -83,8 +92,9 @@ class FakeMigration(Migration):
     """A real folder, plan and store; a source and a target that answer from memory."""
 
     async def connect(self) -> ConnectResult:
-        return ConnectResult(Identity("Ada Consultant (@ada)", "Acme Corp (3 boards)"),
-                             Identity("Ada Consultant", "Acme Tallyfy org"))
+        return ConnectResult(
+            Identity("Ada Consultant (@ada)", "Acme Corp (3 boards)"), Identity("Ada Consultant", "Acme Tallyfy org")
+        )
 
     async def containers(self) -> list[Container]:
         return [Container(f"trello:board:{i}", i, n) for i, n in BOARDS]
@@ -110,9 +120,14 @@ class FakeMigration(Migration):
 
 
 def dry_actions() -> list[Action]:
-    out = [Action("GET", "/me", "who am I"), Action("POST", "/organizations/org1/checklists", "create template 'Client Onboarding'")]
+    out = [
+        Action("GET", "/me", "who am I"),
+        Action("POST", "/organizations/org1/checklists", "create template 'Client Onboarding'"),
+    ]
     for i in range(240):
-        out.append(Action("POST", "/organizations/org1/runs", f"launch process 'Card {i:03d}'", f"trello:card:c{i:03d}"))
+        out.append(
+            Action("POST", "/organizations/org1/runs", f"launch process 'Card {i:03d}'", f"trello:card:c{i:03d}")
+        )
         if i % 3 == 0:
             out.append(Action("POST", f"/organizations/org1/tasks/t{i:03d}/comment", f"post comment on 'Card {i:03d}'"))
     return out
@@ -121,22 +136,41 @@ def dry_actions() -> list[Action]:
 def inventory() -> Inventory:
     cs = []
     for n, (bid, name) in enumerate(BOARDS):
-        cs.append(ContainerInventory(
-            key=f"trello:board:{bid}", id=bid, name=name,
-            counts={"template": 1, "stage": 5, "field": 4, "tag": 2, "person": 3, "item": 40 + 10 * n,
-                    "comment": 100 + 20 * n, "attachment": 12 + n, "upload": 10 + n},
-            attachment_bytes=4_000_000 + 100_000 * n, largest_attachment=900_000,
-            items_by_stage_index=[8, 8, 8, 8, 8 + 10 * n], items_with_uploads=6, checklist_items=30,
-            people_names=["Priya Nair", "Jonas Berg", "Mei Chen"]))
-    return Inventory(source_system="trello", discovered_at="2026-09-21T12:00:00Z", elapsed_s=4.2, source_calls=57,
-                     containers=cs)
+        cs.append(
+            ContainerInventory(
+                key=f"trello:board:{bid}",
+                id=bid,
+                name=name,
+                counts={
+                    "template": 1,
+                    "stage": 5,
+                    "field": 4,
+                    "tag": 2,
+                    "person": 3,
+                    "item": 40 + 10 * n,
+                    "comment": 100 + 20 * n,
+                    "attachment": 12 + n,
+                    "upload": 10 + n,
+                },
+                attachment_bytes=4_000_000 + 100_000 * n,
+                largest_attachment=900_000,
+                items_by_stage_index=[8, 8, 8, 8, 8 + 10 * n],
+                items_with_uploads=6,
+                checklist_items=30,
+                people_names=["Priya Nair", "Jonas Berg", "Mei Chen"],
+            )
+        )
+    return Inventory(
+        source_system="trello", discovered_at="2026-09-21T12:00:00Z", elapsed_s=4.2, source_calls=57, containers=cs
+    )
 
 
 def plan(name: str = "acme-trello") -> Plan:
-    return Plan(name=name,
-                source=Source(system="trello", base_url="https://api.trello.com/1", profile="acme"),
-                target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme",
-                              organization="org1"))
+    return Plan(
+        name=name,
+        source=Source(system="trello", base_url="https://api.trello.com/1", profile="acme"),
+        target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme", organization="org1"),
+    )
 
 
 def write_items(folder: Path, n: int) -> None:
@@ -150,8 +184,15 @@ def write_items(folder: Path, n: int) -> None:
             f.write(json.dumps([f"trello:card:c{i:06d}", name, boards[i % 3], LISTS[i % 5], i % 17 == 0]) + "\n")
 
 
-def make_folder(home: Path, name: str = "acme-trello", *, items: int = 150, run: bool = True,
-                conflicts: int = 6, state: str | None = None) -> FakeMigration:
+def make_folder(
+    home: Path,
+    name: str = "acme-trello",
+    *,
+    items: int = 150,
+    run: bool = True,
+    conflicts: int = 6,
+    state: str | None = None,
+) -> FakeMigration:
     """A migration folder under home/migrations/NAME with discovery done and, if `run`, a
     finished run with a few quarantined records and conflicts."""
     folder = Path(home) / "migrations" / name
@@ -163,22 +204,44 @@ def make_folder(home: Path, name: str = "acme-trello", *, items: int = 150, run:
         for i in range(items):
             if i % 17 == 0:
                 continue
-            m.store.done(f"trello:card:c{i:06d}", "item", "run", f"run{i:06d}", created=i >= conflicts,
-                         parent_id="tpl1")
+            m.store.done(
+                f"trello:card:c{i:06d}", "item", "run", f"run{i:06d}", created=i >= conflicts, parent_id="tpl1"
+            )
         m.store.done("trello:board:b1", "template", "template", "tpl1")
         m.store.failed("trello:attachment:a1", "attachment", "240000000 bytes is over the 100 MB limit")
         m.store.failed("trello:comment:x9", "comment", "Tallyfy refused it (422: content is empty)")
         for i in range(1, conflicts):
             name = f"Draft contract #{i:06d}"
-            source = {"name": name, "description": "Terms as agreed on the call", "stage": LISTS[i % 5],
-                      "fields": {"Budget": "1200"}, "assignees": ["Priya Nair"], "tags": ["Urgent"],
-                      "comments": 3, "files": 1, "updated": "2026-09-20T09:00:00Z"}
-            target = {**source, "name": f"{name} (client copy)", "fields": {"Budget": "950"}, "comments": 2,
-                      "updated": "2026-09-19T16:00:00Z"}
-            m.store.record_conflict({"id": f"trello:card:c{i:06d}", "kind": "item", "target_id": f"run{i:06d}",
-                                     "reason": "already in the target (provenance marker)", "source": source,
-                                     "target": target, "changed": ["comments", "name", "field: Budget"],
-                                     "decision": "skip" if i == 1 else None})
+            source = {
+                "name": name,
+                "description": "Terms as agreed on the call",
+                "stage": LISTS[i % 5],
+                "fields": {"Budget": "1200"},
+                "assignees": ["Priya Nair"],
+                "tags": ["Urgent"],
+                "comments": 3,
+                "files": 1,
+                "updated": "2026-09-20T09:00:00Z",
+            }
+            target = {
+                **source,
+                "name": f"{name} (client copy)",
+                "fields": {"Budget": "950"},
+                "comments": 2,
+                "updated": "2026-09-19T16:00:00Z",
+            }
+            m.store.record_conflict(
+                {
+                    "id": f"trello:card:c{i:06d}",
+                    "kind": "item",
+                    "target_id": f"run{i:06d}",
+                    "reason": "already in the target (provenance marker)",
+                    "source": source,
+                    "target": target,
+                    "changed": ["comments", "name", "field: Budget"],
+                    "decision": "skip" if i == 1 else None,
+                }
+            )
         m.store.set_meta(conflict_scan={"at": "2026-09-21T12:00:00Z", "items": conflicts - 1, "templates": 0})
         m.store.set_meta(state="finished")
         for tid in list(m.store.last_write):

@@ -11,8 +11,15 @@ from textual.pilot import Pilot
 
 from tui.app import WizardApp
 from tui_fakes import FROZEN, FakeMigration, frozen_clock, make_folder
-from wizard.events import (LogLine, ObjectMigrated, ObjectQuarantined, ObjectSkipped, PhaseFinished,
-                           PhaseStarted, RateLimited)
+from wizard.events import (
+    LogLine,
+    ObjectMigrated,
+    ObjectQuarantined,
+    ObjectSkipped,
+    PhaseFinished,
+    PhaseStarted,
+    RateLimited,
+)
 
 
 def prepare_env(home: Path) -> None:
@@ -118,8 +125,13 @@ def fill_sync_model(app: WizardApp) -> None:
     md.apply(PhaseStarted("run", total=3))
     for board in range(2):
         md.apply(PhaseStarted("items"))
-        md.apply(LogLine("info", f"Trello reports {2 + board} changed, 0 deleted cards and {board + 1} new comments; "
-                                 "content hashes confirm each"))
+        md.apply(
+            LogLine(
+                "info",
+                f"Trello reports {2 + board} changed, 0 deleted cards and {board + 1} new comments; "
+                "content hashes confirm each",
+            )
+        )
         for i in range(2):
             md.apply(ObjectMigrated("item", f"trello:card:c{board}{i}", f"run{board}{i}", created=False))
         md.apply(PhaseFinished("items"))

@@ -67,7 +67,9 @@ def test_a_truncated_last_line_shows_and_the_chain_does_not_restart(tmp_path: Pa
     assert check_chain(tmp_path) == (2, "is cut short")
     audit(tmp_path, "verify")
     rows = lines(tmp_path)
-    assert len(rows) == 3 and json.loads(rows[2])["prev"] == json.loads(rows[0])["hash"], "chained to the last whole line"
+    assert len(rows) == 3 and json.loads(rows[2])["prev"] == json.loads(rows[0])["hash"], (
+        "chained to the last whole line"
+    )
     assert check_chain(tmp_path)[0] == 2, "the cut line still shows"
 
 
@@ -86,8 +88,12 @@ def test_audit_verify_command_says_whole_or_names_the_line(tmp_path: Path) -> No
         audit(tmp_path, cmd)
 
     def verify() -> subprocess.CompletedProcess:
-        r = subprocess.run([sys.executable, "-c", "from tui.entry import main; main()", "audit", "verify",
-                            str(tmp_path)], capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [sys.executable, "-c", "from tui.entry import main; main()", "audit", "verify", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         r.stdout, r.stderr = " ".join(r.stdout.split()), " ".join(r.stderr.split())
         return r
 

@@ -24,15 +24,33 @@ QUICK = {
 
 
 def test_every_benchmark_prints_its_figure(tmp_path: Path) -> None:
-    env = dict(os.environ, MIGRATION_WIZARD_HOME=str(tmp_path / "home"), NO_COLOR="1",
-               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
-    procs = {name: subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *args], cwd=ROOT,
-                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for name, args in QUICK.items()}
+    env = dict(
+        os.environ,
+        MIGRATION_WIZARD_HOME=str(tmp_path / "home"),
+        NO_COLOR="1",
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+    )
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in QUICK.items()
+    }
     paint = ROOT / "benchmarks" / "tui_paint.py"
     if paint.exists():  # the TUI's own paint-time script: a small index, one run
-        procs["tui_paint"] = subprocess.Popen([sys.executable, str(paint), "--items", "2000", "--repeat", "1"],
-                                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs["tui_paint"] = subprocess.Popen(
+            [sys.executable, str(paint), "--items", "2000", "--repeat", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     failures = []
     for name, p in procs.items():
         try:

@@ -61,9 +61,11 @@ def test_the_demo_never_points_a_real_migration_at_its_sandboxes(tmp_path: Path)
     from wizard.migration import Migration
     from wizard.plan import Plan, Source, Target
 
-    plan = Plan(name="acme", source=Source(system="trello", base_url="https://api.trello.com/1", profile="acme"),
-                target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme",
-                              organization="org1"))
+    plan = Plan(
+        name="acme",
+        source=Source(system="trello", base_url="https://api.trello.com/1", profile="acme"),
+        target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme", organization="org1"),
+    )
     Migration.create(tmp_path / "acme", plan).close()
     before = (tmp_path / "acme" / "plan.toml").read_text()
     with pytest.raises(UserError, match="is not a demo's folder"):

@@ -38,10 +38,24 @@ def test_setup_installs_the_lock_file() -> None:
 def test_the_dependency_audit_skips_cleanly_when_its_service_is_unreachable() -> None:
     # Every outside address goes through a proxy that is not there: nothing installs, nothing answers.
     dead = "http://127.0.0.1:9"
-    r = subprocess.run(["bash", str(ROOT / "scripts" / "audit_deps.sh")], capture_output=True, text=True, timeout=180,
-                       env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT), "HTTPS_PROXY": dead, "HTTP_PROXY": dead,
-                            "https_proxy": dead, "http_proxy": dead, "NO_PROXY": "", "no_proxy": "",
-                            "PIP_RETRIES": "0", "PIP_TIMEOUT": "2"})
+    r = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "audit_deps.sh")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(ROOT),
+            "HTTPS_PROXY": dead,
+            "HTTP_PROXY": dead,
+            "https_proxy": dead,
+            "http_proxy": dead,
+            "NO_PROXY": "",
+            "no_proxy": "",
+            "PIP_RETRIES": "0",
+            "PIP_TIMEOUT": "2",
+        },
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("pip-audit skipped: "), r.stdout + r.stderr
     assert "audit_deps.sh" in (ROOT / ".ci" / "run").read_text()

@@ -13,24 +13,42 @@ LABELS = [("Urgent", "red"), ("Client", "green"), ("", "yellow"), ("Bug", "orang
 
 
 def plan(scale: float = 1.0) -> Plan:
-    return Plan(name="p", source=Source(system="trello", base_url="https://api.trello.com/1", profile="p",
-                                        rate_window_scale=scale),
-                target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="p", organization="o",
-                              rate_window_scale=scale))
+    return Plan(
+        name="p",
+        source=Source(system="trello", base_url="https://api.trello.com/1", profile="p", rate_window_scale=scale),
+        target=Target(
+            system="tallyfy",
+            base_url="https://go.tallyfy.com/api",
+            profile="p",
+            organization="o",
+            rate_window_scale=scale,
+        ),
+    )
 
 
 def container(n: int, labels: list[tuple[str, str]], comments: int = 0) -> ContainerInventory:
-    tags = [{"key": f"trello:label:{n}{i}", "name": name or f"{color.capitalize()} label", "color": color}
-            for i, (name, color) in enumerate(labels)]
-    return ContainerInventory(key=f"trello:board:{n}", id=str(n), name=f"Board {n}",
-                              counts={"tag": len(tags), "item": 1, "comment": comments, "stage": 1},
-                              items_by_stage_index=[1],
-                              template={"key": f"trello:board:{n}", "name": f"Board {n}", "tags": tags})
+    tags = [
+        {"key": f"trello:label:{n}{i}", "name": name or f"{color.capitalize()} label", "color": color}
+        for i, (name, color) in enumerate(labels)
+    ]
+    return ContainerInventory(
+        key=f"trello:board:{n}",
+        id=str(n),
+        name=f"Board {n}",
+        counts={"tag": len(tags), "item": 1, "comment": comments, "stage": 1},
+        items_by_stage_index=[1],
+        template={"key": f"trello:board:{n}", "name": f"Board {n}", "tags": tags},
+    )
 
 
 def inventory(*containers: ContainerInventory) -> Inventory:
-    return Inventory(source_system="trello", discovered_at="2026-01-01T00:00:00Z", elapsed_s=0, source_calls=5,
-                     containers=list(containers))
+    return Inventory(
+        source_system="trello",
+        discovered_at="2026-01-01T00:00:00Z",
+        elapsed_s=0,
+        source_calls=5,
+        containers=list(containers),
+    )
 
 
 def test_boards_sharing_label_names_cost_one_tag_creation_per_name() -> None:

@@ -17,19 +17,28 @@ NOON_MONDAY = 1_764_590_400.0  # 2025-12-01 12:00 UTC, a Monday
 
 
 def _inventory(comments: int = 5663, items: int = 260) -> Inventory:
-    c = ContainerInventory(key="trello:board:b1", id="b1", name="Board",
-                           counts={"item": items, "comment": comments, "stage": 5, "tag": 4, "attachment": 10,
-                                   "upload": 8},
-                           items_by_stage_index=[items], items_with_attachments=6, attachment_bytes=3_000_000)
-    return Inventory(source_system="trello", discovered_at="2025-12-01T12:00:00Z", elapsed_s=1.0, source_calls=30,
-                     containers=[c])
+    c = ContainerInventory(
+        key="trello:board:b1",
+        id="b1",
+        name="Board",
+        counts={"item": items, "comment": comments, "stage": 5, "tag": 4, "attachment": 10, "upload": 8},
+        items_by_stage_index=[items],
+        items_with_attachments=6,
+        attachment_bytes=3_000_000,
+    )
+    return Inventory(
+        source_system="trello", discovered_at="2025-12-01T12:00:00Z", elapsed_s=1.0, source_calls=30, containers=[c]
+    )
 
 
 def _plan(scale: float = 1.0) -> Plan:
-    return Plan(name="t", source=Source(system="trello", base_url="http://127.0.0.1:1/1", profile="p",
-                                        rate_window_scale=scale),
-                target=Target(system="tallyfy", base_url="http://127.0.0.1:2/api", profile="p", organization="o",
-                              rate_window_scale=scale))
+    return Plan(
+        name="t",
+        source=Source(system="trello", base_url="http://127.0.0.1:1/1", profile="p", rate_window_scale=scale),
+        target=Target(
+            system="tallyfy", base_url="http://127.0.0.1:2/api", profile="p", organization="o", rate_window_scale=scale
+        ),
+    )
 
 
 def _durations(text: str) -> list[str]:

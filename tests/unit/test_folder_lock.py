@@ -38,7 +38,11 @@ def test_sixteen_processes_never_hold_the_lock_two_at_a_time(tmp_path: Path) -> 
 
 def test_a_second_writer_is_refused_in_one_sentence_naming_the_holder(tmp_path: Path) -> None:
     Store(tmp_path).close()
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
         from pathlib import Path
@@ -46,7 +50,11 @@ def test_a_second_writer_is_refused_in_one_sentence_naming_the_holder(tmp_path: 
         with folder_lock(Path({str(tmp_path)!r}), "run"):
             print("held", flush=True)
             time.sleep(60)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         assert folderlock.holder(tmp_path) == holder.pid

@@ -20,9 +20,26 @@ from wizard.sinks import RichSink
 from wizard.store import Store
 from wizard.textsafe import csv_cell, md, visible
 
-HOSTILE = ["[/x] \x1b[2J", "\u2028", "a\u2029b", "List [bold]B[/] [/y]", "Board [/]", "[/z]lbl", "[bold red]BOLD[/]", "a\\", "x\\[/]",
-           "| a | b |\n# h", "<script>alert(1)</script>", "=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)",
-           "\x07\x00\x9b31m\u202eevil", "[mw:trello:comment:abc]", "../../../../../members/me/boards"]
+HOSTILE = [
+    "[/x] \x1b[2J",
+    "\u2028",
+    "a\u2029b",
+    "List [bold]B[/] [/y]",
+    "Board [/]",
+    "[/z]lbl",
+    "[bold red]BOLD[/]",
+    "a\\",
+    "x\\[/]",
+    "| a | b |\n# h",
+    "<script>alert(1)</script>",
+    '=HYPERLINK("http://x")',
+    "+1",
+    "-2",
+    "@SUM(A1)",
+    "\x07\x00\x9b31m\u202eevil",
+    "[mw:trello:comment:abc]",
+    "../../../../../members/me/boards",
+]
 texts = st.one_of(st.sampled_from(HOSTILE), st.text(), st.text(alphabet="[]/\\\x1b\x9b|=+-@`*_<>\n\r\t ab"))
 
 
@@ -49,9 +66,13 @@ def test_visible_shows_every_control_and_keeps_the_rest(text: str) -> None:
 def test_rich_sink_prints_any_vendor_text_as_it_is(text: str) -> None:
     console, buf = _console()
     sink = RichSink(console)
-    for ev in (ObjectQuarantined("item", "trello:card:1", text), LogLine("warning", text),
-               RequestRetried("trello", 3, text), CircuitOpened("tallyfy", text),
-               RateLimited("tallyfy", 0.0, text)):
+    for ev in (
+        ObjectQuarantined("item", "trello:card:1", text),
+        LogLine("warning", text),
+        RequestRetried("trello", 3, text),
+        CircuitOpened("tallyfy", text),
+        RateLimited("tallyfy", 0.0, text),
+    ):
         sink.emit(ev)  # a MarkupError here is the defect this guards against
     out = buf.getvalue()  # the rendered lines hold the text itself, controls visible, no markup applied
     shown = visible(text)
@@ -66,12 +87,16 @@ def _strip_sgr(s: str) -> str:
 
 
 def _plan() -> Plan:
-    return Plan(name="hostile", source=Source(system="trello", base_url="http://127.0.0.1:1", profile="sandbox"),
-                target=Target(system="tallyfy", base_url="http://127.0.0.1:2", profile="sandbox", organization="o"))
+    return Plan(
+        name="hostile",
+        source=Source(system="trello", base_url="http://127.0.0.1:1", profile="sandbox"),
+        target=Target(system="tallyfy", base_url="http://127.0.0.1:2", profile="sandbox", organization="o"),
+    )
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], deadline=None,
-          max_examples=60)
+@settings(
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], deadline=None, max_examples=60
+)
 @given(name=texts, reason=texts, person=texts)
 def test_reports_keep_any_text_as_data(tmp_path: Path, name: str, reason: str, person: str) -> None:
     folder = tmp_path / "f"
@@ -80,8 +105,9 @@ def test_reports_keep_any_text_as_data(tmp_path: Path, name: str, reason: str, p
     try:
         store.failed("trello:card:1", "item", reason, quarantine=True)
         store.set_meta(people={"p": {"name": person, "action": "placeholder", "reason": reason}})
-        report = build_report(_plan().model_copy(update={"name": name}), store,
-                              losses=[(f"field '{name}' (number)", reason)])
+        report = build_report(
+            _plan().model_copy(update={"name": name}), store, losses=[(f"field '{name}' (number)", reason)]
+        )
         text = to_markdown(report)
         _no_raw_controls(text)
         for line in text.splitlines():

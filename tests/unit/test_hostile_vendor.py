@@ -54,8 +54,12 @@ def test_redact_knows_every_spelling_a_vendor_may_echo() -> None:
 
 
 async def test_a_4xx_on_a_read_is_one_sentence_and_still_a_record_rejection() -> None:
-    c = ApiClient("http://x", limiter=RateLimiter([(100, 1.0)]), transport=httpx.MockTransport(
-        lambda req: httpx.Response(404, text="The requested resource was not found.")), max_retries=0)
+    c = ApiClient(
+        "http://x",
+        limiter=RateLimiter([(100, 1.0)]),
+        transport=httpx.MockTransport(lambda req: httpx.Response(404, text="The requested resource was not found.")),
+        max_retries=0,
+    )
     with pytest.raises(ReadRejected) as e:
         await c.get("boards/doesnotexist")
     assert isinstance(e.value, UserError) and isinstance(e.value, RecordRejected)
@@ -67,17 +71,27 @@ async def test_a_4xx_on_a_read_is_one_sentence_and_still_a_record_rejection() ->
 
 @pytest.mark.parametrize("body", [{"data": "str"}, {"data": 3}, "just text", [1, 2, 3], {"data": [1, "x"]}])
 async def test_tallyfy_answers_of_the_wrong_shape_are_one_sentence(body: object) -> None:
-    c = TallyfyClient("http://x", "tally-token-0123456789abcdef", "org",
-                      transport=httpx.MockTransport(lambda req: httpx.Response(200, json=body)))
+    c = TallyfyClient(
+        "http://x",
+        "tally-token-0123456789abcdef",
+        "org",
+        transport=httpx.MockTransport(lambda req: httpx.Response(200, json=body)),
+    )
     with pytest.raises(VendorDataError):
         await c.me()
 
 
-@pytest.mark.parametrize("pagination", [{"current_page": "one", "total_pages": 3}, {"current_page": 1, "total_pages": []}])
+@pytest.mark.parametrize(
+    "pagination", [{"current_page": "one", "total_pages": 3}, {"current_page": 1, "total_pages": []}]
+)
 async def test_tallyfy_pagination_that_cannot_be_read_is_one_sentence(pagination: dict) -> None:
     body = {"data": [{"id": "a"}], "meta": {"pagination": pagination}}
-    c = TallyfyClient("http://x", "tally-token-0123456789abcdef", "org",
-                      transport=httpx.MockTransport(lambda req: httpx.Response(200, json=body)))
+    c = TallyfyClient(
+        "http://x",
+        "tally-token-0123456789abcdef",
+        "org",
+        transport=httpx.MockTransport(lambda req: httpx.Response(200, json=body)),
+    )
     with pytest.raises(VendorDataError, match="pagination"):
         await c.list_tags()
 
@@ -85,8 +99,13 @@ async def test_tallyfy_pagination_that_cannot_be_read_is_one_sentence(pagination
 def test_our_marker_is_read_by_position_not_by_the_first_match() -> None:
     from datetime import datetime, timezone
 
-    c = Comment(key="trello:comment:A", item_key="trello:card:1", author_name="[mw:trello:comment:C]",
-                created_at=datetime(2024, 1, 1, tzinfo=timezone.utc), text="see [mw:trello:comment:B] please")
+    c = Comment(
+        key="trello:comment:A",
+        item_key="trello:card:1",
+        author_name="[mw:trello:comment:C]",
+        created_at=datetime(2024, 1, 1, tzinfo=timezone.utc),
+        text="see [mw:trello:comment:B] please",
+    )
     content = comment_content(c, "Trello")
     assert read_marker(content) == "trello:comment:A"
     assert content.count("[mw:") == 1, "look-alikes are neutralised"

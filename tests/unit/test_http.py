@@ -10,8 +10,14 @@ from wizard.ratelimit import RateLimiter
 
 
 def client(handler, **kw) -> ApiClient:
-    return ApiClient("http://x", limiter=RateLimiter([(1000, 1.0)]), transport=httpx.MockTransport(handler),
-                     sink=kw.pop("sink", None), max_retries=kw.pop("max_retries", 4), **kw)
+    return ApiClient(
+        "http://x",
+        limiter=RateLimiter([(1000, 1.0)]),
+        transport=httpx.MockTransport(handler),
+        sink=kw.pop("sink", None),
+        max_retries=kw.pop("max_retries", 4),
+        **kw,
+    )
 
 
 async def test_retries_429_then_succeeds_honouring_retry_after() -> None:
@@ -62,7 +68,11 @@ async def test_auth_errors_are_user_errors(status: int, exc: type) -> None:
 
 
 async def test_validation_error_is_record_level() -> None:
-    c = client(lambda req: httpx.Response(422, json={"message": "The given data was invalid.", "errors": {"title": ["required"]}}))
+    c = client(
+        lambda req: httpx.Response(
+            422, json={"message": "The given data was invalid.", "errors": {"title": ["required"]}}
+        )
+    )
     with pytest.raises(RecordRejected) as e:
         await c.json("POST", "x", json={})
     assert e.value.status == 422 and c.calls == 1

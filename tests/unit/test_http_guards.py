@@ -20,9 +20,14 @@ class Vendor(ApiClient):
 
 
 def client(handler, **kw) -> Vendor:
-    return Vendor("https://api.vendor.example/v1", limiter=RateLimiter([(1000, 1.0)]),
-                  headers={"Authorization": "Bearer secret-token"}, transport=httpx.MockTransport(handler),
-                  max_retries=0, **kw)
+    return Vendor(
+        "https://api.vendor.example/v1",
+        limiter=RateLimiter([(1000, 1.0)]),
+        headers={"Authorization": "Bearer secret-token"},
+        transport=httpx.MockTransport(handler),
+        max_retries=0,
+        **kw,
+    )
 
 
 async def test_a_post_redirected_elsewhere_is_not_followed_and_its_body_goes_nowhere() -> None:

@@ -8,12 +8,22 @@ from adapters.tallyfy import mapping as tm
 from wizard.engine.report import container_losses
 from wizard.model import Checklist, ChecklistItem, FieldDef, FieldOption, FieldType, FieldValue, Item, Tag, Template
 
-PRIORITY = FieldDef(key="trello:field:p", name="Priority", type=FieldType.dropdown,
-                    options=[FieldOption(id="o1", text="Low"), FieldOption(id="o2", text="High")])
+PRIORITY = FieldDef(
+    key="trello:field:p",
+    name="Priority",
+    type=FieldType.dropdown,
+    options=[FieldOption(id="o1", text="Low"), FieldOption(id="o2", text="High")],
+)
 REF = FieldDef(key="trello:field:r", name="Ref", type=FieldType.text)
-TPL = Template(key="trello:board:b", name="Board", fields=[PRIORITY, REF],
-               tags=[Tag(key="trello:label:l1", name="Yellow label", color="yellow", source_name=""),
-                     Tag(key="trello:label:l2", name="Urgent", color="red")])
+TPL = Template(
+    key="trello:board:b",
+    name="Board",
+    fields=[PRIORITY, REF],
+    tags=[
+        Tag(key="trello:label:l1", name="Yellow label", color="yellow", source_name=""),
+        Tag(key="trello:label:l2", name="Urgent", color="red"),
+    ],
+)
 
 
 def item(**kw: object) -> Item:
@@ -33,8 +43,14 @@ def test_blank_and_over_long_names_say_what_they_become() -> None:
 
 
 def test_values_the_target_cannot_hold_are_dropped_and_cut_ones_named() -> None:
-    changes = ledger.item_changes(item(values=[FieldValue(field_key=PRIORITY.key, value="gone"),
-                                               FieldValue(field_key=REF.key, value="r" * 40_000)]), TPL, {}, True)
+    changes = ledger.item_changes(
+        item(
+            values=[FieldValue(field_key=PRIORITY.key, value="gone"), FieldValue(field_key=REF.key, value="r" * 40_000)]
+        ),
+        TPL,
+        {},
+        True,
+    )
     assert [(c["kind"], c["dropped"]) for c in changes] == [("field_value", 1), ("field_value", 0)]
     assert "not one of the field's options" in changes[0]["why"] and "cut" in changes[1]["why"]
 
@@ -43,7 +59,9 @@ def test_checklist_items_past_the_field_limit_are_counted_as_dropped() -> None:
     items = [ChecklistItem(name=f"step {i} " + "y" * 300) for i in range(200)]
     card = item(checklists=[Checklist(key="trello:checklist:k", name="QA", items=items)])
     [c] = ledger.item_changes(card, TPL, {}, True)
-    kept = sum(1 for line in tm.checklist_text(card)[: tm.TEXTAREA_LIMIT - 1].splitlines()[:-1] if line.startswith("- ["))
+    kept = sum(
+        1 for line in tm.checklist_text(card)[: tm.TEXTAREA_LIMIT - 1].splitlines()[:-1] if line.startswith("- [")
+    )
     assert c["kind"] == "checklist_item" and c["dropped"] == 200 - kept > 0
     assert ledger.item_changes(card, TPL, {}, False) == []  # as tasks, nothing is cut
 
@@ -54,9 +72,17 @@ def test_a_renamed_label_is_in_the_template_ledger() -> None:
 
 
 def test_the_losses_tab_counts_cards_left_out_and_lists_the_ledger() -> None:
-    inv = {"containers": [{"key": TPL.key, "left_out": [
-        {"key": f"trello:card:{i}", "kind": "card", "reason": "it is in an archived list"} for i in range(3)],
-        "ledger": ledger.template_changes(TPL) * 25}]}
+    inv = {
+        "containers": [
+            {
+                "key": TPL.key,
+                "left_out": [
+                    {"key": f"trello:card:{i}", "kind": "card", "reason": "it is in an archived list"} for i in range(3)
+                ],
+                "ledger": ledger.template_changes(TPL) * 25,
+            }
+        ]
+    }
     out = container_losses(inv, TPL.key)
     assert out[0] == "3 card(s) left out: it is in an archived list"
     assert out[1] == "25 object(s) change on the way:" and "and 5 more" in out[-1]
@@ -64,7 +90,19 @@ def test_the_losses_tab_counts_cards_left_out_and_lists_the_ledger() -> None:
 
 
 def test_the_losses_tab_says_how_many_cards_of_archived_lists_are_migrated() -> None:
-    inv = {"containers": [{"key": TPL.key, "items_by_stage_index": [4, 2, 3],
-                           "template": {"stages": [{"key": "l1", "position": 1}, {"key": "l9", "position": 9, "closed": True},
-                                                   {"key": "l2", "position": 2}]}}]}
+    inv = {
+        "containers": [
+            {
+                "key": TPL.key,
+                "items_by_stage_index": [4, 2, 3],
+                "template": {
+                    "stages": [
+                        {"key": "l1", "position": 1},
+                        {"key": "l9", "position": 9, "closed": True},
+                        {"key": "l2", "position": 2},
+                    ]
+                },
+            }
+        ]
+    }
     assert container_losses(inv, TPL.key)[0].startswith("3 card(s) in archived lists are migrated")

@@ -10,8 +10,11 @@ from wizard.plan import Plan, Source, Target
 
 
 def _plan() -> Plan:
-    return Plan(name="s", source=Source(system="trello", base_url="http://127.0.0.1:9/1", profile="p"),
-                target=Target(system="tallyfy", base_url="http://127.0.0.1:9/api", profile="p", organization="o"))
+    return Plan(
+        name="s",
+        source=Source(system="trello", base_url="http://127.0.0.1:9/1", profile="p"),
+        target=Target(system="tallyfy", base_url="http://127.0.0.1:9/api", profile="p", organization="o"),
+    )
 
 
 def test_a_run_cut_off_by_a_kill_reads_as_interrupted_in_the_report(tmp_path: Path) -> None:

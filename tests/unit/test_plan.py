@@ -38,8 +38,10 @@ def test_good_plan_loads_with_defaults(tmp_path: Path) -> None:
         ("name = ", "is not valid TOML"),
         (GOOD.replace('system = "trello"', 'system = "jira"'), "key 'source.system'"),
         (GOOD.replace('base_url = "https://api.trello.com/1"', 'base_url = "ftp://x"'), "key 'source.base_url'"),
-        (GOOD.replace('profile = "acme"\n[target]', 'profile = "acme"\ntoken = "abcdefghijklmnop"\n[target]'),
-         "looks like a secret"),
+        (
+            GOOD.replace('profile = "acme"\n[target]', 'profile = "acme"\ntoken = "abcdefghijklmnop"\n[target]'),
+            "looks like a secret",
+        ),
         (GOOD.replace("[target]", "[limits]\nconcurrency = 0\n[target]"), "key 'limits.concurrency'"),
         ('name = "x"', "key 'source' is required but missing"),
     ],
@@ -89,7 +91,9 @@ def test_plain_http_only_to_this_machine_unless_the_plan_allows_it(tmp_path: Pat
     remote = GOOD.replace('base_url = "https://go.tallyfy.com/api"', 'base_url = "http://go.tallyfy.com/api"')
     with pytest.raises(PlanError) as e:
         load_plan(write(tmp_path, remote))
-    assert "key 'target'" in e.value.sentence and "in clear" in e.value.sentence and "allow_insecure" in e.value.sentence
+    assert (
+        "key 'target'" in e.value.sentence and "in clear" in e.value.sentence and "allow_insecure" in e.value.sentence
+    )
     assert "\n" not in e.value.sentence
     allowed = remote.replace('organization = "abc"', 'organization = "abc"\nallow_insecure = true')
     assert load_plan(write(tmp_path, allowed)).target.base_url == "http://go.tallyfy.com/api"

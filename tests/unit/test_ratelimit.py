@@ -41,7 +41,9 @@ async def test_window_allows_limit_then_waits(clock: Clock) -> None:
 async def test_bucket_caps_only_its_route(clock: Clock) -> None:
     slept = clock.slept
     waits: list[str] = []
-    lim = RateLimiter([(1000, 60.0)], {"comments": [(2, 3600.0)]}, clock=clock, on_wait=lambda d, why: waits.append(why))
+    lim = RateLimiter(
+        [(1000, 60.0)], {"comments": [(2, 3600.0)]}, clock=clock, on_wait=lambda d, why: waits.append(why)
+    )
     await lim.acquire(("comments",))
     await lim.acquire(("comments",))
     await lim.acquire()  # other calls flow

@@ -25,10 +25,18 @@ def test_masking() -> None:
 
 
 def test_people_matching_email_then_name_then_placeholder() -> None:
-    people = [Person(key="t:person:1", name="Alex K", email="alex@x.com"), Person(key="t:person:2", name="Bo Li"),
-              Person(key="t:person:3", name="Cy Twin"), Person(key="t:person:4", name="Di Nobody")]
-    users = [TargetUser(1, "Someone Else", "alex@x.com"), TargetUser(2, "bo  li"), TargetUser(3, "Cy Twin"),
-             TargetUser(4, "Cy Twin")]
+    people = [
+        Person(key="t:person:1", name="Alex K", email="alex@x.com"),
+        Person(key="t:person:2", name="Bo Li"),
+        Person(key="t:person:3", name="Cy Twin"),
+        Person(key="t:person:4", name="Di Nobody"),
+    ]
+    users = [
+        TargetUser(1, "Someone Else", "alex@x.com"),
+        TargetUser(2, "bo  li"),
+        TargetUser(3, "Cy Twin"),
+        TargetUser(4, "Cy Twin"),
+    ]
     d = match_people(people, users, {"t:person:4": "invite"})
     assert (d["t:person:1"].action, d["t:person:1"].user_id) == ("matched", 1)
     assert (d["t:person:2"].action, d["t:person:2"].user_id) == ("matched", 2)

@@ -23,7 +23,12 @@ OPT = "65f1c0ffe4b0a1b2c3d4ec02"
 
 def fields() -> dict[str, TrelloCustomField]:
     raw = [
-        {"id": F_LIST, "name": "Priority", "type": "list", "options": [{"id": OPT, "value": {"text": "High"}, "color": "red"}]},
+        {
+            "id": F_LIST,
+            "name": "Priority",
+            "type": "list",
+            "options": [{"id": OPT, "value": {"text": "High"}, "color": "red"}],
+        },
         {"id": F_NUM, "name": "Estimate", "type": "number"},
         {"id": F_CHECK, "name": "Approved", "type": "checkbox"},
         {"id": F_TEXT, "name": "Ref", "type": "text"},
@@ -34,19 +39,74 @@ def fields() -> dict[str, TrelloCustomField]:
 
 def card(**over: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "id": CARD, "name": "Ship onboarding email", "desc": "Draft in **Markdown**", "closed": False,
-        "idBoard": BOARD, "idList": LIST, "pos": 16384.5, "dateLastActivity": "2026-03-02T10:15:00.000Z",
-        "due": "2026-03-10T17:00:00.000Z", "dueComplete": False, "idMembers": [MEMBER], "idLabels": [LABEL],
-        "url": "https://trello.com/c/Hk3pQx9Z/42-ship", "badges": {"comments": 2}, "shortLink": "Hk3pQx9Z",
-        "checklists": [{"id": "65f1c3b1e4b0a1b2c3d4e777", "name": "QA", "pos": 2, "checkItems": [
-            {"id": "65f1c3c0e4b0a1b2c3d4e781", "name": "Second", "state": "incomplete", "pos": 20, "idMember": MEMBER},
-            {"id": "65f1c3c0e4b0a1b2c3d4e780", "name": "First", "state": "complete", "pos": 10}]}],
+        "id": CARD,
+        "name": "Ship onboarding email",
+        "desc": "Draft in **Markdown**",
+        "closed": False,
+        "idBoard": BOARD,
+        "idList": LIST,
+        "pos": 16384.5,
+        "dateLastActivity": "2026-03-02T10:15:00.000Z",
+        "due": "2026-03-10T17:00:00.000Z",
+        "dueComplete": False,
+        "idMembers": [MEMBER],
+        "idLabels": [LABEL],
+        "url": "https://trello.com/c/Hk3pQx9Z/42-ship",
+        "badges": {"comments": 2},
+        "shortLink": "Hk3pQx9Z",
+        "checklists": [
+            {
+                "id": "65f1c3b1e4b0a1b2c3d4e777",
+                "name": "QA",
+                "pos": 2,
+                "checkItems": [
+                    {
+                        "id": "65f1c3c0e4b0a1b2c3d4e781",
+                        "name": "Second",
+                        "state": "incomplete",
+                        "pos": 20,
+                        "idMember": MEMBER,
+                    },
+                    {"id": "65f1c3c0e4b0a1b2c3d4e780", "name": "First", "state": "complete", "pos": 10},
+                ],
+            }
+        ],
         "customFieldItems": [
-            {"id": "65f1c6000000000000000001", "idCustomField": F_LIST, "idModel": CARD, "modelType": "card", "idValue": OPT},
-            {"id": "65f1c6000000000000000002", "idCustomField": F_NUM, "idModel": CARD, "modelType": "card", "value": {"number": "8"}},
-            {"id": "65f1c6000000000000000003", "idCustomField": F_CHECK, "idModel": CARD, "modelType": "card", "value": {"checked": "true"}},
-            {"id": "65f1c6000000000000000004", "idCustomField": F_TEXT, "idModel": CARD, "modelType": "card", "value": {"text": "REF-1"}},
-            {"id": "65f1c6000000000000000005", "idCustomField": F_DATE, "idModel": CARD, "modelType": "card", "value": {"date": "2026-04-01T00:00:00.000Z"}},
+            {
+                "id": "65f1c6000000000000000001",
+                "idCustomField": F_LIST,
+                "idModel": CARD,
+                "modelType": "card",
+                "idValue": OPT,
+            },
+            {
+                "id": "65f1c6000000000000000002",
+                "idCustomField": F_NUM,
+                "idModel": CARD,
+                "modelType": "card",
+                "value": {"number": "8"},
+            },
+            {
+                "id": "65f1c6000000000000000003",
+                "idCustomField": F_CHECK,
+                "idModel": CARD,
+                "modelType": "card",
+                "value": {"checked": "true"},
+            },
+            {
+                "id": "65f1c6000000000000000004",
+                "idCustomField": F_TEXT,
+                "idModel": CARD,
+                "modelType": "card",
+                "value": {"text": "REF-1"},
+            },
+            {
+                "id": "65f1c6000000000000000005",
+                "idCustomField": F_DATE,
+                "idModel": CARD,
+                "modelType": "card",
+                "value": {"date": "2026-04-01T00:00:00.000Z"},
+            },
         ],
     }
     base.update(over)
@@ -72,13 +132,27 @@ def test_card_maps_to_item_with_stage_tags_people_values_and_checklists() -> Non
     assert checklist.items[1].assignee_key == f"trello:member:{MEMBER}"
 
 
-@pytest.mark.parametrize("over, field", [
-    ({"name": {"text": "oops"}}, "name"),
-    ({"id": None}, "id"),
-    ({"idList": "not-an-id"}, "idList"),
-    ({"closed": "maybe"}, "closed"),
-    ({"checklists": [{"id": "65f1c3b1e4b0a1b2c3d4e777", "name": "QA", "checkItems": [{"id": "65f1c3c0e4b0a1b2c3d4e780", "name": "x", "state": "done"}]}]}, "state"),
-])
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"name": {"text": "oops"}}, "name"),
+        ({"id": None}, "id"),
+        ({"idList": "not-an-id"}, "idList"),
+        ({"closed": "maybe"}, "closed"),
+        (
+            {
+                "checklists": [
+                    {
+                        "id": "65f1c3b1e4b0a1b2c3d4e777",
+                        "name": "QA",
+                        "checkItems": [{"id": "65f1c3c0e4b0a1b2c3d4e780", "name": "x", "state": "done"}],
+                    }
+                ]
+            },
+            "state",
+        ),
+    ],
+)
 def test_malformed_card_becomes_one_sentence_rejection_naming_the_field(over: dict[str, Any], field: str) -> None:
     raw = card(**over)
     if over.get("id", "") is None:
@@ -97,12 +171,15 @@ def test_card_that_is_not_an_object_is_rejected() -> None:
     assert out.key == "trello:card:unknown-3" and "not a JSON object" in out.reason
 
 
-@pytest.mark.parametrize("item, message", [
-    ({"idCustomField": F_NUM, "value": {"number": "eight"}}, "not a number"),
-    ({"idCustomField": F_CHECK, "value": {"checked": "yes"}}, "neither true nor false"),
-    ({"idCustomField": F_DATE, "value": {"date": "tomorrow"}}, "not a date"),
-    ({"idCustomField": F_LIST, "idValue": "65f1c0ffe4b0a1b2c3d4ffff"}, "option the field does not have"),
-])
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ({"idCustomField": F_NUM, "value": {"number": "eight"}}, "not a number"),
+        ({"idCustomField": F_CHECK, "value": {"checked": "yes"}}, "neither true nor false"),
+        ({"idCustomField": F_DATE, "value": {"date": "tomorrow"}}, "not a date"),
+        ({"idCustomField": F_LIST, "idValue": "65f1c0ffe4b0a1b2c3d4ffff"}, "option the field does not have"),
+    ],
+)
 def test_unreadable_field_value_rejects_the_card(item: dict[str, Any], message: str) -> None:
     out = mapping.map_card(card(customFieldItems=[item]), BOARD, fields())
     assert isinstance(out, SourceRejected) and message in out.reason
@@ -110,7 +187,9 @@ def test_unreadable_field_value_rejects_the_card(item: dict[str, Any], message: 
 
 @pytest.mark.parametrize("raw", ["6", "3.5", "-2", "1e3"])
 def test_numbers_keep_their_source_form(raw: str) -> None:
-    v = mapping.field_value(fields()[F_NUM], TrelloCustomFieldItem.model_validate({"idCustomField": F_NUM, "value": {"number": raw}}))
+    v = mapping.field_value(
+        fields()[F_NUM], TrelloCustomFieldItem.model_validate({"idCustomField": F_NUM, "value": {"number": raw}})
+    )
     assert v.value == raw
 
 
@@ -122,17 +201,26 @@ def test_a_label_without_a_name_is_named_after_its_colour_and_says_so() -> None:
 
 
 def test_checkbox_false_and_field_without_definition() -> None:
-    v = mapping.field_value(fields()[F_CHECK], TrelloCustomFieldItem.model_validate({"idCustomField": F_CHECK, "value": {"checked": "false"}}))
+    v = mapping.field_value(
+        fields()[F_CHECK],
+        TrelloCustomFieldItem.model_validate({"idCustomField": F_CHECK, "value": {"checked": "false"}}),
+    )
     assert v.value is False
-    orphan = mapping.field_value(None, TrelloCustomFieldItem.model_validate({"idCustomField": F_TEXT, "value": {"text": "x"}}))
+    orphan = mapping.field_value(
+        None, TrelloCustomFieldItem.model_validate({"idCustomField": F_TEXT, "value": {"text": "x"}})
+    )
     assert orphan.value == "x"
 
 
 def test_field_types_map_to_canonical_types() -> None:
     defs = {f.name: mapping.field_to_def(f) for f in fields().values()}
-    assert {n: d.type for n, d in defs.items()} == {"Priority": FieldType.dropdown, "Estimate": FieldType.number,
-                                                     "Approved": FieldType.checkbox, "Ref": FieldType.text,
-                                                     "Go-live": FieldType.date}
+    assert {n: d.type for n, d in defs.items()} == {
+        "Priority": FieldType.dropdown,
+        "Estimate": FieldType.number,
+        "Approved": FieldType.checkbox,
+        "Ref": FieldType.text,
+        "Go-live": FieldType.date,
+    }
     assert [(o.id, o.text) for o in defs["Priority"].options] == [(OPT, "High")]
 
 
@@ -144,7 +232,9 @@ def test_unnamed_label_is_called_after_its_colour() -> None:
 
 def comment(**over: Any) -> dict[str, Any]:
     raw: dict[str, Any] = {
-        "id": "65f1c5d2e4b0a1b2c3d4e900", "idMemberCreator": MEMBER, "type": "commentCard",
+        "id": "65f1c5d2e4b0a1b2c3d4e900",
+        "idMemberCreator": MEMBER,
+        "type": "commentCard",
         "date": "2026-03-02T10:20:11.396Z",
         "data": {"text": "שלום 👍", "card": {"id": CARD, "name": "Ship"}, "board": {"id": BOARD}},
         "memberCreator": {"id": MEMBER, "username": "alexk", "fullName": "Alex K"},
@@ -162,25 +252,49 @@ def test_comment_action_maps_to_comment_keeping_unicode() -> None:
     assert c.text == "שלום 👍"
 
 
-@pytest.mark.parametrize("over, words", [
-    ({"date": "yesterday"}, "'date'"),
-    ({"data": {"card": {"id": CARD}}}, "no text"),
-    ({"data": {"text": "hi"}}, "names no card"),
-])
+@pytest.mark.parametrize(
+    "over, words",
+    [
+        ({"date": "yesterday"}, "'date'"),
+        ({"data": {"card": {"id": CARD}}}, "no text"),
+        ({"data": {"text": "hi"}}, "names no card"),
+    ],
+)
 def test_malformed_comment_is_rejected(over: dict[str, Any], words: str) -> None:
     out = mapping.map_comment(comment(**over))
     assert isinstance(out, SourceRejected) and out.kind == "comment" and words in out.reason
 
 
 def test_attachments_upload_and_link() -> None:
-    up = mapping.map_attachment({"id": "5ef22a288dcee602857a9990", "name": "mockup.png", "fileName": "mockup.png",
-                                 "bytes": 48213, "mimeType": "image/png", "isUpload": True, "date": "2026-03-02T10:18:00.000Z",
-                                 "url": f"https://trello.com/1/cards/{CARD}/attachments/5ef22a288dcee602857a9990/download/mockup.png"}, CARD)
+    up = mapping.map_attachment(
+        {
+            "id": "5ef22a288dcee602857a9990",
+            "name": "mockup.png",
+            "fileName": "mockup.png",
+            "bytes": 48213,
+            "mimeType": "image/png",
+            "isUpload": True,
+            "date": "2026-03-02T10:18:00.000Z",
+            "url": f"https://trello.com/1/cards/{CARD}/attachments/5ef22a288dcee602857a9990/download/mockup.png",
+        },
+        CARD,
+    )
     assert isinstance(up, Attachment) and up.is_upload and up.size == 48213 and up.mime_type == "image/png"
-    link = mapping.map_attachment({"id": "5ef22a288dcee602857a9991", "name": "https://x.test/doc", "bytes": None,
-                                   "mimeType": "", "isUpload": False, "url": "https://x.test/doc"}, CARD)
+    link = mapping.map_attachment(
+        {
+            "id": "5ef22a288dcee602857a9991",
+            "name": "https://x.test/doc",
+            "bytes": None,
+            "mimeType": "",
+            "isUpload": False,
+            "url": "https://x.test/doc",
+        },
+        CARD,
+    )
     assert isinstance(link, Attachment) and not link.is_upload and link.size == 0 and link.mime_type is None
-    bad = mapping.map_attachment({"id": "5ef22a288dcee602857a9992", "name": "x", "bytes": -5, "isUpload": True, "url": "u"}, CARD)
+    bad = mapping.map_attachment(
+        {"id": "5ef22a288dcee602857a9992", "name": "x", "bytes": -5, "isUpload": True, "url": "u"}, CARD
+    )
     assert isinstance(bad, SourceRejected) and "'bytes'" in bad.reason
     nourl = mapping.map_attachment({"id": "5ef22a288dcee602857a9993", "name": "x", "bytes": 5, "isUpload": True}, CARD)
     assert isinstance(nourl, SourceRejected) and "url" in nourl.reason

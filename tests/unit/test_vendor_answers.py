@@ -14,8 +14,9 @@ from wizard.http import RecordRejected
 
 
 def trello(handler) -> TrelloSource:
-    return TrelloSource(TrelloClient("https://api.trello.com/1", "k", "t", transport=httpx.MockTransport(handler),
-                                     max_retries=0))
+    return TrelloSource(
+        TrelloClient("https://api.trello.com/1", "k", "t", transport=httpx.MockTransport(handler), max_retries=0)
+    )
 
 
 async def test_tallyfy_pages_that_do_not_advance_stop_with_one_sentence() -> None:
@@ -23,8 +24,19 @@ async def test_tallyfy_pages_that_do_not_advance_stop_with_one_sentence() -> Non
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request.url.params["page"])
-        return httpx.Response(200, json={"data": [{"id": "x"}], "meta": {"pagination": {
-            "current_page": 1, "total_pages": 9, "links": {"next": "https://go.tallyfy.com/api/next"}}}})
+        return httpx.Response(
+            200,
+            json={
+                "data": [{"id": "x"}],
+                "meta": {
+                    "pagination": {
+                        "current_page": 1,
+                        "total_pages": 9,
+                        "links": {"next": "https://go.tallyfy.com/api/next"},
+                    }
+                },
+            },
+        )
 
     c = TallyfyClient("https://go.tallyfy.com/api", "t", "org", transport=httpx.MockTransport(handler), max_retries=0)
     with pytest.raises(VendorDataError, match=r"pages of .* do not advance \(asked for page 2, given page 1\)"):

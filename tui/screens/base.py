@@ -19,8 +19,15 @@ class KeyedScreen(Screen):
     AUTO_FOCUS = ""  # the visible tab's table takes the focus (keys.main_widget), never a hidden one
     BINDINGS = [
         Binding("escape", "back", "Back", id="back", tooltip="Clears the filter first; else the previous step."),
-        Binding("slash", "filter", "Filter", key_display="/", show=False, id="filter",
-                tooltip="Type to keep only the rows that match; Escape clears it."),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            show=False,
+            id="filter",
+            tooltip="Type to keep only the rows that match; Escape clears it.",
+        ),
     ]
 
     def why_not(self, action: str) -> str:

@@ -20,10 +20,20 @@ from wizard.engine.conflicts import plain
 from wizard.engine.decisions import RULE_FIELDS, Rule, haystack, preview, side_by_side
 from wizard.textsafe import rich_text
 
-DECISIONS = {"skip": "leave the target as it is", "overwrite": "replace the target with the source",
-             "merge": "fill what the target lacks, keep the rest", "newer": "keep whichever changed last"}
-MARK = {None: "? undecided", "": "? undecided", "skip": "↷ skip", "overwrite": "⇥ overwrite", "merge": "⇄ merge",
-        "newer": "◷ newer"}
+DECISIONS = {
+    "skip": "leave the target as it is",
+    "overwrite": "replace the target with the source",
+    "merge": "fill what the target lacks, keep the rest",
+    "newer": "keep whichever changed last",
+}
+MARK = {
+    None: "? undecided",
+    "": "? undecided",
+    "skip": "↷ skip",
+    "overwrite": "⇥ overwrite",
+    "merge": "⇄ merge",
+    "newer": "◷ newer",
+}
 
 
 def parse_filter(text: str) -> tuple[list[Rule], str]:
@@ -44,14 +54,22 @@ def parse_filter(text: str) -> tuple[list[Rule], str]:
 class ConflictsScreen(WizardScreen):
     STEP = "conflicts"
     TITLE = "Conflicts"
-    HELP = ("Objects already in the target, found before anything is written. s skip, o overwrite, m merge, "
-            "w newer decide the selected one; b decides every conflict the filter shows (after a confirmation); "
-            "u undoes the last decision, x resets the selected one to undecided, r reads the target again. The "
-            "filter takes names, lists, labels, members, and rules: list=…, label=…, member=…, name=Invoice*, "
-            "before=2026-01-31.")
+    HELP = (
+        "Objects already in the target, found before anything is written. s skip, o overwrite, m merge, "
+        "w newer decide the selected one; b decides every conflict the filter shows (after a confirmation); "
+        "u undoes the last decision, x resets the selected one to undecided, r reads the target again. The "
+        "filter takes names, lists, labels, members, and rules: list=…, label=…, member=…, name=Invoice*, "
+        "before=2026-01-31."
+    )
     BINDINGS = [
         Binding("s", "decide('skip')", "Skip", id="decide-skip", tooltip="Leave the target as it is."),
-        Binding("o", "decide('overwrite')", "Overwrite", id="decide-overwrite", tooltip="Replace the target with the source."),
+        Binding(
+            "o",
+            "decide('overwrite')",
+            "Overwrite",
+            id="decide-overwrite",
+            tooltip="Replace the target with the source.",
+        ),
         Binding("m", "decide('merge')", "Merge", id="decide-merge", tooltip="Fill what the target lacks."),
         Binding("w", "decide('newer')", "Newer", id="decide-newer", tooltip="Keep whichever changed last."),
         Binding("b", "bulk", "Bulk", id="decide-bulk", tooltip="One decision for every filtered conflict."),
@@ -71,8 +89,13 @@ class ConflictsScreen(WizardScreen):
     def body(self):
         with Vertical(id="conflicts-body"):
             yield Static("", id="conflicts-status")
-            yield PagedTable(("card", "process in the target", "list", "decision", "differs"), None, noun="conflicts",
-                             placeholder="/ filter: names, lists, labels, members, or list=… name=…", id="conflicts-table")
+            yield PagedTable(
+                ("card", "process in the target", "list", "decision", "differs"),
+                None,
+                noun="conflicts",
+                placeholder="/ filter: names, lists, labels, members, or list=… name=…",
+                id="conflicts-table",
+            )
             with Horizontal(id="side-by-side"):
                 yield Static("", id="conflict-source", classes="side")
                 yield Static("", id="conflict-target", classes="side")
@@ -89,7 +112,8 @@ class ConflictsScreen(WizardScreen):
 
         self.scanning = True
         self.query_one("#conflicts-status", Static).update(
-            Text("Reading the target for what is already there (nothing is written)…"))
+            Text("Reading the target for what is already there (nothing is written)…")
+        )
         try:
             await self.app.migration.scan_conflicts()  # on the app's loop: the store's one writer
         except UserError as e:
@@ -124,18 +148,27 @@ class ConflictsScreen(WizardScreen):
         def fetch(text: str, offset: int, limit: int):
             rules, needle = parse_filter(text)
             needle = needle.lower()
-            rows = [c for c in self.conflicts if all(r.matches(c) for r in rules)
-                    and (not needle or needle in haystack(c) + " " + names.get(c["id"], "").lower())]
+            rows = [
+                c
+                for c in self.conflicts
+                if all(r.matches(c) for r in rules)
+                and (not needle or needle in haystack(c) + " " + names.get(c["id"], "").lower())
+            ]
             self.shown, self.filter_rules = rows, rules
-            return len(rows), [self._cells(c, names) for c in rows[offset:offset + limit]]
+            return len(rows), [self._cells(c, names) for c in rows[offset : offset + limit]]
 
         self.query_one(PagedTable).set_fetch(fetch, keep_offset=keep_offset)
 
     @staticmethod
     def _cells(c: dict, names: dict[str, str]) -> tuple[str, ...]:
         src, tgt = c.get("source") or {}, c.get("target") or {}
-        return (plain(src.get("name")) or names.get(c["id"], c["id"]), plain(tgt.get("name")) or str(c.get("target_id", "")),
-                plain(src.get("stage")), MARK.get(c.get("decision"), "?"), ", ".join(c.get("changed", [])) or "—")
+        return (
+            plain(src.get("name")) or names.get(c["id"], c["id"]),
+            plain(tgt.get("name")) or str(c.get("target_id", "")),
+            plain(src.get("stage")),
+            MARK.get(c.get("decision"), "?"),
+            ", ".join(c.get("changed", [])) or "—",
+        )
 
     def _row_at_cursor(self) -> dict | None:
         pt = self.query_one(PagedTable)
@@ -159,8 +192,11 @@ class ConflictsScreen(WizardScreen):
             return
         t = Table("", "the card (source)", "the process (target)", expand=True, show_edge=False, pad_edge=False)
         for what, differs, in_source, in_target in side_by_side(c):
-            t.add_row(rich_text(("≠ " if differs else "  ") + what, "bold" if differs else ""),
-                      rich_text(in_source, limit=300), rich_text(in_target, limit=300))
+            t.add_row(
+                rich_text(("≠ " if differs else "  ") + what, "bold" if differs else ""),
+                rich_text(in_source, limit=300),
+                rich_text(in_target, limit=300),
+            )
         left.update(t)
         decided = c.get("decision")
         lines = Text()
@@ -179,8 +215,9 @@ class ConflictsScreen(WizardScreen):
         if action in ("decide", "bulk", "reset") and (self.scanning or not self.shown):
             if self.scanning:
                 return "The target is still being read; a moment."
-            return "No conflict shown to decide." + (" Esc clears the filter." if self.query_one(PagedTable).filter_text
-                                                     else "")
+            return "No conflict shown to decide." + (
+                " Esc clears the filter." if self.query_one(PagedTable).filter_text else ""
+            )
         if action == "undo" and not self.undo_stack:
             return "No decision made here yet to undo."
         if action == "rescan" and self.scanning:
@@ -221,9 +258,14 @@ class ConflictsScreen(WizardScreen):
                 if ok is True:
                     self._record(ids, value, how)
 
-            self.app.push_screen(ConfirmDialog(
-                f"Decide {len(ids)} conflict(s): {value}?",
-                f"{how[0].upper()}{how[1:]}. The next run applies it; u undoes it.", confirm_label="Decide"), confirmed)
+            self.app.push_screen(
+                ConfirmDialog(
+                    f"Decide {len(ids)} conflict(s): {value}?",
+                    f"{how[0].upper()}{how[1:]}. The next run applies it; u undoes it.",
+                    confirm_label="Decide",
+                ),
+                confirmed,
+            )
 
         self.app.push_screen(ChoiceDialog(f"One decision for the {len(ids)} conflict(s) shown", choices), chosen)
 

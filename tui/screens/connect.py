@@ -37,20 +37,28 @@ def field(label: str, box: Input, hint_id: str | None = None):
 class ConnectScreen(WizardScreen):
     STEP = "connect"
     TITLE = "Connect"
-    HELP = ("Pick the source and the target, the credential profile (one per client account), and type the "
-            "secrets once: they go to the OS keyring and are never shown again. Test the connection to see "
-            "who you are connected as and which workspace; Next opens once both sides answer.")
+    HELP = (
+        "Pick the source and the target, the credential profile (one per client account), and type the "
+        "secrets once: they go to the OS keyring and are never shown again. Test the connection to see "
+        "who you are connected as and which workspace; Next opens once both sides answer."
+    )
     AUTO_FOCUS = "#btn-test"
     # ^t and ^n work while typing in a field, so they are the keys shown; plain t and n work
     # everywhere else.
     BINDINGS = [
-        Binding("ctrl+t", "test", "Test connection", priority=True, id="test",
-                tooltip="Ask both systems who we are."),
+        Binding("ctrl+t", "test", "Test connection", priority=True, id="test", tooltip="Ask both systems who we are."),
         Binding("t", "test", "Test connection", show=False, id="test-plain"),
-        Binding("ctrl+s", "save", "Save", priority=True, id="save",
-                tooltip="Save the plan and store the typed secrets in the keyring."),
-        Binding("ctrl+n", "next", "Next", priority=True, id="next-ctrl",
-                tooltip="The next step, once both sides answer."),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            priority=True,
+            id="save",
+            tooltip="Save the plan and store the typed secrets in the keyring.",
+        ),
+        Binding(
+            "ctrl+n", "next", "Next", priority=True, id="next-ctrl", tooltip="The next step, once both sides answer."
+        ),
         Binding("n", "next", "Next", show=False, id="next"),
     ]
 
@@ -62,29 +70,51 @@ class ConnectScreen(WizardScreen):
         with VerticalScroll(id="connect-body"):
             with Horizontal(classes="row"):
                 yield Label("Profile", classes="field-label")
-                yield Input(plan.source.profile, id="profile", restrict=r"[A-Za-z0-9_.-]*", max_length=64,
-                            compact=True, tooltip="Credentials are stored per profile: one per client account.")
+                yield Input(
+                    plan.source.profile,
+                    id="profile",
+                    restrict=r"[A-Za-z0-9_.-]*",
+                    max_length=64,
+                    compact=True,
+                    tooltip="Credentials are stored per profile: one per client account.",
+                )
                 yield Static("one per client account; secrets go to the OS keyring", classes="hint", id="profile-hint")
             with Horizontal(id="sides"):
                 with Vertical(classes="side", id="side-source"):
                     yield Label("[b]From[/]")
-                    yield Select([(v, k) for k, v in ALL_SOURCES.items()], value=plan.source.system,
-                                 allow_blank=False, id="source-system", compact=True)
+                    yield Select(
+                        [(v, k) for k, v in ALL_SOURCES.items()],
+                        value=plan.source.system,
+                        allow_blank=False,
+                        id="source-system",
+                        compact=True,
+                    )
                     yield from field("API root", Input(plan.source.base_url, id="source-url", compact=True))
                     for part in src_parts:
-                        yield from field(PART_LABEL.get(part, part),
-                                         Input(password=True, id=f"source-{part}", compact=True),
-                                         hint_id=f"source-{part}-hint")
+                        yield from field(
+                            PART_LABEL.get(part, part),
+                            Input(password=True, id=f"source-{part}", compact=True),
+                            hint_id=f"source-{part}-hint",
+                        )
                     yield Static("", id="source-result", classes="result")
                 with Vertical(classes="side", id="side-target"):
                     yield Label("[b]To[/]")
-                    yield Select([(v, k) for k, v in TARGETS.items()], value=plan.target.system,
-                                 allow_blank=False, id="target-system", compact=True)
+                    yield Select(
+                        [(v, k) for k, v in TARGETS.items()],
+                        value=plan.target.system,
+                        allow_blank=False,
+                        id="target-system",
+                        compact=True,
+                    )
                     yield from field("API root", Input(plan.target.base_url, id="target-url", compact=True))
-                    yield from field("Token", Input(password=True, id="target-token", compact=True),
-                                     hint_id="target-token-hint")
-                    yield from field("Org id", Input(plan.target.organization, id="target-org", compact=True),
-                                     hint_id="target-organization-hint")
+                    yield from field(
+                        "Token", Input(password=True, id="target-token", compact=True), hint_id="target-token-hint"
+                    )
+                    yield from field(
+                        "Org id",
+                        Input(plan.target.organization, id="target-org", compact=True),
+                        hint_id="target-organization-hint",
+                    )
                     yield Static("", id="target-result", classes="result")
             with Horizontal(classes="buttons"):
                 yield Button("Test connection (^t)", id="btn-test", variant="primary", compact=True)
@@ -109,14 +139,20 @@ class ConnectScreen(WizardScreen):
                 i.value = ""
         src = str(self.query_one("#source-system", Select).value)
         tgt = str(self.query_one("#target-system", Select).value)
-        for side, system, part in [*(("source", src, p) for p in self._source_parts()),
-                                   ("target", tgt, "token"), ("target", tgt, "organization")]:
+        for side, system, part in [
+            *(("source", src, p) for p in self._source_parts()),
+            ("target", tgt, "token"),
+            ("target", tgt, "organization"),
+        ]:
             hint = self.query(f"#{side}-{part}-hint")
             if not hint:
                 continue
             where = WHERE.get((system, part), f"the {system} API {part}, from its developer settings")
-            env = "" if part == "organization" else (
-                "built-in for the sandboxes" if sandbox else f"or set {_env_name(profile, system, part)}")
+            env = (
+                ""
+                if part == "organization"
+                else ("built-in for the sandboxes" if sandbox else f"or set {_env_name(profile, system, part)}")
+            )
             hint.first().update(Text(f"{where}" + (f"\n{env}" if env else "")))
 
     def _source_parts(self) -> tuple[str, ...]:
@@ -146,8 +182,11 @@ class ConnectScreen(WizardScreen):
         plan.target.base_url = self.query_one("#target-url", Input).value.strip().rstrip("/")
         plan.target.organization = self.query_one("#target-org", Input).value.strip()
         secrets: dict[str, dict[str, str]] = {}
-        src = {p: self.query_one(f"#source-{p}", Input).value for p in source_credential_parts(plan.source.system)
-               if self.query(f"#source-{p}")}
+        src = {
+            p: self.query_one(f"#source-{p}", Input).value
+            for p in source_credential_parts(plan.source.system)
+            if self.query(f"#source-{p}")
+        }
         if all(src.values()) and src:
             secrets[plan.source.system] = src
         tok = self.query_one("#target-token", Input).value
@@ -188,8 +227,9 @@ class ConnectScreen(WizardScreen):
             self.query_one("#source-result", Static).update(text(f"✗ {e.sentence}"))
             return
         if secrets:
-            self.notify(line(f"Stored {', '.join(secrets)} credential(s) for profile '{profile}' in the keyring."),
-                        markup=False)
+            self.notify(
+                line(f"Stored {', '.join(secrets)} credential(s) for profile '{profile}' in the keyring."), markup=False
+            )
         if not test:
             return
         for side in ("source", "target"):
@@ -210,7 +250,10 @@ class ConnectScreen(WizardScreen):
             self.query_one("#btn-next", Button).disabled = True
             return
         for side, who, why in (("source", res.source, res.source_error), ("target", res.target, res.target_error)):
-            shown = (text("✓ connected as ", (who.user, "bold"), "\n  workspace: ", who.workspace, limit=200,
-                          multiline=True) if who else text(f"✗ failed: {why or ''}"))
+            shown = (
+                text("✓ connected as ", (who.user, "bold"), "\n  workspace: ", who.workspace, limit=200, multiline=True)
+                if who
+                else text(f"✗ failed: {why or ''}")
+            )
             self.query_one(f"#{side}-result", Static).update(shown)
         self.query_one("#btn-next", Button).disabled = not res.ok

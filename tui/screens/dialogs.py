@@ -28,8 +28,9 @@ class ChoiceDialog(ModalScreen[str | None]):
     def compose(self):
         with Vertical(classes="dialog"):
             yield Label(text(self.title_text), classes="dialog-title")
-            yield OptionList(*[Option(text(("● " if v == self.current else "  ") + label), id=v)
-                               for v, label in self.choices])
+            yield OptionList(
+                *[Option(text(("● " if v == self.current else "  ") + label), id=v) for v, label in self.choices]
+            )
             yield Label("↑↓ choose · enter confirm · esc cancel", classes="hint")
 
     def on_mount(self) -> None:
@@ -57,12 +58,27 @@ class ConfirmDialog(ModalScreen[bool | str]):
         Binding("escape", "cancel", "Cancel", id="confirm-cancel"),
         Binding("y", "confirm", "Confirm", id="confirm-yes"),
         Binding("f", "alternative", "The stronger choice", id="confirm-alternative", show=False),
-        Binding("slash", "filter", "Filter", key_display="/", show=False, id="confirm-filter",
-                tooltip="Filter the preview; Escape clears it."),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            show=False,
+            id="confirm-filter",
+            tooltip="Filter the preview; Escape clears it.",
+        ),
     ]
 
-    def __init__(self, title: str, summary: str, *, columns: Sequence[str] = (), fetch: Fetch | None = None,
-                 confirm_label: str = "Confirm", alternative: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        summary: str,
+        *,
+        columns: Sequence[str] = (),
+        fetch: Fetch | None = None,
+        confirm_label: str = "Confirm",
+        alternative: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.summary = summary

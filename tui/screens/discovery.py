@@ -14,15 +14,24 @@ from tui.screens.base import WizardScreen
 from tui.safe import text
 
 KINDS = ("stage", "field", "tag", "person", "item", "comment", "attachment")
-PLURAL = {"person": "people", "stage": "lists → steps", "field": "custom fields", "tag": "labels → tags",
-          "item": "cards", "comment": "comments", "attachment": "attachments"}
+PLURAL = {
+    "person": "people",
+    "stage": "lists → steps",
+    "field": "custom fields",
+    "tag": "labels → tags",
+    "item": "cards",
+    "comment": "comments",
+    "attachment": "attachments",
+}
 
 
 class DiscoveryScreen(WizardScreen):
     STEP = "discover"
     TITLE = "Discover"
-    HELP = ("Untick the boards to leave out (saved to plan.toml as mapping.exclude), then discover: the wizard "
-            "reads each included board once and counts what is there. Nothing is written anywhere.")
+    HELP = (
+        "Untick the boards to leave out (saved to plan.toml as mapping.exclude), then discover: the wizard "
+        "reads each included board once and counts what is there. Nothing is written anywhere."
+    )
     BINDINGS = [
         Binding("d", "discover", "Discover", id="discover", tooltip="Read the included boards and count them."),
         Binding("space", "toggle", "Include/leave out", show=False, id="toggle"),
@@ -148,8 +157,10 @@ class DiscoveryScreen(WizardScreen):
                 counts = {k: inv.total(k) for k in KINDS}
                 size = inv.attachment_bytes
                 took = self.finished_in if self.finished_in is not None else inv.elapsed_s
-                status = (f"✓ discovered {len(inv.containers)} board(s) in {human_duration(took)} "
-                          f"with {inv.source_calls} source calls.")
+                status = (
+                    f"✓ discovered {len(inv.containers)} board(s) in {human_duration(took)} "
+                    f"with {inv.source_calls} source calls."
+                )
         lines = [f"{counts.get(k, 0):>8,}  {PLURAL[k]}" for k in KINDS]
         lines.append(f"{human_bytes(size):>8}  attachment files in total")
         self.query_one("#counts", Static).update("\n".join(lines))

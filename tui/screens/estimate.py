@@ -17,9 +17,11 @@ from tui.widgets.paged_table import PagedTable
 class EstimateScreen(WizardScreen):
     STEP = "estimate"
     TITLE = "Estimate"
-    HELP = ("What the run will cost before anything is written: API calls on each side, how long it takes "
-            "including rate-limit waits, bytes to move, and risks. The dry run (d) runs the whole plan against "
-            "a recording target and lists every call it would make; nothing is written.")
+    HELP = (
+        "What the run will cost before anything is written: API calls on each side, how long it takes "
+        "including rate-limit waits, bytes to move, and risks. The dry run (d) runs the whole plan against "
+        "a recording target and lists every call it would make; nothing is written."
+    )
     BINDINGS = [
         Binding("d", "dry_run", "Dry run", id="dry-run", tooltip="Record the exact action list; write nothing."),
         Binding("1", "tab('tab-estimate')", "Estimate", show=False, id="tab-estimate"),
@@ -41,8 +43,9 @@ class EstimateScreen(WizardScreen):
                 with Horizontal(classes="row", id="dry-top"):
                     yield Button("Dry run (d)", id="btn-dry", variant="primary", compact=True)
                     yield Static("not run yet: d lists the exact actions, writing nothing.", id="dry-status")
-                yield PagedTable(("method", "what", "path"), None, noun="actions",
-                                 placeholder="/ filter actions…", id="actions")
+                yield PagedTable(
+                    ("method", "what", "path"), None, noun="actions", placeholder="/ filter actions…", id="actions"
+                )
 
     def on_mount(self) -> None:
         self._estimate()
@@ -64,12 +67,18 @@ class EstimateScreen(WizardScreen):
     @staticmethod
     def describe(est, now: float | None = None) -> str:
         lines = ["[b]API calls[/]"]
-        for side, calls, total in (("source", est.source_calls, est.source_total),
-                                   ("target", est.target_calls, est.target_total)):
+        for side, calls, total in (
+            ("source", est.source_calls, est.source_total),
+            ("target", est.target_calls, est.target_total),
+        ):
             lines.append(f"  {side}: [b]{total:,}[/]")
             lines += [f"    {v:>7,}  {escape(k)}" for k, v in calls.items()]
-        lines += ["", f"[b]Writes[/] {est.target_writes:,} · [b]Bytes[/] {human_bytes(est.bytes_to_move)}",
-                  "", f"[b]Duration[/] {escape(est.headline(now))}, because:"]
+        lines += [
+            "",
+            f"[b]Writes[/] {est.target_writes:,} · [b]Bytes[/] {human_bytes(est.bytes_to_move)}",
+            "",
+            f"[b]Duration[/] {escape(est.headline(now))}, because:",
+        ]
         lines += [f"  • {escape(w)}" for w in est.duration_why]
         if est.risks:
             lines += ["", "[b]Risks[/]"] + [f"  ⚠ {escape(r)}" for r in est.risks]
@@ -116,14 +125,18 @@ class EstimateScreen(WizardScreen):
         actions = self.app.dry_actions or []
         writes = sum(a.is_write for a in actions)
         self.query_one("#dry-status", Static).update(
-            f"✓ {len(actions):,} calls, {writes:,} writes; nothing was written.")
+            f"✓ {len(actions):,} calls, {writes:,} writes; nothing was written."
+        )
 
         def fetch(text: str, offset: int, limit: int):
             rows = actions
             if text:
                 needle = text.lower()
-                rows = [a for a in actions if needle in a.what.lower() or needle in a.path.lower()
-                        or needle in a.method.lower()]
-            return len(rows), [(a.method, a.what, a.path) for a in rows[offset:offset + limit]]
+                rows = [
+                    a
+                    for a in actions
+                    if needle in a.what.lower() or needle in a.path.lower() or needle in a.method.lower()
+                ]
+            return len(rows), [(a.method, a.what, a.path) for a in rows[offset : offset + limit]]
 
         self.query_one("#actions", PagedTable).set_fetch(fetch)

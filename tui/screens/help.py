@@ -34,10 +34,20 @@ class HelpScreen(ModalScreen[None]):
                 now = node.check_action(action, ())
             except Exception:
                 now = True
-            lines.append(key_line(key, title + (f" — {help}" if help else "")
-                                  + ("" if now else f" (not now: {self._why_not(node, action)})")))
-        lines += [Text(""), key_line("^p", "Command palette: every action above, by name"), Text(""),
-                  Text("Keys on every screen", style="bold")]
+            lines.append(
+                key_line(
+                    key,
+                    title
+                    + (f" — {help}" if help else "")
+                    + ("" if now else f" (not now: {self._why_not(node, action)})"),
+                )
+            )
+        lines += [
+            Text(""),
+            key_line("^p", "Command palette: every action above, by name"),
+            Text(""),
+            Text("Keys on every screen", style="bold"),
+        ]
         lines += [key_line(key, what) if key else Text(what) for key, what in keys.MODEL]
         lines += [Text(""), Text("Mouse works too: click buttons, rows and tabs. Escape closes this help.")]
         with VerticalScroll(id="help-box"):

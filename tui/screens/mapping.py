@@ -18,14 +18,25 @@ from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
 
-PRESETS = {"kanban": "list → step · card → process",
-           "checklist": "workflow → template · run → process", "form": "fields → kick-off form"}
+PRESETS = {
+    "kanban": "list → step · card → process",
+    "checklist": "workflow → template · run → process",
+    "form": "fields → kick-off form",
+}
 CHECKLIST_MODES = {"field": "text field", "subtasks": "one task per item"}
-PEOPLE_MARK = {"matched": "✓ matched", "mapped": "✓ mapped", "invite": "✉ invite", "guest": "○ guest",
-               "placeholder": "○ placeholder"}
-PEOPLE_CHOICES = {"": "match automatically (email, then name)", "invite": "invite them to the organization",
-                  "guest": "add as a guest: outside the organization, no seat (30 an hour)",
-                  "placeholder": "keep as a named placeholder"}
+PEOPLE_MARK = {
+    "matched": "✓ matched",
+    "mapped": "✓ mapped",
+    "invite": "✉ invite",
+    "guest": "○ guest",
+    "placeholder": "○ placeholder",
+}
+PEOPLE_CHOICES = {
+    "": "match automatically (email, then name)",
+    "invite": "invite them to the organization",
+    "guest": "add as a guest: outside the organization, no seat (30 an hour)",
+    "placeholder": "keep as a named placeholder",
+}
 
 
 def lines(*parts: Text | str) -> Text:
@@ -40,16 +51,27 @@ def bold(s: str) -> Text:
 class MappingScreen(WizardScreen):
     STEP = "map"
     TITLE = "Map"
-    HELP = ("Review how each board lands in Tallyfy. On a field row, t changes its target type (only the "
-            "types its values convert to are offered); on a person, p chooses map to a member, invite or "
-            "placeholder; c switches card checklists between one text field and one task per checklist item. "
-            "Every edit is saved to plan.toml at once. The Items tab pages through every discovered card "
-            "(100 at a time); / filters any of the lists.")
+    HELP = (
+        "Review how each board lands in Tallyfy. On a field row, t changes its target type (only the "
+        "types its values convert to are offered); on a person, p chooses map to a member, invite or "
+        "placeholder; c switches card checklists between one text field and one task per checklist item. "
+        "Every edit is saved to plan.toml at once. The Items tab pages through every discovered card "
+        "(100 at a time); / filters any of the lists."
+    )
     BINDINGS = [
-        Binding("t", "field_type", "Field type", id="field-type", tooltip="Change the target type of the selected field."),
-        Binding("p", "person", "Person", id="person", tooltip="Map, invite or keep as placeholder the selected person."),
-        Binding("c", "checklists", "Checklists", id="checklists",
-                tooltip="Card checklists: one text field, or one task per checklist item."),
+        Binding(
+            "t", "field_type", "Field type", id="field-type", tooltip="Change the target type of the selected field."
+        ),
+        Binding(
+            "p", "person", "Person", id="person", tooltip="Map, invite or keep as placeholder the selected person."
+        ),
+        Binding(
+            "c",
+            "checklists",
+            "Checklists",
+            id="checklists",
+            tooltip="Card checklists: one text field, or one task per checklist item.",
+        ),
         Binding("1", "tab('shape')", "Shape", show=False, id="tab-shape"),
         Binding("2", "tab('people')", "People", show=False, id="tab-people"),
         Binding("3", "tab('items')", "Items", show=False, id="tab-items"),
@@ -76,22 +98,42 @@ class MappingScreen(WizardScreen):
         self.container_key = options[0][1] if options else None
         with Vertical(id="map-body"):
             with Horizontal(classes="row", id="map-top"):
-                yield Select(options, value=self.container_key or Select.NULL, allow_blank=not options,
-                             id="container", prompt="no board discovered")
-                yield Label(Text.assemble("preset ", (m.plan.mapping.preset, "bold"), ": ",
-                                          PRESETS[m.plan.mapping.preset]), id="preset")
+                yield Select(
+                    options,
+                    value=self.container_key or Select.NULL,
+                    allow_blank=not options,
+                    id="container",
+                    prompt="no board discovered",
+                )
+                yield Label(
+                    Text.assemble("preset ", (m.plan.mapping.preset, "bold"), ": ", PRESETS[m.plan.mapping.preset]),
+                    id="preset",
+                )
             with Horizontal(id="map-main"):
                 with TabbedContent(id="map-tabs"):
                     with TabPane("1 Shape", id="shape"):
-                        yield PagedTable(("what", "in the source", "→ in Tallyfy", "note"), noun="rows",
-                                         placeholder="/ filter lists, fields, labels…", id="shape-list")
+                        yield PagedTable(
+                            ("what", "in the source", "→ in Tallyfy", "note"),
+                            noun="rows",
+                            placeholder="/ filter lists, fields, labels…",
+                            id="shape-list",
+                        )
                     with TabPane("2 People", id="people"):
                         yield Label("", id="people-status", classes="hint")
-                        yield PagedTable(("person", "decision", "why"), noun="people",
-                                         placeholder="/ filter people by name, email or decision…", id="people-list")
+                        yield PagedTable(
+                            ("person", "decision", "why"),
+                            noun="people",
+                            placeholder="/ filter people by name, email or decision…",
+                            id="people-list",
+                        )
                     with TabPane("3 Items", id="items"):
-                        yield PagedTable(("card", "board", "list → step", "state"), None, noun="cards",
-                                         placeholder="/ filter cards by name, list or board…", id="items-table")
+                        yield PagedTable(
+                            ("card", "board", "list → step", "state"),
+                            None,
+                            noun="cards",
+                            placeholder="/ filter cards by name, list or board…",
+                            id="items-table",
+                        )
                     with TabPane("4 Losses", id="losses"):
                         with VerticalScroll(id="losses-box"):
                             yield Static("", id="losses-text")
@@ -117,9 +159,15 @@ class MappingScreen(WizardScreen):
         def fetch(text: str, offset: int, limit: int):
             total, rows = index.query(text, offset, limit)
             self.item_page = rows
-            return total, [(r.name, r.container, r.stage,
-                            "▣ archived" + ("" if archived_kept else ", skipped") if r.closed else "open")
-                           for r in rows]
+            return total, [
+                (
+                    r.name,
+                    r.container,
+                    r.stage,
+                    "▣ archived" + ("" if archived_kept else ", skipped") if r.closed else "open",
+                )
+                for r in rows
+            ]
 
         self.query_one("#items-table", PagedTable).set_fetch(fetch)
 
@@ -180,27 +228,67 @@ class MappingScreen(WizardScreen):
             plan = self.app.migration.plan
             overrides = plan.mapping.field_types
             lossy = dict(losses(tpl, overrides, plan.mapping.checklists == "field"))
-            rows.append(("board", tpl, ("board", tpl.name, "template", ""),
-                         Text.assemble("The board '", tpl.name, "' becomes one Tallyfy template.")))
+            rows.append(
+                (
+                    "board",
+                    tpl,
+                    ("board", tpl.name, "template", ""),
+                    Text.assemble("The board '", tpl.name, "' becomes one Tallyfy template."),
+                )
+            )
             for i, st in enumerate(sorted(tpl.stages, key=lambda s: s.position)):
-                rows.append(("stage", st, ("list", st.name + (" (archived)" if st.closed else ""), f"step {i + 1}", ""),
-                             Text.assemble("Cards in '", st.name, f"' become processes whose first {i} step(s) "
-                                                                  "are complete.")))
+                rows.append(
+                    (
+                        "stage",
+                        st,
+                        ("list", st.name + (" (archived)" if st.closed else ""), f"step {i + 1}", ""),
+                        Text.assemble(
+                            "Cards in '", st.name, f"' become processes whose first {i} step(s) are complete."
+                        ),
+                    )
+                )
             for f in tpl.fields:
                 target = field_type_for(f, overrides)
                 mine = " (your choice)" if f.key in overrides else ""
                 why = conversion_loss(f, target)
-                rows.append(("field", f, ("field", f"{f.name} ({f.type.value})", f"{target}{'*' if mine else ''}",
-                                          "⚠ lossy" if why else "✓ no loss"),
-                             Text.assemble("'", f.name, f"' → {target}{mine}: ",
-                                           f"⚠ {why}." if why else "✓ nothing is lost.", " t changes it.")))
+                rows.append(
+                    (
+                        "field",
+                        f,
+                        (
+                            "field",
+                            f"{f.name} ({f.type.value})",
+                            f"{target}{'*' if mine else ''}",
+                            "⚠ lossy" if why else "✓ no loss",
+                        ),
+                        Text.assemble(
+                            "'",
+                            f.name,
+                            f"' → {target}{mine}: ",
+                            f"⚠ {why}." if why else "✓ nothing is lost.",
+                            " t changes it.",
+                        ),
+                    )
+                )
             if tpl.tags:
-                rows.append(("tags", None, ("labels", f"{len(tpl.tags)} labels", "tags", "⚠ lossy"),
-                             Text("⚠ Trello colour names become the nearest hex colour on Tallyfy tags.")))
+                rows.append(
+                    (
+                        "tags",
+                        None,
+                        ("labels", f"{len(tpl.tags)} labels", "tags", "⚠ lossy"),
+                        Text("⚠ Trello colour names become the nearest hex colour on Tallyfy tags."),
+                    )
+                )
             mode = plan.mapping.checklists
             other = CHECKLIST_MODES["subtasks" if mode == "field" else "field"]
-            rows.append(("checklists", None, ("checklists", "per card", CHECKLIST_MODES[mode], "⚠ lossy"),
-                         Text(f"⚠ {lossy.get('checklists', '')}. c switches to: {other}.")))
+            rows.append(
+                (
+                    "checklists",
+                    None,
+                    ("checklists", "per card", CHECKLIST_MODES[mode], "⚠ lossy"),
+                    Text(f"⚠ {lossy.get('checklists', '')}. c switches to: {other}."),
+                )
+            )
         self.shape_rows = [(kind, obj) for kind, obj, _, _ in rows]
         self.shape_notes = [note for *_, note in rows]
         self.query_one("#shape-list", PagedTable).set_items(rows, lambda r: r[2])
@@ -229,7 +317,8 @@ class MappingScreen(WizardScreen):
             return p.name, PEOPLE_MARK.get(d.action, d.action) + who, d.reason
 
         self.query_one("#people-list", PagedTable).set_items(
-            self.people_rows, row, lambda p: " ".join((*row(p), p.email or "")))
+            self.people_rows, row, lambda p: " ".join((*row(p), p.email or ""))
+        )
         self._detail()
 
     def member(self, user_id):
@@ -240,8 +329,14 @@ class MappingScreen(WizardScreen):
 
         tpl = self.shape
         self.query_one("#losses-text", Static).update(
-            "…" if tpl is None else lines(*[Text.assemble("⚠ ", (w, "bold"), ": ", y) for w, y in self._losses(tpl)],
-                                          "", *container_losses(self.app.migration.store.inventory, self.container_key)))
+            "…"
+            if tpl is None
+            else lines(
+                *[Text.assemble("⚠ ", (w, "bold"), ": ", y) for w, y in self._losses(tpl)],
+                "",
+                *container_losses(self.app.migration.store.inventory, self.container_key),
+            )
+        )
 
     def _losses(self, tpl) -> list[tuple[str, str]]:
         from adapters.tallyfy.mapping import losses
@@ -294,11 +389,20 @@ class MappingScreen(WizardScreen):
         if kind == "field":
             overrides = self.app.migration.plan.mapping.field_types
             now = field_type_for(obj, overrides)
-            options = [Text(f"  {'●' if t == now else '○'} {t}: {conversion_loss(obj, t) or 'nothing is lost'}")
-                       for t in CONVERSIONS.get(obj.type, {})]
-            return lines(Text.assemble(("Field ", "bold"), (obj.name, "bold")),
-                         f"in the source: {obj.type.value}" + (f" · {len(obj.options)} options" if obj.options else ""),
-                         f"in Tallyfy: {now}", "", note, "", bold("t offers"), *options)
+            options = [
+                Text(f"  {'●' if t == now else '○'} {t}: {conversion_loss(obj, t) or 'nothing is lost'}")
+                for t in CONVERSIONS.get(obj.type, {})
+            ]
+            return lines(
+                Text.assemble(("Field ", "bold"), (obj.name, "bold")),
+                f"in the source: {obj.type.value}" + (f" · {len(obj.options)} options" if obj.options else ""),
+                f"in Tallyfy: {now}",
+                "",
+                note,
+                "",
+                bold("t offers"),
+                *options,
+            )
         if kind == "stage":
             return lines(Text.assemble(("List ", "bold"), (obj.name, "bold")), note, *self._stage_count(obj))
         if kind == "board":
@@ -322,10 +426,13 @@ class MappingScreen(WizardScreen):
             return Text("")
         head = [Text.assemble(("Board ", "bold"), (tpl.name, "bold")), "→ one Tallyfy template"]
         if c is not None:
-            head.append(f"{c.count('item'):,} cards · {c.count('comment'):,} comments · "
-                        f"{c.count('attachment'):,} attachments")
-        head.append(f"{len(tpl.stages)} lists → steps · {len(tpl.fields)} fields · {len(tpl.tags)} labels · "
-                    f"{len(tpl.people)} people")
+            head.append(
+                f"{c.count('item'):,} cards · {c.count('comment'):,} comments · {c.count('attachment'):,} attachments"
+            )
+        head.append(
+            f"{len(tpl.stages)} lists → steps · {len(tpl.fields)} fields · {len(tpl.tags)} labels · "
+            f"{len(tpl.people)} people"
+        )
         return lines(*head)
 
     def _person_detail(self) -> Text:
@@ -350,11 +457,18 @@ class MappingScreen(WizardScreen):
         r = self.item_page[row] if 0 <= row < len(self.item_page) else None
         if r is None:
             return Text("")
-        out: list[Text | str] = [Text.assemble(("Card ", "bold"), (r.name, "bold")),
-                                 Text.assemble("board: ", r.container), Text.assemble("list → step: ", r.stage)]
+        out: list[Text | str] = [
+            Text.assemble(("Card ", "bold"), (r.name, "bold")),
+            Text.assemble("board: ", r.container),
+            Text.assemble("list → step: ", r.stage),
+        ]
         archived_kept = self.app.migration.plan.mapping.include_archived
-        out.append("▣ archived: " + ("migrated, then archived" if archived_kept else "skipped (the plan leaves "
-                                      "archived cards out)") if r.closed else "open: becomes a process")
+        out.append(
+            "▣ archived: "
+            + ("migrated, then archived" if archived_kept else "skipped (the plan leaves archived cards out)")
+            if r.closed
+            else "open: becomes a process"
+        )
         tpl = self.shape_of(r.container)
         if tpl is None:
             return lines(*out, "", "… reading its board")
@@ -370,8 +484,9 @@ class MappingScreen(WizardScreen):
         out += ["", bold("Its people (the board's members)")]
         for p in tpl.people:
             d = decisions[p.key]
-            out.append(Text.assemble("  ", p.name, " · ", p.email or "no email", " · ",
-                                     PEOPLE_MARK.get(d.action, d.action)))
+            out.append(
+                Text.assemble("  ", p.name, " · ", p.email or "no email", " · ", PEOPLE_MARK.get(d.action, d.action))
+            )
         return lines(*out)
 
     @on(Select.Changed, "#container")
@@ -412,8 +527,10 @@ class MappingScreen(WizardScreen):
         default = FIELD_TYPES[f.type]
         current = self.app.migration.plan.mapping.field_types.get(f.key, default)
         offered = list(CONVERSIONS.get(f.type, {default: ""}))
-        choices = [(t, f"{t}{' (preset default)' if t == default else ''}: "
-                       f"{conversion_loss(f, t) or 'nothing is lost'}") for t in offered]
+        choices = [
+            (t, f"{t}{' (preset default)' if t == default else ''}: {conversion_loss(f, t) or 'nothing is lost'}")
+            for t in offered
+        ]
 
         def chosen(value: str | None) -> None:
             if value is None:
@@ -434,8 +551,9 @@ class MappingScreen(WizardScreen):
         if p is None:
             return
         choices = list(PEOPLE_CHOICES.items())
-        choices += [(f"user:{u.id}", f"map to member {u.name}" + (f" ({u.email})" if u.email else ""))
-                    for u in self.users or []]
+        choices += [
+            (f"user:{u.id}", f"map to member {u.name}" + (f" ({u.email})" if u.email else "")) for u in self.users or []
+        ]
         labels = dict(choices)
         current = self.app.migration.plan.mapping.people.get(p.key, "")
 

@@ -15,22 +15,34 @@ from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.paged_table import PagedTable
 
-STATE_TEXT = {"idle": "· not started", "running": "▶ running", "paused": "‖ paused by you",
-              "stopping": "■ stopping at the next safe point…", "finished": "✓ finished",
-              "interrupted": "■ stopped: resumable (press s to resume)", "failed": "✗ stopped on an error"}
-SYNC_TEXT = {"running": "▶ syncing changes", "stopping": "■ stopping the sync at the next safe point…",
-             "finished": "✓ sync finished", "interrupted": "■ sync stopped: sync again from the report (s)",
-             "failed": "✗ sync stopped on an error"}
+STATE_TEXT = {
+    "idle": "· not started",
+    "running": "▶ running",
+    "paused": "‖ paused by you",
+    "stopping": "■ stopping at the next safe point…",
+    "finished": "✓ finished",
+    "interrupted": "■ stopped: resumable (press s to resume)",
+    "failed": "✗ stopped on an error",
+}
+SYNC_TEXT = {
+    "running": "▶ syncing changes",
+    "stopping": "■ stopping the sync at the next safe point…",
+    "finished": "✓ sync finished",
+    "interrupted": "■ sync stopped: sync again from the report (s)",
+    "failed": "✗ sync stopped on an error",
+}
 BARS = (("overall", "overall"), ("items", "cards"), ("comments", "comments"), ("attachments", "attachments"))
 
 
 class ProgressScreen(WizardScreen):
     STEP = "run"
     TITLE = "Run"
-    HELP = ("The migration run. s starts (or resumes) it after a confirmation; p pauses (requests in flight "
-            "finish, nothing new starts), r resumes, x cancels at the next safe point. Every state is "
-            "resumable: run again and nothing is created twice. You may leave this screen; the run goes on. "
-            "A sync (s on the report) shows here too: boards checked, and what it changed, per type.")
+    HELP = (
+        "The migration run. s starts (or resumes) it after a confirmation; p pauses (requests in flight "
+        "finish, nothing new starts), r resumes, x cancels at the next safe point. Every state is "
+        "resumable: run again and nothing is created twice. You may leave this screen; the run goes on. "
+        "A sync (s on the report) shows here too: boards checked, and what it changed, per type."
+    )
     BINDINGS = [
         Binding("s", "start", "Run", id="run-start", tooltip="Write to the target (asks first)."),
         Binding("p", "pause", "Pause", id="run-pause", tooltip="Finish what is in flight, start nothing new."),
@@ -60,8 +72,12 @@ class ProgressScreen(WizardScreen):
                     yield Log(max_lines=500, id="run-log")
                 with Vertical(id="failed-pane"):
                     yield Label("Quarantined: not migrated, with the reason", classes="pane-title", id="failed-title")
-                    yield PagedTable(("type", "record", "reason"), noun="quarantined", id="failed",
-                                     placeholder="/ filter by type, record or reason…")
+                    yield PagedTable(
+                        ("type", "record", "reason"),
+                        noun="quarantined",
+                        id="failed",
+                        placeholder="/ filter by type, record or reason…",
+                    )
             with Horizontal(classes="buttons", id="run-buttons"):
                 yield Button("Start (s)", id="btn-start", variant="primary", compact=True)
                 yield Button("Pause (p)", id="btn-pause", compact=True)
@@ -109,10 +125,13 @@ class ProgressScreen(WizardScreen):
             detail = f"(no estimate: {e.sentence})"
         resuming = m.store.state in ("interrupted", "running") or bool(m.store.mappings)
         what = "Resume the run" if resuming else "Start the run"
-        ok = await self.app.push_screen_wait(ConfirmDialog(
-            f"{what}: write to {m.plan.target.system}?",
-            f"{detail}. What is already in the target is never created twice; you can pause or cancel.",
-            confirm_label="Write"))
+        ok = await self.app.push_screen_wait(
+            ConfirmDialog(
+                f"{what}: write to {m.plan.target.system}?",
+                f"{detail}. What is already in the target is never created twice; you can pause or cancel.",
+                confirm_label="Write",
+            )
+        )
         if ok:
             self.app.start_run()
 
@@ -130,7 +149,8 @@ class ProgressScreen(WizardScreen):
 
     def can_next(self) -> bool:
         return self.app.model.state == "finished" or (
-            not self.app.run_active and self.app.migration.store.state in ("finished", "rolled back"))
+            not self.app.run_active and self.app.migration.store.state in ("finished", "rolled back")
+        )
 
     # -- the view ------------------------------------------------------------------------
     def refresh_model(self) -> None:
@@ -152,13 +172,18 @@ class ProgressScreen(WizardScreen):
         wait = md.waiting_left()
         self.query_one("#run-wait", Static).update(
             f"‖ waiting for rate limit until {clock_text(md.waiting_until)} ({escape(md.waiting_system)}: "
-            f"{escape(md.waiting_reason)}) · {human_duration(wait)} left" if wait > 0 and md.waiting_until else "")
+            f"{escape(md.waiting_reason)}) · {human_duration(wait)} left"
+            if wait > 0 and md.waiting_until
+            else ""
+        )
         self._bars()
         created, existing = sum(md.created.values()), sum(md.existing.values())
         skipped, failed = sum(md.skipped.values()), sum(md.failed.values())
         self.query_one("#run-counts", Static).update(
-            f"✓ new {created:,} · ↻ updated {existing:,} · ↷ skipped {skipped:,} · ✗ failed {failed:,}" if sync else
-            f"✓ created {created:,} · = already there {existing:,} · ↷ skipped {skipped:,} · ✗ failed {failed:,}")
+            f"✓ new {created:,} · ↻ updated {existing:,} · ↷ skipped {skipped:,} · ✗ failed {failed:,}"
+            if sync
+            else f"✓ created {created:,} · = already there {existing:,} · ↷ skipped {skipped:,} · ✗ failed {failed:,}"
+        )
         log = self.query_one("#run-log", Log)
         new = md.log_since(self.log_seen)
         if new:
@@ -169,9 +194,14 @@ class ProgressScreen(WizardScreen):
             self.query_one("#failed", PagedTable).set_items(list(md.quarantined), lambda q: q)
         self.failed_seen = len(md.quarantined)
         self.query_one("#failed-title", Label).update(
-            f"Quarantined ({failed}): not migrated, with the reason" if failed else "Quarantined: none ✓")
-        for bid, action in (("btn-start", "start"), ("btn-pause", "pause"), ("btn-resume", "resume"),
-                            ("btn-cancel", "cancel")):
+            f"Quarantined ({failed}): not migrated, with the reason" if failed else "Quarantined: none ✓"
+        )
+        for bid, action in (
+            ("btn-start", "start"),
+            ("btn-pause", "pause"),
+            ("btn-resume", "resume"),
+            ("btn-cancel", "cancel"),
+        ):
             self.query_one(f"#{bid}", Button).disabled = not self.check_action(action, ())
         self.refresh_bindings()
 
@@ -214,8 +244,9 @@ class ProgressScreen(WizardScreen):
         boards = run.total if run is not None and run.total else None
         checked = min(md.containers_done, boards) if boards else md.containers_done
         ended = md.state in ("finished", "interrupted", "failed")
-        self.query_one("#bar-overall", ProgressBar).update(total=boards or (1 if ended else None),
-                                                          progress=checked if boards else (1 if ended else 0))
+        self.query_one("#bar-overall", ProgressBar).update(
+            total=boards or (1 if ended else None), progress=checked if boards else (1 if ended else 0)
+        )
         self.query_one("#count-overall", Label).update(f"{checked:,}/{boards:,}" if boards else "—")
         for phase, kind in (("items", "item"), ("comments", "comment"), ("attachments", "attachment")):
             changed = md.created[kind] + md.existing[kind]

@@ -50,13 +50,20 @@ def step_names(m, app) -> Callable[[object], str]:
 class ReportScreen(WizardScreen):
     STEP = "report"
     TITLE = "Report"
-    HELP = ("The outcome, per type, and the reports written to the migration's reports/ folder (Markdown, "
-            "JSON, CSV). v reads the target back and compares (verify). u previews a rollback of what the runs "
-            "created, then asks before changing anything; what existed before is never touched. s syncs: "
-            "it brings over only what changed in the source since the last run (updated, new, deleted cards).")
+    HELP = (
+        "The outcome, per type, and the reports written to the migration's reports/ folder (Markdown, "
+        "JSON, CSV). v reads the target back and compares (verify). u previews a rollback of what the runs "
+        "created, then asks before changing anything; what existed before is never touched. s syncs: "
+        "it brings over only what changed in the source since the last run (updated, new, deleted cards)."
+    )
     BINDINGS = [
-        Binding("s", "sync", "Sync changes", id="sync",
-                tooltip="Write only what changed in the source since the last run (asks first)."),
+        Binding(
+            "s",
+            "sync",
+            "Sync changes",
+            id="sync",
+            tooltip="Write only what changed in the source since the last run (asks first).",
+        ),
         Binding("v", "verify", "Verify", id="verify", tooltip="Read the target back and compare."),
         Binding("u", "rollback", "Roll back…", id="rollback", tooltip="Preview, then undo what the runs created."),
         Binding("g", "regenerate", "Rewrite reports", show=False, id="regenerate"),
@@ -153,8 +160,9 @@ class ReportScreen(WizardScreen):
             counts = {k: dict(getattr(summary, k)) for k in ("updated", "deleted", "created", "skipped", "failed")}
             return ("Last sync" if self.app.last_job == "sync" else "Last run"), counts
         last = self.app.migration.store.meta.get("last_run") or {}
-        return "Last run or sync", {k: dict(last.get(k) or {}) for k in ("updated", "deleted", "created", "skipped",
-                                                                         "failed")}
+        return "Last run or sync", {
+            k: dict(last.get(k) or {}) for k in ("updated", "deleted", "created", "skipped", "failed")
+        }
 
     def describe(self) -> str:
         main, side = self.describe_parts()
@@ -164,30 +172,42 @@ class ReportScreen(WizardScreen):
         """The outcome (counts, verify, files), and beside it what needs a look (failures,
         losses, open conflicts)."""
         r = self.report or {}
-        lines = [f"[b]{escape(r.get('migration', ''))}[/]: {r.get('source')} → {r.get('target')} · state [b]{r.get('state')}[/]",
-                 f"Folder: {escape(path_text(self.app.migration.folder))}", "",
-                 f"{'type':<11}{'in source':>10}{'created':>9}{'already':>9}{'skipped*':>9}{'failed':>8}"]
+        lines = [
+            f"[b]{escape(r.get('migration', ''))}[/]: {r.get('source')} → {r.get('target')} · state [b]{r.get('state')}[/]",
+            f"Folder: {escape(path_text(self.app.migration.folder))}",
+            "",
+            f"{'type':<11}{'in source':>10}{'created':>9}{'already':>9}{'skipped*':>9}{'failed':>8}",
+        ]
         for k, v in r.get("per_type", {}).items():
-            lines.append(f"{k:<11}{v['in_source']:>10,}{v['created']:>9,}{v['already_there']:>9,}"
-                         f"{v.get('skipped', 0):>9,}{v['failed']:>8,}")
+            lines.append(
+                f"{k:<11}{v['in_source']:>10,}{v['created']:>9,}{v['already_there']:>9,}"
+                f"{v.get('skipped', 0):>9,}{v['failed']:>8,}"
+            )
         lines.append("* skipped: in the last run or sync")
         title, counts = self.last_job()
         if any(counts.values()) or self.app.run_summary is not None:
             total = {k: sum(v.values()) for k, v in counts.items()}
             cards = counts["updated"].get("item", 0)
-            lines += ["", f"[b]{title}[/]: ↻ updated {total['updated']:,}"
-                          + (f" ({cards:,} cards)" if cards and cards != total["updated"] else "")
-                          + f", − deleted {total['deleted']:,}, ✓ created {total['created']:,}, "
-                            f"↷ skipped {total['skipped']:,}, ✗ failed {total['failed']:,}"]
-        gone = (self.app.migration.store.meta.get("source_deletions") or [])
+            lines += [
+                "",
+                f"[b]{title}[/]: ↻ updated {total['updated']:,}"
+                + (f" ({cards:,} cards)" if cards and cards != total["updated"] else "")
+                + f", − deleted {total['deleted']:,}, ✓ created {total['created']:,}, "
+                f"↷ skipped {total['skipped']:,}, ✗ failed {total['failed']:,}",
+            ]
+        gone = self.app.migration.store.meta.get("source_deletions") or []
         if gone:
-            lines.append(f"  {len(gone):,} deleted or archived in the source and kept in the target "
-                         "(the plan does not apply source deletions)")
+            lines.append(
+                f"  {len(gone):,} deleted or archived in the source and kept in the target "
+                "(the plan does not apply source deletions)"
+            )
         side: list[str] = []
         q = r.get("quarantined", [])
         side += [f"[b]Failed, quarantined with the reason[/]: {len(q)}" + ("" if q else " ✓")]
-        side += [f"  ✗ {escape(str(x.get('key')))} ({x.get('kind')}): {escape(str(x.get('reason')))}"
-                 for x in q[:QUARANTINE_SHOWN]]
+        side += [
+            f"  ✗ {escape(str(x.get('key')))} ({x.get('kind')}): {escape(str(x.get('reason')))}"
+            for x in q[:QUARANTINE_SHOWN]
+        ]
         if len(q) > QUARANTINE_SHOWN:
             side.append(f"  … and {len(q) - QUARANTINE_SHOWN} more in reports/report.csv")
         d = r.get("dropped_or_changed", [])
@@ -204,8 +224,10 @@ class ReportScreen(WizardScreen):
         else:
             for k, c in v["kinds"].items():
                 ok = "✓ ok" if not c["missing"] and not c["duplicated"] else "✗ mismatch"
-                lines.append(f"  {ok:<11} {k:<11} expected {c['expected']:,} · found {c['found']:,} · "
-                             f"missing {len(c['missing'])} · duplicated {len(c['duplicated'])}")
+                lines.append(
+                    f"  {ok:<11} {k:<11} expected {c['expected']:,} · found {c['found']:,} · "
+                    f"missing {len(c['missing'])} · duplicated {len(c['duplicated'])}"
+                )
         if self.paths:
             folder = self.app.migration.folder
             rel = [str(p.relative_to(folder)) if p.is_relative_to(folder) else str(p) for p in self.paths]
@@ -227,8 +249,10 @@ class ReportScreen(WizardScreen):
         self.notify("Reading the target back…", timeout=2)
         try:
             res = await self.app.migration.verify()
-            self.notify("✓ verify: every record found once" if res.ok else "✗ verify found differences",
-                        severity="information" if res.ok else "warning")
+            self.notify(
+                "✓ verify: every record found once" if res.ok else "✗ verify found differences",
+                severity="information" if res.ok else "warning",
+            )
         except UserError as e:
             self.notify(line(e.sentence), title="Verify failed", severity="error", markup=False)
         finally:
@@ -257,31 +281,46 @@ class ReportScreen(WizardScreen):
                 return
 
             # The kept ones first: they are what the choice between y and f is about.
-            shown = sorted(steps, key=lambda s: 0 if s.action.startswith("keep: edited") else
-                           1 if s.action.startswith("keep") else 2)
+            shown = sorted(
+                steps,
+                key=lambda s: 0 if s.action.startswith("keep: edited") else 1 if s.action.startswith("keep") else 2,
+            )
 
             name = await asyncio.to_thread(step_names, m, self.app)
 
             def fetch(text: str, offset: int, limit: int):
-                rows = ([s for s in shown if text.lower() in (s.action + s.target_type + s.key + name(s)).lower()]
-                        if text else shown)
-                return len(rows), [(s.target_type, name(s), s.action) for s in rows[offset:offset + limit]]
+                rows = (
+                    [s for s in shown if text.lower() in (s.action + s.target_type + s.key + name(s)).lower()]
+                    if text
+                    else shown
+                )
+                return len(rows), [(s.target_type, name(s), s.action) for s in rows[offset : offset + limit]]
 
             from adapters.registry import TARGETS
 
             target = TARGETS.get(m.plan.target.system, m.plan.target.system)
             if kept:
-                summary = (f"Preview: {len(steps) - kept:,} to remove, {kept:,} kept (listed first): edited in "
-                           f"{target} after the run, or holding a kept process. y rolls back and leaves the kept ones "
-                           f"as they are; f removes them too, and their edits in {target} are lost. What existed "
-                           "before the runs is never touched. Nothing has changed yet.")
+                summary = (
+                    f"Preview: {len(steps) - kept:,} to remove, {kept:,} kept (listed first): edited in "
+                    f"{target} after the run, or holding a kept process. y rolls back and leaves the kept ones "
+                    f"as they are; f removes them too, and their edits in {target} are lost. What existed "
+                    "before the runs is never touched. Nothing has changed yet."
+                )
             else:
-                summary = (f"Preview: {len(steps):,} to remove. What existed before the runs is never touched. "
-                           "Nothing has changed yet.")
-            choice = await self.app.push_screen_wait(ConfirmDialog(
-                "Roll back what the runs created?", summary,
-                columns=("type", "name in the source", "action"), fetch=fetch, confirm_label="Roll back",
-                alternative=("force", "Remove the kept ones too (force)") if kept else None))
+                summary = (
+                    f"Preview: {len(steps):,} to remove. What existed before the runs is never touched. "
+                    "Nothing has changed yet."
+                )
+            choice = await self.app.push_screen_wait(
+                ConfirmDialog(
+                    "Roll back what the runs created?",
+                    summary,
+                    columns=("type", "name in the source", "action"),
+                    fetch=fetch,
+                    confirm_label="Roll back",
+                    alternative=("force", "Remove the kept ones too (force)") if kept else None,
+                )
+            )
             if not choice:
                 self.notify("Rollback cancelled; nothing was changed.", timeout=3)
                 return
@@ -289,8 +328,11 @@ class ReportScreen(WizardScreen):
             counts = await m.rollback(steps, force=force)
             self.app.generation += 1
             self.built_for = self.app.generation
-            self.notify(f"Rolled back{' (forced)' if force else ''}: {counts['removed']} removed, {counts['restored']} restored, "
-                        f"{counts['kept']} kept, {counts['already gone']} already gone.", timeout=6)
+            self.notify(
+                f"Rolled back{' (forced)' if force else ''}: {counts['removed']} removed, {counts['restored']} restored, "
+                f"{counts['kept']} kept, {counts['already gone']} already gone.",
+                timeout=6,
+            )
         except UserError as e:
             self.notify(line(e.sentence), title="Rollback stopped", severity="error", markup=False)
         finally:

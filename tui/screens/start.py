@@ -18,12 +18,24 @@ from tui.safe import text as safe_text
 from tui.screens.base import KeyedScreen
 from tui.widgets.paged_table import PagedTable
 
-STATE_MARK = {"new": "· new", "discovered": "◇ discovered", "planned": "◆ planned", "running": "▶ running",
-              "interrupted": "‖ interrupted", "finished": "✓ finished", "rolled back": "↺ rolled back"}
-DEFAULT_URLS = {"trello": "https://api.trello.com/1", "tallyfy": "https://go.tallyfy.com/api",
-                "asana": "https://app.asana.com/api/1.0", "clickup": "https://api.clickup.com/api/v2",
-                "monday": "https://api.monday.com/v2", "pipefy": "https://api.pipefy.com",
-                "processstreet": "https://public-api.process.st/api/v1.1"}
+STATE_MARK = {
+    "new": "· new",
+    "discovered": "◇ discovered",
+    "planned": "◆ planned",
+    "running": "▶ running",
+    "interrupted": "‖ interrupted",
+    "finished": "✓ finished",
+    "rolled back": "↺ rolled back",
+}
+DEFAULT_URLS = {
+    "trello": "https://api.trello.com/1",
+    "tallyfy": "https://go.tallyfy.com/api",
+    "asana": "https://app.asana.com/api/1.0",
+    "clickup": "https://api.clickup.com/api/v2",
+    "monday": "https://api.monday.com/v2",
+    "pipefy": "https://api.pipefy.com",
+    "processstreet": "https://public-api.process.st/api/v1.1",
+}
 
 
 def ago(then: float, now: float) -> str:
@@ -52,7 +64,7 @@ def short_path(folder: Path) -> str:
 
 def clip_left(text: str, width: int) -> str:
     """The end of a path is what tells folders apart: cut from the left."""
-    return text if len(text) <= width else "…" + text[-(width - 1):]
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def when(then: float, long: bool = True) -> str:
@@ -68,11 +80,22 @@ class StartScreen(KeyedScreen):
     TITLE = "Migrations on this machine"
     BINDINGS = [
         Binding("escape", "back", "Clear filter", show=False, id="back"),
-        Binding("enter,o", "open", "Open", key_display="o", id="open",
-                tooltip="Open the selected migration where it stands."),
+        Binding(
+            "enter,o",
+            "open",
+            "Open",
+            key_display="o",
+            id="open",
+            tooltip="Open the selected migration where it stands.",
+        ),
         Binding("r", "resume", "Resume", id="resume", tooltip="Resume the selected interrupted run."),
-        Binding("s", "sync", "Sync changes", id="start-sync",
-                tooltip="For a finished migration: write only what changed in the source since (asks first)."),
+        Binding(
+            "s",
+            "sync",
+            "Sync changes",
+            id="start-sync",
+            tooltip="For a finished migration: write only what changed in the source since (asks first).",
+        ),
         Binding("c", "new", "New", id="new", tooltip="Create a new migration folder."),
         Binding("f5", "reload", "Refresh", id="reload", tooltip="Look for migrations again."),
     ]
@@ -85,8 +108,12 @@ class StartScreen(KeyedScreen):
         yield Static("[b]Migration wizard[/] │ migrations on this machine", id="stepbar")
         with Vertical(id="start-body"):
             yield Label("Looking for migrations…", id="start-status")
-            yield PagedTable(("migration", "folder", "from → to", "state", "last run"), noun="migrations",
-                             placeholder="/ filter by name, folder, system or state…", id="sessions")
+            yield PagedTable(
+                ("migration", "folder", "from → to", "state", "last run"),
+                noun="migrations",
+                placeholder="/ filter by name, folder, system or state…",
+                id="sessions",
+            )
             yield Static("", id="start-detail")
             with Horizontal(classes="buttons"):
                 yield Button("Open (o)", id="btn-open", variant="primary", compact=True)
@@ -110,13 +137,19 @@ class StartScreen(KeyedScreen):
         arrow, width = (" → ", 40) if wide else ("→", 14)
 
         def row(s) -> tuple:
-            return (s.name, clip_left(short_path(s.folder.parent), width), f"{s.source}{arrow}{s.target}",
-                    STATE_MARK.get(s.state, s.state), when(s.last_activity, wide))
+            return (
+                s.name,
+                clip_left(short_path(s.folder.parent), width),
+                f"{s.source}{arrow}{s.target}",
+                STATE_MARK.get(s.state, s.state),
+                when(s.last_activity, wide),
+            )
 
         self.query_one(PagedTable).set_items(self.sessions, row, lambda s: " ".join((*row(s), str(s.folder))))
         n = len(self.sessions)
         self.query_one("#start-status", Label).update(
-            f"{n} migration{'s' if n != 1 else ''} found." if n else "No migration yet: press c to start one.")
+            f"{n} migration{'s' if n != 1 else ''} found." if n else "No migration yet: press c to start one."
+        )
         self._detail()
         if n:
             self.focus_main()
@@ -130,8 +163,14 @@ class StartScreen(KeyedScreen):
         s = self.selected()
         hint = {"interrupted": "r resumes the interrupted run", "finished": "s syncs what changed since"}
         if s:
-            text = Text.assemble(short_path(s.folder), " · last run ", when(s.last_activity), " (",
-                                 ago(s.last_activity, self.app.clock()), ")")
+            text = Text.assemble(
+                short_path(s.folder),
+                " · last run ",
+                when(s.last_activity),
+                " (",
+                ago(s.last_activity, self.app.clock()),
+                ")",
+            )
             if s.state in hint:
                 text.append(f"\n{hint[s.state]}")
         else:
@@ -206,8 +245,9 @@ class NewMigrationDialog(ModalScreen[Path | None]):
         if not name:
             self.query_one("#new-error", Label).update("✗ A name is needed.")
             return
-        self._do_create(name, str(self.query_one("#new-source", Select).value),
-                        str(self.query_one("#new-target", Select).value))
+        self._do_create(
+            name, str(self.query_one("#new-source", Select).value), str(self.query_one("#new-target", Select).value)
+        )
 
     @work(exclusive=True, group="create", exit_on_error=False)
     async def _do_create(self, name: str, source: str, target: str) -> None:
@@ -216,8 +256,11 @@ class NewMigrationDialog(ModalScreen[Path | None]):
         from wizard.plan import Plan, Source, Target
 
         folder = _home() / "migrations" / name
-        plan = Plan(name=name, source=Source(system=source, base_url=DEFAULT_URLS[source], profile="default"),
-                    target=Target(system=target, base_url=DEFAULT_URLS[target], profile="default"))
+        plan = Plan(
+            name=name,
+            source=Source(system=source, base_url=DEFAULT_URLS[source], profile="default"),
+            target=Target(system=target, base_url=DEFAULT_URLS[target], profile="default"),
+        )
         try:
             m = await asyncio.to_thread(Migration.create, folder, plan)
             m.close()

@@ -29,10 +29,24 @@ PAGE_SIZE = 100
 
 class PagedTable(Vertical):
     BINDINGS = [
-        Binding("right_square_bracket", "page(1)", "Next page", key_display="]", show=False, id="page-next",
-                tooltip="Show the next page of rows."),
-        Binding("left_square_bracket", "page(-1)", "Prev page", key_display="[", show=False, id="page-prev",
-                tooltip="Show the previous page of rows."),
+        Binding(
+            "right_square_bracket",
+            "page(1)",
+            "Next page",
+            key_display="]",
+            show=False,
+            id="page-next",
+            tooltip="Show the next page of rows.",
+        ),
+        Binding(
+            "left_square_bracket",
+            "page(-1)",
+            "Prev page",
+            key_display="[",
+            show=False,
+            id="page-prev",
+            tooltip="Show the previous page of rows.",
+        ),
     ]
 
     class PageLoaded(Message):
@@ -44,8 +58,16 @@ class PagedTable(Vertical):
         def control(self) -> "PagedTable":
             return self.table
 
-    def __init__(self, columns: Sequence[str], fetch: Fetch | None = None, *, page_size: int = PAGE_SIZE,
-                 placeholder: str = "/ filter…", noun: str = "rows", id: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: Sequence[str],
+        fetch: Fetch | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        placeholder: str = "/ filter…",
+        noun: str = "rows",
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes="paged")
         self.columns = list(columns)
         self.fetch = fetch
@@ -80,8 +102,14 @@ class PagedTable(Vertical):
             self.start = 0
         self.reload()
 
-    def set_items(self, items: Iterable[Any], row: Callable[[Any], Sequence[object]],
-                  text: Callable[[Any], str] | None = None, *, keep_offset: bool = True) -> None:
+    def set_items(
+        self,
+        items: Iterable[Any],
+        row: Callable[[Any], Sequence[object]],
+        text: Callable[[Any], str] | None = None,
+        *,
+        keep_offset: bool = True,
+    ) -> None:
         """Show a list held in memory: `row` gives an object's cells, `text` what the filter
         searches (the cells by default). `selected_item()` answers with the object."""
         items = list(items)
@@ -90,7 +118,7 @@ class PagedTable(Vertical):
         def fetch(needle: str, offset: int, limit: int):
             kept = [o for o in items if needle.lower() in search(o).lower()] if needle else items
             self.shown = kept
-            return len(kept), [row(o) for o in kept[offset:offset + limit]]
+            return len(kept), [row(o) for o in kept[offset : offset + limit]]
 
         self.set_fetch(fetch, keep_offset=keep_offset)
 

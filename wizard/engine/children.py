@@ -27,10 +27,16 @@ class ChildWriter(JournalledWriter):
             for n, ci in enumerate(cl.items):
                 key = f"{cl.key}#{n}"
                 tid = await self.ensure(
-                    key, "checklist_item", "create checklist task", target_type="task", parent_id=run_id,
+                    key,
+                    "checklist_item",
+                    "create checklist task",
+                    target_type="task",
+                    parent_id=run_id,
                     create=lambda k=key, c=cl, i=ci: self.target.create_checklist_task(
-                        item, k, f"{c.name}: {i.name}", i.due, run_id, owners),
-                    find=lambda k=key: self.target.find_checklist_task(k, run_id))
+                        item, k, f"{c.name}: {i.name}", i.due, run_id, owners
+                    ),
+                    find=lambda k=key: self.target.find_checklist_task(k, run_id),
+                )
                 if tid and ci.done and not self.store.target_of(key + "#done"):
                     await self.target.complete_checklist_task(key, tid)
                     self.store.done(key + "#done", "settle", "task", tid, created=False, parent_id=run_id)
@@ -48,10 +54,17 @@ class ChildWriter(JournalledWriter):
         for c in sorted(comments, key=lambda c: c.created_at):
             if not await self._gate():
                 return
-            await self.ensure(c.key, "comment", "post comment", target_type="comment", parent_id=run_id,
-                              create=lambda c=c: self.target.post_comment(c, task_id),
-                              find=lambda c=c: self.target.find_comment(c, run_id, task_id), find_first=foreign,
-                              item=item_key)
+            await self.ensure(
+                c.key,
+                "comment",
+                "post comment",
+                target_type="comment",
+                parent_id=run_id,
+                create=lambda c=c: self.target.post_comment(c, task_id),
+                find=lambda c=c: self.target.find_comment(c, run_id, task_id),
+                find_first=foreign,
+                item=item_key,
+            )
 
     # -- attachments ---------------------------------------------------------------------
     async def migrate_attachments(self, item_key: str, atts: list[Attachment], ctx: TemplateCtx, tpl_key: str) -> None:
@@ -73,12 +86,18 @@ class ChildWriter(JournalledWriter):
                 links.append((a.name, a.url or ""))
                 continue
             if a.size > max_bytes:
-                self._quarantine(a.key, "attachment", f"{a.size} bytes is over the {self.plan.limits.max_attachment_mb} MB limit",
-                                 item_key)
+                self._quarantine(
+                    a.key,
+                    "attachment",
+                    f"{a.size} bytes is over the {self.plan.limits.max_attachment_mb} MB limit",
+                    item_key,
+                )
                 continue
             mapped = self.store.target_of(a.key)
             if mapped:
-                uploaded.append({"id": mapped["target_id"], "filename": mapped.get("extra", {}).get("filename", a.name)})
+                uploaded.append(
+                    {"id": mapped["target_id"], "filename": mapped.get("extra", {}).get("filename", a.name)}
+                )
                 continue
             result: dict[str, Any] = {}
 
@@ -93,8 +112,17 @@ class ChildWriter(JournalledWriter):
                     result.update(asset)
                 return str(asset["id"]) if asset else None
 
-            aid = await self.ensure(a.key, "attachment", "upload file", target_type="asset", parent_id=run_id,
-                                    create=create, find=find, find_first=foreign, item=item_key)
+            aid = await self.ensure(
+                a.key,
+                "attachment",
+                "upload file",
+                target_type="asset",
+                parent_id=run_id,
+                create=create,
+                find=find,
+                find_first=foreign,
+                item=item_key,
+            )
             if aid and not (foreign and "uploaded" not in result):
                 fresh_uploads += 1
             if aid:
@@ -111,11 +139,16 @@ class ChildWriter(JournalledWriter):
             self.store.done(attach_key, "attach", "run", run_id, created=False, hash=marker)
             for a in atts:
                 if not a.is_upload:
-                    self.store.done(a.key, "attachment", "link", run_id, created=not foreign, parent_id=run_id,
-                                    extra={"url": a.url or ""})
+                    self.store.done(
+                        a.key,
+                        "attachment",
+                        "link",
+                        run_id,
+                        created=not foreign,
+                        parent_id=run_id,
+                        extra={"url": a.url or ""},
+                    )
                     self._count("attachment", run_id, created=not foreign, key=a.key)
-
-
 
 
 def _digest(parts: list[str]) -> str:

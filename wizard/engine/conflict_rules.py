@@ -38,8 +38,9 @@ class ConflictRules(JournalledWriter):
         template_preexisted = (self.store.target_of(tpl.key) or {}).get("created") is False
         if not (template_preexisted or self.plan.conflicts.match_by_name):
             return False
-        found = (await self.matcher_for(ctx)).match(item.key, self.target.run_name(item.name),
-                                                    by_name=self.plan.conflicts.match_by_name)
+        found = (await self.matcher_for(ctx)).match(
+            item.key, self.target.run_name(item.name), by_name=self.plan.conflicts.match_by_name
+        )
         if found.clash:
             self._name_clash(item, found.clash)
         if found.run is None:
@@ -51,13 +52,19 @@ class ConflictRules(JournalledWriter):
         """Two cards with one name: the process went to the first; this one gets its own,
         and the report says so."""
         clash = {"key": item.key, "name": item.name, "other": other}
-        self.sink.emit(LogLine("warning", f"{item.key}: a process with the same name is already matched to {other}; "
-                                          f"this card gets its own process"))
+        self.sink.emit(
+            LogLine(
+                "warning",
+                f"{item.key}: a process with the same name is already matched to {other}; "
+                f"this card gets its own process",
+            )
+        )
         clashes = [c for c in self.store.meta.get("name_clashes", []) if c.get("key") != item.key]
         self.store.set_meta(name_clashes=[*clashes, clash])
 
-    async def update_item(self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
-                          tpl: Template) -> None:
+    async def update_item(
+        self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template
+    ) -> None:
         """Sync: the card changed in the source since we wrote it."""
         run, latest = await self.target.activity(mapped["target_id"])
         if run is None:
@@ -72,8 +79,9 @@ class ConflictRules(JournalledWriter):
             return
         await self.apply_conflict(item, run, ctx, fields, tpl, "changed on both sides since the last run", ours=True)
 
-    async def revisit(self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
-                      tpl: Template) -> bool:
+    async def revisit(
+        self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template
+    ) -> bool:
         """A process a conflict already settled. Skipped: nothing is written to it, on this run
         or any other, unless the decision has changed since. Overwritten or merged: a new
         decision to overwrite or merge is applied. True when the card needs nothing else."""
@@ -92,16 +100,32 @@ class ConflictRules(JournalledWriter):
             return True
         return False
 
-    async def apply_conflict(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef],
-                             tpl: Template, reason: str, *, ours: bool) -> None:
+    async def apply_conflict(
+        self,
+        item: Item,
+        run: dict,
+        ctx: TemplateCtx,
+        fields: dict[str, FieldDef],
+        tpl: Template,
+        reason: str,
+        *,
+        ours: bool,
+    ) -> None:
         decided = decision_for(self.store, item.key)
         strategy = decided or self.plan.conflicts.strategy_for("item")
         action = resolve(strategy, item.updated_at, run.get("updated_at"))
         mapped = self.store.target_of(item.key)
         if action == "queue":
             # A pre-flight scan's record (both sides field by field) is kept; otherwise the names.
-            queue(self.store, item.key, "item", run["id"], reason, source_view(item, tpl),
-                  {"name": run.get("name"), "updated": run.get("updated_at")})
+            queue(
+                self.store,
+                item.key,
+                "item",
+                run["id"],
+                reason,
+                source_view(item, tpl),
+                {"name": run.get("name"), "updated": run.get("updated_at")},
+            )
             self._skip(item.key, "item", f"conflict waiting for a decision: {reason}")
             return
         if action == "skip":
@@ -124,8 +148,16 @@ class ConflictRules(JournalledWriter):
                 if acts[i].key == item.key:
                     acts[i] = replace(acts[i], what=acts[i].what + note)
 
-    def _done_item(self, item: Item, run_id: str, ctx: TemplateCtx, *, how: str, prior: dict | None = None,
-                   mapped: dict | None = None) -> None:
+    def _done_item(
+        self,
+        item: Item,
+        run_id: str,
+        ctx: TemplateCtx,
+        *,
+        how: str,
+        prior: dict | None = None,
+        mapped: dict | None = None,
+    ) -> None:
         """Journal what this folder did to the card's process. A process it created stays
         created; one it changed before keeps the prior values of the first change, so a
         second overwrite never makes the first one's result look like the client's."""
@@ -133,20 +165,48 @@ class ConflictRules(JournalledWriter):
             prior = mapped.get("prior") or prior
             if mapped.get("created"):
                 how = "created"
-        self.store.done(item.key, "item", "run", run_id, created=how == "created", how=how, prior=prior,
-                        hash=item.content_hash(), parent_id=ctx.template_id)
+        self.store.done(
+            item.key,
+            "item",
+            "run",
+            run_id,
+            created=how == "created",
+            how=how,
+            prior=prior,
+            hash=item.content_hash(),
+            parent_id=ctx.template_id,
+        )
 
     def _resolved(self, how: str, key: str, run_id: str) -> None:
         self.summary.resolved[how] += 1
         self.summary.existing["item"] += 1
         self.sink.emit(ObjectMigrated("item", key, run_id, created=False))
 
-    async def _write_update(self, item: Item, run: dict, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template,
-                            *, merge: bool, mapped: dict | None, ours: bool = True) -> None:
+    async def _write_update(
+        self,
+        item: Item,
+        run: dict,
+        ctx: TemplateCtx,
+        fields: dict[str, FieldDef],
+        tpl: Template,
+        *,
+        merge: bool,
+        mapped: dict | None,
+        ours: bool = True,
+    ) -> None:
         owners, placeholders = self._owners(item)
         try:
-            wrote = await self.target.update(item, run, ctx, fields, owners, placeholders,
-                                             self.plan.mapping.checklists == "field", tpl.key, merge=merge)
+            wrote = await self.target.update(
+                item,
+                run,
+                ctx,
+                fields,
+                owners,
+                placeholders,
+                self.plan.mapping.checklists == "field",
+                tpl.key,
+                merge=merge,
+            )
         except RecordRejected as e:
             self._quarantine(item.key, "item", f"{self.target.label} refused the update ({e})")
             return
@@ -161,8 +221,11 @@ class ConflictRules(JournalledWriter):
     async def finish_sync(self, ctx: TemplateCtx) -> None:
         """Cards gone from the source: reported, and removed from the target only when the
         plan says so."""
-        gone = [k for k, m in self.store.mappings.items()
-                if m.get("kind") == "item" and m.get("parent_id") == ctx.template_id and k not in self.seen]
+        gone = [
+            k
+            for k, m in self.store.mappings.items()
+            if m.get("kind") == "item" and m.get("parent_id") == ctx.template_id and k not in self.seen
+        ]
         gone += self.archived_in_source
         for key in gone:
             m = self.store.target_of(key)

@@ -72,16 +72,34 @@ def differences(source: dict[str, Any], target: dict[str, Any]) -> list[str]:
     return out
 
 
-def queue(store: Store, key: str, kind: str, target_id: str, reason: str, source: dict[str, Any],
-          target: dict[str, Any], *, refresh: bool = False) -> None:
+def queue(
+    store: Store,
+    key: str,
+    kind: str,
+    target_id: str,
+    reason: str,
+    source: dict[str, Any],
+    target: dict[str, Any],
+    *,
+    refresh: bool = False,
+) -> None:
     """Record a conflict. One already recorded keeps its decision; its two sides are read
     again only when `refresh` (the pre-flight scan), so a fuller record is never replaced
     by a thinner one."""
     old = store.conflicts.get(key)
     if old is not None and not refresh:
         return
-    record = {"id": key, "kind": kind, "target_id": target_id, "reason": reason, "source": source,
-              "target": target, "changed": differences(source, target), "decision": None, "queued_at": now_iso()}
+    record = {
+        "id": key,
+        "kind": kind,
+        "target_id": target_id,
+        "reason": reason,
+        "source": source,
+        "target": target,
+        "changed": differences(source, target),
+        "decision": None,
+        "queued_at": now_iso(),
+    }
     if old is not None:
         record.update({k: old[k] for k in ("decision", "decided_at", "decided_by", "queued_at") if k in old})
     store.record_conflict(record)
@@ -104,5 +122,7 @@ def tally_text(counts: dict[str, int]) -> str:
     """One sentence for the estimate: how the conflicts the scan found change the writes."""
     total = sum(counts.values())
     parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    return (f"{total} conflict(s) found before the run ({parts}): an overwrite or a merge is one update instead of a "
-            f"new process; a skip or an undecided one writes nothing.")
+    return (
+        f"{total} conflict(s) found before the run ({parts}): an overwrite or a merge is one update instead of a "
+        f"new process; a skip or an undecided one writes nothing."
+    )

@@ -21,8 +21,15 @@ from wizard.store import Store
 from wizard.textsafe import csv_cell
 
 DECISIONS = ("skip", "overwrite", "merge", "newer")
-RULE_FIELDS = {"list": "stage", "label": "tags", "member": "assignees", "name": "name", "board": "board",
-               "before": "updated", "after": "updated"}
+RULE_FIELDS = {
+    "list": "stage",
+    "label": "tags",
+    "member": "assignees",
+    "name": "name",
+    "board": "board",
+    "before": "updated",
+    "after": "updated",
+}
 SIDES = ("name", "description", "stage", "assignees", "tags", "comments", "files")
 
 
@@ -47,8 +54,10 @@ class Rule:
         name, sep, value = text.partition("=")
         name = name.strip().lower()
         if not sep or name not in RULE_FIELDS or not value.strip():
-            raise UserError(f"'{text}' is not a rule; write one of {', '.join(f'{k}=…' for k in RULE_FIELDS)} "
-                            f"(for example list=Doing, label=Urgent, name=Invoice*, before=2026-01-31).")
+            raise UserError(
+                f"'{text}' is not a rule; write one of {', '.join(f'{k}=…' for k in RULE_FIELDS)} "
+                f"(for example list=Doing, label=Urgent, name=Invoice*, before=2026-01-31)."
+            )
         if name in ("before", "after"):
             try:
                 datetime.fromisoformat(value.strip())
@@ -105,10 +114,20 @@ def record(store: Store, ids: list[str], decision: str | None, *, by: str, how: 
     for cid in ids:
         c = store.conflicts[cid]
         before.append(c)
-        history = [*c.get("history", []), {k: c.get(k) for k in ("decision", "decided_by", "decided_how", "decided_at")}]
-        store.record_conflict({**c, "decision": decision, "decided_by": by if decision else None,
-                               "decided_how": how if decision else None, "decided_at": now_iso(),
-                               "history": history[-20:]})
+        history = [
+            *c.get("history", []),
+            {k: c.get(k) for k in ("decision", "decided_by", "decided_how", "decided_at")},
+        ]
+        store.record_conflict(
+            {
+                **c,
+                "decision": decision,
+                "decided_by": by if decision else None,
+                "decided_how": how if decision else None,
+                "decided_at": now_iso(),
+                "history": history[-20:],
+            }
+        )
     return before
 
 
@@ -141,14 +160,18 @@ def preview(c: dict[str, Any], decision: str) -> list[str]:
     """What a decision will write to the target, field by field."""
     src, tgt = c.get("source") or {}, c.get("target") or {}
     if c.get("kind") == "template":
-        return (["Nothing is written; the board is left out."] if decision == "skip" else
-                [f"A new template '{plain(src.get('name'))}' is made next to the one already there."])
+        return (
+            ["Nothing is written; the board is left out."]
+            if decision == "skip"
+            else [f"A new template '{plain(src.get('name'))}' is made next to the one already there."]
+        )
     if decision == "skip":
         return ["Nothing is written; the process stays as it is."]
     if decision == "newer":
         newer = _epoch(src.get("updated")) > _epoch(tgt.get("updated"))
         return ["the card changed last, so as overwrite" if newer else "the process changed last, so as skip"] + (
-            preview(c, "overwrite") if newer else [])
+            preview(c, "overwrite") if newer else []
+        )
     changed = differences(src, tgt)
     lines = []
     for k in changed:
@@ -172,8 +195,14 @@ def _cell(value: Any) -> str:
 
 
 def export_rows(store: Store) -> tuple[list[str], list[list[str]]]:
-    fields = sorted({f for c in store.conflicts.values() for side in ("source", "target")
-                     for f in ((c.get(side) or {}).get("fields") or {})})
+    fields = sorted(
+        {
+            f
+            for c in store.conflicts.values()
+            for side in ("source", "target")
+            for f in ((c.get(side) or {}).get("fields") or {})
+        }
+    )
     header = ["id", "kind", "reason", "changed"]
     for k in SIDES:
         header += [f"source {k}", f"target {k}"]
@@ -229,14 +258,19 @@ def read_decisions(store: Store, path: Path) -> dict[str, str | None]:
         if cid not in store.conflicts:
             bad.append(f"row {n}: no conflict with id '{cid[:80]}'.")
         elif value not in (*DECISIONS, "", "undecided"):
-            bad.append(f"row {n}: '{value[:40]}' is not a decision (write skip, overwrite, merge, newer, or leave it empty).")
+            bad.append(
+                f"row {n}: '{value[:40]}' is not a decision (write skip, overwrite, merge, newer, or leave it empty)."
+            )
         elif cid in out:
             bad.append(f"row {n}: '{cid}' appears twice.")
         else:
             out[cid] = value if value in DECISIONS else None
     if bad:
-        raise UserError(f"{path} was not imported, nothing changed: " + " ".join(bad[:20])
-                        + (f" … and {len(bad) - 20} more." if len(bad) > 20 else ""))
+        raise UserError(
+            f"{path} was not imported, nothing changed: "
+            + " ".join(bad[:20])
+            + (f" … and {len(bad) - 20} more." if len(bad) > 20 else "")
+        )
     return out
 
 

@@ -25,11 +25,18 @@ def _ledger(plan: Plan) -> Any:
     return ledger
 
 
-async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container_ids: list[str] | None = None,
-                   index: ItemIndexWriter | None = None) -> Inventory:
+async def discover(
+    plan: Plan,
+    source: SourceAdapter,
+    sink: EventSink,
+    container_ids: list[str] | None = None,
+    index: ItemIndexWriter | None = None,
+) -> Inventory:
     started = time.monotonic()
     calls_before = source.calls
-    ids = container_ids if container_ids is not None else (plan.source.scope or [c.id for c in await source.containers()])
+    ids = (
+        container_ids if container_ids is not None else (plan.source.scope or [c.id for c in await source.containers()])
+    )
     sink.emit(PhaseStarted("discover", total=len(ids)))
     inv = Inventory(source_system=plan.source.system, discovered_at=now_iso(), elapsed_s=0, source_calls=0)
     max_bytes = plan.limits.max_attachment_mb * 1024 * 1024
@@ -54,8 +61,9 @@ async def discover(plan: Plan, source: SourceAdapter, sink: EventSink, container
             if isinstance(obj, Template):
                 ci.key, ci.name = obj.key, obj.name
                 ci.template = obj.model_dump(mode="json")
-                counts.update(template=1, stage=len(obj.stages), field=len(obj.fields), tag=len(obj.tags),
-                              person=len(obj.people))
+                counts.update(
+                    template=1, stage=len(obj.stages), field=len(obj.fields), tag=len(obj.tags), person=len(obj.people)
+                )
                 ordered = sorted(obj.stages, key=lambda s: s.position)
                 stage_index = {s.key: i for i, s in enumerate(ordered)}
                 stage_names = {s.key: s.name for s in ordered}

@@ -42,8 +42,11 @@ def estimate(plan: Plan, inv: Inventory) -> Estimate:
 
     uploads = sum(c.count("upload") - c.oversized_attachments for c in inv.containers)
     est = Estimate(time_scale=plan.target.rate_window_scale)
-    est.source_calls = {"extract": inv.source_calls, "attachment downloads": uploads,
-                        "change cursor": len(inv.containers)}
+    est.source_calls = {
+        "extract": inv.source_calls,
+        "attachment downloads": uploads,
+        "change cursor": len(inv.containers),
+    }
     est.source_total = sum(est.source_calls.values())
     est.target_calls = cost.target_calls(inv, plan)
     est.target_total = sum(est.target_calls.values())
@@ -52,14 +55,18 @@ def estimate(plan: Plan, inv: Inventory) -> Estimate:
     tgt_s, why = cost.duration_s(inv, plan, est.target_calls, ENGINE_CALLS_PER_S)
     src_s = est.source_total / (TRELLO_PER_10S / (10.0 * plan.source.rate_window_scale))
     bytes_s = est.bytes_to_move / ASSUMED_BYTES_PER_S
-    why.insert(0, f"{est.source_total} source calls under Trello's {TRELLO_PER_10S}-per-10-s limit take "
-                  f"{human_duration(src_s)}")
+    why.insert(
+        0,
+        f"{est.source_total} source calls under Trello's {TRELLO_PER_10S}-per-10-s limit take {human_duration(src_s)}",
+    )
     why.append(f"{est.bytes_to_move / 1e6:.1f} MB at an assumed 5 MB/s take {human_duration(bytes_s)}")
     # Source reads and downloads overlap the target's writes; the slowest side bounds the run.
     est.duration_s = round(max(tgt_s, src_s, bytes_s), 1)
-    why.append("source reads and file transfers overlap the target's calls, so the slowest side sets the "
-               "duration" if src_s > tgt_s or bytes_s > tgt_s else "the target's calls follow one another, "
-               "so their times add up to the duration")
+    why.append(
+        "source reads and file transfers overlap the target's calls, so the slowest side sets the duration"
+        if src_s > tgt_s or bytes_s > tgt_s
+        else "the target's calls follow one another, so their times add up to the duration"
+    )
     est.duration_why = why
     est.risks = _risks(plan, inv)
     return est
@@ -78,16 +85,26 @@ def _risks(plan: Plan, inv: Inventory) -> list[str]:
         )
     over = sum(c.oversized_attachments for c in inv.containers)
     if over:
-        risks.append(f"{over} attachment(s) are over the {plan.limits.max_attachment_mb} MB limit and will be quarantined.")
+        risks.append(
+            f"{over} attachment(s) are over the {plan.limits.max_attachment_mb} MB limit and will be quarantined."
+        )
     rejected = sum(len(c.rejected) for c in inv.containers)
     if rejected:
         risks.append(f"{rejected} source record(s) are malformed and will be quarantined with their reason.")
     dups = sum(len(c.duplicates) for c in inv.containers)
     if dups:
-        what = "each group becomes one process" if plan.mapping.duplicates == "merge" else "each card becomes its own process"
-        risks.append(f"{dups} group(s) of identical cards in the source; mapping.duplicates = "
-                     f"'{plan.mapping.duplicates}': {what}.")
+        what = (
+            "each group becomes one process"
+            if plan.mapping.duplicates == "merge"
+            else "each card becomes its own process"
+        )
+        risks.append(
+            f"{dups} group(s) of identical cards in the source; mapping.duplicates = "
+            f"'{plan.mapping.duplicates}': {what}."
+        )
     near = sum(len(c.near_duplicates) for c in inv.containers)
     if near:
-        risks.append(f"{near} group(s) of cards share a name but differ in content (near-duplicates); each is migrated.")
+        risks.append(
+            f"{near} group(s) of cards share a name but differ in content (near-duplicates); each is migrated."
+        )
     return risks

@@ -34,8 +34,18 @@ __all__ = ["ATTACH_SUFFIX", "EDIT_TOLERANCE_S", "SETTLED_SUFFIX", "RunExecutor",
 
 
 class RunExecutor(ChildWriter, ConflictRules):
-    def __init__(self, plan: Plan, store: Store, source: SourceAdapter, target: Any, sink: EventSink,
-                 stop: asyncio.Event | None = None, pause: asyncio.Event | None = None, *, sync: bool = False) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        store: Store,
+        source: SourceAdapter,
+        target: Any,
+        sink: EventSink,
+        stop: asyncio.Event | None = None,
+        pause: asyncio.Event | None = None,
+        *,
+        sync: bool = False,
+    ) -> None:
         self.plan = plan
         self.store = store
         self.source = source
@@ -94,15 +104,27 @@ class RunExecutor(ChildWriter, ConflictRules):
             # Finished only when the run went through and the journal holds no intent without its result.
             finished = completed and not self.summary.interrupted and not self.store.pending
             state = "finished" if finished else "interrupted"
-            self.store.set_meta(state=state, last_run_finished=time.time(),
-                                last_run={"mode": "sync" if self.sync else "run",
-                                          **{k: dict(getattr(self.summary, k)) for k in
-                                             ("created", "existing", "updated", "deleted", "skipped", "failed",
-                                              "resolved")}})
+            self.store.set_meta(
+                state=state,
+                last_run_finished=time.time(),
+                last_run={
+                    "mode": "sync" if self.sync else "run",
+                    **{
+                        k: dict(getattr(self.summary, k))
+                        for k in ("created", "existing", "updated", "deleted", "skipped", "failed", "resolved")
+                    },
+                },
+            )
             self.store.snapshot()
         self.sink.emit(PhaseFinished("run", count=sum(self.summary.created.values())))
-        self.sink.emit(RunFinished(sum(self.summary.created.values()), sum(self.summary.skipped.values()),
-                                   self.summary.failed_total, self.summary.interrupted))
+        self.sink.emit(
+            RunFinished(
+                sum(self.summary.created.values()),
+                sum(self.summary.skipped.values()),
+                self.summary.failed_total,
+                self.summary.interrupted,
+            )
+        )
         return self.summary
 
     async def migrate_container(self, cid: str) -> None:
@@ -123,11 +145,18 @@ class RunExecutor(ChildWriter, ConflictRules):
             changes = await self.source.changes_since(cid, cursors.get(cid))
             if changes is not None:
                 self.vendor_changes[cid] = changes
-                self.sink.emit(LogLine("info", f"{self.source.label} reports {len(changes.changed_item_ids)} changed, "
-                                               f"{len(changes.deleted_item_ids)} deleted cards and "
-                                               f"{len(changes.new_comment_ids)} new comments; content hashes confirm each"))
+                self.sink.emit(
+                    LogLine(
+                        "info",
+                        f"{self.source.label} reports {len(changes.changed_item_ids)} changed, "
+                        f"{len(changes.deleted_item_ids)} deleted cards and "
+                        f"{len(changes.new_comment_ids)} new comments; content hashes confirm each",
+                    )
+                )
         try:
-            async for obj in _until_stopped(self.source.extract(cid, include_archived=self.plan.mapping.include_archived)):
+            async for obj in _until_stopped(
+                self.source.extract(cid, include_archived=self.plan.mapping.include_archived)
+            ):
                 if isinstance(obj, SourceRejected):
                     self._quarantine(obj.key, obj.kind, obj.reason)
                 elif isinstance(obj, SourceLeftOut):
@@ -143,7 +172,8 @@ class RunExecutor(ChildWriter, ConflictRules):
                         break
                     assert tpl is not None and ctx is not None
                     item_tasks[obj.key] = asyncio.create_task(
-                        self._bounded(None, self.sem, self.migrate_item(obj, tpl, ctx, fields)))
+                        self._bounded(None, self.sem, self.migrate_item(obj, tpl, ctx, fields))
+                    )
                 elif isinstance(obj, Comment):
                     comments[obj.item_key].append(obj)
                 elif isinstance(obj, Attachment):
@@ -153,12 +183,19 @@ class RunExecutor(ChildWriter, ConflictRules):
                 self.sink.emit(PhaseStarted("comments", total=sum(map(len, comments.values()))))
                 self.sink.emit(PhaseStarted("attachments", total=sum(map(len, attachments.values()))))
                 for key, cs in comments.items():
-                    follow_ups.append(asyncio.create_task(
-                        self._bounded(item_tasks.get(key), self.comment_sem, self.migrate_comments(key, cs))))
+                    follow_ups.append(
+                        asyncio.create_task(
+                            self._bounded(item_tasks.get(key), self.comment_sem, self.migrate_comments(key, cs))
+                        )
+                    )
                 for key, atts in attachments.items():
-                    follow_ups.append(asyncio.create_task(
-                        self._bounded(item_tasks.get(key), self.sem,
-                                      self.migrate_attachments(key, atts, ctx, tpl_key))))
+                    follow_ups.append(
+                        asyncio.create_task(
+                            self._bounded(
+                                item_tasks.get(key), self.sem, self.migrate_attachments(key, atts, ctx, tpl_key)
+                            )
+                        )
+                    )
             await _settle(list(item_tasks.values()))
             self.sink.emit(PhaseFinished("items"))
             if ctx is not None and self.sync and not self.stop.is_set():
@@ -185,7 +222,9 @@ class RunExecutor(ChildWriter, ConflictRules):
             cursors[cid] = cursor
             self.store.set_meta(cursors=cursors, last_sync=time.time())
 
-    async def _bounded(self, after: asyncio.Task | None, sem: asyncio.Semaphore, coro: Coroutine[Any, Any, None]) -> None:
+    async def _bounded(
+        self, after: asyncio.Task | None, sem: asyncio.Semaphore, coro: Coroutine[Any, Any, None]
+    ) -> None:
         """Run `coro` once `after` (its card) is done, holding a slot of `sem` only while it
         works, never while it waits for its card."""
         try:
@@ -208,22 +247,43 @@ class RunExecutor(ChildWriter, ConflictRules):
         emails = {p.key: p.email for p in tpl.people}
         for key, d in decisions.items():
             if d.action == "guest":
-                gid = await self.ensure(key, "person", "add guest", target_type="guest", find_first=True,
-                                        find=lambda e=d.user_id: self.target.find_guest(str(e)),
-                                        create=lambda d=d: self.target.create_guest(d.key, d.name, str(d.user_id)))
+                gid = await self.ensure(
+                    key,
+                    "person",
+                    "add guest",
+                    target_type="guest",
+                    find_first=True,
+                    find=lambda e=d.user_id: self.target.find_guest(str(e)),
+                    create=lambda d=d: self.target.create_guest(d.key, d.name, str(d.user_id)),
+                )
                 if not gid:
-                    decisions[key] = PersonDecision(key, d.name, "placeholder", None,
-                                                    "the guest was refused; kept as a named placeholder")
+                    decisions[key] = PersonDecision(
+                        key, d.name, "placeholder", None, "the guest was refused; kept as a named placeholder"
+                    )
                 continue
             if d.action != "invite":
                 continue
-            uid = await self.ensure(key, "person", "invite member", target_type="user", find=None,
-                                    create=lambda d=d: self._invite(d, emails[d.key] or ""))
+            uid = await self.ensure(
+                key,
+                "person",
+                "invite member",
+                target_type="user",
+                find=None,
+                create=lambda d=d: self._invite(d, emails[d.key] or ""),
+            )
             uid_value = int(uid) if uid and uid.isdigit() else uid
-            decisions[key] = (PersonDecision(key, d.name, "invite", uid_value, "invited, as the plan says") if uid else
-                              PersonDecision(key, d.name, "placeholder", None,
-                                             f"the invite was refused ({self.store.quarantine.get(key, {}).get('reason', '')}); "
-                                             f"kept as a named placeholder"))
+            decisions[key] = (
+                PersonDecision(key, d.name, "invite", uid_value, "invited, as the plan says")
+                if uid
+                else PersonDecision(
+                    key,
+                    d.name,
+                    "placeholder",
+                    None,
+                    f"the invite was refused ({self.store.quarantine.get(key, {}).get('reason', '')}); "
+                    f"kept as a named placeholder",
+                )
+            )
         self.people.update(decisions)
         self.store.set_meta(people={k: d.__dict__ for k, d in self.people.items()})
 
@@ -249,8 +309,14 @@ class RunExecutor(ChildWriter, ConflictRules):
                 self._count("tag", existing, created=ours, key=tag.key)
                 out[tag.key] = existing
                 continue
-            tid = await self.ensure(tag.key, "tag", "create tag", target_type="tag", find=None,
-                                    create=lambda t=tag, n=name: self.target.create_tag(t.key, n, t.color))
+            tid = await self.ensure(
+                tag.key,
+                "tag",
+                "create tag",
+                target_type="tag",
+                find=None,
+                create=lambda t=tag, n=name: self.target.create_tag(t.key, n, t.color),
+            )
             if tid:
                 self._tags[name[:30].lower()] = tid
                 out[tag.key] = tid
@@ -282,8 +348,14 @@ class RunExecutor(ChildWriter, ConflictRules):
         except RecordRejected as e:
             self._quarantine(tpl.key, "template", f"{self.target.label} refused the template ({e})")
             return None
-        self.store.done(tpl.key, "template", "template", tid, created=created_now or bool(mapped and mapped.get("created")),
-                        extra={"ctx": ctx.to_json()})
+        self.store.done(
+            tpl.key,
+            "template",
+            "template",
+            tid,
+            created=created_now or bool(mapped and mapped.get("created")),
+            extra={"ctx": ctx.to_json()},
+        )
         self._count("template", tid, created=created_now, key=tpl.key)
         return ctx
 
@@ -312,8 +384,9 @@ class RunExecutor(ChildWriter, ConflictRules):
         async with lock:
             if fresh or ctx.template_id not in self._matchers:
                 if not self._claims:
-                    self._claims.update({str(m["target_id"]): k for k, m in self.store.mappings.items()
-                                         if m.get("kind") == "item"})
+                    self._claims.update(
+                        {str(m["target_id"]): k for k, m in self.store.mappings.items() if m.get("kind") == "item"}
+                    )
                 runs = await self.target.list_runs(ctx.template_id)
                 self._matchers[ctx.template_id] = RunMatcher(runs, self.target.marker_of, self._claims, self._named)
             return self._matchers[ctx.template_id]
@@ -333,8 +406,11 @@ class RunExecutor(ChildWriter, ConflictRules):
             self._skip(key, "item", "archived in the source")
             return
         mapped = self.store.target_of(key)
-        if mapped and Store.how(mapped) in ("skipped", "overwritten", "merged") \
-                and await self.revisit(item, mapped, ctx, fields, tpl):
+        if (
+            mapped
+            and Store.how(mapped) in ("skipped", "overwritten", "merged")
+            and await self.revisit(item, mapped, ctx, fields, tpl)
+        ):
             return
         if mapped:
             if self.sync and mapped.get("hash") != item.content_hash():
@@ -353,9 +429,15 @@ class RunExecutor(ChildWriter, ConflictRules):
             return run["id"] if run else None
 
         run_id = await self.ensure(
-            key, "item", "launch process", target_type="run", find=find, hash=item.content_hash(),
+            key,
+            "item",
+            "launch process",
+            target_type="run",
+            find=find,
+            hash=item.content_hash(),
             parent_id=ctx.template_id,
-            create=lambda: self.target.launch(item, ctx, fields, owners, placeholders, with_cl, tpl.key))
+            create=lambda: self.target.launch(item, ctx, fields, owners, placeholders, with_cl, tpl.key),
+        )
         if run_id:
             await self.settle(item, run_id, ctx)
 
@@ -371,10 +453,18 @@ class RunExecutor(ChildWriter, ConflictRules):
         settled = self.store.target_of(first + SETTLED_SUFFIX)
         if not settled:
             return False
-        self.store.done(item.key, "item", "run", settled["target_id"], created=False, hash=item.content_hash(),
-                        extra={"merged_into": first})
-        self.store.done(item.key + SETTLED_SUFFIX, "settle", "run", settled["target_id"], created=False,
-                        extra=settled.get("extra"))
+        self.store.done(
+            item.key,
+            "item",
+            "run",
+            settled["target_id"],
+            created=False,
+            hash=item.content_hash(),
+            extra={"merged_into": first},
+        )
+        self.store.done(
+            item.key + SETTLED_SUFFIX, "settle", "run", settled["target_id"], created=False, extra=settled.get("extra")
+        )
         self._skip(item.key, "item", f"identical to {first}: merged into its process")
         return True
 

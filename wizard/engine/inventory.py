@@ -20,8 +20,12 @@ class ContainerInventory(BaseModel):
     checklist_items_done: int = 0
     people_names: list[str] = Field(default_factory=list)
     rejected: list[dict[str, str]] = Field(default_factory=list)
-    ledger: list[dict] = Field(default_factory=list, description="Every change the mapping makes to one object, with the reason")
-    left_out: list[dict[str, str]] = Field(default_factory=list, description="Records the plan leaves out, with the reason")
+    ledger: list[dict] = Field(
+        default_factory=list, description="Every change the mapping makes to one object, with the reason"
+    )
+    left_out: list[dict[str, str]] = Field(
+        default_factory=list, description="Records the plan leaves out, with the reason"
+    )
     template: dict = Field(default_factory=dict, description="The container's shape: stages, fields, tags, people")
     duplicates: list[list[str]] = Field(default_factory=list)
     near_duplicates: list[list[str]] = Field(default_factory=list)

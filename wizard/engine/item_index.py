@@ -30,7 +30,9 @@ class ItemIndexWriter:
         self._fh: IO[str] = open(self.tmp, "w", encoding="utf-8")
 
     def add(self, item: Item, container: str, stage: str) -> None:
-        self._fh.write(json.dumps([item.key, item.name[:200], container, stage, item.closed], ensure_ascii=False) + "\n")
+        self._fh.write(
+            json.dumps([item.key, item.name[:200], container, stage, item.closed], ensure_ascii=False) + "\n"
+        )
 
     def close(self) -> None:
         self._fh.close()
@@ -56,4 +58,4 @@ class ItemIndex:
         if text:
             needle = text.lower()
             rows = [r for r in rows if needle in r[1].lower() or needle in r[3].lower() or needle in r[2].lower()]
-        return len(rows), [ItemRow(*r) for r in rows[offset: offset + limit]]
+        return len(rows), [ItemRow(*r) for r in rows[offset : offset + limit]]

@@ -51,11 +51,21 @@ class JournalledWriter:
     stop: asyncio.Event
     resume: asyncio.Event | None
 
-    async def ensure(self, key: str, kind: str, action: str, *, create: Callable[[], Awaitable[str]],
-                     find: Callable[[], Awaitable[str | None]] | None, target_type: str,
-                     parent_id: str | None = None, hash: str | None = None,
-                     extra: dict[str, Any] | None = None, find_first: bool = False,
-                     item: str | None = None) -> str | None:
+    async def ensure(
+        self,
+        key: str,
+        kind: str,
+        action: str,
+        *,
+        create: Callable[[], Awaitable[str]],
+        find: Callable[[], Awaitable[str | None]] | None,
+        target_type: str,
+        parent_id: str | None = None,
+        hash: str | None = None,
+        extra: dict[str, Any] | None = None,
+        find_first: bool = False,
+        item: str | None = None,
+    ) -> str | None:
         """Make sure `key` exists in the target exactly once. Returns its target id, or None
         when it was quarantined."""
         mapped = self.store.target_of(key)
@@ -68,7 +78,9 @@ class JournalledWriter:
                 # before the answer: it made it. Otherwise it was there already (another folder's,
                 # or the client's) and is never this folder's to remove.
                 ours = key in self.store.pending
-                self.store.done(key, kind, target_type, found, created=ours, parent_id=parent_id, hash=hash, extra=extra)
+                self.store.done(
+                    key, kind, target_type, found, created=ours, parent_id=parent_id, hash=hash, extra=extra
+                )
                 self._count(kind, found, created=ours, key=key)
                 return found
         for attempt in range(RECONCILE_TRIES):
@@ -88,7 +100,9 @@ class JournalledWriter:
                 return self._quarantine(key, kind, f"{e.label or self.target.label} refused it ({e})", item)
             except ObjectUnavailable as e:
                 return self._quarantine(key, kind, str(e), item)
-            self.store.done(key, kind, target_type, target_id, created=True, parent_id=parent_id, hash=hash, extra=extra)
+            self.store.done(
+                key, kind, target_type, target_id, created=True, parent_id=parent_id, hash=hash, extra=extra
+            )
             self._count(kind, target_id, created=True, key=key)
             return target_id
         return None  # pragma: no cover

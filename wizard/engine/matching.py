@@ -25,8 +25,13 @@ class Match:
 
 
 class RunMatcher:
-    def __init__(self, runs: list[dict], marker_of: Callable[[dict], str | None], claimed: dict[str, str],
-                 named: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        runs: list[dict],
+        marker_of: Callable[[dict], str | None],
+        claimed: dict[str, str],
+        named: dict[str, str] | None = None,
+    ) -> None:
         """`claimed`: process id -> the card key it went to (shared across templates and
         refreshes, and seeded from the store, so a later run never hands it out again).
         `named`: name -> the card that took a process by that name (shared likewise: once

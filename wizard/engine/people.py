@@ -54,34 +54,51 @@ def match_people(people: list[Person], users: list[TargetUser], choices: dict[st
                 continue
             refused = f"the plan names user {uid}, who is not in the target organization; "
         elif choice == "placeholder":
-            out[p.key] = PersonDecision(p.key, p.name, "placeholder", None, "kept as a named placeholder, as the plan says")
+            out[p.key] = PersonDecision(
+                p.key, p.name, "placeholder", None, "kept as a named placeholder, as the plan says"
+            )
             continue
         elif choice == "guest":
             if p.email:
-                out[p.key] = PersonDecision(p.key, p.name, "guest", p.email,
-                                            "added as a guest, as the plan says (30 guests an hour)", p.email)
+                out[p.key] = PersonDecision(
+                    p.key, p.name, "guest", p.email, "added as a guest, as the plan says (30 guests an hour)", p.email
+                )
             else:
-                out[p.key] = PersonDecision(p.key, p.name, "placeholder", None,
-                                            "the plan says guest, but the source gives no email; kept as a named placeholder")
+                out[p.key] = PersonDecision(
+                    p.key,
+                    p.name,
+                    "placeholder",
+                    None,
+                    "the plan says guest, but the source gives no email; kept as a named placeholder",
+                )
             continue
         elif choice not in ("", "invite"):
             refused = f"the plan's choice '{choice[:40]}' is not user:ID, invite, guest or placeholder; "
         if p.email and (u := by_email.get(_norm(p.email))):
-            why = "the plan says invite, but a target user already has that email: matched instead" \
-                if choice == "invite" else refused + "same email"
+            why = (
+                "the plan says invite, but a target user already has that email: matched instead"
+                if choice == "invite"
+                else refused + "same email"
+            )
             out[p.key] = PersonDecision(p.key, p.name, "matched", u.id, why, _label(u))
             continue
         candidates = by_name.get(_norm(p.name), [])
         if len(candidates) == 1 and choice != "invite":
-            out[p.key] = PersonDecision(p.key, p.name, "matched", candidates[0].id, refused + "same name",
-                                        _label(candidates[0]))
+            out[p.key] = PersonDecision(
+                p.key, p.name, "matched", candidates[0].id, refused + "same name", _label(candidates[0])
+            )
             continue
         if choice == "invite":
             if p.email:
                 out[p.key] = PersonDecision(p.key, p.name, "invite", None, "invited, as the plan says")
             else:
-                out[p.key] = PersonDecision(p.key, p.name, "placeholder", None,
-                                            "the plan says invite, but the source gives no email; kept as a named placeholder")
+                out[p.key] = PersonDecision(
+                    p.key,
+                    p.name,
+                    "placeholder",
+                    None,
+                    "the plan says invite, but the source gives no email; kept as a named placeholder",
+                )
             continue
         why = "two target users have that name" if len(candidates) > 1 else "no target user with that email or name"
         if is_external(p, users):

@@ -44,13 +44,19 @@ def source_view(item: Item, tpl: Template, comments: int | None = None, files: i
         if fd is None or v.value in (None, "", []):
             continue
         options = {o.id: o.text for o in fd.options}
-        value = [options.get(x, x) for x in v.value] if isinstance(v.value, list) else options.get(str(v.value), v.value)
+        value = (
+            [options.get(x, x) for x in v.value] if isinstance(v.value, list) else options.get(str(v.value), v.value)
+        )
         fields[fd.name] = plain(value)
     out: dict[str, Any] = {
-        "name": item.name, "description": item.description, "stage": stages.get(item.stage_key or "", ""),
-        "fields": fields, "assignees": sorted(people.get(k, k) for k in item.assignee_keys),
+        "name": item.name,
+        "description": item.description,
+        "stage": stages.get(item.stage_key or "", ""),
+        "fields": fields,
+        "assignees": sorted(people.get(k, k) for k in item.assignee_keys),
         "tags": sorted(tags.get(k, k) for k in item.tag_keys),
-        "board": tpl.name, "updated": item.updated_at.isoformat() if item.updated_at else "",
+        "board": tpl.name,
+        "updated": item.updated_at.isoformat() if item.updated_at else "",
     }
     if comments is not None:
         out["comments"] = comments
@@ -87,26 +93,46 @@ async def scan(plan: Plan, store: Store, source: SourceAdapter, target: Any, sin
             continue
         res.containers += 1
         await _scan_container(plan, store, target, tpl, items, comments, files, users, claims, res)
-    store.set_meta(conflict_scan={"at": now_iso(), "items": res.items, "templates": res.templates,
-                                  "clashes": len(res.clashes)})
+    store.set_meta(
+        conflict_scan={"at": now_iso(), "items": res.items, "templates": res.templates, "clashes": len(res.clashes)}
+    )
     store.snapshot()
-    sink.emit(LogLine("info", f"pre-flight scan: {res.items} process(es) and {res.templates} template(s) already in "
-                              f"the target"))
+    sink.emit(
+        LogLine(
+            "info", f"pre-flight scan: {res.items} process(es) and {res.templates} template(s) already in the target"
+        )
+    )
     sink.emit(PhaseFinished("scan", count=res.items + res.templates))
     return res
 
 
-async def _scan_container(plan: Plan, store: Store, target: Any, tpl: Template, items: list[Item],
-                          comments: Counter[str], files: Counter[str], users: dict[Any, str],
-                          claims: dict[str, str], res: ScanResult) -> None:
+async def _scan_container(
+    plan: Plan,
+    store: Store,
+    target: Any,
+    tpl: Template,
+    items: list[Item],
+    comments: Counter[str],
+    files: Counter[str],
+    users: dict[Any, str],
+    claims: dict[str, str],
+    res: ScanResult,
+) -> None:
     mapped = store.target_of(tpl.key)
     tid = mapped["target_id"] if mapped else await target.find_template(tpl.key, tpl.name)
     if tid is None:
         namesakes = [t for t in await target.templates_named(tpl.name) if not t["marker"]]
         if namesakes:
-            queue(store, tpl.key, "template", namesakes[0]["id"], TEMPLATE_NAMESAKE,
-                  {"name": tpl.name, "board": tpl.name, "stage": "", "description": tpl.description},
-                  {"name": namesakes[0]["name"], "count": len(namesakes)}, refresh=True)
+            queue(
+                store,
+                tpl.key,
+                "template",
+                namesakes[0]["id"],
+                TEMPLATE_NAMESAKE,
+                {"name": tpl.name, "board": tpl.name, "stage": "", "description": tpl.description},
+                {"name": namesakes[0]["name"], "count": len(namesakes)},
+                refresh=True,
+            )
             res.templates += 1
         return  # a template we would create holds no process yet
     preexisted = mapped is None or mapped.get("created") is False
@@ -125,6 +151,14 @@ async def _scan_container(plan: Plan, store: Store, target: Any, tpl: Template, 
         tv = await target.run_view(m.run["id"], tview, users)
         if tv is None:
             continue
-        queue(store, item.key, "item", m.run["id"], m.how,
-              source_view(item, tpl, comments[item.key], files[item.key]), tv, refresh=True)
+        queue(
+            store,
+            item.key,
+            "item",
+            m.run["id"],
+            m.how,
+            source_view(item, tpl, comments[item.key], files[item.key]),
+            tv,
+            refresh=True,
+        )
         res.items += 1

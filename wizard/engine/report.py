@@ -43,8 +43,10 @@ def ledger_of(inventory: dict[str, Any] | None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for c in (inventory or {}).get("containers", []):
         out += c.get("ledger", [])
-        out += [{"key": x["key"], "kind": x["kind"], "what": "left out", "why": x["reason"], "dropped": 1}
-                for x in c.get("left_out", [])]
+        out += [
+            {"key": x["key"], "kind": x["kind"], "what": "left out", "why": x["reason"], "dropped": 1}
+            for x in c.get("left_out", [])
+        ]
     return out
 
 
@@ -60,8 +62,10 @@ def container_losses(inventory: dict[str, Any] | None, container_key: str | None
     stages = sorted((c.get("template") or {}).get("stages", []), key=lambda st: st.get("position", 0))
     kept = sum(n for st, n in zip(stages, c.get("items_by_stage_index", [])) if st.get("closed"))
     if kept:
-        out.append(f"{kept} card(s) in archived lists are migrated (include_archived = true), into steps marked "
-                   f"'(archived list)'")
+        out.append(
+            f"{kept} card(s) in archived lists are migrated (include_archived = true), into steps marked "
+            f"'(archived list)'"
+        )
     ledger = c.get("ledger", [])
     out.append(f"{len(ledger)} object(s) change on the way" + (":" if ledger else "."))
     out += [f"  {x['key']} {x['what']}: {x['why']}" for x in ledger[:limit]]
@@ -70,8 +74,9 @@ def container_losses(inventory: dict[str, Any] | None, container_key: str | None
     return out
 
 
-def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = None,
-                 losses: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+def build_report(
+    plan: Plan, store: Store, *, verify: dict[str, Any] | None = None, losses: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
     created: Counter[str] = Counter()
     existing: Counter[str] = Counter()
     for m in store.mappings.values():
@@ -92,8 +97,13 @@ def build_report(plan: Plan, store: Store, *, verify: dict[str, Any] | None = No
         "target": plan.target.system,
         "state": store.state,
         "per_type": {
-            k: {"in_source": totals.get(k, 0), "created": created[k], "already_there": existing[k],
-                "skipped": skipped.get(k, 0), "failed": failed[k]}
+            k: {
+                "in_source": totals.get(k, 0),
+                "created": created[k],
+                "already_there": existing[k],
+                "skipped": skipped.get(k, 0),
+                "failed": failed[k],
+            }
             for k in KINDS
         },
         "quarantined": sorted(store.quarantine.values(), key=lambda q: q["key"]),
@@ -118,61 +128,112 @@ def conflict_record(plan: Plan, store: Store) -> dict[str, Any]:
     for c in sorted(store.conflicts.values(), key=lambda c: c["id"]):
         m = store.target_of(c["id"])
         decision = c.get("decision")
-        rows.append({
-            "id": c["id"], "kind": c.get("kind", "item"), "reason": c.get("reason", ""),
-            "source_name": (c.get("source") or {}).get("name", ""), "target_name": (c.get("target") or {}).get("name", ""),
-            "target_id": c.get("target_id", ""), "changed": c.get("changed", []),
-            "decision": decision or f"plan: {plan.conflicts.strategy_for(c.get('kind', 'item'))}",
-            "by": c.get("decided_by") or "the plan's default", "how": c.get("decided_how") or "plan default",
-            "resolution": Store.how(m) if m else ("waiting for a decision" if not decision and
-                                                  plan.conflicts.strategy_for(c.get("kind", "item")) == "manual"
-                                                  else "not applied yet"),
-        })
-    return {"met_in_target": {h: met[h] for h in ("found", "overwritten", "merged", "skipped")},
-            "conflicts": rows, "name_clashes": list(store.meta.get("name_clashes", []))}
+        rows.append(
+            {
+                "id": c["id"],
+                "kind": c.get("kind", "item"),
+                "reason": c.get("reason", ""),
+                "source_name": (c.get("source") or {}).get("name", ""),
+                "target_name": (c.get("target") or {}).get("name", ""),
+                "target_id": c.get("target_id", ""),
+                "changed": c.get("changed", []),
+                "decision": decision or f"plan: {plan.conflicts.strategy_for(c.get('kind', 'item'))}",
+                "by": c.get("decided_by") or "the plan's default",
+                "how": c.get("decided_how") or "plan default",
+                "resolution": Store.how(m)
+                if m
+                else (
+                    "waiting for a decision"
+                    if not decision and plan.conflicts.strategy_for(c.get("kind", "item")) == "manual"
+                    else "not applied yet"
+                ),
+            }
+        )
+    return {
+        "met_in_target": {h: met[h] for h in ("found", "overwritten", "merged", "skipped")},
+        "conflicts": rows,
+        "name_clashes": list(store.meta.get("name_clashes", [])),
+    }
 
 
 def conflict_csv_rows(report: dict[str, Any]) -> list[list[str]]:
     """report.csv's rows for conflicts: status 'conflict: <resolution>', the decision and who made it."""
-    return [[c["id"], c["kind"], f"conflict: {c['resolution']}", "run" if c["kind"] == "item" else "template",
-             c["target_id"], f"{c['reason']}; decision {c['decision']} by {c['by']} ({c['how']})"]
-            for c in report.get("conflicts", [])]
+    return [
+        [
+            c["id"],
+            c["kind"],
+            f"conflict: {c['resolution']}",
+            "run" if c["kind"] == "item" else "template",
+            c["target_id"],
+            f"{c['reason']}; decision {c['decision']} by {c['by']} ({c['how']})",
+        ]
+        for c in report.get("conflicts", [])
+    ]
 
 
 def conflict_markdown(r: dict[str, Any]) -> list[str]:
     out: list[str] = []
     met = r.get("met_in_target") or {}
     if any(met.values()):
-        out += ["", "## Processes already in the target", "",
-                ", ".join(f"{h} {n}" for h, n in met.items()) + "."]
+        out += ["", "## Processes already in the target", "", ", ".join(f"{h} {n}" for h, n in met.items()) + "."]
     if r.get("conflicts"):
-        out += ["", f"## Conflicts: {len(r['conflicts'])}", "",
-                "| card | source | target | decision | by | how | result |", "| --- | --- | --- | --- | --- | --- | --- |"]
-        out += [f"| {md(c['id'])} | {md(c['source_name'])} | {md(c['target_name'])} | {md(c['decision'])} | {md(c['by'])} | "
-                f"{md(c['how'])} | {md(c['resolution'])} |" for c in r["conflicts"]]
+        out += [
+            "",
+            f"## Conflicts: {len(r['conflicts'])}",
+            "",
+            "| card | source | target | decision | by | how | result |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        out += [
+            f"| {md(c['id'])} | {md(c['source_name'])} | {md(c['target_name'])} | {md(c['decision'])} | {md(c['by'])} | "
+            f"{md(c['how'])} | {md(c['resolution'])} |"
+            for c in r["conflicts"]
+        ]
     if r.get("name_clashes"):
-        out += ["", "## Cards with the same name as another", "",
-                "A process is matched to one card at most; each of these got its own process.", ""]
-        out += [f"- {md(c['key'])} ({md(c.get('name', ''))}): same name as {md(c['other'])}, which has the existing "
-                f"process; given its own process" for c in r["name_clashes"]]
+        out += [
+            "",
+            "## Cards with the same name as another",
+            "",
+            "A process is matched to one card at most; each of these got its own process.",
+            "",
+        ]
+        out += [
+            f"- {md(c['key'])} ({md(c.get('name', ''))}): same name as {md(c['other'])}, which has the existing "
+            f"process; given its own process"
+            for c in r["name_clashes"]
+        ]
     return out
 
 
 def to_markdown(r: dict[str, Any]) -> str:
-    out = [f"# Migration report: {md(r['migration'])}", "",
-           f"{r['source']} → {r['target']}, state **{r['state']}**, generated {r['generated_at']}.", "",
-           "| type | in source | created | already there | skipped (last run) | failed |",
-           "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    out = [
+        f"# Migration report: {md(r['migration'])}",
+        "",
+        f"{r['source']} → {r['target']}, state **{r['state']}**, generated {r['generated_at']}.",
+        "",
+        "| type | in source | created | already there | skipped (last run) | failed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for k, v in r["per_type"].items():
-        out.append(f"| {k} | {v['in_source']} | {v['created']} | {v['already_there']} | {v['skipped']} | {v['failed']} |")
+        out.append(
+            f"| {k} | {v['in_source']} | {v['created']} | {v['already_there']} | {v['skipped']} | {v['failed']} |"
+        )
     if r.get("per_kind"):
         from wizard.engine.verify import KIND_NAMES
 
-        out += ["", "## Source against target, per kind", "",
-                "What the source states of itself, against what verify read back from the target.", "",
-                "| kind | source | migrated | dropped, with a reason | missing |", "| --- | ---: | ---: | ---: | ---: |"]
+        out += [
+            "",
+            "## Source against target, per kind",
+            "",
+            "What the source states of itself, against what verify read back from the target.",
+            "",
+            "| kind | source | migrated | dropped, with a reason | missing |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
         for k, b in r["per_kind"].items():
-            out.append(f"| {KIND_NAMES.get(k, k)} | {b['source']} | {b['migrated']} | {b['dropped']} | {b['missing']} |")
+            out.append(
+                f"| {KIND_NAMES.get(k, k)} | {b['source']} | {b['migrated']} | {b['dropped']} | {b['missing']} |"
+            )
         reasons = [(KIND_NAMES.get(k, k), why, n) for k, b in r["per_kind"].items() for why, n in b["reasons"].items()]
         if reasons:
             out += ["", "Dropped, and why:", ""] + [f"- {n} {kind}: {md(why)}" for kind, why, n in reasons]
@@ -190,16 +251,28 @@ def to_markdown(r: dict[str, Any]) -> str:
         out += [f"- **{md(d['what'])}**: {md(d['why'])}" for d in r["dropped_or_changed"]]
     if r["people"]:
         out += ["", "## People", "", "| person | decision | why |", "| --- | --- | --- |"]
-        out += [f"| {md(p.get('name'))} | {md(p.get('action'))}"
-                f"{' → ' + md(p.get('user_name') or p['user_id']) if p.get('user_id') else ''} "
-                f"| {md(p.get('reason'))} |" for p in r["people"]]
+        out += [
+            f"| {md(p.get('name'))} | {md(p.get('action'))}"
+            f"{' → ' + md(p.get('user_name') or p['user_id']) if p.get('user_id') else ''} "
+            f"| {md(p.get('reason'))} |"
+            for p in r["people"]
+        ]
     if r["open_conflicts"]:
-        out += ["", f"## Conflicts waiting for a decision: {len(r['open_conflicts'])}", "",
-                "Decide them with `migration-wizard conflicts DIR`."]
+        out += [
+            "",
+            f"## Conflicts waiting for a decision: {len(r['open_conflicts'])}",
+            "",
+            "Decide them with `migration-wizard conflicts DIR`.",
+        ]
     out += conflict_markdown(r)
     if r.get("verify"):
-        out += ["", "## Verify (read back from the target)", "", "| type | expected | found | missing | duplicated |",
-                "| --- | ---: | ---: | ---: | ---: |"]
+        out += [
+            "",
+            "## Verify (read back from the target)",
+            "",
+            "| type | expected | found | missing | duplicated |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
         for k, v in r["verify"]["kinds"].items():
             out.append(f"| {k} | {v['expected']} | {v['found']} | {len(v['missing'])} | {len(v['duplicated'])} |")
     return "\n".join(out) + "\n"
@@ -211,8 +284,16 @@ def to_csv(store: Store, extra_rows: Sequence[list[str]] = ()) -> str:
     w.writerow(["source_key", "kind", "status", "target_type", "target_id", "reason"])
     for key, m in sorted(store.mappings.items()):
         if m.get("kind") in KINDS:
-            w.writerow([key, m.get("kind"), "created" if m.get("created") else "already there",
-                        m.get("target_type"), m.get("target_id"), ""])
+            w.writerow(
+                [
+                    key,
+                    m.get("kind"),
+                    "created" if m.get("created") else "already there",
+                    m.get("target_type"),
+                    m.get("target_id"),
+                    "",
+                ]
+            )
     for key, q in sorted(store.quarantine.items()):
         w.writerow([key, q.get("kind"), "failed", "", "", q.get("reason")])
     for row in extra_rows:

@@ -32,10 +32,11 @@ RESTORE = "restore prior values"
 def plan_rollback(store: Store) -> list[RollbackStep]:
     """What this folder created is removed; what it overwrote or merged into is given back
     its prior values; what it only found is never touched."""
-    restores = [RollbackStep(key=m["key"], kind=m.get("kind", ""), target_type="run", target_id=m["target_id"],
-                             action=RESTORE)
-                for m in store.mappings.values()
-                if m.get("kind") == "item" and Store.how(m) in ("overwritten", "merged") and m.get("prior")]
+    restores = [
+        RollbackStep(key=m["key"], kind=m.get("kind", ""), target_type="run", target_id=m["target_id"], action=RESTORE)
+        for m in store.mappings.values()
+        if m.get("kind") == "item" and Store.how(m) in ("overwritten", "merged") and m.get("prior")
+    ]
     created = [m for m in store.mappings.values() if m.get("created")]
     removed_runs = {m["target_id"] for m in created if m.get("target_type") == "run" and m.get("kind") == "item"}
     steps: list[RollbackStep] = []
@@ -51,7 +52,9 @@ def plan_rollback(store: Store) -> list[RollbackStep]:
             action = "deactivate"
         else:
             continue
-        steps.append(RollbackStep(key=m["key"], kind=m.get("kind", ""), target_type=tt, target_id=m["target_id"], action=action))
+        steps.append(
+            RollbackStep(key=m["key"], kind=m.get("kind", ""), target_type=tt, target_id=m["target_id"], action=action)
+        )
     return steps + restores
 
 
@@ -80,12 +83,19 @@ async def mark_edited(store: Store, target: Any, steps: list[RollbackStep]) -> N
     for s in steps:
         if s.action == "removed with its process" and store.mappings.get(s.key, {}).get("parent_id") in kept_runs:
             s.action = "keep: its process is kept"
-        if s.target_type == "template" and kept_runs and any(
-                store.mappings.get(x.key, {}).get("parent_id") == s.target_id for x in steps if x.target_id in kept_runs):
+        if (
+            s.target_type == "template"
+            and kept_runs
+            and any(
+                store.mappings.get(x.key, {}).get("parent_id") == s.target_id for x in steps if x.target_id in kept_runs
+            )
+        ):
             s.action = "keep: a process in it is kept"
 
 
-async def apply_rollback(store: Store, target: Any, steps: list[RollbackStep], sink: EventSink, *, force: bool) -> dict[str, int]:
+async def apply_rollback(
+    store: Store, target: Any, steps: list[RollbackStep], sink: EventSink, *, force: bool
+) -> dict[str, int]:
     counts = {"removed": 0, "restored": 0, "kept": 0, "already gone": 0}
     sink.emit(PhaseStarted("rollback", total=len(steps)))
     removed_runs: set[str] = set()
@@ -129,8 +139,12 @@ async def apply_rollback(store: Store, target: Any, steps: list[RollbackStep], s
     # Bookkeeping entries that pointed at removed processes go too, so a later run starts clean.
     for key, m in list(store.mappings.items()):
         if m.get("kind") in ("settle", "attach") and m.get("target_id") in removed_runs | restored_runs:
-            store.undone(key, m.get("target_type", ""), m["target_id"],
-                         "removed with its process" if m["target_id"] in removed_runs else "its process was restored")
+            store.undone(
+                key,
+                m.get("target_type", ""),
+                m["target_id"],
+                "removed with its process" if m["target_id"] in removed_runs else "its process was restored",
+            )
     store.set_meta(state="rolled back")
     store.snapshot()
     sink.emit(PhaseFinished("rollback", count=counts["removed"]))

@@ -18,8 +18,14 @@ from wizard.store import Store
 from wizard.target import TemplateCtx
 
 BALANCE_KINDS = ("item", *STATED_KINDS)
-KIND_NAMES = {"item": "cards", "checklist_item": "checklist items", "comment": "comments", "file": "files",
-              "link": "links", "field_value": "custom-field values"}
+KIND_NAMES = {
+    "item": "cards",
+    "checklist_item": "checklist items",
+    "comment": "comments",
+    "file": "files",
+    "link": "links",
+    "field_value": "custom-field values",
+}
 
 
 class KindCheck(BaseModel):
@@ -69,8 +75,11 @@ async def verify(store: Store, target: Any, sink: EventSink, source: Any = None,
             by_template[m.get("parent_id") or ""].append(key)
         elif m.get("kind") in ("comment", "attachment"):
             children[m.get("parent_id") or ""][m["kind"]].append(m)
-    ctxs = {m["target_id"]: TemplateCtx.from_json(m["extra"]["ctx"]) for m in store.mappings.values()
-            if m.get("kind") == "template" and (m.get("extra") or {}).get("ctx")}
+    ctxs = {
+        m["target_id"]: TemplateCtx.from_json(m["extra"]["ctx"])
+        for m in store.mappings.values()
+        if m.get("kind") == "template" and (m.get("extra") or {}).get("ctx")
+    }
     found: dict[str, Counter[str]] = {}  # per item: what the target holds, kind by kind
     tasks = Counter(m.get("parent_id") for m in store.mappings.values() if m.get("kind") == "checklist_item")
     sink.emit(PhaseStarted("verify", total=sum(map(len, by_template.values()))))
@@ -118,7 +127,9 @@ async def verify(store: Store, target: Any, sink: EventSink, source: Any = None,
                     if m.get("target_type") == "link":
                         url = m.get("extra", {}).get("url", "")
                         got[m["key"]] += 1 if url and url in values else 0
-                expected = [m["key"] if m.get("target_type") == "link" else m["target_id"] for m in kids.get("attachment", [])]
+                expected = [
+                    m["key"] if m.get("target_type") == "link" else m["target_id"] for m in kids.get("attachment", [])
+                ]
                 _compare(res.kinds["attachment"], expected, got)
     if stated:
         _balance(res, store, plan, stated, found)
@@ -168,7 +179,9 @@ def _ledger_drops(store: Store) -> dict[str, list[dict]]:
     return out
 
 
-def _balance(res: VerifyResult, store: Store, plan: Any, stated: dict[str, StatedItem], found: dict[str, Counter[str]]) -> None:
+def _balance(
+    res: VerifyResult, store: Store, plan: Any, stated: dict[str, StatedItem], found: dict[str, Counter[str]]
+) -> None:
     include_archived = bool(getattr(getattr(plan, "mapping", None), "include_archived", False))
     quarantined_children: dict[str, list[dict]] = defaultdict(list)
     for q in store.quarantine.values():
@@ -203,12 +216,15 @@ def _balance(res: VerifyResult, store: Store, plan: Any, stated: dict[str, State
             have = min(n - dropped[k], got[k])
             bal[k].migrated += have
             if n - dropped[k] - got[k] > 0:
-                short.append(f"{n} {KIND_NAMES[k]} in the source, {got[k]} in the target"
-                             + (f", {dropped[k]} dropped with a reason" if dropped[k] else ""))
+                short.append(
+                    f"{n} {KIND_NAMES[k]} in the source, {got[k]} in the target"
+                    + (f", {dropped[k]} dropped with a reason" if dropped[k] else "")
+                )
         if short:
             label = f"{key} '{_short(st.name)}'"
-            res.shortfalls.append(f"{label}: " + "; ".join(short) + ("" if f is not None else
-                                                                      " (the card is not in the target)"))
+            res.shortfalls.append(
+                f"{label}: " + "; ".join(short) + ("" if f is not None else " (the card is not in the target)")
+            )
 
 
 def _card_dropped(store: Store, key: str, st: StatedItem, include_archived: bool) -> str | None:
@@ -223,8 +239,9 @@ def _card_dropped(store: Store, key: str, st: StatedItem, include_archived: bool
         return f"identical to {m['extra']['merged_into']}: merged into its process"
     c = store.conflicts.get(key)
     if c and c.get("decision") in (None, "skip"):
-        return "in conflict with a process already in the target" + ("; waiting for a decision" if not c.get("decision") else
-                                                                     "; skipped as decided")
+        return "in conflict with a process already in the target" + (
+            "; waiting for a decision" if not c.get("decision") else "; skipped as decided"
+        )
     return None
 
 

@@ -90,7 +90,7 @@ class Target(Endpoint):
 PeopleChoice = str  # "invite" | "placeholder" | "user:<target id>"
 
 
-class Mapping(_Section):
+class MappingOptions(_Section):
     preset: Literal["kanban", "checklist", "form"] = "kanban"
     include_archived: bool = Field(default=False, description="Migrate archived (closed) cards too.")
     exclude: list[str] = Field(default_factory=list, description="Source keys of containers to leave out.")
@@ -130,7 +130,7 @@ class Plan(_Section):
     name: str = Field(default="migration", max_length=200)
     source: Source
     target: Target
-    mapping: Mapping = Field(default_factory=Mapping)
+    mapping: MappingOptions = Field(default_factory=MappingOptions)
     conflicts: Conflicts = Field(default_factory=Conflicts)
     limits: Limits = Field(default_factory=Limits)
 

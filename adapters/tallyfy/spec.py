@@ -1,0 +1,86 @@
+"""Tallyfy as a target: what the wizard's core knows of it (wizard/registry.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.tallyfy import cost
+from wizard.registry import (
+    AdapterSpec,
+    Connection,
+    ConnectionField,
+    CredentialPart,
+    Preset,
+    RateProfile,
+    RateWindow,
+    SandboxOptions,
+    SandboxSpec,
+)
+
+# The sandbox accepts exactly this; it opens no real account.
+SANDBOX_CREDENTIALS = {"token": "sandbox-tallyfy-token-0000000000000000"}
+PER_MINUTE = cost.PER_MINUTE
+HOUR_S = 3600.0
+
+
+def _limits(scale: float) -> dict[str, Any]:
+    """The client's and the sandbox's limits under a sandbox's compressed time: the hourly
+    caps' hour shortened, the per-minute limit raised in proportion (its window stays 60 s)."""
+    return {"hour_seconds": HOUR_S * scale, "per_minute": max(1, round(PER_MINUTE / scale))}
+
+
+def connect(c: Connection) -> Any:
+    # lazy: the registry lists specs without importing the clients behind them
+    from adapters.tallyfy.client import TallyfyClient
+    from adapters.tallyfy.target import TallyfyTarget
+
+    client = TallyfyClient(
+        c.endpoint.base_url,
+        c.credentials["token"],
+        getattr(c.endpoint, "organization", ""),
+        profile=c.endpoint.profile,
+        sink=c.sink,
+        timeout=c.limits.request_timeout_s,
+        max_retries=c.limits.max_retries,
+        **_limits(c.endpoint.rate_window_scale),
+        **c.options,
+    )
+    return TallyfyTarget(client, dry_run=c.dry_run, source_label=c.peer_label)
+
+
+def sandbox(o: SandboxOptions) -> Any:
+    # lazy: the sandbox needs the web server of the [sandbox] extra
+    from adapters.tallyfy.sandbox import TallyfySandbox
+
+    return TallyfySandbox(seed=o.seed, faults=o.faults, rate_limits=o.rate_limits, **_limits(o.rate_scale))
+
+
+SPEC = AdapterSpec(
+    system="tallyfy",
+    label="Tallyfy",
+    kind="target",
+    connect=connect,
+    default_url="https://go.tallyfy.com/api",
+    credentials=(CredentialPart("token", "Token", "Tallyfy: Settings › Integrations › REST API"),),
+    fields=(ConnectionField("organization", "Org id", "same page in Tallyfy: the organization id"),),
+    sandbox=SandboxSpec(
+        factory=sandbox,
+        credentials=SANDBOX_CREDENTIALS,
+        api_path="/api",
+        state_modules=("adapters.tallyfy.sandbox_state",),
+        plan_fields=lambda sb: {"organization": sb.org_id},
+    ),
+    # reference A4: 600 requests per user per rolling minute; 120 comments and 30 guest invites an hour
+    rate=RateProfile(
+        (RateWindow(PER_MINUTE, 60.0), RateWindow(120, HOUR_S, "comments"), RateWindow(30, HOUR_S, "guests")),
+        summary=f"{PER_MINUTE}-per-minute limit",
+    ),
+    cost=cost,
+    item_noun=("process", "processes"),
+    container_noun=("template", "templates"),
+    presets=(
+        Preset("kanban", "list → step · card → process"),
+        Preset("checklist", "workflow → template · run → process"),
+        Preset("form", "fields → kick-off form"),
+    ),
+)

@@ -1,0 +1,72 @@
+"""Trello as a source: what the wizard's core knows of it (wizard/registry.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.registry import (
+    AdapterSpec,
+    Connection,
+    CredentialPart,
+    RateProfile,
+    RateWindow,
+    SandboxOptions,
+    SandboxSpec,
+)
+
+# The sandbox accepts exactly this; it opens no real account.
+SANDBOX_CREDENTIALS = {
+    "key": "sandbox-trello-key-0000000000000000",
+    "token": "sandbox-trello-token-00000000000000000000000000000000",
+}
+
+
+def connect(c: Connection) -> Any:
+    # lazy: the registry lists specs without importing the clients behind them
+    from adapters.trello.source import TrelloSource
+
+    return TrelloSource.connect(
+        c.endpoint.base_url,
+        dict(c.credentials),
+        profile=c.endpoint.profile,
+        sink=c.sink,
+        timeout=c.limits.request_timeout_s,
+        max_retries=c.limits.max_retries,
+        window_scale=c.endpoint.rate_window_scale,
+        **c.options,
+    )
+
+
+def sandbox(o: SandboxOptions) -> Any:
+    # lazy: the sandbox needs the web server of the [sandbox] extra
+    from adapters.trello.sandbox import TrelloSandbox
+
+    return TrelloSandbox(
+        seed=o.seed, scale=o.scale, faults=o.faults, rate_limits=o.rate_limits, window_scale=o.rate_scale
+    )
+
+
+SPEC = AdapterSpec(
+    system="trello",
+    label="Trello",
+    kind="source",
+    connect=connect,
+    default_url="https://api.trello.com/1",
+    credentials=(
+        CredentialPart("key", "API key", "trello.com/app-key: your Power-Up's API key"),
+        CredentialPart("token", "Token", "the Token link beside that key"),
+    ),
+    sandbox=SandboxSpec(
+        factory=sandbox,
+        credentials=SANDBOX_CREDENTIALS,
+        api_path="/1",
+        state_modules=("adapters.trello.sandbox_state",),
+    ),
+    # reference 1.4: 100 calls per 10 s per token, 300 per 10 s per key; /members 100 per 900 s
+    rate=RateProfile(
+        (RateWindow(100, 10.0), RateWindow(300, 10.0), RateWindow(100, 900.0, "members")),
+        summary="100-per-10-s limit",
+    ),
+    item_noun=("card", "cards"),
+    container_noun=("board", "boards"),
+)

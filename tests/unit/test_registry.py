@@ -1,0 +1,84 @@
+"""The registry: adapters found through entry points, one registered at run time, a broken
+plug-in named rather than crashing the wizard."""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from wizard import registry
+from wizard.errors import PlanError
+from wizard.registry import AdapterSpec, CredentialPart, RateProfile, RateWindow
+
+
+def toy(system: str = "toycsv", kind: registry.Kind = "source") -> AdapterSpec:
+    return AdapterSpec(
+        system=system,
+        label="Toy CSV",
+        kind=kind,
+        connect=lambda c: None,
+        default_url="http://127.0.0.1:1",
+        credentials=(CredentialPart("token", "Token", "anywhere"),),
+        item_noun=("row", "rows"),
+    )
+
+
+def test_the_built_in_adapters_come_from_the_entry_points():
+    groups = {kind: {ep.name for ep in registry.entry_points(group=g)} for kind, g in registry.GROUPS.items()}
+    assert "trello" in groups["source"] and "tallyfy" in groups["target"]
+    trello, tallyfy = registry.source("trello"), registry.target("tallyfy")
+    assert (trello.label, trello.kind, trello.credential_parts) == ("Trello", "source", ("key", "token"))
+    assert (tallyfy.label, tallyfy.kind, tallyfy.credential_parts) == ("Tallyfy", "target", ("token",))
+    assert [f.name for f in tallyfy.fields] == ["organization"]
+    for spec in (trello, tallyfy):
+        assert spec.sandbox is not None and set(spec.sandbox.credentials) == set(spec.credential_parts)
+        assert spec.default_url.startswith("https://")
+    assert trello.items(1) == "1 card" and trello.items(1200) == "1,200 cards"
+
+
+def test_an_unknown_system_is_one_sentence_naming_the_known_ones():
+    with pytest.raises(PlanError) as e:
+        registry.source("tallyfy")
+    assert e.value.sentence == "'tallyfy' is not a registered source; the sources are: trello."
+    with pytest.raises(PlanError, match="not a registered system"):
+        registry.any_side("nosuch")
+
+
+def test_a_spec_registered_at_run_time_is_found_inside_its_block_only():
+    spec = toy()
+    with registry.registered(spec):
+        assert registry.source("toycsv") is spec
+        assert registry.label("toycsv") == "Toy CSV"
+        assert registry.any_side("toycsv") is spec
+    assert "toycsv" not in registry.sources()
+    assert registry.label("toycsv") == "toycsv"
+
+
+def test_a_spec_with_a_bad_name_is_refused():
+    with pytest.raises(ValueError, match="lower-case"):
+        registry.register(toy("Toy CSV"))
+
+
+def test_a_broken_or_mislabelled_plug_in_is_named_and_skipped(monkeypatch):
+    eps = [
+        EntryPoint("broken", "no_such_module_anywhere:SPEC", "migration_wizard.sources"),
+        EntryPoint("tallyfy", "adapters.tallyfy.spec:SPEC", "migration_wizard.sources"),  # a target as a source
+        EntryPoint("trello", "adapters.trello.spec:SPEC", "migration_wizard.sources"),
+    ]
+    monkeypatch.setattr(registry, "entry_points", lambda group: eps if group.endswith("sources") else [])
+    monkeypatch.setattr(registry, "_loaded", {})
+    monkeypatch.setattr(registry, "problems", [])
+    with pytest.warns(RuntimeWarning):
+        found = registry.sources()
+    assert list(found) == ["trello"]
+    assert len(registry.problems) == 2
+    assert "'broken'" in registry.problems[0] and "could not be loaded" in registry.problems[0]
+    assert "is a target spec registered as a source" in registry.problems[1]
+
+
+def test_rate_profile_scales_and_gives_the_steady_rate():
+    rate = RateProfile((RateWindow(100, 10.0), RateWindow(300, 10.0), RateWindow(100, 900.0, "members")))
+    assert rate.calls_per_s() == 10.0
+    assert rate.scaled(0.01).calls_per_s() == pytest.approx(1000.0)
+    assert rate.calls_per_s(0.01) == pytest.approx(1000.0)

@@ -1,0 +1,276 @@
+"""Which systems this installation can move between. Each system describes itself once, in an
+`AdapterSpec` (its label, credential parts and where to find them, default API root, fields of
+the Connect screen, sandbox, rate profile, cost model, the words for its items, mapping presets
+and options); the CLI, the TUI, the plan and `sandbox serve` read everything from it.
+
+Specs are found through the package entry points `migration_wizard.sources` and
+`migration_wizard.targets` (`name = "package.module:SPEC"` in pyproject.toml), so an adapter
+shipped as its own package is found like the built-in ones; `register()` adds one at run time
+(a test's toy source). The core never imports an adapter by name: it asks this module.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from wizard.errors import PlanError
+
+if TYPE_CHECKING:
+    from wizard.engine.inventory import Inventory
+    from wizard.events import EventSink
+    from wizard.plan import Endpoint, Limits, MappingOptions, Plan
+
+Kind = Literal["source", "target"]
+GROUPS: dict[Kind, str] = {"source": "migration_wizard.sources", "target": "migration_wizard.targets"}
+
+
+@dataclass(frozen=True)
+class CredentialPart:
+    """One part of a system's credential: `name` is its key in the keyring entry and the last
+    word of its environment variable (MW_<PROFILE>_<SYSTEM>_<NAME>)."""
+
+    name: str
+    label: str
+    where: str  # where a consultant finds the value (the vendor's own settings page)
+
+
+@dataclass(frozen=True)
+class ConnectionField:
+    """A setting of the plan's section that the Connect screen asks for, beside the API root
+    and the secrets (a target's organization id): `name` is the section's attribute."""
+
+    name: str
+    label: str
+    where: str
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """At most `calls` requests per `seconds`; `bucket` names a route's own window (comments
+    per hour), None the account's general one."""
+
+    calls: int
+    seconds: float
+    bucket: str | None = None
+
+
+@dataclass(frozen=True)
+class RateProfile:
+    """The vendor's documented limits (the sandboxes enforce the same ones)."""
+
+    windows: tuple[RateWindow, ...]
+    summary: str = ""  # for the estimate's reasons: "100 calls per 10 s per token"
+
+    def scaled(self, scale: float) -> RateProfile:
+        """The same limits with every window shortened by `scale` (a sandbox's compressed time)."""
+        return replace(self, windows=tuple(replace(w, seconds=w.seconds * scale) for w in self.windows))
+
+    def calls_per_s(self, scale: float = 1.0) -> float:
+        """The steady rate the account's general windows allow (the tightest of them)."""
+        general = [w.calls / (w.seconds * scale) for w in self.windows if w.bucket is None]
+        return min(general) if general else float("inf")
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    """How `sandbox serve`, the demo and the tests ask for a sandbox; `faults` is the
+    sandbox kit's fault configuration (None: no injected faults)."""
+
+    seed: int = 1
+    scale: str = "small"
+    faults: Any = None
+    rate_limits: str = "documented"
+    rate_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """A system's sandbox: a loopback server speaking the vendor's API with test data."""
+
+    factory: Callable[[SandboxOptions], Any]  # builds the sandbox (a sandbox kit `Sandbox`)
+    credentials: Mapping[str, str]  # the well-known test credential it accepts (profile `sandbox`)
+    api_path: str = ""  # appended to the server's address to make the plan's base_url ("/1")
+    state_modules: tuple[str, ...] = ()  # modules whose classes a saved sandbox state may hold
+    plan_fields: Callable[[Any], dict[str, str]] | None = None  # plan settings it decides (an org id)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What an adapter is built from: the plan's section for its side, the credential, the
+    plan's limits, where events go, and the other side's label (a target names the source)."""
+
+    endpoint: Endpoint
+    credentials: Mapping[str, str]
+    limits: Limits
+    sink: EventSink | None = None
+    peer_label: str = "the source"
+    dry_run: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)  # test hooks passed to the client
+
+
+class CostModel(Protocol):
+    """What a target's writes cost, from the discovery inventory alone (the estimate)."""
+
+    def target_calls(self, inv: Inventory, plan: Plan) -> dict[str, int]: ...
+
+    def target_reads(self, inv: Inventory, plan: Plan) -> int: ...
+
+    def duration_s(
+        self, inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_per_s: float
+    ) -> tuple[float, list[str]]: ...
+
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    """Everything the core knows of one system on one side (a system that is both a source and
+    a target has one spec per side)."""
+
+    system: str  # the plan's `system`, lower case: "trello"
+    label: str  # for people: "Trello"
+    kind: Kind
+    connect: Callable[[Connection], Any]  # builds the SourceAdapter or the target
+    default_url: str
+    credentials: tuple[CredentialPart, ...] = (CredentialPart("token", "Token", "the vendor's API settings"),)
+    fields: tuple[ConnectionField, ...] = ()
+    sandbox: SandboxSpec | None = None
+    rate: RateProfile | None = None
+    cost: CostModel | None = None  # targets
+    item_noun: tuple[str, str] = ("item", "items")  # singular, plural: "card", "cards"
+    container_noun: tuple[str, str] = ("container", "containers")  # "board", "boards"
+    presets: tuple[Preset, ...] = ()  # targets: the mapping presets, the first one the default
+    mapping: type[MappingOptions] | None = None  # targets: the plan's [mapping] options
+
+    @property
+    def credential_parts(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.credentials)
+
+    def items(self, n: int) -> str:
+        """'1 card', '3 cards'."""
+        return f"{n:,} {self.item_noun[0] if n == 1 else self.item_noun[1]}"
+
+
+# -- the registry ----------------------------------------------------------------------------
+_loaded: dict[Kind, dict[str, AdapterSpec]] = {}
+_added: dict[Kind, dict[str, AdapterSpec]] = {"source": {}, "target": {}}
+problems: list[str] = []  # entry points that could not be loaded, one sentence each
+
+
+def _load(kind: Kind) -> dict[str, AdapterSpec]:
+    if kind not in _loaded:
+        found: dict[str, AdapterSpec] = {}
+        for ep in entry_points(group=GROUPS[kind]):
+            try:
+                spec = ep.load()
+            except Exception as e:  # noqa: BLE001 - a broken plug-in is named, never a crash of the wizard
+                _problem(f"The {kind} adapter '{ep.name}' ({ep.value}) could not be loaded: {type(e).__name__}: {e}")
+                continue
+            why = _invalid(spec, kind, ep.name)
+            if why:
+                _problem(f"The {kind} adapter '{ep.name}' ({ep.value}) {why}.")
+                continue
+            found.setdefault(ep.name, spec)
+        _loaded[kind] = found
+    return _loaded[kind]
+
+
+def _problem(sentence: str) -> None:
+    problems.append(sentence)
+    warnings.warn(sentence, RuntimeWarning, stacklevel=3)
+
+
+def _invalid(spec: object, kind: Kind, name: str | None = None) -> str:
+    if not isinstance(spec, AdapterSpec):
+        return f"is a {type(spec).__name__}, not an AdapterSpec"
+    if spec.kind != kind:
+        return f"is a {spec.kind} spec registered as a {kind}"
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", spec.system):
+        return f"has the system name '{spec.system}', which is not lower-case letters, digits and _"
+    if name is not None and spec.system != name:
+        return f"names itself '{spec.system}'"
+    return ""
+
+
+def specs(kind: Kind) -> dict[str, AdapterSpec]:
+    """Every registered spec of one side, by system (run-time registrations win)."""
+    return {**_load(kind), **_added[kind]}
+
+
+def sources() -> dict[str, AdapterSpec]:
+    return specs("source")
+
+
+def targets() -> dict[str, AdapterSpec]:
+    return specs("target")
+
+
+def get(kind: Kind, system: str) -> AdapterSpec:
+    """The spec of `system` on that side, or one sentence naming the ones there are."""
+    known = specs(kind)
+    if system in known:
+        return known[system]
+    names = ", ".join(sorted(known)) or "none (install the project again: bash scripts/setup.sh)"
+    raise PlanError(f"'{system}' is not a registered {kind}; the {kind}s are: {names}.")
+
+
+def source(system: str) -> AdapterSpec:
+    return get("source", system)
+
+
+def target(system: str) -> AdapterSpec:
+    return get("target", system)
+
+
+def any_side(system: str) -> AdapterSpec:
+    """The spec of `system` as a source, else as a target (both sides share a credential)."""
+    for kind in GROUPS:
+        found = specs(kind).get(system)
+        if found is not None:
+            return found
+    names = ", ".join(sorted({*sources(), *targets()}))
+    raise PlanError(f"'{system}' is not a registered system; the systems are: {names}.")
+
+
+def label(system: str) -> str:
+    """A system's label for people, or its name when no adapter is registered for it."""
+    for kind in GROUPS:
+        found = specs(kind).get(system)
+        if found is not None:
+            return found.label
+    return system
+
+
+def register(spec: AdapterSpec) -> None:
+    """Add a spec at run time (a test's toy adapter); it wins over an entry point of its name."""
+    why = _invalid(spec, spec.kind if isinstance(spec, AdapterSpec) else "source")
+    if why:
+        raise ValueError(f"cannot register this spec: it {why}")
+    _added[spec.kind][spec.system] = spec
+
+
+def unregister(spec: AdapterSpec) -> None:
+    if _added[spec.kind].get(spec.system) is spec:
+        del _added[spec.kind][spec.system]
+
+
+@contextmanager
+def registered(*added: AdapterSpec) -> Iterator[None]:
+    """`with registered(spec): ...`: the specs are registered inside the block only."""
+    for spec in added:
+        register(spec)
+    try:
+        yield
+    finally:
+        for spec in added:
+            unregister(spec)

@@ -42,7 +42,7 @@ class Faults(BaseModel):
     seed: int = 0
 
     @classmethod
-    def uniform(cls, total: float, seed: int = 0) -> "Faults":
+    def uniform(cls, total: float, seed: int = 0) -> Faults:
         """`--faults 0.2`: 20% of API requests fail, spread over the kinds of fault."""
         share = total / 4
         return cls(rate_429=share, rate_5xx=share, rate_reset=share, rate_truncate=share, seed=seed)
@@ -228,7 +228,7 @@ class SandboxServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         self.thread.start()
         deadline = time.monotonic() + 15
         while not self.server.started:
@@ -241,7 +241,7 @@ class SandboxServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -101,7 +101,7 @@ class Served:
                 self.proc.kill()
                 self.proc.wait()
 
-    def __enter__(self) -> "Served":
+    def __enter__(self) -> Served:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import Figure, cli, report, requests_by_status, run_child, serve  # noqa: E402
+from benchmarks._common import Figure, cli, report, requests_by_status, run_child, serve
 
 PROFILE_RUNNER = """
 import cProfile, sys

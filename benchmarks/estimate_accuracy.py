@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import Figure, cli, pick_median, repeat, report, requests_by_status, serve  # noqa: E402
+from benchmarks._common import Figure, cli, pick_median, repeat, report, requests_by_status, serve
 
 
 def one(scale: str, seed: int, rate_scale: float) -> dict:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import Figure, report  # noqa: E402
+from benchmarks._common import Figure, report
 
 ACTION_PAGE = 1000
 NAIVE_ACTIONS_PAGE = 50

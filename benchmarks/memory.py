@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import Figure, cli, report, run_child, serve  # noqa: E402
+from benchmarks._common import Figure, cli, report, run_child, serve
 
 TRACE_RUNNER = """
 import sys, tracemalloc

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import Figure, env, report, requests_by_status, serve  # noqa: E402
+from benchmarks._common import Figure, env, report, requests_by_status, serve
 
 
 class PhaseClock:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import Figure, report  # noqa: E402
+from benchmarks._common import Figure, report
 
 PENDING = 500  # intents left without a result, as a kill mid-run leaves them
 

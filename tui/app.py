@@ -198,7 +198,7 @@ class WizardApp(App):
         if inv is None:
             return {}
         excluded = set(m.plan.mapping.exclude)
-        totals = {k: 0 for k in PHASE_KINDS.values()}
+        totals = dict.fromkeys(PHASE_KINDS.values(), 0)
         for c in inv.containers:
             if c.key in excluded or c.id in excluded:
                 continue
@@ -212,7 +212,7 @@ class WizardApp(App):
 
     def already_done(self) -> dict[str, int]:
         """Per kind, what the store says is in the target already (an interrupted run's part)."""
-        done = {k: 0 for k in PHASE_KINDS.values()}
+        done = dict.fromkeys(PHASE_KINDS.values(), 0)
         for mapping in self.migration.store.mappings.values():
             k = mapping.get("kind")
             if k in done:
@@ -373,10 +373,10 @@ class WizardApp(App):
             if self.model.finished_at is None:
                 self.model.finished_at = self.clock()
             if message.mode == "sync":
-                line = sync_line(message.summary)
-                self.model.note(("■ sync stopped: " if message.summary.interrupted else "✓ sync finished: ") + line)
+                counts = sync_line(message.summary)
+                self.model.note(("■ sync stopped: " if message.summary.interrupted else "✓ sync finished: ") + counts)
                 if not message.summary.interrupted:
-                    self.notify(f"Sync finished: {line}.", timeout=6)
+                    self.notify(f"Sync finished: {counts}.", timeout=6)
                     if getattr(self.screen, "STEP", "") == "run":
                         self.goto("report")  # the outcome, with its updated and deleted counts
         self.on_engine_progressed(EngineProgressed())

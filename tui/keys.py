@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Input, OptionList, SelectionList, TabbedContent, Tabs
+from textual.widgets import DataTable, Input, OptionList, SelectionList, TabbedContent
 
 from tui.widgets.paged_table import PagedTable
 

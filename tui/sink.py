@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from wizard.events import Event, RunFinished
-
 from tui.messages import EngineProgressed
 from tui.model import EngineModel
+from wizard.events import Event, RunFinished
 
 FLUSH_INTERVAL_S = 0.1
 

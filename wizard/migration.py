@@ -24,9 +24,9 @@ from wizard.engine.inventory import Inventory
 from wizard.engine.item_index import ItemIndex, ItemIndexWriter
 from wizard.errors import PlanError, UserError
 from wizard.events import EventSink, FanOut, NullSink
+from wizard.folderlock import folder_lock, holder
 from wizard.model import Template
 from wizard.plan import Plan, load_plan, save_plan
-from wizard.folderlock import folder_lock, holder
 from wizard.sinks import JsonLogSink
 from wizard.store import Store
 
@@ -70,7 +70,7 @@ class Migration:
 
     # -- folders -------------------------------------------------------------------------
     @classmethod
-    def open(cls, folder: Path, sink: EventSink | None = None, *, readonly: bool = False) -> "Migration":
+    def open(cls, folder: Path, sink: EventSink | None = None, *, readonly: bool = False) -> Migration:
         folder = Path(folder)
         if not folder.exists():
             raise PlanError(f"{folder}: no such migration folder; create one with 'migration-wizard new {folder}'.")
@@ -81,7 +81,7 @@ class Migration:
         return m
 
     @classmethod
-    def create(cls, folder: Path, plan: Plan, sink: EventSink | None = None) -> "Migration":
+    def create(cls, folder: Path, plan: Plan, sink: EventSink | None = None) -> Migration:
         folder = Path(folder)
         if (folder / "plan.toml").exists():
             raise PlanError(f"{folder}/plan.toml already exists; open it instead, or choose another folder.")

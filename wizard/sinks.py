@@ -110,7 +110,7 @@ class RichSink:
         self.counts: dict[str, int] = {}
         self._last_wait = 0.0
 
-    def __enter__(self) -> "RichSink":
+    def __enter__(self) -> RichSink:
         self.progress.start()
         return self
 

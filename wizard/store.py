@@ -294,7 +294,7 @@ class Store:
             self._locked = False
             folderlock.release(self.folder)
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,7 +8,7 @@ status, a `prerun` list is a 422, a missing required kick-off field is a 422 nam
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.tallyfy import sandbox_views as v
@@ -90,7 +90,7 @@ def launch_run(c: Call) -> Reply:
         raise invalid({"checklist_id": "The selected checklist id is invalid."})
     name = (
         require_str(c.body, "name", max_len=550, required=False)
-        or f"{t.title} - {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')}"
+        or f"{t.title} - {datetime.now(UTC).strftime('%Y-%m-%d %H:%M')}"
     )
     summary = require_str(c.body, "summary", required=False)
     prerun = _prerun_values(t, c.body.get("prerun"), launching=True)

@@ -7,13 +7,12 @@ write routes and `/_sandbox/mutate` share one code path (both record Trello acti
 
 from __future__ import annotations
 
-import time
-
 import bisect
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -94,8 +93,8 @@ def _bound(ctx: Ctx, name: str) -> tuple[str, str] | None:
     except ValueError:
         raise TrelloError(400, f"invalid value for {name}") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    when = when.astimezone(timezone.utc)  # exact to the millisecond, no float rounding
+        when = when.replace(tzinfo=UTC)
+    when = when.astimezone(UTC)  # exact to the millisecond, no float rounding
     return ("date", when.strftime("%Y-%m-%dT%H:%M:%S") + f".{when.microsecond // 1000:03d}Z")
 
 
@@ -435,7 +434,7 @@ def get_member_boards(ctx: Ctx) -> Any:
     out = []
     for bid in member["idBoards"]:
         b = ctx.state.boards[bid]
-        if flt in ("open", "members") and b.data["closed"] or flt == "closed" and not b.data["closed"]:
+        if (flt in ("open", "members") and b.data["closed"]) or (flt == "closed" and not b.data["closed"]):
             continue
         body = _pick(b.data, _fields(ctx.q("fields")))
         if (ctx.q("lists") or "none") != "none":

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.conftest import Served, tallyfy_api as api
+from tests.e2e.conftest import Served
+from tests.e2e.conftest import tallyfy_api as api
 from tests.e2e.test_before_after import ok, trello
 from wizard.engine.executor import EDIT_TOLERANCE_S
 from wizard.plan import load_plan, save_plan

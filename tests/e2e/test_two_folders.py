@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import Served, cli
+from tests.e2e.conftest import Served
 from tests.e2e.conftest import tallyfy_api as api
 from tests.e2e.test_before_after import ok, reset, trello, twin, writes
 from wizard.secrets import SANDBOX_CREDENTIALS

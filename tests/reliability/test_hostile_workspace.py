@@ -21,7 +21,7 @@ from adapters.tallyfy.sandbox import TallyfySandbox
 from adapters.trello.sandbox import TrelloSandbox
 from tests.reliability.conftest import InProcess
 from tests.reliability.harness import cli_env, run_cli
-from tests.reliability.hostile import ECHO, EchoAuthorization, EchoCredentials, seed
+from tests.reliability.hostile import EchoAuthorization, EchoCredentials, seed
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 SECRETS = [*SANDBOX_CREDENTIALS["trello"].values(), SANDBOX_CREDENTIALS["tallyfy"]["token"]]

@@ -8,16 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.widgets import Button, DataTable, Input, OptionList, Static, TabbedContent
 from tui_drive import screen_text, settle, until
 from tui_fakes import frozen_clock, make_folder
 
-from rich.console import Console
-
 from tui import keys
 from tui.app import STEP_TITLES, STEPS, WizardApp
 from tui.screens.connect import ConnectScreen
-from tui.screens.conflicts import ConflictsScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.screens.discovery import DiscoveryScreen
 from tui.screens.estimate import EstimateScreen

@@ -5,6 +5,8 @@ suite runs the same against the sandboxes."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import httpx
 import pytest
 
@@ -97,13 +99,13 @@ async def test_tallyfy_pagination_that_cannot_be_read_is_one_sentence(pagination
 
 
 def test_our_marker_is_read_by_position_not_by_the_first_match() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     c = Comment(
         key="trello:comment:A",
         item_key="trello:card:1",
         author_name="[mw:trello:comment:C]",
-        created_at=datetime(2024, 1, 1, tzinfo=timezone.utc),
+        created_at=datetime(2024, 1, 1, tzinfo=UTC),
         text="see [mw:trello:comment:B] please",
     )
     content = comment_content(c, "Trello")

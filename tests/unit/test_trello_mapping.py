@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -121,7 +121,7 @@ def test_card_maps_to_item_with_stage_tags_people_values_and_checklists() -> Non
     assert item.stage_key == f"trello:list:{LIST}"
     assert item.assignee_keys == [f"trello:member:{MEMBER}"]
     assert item.tag_keys == [f"trello:label:{LABEL}"]
-    assert item.due == datetime(2026, 3, 10, 17, tzinfo=timezone.utc)
+    assert item.due == datetime(2026, 3, 10, 17, tzinfo=UTC)
     values = {v.field_key.rsplit(":", 1)[1]: v.value for v in item.values}
     # read values arrive as strings; the mapping gives them their real types, and numbers keep their form
     assert values == {F_LIST: OPT, F_NUM: "8", F_CHECK: True, F_TEXT: "REF-1", F_DATE: "2026-04-01T00:00:00.000Z"}

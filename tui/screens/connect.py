@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from rich.text import Text
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.screens.base import WizardScreen
 from tui.safe import line, text
+from tui.screens.base import WizardScreen
 
 SANDBOX_NOTE = "built-in sandbox credential"
 PART_LABEL = {"key": "API key", "token": "Token"}

@@ -10,8 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, SelectionList, Static
 
 from tui.model import human_bytes, human_duration
-from tui.screens.base import WizardScreen
 from tui.safe import text
+from tui.screens.base import WizardScreen
 
 KINDS = ("stage", "field", "tag", "person", "item", "comment", "attachment")
 PLURAL = {

@@ -16,8 +16,8 @@ from textual.widgets import Button, Static
 from tui.safe import esc as escape
 from tui.safe import line
 from tui.screens.base import WizardScreen
-from wizard.humanize import path_text
 from tui.screens.dialogs import ConfirmDialog
+from wizard.humanize import path_text
 
 QUARANTINE_SHOWN = 20
 

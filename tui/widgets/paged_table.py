@@ -50,12 +50,12 @@ class PagedTable(Vertical):
     ]
 
     class PageLoaded(Message):
-        def __init__(self, table: "PagedTable") -> None:
+        def __init__(self, table: PagedTable) -> None:
             super().__init__()
             self.table = table
 
         @property
-        def control(self) -> "PagedTable":
+        def control(self) -> PagedTable:
             return self.table
 
     def __init__(

@@ -50,7 +50,7 @@ class Rule:
     value: str
 
     @classmethod
-    def parse(cls, text: str) -> "Rule":
+    def parse(cls, text: str) -> Rule:
         name, sep, value = text.partition("=")
         name = name.strip().lower()
         if not sep or name not in RULE_FIELDS or not value.strip():

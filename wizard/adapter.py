@@ -61,7 +61,7 @@ class SourceAdapter(ABC):
         timeout: float = 30.0,
         max_retries: int = 6,
         **kw: Any,
-    ) -> "SourceAdapter": ...
+    ) -> SourceAdapter: ...
 
     @abstractmethod
     async def whoami(self) -> Identity: ...
@@ -80,7 +80,7 @@ class SourceAdapter(ABC):
     def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
         """The attachment's bytes, streamed in chunks."""
 
-    async def stated_counts(self, container_id: str) -> list["StatedItem"] | None:
+    async def stated_counts(self, container_id: str) -> list[StatedItem] | None:
         """What the source says of itself, item by item, read apart from `extract` (Trello:
         each card's badges): what verify holds the target against. None where the vendor
         states nothing we can use."""

@@ -16,6 +16,7 @@ import os
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from wizard.journal import now_iso
 from wizard.secrets import audit_key
@@ -24,11 +25,11 @@ GENESIS = "0" * 64
 LOG_NAME = "audit.log"
 
 
-def _canonical(entry: dict) -> bytes:
+def _canonical(entry: dict[str, Any]) -> bytes:
     return json.dumps(entry, sort_keys=True, default=str).encode()
 
 
-def _mac(key: bytes | None, entry: dict) -> str:
+def _mac(key: bytes | None, entry: dict[str, Any]) -> str:
     body = _canonical({k: v for k, v in entry.items() if k != "hash"})
     return hmac.new(key, body, hashlib.sha256).hexdigest() if key else hashlib.sha256(body).hexdigest()
 
@@ -43,10 +44,14 @@ def folder_key(folder: Path) -> bytes | None:
     return audit_key(profile)
 
 
-def _lock(fd: int) -> None:
-    if sys.platform != "win32":
-        import fcntl
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
 
+    def _lock(fd: int) -> None:
+        pass  # no flock on Windows: appends there are not serialised
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX)  # two commands appending at once keep one chain
 
 

@@ -91,7 +91,7 @@ def cmd_new(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _option_error(exc: "ValidationError") -> str:  # type: ignore[name-defined]  # noqa: F821
+def _option_error(exc: ValidationError) -> str:  # type: ignore[name-defined]  # noqa: F821
     """One sentence naming the option of 'new' that pydantic refused, and why."""
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]

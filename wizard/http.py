@@ -36,7 +36,6 @@ from wizard.events import CircuitOpened, EventSink, NullSink, RateLimited, Reque
 from wizard.ratelimit import RateLimiter
 from wizard.redact import redact, register_header
 
-
 MAX_BODY = 50_000_000  # an API answer (files are streamed, not read whole)
 MAX_REDIRECTS = 5
 DEADLINE_FACTOR = 2.0  # a whole request may take this many times the per-read timeout
@@ -449,7 +448,7 @@ class ApiClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def __aenter__(self) -> "ApiClient":
+    async def __aenter__(self) -> ApiClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -3,9 +3,10 @@
 Every write to a target is journalled as `intent` before the call and `done` (or `failed`)
 after it; rollback appends `undone`. Each line goes to the file in one unbuffered write, so a
 kill -9 loses nothing already written, and a write that fails (a full disk) is cut back off
-the file, so no torn line and no half-sent buffer is left to reach the file later; `sync()` fsyncs, and the store calls it at checkpoints and at
-least every `SYNC_EVERY` entries, so an OS crash loses at most that tail, which resume
-reconciles against the target by provenance marker.
+the file, so no torn line and no half-sent buffer is left to reach the file later; `sync()`
+fsyncs, and the store calls it at checkpoints and at least every `SYNC_EVERY` entries, so an
+OS crash loses at most that tail, which resume reconciles against the target by provenance
+marker.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from wizard.errors import StoreError
 
@@ -36,7 +37,7 @@ class Journal:
         self.readonly = readonly
         self.seq = 0
         self._unsynced = 0
-        self._fh: Any = None
+        self._fh: IO[bytes] | None = None
         self._size = self._check(*checked)
         if readonly:
             return
@@ -119,7 +120,7 @@ class Journal:
         return self.seq
 
     def sync(self) -> None:
-        if self._unsynced:
+        if self._unsynced and self._fh is not None:
             try:
                 os.fsync(self._fh.fileno())
             except OSError as e:

@@ -65,7 +65,7 @@ class Endpoint(_Section):
         return v.rstrip("/")
 
     @model_validator(mode="after")
-    def _no_credential_in_clear(self) -> "Endpoint":
+    def _no_credential_in_clear(self) -> Endpoint:
         if self.base_url.startswith("http://") and not self.allow_insecure and not is_loopback(self.base_url):
             raise ValueError(
                 f"base_url {self.base_url} is plain http:// to another machine, which would send the "

@@ -23,7 +23,7 @@ _pattern: re.Pattern[str] | None = None
 
 def register(*values: str | None) -> None:
     """Remember secrets (and the ways a vendor may spell them back) for `redact()`."""
-    global _pattern
+    global _pattern  # noqa: PLW0603 - one pattern per process, swapped whole under the lock for lock-free reads
     with _lock:
         before = len(_secrets)
         for v in values:
@@ -62,7 +62,7 @@ def redact_any(value: object) -> object:
 
 def forget_all() -> None:
     """For tests: start again with nothing registered."""
-    global _pattern
+    global _pattern  # noqa: PLW0603 - as in register()
     with _lock:
         _secrets.clear()
         _pattern = None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from wizard.events import (
@@ -58,13 +58,14 @@ class JsonLogSink:
         return self._fh
 
     def emit(self, event: Event) -> None:
-        if self._open() is None:
+        fh = self._open()
+        if fh is None:
             return
         fields = {k: _mask(v) for k, v in dataclasses.asdict(event).items()}
         try:
-            self._fh.write(json.dumps({"ts": now_iso(), "event": type(event).__name__, **fields}, default=str) + "\n")
+            fh.write(json.dumps({"ts": now_iso(), "event": type(event).__name__, **fields}, default=str) + "\n")
             if time.monotonic() - self._flushed >= self.FLUSH_EVERY_S:
-                self._fh.flush()
+                fh.flush()
                 self._flushed = time.monotonic()
         except OSError:
             self._fh, self._broken = None, True  # a full disk must not stop the run for its log; the journal counts
@@ -106,7 +107,7 @@ class RichSink:
             transient=False,
             disable=not self.console.is_terminal,
         )
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.counts: dict[str, int] = {}
         self._last_wait = 0.0
 
@@ -117,7 +118,7 @@ class RichSink:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def _task(self, phase: str, total: int | None = None) -> int:
+    def _task(self, phase: str, total: int | None = None) -> TaskID:
         if phase not in self.tasks:
             self.tasks[phase] = self.progress.add_task(phase, total=total, note="")
         elif total is not None:

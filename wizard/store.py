@@ -43,9 +43,12 @@ class AtomicJSONStorage(Storage):
         if not text.strip():
             return None
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except ValueError:
-            raise StoreError(f"The store {self.path} is damaged; restore it from {self.path}.bak.") from None
+            data = None
+        if not isinstance(data, dict):
+            raise StoreError(f"The store {self.path} is damaged; restore it from {self.path}.bak.")
+        return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
@@ -137,7 +140,16 @@ class Store:
             self._apply(entry)
 
     def _apply(self, e: dict[str, Any]) -> None:
-        op, key = e["op"], e.get("key")
+        op = e["op"]
+        if op == "meta":
+            self.meta.update(e.get("values", {}))
+            return
+        if op == "conflict":
+            self.conflicts[e["conflict"]["id"]] = e["conflict"]
+            return
+        key = e.get("key")
+        if not isinstance(key, str):
+            return  # every other entry is about one object, named by its source key
         if op == "intent":
             self.pending[key] = e
         elif op == "done":
@@ -166,10 +178,6 @@ class Store:
         elif op == "undone":
             self.mappings.pop(key, None)
             self.pending.pop(key, None)
-        elif op == "meta":
-            self.meta.update(e.get("values", {}))
-        elif op == "conflict":
-            self.conflicts[e["conflict"]["id"]] = e["conflict"]
 
     # -- writing -----------------------------------------------------------------------
     def _log(self, op: str, **fields: Any) -> int:
@@ -260,11 +268,12 @@ class Store:
     @staticmethod
     def how(mapping: dict[str, Any]) -> str:
         """What this folder did to a mapped object: one of HOWS."""
-        return mapping.get("how") or ("created" if mapping.get("created") else "found")
+        how = mapping.get("how")
+        return str(how) if how else ("created" if mapping.get("created") else "found")
 
     @property
     def state(self) -> str:
-        return self.meta.get("state", "new")
+        return str(self.meta.get("state", "new"))
 
     def copy_to(self, folder: Path) -> None:
         """A consistent copy of this store's files in `folder`/state (for a dry run): the

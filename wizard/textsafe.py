@@ -2,8 +2,9 @@
 or Textual markup, never a terminal control sequence, never Markdown or a spreadsheet
 formula. Every place that puts such text on a screen or into a report goes through here.
 
-- `visible(text)`: any known secret redacted (wizard.redact), control characters (ESC, BEL, NUL, bidi overrides…) made visible as
-  their Unicode control pictures or `<U+XXXX>`, so nothing reaches the terminal raw.
+- `visible(text)`: any known secret redacted (wizard.redact), control characters (ESC, BEL,
+  NUL, bidi overrides…) made visible as their Unicode control pictures or `<U+XXXX>`, so
+  nothing reaches the terminal raw.
 - `rich_text(text)` / `markup_safe(text)`: for Rich (a `Text`, or escaped markup).
 - `md(text)`: for Markdown (inline text and table cells).
 - `csv_cell(value)`: for CSV (no formula injection).

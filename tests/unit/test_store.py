@@ -49,9 +49,10 @@ def test_torn_journal_tail_is_cut(tmp_path: Path) -> None:
         json.loads(line)
 
 
-def test_damaged_snapshot_is_one_sentence(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", ["{not json", "[]", '"a string"'])
+def test_damaged_snapshot_is_one_sentence(tmp_path: Path, text: str) -> None:
     (tmp_path / "state").mkdir()
-    (tmp_path / "state" / "store.json").write_text("{not json")
+    (tmp_path / "state" / "store.json").write_text(text)
     with pytest.raises(StoreError, match="damaged"):
         Store(tmp_path)
 

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from wizard.events import EventSink
 from wizard.http import ApiClient
-from wizard.model import Attachment, Canonical
+from wizard.model import Attachment, Canonical, Capability
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ class SourceAdapter(ABC):
     system: ClassVar[str]
     label: ClassVar[str]
     credential_parts: ClassVar[tuple[str, ...]]
+    # The parts of the canonical model this source fills; what it yields fills no other
+    # (`wizard.model.capabilities_used`), which the conformance suite and verify can hold it to.
+    fills: ClassVar[frozenset[Capability]] = frozenset()
     client: ApiClient
 
     @classmethod

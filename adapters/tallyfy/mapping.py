@@ -43,18 +43,7 @@ FIELD_TYPES: dict[FieldType, str] = {
     FieldType.people: "textarea",
 }
 
-LABEL_COLOURS = {
-    "green": "#61bd4f",
-    "yellow": "#f2d600",
-    "orange": "#ff9f1a",
-    "red": "#eb5a46",
-    "purple": "#c377e0",
-    "blue": "#0079bf",
-    "sky": "#00c2e0",
-    "lime": "#51e898",
-    "pink": "#ff78cb",
-    "black": "#344563",
-}
+NEUTRAL_COLOUR = "#838c91"  # a tag whose source states no colour
 
 
 def marker(key: str) -> str:
@@ -308,7 +297,7 @@ def links_text(links: list[tuple[str, str]]) -> str:
 def tag_body(name: str, color: str | None) -> dict:
     return {
         "title": _clip(name, TAG_TITLE_LIMIT) or "label",
-        "color": LABEL_COLOURS.get((color or "").split("_")[0], "#838c91"),
+        "color": color or NEUTRAL_COLOUR,  # the canonical model's colours are hex already
     }
 
 

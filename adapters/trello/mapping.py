@@ -50,6 +50,21 @@ FIELD_TYPES = {
 }
 
 
+# Trello's label colour names as hex; its shades (`green_dark`, `sky_light`) take the base colour.
+LABEL_COLOURS = {
+    "green": "#61bd4f",
+    "yellow": "#f2d600",
+    "orange": "#ff9f1a",
+    "red": "#eb5a46",
+    "purple": "#c377e0",
+    "blue": "#0079bf",
+    "sky": "#00c2e0",
+    "lime": "#51e898",
+    "pink": "#ff78cb",
+    "black": "#344563",
+}
+
+
 def key(kind: str, ident: str) -> str:
     return source_key(SYSTEM, kind, ident)
 
@@ -99,7 +114,7 @@ def label_to_tag(label: TrelloLabel) -> Tag:
     return Tag(
         key=key("label", label.id),
         name=name,
-        color=label.color,
+        color=LABEL_COLOURS.get((label.color or "").split("_")[0]),
         source_name=None if name == label.name else (label.name or ""),
     )
 

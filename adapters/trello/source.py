@@ -43,6 +43,20 @@ class TrelloSource(SourceAdapter):
     system = "trello"
     label = "Trello"
     credential_parts = ("key", "token")
+    fills = frozenset(
+        {
+            "tags",
+            "tag_colours",
+            "fields",
+            "field_values",
+            "checklists",
+            "comments",
+            "attachments",
+            "archived",
+            "due",
+            "item_assignees",
+        }
+    )
 
     def __init__(self, client: TrelloClient) -> None:
         self.client = client

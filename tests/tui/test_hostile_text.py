@@ -47,7 +47,7 @@ def _hostile_template(board_id: str, name: str, words: list[str]) -> Template:
         fields=[
             FieldDef(key=f"trello:field:{board_id}{i}", name=w, type=FieldType.number) for i, w in enumerate(words)
         ],
-        tags=[Tag(key=f"trello:label:{board_id}{i}", name=w, color="red") for i, w in enumerate(words)],
+        tags=[Tag(key=f"trello:label:{board_id}{i}", name=w, color="#eb5a46") for i, w in enumerate(words)],
         people=[Person(key=f"trello:member:m{i}", name=w) for i, w in enumerate(words)],
     )
 

@@ -47,7 +47,8 @@ def template(board_id: str, name: str) -> Template:
             FieldDef(key=f"trello:field:{board_id}n", name="Notes", type=FieldType.text),
         ],
         tags=[
-            Tag(key=f"trello:label:{board_id}{c}", name=n, color=c) for n, c in (("Urgent", "red"), ("Client", "green"))
+            Tag(key=f"trello:label:{board_id}{c}", name=n, color=h)
+            for n, c, h in (("Urgent", "red", "#eb5a46"), ("Client", "green", "#61bd4f"))
         ],
         people=[
             Person(key="trello:member:m1", name="Priya Nair", email="priya@acme.test"),

@@ -20,8 +20,8 @@ TPL = Template(
     name="Board",
     fields=[PRIORITY, REF],
     tags=[
-        Tag(key="trello:label:l1", name="Yellow label", color="yellow", source_name=""),
-        Tag(key="trello:label:l2", name="Urgent", color="red"),
+        Tag(key="trello:label:l1", name="Yellow label", color="#f2d600", source_name=""),
+        Tag(key="trello:label:l2", name="Urgent", color="#eb5a46"),
     ],
 )
 

@@ -298,3 +298,9 @@ def test_attachments_upload_and_link() -> None:
     assert isinstance(bad, SourceRejected) and "'bytes'" in bad.reason
     nourl = mapping.map_attachment({"id": "5ef22a288dcee602857a9993", "name": "x", "bytes": 5, "isUpload": True}, CARD)
     assert isinstance(nourl, SourceRejected) and "url" in nourl.reason
+
+
+def test_label_colours_become_hex_and_shades_take_their_base_colour() -> None:
+    assert mapping.label_to_tag(TrelloLabel(id=LABEL, name="a", color="green")).color == "#61bd4f"
+    assert mapping.label_to_tag(TrelloLabel(id=LABEL, name="a", color="green_dark")).color == "#61bd4f"
+    assert mapping.label_to_tag(TrelloLabel(id=LABEL, name="a", color=None)).color is None

@@ -1,0 +1,434 @@
+"""A faithful fake of monday.com's GraphQL API (`POST /v2`), served on loopback.
+
+- Auth: `Authorization: <token>` (the raw personal token, as monday.com documents it; a
+  `Bearer ` prefix is accepted too). A wrong token answers 401.
+- `API-Version: YYYY-MM` (months 01/04/07/10): a malformed one is `InvalidVersionException`;
+  none means the current version. Every answer carries `API-Version`.
+- Queries run against monday.com's own SDL (sandbox_graphql): a document that does not
+  validate answers HTTP 200 with `errors[]`, as do application errors (a dead cursor, a limit
+  over 500), with partial `data`.
+- Limits, each with the vendor's status, headers and bodies: the per-query complexity cap
+  (5,000,000: `ComplexityException`), the complexity budget per minute (10,000,000 for a
+  personal token; 1,000,000 on trial and free plans) in both shapes the versions use
+  (before 2025-01 the legacy top-level `error_code: ComplexityException` body; from 2025-01
+  `errors[].extensions.code: COMPLEXITY_BUDGET_EXHAUSTED` with `retry_in_seconds`), the
+  minute limit by plan (Pro: 2,500 requests), concurrency (Pro: 100), each 429 with
+  `Retry-After`, and the `RateLimit-Policy` / `RateLimit` headers on every answer. Windows
+  are scaled by `window_scale` (the CLI's --rate-scale).
+- Files: `public_url` is a signed URL on this server, valid for an hour; one seeded file
+  always fails to download.
+- `/_sandbox/export` lists the state with the `manifest` every sandbox gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any
+from urllib.parse import quote
+
+from graphql import GraphQLError, execute, parse, validate
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
+
+from adapters.monday import sandbox_graphql as gql
+from adapters.monday.documents import API_VERSION, VERSION_RE
+from adapters.monday.sandbox_state import SCALES, MondayState, asset_bytes, build_state
+from adapters.sandboxkit import Faults, Sandbox
+from wizard.secrets import SANDBOX_CREDENTIALS
+
+QUERY_CAP = 5_000_000
+BUDGETS = {"pro": 10_000_000, "enterprise": 10_000_000, "free": 1_000_000, "trial": 1_000_000}
+MINUTE_LIMITS = {"enterprise": 5_000, "pro": 2_500, "free": 1_000, "trial": 1_000}
+CONCURRENCY = {"enterprise": 250, "pro": 100, "free": 40, "trial": 40}
+PUBLIC_URL_TTL_S = 3600
+CURSOR_TTL_S = 3600
+LEGACY_ERRORS_BEFORE = "2025-01"
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        status_code=status,
+        media_type="application/json; charset=utf-8",
+        headers=headers,
+    )
+
+
+class MondaySandbox(Sandbox):
+    name = "monday"
+
+    def __init__(
+        self,
+        seed: int = 1,
+        scale: str = "small",
+        faults: Faults | None = None,
+        rate_limits: str = "documented",
+        window_scale: float = 1.0,
+        tier: str = "pro",
+        cursor_ttl: float = CURSOR_TTL_S,
+    ) -> None:
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {', '.join(SCALES)}")
+        self.scale = scale
+        self.state: MondayState = build_state(seed, scale)
+        self.state.tier = tier
+        self.token = SANDBOX_CREDENTIALS["monday"]["token"]
+        self.window = 60.0 * window_scale
+        self.limits_on = rate_limits != "off"
+        self.cursor_ttl = cursor_ttl
+        self.cursors: dict[str, gql.Cursor] = {}
+        self.spent: deque[tuple[float, int]] = deque()  # (when, complexity) in the sliding minute
+        self.requests: deque[float] = deque()
+        self.in_flight = 0
+        self.legacy_errors = False  # force the pre-2025-01 complexity error shape whatever the version
+        self._secret = hashlib.sha256(f"monday-sandbox-{seed}".encode()).digest()
+        self._flight_lock = threading.Lock()
+        self.complexity_log: list[int] = []
+        super().__init__(seed=seed, faults=faults)
+
+    # -- plumbing ------------------------------------------------------------------------
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/v2", self._api, methods=["POST"]),
+            Route("/files/{asset_id}/{expires}/{sig}/{name:path}", self._file, methods=["GET"]),
+            Route("/_sandbox/budget", self._budget, methods=["POST"]),
+        ]
+
+    def reset_state(self, body: dict[str, Any]) -> None:
+        self.state = build_state(int(body.get("seed", self.seed)), str(body.get("scale", self.scale)))
+        self.cursors.clear()
+        self.spent.clear()
+
+    @property
+    def budget(self) -> int:
+        return BUDGETS.get(self.state.tier, 10_000_000)
+
+    def _rate_headers(self, spent: int | None = None, reset: float | None = None) -> dict[str, str]:
+        now = time.monotonic()
+        tier = self.state.tier
+        used = self._spent(now) if spent is None else spent
+        minute_left = MINUTE_LIMITS[tier] - len(self.requests)
+        t = max(1, round(reset if reset is not None else self._reset_in(now)))
+        return {
+            "API-Version": self._version_served,
+            "RateLimit-Policy": (
+                f'"minuteRate";q={MINUTE_LIMITS[tier]};w=60, "concurrency";q={CONCURRENCY[tier]};'
+                f'qu="concurrent-requests", "complexityMinute";q={self.budget};w=60;qu="content-bytes"'
+            ),
+            "RateLimit": (
+                f'"minuteRate";r={max(0, minute_left)}, "concurrency";r={CONCURRENCY[tier] - self.in_flight}, '
+                f'"complexityMinute";r={max(0, self.budget - used)};t={t}'
+            ),
+        }
+
+    _version_served = API_VERSION
+
+    def _spent(self, now: float) -> int:
+        while self.spent and self.spent[0][0] <= now - self.window:
+            self.spent.popleft()
+        return sum(c for _, c in self.spent)
+
+    def _reset_in(self, now: float) -> float:
+        """The budget resets a minute after the first call of the window."""
+        return (self.spent[0][0] + self.window - now) if self.spent else self.window
+
+    def _errors(
+        self, message: str, code: str, status: int = 200, headers: dict[str, str] | None = None, **ext: Any
+    ) -> Response:
+        body = {
+            "errors": [{"message": message, "extensions": {"code": code, **ext}}],
+            "account_id": self.state.account_id,
+        }
+        return _json(body, status, {**self._rate_headers(), **(headers or {})})
+
+    def too_many_requests(self, request_scope: Scope) -> Response:
+        retry = max(1, round(self.window / 6))
+        return self._errors(
+            "Rate Limit Exceeded",
+            "RATE_LIMIT_EXCEEDED",
+            429,
+            {"Retry-After": str(retry)},
+            retry_in_seconds=retry,
+            status_code=429,
+        )
+
+    def server_error(self, request_scope: Scope) -> Response:
+        return _json(
+            {"error_message": "Internal server error", "status_code": 500, "account_id": self.state.account_id}, 500
+        )
+
+    # -- the API -------------------------------------------------------------------------
+    async def _api(self, request: Request) -> Response:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:] if auth.lower().startswith("bearer ") else auth
+        if not hmac.compare_digest(token.encode(), self.token.encode()):
+            return _json(
+                {
+                    "errors": [
+                        {"message": "Not Authenticated", "extensions": {"code": "UNAUTHENTICATED", "status_code": 401}}
+                    ]
+                },
+                401,
+            )
+        version = request.headers.get("api-version", API_VERSION)
+        if not (VERSION_RE.match(version) or version == "dev"):
+            return self._errors(
+                f"The provided API version '{version}' is invalid: use YYYY-MM with a month of 01, 04, 07 or 10",
+                "InvalidVersionException",
+            )
+        raw = await request.body()
+        try:
+            body = json.loads(raw)
+            query = body["query"]
+            variables = body.get("variables") or {}
+            if not isinstance(query, str) or not isinstance(variables, dict):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return _json(
+                {"error_message": "JsonParseException: the body is not a GraphQL request", "status_code": 400}, 400
+            )
+        with self._flight_lock:
+            if self.limits_on and self.in_flight >= CONCURRENCY[self.state.tier]:
+                return self._errors(
+                    "Concurrency limit exceeded",
+                    "maxConcurrencyExceeded",
+                    429,
+                    {"Retry-After": "1"},
+                    retry_in_seconds=1,
+                )
+            self.in_flight += 1
+        try:
+            with self.lock:
+                return self._run(
+                    query, variables, body.get("operationName"), version, str(request.base_url).rstrip("/")
+                )
+        finally:
+            with self._flight_lock:
+                self.in_flight -= 1
+
+    def _run(self, query: str, variables: dict[str, Any], op_name: str | None, version: str, origin: str) -> Response:
+        now = time.monotonic()
+        self._version_served = version if VERSION_RE.match(version) else API_VERSION
+        while self.requests and self.requests[0] <= now - self.window:
+            self.requests.popleft()
+        if self.limits_on and len(self.requests) >= MINUTE_LIMITS[self.state.tier]:
+            wait = max(1, round(self.requests[0] + self.window - now))
+            return self._errors(
+                "Minute limit rate exceeded",
+                "RATE_LIMIT_EXCEEDED",
+                429,
+                {"Retry-After": str(wait)},
+                retry_in_seconds=wait,
+                status_code=429,
+            )
+        self.requests.append(now)
+        try:
+            doc = parse(query)
+        except GraphQLError as e:
+            return self._errors(f"Parse error on {e.message}", "GRAPHQL_PARSE_FAILED")
+        problems = validate(gql.schema(), doc)
+        if problems:
+            body = {
+                "errors": [
+                    {
+                        "message": p.message,
+                        "locations": [{"line": loc.line, "column": loc.column} for loc in p.locations or []],
+                        "extensions": {
+                            "code": "undefinedField"
+                            if "Cannot query field" in p.message
+                            else "GRAPHQL_VALIDATION_FAILED"
+                        },
+                    }
+                    for p in problems
+                ],
+                "account_id": self.state.account_id,
+            }
+            return _json(body, 200, self._rate_headers())
+        cost = gql.complexity(doc, variables, op_name)
+        self.complexity_log.append(cost)
+        if cost > QUERY_CAP:
+            return self._errors(
+                f"Query has complexity of {cost}, which exceeds max complexity of {QUERY_CAP}",
+                "ComplexityException",
+                complexity=cost,
+                max_complexity=QUERY_CAP,
+            )
+        spent = self._spent(now)
+        reset = self._reset_in(now)
+        if self.limits_on and spent + cost > self.budget:
+            return self._exhausted(cost, self.budget - spent, reset, version)
+        self.spent.append((now, cost))
+        ctx = gql.Ctx(
+            self.state,
+            origin,
+            self.cursors,
+            self.cursor_ttl,
+            self._sign,
+            {
+                "before": self.budget - spent,
+                "after": self.budget - spent - cost,
+                "query": cost,
+                "reset_in_x_seconds": max(1, round(self._reset_in(now))),
+            },
+        )
+        result = execute(gql.schema(), doc, gql.Root(ctx), variable_values=variables, operation_name=op_name)
+        out: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            out["errors"] = [_error(e) for e in result.errors]
+        out["account_id"] = self.state.account_id
+        out["extensions"] = {"request_id": str(uuid.uuid4())}
+        return _json(out, 200, self._rate_headers())
+
+    def _exhausted(self, cost: int, left: int, reset: float, version: str) -> Response:
+        retry = max(1, round(reset))
+        headers = {**self._rate_headers(reset=reset), "Retry-After": str(retry)}
+        if self.legacy_errors or version < LEGACY_ERRORS_BEFORE:
+            msg = (
+                f"Complexity budget exhausted, query cost {cost} budget remaining {max(0, left)} out of "
+                f"{self.budget} reset in {retry} seconds"
+            )
+            body = {
+                "error_code": "ComplexityException",
+                "status_code": 429,
+                "error_message": msg,
+                "error_data": {},
+                "errors": [msg],
+                "account_id": self.state.account_id,
+            }
+            return _json(body, 429, headers)
+        return _json(
+            {
+                "errors": [
+                    {
+                        "message": "Complexity budget exhausted",
+                        "extensions": {"code": "COMPLEXITY_BUDGET_EXHAUSTED", "retry_in_seconds": retry},
+                    }
+                ],
+                "account_id": self.state.account_id,
+            },
+            429,
+            headers,
+        )
+
+    # -- files ---------------------------------------------------------------------------
+    def _sign(self, asset_id: str) -> str:
+        a = self.state.assets[asset_id]
+        expires = int(time.time() + PUBLIC_URL_TTL_S)
+        sig = hmac.new(self._secret, f"{asset_id}:{expires}".encode(), "sha256").hexdigest()[:32]
+        return f"/files/{asset_id}/{expires}/{sig}/{_quote(a.name)}"
+
+    async def _file(self, request: Request) -> Response:
+        p = request.path_params
+        asset = self.state.assets.get(p["asset_id"])
+        expected = hmac.new(self._secret, f"{p['asset_id']}:{p['expires']}".encode(), "sha256").hexdigest()[:32]
+        if asset is None or not hmac.compare_digest(expected, p["sig"]):
+            return Response("<Error><Code>AccessDenied</Code></Error>", 403, media_type="application/xml")
+        if int(p["expires"]) < time.time():
+            return Response(
+                "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                403,
+                media_type="application/xml",
+            )
+        if asset.broken:
+            return Response("<Error><Code>InternalError</Code></Error>", 500, media_type="application/xml")
+        return StreamingResponse(
+            asset_bytes(self.state.seed, asset.id, asset.file_size),
+            media_type="application/octet-stream",
+            headers={"Content-Length": str(asset.file_size)},
+        )
+
+    async def _budget(self, request: Request) -> Response:
+        """Test hook: spend complexity as if other clients of the account had (`{"spend": n}`),
+        or switch the error shape (`{"legacy_errors": true}`) or the plan (`{"tier": "free"}`)."""
+        body = await request.json()
+        with self.lock:
+            if "spend" in body:
+                self.spent.append((time.monotonic(), int(body["spend"])))
+            if "legacy_errors" in body:
+                self.legacy_errors = bool(body["legacy_errors"])
+            if "tier" in body:
+                self.state.tier = str(body["tier"])
+            if "expire_cursors" in body:
+                for c in self.cursors.values():
+                    c.created -= self.cursor_ttl + 1
+        return _json({"ok": True})
+
+    # -- export --------------------------------------------------------------------------
+    def export(self) -> dict[str, Any]:
+        st = self.state
+        manifest: list[dict[str, Any]] = []
+
+        def add(kind_ref: str, ident: str, kind: str, archived: bool) -> None:
+            manifest.append({"ref": f"monday:{kind_ref}:{ident}", "kind": kind, "archived": archived})
+
+        boards = []
+        for b in st.boards.values():
+            if b.type != "board":
+                continue
+            gone = b.state != "active"
+            add("board", b.id, "container", gone)
+            for g in b.groups:
+                add("group", f"{b.id}/{g.id}", "stage", gone or g.archived or g.deleted)
+            for iid in b.item_ids:
+                it = st.items[iid]
+                hidden = st.item_archived(it)
+                add("item", it.id, "item", hidden)
+                for col in it.values:
+                    if col != "files":
+                        add("value", f"{it.id}/{col}", "field_value", hidden)
+                for sid in it.subitem_ids:
+                    sub = st.items[sid]
+                    sub_hidden = st.item_archived(sub)
+                    add("subitem", sid, "subitem", sub_hidden)
+                    for u in sub.update_ids:
+                        self._add_update(add, st.updates[u], sub_hidden)
+                for u in it.update_ids:
+                    self._add_update(add, st.updates[u], hidden)
+                for a in it.asset_ids:
+                    add("asset", a, "attachment", hidden)
+            boards.append(
+                {
+                    "id": b.id,
+                    "name": b.name,
+                    "state": b.state,
+                    "board_kind": b.board_kind,
+                    "items": len(b.item_ids),
+                    "groups": [{"id": g.id, "title": g.title, "archived": g.archived} for g in b.groups],
+                }
+            )
+        return {
+            "account_id": st.account_id,
+            "boards": boards,
+            "broken_files": sorted(a.id for a in st.assets.values() if a.broken),
+            "manifest": manifest,
+        }
+
+    @staticmethod
+    def _add_update(add: Any, up: Any, hidden: bool) -> None:
+        add("update", up.id, "comment", hidden)
+        for a in up.asset_ids:
+            add("asset", a, "attachment", hidden)
+        for r in up.replies:
+            add("reply", r.id, "comment", hidden)
+            for a in r.asset_ids:
+                add("asset", a, "attachment", hidden)
+
+
+def _error(e: GraphQLError) -> dict[str, Any]:
+    out = e.formatted
+    ext = dict(out.get("extensions") or {})
+    ext.setdefault("code", "INTERNAL_SERVER_ERROR")
+    out["extensions"] = ext
+    return dict(out)
+
+
+def _quote(name: str) -> str:
+    return quote(name, safe="")

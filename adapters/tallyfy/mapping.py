@@ -85,9 +85,8 @@ def template_body(tpl: Template, source_label: str) -> dict:
 
 
 def step_body(stage: Stage, template_id: str) -> dict:
-    title = stage.name + (" (archived list)" if stage.closed and stage.name.strip() else "")
     return {
-        "title": name_for(title, STEP_TITLE_LIMIT),
+        "title": name_for(stage.name, STEP_TITLE_LIMIT),
         "summary": marker(stage.key),
         "checklist_id": template_id,
         "step_type": "task",

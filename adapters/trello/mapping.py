@@ -102,8 +102,14 @@ def parse(model: type[M], raw: Any, kind: str, index: int | None = None) -> M | 
         return SourceRejected(key(kind, ident), kind, f"Trello sent {kind} {ident} that {describe(e)}.")
 
 
+ARCHIVED_LIST = " (archived list)"
+
+
 def list_to_stage(lst: TrelloList) -> Stage:
-    return Stage(key=key("list", lst.id), name=lst.name, position=lst.pos, closed=lst.closed)
+    """An archived list keeps saying so in its name wherever it lands (a blank name stays
+    blank, so the target's placeholder still applies)."""
+    name = lst.name + ARCHIVED_LIST if lst.closed and lst.name.strip() else lst.name
+    return Stage(key=key("list", lst.id), name=name, position=lst.pos, closed=lst.closed)
 
 
 def label_to_tag(label: TrelloLabel) -> Tag:

@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from pydantic import BaseModel, Field
@@ -48,9 +48,45 @@ class Faults(BaseModel):
         return cls(rate_429=share, rate_5xx=share, rate_reset=share, rate_truncate=share, seed=seed)
 
 
+ManifestKind = Literal[
+    "container", "stage", "item", "subitem", "comment", "attachment", "checklist_item", "field_value"
+]
+
+
+class ManifestEntry(BaseModel):
+    """One object a source sandbox holds: `ref` is the source key our provenance marker
+    writes in the target for it (`<system>:<kind>:<id>`)."""
+
+    ref: str = Field(pattern=r"^[a-z]+:[a-z_]+:[^\s]+$")
+    kind: ManifestKind
+    archived: bool = False
+
+
+class Manifest:
+    """The list of everything a source sandbox holds, built from its own state (never from
+    our client's view of it), so a test can hold an extraction or a migration against it.
+    A ref listed twice is the sandbox's own mistake and raises at once."""
+
+    def __init__(self, system: str) -> None:
+        self.system = system
+        self.entries: list[ManifestEntry] = []
+        self._refs: set[str] = set()
+
+    def add(self, kind: ManifestKind, ref_kind: str, ident: str, *, archived: bool = False) -> None:
+        ref = f"{self.system}:{ref_kind}:{ident}"
+        if ref in self._refs:
+            raise ValueError(f"the manifest lists {ref} twice")
+        self._refs.add(ref)
+        self.entries.append(ManifestEntry(ref=ref, kind=kind, archived=archived))
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [e.model_dump() for e in self.entries]
+
+
 class Sandbox:
     """Base class: subclasses add routes, state, `export()`, `too_many_requests()` and
-    `server_error()` in their vendor's own shapes."""
+    `server_error()` in their vendor's own shapes. A source sandbox also builds its
+    `manifest()`, which `GET /_sandbox/export` adds to the export as `"manifest"`."""
 
     name = "sandbox"
 
@@ -71,6 +107,17 @@ class Sandbox:
     def export(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def manifest(self) -> Manifest | None:
+        """Every object a source sandbox holds (None for a target sandbox)."""
+        return None
+
+    def export_with_manifest(self) -> dict[str, Any]:
+        body = self.export()
+        manifest = self.manifest()
+        if manifest is not None:
+            body["manifest"] = manifest.to_json()
+        return body
+
     def too_many_requests(self, request_scope: Scope) -> Response:
         return JSONResponse({"error": "rate limited"}, status_code=429, headers={"Retry-After": "1"})
 
@@ -84,7 +131,7 @@ class Sandbox:
     def sandbox_routes(self) -> list[BaseRoute]:
         async def export(_: Request) -> Response:
             with self.lock:
-                return JSONResponse(self.export())
+                return JSONResponse(self.export_with_manifest())
 
         async def stats(_: Request) -> Response:
             by_route: dict[str, dict[str, int]] = {}

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
-from adapters.sandboxkit import Faults, Sandbox
+from adapters.sandboxkit import Faults, Manifest, Sandbox
 from adapters.trello import sandbox_api as api
 from adapters.trello.sandbox_limits import TrelloRateLimits
 from adapters.trello.sandbox_state import SCALES, TrelloState, attachment_chunks, build_state
@@ -425,6 +425,42 @@ class TrelloSandbox(Sandbox):
             "members": [api.render_member(st, m) for m in st.members],
             "boards": boards,
         }
+
+    def manifest(self) -> Manifest:
+        """Every object the sandbox holds, its ref the source key our marker writes for it:
+        boards (container), lists (stage), cards (item), comments, attachments, checklist
+        items (`<checklist id>#<n>`) and custom-field values (`<card id>.<field id>`).
+        Archived means: the board, the list or the card is closed (Trello's board hides it)."""
+        st = self.state
+        m = Manifest("trello")
+        for board in st.boards.values():
+            board_closed = bool(board.data["closed"])
+            m.add("container", "board", board.data["id"], archived=board_closed)
+            for lst in board.lists.values():
+                m.add("stage", "list", lst["id"], archived=board_closed or bool(lst["closed"]))
+            for cid in board.card_ids:
+                card = st.cards[cid]
+                archived = board_closed or bool(card.data["closed"]) or bool(board.lists[card.data["idList"]]["closed"])
+                m.add("item", "card", cid, archived=archived)
+                for att in card.attachments:
+                    m.add("attachment", "attachment", att["id"], archived=archived)
+                for cl in card.checklists:
+                    for n, _ in enumerate(cl.get("checkItems") or []):
+                        m.add("checklist_item", "checklist", f"{cl['id']}#{n}", archived=archived)
+                for item in card.field_items:
+                    m.add("field_value", "field_value", f"{cid}.{item['idCustomField']}", archived=archived)
+            for a in board.actions:
+                if (
+                    a.type == "commentCard"
+                    and a.card_id in st.cards
+                    and st.card_board.get(a.card_id) == board.data["id"]
+                ):
+                    card = st.cards[a.card_id]
+                    archived = (
+                        board_closed or bool(card.data["closed"]) or bool(board.lists[card.data["idList"]]["closed"])
+                    )
+                    m.add("comment", "comment", a.id, archived=archived)
+        return m
 
 
 def build(seed: int = 1, scale: str = "small", **kw: Any) -> TrelloSandbox:

@@ -257,10 +257,10 @@ class ApiClient:
         return f"{method} /{'/'.join(parts)}"
 
     async def _send_once(
-        self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, **kw: Any
+        self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, weight: float = 1.0, **kw: Any
     ) -> httpx.Response:
         self._refuse_if_open()
-        await self.limiter.acquire(buckets)
+        await self.limiter.acquire(buckets, weight)
         self._refuse_if_open()
         self.calls += 1
         route = self._route(method, path)
@@ -411,8 +411,11 @@ class ApiClient:
         *,
         buckets: tuple[str, ...] = (),
         idempotent: bool | None = None,
+        weight: float = 1.0,
         **kw: Any,
     ) -> httpx.Response:
+        """One call, retried while transient. `weight`: the points it spends in the
+        limiter's budgets (a GraphQL query's complexity, a request's cost)."""
         idem = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS") if idempotent is None else idempotent
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda e: isinstance(e, Transient)),
@@ -425,7 +428,7 @@ class ApiClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._send_once(method, path, buckets, idem, **kw)
+                    return await self._send_once(method, path, buckets, idem, weight, **kw)
         except Transient as e:
             raise SystemUnavailable(
                 f"{self.label} kept failing on {method} {path} after {self.max_retries} retries ({e.reason}); "

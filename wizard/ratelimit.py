@@ -3,7 +3,9 @@ corrected by what the vendor's response headers say, and paused by 429s.
 
 Windows are exact (a log of send times), so the limiter can run right up to a limit
 without crossing it. Named buckets carry route-specific caps (Tallyfy comments: 120 per
-hour per organization; Trello /members: 100 per 900 s).
+hour per organization; Trello /members: 100 per 900 s). Budgets count points, not calls:
+each call spends its `weight` (a GraphQL query's complexity on monday.com or Pipefy, a
+request's cost on Asana), so a heavy query waits where a light one would not.
 """
 
 from __future__ import annotations
@@ -34,17 +36,64 @@ class Window:
         return self.sent[0] + self.period - now
 
 
+@dataclass
+class Budget:
+    """At most `limit` points spent per `period` seconds, each call spending its weight."""
+
+    limit: float
+    period: float
+    spent: deque[tuple[float, float]] = field(default_factory=deque)  # (when, points), oldest first
+    total: float = 0.0
+
+    def _expire(self, now: float) -> None:
+        while self.spent and self.spent[0][0] <= now - self.period:
+            self.total -= self.spent.popleft()[1]
+        if not self.spent:
+            self.total = 0.0  # no float drift left behind
+
+    def wait_time(self, now: float, weight: float) -> float:
+        self._expire(now)
+        over = self.total + weight - self.limit
+        if over <= 0:
+            return 0.0
+        freed = 0.0
+        for when, points in self.spent:
+            freed += points
+            if freed >= over:
+                return when + self.period - now
+        return self.period  # unreachable while weight <= limit (checked in acquire)
+
+    def spend(self, now: float, weight: float) -> None:
+        self.spent.append((now, weight))
+        self.total += weight
+
+    def observe_remaining(self, now: float, remaining: float, reset_in: float) -> None:
+        """The vendor says `remaining` points are left until its window resets in `reset_in`
+        seconds: where we believed more were left, count the difference as spent until then."""
+        self._expire(now)
+        missing = self.limit - self.total - remaining
+        if missing > 0:
+            when = now + max(0.0, reset_in) - self.period  # expires at the vendor's reset
+            i = len(self.spent)
+            while i > 0 and self.spent[i - 1][0] > when:
+                i -= 1
+            self.spent.insert(i, (when, missing))  # kept oldest first
+            self.total += missing
+
+
 class RateLimiter:
     def __init__(
         self,
         windows: list[tuple[int, float]],
         buckets: dict[str, list[tuple[int, float]]] | None = None,
         *,
+        budgets: list[tuple[float, float]] | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_wait: Callable[[float, str], None] | None = None,
     ) -> None:
         self.windows = [Window(n, p) for n, p in windows]
         self.buckets = {name: [Window(n, p) for n, p in ws] for name, ws in (buckets or {}).items()}
+        self.budgets = [Budget(n, p) for n, p in budgets or []]
         self.clock = clock
         self.on_wait = on_wait
         self.paused_until = 0.0
@@ -79,13 +128,17 @@ class RateLimiter:
             w.sent.clear()
             w.sent.extend([now + seconds - w.period] * w.limit)
 
-    def _delay(self, buckets: tuple[str, ...]) -> tuple[float, str]:
+    def _delay(self, buckets: tuple[str, ...], weight: float) -> tuple[float, str]:
         now = self.clock()
         delay, why = self.paused_until - now, self.pause_reason
         for w in self.windows:
             d = w.wait_time(now)
             if d > delay:
                 delay, why = d, f"{w.limit} requests per {w.period:g} s"
+        for budget in self.budgets:
+            d = budget.wait_time(now, weight)
+            if d > delay:
+                delay, why = d, f"{budget.limit:g} points per {_period(budget.period)}"
         for b in buckets:
             for w in self.buckets.get(b, []):
                 d = w.wait_time(now)
@@ -93,13 +146,17 @@ class RateLimiter:
                     delay, why = d, f"{b}: {w.limit} per {_period(w.period)}"
         return delay, why
 
-    async def acquire(self, buckets: tuple[str, ...] = ()) -> None:
-        """Wait for a slot in every window and in the named buckets, then take it. The wait
-        happens outside the lock, so a call waiting out a route cap (a comment in its hourly
-        window) never holds up the account's other calls."""
+    async def acquire(self, buckets: tuple[str, ...] = (), weight: float = 1.0) -> None:
+        """Wait for a slot in every window and in the named buckets, and for `weight` points
+        in every budget, then take them. The wait happens outside the lock, so a call waiting
+        out a route cap (a comment in its hourly window) never holds up the account's other
+        calls. A weight no budget can ever hold is refused at once rather than waited for."""
+        for budget in self.budgets:
+            if weight > budget.limit:
+                raise ValueError(f"a call weighing {weight:g} points exceeds the budget of {budget.limit:g} points")
         while True:
             async with self._lock:
-                delay, why = self._delay(buckets)
+                delay, why = self._delay(buckets, weight)
                 if delay <= 0:
                     now = self.clock()
                     for w in self.windows:
@@ -107,6 +164,8 @@ class RateLimiter:
                     for b in buckets:
                         for w in self.buckets.get(b, []):
                             w.sent.append(now)
+                    for budget in self.budgets:
+                        budget.spend(now, weight)
                     return
             if self.on_wait and delay >= 1.0:
                 self.on_wait(delay, why)
@@ -117,6 +176,13 @@ class RateLimiter:
         """Headers say how many calls are left in the vendor's window: stop at zero."""
         if remaining <= 0 and reset_in > 0:
             self.pause(reset_in, reason)
+
+    def observe_budget(self, remaining: float, reset_in: float) -> None:
+        """The vendor says how many points are left (monday.com's `complexity` field, a
+        cost header): every budget believes no more than that until the reset."""
+        now = self.clock()
+        for b in self.budgets:
+            b.observe_remaining(now, remaining, reset_in)
 
 
 def _period(seconds: float) -> str:

@@ -72,3 +72,31 @@ async def test_a_bucket_wait_does_not_block_other_calls() -> None:
     assert asyncio.get_running_loop().time() - t0 < 0.1
     assert not waiting.done()
     await waiting
+
+
+async def test_a_budget_counts_points_not_calls(clock: Clock) -> None:
+    """A complexity budget (monday.com, Pipefy) or a cost limit (Asana): a heavy call waits
+    for the points it needs to expire, light ones flow while points are left."""
+    slept = clock.slept
+    waits: list[str] = []
+    lim = RateLimiter([(1000, 60.0)], budgets=[(100.0, 60.0)], clock=clock, on_wait=lambda d, why: waits.append(why))
+    await lim.acquire(weight=60)
+    clock.t += 10
+    await lim.acquire(weight=30)
+    await lim.acquire(weight=10)  # exactly the budget
+    assert slept == []
+    await lim.acquire(weight=50)  # needs the first 60 points back: 50 s from now
+    assert slept == [50.0] and "100 points per minute" in waits[0]
+    with pytest.raises(ValueError, match="exceeds the budget"):
+        await lim.acquire(weight=101)
+
+
+async def test_the_vendor_saying_fewer_points_remain_holds_the_budget(clock: Clock) -> None:
+    slept = clock.slept
+    lim = RateLimiter([(1000, 60.0)], budgets=[(100.0, 60.0)], clock=clock)
+    await lim.acquire(weight=10)
+    lim.observe_budget(remaining=5, reset_in=20.0)  # someone else spent the rest
+    await lim.acquire(weight=5)
+    assert slept == []
+    await lim.acquire(weight=5)
+    assert slept == [20.0]

@@ -238,7 +238,8 @@ class AsanaSandbox(Sandbox):
         expires = math.ceil(time.time() + self.download_ttl)
         return (
             f"{base}/_storage/{att['gid']}/{quote(att['name'], safe='')}"
-            f"?X-Amz-Expires={int(self.download_ttl)}&X-Amz-Date={expires}&X-Amz-Signature={self._sign(att['gid'], expires)}"
+            f"?X-Amz-Expires={int(self.download_ttl)}&X-Amz-Date={expires}"
+            f"&X-Amz-Signature={self._sign(att['gid'], expires)}"
         )
 
     async def _storage(self, request: Request) -> Response:

@@ -322,8 +322,8 @@ def parse_fields(raw: str | None) -> list[list[str]] | None:
     if not raw:
         return None
     out: list[list[str]] = []
-    for part in _split_top(raw):
-        part = part.strip().removeprefix("this.")
+    for raw_part in _split_top(raw):
+        part = raw_part.strip().removeprefix("this.")
         group = re.search(r"\(([^()]*)\)", part)
         alts = [part[: group.start()] + g + part[group.end() :] for g in group.group(1).split("|")] if group else [part]
         out += [[seg for seg in alt.split(".") if seg] for alt in alts if alt]

@@ -227,7 +227,9 @@ class _Builder:
             st.fields[gid] = {"gid": gid, "name": name, "type": ftype, "resource_subtype": ftype, **extra}
 
         def options(*names: str) -> list[dict[str, Any]]:
-            return [{"gid": st.gid(), "name": n, "enabled": True, "color": c} for n, c in zip(names, COLORS)]
+            return [
+                {"gid": st.gid(), "name": n, "enabled": True, "color": c} for n, c in zip(names, COLORS, strict=False)
+            ]
 
         add("Priority", "enum", enum_options=options("High", "Medium", "Low"))
         add("Channels", "multi_enum", enum_options=options("Email", "Web", "Phone"))
@@ -260,10 +262,10 @@ class _Builder:
         n_live = size["tasks"] - n_archived
         shares = [n_live // len(projects)] * len(projects)
         shares[0] += n_live - sum(shares)
-        for project, n in zip(projects + [archived], shares + [n_archived]):
+        for project, n in zip([*projects, archived], [*shares, n_archived], strict=True):
             for j in range(n):
                 self._task(project, j)
-        tasks = [t for t in st.tasks.values()]
+        tasks = list(st.tasks.values())
         for _ in range(size["comments"]):
             self._comment(rng.choice(tasks))
         uploads = max(1, size["attachments"] * 4 // 5)

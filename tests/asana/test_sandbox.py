@@ -14,6 +14,7 @@ import pytest
 
 from adapters.asana.sandbox import AsanaSandbox
 from adapters.asana.sandbox_limits import AsanaRateLimits
+from adapters.asana.sandbox_state import build_state
 from adapters.sandboxkit import SandboxServer
 from wizard.secrets import SANDBOX_CREDENTIALS
 
@@ -222,8 +223,6 @@ def test_seed_and_scale_decide_the_state() -> None:
 
 @pytest.mark.slow
 def test_large_holds_what_the_issue_asks() -> None:
-    from adapters.asana.sandbox_state import build_state
-
     st = build_state(1, "large")
     tasks = [t for t in st.tasks.values() if not t.deleted]
     assert sum(1 for t in tasks if not t.data["parent"]) >= 9_900

@@ -176,6 +176,9 @@ def _vendor_message(resp: httpx.Response) -> str:
         if isinstance(errors, dict) and errors:
             # Laravel 422s: the field errors say what was wrong; the message alone does not.
             return "; ".join(f"{f}: {m[0] if isinstance(m, list) and m else m}" for f, m in errors.items())[:300]
+        if isinstance(errors, list) and any(isinstance(e, dict) and e.get("message") for e in errors):
+            # Asana (and GraphQL): a list of {"message": ...}; their messages are the sentence.
+            return "; ".join(str(e["message"]) for e in errors if isinstance(e, dict) and e.get("message"))[:300]
         for k in ("message", "error", "errors"):
             v = body.get(k)
             if isinstance(v, str) and v:

@@ -70,6 +70,7 @@ class AsanaSandbox(Sandbox):
         self.bad_files: set[str] = set()  # attachment gids whose storage always fails
         self.bad_tasks: set[str] = set()  # task gids rendered malformed
         self.denied: set[str] = set()  # project or task gids the token may not see (403)
+        self.hidden: set[str] = set()  # task gids the listings lose (a route that silently brings less)
         self.sync_epoch: dict[str, int] = {}  # bumped to make a project's sync tokens too old
         super().__init__(seed=seed, faults=faults)
 
@@ -111,6 +112,8 @@ class AsanaSandbox(Sandbox):
             lambda a: self._download_url(base, a),
             self.denied,
             self.sync_epoch,
+            self.limits.tier,
+            self.hidden,
         )
 
     def _render_bad(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -280,7 +283,7 @@ class AsanaSandbox(Sandbox):
         self.seed, self.scale = seed, scale
         self.state = build_state(seed, scale)
         self.not_json_pending = False
-        self.bad_files, self.bad_tasks, self.denied = set(), set(), set()
+        self.bad_files, self.bad_tasks, self.denied, self.hidden = set(), set(), set(), set()
         self.sync_epoch = {}
 
     async def _corrupt(self, request: Request) -> Response:
@@ -294,14 +297,14 @@ class AsanaSandbox(Sandbox):
                 gid = str(body.get("attachment_id") or self._pick_upload())
                 (self.bad_files.add if mode == "bad_file" else self.bad_files.discard)(gid)
                 return JSONResponse({"mode": mode, "attachment_id": gid})
-            if mode != "bad_task":
+            if mode not in ("bad_task", "hide_task"):
                 return JSONResponse(
-                    {"error": "mode must be bad_task, bad_file, good_file or not_json"}, status_code=400
+                    {"error": "mode must be bad_task, hide_task, bad_file, good_file or not_json"}, status_code=400
                 )
             gid = str(body.get("task_id") or random.Random(self.seed + 7).choice(sorted(self._live_top_tasks())))
             if gid not in self.state.tasks:
                 return JSONResponse({"error": f"no task {gid}"}, status_code=404)
-            self.bad_tasks.add(gid)
+            (self.bad_tasks if mode == "bad_task" else self.hidden).add(gid)
         return JSONResponse({"mode": mode, "task_id": gid})
 
     def _live_top_tasks(self) -> list[str]:

@@ -54,7 +54,11 @@ class Ctx:
     secret: bytes
     download_url: Callable[[dict[str, Any]], str | None]
     denied: set[str] = field(default_factory=set)
-    epoch: dict[str, int] = field(default_factory=dict)  # per project: bumped to make its sync tokens too old
+    epoch: dict[str, int] = field(default_factory=dict)
+    tier: str = "paid"
+    hidden: set[str] = field(
+        default_factory=set
+    )  # tasks a listing loses (task_counts still counts them)  # per project: bumped to make its sync tokens too old
     cost: int = 1
 
 
@@ -322,11 +326,14 @@ def parse_fields(raw: str | None) -> list[list[str]] | None:
     if not raw:
         return None
     out: list[list[str]] = []
-    for raw_part in _split_top(raw):
-        part = raw_part.strip().removeprefix("this.")
+    todo = [p.strip().removeprefix("this.") for p in _split_top(raw)]
+    while todo:
+        part = todo.pop(0)
         group = re.search(r"\(([^()]*)\)", part)
-        alts = [part[: group.start()] + g + part[group.end() :] for g in group.group(1).split("|")] if group else [part]
-        out += [[seg for seg in alt.split(".") if seg] for alt in alts if alt]
+        if group:  # innermost group first; the alternatives may hold an outer one
+            todo[:0] = [part[: group.start()] + g + part[group.end() :] for g in group.group(1).split("|")]
+        elif part:
+            out.append([seg for seg in part.split(".") if seg])
     return out
 
 
@@ -584,6 +591,23 @@ def get_template(ctx: Ctx) -> dict[str, Any]:
     return one(ctx, project_template(ctx.state, ctx.params["gid"]))
 
 
+def list_tags(ctx: Ctx) -> dict[str, Any]:
+    _workspace(ctx, ctx.query.get("workspace") or ctx.params.get("gid"))
+    return page(ctx, list(ctx.state.tags), lambda g: {"gid": g, "resource_type": "tag", **ctx.state.tags[g]})
+
+
+def search_tasks(ctx: Ctx) -> dict[str, Any]:
+    """Premium only: a free workspace answers 402. No offset: `limit` at most 100."""
+    _workspace(ctx, ctx.params["gid"])
+    if ctx.tier != "paid":
+        raise AsanaError(402, "Search is only available to premium users.")
+    limit = limit_of(ctx) or 20
+    live = [t for t in ctx.state.tasks.values() if not t.deleted][:limit]
+    fields = parse_fields(ctx.query.get("opt_fields"))
+    ctx.cost = 20 * max(1, len(live))
+    return {"data": [project_fields(task(ctx.state, t), fields) for t in live]}
+
+
 def list_sections(ctx: Ctx) -> dict[str, Any]:
     p = _project(ctx, ctx.params["gid"])
     return page(ctx, p.sections, lambda g: section(ctx.state, g))
@@ -602,7 +626,7 @@ def _tasks(ctx: Ctx, gids: list[str]) -> dict[str, Any]:
     items = []
     for g in gids:
         t = st.tasks[g]
-        if t.deleted:
+        if t.deleted or g in ctx.hidden:
             continue
         d = t.data
         if completed_since is not None and d["completed"] and (d["completed_at"] or "") < completed_since:
@@ -801,6 +825,9 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/attachments", list_attachments),
     ("GET", "/attachments/{gid}", get_attachment),
     ("GET", "/events", events),
+    ("GET", "/tags", list_tags),
+    ("GET", "/workspaces/{gid}/tags", list_tags),
+    ("GET", "/workspaces/{gid}/tasks/search", search_tasks),
 ]
 WRITES: list[tuple[str, str, Callable[[Ctx, dict[str, Any]], dict[str, Any]]]] = [
     ("PUT", "/tasks/{gid}", update_task),

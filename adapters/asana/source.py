@@ -1,0 +1,537 @@
+"""Asana as a migration source: a project (or project template) becomes a Template, its
+sections Stages, its tasks Items (their subtasks a checklist), comment stories Comments and
+attachments Attachments.
+
+Calls are few by design: the project with its custom-field settings in one call (opt_fields),
+its sections in one, the workspace's people and tags once per source; tasks 100 a page with
+everything the mapping reads (memberships, assignee, dates, tags, custom-field values,
+num_subtasks); then, through `POST /batch` (10 GETs a call), the subtasks of the tasks that
+have any (num_subtasks says which), every task's stories, and every task's attachments. A
+task's subtasks, stories and attachments come in that order, pass by pass, so no more than
+a page of tasks and the gids of the project's tasks are held at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.asana import mapping
+from adapters.asana.client import BATCH_MAX, PAGE, AsanaClient
+from adapters.asana.wire import (
+    AsanaCustomField,
+    AsanaEvent,
+    AsanaFieldSetting,
+    AsanaMe,
+    AsanaProject,
+    AsanaProjectTemplate,
+    AsanaSection,
+    AsanaTag,
+    AsanaTask,
+    AsanaUser,
+)
+from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
+from wizard.errors import CredentialError, VendorDataError
+from wizard.events import EventSink
+from wizard.http import RecordRejected
+from wizard.model import Attachment, Canonical, Capability, FieldDef, Person, Stage, Tag
+
+PROJECT_FIELDS = (
+    "name,notes,archived,permalink_url,workspace,"
+    "custom_field_settings.custom_field.(name|type|resource_subtype|precision),"
+    "custom_field_settings.custom_field.enum_options.(name|enabled|color)"
+)
+TASK_FIELDS = (
+    "name,notes,resource_subtype,completed,completed_at,created_at,modified_at,due_on,due_at,start_on,"
+    "assignee.(name|email),followers.name,tags.(name|color),memberships.(project.name|section.name),parent,"
+    "num_subtasks,permalink_url,"
+    "custom_fields.(name|type|resource_subtype|display_value|text_value|number_value|date_value),"
+    "custom_fields.enum_value.name,custom_fields.multi_enum_values.name,custom_fields.people_value.(name|email),"
+    "custom_fields.reference_value.name"
+)
+SUBTASK_FIELDS = "name,completed,due_on,due_at,assignee.name,num_subtasks"
+STORY_FIELDS = "type,resource_subtype,text,created_at,created_by.name"
+ATTACHMENT_FIELDS = "name,resource_subtype,host,size,created_at,view_url,permanent_url"
+ARCHIVED = "it is in an archived project, and the plan leaves archived records out"
+
+
+class AsanaSource(SourceAdapter):
+    system = "asana"
+    label = "Asana"
+    credential_parts = ("token",)
+    fills: frozenset[Capability] = frozenset(
+        {
+            "created_at",
+            "completed_at",
+            "due",
+            "item_assignees",
+            "tags",
+            "tag_colours",
+            "fields",
+            "field_values",
+            "checklists",
+            "comments",
+            "attachments",
+            "archived",
+        }
+    )
+
+    def __init__(self, client: AsanaClient, *, tier: str | None = None) -> None:
+        self.client = client
+        self._tier_chosen = tier
+        self._me: AsanaMe | None = None
+        self._people: dict[str, list[Person]] = {}
+        self._tags: dict[str, list[Tag]] = {}
+        self._templates: set[str] = set()
+        self._projects: set[str] = set()
+        self.unknown_field_types: dict[str, str] = {}  # field key -> the Asana type read as text
+
+    @classmethod
+    def connect(
+        cls,
+        base_url: str,
+        credentials: dict[str, str],
+        *,
+        profile: str,
+        sink: EventSink | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        **kw: Any,
+    ) -> AsanaSource:
+        if not credentials.get("token"):
+            raise CredentialError(
+                f"The Asana credential of profile '{profile}' has no token; log in again with a personal access token."
+            )
+        tier = kw.pop("tier", None)
+        client = AsanaClient(
+            base_url,
+            credentials["token"],
+            tier=tier or "free",  # the safe limit until the plan is known
+            profile=profile,
+            sink=sink,
+            timeout=timeout,
+            max_retries=max_retries,
+            window_scale=float(kw.pop("window_scale", 1.0) or 1.0),
+            **kw,
+        )
+        return cls(client, tier=tier)
+
+    # -- who and what --------------------------------------------------------------------
+    async def me(self) -> AsanaMe:
+        if self._me is None:
+            raw = await self.client.data("users/me", opt_fields="name,email,workspaces.name")
+            me = mapping.parse(AsanaMe, raw, "user")
+            if isinstance(me, SourceRejected):
+                raise VendorDataError("Asana answered 'who am I' with a user record that cannot be read.")
+            self._me = me
+            await self._detect_tier()
+        return self._me
+
+    async def _detect_tier(self) -> None:
+        """Paid workspaces answer the premium-only search; free ones answer 402. The plan,
+        when the consultant chose it, wins."""
+        if self._tier_chosen is not None or self._me is None or not self._me.workspaces:
+            self.client.set_tier(self._tier_chosen or self.client.tier)
+            return
+        try:
+            await self.client.data(f"workspaces/{self._me.workspaces[0].gid}/tasks/search", limit=1, opt_fields="name")
+            self.client.set_tier("paid")
+        except RecordRejected as e:
+            if e.status != 402:
+                raise
+            self.client.set_tier("free")
+
+    async def whoami(self) -> Identity:
+        me = await self.me()
+        workspaces = ", ".join(w.name for w in me.workspaces) or "no workspace"
+        plan = "paid plan, 1,500 calls a minute" if self.client.tier == "paid" else "free plan, 150 calls a minute"
+        return Identity(user=me.name, workspace=workspaces, detail=f"{me.email or ''} ({plan})".strip())
+
+    async def containers(self) -> list[Container]:
+        """Every project of the token's workspaces, archived ones marked closed, and every
+        project template, named as such."""
+        me = await self.me()
+        out: list[Container] = []
+        for ws in me.workspaces:
+            async for page in self.client.pages("projects", workspace=ws.gid, opt_fields="name,archived,permalink_url"):
+                for raw in page:
+                    p = mapping.parse(AsanaProject, raw, "project")
+                    if isinstance(p, SourceRejected):
+                        continue
+                    self._projects.add(p.gid)
+                    out.append(
+                        Container(
+                            key=mapping.key("project", p.gid),
+                            id=p.gid,
+                            name=p.name,
+                            closed=p.archived,
+                            url=p.permalink_url,
+                        )
+                    )
+            async for page in self.client.pages("project_templates", workspace=ws.gid, opt_fields="name"):
+                for raw in page:
+                    t = mapping.parse(AsanaProjectTemplate, raw, "project_template")
+                    if isinstance(t, SourceRejected):
+                        continue
+                    self._templates.add(t.gid)
+                    out.append(
+                        Container(key=mapping.key("project_template", t.gid), id=t.gid, name=f"{t.name} (template)")
+                    )
+        return out
+
+    # -- people and tags, once per workspace ------------------------------------------------
+    async def _workspace_people(self, ws: str) -> list[Person]:
+        if ws not in self._people:
+            people: list[Person] = []
+            async for page in self.client.pages("users", workspace=ws, opt_fields="name,email"):
+                for raw in page:
+                    u = mapping.parse(AsanaUser, raw, "user")
+                    if not isinstance(u, SourceRejected):
+                        people.append(mapping.user_to_person(u))
+            self._people[ws] = people
+        return self._people[ws]
+
+    async def _workspace_tags(self, ws: str) -> list[Tag]:
+        if ws not in self._tags:
+            tags: list[Tag] = []
+            async for page in self.client.pages("tags", workspace=ws, opt_fields="name,color"):
+                for raw in page:
+                    t = mapping.parse(AsanaTag, raw, "tag")
+                    if not isinstance(t, SourceRejected):
+                        tags.append(mapping.tag_to_tag(t))
+            self._tags[ws] = tags
+        return self._tags[ws]
+
+    async def _is_template(self, gid: str) -> bool:
+        """Whether a container id names a project template (known from `containers`, else
+        asked: a project answers, a template's gid is no project's)."""
+        if gid in self._templates or gid in self._projects:
+            return gid in self._templates
+        try:
+            await self.client.data(f"projects/{gid}", opt_fields="name")
+        except RecordRejected as e:
+            if e.status != 404:
+                raise
+            self._templates.add(gid)
+            return True
+        self._projects.add(gid)
+        return False
+
+    # -- extraction ----------------------------------------------------------------------
+    async def extract(  # type: ignore[override]
+        self, container_id: str, *, include_archived: bool = False
+    ) -> AsyncIterator[Canonical | SourceRejected | SourceLeftOut]:
+        me = await self.me()
+        ws = me.workspaces[0].gid if me.workspaces else ""
+        if await self._is_template(container_id):
+            raw = await self.client.data(f"project_templates/{container_id}", opt_fields="name,description")
+            tpl = mapping.parse(AsanaProjectTemplate, raw, "project_template")
+            if isinstance(tpl, SourceRejected):
+                raise VendorDataError(tpl.reason)
+            yield mapping.project_template_to_template(tpl, await self._workspace_people(ws))
+            return
+        project, fields, rejected = await self._project(container_id)
+        ws = _workspace_of(project) or ws
+        archived = project.archived
+        stages = await self._stages(container_id, archived)
+        yield mapping.project_to_template(
+            project, stages, fields, await self._workspace_tags(ws), await self._workspace_people(ws)
+        )
+        for r in rejected:
+            yield r
+        if archived and not include_archived:
+            async for page in self.client.pages(f"projects/{container_id}/tasks", opt_fields="name"):
+                for raw in page:
+                    yield SourceLeftOut(mapping.key("task", mapping.raw_id(raw)), "item", ARCHIVED)
+            return
+
+        family: list[tuple[str, list[tuple[str, str]]]] = []  # top gid -> [(subtask gid, name)]
+        quarantined: set[str] = set()
+        position = 0
+        async for page in self.client.pages(f"projects/{container_id}/tasks", opt_fields=TASK_FIELDS):
+            subtasks = await self._subtasks([r for r in page if _has_subtasks(r)])
+            for raw in page:
+                gid = mapping.raw_id(raw, position)
+                subs = subtasks.get(gid, [])
+                item = mapping.map_task(raw, container_id, position, subs, archived=archived)
+                position += 1
+                if isinstance(item, SourceRejected):
+                    quarantined.add(gid)
+                    yield item
+                    continue
+                family.append((gid, [(s.gid, s.name) for s, _ in subs]))
+                yield item
+
+        async for top, sub_name, status, body in self._per_task(family, "stories"):
+            if status >= 400:
+                yield SourceRejected(mapping.key("task", top), "comment", _refused(status, body, "stories"))
+                continue
+            for raw in body:
+                comment = mapping.map_story(raw, top, sub_name)
+                if comment is not None:
+                    yield comment
+        async for top, _, status, body in self._per_task(family, "attachments"):
+            if status >= 400:
+                yield SourceRejected(mapping.key("task", top), "attachment", _refused(status, body, "attachments"))
+                continue
+            for raw in body:
+                yield mapping.map_attachment(raw, top)
+
+    async def _project(self, gid: str) -> tuple[AsanaProject, list[FieldDef], list[SourceRejected]]:
+        raw = await self.client.data(f"projects/{gid}", opt_fields=PROJECT_FIELDS)
+        project = mapping.parse(AsanaProject, raw, "project")
+        if isinstance(project, SourceRejected):
+            raise VendorDataError(project.reason)
+        fields: list[FieldDef] = []
+        rejected: list[SourceRejected] = []
+        for s in project.custom_field_settings:
+            setting = mapping.parse(AsanaFieldSetting, s, "field")
+            if isinstance(setting, SourceRejected):
+                rejected.append(setting)
+                continue
+            f: AsanaCustomField = setting.custom_field
+            fields.append(mapping.field_to_def(f))
+            if mapping.unknown_type(f):
+                self.unknown_field_types[mapping.key("field", f.gid)] = f.type or "unknown"
+        return project, fields, rejected
+
+    async def _stages(self, gid: str, archived: bool) -> list[Stage]:
+        stages: list[Stage] = []
+        async for page in self.client.pages(f"projects/{gid}/sections", opt_fields="name"):
+            for raw in page:
+                s = mapping.parse(AsanaSection, raw, "section")
+                if isinstance(s, SourceRejected):
+                    raise VendorDataError(s.reason)
+                stages.append(mapping.section_to_stage(s, len(stages), archived))
+        return stages
+
+    async def _subtasks(self, parents: list[Any]) -> dict[str, list[tuple[AsanaTask, int]]]:
+        """Each parent's subtasks, depth-first with their depth, asked 10 parents a batch;
+        a subtask with its own (num_subtasks) is asked in the next round."""
+        out: dict[str, list[tuple[AsanaTask, int]]] = {}
+        level: list[tuple[str, str, int]] = [(r["gid"], r["gid"], 1) for r in parents]  # (top, parent, depth)
+        found: dict[str, list[tuple[AsanaTask, int]]] = {}  # parent gid -> its direct subtasks
+        while level:
+            nxt: list[tuple[str, str, int]] = []
+            async for (top, parent, depth), status, raws in self._listed(
+                level, lambda x: f"/tasks/{x[1]}/subtasks", {}, SUBTASK_FIELDS
+            ):
+                for raw in raws if status < 400 else []:  # a task gone since its listing has none
+                    sub = mapping.parse(AsanaTask, raw, "task")
+                    if isinstance(sub, SourceRejected):
+                        continue
+                    found.setdefault(parent, []).append((sub, depth))
+                    if sub.num_subtasks:
+                        nxt.append((top, sub.gid, depth + 1))
+            level = nxt
+
+        def walk(parent: str) -> list[tuple[AsanaTask, int]]:
+            rows: list[tuple[AsanaTask, int]] = []
+            for sub, depth in found.get(parent, []):
+                rows.append((sub, depth - 1))
+                rows += walk(sub.gid)
+            return rows
+
+        for r in parents:
+            out[r["gid"]] = walk(r["gid"])
+        return out
+
+    async def _listed(self, keys: list[Any], path: Any, data: Any, fields: str) -> AsyncIterator[tuple[Any, int, Any]]:
+        """For each key, (key, status, the whole list at `path(key)` or the refusal's body):
+        first pages through /batch, 10 keys a call, and any further page asked for directly."""
+        for start in range(0, len(keys), BATCH_MAX):
+            chunk = keys[start : start + BATCH_MAX]
+            actions = [
+                {
+                    "method": "get",
+                    "relative_path": path(k),
+                    "data": data(k) if callable(data) else data,
+                    "options": {"limit": PAGE, "fields": fields.split(",")},
+                }
+                for k in chunk
+            ]
+            for k, (status, body) in zip(chunk, await self.client.batch(actions), strict=True):
+                if status >= 400:
+                    yield k, status, body
+                    continue
+                rows, offset = _page_of(body, path(k))
+                while offset is not None:
+                    more = await self.client.get(
+                        path(k).lstrip("/"),
+                        limit=PAGE,
+                        offset=offset,
+                        opt_fields=fields,
+                        **(data(k) if callable(data) else data),
+                    )
+                    page, new = _page_of(more, path(k))
+                    if new == offset:
+                        raise VendorDataError(f"Asana's pages of {path(k)} do not advance; stopped reading.")
+                    rows += page
+                    offset = new
+                yield k, status, rows
+
+    async def _per_task(
+        self, family: list[tuple[str, list[tuple[str, str]]]], what: str
+    ) -> AsyncIterator[tuple[str, str | None, int, Any]]:
+        """Every task's (and subtask's) stories or attachments: (top gid, the subtask's name
+        when it is one, status, the records)."""
+        keys: list[tuple[str, str, str | None]] = []
+        for top, subs in family:
+            keys.append((top, top, None))
+            keys += [(top, sub, name) for sub, name in subs]
+        if what == "stories":
+            path, data, fields = (lambda k: f"/tasks/{k[1]}/stories"), {}, STORY_FIELDS
+        else:
+            path, data, fields = (lambda k: "/attachments"), (lambda k: {"parent": k[1]}), ATTACHMENT_FIELDS
+        async for (top, _, name), status, rows in self._listed(keys, path, data, fields):
+            yield top, name, status, rows
+
+    # -- what Asana states of itself --------------------------------------------------------
+    async def stated_counts(self, container_id: str) -> list[StatedItem]:
+        """Every task of the project with Asana's own counts, read apart from `extract`: its
+        subtasks (num_subtasks, all the way down), its comment stories, its files and links,
+        its custom-field values; and the project's own task count, so a listing that lost a
+        task cannot agree with the target."""
+        if await self._is_template(container_id):
+            return []
+        project = await self.client.data(f"projects/{container_id}", opt_fields="archived")
+        archived = "in an archived project" if isinstance(project, dict) and project.get("archived") else None
+        tasks: list[dict[str, Any]] = []
+        async for page in self.client.pages(
+            f"projects/{container_id}/tasks", opt_fields="name,num_subtasks,custom_fields.display_value"
+        ):
+            tasks += [t for t in page if isinstance(t, dict) and isinstance(t.get("gid"), str)]
+        subs = await self._subtasks([t for t in tasks if _has_subtasks(t)])
+        family = [(t["gid"], [(s.gid, s.name) for s, _ in subs.get(t["gid"], [])]) for t in tasks]
+        comments: dict[str, int] = {}
+        files: dict[str, int] = {}
+        links: dict[str, int] = {}
+        async for top, _, status, rows in self._per_task(family, "stories"):
+            if status < 400:
+                comments[top] = comments.get(top, 0) + sum(
+                    1 for s in rows if isinstance(s, dict) and s.get("type") == "comment"
+                )
+        async for top, _, status, rows in self._per_task(family, "attachments"):
+            if status < 400:
+                for a in rows:
+                    if isinstance(a, dict):
+                        up = (a.get("host") or a.get("resource_subtype")) == "asana"
+                        (files if up else links)[top] = (files if up else links).get(top, 0) + 1
+        out = []
+        for t in tasks:
+            gid = t["gid"]
+            values = [f for f in t.get("custom_fields") or [] if isinstance(f, dict) and f.get("display_value")]
+            counts = {
+                "checklist_item": len(subs.get(gid, [])),
+                "comment": comments.get(gid, 0),
+                "file": files.get(gid, 0),
+                "link": links.get(gid, 0),
+                "field_value": len(values),
+            }
+            name = t.get("name") if isinstance(t.get("name"), str) else ""
+            out.append(StatedItem(mapping.key("task", gid), name, counts, archived))
+        counted = await self.client.data(f"projects/{container_id}/task_counts", opt_fields="num_tasks")
+        stated = counted.get("num_tasks") if isinstance(counted, dict) else None
+        if isinstance(stated, int) and stated > len(tasks):  # Asana counts tasks its listing did not give
+            for n in range(stated - len(tasks)):
+                out.append(
+                    StatedItem(
+                        mapping.key("task", f"unlisted-{container_id}-{n + 1}"),
+                        "(a task Asana counts but did not list)",
+                        {},
+                        archived,
+                    )
+                )
+        return out
+
+    # -- attachments ---------------------------------------------------------------------
+    def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
+        return self.client.download(attachment.source_id, size=attachment.size)
+
+    # -- sync ----------------------------------------------------------------------------
+    async def changes_since(self, container_id: str, cursor: str | None) -> ChangeSet | None:
+        """Tasks changed, added or deleted and comments added since `cursor`, from the Events
+        API (`<sync token> <ISO time>`). With no cursor, the first call's 412 gives the
+        baseline token. A token Asana calls too old falls back to the tasks modified since the
+        cursor's time (`GET /tasks?project=&modified_since=`); deletions are then found by the
+        full re-read and the content hashes. Project templates have no feed (None)."""
+        if await self._is_template(container_id):
+            return None
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if cursor is None:
+            got = await self.client.events(container_id, None)
+            token = got if isinstance(got, str) else got[1]
+            return ChangeSet(cursor=f"{token} {now}")
+        token, _, since = cursor.partition(" ")
+        changes = ChangeSet()
+        while True:
+            got = await self.client.events(container_id, token)
+            if isinstance(got, str):  # too old: what was modified since the cursor's time
+                async for page in self.client.pages(
+                    "tasks", project=container_id, modified_since=since or now, opt_fields="parent"
+                ):
+                    for raw in page:
+                        parent = raw.get("parent") if isinstance(raw, dict) else None
+                        gid = parent.get("gid") if isinstance(parent, dict) else mapping.raw_id(raw)
+                        changes.changed_item_ids.add(mapping.key("task", gid))
+                changes.cursor = f"{got} {now}"
+                return changes
+            events, token, more = got
+            _apply_events(changes, events, container_id)
+            if not more:
+                changes.cursor = f"{token} {now}"
+                return changes
+
+
+def _apply_events(changes: ChangeSet, events: Iterable[Any], project: str) -> None:
+    for raw in events:
+        e = mapping.parse(AsanaEvent, raw, "event")
+        if isinstance(e, SourceRejected) or e.resource is None:
+            continue
+        parent = e.parent.gid if e.parent else None
+        if e.type == "story" and e.action == "added" and parent:
+            changes.new_comment_ids.add(mapping.key("comment", e.resource.gid))
+            changes.changed_item_ids.add(mapping.key("task", parent))
+        elif e.type == "task":
+            # a subtask's event names its parent task, whose checklist it is
+            gid = e.resource.gid if parent in (None, project) else parent
+            tkey = mapping.key("task", gid)
+            if e.action in ("deleted", "removed") and gid == e.resource.gid:
+                changes.deleted_item_ids.add(tkey)
+                changes.changed_item_ids.discard(tkey)
+            else:
+                changes.changed_item_ids.add(tkey)
+                changes.deleted_item_ids.discard(tkey)
+
+
+def _has_subtasks(raw: Any) -> bool:
+    return (
+        isinstance(raw, dict)
+        and isinstance(raw.get("gid"), str)
+        and isinstance(raw.get("num_subtasks"), int)
+        and raw["num_subtasks"] > 0
+    )
+
+
+def _workspace_of(project: AsanaProject) -> str | None:
+    ws = (project.model_extra or {}).get("workspace")
+    return ws.get("gid") if isinstance(ws, dict) and isinstance(ws.get("gid"), str) else None
+
+
+def _page_of(body: Any, path: str) -> tuple[list[Any], str | None]:
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise VendorDataError(f"Asana answered {path} with something that is not a list in its 'data'.")
+    nxt = body.get("next_page")
+    offset = nxt.get("offset") if isinstance(nxt, dict) else None
+    return body["data"], offset if isinstance(offset, str) and offset else None
+
+
+def _refused(status: int, body: Any, what: str) -> str:
+    message = ""
+    if isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:
+        first = body["errors"][0]
+        message = first.get("message", "") if isinstance(first, dict) else ""
+    elif isinstance(body, str):
+        message = body
+    return f"Asana refused to read {what} ({status}{': ' + message if message else ''})."

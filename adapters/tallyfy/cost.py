@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from wizard.engine.inventory import ContainerInventory, Inventory
+from wizard.engine.scope import left_out
 from wizard.humanize import human_duration
 from wizard.plan import Plan
 
@@ -29,9 +30,8 @@ def _calls(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int]:
     reads = 1  # the organization's members
     tag_names: set[str] = set()
     any_subtasks = False
-    excluded = set(plan.mapping.exclude)
     for c in inv.containers:
-        if c.id in excluded or c.key in excluded:
+        if left_out(plan.mapping.exclude, plan.source.system, c.id, c.key):
             continue
         calls["templates"] += 2 + c.count("stage")  # look for it, create it, one call per step
         tag_names |= _tag_names(c)

@@ -42,7 +42,8 @@ async def discover(
     max_bytes = plan.limits.max_attachment_mb * 1024 * 1024
     ledger = _ledger(plan)
     for cid in ids:
-        ci = ContainerInventory(key=f"{plan.source.system}:board:{cid}", id=cid, name=cid)
+        # The container's own key arrives with its Template (always first); until then, a generic one.
+        ci = ContainerInventory(key=f"{plan.source.system}:container:{cid}", id=cid, name=cid)
         counts: Counter[str] = Counter()
         stage_index: dict[str, int] = {}
         stage_names: dict[str, str] = {}

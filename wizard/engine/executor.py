@@ -22,6 +22,7 @@ from wizard.engine.duplicates import fingerprint
 from wizard.engine.journalled import RunSummary
 from wizard.engine.matching import RunMatcher
 from wizard.engine.people import PersonDecision, match_people
+from wizard.engine.scope import left_out
 from wizard.events import EventSink, LogLine, PhaseFinished, PhaseStarted, RunFinished
 from wizard.http import RecordRejected
 from wizard.model import Attachment, Comment, FieldDef, Item, Template
@@ -82,15 +83,14 @@ class RunExecutor(ChildWriter, ConflictRules):
         src0, tgt0 = self.source.calls, self.target.calls
         self.store.set_meta(state="running", last_run_started=time.time())
         ids = self.plan.source.scope or [c.id for c in await self.source.containers()]
-        excluded = set(self.plan.mapping.exclude)
         self.sink.emit(PhaseStarted("run", total=len(ids)))
         completed = False
         try:
             for cid in ids:
                 if not await self._gate():
                     break
-                if cid in excluded or f"{self.plan.source.system}:board:{cid}" in excluded:
-                    self._skip(f"{self.plan.source.system}:board:{cid}", "template", "left out by the plan")
+                if entry := left_out(self.plan.mapping.exclude, self.plan.source.system, cid):
+                    self._skip(entry, "template", "left out by the plan")
                     continue
                 await self.migrate_container(cid)
             completed = True

@@ -14,6 +14,7 @@ from typing import Any
 from wizard.adapter import SourceAdapter, SourceRejected
 from wizard.engine.conflicts import plain, queue
 from wizard.engine.matching import RunMatcher
+from wizard.engine.scope import left_out
 from wizard.events import EventSink, LogLine, PhaseFinished, PhaseStarted
 from wizard.journal import now_iso
 from wizard.model import Attachment, Comment, Item, Template
@@ -68,8 +69,7 @@ def source_view(item: Item, tpl: Template, comments: int | None = None, files: i
 async def scan(plan: Plan, store: Store, source: SourceAdapter, target: Any, sink: EventSink) -> ScanResult:
     res = ScanResult()
     ids = plan.source.scope or [c.id for c in await source.containers()]
-    excluded = set(plan.mapping.exclude)
-    ids = [c for c in ids if c not in excluded and f"{plan.source.system}:board:{c}" not in excluded]
+    ids = [c for c in ids if not left_out(plan.mapping.exclude, plan.source.system, c)]
     sink.emit(PhaseStarted("scan", total=len(ids)))
     users = {u.id: u.name for u in await target.users()}
     claims = {str(m["target_id"]): k for k, m in store.mappings.items() if m.get("kind") == "item"}

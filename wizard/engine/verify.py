@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field, computed_field
 
 from wizard.adapter import STATED_KINDS, StatedItem
+from wizard.engine.scope import left_out
 from wizard.events import EventSink, PhaseFinished, PhaseStarted
 from wizard.store import Store
 from wizard.target import TemplateCtx
@@ -158,10 +159,11 @@ def _read_prerun(f: Counter[str], run: dict, ctx: TemplateCtx, store: Store, key
 
 
 async def _stated(store: Store, source: Any, plan: Any) -> dict[str, StatedItem]:
-    excluded = set(getattr(getattr(plan, "mapping", None), "exclude", []) or [])
+    exclude = getattr(getattr(plan, "mapping", None), "exclude", []) or []
+    inv = store.inventory or {}
     out: dict[str, StatedItem] = {}
-    for c in (store.inventory or {}).get("containers", []):
-        if c["id"] in excluded or c["key"] in excluded:
+    for c in inv.get("containers", []):
+        if left_out(exclude, inv.get("source_system", ""), c["id"], c["key"]):
             continue
         items = await source.stated_counts(c["id"])
         if items is None:

@@ -12,12 +12,13 @@ Errors are sorted by what the caller can do about them:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 try:
@@ -197,6 +198,7 @@ class ApiClient:
     system = "generic"
     label = "the API"
     redirect_hosts: frozenset[str] = frozenset()  # the vendor's documented hosts a GET may be redirected to
+    download_route: str | None = None  # how downloads are counted in calls_by_route (file names vary)
 
     def __init__(
         self,
@@ -431,7 +433,7 @@ class ApiClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._send_once(method, path, buckets, idem, weight, **kw)
+                    return await self._send_once(method, path, buckets, idem, weight=weight, **kw)
         except Transient as e:
             raise SystemUnavailable(
                 f"{self.label} kept failing on {method} {path} after {self.max_retries} retries ({e.reason}); "
@@ -451,6 +453,118 @@ class ApiClient:
     async def get(self, path: str, **params: Any) -> Any:
         return await self.json("GET", path, params={k: v for k, v in params.items() if v is not None})
 
+    # -- files -------------------------------------------------------------------------
+    async def download(
+        self,
+        path: str,
+        chunk_size: int = 64 * 1024,
+        *,
+        size: int | None = None,
+        mime_type: str | None = None,
+        route: str | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Stream a file: `path` under our base URL, or an absolute URL on one of the
+        vendor's documented hosts (a signed storage link, which gets none of our
+        credentials). A transient failure mid-stream asks again for the rest (HTTP Range);
+        a server that answers the whole file again has what was delivered skipped, so the
+        caller sees every byte exactly once. With the declared `size` (and type), a body
+        that is longer, shorter or of another type is refused (RecordRejected); a file that
+        keeps failing is ObjectUnavailable, which quarantines that file alone."""
+        url = httpx.URL(path)
+        foreign = url.is_absolute_url and not self._own_origin(url)
+        if foreign and not self.redirect_allowed(url):
+            raise ReadRejected(0, f"{url.host} is not one of {self.label}'s hosts", self.label, "a file")
+        route = route or self.download_route or (f"GET {url.host}" if foreign else self._route("GET", path))
+        delivered = 0
+        attempt = 0
+        while True:
+            await self.limiter.acquire()
+            self.calls += 1
+            self.calls_by_route[route] = self.calls_by_route.get(route, 0) + 1
+            headers = {"Range": f"bytes={delivered}-"} if delivered else {}
+            failure: str | None = None
+            wait: float | None = None
+            try:
+                resp = await self._send_file_request(path, foreign, headers)
+                async with contextlib.aclosing(resp):
+                    self.read_rate_headers(resp)
+                    status = resp.status_code
+                    if status == 429:
+                        await resp.aread()
+                        failure, wait = self.classify_429(resp)
+                        self.limiter.pause(wait, failure)
+                    elif status >= 500:
+                        failure = f"HTTP {status}"
+                        self._trip(failure, path)
+                    elif status >= 400:
+                        await resp.aread()
+                        self._refuse_download(status, resp, path)
+                    else:
+                        self._check_type(resp, mime_type)
+                        skip = _already_delivered(resp, delivered, self.label)
+                        async for chunk in resp.aiter_bytes(chunk_size):
+                            if skip:
+                                cut = min(skip, len(chunk))
+                                chunk, skip = chunk[cut:], skip - cut
+                                if not chunk:
+                                    continue
+                            delivered += len(chunk)
+                            if size is not None and delivered > size:
+                                raise RecordRejected(
+                                    status, f"{self.label} sent more than the {size} bytes it declared for this file"
+                                )
+                            yield chunk
+                        if size is not None and delivered != size:
+                            raise RecordRejected(
+                                status, f"{self.label} sent {delivered} of the {size} bytes it declared for this file"
+                            )
+                        self.breaker.success()
+                        return
+            except (httpx.TransportError, TimeoutError) as e:
+                failure = f"{type(e).__name__} while downloading"
+                self._trip(failure, path)
+            attempt += 1
+            if attempt > self.max_retries:
+                raise ObjectUnavailable(
+                    f"{self.label} kept failing on its download after {self.max_retries} retries "
+                    f"({failure}); running the same command again retries it"
+                )
+            self.retries += 1
+            if wait is None:
+                await self.limiter.sleep(min(30.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+
+    def _own_origin(self, url: httpx.URL) -> bool:
+        base = httpx.URL(self.base_url)
+        return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+
+    async def _send_file_request(self, path: str, foreign: bool, headers: dict[str, str]) -> httpx.Response:
+        if not foreign:
+            return await self._send("GET", path, stream=True, headers=headers)
+        async with asyncio.timeout(self.deadline):  # a bare request: no credential goes to another host
+            return await self.http.send(httpx.Request("GET", path, headers=headers), stream=True)
+
+    def _refuse_download(self, status: int, resp: httpx.Response, path: str) -> None:
+        if status == 401:
+            raise CredentialError(
+                f"{self.label} refused the credential of profile '{self.profile}' for a download "
+                f"(401: {_message(resp)}); give new credentials and run the command again to resume."
+            )
+        if status == 403:
+            raise PermissionDenied(
+                f"{self.label} denied access to {path} (403: {_message(resp)}); the account needs that permission."
+            )
+        raise RecordRejected(status, _message(resp), self.label)
+
+    def _check_type(self, resp: httpx.Response, declared: str | None) -> None:
+        """A file declared as one type must not arrive as another (a generic binary type is
+        no claim either way)."""
+        got = resp.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        want = (declared or "").split(";", 1)[0].strip().lower()
+        if want not in _ANY_TYPE and got not in _ANY_TYPE and got != want:
+            raise RecordRejected(
+                resp.status_code, f"{self.label} sent a {got} body for a file it declared as {want}", self.label
+            )
+
     async def aclose(self) -> None:
         await self.http.aclose()
 
@@ -459,6 +573,24 @@ class ApiClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+_ANY_TYPE = ("application/octet-stream", "binary/octet-stream", "")
+
+
+def _already_delivered(resp: httpx.Response, delivered: int, label: str) -> int:
+    """How many bytes at the start of this answer the caller already has: all of them when
+    the server ignored our Range (200), the overlap when its 206 starts earlier than asked."""
+    if resp.status_code != 206:
+        return delivered
+    rng = resp.headers.get("content-range", "")
+    try:
+        start = int(rng.split(" ", 1)[1].split("-", 1)[0])
+    except (IndexError, ValueError):
+        return 0  # a 206 without a readable range: it answers what we asked for
+    if start > delivered:
+        raise RecordRejected(206, f"{label} resumed the file at byte {start}, past the {delivered} delivered")
+    return delivered - start
 
 
 async def gather_limited(n: int, coros: list[Callable[[], Any]]) -> list[Any]:

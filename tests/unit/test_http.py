@@ -89,3 +89,51 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after("1.5") == 1.5
     assert parse_retry_after(None) is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+class _Storage(ApiClient):
+    redirect_hosts = frozenset({"files.example.com"})
+
+
+async def test_a_signed_storage_link_is_downloaded_without_our_credential() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req)
+        return httpx.Response(200, content=b"abc", headers={"content-type": "text/plain"})
+
+    c = _Storage(
+        "https://api.example.com",
+        limiter=RateLimiter([(1000, 1.0)]),
+        transport=httpx.MockTransport(handler),
+        headers={"Authorization": "Bearer secret-token"},
+    )
+    got = b"".join([b async for b in c.download("https://files.example.com/f?sig=1", size=3)])
+    assert got == b"abc" and "authorization" not in seen[0].headers
+    assert c.calls_by_route == {"GET files.example.com": 1}
+    with pytest.raises(RecordRejected, match="not one of"):
+        [b async for b in c.download("https://elsewhere.example.org/f")]
+    assert len(seen) == 1
+    await c.aclose()
+
+
+async def test_a_resumed_download_that_starts_before_the_asked_byte_skips_the_overlap() -> None:
+    data = bytes(range(256)) * 400
+    seen: list[httpx.Request] = []
+
+    class Cut(httpx.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            yield data[:70_000]
+            raise httpx.ReadError("connection reset")
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req)
+        if len(seen) == 1:
+            return httpx.Response(200, stream=Cut())
+        return httpx.Response(206, content=data[60_000:], headers={"content-range": f"bytes 60000-{len(data) - 1}/*"})
+
+    c = client(handler)
+    got = b"".join([b async for b in c.download("files/1", size=len(data))])
+    assert got == data, "every byte once, what the server sent again skipped"
+    assert seen[1].headers["range"] == "bytes=65536-"  # one 64 KiB chunk was delivered before the cut
+    await c.aclose()

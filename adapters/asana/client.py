@@ -33,7 +33,8 @@ class AsanaClient(ApiClient):
     redirect_hosts = frozenset({"app.asana.com"})
 
     def __init__(self, base_url: str, token: str, *, tier: str = "free", window_scale: float = 1.0, **kw: Any) -> None:
-        limiter = RateLimiter([(PER_MINUTE[tier], WINDOW_S * window_scale)])
+        # A budget, not a window: a batch of N actions counts as N requests, as Asana counts it.
+        limiter = RateLimiter([], budgets=[(PER_MINUTE[tier], WINDOW_S * window_scale)])
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         super().__init__(base_url, limiter=limiter, headers=headers, **kw)
         self.tier = tier
@@ -42,7 +43,7 @@ class AsanaClient(ApiClient):
     def set_tier(self, tier: str) -> None:
         """The plan is known (detected or chosen): its per-minute limit binds from now on."""
         self.tier = tier
-        self.limiter.windows[0].limit = PER_MINUTE[tier]
+        self.limiter.budgets[0].limit = PER_MINUTE[tier]
 
     # -- reading -------------------------------------------------------------------------
     async def data(self, path: str, **params: Any) -> Any:
@@ -73,9 +74,9 @@ class AsanaClient(ApiClient):
         counts them. Answers (status, body) in the order asked."""
         if not 0 < len(actions) <= BATCH_MAX:
             raise ValueError("Asana's /batch takes between 1 and 10 actions")
-        for _ in actions[1:]:
-            await self.limiter.acquire()
-        body = await self.json("POST", "batch", json={"data": {"actions": actions}}, idempotent=True)
+        body = await self.json(
+            "POST", "batch", json={"data": {"actions": actions}}, idempotent=True, weight=len(actions)
+        )
         results = body.get("data") if isinstance(body, dict) else None
         if not isinstance(results, list) or len(results) != len(actions):
             raise VendorDataError("Asana answered a batch with something other than one result per action.")

@@ -29,7 +29,7 @@ from starlette.types import Scope
 from adapters.asana import sandbox_api as api
 from adapters.asana.sandbox_limits import AsanaRateLimits
 from adapters.asana.sandbox_state import SCALES, AsanaState, attachment_chunks, build_state, iso
-from adapters.sandboxkit import Faults, Sandbox
+from adapters.sandboxkit import Faults, Manifest, Sandbox
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 API = "/api/1.0"
@@ -425,40 +425,35 @@ class AsanaSandbox(Sandbox):
             "projects": projects,
             "tasks": tasks,
             "attachments": attachments,
-            "manifest": self.manifest(),
         }
 
-    def manifest(self) -> list[dict[str, Any]]:
+    def manifest(self) -> Manifest:
         """One entry per object the sandbox holds, its `ref` the source key our provenance
         marker writes: projects and templates (container), sections (stage), top-level tasks
         (item), subtasks (subitem), comments, attachments and custom-field values. Archived
         means: in an archived project. Deleted tasks are held by no one and are absent."""
         st = self.state
-        out: list[dict[str, Any]] = []
-
-        def add(kind: str, ref_kind: str, gid: str, archived: bool) -> None:
-            out.append({"ref": f"asana:{ref_kind}:{gid}", "kind": kind, "archived": archived})
-
+        out = Manifest("asana")
         for gid in st.templates:
-            add("container", "project_template", gid, False)
+            out.add("container", "project_template", gid)
         for p in st.projects.values():
             archived = bool(p.data["archived"])
-            add("container", "project", p.gid, archived)
+            out.add("container", "project", p.gid, archived=archived)
             for s in p.sections:
-                add("stage", "section", s, archived)
+                out.add("stage", "section", s, archived=archived)
         for t in st.tasks.values():
             if t.deleted:
                 continue
             top = st.project_of(t)
             archived = bool(top and top.data["archived"])
-            add("subitem" if t.data["parent"] else "item", "task", t.gid, archived)
+            out.add("subitem" if t.data["parent"] else "item", "task", t.gid, archived=archived)
             for s in t.stories:
                 if s["type"] == "comment":
-                    add("comment", "comment", s["gid"], archived)
+                    out.add("comment", "comment", s["gid"], archived=archived)
             for a in t.attachments:
-                add("attachment", "attachment", a, archived)
+                out.add("attachment", "attachment", a, archived=archived)
             for f in t.values if not t.data["parent"] else ():
-                add("field_value", "field_value", f"{t.gid}.{f}", archived)
+                out.add("field_value", "field_value", f"{t.gid}.{f}", archived=archived)
         return out
 
 

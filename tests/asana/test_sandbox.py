@@ -232,7 +232,7 @@ def test_large_holds_what_the_issue_asks() -> None:
 
 def test_manifest_is_computed_from_the_state(served: Any) -> None:
     sb, _, _ = served
-    exp = sb.export()
+    exp = sb.export_with_manifest()
     manifest = exp["manifest"]
     refs = [e["ref"] for e in manifest]
     assert len(refs) == len(set(refs))

@@ -227,7 +227,7 @@ async def test_the_free_plan_is_detected_and_binds(served: Any) -> None:
         src = AsanaSource.connect(srv.url + "/api/1.0", CREDS, profile="sandbox")
         who = await src.whoami()
         await src.aclose()
-    assert src.client.tier == "free" and src.client.limiter.windows[0].limit == 150
+    assert src.client.tier == "free" and src.client.limiter.budgets[0].limit == 150
     assert "free plan" in who.detail
 
 
@@ -275,3 +275,16 @@ async def test_changes_come_from_the_events_api(served: Any, source: AsanaSource
     httpx.post(url.replace("/api/1.0", "") + "/_sandbox/expire_sync", json={"project": project.id})
     fallback = await source.changes_since(project.id, quiet.cursor)
     assert fallback is not None and mine <= fallback.changed_item_ids and fallback.cursor != quiet.cursor
+
+
+async def test_extraction_covers_the_manifest(served: Any, source: AsanaSource) -> None:
+    sb, _ = served
+    manifest = [e for e in sb.manifest().to_json() if not e["archived"]]
+    got = await extract_all(source)
+    keys = {o.key for kind in ("Item", "Comment", "Attachment", "Template") for o in got[kind]}
+    stages = {s.key for t in got["Template"] for s in t.stages}
+    for kind in ("item", "comment", "attachment", "container"):
+        assert {e["ref"] for e in manifest if e["kind"] == kind} <= keys, kind
+    assert {e["ref"] for e in manifest if e["kind"] == "stage"} <= stages
+    lines = sum(len(c.items) for i in got["Item"] for c in i.checklists)
+    assert lines == sum(e["kind"] == "subitem" for e in manifest)  # every subtask, as a checklist line

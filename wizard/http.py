@@ -34,6 +34,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from wizard.errors import CredentialError, PermissionDenied, SystemUnavailable, UserError, VendorDataError
 from wizard.events import CircuitOpened, EventSink, NullSink, RateLimited, RequestRetried
+from wizard.paging import Paginator, Params, records
 from wizard.ratelimit import RateLimiter
 from wizard.redact import redact, register_header
 
@@ -564,6 +565,19 @@ class ApiClient:
             raise RecordRejected(
                 resp.status_code, f"{self.label} sent a {got} body for a file it declared as {want}", self.label
             )
+
+    def paginate(
+        self, path: str, paginator: Paginator, *, what: str, buckets: tuple[str, ...] = (), **params: Any
+    ) -> AsyncIterator[Any]:
+        """Every record of a GET listing, page after page as `paginator` declares (the
+        paginator's params are added to `params`); `what` names the listing in the one
+        sentence a malformed or stuck answer ends with."""
+
+        async def fetch(page: Params) -> Any:
+            query = {k: v for k, v in {**params, **page}.items() if v is not None}
+            return await self.json("GET", path, buckets=buckets, params=query)
+
+        return records(fetch, paginator, what=what, label=self.label)
 
     async def aclose(self) -> None:
         await self.http.aclose()

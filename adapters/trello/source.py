@@ -25,6 +25,7 @@ from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, Source
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
 from wizard.model import Attachment, Canonical, FieldDef, Person, Stage, Tag
+from wizard.paging import Before
 
 PAGE = 1000
 NESTED_LABELS_LIMIT = 50
@@ -279,48 +280,29 @@ class TrelloSource(SourceAdapter):
 
     async def _cards(self, board_id: str, card_filter: str, **params: Any) -> AsyncIterator[tuple[int, Any]]:
         """Every card, newest id first, a page of 1,000 at a time (`before` = oldest seen)."""
-        before: str | None = None
         index = 0
-        while True:
-            page = await self.client.get(
-                f"boards/{board_id}/cards", filter=card_filter, limit=PAGE, before=before, **params
-            )
-            if not isinstance(page, list):
-                raise VendorDataError(
-                    f"Trello answered the cards of board {board_id} with something that is not a list."
-                )
-            ids = [c["id"] for c in page if isinstance(c, dict) and isinstance(c.get("id"), str)]
-            for raw in page:
-                yield index, raw
-                index += 1
-            if len(page) < PAGE or not ids:
-                return
-            before = _older(before, ids, f"the cards of board {board_id}")
+        async for raw in self.client.paginate(
+            f"boards/{board_id}/cards",
+            Before(PAGE),
+            what=f"the cards of board {board_id}",
+            filter=card_filter,
+            **params,
+        ):
+            yield index, raw
+            index += 1
 
-    async def _actions(self, board_id: str, types: str, since: str | None = None) -> AsyncIterator[Any]:
+    def _actions(self, board_id: str, types: str, since: str | None = None) -> AsyncIterator[Any]:
         """Board actions newest first, 1,000 a page, walking back with `before`."""
-        before: str | None = None
-        while True:
-            page = await self.client.get(
-                f"boards/{board_id}/actions",
-                filter=types,
-                limit=PAGE,
-                before=before,
-                since=since,
-                fields="type,date,data,idMemberCreator",
-                memberCreator_fields="fullName,username",
-                member="false",
-            )
-            if not isinstance(page, list):
-                raise VendorDataError(
-                    f"Trello answered the actions of board {board_id} with something that is not a list."
-                )
-            ids = [a["id"] for a in page if isinstance(a, dict) and isinstance(a.get("id"), str)]
-            for raw in page:
-                yield raw
-            if len(page) < PAGE or not ids:
-                return
-            before = _older(before, ids, f"the actions of board {board_id}")
+        return self.client.paginate(
+            f"boards/{board_id}/actions",
+            Before(PAGE),
+            what=f"the actions of board {board_id}",
+            filter=types,
+            since=since,
+            fields="type,date,data,idMemberCreator",
+            memberCreator_fields="fullName,username",
+            member="false",
+        )
 
     # -- what Trello states of itself ------------------------------------------------------
     async def stated_counts(self, container_id: str) -> list[StatedItem]:
@@ -463,14 +445,3 @@ def _segment(text: str) -> str:
     that no URL resolution removes it."""
     seg = quote(text, safe="")
     return seg.replace(".", "%2E") if seg in (".", "..") else seg
-
-
-def _older(before: str | None, ids: list[str], what: str) -> str:
-    """The `before` cursor of the next page; a page that does not reach further back than
-    the last would be asked for again and again."""
-    oldest = min(ids)
-    if before is not None and oldest >= before:
-        raise VendorDataError(
-            f"Trello's pages of {what} do not advance (a page repeated ids from before {before}); stopped reading them."
-        )
-    return oldest

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
+from typing import Any
 
+from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+from textual.widget import Widget
 
 
-def screen_actions(screen, *, include_disabled: bool = False) -> Iterator[tuple[str, str, str, str, object]]:
+def screen_actions(
+    screen: Screen[Any], *, include_disabled: bool = False
+) -> Iterator[tuple[str, str, str, str, Widget | App[Any]]]:
     """(title, help, key, action, node) for each enabled, described binding of the screen, of
     the wizard's own widgets that hold the focus, and of the app (not Textual's built-ins)."""
     seen: set[str] = set()
-    nodes = [screen, *screen.query("*")] if screen.is_mounted else [screen]
+    nodes: list[Widget | App[Any]] = [screen, *screen.query("*")] if screen.is_mounted else [screen]
     for node in [*nodes, screen.app]:
         for b in _own_bindings(node):
             if not isinstance(b, Binding) or not b.description or b.action in seen:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 from textual.widgets import Input, OptionList
-from tui_drive import screen_text, settle, until
 
 from tui.app import WizardApp
 from tui.screens.conflicts import ConflictsScreen
 from tui.screens.dialogs import ChoiceDialog, ConfirmDialog
+from tui_drive import screen_text, settle, until
 from wizard.migration import Migration
 from wizard.secrets import SANDBOX_CREDENTIALS
 

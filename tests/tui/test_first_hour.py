@@ -8,8 +8,6 @@ import asyncio
 import json
 from pathlib import Path
 
-from tui_drive import cards_in_target, included_cards, pause_after_cards, screen_text, settle, until
-
 from tests.e2e.conftest import cli
 from tests.e2e.test_cli_flow import check_complete
 from tui.app import WizardApp
@@ -17,6 +15,7 @@ from tui.screens.dialogs import ConfirmDialog
 from tui.screens.discovery import DiscoveryScreen
 from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
+from tui_drive import cards_in_target, included_cards, pause_after_cards, screen_text, settle, until
 from wizard.migration import Migration, read_state
 
 TIMING = {"RateLimited", "RequestRetried"}  # whether a wait or a retry happens depends on the clock

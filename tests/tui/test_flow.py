@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import OptionList
-from tui_drive import cards_in_target, included_cards, pause_after_cards, screen_text, settle, until
 
 from adapters.tallyfy.mapping import CONVERSIONS
 from tui.app import WizardApp
@@ -22,6 +21,7 @@ from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
 from tui.screens.start import StartScreen
 from tui.widgets.paged_table import PagedTable
+from tui_drive import cards_in_target, included_cards, pause_after_cards, screen_text, settle, until
 from wizard.migration import Migration, read_state
 from wizard.plan import load_plan
 from wizard.secrets import SANDBOX_CREDENTIALS

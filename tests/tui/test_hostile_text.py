@@ -12,12 +12,12 @@ import tempfile
 from pathlib import Path
 from unittest import mock
 
-import tui_fakes
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from tui_scenes import fill_run_model, prepare_env, settle
 
+import tui_fakes
 from tui.app import WizardApp
+from tui_scenes import fill_run_model, prepare_env, settle
 from wizard.adapter import Container, Identity
 from wizard.events import LogLine, ObjectQuarantined
 from wizard.migration import ConnectResult
@@ -123,8 +123,6 @@ def test_every_screen_takes_any_source_text(words: list[str]) -> None:
 
 async def test_the_hostile_workspace_through_the_tui(tmp_path: Path) -> None:
     """tests/reliability/hostile.py's workspace, driven by keys from connect to verify."""
-    from tui_drive import screen_text, until
-
     from adapters.tallyfy.sandbox import TallyfySandbox
     from adapters.trello.sandbox import TrelloSandbox
     from tests.reliability.conftest import InProcess
@@ -132,6 +130,7 @@ async def test_the_hostile_workspace_through_the_tui(tmp_path: Path) -> None:
     from tests.reliability.test_hostile_workspace import RAW_CONTROLS, SECRETS, _check_every_object_once
     from tui.screens.dialogs import ConfirmDialog
     from tui.screens.mapping import MappingScreen
+    from tui_drive import screen_text, until
     from wizard.migration import Migration
 
     trello = TrelloSandbox(seed=8, scale="small", rate_limits="off")

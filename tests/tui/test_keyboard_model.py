@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.widgets import Button, DataTable, Input, OptionList, Static, TabbedContent
-from tui_drive import screen_text, settle, until
-from tui_fakes import frozen_clock, make_folder
 
 from tui import keys
 from tui.app import STEP_TITLES, STEPS, WizardApp
@@ -26,6 +24,8 @@ from tui.screens.report import ReportScreen
 from tui.screens.start import StartScreen
 from tui.widgets.paged_table import PagedTable
 from tui.widgets.stepbar import StepBar
+from tui_drive import screen_text, settle, until
+from tui_fakes import frozen_clock, make_folder
 from wizard.migration import remember
 from wizard.plan import load_plan
 

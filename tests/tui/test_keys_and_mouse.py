@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.command import CommandPalette
-from tui_drive import settle
-from tui_fakes import frozen_clock, make_folder
 
 from tui.app import WizardApp
 from tui.commands import screen_actions
@@ -17,6 +15,8 @@ from tui.screens.help import HelpScreen
 from tui.screens.mapping import MappingScreen
 from tui.screens.start import NewMigrationDialog, StartScreen
 from tui.widgets.paged_table import PagedTable
+from tui_drive import settle
+from tui_fakes import frozen_clock, make_folder
 
 
 async def test_palette_lists_the_screens_actions(tmp_path: Path) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import DataTable, Input
-from tui_drive import settle, until
-from tui_fakes import frozen_clock, make_folder
 
 from tui.app import WizardApp
 from tui.widgets.paged_table import PagedTable
+from tui_drive import settle, until
+from tui_fakes import frozen_clock, make_folder
 
 N = 100_000
 

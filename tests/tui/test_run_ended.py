@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tui.app import WizardApp
 from tui_drive import settle, until
 from tui_fakes import frozen_clock, make_folder
-
-from tui.app import WizardApp
 
 
 async def test_a_run_that_fails_says_why_and_the_app_stays_up(tmp_path: Path) -> None:

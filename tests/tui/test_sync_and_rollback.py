@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import httpx
-from tui_drive import screen_text, settle, until
 
 from tui.app import WizardApp
 from tui.screens.dialogs import ConfirmDialog
@@ -17,6 +16,7 @@ from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
 from tui.screens.start import StartScreen
 from tui.widgets.paged_table import PagedTable
+from tui_drive import screen_text, settle, until
 from wizard.engine.rollback import EDIT_TOLERANCE_S
 from wizard.migration import Migration
 

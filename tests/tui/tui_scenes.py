@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from tui_fakes import FROZEN, frozen_clock, make_folder
 
 from tui.app import WizardApp
+from tui_fakes import FROZEN, frozen_clock, make_folder
 from wizard.events import (
     LogLine,
     ObjectMigrated,

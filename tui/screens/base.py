@@ -3,18 +3,26 @@ the step is valid, `/` to filter, and the footer. The keyboard model is in tui/k
 
 from __future__ import annotations
 
-from textual import events, on
+from typing import TYPE_CHECKING
+
+from textual import events, getters, on
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent
+from textual.widgets import Footer, TabbedContent, Tabs
 
 from tui import keys
 from tui.widgets.stepbar import StepBar
 
+if TYPE_CHECKING:
+    from tui.app import WizardApp
 
-class KeyedScreen(Screen):
+
+class KeyedScreen(Screen[None]):
     """The keyboard model (tui/keys.py) for any screen: `/` filters, Escape clears a filter
     before it leaves, the visible tab's table holds the focus, an unavailable key says why."""
+
+    if TYPE_CHECKING:  # every screen runs in the wizard's app (textual's own idiom for typing `app`)
+        app = getters.app(WizardApp)
 
     AUTO_FOCUS = ""  # the visible tab's table takes the focus (keys.main_widget), never a hidden one
     BINDINGS = [
@@ -74,7 +82,7 @@ class KeyedScreen(Screen):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
         focused = self.focused
-        if focused is None or not keys.visible(focused) or isinstance(focused, keys.Tabs):
+        if focused is None or not keys.visible(focused) or isinstance(focused, Tabs):
             self.focus_main()
         self.refresh_bindings()
 

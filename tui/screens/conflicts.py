@@ -254,7 +254,7 @@ class ConflictsScreen(WizardScreen):
             if not value:
                 return
 
-            def confirmed(ok: bool | str) -> None:
+            def confirmed(ok: bool | str | None) -> None:
                 if ok is True:
                     self._record(ids, value, how)
 

@@ -123,8 +123,9 @@ class ConfirmDialog(ModalScreen[bool | str]):
 
     def action_cancel(self) -> None:
         """Escape clears the preview's filter first (the keyboard model), then cancels."""
-        pt = keys.visible_paged(self)
-        if keys.in_filter(self) is not None or (pt is not None and pt.filter_text):
+        filtering = keys.in_filter(self)
+        pt = filtering or keys.visible_paged(self)
+        if pt is not None and (filtering is not None or pt.filter_text):
             pt.clear_filter()
             return
         self.dismiss(False)

@@ -34,7 +34,7 @@ class DiscoveryScreen(WizardScreen):
     )
     BINDINGS = [
         Binding("d", "discover", "Discover", id="discover", tooltip="Read the included boards and count them."),
-        Binding("space", "toggle", "Include/leave out", show=False, id="toggle"),
+        Binding("space", "include", "Include/leave out", show=False, id="toggle"),
     ]
 
     def __init__(self) -> None:
@@ -95,7 +95,7 @@ class DiscoveryScreen(WizardScreen):
     async def _save(self) -> None:
         await asyncio.to_thread(self.app.migration.save_plan)
 
-    def action_toggle(self) -> None:
+    def action_include(self) -> None:
         self.query_one(SelectionList).action_select()
 
     @on(Button.Pressed, "#btn-discover")

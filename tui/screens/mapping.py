@@ -17,6 +17,7 @@ from tui.safe import line, shown, text
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
+from wizard.model import FieldDef
 
 PRESETS = {
     "kanban": "list → step · card → process",
@@ -424,7 +425,7 @@ class MappingScreen(WizardScreen):
         c = next((c for c in self.containers if self.app.shapes.get(c.key) is tpl), None)
         if tpl is None:
             return Text("")
-        head = [Text.assemble(("Board ", "bold"), (tpl.name, "bold")), "→ one Tallyfy template"]
+        head: list[Text | str] = [Text.assemble(("Board ", "bold"), (tpl.name, "bold")), "→ one Tallyfy template"]
         if c is not None:
             head.append(
                 f"{c.count('item'):,} cards · {c.count('comment'):,} comments · {c.count('attachment'):,} attachments"
@@ -521,7 +522,7 @@ class MappingScreen(WizardScreen):
         from adapters.tallyfy.mapping import CONVERSIONS, FIELD_TYPES, conversion_loss
 
         sel = self.selected_shape_row()
-        if sel is None or sel[0] != "field":
+        if sel is None or not isinstance(sel[1], FieldDef):
             return
         f = sel[1]
         default = FIELD_TYPES[f.type]

@@ -8,15 +8,15 @@ before they start and again after the storage host's 403 for an expired one."""
 
 from __future__ import annotations
 
-import contextlib
-import random
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
-from wizard.errors import VendorDataError
-from wizard.http import ApiClient, ObjectUnavailable, RecordRejected
+from wizard.errors import PermissionDenied, VendorDataError
+from wizard.http import ApiClient, RecordRejected
+from wizard.plan import is_loopback
 from wizard.ratelimit import RateLimiter
 
 WINDOW_S = 60.0
@@ -24,12 +24,14 @@ PER_MINUTE = {"free": 150, "paid": 1_500}
 PAGE = 100
 BATCH_MAX = 10
 URL_REFRESHES = 3  # a download URL that expired before the bytes came: fetched again this often
+STORAGE_HOST = re.compile(r"asana-user-private-[a-z0-9-]+\.s3(\.[a-z0-9-]+)?\.amazonaws\.com")
 
 
 class AsanaClient(ApiClient):
     system = "asana"
     label = "Asana"
-    # A file's download_url points at Asana's storage (S3); we never send our token there.
+    # A file's download_url points at Asana's storage (S3, see redirect_allowed): a bare
+    # request, without our token (S3 refuses a request that carries two credentials).
     redirect_hosts = frozenset({"app.asana.com"})
 
     def __init__(self, base_url: str, token: str, *, tier: str = "free", window_scale: float = 1.0, **kw: Any) -> None:
@@ -124,63 +126,38 @@ class AsanaClient(ApiClient):
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- files ---------------------------------------------------------------------------
-    async def download(self, gid: str, *, size: int | None = None, chunk_size: int = 64 * 1024) -> AsyncIterator[bytes]:
-        """A file's bytes. Its `download_url` is asked for just before the download (it may
-        be valid for two minutes only) and again after the storage host's 403 for an expired
-        one; a transfer cut mid-way resumes with Range from the byte it reached, so every
-        byte is delivered exactly once. Our token never goes to the storage host."""
+    def redirect_allowed(self, url: httpx.URL) -> bool:
+        """Asana's file storage (S3 buckets named asana-user-private-<region>), and, against a
+        sandbox on this machine, its storage host there."""
+        if super().redirect_allowed(url):
+            return True
+        if url.scheme == "https" and STORAGE_HOST.fullmatch(url.host or ""):
+            return True
+        return is_loopback(self.base_url) and is_loopback(str(url))
+
+    async def download_file(self, gid: str, *, size: int | None = None) -> AsyncIterator[bytes]:
+        """A file's bytes through ApiClient's one download path. Its `download_url` is asked
+        for just before the download (it may be valid for two minutes only) and again when
+        the storage host answers 403 for an expired one; what was already delivered is then
+        skipped, so every byte arrives exactly once."""
         delivered = 0
-        refreshes = 0
-        failures = 0
-        url = await self._download_url(gid)
-        while True:
-            headers = {"Range": f"bytes={delivered}-"} if delivered else {}
-            failure = ""
+        for refresh in range(URL_REFRESHES + 1):
+            url = await self._download_url(gid)
+            skip = delivered
             try:
-                async with contextlib.aclosing(await self._storage_get(url, headers)) as resp:
-                    if resp.status_code == 403 and refreshes < URL_REFRESHES:
-                        await resp.aread()
-                        refreshes += 1
-                        url = await self._download_url(gid)
-                        continue
-                    if resp.status_code >= 500:
-                        failure = f"HTTP {resp.status_code}"
-                    elif resp.status_code >= 400:
-                        await resp.aread()
-                        raise RecordRejected(
-                            resp.status_code,
-                            f"Asana's file storage refused the download ({_s3_code(resp)})",
-                            self.label,
-                        )
-                    else:
-                        skip = delivered if resp.status_code == 200 else 0
-                        async for chunk in resp.aiter_bytes(chunk_size):
-                            if skip:
-                                cut = min(skip, len(chunk))
-                                chunk, skip = chunk[cut:], skip - cut  # noqa: PLW2901 - the part not yet delivered
-                                if not chunk:
-                                    continue
-                            delivered += len(chunk)
-                            if size is not None and delivered > size:
-                                raise RecordRejected(
-                                    200, f"Asana sent more than the {size} bytes it declared for this file"
-                                )
-                            yield chunk
-                        if size is not None and delivered != size:
-                            raise RecordRejected(
-                                200, f"Asana sent {delivered} of the {size} bytes it declared for this file"
-                            )
-                        return
-            except (httpx.TransportError, TimeoutError) as e:
-                failure = f"{type(e).__name__} while downloading"
-            failures += 1
-            if failures > self.max_retries:
-                raise ObjectUnavailable(
-                    f"Asana kept failing on a file's download after {self.max_retries} retries ({failure}); "
-                    f"running the same command again retries it"
-                )
-            self.retries += 1
-            await self.limiter.sleep(min(30.0, 0.2 * 2 ** (failures - 1)) * (0.5 + random.random()))
+                async for chunk in self.download(url, size=size, route="GET download_url"):
+                    if skip:
+                        cut = min(skip, len(chunk))
+                        chunk, skip = chunk[cut:], skip - cut  # noqa: PLW2901 - the part not yet delivered
+                        if not chunk:
+                            continue
+                    delivered += len(chunk)
+                    yield chunk
+                return
+            except PermissionDenied:
+                if refresh == URL_REFRESHES:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _download_url(self, gid: str) -> str:
         att = await self.data(f"attachments/{gid}", opt_fields="download_url")
@@ -188,14 +165,6 @@ class AsanaClient(ApiClient):
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise RecordRejected(200, "Asana gives no download URL for this file (it is hosted elsewhere)", self.label)
         return url
-
-    async def _storage_get(self, url: str, headers: dict[str, str]) -> httpx.Response:
-        """A plain GET of a signed URL: no Authorization header (S3 refuses a request that
-        carries two credentials, and the token is not the storage host's business)."""
-        self.calls += 1
-        self.calls_by_route["GET download_url"] = self.calls_by_route.get("GET download_url", 0) + 1
-        request = httpx.Request("GET", url, headers=headers)
-        return await self.http.send(request, stream=True)
 
 
 def _page(body: Any, path: str) -> tuple[list[Any], str | None]:
@@ -218,9 +187,3 @@ def _json(resp: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise VendorDataError(f"Asana sent a body that is not an object ({resp.status_code}).")
     return body
-
-
-def _s3_code(resp: httpx.Response) -> str:
-    text = resp.text
-    start, end = text.find("<Code>"), text.find("</Code>")
-    return text[start + 6 : end] if 0 <= start < end else f"HTTP {resp.status_code}"

@@ -239,8 +239,9 @@ class AsanaSandbox(Sandbox):
         if att["host"] != "asana":
             return att["view_url"]
         expires = math.ceil(time.time() + self.download_ttl)
+        storage = base.replace("://127.0.0.1:", "://localhost:")  # another host than the API's, as S3 is
         return (
-            f"{base}/_storage/{att['gid']}/{quote(att['name'], safe='')}"
+            f"{storage}/_storage/{att['gid']}/{quote(att['name'], safe='')}"
             f"?X-Amz-Expires={int(self.download_ttl)}&X-Amz-Date={expires}"
             f"&X-Amz-Signature={self._sign(att['gid'], expires)}"
         )
@@ -248,6 +249,10 @@ class AsanaSandbox(Sandbox):
     async def _storage(self, request: Request) -> Response:
         """The storage host: no Asana token, a signature that expires (403 in S3's words)."""
         gid = request.path_params["gid"]
+        if "authorization" in request.headers:
+            return _s3_error(
+                400, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter"
+            )
         expires = request.query_params.get("X-Amz-Date", "")
         signature = request.query_params.get("X-Amz-Signature", "")
         if not expires.isdigit() or not hmac.compare_digest(signature, self._sign(gid, int(expires))):

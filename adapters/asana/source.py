@@ -447,7 +447,7 @@ class AsanaSource(SourceAdapter):
 
     # -- attachments ---------------------------------------------------------------------
     def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
-        return self.client.download(attachment.source_id, size=attachment.size)
+        return self.client.download_file(attachment.source_id, size=attachment.size)
 
     # -- sync ----------------------------------------------------------------------------
     async def changes_since(self, container_id: str, cursor: str | None) -> ChangeSet | None:

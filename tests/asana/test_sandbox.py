@@ -158,6 +158,7 @@ def test_download_url_is_signed_and_expires_with_s3s_403() -> None:
     with SandboxServer(sb) as srv, httpx.Client(base_url=srv.url + "/api/1.0/", headers=AUTH) as c:
         url = c.get(f"attachments/{att['gid']}").json()["data"]["download_url"]
         assert att["gid"] in url and "X-Amz-Signature" in url
+        assert httpx.get(url, headers=AUTH).status_code == 400  # S3: only one auth mechanism allowed
         r = httpx.get(url)  # no Asana token: the storage host needs none
         assert r.status_code == 200 and len(r.content) == att["size"]
         time.sleep(2.1)

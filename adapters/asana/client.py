@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from wizard import paging
 from wizard.errors import PermissionDenied, VendorDataError
 from wizard.http import ApiClient, RecordRejected
 from wizard.plan import is_loopback
@@ -24,6 +25,7 @@ PER_MINUTE = {"free": 150, "paid": 1_500}
 PAGE = 100
 BATCH_MAX = 10
 URL_REFRESHES = 3  # a download URL that expired before the bytes came: fetched again this often
+OFFSET_PAGES = paging.Cursor(token_path="next_page.offset", param="offset", limit=PAGE, records_path="data")
 STORAGE_HOST = re.compile(r"asana-user-private-[a-z0-9-]+\.s3(\.[a-z0-9-]+)?\.amazonaws\.com")
 
 
@@ -55,21 +57,20 @@ class AsanaClient(ApiClient):
             raise VendorDataError(f"Asana answered {path} without its 'data' envelope.")
         return body["data"]
 
-    async def pages(self, path: str, **params: Any) -> AsyncIterator[list[Any]]:
-        """Every page of a list, 100 at a time, following `next_page.offset` to its null."""
-        offset: str | None = None
-        seen: set[str] = set()
-        while True:
-            body = await self.get(path, limit=PAGE, offset=offset, **params)
-            data, offset = _page(body, path)
-            yield data
-            if offset is None:
-                return
-            if offset in seen:
-                raise VendorDataError(
-                    f"Asana's pages of {path} do not advance (an offset came twice); stopped reading."
-                )
-            seen.add(offset)
+    async def pages(self, path: str, *, start: str | None = None, **params: Any) -> AsyncIterator[list[Any]]:
+        """Every page of a list, 100 at a time, following `next_page.offset` to its null
+        (from the offset `start`, when a batch already brought the first page)."""
+        sent_start = False
+
+        async def fetch(p: dict[str, Any]) -> Any:
+            nonlocal sent_start
+            if start and not sent_start:
+                p = {**p, "offset": start}
+            sent_start = True
+            return await self.get(path, **params, **p)
+
+        async for page in paging.pages(fetch, OFFSET_PAGES, what=path, label=self.label):
+            yield page
 
     async def batch(self, actions: list[dict[str, Any]]) -> list[tuple[int, Any]]:
         """POST /batch with up to 10 GET actions; each counts against the limit, as Asana
@@ -165,18 +166,6 @@ class AsanaClient(ApiClient):
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise RecordRejected(200, "Asana gives no download URL for this file (it is hosted elsewhere)", self.label)
         return url
-
-
-def _page(body: Any, path: str) -> tuple[list[Any], str | None]:
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise VendorDataError(f"Asana answered {path} with something that is not a list in its 'data'.")
-    nxt = body.get("next_page")
-    if nxt is None:
-        return body["data"], None
-    offset = nxt.get("offset") if isinstance(nxt, dict) else None
-    if not isinstance(offset, str) or not offset:
-        raise VendorDataError(f"Asana answered {path} with a next_page that has no offset.")
-    return body["data"], offset
 
 
 def _json(resp: httpx.Response) -> dict[str, Any]:

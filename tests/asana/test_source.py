@@ -288,3 +288,19 @@ async def test_extraction_covers_the_manifest(served: Any, source: AsanaSource) 
     assert {e["ref"] for e in manifest if e["kind"] == "stage"} <= stages
     lines = sum(len(c.items) for i in got["Item"] for c in i.checklists)
     assert lines == sum(e["kind"] == "subitem" for e in manifest)  # every subtask, as a checklist line
+
+
+async def test_a_task_with_more_stories_than_a_page_brings_them_all(served: Any, source: AsanaSource) -> None:
+    sb, _ = served
+    project = next(p for p in sb.state.projects.values() if p.tasks and not p.data["archived"])
+    task = next(sb.state.tasks[g] for g in project.tasks if not sb.state.tasks[g].deleted)
+    template = next(s for s in task.stories if s["type"] == "system")
+    for n in range(230):
+        gid = str(9_000_000_000_000_000 + n)
+        sb.state.story_parent[gid] = task.gid
+        task.stories.append({**template, "gid": gid, "type": "comment", "text": f"note {n}"})
+    got = []
+    async for obj in source.extract(project.gid):
+        if isinstance(obj, Comment) and obj.item_key == f"asana:task:{task.gid}":
+            got.append(obj.text)
+    assert [t for t in got if t.startswith("note ")] == [f"note {n}" for n in range(230)]

@@ -98,7 +98,7 @@ class Sandbox:
         self.started = time.time()
         self.lock = threading.RLock()
         self.app = Starlette(routes=self.sandbox_routes() + self.routes())
-        self.app.add_middleware(_Middleware, sandbox=self)  # type: ignore[arg-type]
+        self.app.add_middleware(_Middleware, sandbox=self)
 
     # -- for subclasses ------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:

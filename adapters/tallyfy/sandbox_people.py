@@ -9,6 +9,7 @@ organization cap; deleting a tag is a 204 even when it does not exist.
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import unquote
 
 from adapters.tallyfy import sandbox_views as v
@@ -45,7 +46,8 @@ def _upload(c: Call) -> Reply:
     uploaded_from = str(c.body.get("uploaded_from") or "")
     if not uploaded_from:
         raise invalid({"uploaded_from": "The uploaded from field is required."})
-    exists = {"Run": c.st.runs, "Checklist": c.st.templates, "Task": c.st.tasks}[subject_type]
+    subjects: dict[str, dict[str, Any]] = {"Run": c.st.runs, "Checklist": c.st.templates, "Task": c.st.tasks}
+    exists = subjects[subject_type]
     if subject_id not in exists:
         raise invalid({"subject_id": "The selected subject id is invalid."})
     step_id, checklist_id = c.body.get("step_id") or None, c.body.get("checklist_id") or None
@@ -187,7 +189,7 @@ def create_guest(c: Call) -> Reply:
         raise invalid({"external_sync_source": "The selected external sync source is invalid."})
     gid = c.st.global_guests.get(email.lower()) or c.st.next_guest_id()  # a global guest is linked
     c.st.global_guests[email.lower()] = gid
-    details = {
+    details: dict[str, Any] = {
         k: c.body[k]
         for k in (
             "phone_1",

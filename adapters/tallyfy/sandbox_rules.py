@@ -152,7 +152,8 @@ def capture_errors(raw: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def build_field(raw: dict[str, Any], field_id: str, checklist_id: str, position: int, step_id: str | None) -> FormField:
     kept = {k: v for k, v in raw.items() if k in CAPTURE_KEYS}
-    pos = kept.get("position") if isinstance(kept.get("position"), int) else position
+    given = kept.get("position")
+    pos = given if isinstance(given, int) else position
     extra = {
         k: v
         for k, v in kept.items()
@@ -251,7 +252,7 @@ def paginate(
         links["next"] = f"{url}?page={page + 1}&per_page={per_page}"
     if page > 1:
         links["previous"] = f"{url}?page={page - 1}&per_page={per_page}"
-    meta = {
+    meta: dict[str, Any] = {
         "pagination": {
             "total": total,
             "count": len(chunk),

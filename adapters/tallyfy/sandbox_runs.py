@@ -97,7 +97,8 @@ def launch_run(c: Call) -> Reply:
     tags = _tag_ids(c, c.body.get("tags") or [])
     owner = c.body.get("owner_id") if c.body.get("owner_id") in c.st.users else None
     r = c.st.launch(t, name, summary, prerun, tags, owner_id=owner)
-    overrides = c.body.get("tasks") if isinstance(c.body.get("tasks"), dict) else {}
+    given = c.body.get("tasks")
+    overrides = given if isinstance(given, dict) else {}
     for task in c.st.run_tasks(r):
         o = overrides.get(task.step_id or "")
         if isinstance(o, dict):

@@ -364,10 +364,10 @@ class TallyfyState:
             [tag_onb],
             preexisting=True,
         )
-        first = self.tasks[r1.task_ids[0]]
-        first.status, first.completed_at, first.completer_id = "completed", now, self.owner_id
+        done = self.tasks[r1.task_ids[0]]
+        done.status, done.completed_at, done.completer_id = "completed", now, self.owner_id
         self.tasks[r1.task_ids[1]].status = "active"
-        self.add_thread(first, "Laptop is on its way.", "comment")
+        self.add_thread(done, "Laptop is on its way.", "comment")
         self.launch(vendor, "Vendor approval - Acme Ltd", None, {}, [], preexisting=True)
         oneoff = Task(
             self.hex_id(),

@@ -766,7 +766,7 @@ def delete_card(ctx: Ctx) -> Any:
     board = state.boards[state.card_board[card.id]]
     keep = [
         (i, a)
-        for i, a in zip(board.action_ids, board.actions)
+        for i, a in zip(board.action_ids, board.actions, strict=True)
         if not (a.card_id == card.id and a.type == "commentCard")
     ]
     board.action_ids = [i for i, _ in keep]

@@ -273,7 +273,7 @@ def build_state(seed: int = 1, scale: str = "small") -> TrelloState:
     rng = random.Random(seed)
     make_id = IdMaker(rng)
     members: dict[str, dict[str, Any]] = {}
-    people = [(f, l) for f in FIRST for l in LAST]
+    people = [(f, s) for f in FIRST for s in LAST]
     rng.shuffle(people)
     for i, (first, last) in enumerate(people[: 6 + 2 * sizes["boards"]]):
         mid = make_id(BASE_TS - 400 * 86_400 + i * 3_600)
@@ -303,7 +303,7 @@ def build_state(seed: int = 1, scale: str = "small") -> TrelloState:
         _seed_board(state, b, sizes)
     for board in state.boards.values():
         board.card_ids.sort()
-        pairs = sorted(zip(board.action_ids, board.actions), key=lambda p: p[0])
+        pairs = sorted(zip(board.action_ids, board.actions, strict=True), key=lambda p: p[0])
         board.action_ids = [p[0] for p in pairs]
         board.actions = [p[1] for p in pairs]
     return state

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from wizard.engine.inventory import Inventory
     from wizard.events import EventSink
     from wizard.plan import Endpoint, Limits, MappingOptions, Plan
+    from wizard.target import LossRules
 
 Kind = Literal["source", "target"]
 GROUPS: dict[Kind, str] = {"source": "migration_wizard.sources", "target": "migration_wizard.targets"}
@@ -131,6 +132,10 @@ class CostModel(Protocol):
         self, inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_per_s: float
     ) -> tuple[float, list[str]]: ...
 
+    def risks(self, inv: Inventory, plan: Plan) -> list[str]:
+        """The target's own risks for this inventory (a cap that makes one kind wait)."""
+        ...
+
 
 @dataclass(frozen=True)
 class AdapterSpec:
@@ -147,6 +152,7 @@ class AdapterSpec:
     sandbox: SandboxSpec | None = None
     rate: RateProfile | None = None
     cost: CostModel | None = None  # targets
+    losses: Callable[[Plan], LossRules] | None = None  # targets: what the mapping changes, for one plan
     item_noun: tuple[str, str] = ("item", "items")  # singular, plural: "card", "cards"
     container_noun: tuple[str, str] = ("container", "containers")  # "board", "boards"
     presets: tuple[Preset, ...] = ()  # targets: the mapping presets, the first one the default

@@ -58,6 +58,19 @@ def comments_cap_s(comments: int, scale: float = 1.0) -> float:
     return max(0, -(-comments // COMMENTS_PER_HOUR) - 1) * 3600.0 * scale
 
 
+def risks(inv: Inventory, plan: Plan) -> list[str]:
+    """Tallyfy's hourly comment cap, when the comments are more than one hour's worth."""
+    comments = inv.total("comment")
+    if comments <= COMMENTS_PER_HOUR:
+        return []
+    wait = human_duration(comments_cap_s(comments, plan.target.rate_window_scale))
+    risk = (
+        f"{comments} comments: Tallyfy accepts {COMMENTS_PER_HOUR} comments per hour per organization, so "
+        f"comments alone take {wait}; the run waits and says when it continues."
+    )
+    return [risk]
+
+
 def _tag_names(c: ContainerInventory) -> set[str]:
     """The tag titles the run looks up for this container's labels (as RunExecutor.ensure_tags)."""
     tags = (c.template or {}).get("tags")
@@ -82,10 +95,8 @@ def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_p
     items = phase(items_n)
     comment_s = max(phase(comments), comments_cap_s(comments, scale))
     files = phase(calls["attachments"])
-    why = [
-        f"{items_n} template, tag and item calls under Tallyfy's {PER_MINUTE}-per-minute limit take "
-        f"{human_duration(items)}"
-    ]
+    limit = f"Tallyfy's {PER_MINUTE}-per-minute limit"
+    why = [f"{items_n} template, tag and item calls under {limit} take {human_duration(items)}"]
     if comments:
         cap = (
             f"Tallyfy's {COMMENTS_PER_HOUR}-per-hour comment cap"

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from wizard import registry
 from wizard.engine.inventory import Inventory
+from wizard.errors import PlanError
 from wizard.humanize import finish_text, human_duration, scale_text
 from wizard.plan import Plan
+from wizard.registry import CostModel
+from wizard.words import Words, words
 
-TRELLO_PER_10S = 100  # per token (reference 1.4)
 ASSUMED_BYTES_PER_S = 5 * 1024 * 1024  # a laptop's uplink; shown as an assumption
 # What the engine itself sends when no limit binds (benchmarks/RESULTS.md, engine overhead):
 # it only matters against sandboxes, whose limits are scaled down.
@@ -38,8 +41,12 @@ class Estimate(BaseModel):
 
 
 def estimate(plan: Plan, inv: Inventory) -> Estimate:
-    from adapters.tallyfy import cost  # the only target so far; a registry lookup when there are two
-
+    """The target's cost model counts its calls and their time; the source's rate profile
+    times the reads; both come from the systems' specs."""
+    source = registry.source(plan.source.system)
+    target = registry.target(plan.target.system)
+    cost = _cost_model(target)
+    w = words(plan.source.system, plan.target.system)
     uploads = sum(c.count("upload") - c.oversized_attachments for c in inv.containers)
     est = Estimate(time_scale=plan.target.rate_window_scale)
     est.source_calls = {
@@ -53,12 +60,13 @@ def estimate(plan: Plan, inv: Inventory) -> Estimate:
     est.target_writes = est.target_total - cost.target_reads(inv, plan)
     est.bytes_to_move = inv.attachment_bytes
     tgt_s, why = cost.duration_s(inv, plan, est.target_calls, ENGINE_CALLS_PER_S)
-    src_s = est.source_total / (TRELLO_PER_10S / (10.0 * plan.source.rate_window_scale))
+    rate = source.rate
+    # A source that states no limit is read as fast as the engine sends.
+    per_s = rate.calls_per_s(plan.source.rate_window_scale) if rate else ENGINE_CALLS_PER_S
+    src_s = est.source_total / per_s
     bytes_s = est.bytes_to_move / ASSUMED_BYTES_PER_S
-    why.insert(
-        0,
-        f"{est.source_total} source calls under Trello's {TRELLO_PER_10S}-per-10-s limit take {human_duration(src_s)}",
-    )
+    limit = f"{source.label}'s {rate.summary}" if rate and rate.summary else f"{source.label}'s limits"
+    why.insert(0, f"{est.source_total} source calls under {limit} take {human_duration(src_s)}")
     why.append(f"{est.bytes_to_move / 1e6:.1f} MB at an assumed 5 MB/s take {human_duration(bytes_s)}")
     # Source reads and downloads overlap the target's writes; the slowest side bounds the run.
     est.duration_s = round(max(tgt_s, src_s, bytes_s), 1)
@@ -68,21 +76,19 @@ def estimate(plan: Plan, inv: Inventory) -> Estimate:
         else "the target's calls follow one another, so their times add up to the duration"
     )
     est.duration_why = why
-    est.risks = _risks(plan, inv)
+    est.risks = cost.risks(inv, plan) + _risks(plan, inv, w)
     return est
 
 
-def _risks(plan: Plan, inv: Inventory) -> list[str]:
-    from adapters.tallyfy.cost import COMMENTS_PER_HOUR, comments_cap_s
+def _cost_model(target: registry.AdapterSpec) -> CostModel:
+    if target.cost is None:
+        raise PlanError(f"{target.label} states no cost model, so the wizard cannot estimate a migration into it.")
+    return target.cost
 
+
+def _risks(plan: Plan, inv: Inventory, w: Words) -> list[str]:
+    """Risks whatever the target: files over the limit, malformed records, duplicates."""
     risks = []
-    comments = inv.total("comment")
-    if comments > COMMENTS_PER_HOUR:
-        risks.append(
-            f"{comments} comments: Tallyfy accepts {COMMENTS_PER_HOUR} comments per hour per organization, so "
-            f"comments alone take {human_duration(comments_cap_s(comments, plan.target.rate_window_scale))}; the "
-            "run waits and says when it continues."
-        )
     over = sum(c.oversized_attachments for c in inv.containers)
     if over:
         risks.append(
@@ -92,19 +98,20 @@ def _risks(plan: Plan, inv: Inventory) -> list[str]:
     if rejected:
         risks.append(f"{rejected} source record(s) are malformed and will be quarantined with their reason.")
     dups = sum(len(c.duplicates) for c in inv.containers)
+    item, target_item = w.source.item, w.target.item
     if dups:
         what = (
-            "each group becomes one process"
+            f"each group becomes one {target_item[0]}"
             if plan.mapping.duplicates == "merge"
-            else "each card becomes its own process"
+            else f"each {item[0]} becomes its own {target_item[0]}"
         )
         risks.append(
-            f"{dups} group(s) of identical cards in the source; mapping.duplicates = "
+            f"{dups} group(s) of identical {item[1]} in the source; mapping.duplicates = "
             f"'{plan.mapping.duplicates}': {what}."
         )
     near = sum(len(c.near_duplicates) for c in inv.containers)
     if near:
         risks.append(
-            f"{near} group(s) of cards share a name but differ in content (near-duplicates); each is migrated."
+            f"{near} group(s) of {item[1]} share a name but differ in content (near-duplicates); each is migrated."
         )
     return risks

@@ -29,8 +29,8 @@ from starlette.types import Scope
 from adapters.asana import sandbox_api as api
 from adapters.asana.sandbox_limits import AsanaRateLimits
 from adapters.asana.sandbox_state import SCALES, AsanaState, attachment_chunks, build_state, iso
+from adapters.asana.spec import SANDBOX_CREDENTIALS
 from adapters.sandboxkit import Faults, Manifest, Sandbox
-from wizard.secrets import SANDBOX_CREDENTIALS
 
 API = "/api/1.0"
 BATCH_MAX = 10
@@ -63,7 +63,7 @@ class AsanaSandbox(Sandbox):
         self.scale = scale
         self.state: AsanaState = build_state(seed, scale)
         self.limits = AsanaRateLimits(rate_limits, tier, window_scale)
-        self.token = SANDBOX_CREDENTIALS["asana"]["token"]
+        self.token = SANDBOX_CREDENTIALS["token"]
         self.download_ttl = download_ttl
         self.secret = f"asana-sandbox-{seed}".encode()
         self.not_json_pending = False

@@ -135,7 +135,7 @@ class AsanaSource(SourceAdapter):
             self.client.set_tier(self._tier_chosen or self.client.tier)
             return
         try:
-            await self.client.data(f"workspaces/{self._me.workspaces[0].gid}/tasks/search", limit=1, opt_fields="name")
+            await self.client.data(f"workspaces/{self._me.workspaces[0].gid}/tasks/search", opt_fields="name")
             self.client.set_tier("paid")
         except RecordRejected as e:
             if e.status != 402:

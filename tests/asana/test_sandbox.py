@@ -15,10 +15,10 @@ import pytest
 from adapters.asana.sandbox import AsanaSandbox
 from adapters.asana.sandbox_limits import AsanaRateLimits
 from adapters.asana.sandbox_state import build_state
+from adapters.asana.spec import SANDBOX_CREDENTIALS
 from adapters.sandboxkit import SandboxServer
-from wizard.secrets import SANDBOX_CREDENTIALS
 
-AUTH = {"Authorization": f"Bearer {SANDBOX_CREDENTIALS['asana']['token']}"}
+AUTH = {"Authorization": f"Bearer {SANDBOX_CREDENTIALS['token']}"}
 
 
 @pytest.fixture(scope="module")

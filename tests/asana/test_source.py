@@ -14,14 +14,14 @@ import pytest
 
 from adapters.asana.sandbox import AsanaSandbox
 from adapters.asana.source import AsanaSource
+from adapters.asana.spec import SANDBOX_CREDENTIALS
 from adapters.sandboxkit import Faults, SandboxServer
 from wizard.adapter import SourceLeftOut
 from wizard.errors import CredentialError, PermissionDenied
 from wizard.http import ObjectUnavailable
 from wizard.model import Attachment, Comment, Item, Template
-from wizard.secrets import SANDBOX_CREDENTIALS
 
-CREDS = SANDBOX_CREDENTIALS["asana"]
+CREDS = SANDBOX_CREDENTIALS
 
 
 @pytest.fixture

@@ -1,0 +1,70 @@
+"""Asana as a source: what the wizard's core knows of it (wizard/registry.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.registry import (
+    AdapterSpec,
+    Connection,
+    CredentialPart,
+    RateProfile,
+    RateWindow,
+    SandboxOptions,
+    SandboxSpec,
+)
+
+# The sandbox accepts exactly this; it opens no real account.
+SANDBOX_CREDENTIALS = {"token": "sandbox-asana-pat"}
+
+
+def connect(c: Connection) -> Any:
+    # lazy: the registry lists specs without importing the clients behind them
+    from adapters.asana.source import AsanaSource  # noqa: PLC0415
+
+    return AsanaSource.connect(
+        c.endpoint.base_url,
+        dict(c.credentials),
+        profile=c.endpoint.profile,
+        sink=c.sink,
+        timeout=c.limits.request_timeout_s,
+        max_retries=c.limits.max_retries,
+        window_scale=c.endpoint.rate_window_scale,
+        **c.options,
+    )
+
+
+def sandbox(o: SandboxOptions) -> Any:
+    # lazy: the sandbox needs the web server of the [sandbox] extra
+    from adapters.asana.sandbox import AsanaSandbox  # noqa: PLC0415
+
+    return AsanaSandbox(
+        seed=o.seed, scale=o.scale, faults=o.faults, rate_limits=o.rate_limits, window_scale=o.rate_scale
+    )
+
+
+SPEC = AdapterSpec(
+    system="asana",
+    label="Asana",
+    kind="source",
+    connect=connect,
+    default_url="https://app.asana.com/api/1.0",
+    credentials=(
+        CredentialPart(
+            "token",
+            "Personal access token",
+            "app.asana.com/0/my-apps: 'Create new token' (Asana shows it once; copy it then)",
+        ),
+    ),
+    sandbox=SandboxSpec(
+        factory=sandbox,
+        credentials=SANDBOX_CREDENTIALS,
+        api_path="/api/1.0",
+        state_modules=("adapters.asana.sandbox_state",),
+    ),
+    # reference 2.4: 1,500 requests a minute per token on a paid plan (150 on a free one, which
+    # the source detects and then keeps to); a batch counts as its actions
+    rate=RateProfile((RateWindow(1_500, 60.0),), summary="1,500-a-minute limit (150 on a free plan)"),
+    item_noun=("task", "tasks"),
+    container_noun=("project", "projects"),
+)

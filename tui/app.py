@@ -12,42 +12,29 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
+from adapters.registry import SOURCES, TARGETS
 from tui.commands import ScreenCommands
 from tui.messages import EngineProgressed, RunEnded
 from tui.model import PHASE_KINDS, EngineModel
 from tui.safe import line
+from tui.screens.base import WizardScreen
+from tui.screens.conflicts import ConflictsScreen
+from tui.screens.connect import ConnectScreen
+from tui.screens.dialogs import ConfirmDialog
+from tui.screens.discovery import DiscoveryScreen
+from tui.screens.estimate import EstimateScreen
+from tui.screens.help import HelpScreen
+from tui.screens.mapping import MappingScreen
+from tui.screens.progress import ProgressScreen
+from tui.screens.report import ReportScreen
+from tui.screens.start import StartScreen
 from tui.sink import TuiSink
-
-STEPS = ("connect", "discover", "map", "estimate", "conflicts", "run", "report")
-STEP_TITLES = {
-    "connect": "Connect",
-    "discover": "Discover",
-    "map": "Map",
-    "estimate": "Estimate",
-    "conflicts": "Conflicts",
-    "run": "Run",
-    "report": "Report",
-}
-STATE_STEP = {
-    "new": "connect",
-    "discovered": "map",
-    "planned": "estimate",
-    "running": "run",
-    "interrupted": "run",
-    "finished": "report",
-    "rolled back": "report",
-}
+from tui.steps import STATE_STEP, STEPS
+from wizard.errors import UserError
+from wizard.migration import Migration
 
 
-def _screen_for(step: str):
-    from tui.screens.conflicts import ConflictsScreen
-    from tui.screens.connect import ConnectScreen
-    from tui.screens.discovery import DiscoveryScreen
-    from tui.screens.estimate import EstimateScreen
-    from tui.screens.mapping import MappingScreen
-    from tui.screens.progress import ProgressScreen
-    from tui.screens.report import ReportScreen
-
+def _screen_for(step: str) -> WizardScreen:
     return {
         "connect": ConnectScreen,
         "discover": DiscoveryScreen,
@@ -113,8 +100,6 @@ class WizardApp(App):
         elif self.folder is not None:
             self.open_folder(self.folder, self.first_step)
         else:
-            from tui.screens.start import StartScreen
-
             self.push_screen(StartScreen())
 
     def open_folder(self, folder: Path, step: str | None = None, *, then: str | None = None) -> None:
@@ -122,9 +107,6 @@ class WizardApp(App):
         self.run_worker(self._open(folder, step, then), group="open", exclusive=True, exit_on_error=False)
 
     async def _open(self, folder: Path, step: str | None, then: str | None) -> None:
-        from wizard.errors import UserError
-        from wizard.migration import Migration
-
         try:
             m = await asyncio.to_thread(Migration.open, folder, self.sink)
             state = await asyncio.to_thread(lambda: m.state)
@@ -166,8 +148,6 @@ class WizardApp(App):
         self.push_screen(_screen_for(step))
 
     def go_back(self, step: str) -> None:
-        from tui.screens.start import StartScreen
-
         idx = STEPS.index(step)
         below = self.screen_stack[-2] if len(self.screen_stack) > 1 else None
         below_step = getattr(below, "STEP", None)
@@ -181,8 +161,6 @@ class WizardApp(App):
             self.switch_screen(StartScreen())
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
@@ -243,8 +221,6 @@ class WizardApp(App):
         self.post_message(EngineProgressed())
 
     async def _run(self) -> None:
-        from wizard.errors import UserError
-
         try:
             summary, _ = await self.migration.run(stop=self.stop_event, pause=self.pause_event)
         except UserError as e:
@@ -252,7 +228,7 @@ class WizardApp(App):
         except asyncio.CancelledError:
             self.post_message(RunEnded(error="The run was cancelled; it can be resumed."))
             raise
-        except Exception as e:  # a bug or an unexpected failure: keep the app, say it in one line
+        except Exception as e:  # noqa: BLE001 - a bug or an unexpected failure: keep the app, say it in one line
             self.post_message(RunEnded(error=f"The run stopped on an unexpected error ({type(e).__name__}: {e})."))
         else:
             self.post_message(RunEnded(summary=summary))
@@ -279,9 +255,6 @@ class WizardApp(App):
             self.notify(self.sync_blocked(), severity="warning", timeout=5)
 
     async def _confirm_sync(self) -> None:
-        from adapters.registry import SOURCES, TARGETS
-        from tui.screens.dialogs import ConfirmDialog
-
         m = self.migration
         src = SOURCES.get(m.plan.source.system, m.plan.source.system)
         tgt = TARGETS.get(m.plan.target.system, m.plan.target.system)
@@ -321,8 +294,6 @@ class WizardApp(App):
         self.post_message(EngineProgressed())
 
     async def _sync(self) -> None:
-        from wizard.errors import UserError
-
         try:
             summary = await self.migration.sync(stop=self.stop_event, pause=self.pause_event)
         except UserError as e:
@@ -330,7 +301,7 @@ class WizardApp(App):
         except asyncio.CancelledError:
             self.post_message(RunEnded(error="The sync was cancelled; run it again at any time.", mode="sync"))
             raise
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - as in _run: the app stays, the reason is shown
             self.post_message(
                 RunEnded(error=f"The sync stopped on an unexpected error ({type(e).__name__}: {e}).", mode="sync")
             )
@@ -404,7 +375,7 @@ class WizardApp(App):
         if self.migration is not None:
             try:
                 self.migration.close()
-            except Exception:
+            except Exception:  # noqa: BLE001 - quitting: the journal already holds every write, nothing to say
                 pass
         self.exit(return_code=code, message=message)
 
@@ -424,7 +395,7 @@ def run_app(folder: Path | None = None) -> int:
 def run_demo(workdir: Path | None = None) -> int:
     """The wizard on the demo's sandboxes (seed 1, small, rate windows x0.01), in a folder
     kept in the user data directory: its path is printed before and after."""
-    from adapters.demo import demo
+    from adapters.demo import demo  # noqa: PLC0415 - lazy: the demo's sandboxes are web servers the wizard never needs
 
     with demo(workdir) as (m, _running):
         print(f"Demo folder: {m.folder}", flush=True)

@@ -12,7 +12,7 @@ from rich.console import Console
 from textual.widgets import Button, DataTable, Input, OptionList, Static, TabbedContent
 
 from tui import keys
-from tui.app import STEP_TITLES, STEPS, WizardApp
+from tui.app import WizardApp
 from tui.screens.connect import ConnectScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.screens.discovery import DiscoveryScreen
@@ -22,6 +22,7 @@ from tui.screens.mapping import MappingScreen
 from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
 from tui.screens.start import StartScreen
+from tui.steps import STEP_TITLES, STEPS
 from tui.widgets.paged_table import PagedTable
 from tui.widgets.stepbar import StepBar
 from tui_drive import screen_text, settle, until

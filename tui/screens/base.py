@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, Tabs
 
 from tui import keys
+from tui.steps import STEPS
 from tui.widgets.stepbar import StepBar
 
 if TYPE_CHECKING:
@@ -127,8 +128,6 @@ class WizardScreen(KeyedScreen):
     def action_next(self) -> None:
         if not self.can_next():
             return
-        from tui.app import STEPS
-
         i = STEPS.index(self.STEP)
         if i + 1 < len(STEPS):
             self.app.goto(STEPS[i + 1])

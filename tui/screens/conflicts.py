@@ -18,6 +18,7 @@ from tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from tui.widgets.paged_table import PagedTable
 from wizard.engine.conflicts import plain
 from wizard.engine.decisions import RULE_FIELDS, Rule, haystack, preview, side_by_side
+from wizard.errors import UserError
 from wizard.textsafe import rich_text
 
 DECISIONS = {
@@ -108,8 +109,6 @@ class ConflictsScreen(WizardScreen):
 
     @work(exclusive=True, group="conflict-scan", exit_on_error=False)
     async def _scan(self) -> None:
-        from wizard.errors import UserError
-
         self.scanning = True
         self.query_one("#conflicts-status", Static).update(
             Text("Reading the target for what is already there (nothing is written)…")

@@ -12,6 +12,7 @@ from textual.widgets import Button, Label, SelectionList, Static
 from tui.model import human_bytes, human_duration
 from tui.safe import text
 from tui.screens.base import WizardScreen
+from wizard.errors import UserError
 
 KINDS = ("stage", "field", "tag", "person", "item", "comment", "attachment")
 PLURAL = {
@@ -63,8 +64,6 @@ class DiscoveryScreen(WizardScreen):
 
     @work(exclusive=True, group="boards", exit_on_error=False)
     async def _load_boards(self) -> None:
-        from wizard.errors import UserError
-
         m = self.app.migration
         try:
             self.containers = await m.containers()
@@ -105,8 +104,6 @@ class DiscoveryScreen(WizardScreen):
 
     @work(exclusive=True, group="discover", exit_on_error=False)
     async def _discover(self) -> None:
-        from wizard.errors import UserError
-
         m = self.app.migration
         excluded = set(m.plan.mapping.exclude)
         ids = [c.id for c in self.containers if c.key not in excluded] if self.containers else None
@@ -147,7 +144,8 @@ class DiscoveryScreen(WizardScreen):
             counts, size = self.app.model.discovery_totals()
             n = self.app.model.containers_seen
             elapsed = self.app.clock() - (self.started_at or self.app.clock())
-            status = f"… discovering board {n} of {len(self.containers) - len(m.plan.mapping.exclude)} · {human_duration(elapsed)}"
+            included = len(self.containers) - len(m.plan.mapping.exclude)
+            status = f"… discovering board {n} of {included} · {human_duration(elapsed)}"
         else:
             inv = m.inventory() if m is not None else None
             if inv is None:

@@ -12,6 +12,7 @@ from tui.model import human_bytes
 from tui.safe import esc as escape
 from tui.screens.base import WizardScreen
 from tui.widgets.paged_table import PagedTable
+from wizard.errors import UserError
 
 
 class EstimateScreen(WizardScreen):
@@ -55,8 +56,6 @@ class EstimateScreen(WizardScreen):
 
     @work(exclusive=True, group="estimate", exit_on_error=False)
     async def _estimate(self) -> None:
-        from wizard.errors import UserError
-
         try:
             self.est = await self.app.migration.estimate()
         except UserError as e:
@@ -101,15 +100,13 @@ class EstimateScreen(WizardScreen):
 
     @work(exclusive=True, group="dry-run", exit_on_error=False)
     async def _dry_run(self) -> None:
-        from wizard.errors import UserError
-
         self.busy = True
         self.refresh_bindings()
         self.query_one("#btn-dry", Button).disabled = True
         self.query_one(TabbedContent).active = "tab-dry"
         self.query_one("#dry-status", Static).update("… reading the source, recording each call")
         try:
-            summary, actions = await self.app.migration.run(dry_run=True)
+            _, actions = await self.app.migration.run(dry_run=True)
             self.app.dry_actions = actions
         except UserError as e:
             self.query_one("#dry-status", Static).update(f"✗ {escape(e.sentence)}")

@@ -32,7 +32,7 @@ class HelpScreen(ModalScreen[None]):
         for title, help, key, action, node in screen_actions(self.under, include_disabled=True):
             try:
                 now = node.check_action(action, ())
-            except Exception:
+            except Exception:  # noqa: BLE001 - as in tui.commands.screen_actions
                 now = True
             lines.append(
                 key_line(

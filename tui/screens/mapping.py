@@ -13,10 +13,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Select, Static, TabbedContent, TabPane
 
+from adapters.tallyfy.mapping import CONVERSIONS, FIELD_TYPES, conversion_loss, field_type_for, losses
 from tui.safe import line, shown, text
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
+from wizard.engine.people import match_people
+from wizard.engine.report import container_losses
+from wizard.errors import UserError
 from wizard.model import FieldDef
 
 PRESETS = {
@@ -174,8 +178,6 @@ class MappingScreen(WizardScreen):
 
     @work(exclusive=True, group="shapes", exit_on_error=False)
     async def _load_shapes(self) -> None:
-        from wizard.errors import UserError
-
         for c in self.containers:
             if c.key in self.app.shapes:
                 continue
@@ -190,8 +192,6 @@ class MappingScreen(WizardScreen):
 
     @work(exclusive=True, group="users", exit_on_error=False)
     async def _load_users(self) -> None:
-        from wizard.errors import UserError
-
         if getattr(self.app, "target_users", None) is not None:
             self.users = self.app.target_users
         else:
@@ -219,8 +219,6 @@ class MappingScreen(WizardScreen):
         self._render_losses()
 
     def _render_shape(self) -> None:
-        from adapters.tallyfy.mapping import conversion_loss, field_type_for, losses
-
         rows: list[tuple[str, object, tuple, Text]] = []
         tpl = self.shape
         if tpl is None:
@@ -296,8 +294,6 @@ class MappingScreen(WizardScreen):
         self._detail()
 
     def _render_people(self) -> None:
-        from wizard.engine.people import match_people
-
         tpl = self.shape
         status = self.query_one("#people-status", Label)
         self.people_rows = list(tpl.people) if tpl else []
@@ -326,8 +322,6 @@ class MappingScreen(WizardScreen):
         return next((u for u in self.users or [] if str(u.id) == str(user_id)), None) if user_id is not None else None
 
     def _render_losses(self) -> None:
-        from wizard.engine.report import container_losses
-
         tpl = self.shape
         self.query_one("#losses-text", Static).update(
             "…"
@@ -340,8 +334,6 @@ class MappingScreen(WizardScreen):
         )
 
     def _losses(self, tpl) -> list[tuple[str, str]]:
-        from adapters.tallyfy.mapping import losses
-
         plan = self.app.migration.plan
         return losses(tpl, plan.mapping.field_types, plan.mapping.checklists == "field")
 
@@ -384,9 +376,7 @@ class MappingScreen(WizardScreen):
         self.refresh_bindings()
 
     def _shape_detail(self, sel) -> Text:
-        from adapters.tallyfy.mapping import CONVERSIONS, conversion_loss, field_type_for
-
-        kind, obj, cells, note = sel
+        kind, obj, _, note = sel
         if kind == "field":
             overrides = self.app.migration.plan.mapping.field_types
             now = field_type_for(obj, overrides)
@@ -450,9 +440,6 @@ class MappingScreen(WizardScreen):
         return lines(*out)
 
     def _item_detail(self) -> Text:
-        from adapters.tallyfy.mapping import conversion_loss, field_type_for
-        from wizard.engine.people import match_people
-
         pt = self.query_one("#items-table", PagedTable)
         row = pt.table.cursor_row
         r = self.item_page[row] if 0 <= row < len(self.item_page) else None
@@ -519,8 +506,6 @@ class MappingScreen(WizardScreen):
         self._detail()
 
     def action_field_type(self) -> None:
-        from adapters.tallyfy.mapping import CONVERSIONS, FIELD_TYPES, conversion_loss
-
         sel = self.selected_shape_row()
         if sel is None or not isinstance(sel[1], FieldDef):
             return
@@ -584,8 +569,6 @@ class MappingScreen(WizardScreen):
 
     @work(group="save-plan", exit_on_error=False)
     async def _save_plan(self, what: str) -> None:
-        from wizard.errors import UserError
-
         try:
             await asyncio.to_thread(self.app.migration.save_plan)
         except UserError as e:

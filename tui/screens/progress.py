@@ -14,6 +14,7 @@ from tui.safe import esc as escape
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.paged_table import PagedTable
+from wizard.errors import UserError
 
 STATE_TEXT = {
     "idle": "· not started",
@@ -115,8 +116,6 @@ class ProgressScreen(WizardScreen):
 
     @work(exclusive=True, group="confirm-start", exit_on_error=False)
     async def _confirm_start(self) -> None:
-        from wizard.errors import UserError
-
         m = self.app.migration
         try:
             est = await m.estimate()

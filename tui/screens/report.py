@@ -13,10 +13,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
+from adapters.registry import TARGETS
 from tui.safe import esc as escape
 from tui.safe import line
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ConfirmDialog
+from wizard.errors import UserError
 from wizard.humanize import path_text
 
 QUARANTINE_SHOWN = 20
@@ -130,8 +132,6 @@ class ReportScreen(WizardScreen):
 
     @work(exclusive=True, group="report", exit_on_error=False)
     async def _build(self) -> None:
-        from wizard.errors import UserError
-
         try:
             self.report, self.paths = await asyncio.to_thread(self.app.migration.report)
         except UserError as e:
@@ -173,7 +173,10 @@ class ReportScreen(WizardScreen):
         losses, open conflicts)."""
         r = self.report or {}
         lines = [
-            f"[b]{escape(r.get('migration', ''))}[/]: {r.get('source')} → {r.get('target')} · state [b]{r.get('state')}[/]",
+            (
+                f"[b]{escape(r.get('migration', ''))}[/]: {r.get('source')} → {r.get('target')} · "
+                f"state [b]{r.get('state')}[/]"
+            ),
             f"Folder: {escape(path_text(self.app.migration.folder))}",
             "",
             f"{'type':<11}{'in source':>10}{'created':>9}{'already':>9}{'skipped*':>9}{'failed':>8}",
@@ -242,8 +245,6 @@ class ReportScreen(WizardScreen):
 
     @work(exclusive=True, group="verify", exit_on_error=False)
     async def _verify(self) -> None:
-        from wizard.errors import UserError
-
         self.busy = "verify"
         self._buttons()
         self.notify("Reading the target back…", timeout=2)
@@ -268,8 +269,6 @@ class ReportScreen(WizardScreen):
 
     @work(exclusive=True, group="rollback", exit_on_error=False)
     async def _rollback(self) -> None:
-        from wizard.errors import UserError
-
         m = self.app.migration
         self.busy = "rollback"
         self._buttons()
@@ -295,8 +294,6 @@ class ReportScreen(WizardScreen):
                     else shown
                 )
                 return len(rows), [(s.target_type, name(s), s.action) for s in rows[offset : offset + limit]]
-
-            from adapters.registry import TARGETS
 
             target = TARGETS.get(m.plan.target.system, m.plan.target.system)
             if kept:
@@ -329,8 +326,8 @@ class ReportScreen(WizardScreen):
             self.app.generation += 1
             self.built_for = self.app.generation
             self.notify(
-                f"Rolled back{' (forced)' if force else ''}: {counts['removed']} removed, {counts['restored']} restored, "
-                f"{counts['kept']} kept, {counts['already gone']} already gone.",
+                f"Rolled back{' (forced)' if force else ''}: {counts['removed']} removed, "
+                f"{counts['restored']} restored, {counts['kept']} kept, {counts['already gone']} already gone.",
                 timeout=6,
             )
         except UserError as e:

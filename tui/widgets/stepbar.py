@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.app import STEP_TITLES, STEPS
+from tui.steps import STEP_TITLES, STEPS
 
 
 class StepBar(Static):

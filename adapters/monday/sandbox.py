@@ -85,7 +85,8 @@ class MondaySandbox(Sandbox):
         self.limits_on = rate_limits != "off"
         self.cursor_ttl = cursor_ttl
         self.cursors: dict[str, gql.Cursor] = {}
-        self.spent: deque[tuple[float, int]] = deque()  # (when, complexity) in the sliding minute
+        self.window_start: float | None = None  # the budget's minute starts with its first call
+        self.window_spent = 0
         self.requests: deque[float] = deque()
         self.in_flight = 0
         self.legacy_errors = False  # force the pre-2025-01 complexity error shape whatever the version
@@ -98,6 +99,7 @@ class MondaySandbox(Sandbox):
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/v2", self._api, methods=["POST"]),
+            Route("/v2/", self._api, methods=["POST"]),
             Route("/files/{asset_id}/{expires}/{sig}/{name:path}", self._file, methods=["GET"]),
             Route("/_sandbox/budget", self._budget, methods=["POST"]),
         ]
@@ -105,7 +107,7 @@ class MondaySandbox(Sandbox):
     def reset_state(self, body: dict[str, Any]) -> None:
         self.state = build_state(int(body.get("seed", self.seed)), str(body.get("scale", self.scale)))
         self.cursors.clear()
-        self.spent.clear()
+        self.window_start, self.window_spent = None, 0
 
     @property
     def budget(self) -> int:
@@ -132,13 +134,18 @@ class MondaySandbox(Sandbox):
     _version_served = API_VERSION
 
     def _spent(self, now: float) -> int:
-        while self.spent and self.spent[0][0] <= now - self.window:
-            self.spent.popleft()
-        return sum(c for _, c in self.spent)
+        if self.window_start is not None and now >= self.window_start + self.window:
+            self.window_start, self.window_spent = None, 0
+        return self.window_spent
 
     def _reset_in(self, now: float) -> float:
-        """The budget resets a minute after the first call of the window."""
-        return (self.spent[0][0] + self.window - now) if self.spent else self.window
+        """The budget resets a minute after the first call of the window (reference M4)."""
+        return (self.window_start + self.window - now) if self.window_start is not None else self.window
+
+    def _charge(self, now: float, cost: int) -> None:
+        if self.window_start is None:
+            self.window_start = now
+        self.window_spent += cost
 
     def _errors(
         self, message: str, code: str, status: int = 200, headers: dict[str, str] | None = None, **ext: Any
@@ -265,7 +272,7 @@ class MondaySandbox(Sandbox):
         reset = self._reset_in(now)
         if self.limits_on and spent + cost > self.budget:
             return self._exhausted(cost, self.budget - spent, reset, version)
-        self.spent.append((now, cost))
+        self._charge(now, cost)
         ctx = gql.Ctx(
             self.state,
             origin,
@@ -346,12 +353,20 @@ class MondaySandbox(Sandbox):
         )
 
     async def _budget(self, request: Request) -> Response:
-        """Test hook: spend complexity as if other clients of the account had (`{"spend": n}`),
+        """Test hook: spend complexity as if other clients of the account had (`{"spend": n}`,
+        or `{"leave": n}` points in this minute),
         or switch the error shape (`{"legacy_errors": true}`) or the plan (`{"tier": "free"}`)."""
         body = await request.json()
         with self.lock:
             if "spend" in body:
-                self.spent.append((time.monotonic(), int(body["spend"])))
+                now = time.monotonic()
+                self._spent(now)
+                self._charge(now, int(body["spend"]))
+            if "leave" in body:  # the budget left in this minute, whatever was spent
+                now = time.monotonic()
+                self._spent(now)
+                self._charge(now, 0)
+                self.window_spent = self.budget - int(body["leave"])
             if "legacy_errors" in body:
                 self.legacy_errors = bool(body["legacy_errors"])
             if "tier" in body:
@@ -393,7 +408,7 @@ class MondaySandbox(Sandbox):
                 for u in it.update_ids:
                     self._add_update(add, st.updates[u], hidden)
                 for a in it.asset_ids:
-                    add("asset", a, "attachment", hidden)
+                    add("attachment", a, "attachment", hidden)
             boards.append(
                 {
                     "id": b.id,
@@ -413,13 +428,13 @@ class MondaySandbox(Sandbox):
 
     @staticmethod
     def _add_update(add: Any, up: Any, hidden: bool) -> None:
-        add("update", up.id, "comment", hidden)
+        add("comment", up.id, "comment", hidden)
         for a in up.asset_ids:
-            add("asset", a, "attachment", hidden)
+            add("attachment", a, "attachment", hidden)
         for r in up.replies:
-            add("reply", r.id, "comment", hidden)
+            add("comment", r.id, "comment", hidden)
             for a in r.asset_ids:
-                add("asset", a, "attachment", hidden)
+                add("attachment", a, "attachment", hidden)
 
 
 def _error(e: GraphQLError) -> dict[str, Any]:

@@ -80,6 +80,7 @@ VALUE_TYPES = {
     "dependency": "DependencyValue",
     "mirror": "MirrorValue",
     "world_clock": "WorldClockValue",
+    "subtasks": "SubtasksValue",
 }
 
 
@@ -342,6 +343,10 @@ class ColumnValueView:
                     labels.append(STATUS_TEXT.get(str(st.get("index")), ""))
             self.display_value = ", ".join(labels)
             self.mirrored_items: list[Any] = []
+        if col.type == "subtasks":
+            live = [s for s in item.subitem_ids if ctx.state.items[s].state == "active"]
+            self.subitems_ids = live
+            self.display_value = ", ".join(ctx.state.items[s].name for s in live)
         if col.type == "people":
             self.persons_and_teams = (raw or {}).get("personsAndTeams", []) if isinstance(raw, dict) else []
         if col.type == "file":
@@ -425,6 +430,8 @@ def _text(ctx: Ctx, col: Column, raw: Any) -> str | None:
             for f in raw.get("files", [])
         )
     if t in ("board_relation", "dependency", "mirror"):
+        return None
+    if t == "subtasks":
         return None
     if t == "world_clock":
         return str(raw.get("timezone", ""))

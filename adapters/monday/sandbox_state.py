@@ -343,6 +343,9 @@ def _seed_board(
     )
     st.boards[sub.id] = sub
     board.subitems_board_id = sub.id
+    board.columns.insert(
+        1, Column("subitems", "Subitems", "subtasks", {"boardIds": [sub.id], "allowMultipleItems": True})
+    )
     live_groups = [g for g in board.groups if not g.archived and not g.id.startswith("empty_")]
     for n in range(count):
         ts = created + rng.randrange(SPAN_S // 2)

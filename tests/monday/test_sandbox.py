@@ -52,7 +52,7 @@ def test_a_malformed_version_and_an_unknown_field_are_errors_with_http_200(serve
 
 
 def test_items_come_in_cursor_pages_of_at_most_500_and_the_cursor_expires(served: tuple[MondaySandbox, str]) -> None:
-    sb, url = served
+    _sb, url = served
     board = first_board(url)
     page = post(url, document("board"), {"board_id": board["id"], "limit": 10}).json()["data"]["boards"][0]
     seen = [i["id"] for i in page["items_page"]["items"]]

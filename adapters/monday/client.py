@@ -1,0 +1,248 @@
+"""The monday.com GraphQL client: every request is one document from `graphql/` sent with
+its variables to `POST /v2`, with the raw token in `Authorization` and the pinned
+`API-Version`.
+
+Limits: the plan's minute limit (2,500 requests on Pro) is a window of the rate limiter;
+the complexity budget is read from the `complexity` every document asks for, and what each
+operation cost last time is the weight the next one waits for: when the budget left is below
+it, nobody sends until the budget resets. A 429 (the budget exhausted in either shape the
+versions use, the minute or concurrency limit) waits out `Retry-After` or
+`retry_in_seconds`. Application errors arrive with HTTP 200 and `errors[]`: each is sorted
+into what the caller can do about it (a dead cursor, a permission, a refused record)."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from adapters.monday.documents import API_VERSION, VERSION_RE, document
+from wizard.errors import CredentialError, PermissionDenied, UserError, VendorDataError
+from wizard.http import ApiClient, ObjectUnavailable, ReadRejected, RecordRejected, _message
+from wizard.ratelimit import RateLimiter
+
+MINUTE_S = 60.0
+MINUTE_REQUESTS = 2_500  # Pro; Enterprise 5,000, others 1,000 (reference M4)
+BUDGET = 10_000_000  # per minute, personal token; 1,000,000 on trial and free plans
+BUDGET_CODES = ("COMPLEXITY_BUDGET_EXHAUSTED", "ComplexityException")
+CURSOR_CODES = ("CursorExpiredError", "InvalidCursorException")
+PERMISSION_CODES = ("UserUnauthorizedException", "USER_ACCESS_DENIED", "missingRequiredPermissions")
+NOT_FOUND_CODES = ("ResourceNotFoundException", "InvalidBoardIdException", "InvalidItemIdException")
+_RESET_IN = re.compile(r"reset in (\d+) seconds?")
+
+
+class CursorExpired(Exception):
+    """monday.com no longer knows the items_page cursor (they live 60 minutes): the caller
+    starts the listing again."""
+
+
+class UrlExpired(RecordRejected):
+    """A file's public URL was refused (they are signed for an hour): ask for a fresh one."""
+
+
+class MondayClient(ApiClient):
+    system = "monday"
+    label = "monday.com"
+    # where a file's public URL points (monday.com's storage); nowhere else gets a GET
+    file_hosts = (".amazonaws.com", ".monday.com", ".cloudfront.net")
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        api_version: str = API_VERSION,
+        window_scale: float = 1.0,
+        minute_requests: int = MINUTE_REQUESTS,
+        **kw: Any,
+    ) -> None:
+        if not VERSION_RE.match(api_version):
+            raise UserError(
+                f"The monday.com API version '{api_version}' is not YYYY-MM with a month of 01, 04, 07 or 10."
+            )
+        limiter = RateLimiter([(minute_requests, MINUTE_S * window_scale)])
+        headers = {"Authorization": token, "API-Version": api_version, "Accept": "application/json"}
+        super().__init__(base_url, limiter=limiter, headers=headers, **kw)
+        self.api_version = api_version
+        self.window_scale = window_scale
+        self.budget_left: int | None = None
+        self.reset_at = 0.0
+        self.cost_of: dict[str, int] = {}  # what each operation cost last time: its weight
+        self.complexity = 0  # spent by this client
+        self.complexity_by_op: dict[str, int] = {}
+        self.calls_by_op: dict[str, int] = {}
+        self.rate_limited = 0
+
+    # -- limits ----------------------------------------------------------------------------
+    def classify_429(self, resp: httpx.Response) -> tuple[str, float]:
+        self.rate_limited += 1
+        wait = self.retry_after(resp)
+        code, message, retry_in = _error_of(resp)
+        if retry_in is not None:
+            wait = float(retry_in) if wait is None else max(wait, float(retry_in))
+        if wait is None:
+            wait = MINUTE_S * self.window_scale
+        if code in BUDGET_CODES:
+            self.budget_left = 0
+        return f"429 {code or message or _message(resp)}", wait
+
+    async def _await_budget(self, op: str) -> None:
+        """Wait until the budget holds what `op` cost last time (the first time: nothing known)."""
+        weight = self.cost_of.get(op, 0)
+        while self.budget_left is not None and weight > self.budget_left:
+            delay = self.reset_at - time.monotonic()
+            if delay <= 0:
+                self.budget_left = None
+                break
+            self.limiter.pause(delay, f"monday.com's complexity budget (this query costs {weight:,} points)")
+            self.limiter.waited += delay
+            if self.limiter.on_wait and delay >= 1.0:
+                self.limiter.on_wait(delay, f"monday.com's complexity budget ({weight:,} points a query)")
+            await self.limiter.sleep(delay)
+            self.budget_left = None
+
+    def _observe(self, op: str, complexity: Any) -> None:
+        if not isinstance(complexity, dict):
+            return
+        cost, after, reset = complexity.get("query"), complexity.get("after"), complexity.get("reset_in_x_seconds")
+        if isinstance(cost, int):
+            self.cost_of[op] = cost
+            self.complexity += cost
+            self.complexity_by_op[op] = self.complexity_by_op.get(op, 0) + cost
+        if isinstance(after, int):
+            self.budget_left = after
+        if isinstance(reset, (int, float)):
+            self.reset_at = time.monotonic() + float(reset)
+
+    # -- queries ---------------------------------------------------------------------------
+    async def query(self, op: str, **variables: Any) -> dict[str, Any]:
+        """Run operation `op` (graphql/<op>.graphql) with `variables`; its `data`."""
+        text = document(op)
+        attempts = 0
+        while True:
+            await self._await_budget(op)
+            self.calls_by_op[op] = self.calls_by_op.get(op, 0) + 1
+            body = await self.json("POST", "", json={"query": text, "variables": variables}, idempotent=True)
+            if not isinstance(body, dict):
+                raise VendorDataError(f"monday.com answered {op} with something that is not a JSON object.")
+            data = body.get("data")
+            if isinstance(data, dict):
+                self._observe(op, data.get("complexity"))
+            errors = body.get("errors")
+            if errors:
+                code, message, retry_in = _first_error(errors)
+                if code in BUDGET_CODES and retry_in is not None and attempts < self.max_retries:
+                    # the budget spent by someone else on the account, told with HTTP 200
+                    attempts += 1
+                    self.budget_left = 0
+                    self.reset_at = time.monotonic() + retry_in
+                    continue
+                self._raise_for(op, code, message)
+            if not isinstance(data, dict):
+                raise VendorDataError(f"monday.com answered {op} without data.")
+            return data
+
+    def _raise_for(self, op: str, code: str, message: str) -> None:
+        said = f"{code}: {message}" if code else message
+        if code in CURSOR_CODES:
+            raise CursorExpired(said)
+        if code in PERMISSION_CODES:
+            raise PermissionDenied(f"monday.com denied {op} ({said}); the account needs access to it.")
+        if code in NOT_FOUND_CODES:
+            raise ReadRejected(404, said, self.label, op)
+        if code == "ComplexityException":
+            raise UserError(
+                f"monday.com refused {op} as too complex ({message}); lower the page size and run the command again."
+            )
+        if code in ("UNAUTHENTICATED", "Unauthorized"):
+            raise CredentialError(
+                f"monday.com refused the token of profile '{self.profile}' ({said}); give a new one and run again."
+            )
+        raise VendorDataError(f"monday.com answered {op} with an error ({said[:300]}).")
+
+    # -- files -----------------------------------------------------------------------------
+    def file_url_allowed(self, url: str) -> bool:
+        """A public URL on our own origin (the sandbox) or monday.com's file storage over https."""
+        u, base = httpx.URL(url), httpx.URL(self.base_url)
+        if (u.scheme, u.host, u.port) == (base.scheme, base.host, base.port):
+            return True
+        return u.scheme == "https" and any(u.host.endswith(h) for h in self.file_hosts)
+
+    async def download(self, url: str, *, size: int | None = None, chunk_size: int = 64 * 1024) -> AsyncIterator[bytes]:
+        """Stream a file from its public URL, without our credential (it is signed). A broken
+        transfer resumes with Range; a failure that does not pass raises ObjectUnavailable."""
+        if not self.file_url_allowed(url):
+            raise RecordRejected(0, f"the file's URL points to {httpx.URL(url).host}, which is not monday.com's")
+        delivered, attempt, failure = 0, 0, ""
+        while True:  # a download is not an API call: it does not wait for the API's limits
+            self._refuse_if_open()
+            self.calls += 1
+            self.calls_by_route["GET public_url"] = self.calls_by_route.get("GET public_url", 0) + 1
+            headers = {"Range": f"bytes={delivered}-"} if delivered else {}
+            try:
+                request = httpx.Request("GET", url, headers=headers)
+                async with contextlib.aclosing(await self.http.send(request, stream=True)) as resp:
+                    if resp.status_code in (401, 403):
+                        raise UrlExpired(resp.status_code, "the file's public URL was refused (expired)", self.label)
+                    if resp.status_code >= 400:
+                        failure = f"HTTP {resp.status_code}"
+                    else:
+                        skip = delivered if resp.status_code == 200 else 0
+                        async for received in resp.aiter_bytes(chunk_size):
+                            cut = min(skip, len(received))
+                            chunk, skip = received[cut:], skip - cut
+                            if not chunk:
+                                continue
+                            delivered += len(chunk)
+                            if size is not None and delivered > size:
+                                raise RecordRejected(200, f"monday.com sent more than the {size} bytes it declared")
+                            yield chunk
+                        if size is not None and delivered != size:
+                            failure = f"{delivered} of {size} bytes"
+                        else:
+                            return
+            except (httpx.TransportError, TimeoutError) as e:
+                failure = f"{type(e).__name__} while downloading"
+            attempt += 1
+            if attempt > self.max_retries:
+                raise ObjectUnavailable(
+                    f"monday.com kept failing on a file download after {self.max_retries} retries ({failure}); "
+                    f"running the same command again retries it"
+                )
+            self.retries += 1
+            await self.limiter.sleep(min(10.0, 0.1 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+
+
+def _first_error(errors: Any) -> tuple[str, str, float | None]:
+    """(code, message, retry_in_seconds) of the first error, in either shape monday.com uses."""
+    first = errors[0] if isinstance(errors, list) and errors else errors
+    if isinstance(first, str):  # the legacy shape lists bare messages
+        m = _RESET_IN.search(first)
+        return ("ComplexityException" if "Complexity budget" in first else "", first, float(m.group(1)) if m else None)
+    if not isinstance(first, dict):
+        return "", str(first)[:300], None
+    ext = first.get("extensions") if isinstance(first.get("extensions"), dict) else {}
+    code = str(ext.get("code") or "")
+    retry = ext.get("retry_in_seconds")
+    return code, str(first.get("message") or "")[:300], float(retry) if isinstance(retry, (int, float)) else None
+
+
+def _error_of(resp: httpx.Response) -> tuple[str, str, float | None]:
+    try:
+        body = resp.json()
+    except ValueError:
+        return "", "", None
+    if not isinstance(body, dict):
+        return "", "", None
+    if body.get("error_code"):  # legacy: ComplexityException at the top level
+        msg = str(body.get("error_message") or "")
+        m = _RESET_IN.search(msg)
+        return str(body["error_code"]), msg, float(m.group(1)) if m else None
+    if body.get("errors"):
+        return _first_error(body["errors"])
+    return "", str(body.get("error_message") or ""), None

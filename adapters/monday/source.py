@@ -1,0 +1,358 @@
+"""monday.com as a migration source.
+
+Calls are few by design: one `Board` query carries the board, its groups, columns, owners
+and subscribers and the first page of items (with their values, subitems and files); the
+rest of the items come `next_items_page` by cursor, as many a page as the board holds (at
+most 500); comments come from the board's own update listing (and its subitems board's),
+500 a page, instead of one listing per item. A cursor lives 60 minutes: when monday.com says
+it has expired, the listing starts again and the items already yielded are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+from adapters.monday import mapping
+from adapters.monday.client import CursorExpired, MondayClient, UrlExpired
+from adapters.monday.documents import API_VERSION
+from adapters.monday.wire import MAsset, MBoard, MColumn, MUpdate, MUser
+from wizard import paging
+from wizard.adapter import Container, Identity, SourceAdapter, SourceRejected, StatedItem
+from wizard.errors import CredentialError, VendorDataError
+from wizard.events import EventSink
+from wizard.model import Attachment, Canonical, Capability, Person
+from wizard.paging import PageNumber
+
+PAGE = 500  # items_page's maximum
+UPDATES_PAGE = 500
+STATED_PAGE = 500  # items per page of the count query (updates nested: about 2M points, under the 5M cap)
+STATED_UPDATES = 100  # an item with more has the rest counted by ItemUpdateIds
+BOARDS_PAGE = 100
+USERS_PAGE = 1000
+
+
+class MondaySource(SourceAdapter):
+    system = "monday"
+    label = "monday.com"
+    credential_parts = ("token",)
+    fills: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            "created_at",
+            "due",
+            "item_assignees",
+            "relations",
+            "fields",
+            "field_values",
+            "checklists",
+            "comments",
+            "attachments",
+            "archived",
+        }
+    )
+
+    def __init__(self, client: MondayClient, *, stage_column: str | None = None) -> None:
+        self.client = client
+        self.stage_column = stage_column  # None: groups are the stages
+        self._people: list[Person] | None = None
+
+    @classmethod
+    def connect(
+        cls,
+        base_url: str,
+        credentials: dict[str, str],
+        *,
+        profile: str,
+        sink: EventSink | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        **kw: Any,
+    ) -> MondaySource:
+        if not credentials.get("token"):
+            raise CredentialError(
+                f"The monday.com credential of profile '{profile}' has no token; log in again with a personal API "
+                f"token (monday.com: your avatar > Developers > My access tokens)."
+            )
+        stage_column = kw.pop("stage_column", None)
+        client = MondayClient(
+            base_url,
+            credentials["token"],
+            profile=profile,
+            sink=sink,
+            timeout=timeout,
+            max_retries=max_retries,
+            api_version=kw.pop("api_version", None) or API_VERSION,
+            window_scale=float(kw.pop("window_scale", 1.0) or 1.0),
+            **kw,
+        )
+        return cls(client, stage_column=stage_column)
+
+    # -- who and what ----------------------------------------------------------------------
+    async def whoami(self) -> Identity:
+        data = await self.client.query("whoami")
+        me, account = data.get("me"), data.get("account")
+        if not isinstance(me, dict) or not isinstance(account, dict):
+            raise VendorDataError("monday.com answered 'who am I' without the user and the account.")
+        user = mapping.parse(MUser, me, "user")
+        if isinstance(user, SourceRejected):
+            raise VendorDataError("monday.com answered 'who am I' with a user record that cannot be read.")
+        tier = f", {account['tier']} plan" if account.get("tier") else ""
+        return Identity(
+            user=user.name,
+            workspace=f"{account.get('name', '')} ({account.get('slug', '')}{tier})",
+            detail=user.email or "",
+        )
+
+    async def _boards(self) -> AsyncIterator[MBoard]:
+        async for raw in self._records("boards", PageNumber(BOARDS_PAGE, records_path="boards"), "the board list"):
+            parsed = mapping.parse(MBoard, raw, "board")
+            if not isinstance(parsed, SourceRejected):
+                yield parsed
+
+    def _records(self, op: str, paginator: PageNumber, what: str, **variables: Any) -> AsyncIterator[Any]:
+        """Every record of a page-numbered listing (`paging.records` runs the loop)."""
+
+        async def fetch(params: dict[str, Any]) -> Any:
+            return await self.client.query(op, **variables, **params)
+
+        return paging.records(fetch, paginator, what=what, label=self.label)
+
+    async def containers(self) -> list[Container]:
+        """Every main, shareable and private board the token sees; archived ones shown as such,
+        deleted ones and the boards that hold subitems left out."""
+        out = []
+        async for b in self._boards():
+            if b.state == "deleted" or b.type not in (None, "board"):
+                continue
+            kind = {"private": "private", "share": "shareable"}.get(b.board_kind, "main")
+            out.append(
+                Container(
+                    key=mapping.key("board", b.id),
+                    id=b.id,
+                    name=b.name if kind == "main" else f"{b.name} ({kind})",
+                    closed=b.state != "active",
+                    url=b.url,
+                )
+            )
+        return out
+
+    async def _account_people(self) -> list[Person]:
+        if self._people is None:
+            people: list[Person] = []
+            async for raw in self._records("users", PageNumber(USERS_PAGE, records_path="users"), "the people"):
+                user = mapping.parse(MUser, raw, "user")
+                if not isinstance(user, SourceRejected):
+                    people.append(mapping.person(user))
+            self._people = people
+        return self._people
+
+    # -- extraction ------------------------------------------------------------------------
+    async def extract(
+        self, container_id: str, *, include_archived: bool = False
+    ) -> AsyncIterator[Canonical | SourceRejected]:
+        count = await self._items_count(container_id)
+        limit = max(1, min(PAGE, count or PAGE))
+        data = await self.client.query("board", board_id=container_id, limit=limit)
+        boards = data.get("boards")
+        if not isinstance(boards, list) or not boards or not isinstance(boards[0], dict):
+            raise VendorDataError(f"monday.com answered board {container_id} with no board.")
+        raw_board = boards[0]
+        board = mapping.parse(MBoard, raw_board, "board")
+        if isinstance(board, SourceRejected):
+            raise VendorDataError(board.reason)
+        people = await self._account_people()
+        known = {p.key for p in people}
+        tpl, stage_col = mapping.board_to_template(board, people, self.stage_column)
+        yield tpl
+        columns: dict[str, MColumn] = {c.id: c for c in board.columns}
+
+        item_keys: set[str] = set()
+        subitem_parent: dict[str, tuple[str, str]] = {}  # subitem id -> (item key, subitem name)
+        assets: dict[str, Attachment] = {}
+        first = raw_board.get("items_page") or {}
+        position = 0
+        async for raw in self._items(container_id, first, limit):
+            item = mapping.map_item(raw, board, columns, stage_col, position, known)
+            position += 1
+            if isinstance(item, SourceRejected):
+                yield item
+                continue
+            if item.key in item_keys:
+                continue  # a restarted listing (its cursor expired) gives the first items again
+            item_keys.add(item.key)
+            for sub in raw.get("subitems") or []:
+                if isinstance(sub, dict) and sub.get("id") and (sub.get("state") or "active") == "active":
+                    subitem_parent[str(sub["id"])] = (item.key, str(sub.get("name") or ""))
+            for a in raw.get("assets") or []:
+                parsed = mapping.parse(MAsset, a, "attachment")
+                if isinstance(parsed, SourceRejected):
+                    yield parsed
+                elif mapping.key("attachment", parsed.id) not in assets:
+                    assets[mapping.key("attachment", parsed.id)] = mapping.map_asset(parsed, item.key)
+            yield item
+
+        board_ids = [container_id]
+        sub_board = _subitems_board(board)
+        if sub_board and subitem_parent:
+            board_ids.append(sub_board)
+        async for up in self._updates(board_ids):
+            on = up.item_id or ""
+            item_key = mapping.key("item", on)
+            prefix = ""
+            if item_key not in item_keys:
+                if on not in subitem_parent:
+                    continue  # an update of an archived or deleted item: left out with it
+                item_key, sub_name = subitem_parent[on]
+                prefix = f"[subitem: {sub_name}] "
+            yield mapping.map_comment(up, item_key, prefix)
+            for r in up.replies or []:
+                yield mapping.map_comment(r, item_key, prefix + "↳ ")
+            for a in [*(up.assets or []), *(a for r in up.replies or [] for a in r.assets or [])]:
+                k = mapping.key("attachment", a.id)
+                if k not in assets:
+                    assets[k] = mapping.map_asset(a, item_key)
+        for att in assets.values():
+            yield att
+
+    async def _items_count(self, board_id: str) -> int | None:
+        """How many items the board holds, to size the first page (complexity is charged by the
+        page size asked for, not by what comes back)."""
+        boards = (await self.client.query("board_size", board_id=board_id)).get("boards") or []
+        count = boards[0].get("items_count") if boards and isinstance(boards[0], dict) else None
+        return count if isinstance(count, int) else None
+
+    async def _items(self, board_id: str, first: dict[str, Any], limit: int) -> AsyncIterator[dict[str, Any]]:
+        """Every item, a page at a time; a cursor that expired restarts the listing."""
+        page = first
+        restarts = 0
+        while True:
+            items = page.get("items")
+            if not isinstance(items, list):
+                raise VendorDataError(f"monday.com answered the items of board {board_id} with no list.")
+            for raw in items:
+                yield raw
+            cursor = page.get("cursor")
+            if not cursor:
+                return
+            try:
+                data = await self.client.query("next_items", cursor=cursor, limit=PAGE)
+                page = data.get("next_items_page") or {}
+                restarts = 0
+            except CursorExpired:
+                restarts += 1
+                if restarts > 2:
+                    raise VendorDataError(
+                        f"monday.com keeps refusing the item cursors of board {board_id} as expired, even fresh ones."
+                    ) from None
+                data = await self.client.query("board", board_id=board_id, limit=PAGE)
+                page = ((data.get("boards") or [{}])[0] or {}).get("items_page") or {}
+
+    async def _updates(self, board_ids: list[str]) -> AsyncIterator[MUpdate]:
+        for board_id in board_ids:
+            paginator = PageNumber(UPDATES_PAGE, records_path="boards.0.updates")
+            async for raw in self._records(
+                "board_updates", paginator, f"the updates of board {board_id}", board_ids=[board_id]
+            ):
+                parsed = mapping.parse(MUpdate, raw, "comment")
+                if not isinstance(parsed, SourceRejected):
+                    yield parsed
+
+    # -- what monday.com states of itself --------------------------------------------------
+    async def stated_counts(self, container_id: str) -> list[StatedItem]:
+        """Per item, monday.com's own counts, read apart from the extraction: its active
+        subitems, its updates with their replies (its subitems' too, which the extraction hangs
+        on it), and its files (the item's assets, from its columns and its updates)."""
+        out: list[StatedItem] = []
+        data = await self.client.query(
+            "stated_counts", board_id=container_id, limit=STATED_PAGE, updates_limit=STATED_UPDATES
+        )
+        boards = data.get("boards") or []
+        if not boards:
+            raise VendorDataError(f"monday.com answered board {container_id} with no board.")
+        page = boards[0].get("items_page") or {}
+        seen: set[str] = set()
+        while True:
+            for raw in page.get("items") or []:
+                if not isinstance(raw, dict) or str(raw.get("id")) in seen:
+                    continue
+                seen.add(str(raw.get("id")))
+                it = raw
+                if len(raw.get("updates") or []) >= STATED_UPDATES:
+                    it = {**raw, "updates": (raw.get("updates") or []) + await self._more_updates(str(raw["id"]))}
+                out.append(_stated(it))
+            cursor = page.get("cursor")
+            if not cursor:
+                break
+            try:
+                page = (
+                    await self.client.query(
+                        "stated_next", cursor=cursor, limit=STATED_PAGE, updates_limit=STATED_UPDATES
+                    )
+                ).get("next_items_page") or {}
+            except CursorExpired:
+                page = (
+                    (
+                        await self.client.query(
+                            "stated_counts", board_id=container_id, limit=STATED_PAGE, updates_limit=STATED_UPDATES
+                        )
+                    ).get("boards")
+                    or [{}]
+                )[0].get("items_page") or {}
+        return out
+
+    async def _more_updates(self, item_id: str) -> list[dict[str, Any]]:
+        """The updates of an item past the first nested page, page by page."""
+        more: list[dict[str, Any]] = []
+        page = 2
+        while True:
+            items = (
+                await self.client.query("item_update_ids", item_ids=[item_id], limit=STATED_UPDATES, page=page)
+            ).get("items") or []
+            got = [u for u in ((items[0] or {}).get("updates") or []) if isinstance(u, dict)] if items else []
+            more += got
+            if len(got) < STATED_UPDATES:
+                return more
+            page += 1
+
+    # -- files -----------------------------------------------------------------------------
+    async def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:  # type: ignore[override]
+        """The file from its public URL; a URL that expired (they last an hour) is asked for again."""
+        url = attachment.url
+        for attempt in range(2):
+            if not url or attempt:
+                data = await self.client.query("asset", asset_id=attachment.source_id)
+                fresh = [a for a in data.get("assets") or [] if isinstance(a, dict)]
+                url = fresh[0].get("public_url") if fresh else None
+                if not url:
+                    raise VendorDataError(f"monday.com has no file {attachment.source_id} any more.")
+            try:
+                async for chunk in self.client.download(url, size=attachment.size):
+                    yield chunk
+                return
+            except UrlExpired:
+                if attempt:
+                    raise
+
+
+def _subitems_board(board: MBoard) -> str | None:
+    """The board that holds this board's subitems: named in its subitems column's settings."""
+    for c in board.columns:
+        ids = mapping.settings(c).get("boardIds") if c.type == "subtasks" else None
+        if isinstance(ids, list) and ids:
+            return str(ids[0])
+    return None
+
+
+def _stated(it: dict[str, Any]) -> StatedItem:
+    subitems = [s for s in it.get("subitems") or [] if isinstance(s, dict)]
+    updates = [u for u in it.get("updates") or [] if isinstance(u, dict)]
+    for s in subitems:
+        updates += [u for u in s.get("updates") or [] if isinstance(u, dict)]
+    comments = sum(1 + len(u.get("replies") or []) for u in updates)
+    files = len(it.get("assets") or [])
+    return StatedItem(
+        mapping.key("item", str(it.get("id"))),
+        str(it.get("name") or ""),
+        {"checklist_item": len(subitems), "comment": comments, "file": files},
+        None if (it.get("state") or "active") == "active" else "archived in the source",
+    )

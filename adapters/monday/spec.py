@@ -1,0 +1,75 @@
+"""monday.com as a source: what the wizard's core knows of it (wizard/registry.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.registry import (
+    AdapterSpec,
+    Connection,
+    CredentialPart,
+    RateProfile,
+    RateWindow,
+    SandboxOptions,
+    SandboxSpec,
+)
+
+# The sandbox accepts exactly this; it opens no real account.
+SANDBOX_CREDENTIALS = {"token": "sandbox-monday-token"}
+
+
+def connect(c: Connection) -> Any:
+    # lazy: the registry lists specs without importing the clients behind them
+    from adapters.monday.source import MondaySource  # noqa: PLC0415
+
+    options = dict(getattr(c.endpoint, "options", None) or {})  # the plan's source options, where it has them
+    return MondaySource.connect(
+        c.endpoint.base_url,
+        dict(c.credentials),
+        profile=c.endpoint.profile,
+        sink=c.sink,
+        timeout=c.limits.request_timeout_s,
+        max_retries=c.limits.max_retries,
+        window_scale=c.endpoint.rate_window_scale,
+        **options,
+        **c.options,
+    )
+
+
+def sandbox(o: SandboxOptions) -> Any:
+    # lazy: the sandbox needs the web server of the [sandbox] extra
+    from adapters.monday.sandbox import MondaySandbox  # noqa: PLC0415
+
+    return MondaySandbox(
+        seed=o.seed, scale=o.scale, faults=o.faults, rate_limits=o.rate_limits, window_scale=o.rate_scale
+    )
+
+
+SPEC = AdapterSpec(
+    system="monday",
+    label="monday.com",
+    kind="source",
+    connect=connect,
+    default_url="https://api.monday.com/v2",
+    credentials=(
+        CredentialPart(
+            "token",
+            "Personal API token",
+            "monday.com: your avatar > Developers > My access tokens > Show",
+        ),
+    ),
+    sandbox=SandboxSpec(
+        factory=sandbox,
+        credentials=SANDBOX_CREDENTIALS,
+        api_path="/v2",
+        state_modules=("adapters.monday.sandbox_state",),
+    ),
+    # reference M4: 2,500 requests a minute on Pro (5,000 Enterprise, 1,000 others); the
+    # complexity budget (10M points a minute, 1M on trial and free plans) is read from every answer
+    rate=RateProfile(
+        (RateWindow(2_500, 60.0),),
+        summary="2,500-a-minute limit and 10M complexity points a minute (1M on trial and free plans)",
+    ),
+    item_noun=("item", "items"),
+    container_noun=("board", "boards"),
+)

@@ -1,0 +1,216 @@
+"""The monday.com source against its sandbox over HTTP: every object the manifest holds is
+extracted once, in the documented order, within the complexity budget, with monday.com's
+own counts agreeing; cursors that expire, budgets that run out in either error shape and
+files whose URLs expire or whose downloads fail are handled."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import adapters.monday.source as source_module
+from adapters.monday.sandbox import MondaySandbox
+from adapters.monday.source import MondaySource
+from adapters.sandboxkit import SandboxServer
+from wizard.adapter import SourceRejected
+from wizard.http import ObjectUnavailable
+from wizard.model import Attachment, Comment, Item, Template, capabilities_used
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[MondaySandbox, str]]:
+    sb = MondaySandbox(seed=7, scale="small", window_scale=0.02)  # a minute lasts 1.2 s
+    with SandboxServer(sb) as srv:
+        yield sb, srv.url
+
+
+def source(url: str, **kw: Any) -> MondaySource:
+    return MondaySource.connect(url + "/v2", {"token": "sandbox-monday-token"}, profile="sandbox", max_retries=3, **kw)
+
+
+async def extract_all(src: MondaySource) -> list[Any]:
+    out: list[Any] = []
+    for c in await src.containers():
+        async for obj in src.extract(c.id):
+            out.append(obj)
+    return out
+
+
+def live(manifest: list[dict[str, Any]], kind: str) -> set[str]:
+    return {m["ref"] for m in manifest if m["kind"] == kind and not m["archived"]}
+
+
+async def test_every_live_item_comment_and_file_is_extracted_once(served: tuple[MondaySandbox, str]) -> None:
+    sb, url = served
+    src = source(url)
+    objs = await extract_all(src)
+    await src.aclose()
+    manifest = sb.export()["manifest"]
+    keys = Counter(o.key for o in objs if not isinstance(o, SourceRejected))
+    assert all(n == 1 for n in keys.values())
+    items = {o.key for o in objs if isinstance(o, Item)}
+    comments = {o.key for o in objs if isinstance(o, Comment)}
+    files = {o.key for o in objs if isinstance(o, Attachment)}
+    assert items == live(manifest, "item")
+    assert comments == live(manifest, "comment")
+    assert files == live(manifest, "attachment")
+    for o in objs:
+        if isinstance(o, (Item, Template)):
+            assert capabilities_used(o) <= src.fills, o.key
+
+
+async def test_the_order_is_template_items_comments_files(served: tuple[MondaySandbox, str]) -> None:
+    _, url = served
+    src = source(url)
+    board = next(c for c in await src.containers() if "Client onboarding" in c.name)
+    rank = {Template: 0, Item: 1, Comment: 2, Attachment: 3}
+    order = [rank[type(o)] async for o in src.extract(board.id) if type(o) in rank]
+    await src.aclose()
+    assert order == sorted(order) and order[0] == 0 and set(order) == {0, 1, 2, 3}
+
+
+async def test_containers_show_kinds_and_archived_boards_and_hide_deleted_and_subitem_boards(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    _sb, url = served
+    src = source(url)
+    found = await src.containers()
+    await src.aclose()
+    names = {c.name: c for c in found}
+    assert names["Old projects (archived)"].closed
+    assert "Deleted board" not in names and not any(n.startswith("Subitems of") for n in names)
+    assert any(n.endswith("(private)") for n in names) and any(n.endswith("(shareable)") for n in names)
+    assert "Empty board" in names
+
+
+async def test_the_stated_counts_agree_with_the_extraction(served: tuple[MondaySandbox, str]) -> None:
+    _, url = served
+    src = source(url)
+    for c in await src.containers():
+        objs = [o async for o in src.extract(c.id)]
+        stated = {s.key: s for s in await src.stated_counts(c.id)}
+        items = [o for o in objs if isinstance(o, Item)]
+        assert set(stated) == {i.key for i in items}, c.name
+        comments = Counter(o.item_key for o in objs if isinstance(o, Comment))
+        files = Counter(o.item_key for o in objs if isinstance(o, Attachment))
+        for i in items:
+            st = stated[i.key]
+            assert st.counts["comment"] == comments[i.key], i.key
+            assert st.counts["file"] == files[i.key], i.key
+            assert st.counts["checklist_item"] == sum(len(cl.items) for cl in i.checklists)
+    await src.aclose()
+
+
+async def test_a_page_whose_cursor_expired_starts_the_listing_again(
+    served: tuple[MondaySandbox, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb, url = served
+    src = source(url)
+    board = next(c for c in await src.containers() if "Client onboarding" in c.name)
+    monkeypatch.setattr(source_module, "PAGE", 5)  # several pages, so a cursor is in use between them
+    try:
+        seen: list[str] = []
+        async for o in src.extract(board.id):
+            if isinstance(o, Item):
+                seen.append(o.key)
+                if len(seen) == 3:
+                    for c in sb.cursors.values():  # the cursor in use dies (an hour has passed)
+                        c.created -= sb.cursor_ttl + 1
+    finally:
+        await src.aclose()
+    assert (
+        len(seen)
+        == len(set(seen))
+        == len(
+            [m for m in sb.export()["manifest"] if m["kind"] == "item" and not m["archived"] and _on(sb, m, board.id)]
+        )
+    )
+
+
+def _on(sb: MondaySandbox, m: dict[str, Any], board_id: str) -> bool:
+    return sb.state.items[m["ref"].rsplit(":", 1)[1]].board_id == board_id
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+async def test_an_exhausted_budget_is_waited_out_in_either_error_shape(
+    served: tuple[MondaySandbox, str], legacy: bool
+) -> None:
+    sb, url = served
+    httpx.post(url + "/_sandbox/budget", json={"legacy_errors": legacy, "spend": sb.budget})
+    src = source(url)
+    me = await src.whoami()
+    assert src.client.rate_limited >= 1 and me.user
+    await src.aclose()
+
+
+async def test_the_client_waits_for_the_budget_before_a_query_it_cannot_afford(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    _sb, url = served
+    src = source(url)
+    await src.whoami()
+    board = next(c for c in await src.containers() if "Client onboarding" in c.name)
+    [o async for o in src.extract(board.id)]
+    httpx.post(url + "/_sandbox/budget", json={"leave": 50_000})  # less than the updates query costs
+    [o async for o in src.extract(board.id)]
+    await src.aclose()
+    assert src.client.rate_limited == 0  # waited before sending, never refused
+    assert src.client.limiter.waited > 0
+
+
+async def test_files_download_whole_the_broken_one_is_unavailable_and_an_expired_url_is_renewed(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    sb, url = served
+    src = source(url)
+    board = next(c for c in await src.containers() if "Client onboarding" in c.name)
+    files = [o async for o in src.extract(board.id) if isinstance(o, Attachment)]
+    broken = set(sb.export()["broken_files"])
+    good = next(f for f in files if f.source_id not in broken)
+    assert len(await _read(src.open_attachment(good))) == good.size
+    stale = good.model_copy(update={"url": good.url.replace("/files/", "/files/0") if good.url else None})
+    assert len(await _read(src.open_attachment(stale))) == good.size  # refused, renewed, read
+    bad = next((f for f in files if f.source_id in broken), None)
+    if bad is not None:
+        with pytest.raises(ObjectUnavailable):
+            await _read(src.open_attachment(bad))
+    await src.aclose()
+
+
+async def _read(chunks: AsyncIterator[bytes]) -> bytes:
+    return b"".join([c async for c in chunks])
+
+
+async def test_stage_by_status_column(served: tuple[MondaySandbox, str]) -> None:
+    _, url = served
+    src = source(url, stage_column="status")
+    board = next(c for c in await src.containers() if "Client onboarding" in c.name)
+    objs = [o async for o in src.extract(board.id)]
+    await src.aclose()
+    tpl = objs[0]
+    assert isinstance(tpl, Template)
+    assert [s.name for s in tpl.stages] == ["Working on it", "Done", "Stuck", "(no status)"]
+    stage_keys = {s.key for s in tpl.stages}
+    assert all(o.stage_key in stage_keys for o in objs if isinstance(o, Item))
+    assert not any(f.key.endswith("/status") for f in tpl.fields)
+
+
+async def test_values_by_type_and_an_unknown_type_kept_as_text(served: tuple[MondaySandbox, str]) -> None:
+    _, url = served
+    src = source(url)
+    board = next(c for c in await src.containers() if "Client onboarding" in c.name)
+    objs = [o async for o in src.extract(board.id)]
+    await src.aclose()
+    tpl = objs[0]
+    types = {f.key.rsplit("/", 1)[1]: f.type.value for f in tpl.fields}
+    assert types["numbers"] == "number" and types["checkbox"] == "checkbox" and types["world_clock"] == "text"
+    values = {v.field_key.rsplit("/", 1)[1]: v.value for o in objs if isinstance(o, Item) for v in o.values}
+    assert isinstance(values["numbers"], float) and values["world_clock"] == "Europe/Paris"
+    dates = [v.value for o in objs if isinstance(o, Item) for v in o.values if v.field_key.endswith("/date4")]
+    assert dates and all(isinstance(d, str) and len(d) == 10 for d in dates)  # objects and bare strings alike
+    names = {o.name for o in objs if isinstance(o, Item)}
+    assert "" in names and any(len(n) == 255 for n in names)

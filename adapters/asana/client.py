@@ -43,6 +43,7 @@ class AsanaClient(ApiClient):
         super().__init__(base_url, limiter=limiter, headers=headers, **kw)
         self.tier = tier
         self.window_scale = window_scale
+        self.batch_actions = 0  # what the batches carried: Asana counts each against the limit
 
     def set_tier(self, tier: str) -> None:
         """The plan is known (detected or chosen): its per-minute limit binds from now on."""
@@ -77,6 +78,7 @@ class AsanaClient(ApiClient):
         counts them. Answers (status, body) in the order asked."""
         if not 0 < len(actions) <= BATCH_MAX:
             raise ValueError("Asana's /batch takes between 1 and 10 actions")
+        self.batch_actions += len(actions)
         body = await self.json(
             "POST", "batch", json={"data": {"actions": actions}}, idempotent=True, weight=len(actions)
         )

@@ -25,8 +25,6 @@ from adapters.asana.wire import (
 from wizard.adapter import SourceRejected
 from wizard.model import (
     Attachment,
-    Checklist,
-    ChecklistItem,
     Comment,
     FieldDef,
     FieldOption,
@@ -202,26 +200,19 @@ def due_of(task: AsanaTask) -> datetime | None:
     return None
 
 
-def subtask_item(task: AsanaTask, depth: int) -> ChecklistItem:
-    return ChecklistItem(
-        name=("↳ " * depth) + (task.name.strip() or "Untitled subtask"),
-        done=task.completed,
-        due=due_of(task),
-        assignee_key=key("user", task.assignee.gid) if task.assignee else None,
-    )
-
-
 def task_to_item(
     task: AsanaTask,
     project_gid: str,
     position: int,
-    subtasks: list[tuple[AsanaTask, int]],
     *,
+    parent_gid: str | None = None,
+    stage_gid: str | None = None,
     archived: bool = False,
 ) -> Item:
-    """A top-level task. Its subtasks (depth-first, with their depth) become one checklist,
-    named "Subtasks", each done when completed."""
-    section = next(
+    """A task. A top-level one stands at its section in this project; a subtask (in no
+    project, as Asana keeps them) is a sub-item of its parent, standing where its top-level
+    task stands (`stage_gid`)."""
+    section = stage_gid or next(
         (m.section.gid for m in task.memberships if m.section and m.project and m.project.gid == project_gid), None
     )
     values = []
@@ -230,15 +221,11 @@ def task_to_item(
         v = field_value(f)
         if v is not None:
             values.append(v)
-    checklists = (
-        [Checklist(key=key("subtasks", task.gid), name="Subtasks", items=[subtask_item(s, d) for s, d in subtasks])]
-        if subtasks
-        else []
-    )
     return Item(
         key=key("task", task.gid),
         template_key=key("project", project_gid),
         stage_key=key("section", section) if section else None,
+        parent_key=key("task", parent_gid) if parent_gid else None,
         name=task.name,
         description=task.notes,
         closed=archived,
@@ -251,31 +238,34 @@ def task_to_item(
         assignee_keys=[key("user", task.assignee.gid)] if task.assignee else [],
         tag_keys=[key("tag", t.gid) for t in task.tags],
         values=values,
-        checklists=checklists,
         url=task.permalink_url,
     )
 
 
 def map_task(
-    raw: Any, project_gid: str, position: int, subtasks: list[tuple[AsanaTask, int]], *, archived: bool = False
+    raw: Any,
+    project_gid: str,
+    position: int,
+    *,
+    parent_gid: str | None = None,
+    stage_gid: str | None = None,
+    archived: bool = False,
 ) -> Item | SourceRejected:
     task = parse(AsanaTask, raw, "task", position)
     if isinstance(task, SourceRejected):
         return task
     try:
-        return task_to_item(task, project_gid, position, subtasks, archived=archived)
+        return task_to_item(task, project_gid, position, parent_gid=parent_gid, stage_gid=stage_gid, archived=archived)
     except (ValueError, ValidationError) as e:
         reason = describe(e) if isinstance(e, ValidationError) else str(e)
         return SourceRejected(key("task", task.gid), "task", f"Asana sent task {task.gid} whose custom field {reason}.")
 
 
 # -- stories and attachments --------------------------------------------------------------
-def story_to_comment(story: AsanaStory, item_gid: str, on_subtask: str | None = None) -> Comment:
-    """A comment story. One made on a subtask lands on its top-level task, saying so."""
+def story_to_comment(story: AsanaStory, item_gid: str) -> Comment:
+    """A comment story, on its task (or subtask)."""
     author = story.created_by
     text = story.text
-    if on_subtask is not None:
-        text = f"On subtask “{on_subtask.strip() or 'Untitled subtask'}”:\n{text}"
     return Comment(
         key=key("comment", story.gid),
         item_key=key("task", item_gid),
@@ -286,14 +276,14 @@ def story_to_comment(story: AsanaStory, item_gid: str, on_subtask: str | None = 
     )
 
 
-def map_story(raw: Any, item_gid: str, on_subtask: str | None = None) -> Comment | SourceRejected | None:
+def map_story(raw: Any, item_gid: str) -> Comment | SourceRejected | None:
     """A comment story as a Comment; a system story is None (the activity log is not migrated)."""
     story = parse(AsanaStory, raw, "comment")
     if isinstance(story, SourceRejected):
         return story
     if story.type != "comment":
         return None
-    return story_to_comment(story, item_gid, on_subtask)
+    return story_to_comment(story, item_gid)
 
 
 def attachment_to_canonical(att: AsanaAttachment, item_gid: str) -> Attachment:

@@ -97,6 +97,11 @@ class AsanaSandbox(Sandbox):
     def server_error(self, request_scope: Scope) -> Response:
         return _error(503, "Server Error: the service is temporarily unavailable. Please try again later.")
 
+    def refused(self, request_scope: Scope, status: int) -> Response:
+        if status == 401:
+            return _error(401, "Not Authorized")
+        return _error(403, "You do not have access to this resource.")
+
     async def _unknown(self, request: Request) -> Response:
         return _error(404, f"No matching route for request: {request.method} {request.url.path}")
 
@@ -310,7 +315,7 @@ class AsanaSandbox(Sandbox):
             if gid not in self.state.tasks:
                 return JSONResponse({"error": f"no task {gid}"}, status_code=404)
             (self.bad_tasks if mode == "bad_task" else self.hidden).add(gid)
-        return JSONResponse({"mode": mode, "task_id": gid})
+        return JSONResponse({"mode": mode, "task_id": gid, "ref": f"asana:task:{gid}"})
 
     def _live_top_tasks(self) -> list[str]:
         return [

@@ -1,6 +1,6 @@
 """Asana as a migration source: a project (or project template) becomes a Template, its
-sections Stages, its tasks Items (their subtasks a checklist), comment stories Comments and
-attachments Attachments.
+sections Stages, its tasks Items and their subtasks sub-items (Items with a `parent_key`,
+each after its parent), comment stories Comments and attachments Attachments.
 
 Calls are few by design: the project with its custom-field settings in one call (opt_fields),
 its sections in one, the workspace's people and tags once per source; tasks 100 a page with
@@ -13,6 +13,7 @@ a page of tasks and the gids of the project's tasks are held at once.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,6 @@ from adapters.asana.wire import (
     AsanaProjectTemplate,
     AsanaSection,
     AsanaTag,
-    AsanaTask,
     AsanaUser,
 )
 from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
@@ -50,7 +50,7 @@ TASK_FIELDS = (
     "custom_fields.enum_value.name,custom_fields.multi_enum_values.name,custom_fields.people_value.(name|email),"
     "custom_fields.reference_value.name"
 )
-SUBTASK_FIELDS = "name,completed,due_on,due_at,assignee.name,num_subtasks"
+SUBTASK_FIELDS = TASK_FIELDS  # a subtask is a task: everything the mapping reads
 STORY_FIELDS = "type,resource_subtype,text,created_at,created_by.name"
 ATTACHMENT_FIELDS = "name,resource_subtype,host,size,created_at,view_url,permanent_url"
 ARCHIVED = "it is in an archived project, and the plan leaves archived records out"
@@ -70,7 +70,7 @@ class AsanaSource(SourceAdapter):
             "tag_colours",
             "fields",
             "field_values",
-            "checklists",
+            "subitems",
             "comments",
             "attachments",
             "archived",
@@ -246,37 +246,46 @@ class AsanaSource(SourceAdapter):
                     yield SourceLeftOut(mapping.key("task", mapping.raw_id(raw)), "item", ARCHIVED)
             return
 
-        family: list[tuple[str, list[tuple[str, str]]]] = []  # top gid -> [(subtask gid, name)]
-        quarantined: set[str] = set()
+        tasks: list[str] = []  # every task and subtask extracted, for the stories and attachments passes
         position = 0
         async for page in self.client.pages(f"projects/{container_id}/tasks", opt_fields=TASK_FIELDS):
             subtasks = await self._subtasks([r for r in page if _has_subtasks(r)])
             for raw in page:
                 gid = mapping.raw_id(raw, position)
-                subs = subtasks.get(gid, [])
-                item = mapping.map_task(raw, container_id, position, subs, archived=archived)
+                item = mapping.map_task(raw, container_id, position, archived=archived)
                 position += 1
-                if isinstance(item, SourceRejected):
-                    quarantined.add(gid)
-                    yield item
-                    continue
-                family.append((gid, [(s.gid, s.name) for s, _ in subs]))
                 yield item
+                if isinstance(item, SourceRejected):
+                    continue  # its subtasks, comments and files hang on a quarantined task
+                tasks.append(gid)
+                stage = item.stage_key.rsplit(":", 1)[1] if item.stage_key else None
+                alive = {gid}
+                for sub, parent in subtasks.get(gid, []):
+                    if parent not in alive:
+                        continue  # under a quarantined subtask
+                    sub_item = mapping.map_task(
+                        sub, container_id, position, parent_gid=parent, stage_gid=stage, archived=archived
+                    )
+                    position += 1
+                    yield sub_item
+                    if not isinstance(sub_item, SourceRejected):
+                        alive.add(sub_item.source_id)
+                        tasks.append(sub_item.source_id)
 
-        async for top, sub_name, status, body in self._per_task(family, "stories"):
+        async for gid, status, body in self._per_task(tasks, "stories"):
             if status >= 400:
-                yield SourceRejected(mapping.key("task", top), "comment", _refused(status, body, "stories"))
+                yield SourceRejected(mapping.key("task", gid), "comment", _refused(status, body, "stories"))
                 continue
             for raw in body:
-                comment = mapping.map_story(raw, top, sub_name)
+                comment = mapping.map_story(raw, gid)
                 if comment is not None:
                     yield comment
-        async for top, _, status, body in self._per_task(family, "attachments"):
+        async for gid, status, body in self._per_task(tasks, "attachments"):
             if status >= 400:
-                yield SourceRejected(mapping.key("task", top), "attachment", _refused(status, body, "attachments"))
+                yield SourceRejected(mapping.key("task", gid), "attachment", _refused(status, body, "attachments"))
                 continue
             for raw in body:
-                yield mapping.map_attachment(raw, top)
+                yield mapping.map_attachment(raw, gid)
 
     async def _project(self, gid: str) -> tuple[AsanaProject, list[FieldDef], list[SourceRejected]]:
         raw = await self.client.data(f"projects/{gid}", opt_fields=PROJECT_FIELDS)
@@ -306,36 +315,30 @@ class AsanaSource(SourceAdapter):
                 stages.append(mapping.section_to_stage(s, len(stages), archived))
         return stages
 
-    async def _subtasks(self, parents: list[Any]) -> dict[str, list[tuple[AsanaTask, int]]]:
-        """Each parent's subtasks, depth-first with their depth, asked 10 parents a batch;
-        a subtask with its own (num_subtasks) is asked in the next round."""
-        out: dict[str, list[tuple[AsanaTask, int]]] = {}
-        level: list[tuple[str, str, int]] = [(r["gid"], r["gid"], 1) for r in parents]  # (top, parent, depth)
-        found: dict[str, list[tuple[AsanaTask, int]]] = {}  # parent gid -> its direct subtasks
+    async def _subtasks(self, parents: list[Any]) -> dict[str, list[tuple[Any, str]]]:
+        """Each parent's subtasks all the way down, depth-first, each with its own parent's
+        gid: asked 10 parents a batch; a subtask with its own (num_subtasks) is asked in the
+        next round."""
+        found: dict[str, list[Any]] = {}  # parent gid -> its direct subtasks (raw)
+        level = [r["gid"] for r in parents]
         while level:
-            nxt: list[tuple[str, str, int]] = []
-            async for (top, parent, depth), status, raws in self._listed(
-                level, lambda x: f"/tasks/{x[1]}/subtasks", {}, SUBTASK_FIELDS
-            ):
+            nxt: list[str] = []
+            async for parent, status, raws in self._listed(level, lambda g: f"/tasks/{g}/subtasks", {}, SUBTASK_FIELDS):
                 for raw in raws if status < 400 else []:  # a task gone since its listing has none
-                    sub = mapping.parse(AsanaTask, raw, "task")
-                    if isinstance(sub, SourceRejected):
-                        continue
-                    found.setdefault(parent, []).append((sub, depth))
-                    if sub.num_subtasks:
-                        nxt.append((top, sub.gid, depth + 1))
+                    found.setdefault(parent, []).append(raw)
+                    if _has_subtasks(raw):
+                        nxt.append(raw["gid"])
             level = nxt
 
-        def walk(parent: str) -> list[tuple[AsanaTask, int]]:
-            rows: list[tuple[AsanaTask, int]] = []
-            for sub, depth in found.get(parent, []):
-                rows.append((sub, depth - 1))
-                rows += walk(sub.gid)
+        def walk(parent: str) -> list[tuple[Any, str]]:
+            rows: list[tuple[Any, str]] = []
+            for raw in found.get(parent, []):
+                rows.append((raw, parent))
+                if isinstance(raw, dict) and isinstance(raw.get("gid"), str):
+                    rows += walk(raw["gid"])
             return rows
 
-        for r in parents:
-            out[r["gid"]] = walk(r["gid"])
-        return out
+        return {r["gid"]: walk(r["gid"]) for r in parents}
 
     async def _listed(self, keys: list[Any], path: Any, data: Any, fields: str) -> AsyncIterator[tuple[Any, int, Any]]:
         """For each key, (key, status, the whole list at `path(key)` or the refusal's body):
@@ -362,70 +365,61 @@ class AsanaSource(SourceAdapter):
                         rows += page
                 yield k, status, rows
 
-    async def _per_task(
-        self, family: list[tuple[str, list[tuple[str, str]]]], what: str
-    ) -> AsyncIterator[tuple[str, str | None, int, Any]]:
-        """Every task's (and subtask's) stories or attachments: (top gid, the subtask's name
-        when it is one, status, the records)."""
-        keys: list[tuple[str, str, str | None]] = []
-        for top, subs in family:
-            keys.append((top, top, None))
-            keys += [(top, sub, name) for sub, name in subs]
+    async def _per_task(self, gids: list[str], what: str) -> AsyncIterator[tuple[str, int, Any]]:
+        """Every task's stories or attachments: (gid, status, the records or the refusal)."""
         if what == "stories":
-            path, data, fields = (lambda k: f"/tasks/{k[1]}/stories"), {}, STORY_FIELDS
+            path, data, fields = (lambda g: f"/tasks/{g}/stories"), {}, STORY_FIELDS
         else:
-            path, data, fields = (lambda k: "/attachments"), (lambda k: {"parent": k[1]}), ATTACHMENT_FIELDS
-        async for (top, _, name), status, rows in self._listed(keys, path, data, fields):
-            yield top, name, status, rows
+            path, data, fields = (lambda g: "/attachments"), (lambda g: {"parent": g}), ATTACHMENT_FIELDS
+        async for gid, status, rows in self._listed(gids, path, data, fields):
+            yield gid, status, rows
 
     # -- what Asana states of itself --------------------------------------------------------
     async def stated_counts(self, container_id: str) -> list[StatedItem]:
-        """Every task of the project with Asana's own counts, read apart from `extract`: its
-        subtasks (num_subtasks, all the way down), its comment stories, its files and links,
-        its custom-field values; and the project's own task count, so a listing that lost a
-        task cannot agree with the target."""
+        """Every task and subtask of the project with Asana's own counts, read apart from
+        `extract`: num_subtasks (followed all the way down), each one's comment stories,
+        files and links, and custom-field values; and the project's own task count, so a
+        listing that lost a task cannot agree with the target."""
         if await self._is_template(container_id):
             return []
         project = await self.client.data(f"projects/{container_id}", opt_fields="archived")
         archived = "in an archived project" if isinstance(project, dict) and project.get("archived") else None
-        tasks: list[dict[str, Any]] = []
+        tops: list[dict[str, Any]] = []
         async for page in self.client.pages(
             f"projects/{container_id}/tasks", opt_fields="name,num_subtasks,custom_fields.display_value"
         ):
-            tasks += [t for t in page if isinstance(t, dict) and isinstance(t.get("gid"), str)]
-        subs = await self._subtasks([t for t in tasks if _has_subtasks(t)])
-        family = [(t["gid"], [(s.gid, s.name) for s, _ in subs.get(t["gid"], [])]) for t in tasks]
-        comments: dict[str, int] = {}
-        files: dict[str, int] = {}
-        links: dict[str, int] = {}
-        async for top, _, status, rows in self._per_task(family, "stories"):
+            tops += [t for t in page if isinstance(t, dict) and isinstance(t.get("gid"), str)]
+        subs = await self._subtasks([t for t in tops if _has_subtasks(t)])
+        tasks = [x for t in tops for x in [t, *(raw for raw, _ in subs.get(t["gid"], []))] if isinstance(x, dict)]
+        gids = [t["gid"] for t in tasks if isinstance(t.get("gid"), str)]
+        comments: Counter[str] = Counter()
+        files: Counter[str] = Counter()
+        links: Counter[str] = Counter()
+        async for gid, status, rows in self._per_task(gids, "stories"):
             if status < 400:
-                comments[top] = comments.get(top, 0) + sum(
-                    1 for s in rows if isinstance(s, dict) and s.get("type") == "comment"
-                )
-        async for top, _, status, rows in self._per_task(family, "attachments"):
-            if status < 400:
-                for a in rows:
-                    if isinstance(a, dict):
-                        up = (a.get("host") or a.get("resource_subtype")) == "asana"
-                        (files if up else links)[top] = (files if up else links).get(top, 0) + 1
+                comments[gid] += sum(1 for s in rows if isinstance(s, dict) and s.get("type") == "comment")
+        async for gid, status, rows in self._per_task(gids, "attachments"):
+            for a in rows if status < 400 else []:
+                if isinstance(a, dict):
+                    (files if (a.get("host") or a.get("resource_subtype")) == "asana" else links)[gid] += 1
         out = []
         for t in tasks:
-            gid = t["gid"]
-            values = [f for f in t.get("custom_fields") or [] if isinstance(f, dict) and f.get("display_value")]
-            counts = {
-                "checklist_item": len(subs.get(gid, [])),
-                "comment": comments.get(gid, 0),
-                "file": files.get(gid, 0),
-                "link": links.get(gid, 0),
-                "field_value": len(values),
-            }
+            gid = t.get("gid")
+            if not isinstance(gid, str):
+                continue
+            # a value is what Asana shows as one: a text of blanks only is none (nor is it migrated)
+            values = [
+                f
+                for f in t.get("custom_fields") or []
+                if isinstance(f, dict) and str(f.get("display_value") or "").strip()
+            ]
+            counts = {"comment": comments[gid], "file": files[gid], "link": links[gid], "field_value": len(values)}
             name = t.get("name") if isinstance(t.get("name"), str) else ""
             out.append(StatedItem(mapping.key("task", gid), name, counts, archived))
         counted = await self.client.data(f"projects/{container_id}/task_counts", opt_fields="num_tasks")
         stated = counted.get("num_tasks") if isinstance(counted, dict) else None
-        if isinstance(stated, int) and stated > len(tasks):  # Asana counts tasks its listing did not give
-            for n in range(stated - len(tasks)):
+        if isinstance(stated, int) and stated > len(tops):  # Asana counts tasks its listing did not give
+            for n in range(stated - len(tops)):
                 out.append(
                     StatedItem(
                         mapping.key("task", f"unlisted-{container_id}-{n + 1}"),
@@ -460,22 +454,20 @@ class AsanaSource(SourceAdapter):
             got = await self.client.events(container_id, token)
             if isinstance(got, str):  # too old: what was modified since the cursor's time
                 async for page in self.client.pages(
-                    "tasks", project=container_id, modified_since=since or now, opt_fields="parent"
+                    "tasks", project=container_id, modified_since=since or now, opt_fields="name"
                 ):
                     for raw in page:
-                        parent = raw.get("parent") if isinstance(raw, dict) else None
-                        gid = parent.get("gid") if isinstance(parent, dict) else mapping.raw_id(raw)
-                        changes.changed_item_ids.add(mapping.key("task", gid))
+                        changes.changed_item_ids.add(mapping.key("task", mapping.raw_id(raw)))
                 changes.cursor = f"{got} {now}"
                 return changes
             events, token, more = got
-            _apply_events(changes, events, container_id)
+            _apply_events(changes, events)
             if not more:
                 changes.cursor = f"{token} {now}"
                 return changes
 
 
-def _apply_events(changes: ChangeSet, events: Iterable[Any], project: str) -> None:
+def _apply_events(changes: ChangeSet, events: Iterable[Any]) -> None:
     for raw in events:
         e = mapping.parse(AsanaEvent, raw, "event")
         if isinstance(e, SourceRejected) or e.resource is None:
@@ -484,11 +476,9 @@ def _apply_events(changes: ChangeSet, events: Iterable[Any], project: str) -> No
         if e.type == "story" and e.action == "added" and parent:
             changes.new_comment_ids.add(mapping.key("comment", e.resource.gid))
             changes.changed_item_ids.add(mapping.key("task", parent))
-        elif e.type == "task":
-            # a subtask's event names its parent task, whose checklist it is
-            gid = e.resource.gid if parent in (None, project) else parent
-            tkey = mapping.key("task", gid)
-            if e.action in ("deleted", "removed") and gid == e.resource.gid:
+        elif e.type == "task":  # a subtask is an item of its own (a sub-item)
+            tkey = mapping.key("task", e.resource.gid)
+            if e.action in ("deleted", "removed"):
                 changes.deleted_item_ids.add(tkey)
                 changes.changed_item_ids.discard(tkey)
             else:

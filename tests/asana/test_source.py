@@ -55,41 +55,33 @@ async def test_extraction_is_complete_against_the_sandbox(served: Any, source: A
     sb, _ = served
     exp = sb.export()
     got = await extract_all(source)
-    live = live_tasks(exp)
-    tops = {t["gid"]: t for t in live if not t["parent"]}
+    live = {t["gid"]: t for t in live_tasks(exp)}
     items: list[Item] = got["Item"]
-    assert sorted(i.source_id for i in items) == sorted(tops)
-    # every subtask (all the way down) is a checklist line of its top-level task
-    by_gid = {t["gid"]: t for t in exp["tasks"]}
-
-    def descendants(gid: str) -> int:
-        return sum(1 + descendants(s) for s in by_gid[gid]["subtasks"])
-
-    for item in items:
-        lines = sum(len(c.items) for c in item.checklists)
-        assert lines == descendants(item.source_id), item.name
-    # every comment (on a task or any of its subtasks) once, on its top-level task
+    assert sorted(i.source_id for i in items) == sorted(live)
+    order = {i.key: n for n, i in enumerate(items)}
+    for item in items:  # a subtask is a sub-item of its own parent, yielded after it
+        t = live[item.source_id]
+        assert item.parent_key == (f"asana:task:{t['parent']}" if t["parent"] else None)
+        if item.parent_key:
+            assert order[item.parent_key] < order[item.key]
+            assert item.stage_key is not None  # where its top-level task stands
     comments: list[Comment] = got["Comment"]
-    assert sorted(c.source_id for c in comments) == sorted(g for t in live for g in t["comments"])
-    top_of = {}
-    for t in live:
-        top = t
-        while top["parent"]:
-            top = by_gid[top["parent"]]
-        top_of[t["gid"]] = top["gid"]
-    for c in comments:
-        owner = next(t for t in live if c.source_id in t["comments"])
-        assert c.item_key == f"asana:task:{top_of[owner['gid']]}"
-        assert c.text.startswith("On subtask") == bool(owner["parent"])
+    assert sorted(c.source_id for c in comments) == sorted(g for t in live.values() for g in t["comments"])
+    for c in comments:  # on its own task or subtask
+        assert c.source_id in live[c.item_key.rsplit(":", 1)[1]]["comments"]
     atts: list[Attachment] = got["Attachment"]
-    live_atts = [a for a in exp["attachments"] if a["parent"] in top_of]
+    live_atts = [a for a in exp["attachments"] if a["parent"] in live]
     assert sorted(a.source_id for a in atts) == sorted(a["gid"] for a in live_atts)
     assert {a.source_id for a in atts if a.is_upload} == {a["gid"] for a in live_atts if a["host"] == "asana"}
+    assert all(
+        a.item_key == f"asana:task:{next(x['parent'] for x in live_atts if x['gid'] == a.source_id)}" for a in atts
+    )
     # the archived project's tasks are left out, each with the reason
+    archived = {p["gid"] for p in exp["projects"] if p["archived"]}
     left_out: list[SourceLeftOut] = got["SourceLeftOut"]
     assert {x.key for x in left_out} == {
-        f"asana:task:{t['gid']}" for t in exp["tasks"] if t["project"] not in {*tops, None} and not t["parent"]
-    } - {f"asana:task:{g}" for g in tops}
+        f"asana:task:{t['gid']}" for t in exp["tasks"] if t["project"] in archived and not t["parent"]
+    }
     assert all("archived project" in x.reason for x in left_out)
     templates: list[Template] = got["Template"]
     assert {t.key.split(":")[1] for t in templates} == {"project", "project_template"}
@@ -132,26 +124,20 @@ async def test_stated_counts_are_asanas_own(served: Any, source: AsanaSource) ->
     sb, _ = served
     exp = sb.export()
     by_gid = {t["gid"]: t for t in exp["tasks"]}
-
-    def subtree(gid: str) -> list[dict[str, Any]]:
-        out = []
-        for s in by_gid[gid]["subtasks"]:
-            out += [by_gid[s], *subtree(s)]
-        return out
-
+    hosts = {a["gid"]: a["host"] for a in exp["attachments"]}
+    seen = set()
     for c in await source.containers():
         stated = await source.stated_counts(c.id)
         assert stated is not None
         for s in stated:
             t = by_gid[s.key.rsplit(":", 1)[1]]
-            family = [t, *subtree(t["gid"])]
-            assert s.counts["checklist_item"] == len(family) - 1
-            assert s.counts["comment"] == sum(len(x["comments"]) for x in family)
-            files = [a for x in family for a in x["attachments"]]
-            hosts = {a["gid"]: a["host"] for a in exp["attachments"]}
-            assert s.counts["file"] == sum(hosts[a] == "asana" for a in files)
-            assert s.counts["link"] == sum(hosts[a] != "asana" for a in files)
+            seen.add(t["gid"])
+            assert s.counts["comment"] == len(t["comments"])
+            assert s.counts["file"] == sum(hosts[a] == "asana" for a in t["attachments"])
+            assert s.counts["link"] == sum(hosts[a] != "asana" for a in t["attachments"])
+            assert s.counts["field_value"] == sum(1 for v in t["values"].values() if v not in (None, [], "  "))
             assert (s.archived is not None) == c.closed
+    assert seen == {t["gid"] for t in exp["tasks"]}  # every task and subtask, archived ones too
 
 
 async def test_a_listing_that_loses_a_task_cannot_agree(served: Any, source: AsanaSource) -> None:
@@ -217,7 +203,7 @@ async def test_429s_and_the_cost_limit_are_waited_out() -> None:
             await src.aclose()
         stats = httpx.get(srv.url + "/_sandbox/stats").json()["by_route"]
     assert sum(s.get("429", 0) for s in stats.values()) > 0
-    assert len(got["Item"]) == len([t for t in live_tasks(sb.export()) if not t["parent"]])
+    assert len(got["Item"]) == len(live_tasks(sb.export()))
     assert src.client.retries > 0
 
 
@@ -254,7 +240,12 @@ async def test_a_malformed_task_is_quarantined_and_the_rest_come(served: Any, so
     got = await extract_all(source)
     [rejected] = got["SourceRejected"]
     assert rejected.key == f"asana:task:{bad}" and "name" in rejected.reason
-    assert len(got["Item"]) == len([t for t in live_tasks(sb.export()) if not t["parent"]]) - 1
+    live = {t["gid"]: t for t in live_tasks(sb.export())}
+
+    def under_bad(gid: str | None) -> bool:
+        return gid is not None and (gid == bad or under_bad(live[gid]["parent"]))
+
+    assert len(got["Item"]) == sum(not under_bad(g) for g in live)  # it and its subtasks only
     assert not any(c.item_key == rejected.key for c in got["Comment"])
 
 
@@ -286,8 +277,8 @@ async def test_extraction_covers_the_manifest(served: Any, source: AsanaSource) 
     for kind in ("item", "comment", "attachment", "container"):
         assert {e["ref"] for e in manifest if e["kind"] == kind} <= keys, kind
     assert {e["ref"] for e in manifest if e["kind"] == "stage"} <= stages
-    lines = sum(len(c.items) for i in got["Item"] for c in i.checklists)
-    assert lines == sum(e["kind"] == "subitem" for e in manifest)  # every subtask, as a checklist line
+    subitems = {i.key for i in got["Item"] if i.parent_key}
+    assert subitems == {e["ref"] for e in manifest if e["kind"] == "subitem"}
 
 
 async def test_a_task_with_more_stories_than_a_page_brings_them_all(served: Any, source: AsanaSource) -> None:

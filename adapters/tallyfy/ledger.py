@@ -6,10 +6,12 @@ run is what the run does; `losses()` names the rules, this names the objects."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.tallyfy import mapping as tm
 from wizard.model import FieldDef, Item, Template
+from wizard.plan import Plan
 
 
 def change(key: str, kind: str, what: str, why: str, *, dropped: int = 0) -> dict[str, Any]:
@@ -18,14 +20,14 @@ def change(key: str, kind: str, what: str, why: str, *, dropped: int = 0) -> dic
     return {"key": key, "kind": kind, "what": what, "why": why, "dropped": dropped}
 
 
-def _name(key: str, kind: str, label: str, name: str, limit: int) -> list[dict[str, Any]]:
+def _name(key: str, kind: str, name: str, limit: int) -> list[dict[str, Any]]:
     if not name.strip():
         shown = "empty" if not name else f"only whitespace ({len(name)} characters)"
         return [
             change(
                 key,
                 kind,
-                f"{label} name",
+                "name",
                 f"the name is {shown}; it becomes '{tm.PLACEHOLDER_NAME}', the preset's placeholder",
             )
         ]
@@ -34,7 +36,7 @@ def _name(key: str, kind: str, label: str, name: str, limit: int) -> list[dict[s
             change(
                 key,
                 kind,
-                f"{label} name",
+                "name",
                 f"{len(name):,} characters, over Tallyfy's limit of {limit}; cut to {limit} (ending in '…')",
             )
         ]
@@ -42,32 +44,28 @@ def _name(key: str, kind: str, label: str, name: str, limit: int) -> list[dict[s
 
 
 def template_changes(tpl: Template) -> list[dict[str, Any]]:
-    out = _name(tpl.key, "template", "board", tpl.name, tm.TEMPLATE_TITLE_LIMIT)
+    out = _name(tpl.key, "template", tpl.name, tm.TEMPLATE_TITLE_LIMIT)
     for st in tpl.stages:
-        out += _name(st.key, "stage", "list", st.name, tm.STEP_TITLE_LIMIT)
+        out += _name(st.key, "stage", st.name, tm.STEP_TITLE_LIMIT)
     for f in tpl.fields:
         if len(f.name) > tm.FIELD_LABEL_LIMIT:
             out.append(
                 change(
                     f.key,
                     "field",
-                    "custom field name",
+                    "name",
                     f"{len(f.name):,} characters, over Tallyfy's limit of {tm.FIELD_LABEL_LIMIT}; cut",
                 )
             )
     for tag in tpl.tags:
         if tag.source_name is not None:
-            out.append(
-                change(
-                    tag.key, "tag", "label name", f"the label has no name in the source; its tag is called '{tag.name}'"
-                )
-            )
+            out.append(change(tag.key, "tag", "name", f"it has no name in the source; its tag is called '{tag.name}'"))
         if len(tag.name) > tm.TAG_TITLE_LIMIT:
             out.append(
                 change(
                     tag.key,
                     "tag",
-                    "label name",
+                    "name",
                     f"'{tag.name[:40]}…' is over Tallyfy's tag limit of {tm.TAG_TITLE_LIMIT} characters; cut",
                 )
             )
@@ -104,7 +102,7 @@ def _value_change(item: Item, f: FieldDef, ftype: str, raw: object) -> dict[str,
 
 
 def item_changes(item: Item, tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[dict[str, Any]]:
-    out = _name(item.key, "item", "card", item.name, tm.RUN_NAME_LIMIT)
+    out = _name(item.key, "item", item.name, tm.RUN_NAME_LIMIT)
     if len(item.description) > tm.TEXTAREA_LIMIT:
         out.append(
             change(
@@ -122,8 +120,8 @@ def item_changes(item: Item, tpl: Template, overrides: dict[str, str], with_chec
                 change(
                     item.key,
                     "field_value",
-                    "custom field value",
-                    "its field is not defined on the board; there is no form field for it",
+                    "field value",
+                    "its field is not defined on its container in the source; there is no form field for it",
                     dropped=1,
                 )
             )
@@ -146,3 +144,24 @@ def item_changes(item: Item, tpl: Template, overrides: dict[str, str], with_chec
                 )
             )
     return out
+
+
+@dataclass(frozen=True)
+class TallyfyLosses:
+    """The ledger's rules for one plan's mapping options (`wizard.target.LossRules`)."""
+
+    overrides: dict[str, str] = field(default_factory=dict)  # field key -> Tallyfy field type
+    with_checklists: bool = True  # checklists as a kick-off text field (else as tasks)
+
+    def container_losses(self, tpl: Template) -> list[dict[str, Any]]:
+        return template_changes(tpl)
+
+    def item_losses(self, item: Item, tpl: Template) -> list[dict[str, Any]]:
+        return item_changes(item, tpl, self.overrides, self.with_checklists)
+
+    def mapping_losses(self, tpl: Template) -> list[tuple[str, str]]:
+        return tm.losses(tpl, self.overrides, self.with_checklists)
+
+
+def for_plan(plan: Plan) -> TallyfyLosses:
+    return TallyfyLosses(dict(plan.mapping.field_types), plan.mapping.checklists == "field")

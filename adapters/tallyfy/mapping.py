@@ -326,8 +326,10 @@ def losses(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> l
             "comment authors and dates",
             "Tallyfy sets both to the migrating user and now; the original author and date are written into each comment's text",
         ),
-        ("card positions within a list", "Tallyfy orders processes by its own sort; the order of cards is not kept"),
-        ("label colours", "Trello colour names become the nearest hex colour on Tallyfy tags"),
+        (
+            "item positions within a stage",
+            "Tallyfy orders processes by its own sort; the order of the items is not kept",
+        ),
     ]
     for f in tpl.fields:
         if why := conversion_loss(f, field_type_for(f, overrides)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.tallyfy import cost
+from adapters.tallyfy import cost, ledger
 from wizard.registry import (
     AdapterSpec,
     Connection,
@@ -76,6 +76,7 @@ SPEC = AdapterSpec(
         summary=f"{PER_MINUTE}-per-minute limit",
     ),
     cost=cost,
+    losses=ledger.for_plan,
     item_noun=("process", "processes"),
     container_noun=("template", "templates"),
     presets=(

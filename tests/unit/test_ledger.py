@@ -3,10 +3,23 @@ reason, using the same helpers the writes use; the Losses tab shows it per board
 
 from __future__ import annotations
 
+import re
+
 from adapters.tallyfy import ledger
 from adapters.tallyfy import mapping as tm
 from wizard.engine.report import container_losses
-from wizard.model import Checklist, ChecklistItem, FieldDef, FieldOption, FieldType, FieldValue, Item, Tag, Template
+from wizard.model import (
+    Checklist,
+    ChecklistItem,
+    FieldDef,
+    FieldOption,
+    FieldType,
+    FieldValue,
+    Item,
+    Stage,
+    Tag,
+    Template,
+)
 
 PRIORITY = FieldDef(
     key="trello:field:p",
@@ -83,8 +96,9 @@ def test_the_losses_tab_counts_cards_left_out_and_lists_the_ledger() -> None:
             }
         ]
     }
-    out = container_losses(inv, TPL.key)
-    assert out[0] == "3 card(s) left out: it is in an archived list"
+    out = container_losses({**inv, "source_system": "trello"}, TPL.key)
+    assert out[0] == "3 cards left out: it is in an archived list", "in the source's own words"
+    assert container_losses(inv, TPL.key)[0] == "3 items left out: it is in an archived list", "no source known"
     assert out[1] == "25 object(s) change on the way:" and "and 5 more" in out[-1]
     assert container_losses(inv, "trello:board:other")[0].startswith("Objects that change")
 
@@ -98,11 +112,29 @@ def test_the_losses_tab_says_how_many_cards_of_archived_lists_are_migrated() -> 
                 "template": {
                     "stages": [
                         {"key": "l1", "position": 1},
-                        {"key": "l9", "position": 9, "closed": True},
+                        {"key": "l9", "position": 9, "closed": True, "name": "Old sprint (archived list)"},
                         {"key": "l2", "position": 2},
                     ]
                 },
             }
         ]
     }
-    assert container_losses(inv, TPL.key)[0].startswith("3 card(s) in archived lists are migrated")
+    assert container_losses({**inv, "source_system": "trello"}, TPL.key)[0] == (
+        "3 cards in archived stages are migrated (include_archived = true), into 'Old sprint (archived list)'"
+    )
+
+
+def test_the_ledger_speaks_of_names_and_values_never_of_a_sources_boards_lists_cards_or_labels() -> None:
+    tpl = TPL.model_copy(
+        update={
+            "name": "b" * 300,
+            "stages": [Stage(key="trello:list:s", name="s" * 700)],
+            "fields": [*TPL.fields, FieldDef(key="trello:field:f", name="f" * 700, type=FieldType.text)],
+        }
+    )
+    lines = ledger.template_changes(tpl) + ledger.item_changes(
+        item(name="", values=[FieldValue(field_key="trello:field:nowhere", value="x")]), tpl, {}, True
+    )
+    assert {x["kind"] for x in lines} == {"template", "stage", "field", "tag", "item", "field_value"}
+    said = re.sub(r"'[^']*'", "", " ".join(f"{x['what']} {x['why']}" for x in lines))  # quoted names are data
+    assert not re.search(r"\b(boards?|lists?|cards?|labels?|trello)\b", said, re.IGNORECASE), said

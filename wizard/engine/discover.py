@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any
 
+from wizard import registry
 from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
 from wizard.engine.duplicates import DuplicateFinder
 from wizard.engine.inventory import ContainerInventory, Inventory
@@ -14,15 +14,16 @@ from wizard.events import EventSink, ObjectsDiscovered, PhaseFinished, PhaseStar
 from wizard.journal import now_iso
 from wizard.model import Attachment, Comment, Item, Template
 from wizard.plan import Plan
+from wizard.target import LossRules
 
 KINDS = ("template", "stage", "field", "tag", "person", "item", "comment", "attachment")
 
 
-def _ledger(plan: Plan) -> Any:
-    """The target's ledger rules: what its mapping changes, object by object."""
-    from adapters.tallyfy import ledger  # the only target; adapters are imported at run time
-
-    return ledger
+def loss_rules(plan: Plan) -> LossRules | None:
+    """The target's ledger rules for this plan: what its mapping changes, object by object
+    (None: the target names no changes)."""
+    make = registry.target(plan.target.system).losses
+    return make(plan) if make is not None else None
 
 
 async def discover(
@@ -40,7 +41,7 @@ async def discover(
     sink.emit(PhaseStarted("discover", total=len(ids)))
     inv = Inventory(source_system=plan.source.system, discovered_at=now_iso(), elapsed_s=0, source_calls=0)
     max_bytes = plan.limits.max_attachment_mb * 1024 * 1024
-    ledger = _ledger(plan)
+    rules = loss_rules(plan)
     for cid in ids:
         # The container's own key arrives with its Template (always first); until then, a generic one.
         ci = ContainerInventory(key=f"{plan.source.system}:container:{cid}", id=cid, name=cid)
@@ -70,7 +71,7 @@ async def discover(
                 stage_names = {s.key: s.name for s in ordered}
                 ci.people_names = [p.name for p in obj.people]
                 tpl = obj
-                ci.ledger += ledger.template_changes(obj)
+                ci.ledger += rules.container_losses(obj) if rules else []
                 for kind in ("stage", "field", "tag", "person"):
                     sink.emit(ObjectsDiscovered(kind, counts[kind]))
             elif isinstance(obj, Item):
@@ -79,7 +80,7 @@ async def discover(
                 ci.checklist_items += sum(len(c.items) for c in obj.checklists)
                 ci.checklist_items_done += sum(i.done for c in obj.checklists for i in c.items)
                 dups.add(obj)
-                ci.ledger += ledger.item_changes(obj, tpl, plan.mapping.field_types, plan.mapping.checklists == "field")
+                ci.ledger += rules.item_losses(obj, tpl) if rules else []
                 if index is not None:
                     index.add(obj, ci.name, stage_names.get(obj.stage_key or "", ""))
                 if counts["item"] % 100 == 0:

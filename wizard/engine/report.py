@@ -12,25 +12,30 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from wizard.engine.discover import loss_rules
+from wizard.engine.verify import kind_name
 from wizard.journal import now_iso
+from wizard.model import Template
 from wizard.plan import Plan, atomic_write_text
 from wizard.redact import redact_any
 from wizard.store import Store
 from wizard.textsafe import csv_cell, md
+from wizard.words import Words, nouns, words
 
 KINDS = ("template", "tag", "item", "comment", "attachment")
 
 
 def losses_for(plan: Plan, inventory: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """Every lossy conversion the plan makes of the discovered containers, once each."""
-    from adapters.tallyfy.mapping import losses
-    from wizard.model import Template
-
+    """Every lossy conversion the plan makes of the discovered containers, once each, as the
+    target's loss rules name them."""
+    rules = loss_rules(plan)
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
+    if rules is None:
+        return out
     for c in (inventory or {}).get("containers", []):
         tpl = Template.model_validate(c["template"]) if c.get("template") else Template(key=c["key"], name=c["name"])
-        for loss in losses(tpl, plan.mapping.field_types, plan.mapping.checklists == "field"):
+        for loss in rules.mapping_losses(tpl):
             if loss[0] not in seen:
                 seen.add(loss[0])
                 out.append(loss)
@@ -53,19 +58,20 @@ def ledger_of(inventory: dict[str, Any] | None) -> list[dict[str, Any]]:
 def container_losses(inventory: dict[str, Any] | None, container_key: str | None, limit: int = 20) -> list[str]:
     """The mapping screen's Losses tab, object by object, for one container: how many
     records the plan leaves out and why, then the ledger's lines (the first `limit`)."""
+    w = nouns("source", (inventory or {}).get("source_system", ""))
     c = next((c for c in (inventory or {}).get("containers", []) if c.get("key") == container_key), None)
     if c is None:
-        return ["Objects that change on the way are listed here once the board is discovered."]
+        return [f"Objects that change on the way are listed here once the {w.container[0]} is discovered."]
     out: list[str] = []
     left = Counter(x["reason"] for x in c.get("left_out", []))
-    out += [f"{n} card(s) left out: {why}" for why, n in left.items()]
+    out += [f"{w.items(n)} left out: {why}" for why, n in left.items()]
     stages = sorted((c.get("template") or {}).get("stages", []), key=lambda st: st.get("position", 0))
-    kept = sum(n for st, n in zip(stages, c.get("items_by_stage_index", [])) if st.get("closed"))
-    if kept:
-        out.append(
-            f"{kept} card(s) in archived lists are migrated (include_archived = true), into steps marked "
-            f"'(archived list)'"
-        )
+    by_stage = c.get("items_by_stage_index", [])
+    archived = [(st, n) for st, n in zip(stages, by_stage[: len(stages)], strict=False) if st.get("closed") and n]
+    if archived:
+        names = ", ".join(f"'{st.get('name', '')}'" for st, _ in archived)
+        kept = sum(n for _, n in archived)
+        out.append(f"{w.items(kept)} in archived stages are migrated (include_archived = true), into {names}")
     ledger = c.get("ledger", [])
     out.append(f"{len(ledger)} object(s) change on the way" + (":" if ledger else "."))
     out += [f"  {x['key']} {x['what']}: {x['why']}" for x in ledger[:limit]]
@@ -120,9 +126,9 @@ def build_report(
 
 # -- conflicts: what was met in the target and what became of it ----------------------------
 def conflict_record(plan: Plan, store: Store) -> dict[str, Any]:
-    """Processes met in the target, by what this folder did to them; every conflict with how
-    it was resolved and by whom; cards that shared a name with another (each got its own
-    process)."""
+    """Items met in the target, by what this folder did to them; every conflict with how it
+    was resolved and by whom; source items that shared a name with another (each got its own
+    item in the target)."""
     met: Counter[str] = Counter(Store.how(m) for m in store.mappings.values() if m.get("kind") == "item")
     rows = []
     for c in sorted(store.conflicts.values(), key=lambda c: c["id"]):
@@ -171,41 +177,48 @@ def conflict_csv_rows(report: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-def conflict_markdown(r: dict[str, Any]) -> list[str]:
+def conflict_markdown(r: dict[str, Any], w: Words) -> list[str]:
     out: list[str] = []
+    src, tgt = w.source.item, w.target.item
     met = r.get("met_in_target") or {}
     if any(met.values()):
-        out += ["", "## Processes already in the target", "", ", ".join(f"{h} {n}" for h, n in met.items()) + "."]
+        out += [
+            "",
+            f"## {tgt[1].capitalize()} already in the target",
+            "",
+            ", ".join(f"{h} {n}" for h, n in met.items()) + ".",
+        ]
     if r.get("conflicts"):
         out += [
             "",
             f"## Conflicts: {len(r['conflicts'])}",
             "",
-            "| card | source | target | decision | by | how | result |",
+            f"| {src[0]} | source | target | decision | by | how | result |",
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         out += [
-            f"| {md(c['id'])} | {md(c['source_name'])} | {md(c['target_name'])} | {md(c['decision'])} | {md(c['by'])} | "
-            f"{md(c['how'])} | {md(c['resolution'])} |"
+            f"| {md(c['id'])} | {md(c['source_name'])} | {md(c['target_name'])} | {md(c['decision'])} "
+            f"| {md(c['by'])} | {md(c['how'])} | {md(c['resolution'])} |"
             for c in r["conflicts"]
         ]
     if r.get("name_clashes"):
         out += [
             "",
-            "## Cards with the same name as another",
+            f"## {src[1].capitalize()} with the same name as another",
             "",
-            "A process is matched to one card at most; each of these got its own process.",
+            f"A {tgt[0]} is matched to one {src[0]} at most; each of these got its own {tgt[0]}.",
             "",
         ]
         out += [
             f"- {md(c['key'])} ({md(c.get('name', ''))}): same name as {md(c['other'])}, which has the existing "
-            f"process; given its own process"
+            f"{tgt[0]}; given its own {tgt[0]}"
             for c in r["name_clashes"]
         ]
     return out
 
 
 def to_markdown(r: dict[str, Any]) -> str:
+    w = words(r["source"], r["target"])
     out = [
         f"# Migration report: {md(r['migration'])}",
         "",
@@ -219,8 +232,6 @@ def to_markdown(r: dict[str, Any]) -> str:
             f"| {k} | {v['in_source']} | {v['created']} | {v['already_there']} | {v['skipped']} | {v['failed']} |"
         )
     if r.get("per_kind"):
-        from wizard.engine.verify import KIND_NAMES
-
         out += [
             "",
             "## Source against target, per kind",
@@ -232,9 +243,11 @@ def to_markdown(r: dict[str, Any]) -> str:
         ]
         for k, b in r["per_kind"].items():
             out.append(
-                f"| {KIND_NAMES.get(k, k)} | {b['source']} | {b['migrated']} | {b['dropped']} | {b['missing']} |"
+                f"| {kind_name(k, w.source)} | {b['source']} | {b['migrated']} | {b['dropped']} | {b['missing']} |"
             )
-        reasons = [(KIND_NAMES.get(k, k), why, n) for k, b in r["per_kind"].items() for why, n in b["reasons"].items()]
+        reasons = [
+            (kind_name(k, w.source), why, n) for k, b in r["per_kind"].items() for why, n in b["reasons"].items()
+        ]
         if reasons:
             out += ["", "Dropped, and why:", ""] + [f"- {n} {kind}: {md(why)}" for kind, why, n in reasons]
     if r.get("shortfalls"):
@@ -264,7 +277,7 @@ def to_markdown(r: dict[str, Any]) -> str:
             "",
             "Decide them with `migration-wizard conflicts DIR`.",
         ]
-    out += conflict_markdown(r)
+    out += conflict_markdown(r, w)
     if r.get("verify"):
         out += [
             "",

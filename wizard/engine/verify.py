@@ -17,16 +17,21 @@ from wizard.engine.scope import left_out
 from wizard.events import EventSink, PhaseFinished, PhaseStarted
 from wizard.store import Store
 from wizard.target import TemplateCtx
+from wizard.words import Nouns, nouns
 
 BALANCE_KINDS = ("item", *STATED_KINDS)
 KIND_NAMES = {
-    "item": "cards",
     "checklist_item": "checklist items",
     "comment": "comments",
     "file": "files",
     "link": "links",
-    "field_value": "custom-field values",
+    "field_value": "field values",
 }
+
+
+def kind_name(kind: str, source: Nouns) -> str:
+    """A kind as people read it: items in the source's own word ("cards", "tasks")."""
+    return source.item[1] if kind == "item" else KIND_NAMES.get(kind, kind)
 
 
 class KindCheck(BaseModel):
@@ -172,8 +177,8 @@ async def _stated(store: Store, source: Any, plan: Any) -> dict[str, StatedItem]
     return out
 
 
-def _ledger_drops(store: Store) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = defaultdict(list)
+def _ledger_drops(store: Store) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for c in (store.inventory or {}).get("containers", []):
         for line in c.get("ledger", []):
             if line.get("dropped"):
@@ -185,11 +190,12 @@ def _balance(
     res: VerifyResult, store: Store, plan: Any, stated: dict[str, StatedItem], found: dict[str, Counter[str]]
 ) -> None:
     include_archived = bool(getattr(getattr(plan, "mapping", None), "include_archived", False))
-    quarantined_children: dict[str, list[dict]] = defaultdict(list)
+    quarantined_children: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for q in store.quarantine.values():
         if q.get("item"):
             quarantined_children[q["item"]].append(q)
     drops = _ledger_drops(store)
+    src = nouns("source", str(getattr(getattr(plan, "source", None), "system", "")))
     bal = res.balance = {k: Balance() for k in BALANCE_KINDS}
     for key, st in stated.items():
         counts = {"item": 1, **st.counts}
@@ -219,18 +225,20 @@ def _balance(
             bal[k].migrated += have
             if n - dropped[k] - got[k] > 0:
                 short.append(
-                    f"{n} {KIND_NAMES[k]} in the source, {got[k]} in the target"
+                    f"{n} {kind_name(k, src)} in the source, {got[k]} in the target"
                     + (f", {dropped[k]} dropped with a reason" if dropped[k] else "")
                 )
         if short:
             label = f"{key} '{_short(st.name)}'"
             res.shortfalls.append(
-                f"{label}: " + "; ".join(short) + ("" if f is not None else " (the card is not in the target)")
+                f"{label}: "
+                + "; ".join(short)
+                + ("" if f is not None else f" (the {src.item[0]} is not in the target)")
             )
 
 
 def _card_dropped(store: Store, key: str, st: StatedItem, include_archived: bool) -> str | None:
-    """Why a card the source states is not in the target, when there is a reason."""
+    """Why an item the source states is not in the target, when there is a reason."""
     if st.archived and not include_archived:
         return f"{st.archived}, and the plan leaves archived records out"
     q = store.quarantine.get(key)
@@ -257,7 +265,7 @@ def _short(name: str, limit: int = 60) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def _compare(chk: KindCheck, expected: list[str], got: Counter) -> None:
+def _compare(chk: KindCheck, expected: list[str], got: Counter[str]) -> None:
     for k in expected:
         chk.expected += 1
         if got[k]:

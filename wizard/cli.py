@@ -19,12 +19,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from wizard.engine.conflicts import plain
+from wizard.engine.verify import kind_name
 from wizard.errors import Interrupted, UserError
 from wizard.folderlock import folder_lock
 from wizard.migration import Migration
 from wizard.sinks import RichSink
 from wizard.textsafe import markup_safe as esc
 from wizard.textsafe import rich_text
+from wizard.words import Nouns, nouns
 
 out = Console()
 err = Console(stderr=True)
@@ -395,14 +397,12 @@ async def cmd_verify(a: argparse.Namespace) -> int:
     for k, v in res.kinds.items():
         t.add_row(k, str(v.expected), str(v.found), str(len(v.missing)), str(len(v.duplicated)))
     out.print(t)
-    _print_balance(res)
+    _print_balance(res, nouns("source", m.plan.source.system))
     return EXIT_OK if res.ok else EXIT_FAILURES
 
 
-def _print_balance(res: Any) -> None:
+def _print_balance(res: Any, source: Nouns) -> None:
     """Per kind, what the source states against what the target holds, and each shortfall."""
-    from wizard.engine.verify import KIND_NAMES
-
     if not res.source_checked:
         out.print("The source states no counts of its own; only the store was compared.")
         return
@@ -410,7 +410,7 @@ def _print_balance(res: Any) -> None:
         "kind", "source", "migrated", "dropped, with a reason", "missing", title="Against the source's own counts"
     )
     for k, b in res.balance.items():
-        t.add_row(KIND_NAMES[k], str(b.source), str(b.migrated), str(b.dropped), str(b.missing))
+        t.add_row(kind_name(k, source), str(b.source), str(b.migrated), str(b.dropped), str(b.missing))
     out.print(t)
     for line in res.shortfalls[:50]:
         out.print(f"[red]✗[/] {escape(line)}")

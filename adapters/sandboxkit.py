@@ -8,7 +8,9 @@ Faults, each at its own rate (0..1), drawn from a seeded RNG:
 - `rate_reset`: the request IS handled, then the connection drops before the body
   (the client cannot know whether its write happened: the hard case for resume);
 - `rate_truncate`: a 200 whose body is cut short;
-- `rate_slow` with `slow_seconds`: the answer comes late (past a short client timeout).
+- `rate_slow` with `slow_seconds`: the answer comes late (past a short client timeout);
+- `rate_401`, `rate_403`: the vendor refuses the credential, or denies access (the sandbox
+  subclass builds them in its vendor's shape; at 1.0, every request).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Faults(BaseModel):
     rate_truncate: float = Field(0.0, ge=0, le=1)
     rate_slow: float = Field(0.0, ge=0, le=1)
     slow_seconds: float = Field(2.0, ge=0, le=120)
+    rate_401: float = Field(0.0, ge=0, le=1)
+    rate_403: float = Field(0.0, ge=0, le=1)
     seed: int = 0
 
     @classmethod
@@ -124,6 +128,10 @@ class Sandbox:
     def server_error(self, request_scope: Scope) -> Response:
         return JSONResponse({"error": "internal error"}, status_code=503)
 
+    def refused(self, request_scope: Scope, status: int) -> Response:
+        """A 401 (credential refused) or 403 (access denied) in the vendor's shape."""
+        return JSONResponse({"error": "unauthorized" if status == 401 else "forbidden"}, status_code=status)
+
     def reset_state(self, body: dict[str, Any]) -> None:
         """POST /_sandbox/seed: rebuild the seeded state (subclasses override)."""
 
@@ -174,6 +182,8 @@ class Sandbox:
             ("reset", f.rate_reset),
             ("truncate", f.rate_truncate),
             ("slow", f.rate_slow),
+            ("401", f.rate_401),
+            ("403", f.rate_403),
         ):
             if r < rate:
                 return name
@@ -213,6 +223,8 @@ class _Middleware:
                 await sb.too_many_requests(scope)(scope, receive, counting_send)
             elif fault == "5xx":
                 await sb.server_error(scope)(scope, receive, counting_send)
+            elif fault in ("401", "403"):
+                await sb.refused(scope, int(fault))(scope, receive, counting_send)
             elif fault == "slow":
                 await asyncio.sleep(sb.faults.slow_seconds)
                 await self.app(scope, receive, counting_send)

@@ -97,6 +97,10 @@ class TallyfySandbox(Sandbox):
     def server_error(self, request_scope: Scope) -> Response:
         return json_response({"error": True, "message": "Service Unavailable"}, 503)
 
+    def refused(self, request_scope: Scope, status: int) -> Response:
+        message = "Unauthenticated." if status == 401 else "You don't have access to this organization."
+        return json_response({"error": True, "message": message}, status)
+
     @property
     def org_id(self) -> str:
         return self.state.org_id

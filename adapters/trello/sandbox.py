@@ -118,6 +118,10 @@ class TrelloSandbox(Sandbox):
         key, token, _ = self._scope_auth(request_scope)
         return self._text(503, "Service Unavailable", key, token)
 
+    def refused(self, request_scope: Scope, status: int) -> Response:
+        key, token, _ = self._scope_auth(request_scope)
+        return self._text(status, "invalid token" if status == 401 else "unauthorized permission requested", key, token)
+
     def _admit(self, key: str, token: str, path: str, cost: int = 1) -> Response | None:
         with self.lock:
             error = self.limits.admit(
@@ -325,7 +329,7 @@ class TrelloSandbox(Sandbox):
             if card is None:
                 return JSONResponse({"error": f"no card {card_id}"}, status_code=404)
             card.corrupt = True
-        return JSONResponse({"mode": mode, "card_id": card_id})
+        return JSONResponse({"mode": mode, "card_id": card_id, "ref": f"trello:card:{card_id}"})
 
     async def _mutate(self, request: Request) -> Response:
         body = await request.json() if await request.body() else {}

@@ -35,19 +35,24 @@ class Served:
         return httpx.post(f"{self.urls[system]}/_sandbox/{route}", json=body or {}, timeout=60).json()
 
 
-def cli(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, timeout: float = 600, env: dict | None = None, command: list[str] = CLI
+) -> subprocess.CompletedProcess:
     e = dict(os.environ, NO_COLOR="1", COLUMNS="200", **(env or {}))
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env=e, stdin=subprocess.DEVNULL
+        [*command, *args], capture_output=True, text=True, timeout=timeout, env=e, stdin=subprocess.DEVNULL
     )
 
 
-def serve(folder: Path, *extra: str) -> Served:
+def serve(folder: Path, *extra: str, command: list[str] = CLI) -> Served:
     """Start `sandbox serve`; its stderr goes to a file (an unread pipe would fill and stall it)."""
     folder.mkdir(parents=True, exist_ok=True)
     log = open(folder.parent / f"{folder.name}-sandbox.log", "w")
     proc = subprocess.Popen(
-        [*CLI, "sandbox", "serve", "--plan-dir", str(folder), *extra], stdout=subprocess.PIPE, stderr=log, text=True
+        [*command, "sandbox", "serve", "--plan-dir", str(folder), *extra],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
     )
     log.close()
     assert proc.stdout is not None

@@ -22,7 +22,7 @@ import pytest
 from adapters.sandboxkit import Faults, SandboxServer
 from adapters.trello import TrelloSandbox, TrelloSource
 from wizard.adapter import SourceLeftOut, SourceRejected
-from wizard.errors import CredentialError, VendorDataError
+from wizard.errors import VendorDataError
 from wizard.model import Attachment, Comment, Item, Template
 from wizard.secrets import SANDBOX_CREDENTIALS
 
@@ -111,16 +111,6 @@ async def test_whoami_names_the_member_and_the_workspace(small_sb: Any, source_f
     assert who.detail == me["email"]
 
 
-async def test_wrong_token_stops_with_one_sentence(small_sb: Any, source_factory: Any) -> None:
-    _, url = small_sb
-    src = source_factory(url, {"key": CREDS["key"], "token": "wrong"})
-    with pytest.raises(CredentialError) as err:
-        await src.whoami()
-    assert "invalid token" in err.value.sentence and "'sandbox'" in err.value.sentence
-    with pytest.raises(CredentialError):
-        TrelloSource.connect(url + "/1", {"key": CREDS["key"]}, profile="p")
-
-
 async def test_sandbox_accepts_query_auth_but_downloads_need_the_header(small_sb: Any) -> None:
     sb, url = small_sb
     board = sb.export()["boards"][0]
@@ -165,9 +155,9 @@ async def test_extract_small_equals_the_sandbox_export(
     assert len(tpl.stages) == len(board["lists"]) and any(s.closed for s in tpl.stages)
     assert {f.type.value for f in tpl.fields} == {"checkbox", "dropdown", "number", "text", "date"}
     assert len(tpl.tags) == len(board["labels"]) and len(tpl.people) == len(board["members"])
-    for kind in ("item", "comment", "attachment"):
-        assert ids(got[kind]) == want[kind], kind
-        assert len(got[kind]) == len(want[kind]), f"{kind} duplicated"
+    # Every object once, in order, is the conformance suite's (tests/conformance/test_source.py);
+    # here, that each one carries what the card holds.
+    assert ids(got["item"]) == want["item"]
     by_id = {c["id"]: c for c in board["cards"]}
     for item in got["item"]:
         card = by_id[item.source_id]

@@ -1,0 +1,87 @@
+"""The conformance suite's parameters and worlds: every test that asks for `source`, `target`
+or `pair` runs once per registered adapter (or pair), against its sandbox."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conformance import systems
+from tests.conformance.systems import System
+from tests.e2e.conftest import Served, cli, serve, stop
+
+PLUGINS = Path(__file__).parent / "plugins"
+
+# Adapters the test suite registers itself: each package under plugins/ registers on import.
+for _pkg in sorted(p.name for p in PLUGINS.iterdir() if (p / "__init__.py").exists()) if PLUGINS.exists() else ():
+    importlib.import_module(f"tests.conformance.plugins.{_pkg}")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "source" in metafunc.fixturenames:
+        metafunc.parametrize("source", systems.sources(), ids=str)
+    if "target" in metafunc.fixturenames:
+        metafunc.parametrize("target", systems.targets(), ids=str)
+    if "pair" in metafunc.fixturenames:
+        metafunc.parametrize("pair", systems.pairs(), ids=lambda p: f"{p[0]}-{p[1]}")
+
+
+@dataclass
+class World:
+    """A source and a target sandbox served by `sandbox serve`, a migration folder whose plan
+    points at them, and the real CLI (as a subprocess) to drive it."""
+
+    source: System
+    target: System
+    served: Served
+
+    @property
+    def folder(self) -> Path:
+        return self.served.folder
+
+    @property
+    def command(self) -> list[str]:
+        return systems.cli_command(self.source, self.target)
+
+    def cli(self, *args: str, timeout: float = 600):
+        return cli(*args, timeout=timeout, command=self.command)
+
+    def ok(self, *args: str) -> str:
+        r = self.cli(*args)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        return r.stdout
+
+    def export(self, side: System) -> dict:
+        return self.served.export(side.name)
+
+    def stats(self, side: System) -> dict:
+        return self.served.stats(side.name)
+
+    def reset_stats(self) -> None:
+        for side in (self.source, self.target):
+            httpx.post(f"{self.served.urls[side.name]}/_sandbox/stats/reset", timeout=10)
+
+
+@pytest.fixture
+def world(pair: tuple[System, System], tmp_path: Path) -> Iterator[World]:
+    source, target = pair
+    command = systems.cli_command(source, target)
+    served = serve(
+        tmp_path / "mig",
+        "--systems",
+        f"{source.name},{target.name}",
+        "--scale",
+        "small",
+        "--seed",
+        "5",
+        "--rate-scale",
+        "0.001",
+        command=command,
+    )
+    yield World(source, target, served)
+    stop(served)

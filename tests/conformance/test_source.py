@@ -1,0 +1,214 @@
+"""Every registered source, through its real client over HTTP, against its own sandbox,
+held to the sandbox's manifest (what the sandbox says it holds, never what our client read):
+each object extracted once and in order, pages followed to the end, a refused credential
+(401) and a denied access (403) each one sentence, a malformed record quarantined with the
+rest extracted, and the vendor's 429 waited out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.registry import make_source, source_credential_parts
+from adapters.sandboxes import RunningSandboxes, start_sandboxes
+from tests.conformance import views
+from tests.conformance.systems import System
+from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
+from wizard.errors import CredentialError, PermissionDenied
+from wizard.events import CountingSink, RequestRetried
+from wizard.model import Attachment, Comment, Item, Template
+from wizard.plan import Plan
+
+EXTRACTED = ("container", "item", "subitem", "comment", "attachment")
+
+
+@dataclass
+class SourceWorld:
+    system: System
+    running: RunningSandboxes
+    plan: Plan
+    made: list[SourceAdapter] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.running.urls[self.system.name]
+
+    def export(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/_sandbox/export", timeout=60).json()
+
+    def manifest(self) -> list[dict[str, Any]]:
+        return views.manifest(self.export(), self.system.name)
+
+    def post(self, route: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        r = httpx.post(f"{self.url}/_sandbox/{route}", json=body or {}, timeout=60)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def connect(self, **kw: Any) -> SourceAdapter:
+        src = make_source(self.plan, **kw)
+        self.made.append(src)
+        return src
+
+
+def _world(source: System, scale: str) -> Iterator[SourceWorld]:
+    # The vendor's windows compressed a thousandfold: a 429 asks for a wait of milliseconds.
+    running = start_sandboxes((source.name,), seed=5, scale=scale, rate_scale=0.001)
+    world = SourceWorld(source, running, running.plan(name="conformance", rate_scale=0.001))
+    try:
+        yield world
+    finally:
+        running.close()
+
+
+@pytest.fixture
+async def sandbox(source: System) -> AsyncIterator[SourceWorld]:
+    for world in _world(source, "small"):
+        yield world
+        for src in world.made:
+            await src.aclose()
+
+
+@dataclass
+class Extracted:
+    objects: Counter[str] = field(default_factory=Counter)
+    rejected: dict[str, SourceRejected] = field(default_factory=dict)
+    left_out: dict[str, SourceLeftOut] = field(default_factory=dict)
+
+
+async def extract_all(src: SourceAdapter, *, include_archived: bool = False) -> Extracted:
+    """Every container, streamed; holds the documented order: a container's template first,
+    every object after what it hangs on."""
+    out = Extracted()
+    for container in await src.containers():
+        seen: set[str] = set()
+        first = True
+        async for obj in src.extract(container.id, include_archived=include_archived):
+            if isinstance(obj, SourceRejected):
+                out.rejected[obj.key] = obj
+                continue
+            if isinstance(obj, SourceLeftOut):
+                out.left_out[obj.key] = obj
+                continue
+            assert isinstance(obj, Template) == first, f"the template comes first, and once: {obj.key}"
+            first = False
+            if isinstance(obj, Item):
+                assert obj.template_key in seen, f"{obj.key} before its template"
+            elif isinstance(obj, (Comment, Attachment)):
+                assert obj.item_key in seen or obj.item_key in out.rejected, f"{obj.key} before its item"
+            seen.add(obj.key)
+            out.objects[obj.key] += 1
+    return out
+
+
+def only(refs: Counter[str], entries: list[dict[str, Any]]) -> Counter[str]:
+    """The refs among these that the manifest lists as extracted kinds."""
+    kinds = {e["ref"] for e in entries if e["kind"] in EXTRACTED}
+    return Counter({r: n for r, n in refs.items() if r in kinds})
+
+
+@pytest.mark.parametrize("include_archived", [False, True], ids=["open", "with-archived"])
+async def test_extract_brings_every_object_of_the_manifest_once_in_order(
+    sandbox: SourceWorld, include_archived: bool
+) -> None:
+    entries = sandbox.manifest()
+    got = await extract_all(sandbox.connect(), include_archived=include_archived)
+    want = views.wanted(entries, include_archived=include_archived, kinds=EXTRACTED)
+    assert not got.rejected
+    assert sum(want.values()) > 20, "the small sandbox holds something of every kind"
+    assert only(got.objects, entries) == want
+    assert max(got.objects.values()) == 1, "nothing twice"
+    everything = views.wanted(entries, include_archived=True, kinds=EXTRACTED)
+    passed_by = set(everything) - set(got.objects)
+    assert passed_by <= {k for e in entries for k in [e["ref"]] if e["archived"]}, "only archived ones left out"
+    for ref in got.left_out:
+        assert got.left_out[ref].reason, f"{ref} left out with a reason"
+
+
+@pytest.mark.slow
+async def test_pages_are_followed_to_the_end(source: System) -> None:
+    """At medium scale every paged listing spans several pages: all of it arrives once."""
+    for world in _world(source, "medium"):
+        src = world.connect()
+        try:
+            entries = world.manifest()
+            got = await extract_all(src)
+            assert only(got.objects, entries) == views.wanted(entries, kinds=EXTRACTED)
+            containers = len(await src.containers())
+            reads = Counter({r: n for r, n in src.client.calls_by_route.items() if r.startswith("GET")})
+            assert max(reads.values()) > containers, f"some listing took more than one page: {reads}"
+        finally:
+            await src.aclose()
+
+
+async def test_a_refused_credential_is_one_sentence(
+    sandbox: SourceWorld, source: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = "conformance-wrong"
+    for part in source_credential_parts(source.name):
+        monkeypatch.setenv(f"MW_CONFORMANCE_WRONG_{source.name.upper()}_{part.upper()}", f"wrong-{part}")
+    sandbox.plan.source.profile = profile
+    with pytest.raises(CredentialError) as err:
+        await sandbox.connect().whoami()
+    assert "401" in err.value.sentence and profile in err.value.sentence and "\n" not in err.value.sentence
+
+    first, *_ = source_credential_parts(source.name)
+    monkeypatch.delenv(f"MW_CONFORMANCE_WRONG_{source.name.upper()}_{first.upper()}")
+    with pytest.raises(CredentialError) as err:
+        sandbox.connect()
+    assert f"MW_CONFORMANCE_WRONG_{source.name.upper()}_{first.upper()}" in err.value.sentence
+
+
+async def test_denied_access_is_one_sentence(sandbox: SourceWorld) -> None:
+    src = sandbox.connect()
+    await src.whoami()
+    sandbox.post("faults", {"rate_403": 1.0})
+    with pytest.raises(PermissionDenied) as err:
+        await extract_all(src)
+    assert "403" in err.value.sentence and "\n" not in err.value.sentence
+
+
+async def test_a_malformed_record_is_quarantined_and_the_rest_extracted(sandbox: SourceWorld) -> None:
+    ref = sandbox.post("corrupt", {})["ref"]
+    entries = sandbox.manifest()
+    got = await extract_all(sandbox.connect())
+    assert ref in got.rejected and got.rejected[ref].reason
+    assert ref not in got.objects
+    want = views.wanted(entries, kinds=EXTRACTED)
+    arrived = only(got.objects, entries)
+    assert set(want) - set(arrived) <= set(got.rejected), "what did not arrive was quarantined, with a reason"
+    assert all(got.rejected[r].reason for r in set(want) - set(arrived))
+    assert len(arrived) >= len(want) - 20, "one bad record stops only itself and what hangs on it"
+
+
+async def test_the_vendors_429_is_waited_out(sandbox: SourceWorld) -> None:
+    sandbox.post("faults", {"rate_429": 0.5, "seed": 3})
+    sink = CountingSink()
+    entries = sandbox.manifest()
+    src = sandbox.connect(sink=sink)
+    pauses: list[float] = []
+    pause = src.client.limiter.pause
+
+    def watched(seconds: float, reason: str) -> None:  # what the client asked of its limiter
+        pauses.append(seconds)
+        pause(seconds, reason)
+
+    src.client.limiter.pause = watched  # type: ignore[method-assign]
+    got = await extract_all(src)
+    assert only(got.objects, entries) == views.wanted(entries, kinds=EXTRACTED)
+    answered_429 = _statuses(sandbox)["429"]
+    retried = [e for e in sink.events if isinstance(e, RequestRetried) and "429" in e.reason]
+    assert answered_429 >= 2 and len(retried) == answered_429, "every 429 was retried, none given up on"
+    assert len(pauses) >= answered_429 and all(p > 0 for p in pauses), "after a pause for what the vendor asked"
+
+
+def _statuses(world: SourceWorld) -> Counter[str]:
+    stats = httpx.get(f"{world.url}/_sandbox/stats", timeout=30).json()
+    out: Counter[str] = Counter()
+    for by in stats["by_route"].values():
+        out.update(by)
+    return out

@@ -259,29 +259,28 @@ class _DropConnection(Exception):
     """Raised after a partial response: uvicorn closes the connection mid-body."""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class SandboxServer:
-    """Serve a sandbox on 127.0.0.1 in a background thread: `with SandboxServer(sb) as srv: srv.url`."""
+    """Serve a sandbox on 127.0.0.1 in a background thread: `with SandboxServer(sb) as srv: srv.url`.
+    The listening socket is bound here and handed to uvicorn, so a free port is never asked
+    for first and bound later (another process, a parallel test, could take it in between)."""
 
     def __init__(self, sandbox: Sandbox, port: int = 0) -> None:
         self.sandbox = sandbox
-        self.port = port or free_port()
+        self.socket = socket.socket()
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", port))
+        self.port = self.socket.getsockname()[1]
         config = uvicorn.Config(
             sandbox.app,
-            host="127.0.0.1",
-            port=self.port,
             log_level="critical",
             access_log=False,
             lifespan="off",
             timeout_keep_alive=30,
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name=f"sandbox-{sandbox.name}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, name=f"sandbox-{sandbox.name}", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -299,6 +298,7 @@ class SandboxServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.socket.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

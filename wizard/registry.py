@@ -102,6 +102,23 @@ class SandboxSpec:
 
 
 @dataclass(frozen=True)
+class ApiDescription:
+    """The vendor's own description of its API (OpenAPI, JSON or YAML, or a GraphQL SDL) at
+    `path` under the shared specs folder beside the project (../shared/specs): the contract
+    tests hold every request our client sends, and every answer its sandbox gives, to it. What
+    the vendor's API really does that its description does not say is declared here, each
+    with why; the tests fail when a declared exemption is no longer needed."""
+
+    path: str  # "trello/swagger.v3.json"
+    off_spec_paths: Mapping[str, str] = field(default_factory=dict)  # path regex -> why it is not described
+    undeclared_query: Mapping[str, frozenset[str]] = field(default_factory=dict)  # "get /x/{id}" -> params that work
+    response_schemas: Mapping[str, str] = field(
+        default_factory=dict
+    )  # "get /x/{id}" -> schema of an undescribed answer
+    schema_gaps: Mapping[str, str] = field(default_factory=dict)  # "Schema.field" -> what the vendor really sends
+
+
+@dataclass(frozen=True)
 class Preset:
     name: str
     description: str
@@ -150,6 +167,7 @@ class AdapterSpec:
     credentials: tuple[CredentialPart, ...] = (CredentialPart("token", "Token", "the vendor's API settings"),)
     fields: tuple[ConnectionField, ...] = ()
     sandbox: SandboxSpec | None = None
+    api: ApiDescription | None = None  # the vendor's published API description, for the contract tests
     rate: RateProfile | None = None
     cost: CostModel | None = None  # targets
     losses: Callable[[Plan], LossRules] | None = None  # targets: what the mapping changes, for one plan

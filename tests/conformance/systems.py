@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters import registry
+from wizard import registry
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO.parent / "shared" / "specs"
@@ -31,21 +31,23 @@ class System:
 _REGISTERED_HERE: dict[str, System] = {}
 
 
-def register(system: System) -> None:
-    """Add an adapter that the test suite itself registers (it is not an installed plug-in)."""
-    _REGISTERED_HERE[system.name] = system
+def register(spec: registry.AdapterSpec, cli_prelude: str) -> None:
+    """Register an adapter from the test suite itself (it is no installed plug-in): in this
+    process, and in every CLI subprocess the suite starts, which imports `cli_prelude` first."""
+    registry.register(spec)
+    _REGISTERED_HERE[spec.system] = System(spec.system, spec.kind, (cli_prelude,))
+
+
+def _side(kind: str) -> list[System]:
+    return [_REGISTERED_HERE.get(name) or System(name, kind) for name in sorted(registry.specs(kind))]  # type: ignore[arg-type]
 
 
 def sources() -> list[System]:
-    return [System(name, "source") for name in registry.SOURCES] + [
-        s for s in _REGISTERED_HERE.values() if s.kind == "source"
-    ]
+    return _side("source")
 
 
 def targets() -> list[System]:
-    return [System(name, "target") for name in registry.TARGETS] + [
-        s for s in _REGISTERED_HERE.values() if s.kind == "target"
-    ]
+    return _side("target")
 
 
 def pairs() -> list[tuple[System, System]]:

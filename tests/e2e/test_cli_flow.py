@@ -146,14 +146,3 @@ def test_malformed_trello_payload_is_one_sentence_exit_2(small: Served) -> None:
     assert "Trello" in r.stderr and "Traceback" not in r.stderr
     r = cli("run", str(small.folder), "--yes")  # the next answer is whole again
     assert r.returncode == 0, r.stderr
-
-
-def test_malformed_card_is_quarantined_and_the_run_goes_on(small: Served) -> None:
-    small.post("trello", "corrupt", {"mode": "bad_card"})
-    r = cli("run", str(small.folder), "--yes")
-    assert r.returncode == 1, "a run with a quarantined record does not claim success"
-    assert "quarantined" in r.stdout + r.stderr
-    report = cli("report", str(small.folder))
-    assert report.returncode == 0
-    data = json.loads((small.folder / "reports" / "report.json").read_text())
-    assert data["quarantined"] and data["quarantined"][0]["reason"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conformance.test_pair import balanced
 from tests.e2e.conftest import Served, cli, serve, stop
 from wizard.plan import load_plan, save_plan
 
@@ -53,11 +54,6 @@ def test_one_bad_file_is_quarantined_and_the_run_goes_on_then_run_again_retries_
     assert len(assets) == len(uploads) and bad["fileName"] in {x["filename"] for x in assets}
 
 
-def _balanced(per_kind: dict) -> None:
-    for kind, b in per_kind.items():
-        assert b["source"] == b["migrated"] + b["dropped"] and b["missing"] == 0, (kind, b)
-
-
 def test_verify_holds_the_target_against_the_sources_own_counts_and_the_ledger_names_every_change(
     small: Served,
 ) -> None:
@@ -81,7 +77,7 @@ def test_verify_holds_the_target_against_the_sources_own_counts_and_the_ledger_n
     report = json.loads((small.folder / "reports" / "report.json").read_text())
     per_kind = report["per_kind"]
     assert set(per_kind) == {"item", "checklist_item", "comment", "file", "link", "field_value"}
-    _balanced(per_kind)
+    balanced(per_kind)
     want_items = sum(len(k["checkItems"]) for c in cards.values() if c["visible"] for k in c["checklists"])
     assert per_kind["checklist_item"]["migrated"] == want_items > 0
     assert per_kind["item"]["source"] == len(cards)
@@ -138,7 +134,7 @@ def test_medium_with_shared_labels_balances_and_the_estimate_matches_the_run(tmp
         assert r.returncode == 0, r.stdout + r.stderr
         assert cli("report", str(s.folder)).returncode == 0
         per_kind = json.loads((s.folder / "reports" / "report.json").read_text())["per_kind"]
-        _balanced(per_kind)
+        balanced(per_kind)
         assert all(per_kind[k]["migrated"] > 0 for k in per_kind)
     finally:
         stop(s)

@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conformance import views
 from tests.e2e.conftest import CLI, Served, serve, stop
 from tests.e2e.test_cli_flow import check_complete
 from wizard.store import Store
@@ -44,9 +45,9 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def start_cli(*args: str, env: dict[str, str] | None = None, **kw) -> subprocess.Popen:
+def start_cli(*args: str, env: dict[str, str] | None = None, command: list[str] = CLI, **kw) -> subprocess.Popen:
     return subprocess.Popen(
-        [*CLI, *args],
+        [*command, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -56,9 +57,11 @@ def start_cli(*args: str, env: dict[str, str] | None = None, **kw) -> subprocess
     )
 
 
-def run_cli(*args: str, timeout: float = 600, env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, timeout: float = 600, env: dict[str, str] | None = None, command: list[str] = CLI, **kw
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*CLI, *args],
+        [*command, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -189,7 +192,7 @@ class Figures:
     finished_before_kill: int = 0
     resumes: int = 0
     store_loads: int = 0
-    tally: Tally = field(default_factory=Tally)
+    tally: views.Tally = field(default_factory=views.Tally)
     elapsed_s: float = 0.0
     kill_points: list[str] = field(default_factory=list)
 
@@ -211,26 +214,33 @@ class Figures:
         return out
 
 
-def expected_journal_lines(trello: dict) -> int:
+def expected_journal_lines(entries: list[dict]) -> int:
     """About how long the journal of a whole run gets: intent + done per object, one more
-    per card (settled) and per card with files (attached)."""
-    cards = {c["id"] for b in trello["boards"] for c in b["cards"] if c["visible"]}
-    comments = sum(1 for b in trello["boards"] for c in b["comments"] if c["card_id"] in cards)
-    files = [a for b in trello["boards"] for a in b["attachments"] if a["card_id"] in cards and a.get("isUpload", True)]
-    return 3 * len(cards) + 2 * comments + 2 * len(files) + len({a["card_id"] for a in files})
+    per item (settled) and per file (attached)."""
+    n = Counter(e["kind"] for e in entries if not e["archived"])
+    return 3 * (n["item"] + n["subitem"]) + 2 * n["comment"] + 3 * n["attachment"]
 
 
 def crash_resume(
-    served: Served, *, kills: int, seed: int, scale: str = "?", log=print, run_timeout: float = 900
+    served: Served,
+    *,
+    kills: int,
+    seed: int,
+    scale: str = "?",
+    log=print,
+    run_timeout: float = 900,
+    source: str = "trello",
+    target: str = "tallyfy",
+    command: list[str] = CLI,
 ) -> Figures:
     """SIGKILL `run` `kills` times at seeded random moments, resume after each, finish,
-    then check the exports. Raises AssertionError when anything is lost or doubled."""
+    then tally the target's export against the source's manifest (figures.tally)."""
     rng = random.Random(seed)
     folder = served.folder
     figs = Figures(scale=scale, seed=seed)
     started = time.monotonic()
-    trello = served.export("trello")
-    total = expected_journal_lines(trello)
+    entries = views.manifest(served.export(source), source)
+    total = expected_journal_lines(entries)
     # Kill points spread over the run (sorted: the journal only grows), staying clear of
     # its very end so that every kill lands in a live run.
     points = sorted(int(rng.uniform(0.01, 0.85) * total) + 1 for _ in range(kills))
@@ -242,7 +252,7 @@ def crash_resume(
         # Never behind the journal: a kill lands after this run wrote something, or (by
         # time) during start-up, but never later than the next kill point.
         point = max(point, watch.poll() + rng.randint(1, 12))
-        proc = start_cli("run", str(folder), "--yes")
+        proc = start_cli("run", str(folder), "--yes", command=command)
         figs.resumes += i > 0
         try:
             if by_time:
@@ -270,16 +280,14 @@ def crash_resume(
             raise AssertionError(f"run {i + 1} failed with exit {proc.returncode}:\n{err[-3000:]}\n{out[-2000:]}")
         store_loads(folder)  # raises if the store does not load
         figs.store_loads += 1
-    r = run_cli("run", str(folder), "--yes", timeout=run_timeout)
+    r = run_cli("run", str(folder), "--yes", timeout=run_timeout, command=command)
     figs.resumes += 1
     if r.returncode != 0:
         raise AssertionError(
             f"the final resume failed with exit {r.returncode}:\n{r.stderr[-3000:]}\n{r.stdout[-2000:]}"
         )
-    tallyfy = served.export("tallyfy")
-    figs.tally = tally(trello, tallyfy)
+    figs.tally = views.tally(entries, served.export(target))
     figs.elapsed_s = time.monotonic() - started
-    check_complete(trello, tallyfy)  # the strict check: every object once, attachment bytes equal
     return figs
 
 
@@ -300,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             figs = crash_resume(served, kills=a.kills, seed=a.seed, scale=a.scale, log=lambda s: print(s, flush=True))
+            check_complete(served.export("trello"), served.export("tallyfy"))  # and every file's bytes equal
         except AssertionError as e:
             print(f"FAILED: {e}", file=sys.stderr)
             return 1

@@ -22,8 +22,6 @@ CARRIED = ("container", "item", "subitem", "comment")
 def manifest(export: dict[str, Any], system: str) -> list[dict[str, Any]]:
     if "manifest" in export:
         return list(export["manifest"])
-    if system == "trello":
-        return _trello_until_its_sandbox_states_it(export)
     raise AssertionError(f"the {system} sandbox's /_sandbox/export has no 'manifest' (the source sandbox contract)")
 
 
@@ -110,18 +108,3 @@ def tally(entries: list[dict[str, Any]], target_export: dict[str, Any], *, inclu
         t.unexpected += extra
     return t
 
-
-def _trello_until_its_sandbox_states_it(export: dict[str, Any]) -> list[dict[str, Any]]:
-    """Stand-in for the Trello sandbox's own manifest until it lists one (issue 12, item 6):
-    a card the board does not show is archived, and so is what hangs on it."""
-    out: list[dict[str, Any]] = []
-    for b in export["boards"]:
-        out.append({"ref": f"trello:board:{b['id']}", "kind": "container", "archived": bool(b["closed"])})
-        out += [{"ref": f"trello:list:{x['id']}", "kind": "stage", "archived": bool(x["closed"])} for x in b["lists"]]
-        hidden = {c["id"] for c in b["cards"] if not c["visible"]}
-        out += [{"ref": f"trello:card:{c['id']}", "kind": "item", "archived": c["id"] in hidden} for c in b["cards"]]
-        for kind, key in (("comment", "comments"), ("attachment", "attachments")):
-            out += [
-                {"ref": f"trello:{kind}:{x['id']}", "kind": kind, "archived": x["card_id"] in hidden} for x in b[key]
-            ]
-    return out

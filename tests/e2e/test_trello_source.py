@@ -542,28 +542,14 @@ async def test_client_waits_only_the_rest_of_the_window_and_members_limit_pauses
 
 
 # -- the sandbox's manifest ----------------------------------------------------------------
-async def test_extraction_yields_every_object_the_manifest_lists_once(small_sb: Any, source_factory: Any) -> None:
-    """The manifest comes from the sandbox's own state (GET /_sandbox/export); the source
-    must yield each of its open items, comments and files once, under that very ref."""
+async def test_the_manifest_flags_what_the_board_archives(small_sb: Any) -> None:
+    """The manifest comes from the sandbox's own state (GET /_sandbox/export); that the
+    extraction yields each of its open objects once, under that very ref, is the conformance
+    suite's (tests/conformance/test_source.py)."""
     _, url = small_sb
     async with httpx.AsyncClient(base_url=url) as h:
         exported = (await h.get("/_sandbox/export")).json()
     manifest = exported["manifest"]
-    refs = [e["ref"] for e in manifest]
-    assert len(refs) == len(set(refs))
-    want: dict[str, list[str]] = {"item": [], "comment": [], "attachment": []}
-    for e in manifest:
-        if e["kind"] in want and not e["archived"]:
-            want[e["kind"]].append(e["ref"])
-    got: dict[str, list[str]] = {"item": [], "comment": [], "attachment": []}
-    src = source_factory(url)
-    for board in exported["boards"]:
-        out = await collect(src, board["id"])
-        for kind in got:
-            got[kind] += [o.key for o in out[kind]]
-    for kind in got:
-        assert want[kind], f"the seeded sandbox holds open {kind}s"
-        assert sorted(got[kind]) == sorted(want[kind]), kind
     # what is archived is flagged from the state: the cards of a closed list, and their children
     closed_lists = {lst["id"] for b in exported["boards"] for lst in b["lists"] if lst["closed"]}
     hidden = {c["id"] for b in exported["boards"] for c in b["cards"] if c["idList"] in closed_lists}

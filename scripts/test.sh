@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest -q "$@"
+# In parallel (pytest-xdist): one worker per core (MW_TEST_WORKERS=N to choose, 0 for none), each handed one
+# test at a time, the slow ones first (tests/conftest.py), so no worker is left with a queue of them at the end.
+exec .venv/bin/python -m pytest -q -n "${MW_TEST_WORKERS:-auto}" --dist load --maxschedchunk 1 "$@"

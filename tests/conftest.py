@@ -15,6 +15,12 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first (their order kept): a parallel run hands them out before the quick
+    ones, so the run ends when its longest test does, not a queue of them later."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def shared_spec(*parts: str) -> Path:
     path = SHARED.joinpath("specs", *parts)
     if not path.exists():

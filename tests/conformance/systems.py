@@ -12,7 +12,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.sandboxkit import SandboxServer
 from wizard import registry
+from wizard.adapter import SourceAdapter
+from wizard.events import EventSink
+from wizard.plan import Endpoint, Limits
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO.parent / "shared" / "specs"
@@ -60,3 +64,25 @@ def cli_command(*systems: System) -> list[str]:
     if prelude:
         prelude = f"import sys; sys.path.insert(0, {str(REPO)!r}); {prelude}"
     return [sys.executable, "-c", f"{prelude}from tui.entry import main; main()"]
+
+
+def serve_sandbox(spec: registry.AdapterSpec, *, seed: int, scale: str, rate_scale: float = 1.0) -> SandboxServer:
+    """The system's own sandbox, seeded, on a loopback port (start it with `with`)."""
+    assert spec.sandbox is not None, f"{spec.system} registers no sandbox"
+    opts = registry.SandboxOptions(seed=seed, scale=scale, rate_limits="documented", rate_scale=rate_scale)
+    return SandboxServer(spec.sandbox.factory(opts))
+
+
+def connect_source(
+    spec: registry.AdapterSpec,
+    server: SandboxServer,
+    *,
+    credentials: dict[str, str] | None = None,
+    sink: EventSink | None = None,
+    rate_scale: float = 1.0,
+) -> SourceAdapter:
+    """The source adapter, built as the facade builds it, against its running sandbox."""
+    assert spec.sandbox is not None
+    endpoint = Endpoint(base_url=server.url + spec.sandbox.api_path, profile="sandbox", rate_window_scale=rate_scale)
+    creds = dict(spec.sandbox.credentials) if credentials is None else credentials
+    return spec.connect(registry.Connection(endpoint, creds, Limits(), sink))  # type: ignore[no-any-return]

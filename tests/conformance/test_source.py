@@ -14,15 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.registry import make_source, source_credential_parts
-from adapters.sandboxes import RunningSandboxes, start_sandboxes
+from adapters.sandboxkit import SandboxServer
 from tests.conformance import views
-from tests.conformance.systems import System
+from tests.conformance.systems import System, connect_source, serve_sandbox
+from wizard import registry
 from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
 from wizard.errors import CredentialError, PermissionDenied
 from wizard.events import CountingSink, RequestRetried
 from wizard.model import Attachment, Comment, Item, Template
-from wizard.plan import Plan
 
 EXTRACTED = ("container", "item", "subitem", "comment", "attachment")
 
@@ -30,13 +29,12 @@ EXTRACTED = ("container", "item", "subitem", "comment", "attachment")
 @dataclass
 class SourceWorld:
     system: System
-    running: RunningSandboxes
-    plan: Plan
+    server: SandboxServer
     made: list[SourceAdapter] = field(default_factory=list)
 
     @property
     def url(self) -> str:
-        return self.running.urls[self.system.name]
+        return self.server.url
 
     def export(self) -> dict[str, Any]:
         return httpx.get(f"{self.url}/_sandbox/export", timeout=60).json()
@@ -50,19 +48,19 @@ class SourceWorld:
         return r.json()
 
     def connect(self, **kw: Any) -> SourceAdapter:
-        src = make_source(self.plan, **kw)
+        # The vendor's windows compressed a thousandfold: a 429 asks for a wait of milliseconds.
+        src = connect_source(registry.source(self.system.name), self.server, rate_scale=RATE_SCALE, **kw)
         self.made.append(src)
         return src
 
 
+RATE_SCALE = 0.001
+
+
 def _world(source: System, scale: str) -> Iterator[SourceWorld]:
-    # The vendor's windows compressed a thousandfold: a 429 asks for a wait of milliseconds.
-    running = start_sandboxes((source.name,), seed=5, scale=scale, rate_scale=0.001)
-    world = SourceWorld(source, running, running.plan(name="conformance", rate_scale=0.001))
-    try:
-        yield world
-    finally:
-        running.close()
+    spec = registry.source(source.name)
+    with serve_sandbox(spec, seed=5, scale=scale, rate_scale=RATE_SCALE) as server:
+        yield SourceWorld(source, server)
 
 
 @pytest.fixture
@@ -145,22 +143,11 @@ async def test_pages_are_followed_to_the_end(source: System) -> None:
             await src.aclose()
 
 
-async def test_a_refused_credential_is_one_sentence(
-    sandbox: SourceWorld, source: System, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    profile = "conformance-wrong"
-    for part in source_credential_parts(source.name):
-        monkeypatch.setenv(f"MW_CONFORMANCE_WRONG_{source.name.upper()}_{part.upper()}", f"wrong-{part}")
-    sandbox.plan.source.profile = profile
+async def test_a_refused_credential_is_one_sentence(sandbox: SourceWorld, source: System) -> None:
+    wrong = {part: f"wrong-{part}" for part in registry.source(source.name).credential_parts}
     with pytest.raises(CredentialError) as err:
-        await sandbox.connect().whoami()
-    assert "401" in err.value.sentence and profile in err.value.sentence and "\n" not in err.value.sentence
-
-    first, *_ = source_credential_parts(source.name)
-    monkeypatch.delenv(f"MW_CONFORMANCE_WRONG_{source.name.upper()}_{first.upper()}")
-    with pytest.raises(CredentialError) as err:
-        sandbox.connect()
-    assert f"MW_CONFORMANCE_WRONG_{source.name.upper()}_{first.upper()}" in err.value.sentence
+        await sandbox.connect(credentials=wrong).whoami()
+    assert "401" in err.value.sentence and "\n" not in err.value.sentence
 
 
 async def test_denied_access_is_one_sentence(sandbox: SourceWorld) -> None:

@@ -107,4 +107,3 @@ def tally(entries: list[dict[str, Any]], target_export: dict[str, Any], *, inclu
         t.lost += lost
         t.unexpected += extra
     return t
-

@@ -12,8 +12,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from adapters.registry import make_source
-from adapters.sandboxes import start_sandboxes
+from tests.conformance.systems import connect_source, serve_sandbox
 from tests.contract.vendor_spec import OpenApi, graphql_problems, is_graphql, spec_file
 from wizard import registry
 from wizard.model import Attachment
@@ -30,8 +29,8 @@ async def _session(spec: registry.AdapterSpec) -> list[tuple[httpx.Request, http
             await response.aread()
         seen.append((response.request, response))
 
-    with start_sandboxes((spec.system,), seed=5, scale="small", rate_limits="off") as running:
-        src = make_source(running.plan(name="contract"))
+    with serve_sandbox(spec, seed=5, scale="small", rate_scale=0.001) as server:
+        src = connect_source(spec, server, rate_scale=0.001)
         src.client.http.event_hooks = {"request": [], "response": [record]}
         try:
             await src.whoami()

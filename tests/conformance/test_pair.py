@@ -49,6 +49,7 @@ def test_the_estimate_the_dry_run_and_the_run_agree(world: World) -> None:
     assert Counter(a["method"] for a in dry["actions"])["POST"] > 0 and all(a["what"] for a in dry["actions"])
 
 
+@pytest.mark.slow
 def test_everything_arrives_once_the_ledger_balances_and_a_sync_without_change_writes_nothing(world: World) -> None:
     world.ok("discover", str(world.folder))
     world.ok("run", str(world.folder), "--yes")

@@ -49,7 +49,8 @@ def test_the_readme_names_exactly_the_scripts_that_exist_and_ci_runs_the_test_on
         assert (ROOT / c.split()[1]).is_file(), c
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert "bash scripts/test.sh" in [ln.strip() for ln in ci], "CI runs the README's test command"
-    assert (ROOT / "scripts" / "test.sh").read_text().rstrip().endswith('-m pytest -q "$@"')
+    last = (ROOT / "scripts" / "test.sh").read_text().rstrip().splitlines()[-1]
+    assert last.startswith("exec .venv/bin/python -m pytest -q ") and last.endswith(' "$@"'), last
 
 
 def test_the_readme_demo_runs_headless_keeps_its_folder_and_reopens_on_the_same_world(tmp_path: Path) -> None:

@@ -83,6 +83,8 @@ async def extract_all(src: SourceAdapter, *, include_archived: bool = False) -> 
     every object after what it hangs on."""
     out = Extracted()
     for container in await src.containers():
+        if container.closed and not include_archived:
+            continue  # the manifest calls what hangs on it archived too
         seen: set[str] = set()
         first = True
         async for obj in src.extract(container.id, include_archived=include_archived):

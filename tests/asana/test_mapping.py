@@ -1,0 +1,108 @@
+"""The Asana mapping, rule by rule (pure functions: no sandbox needed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.asana import mapping
+from adapters.asana.wire import AsanaAttachment, AsanaCustomField, AsanaFieldValue, AsanaTag, AsanaTask
+from wizard.adapter import SourceRejected
+from wizard.model import Comment, FieldType, Item
+
+
+def value(ftype: str | None, **slots: Any) -> Any:
+    return mapping.field_value(AsanaFieldValue.model_validate({"gid": "9", "name": "F", "type": ftype, **slots}))
+
+
+def task(**kw: Any) -> dict[str, Any]:
+    return {"gid": "100", "name": "Ship it", **kw}
+
+
+def test_each_custom_field_type_is_read_as_its_canonical_value() -> None:
+    assert value("enum", enum_value={"gid": "5", "name": "High"}).value == "5"
+    assert value("enum", enum_value=None) is None
+    assert value("multi_enum", multi_enum_values=[{"gid": "5"}, {"gid": "6"}]).value == ["5", "6"]
+    assert value("number", number_value=8).value == 8.0
+    assert value("number", number_value="2.5").value == 2.5  # a number given as a string
+    assert value("text", text_value="ACME-042").value == "ACME-042"
+    assert value("text", text_value="   ") is None  # blanks are no value (nor does Asana's count take them)
+    assert value("date", date_value={"date": "2025-03-10", "date_time": None}).value == "2025-03-10"
+    assert value("date", date_value={"date": "2025-03-10", "date_time": "2025-03-10T09:00:00Z"}).value == (
+        "2025-03-10T09:00:00Z"
+    )
+    people = value("people", people_value=[{"gid": "1", "name": "Mei Chen"}, {"gid": "2", "email": "o@x.io"}])
+    assert people.value == ["Mei Chen", "o@x.io"]
+
+
+def test_a_type_we_do_not_know_is_read_as_its_display_text() -> None:
+    ref = value("reference", reference_value=[{"gid": "7", "name": "Roadmap"}], display_value="Roadmap")
+    assert ref.value == "Roadmap"
+    assert value("formula_of_the_future", display_value="42 %").value == "42 %"
+    defn = mapping.field_to_def(AsanaCustomField(gid="9", name="Related", type="reference"))
+    assert defn.type == FieldType.text and mapping.unknown_type(AsanaCustomField(gid="9", type="reference"))
+    enum = mapping.field_to_def(
+        AsanaCustomField.model_validate(
+            {"gid": "9", "type": "enum", "enum_options": [{"gid": "1", "name": "A"}, {"gid": "2", "enabled": False}]}
+        )
+    )
+    assert enum.type == FieldType.dropdown and [o.id for o in enum.options] == ["1"]  # disabled options left out
+
+
+def test_a_top_level_task_stands_at_its_section_and_a_subtask_where_its_parent_does() -> None:
+    raw = task(
+        memberships=[
+            {"project": {"gid": "2"}, "section": {"gid": "20"}},
+            {"project": {"gid": "1"}, "section": {"gid": "10"}},
+        ],
+        due_on="2025-03-10",
+        completed=True,
+        completed_at="2025-03-09T10:00:00.000Z",
+        assignee={"gid": "7"},
+        tags=[{"gid": "3", "name": "urgent"}],
+    )
+    item = mapping.map_task(raw, "1", 0)
+    assert isinstance(item, Item)
+    assert item.stage_key == "asana:section:10" and item.parent_key is None
+    assert item.due == datetime(2025, 3, 10, tzinfo=UTC) and item.due_complete and item.completed_at
+    assert item.assignee_keys == ["asana:user:7"] and item.tag_keys == ["asana:tag:3"]
+    sub = mapping.map_task(task(gid="101", memberships=[]), "1", 1, parent_gid="100", stage_gid="10")
+    assert isinstance(sub, Item)
+    assert sub.parent_key == "asana:task:100" and sub.stage_key == "asana:section:10"
+
+
+def test_a_malformed_task_is_one_sentence() -> None:
+    bad = mapping.map_task(task(name=404), "1", 0)
+    assert isinstance(bad, SourceRejected) and bad.key == "asana:task:100" and "'name'" in bad.reason
+    odd = mapping.map_task(task(custom_fields=[{"gid": "x", "type": "number"}]), "1", 0)
+    assert isinstance(odd, SourceRejected) and "custom field" in odd.reason
+    assert isinstance(mapping.map_task("not an object", "1", 3), SourceRejected)
+
+
+def test_comments_are_comment_stories_only() -> None:
+    story = {"gid": "5", "type": "comment", "text": "", "created_at": "2025-01-01T00:00:00.000Z"}
+    comment = mapping.map_story({**story, "created_by": {"gid": "7", "name": "Mei"}}, "100")
+    assert isinstance(comment, Comment)
+    assert comment.item_key == "asana:task:100" and comment.author_key == "asana:user:7" and comment.text == ""
+    assert mapping.map_story({**story, "type": "system"}, "100") is None  # the activity log is not migrated
+
+
+def test_files_asana_stores_are_uploads_and_the_rest_links() -> None:
+    up = mapping.attachment_to_canonical(AsanaAttachment(gid="1", name="mockup.png", host="asana", size=10), "100")
+    assert up.is_upload and up.size == 10 and up.mime_type == "image/png" and up.url is None
+    link = mapping.attachment_to_canonical(
+        AsanaAttachment(gid="2", name="Plan", host="gdrive", view_url="https://drive.example/x"), "100"
+    )
+    assert not link.is_upload and link.url == "https://drive.example/x" and link.size == 0
+
+
+def test_tags_get_hex_colours_and_a_name() -> None:
+    tag = mapping.tag_to_tag(AsanaTag(gid="1", name="urgent", color="dark-red"))
+    assert tag.color == "#d1435b"
+    blank = mapping.tag_to_tag(AsanaTag(gid="2", name=" ", color=None))
+    assert blank.name == "Unnamed tag" and blank.source_name == " " and blank.color is None
+
+
+def test_a_task_without_a_section_here_has_no_stage() -> None:
+    item = mapping.task_to_item(AsanaTask.model_validate(task(memberships=[])), "1", 0)
+    assert item.stage_key is None

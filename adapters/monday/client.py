@@ -12,18 +12,14 @@ into what the caller can do about it (a dead cursor, a permission, a refused rec
 
 from __future__ import annotations
 
-import contextlib
-import random
 import re
-import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
 from adapters.monday.documents import API_VERSION, VERSION_RE, document
 from wizard.errors import CredentialError, PermissionDenied, UserError, VendorDataError
-from wizard.http import ApiClient, ObjectUnavailable, ReadRejected, RecordRejected, _message
+from wizard.http import ApiClient, ReadRejected, _message
 from wizard.ratelimit import RateLimiter
 
 MINUTE_S = 60.0
@@ -33,6 +29,7 @@ BUDGET_CODES = ("COMPLEXITY_BUDGET_EXHAUSTED", "ComplexityException")
 CURSOR_CODES = ("CursorExpiredError", "InvalidCursorException")
 PERMISSION_CODES = ("UserUnauthorizedException", "USER_ACCESS_DENIED", "missingRequiredPermissions")
 NOT_FOUND_CODES = ("ResourceNotFoundException", "InvalidBoardIdException", "InvalidItemIdException")
+FILE_HOST_SUFFIXES = (".s3.amazonaws.com", ".monday.com")  # where public URLs point (signed: no credential sent)
 _RESET_IN = re.compile(r"reset in (\d+) seconds?")
 
 
@@ -41,15 +38,10 @@ class CursorExpired(Exception):
     starts the listing again."""
 
 
-class UrlExpired(RecordRejected):
-    """A file's public URL was refused (they are signed for an hour): ask for a fresh one."""
-
-
 class MondayClient(ApiClient):
     system = "monday"
     label = "monday.com"
-    # where a file's public URL points (monday.com's storage); nowhere else gets a GET
-    file_hosts = (".amazonaws.com", ".monday.com", ".cloudfront.net")
+    download_route = "GET public_url"
 
     def __init__(
         self,
@@ -65,13 +57,13 @@ class MondayClient(ApiClient):
             raise UserError(
                 f"The monday.com API version '{api_version}' is not YYYY-MM with a month of 01, 04, 07 or 10."
             )
-        limiter = RateLimiter([(minute_requests, MINUTE_S * window_scale)])
+        # the minute limit in calls, and the complexity budget in points: each query spends
+        # what it cost last time (its weight), corrected by the `complexity` every answer states
+        limiter = RateLimiter([(minute_requests, MINUTE_S * window_scale)], budgets=[(BUDGET, MINUTE_S * window_scale)])
         headers = {"Authorization": token, "API-Version": api_version, "Accept": "application/json"}
         super().__init__(base_url, limiter=limiter, headers=headers, **kw)
         self.api_version = api_version
         self.window_scale = window_scale
-        self.budget_left: int | None = None
-        self.reset_at = 0.0
         self.cost_of: dict[str, int] = {}  # what each operation cost last time: its weight
         self.complexity = 0  # spent by this client
         self.complexity_by_op: dict[str, int] = {}
@@ -88,23 +80,17 @@ class MondayClient(ApiClient):
         if wait is None:
             wait = MINUTE_S * self.window_scale
         if code in BUDGET_CODES:
-            self.budget_left = 0
+            self._budget_left(0, wait)
         return f"429 {code or message or _message(resp)}", wait
 
-    async def _await_budget(self, op: str) -> None:
-        """Wait until the budget holds what `op` cost last time (the first time: nothing known)."""
-        weight = self.cost_of.get(op, 0)
-        while self.budget_left is not None and weight > self.budget_left:
-            delay = self.reset_at - time.monotonic()
-            if delay <= 0:
-                self.budget_left = None
-                break
-            self.limiter.pause(delay, f"monday.com's complexity budget (this query costs {weight:,} points)")
-            self.limiter.waited += delay
-            if self.limiter.on_wait and delay >= 1.0:
-                self.limiter.on_wait(delay, f"monday.com's complexity budget ({weight:,} points a query)")
-            await self.limiter.sleep(delay)
-            self.budget_left = None
+    def _budget_left(self, remaining: float, reset_in: float) -> None:
+        """monday.com's budget is a fixed minute from its first call: what it says is left
+        holds until its reset, whatever our own count of the last minute would free sooner."""
+        now = self.limiter.clock()
+        for budget in self.limiter.budgets:
+            budget.spent.clear()
+            budget.total = 0.0
+            budget.observe_remaining(now, remaining, reset_in)
 
     def _observe(self, op: str, complexity: Any) -> None:
         if not isinstance(complexity, dict):
@@ -114,10 +100,8 @@ class MondayClient(ApiClient):
             self.cost_of[op] = cost
             self.complexity += cost
             self.complexity_by_op[op] = self.complexity_by_op.get(op, 0) + cost
-        if isinstance(after, int):
-            self.budget_left = after
-        if isinstance(reset, (int, float)):
-            self.reset_at = time.monotonic() + float(reset)
+        if isinstance(after, int) and isinstance(reset, (int, float)):
+            self._budget_left(after, float(reset))
 
     # -- queries ---------------------------------------------------------------------------
     async def query(self, op: str, **variables: Any) -> dict[str, Any]:
@@ -125,9 +109,11 @@ class MondayClient(ApiClient):
         text = document(op)
         attempts = 0
         while True:
-            await self._await_budget(op)
+            weight = min(self.cost_of.get(op, 1), BUDGET)
             self.calls_by_op[op] = self.calls_by_op.get(op, 0) + 1
-            body = await self.json("POST", "", json={"query": text, "variables": variables}, idempotent=True)
+            body = await self.json(
+                "POST", "", json={"query": text, "variables": variables}, idempotent=True, weight=weight
+            )
             if not isinstance(body, dict):
                 raise VendorDataError(f"monday.com answered {op} with something that is not a JSON object.")
             data = body.get("data")
@@ -139,8 +125,8 @@ class MondayClient(ApiClient):
                 if code in BUDGET_CODES and retry_in is not None and attempts < self.max_retries:
                     # the budget spent by someone else on the account, told with HTTP 200
                     attempts += 1
-                    self.budget_left = 0
-                    self.reset_at = time.monotonic() + retry_in
+                    self.rate_limited += 1
+                    self._budget_left(0, retry_in)
                     continue
                 self._raise_for(op, code, message)
             if not isinstance(data, dict):
@@ -166,56 +152,11 @@ class MondayClient(ApiClient):
         raise VendorDataError(f"monday.com answered {op} with an error ({said[:300]}).")
 
     # -- files -----------------------------------------------------------------------------
-    def file_url_allowed(self, url: str) -> bool:
-        """A public URL on our own origin (the sandbox) or monday.com's file storage over https."""
-        u, base = httpx.URL(url), httpx.URL(self.base_url)
-        if (u.scheme, u.host, u.port) == (base.scheme, base.host, base.port):
-            return True
-        return u.scheme == "https" and any(u.host.endswith(h) for h in self.file_hosts)
-
-    async def download(self, url: str, *, size: int | None = None, chunk_size: int = 64 * 1024) -> AsyncIterator[bytes]:
-        """Stream a file from its public URL, without our credential (it is signed). A broken
-        transfer resumes with Range; a failure that does not pass raises ObjectUnavailable."""
-        if not self.file_url_allowed(url):
-            raise RecordRejected(0, f"the file's URL points to {httpx.URL(url).host}, which is not monday.com's")
-        delivered, attempt, failure = 0, 0, ""
-        while True:  # a download is not an API call: it does not wait for the API's limits
-            self._refuse_if_open()
-            self.calls += 1
-            self.calls_by_route["GET public_url"] = self.calls_by_route.get("GET public_url", 0) + 1
-            headers = {"Range": f"bytes={delivered}-"} if delivered else {}
-            try:
-                request = httpx.Request("GET", url, headers=headers)
-                async with contextlib.aclosing(await self.http.send(request, stream=True)) as resp:
-                    if resp.status_code in (401, 403):
-                        raise UrlExpired(resp.status_code, "the file's public URL was refused (expired)", self.label)
-                    if resp.status_code >= 400:
-                        failure = f"HTTP {resp.status_code}"
-                    else:
-                        skip = delivered if resp.status_code == 200 else 0
-                        async for received in resp.aiter_bytes(chunk_size):
-                            cut = min(skip, len(received))
-                            chunk, skip = received[cut:], skip - cut
-                            if not chunk:
-                                continue
-                            delivered += len(chunk)
-                            if size is not None and delivered > size:
-                                raise RecordRejected(200, f"monday.com sent more than the {size} bytes it declared")
-                            yield chunk
-                        if size is not None and delivered != size:
-                            failure = f"{delivered} of {size} bytes"
-                        else:
-                            return
-            except (httpx.TransportError, TimeoutError) as e:
-                failure = f"{type(e).__name__} while downloading"
-            attempt += 1
-            if attempt > self.max_retries:
-                raise ObjectUnavailable(
-                    f"monday.com kept failing on a file download after {self.max_retries} retries ({failure}); "
-                    f"running the same command again retries it"
-                )
-            self.retries += 1
-            await self.limiter.sleep(min(10.0, 0.1 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+    def redirect_allowed(self, url: httpx.URL) -> bool:
+        """A file's public URL: our own origin (the sandbox) or monday.com's file storage."""
+        return super().redirect_allowed(url) or (
+            url.scheme == "https" and any(url.host.endswith(h) for h in FILE_HOST_SUFFIXES)
+        )
 
 
 def _first_error(errors: Any) -> tuple[str, str, float | None]:

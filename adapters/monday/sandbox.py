@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import threading
 import time
 import uuid
@@ -118,7 +119,7 @@ class MondaySandbox(Sandbox):
         tier = self.state.tier
         used = self._spent(now) if spent is None else spent
         minute_left = MINUTE_LIMITS[tier] - len(self.requests)
-        t = max(1, round(reset if reset is not None else self._reset_in(now)))
+        t = max(1, math.ceil(reset if reset is not None else self._reset_in(now)))
         return {
             "API-Version": self._version_served,
             "RateLimit-Policy": (
@@ -227,7 +228,7 @@ class MondaySandbox(Sandbox):
         while self.requests and self.requests[0] <= now - self.window:
             self.requests.popleft()
         if self.limits_on and len(self.requests) >= MINUTE_LIMITS[self.state.tier]:
-            wait = max(1, round(self.requests[0] + self.window - now))
+            wait = max(1, math.ceil(self.requests[0] + self.window - now))
             return self._errors(
                 "Minute limit rate exceeded",
                 "RATE_LIMIT_EXCEEDED",
@@ -283,7 +284,7 @@ class MondaySandbox(Sandbox):
                 "before": self.budget - spent,
                 "after": self.budget - spent - cost,
                 "query": cost,
-                "reset_in_x_seconds": max(1, round(self._reset_in(now))),
+                "reset_in_x_seconds": max(1, math.ceil(self._reset_in(now))),
             },
         )
         result = execute(gql.schema(), doc, gql.Root(ctx), variable_values=variables, operation_name=op_name)
@@ -295,7 +296,7 @@ class MondaySandbox(Sandbox):
         return _json(out, 200, self._rate_headers())
 
     def _exhausted(self, cost: int, left: int, reset: float, version: str) -> Response:
-        retry = max(1, round(reset))
+        retry = max(1, math.ceil(reset))
         headers = {**self._rate_headers(reset=reset), "Retry-After": str(retry)}
         if self.legacy_errors or version < LEGACY_ERRORS_BEFORE:
             msg = (

@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 from adapters.monday import mapping
-from adapters.monday.client import CursorExpired, MondayClient, UrlExpired
+from adapters.monday.client import CursorExpired, MondayClient
 from adapters.monday.documents import API_VERSION
 from adapters.monday.wire import MAsset, MBoard, MColumn, MUpdate, MUser
 from wizard import paging
 from wizard.adapter import Container, Identity, SourceAdapter, SourceRejected, StatedItem
-from wizard.errors import CredentialError, VendorDataError
+from wizard.errors import CredentialError, PermissionDenied, VendorDataError
 from wizard.events import EventSink
+from wizard.http import ObjectUnavailable
 from wizard.model import Attachment, Canonical, Capability, Person
 from wizard.paging import PageNumber
 
@@ -316,22 +317,27 @@ class MondaySource(SourceAdapter):
 
     # -- files -----------------------------------------------------------------------------
     async def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:  # type: ignore[override]
-        """The file from its public URL; a URL that expired (they last an hour) is asked for again."""
-        url = attachment.url
+        """The file from its public URL; a URL refused (they are signed for an hour) is asked
+        for again once, and a file refused even then is unavailable (quarantined alone)."""
+        url = attachment.url or await self._fresh_url(attachment)
         for attempt in range(2):
-            if not url or attempt:
-                data = await self.client.query("asset", asset_id=attachment.source_id)
-                fresh = [a for a in data.get("assets") or [] if isinstance(a, dict)]
-                url = fresh[0].get("public_url") if fresh else None
-                if not url:
-                    raise VendorDataError(f"monday.com has no file {attachment.source_id} any more.")
             try:
-                async for chunk in self.client.download(url, size=attachment.size):
+                async for chunk in self.client.download(url, size=attachment.size, mime_type=attachment.mime_type):
                     yield chunk
                 return
-            except UrlExpired:
+            except PermissionDenied:
                 if attempt:
-                    raise
+                    raise ObjectUnavailable(
+                        f"monday.com refused file {attachment.source_id} even from a fresh public URL"
+                    ) from None
+                url = await self._fresh_url(attachment)
+
+    async def _fresh_url(self, attachment: Attachment) -> str:
+        data = await self.client.query("asset", asset_id=attachment.source_id)
+        fresh = [a for a in data.get("assets") or [] if isinstance(a, dict) and a.get("public_url")]
+        if not fresh:
+            raise ObjectUnavailable(f"monday.com no longer has file {attachment.source_id}")
+        return str(fresh[0]["public_url"])
 
 
 def _subitems_board(board: MBoard) -> str | None:

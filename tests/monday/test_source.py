@@ -29,6 +29,7 @@ def served() -> Iterator[tuple[MondaySandbox, str]]:
 
 
 def source(url: str, **kw: Any) -> MondaySource:
+    kw.setdefault("window_scale", 0.02)  # as the sandbox's
     return MondaySource.connect(url + "/v2", {"token": "sandbox-monday-token"}, profile="sandbox", max_retries=3, **kw)
 
 

@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
+
+from adapters.sandboxes import start_sandboxes
 
 sys.path.insert(0, str(Path(__file__).parent))  # tui_fakes, tui_scenes
 
@@ -18,7 +21,6 @@ def _tui_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     time.tzset()
-    from textual.widgets import Input
 
     monkeypatch.setattr(Input, "cursor_blink", False)
     yield
@@ -27,8 +29,6 @@ def _tui_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def sandboxes():
-    from adapters.sandboxes import start_sandboxes
-
     running = start_sandboxes(seed=1, scale="small", rate_scale=0.01)
     try:
         yield running

@@ -8,9 +8,12 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
+
+from adapters.sandboxes import start_sandboxes
 from tests.e2e.conftest import cli
 from tests.e2e.test_cli_flow import check_complete
-from tui.app import WizardApp
+from tui.app import WizardApp, run_demo
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.discovery import DiscoveryScreen
 from tui.screens.progress import ProgressScreen
@@ -37,8 +40,6 @@ async def _start_run(pilot) -> None:
 
 
 def test_a_tui_run_leaves_the_same_audit_and_log_as_a_cli_run(tmp_path: Path) -> None:
-    from adapters.sandboxes import start_sandboxes
-
     # The same plan on two fresh worlds: one driven through the TUI, one through the CLI.
     with (
         start_sandboxes(seed=1, scale="small", rate_scale=0.01) as tui_world,
@@ -139,10 +140,6 @@ async def test_quitting_mid_run_says_so_and_reopening_resumes_to_a_complete_targ
 def test_the_demo_quit_mid_run_and_opened_again_resumes_on_the_same_sandboxes(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    import httpx
-
-    from tui.app import run_demo
-
     seen: dict = {}
 
     def first(self: WizardApp, *a, **kw) -> None:

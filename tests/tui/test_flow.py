@@ -5,12 +5,13 @@ interrupted run resumed from the start screen with every card in the target exac
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from textual.widgets import OptionList
 
 from adapters.tallyfy.mapping import CONVERSIONS
-from tui.app import WizardApp
+from tui.app import WizardApp, run_demo
 from tui.screens.conflicts import ConflictsScreen
 from tui.screens.connect import ConnectScreen
 from tui.screens.dialogs import ChoiceDialog, ConfirmDialog
@@ -236,8 +237,6 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
 
 
 def test_run_demo_opens_the_wizard_on_fresh_sandboxes(tmp_path: Path, monkeypatch) -> None:
-    import asyncio
-
     seen: dict = {}
 
     def headless_run(self: WizardApp, *a, **kw) -> None:
@@ -252,7 +251,6 @@ def test_run_demo_opens_the_wizard_on_fresh_sandboxes(tmp_path: Path, monkeypatc
         asyncio.run(drive())
 
     monkeypatch.setattr(WizardApp, "run", headless_run)
-    from tui.app import run_demo
 
     assert run_demo(tmp_path / "demo") == 0
     assert seen == {"screen": "ConnectScreen", "ok": True}

@@ -16,11 +16,19 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import tui_fakes
+from adapters.tallyfy.sandbox import TallyfySandbox
+from adapters.trello.sandbox import TrelloSandbox
+from tests.reliability.conftest import InProcess
+from tests.reliability.hostile import EchoAuthorization, seed
+from tests.reliability.test_hostile_workspace import RAW_CONTROLS, SECRETS, _check_every_object_once
 from tui.app import WizardApp
+from tui.screens.dialogs import ConfirmDialog
+from tui.screens.mapping import MappingScreen
+from tui_drive import screen_text, until
 from tui_scenes import fill_run_model, prepare_env, settle
 from wizard.adapter import Container, Identity
 from wizard.events import LogLine, ObjectQuarantined
-from wizard.migration import ConnectResult
+from wizard.migration import ConnectResult, Migration
 from wizard.model import FieldDef, FieldType, Person, Stage, Tag, Template
 
 HOSTILE = [
@@ -123,15 +131,6 @@ def test_every_screen_takes_any_source_text(words: list[str]) -> None:
 
 async def test_the_hostile_workspace_through_the_tui(tmp_path: Path) -> None:
     """tests/reliability/hostile.py's workspace, driven by keys from connect to verify."""
-    from adapters.tallyfy.sandbox import TallyfySandbox
-    from adapters.trello.sandbox import TrelloSandbox
-    from tests.reliability.conftest import InProcess
-    from tests.reliability.hostile import EchoAuthorization, seed
-    from tests.reliability.test_hostile_workspace import RAW_CONTROLS, SECRETS, _check_every_object_once
-    from tui.screens.dialogs import ConfirmDialog
-    from tui.screens.mapping import MappingScreen
-    from tui_drive import screen_text, until
-    from wizard.migration import Migration
 
     trello = TrelloSandbox(seed=8, scale="small", rate_limits="off")
     planted = seed(trello.state)

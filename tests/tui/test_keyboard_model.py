@@ -14,7 +14,7 @@ from textual.widgets import Button, DataTable, Input, OptionList, Static, Tabbed
 from tui import keys
 from tui.app import WizardApp
 from tui.screens.connect import ConnectScreen
-from tui.screens.dialogs import ChoiceDialog
+from tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from tui.screens.discovery import DiscoveryScreen
 from tui.screens.estimate import EstimateScreen
 from tui.screens.help import HelpScreen
@@ -342,8 +342,6 @@ async def test_wide_mapping_shows_the_selected_card_beside_the_table(tmp_path: P
 
 
 async def test_rollback_preview_lists_names_not_ids(tmp_path: Path) -> None:
-    from tui.screens.dialogs import ConfirmDialog
-
     app = WizardApp(migration=make_folder(tmp_path), clock=frozen_clock, step="report")
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.command import CommandPalette
+from textual.widgets import Static
 
 from tui.app import WizardApp
 from tui.commands import screen_actions
@@ -17,6 +18,7 @@ from tui.screens.start import NewMigrationDialog, StartScreen
 from tui.widgets.paged_table import PagedTable
 from tui_drive import settle
 from tui_fakes import frozen_clock, make_folder
+from wizard.plan import load_plan
 
 
 async def test_palette_lists_the_screens_actions(tmp_path: Path) -> None:
@@ -72,10 +74,6 @@ async def test_mouse_opens_the_new_migration_dialog(tmp_path: Path) -> None:
 
 
 async def test_checklist_mode_toggles_and_is_saved(tmp_path: Path) -> None:
-    from textual.widgets import Static
-
-    from wizard.plan import load_plan
-
     m = make_folder(tmp_path, run=False)
     assert m.plan.mapping.checklists == "field"
     app = WizardApp(migration=m, clock=frozen_clock, step="map")

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from tui.app import WizardApp
+from tui.commands import screen_actions
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
@@ -74,7 +75,6 @@ async def test_sync_changes_from_the_report_then_from_the_start_screen(tmp_path:
         assert isinstance(app.screen, ReportScreen)
         assert app.screen.check_action("sync", ()) is True
         assert "s Sync changes" in flat(app), "the footer shows the binding"
-        from tui.commands import screen_actions
 
         assert "Sync changes" in [t for t, *_ in screen_actions(app.screen)], "and so does the palette"
 

@@ -4,9 +4,14 @@ except while polling a live run."""
 from __future__ import annotations
 
 import asyncio
+import html
+import re
+from collections import Counter
 from collections.abc import Callable
 
 from textual.pilot import Pilot
+
+from wizard.events import ObjectMigrated
 
 
 async def settle(pilot: Pilot, rounds: int = 3) -> None:
@@ -27,16 +32,12 @@ async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 30.0, w
 
 def screen_text(app) -> str:
     """Everything on screen as plain text (the SVG's text, unescaped)."""
-    import html
-    import re
 
     svg = app.export_screenshot()
     return html.unescape(" ".join(re.findall(r">([^<>]+)</text>", svg))).replace("\xa0", " ")
 
 
 def cards_in_target(export: dict) -> dict[str, int]:
-    from collections import Counter
-
     return dict(
         Counter(
             r["source_ref"]
@@ -53,7 +54,6 @@ def included_cards(trello: dict) -> set[str]:
 def pause_after_cards(app, n: int = 3) -> None:
     """Pause the app's run once its n-th card is written, as a person's "p" would: the small
     sandbox migrates its cards in about a second, too fast to time a key press from a test."""
-    from wizard.events import ObjectMigrated
 
     emit = app.sink.emit
 

@@ -181,7 +181,11 @@ def write_items(folder: Path, n: int) -> None:
     boards = [b for _, b in BOARDS]
     with open(path, "w", encoding="utf-8") as f:
         for i in range(n):
-            name = f"{['Draft', 'Review', 'Send', 'Approve'][i % 4]} {['contract', 'invoice', 'deck', 'budget'][i // 4 % 4]} #{i:06d}"
+            verb, noun = (
+                ["Draft", "Review", "Send", "Approve"][i % 4],
+                ["contract", "invoice", "deck", "budget"][i // 4 % 4],
+            )
+            name = f"{verb} {noun} #{i:06d}"
             f.write(json.dumps([f"trello:card:c{i:06d}", name, boards[i % 3], LISTS[i % 5], i % 17 == 0]) + "\n")
 
 

@@ -10,7 +10,10 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tui.app import WizardApp
+from tui.screens.dialogs import ConfirmDialog
+from tui.widgets.paged_table import PagedTable
 from tui_fakes import FROZEN, frozen_clock, make_folder
+from wizard.engine.journalled import RunSummary
 from wizard.events import (
     LogLine,
     ObjectMigrated,
@@ -103,8 +106,6 @@ async def _help(pilot: Pilot) -> None:
 
 async def _rollback_preview(pilot: Pilot) -> None:
     """The rollback worker waits on its dialog: poll for the preview, never wait on workers."""
-    from tui.screens.dialogs import ConfirmDialog
-    from tui.widgets.paged_table import PagedTable
 
     await settle(pilot)
     await pilot.press("u")
@@ -155,8 +156,6 @@ def _sync_app(home: Path) -> WizardApp:
 
 
 def _report_after_sync(home: Path) -> WizardApp:
-    from wizard.engine.journalled import RunSummary
-
     app = _app(home, "report")
     summary = RunSummary()
     summary.updated.update({"item": 4})

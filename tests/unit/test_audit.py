@@ -1,4 +1,7 @@
+import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,8 +48,6 @@ def test_a_deleted_line_shows(tmp_path: Path) -> None:
 
 
 def test_an_appended_line_with_a_recomputed_plain_hash_is_a_forgery(tmp_path: Path) -> None:
-    import hashlib
-
     for cmd in ("new", "run"):
         audit(tmp_path, cmd)
     last = json.loads(lines(tmp_path)[-1])
@@ -81,15 +82,13 @@ def test_the_key_is_never_in_the_folder_and_another_key_fails(tmp_path: Path) ->
 
 
 def test_audit_verify_command_says_whole_or_names_the_line(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     for cmd in ("new", "run", "verify"):
         audit(tmp_path, cmd)
 
     def verify() -> subprocess.CompletedProcess:
         r = subprocess.run(
             [sys.executable, "-c", "from tui.entry import main; main()", "audit", "verify", str(tmp_path)],
+            check=False,
             capture_output=True,
             text=True,
             timeout=120,

@@ -7,8 +7,13 @@ import pickle
 from pathlib import Path
 
 import httpx
+import pytest
 
+from adapters.demo import demo
 from adapters.sandboxes import STATE_FILE, load_states, save_states, start_sandboxes
+from wizard.errors import UserError
+from wizard.migration import Migration
+from wizard.plan import Plan, Source, Target
 
 
 def _journal(folder: Path, text: str) -> None:
@@ -54,13 +59,6 @@ def test_a_state_file_naming_another_class_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_demo_never_points_a_real_migration_at_its_sandboxes(tmp_path: Path) -> None:
-    import pytest
-
-    from adapters.demo import demo
-    from wizard.errors import UserError
-    from wizard.migration import Migration
-    from wizard.plan import Plan, Source, Target
-
     plan = Plan(
         name="acme",
         source=Source(system="trello", base_url="https://api.trello.com/1", profile="acme"),

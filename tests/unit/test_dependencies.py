@@ -40,6 +40,7 @@ def test_the_dependency_audit_skips_cleanly_when_its_service_is_unreachable() ->
     dead = "http://127.0.0.1:9"
     r = subprocess.run(
         ["bash", str(ROOT / "scripts" / "audit_deps.sh")],
+        check=False,
         capture_output=True,
         text=True,
         timeout=180,

@@ -5,6 +5,7 @@ reasons and the risks agree with the headline."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -47,8 +48,6 @@ def _durations(text: str) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
-
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
 

@@ -32,7 +32,7 @@ def test_sixteen_processes_never_hold_the_lock_two_at_a_time(tmp_path: Path) -> 
     assert [p.wait(timeout=180) for p in procs] == [0] * 16
     events = [line.split() for line in trace.read_text().splitlines()]
     assert len(events) == 32
-    for (a, pa), (b, pb) in zip(events[0::2], events[1::2]):
+    for (a, pa), (b, pb) in zip(events[0::2], events[1::2], strict=True):
         assert (a, b, pa) == ("in", "out", pb), "two processes were inside the lock at once"
 
 

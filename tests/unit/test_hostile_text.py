@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -81,8 +82,6 @@ def test_rich_sink_prints_any_vendor_text_as_it_is(text: str) -> None:
 
 
 def _strip_sgr(s: str) -> str:
-    import re
-
     return re.sub(r"\x1b\[[0-9;]*m", "", s)
 
 

@@ -5,7 +5,7 @@ suite runs the same against the sandboxes."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -99,8 +99,6 @@ async def test_tallyfy_pagination_that_cannot_be_read_is_one_sentence(pagination
 
 
 def test_our_marker_is_read_by_position_not_by_the_first_match() -> None:
-    from datetime import datetime
-
     c = Comment(
         key="trello:comment:A",
         item_key="trello:card:1",

@@ -9,6 +9,8 @@ import time
 import httpx
 import pytest
 
+import wizard.http as http
+from adapters.tallyfy.client import COMMENTS, TallyfyClient
 from wizard.errors import VendorDataError
 from wizard.http import ApiClient, RecordRejected
 from wizard.ratelimit import RateLimiter, StopRequested
@@ -40,7 +42,7 @@ async def test_a_post_redirected_elsewhere_is_not_followed_and_its_body_goes_now
         return httpx.Response(201, json={"id": "forged"})
 
     c = client(handler)
-    with pytest.raises(RecordRejected, match="redirected to evil.example.*not followed") as e:
+    with pytest.raises(RecordRejected, match=r"redirected to evil\.example.*not followed") as e:
         await c.json("POST", "comments", json={"text": "private"})
     assert e.value.label == "Vendor"
     assert [r.url.host for r in seen] == ["api.vendor.example"]
@@ -68,8 +70,6 @@ async def test_a_get_follows_only_to_the_vendors_hosts_and_without_our_credentia
 
 
 async def test_a_body_past_the_cap_is_one_sentence_not_a_buffer(monkeypatch: pytest.MonkeyPatch) -> None:
-    import wizard.http as http
-
     monkeypatch.setattr(http, "MAX_BODY", 1000)
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -117,8 +117,6 @@ async def test_a_stop_request_ends_a_rate_limit_wait_at_once() -> None:
 
 
 async def test_a_stop_request_ends_the_wait_for_tallyfys_comment_cap() -> None:
-    from adapters.tallyfy.client import COMMENTS, TallyfyClient
-
     c = TallyfyClient("http://127.0.0.1:9", "t", "org", hour_seconds=3600.0)
     c.limiter.stop = asyncio.Event()
     c.limiter.pause_bucket(COMMENTS, 3600.0)

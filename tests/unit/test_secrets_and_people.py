@@ -1,9 +1,13 @@
+import json
+
 import pytest
 
 from wizard.engine.people import match_people
 from wizard.errors import CredentialError
+from wizard.events import ObjectQuarantined
 from wizard.model import Person
 from wizard.secrets import SANDBOX_CREDENTIALS, load_credentials, mask, mask_email
+from wizard.sinks import JsonLogSink
 from wizard.target import TargetUser
 
 
@@ -45,13 +49,9 @@ def test_people_matching_email_then_name_then_placeholder() -> None:
 
 
 def test_log_sink_masks_emails(tmp_path) -> None:
-    from wizard.events import ObjectQuarantined
-    from wizard.sinks import JsonLogSink
-
     sink = JsonLogSink(tmp_path)
     sink.emit(ObjectQuarantined("item", "trello:card:1", "its text field holds 'priya.s@example.com', too long"))
     sink.close()
-    import json
 
     line = (tmp_path / "logs" / "run.jsonl").read_text()
     assert "priya.s@example.com" not in line

@@ -178,7 +178,7 @@ def test_links_to_other_hosts_have_no_asana_download() -> None:
 
 
 def test_the_free_tier_answers_429_with_retry_after() -> None:
-    sb = AsanaSandbox(seed=1, scale="small", tier="free", window_scale=0.05)  # 150 per 3 s
+    sb = AsanaSandbox(seed=1, scale="small", tier="free")  # 150 a minute: a loaded machine still sends 160 in one
     with SandboxServer(sb) as srv, httpx.Client(base_url=srv.url + "/api/1.0/", headers=AUTH) as c:
         statuses = [c.get("users/me").status_code for _ in range(160)]
         assert statuses.count(200) == 150 and statuses[-1] == 429

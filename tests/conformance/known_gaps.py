@@ -29,4 +29,5 @@ KNOWN: dict[tuple[str, str], str] = {
         "the monday.com sandbox has no POST /_sandbox/corrupt to make one record malformed"
     ),
     ("monday-tallyfy", "*"): NOT_SERVED,
+    ("csv-tallyfy", "*"): NOT_SERVED,
 }

@@ -17,6 +17,7 @@ from typing import Any
 from wizard.engine.conflicts import _epoch, differences, plain
 from wizard.errors import UserError
 from wizard.journal import now_iso
+from wizard.plan import atomic_write_text
 from wizard.store import Store
 from wizard.textsafe import csv_cell
 
@@ -223,8 +224,6 @@ def export_rows(store: Store) -> tuple[list[str], list[list[str]]]:
 
 
 def export_csv(store: Store, path: Path) -> int:
-    from wizard.plan import atomic_write_text
-
     header, rows = export_rows(store)
     buf = io.StringIO()
     w = csv.writer(buf)

@@ -128,9 +128,9 @@ class Stage(Canonical):
 
 
 class Template(Canonical):
-    """A board, project or workflow."""
+    """A container of items: a board, project or workflow."""
 
-    kind: Literal["board", "project", "workflow", "pipe"] = "board"
+    kind: str = "container"  # the source's own word for it (board, project, workflow, pipe)
     name: str
     description: str = ""
     url: str | None = None

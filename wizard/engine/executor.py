@@ -160,7 +160,7 @@ class RunExecutor(ChildWriter, ConflictRules):
                 if isinstance(obj, SourceRejected):
                     self._quarantine(obj.key, obj.kind, obj.reason)
                 elif isinstance(obj, SourceLeftOut):
-                    self._skip(obj.key, "item" if obj.kind == "card" else obj.kind, obj.reason)
+                    self._skip(obj.key, obj.kind, obj.reason)
                 elif isinstance(obj, Template):
                     tpl = obj
                     fields = {f.key: f for f in tpl.fields}

@@ -71,4 +71,9 @@ def make_target(plan: Plan, sink: EventSink | None = None, *, dry_run: bool = Fa
         per_minute=max(1, round(600 / scale)),
         **kw,
     )
-    return TallyfyTarget(client, dry_run=dry_run, source_label=ALL_SOURCES.get(plan.source.system, plan.source.system))
+    return TallyfyTarget(
+        client,
+        dry_run=dry_run,
+        source_label=ALL_SOURCES.get(plan.source.system, plan.source.system),
+        mapping=plan.mapping,
+    )

@@ -29,7 +29,6 @@ from wizard.model import Template
 from wizard.plan import Plan, load_plan, save_plan
 from wizard.sinks import JsonLogSink
 from wizard.store import Store
-from wizard.words import nouns
 
 RECENT_FILE = "recent.json"
 SUBFOLDERS = ("state", "logs", "reports")
@@ -207,14 +206,6 @@ class Migration:
         finally:
             await tgt.aclose()
 
-    async def target_process(self, target_id: str) -> dict:
-        """One process as the target holds it now (a conflict's other side)."""
-        tgt = self.target()
-        try:
-            return await tgt.get_run(target_id) or {}
-        finally:
-            await tgt.aclose()
-
     @staticmethod
     def target_field_types() -> list[str]:
         from adapters.tallyfy.mapping import FIELD_TYPES
@@ -310,7 +301,7 @@ class Migration:
                 await src.aclose()
                 await tgt.aclose()
                 store.close()
-        return summary, tgt.actions
+        return summary, tgt.gate.actions
 
     # -- conflicts -----------------------------------------------------------------------
     def conflicts(
@@ -321,8 +312,7 @@ class Migration:
         "before=2026-01-31")."""
         from wizard.engine.decisions import Rule, select
 
-        noun = nouns("source", self.plan.source.system).container[0]
-        return select(self.store, [Rule.parse(r, noun) for r in rules or []], text=text, open_only=open_only)
+        return select(self.store, [Rule.parse(r) for r in rules or []], text=text, open_only=open_only)
 
     async def scan_conflicts(self):
         """The pre-flight scan: read the target (nothing is written) and queue every conflict
@@ -422,9 +412,9 @@ class Migration:
                 self.store.snapshot()
 
     async def _rollback_steps(self, plan_rollback: Any, mark_edited: Any) -> list:
-        steps = plan_rollback(self.store)
         tgt = self.target()
         try:
+            steps = plan_rollback(self.store, tgt)
             await mark_edited(self.store, tgt, steps)
         finally:
             await tgt.aclose()

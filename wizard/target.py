@@ -74,11 +74,13 @@ class ContainerCtx:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ContainerCtx:
         if "container_id" not in data:  # kept by a folder from before the protocol: its old names
+            fields = dict(data.get("prerun_ids") or {})
             return cls(
                 container_id=data["template_id"],
+                key=next((ref.split("#", 1)[0] for ref in fields if "#" in ref), ""),
                 stages=dict(data.get("steps") or {}),
                 stage_order=list(data.get("step_order") or []),
-                fields=dict(data.get("prerun_ids") or {}),
+                fields=fields,
                 tags=dict(data.get("tags") or {}),
                 extra={"field_specs": dict(data.get("prerun_specs") or {})},
             )
@@ -87,26 +89,6 @@ class ContainerCtx:
     def stage_of(self, item: Item) -> str:
         """The stage id an item stands at: its own stage's, else the first."""
         return self.stages.get(item.stage_key or "") or (self.stage_order[0] if self.stage_order else "")
-
-
-@dataclass
-class TemplateCtx:
-    """The Tallyfy-shaped context the engine used before `ContainerCtx`; goes once the engine
-    holds a `TargetAdapter`."""
-
-    template_id: str
-    steps: dict[str, str] = field(default_factory=dict)  # stage key -> step id
-    step_order: list[str] = field(default_factory=list)  # step ids, in order
-    prerun_ids: dict[str, str] = field(default_factory=dict)  # field key -> kick-off field id
-    prerun_specs: dict[str, dict[str, Any]] = field(default_factory=dict)  # kick-off field id -> its definition
-    tags: dict[str, str] = field(default_factory=dict)  # tag key -> tag id
-
-    def to_json(self) -> dict[str, Any]:
-        return self.__dict__.copy()
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TemplateCtx:
-        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -180,9 +162,11 @@ class Removal:
 class TargetAdapter(Protocol):
     """A target system, as the engine writes to it. Every write passes `gate`.
 
-    Object types (`target_type` in the store, and `remove`'s first argument) are the
-    adapter's own names for what it holds; the engine asks `removal()` how and in which
-    order to remove each, and names the canonical kind beside it in the store."""
+    The engine names what it journals by object type, in its own words (`target_type` in the
+    store, `removal`'s and `remove`'s first argument): "container", "item", "subitem",
+    "comment", "file", "link", "tag", "guest", "user". The target says how and in which order
+    a rollback removes each (`removal`); an adapter may also accept its own older names, which
+    a folder journalled before this protocol holds."""
 
     system: str
     label: str
@@ -263,7 +247,7 @@ class TargetAdapter(Protocol):
         """The name an item of this name gets: what a match by name compares."""
         ...
 
-    async def list_items(self, ctx: ContainerCtx) -> list[TargetItem]:
+    async def list_items(self, container_id: str) -> list[TargetItem]:
         """Every item of the container, each with its marker."""
         ...
 

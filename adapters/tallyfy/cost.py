@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from adapters.tallyfy import mapping as tm
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.engine.scope import left_out
 from wizard.humanize import human_duration
@@ -72,11 +73,11 @@ def risks(inv: Inventory, plan: Plan) -> list[str]:
 
 
 def _tag_names(c: ContainerInventory) -> set[str]:
-    """The tag titles the run looks up for this container's labels (as RunExecutor.ensure_tags)."""
+    """The tag titles the run looks up for this container's labels (as the engine does, by `TallyfyTarget.tag_title`)."""
     tags = (c.template or {}).get("tags")
     if tags is None:  # an inventory without the shape: one per label, as before
         return {f"{c.key}#{i}" for i in range(c.count("tag"))}
-    return {(t.get("name") or f"{t.get('color') or 'unnamed'} label")[:30].lower() for t in tags}
+    return {tm.tag_body(t.get("name") or f"{t.get('color') or 'unnamed'} label", None)["title"].lower() for t in tags}
 
 
 def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_per_s: float) -> tuple[float, list[str]]:

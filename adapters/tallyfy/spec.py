@@ -45,7 +45,7 @@ def connect(c: Connection) -> Any:
         **_limits(c.endpoint.rate_window_scale),
         **c.options,
     )
-    return TallyfyTarget(client, dry_run=c.dry_run, source_label=c.peer_label)
+    return TallyfyTarget(client, dry_run=c.dry_run, source_label=c.peer_label, mapping=c.mapping)
 
 
 def sandbox(o: SandboxOptions) -> Any:

@@ -36,7 +36,7 @@ def writes(stats: dict) -> int:
 
 def created_by_run(before: dict, after: dict) -> set[tuple[str, str]]:
     """(type, id) of what the run added, as rollback names them."""
-    names = {"templates": "template", "runs": "run", "tags": "tag", "assets": "asset", "users": "user"}
+    names = {"templates": "container", "runs": "item", "tags": "tag", "assets": "file", "users": "user"}
     b, a = state(before), state(after)
     out = {(names[k], i) for k, n in names.items() for i in a[k] if i not in b[k]}
     old_comments = {c["id"] for r in before["runs"] for c in r["comments"]}
@@ -45,7 +45,7 @@ def created_by_run(before: dict, after: dict) -> set[tuple[str, str]]:
 
 
 PREVIEW_LINE = re.compile(
-    r"^(?P<action>.+?)\s+(?P<type>run|template|tag|comment|asset|user)\s+(?P<id>\S+)\s+(?P<key>\S+)$"
+    r"^(?P<action>.+?)\s+(?P<type>item|container|tag|comment|file|user)\s+(?P<id>\S+)\s+(?P<key>\S+)$"
 )
 
 

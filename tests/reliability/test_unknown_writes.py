@@ -16,6 +16,7 @@ from adapters.tallyfy.sandbox import TallyfySandbox
 from adapters.tallyfy.target import TallyfyTarget
 from wizard.errors import SystemUnavailable
 from wizard.model import Item, Stage, Template
+from wizard.target import Assignees
 
 
 class DropAfterHandling(httpx.AsyncBaseTransport):
@@ -58,19 +59,21 @@ def created(sb: TallyfySandbox, what: str) -> list[dict]:
 async def test_a_template_or_step_whose_answer_was_lost_is_created_once(pattern: str) -> None:
     sb, target, transport = make(pattern)
     try:
-        ctx = await target.ensure_template(board(), None, {}, True, {})
+        ctx = await target.ensure_container(board(), None, {})
     finally:
         await target.aclose()
     assert transport.dropped == 1
     templates = created(sb, "templates")
-    assert [t["id"] for t in templates] == [ctx.template_id]
+    assert [t["id"] for t in templates] == [ctx.container_id]
     assert Counter(s["source_ref"] for s in templates[0]["steps"]) == Counter(s.key for s in board().stages)
 
 
 async def test_a_tag_whose_answer_was_lost_is_created_once() -> None:
     sb, target, transport = make(r"POST .*/tags$")
     try:
-        tid = await target.create_tag("trello:label:x", "Urgent client", "red")
+        tid = await target.create_tag(
+            "trello:label:x", "Urgent client", "#eb5a46"
+        )  # colours are hex in the canonical model
     finally:
         await target.aclose()
     assert transport.dropped == 1
@@ -81,17 +84,17 @@ async def test_a_task_completion_whose_answer_was_lost_is_not_an_error() -> None
     sb, target, transport = make(r"POST .*/completed-tasks$")
     try:
         tpl = board()
-        ctx = await target.ensure_template(tpl, None, {}, True, {})
+        ctx = await target.ensure_container(tpl, None, {})
         item = Item(key="trello:card:c1", template_key=tpl.key, stage_key="trello:list:l2", name="Ship it")
-        run_id = await target.launch(item, ctx, {}, [], [], True, tpl.key)
-        tasks = await target.advance(item, run_id, ctx)
+        run_id = await target.create_item(item, ctx, {}, Assignees())
+        tasks = await target.place_item(item, run_id, ctx, {})
     finally:
         await target.aclose()
     assert transport.dropped == 1
     run = next(r for r in sb.export()["runs"] if r["id"] == run_id)
     done = {t["step_id"]: t["status"] for t in run["tasks"]}
-    assert [done[s] == "completed" for s in ctx.step_order] == [True, True, False], done
-    assert set(tasks) == set(ctx.step_order)
+    assert [done[s] == "completed" for s in ctx.stage_order] == [True, True, False], done
+    assert set(tasks) == set(ctx.stage_order)
 
 
 async def test_a_write_that_is_never_confirmed_ends_in_one_sentence() -> None:
@@ -106,6 +109,6 @@ async def test_a_write_that_is_never_confirmed_ends_in_one_sentence() -> None:
     target = TallyfyTarget(client)
     try:
         with pytest.raises(SystemUnavailable, match="never confirmed"):
-            await target.create_tag("trello:label:y", "Design", "purple")
+            await target.create_tag("trello:label:y", "Design", "#c377e0")
     finally:
         await target.aclose()

@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from adapters.tallyfy.target import TallyfyTarget
 from wizard.adapter import Container, Identity
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.events import ObjectsDiscovered, PhaseFinished, PhaseStarted
 from wizard.migration import ConnectResult, Migration
 from wizard.model import FieldDef, FieldOption, FieldType, Person, Stage, Tag, Template
 from wizard.plan import Plan, Source, Target
-from wizard.target import Action, TargetUser
+from wizard.target import Action, Removal, TargetItem, TargetUser
 
 FROZEN = 1_790_000_000.0  # 2026-09-21 12:53:20 UTC: what the injected clock says
 LISTS = ["Backlog", "To Do", "Doing", "Review", "Done"]
@@ -70,7 +71,9 @@ class FakeSource:
 
 class FakeTarget:
     calls = 0
+    system = "tallyfy"
     label = "Tallyfy"
+    clock_skew = 0.0
 
     async def users(self) -> list[TargetUser]:
         return [TargetUser(1, "Priya Nair", "priya@acme.test"), TargetUser(2, "Sam Ortiz", "sam@acme.test")]
@@ -81,9 +84,12 @@ class FakeTarget:
         updated = "2026-09-21T12:50:00Z" if run_id in EDITED_RUNS else "2026-09-20T10:00:00Z"
         return {"id": run_id, "name": "Draft contract (edited in Tallyfy)", "updated_at": updated}
 
-    async def activity(self, run_id: str) -> tuple[dict, str]:
+    async def item_activity(self, run_id: str) -> tuple[TargetItem, str]:
         run = await self.get_run(run_id)
-        return run, run["updated_at"]
+        return TargetItem(run["id"], run["name"], updated_at=run["updated_at"], raw=run), run["updated_at"]
+
+    def removal(self, target_type: str) -> Removal | None:
+        return TallyfyTarget.removal(self, target_type)  # type: ignore[arg-type]  # the real target's order
 
     async def aclose(self) -> None:
         pass

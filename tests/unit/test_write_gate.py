@@ -103,10 +103,11 @@ def test_a_container_context_round_trips_and_reads_the_old_names_of_a_folder_fro
         "template_id": "c9",
         "steps": {"s1": "st1", "s2": "st2"},
         "step_order": ["st1", "st2"],
-        "prerun_ids": {"f1": "fd1"},
+        "prerun_ids": {"f1": "fd1", "src:c:9#description": "fd2"},
         "prerun_specs": {"fd1": {"field_type": "text"}},
         "tags": {},
     }
     back = ContainerCtx.from_json(old)
-    assert (back.container_id, back.stage_order, back.fields) == ("c9", ["st1", "st2"], {"f1": "fd1"})
+    assert (back.container_id, back.key, back.stage_order) == ("c9", "src:c:9", ["st1", "st2"])
+    assert back.fields == {"f1": "fd1", "src:c:9#description": "fd2"}
     assert back.extra == {"field_specs": {"fd1": {"field_type": "text"}}}

@@ -1,99 +1,122 @@
-"""What hangs on a card's process: comments, files and links, checklist tasks. Each is
+"""What hangs on an item: comments, uploads and links, sub-items (checklist items). Each is
 journalled on its own, so a resume posts none of them twice."""
 
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from typing import Any
 
-from wizard.engine.journalled import JournalledWriter
+from wizard.adapter import SourceAdapter
+from wizard.engine.journalled import RunJournal
 from wizard.model import Attachment, Comment, Item
-from wizard.target import TemplateCtx
+from wizard.plan import Plan
+from wizard.target import Assignees, ContainerCtx
 
 ATTACH_SUFFIX = "#attachments"
 SETTLED_SUFFIX = "#settled"
 
 
-class ChildWriter(JournalledWriter):
-    """Mixed into RunExecutor."""
+def settled_anchor(settled: dict[str, Any] | None) -> str | None:
+    """Where the comments of a placed item hang (the `#settled` entry's anchor; a folder from
+    before the target protocol called it the task)."""
+    extra = (settled or {}).get("extra") or {}
+    anchor = extra.get("anchor") or extra.get("task")
+    return str(anchor) if anchor else None
 
-    plan: Any
-    source: Any
 
-    async def checklist_subtasks(self, item: Item, run_id: str) -> None:
-        """Each checklist item once, as a task of the process; done ones completed once."""
-        owners, _ = self._owners(item)
+def settled_stage(settled: dict[str, Any] | None) -> str | None:
+    """The stage id a placed item stands at (a folder from before the protocol: its step)."""
+    extra = (settled or {}).get("extra") or {}
+    stage = extra.get("stage") or extra.get("step")
+    return str(stage) if stage else None
+
+
+class ChildWriter:
+    """Writes what hangs on each item, once its item is written and placed."""
+
+    def __init__(self, journal: RunJournal, plan: Plan, source: SourceAdapter) -> None:
+        self.journal = journal
+        self.plan = plan
+        self.source = source
+
+    async def subitems(self, item: Item, item_id: str, people: Assignees) -> None:
+        """Each checklist item once, as a sub-item of the item; done ones completed once."""
+        j, target = self.journal, self.journal.target
         for cl in item.checklists:
             for n, ci in enumerate(cl.items):
                 key = f"{cl.key}#{n}"
-                tid = await self.ensure(
+                sid = await j.ensure(
                     key,
                     "checklist_item",
-                    "create checklist task",
-                    target_type="task",
-                    parent_id=run_id,
-                    create=lambda k=key, c=cl, i=ci: self.target.create_checklist_task(
-                        item, k, f"{c.name}: {i.name}", i.due, run_id, owners
+                    "create checklist item",
+                    target_type="subitem",
+                    parent_id=item_id,
+                    create=partial(
+                        target.add_subitem, item, key, f"{cl.name}: {ci.name}", ci.due, item_id, list(people.users)
                     ),
-                    find=lambda k=key: self.target.find_checklist_task(k, run_id),
+                    find=partial(target.find_subitem, key, item_id),
                 )
-                if tid and ci.done and not self.store.target_of(key + "#done"):
-                    await self.target.complete_checklist_task(key, tid)
-                    self.store.done(key + "#done", "settle", "task", tid, created=False, parent_id=run_id)
+                if sid and ci.done and not j.store.target_of(key + "#done"):
+                    await target.complete_subitem(key, sid)
+                    j.store.done(key + "#done", "settle", "subitem", sid, created=False, parent_id=item_id)
 
-    # -- comments ------------------------------------------------------------------------
-    async def migrate_comments(self, item_key: str, comments: list[Comment]) -> None:
-        settled = self.store.target_of(item_key + SETTLED_SUFFIX)
-        if not settled or not settled.get("extra", {}).get("task"):
+    async def comments(self, item_key: str, comments: list[Comment]) -> None:
+        j = self.journal
+        settled = j.store.target_of(item_key + SETTLED_SUFFIX)
+        anchor = settled_anchor(settled)
+        if not settled or not anchor:
             for c in comments:
-                if not self.store.target_of(c.key):
-                    self._skip(c.key, "comment", "its card was not migrated (skipped, quarantined or in conflict)")
+                if not j.store.target_of(c.key):
+                    j.skip(c.key, "comment", "its item was not migrated (skipped, quarantined or in conflict)")
             return
-        run_id, task_id = settled["target_id"], settled["extra"]["task"]
-        foreign = not (self.store.target_of(item_key) or {}).get("created", True)
+        item_id = str(settled["target_id"])
+        foreign = not (j.store.target_of(item_key) or {}).get("created", True)
         for c in sorted(comments, key=lambda c: c.created_at):
-            if not await self._gate():
+            if not await j.go_on():
                 return
-            await self.ensure(
+            await j.ensure(
                 c.key,
                 "comment",
                 "post comment",
                 target_type="comment",
-                parent_id=run_id,
-                create=lambda c=c: self.target.post_comment(c, task_id),
-                find=lambda c=c: self.target.find_comment(c, run_id, task_id),
+                parent_id=item_id,
+                create=partial(j.target.add_comment, c, item_id, anchor),
+                find=partial(j.target.find_comment, c, item_id, anchor),
                 find_first=foreign,
                 item=item_key,
             )
 
-    # -- attachments ---------------------------------------------------------------------
-    async def migrate_attachments(self, item_key: str, atts: list[Attachment], ctx: TemplateCtx, tpl_key: str) -> None:
-        settled = self.store.target_of(item_key + SETTLED_SUFFIX)
+    async def uploads(self, item_key: str, atts: list[Attachment], ctx: ContainerCtx) -> None:
+        """Each file uploaded once; then the item's files and links shown on it in one write."""
+        j, target = self.journal, self.journal.target
+        settled = j.store.target_of(item_key + SETTLED_SUFFIX)
         if not settled:
             for a in atts:
-                self._skip(a.key, "attachment", "its card was not migrated (skipped, quarantined or in conflict)")
+                j.skip(a.key, "attachment", "its item was not migrated (skipped, quarantined or in conflict)")
             return
-        foreign = not (self.store.target_of(item_key) or {}).get("created", True)
-        run_id, step_id = settled["target_id"], settled["extra"].get("step") or (ctx.step_order or [""])[0]
+        foreign = not (j.store.target_of(item_key) or {}).get("created", True)
+        item_id = str(settled["target_id"])
+        stage_id = settled_stage(settled) or (ctx.stage_order or [""])[0]
         max_bytes = self.plan.limits.max_attachment_mb * 1024 * 1024
-        uploaded: list[dict] = []
+        uploaded: list[dict[str, Any]] = []
         links: list[tuple[str, str]] = []
         fresh_uploads = 0
         for a in atts:
-            if not await self._gate():
+            if not await j.go_on():
                 return
             if not a.is_upload:
                 links.append((a.name, a.url or ""))
                 continue
             if a.size > max_bytes:
-                self._quarantine(
+                j.quarantine(
                     a.key,
                     "attachment",
                     f"{a.size} bytes is over the {self.plan.limits.max_attachment_mb} MB limit",
                     item_key,
                 )
                 continue
-            mapped = self.store.target_of(a.key)
+            mapped = j.store.target_of(a.key)
             if mapped:
                 uploaded.append(
                     {"id": mapped["target_id"], "filename": mapped.get("extra", {}).get("filename", a.name)}
@@ -101,23 +124,23 @@ class ChildWriter(JournalledWriter):
                 continue
             result: dict[str, Any] = {}
 
-            async def create(a: Attachment = a) -> str:
-                asset = await self.target.upload(a, self.source.open_attachment(a), run_id, step_id, ctx.template_id)
-                result.update(asset, uploaded=True)
-                return str(asset["id"])
+            async def create(a: Attachment = a, result: dict[str, Any] = result) -> str:
+                upload = await target.add_upload(a, self.source.open_attachment(a), item_id, stage_id, ctx)
+                result.update(upload, uploaded=True)
+                return str(upload["id"])
 
-            async def find(a: Attachment = a) -> str | None:
-                asset = await self.target.find_upload(a, run_id, {u["id"] for u in uploaded})
-                if asset:
-                    result.update(asset)
-                return str(asset["id"]) if asset else None
+            async def find(a: Attachment = a, result: dict[str, Any] = result) -> str | None:
+                upload = await target.find_upload(a, item_id, {u["id"] for u in uploaded})
+                if upload:
+                    result.update(upload)
+                return str(upload["id"]) if upload else None
 
-            aid = await self.ensure(
+            aid = await j.ensure(
                 a.key,
                 "attachment",
                 "upload file",
-                target_type="asset",
-                parent_id=run_id,
+                target_type="file",
+                parent_id=item_id,
                 create=create,
                 find=find,
                 find_first=foreign,
@@ -127,28 +150,26 @@ class ChildWriter(JournalledWriter):
                 fresh_uploads += 1
             if aid:
                 uploaded.append({"id": aid, "filename": result.get("filename") or a.name})
-        files_field = ctx.prerun_ids.get(f"{tpl_key}#attachments")
-        links_field = ctx.prerun_ids.get(f"{tpl_key}#links")
         attach_key = item_key + ATTACH_SUFFIX
         marker = _digest(sorted(u["id"] for u in uploaded) + sorted(f"{n} {u}" for n, u in links))
-        done = self.store.target_of(attach_key)
-        # A process someone else made that already holds every file needs no attach call.
+        done = j.store.target_of(attach_key)
+        # An item someone else made that already holds every file needs no attach call.
         nothing_new = foreign and not fresh_uploads
         if (uploaded or links) and not nothing_new and (not done or done.get("hash") != marker):
-            await self.target.attach(item_key, run_id, files_field, uploaded, links_field, links)
-            self.store.done(attach_key, "attach", "run", run_id, created=False, hash=marker)
+            await target.attach(item_key, item_id, ctx, uploaded, links)
+            j.store.done(attach_key, "attach", "item", item_id, created=False, hash=marker)
             for a in atts:
                 if not a.is_upload:
-                    self.store.done(
+                    j.store.done(
                         a.key,
                         "attachment",
                         "link",
-                        run_id,
+                        item_id,
                         created=not foreign,
-                        parent_id=run_id,
+                        parent_id=item_id,
                         extra={"url": a.url or ""},
                     )
-                    self._count("attachment", run_id, created=not foreign, key=a.key)
+                    j.count("attachment", item_id, created=not foreign, key=a.key)
 
 
 def _digest(parts: list[str]) -> str:

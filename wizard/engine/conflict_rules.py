@@ -1,110 +1,124 @@
-"""Processes already in the target, and cards changed since the last run (sync): the
-conflict rules of wizard/engine/conflicts.py applied to the run."""
+"""Items already in the target, and items changed since the last run (sync): the conflict
+rules of wizard/engine/conflicts.py applied to the run."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from wizard.engine.conflicts import _epoch, decision_for, queue, resolve
-from wizard.engine.journalled import JournalledWriter
+from wizard.engine.journalled import RunJournal
+from wizard.engine.matching import ItemMatcher
 from wizard.engine.preflight import source_view
 from wizard.events import LogLine, ObjectMigrated
 from wizard.http import RecordRejected
 from wizard.model import FieldDef, Item, Template
+from wizard.plan import Plan
 from wizard.store import Store
-from wizard.target import TemplateCtx
+from wizard.target import Assignees, ContainerCtx, TargetItem
 
 EDIT_TOLERANCE_S = 2.0
 
 
-def prior_values(run: dict) -> dict:
-    """What an overwrite or a merge may change on a process someone else made: kept in the
-    journal so rollback can put it back."""
-    return {"name": run.get("name"), "summary": run.get("summary"), "prerun": dict(run.get("prerun") or {})}
+class ItemHost(Protocol):
+    """What the conflict rules ask of the part of the run that writes items."""
+
+    async def matcher_for(self, ctx: ContainerCtx, *, fresh: bool = False) -> ItemMatcher: ...
+
+    def assignees(self, item: Item) -> Assignees: ...
+
+    async def settle(self, item: Item, item_id: str, ctx: ContainerCtx) -> None: ...
 
 
-class ConflictRules(JournalledWriter):
-    """Mixed into RunExecutor; uses its matcher_for, _owners and settle."""
+class ConflictRules:
+    """Decides, per item met in the target, what the run does to it, and keeps the sync's
+    account of what the source no longer holds."""
 
-    plan: Any
-    seen: set[str]
-    archived_in_source: list[str]
-    source_deletions: list[str]
+    def __init__(self, journal: RunJournal, plan: Plan, host: ItemHost) -> None:
+        self.journal = journal
+        self.plan = plan
+        self.host = host
+        self.seen: set[str] = set()  # items this run met in the source
+        self.archived_in_source: list[str] = []  # migrated items the source has archived since
+        self.source_deletions: list[str] = []  # migrated items gone from the source, left in the target
 
-    async def resolve_existing(self, item: Item, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template) -> bool:
-        """A process for this card may exist already (the template was there before us, or the
-        plan matches by name). True when the conflict rules took care of the card."""
+    @property
+    def store(self) -> Store:
+        return self.journal.store
+
+    async def resolve_existing(self, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], tpl: Template) -> bool:
+        """An item for this source item may exist already (the container was there before us,
+        or the plan matches by name). True when the conflict rules took care of it."""
         template_preexisted = (self.store.target_of(tpl.key) or {}).get("created") is False
         if not (template_preexisted or self.plan.conflicts.match_by_name):
             return False
-        found = (await self.matcher_for(ctx)).match(
-            item.key, self.target.run_name(item.name), by_name=self.plan.conflicts.match_by_name
+        found = (await self.host.matcher_for(ctx)).match(
+            item.key, self.journal.target.item_name(item.name), by_name=self.plan.conflicts.match_by_name
         )
         if found.clash:
             self._name_clash(item, found.clash)
-        if found.run is None:
+        if found.item is None:
             return False
-        await self.apply_conflict(item, found.run, ctx, fields, tpl, found.how, ours=False)
+        await self.apply_conflict(item, found.item, ctx, fields, tpl, found.how, ours=False)
         return True
 
     def _name_clash(self, item: Item, other: str) -> None:
-        """Two cards with one name: the process went to the first; this one gets its own,
-        and the report says so."""
+        """Two source items with one name: the target's item went to the first; this one gets
+        its own, and the report says so."""
         clash = {"key": item.key, "name": item.name, "other": other}
-        self.sink.emit(
+        self.journal.sink.emit(
             LogLine(
                 "warning",
-                f"{item.key}: a process with the same name is already matched to {other}; "
-                f"this card gets its own process",
+                f"{item.key}: an item with the same name is already matched to {other}; this one gets its own",
             )
         )
         clashes = [c for c in self.store.meta.get("name_clashes", []) if c.get("key") != item.key]
         self.store.set_meta(name_clashes=[*clashes, clash])
 
     async def update_item(
-        self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template
+        self, item: Item, mapped: dict[str, Any], ctx: ContainerCtx, fields: dict[str, FieldDef], tpl: Template
     ) -> None:
-        """Sync: the card changed in the source since we wrote it."""
-        run, latest = await self.target.activity(mapped["target_id"])
-        if run is None:
-            self.sink.emit(LogLine("warning", f"{item.key}: its process is gone from the target; not recreated"))
+        """Sync: the item changed in the source since we wrote it."""
+        target = self.journal.target
+        existing, latest = await target.item_activity(str(mapped["target_id"]))
+        if existing is None:
+            self.journal.sink.emit(LogLine("warning", f"{item.key}: it is gone from the target; not recreated"))
             return
-        skew = getattr(getattr(self.target, "client", None), "clock_skew", 0.0)
-        ours = self.store.last_write.get(run["id"], mapped.get("at"))
-        # Anything anyone did in it counts: an edit, a task completed or reopened, a comment, a file.
-        edited = _epoch(latest) > _epoch(ours) + skew + EDIT_TOLERANCE_S
+        ours = self.store.last_write.get(existing.id, mapped.get("at"))
+        # Anything anyone did in it counts: an edit, a stage completed or reopened, a comment, a file.
+        edited = _epoch(latest) > _epoch(ours) + target.clock_skew + EDIT_TOLERANCE_S
         if not edited:
-            await self._write_update(item, run, ctx, fields, tpl, merge=False, mapped=mapped)
+            await self._write_update(item, existing, ctx, fields, merge=False, mapped=mapped)
             return
-        await self.apply_conflict(item, run, ctx, fields, tpl, "changed on both sides since the last run", ours=True)
+        await self.apply_conflict(
+            item, existing, ctx, fields, tpl, "changed on both sides since the last run", ours=True
+        )
 
     async def revisit(
-        self, item: Item, mapped: dict, ctx: TemplateCtx, fields: dict[str, FieldDef], tpl: Template
+        self, item: Item, mapped: dict[str, Any], ctx: ContainerCtx, fields: dict[str, FieldDef], tpl: Template
     ) -> bool:
-        """A process a conflict already settled. Skipped: nothing is written to it, on this run
+        """An item a conflict already settled. Skipped: nothing is written to it, on this run
         or any other, unless the decision has changed since. Overwritten or merged: a new
-        decision to overwrite or merge is applied. True when the card needs nothing else."""
+        decision to overwrite or merge is applied. True when the item needs nothing else."""
         how = Store.how(mapped)
         strategy = decision_for(self.store, item.key) or self.plan.conflicts.strategy_for("item")
         wanted = {"overwrite": "overwritten", "merge": "merged"}.get(strategy)
         if how == "skipped" and strategy in ("skip", "manual"):
-            self._skip(item.key, "item", "kept as it is in the target (conflict: skip)")
+            self.journal.skip(item.key, "item", "kept as it is in the target (conflict: skip)")
             return True
         if how == "skipped" or (wanted and wanted != how and how in ("overwritten", "merged")):
-            run = await self.target.get_run(mapped["target_id"])
-            if run is None:
-                self.sink.emit(LogLine("warning", f"{item.key}: its process is gone from the target; not recreated"))
+            existing = await self.journal.target.read_item(str(mapped["target_id"]))
+            if existing is None:
+                self.journal.sink.emit(LogLine("warning", f"{item.key}: it is gone from the target; not recreated"))
                 return True
-            await self.apply_conflict(item, run, ctx, fields, tpl, "decided again since the last run", ours=False)
+            await self.apply_conflict(item, existing, ctx, fields, tpl, "decided again since the last run", ours=False)
             return True
         return False
 
     async def apply_conflict(
         self,
         item: Item,
-        run: dict,
-        ctx: TemplateCtx,
+        existing: TargetItem,
+        ctx: ContainerCtx,
         fields: dict[str, FieldDef],
         tpl: Template,
         reason: str,
@@ -113,7 +127,7 @@ class ConflictRules(JournalledWriter):
     ) -> None:
         decided = decision_for(self.store, item.key)
         strategy = decided or self.plan.conflicts.strategy_for("item")
-        action = resolve(strategy, item.updated_at, run.get("updated_at"))
+        action = resolve(strategy, item.updated_at, existing.updated_at)
         mapped = self.store.target_of(item.key)
         if action == "queue":
             # A pre-flight scan's record (both sides field by field) is kept; otherwise the names.
@@ -121,46 +135,43 @@ class ConflictRules(JournalledWriter):
                 self.store,
                 item.key,
                 "item",
-                run["id"],
+                existing.id,
                 reason,
                 source_view(item, tpl),
-                {"name": run.get("name"), "updated": run.get("updated_at")},
+                {"name": existing.name, "updated": existing.updated_at},
             )
-            self._skip(item.key, "item", f"conflict waiting for a decision: {reason}")
+            self.journal.skip(item.key, "item", f"conflict waiting for a decision: {reason}")
             return
         if action == "skip":
             if ours:
-                self._done_item(item, run["id"], ctx, how=Store.how(mapped or {}), mapped=mapped)
-                self._skip(item.key, "item", f"{reason}; the target's version is kept")
+                self._done_item(item, existing.id, ctx, how=Store.how(mapped or {}), mapped=mapped)
+                self.journal.skip(item.key, "item", f"{reason}; the target's version is kept")
             else:
-                self._done_item(item, run["id"], ctx, how="skipped", mapped=mapped)
-                self._resolved("skipped", item.key, run["id"])
+                self._done_item(item, existing.id, ctx, how="skipped", mapped=mapped)
+                self._resolved("skipped", item.key, existing.id)
             return
-        start = len(getattr(self.target, "actions", []))
-        await self._write_update(item, run, ctx, fields, tpl, merge=action == "merge", mapped=mapped, ours=ours)
+        gate = self.journal.target.gate
+        since = gate.mark()
+        await self._write_update(item, existing, ctx, fields, merge=action == "merge", mapped=mapped, ours=ours)
         if not ours:
-            await self.settle(item, run["id"], ctx)
-        if getattr(self.target, "dry_run", False):
+            await self.host.settle(item, existing.id, ctx)
+        if gate.dry_run:
             # A dry run names, on each write, the decision it depends on.
-            note = f" — conflict: {action} ({'decided' if decided else 'plan default'})"
-            acts = self.target.actions
-            for i in range(start, len(acts)):
-                if acts[i].key == item.key:
-                    acts[i] = replace(acts[i], what=acts[i].what + note)
+            gate.annotate(since, item.key, f" — conflict: {action} ({'decided' if decided else 'plan default'})")
 
     def _done_item(
         self,
         item: Item,
-        run_id: str,
-        ctx: TemplateCtx,
+        item_id: str,
+        ctx: ContainerCtx,
         *,
         how: str,
-        prior: dict | None = None,
-        mapped: dict | None = None,
+        prior: dict[str, Any] | None = None,
+        mapped: dict[str, Any] | None = None,
     ) -> None:
-        """Journal what this folder did to the card's process. A process it created stays
-        created; one it changed before keeps the prior values of the first change, so a
-        second overwrite never makes the first one's result look like the client's."""
+        """Journal what this folder did to the target's item. One it created stays created;
+        one it changed before keeps the prior values of the first change, so a second
+        overwrite never makes the first one's result look like the client's."""
         if mapped:
             prior = mapped.get("prior") or prior
             if mapped.get("created"):
@@ -168,63 +179,52 @@ class ConflictRules(JournalledWriter):
         self.store.done(
             item.key,
             "item",
-            "run",
-            run_id,
+            "item",
+            item_id,
             created=how == "created",
             how=how,
             prior=prior,
             hash=item.content_hash(),
-            parent_id=ctx.template_id,
+            parent_id=ctx.container_id,
         )
 
-    def _resolved(self, how: str, key: str, run_id: str) -> None:
-        self.summary.resolved[how] += 1
-        self.summary.existing["item"] += 1
-        self.sink.emit(ObjectMigrated("item", key, run_id, created=False))
+    def _resolved(self, how: str, key: str, item_id: str) -> None:
+        self.journal.summary.resolved[how] += 1
+        self.journal.summary.existing["item"] += 1
+        self.journal.sink.emit(ObjectMigrated("item", key, item_id, created=False))
 
     async def _write_update(
         self,
         item: Item,
-        run: dict,
-        ctx: TemplateCtx,
+        existing: TargetItem,
+        ctx: ContainerCtx,
         fields: dict[str, FieldDef],
-        tpl: Template,
         *,
         merge: bool,
-        mapped: dict | None,
+        mapped: dict[str, Any] | None,
         ours: bool = True,
     ) -> None:
-        owners, placeholders = self._owners(item)
+        target = self.journal.target
         try:
-            wrote = await self.target.update(
-                item,
-                run,
-                ctx,
-                fields,
-                owners,
-                placeholders,
-                self.plan.mapping.checklists == "field",
-                tpl.key,
-                merge=merge,
-            )
+            wrote = await target.update_item(item, existing, ctx, fields, self.host.assignees(item), merge=merge)
         except RecordRejected as e:
-            self._quarantine(item.key, "item", f"{self.target.label} refused the update ({e})")
+            self.journal.quarantine(item.key, "item", f"{target.label} refused the update ({e})")
             return
         how = "merged" if merge else "overwritten"
-        self._done_item(item, run["id"], ctx, how=how, prior=prior_values(run), mapped=mapped)
+        self._done_item(item, existing.id, ctx, how=how, prior=existing.prior, mapped=mapped)
         if ours:
-            (self.summary.updated if wrote else self.summary.existing)["item"] += 1
-            self.sink.emit(ObjectMigrated("item", item.key, run["id"], created=False))
+            (self.journal.summary.updated if wrote else self.journal.summary.existing)["item"] += 1
+            self.journal.sink.emit(ObjectMigrated("item", item.key, existing.id, created=False))
         else:
-            self._resolved(how, item.key, run["id"])
+            self._resolved(how, item.key, existing.id)
 
-    async def finish_sync(self, ctx: TemplateCtx) -> None:
-        """Cards gone from the source: reported, and removed from the target only when the
+    async def finish_sync(self, ctx: ContainerCtx) -> None:
+        """Items gone from the source: reported, and removed from the target only when the
         plan says so."""
         gone = [
             k
             for k, m in self.store.mappings.items()
-            if m.get("kind") == "item" and m.get("parent_id") == ctx.template_id and k not in self.seen
+            if m.get("kind") == "item" and m.get("parent_id") == ctx.container_id and k not in self.seen
         ]
         gone += self.archived_in_source
         for key in gone:
@@ -232,9 +232,10 @@ class ConflictRules(JournalledWriter):
             if not m:
                 continue
             if self.plan.conflicts.apply_source_deletions and m.get("created"):
-                how = await self.target.remove("run", m["target_id"])
-                self.store.undone(key, "run", m["target_id"], f"{how}: deleted in the source")
-                self.summary.deleted["item"] += 1
+                tt = str(m.get("target_type") or "item")
+                how = await self.journal.target.remove(tt, str(m["target_id"]))
+                self.store.undone(key, tt, m["target_id"], f"{how}: deleted in the source")
+                self.journal.summary.deleted["item"] += 1
             else:
                 self.source_deletions.append(key)
         # Set even when empty: a clean sync must clear what an earlier one reported.

@@ -13,14 +13,15 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Coroutine
+from functools import partial
 from typing import Any
 
 from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
-from wizard.engine.children import ATTACH_SUFFIX, SETTLED_SUFFIX, ChildWriter
+from wizard.engine.children import ATTACH_SUFFIX, SETTLED_SUFFIX, ChildWriter, settled_anchor, settled_stage
 from wizard.engine.conflict_rules import EDIT_TOLERANCE_S, ConflictRules
 from wizard.engine.duplicates import fingerprint
-from wizard.engine.journalled import RunSummary
-from wizard.engine.matching import RunMatcher
+from wizard.engine.journalled import RunJournal, RunSummary
+from wizard.engine.matching import ItemMatcher
 from wizard.engine.people import PersonDecision, match_people
 from wizard.engine.scope import left_out
 from wizard.events import EventSink, LogLine, PhaseFinished, PhaseStarted, RunFinished
@@ -29,18 +30,22 @@ from wizard.model import Attachment, Comment, FieldDef, Item, Template
 from wizard.plan import Plan
 from wizard.ratelimit import StopRequested
 from wizard.store import Store
-from wizard.target import TemplateCtx
+from wizard.target import Assignees, ContainerCtx, TargetAdapter, TargetUser
 
 __all__ = ["ATTACH_SUFFIX", "EDIT_TOLERANCE_S", "SETTLED_SUFFIX", "RunExecutor", "RunSummary"]
 
 
-class RunExecutor(ChildWriter, ConflictRules):
+class RunExecutor:
+    """Streams each container of the plan from the source into the target. Its parts are
+    collaborators with public methods: the journal every write goes through (`journal`),
+    the writer of what hangs on an item (`children`) and the conflict rules (`rules`)."""
+
     def __init__(
         self,
         plan: Plan,
         store: Store,
         source: SourceAdapter,
-        target: Any,
+        target: TargetAdapter,
         sink: EventSink,
         stop: asyncio.Event | None = None,
         pause: asyncio.Event | None = None,
@@ -53,29 +58,33 @@ class RunExecutor(ChildWriter, ConflictRules):
         self.target = target
         self.sink = sink
         self.stop = stop or asyncio.Event()
-        self.resume = pause  # when set to "cleared", workers wait (pause); None means never paused
         self.summary = RunSummary()
+        self.journal = RunJournal(store, target, sink, self.summary, self.stop, pause)
+        self.children = ChildWriter(self.journal, plan, source)
+        self.rules = ConflictRules(self.journal, plan, self)
         self.sem = asyncio.Semaphore(plan.limits.concurrency)
-        # Comments have their own slots: one waiting out the hourly cap never holds up a card.
+        # Comments have their own slots: one waiting out the hourly cap never holds up an item.
         self.comment_sem = asyncio.Semaphore(plan.limits.concurrency)
         self.people: dict[str, PersonDecision] = {}
-        self._users: list | None = None
+        self._users: list[TargetUser] | None = None
         self._tags: dict[str, str] | None = None
-        self._matchers: dict[str, RunMatcher] = {}
-        self._claims: dict[str, str] = {}  # process id -> the card it went to
-        self._named: dict[str, str] = {}  # name -> the card that took a process by that name
+        self._matchers: dict[str, ItemMatcher] = {}
+        self._claims: dict[str, str] = {}  # target item id -> the source item it went to
+        self._named: dict[str, str] = {}  # name -> the source item that took a target item by that name
         self._matcher_locks: dict[str, asyncio.Lock] = {}
         self.sync = sync
-        self.seen: set[str] = set()
-        self.archived_in_source: list[str] = []
-        self.source_deletions: list[str] = []
         self.vendor_changes: dict[str, Any] = {}
         self._fingerprints: dict[str, str] = {}
         self._finished: set[str] = set()  # items whose writing is over, however it ended
-        for side in (source, target):  # a stop request ends any wait for a rate limit or a cap at once
-            limiter = getattr(getattr(side, "client", None), "limiter", None)
-            if limiter is not None:
-                limiter.stop = self.stop
+        # A stop request ends any wait for a rate limit or a cap at once.
+        target.stop_on(self.stop)
+        limiter = getattr(getattr(source, "client", None), "limiter", None)
+        if limiter is not None:
+            limiter.stop = self.stop
+
+    @property
+    def source_deletions(self) -> list[str]:
+        return self.rules.source_deletions
 
     # -- the run -------------------------------------------------------------------------
     async def run(self) -> RunSummary:
@@ -87,10 +96,10 @@ class RunExecutor(ChildWriter, ConflictRules):
         completed = False
         try:
             for cid in ids:
-                if not await self._gate():
+                if not await self.journal.go_on():
                     break
                 if entry := left_out(self.plan.mapping.exclude, self.plan.source.system, cid):
-                    self._skip(entry, "template", "left out by the plan")
+                    self.journal.skip(entry, "template", "left out by the plan")
                     continue
                 await self.migrate_container(cid)
             completed = True
@@ -133,10 +142,10 @@ class RunExecutor(ChildWriter, ConflictRules):
         Tallyfy's hourly comment cap starts counting while later cards are still being
         written, instead of after the last one."""
         tpl: Template | None = None
-        ctx: TemplateCtx | None = None
+        ctx: ContainerCtx | None = None
         fields: dict[str, FieldDef] = {}
-        item_tasks: dict[str, asyncio.Task] = {}
-        follow_ups: list[asyncio.Task] = []
+        item_tasks: dict[str, asyncio.Task[None]] = {}
+        follow_ups: list[asyncio.Task[None]] = []
         comments: dict[str, list[Comment]] = defaultdict(list)
         attachments: dict[str, list[Attachment]] = defaultdict(list)
         self.sink.emit(PhaseStarted("items"))
@@ -158,9 +167,9 @@ class RunExecutor(ChildWriter, ConflictRules):
                 self.source.extract(cid, include_archived=self.plan.mapping.include_archived)
             ):
                 if isinstance(obj, SourceRejected):
-                    self._quarantine(obj.key, obj.kind, obj.reason)
+                    self.journal.quarantine(obj.key, obj.kind, obj.reason)
                 elif isinstance(obj, SourceLeftOut):
-                    self._skip(obj.key, obj.kind, obj.reason)
+                    self.journal.skip(obj.key, "item" if obj.kind == "card" else obj.kind, obj.reason)
                 elif isinstance(obj, Template):
                     tpl = obj
                     fields = {f.key: f for f in tpl.fields}
@@ -168,7 +177,7 @@ class RunExecutor(ChildWriter, ConflictRules):
                     if ctx is None:
                         return
                 elif isinstance(obj, Item):
-                    if not await self._gate():
+                    if not await self.journal.go_on():
                         break
                     assert tpl is not None and ctx is not None
                     item_tasks[obj.key] = asyncio.create_task(
@@ -179,27 +188,24 @@ class RunExecutor(ChildWriter, ConflictRules):
                 elif isinstance(obj, Attachment):
                     attachments[obj.item_key].append(obj)
             if ctx is not None and tpl is not None and not self.stop.is_set():
-                tpl_key = tpl.key
                 self.sink.emit(PhaseStarted("comments", total=sum(map(len, comments.values()))))
                 self.sink.emit(PhaseStarted("attachments", total=sum(map(len, attachments.values()))))
                 for key, cs in comments.items():
                     follow_ups.append(
                         asyncio.create_task(
-                            self._bounded(item_tasks.get(key), self.comment_sem, self.migrate_comments(key, cs))
+                            self._bounded(item_tasks.get(key), self.comment_sem, self.children.comments(key, cs))
                         )
                     )
                 for key, atts in attachments.items():
                     follow_ups.append(
                         asyncio.create_task(
-                            self._bounded(
-                                item_tasks.get(key), self.sem, self.migrate_attachments(key, atts, ctx, tpl_key)
-                            )
+                            self._bounded(item_tasks.get(key), self.sem, self.children.uploads(key, atts, ctx))
                         )
                     )
             await _settle(list(item_tasks.values()))
             self.sink.emit(PhaseFinished("items"))
             if ctx is not None and self.sync and not self.stop.is_set():
-                await self.finish_sync(ctx)
+                await self.rules.finish_sync(ctx)
             await _settle(follow_ups)
         except BaseException:
             # Something must stop the run (a refused credential, a full disk, a system down):
@@ -223,7 +229,7 @@ class RunExecutor(ChildWriter, ConflictRules):
             self.store.set_meta(cursors=cursors, last_sync=time.time())
 
     async def _bounded(
-        self, after: asyncio.Task | None, sem: asyncio.Semaphore, coro: Coroutine[Any, Any, None]
+        self, after: asyncio.Task[None] | None, sem: asyncio.Semaphore, coro: Coroutine[Any, Any, None]
     ) -> None:
         """Run `coro` once `after` (its card) is done, holding a slot of `sem` only while it
         works, never while it waits for its card."""
@@ -231,7 +237,7 @@ class RunExecutor(ChildWriter, ConflictRules):
             if after is not None:
                 await asyncio.wait([after])
             async with sem:
-                if not await self._gate():  # checked with the slot in hand: a pause stops what has not begun
+                if not await self.journal.go_on():  # checked with the slot in hand: a pause stops what has not begun
                     return
                 await coro
         except StopRequested:
@@ -239,7 +245,7 @@ class RunExecutor(ChildWriter, ConflictRules):
         finally:
             coro.close()  # a coroutine never started must be closed, not left to warn
 
-    # -- templates -----------------------------------------------------------------------
+    # -- containers ------------------------------------------------------------------------
     async def _people(self, tpl: Template) -> None:
         if self._users is None:
             self._users = await self.target.users()
@@ -247,14 +253,14 @@ class RunExecutor(ChildWriter, ConflictRules):
         emails = {p.key: p.email for p in tpl.people}
         for key, d in decisions.items():
             if d.action == "guest":
-                gid = await self.ensure(
+                gid = await self.journal.ensure(
                     key,
                     "person",
                     "add guest",
                     target_type="guest",
                     find_first=True,
-                    find=lambda e=d.user_id: self.target.find_guest(str(e)),
-                    create=lambda d=d: self.target.create_guest(d.key, d.name, str(d.user_id)),
+                    find=partial(self.target.find_guest, str(d.user_id)),
+                    create=partial(self.target.add_guest, d.key, d.name, str(d.user_id)),
                 )
                 if not gid:
                     decisions[key] = PersonDecision(
@@ -263,13 +269,13 @@ class RunExecutor(ChildWriter, ConflictRules):
                 continue
             if d.action != "invite":
                 continue
-            uid = await self.ensure(
+            uid = await self.journal.ensure(
                 key,
                 "person",
                 "invite member",
                 target_type="user",
                 find=None,
-                create=lambda d=d: self._invite(d, emails[d.key] or ""),
+                create=partial(self._invite, d, emails[d.key] or ""),
             )
             uid_value = int(uid) if uid and uid.isdigit() else uid
             decisions[key] = (
@@ -296,67 +302,70 @@ class RunExecutor(ChildWriter, ConflictRules):
         for tag in tpl.tags:
             mapped = self.store.target_of(tag.key)
             if mapped:
-                out[tag.key] = mapped["target_id"]
+                out[tag.key] = str(mapped["target_id"])
                 continue
             if self._tags is None:
                 self._tags = await self.target.existing_tags()
             name = tag.name or f"{tag.color or 'unnamed'} label"
-            existing = self._tags.get(name[:30].lower())
+            title = self.target.tag_title(name).lower()
+            existing = self._tags.get(title)
             if existing:
                 # Pending: we created it and were cut off before journalling the answer.
                 ours = tag.key in self.store.pending
                 self.store.done(tag.key, "tag", "tag", existing, created=ours)
-                self._count("tag", existing, created=ours, key=tag.key)
+                self.journal.count("tag", existing, created=ours, key=tag.key)
                 out[tag.key] = existing
                 continue
-            tid = await self.ensure(
+            tid = await self.journal.ensure(
                 tag.key,
                 "tag",
                 "create tag",
                 target_type="tag",
                 find=None,
-                create=lambda t=tag, n=name: self.target.create_tag(t.key, n, t.color),
+                create=partial(self.target.create_tag, tag.key, name, tag.color),
             )
             if tid:
-                self._tags[name[:30].lower()] = tid
+                self._tags[title] = tid
                 out[tag.key] = tid
         return out
 
-    async def ensure_template(self, tpl: Template) -> TemplateCtx | None:
+    async def ensure_template(self, tpl: Template) -> ContainerCtx | None:
+        """The source container's container in the target, with its stages, fields and tags."""
         if self._waits_on_namesake(tpl):
             return None
         await self._people(tpl)
         tags = await self.ensure_tags(tpl)
-        overrides = self.plan.mapping.field_types
-        with_cl = self.plan.mapping.checklists == "field"
         mapped = self.store.target_of(tpl.key)
         if mapped and (saved := mapped.get("extra", {}).get("ctx")):
-            ctx = TemplateCtx.from_json(saved)
-            if len(ctx.steps) == len(tpl.stages):
+            ctx = ContainerCtx.from_json(saved)
+            if len(ctx.stages) == len(tpl.stages):
+                ctx.key = ctx.key or tpl.key
                 ctx.tags = tags
                 return ctx
         existing = mapped["target_id"] if mapped else None
         if existing is None:
-            existing = await self.target.find_template(tpl.key, tpl.name)
+            existing = await self.target.find_container(tpl.key, tpl.name)
             if existing and tpl.key not in self.store.pending:
-                self.sink.emit(LogLine("info", f"template for {tpl.name!r} already in the target; completing it"))
+                self.sink.emit(
+                    LogLine("info", f"the container for {tpl.name!r} is already in the target; completing it")
+                )
         created_now = existing is None or tpl.key in self.store.pending
-        self.store.intent(tpl.key, "template", "create template")
+        self.store.intent(tpl.key, "template", "create container")
         try:
-            ctx = await self.target.ensure_template(tpl, existing, overrides, with_cl, tags)
-            tid = ctx.template_id
+            ctx = await self.target.ensure_container(tpl, existing, tags)
         except RecordRejected as e:
-            self._quarantine(tpl.key, "template", f"{self.target.label} refused the template ({e})")
+            self.journal.quarantine(tpl.key, "template", f"{self.target.label} refused the container ({e})")
             return None
+        tid = ctx.container_id
         self.store.done(
             tpl.key,
             "template",
-            "template",
+            "container",
             tid,
             created=created_now or bool(mapped and mapped.get("created")),
             extra={"ctx": ctx.to_json()},
         )
-        self._count("template", tid, created=created_now, key=tpl.key)
+        self.journal.count("template", tid, created=created_now, key=tpl.key)
         return ctx
 
     def _waits_on_namesake(self, tpl: Template) -> bool:
@@ -368,82 +377,82 @@ class RunExecutor(ChildWriter, ConflictRules):
             return False
         decision = c.get("decision")
         if decision == "skip":
-            self._skip(tpl.key, "template", "a template of this name is already there; left out, as decided")
+            self.journal.skip(tpl.key, "template", "a template of this name is already there; left out, as decided")
             return True
         if decision is None and self.plan.conflicts.strategy_for("template") == "manual":
-            self._skip(tpl.key, "template", "a template of this name is already there; waiting for a decision")
+            self.journal.skip(tpl.key, "template", "a template of this name is already there; waiting for a decision")
             return True
         return False
 
     # -- items ---------------------------------------------------------------------------
-    async def matcher_for(self, ctx: TemplateCtx, *, fresh: bool = False) -> RunMatcher:
-        """The template's processes, matched to cards (one call per 100 processes). Read once
-        by one card while the others wait: two reads racing with a write could see a process
-        before and after it took a card's marker."""
-        lock = self._matcher_locks.setdefault(ctx.template_id, asyncio.Lock())
+    async def matcher_for(self, ctx: ContainerCtx, *, fresh: bool = False) -> ItemMatcher:
+        """The container's items in the target, matched to source items (one read). Read once
+        by one item while the others wait: two reads racing with a write could see a target
+        item before and after it took a source item's marker."""
+        cid = ctx.container_id
+        lock = self._matcher_locks.setdefault(cid, asyncio.Lock())
         async with lock:
-            if fresh or ctx.template_id not in self._matchers:
+            if fresh or cid not in self._matchers:
                 if not self._claims:
                     self._claims.update(
                         {str(m["target_id"]): k for k, m in self.store.mappings.items() if m.get("kind") == "item"}
                     )
-                runs = await self.target.list_runs(ctx.template_id)
-                self._matchers[ctx.template_id] = RunMatcher(runs, self.target.marker_of, self._claims, self._named)
-            return self._matchers[ctx.template_id]
+                items = await self.target.list_items(cid)
+                self._matchers[cid] = ItemMatcher(items, self._claims, self._named)
+            return self._matchers[cid]
 
-    async def migrate_item(self, item: Item, tpl: Template, ctx: TemplateCtx, fields: dict[str, FieldDef]) -> None:
+    async def migrate_item(self, item: Item, tpl: Template, ctx: ContainerCtx, fields: dict[str, FieldDef]) -> None:
         try:
             await self._migrate_item(item, tpl, ctx, fields)
         finally:
             self._finished.add(item.key)
 
-    async def _migrate_item(self, item: Item, tpl: Template, ctx: TemplateCtx, fields: dict[str, FieldDef]) -> None:
+    async def _migrate_item(self, item: Item, tpl: Template, ctx: ContainerCtx, fields: dict[str, FieldDef]) -> None:
         key = item.key
-        self.seen.add(key)
+        self.rules.seen.add(key)
         if item.closed and not self.plan.mapping.include_archived:
             if self.store.target_of(key):
-                self.archived_in_source.append(key)
-            self._skip(key, "item", "archived in the source")
+                self.rules.archived_in_source.append(key)
+            self.journal.skip(key, "item", "archived in the source")
             return
         mapped = self.store.target_of(key)
         if (
             mapped
             and Store.how(mapped) in ("skipped", "overwritten", "merged")
-            and await self.revisit(item, mapped, ctx, fields, tpl)
+            and await self.rules.revisit(item, mapped, ctx, fields, tpl)
         ):
             return
         if mapped:
             if self.sync and mapped.get("hash") != item.content_hash():
-                await self.update_item(item, mapped, ctx, fields, tpl)
-            await self.settle(item, mapped["target_id"], ctx)
+                await self.rules.update_item(item, mapped, ctx, fields, tpl)
+            await self.settle(item, str(mapped["target_id"]), ctx)
             return
-        if key not in self.store.pending and await self.resolve_existing(item, ctx, fields, tpl):
+        if key not in self.store.pending and await self.rules.resolve_existing(item, ctx, fields, tpl):
             return
         if self.plan.mapping.duplicates == "merge" and await self.merge_duplicate(item):
             return
-        owners, placeholders = self._owners(item)
-        with_cl = self.plan.mapping.checklists == "field"
+        people = self.assignees(item)
 
         async def find() -> str | None:
-            run = (await self.matcher_for(ctx, fresh=True)).by_marker.get(key)
-            return run["id"] if run else None
+            found = (await self.matcher_for(ctx, fresh=True)).by_marker.get(key)
+            return found.id if found else None
 
-        run_id = await self.ensure(
+        item_id = await self.journal.ensure(
             key,
             "item",
-            "launch process",
-            target_type="run",
+            "create item",
+            target_type="item",
             find=find,
             hash=item.content_hash(),
-            parent_id=ctx.template_id,
-            create=lambda: self.target.launch(item, ctx, fields, owners, placeholders, with_cl, tpl.key),
+            parent_id=ctx.container_id,
+            create=lambda: self.target.create_item(item, ctx, fields, people),
         )
-        if run_id:
-            await self.settle(item, run_id, ctx)
+        if item_id:
+            await self.settle(item, item_id, ctx)
 
     async def merge_duplicate(self, item: Item) -> bool:
-        """An identical card was migrated already: this one lands on the same process, with
-        its comments and files (plan mapping.duplicates = "merge")."""
+        """An identical source item was migrated already: this one lands on the same target
+        item, with its comments and files (plan mapping.duplicates = "merge")."""
         fp = fingerprint(item)
         first = self._fingerprints.setdefault(fp, item.key)
         if first == item.key:
@@ -456,42 +465,50 @@ class RunExecutor(ChildWriter, ConflictRules):
         self.store.done(
             item.key,
             "item",
-            "run",
+            "item",
             settled["target_id"],
             created=False,
             hash=item.content_hash(),
             extra={"merged_into": first},
         )
         self.store.done(
-            item.key + SETTLED_SUFFIX, "settle", "run", settled["target_id"], created=False, extra=settled.get("extra")
+            item.key + SETTLED_SUFFIX,
+            "settle",
+            "item",
+            settled["target_id"],
+            created=False,
+            extra=settled.get("extra"),
         )
-        self._skip(item.key, "item", f"identical to {first}: merged into its process")
+        self.journal.skip(item.key, "item", f"identical to {first}: merged into its target item")
         return True
 
-    def _owners(self, item: Item) -> tuple[list, list[str]]:
-        owners = [d.user_id for k in item.assignee_keys if (d := self.people.get(k)) and d.user_id is not None]
-        placeholders = [d.name for k in item.assignee_keys if (d := self.people.get(k)) and d.user_id is None]
-        return owners, placeholders
+    def assignees(self, item: Item) -> Assignees:
+        """Who the item goes to: the people decided for its assignees (a user, or a named
+        placeholder for one without)."""
+        decided = [d for k in item.assignee_keys if (d := self.people.get(k))]
+        return Assignees(
+            users=[d.user_id for d in decided if d.user_id is not None],
+            placeholders=[d.name for d in decided if d.user_id is None],
+        )
 
-    async def settle(self, item: Item, run_id: str, ctx: TemplateCtx) -> None:
-        """Bring the process to the card's step (and, in subtasks mode, add its checklist
-        tasks). Done once per card, and again when a sync finds the card moved."""
-        step = ctx.steps.get(item.stage_key or "") or (ctx.step_order[0] if ctx.step_order else "")
+    async def settle(self, item: Item, item_id: str, ctx: ContainerCtx) -> None:
+        """Place the target item at the source item's stage (and, in subtasks mode, add its
+        checklist items). Done once per item, and again when a sync finds it moved."""
+        stage = ctx.stage_of(item)
         settled = self.store.target_of(item.key + SETTLED_SUFFIX)
-        if settled and settled.get("extra", {}).get("step") == step:
+        if settled and settled_stage(settled) == stage:
             return
-        # On a process someone else made, each task's status before we first changed it is
-        # kept, so rollback can complete or reopen it again.
+        # On an item someone else made, the state of each thing placing changes is kept as it
+        # was before we first changed it, so rollback can put it back.
         flips: dict[str, str] = {}
-        tasks = await self.target.advance(item, run_id, ctx, flips)
+        anchors = await self.target.place_item(item, item_id, ctx, flips)
         if not settled and self.plan.mapping.checklists == "subtasks" and item.checklists:
-            await self.checklist_subtasks(item, run_id)
+            await self.children.subitems(item, item_id, self.assignees(item))
         before = dict((settled or {}).get("extra", {}))
-        task = before.get("task") or tasks.get(step, "")
-        extra: dict[str, Any] = {"task": task, "step": step}
+        extra: dict[str, Any] = {"anchor": settled_anchor(settled) or anchors.get(stage, ""), "stage": stage}
         if not (self.store.target_of(item.key) or {}).get("created", True):
             extra["flips"] = {**flips, **before.get("flips", {})}
-        self.store.done(item.key + SETTLED_SUFFIX, "settle", "run", run_id, created=False, extra=extra)
+        self.store.done(item.key + SETTLED_SUFFIX, "settle", "item", item_id, created=False, extra=extra)
 
 
 async def _until_stopped(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -503,7 +520,7 @@ async def _until_stopped(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         return
 
 
-async def _settle(tasks: list[asyncio.Task]) -> None:
+async def _settle(tasks: list[asyncio.Task[None]]) -> None:
     """Wait for every task; re-raise the first error that must stop the run."""
     results = await asyncio.gather(*tasks, return_exceptions=True)
     for r in results:

@@ -17,6 +17,7 @@ from typing import Any
 from wizard.events import EventSink, LogLine, ObjectMigrated, ObjectQuarantined, ObjectSkipped
 from wizard.http import AmbiguousWrite, ObjectUnavailable, RecordRejected
 from wizard.store import Store
+from wizard.target import TargetAdapter
 
 RECONCILE_TRIES = 3
 
@@ -41,15 +42,25 @@ class RunSummary:
         return sum(self.failed.values())
 
 
-class JournalledWriter:
-    """State and bookkeeping shared by the run's parts (see RunExecutor)."""
+class RunJournal:
+    """The journalled write every object of a run goes through, and the run's tally: shared
+    by the run's parts (the executor, its child writer and its conflict rules)."""
 
-    store: Store
-    target: Any
-    sink: EventSink
-    summary: RunSummary
-    stop: asyncio.Event
-    resume: asyncio.Event | None
+    def __init__(
+        self,
+        store: Store,
+        target: TargetAdapter,
+        sink: EventSink,
+        summary: RunSummary,
+        stop: asyncio.Event,
+        resume: asyncio.Event | None,
+    ) -> None:
+        self.store = store
+        self.target = target
+        self.sink = sink
+        self.summary = summary
+        self.stop = stop
+        self.resume = resume  # when cleared, the run waits (pause); None means never paused
 
     async def ensure(
         self,
@@ -70,7 +81,7 @@ class JournalledWriter:
         when it was quarantined."""
         mapped = self.store.target_of(key)
         if mapped:
-            return mapped["target_id"]
+            return str(mapped["target_id"])
         if (find_first or key in self.store.pending) and find is not None:
             found = await find()
             if found:
@@ -81,7 +92,7 @@ class JournalledWriter:
                 self.store.done(
                     key, kind, target_type, found, created=ours, parent_id=parent_id, hash=hash, extra=extra
                 )
-                self._count(kind, found, created=ours, key=key)
+                self.count(kind, found, created=ours, key=key)
                 return found
         for attempt in range(RECONCILE_TRIES):
             self.store.intent(key, kind, action, parent_id=parent_id)
@@ -95,33 +106,35 @@ class JournalledWriter:
                     self.sink.emit(LogLine("warning", f"{e.reason}; {key} is not in the target, sending again"))
                     continue
                 else:
-                    return self._quarantine(key, kind, f"the target never confirmed it ({e.reason})", item)
+                    self.quarantine(key, kind, f"the target never confirmed it ({e.reason})", item)
+                    return None
             except RecordRejected as e:
-                return self._quarantine(key, kind, f"{e.label or self.target.label} refused it ({e})", item)
+                self.quarantine(key, kind, f"{e.label or self.target.label} refused it ({e})", item)
+                return None
             except ObjectUnavailable as e:
-                return self._quarantine(key, kind, str(e), item)
+                self.quarantine(key, kind, str(e), item)
+                return None
             self.store.done(
                 key, kind, target_type, target_id, created=True, parent_id=parent_id, hash=hash, extra=extra
             )
-            self._count(kind, target_id, created=True, key=key)
+            self.count(kind, target_id, created=True, key=key)
             return target_id
         return None  # pragma: no cover
 
-    def _count(self, kind: str, target_id: str, *, created: bool, key: str) -> None:
+    def count(self, kind: str, target_id: str, *, created: bool, key: str) -> None:
         (self.summary.created if created else self.summary.existing)[kind] += 1
         self.sink.emit(ObjectMigrated(kind, key, target_id, created))
 
-    def _quarantine(self, key: str, kind: str, reason: str, item: str | None = None) -> None:
+    def quarantine(self, key: str, kind: str, reason: str, item: str | None = None) -> None:
         self.store.failed(key, kind, reason, quarantine=True, item=item)
         self.summary.failed[kind] += 1
         self.sink.emit(ObjectQuarantined(kind, key, reason))
-        return None
 
-    def _skip(self, key: str, kind: str, reason: str) -> None:
+    def skip(self, key: str, kind: str, reason: str) -> None:
         self.summary.skipped[kind] += 1
         self.sink.emit(ObjectSkipped(kind, key, reason))
 
-    async def _gate(self) -> bool:
+    async def go_on(self) -> bool:
         """False when a stop was asked; waits while paused."""
         if self.resume is not None:
             await self.resume.wait()

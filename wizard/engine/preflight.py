@@ -13,13 +13,14 @@ from typing import Any
 
 from wizard.adapter import SourceAdapter, SourceRejected
 from wizard.engine.conflicts import plain, queue
-from wizard.engine.matching import RunMatcher
+from wizard.engine.matching import ItemMatcher
 from wizard.engine.scope import left_out
 from wizard.events import EventSink, LogLine, PhaseFinished, PhaseStarted
 from wizard.journal import now_iso
 from wizard.model import Attachment, Comment, Item, Template
 from wizard.plan import Plan
 from wizard.store import Store
+from wizard.target import TargetAdapter
 
 TEMPLATE_NAMESAKE = "a template with this name is already in the organization (someone else made it)"
 
@@ -56,7 +57,7 @@ def source_view(item: Item, tpl: Template, comments: int | None = None, files: i
         "fields": fields,
         "assignees": sorted(people.get(k, k) for k in item.assignee_keys),
         "tags": sorted(tags.get(k, k) for k in item.tag_keys),
-        "container": tpl.name,
+        "board": tpl.name,
         "updated": item.updated_at.isoformat() if item.updated_at else "",
     }
     if comments is not None:
@@ -66,7 +67,7 @@ def source_view(item: Item, tpl: Template, comments: int | None = None, files: i
     return out
 
 
-async def scan(plan: Plan, store: Store, source: SourceAdapter, target: Any, sink: EventSink) -> ScanResult:
+async def scan(plan: Plan, store: Store, source: SourceAdapter, target: TargetAdapter, sink: EventSink) -> ScanResult:
     res = ScanResult()
     ids = plan.source.scope or [c.id for c in await source.containers()]
     ids = [c for c in ids if not left_out(plan.mapping.exclude, plan.source.system, c)]
@@ -109,7 +110,7 @@ async def scan(plan: Plan, store: Store, source: SourceAdapter, target: Any, sin
 async def _scan_container(
     plan: Plan,
     store: Store,
-    target: Any,
+    target: TargetAdapter,
     tpl: Template,
     items: list[Item],
     comments: Counter[str],
@@ -119,18 +120,18 @@ async def _scan_container(
     res: ScanResult,
 ) -> None:
     mapped = store.target_of(tpl.key)
-    tid = mapped["target_id"] if mapped else await target.find_template(tpl.key, tpl.name)
+    tid = mapped["target_id"] if mapped else await target.find_container(tpl.key, tpl.name)
     if tid is None:
-        namesakes = [t for t in await target.templates_named(tpl.name) if not t["marker"]]
+        namesakes = [t for t in await target.containers_named(tpl.name) if not t.marker]
         if namesakes:
             queue(
                 store,
                 tpl.key,
                 "template",
-                namesakes[0]["id"],
+                namesakes[0].id,
                 TEMPLATE_NAMESAKE,
-                {"name": tpl.name, "container": tpl.name, "stage": "", "description": tpl.description},
-                {"name": namesakes[0]["name"], "count": len(namesakes)},
+                {"name": tpl.name, "board": tpl.name, "stage": "", "description": tpl.description},
+                {"name": namesakes[0].name, "count": len(namesakes)},
                 refresh=True,
             )
             res.templates += 1
@@ -138,24 +139,24 @@ async def _scan_container(
     preexisted = mapped is None or mapped.get("created") is False
     if not (preexisted or plan.conflicts.match_by_name):
         return
-    tview = await target.template_view(tid)
-    matcher = RunMatcher(await target.list_runs(tid), target.marker_of, claims)
+    tview = await target.container_view(tid)
+    matcher = ItemMatcher(await target.list_items(tid), claims)
     for item in items:
         if store.target_of(item.key):
             continue
-        m = matcher.match(item.key, target.run_name(item.name), by_name=plan.conflicts.match_by_name)
+        m = matcher.match(item.key, target.item_name(item.name), by_name=plan.conflicts.match_by_name)
         if m.clash:
             res.clashes.append(item.key)
-        if m.run is None:
+        if m.item is None:
             continue
-        tv = await target.run_view(m.run["id"], tview, users)
+        tv = await target.item_view(m.item.id, tview, users)
         if tv is None:
             continue
         queue(
             store,
             item.key,
             "item",
-            m.run["id"],
+            m.item.id,
             m.how,
             source_view(item, tpl, comments[item.key], files[item.key]),
             tv,

@@ -1,20 +1,23 @@
-"""Rollback: reverse the journal. What the runs created is archived then deleted, newest
-first (processes before templates before tags); what existed before is never touched; what
-someone edited in the target after our last write is kept unless forced. Each removal is
-journalled, so a rollback cut off half-way resumes, and a second one does nothing."""
+"""Rollback: reverse the journal. What the runs created is removed, newest first, in the
+order and the steps the target names (`TargetAdapter.removal`: what hangs on an item before
+the item, items before their container, containers before tags and people); what existed
+before is never touched; what someone edited in the target after our last write is kept
+unless forced. Each removal is journalled, so a rollback cut off half-way resumes, and a
+second one does nothing."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel
 
+from wizard.engine.children import SETTLED_SUFFIX, settled_anchor
 from wizard.events import EventSink, ObjectRolledBack, PhaseFinished, PhaseStarted
 from wizard.http import RecordRejected
 from wizard.store import Store
+from wizard.target import Removal, TargetAdapter
+from wizard.words import nouns
 
-ORDER = {"run": 0, "task": 0, "template": 1, "tag": 2, "guest": 3, "user": 3}
 EDIT_TOLERANCE_S = 2.0
 
 
@@ -23,39 +26,59 @@ class RollbackStep(BaseModel):
     kind: str
     target_type: str
     target_id: str
-    action: str  # "archive and delete" | "delete" | "removed with its process" | "keep: ..."
+    action: str  # the target's removal ("archive and delete", "delete", ...), with_item(), RESTORE or "keep: ..."
 
 
 RESTORE = "restore prior values"
 
 
-def plan_rollback(store: Store) -> list[RollbackStep]:
-    """What this folder created is removed; what it overwrote or merged into is given back
-    its prior values; what it only found is never touched."""
+def with_item(target: TargetAdapter) -> str:
+    """The action of what goes with the item it hangs on, in the target's own noun."""
+    return f"removed with its {_noun(target)}"
+
+
+def _noun(target: TargetAdapter) -> str:
+    return nouns("target", target.system).item[0]
+
+
+BOOKKEEPING = ("settle", "attach")  # the run's own records of placing and attaching, not objects
+
+
+def plan_rollback(store: Store, target: TargetAdapter) -> list[RollbackStep]:
+    """What this folder created is removed (in the target's own order and steps per object
+    type: `removal`); what it overwrote or merged into is given back its prior values; what
+    it only found is never touched."""
     restores = [
-        RollbackStep(key=m["key"], kind=m.get("kind", ""), target_type="run", target_id=m["target_id"], action=RESTORE)
+        RollbackStep(
+            key=m["key"],
+            kind=m.get("kind", ""),
+            target_type=m.get("target_type", ""),
+            target_id=m["target_id"],
+            action=RESTORE,
+        )
         for m in store.mappings.values()
         if m.get("kind") == "item" and Store.how(m) in ("overwritten", "merged") and m.get("prior")
     ]
-    created = [m for m in store.mappings.values() if m.get("created")]
-    removed_runs = {m["target_id"] for m in created if m.get("target_type") == "run" and m.get("kind") == "item"}
+    created = [m for m in store.mappings.values() if m.get("created") and m.get("kind") not in BOOKKEEPING]
+    removed_items = {m["target_id"] for m in created if m.get("kind") == "item"}
+    how = {tt: target.removal(tt) for tt in {m.get("target_type", "") for m in created}}
     steps: list[RollbackStep] = []
-    for m in sorted(created, key=lambda m: (ORDER.get(m.get("target_type", ""), 0), -m.get("seq", 0))):
+    for m in sorted(created, key=lambda m: (_rank(how.get(m.get("target_type", ""))), -m.get("seq", 0))):
         tt = m.get("target_type", "")
-        if m.get("kind") in ("comment", "attachment") and m.get("parent_id") in removed_runs:
-            action = "removed with its process"
-        elif tt in ("run", "template"):
-            action = "archive and delete"
-        elif tt in ("tag", "comment", "asset", "guest"):
-            action = "delete"
-        elif tt == "user":
-            action = "deactivate"
-        else:
-            continue
+        r = how.get(tt)
+        if r is None:
+            continue  # goes with what it hangs on (a sub-item, a link)
+        action = r.action
+        if m.get("kind") in ("comment", "attachment") and m.get("parent_id") in removed_items:
+            action = with_item(target)
         steps.append(
             RollbackStep(key=m["key"], kind=m.get("kind", ""), target_type=tt, target_id=m["target_id"], action=action)
         )
     return steps + restores
+
+
+def _rank(r: Removal | None) -> int:
+    return r.rank if r is not None else 0
 
 
 def _ts(iso: str | None) -> float:
@@ -64,88 +87,91 @@ def _ts(iso: str | None) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
-async def mark_edited(store: Store, target: Any, steps: list[RollbackStep]) -> None:
-    """Read each process back; one where anyone did anything after our last write to it (an
-    edit, a task completed or reopened, a comment, a file) is kept, unless forced."""
+async def mark_edited(store: Store, target: TargetAdapter, steps: list[RollbackStep]) -> None:
+    """Read each item back; one where anyone did anything after our last write to it (an
+    edit, a stage completed or reopened, a comment, a file) is kept, unless forced."""
     last = {tid: _ts(at) for tid, at in store.last_write.items()}
-    skew = getattr(getattr(target, "client", None), "clock_skew", 0.0)
     for s in steps:
-        if s.target_type != "run" or s.action.startswith("keep"):
+        if s.kind != "item" or s.action.startswith("keep"):
             continue
-        run, latest = await target.activity(s.target_id)
-        if run is None:
+        found, latest = await target.item_activity(s.target_id)
+        if found is None:
             s.action = "already gone"
             continue
         updated = _ts(latest)
-        if updated and updated > last.get(s.target_id, 0.0) + skew + EDIT_TOLERANCE_S:
+        if updated and updated > last.get(s.target_id, 0.0) + target.clock_skew + EDIT_TOLERANCE_S:
             s.action = f"keep: edited in the target at {latest}, after the run"
-    kept_runs = {s.target_id for s in steps if s.target_type == "run" and s.action.startswith("keep")}
+    kept_items = {s.target_id for s in steps if s.kind == "item" and s.action.startswith("keep")}
     for s in steps:
-        if s.action == "removed with its process" and store.mappings.get(s.key, {}).get("parent_id") in kept_runs:
-            s.action = "keep: its process is kept"
+        if s.action == with_item(target) and store.mappings.get(s.key, {}).get("parent_id") in kept_items:
+            s.action = f"keep: its {_noun(target)} is kept"
         if (
-            s.target_type == "template"
-            and kept_runs
+            s.kind == "template"
+            and kept_items
             and any(
-                store.mappings.get(x.key, {}).get("parent_id") == s.target_id for x in steps if x.target_id in kept_runs
+                store.mappings.get(x.key, {}).get("parent_id") == s.target_id
+                for x in steps
+                if x.target_id in kept_items
             )
         ):
-            s.action = "keep: a process in it is kept"
+            s.action = f"keep: a {_noun(target)} in it is kept"
 
 
 async def apply_rollback(
-    store: Store, target: Any, steps: list[RollbackStep], sink: EventSink, *, force: bool
+    store: Store, target: TargetAdapter, steps: list[RollbackStep], sink: EventSink, *, force: bool
 ) -> dict[str, int]:
     counts = {"removed": 0, "restored": 0, "kept": 0, "already gone": 0}
     sink.emit(PhaseStarted("rollback", total=len(steps)))
-    removed_runs: set[str] = set()
-    restored_runs: set[str] = set()
+    removed_items: set[str] = set()
+    restored_items: set[str] = set()
     for s in steps:
         if s.action.startswith("keep") and not force:
             counts["kept"] += 1
             continue
         if s.action == RESTORE:
             m = store.mappings.get(s.key, {})
-            flips = store.mappings.get(s.key + "#settled", {}).get("extra", {}).get("flips", {})
-            how = await target.restore_run(s.target_id, m.get("prior") or {}, flips)
+            flips = store.mappings.get(s.key + SETTLED_SUFFIX, {}).get("extra", {}).get("flips", {})
+            how = await target.restore_item(s.target_id, m.get("prior") or {}, flips)
             store.undone(s.key, s.target_type, s.target_id, how)
-            restored_runs.add(s.target_id)
+            restored_items.add(s.target_id)
             counts["already gone" if how == "already gone" else "restored"] += 1
             sink.emit(ObjectRolledBack(s.kind, s.key, s.target_id, how))
             continue
-        if s.action == "removed with its process":
-            how = "removed with its process"
-        elif s.action == "already gone":
-            how = "already gone"
+        if s.action in (with_item(target), "already gone"):
+            how = s.action
         else:
-            parent = None
-            if s.target_type == "comment":
-                run_id = store.mappings.get(s.key, {}).get("parent_id")
-                for key, m in store.mappings.items():
-                    if m.get("kind") == "settle" and m.get("target_id") == run_id:
-                        parent = m.get("extra", {}).get("task")
-                        break
             try:
-                how = await target.remove(s.target_type, s.target_id, parent)
+                how = await target.remove(s.target_type, s.target_id, _anchor(store, s))
             except RecordRejected as e:
                 if e.status != 404:
                     raise
                 how = "already gone"
-        if s.target_type == "run":
-            removed_runs.add(s.target_id)
+        if s.kind == "item":
+            removed_items.add(s.target_id)
         store.undone(s.key, s.target_type, s.target_id, how)
         counts["already gone" if how == "already gone" else "removed"] += 1
         sink.emit(ObjectRolledBack(s.kind, s.key, s.target_id, how))
-    # Bookkeeping entries that pointed at removed processes go too, so a later run starts clean.
+    # Bookkeeping entries that pointed at removed items go too, so a later run starts clean.
     for key, m in list(store.mappings.items()):
-        if m.get("kind") in ("settle", "attach") and m.get("target_id") in removed_runs | restored_runs:
+        if m.get("kind") in BOOKKEEPING and m.get("target_id") in removed_items | restored_items:
             store.undone(
                 key,
                 m.get("target_type", ""),
                 m["target_id"],
-                "removed with its process" if m["target_id"] in removed_runs else "its process was restored",
+                with_item(target) if m["target_id"] in removed_items else f"its {_noun(target)} was restored",
             )
     store.set_meta(state="rolled back")
     store.snapshot()
     sink.emit(PhaseFinished("rollback", count=counts["removed"]))
     return counts
+
+
+def _anchor(store: Store, s: RollbackStep) -> str | None:
+    """Where a comment hangs: the anchor its item was placed with."""
+    if s.kind != "comment":
+        return None
+    item_id = store.mappings.get(s.key, {}).get("parent_id")
+    settled = next(
+        (m for m in store.mappings.values() if m.get("kind") == "settle" and m.get("target_id") == item_id), None
+    )
+    return settled_anchor(settled)

@@ -13,10 +13,11 @@ from typing import Any
 from pydantic import BaseModel, Field, computed_field
 
 from wizard.adapter import STATED_KINDS, StatedItem
+from wizard.engine.children import SETTLED_SUFFIX, settled_anchor
 from wizard.engine.scope import left_out
 from wizard.events import EventSink, PhaseFinished, PhaseStarted
 from wizard.store import Store
-from wizard.target import TemplateCtx
+from wizard.target import ContainerCtx, TargetAdapter
 from wizard.words import Nouns, nouns
 
 BALANCE_KINDS = ("item", *STATED_KINDS)
@@ -67,32 +68,32 @@ class VerifyResult(BaseModel):
         return not self.shortfalls and all(not k.missing and not k.duplicated for k in self.kinds.values())
 
 
-async def verify(store: Store, target: Any, sink: EventSink, source: Any = None, plan: Any = None) -> VerifyResult:
-    from adapters.tallyfy.mapping import read_marker
-
-    calls0 = target.client.calls
+async def verify(
+    store: Store, target: TargetAdapter, sink: EventSink, source: Any = None, plan: Any = None
+) -> VerifyResult:
+    calls0 = target.calls
     res = VerifyResult(kinds={k: KindCheck() for k in ("item", "comment", "attachment")})
     stated = await _stated(store, source, plan) if source is not None else {}
     res.source_checked = bool(stated)
-    by_template: dict[str, list[str]] = defaultdict(list)
-    children: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    by_container: dict[str, list[str]] = defaultdict(list)
+    children: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for key, m in store.mappings.items():
         if m.get("kind") == "item":
-            by_template[m.get("parent_id") or ""].append(key)
+            by_container[m.get("parent_id") or ""].append(key)
         elif m.get("kind") in ("comment", "attachment"):
             children[m.get("parent_id") or ""][m["kind"]].append(m)
     ctxs = {
-        m["target_id"]: TemplateCtx.from_json(m["extra"]["ctx"])
+        m["target_id"]: ContainerCtx.from_json(m["extra"]["ctx"])
         for m in store.mappings.values()
         if m.get("kind") == "template" and (m.get("extra") or {}).get("ctx")
     }
     found: dict[str, Counter[str]] = {}  # per item: what the target holds, kind by kind
-    tasks = Counter(m.get("parent_id") for m in store.mappings.values() if m.get("kind") == "checklist_item")
-    sink.emit(PhaseStarted("verify", total=sum(map(len, by_template.values()))))
-    for template_id, keys in by_template.items():
-        runs = await target.client.list_runs(checklist_id=template_id)
-        seen = Counter(read_marker(r.get("summary")) for r in runs)
-        by_marker = {read_marker(r.get("summary")): r for r in runs}
+    subitems = Counter(m.get("parent_id") for m in store.mappings.values() if m.get("kind") == "checklist_item")
+    sink.emit(PhaseStarted("verify", total=sum(map(len, by_container.values()))))
+    for container_id, keys in by_container.items():
+        items = await target.list_items(container_id)
+        seen = Counter(it.marker for it in items)
+        by_marker = {it.marker: it for it in items}
         chk = res.kinds["item"]
         for key in keys:
             chk.expected += 1
@@ -102,65 +103,35 @@ async def verify(store: Store, target: Any, sink: EventSink, source: Any = None,
                 chk.found += 1
             if seen[key] > 1:
                 chk.duplicated.append(key)
-        ctx = ctxs.get(template_id)
         for key in keys:
-            run = by_marker.get(key)
-            if run is None:
+            it = by_marker.get(key)
+            if it is None:
                 continue
-            f = found[key] = Counter(item=1)
-            if ctx is not None:
-                _read_prerun(f, run, ctx, store, key, tasks)
             kids = children.get(store.mappings[key]["target_id"], {})
             st = stated.get(key)
-            if kids.get("comment") or (st and st.counts.get("comment")):
-                settled = store.target_of(key + "#settled") or {}
-                task_id = settled.get("extra", {}).get("task")
-                threads = await target.client.task_threads(run["id"], task_id) if task_id else []
-                got = Counter(read_marker(t.get("content")) for t in threads)
-                f["comment"] = sum(n for ref, n in got.items() if ref and ":comment:" in ref)
-                if kids.get("comment"):
-                    _compare(res.kinds["comment"], [m["key"] for m in kids["comment"]], got)
-            if kids.get("attachment") or (st and st.counts.get("file")):
-                full = await target.client.get_run(run["id"], with_="assets")
-                assets = full.get("assets") or []
-                if isinstance(assets, dict):
-                    assets = assets.get("data", [])
-                got = Counter(str(a.get("id")) for a in assets)
-                f["file"] = len(assets)
-                # Links have no bytes: they are lines of the Links kick-off field.
-                values = " ".join(str(v) for v in (full.get("prerun") or {}).values())
-                for m in kids.get("attachment", []):
+            comments = bool(kids.get("comment") or (st and st.counts.get("comment")))
+            files = bool(kids.get("attachment") or (st and st.counts.get("file")))
+            anchor = settled_anchor(store.target_of(key + SETTLED_SUFFIX))
+            back = await target.read_back(it, ctxs.get(container_id), anchor, comments=comments, files=files)
+            f = found[key] = Counter(item=1)
+            f.update(back.counts)
+            f["checklist_item"] += subitems.get(store.mappings[key]["target_id"], 0)  # checklists as sub-items
+            if kids.get("comment"):
+                _compare(res.kinds["comment"], [m["key"] for m in kids["comment"]], back.comment_markers)
+            if kids.get("attachment"):
+                got = Counter(back.file_ids)
+                # Links have no bytes: the item shows their URLs in its field values.
+                for m in kids["attachment"]:
                     if m.get("target_type") == "link":
                         url = m.get("extra", {}).get("url", "")
-                        got[m["key"]] += 1 if url and url in values else 0
-                expected = [
-                    m["key"] if m.get("target_type") == "link" else m["target_id"] for m in kids.get("attachment", [])
-                ]
+                        got[m["key"]] += 1 if url and url in back.text else 0
+                expected = [m["key"] if m.get("target_type") == "link" else m["target_id"] for m in kids["attachment"]]
                 _compare(res.kinds["attachment"], expected, got)
     if stated:
         _balance(res, store, plan, stated, found)
-    res.target_calls = target.client.calls - calls0
+    res.target_calls = target.calls - calls0
     sink.emit(PhaseFinished("verify"))
     return res
-
-
-def _read_prerun(f: Counter[str], run: dict, ctx: TemplateCtx, store: Store, key: str, tasks: Counter[str]) -> None:
-    """Checklist items, links and custom-field values, from the process's kick-off values."""
-    prerun = run.get("prerun") or {}
-    if isinstance(prerun, list):  # some answers list the fields instead of keying them
-        prerun = {str(p.get("id")): p.get("value") for p in prerun if isinstance(p, dict)}
-    tpl_key = next((r.split("#", 1)[0] for r in ctx.prerun_ids if r.endswith("#description")), "")
-    for ref, fid in ctx.prerun_ids.items():
-        value = prerun.get(fid)
-        if value in (None, "", []):
-            continue
-        if ref == f"{tpl_key}#checklists":
-            f["checklist_item"] += sum(1 for line in str(value).splitlines() if line.startswith("- ["))
-        elif ref == f"{tpl_key}#links":
-            f["link"] += sum(1 for line in str(value).splitlines() if line.strip())
-        elif "#" not in ref:
-            f["field_value"] += 1
-    f["checklist_item"] += tasks.get(store.mappings[key]["target_id"], 0)  # checklists as tasks
 
 
 async def _stated(store: Store, source: Any, plan: Any) -> dict[str, StatedItem]:
@@ -202,7 +173,7 @@ def _balance(
         for k, n in counts.items():
             bal[k].source += n
         f = found.get(key)
-        why = _item_dropped(store, key, st, include_archived) if f is None else None
+        why = _card_dropped(store, key, st, include_archived) if f is None else None
         if f is None and why is not None:
             for k, n in counts.items():
                 if n:
@@ -237,7 +208,7 @@ def _balance(
             )
 
 
-def _item_dropped(store: Store, key: str, st: StatedItem, include_archived: bool) -> str | None:
+def _card_dropped(store: Store, key: str, st: StatedItem, include_archived: bool) -> str | None:
     """Why an item the source states is not in the target, when there is a reason."""
     if st.archived and not include_archived:
         return f"{st.archived}, and the plan leaves archived records out"

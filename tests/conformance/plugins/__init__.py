@@ -1,1 +1,0 @@
-"""Adapters the test suite registers itself: each package here registers on import."""

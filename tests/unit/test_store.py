@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -80,8 +81,17 @@ def test_kill_9_at_random_instants_leaves_a_store_that_loads(tmp_path: Path) -> 
             s.done(f"k:item:{{i}}", "item", "run", f"r{{i}}")
             i += 1
     """)
-    for delay in (0.3, 0.45, 0.6):
+    journal = tmp_path / "state" / "journal.jsonl"
+    for delay in (0.05, 0.15, 0.3):
         p = subprocess.Popen([sys.executable, "-c", script])
+        # Killed a moment after it starts writing, however long a busy machine (a parallel run)
+        # takes to start it: a fixed delay from launch could land before its first line.
+        start = journal.stat().st_size if journal.exists() else 0
+        deadline = time.monotonic() + 60
+        while p.poll() is None and time.monotonic() < deadline:
+            if journal.exists() and journal.stat().st_size > start:
+                break
+            time.sleep(0.005)
         try:
             p.wait(timeout=delay)
         except subprocess.TimeoutExpired:

@@ -5,6 +5,7 @@ files whose URLs expire or whose downloads fail are handled."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -141,7 +142,10 @@ async def test_an_exhausted_budget_is_waited_out_in_either_error_shape(
     served: tuple[MondaySandbox, str], legacy: bool
 ) -> None:
     sb, url = served
-    httpx.post(url + "/_sandbox/budget", json={"legacy_errors": legacy, "spend": sb.budget})
+    sb.window = 3.0  # long enough that the spent minute cannot end before the first query, however busy the machine
+    with sb.lock:
+        sb.window_start, sb.window_spent = time.monotonic(), sb.budget
+    httpx.post(url + "/_sandbox/budget", json={"legacy_errors": legacy})
     src = source(url)
     me = await src.whoami()
     assert src.client.rate_limited >= 1 and me.user
@@ -151,12 +155,14 @@ async def test_an_exhausted_budget_is_waited_out_in_either_error_shape(
 async def test_the_client_waits_for_the_budget_before_a_query_it_cannot_afford(
     served: tuple[MondaySandbox, str],
 ) -> None:
-    _sb, url = served
+    sb, url = served
     src = source(url)
     await src.whoami()
     board = next(c for c in await src.containers() if "Client onboarding" in c.name)
     [o async for o in src.extract(board.id)]
-    httpx.post(url + "/_sandbox/budget", json={"leave": 50_000})  # less than the updates query costs
+    sb.window = 3.0  # a fresh, longer minute with 50,000 points left: less than the updates query costs
+    with sb.lock:
+        sb.window_start, sb.window_spent = time.monotonic(), sb.budget - 50_000
     [o async for o in src.extract(board.id)]
     await src.aclose()
     assert src.client.rate_limited == 0  # waited before sending, never refused

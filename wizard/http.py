@@ -336,7 +336,8 @@ class ApiClient:
                 await resp.aclose()
                 url = resp.url.join(resp.headers["location"])
                 if method != "GET" or not self.redirect_allowed(url):
-                    why = f"{method} {path} was redirected to {url.host or 'another place'}, which is not {self.label}'s; not followed"
+                    where = url.host or "another place"
+                    why = f"{method} {path} was redirected to {where}, which is not {self.label}'s; not followed"
                     if method == "GET":
                         raise ReadRejected(resp.status_code, why, self.label, path)
                     raise RecordRejected(resp.status_code, why, self.label)
@@ -503,8 +504,9 @@ class ApiClient:
                     else:
                         self._check_type(resp, mime_type)
                         skip = _already_delivered(resp, delivered, self.label)
-                        async for chunk in resp.aiter_bytes(chunk_size):
-                            if skip:
+                        async for received in resp.aiter_bytes(chunk_size):
+                            chunk = received
+                            if skip:  # the part of the answer already delivered before a resume
                                 cut = min(skip, len(chunk))
                                 chunk, skip = chunk[cut:], skip - cut
                                 if not chunk:

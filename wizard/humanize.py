@@ -10,15 +10,15 @@ def human_duration(seconds: float | None) -> str:
     """'42 s', '12 min 34 s', '5 h 20 min', '2 days 3 h'."""
     if seconds is None:
         return "—"
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 90:
         return f"{s} s"
     if s < 5400:
         return f"{s // 60} min {s % 60:02d} s"
     if s < 172800:
-        m = int(round(s / 60))
+        m = round(s / 60)
         return f"{m // 60} h {m % 60:02d} min"
-    h = int(round(s / 3600))
+    h = round(s / 3600)
     return f"{h // 24} days {h % 24} h"  # from 48 h on: always 2 days or more
 
 

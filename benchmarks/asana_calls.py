@@ -82,6 +82,7 @@ def main() -> None:
     a = ap.parse_args()
     scale = "small" if a.quick else a.scale
 
+    # lazy: the sandbox's web server (the [sandbox] extra), only once the arguments are read
     from adapters.asana.sandbox import AsanaSandbox  # noqa: PLC0415
     from adapters.sandboxkit import SandboxServer  # noqa: PLC0415
 

@@ -5,9 +5,9 @@ separate process (`sandbox serve`), so the engine has a core of its own; the eng
 real CLI (`migration-wizard run DIR --yes`) in a child process whose CPU time comes from
 wait4's rusage.
 
-    .venv/bin/python benchmarks/engine_overhead.py               # medium (1,888 cards, 5,663 comments, 384 files), 3 repeats
-    .venv/bin/python benchmarks/engine_overhead.py --profile     # one run under cProfile: where the time goes
-    .venv/bin/python benchmarks/engine_overhead.py --quick       # small, once
+    .venv/bin/python benchmarks/engine_overhead.py      # medium (1,888 cards, 5,663 comments, 384 files), 3 repeats
+    .venv/bin/python benchmarks/engine_overhead.py --profile  # one run under cProfile: where the time goes
+    .venv/bin/python benchmarks/engine_overhead.py --quick    # small, once
 
 `--rate-scale 1e-6` shrinks the client's own windows too (Tallyfy's 120 comments per hour
 becomes 120 per 3.6 ms), so no limiter of ours binds either.
@@ -28,6 +28,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
 
 from benchmarks._common import Figure, cli, report, requests_by_status, run_child, serve
 
@@ -50,7 +52,6 @@ finally:
 
 def objects_of(served) -> int:
     """Cards, comments and attachments the run must write, from the Trello sandbox's export."""
-    import httpx
 
     export = httpx.get(f"{served.urls['trello']}/_sandbox/export", timeout=120).json()
     n = 0
@@ -112,7 +113,7 @@ def where_time_goes(path: Path, top: int = 25) -> dict[str, float]:
             key = f.split("/site-packages/")[1].split("/")[0]
         elif "/work/" in f and ("/wizard/" in f or "/adapters/" in f or "/tui/" in f):
             key = "ours:" + "/".join(Path(f).parts[-2:])
-        elif f.startswith("~") or f.startswith("<"):
+        elif f.startswith(("~", "<")):
             key = "builtin:" + (fn if "socket" in fn or "epoll" in fn else fn.split(" of ")[0])[:60]
         else:
             key = "stdlib:" + Path(f).name

@@ -23,17 +23,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from adapters.sandboxes import start_sandboxes
+from adapters.trello.source import TrelloSource
 from benchmarks._common import Figure, report
+from wizard.model import Attachment, Comment, Item, Template
+from wizard.secrets import SANDBOX_CREDENTIALS
 
 ACTION_PAGE = 1000
 NAIVE_ACTIONS_PAGE = 50
 
 
 async def extract(url: str) -> tuple[dict[str, int], dict[str, int]]:
-    from adapters.trello.source import TrelloSource
-    from wizard.model import Attachment, Comment, Item, Template
-    from wizard.secrets import SANDBOX_CREDENTIALS
-
     src = TrelloSource.connect(url + "/1", SANDBOX_CREDENTIALS["trello"], profile="sandbox")
     counts = {"boards": 0, "cards": 0, "comments": 0, "attachments": 0, "rejected": 0}
     try:
@@ -77,8 +77,6 @@ def main() -> None:
     a = ap.parse_args()
     scale = "small" if a.quick else a.scale
 
-    from adapters.sandboxes import start_sandboxes
-
     with start_sandboxes(("trello",), seed=a.seed, scale=scale, rate_limits="off") as running:
         sb = running.sandbox("trello")
         sb.stats.clear()
@@ -115,7 +113,8 @@ def main() -> None:
             "trello_calls_per_1000_cards",
             round(per_1000_cards, 2),
             "calls",
-            f"<= 15 per started 1,000 cards + comment pages (= {budget} calls, {budget / cards * 1000:.2f} per 1,000 here)",
+            f"<= 15 per started 1,000 cards + comment pages "
+            f"(= {budget} calls, {budget / cards * 1000:.2f} per 1,000 here)",
             calls <= budget,
             {
                 "cards": cards,

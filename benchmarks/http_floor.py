@@ -20,6 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import Figure, report, serve
+from wizard.http import ApiClient
+from wizard.ratelimit import RateLimiter
+from wizard.secrets import SANDBOX_CREDENTIALS
 
 CONCURRENCY = 4
 
@@ -30,9 +33,6 @@ def cpu() -> float:
 
 
 async def with_httpx(url: str, token: str, n: int) -> tuple[float, float]:
-    from wizard.http import ApiClient
-    from wizard.ratelimit import RateLimiter
-
     client = ApiClient(
         url + "/api",
         limiter=RateLimiter([(10**9, 1.0)]),
@@ -84,7 +84,6 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     n = 200 if a.quick else a.n
-    from wizard.secrets import SANDBOX_CREDENTIALS
 
     token = SANDBOX_CREDENTIALS["tallyfy"]["token"]
     with serve(

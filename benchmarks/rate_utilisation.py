@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import shutil
 import statistics
 import sys
@@ -36,7 +37,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from adapters.trello.sandbox_state import build_state
 from benchmarks._common import Figure, env, report, requests_by_status, serve
+from wizard.migration import Migration
+from wizard.plan import load_plan, save_plan
 
 
 class PhaseClock:
@@ -70,7 +74,6 @@ class PhaseClock:
 
 def calibrate(scale_name: str, seed: int, boards: int, cap_seconds: float) -> tuple[float, list[str], int]:
     """The rate scale that makes the comment cap's windows last `cap_seconds` in all."""
-    from adapters.trello.sandbox_state import build_state
 
     st = build_state(seed, scale_name)
     ids = list(st.boards)[:boards]
@@ -84,11 +87,7 @@ def calibrate(scale_name: str, seed: int, boards: int, cap_seconds: float) -> tu
 
 
 def one(scale_name: str, seed: int, rate_scale: float, scope: list[str] | None, workdir: Path) -> dict:
-    import os
-
     os.environ.update({k: v for k, v in env().items() if k.startswith(("MIGRATION_WIZARD_HOME", "PYTHON_KEYRING"))})
-    from wizard.migration import Migration
-    from wizard.plan import load_plan, save_plan
 
     folder = workdir / "mig"
     shutil.rmtree(folder, ignore_errors=True)

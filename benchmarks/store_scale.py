@@ -24,13 +24,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import Figure, report
+from wizard import store as store_mod
+from wizard.store import Store
 
 PENDING = 500  # intents left without a result, as a kill mid-run leaves them
 
 
 def one(n: int, workdir: Path) -> dict:
-    from wizard.store import Store
-
     folder = workdir / "mig"
     shutil.rmtree(folder, ignore_errors=True)
     store = Store(folder)
@@ -99,8 +99,6 @@ def main() -> None:
     ap.add_argument("--dir", help="where to write (default: a temporary folder on the same disk as /tmp)")
     a = ap.parse_args()
     n, repeat = (5_000, 1) if a.quick else (a.n, a.repeat)
-
-    from wizard import store as store_mod
 
     original = store_mod.Store.snapshot
 

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,8 +87,6 @@ asyncio.run(main())
 
 
 def child(which: str, home: Path) -> dict:
-    import time
-
     env = dict(os.environ, TEXTUAL_ANIMATIONS="none", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     t0 = time.time()
     r = subprocess.run(
@@ -109,7 +108,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mw-paint-") as tmp:
         home = Path(tmp)
         os.environ["MIGRATION_WIZARD_HOME"] = str(home)
-        from tui_fakes import make_folder
+        from tui_fakes import make_folder  # noqa: PLC0415 - tests/tui joins sys.path only here, just above
 
         for name in ("acme", "globex", "initech"):
             make_folder(home, name, items=50).close()

@@ -183,9 +183,8 @@ class WizardApp(App):
             for k in totals:
                 totals[k] += c.count(k)
             for x in c.left_out:  # the run passes these by (skipped, with the reason): the bars count them too
-                kind = "item" if x.get("kind") == "card" else x.get("kind")  # as RunExecutor skips them
-                if kind in totals:
-                    totals[kind] += 1
+                if x.get("kind") in totals:
+                    totals[x["kind"]] += 1
         return totals
 
     def already_done(self) -> dict[str, int]:

@@ -73,7 +73,7 @@ class SourceAdapter(ABC):
     async def containers(self) -> list[Container]: ...
 
     @abstractmethod
-    def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Canonical]:
+    def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Extracted]:
         """Stream one container as canonical objects, in this order: the Template (with its
         stages, fields, tags and people), then every Item, then every Comment, then every
         Attachment's metadata. Never holds the whole container in memory at once beyond
@@ -121,6 +121,9 @@ class SourceLeftOut:
     kind: str
     reason: str
 
+
+# What `extract` yields: a canonical object, or in its place a record rejected or left out.
+Extracted = Canonical | SourceRejected | SourceLeftOut
 
 STATED_KINDS = ("checklist_item", "comment", "file", "link", "field_value")
 

@@ -647,7 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="RULE",
-        help="decide (or list) by rule: list=…, label=…, member=…, name=pattern*, board=…, before=DATE, after=DATE",
+        help="decide (or list) by rule: list=…, label=…, member=…, name=pattern*, container=… (or the source's word for it), before=DATE, after=DATE",
     )
     sp.add_argument("--undecide", action="store_true", help="reset the chosen conflicts to undecided")
     sp.add_argument("--undo", action="store_true", help="give the chosen conflicts back their previous decision")

@@ -404,7 +404,7 @@ class ApiClient:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, Transient) and exc.retry_after is not None:
             return 0.0  # the limiter is already paused until then
-        return min(30.0, 0.2 * 2 ** (state.attempt_number - 1)) * (0.5 + random.random())
+        return min(30.0, 0.2 * 2.0 ** (state.attempt_number - 1)) * (0.5 + random.random())
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.retries += 1

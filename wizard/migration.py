@@ -29,6 +29,7 @@ from wizard.model import Template
 from wizard.plan import Plan, load_plan, save_plan
 from wizard.sinks import JsonLogSink
 from wizard.store import Store
+from wizard.words import nouns
 
 RECENT_FILE = "recent.json"
 SUBFOLDERS = ("state", "logs", "reports")
@@ -312,7 +313,8 @@ class Migration:
         "before=2026-01-31")."""
         from wizard.engine.decisions import Rule, select
 
-        return select(self.store, [Rule.parse(r) for r in rules or []], text=text, open_only=open_only)
+        noun = nouns("source", self.plan.source.system).container[0]
+        return select(self.store, [Rule.parse(r, noun) for r in rules or []], text=text, open_only=open_only)
 
     async def scan_conflicts(self):
         """The pre-flight scan: read the target (nothing is written) and queue every conflict

@@ -105,6 +105,11 @@ class FieldDef(Canonical):
     type: FieldType
     options: list[FieldOption] = Field(default_factory=list)
     stage_key: str | None = None  # a field that belongs to one stage (a Pipefy phase's form)
+    # The vendor's own type when the source had to read the field as another (an Asana
+    # `reference`, a type added after this source was written, read as text): the ledger says so.
+    source_type: str | None = None
+
+    hash_when_set: ClassVar[frozenset[str]] = frozenset({"source_type"})
 
 
 class FieldValue(BaseModel):
@@ -128,9 +133,9 @@ class Stage(Canonical):
 
 
 class Template(Canonical):
-    """A board, project or workflow."""
+    """A container of items: a board, project or workflow."""
 
-    kind: Literal["board", "project", "workflow", "pipe"] = "board"
+    kind: str = "container"  # the source's own word for it (board, project, workflow, pipe)
     name: str
     description: str = ""
     url: str | None = None

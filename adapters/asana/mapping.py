@@ -138,6 +138,7 @@ def field_to_def(f: AsanaCustomField) -> FieldDef:
         name=f.name or "Unnamed field",
         type=FIELD_TYPES.get(f.type or "", FieldType.text),
         options=[FieldOption(id=o.gid, text=o.name) for o in f.enum_options if o.enabled],
+        source_type=None if f.type in FIELD_TYPES else (f.type or "none"),
     )
 
 

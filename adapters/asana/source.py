@@ -35,7 +35,7 @@ from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, Source
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
 from wizard.http import RecordRejected
-from wizard.model import Attachment, Canonical, Capability, FieldDef, Person, Stage, Tag
+from wizard.model import Attachment, Canonical, Capability, FieldDef, Item, Person, Stage, Tag
 
 PROJECT_FIELDS = (
     "name,notes,archived,permalink_url,workspace,"
@@ -246,7 +246,8 @@ class AsanaSource(SourceAdapter):
                     yield SourceLeftOut(mapping.key("task", mapping.raw_id(raw)), "item", ARCHIVED)
             return
 
-        tasks: list[str] = []  # every task and subtask extracted, for the stories and attachments passes
+        tasks: list[str] = []  # every task and subtask, for the stories and attachments passes
+        orphans: dict[str, str] = {}  # gid -> the quarantined task it hangs on (itself included)
         position = 0
         async for page in self.client.pages(f"projects/{container_id}/tasks", opt_fields=TASK_FIELDS):
             subtasks = await self._subtasks([r for r in page if _has_subtasks(r)])
@@ -255,22 +256,24 @@ class AsanaSource(SourceAdapter):
                 item = mapping.map_task(raw, container_id, position, archived=archived)
                 position += 1
                 yield item
-                if isinstance(item, SourceRejected):
-                    continue  # its subtasks, comments and files hang on a quarantined task
                 tasks.append(gid)
-                stage = item.stage_key.rsplit(":", 1)[1] if item.stage_key else None
-                alive = {gid}
+                if isinstance(item, SourceRejected):
+                    orphans[gid] = gid
+                stage = item.stage_key.rsplit(":", 1)[1] if isinstance(item, Item) and item.stage_key else None
                 for sub, parent in subtasks.get(gid, []):
-                    if parent not in alive:
-                        continue  # under a quarantined subtask
+                    sub_gid = mapping.raw_id(sub, position)
+                    tasks.append(sub_gid)
+                    if parent in orphans:  # what hangs on a quarantined task is reported, not lost
+                        orphans[sub_gid] = orphans[parent]
+                        yield _orphan(mapping.key("task", sub_gid), "task", orphans[parent])
+                        continue
                     sub_item = mapping.map_task(
                         sub, container_id, position, parent_gid=parent, stage_gid=stage, archived=archived
                     )
                     position += 1
                     yield sub_item
-                    if not isinstance(sub_item, SourceRejected):
-                        alive.add(sub_item.source_id)
-                        tasks.append(sub_item.source_id)
+                    if isinstance(sub_item, SourceRejected):
+                        orphans[sub_gid] = sub_gid
 
         async for gid, status, body in self._per_task(tasks, "stories"):
             if status >= 400:
@@ -278,14 +281,17 @@ class AsanaSource(SourceAdapter):
                 continue
             for raw in body:
                 comment = mapping.map_story(raw, gid)
-                if comment is not None:
+                if comment is not None and gid in orphans:
+                    yield _orphan(comment.key, "comment", orphans[gid])
+                elif comment is not None:
                     yield comment
         async for gid, status, body in self._per_task(tasks, "attachments"):
             if status >= 400:
                 yield SourceRejected(mapping.key("task", gid), "attachment", _refused(status, body, "attachments"))
                 continue
             for raw in body:
-                yield mapping.map_attachment(raw, gid)
+                att = mapping.map_attachment(raw, gid)
+                yield _orphan(att.key, "attachment", orphans[gid]) if gid in orphans else att
 
     async def _project(self, gid: str) -> tuple[AsanaProject, list[FieldDef], list[SourceRejected]]:
         raw = await self.client.data(f"projects/{gid}", opt_fields=PROJECT_FIELDS)
@@ -484,6 +490,10 @@ def _apply_events(changes: ChangeSet, events: Iterable[Any]) -> None:
             else:
                 changes.changed_item_ids.add(tkey)
                 changes.deleted_item_ids.discard(tkey)
+
+
+def _orphan(key: str, kind: str, task_gid: str) -> SourceRejected:
+    return SourceRejected(key, kind, f"This {kind} belongs to task {task_gid}, which was quarantined as malformed.")
 
 
 def _has_subtasks(raw: Any) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 from wizard.registry import (
     AdapterSpec,
+    ApiDescription,
     Connection,
     CredentialPart,
     RateProfile,
@@ -61,6 +62,10 @@ SPEC = AdapterSpec(
         credentials=SANDBOX_CREDENTIALS,
         api_path="/api/1.0",
         state_modules=("adapters.asana.sandbox_state",),
+    ),
+    api=ApiDescription(
+        "asana/asana_oas.yaml",
+        off_spec_paths={r"^/_storage/": "a file's signed download_url on the storage host: not the API"},
     ),
     # reference 2.4: 1,500 requests a minute per token on a paid plan (150 on a free one, which
     # the source detects and then keeps to); a batch counts as its actions

@@ -13,6 +13,7 @@ into what the caller can do about it (a dead cursor, a permission, a refused rec
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -30,6 +31,7 @@ CURSOR_CODES = ("CursorExpiredError", "InvalidCursorException")
 PERMISSION_CODES = ("UserUnauthorizedException", "USER_ACCESS_DENIED", "missingRequiredPermissions")
 NOT_FOUND_CODES = ("ResourceNotFoundException", "InvalidBoardIdException", "InvalidItemIdException")
 FILE_HOST_SUFFIXES = (".s3.amazonaws.com", ".monday.com")  # where public URLs point (signed: no credential sent)
+_OPERATION: ContextVar[str] = ContextVar("monday_operation", default="")  # counted per operation, not per URL
 _RESET_IN = re.compile(r"reset in (\d+) seconds?")
 
 
@@ -67,7 +69,6 @@ class MondayClient(ApiClient):
         self.cost_of: dict[str, int] = {}  # what each operation cost last time: its weight
         self.complexity = 0  # spent by this client
         self.complexity_by_op: dict[str, int] = {}
-        self.calls_by_op: dict[str, int] = {}
         self.rate_limited = 0
 
     # -- limits ----------------------------------------------------------------------------
@@ -103,14 +104,23 @@ class MondayClient(ApiClient):
         if isinstance(after, int) and isinstance(reset, (int, float)):
             self._budget_left(after, float(reset))
 
+    def _route(self, method: str, path: str) -> str:
+        op = _OPERATION.get()
+        return f"query {op}" if method == "POST" and op else super()._route(method, path)
+
     # -- queries ---------------------------------------------------------------------------
     async def query(self, op: str, **variables: Any) -> dict[str, Any]:
         """Run operation `op` (graphql/<op>.graphql) with `variables`; its `data`."""
-        text = document(op)
+        token = _OPERATION.set(op)
+        try:
+            return await self._query(op, document(op), variables)
+        finally:
+            _OPERATION.reset(token)
+
+    async def _query(self, op: str, text: str, variables: dict[str, Any]) -> dict[str, Any]:
         attempts = 0
         while True:
             weight = min(self.cost_of.get(op, 1), BUDGET)
-            self.calls_by_op[op] = self.calls_by_op.get(op, 0) + 1
             body = await self.json(
                 "POST", "", json={"query": text, "variables": variables}, idempotent=True, weight=weight
             )

@@ -20,8 +20,6 @@ from adapters.monday.wire import MAsset, MBoard, MColumn, MColumnValue, MItem, M
 from wizard.adapter import SourceRejected
 from wizard.model import (
     Attachment,
-    Checklist,
-    ChecklistItem,
     Comment,
     FieldDef,
     FieldOption,
@@ -261,19 +259,13 @@ def map_item(
     if stage_column is not None:
         idx = _status_index(by_id.get(stage_column.id)) or "5"
         stage = status_stage_key(board.id, stage_column.id, idx)
-    else:
-        stage = stage_key(board.id, it.group.id) if it.group else None
-    status = next((by_id[c.id] for c in columns.values() if c.type == "status" and c.id in by_id), None)
-    subitems = [s for s in it.subitems or [] if (s.state or "active") == "active"]
-    checklists = []
-    if subitems:
-        checklists.append(
-            Checklist(
-                key=key("subitems", it.id),
-                name="Subitems",
-                items=[_subitem(s, known_people) for s in subitems],
-            )
+    elif it.group is None or it.group.id not in {g.id for g in board.groups}:
+        return SourceRejected(
+            key("item", it.id), "item", f"monday.com sent item {it.id} without a group of its board to stand in."
         )
+    else:
+        stage = stage_key(board.id, it.group.id)
+    status = next((by_id[c.id] for c in columns.values() if c.type == "status" and c.id in by_id), None)
     return Item(
         key=key("item", it.id),
         template_key=key("board", board.id),
@@ -286,14 +278,18 @@ def map_item(
         updated_at=when(it.updated_at),
         assignee_keys=assignees,
         values=values,
-        checklists=checklists,
         relations=relations,
         url=it.url,
     )
 
 
-def _subitem(s: MSubitem, known_people: set[str]) -> ChecklistItem:
-    done, due, assignee = False, None, None
+def map_subitem(raw: Any, parent: Item, position: int, known_people: set[str]) -> Item | SourceRejected:
+    """A subitem: an Item of its own with its parent's key, standing where its parent stands."""
+    parsed = parse(MSubitem, raw, "subitem", position)
+    if isinstance(parsed, SourceRejected):
+        return parsed
+    s = parsed
+    done, due, assignees = False, None, []
     for cv in s.column_values:
         if cv.type == "status":
             done = _status_index(cv) == "1"
@@ -301,9 +297,21 @@ def _subitem(s: MSubitem, known_people: set[str]) -> ChecklistItem:
             v = value_of(cv, FieldType.date)
             due = when(f"{v}T00:00:00+00:00") if isinstance(v, str) and "T" not in v else due
         elif cv.type == "people":
-            people = [p for p in value_of(cv, FieldType.people) or [] if p in known_people]  # type: ignore[union-attr]
-            assignee = people[0] if people else None
-    return ChecklistItem(name=s.name or "(no name)", done=done, due=due, assignee_key=assignee)
+            people = value_of(cv, FieldType.people)
+            assignees = [p for p in people if p in known_people] if isinstance(people, list) else []
+    return Item(
+        key=key("subitem", s.id),
+        template_key=parent.template_key,
+        stage_key=parent.stage_key,
+        parent_key=parent.key,
+        name=s.name,
+        position=position,
+        due=due,
+        due_complete=done,
+        created_at=when(s.created_at),
+        updated_at=when(s.updated_at),
+        assignee_keys=assignees,
+    )
 
 
 def map_comment(raw: MUpdate | MReply, item_key: str, prefix: str = "") -> Comment:

@@ -42,7 +42,7 @@ from starlette.types import Scope
 from adapters.monday import sandbox_graphql as gql
 from adapters.monday.documents import API_VERSION, VERSION_RE
 from adapters.monday.sandbox_state import SCALES, MondayState, asset_bytes, build_state
-from adapters.sandboxkit import Faults, Sandbox
+from adapters.sandboxkit import Faults, Manifest, Sandbox
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 QUERY_CAP = 5_000_000
@@ -103,6 +103,7 @@ class MondaySandbox(Sandbox):
             Route("/v2/", self._api, methods=["POST"]),
             Route("/files/{asset_id}/{expires}/{sig}/{name:path}", self._file, methods=["GET"]),
             Route("/_sandbox/budget", self._budget, methods=["POST"]),
+            Route("/_sandbox/corrupt", self._corrupt, methods=["POST"]),
         ]
 
     def reset_state(self, body: dict[str, Any]) -> None:
@@ -168,6 +169,20 @@ class MondaySandbox(Sandbox):
             status_code=429,
         )
 
+    def refused(self, request_scope: Scope, status: int) -> Response:
+        if status == 401:
+            return _json(
+                {
+                    "errors": [
+                        {"message": "Not Authenticated", "extensions": {"code": "UNAUTHENTICATED", "status_code": 401}}
+                    ]
+                },
+                401,
+            )
+        return self._errors(
+            "User unauthorized to perform action", "UserUnauthorizedException", 403, error_data={}, status_code=403
+        )
+
     def server_error(self, request_scope: Scope) -> Response:
         return _json(
             {"error_message": "Internal server error", "status_code": 500, "account_id": self.state.account_id}, 500
@@ -178,14 +193,7 @@ class MondaySandbox(Sandbox):
         auth = request.headers.get("authorization", "")
         token = auth[7:] if auth.lower().startswith("bearer ") else auth
         if not hmac.compare_digest(token.encode(), self.token.encode()):
-            return _json(
-                {
-                    "errors": [
-                        {"message": "Not Authenticated", "extensions": {"code": "UNAUTHENTICATED", "status_code": 401}}
-                    ]
-                },
-                401,
-            )
+            return _unauthenticated()
         version = request.headers.get("api-version", API_VERSION)
         if not (VERSION_RE.match(version) or version == "dev"):
             return self._errors(
@@ -353,6 +361,21 @@ class MondaySandbox(Sandbox):
             headers={"Content-Length": str(asset.file_size)},
         )
 
+    async def _corrupt(self, request: Request) -> Response:
+        """Make one live item malformed: it names a group its board does not have (what a
+        half-finished move leaves). Answers its manifest ref."""
+        with self.lock:
+            st = self.state
+            item = next(
+                i
+                for b in st.boards.values()
+                if b.type == "board" and b.state == "active"
+                for i in (st.items[x] for x in b.item_ids)
+                if not st.item_archived(i) and i.update_ids and i.subitem_ids
+            )
+            item.group_id = f"gone_{item.id}"
+        return _json({"ref": f"monday:item:{item.id}"})
+
     async def _budget(self, request: Request) -> Response:
         """Test hook: spend complexity as if other clients of the account had (`{"spend": n}`,
         or `{"leave": n}` points in this minute),
@@ -380,62 +403,68 @@ class MondaySandbox(Sandbox):
     # -- export --------------------------------------------------------------------------
     def export(self) -> dict[str, Any]:
         st = self.state
-        manifest: list[dict[str, Any]] = []
-
-        def add(kind_ref: str, ident: str, kind: str, archived: bool) -> None:
-            manifest.append({"ref": f"monday:{kind_ref}:{ident}", "kind": kind, "archived": archived})
-
-        boards = []
-        for b in st.boards.values():
-            if b.type != "board":
-                continue
-            gone = b.state != "active"
-            add("board", b.id, "container", gone)
-            for g in b.groups:
-                add("group", f"{b.id}/{g.id}", "stage", gone or g.archived or g.deleted)
-            for iid in b.item_ids:
-                it = st.items[iid]
-                hidden = st.item_archived(it)
-                add("item", it.id, "item", hidden)
-                for col in it.values:
-                    if col != "files":
-                        add("value", f"{it.id}/{col}", "field_value", hidden)
-                for sid in it.subitem_ids:
-                    sub = st.items[sid]
-                    sub_hidden = st.item_archived(sub)
-                    add("subitem", sid, "subitem", sub_hidden)
-                    for u in sub.update_ids:
-                        self._add_update(add, st.updates[u], sub_hidden)
-                for u in it.update_ids:
-                    self._add_update(add, st.updates[u], hidden)
-                for a in it.asset_ids:
-                    add("attachment", a, "attachment", hidden)
-            boards.append(
-                {
-                    "id": b.id,
-                    "name": b.name,
-                    "state": b.state,
-                    "board_kind": b.board_kind,
-                    "items": len(b.item_ids),
-                    "groups": [{"id": g.id, "title": g.title, "archived": g.archived} for g in b.groups],
-                }
-            )
+        boards = [
+            {
+                "id": b.id,
+                "name": b.name,
+                "state": b.state,
+                "board_kind": b.board_kind,
+                "items": len(b.item_ids),
+                "groups": [{"id": g.id, "title": g.title, "archived": g.archived} for g in b.groups],
+            }
+            for b in st.boards.values()
+            if b.type == "board"
+        ]
         return {
             "account_id": st.account_id,
             "boards": boards,
             "broken_files": sorted(a.id for a in st.assets.values() if a.broken),
-            "manifest": manifest,
         }
 
-    @staticmethod
-    def _add_update(add: Any, up: Any, hidden: bool) -> None:
-        add("comment", up.id, "comment", hidden)
-        for a in up.asset_ids:
-            add("attachment", a, "attachment", hidden)
-        for r in up.replies:
-            add("comment", r.id, "comment", hidden)
-            for a in r.asset_ids:
-                add("attachment", a, "attachment", hidden)
+    def manifest(self) -> Manifest:
+        """Every object the account holds, from the state: archived where the item, its group
+        or its board is archived or deleted (a subitem goes with its parent)."""
+        st = self.state
+        m = Manifest("monday")
+        for b in st.boards.values():
+            if b.type != "board":
+                continue
+            gone = b.state != "active"
+            m.add("container", "board", b.id, archived=gone)
+            for g in b.groups:
+                m.add("stage", "group", f"{b.id}/{g.id}", archived=gone or bool(g.archived or g.deleted))
+            for iid in b.item_ids:
+                it = st.items[iid]
+                hidden = st.item_archived(it)
+                m.add("item", "item", it.id, archived=hidden)
+                for col in it.values:
+                    if col != "files":
+                        m.add("field_value", "value", f"{it.id}/{col}", archived=hidden)
+                for sid in it.subitem_ids:
+                    sub = st.items[sid]
+                    sub_hidden = st.item_archived(sub)
+                    m.add("subitem", "subitem", sid, archived=sub_hidden)
+                    for u in sub.update_ids:
+                        _add_update(m, st.updates[u], sub_hidden)
+                for u in it.update_ids:
+                    _add_update(m, st.updates[u], hidden)
+                for a in it.asset_ids:
+                    m.add("attachment", "attachment", a, archived=hidden)
+        return m
+
+
+def _add_update(m: Manifest, up: Any, hidden: bool) -> None:
+    m.add("comment", "comment", up.id, archived=hidden)
+    for a in up.asset_ids:
+        m.add("attachment", "attachment", a, archived=hidden)
+    for r in up.replies:
+        m.add("comment", "comment", r.id, archived=hidden)
+        for a in r.asset_ids:
+            m.add("attachment", "attachment", a, archived=hidden)
+
+
+def _unauthenticated() -> Response:
+    return _json({"errors": [{"message": "Not Authenticated", "extensions": {"code": "UNAUTHENTICATED"}}]}, 401)
 
 
 def _error(e: GraphQLError) -> dict[str, Any]:

@@ -45,7 +45,7 @@ class MondaySource(SourceAdapter):
             "relations",
             "fields",
             "field_values",
-            "checklists",
+            "subitems",
             "comments",
             "attachments",
             "archived",
@@ -167,47 +167,59 @@ class MondaySource(SourceAdapter):
         yield tpl
         columns: dict[str, MColumn] = {c.id: c for c in board.columns}
 
-        item_keys: set[str] = set()
-        subitem_parent: dict[str, tuple[str, str]] = {}  # subitem id -> (item key, subitem name)
+        item_keys: set[str] = set()  # items and subitems yielded: what comments and files may hang on
+        quarantined: set[str] = set()  # items refused as malformed: what hangs on them is refused too
         assets: dict[str, Attachment] = {}
         first = raw_board.get("items_page") or {}
         position = 0
         async for raw in self._items(container_id, first, limit):
             item = mapping.map_item(raw, board, columns, stage_col, position, known)
             position += 1
+            subs = [x for x in raw.get("subitems") or [] if isinstance(x, dict)] if isinstance(raw, dict) else []
             if isinstance(item, SourceRejected):
                 yield item
+                quarantined.add(str(raw.get("id")) if isinstance(raw, dict) else "")
+                for x in subs:
+                    quarantined.add(str(x.get("id")))
+                    yield _orphan(mapping.key("subitem", str(x.get("id"))), "subitem", item.key)
+                for a in raw.get("assets") or [] if isinstance(raw, dict) else []:
+                    if isinstance(a, dict):
+                        yield _orphan(mapping.key("attachment", str(a.get("id"))), "attachment", item.key)
                 continue
             if item.key in item_keys:
                 continue  # a restarted listing (its cursor expired) gives the first items again
             item_keys.add(item.key)
-            for sub in raw.get("subitems") or []:
-                if isinstance(sub, dict) and sub.get("id") and (sub.get("state") or "active") == "active":
-                    subitem_parent[str(sub["id"])] = (item.key, str(sub.get("name") or ""))
+            yield item
+            for n, x in enumerate(subs):
+                if (x.get("state") or "active") != "active":
+                    continue
+                sub = mapping.map_subitem(x, item, n, known)
+                if not isinstance(sub, SourceRejected):
+                    item_keys.add(sub.key)
+                yield sub
             for a in raw.get("assets") or []:
                 parsed = mapping.parse(MAsset, a, "attachment")
                 if isinstance(parsed, SourceRejected):
                     yield parsed
                 elif mapping.key("attachment", parsed.id) not in assets:
                     assets[mapping.key("attachment", parsed.id)] = mapping.map_asset(parsed, item.key)
-            yield item
 
         board_ids = [container_id]
         sub_board = _subitems_board(board)
-        if sub_board and subitem_parent:
+        if sub_board and any(k.startswith("monday:subitem:") for k in item_keys) | bool(quarantined):
             board_ids.append(sub_board)
         async for up in self._updates(board_ids):
             on = up.item_id or ""
-            item_key = mapping.key("item", on)
-            prefix = ""
-            if item_key not in item_keys:
-                if on not in subitem_parent:
-                    continue  # an update of an archived or deleted item: left out with it
-                item_key, sub_name = subitem_parent[on]
-                prefix = f"[subitem: {sub_name}] "
-            yield mapping.map_comment(up, item_key, prefix)
+            item_key = next((k for k in (mapping.key("item", on), mapping.key("subitem", on)) if k in item_keys), None)
+            if item_key is None:
+                if on in quarantined:
+                    yield _orphan(mapping.key("comment", up.id), "comment", f"monday:item:{on}")
+                    for r in up.replies or []:
+                        yield _orphan(mapping.key("comment", r.id), "comment", f"monday:item:{on}")
+                continue  # an update of an archived or deleted item: left out with it
+            yield mapping.map_comment(up, item_key)
             for r in up.replies or []:
-                yield mapping.map_comment(r, item_key, prefix + "↳ ")
+                yield mapping.map_comment(r, item_key, "↳ ")
             for a in [*(up.assets or []), *(a for r in up.replies or [] for a in r.assets or [])]:
                 k = mapping.key("attachment", a.id)
                 if k not in assets:
@@ -260,9 +272,9 @@ class MondaySource(SourceAdapter):
 
     # -- what monday.com states of itself --------------------------------------------------
     async def stated_counts(self, container_id: str) -> list[StatedItem]:
-        """Per item, monday.com's own counts, read apart from the extraction: its active
-        subitems, its updates with their replies (its subitems' too, which the extraction hangs
-        on it), and its files (the item's assets, from its columns and its updates)."""
+        """Per item and per active subitem, monday.com's own counts, read apart from the
+        extraction: its updates with their replies, and the item's files (its assets, from its
+        columns and its updates)."""
         out: list[StatedItem] = []
         data = await self.client.query(
             "stated_counts", board_id=container_id, limit=STATED_PAGE, updates_limit=STATED_UPDATES
@@ -280,7 +292,7 @@ class MondaySource(SourceAdapter):
                 it = raw
                 if len(raw.get("updates") or []) >= STATED_UPDATES:
                     it = {**raw, "updates": (raw.get("updates") or []) + await self._more_updates(str(raw["id"]))}
-                out.append(_stated(it))
+                out += _stated(it)
             cursor = page.get("cursor")
             if not cursor:
                 break
@@ -340,6 +352,10 @@ class MondaySource(SourceAdapter):
         return str(fresh[0]["public_url"])
 
 
+def _orphan(key: str, kind: str, item_key: str) -> SourceRejected:
+    return SourceRejected(key, kind, f"This {kind} belongs to {item_key}, which was quarantined as malformed.")
+
+
 def _subitems_board(board: MBoard) -> str | None:
     """The board that holds this board's subitems: named in its subitems column's settings."""
     for c in board.columns:
@@ -349,16 +365,21 @@ def _subitems_board(board: MBoard) -> str | None:
     return None
 
 
-def _stated(it: dict[str, Any]) -> StatedItem:
-    subitems = [s for s in it.get("subitems") or [] if isinstance(s, dict)]
+def _stated(it: dict[str, Any]) -> list[StatedItem]:
+    """The item's own counts, and each active subitem's (an item of its own)."""
+    out = [_stated_one("item", it, files=len(it.get("assets") or []))]
+    for s in it.get("subitems") or []:
+        if isinstance(s, dict):
+            out.append(_stated_one("subitem", s, files=0))
+    return out
+
+
+def _stated_one(kind: str, it: dict[str, Any], files: int) -> StatedItem:
     updates = [u for u in it.get("updates") or [] if isinstance(u, dict)]
-    for s in subitems:
-        updates += [u for u in s.get("updates") or [] if isinstance(u, dict)]
     comments = sum(1 + len(u.get("replies") or []) for u in updates)
-    files = len(it.get("assets") or [])
     return StatedItem(
-        mapping.key("item", str(it.get("id"))),
+        mapping.key(kind, str(it.get("id"))),
         str(it.get("name") or ""),
-        {"checklist_item": len(subitems), "comment": comments, "file": files},
+        {"comment": comments, "file": files},
         None if (it.get("state") or "active") == "active" else "archived in the source",
     )

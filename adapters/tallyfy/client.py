@@ -152,7 +152,7 @@ class TallyfyClient(ApiClient):
         return f"429 {message}", 2.0 if wait is None else wait
 
     async def _send_once(
-        self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, **kw: Any
+        self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, weight: float = 1.0, **kw: Any
     ) -> httpx.Response:
         """Take bucket slots here, outside the shared limiter's lock: RateLimiter.acquire
         sleeps while holding its lock, so a comment waiting out the hourly cap there would
@@ -163,7 +163,7 @@ class TallyfyClient(ApiClient):
         stamps = [(b, await self._take_bucket(b)) for b in buckets]
         _rejection.set("")
         try:
-            return await super()._send_once(method, path, (), idempotent, **kw)
+            return await super()._send_once(method, path, (), idempotent, weight, **kw)
         except RecordRejected as e:
             detail = _rejection.get()
             if detail and detail not in e.message:
@@ -261,7 +261,7 @@ class TallyfyClient(ApiClient):
             empty_ok=True,
         )
 
-    async def paginate(self, path: str, **params: Any) -> AsyncIterator[dict[str, Any]]:
+    async def _every_item(self, path: str, **params: Any) -> AsyncIterator[dict[str, Any]]:
         """Every item of a list, page by page (per_page=100, the server's cap): stops at
         `total_pages`, or when a page is empty, or when there is no pagination meta."""
         page = 1
@@ -289,7 +289,7 @@ class TallyfyClient(ApiClient):
             page = current + 1
 
     async def _all(self, path: str, **params: Any) -> list[dict[str, Any]]:
-        return [x async for x in self.paginate(path, **params)]
+        return [x async for x in self._every_item(path, **params)]
 
     @staticmethod
     def _with(with_: str | list[str] | None) -> str | None:

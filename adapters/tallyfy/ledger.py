@@ -48,6 +48,10 @@ def template_changes(tpl: Template) -> list[dict[str, Any]]:
     for st in tpl.stages:
         out += _name(st.key, "stage", st.name, tm.STEP_TITLE_LIMIT)
     for f in tpl.fields:
+        if f.source_type:
+            out.append(
+                change(f.key, "field", "type", f"its type '{f.source_type}' is not one the source knows; kept as text")
+            )
         if len(f.name) > tm.FIELD_LABEL_LIMIT:
             out.append(
                 change(

@@ -199,7 +199,7 @@ class TrelloSource(SourceAdapter):
                 # Trello's own board hides these; the plan leaves archived records out.
                 yield SourceLeftOut(
                     mapping.key("card", mapping.raw_id(raw_card, index)),
-                    "card",
+                    "item",
                     "it is in an archived list, and the plan leaves archived records out",
                 )
                 continue

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from adapters.asana import mapping
 from adapters.asana.wire import AsanaAttachment, AsanaCustomField, AsanaFieldValue, AsanaTag, AsanaTask
+from adapters.tallyfy import ledger
 from wizard.adapter import SourceRejected
-from wizard.model import Comment, FieldType, Item
+from wizard.model import Comment, FieldDef, FieldType, Item, Template
 
 
 def value(ftype: str | None, **slots: Any) -> Any:
@@ -106,3 +109,22 @@ def test_tags_get_hex_colours_and_a_name() -> None:
 def test_a_task_without_a_section_here_has_no_stage() -> None:
     item = mapping.task_to_item(AsanaTask.model_validate(task(memberships=[])), "1", 0)
     assert item.stage_key is None
+
+
+def test_a_field_of_a_type_we_do_not_know_gets_a_ledger_line() -> None:
+    known = mapping.field_to_def(AsanaCustomField(gid="8", name="Priority", type="enum"))
+    unknown = mapping.field_to_def(AsanaCustomField(gid="9", name="Related", type="reference"))
+    assert known.source_type is None and unknown.source_type == "reference"
+    tpl = Template(key="asana:project:1", kind="project", name="P", fields=[known, unknown])
+    lines = [line for line in ledger.template_changes(tpl) if line["kind"] == "field"]
+    assert [(line["key"], line["what"]) for line in lines] == [("asana:field:9", "type")]
+    assert "'reference'" in lines[0]["why"] and "text" in lines[0]["why"]
+    # a field that fills nothing new hashes as it did before the part existed (stores stay valid)
+    before = FieldDef.model_fields["source_type"]
+    assert "source_type" not in known.model_dump(exclude_none=True) and before.default is None
+    assert known.content_hash() == _hash_without(known, "source_type")
+
+
+def _hash_without(f: FieldDef, name: str) -> str:
+    data = f.model_dump(mode="json", exclude={"key", name})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

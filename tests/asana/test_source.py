@@ -236,17 +236,21 @@ async def test_401_and_403_are_one_sentence_with_asanas_words(served: Any) -> No
 
 async def test_a_malformed_task_is_quarantined_and_the_rest_come(served: Any, source: AsanaSource) -> None:
     sb, url = served
-    bad = httpx.post(url.replace("/api/1.0", "") + "/_sandbox/corrupt", json={"mode": "bad_task"}).json()["task_id"]
+    chosen = next(t["gid"] for t in live_tasks(sb.export()) if not t["parent"] and t["comments"] and t["subtasks"])
+    answer = httpx.post(url.replace("/api/1.0", "") + "/_sandbox/corrupt", json={"mode": "bad_task", "task_id": chosen})
+    bad = answer.json()["task_id"]
     got = await extract_all(source)
-    [rejected] = got["SourceRejected"]
-    assert rejected.key == f"asana:task:{bad}" and "name" in rejected.reason
+    rejected = {r.key: r for r in got["SourceRejected"]}
+    assert f"asana:task:{bad}" in rejected and "name" in rejected[f"asana:task:{bad}"].reason
+    orphans = [r for k, r in rejected.items() if k != f"asana:task:{bad}"]
+    assert orphans and all(f"task {bad}, which was quarantined" in r.reason for r in orphans)  # reported, not lost
     live = {t["gid"]: t for t in live_tasks(sb.export())}
 
     def under_bad(gid: str | None) -> bool:
         return gid is not None and (gid == bad or under_bad(live[gid]["parent"]))
 
     assert len(got["Item"]) == sum(not under_bad(g) for g in live)  # it and its subtasks only
-    assert not any(c.item_key == rejected.key for c in got["Comment"])
+    assert not any(c.item_key == f"asana:task:{bad}" for c in got["Comment"])
 
 
 async def test_changes_come_from_the_events_api(served: Any, source: AsanaSource) -> None:

@@ -15,18 +15,7 @@ NOT_SERVED = (
 )
 
 KNOWN: dict[tuple[str, str], str] = {
-    ("asana", "test_extract_brings_every_object_of_the_manifest_once_in_order"): SUBITEMS,
-    ("asana", "test_pages_are_followed_to_the_end"): SUBITEMS,
-    ("asana", "test_the_vendors_429_is_waited_out"): SUBITEMS,
     ("asana-tallyfy", "*"): NOT_SERVED,
-    ("asana", "test_a_malformed_record_is_quarantined_and_the_rest_extracted"): (
-        "the Asana sandbox's POST /_sandbox/corrupt answers the task id but not its 'ref'"
-    ),
-    ("monday", "test_extract_brings_every_object_of_the_manifest_once_in_order"): SUBITEMS,
-    ("monday", "test_pages_are_followed_to_the_end"): SUBITEMS,
-    ("monday", "test_the_vendors_429_is_waited_out"): SUBITEMS,
-    ("monday", "test_a_malformed_record_is_quarantined_and_the_rest_extracted"): (
-        "the monday.com sandbox has no POST /_sandbox/corrupt to make one record malformed"
-    ),
     ("monday-tallyfy", "*"): NOT_SERVED,
+    ("csv-tallyfy", "*"): NOT_SERVED,
 }

@@ -40,7 +40,7 @@ def cli(
 ) -> subprocess.CompletedProcess:
     e = dict(os.environ, NO_COLOR="1", COLUMNS="200", **(env or {}))
     return subprocess.run(
-        [*command, *args], capture_output=True, text=True, timeout=timeout, env=e, stdin=subprocess.DEVNULL
+        [*command, *args], check=False, capture_output=True, text=True, timeout=timeout, env=e, stdin=subprocess.DEVNULL
     )
 
 

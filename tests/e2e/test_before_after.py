@@ -237,7 +237,7 @@ def test_checklists_as_subtasks_once_each(small: Served) -> None:
 def test_a_card_moved_back_reopens_the_later_steps(small: Served) -> None:
     ok("run", str(small.folder), "--yes")
     board = small.export("trello")["boards"][0]
-    lists = [lst for lst in sorted(board["lists"], key=lambda x: x["pos"])]
+    lists = sorted(board["lists"], key=lambda x: x["pos"])
     first = lists[0]
     card = next(c for c in board["cards"] if c["visible"] and c["idList"] == lists[2]["id"])
     run = next(r for r in small.export("tallyfy")["runs"] if r["source_ref"] == f"trello:card:{card['id']}")

@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.e2e.conftest import Served, cli
 from tests.e2e.test_before_after import ok, reset, writes
 from tests.e2e.test_two_folders import fifty_same_named
+from wizard.store import Store
 
 
 def conflicts_of(folder: Path) -> dict[str, dict]:
@@ -20,8 +21,6 @@ def conflicts_of(folder: Path) -> dict[str, dict]:
 
 
 def store_conflicts(folder: Path) -> dict[str, dict]:
-    from wizard.store import Store
-
     with Store(folder) as s:
         return {k: dict(v) for k, v in s.conflicts.items()}
 

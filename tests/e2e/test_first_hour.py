@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.e2e.conftest import Served, cli
@@ -28,7 +29,14 @@ def readme_commands() -> list[str]:
 def bash(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", COLUMNS="200", MIGRATION_WIZARD_HOME=str(home))
     return subprocess.run(
-        ["bash", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
+        ["bash", *args],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -139,15 +147,15 @@ def test_login_to_an_unknown_system_says_so() -> None:
 
 
 def test_no_step_that_writes_runs_while_another_process_holds_the_folder(small: Served) -> None:
-    import sys
-
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; "
-            "from wizard.folderlock import folder_lock\n"
-            "with folder_lock(Path(sys.argv[1]), 'run'):\n print('held', flush=True); time.sleep(120)",
+            (
+                "import sys, time; from pathlib import Path; "
+                "from wizard.folderlock import folder_lock\n"
+                "with folder_lock(Path(sys.argv[1]), 'run'):\n print('held', flush=True); time.sleep(120)"
+            ),
             str(small.folder),
         ],
         stdout=subprocess.PIPE,

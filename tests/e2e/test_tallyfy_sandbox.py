@@ -19,6 +19,7 @@ import pytest
 
 from adapters.sandboxkit import Faults, SandboxServer
 from adapters.tallyfy import TallyfyClient, TallyfySandbox
+from adapters.tallyfy.sandbox_routes import ROUTES
 from wizard.errors import CredentialError, PermissionDenied
 from wizard.events import CountingSink, RequestRetried
 from wizard.http import RecordRejected
@@ -622,7 +623,6 @@ async def test_export_markers_preexisting_edit_reseed_and_revoke(serve: Start) -
 
 def test_every_route_answered_2xx_somewhere_above() -> None:
     """The sandbox has no route the tests above never drove to success (runs last)."""
-    from adapters.tallyfy.sandbox_routes import ROUTES
 
     others = {n for n, f in globals().items() if n.startswith("test_") and "serve" in inspect.signature(f).parameters}
     if not others <= RAN:

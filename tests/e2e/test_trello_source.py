@@ -21,6 +21,7 @@ import pytest
 
 from adapters.sandboxkit import Faults, SandboxServer
 from adapters.trello import TrelloSandbox, TrelloSource
+from adapters.trello.client import TrelloClient
 from wizard.adapter import SourceLeftOut, SourceRejected
 from wizard.errors import VendorDataError
 from wizard.model import Attachment, Comment, Item, Template
@@ -410,7 +411,6 @@ class _CutStream(httpx.AsyncByteStream):
 async def test_download_restarts_after_a_cut_and_delivers_each_byte_once() -> None:
     """A server that ignores Range answers 200 with the whole file: the client must skip
     what it already delivered, so the consumer sees every byte exactly once."""
-    from adapters.trello.client import TrelloClient
 
     data = bytes(range(256)) * 1000
     seen: list[httpx.Request] = []
@@ -449,8 +449,8 @@ async def test_sandbox_pages_actions_and_cards_by_id_and_by_date() -> None:
         url = f"/1/boards/{board['id']}/actions"
         for c in comments[::9]:
             for bound, keep in (
-                ("since", lambda x: x["date"] > c["date"]),
-                ("before", lambda x: x["date"] < c["date"]),
+                ("since", lambda x, at=c["date"]: x["date"] > at),
+                ("before", lambda x, at=c["date"]: x["date"] < at),
             ):
                 got = (await h.get(url, params={"filter": "commentCard", "limit": 1000, bound: c["date"]})).json()
                 assert [a["id"] for a in got] == [x["id"] for x in comments if keep(x)], (bound, c["date"])
@@ -495,8 +495,6 @@ def _rate_headers(remaining: int, interval_ms: int = 1000) -> dict[str, str]:
 
 
 async def test_client_waits_only_the_rest_of_the_window_and_members_limit_pauses_only_members() -> None:
-    from adapters.trello.client import TrelloClient
-
     calls: list[tuple[float, str]] = []
     member_429s = [1]
 

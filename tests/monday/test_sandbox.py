@@ -116,7 +116,7 @@ def test_files_download_from_a_signed_url_and_the_broken_one_fails(served: tuple
 
 def test_the_manifest_comes_from_the_state_with_archived_objects_flagged() -> None:
     sb = MondaySandbox(seed=5, scale="small")
-    manifest = sb.export()["manifest"]
+    manifest = sb.export_with_manifest()["manifest"]
     refs = [m["ref"] for m in manifest]
     assert len(refs) == len(set(refs))
     st = sb.state

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.sandboxes import RunningSandboxes
+from adapters.sandboxkit import SandboxServer
 from tests.e2e.conftest import Served, serve, stop
+from wizard.plan import save_plan
 
 
 @pytest.fixture
@@ -31,10 +34,6 @@ class InProcess:
         target_scale: float,
         **mapping: object,
     ) -> None:
-        from adapters.sandboxes import RunningSandboxes
-        from adapters.sandboxkit import SandboxServer
-        from wizard.plan import save_plan
-
         self.folder = folder
         self.running = RunningSandboxes()
         for name, sb in (("trello", trello), ("tallyfy", tallyfy)):

@@ -24,6 +24,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*command, *args],
+        check=False,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -251,19 +253,19 @@ def crash_resume(
         jitter = rng.uniform(0, 0.03)
         # Never behind the journal: a kill lands after this run wrote something, or (by
         # time) during start-up, but never later than the next kill point.
-        point = max(point, watch.poll() + rng.randint(1, 12))
+        at = max(point, watch.poll() + rng.randint(1, 12))
         proc = start_cli("run", str(folder), "--yes", command=command)
         figs.resumes += i > 0
         try:
             if by_time:
-                alive = watch.wait_for(point, proc, timeout=delay, or_timeout=True)
-                where = f"{delay:.2f} s after start or journal line {point}, at line {watch.poll()}"
+                alive = watch.wait_for(at, proc, timeout=delay, or_timeout=True)
+                where = f"{delay:.2f} s after start or journal line {at}, at line {watch.poll()}"
             else:
-                alive = watch.wait_for(point, proc, timeout=run_timeout)
+                alive = watch.wait_for(at, proc, timeout=run_timeout)
                 if alive and jitter:
                     time.sleep(jitter)
                     alive = proc.poll() is None
-                where = f"journal line {watch.poll()} (aimed at {point})"
+                where = f"journal line {watch.poll()} (aimed at {at})"
             if alive:
                 proc.send_signal(signal.SIGKILL)
         finally:
@@ -299,7 +301,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate-scale", help="the sandboxes' --rate-scale (default: per scale)")
     p.add_argument("--workdir", help="the migration folder (default: a fresh temporary one)")
     a = p.parse_args(argv)
-    import tempfile
 
     with tempfile.TemporaryDirectory(prefix="mw-crash-") as tmp:
         folder = Path(a.workdir) if a.workdir else Path(tmp) / "migration"

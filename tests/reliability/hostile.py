@@ -38,9 +38,9 @@ def seed(state: TrelloState) -> dict[str, Any]:
     board = next(iter(state.boards.values()))
     board.data["name"] = "Board [/] " + CLS
     lists = list(board.lists.values())
-    for lst, name in zip(lists, MARKUP):
+    for lst, name in zip(lists, MARKUP, strict=False):  # as many as both have
         lst["name"] = name
-    for lab, name in zip(board.labels.values(), ["[/z]lbl", CONTROLS, FORMULA]):
+    for lab, name in zip(board.labels.values(), ["[/z]lbl", CONTROLS, FORMULA], strict=False):
         lab["name"] = name
     text_field = next(f for f in board.fields.values() if f["type"] == "text")
     text_field["name"] = "[bold red]Field[/] " + CLS
@@ -50,7 +50,7 @@ def seed(state: TrelloState) -> dict[str, Any]:
         if not state.cards[c].data["closed"] and not board.lists[state.cards[c].data["idList"]]["closed"]
     ]
     names = [*MARKUP, CONTROLS, FORMULA, TABLE, f"{ECHO} [/x]"]
-    for card, name in zip(open_cards, names):
+    for card, name in zip(open_cards, names, strict=False):
         card.data["name"] = name
         card.data["desc"] = f"{name}\n{CLS}{CONTROLS}"
     # a custom-field value that used to stop the run on every resume

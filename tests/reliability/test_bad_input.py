@@ -15,7 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.tallyfy.sandbox import TallyfySandbox
 from adapters.trello.mapping import map_attachment, map_card, map_comment
+from adapters.trello.sandbox import TrelloSandbox
+from adapters.trello.sandbox_api import iter_open_cards
 from adapters.trello.wire import TrelloCustomField
 from tests.reliability.conftest import InProcess
 from tests.reliability.harness import run_cli
@@ -261,11 +264,7 @@ def test_anything_at_all_as_a_card_is_rejected_with_a_reason(junk: Any) -> None:
 # -- attachments: empty, large, over the limit --------------------------------------------
 @pytest.mark.slow
 def test_zero_byte_30mb_and_over_the_limit_attachments(tmp_path: Path) -> None:
-    from adapters.tallyfy.sandbox import TallyfySandbox
-    from adapters.trello.sandbox import TrelloSandbox
-
     trello = TrelloSandbox(seed=6, scale="small", rate_limits="off")
-    from adapters.trello.sandbox_api import iter_open_cards
 
     uploads = [(c, a) for c in iter_open_cards(trello.state) for a in c.attachments if a["isUpload"]]  # on the board
     (_, empty), (_, big), (_, huge) = uploads[0], uploads[1], uploads[2]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import tests.reliability.harness as h
 from tests.e2e.conftest import Served
 from tests.e2e.test_cli_flow import check_complete
 from tests.reliability.harness import JournalWatch, run_cli, start_cli, store_loads, tally
@@ -47,8 +48,6 @@ def test_a_signal_stops_at_a_safe_point_says_how_to_resume_and_exits_130(
 
 
 def test_the_harness_is_one_documented_command() -> None:
-    import tests.reliability.harness as h
-
     cmd = "python -m tests.reliability.harness --scale medium --kills 12 --seed 7"
     assert cmd in (h.__doc__ or "")
     assert cmd in (Path(h.__file__).parent / "README.md").read_text()

@@ -15,6 +15,8 @@ import pytest
 from tests.e2e.conftest import Served, serve, stop
 from tests.e2e.test_cli_flow import check_complete
 from tests.reliability.harness import JournalWatch, run_cli, start_cli, store_loads, tally
+from wizard.migration import read_state
+from wizard.store import Store
 
 
 def assert_whole(s: Served) -> None:
@@ -36,7 +38,9 @@ def one_sentence(err: str, *words: str) -> None:
 # -- full disk ----------------------------------------------------------------------------
 def _mount_tmpfs(path: Path, size: str) -> bool:
     path.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=False, capture_output=True
+    )
     return r.returncode == 0
 
 
@@ -47,7 +51,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     if not _mount_tmpfs(disk, "100k"):
         pytest.skip("cannot mount a tmpfs here (not root?); the RLIMIT_FSIZE variant covers the failing write")
     yield disk
-    subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+    subprocess.run(["umount", "-l", str(disk)], check=False, capture_output=True)
 
 
 def _limit_file_size() -> None:
@@ -107,9 +111,6 @@ def test_a_token_revoked_mid_run_stops_with_one_sentence_and_resumes_after_it_is
 
 
 def test_a_run_stopped_by_a_refused_credential_does_not_say_finished(served_small: Served) -> None:
-    from wizard.migration import read_state
-    from wizard.store import Store
-
     s = served_small
     s.post("tallyfy", "revoke")
     r = run_cli("run", str(s.folder), "--yes")

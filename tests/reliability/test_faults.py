@@ -11,6 +11,9 @@ import httpx
 import pytest
 
 from adapters.sandboxkit import Faults
+from adapters.tallyfy.sandbox import TallyfySandbox
+from adapters.trello.sandbox import TrelloSandbox
+from adapters.trello.sandbox_api import iter_open_cards
 from tests.e2e.conftest import Served, serve, stop
 from tests.e2e.test_cli_flow import check_complete
 from tests.reliability.conftest import InProcess
@@ -125,7 +128,6 @@ def test_the_tallyfy_comment_cap_is_waited_out_and_announced(tmp_path: Path) -> 
 def _extra_uploads(sb: object, n: int) -> None:
     """n more small uploaded files on the open cards, so a small run makes hundreds of calls."""
     st = sb.state  # type: ignore[attr-defined]
-    from adapters.trello.sandbox_api import iter_open_cards
 
     cards = list(iter_open_cards(st))
     for i in range(n):
@@ -154,8 +156,6 @@ def test_our_limiter_keeps_trello_below_its_limits(tmp_path: Path) -> None:
     """With Trello's documented limits (100 per token per window) on windows short enough to
     bind, a run of ~250 source calls draws no 429 from Trello, and the windows were full.
     The window (3 s) is long enough that a busy machine still fills it."""
-    from adapters.tallyfy.sandbox import TallyfySandbox
-    from adapters.trello.sandbox import TrelloSandbox
 
     trello = TrelloSandbox(seed=4, scale="small", rate_limits="documented", window_scale=0.3)
     _extra_uploads(trello, 220)

@@ -18,10 +18,13 @@ import pytest
 
 from adapters.tallyfy.mapping import read_marker
 from adapters.tallyfy.sandbox import TallyfySandbox
+from adapters.tallyfy.target import TallyfyTarget
 from adapters.trello.sandbox import TrelloSandbox
 from tests.reliability.conftest import InProcess
 from tests.reliability.harness import cli_env, run_cli
 from tests.reliability.hostile import EchoAuthorization, EchoCredentials, seed
+from wizard.migration import Migration
+from wizard.plan import load_plan, save_plan
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 SECRETS = [*SANDBOX_CREDENTIALS["trello"].values(), SANDBOX_CREDENTIALS["tallyfy"]["token"]]
@@ -162,9 +165,6 @@ class Killed(BaseException):
 def test_a_kill_between_intent_and_post_loses_no_comment_to_a_look_alike(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from adapters.tallyfy.target import TallyfyTarget
-    from wizard.migration import Migration
-
     sb, planted, _, tallyfy = _hostile(tmp_path, echo=False)
     first, second = planted["look_alike"]
     post = TallyfyTarget.add_comment
@@ -221,8 +221,6 @@ def test_bad_command_lines_end_in_one_sentence(tmp_path: Path, args: tuple, word
 
 
 def test_a_scope_naming_a_board_that_does_not_exist_is_one_sentence(tmp_path: Path) -> None:
-    from wizard.plan import load_plan, save_plan
-
     sb = InProcess(
         tmp_path / "mig",
         TrelloSandbox(seed=8, scale="small", rate_limits="off"),

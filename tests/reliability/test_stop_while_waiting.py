@@ -8,6 +8,7 @@ import time
 
 from tests.e2e.conftest import serve, stop
 from tests.reliability.harness import JournalWatch, run_cli, start_cli, store_loads
+from wizard.store import Store
 
 
 def test_sigint_during_the_comment_cap_wait_stops_at_once(tmp_path) -> None:
@@ -39,7 +40,6 @@ def test_sigint_during_the_comment_cap_wait_stops_at_once(tmp_path) -> None:
         assert proc.returncode == 130, out + err
         assert "Traceback" not in err, err
         store_loads(s.folder)
-        from wizard.store import Store
 
         assert Store(s.folder, readonly=True).state == "interrupted"
     finally:

@@ -225,7 +225,7 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
         # The bars started from what the first run wrote (totals from the inventory, done from
         # the store), and the rate counts only what this run did.
         items = start.model.phases["items"]
-        left_out = sum(x["kind"] == "card" for c in start.migration.inventory().containers for x in c.left_out)
+        left_out = sum(x["kind"] == "item" for c in start.migration.inventory().containers for x in c.left_out)
         assert items.total == len(included_cards(trello)) + left_out, "cards to write, and those passed by"
         assert items.baseline == len(partial), "the cards bar starts where the cut-off run stopped"
         assert items.done == items.total

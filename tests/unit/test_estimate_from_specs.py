@@ -98,3 +98,10 @@ def test_a_target_without_a_cost_model_is_one_sentence() -> None:
     mute = AdapterSpec(system="mute", label="Mute", kind="target", connect=_connect, default_url="http://x")
     with registered(TOY_SOURCE, mute), pytest.raises(PlanError, match="Mute states no cost model"):
         estimate(_plan(target="mute"), _inventory())
+
+
+def test_a_source_that_states_no_limit_is_read_as_fast_as_the_engine_sends() -> None:
+    free = AdapterSpec(system="toysrc", label="Free", kind="source", connect=_connect, default_url="x")
+    with registered(free, TOY_TARGET):
+        est = estimate(_plan(), _inventory())
+    assert est.duration_why[0] == "900 source calls (Free states no limit) take 3 s"

@@ -110,7 +110,8 @@ def tally(store: Store, plan: Any) -> dict[str, int]:
     plan's strategy, or 'undecided' (waits, writes nothing)."""
     out: dict[str, int] = {}
     for c in store.conflicts.values():
-        if store.target_of(c["id"]) and store.how(store.target_of(c["id"])) != "skipped":
+        mapped = store.target_of(c["id"])
+        if mapped and store.how(mapped) != "skipped":
             continue
         what = c.get("decision") or plan.conflicts.strategy_for(c.get("kind", "item"))
         what = "undecided" if what == "manual" else what

@@ -1,4 +1,4 @@
-"""Deciding conflicts: one by one or by rule (list, label, member, date, name pattern), undone
+"""Deciding conflicts: one by one or by rule (list, label, member, container, date, name pattern), undone
 or reset to undecided, previewed before the run writes them, and shared with the client as a
 CSV file whose decision column comes back validated. Every decision says who made it and
 how; the report lists them and the audit log records each one."""
@@ -17,6 +17,7 @@ from typing import Any
 from wizard.engine.conflicts import _epoch, differences, plain
 from wizard.errors import UserError
 from wizard.journal import now_iso
+from wizard.plan import atomic_write_text
 from wizard.store import Store
 from wizard.textsafe import csv_cell
 
@@ -26,7 +27,7 @@ RULE_FIELDS = {
     "label": "tags",
     "member": "assignees",
     "name": "name",
-    "board": "board",
+    "container": "container",
     "before": "updated",
     "after": "updated",
 }
@@ -44,15 +45,17 @@ def who(via: str) -> str:
 @dataclass(frozen=True)
 class Rule:
     """`field=value`: list, label, member (a word of the value, case aside), name (a
-    pattern with * and ?), board, before/after (a date, against the card's last change)."""
+    pattern with * and ?), container (its name; the source's own word for it too, such as
+    board=), before/after (a date, against the item's last change in the source)."""
 
     field: str
     value: str
 
     @classmethod
-    def parse(cls, text: str) -> Rule:
+    def parse(cls, text: str, container_noun: str = "container") -> Rule:
         name, sep, value = text.partition("=")
         name = name.strip().lower()
+        name = "container" if name == container_noun.lower() else name
         if not sep or name not in RULE_FIELDS or not value.strip():
             raise UserError(
                 f"'{text}' is not a rule; write one of {', '.join(f'{k}=…' for k in RULE_FIELDS)} "
@@ -97,7 +100,7 @@ def haystack(c: dict[str, Any]) -> str:
     the decision (no need for discover: the conflict carries its own)."""
     src, tgt = c.get("source") or {}, c.get("target") or {}
     parts = [c["id"], c.get("reason", ""), c.get("decision") or "undecided"]
-    parts += [plain(src.get(k)) for k in ("name", "stage", "tags", "assignees", "board")]
+    parts += [plain(src.get(k)) for k in ("name", "stage", "tags", "assignees", "container")]
     parts += [plain(tgt.get(k)) for k in ("name", "stage", "tags", "assignees")]
     return " ".join(parts).lower()
 
@@ -161,7 +164,7 @@ def preview(c: dict[str, Any], decision: str) -> list[str]:
     src, tgt = c.get("source") or {}, c.get("target") or {}
     if c.get("kind") == "template":
         return (
-            ["Nothing is written; the board is left out."]
+            [f"Nothing is written; '{plain(src.get('name'))}' is left out."]
             if decision == "skip"
             else [f"A new template '{plain(src.get('name'))}' is made next to the one already there."]
         )
@@ -169,7 +172,7 @@ def preview(c: dict[str, Any], decision: str) -> list[str]:
         return ["Nothing is written; the process stays as it is."]
     if decision == "newer":
         newer = _epoch(src.get("updated")) > _epoch(tgt.get("updated"))
-        return ["the card changed last, so as overwrite" if newer else "the process changed last, so as skip"] + (
+        return ["the source changed last, so as overwrite" if newer else "the target changed last, so as skip"] + (
             preview(c, "overwrite") if newer else []
         )
     changed = differences(src, tgt)
@@ -182,7 +185,7 @@ def preview(c: dict[str, Any], decision: str) -> list[str]:
                 continue
             lines.append(f"{f}: '{t_val}' → '{s_val}'")
         elif k in ("comments", "files"):
-            lines.append(f"{k}: the card's {src.get(k, 0)} are added where missing ({tgt.get(k, 0)} there now)")
+            lines.append(f"{k}: the source's {src.get(k, 0)} are added where missing ({tgt.get(k, 0)} there now)")
         elif decision == "overwrite" or (k == "description" and not plain(tgt.get(k))):
             lines.append(f"{k}: '{plain(tgt.get(k))}' → '{plain(src.get(k))}'")
     return lines or ["Nothing differs: nothing is written."]
@@ -223,8 +226,6 @@ def export_rows(store: Store) -> tuple[list[str], list[list[str]]]:
 
 
 def export_csv(store: Store, path: Path) -> int:
-    from wizard.plan import atomic_write_text
-
     header, rows = export_rows(store)
     buf = io.StringIO()
     w = csv.writer(buf)

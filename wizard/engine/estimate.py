@@ -65,8 +65,8 @@ def estimate(plan: Plan, inv: Inventory) -> Estimate:
     per_s = rate.calls_per_s(plan.source.rate_window_scale) if rate else ENGINE_CALLS_PER_S
     src_s = est.source_total / per_s
     bytes_s = est.bytes_to_move / ASSUMED_BYTES_PER_S
-    limit = f"{source.label}'s {rate.summary}" if rate and rate.summary else f"{source.label}'s limits"
-    why.insert(0, f"{est.source_total} source calls under {limit} take {human_duration(src_s)}")
+    limit = f"under {source.label}'s {rate.summary}" if rate and rate.summary else f"({source.label} states no limit)"
+    why.insert(0, f"{est.source_total} source calls {limit} take {human_duration(src_s)}")
     why.append(f"{est.bytes_to_move / 1e6:.1f} MB at an assumed 5 MB/s take {human_duration(bytes_s)}")
     # Source reads and downloads overlap the target's writes; the slowest side bounds the run.
     est.duration_s = round(max(tgt_s, src_s, bytes_s), 1)

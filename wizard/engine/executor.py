@@ -169,7 +169,7 @@ class RunExecutor:
                 if isinstance(obj, SourceRejected):
                     self.journal.quarantine(obj.key, obj.kind, obj.reason)
                 elif isinstance(obj, SourceLeftOut):
-                    self.journal.skip(obj.key, "item" if obj.kind == "card" else obj.kind, obj.reason)
+                    self.journal.skip(obj.key, obj.kind, obj.reason)
                 elif isinstance(obj, Template):
                     tpl = obj
                     fields = {f.key: f for f in tpl.fields}

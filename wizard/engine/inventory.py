@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -20,13 +22,15 @@ class ContainerInventory(BaseModel):
     checklist_items_done: int = 0
     people_names: list[str] = Field(default_factory=list)
     rejected: list[dict[str, str]] = Field(default_factory=list)
-    ledger: list[dict] = Field(
+    ledger: list[dict[str, Any]] = Field(
         default_factory=list, description="Every change the mapping makes to one object, with the reason"
     )
     left_out: list[dict[str, str]] = Field(
         default_factory=list, description="Records the plan leaves out, with the reason"
     )
-    template: dict = Field(default_factory=dict, description="The container's shape: stages, fields, tags, people")
+    template: dict[str, Any] = Field(
+        default_factory=dict, description="The container's shape: stages, fields, tags, people"
+    )
     duplicates: list[list[str]] = Field(default_factory=list)
     near_duplicates: list[list[str]] = Field(default_factory=list)
 

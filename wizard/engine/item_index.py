@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from wizard.model import Item
 
@@ -39,15 +39,20 @@ class ItemIndexWriter:
         self.tmp.replace(self.path)
 
 
+def _row(fields: list[Any]) -> tuple[str, str, str, str, bool]:
+    key, name, container, stage, closed = fields
+    return str(key), str(name), str(container), str(stage), bool(closed)
+
+
 class ItemIndex:
     """Reads the index once into compact tuples (100k items: a few MB) and serves pages."""
 
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder) / "state" / "items.jsonl"
-        self.rows: list[tuple] = []
+        self.rows: list[tuple[str, str, str, str, bool]] = []  # ItemRow's fields, as the writer wrote them
         if self.path.exists():
             with open(self.path, encoding="utf-8") as f:
-                self.rows = [tuple(json.loads(line)) for line in f]
+                self.rows = [_row(json.loads(line)) for line in f]
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -49,8 +49,8 @@ def match_people(people: list[Person], users: list[TargetUser], choices: dict[st
         refused = ""
         if choice.startswith("user:"):
             uid = choice.split(":", 1)[1]
-            if (u := by_id.get(uid)) is not None:
-                out[p.key] = PersonDecision(p.key, p.name, "mapped", u.id, "chosen in the plan", _label(u))
+            if (chosen := by_id.get(uid)) is not None:
+                out[p.key] = PersonDecision(p.key, p.name, "mapped", chosen.id, "chosen in the plan", _label(chosen))
                 continue
             refused = f"the plan names user {uid}, who is not in the target organization; "
         elif choice == "placeholder":
@@ -74,13 +74,13 @@ def match_people(people: list[Person], users: list[TargetUser], choices: dict[st
             continue
         elif choice not in ("", "invite"):
             refused = f"the plan's choice '{choice[:40]}' is not user:ID, invite, guest or placeholder; "
-        if p.email and (u := by_email.get(_norm(p.email))):
+        if p.email and (same := by_email.get(_norm(p.email))):
             why = (
                 "the plan says invite, but a target user already has that email: matched instead"
                 if choice == "invite"
                 else refused + "same email"
             )
-            out[p.key] = PersonDecision(p.key, p.name, "matched", u.id, why, _label(u))
+            out[p.key] = PersonDecision(p.key, p.name, "matched", same.id, why, _label(same))
             continue
         candidates = by_name.get(_norm(p.name), [])
         if len(candidates) == 1 and choice != "invite":

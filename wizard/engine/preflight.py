@@ -57,7 +57,7 @@ def source_view(item: Item, tpl: Template, comments: int | None = None, files: i
         "fields": fields,
         "assignees": sorted(people.get(k, k) for k in item.assignee_keys),
         "tags": sorted(tags.get(k, k) for k in item.tag_keys),
-        "board": tpl.name,
+        "container": tpl.name,
         "updated": item.updated_at.isoformat() if item.updated_at else "",
     }
     if comments is not None:
@@ -130,7 +130,7 @@ async def _scan_container(
                 "template",
                 namesakes[0].id,
                 TEMPLATE_NAMESAKE,
-                {"name": tpl.name, "board": tpl.name, "stage": "", "description": tpl.description},
+                {"name": tpl.name, "container": tpl.name, "stage": "", "description": tpl.description},
                 {"name": namesakes[0].name, "count": len(namesakes)},
                 refresh=True,
             )

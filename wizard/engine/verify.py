@@ -173,7 +173,7 @@ def _balance(
         for k, n in counts.items():
             bal[k].source += n
         f = found.get(key)
-        why = _card_dropped(store, key, st, include_archived) if f is None else None
+        why = _item_dropped(store, key, st, include_archived) if f is None else None
         if f is None and why is not None:
             for k, n in counts.items():
                 if n:
@@ -208,7 +208,7 @@ def _balance(
             )
 
 
-def _card_dropped(store: Store, key: str, st: StatedItem, include_archived: bool) -> str | None:
+def _item_dropped(store: Store, key: str, st: StatedItem, include_archived: bool) -> str | None:
     """Why an item the source states is not in the target, when there is a reason."""
     if st.archived and not include_archived:
         return f"{st.archived}, and the plan leaves archived records out"

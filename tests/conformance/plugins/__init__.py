@@ -1,0 +1,1 @@
+"""Adapters the test suite registers itself: each package here registers on import."""

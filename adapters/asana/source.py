@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from adapters.asana import mapping
 from adapters.asana.client import BATCH_MAX, PAGE, AsanaClient
@@ -60,7 +60,7 @@ class AsanaSource(SourceAdapter):
     system = "asana"
     label = "Asana"
     credential_parts = ("token",)
-    fills: frozenset[Capability] = frozenset(
+    fills: ClassVar[frozenset[Capability]] = frozenset(
         {
             "created_at",
             "completed_at",
@@ -76,6 +76,8 @@ class AsanaSource(SourceAdapter):
             "archived",
         }
     )
+
+    client: AsanaClient
 
     def __init__(self, client: AsanaClient, *, tier: str | None = None) -> None:
         self.client = client

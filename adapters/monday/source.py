@@ -52,6 +52,8 @@ class MondaySource(SourceAdapter):
         }
     )
 
+    client: MondayClient
+
     def __init__(self, client: MondayClient, *, stage_column: str | None = None) -> None:
         self.client = client
         self.stage_column = stage_column  # None: groups are the stages

@@ -80,6 +80,10 @@ class Source(Endpoint):
         default_factory=list,
         description="Container ids to migrate (boards, projects...). Empty means every one the profile sees.",
     )
+    options: dict[str, str] = Field(
+        default_factory=dict,
+        description="Settings the source's adapter documents: the API version it pins, where its stages come from.",
+    )
 
 
 class Target(Endpoint):

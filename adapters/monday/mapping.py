@@ -121,7 +121,13 @@ def column_to_field(board_id: str, col: MColumn) -> FieldDef:
     opts: list[FieldOption] = []
     if col.type in ("status", "dropdown"):
         opts = [FieldOption(id=i, text=t or "(blank)") for i, t in status_labels(col).items()]
-    return FieldDef(key=field_key(board_id, col.id), name=col.title or col.id, type=field_type(col), options=opts)
+    return FieldDef(
+        key=field_key(board_id, col.id),
+        name=col.title or col.id,
+        type=field_type(col),
+        options=opts,
+        source_type=None if col.type in FIELD_TYPES else col.type,  # a type we do not know, read as text
+    )
 
 
 def stage_key(board_id: str, group_id: str) -> str:

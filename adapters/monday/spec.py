@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wizard.errors import PlanError
 from wizard.registry import (
     AdapterSpec,
     Connection,
@@ -14,6 +15,12 @@ from wizard.registry import (
     SandboxSpec,
 )
 
+# The plan's [source.options] for monday.com.
+OPTIONS = {
+    "api_version": "the API-Version every request pins, YYYY-MM; empty: the version the queries are tested against",
+    "stage_column": "the id of a status column whose labels are the stages; empty: the board's groups",
+}
+
 # The sandbox accepts exactly this; it opens no real account.
 SANDBOX_CREDENTIALS = {"token": "sandbox-monday-token"}
 
@@ -22,7 +29,13 @@ def connect(c: Connection) -> Any:
     # lazy: the registry lists specs without importing the clients behind them
     from adapters.monday.source import MondaySource  # noqa: PLC0415
 
-    options = dict(getattr(c.endpoint, "options", None) or {})  # the plan's source options, where it has them
+    options = dict(getattr(c.endpoint, "options", None) or {})  # the plan's [source.options]
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise PlanError(
+            f"[source.options] names {', '.join(unknown)}, which monday.com does not know; "
+            f"its options are: {'; '.join(f'{k} ({v})' for k, v in OPTIONS.items())}."
+        )
     return MondaySource.connect(
         c.endpoint.base_url,
         dict(c.credentials),

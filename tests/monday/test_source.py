@@ -220,6 +220,8 @@ async def test_values_by_type_and_an_unknown_type_kept_as_text(served: tuple[Mon
     tpl = objs[0]
     types = {f.key.rsplit("/", 1)[1]: f.type.value for f in tpl.fields}
     assert types["numbers"] == "number" and types["checkbox"] == "checkbox" and types["world_clock"] == "text"
+    unknown = {f.key.rsplit("/", 1)[1]: f.source_type for f in tpl.fields if f.source_type}
+    assert unknown == {"world_clock": "world_clock"}  # the ledger says it was kept as text
     values = {v.field_key.rsplit("/", 1)[1]: v.value for o in objs if isinstance(o, Item) for v in o.values}
     assert isinstance(values["numbers"], float) and values["world_clock"] == "Europe/Paris"
     dates = [v.value for o in objs if isinstance(o, Item) for v in o.values if v.field_key.endswith("/date4")]

@@ -345,8 +345,9 @@ class TargetAdapter(Protocol):
 class LossRules(Protocol):
     """What a target's mapping changes on the way in, object by object, with the reason (a
     name cut to its limit, a value it cannot hold): the ledger discovery records and the
-    report lists. Pure: no connection needed; built for one plan's mapping options. Each line is `{"key", "kind", "what", "why",
-    "dropped"}`, `dropped` counting source records that do not arrive at all."""
+    report lists. Pure: no connection needed; built for one plan's mapping options. Each line
+    is `{"key", "kind", "what", "why", "dropped"}`, `dropped` counting source records that do
+    not arrive at all."""
 
     def container_losses(self, tpl: Template) -> list[dict[str, Any]]: ...
 

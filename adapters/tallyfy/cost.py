@@ -73,7 +73,7 @@ def risks(inv: Inventory, plan: Plan) -> list[str]:
 
 
 def _tag_names(c: ContainerInventory) -> set[str]:
-    """The tag titles the run looks up for this container's labels (as the engine does, by `TallyfyTarget.tag_title`)."""
+    """The tag titles the run looks up for this container's tags (`TallyfyTarget.tag_title`)."""
     tags = (c.template or {}).get("tags")
     if tags is None:  # an inventory without the shape: one per label, as before
         return {f"{c.key}#{i}" for i in range(c.count("tag"))}

@@ -75,7 +75,8 @@ class RunExecutor:
         self.sync = sync
         self.vendor_changes: dict[str, Any] = {}
         self._fingerprints: dict[str, str] = {}
-        self._finished: set[str] = set()  # items whose writing is over, however it ended
+        # Set once an item's writing is over, however it ended.
+        self._finished: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
         # A stop request ends any wait for a rate limit or a cap at once.
         target.stop_on(self.stop)
         limiter = getattr(getattr(source, "client", None), "limiter", None)
@@ -137,9 +138,9 @@ class RunExecutor:
         return self.summary
 
     async def migrate_container(self, cid: str) -> None:
-        """Stream one container. Cards are written as they come (at most `concurrency` at
-        once); each card's comments and files follow as soon as that card is written, so
-        Tallyfy's hourly comment cap starts counting while later cards are still being
+        """Stream one container. Items are written as they come (at most `concurrency` at
+        once); each item's comments and files follow as soon as that item is written, so a
+        target's hourly comment cap (Tallyfy's, for one) starts counting while later items are still being
         written, instead of after the last one."""
         tpl: Template | None = None
         ctx: ContainerCtx | None = None
@@ -158,7 +159,7 @@ class RunExecutor:
                     LogLine(
                         "info",
                         f"{self.source.label} reports {len(changes.changed_item_ids)} changed, "
-                        f"{len(changes.deleted_item_ids)} deleted cards and "
+                        f"{len(changes.deleted_item_ids)} deleted items and "
                         f"{len(changes.new_comment_ids)} new comments; content hashes confirm each",
                     )
                 )
@@ -231,8 +232,8 @@ class RunExecutor:
     async def _bounded(
         self, after: asyncio.Task[None] | None, sem: asyncio.Semaphore, coro: Coroutine[Any, Any, None]
     ) -> None:
-        """Run `coro` once `after` (its card) is done, holding a slot of `sem` only while it
-        works, never while it waits for its card."""
+        """Run `coro` once `after` (its item) is done, holding a slot of `sem` only while it
+        works, never while it waits for its item."""
         try:
             if after is not None:
                 await asyncio.wait([after])
@@ -370,7 +371,7 @@ class RunExecutor:
 
     def _waits_on_namesake(self, tpl: Template) -> bool:
         """The pre-flight scan found a template of this name made by someone else: under
-        'manual' the board waits for a decision; 'skip' leaves it out; any other decision
+        'manual' the container waits for a decision; 'skip' leaves it out; any other decision
         creates ours next to it."""
         c = self.store.conflicts.get(tpl.key)
         if self.store.target_of(tpl.key) or not c or c.get("kind") != "template":
@@ -405,7 +406,7 @@ class RunExecutor:
         try:
             await self._migrate_item(item, tpl, ctx, fields)
         finally:
-            self._finished.add(item.key)
+            self._finished[item.key].set()
 
     async def _migrate_item(self, item: Item, tpl: Template, ctx: ContainerCtx, fields: dict[str, FieldDef]) -> None:
         key = item.key
@@ -457,8 +458,11 @@ class RunExecutor:
         first = self._fingerprints.setdefault(fp, item.key)
         if first == item.key:
             return False
-        while first not in self._finished and not self.stop.is_set():
-            await asyncio.sleep(0.01)  # the first of the group is still being written
+        if not self._finished[first].is_set():  # the first of the group is still being written
+            waits = [asyncio.ensure_future(self._finished[first].wait()), asyncio.ensure_future(self.stop.wait())]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for w in waits:
+                w.cancel()
         settled = self.store.target_of(first + SETTLED_SUFFIX)
         if not settled:
             return False

@@ -30,7 +30,7 @@ class RunSummary:
     deleted: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     failed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    # Processes met in the target, by what the conflict rules did: overwritten, merged, skipped.
+    # Items met in the target, by what the conflict rules did: overwritten, merged, skipped.
     resolved: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     interrupted: bool = False
     elapsed_s: float = 0.0

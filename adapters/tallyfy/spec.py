@@ -34,6 +34,8 @@ def connect(c: Connection) -> Any:
     from adapters.tallyfy.client import TallyfyClient
     from adapters.tallyfy.target import TallyfyTarget
 
+    if c.mapping is None:  # the writes follow the plan's mapping options (field types, checklists): never guessed
+        raise ValueError("a Tallyfy target is built with the plan's mapping options (Connection.mapping)")
     client = TallyfyClient(
         c.endpoint.base_url,
         c.credentials["token"],

@@ -1,0 +1,30 @@
+"""A target is built with the plan's mapping options, never with guessed defaults: Tallyfy's
+kick-off fields follow the plan's field types and checklists mode."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from adapters.tallyfy.spec import SPEC
+from adapters.tallyfy.target import TallyfyTarget
+from wizard.plan import Limits, MappingOptions, Target
+from wizard.registry import Connection
+
+TARGET = Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="p", organization="o")
+
+
+def test_a_target_without_the_plans_mapping_options_is_refused() -> None:
+    with pytest.raises(ValueError, match="mapping options"):
+        SPEC.connect(Connection(TARGET, {"token": "t"}, Limits()))
+
+
+def test_the_target_writes_by_the_plans_mapping_options() -> None:
+    mapping = MappingOptions(checklists="subtasks", field_types={"src:field:f": "text"})
+    target = SPEC.connect(Connection(TARGET, {"token": "t"}, Limits(), mapping=mapping))
+    try:
+        assert isinstance(target, TallyfyTarget)
+        assert (target.with_checklists, target.overrides) == (False, {"src:field:f": "text"})
+    finally:
+        asyncio.run(target.aclose())

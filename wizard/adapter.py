@@ -6,11 +6,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from wizard.events import EventSink
 from wizard.http import ApiClient
 from wizard.model import Attachment, Canonical, Capability
+
+ChildKind = Literal["comment", "attachment"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,13 @@ class SourceAdapter(ABC):
     # The parts of the canonical model this source fills; what it yields fills no other
     # (`wizard.model.capabilities_used`), which the conformance suite and verify can hold it to.
     fills: ClassVar[frozenset[Capability]] = frozenset()
+    # The kinds of children `extract` yields right after their item, before the next item
+    # (a child stream read per item: Airbyte's substreams, dlt's transformers). The engine
+    # writes those as they come instead of holding them until the container's end.
+    follow_their_item: ClassVar[frozenset[ChildKind]] = frozenset()
+    # Whether `changes_since` cursors grow with time (ids, ISO times): the framework then
+    # never moves a stored cursor back (wizard.cursors); opaque tokens are just replaced.
+    cursor_ordered: ClassVar[bool] = False
     client: ApiClient
 
     @classmethod
@@ -74,10 +83,11 @@ class SourceAdapter(ABC):
 
     @abstractmethod
     def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Extracted]:
-        """Stream one container as canonical objects, in this order: the Template (with its
-        stages, fields, tags and people), then every Item, then every Comment, then every
-        Attachment's metadata. Never holds the whole container in memory at once beyond
-        one page of the vendor's API."""
+        """Stream one container as canonical objects: the Template (with its stages, fields,
+        tags and people) first, then every Item; each Comment and Attachment (metadata)
+        after its item: right after it, before the next item, for the kinds named in
+        `follow_their_item`, and after the last item for the others. Never holds the whole
+        container in memory at once beyond one page of the vendor's API."""
 
     @abstractmethod
     def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:

@@ -5,9 +5,10 @@ Calls are few by design (the budget is ~15 per 1,000 cards): one board call carr
 lists, labels, members and custom-field definitions; cards come 1,000 a page from
 `/boards/{id}/cards?limit=1000&before=` with their field values and attachments nested;
 checklists in one documented call per board (`/boards/{id}/checklists`, joined by `idCard`:
-the spec does not promise the card listing nests them, and real boards do not); comments 1,000 a page from `/boards/{id}/actions`. Attachments are
-yielded last (the documented order), so their metadata is re-read in a second, light card
-pass (`fields=id`) rather than held in memory for the whole board.
+the spec does not promise the card listing nests them, and real boards do not); comments 1,000 a
+page from `/boards/{id}/actions`, after the last card. Each card's attachments, nested in the
+card listing, are yielded right after their card (`follow_their_item`), so the engine writes
+them as they come and nothing re-reads or holds them.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class TrelloSource(SourceAdapter):
     system = "trello"
     label = "Trello"
     credential_parts = ("key", "token")
+    cursor_ordered = True  # action ids grow with time
+    follow_their_item = frozenset({"attachment"})  # nested in the card listing; comments come board-wide
     fills = frozenset(
         {
             "tags",
@@ -183,7 +186,6 @@ class TrelloSource(SourceAdapter):
 
         card_ids: set[str] = set()
         quarantined: set[str] = set()  # cards rejected above: their comments and files are reported, not lost
-        with_attachments = 0
         card_filter = "all" if include_archived else "open"
         archived_lists = {s.source_id for s in stages if s.closed}
         checklists = await self._checklists(container_id)
@@ -205,15 +207,21 @@ class TrelloSource(SourceAdapter):
                 continue
             if isinstance(raw_card, dict):
                 raw_card = {**raw_card, "checklists": await self._card_checklists(raw_card, checklists)}
+            atts = raw_card.get("attachments") if isinstance(raw_card, dict) else None
+            atts = atts if isinstance(atts, list) else []
             item = mapping.map_card(raw_card, board.id, field_wire, index)
             if isinstance(item, SourceRejected):
-                quarantined.add(item.key.rsplit(":", 1)[1])
+                cid = item.key.rsplit(":", 1)[1]
+                quarantined.add(cid)
                 yield item
+                for raw_att in atts:
+                    yield _orphan(mapping.key("attachment", mapping.raw_id(raw_att)), "attachment", cid)
                 continue
-            card_ids.add(mapping.raw_id(raw_card))
-            if raw_card.get("attachments"):
-                with_attachments += 1
+            cid = mapping.raw_id(raw_card)
+            card_ids.add(cid)
             yield item
+            for raw_att in atts:  # nested in the card listing: right after their card
+                yield mapping.map_attachment(raw_att, cid)
 
         async for raw_action in self._actions(container_id, "commentCard"):
             comment = mapping.map_comment(raw_action)
@@ -226,27 +234,6 @@ class TrelloSource(SourceAdapter):
             elif card_id in quarantined:
                 yield _orphan(comment.key, "comment", card_id)
             # comments of archived (or since deleted) cards are left out with their cards
-
-        if with_attachments or quarantined:
-            seen = 0
-            async for _, raw_card in self._cards(
-                container_id, card_filter, fields="id", attachments="true", attachment_fields=ATTACHMENT_FIELDS
-            ):
-                cid = mapping.raw_id(raw_card)
-                atts = raw_card.get("attachments") if isinstance(raw_card, dict) else None
-                if not atts or not isinstance(atts, list):
-                    continue
-                if cid in quarantined:
-                    for raw_att in atts:
-                        yield _orphan(mapping.key("attachment", mapping.raw_id(raw_att)), "attachment", cid)
-                    continue
-                if cid not in card_ids:
-                    continue
-                for raw_att in atts:
-                    yield mapping.map_attachment(raw_att, cid)
-                seen += 1
-                if seen == with_attachments and not quarantined:
-                    break  # every card with files is done: skip the rest of the pages
 
     async def _checklists(self, board_id: str) -> dict[str, list[Any]]:
         """Every checklist of the board by card id: one documented call, whatever the card

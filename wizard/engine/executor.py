@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Coroutine
 from functools import partial
 from typing import Any
 
 from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
+from wizard.cursors import CHANGES, Cursors
 from wizard.engine.children import ATTACH_SUFFIX, SETTLED_SUFFIX, ChildWriter, settled_anchor, settled_stage
 from wizard.engine.conflict_rules import EDIT_TOLERANCE_S, ConflictRules
 from wizard.engine.duplicates import fingerprint
@@ -149,10 +150,32 @@ class RunExecutor:
         follow_ups: list[asyncio.Task[None]] = []
         comments: dict[str, list[Comment]] = defaultdict(list)
         attachments: dict[str, list[Attachment]] = defaultdict(list)
+        gathered: Counter[str] = Counter()  # children per kind, as they come
+        following = self.source.follow_their_item
+
+        def follow(ctx: ContainerCtx, kinds: frozenset[str]) -> None:
+            """Write the children of these kinds gathered so far, each after its item."""
+            if "comment" in kinds:
+                for key, cs in comments.items():
+                    follow_ups.append(
+                        asyncio.create_task(
+                            self._bounded(item_tasks.get(key), self.comment_sem, self.children.comments(key, cs))
+                        )
+                    )
+                comments.clear()
+            if "attachment" in kinds:
+                for key, atts in attachments.items():
+                    follow_ups.append(
+                        asyncio.create_task(
+                            self._bounded(item_tasks.get(key), self.sem, self.children.uploads(key, atts, ctx))
+                        )
+                    )
+                attachments.clear()
+
         self.sink.emit(PhaseStarted("items"))
-        cursors = dict(self.store.meta.get("cursors", {}))
+        cursors = Cursors(self.store)
         if self.sync:
-            changes = await self.source.changes_since(cid, cursors.get(cid))
+            changes = await self.source.changes_since(cid, cursors.get(CHANGES, cid))
             if changes is not None:
                 self.vendor_changes[cid] = changes
                 self.sink.emit(
@@ -186,23 +209,18 @@ class RunExecutor:
                     )
                 elif isinstance(obj, Comment):
                     comments[obj.item_key].append(obj)
+                    gathered["comment"] += 1
                 elif isinstance(obj, Attachment):
                     attachments[obj.item_key].append(obj)
+                    gathered["attachment"] += 1
+                if isinstance(obj, Item) and following and ctx is not None and tpl is not None:
+                    # Children the source yields right after their item are complete once the
+                    # next item comes: written now, never held for the whole container.
+                    follow(ctx, following)
             if ctx is not None and tpl is not None and not self.stop.is_set():
-                self.sink.emit(PhaseStarted("comments", total=sum(map(len, comments.values()))))
-                self.sink.emit(PhaseStarted("attachments", total=sum(map(len, attachments.values()))))
-                for key, cs in comments.items():
-                    follow_ups.append(
-                        asyncio.create_task(
-                            self._bounded(item_tasks.get(key), self.comment_sem, self.children.comments(key, cs))
-                        )
-                    )
-                for key, atts in attachments.items():
-                    follow_ups.append(
-                        asyncio.create_task(
-                            self._bounded(item_tasks.get(key), self.sem, self.children.uploads(key, atts, ctx))
-                        )
-                    )
+                self.sink.emit(PhaseStarted("comments", total=gathered["comment"]))
+                self.sink.emit(PhaseStarted("attachments", total=gathered["attachment"]))
+                follow(ctx, frozenset({"comment", "attachment"}))
             await _settle(list(item_tasks.values()))
             self.sink.emit(PhaseFinished("items"))
             if ctx is not None and self.sync and not self.stop.is_set():
@@ -222,12 +240,11 @@ class RunExecutor:
         self.sink.emit(PhaseFinished("attachments"))
         changes = self.vendor_changes.get(cid)
         cursor = changes.cursor if changes is not None else None
-        if cursor is None and cid not in cursors:
+        if cursor is None and cursors.get(CHANGES, cid) is None:
             baseline = await self.source.changes_since(cid, None)
             cursor = baseline.cursor if baseline else None
-        if cursor:
-            cursors[cid] = cursor
-            self.store.set_meta(cursors=cursors, last_sync=time.time())
+        if cursors.advance(CHANGES, cid, cursor, ordered=self.source.cursor_ordered):
+            self.store.set_meta(last_sync=time.time())
 
     async def _bounded(
         self, after: asyncio.Task[None] | None, sem: asyncio.Semaphore, coro: Coroutine[Any, Any, None]

@@ -325,9 +325,11 @@ class TargetAdapter(Protocol):
         item_id: str,
         ctx: ContainerCtx,
         uploads: list[dict[str, Any]],
-        links: list[tuple[str, str]],
+        links: list[tuple[str, str, str]],
     ) -> None:
-        """Show the item's uploads and links on it (one write)."""
+        """Show the item's uploads and links on it (one write). Each upload carries `key`,
+        and each link is (name, url, source key): where the target can, it keeps each one's
+        provenance marker beside it (a file or a link holds none of its own)."""
         ...
 
     # -- removal -----------------------------------------------------------------------

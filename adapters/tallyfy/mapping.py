@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from wizard.model import Comment, FieldDef, FieldType, Item, Stage, Template
 
@@ -26,6 +27,7 @@ DESCRIPTION_FIELD = "description"
 CHECKLISTS_FIELD = "checklists"
 ATTACHMENTS_FIELD = "attachments"
 LINKS_FIELD = "links"
+FILES_FIELD = "files"  # one line per uploaded file with its marker: where each file came from
 
 # Canonical field type -> Tallyfy capture type. Tallyfy has no number, checkbox or url type
 # (reference A3), and its email type is broken in the web UI, so those become text.
@@ -181,6 +183,14 @@ def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool)
     defs.append(
         {"label": "Links", "field_type": "textarea", "required": False, "guidance": marker(f"{tpl.key}#{LINKS_FIELD}")}
     )
+    defs.append(
+        {
+            "label": "File sources",
+            "field_type": "textarea",
+            "required": False,
+            "guidance": f"Where each attached file came from. {marker(f'{tpl.key}#{FILES_FIELD}')}",
+        }
+    )
     return defs
 
 
@@ -288,9 +298,27 @@ def comment_content(c: Comment, source_label: str) -> str:
     return f"{neutralise(c.text)}\n\n— {neutralise(c.author_name)}, {when} ({source_label}) {marker(c.key)}"
 
 
-def links_text(links: list[tuple[str, str]]) -> str:
-    """Link attachments (no bytes, only a URL) as lines of the Links field."""
-    return _clip("\n".join(f"{name}: {url}" if name and name != url else url for name, url in links), TEXTAREA_LIMIT)
+def links_text(links: list[tuple[str, str, str]]) -> str:
+    """Link attachments (no bytes, only a URL) as lines of the Links field, each with the
+    marker of the attachment it came from: (name, url, source key)."""
+    return _clip(
+        "\n".join(
+            f"{neutralise(name)}: {neutralise(url)} {marker(key)}"
+            if name and name != url
+            else f"{neutralise(url)} {marker(key)}"
+            for name, url, key in links
+        ),
+        TEXTAREA_LIMIT,
+    )
+
+
+def files_text(uploads: list[dict[str, Any]]) -> str:
+    """Uploaded files as lines of the File sources field: the name the file has in Tallyfy,
+    then the marker of the attachment it came from (the file itself can hold none)."""
+    return _clip(
+        "\n".join(f"{neutralise(str(u['filename']))} {marker(u['key'])}" for u in uploads if u.get("key")),
+        TEXTAREA_LIMIT,
+    )
 
 
 def tag_body(name: str, color: str | None) -> dict:

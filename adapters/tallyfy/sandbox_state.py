@@ -33,6 +33,31 @@ def source_ref(*texts: str | None) -> str | None:
     return None
 
 
+def marked_lines(values: list[Any]) -> list[tuple[str, str]]:
+    """(text, source key) of every line of these text values that ends with a marker: how
+    the migration writes what has no text of its own (a link, a file's origin)."""
+    out = []
+    for value in values:
+        for line in value.splitlines() if isinstance(value, str) else ():
+            line = line.rstrip()
+            found = MARKER.findall(line)
+            if found and line.endswith("]"):
+                out.append((line[: line.rfind("[mw:")].strip(), found[-1]))
+    return out
+
+
+def file_refs(values: list[Any], assets: list[Any]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The source key of each asset, from the line naming its file (in order, so two files
+    of one name each get theirs), and the marked lines no file claims (links)."""
+    lines = marked_lines(values)
+    refs: dict[str, str] = {}
+    for a in assets:
+        i = next((i for i, (text, _) in enumerate(lines) if text == a.filename), None)
+        if i is not None:
+            refs[a.id] = lines.pop(i)[1]
+    return refs, lines
+
+
 class Clock:
     """ISO-8601 Zulu timestamps with milliseconds, strictly increasing.
 
@@ -541,10 +566,14 @@ class TallyfyState:
                 "step_id": f.step_id,
             }
 
+        run_files = {r.id: file_refs(list(r.prerun.values()), self.assets_of(r.id, "Run")) for r in self.runs.values()}
+        asset_refs = {aid: ref for refs, _ in run_files.values() for aid, ref in refs.items()}
+
         def asset(a: Asset) -> dict[str, Any]:
             return {
                 "id": a.id,
                 "filename": a.filename,
+                "source_ref": asset_refs.get(a.id),
                 "size": a.size,
                 "sha256": a.sha256,
                 "subject_type": a.subject_type,
@@ -626,6 +655,7 @@ class TallyfyState:
                     "tasks": tasks,
                     "comments": [c for t in tasks for c in t["comments"]],
                     "assets": [asset(a) for a in self.assets_of(r.id, "Run")],
+                    "links": [{"text": text, "source_ref": ref} for text, ref in run_files[r.id][1]],
                     "created_at": r.created_at,
                     "updated_at": r.updated_at,
                     "edited_outside_api": r.edited_outside_api,

@@ -693,14 +693,18 @@ class TallyfyTarget:
         item_id: str,
         ctx: ContainerCtx,
         uploads: list[dict[str, Any]],
-        links: list[tuple[str, str]],
+        links: list[tuple[str, str, str]],
     ) -> None:
-        """Files into the kick-off file field, links into the Links field: one call."""
+        """Files into the kick-off file field, links into the Links field, and each file's
+        marker into the File sources field (a file holds no text of its own): one call."""
         files_field = ctx.fields.get(f"{ctx.key}#{tm.ATTACHMENTS_FIELD}")
         links_field = ctx.fields.get(f"{ctx.key}#{tm.LINKS_FIELD}")
+        sources_field = ctx.fields.get(f"{ctx.key}#{tm.FILES_FIELD}")
         prerun: dict[str, Any] = {}
         if files_field and uploads:
             prerun[files_field] = [{"id": a["id"], "filename": a.get("filename") or a.get("name")} for a in uploads]
+            if sources_field:  # a template made before the field existed has none
+                prerun[sources_field] = tm.files_text(uploads)
         if links_field and links:
             prerun[links_field] = tm.links_text(links)
         what = f"attach {len(uploads)} file(s) and {len(links)} link(s) to the kick-off form"

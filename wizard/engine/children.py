@@ -100,13 +100,13 @@ class ChildWriter:
         stage_id = settled_stage(settled) or (ctx.stage_order or [""])[0]
         max_bytes = self.plan.limits.max_attachment_mb * 1024 * 1024
         uploaded: list[dict[str, Any]] = []
-        links: list[tuple[str, str]] = []
+        links: list[tuple[str, str, str]] = []  # name, url, source key
         fresh_uploads = 0
         for a in atts:
             if not await j.go_on():
                 return
             if not a.is_upload:
-                links.append((a.name, a.url or ""))
+                links.append((a.name, a.url or "", a.key))
                 continue
             if a.size > max_bytes:
                 j.quarantine(
@@ -119,7 +119,11 @@ class ChildWriter:
             mapped = j.store.target_of(a.key)
             if mapped:
                 uploaded.append(
-                    {"id": mapped["target_id"], "filename": mapped.get("extra", {}).get("filename", a.name)}
+                    {
+                        "id": mapped["target_id"],
+                        "filename": mapped.get("extra", {}).get("filename", a.name),
+                        "key": a.key,
+                    }
                 )
                 continue
             result: dict[str, Any] = {}
@@ -149,9 +153,9 @@ class ChildWriter:
             if aid and not (foreign and "uploaded" not in result):
                 fresh_uploads += 1
             if aid:
-                uploaded.append({"id": aid, "filename": result.get("filename") or a.name})
+                uploaded.append({"id": aid, "filename": result.get("filename") or a.name, "key": a.key})
         attach_key = item_key + ATTACH_SUFFIX
-        marker = _digest(sorted(u["id"] for u in uploaded) + sorted(f"{n} {u}" for n, u in links))
+        marker = _digest(sorted(u["id"] for u in uploaded) + sorted(f"{n} {u}" for n, u, _ in links))
         done = j.store.target_of(attach_key)
         # An item someone else made that already holds every file needs no attach call.
         nothing_new = foreign and not fresh_uploads

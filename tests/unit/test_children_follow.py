@@ -63,7 +63,8 @@ async def scheduled(follow: frozenset[str]) -> dict[str, int]:
     meta: dict[str, Any] = {}
     store = SimpleNamespace(meta=meta, set_meta=lambda **kw: meta.update(kw))
     plan = SimpleNamespace(limits=SimpleNamespace(concurrency=2), mapping=SimpleNamespace(include_archived=False))
-    ex = RunExecutor(plan, store, source, None, NullSink())  # type: ignore[arg-type]
+    target = SimpleNamespace(stop_on=lambda stop: None, calls=0)
+    ex = RunExecutor(plan, store, source, target, NullSink())  # type: ignore[arg-type]
     at: dict[str, int] = {}
 
     def record(key: str) -> Coroutine[Any, Any, None]:
@@ -81,10 +82,10 @@ async def scheduled(follow: frozenset[str]) -> dict[str, int]:
         return True
 
     ex.ensure_template = ctx  # type: ignore[method-assign,assignment]
-    ex._gate = gate  # type: ignore[method-assign]
+    ex.journal.go_on = gate  # type: ignore[method-assign]
     ex.migrate_item = lambda item, *a: record(item.key)  # type: ignore[method-assign]
-    ex.migrate_attachments = lambda key, atts, *a: record(f"files of {key}")  # type: ignore[method-assign]
-    ex.migrate_comments = lambda key, cs: record(f"comments of {key}")  # type: ignore[method-assign]
+    ex.children.uploads = lambda key, atts, ctx: record(f"files of {key}")  # type: ignore[method-assign]
+    ex.children.comments = lambda key, cs: record(f"comments of {key}")  # type: ignore[method-assign]
     await ex.migrate_container("b")
     return at
 

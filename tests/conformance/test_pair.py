@@ -33,7 +33,13 @@ def arrived_once(world: World) -> views.Tally:
     return t
 
 
-def test_the_estimate_the_dry_run_and_the_run_agree(world: World) -> None:
+@pytest.mark.slow
+def test_estimate_dry_run_and_run_agree_everything_arrives_once_and_nothing_is_written_twice(world: World) -> None:
+    """One migration, checked all the way: the estimate and the dry run write nothing and
+    foretell the run (same writes, same calls, the estimate within 5 %); every manifest object
+    is held once and verify balances every kind (the report's ledger); then a sync with no
+    change in the source, and a second run, write nothing."""
+    world.ok("discover", str(world.folder))
     est = json.loads(world.ok("estimate", str(world.folder), "--json"))
     dry = json.loads(world.ok("run", str(world.folder), "--dry-run", "--json"))
     assert views.writes(world.stats(world.target)) == Counter(), "the estimate and the dry run wrote nothing"
@@ -48,11 +54,6 @@ def test_the_estimate_the_dry_run_and_the_run_agree(world: World) -> None:
     assert abs(sum(est["source_calls"].values()) - source_calls) <= 0.05 * source_calls
     assert Counter(a["method"] for a in dry["actions"])["POST"] > 0 and all(a["what"] for a in dry["actions"])
 
-
-@pytest.mark.slow
-def test_everything_arrives_once_the_ledger_balances_and_a_sync_without_change_writes_nothing(world: World) -> None:
-    world.ok("discover", str(world.folder))
-    world.ok("run", str(world.folder), "--yes")
     arrived_once(world)
     world.ok("verify", str(world.folder))
     world.ok("report", str(world.folder))
@@ -81,14 +82,14 @@ def test_a_malformed_record_is_quarantined_and_the_run_goes_on(world: World) -> 
     assert t.duplicates == 0 and t.lost <= 1 + len(quarantined), t.per_kind
 
 
-@pytest.mark.parametrize("status", [401, 403])
-def test_a_target_that_refuses_us_stops_the_run_in_one_sentence(world: World, status: int) -> None:
-    world.served.post(world.target.name, "faults", {f"rate_{status}": 1.0})
-    r = world.cli("run", str(world.folder), "--yes")
-    assert r.returncode == 2, r.stdout + r.stderr
-    assert "Traceback" not in r.stderr and f"({status}:" in r.stderr.replace("\n", " ")
-    assert len([ln for ln in r.stderr.splitlines() if ln.startswith("error:")]) == 1, r.stderr
-    store_loads(world.folder)
+def test_a_target_that_refuses_or_denies_us_stops_the_run_in_one_sentence(world: World) -> None:
+    for status in (401, 403):
+        world.served.post(world.target.name, "faults", {f"rate_{status}": 1.0})
+        r = world.cli("run", str(world.folder), "--yes")
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "Traceback" not in r.stderr and f"({status}:" in r.stderr.replace("\n", " ")
+        assert len([ln for ln in r.stderr.splitlines() if ln.startswith("error:")]) == 1, r.stderr
+        store_loads(world.folder)
     world.served.post(world.target.name, "faults", {})
     world.ok("run", str(world.folder), "--yes")
     arrived_once(world)

@@ -58,6 +58,7 @@ class MondaySource(SourceAdapter):
         self.client = client
         self.stage_column = stage_column  # None: groups are the stages
         self._people: list[Person] | None = None
+        self._sizes: dict[str, int] = {}  # items_count per board, from the board listing
 
     @classmethod
     def connect(
@@ -125,6 +126,8 @@ class MondaySource(SourceAdapter):
         deleted ones and the boards that hold subitems left out."""
         out = []
         async for b in self._boards():
+            if b.items_count is not None:
+                self._sizes[b.id] = b.items_count
             if b.state == "deleted" or b.type not in (None, "board"):
                 continue
             kind = {"private": "private", "share": "shareable"}.get(b.board_kind, "main")
@@ -153,7 +156,9 @@ class MondaySource(SourceAdapter):
     async def extract(
         self, container_id: str, *, include_archived: bool = False
     ) -> AsyncIterator[Canonical | SourceRejected]:
-        count = await self._items_count(container_id)
+        count = self._sizes.get(container_id)
+        if count is None:
+            count = await self._items_count(container_id)
         limit = max(1, min(PAGE, count or PAGE))
         data = await self.client.query("board", board_id=container_id, limit=limit)
         boards = data.get("boards")

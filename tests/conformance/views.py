@@ -4,7 +4,8 @@ A source sandbox's `GET /_sandbox/export` holds `"manifest"`: one entry per obje
 `{"ref": "<system>:<kind>:<id>", "kind": ..., "archived": bool}`, from its own state.
 A target sandbox's export lists every object it holds as a JSON object with an `"id"`, the
 `"source_ref"` our provenance marker left on it (null where none), and whichever of
-`"deleted"`, `"archived"`, `"preexisting"` apply. `/_sandbox/stats` counts requests by route.
+`"deleted"`, `"archived"`, `"preexisting"` apply; what the target holds as a line of text (a
+link) is listed as an object with its `"source_ref"` and no id. `/_sandbox/stats` counts requests by route.
 Nothing here names a vendor's objects: a new adapter's sandbox is read the same way.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The manifest kinds that become objects of their own in a target, each with its source_ref.
-CARRIED = ("container", "item", "subitem", "comment")
+CARRIED = ("container", "item", "subitem", "comment", "attachment")
 
 
 def manifest(export: dict[str, Any], system: str) -> list[dict[str, Any]]:
@@ -30,15 +31,15 @@ def wanted(entries: list[dict[str, Any]], *, include_archived: bool = False, kin
     return Counter(e["ref"] for e in entries if e["kind"] in kinds and (include_archived or not e["archived"]))
 
 
-def _objects(node: Any) -> Iterator[dict[str, Any]]:
+def _objects(node: Any, key: str = "id") -> Iterator[dict[str, Any]]:
     if isinstance(node, dict):
-        if "id" in node:
+        if key in node:
             yield node
         for v in node.values():
-            yield from _objects(v)
+            yield from _objects(v, key)
     elif isinstance(node, list):
         for v in node:
-            yield from _objects(v)
+            yield from _objects(v, key)
 
 
 def _live(obj: dict[str, Any]) -> bool:
@@ -49,10 +50,10 @@ def held(export: dict[str, Any]) -> Counter[str]:
     """How many live objects in a target carry each source_ref (an object listed twice in the
     export, as a run's comments are under its tasks too, counts once)."""
     seen: dict[tuple[str, str], None] = {}
-    for obj in _objects(export):
-        ref = obj.get("source_ref")
-        if ref and _live(obj):
-            seen[(str(obj["id"]), ref)] = None
+    for obj in _objects(export, "source_ref"):
+        ref = obj["source_ref"]
+        if ref and _live(obj):  # what has no id of its own (a link written as a line) is itself
+            seen[(str(obj["id"]) if "id" in obj else f"#{id(obj)}", ref)] = None
     return Counter(ref for _, ref in seen)
 
 

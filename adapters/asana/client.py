@@ -138,14 +138,15 @@ class AsanaClient(ApiClient):
             return True
         return is_loopback(self.base_url) and is_loopback(str(url))
 
-    async def download_file(self, gid: str, *, size: int | None = None) -> AsyncIterator[bytes]:
-        """A file's bytes through ApiClient's one download path. Its `download_url` is asked
-        for just before the download (it may be valid for two minutes only) and again when
-        the storage host answers 403 for an expired one; what was already delivered is then
-        skipped, so every byte arrives exactly once."""
+    async def download_file(self, gid: str, *, size: int | None = None, url: str | None = None) -> AsyncIterator[bytes]:
+        """A file's bytes through ApiClient's one download path, from `url` (the
+        `download_url` the listing gave) while it lasts: it may be valid for two minutes
+        only, so the storage host's 403 has a fresh one asked for (and so does a missing
+        one); what was already delivered is then skipped, so every byte arrives once."""
         delivered = 0
         for refresh in range(URL_REFRESHES + 1):
-            url = await self._download_url(gid)
+            if url is None or refresh:
+                url = await self._download_url(gid)
             skip = delivered
             try:
                 async for chunk in self.download(url, size=size, route="GET download_url"):

@@ -298,7 +298,8 @@ def attachment_to_canonical(att: AsanaAttachment, item_gid: str) -> Attachment:
         size=att.size or 0 if upload else 0,
         mime_type=mimetypes.guess_type(att.name)[0] if upload else None,
         is_upload=upload,
-        url=None if upload else (att.view_url or att.permanent_url),
+        # an upload's: its download_url while it lasts (two minutes); a link's: where it lives
+        url=att.download_url if upload else (att.view_url or att.permanent_url),
         created_at=att.created_at,
         file_name=att.name or None,
     )

@@ -52,7 +52,7 @@ TASK_FIELDS = (
 )
 SUBTASK_FIELDS = TASK_FIELDS  # a subtask is a task: everything the mapping reads
 STORY_FIELDS = "type,resource_subtype,text,created_at,created_by.name"
-ATTACHMENT_FIELDS = "name,resource_subtype,host,size,created_at,view_url,permanent_url"
+ATTACHMENT_FIELDS = "name,resource_subtype,host,size,created_at,view_url,permanent_url,download_url"
 ARCHIVED = "it is in an archived project, and the plan leaves archived records out"
 
 
@@ -236,17 +236,17 @@ class AsanaSource(SourceAdapter):
         project, fields, rejected = await self._project(container_id)
         ws = _workspace_of(project) or ws
         archived = project.archived
+        if archived and not include_archived:  # nothing of it is written, not even its template
+            async for page in self.client.pages(f"projects/{container_id}/tasks", opt_fields="name"):
+                for raw in page:
+                    yield SourceLeftOut(mapping.key("task", mapping.raw_id(raw)), "item", ARCHIVED)
+            return
         stages = await self._stages(container_id, archived)
         yield mapping.project_to_template(
             project, stages, fields, await self._workspace_tags(ws), await self._workspace_people(ws)
         )
         for r in rejected:
             yield r
-        if archived and not include_archived:
-            async for page in self.client.pages(f"projects/{container_id}/tasks", opt_fields="name"):
-                for raw in page:
-                    yield SourceLeftOut(mapping.key("task", mapping.raw_id(raw)), "item", ARCHIVED)
-            return
 
         tasks: list[str] = []  # every task and subtask, for the stories and attachments passes
         orphans: dict[str, str] = {}  # gid -> the quarantined task it hangs on (itself included)
@@ -440,7 +440,7 @@ class AsanaSource(SourceAdapter):
 
     # -- attachments ---------------------------------------------------------------------
     def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
-        return self.client.download_file(attachment.source_id, size=attachment.size)
+        return self.client.download_file(attachment.source_id, size=attachment.size, url=attachment.url)
 
     # -- sync ----------------------------------------------------------------------------
     async def changes_since(self, container_id: str, cursor: str | None) -> ChangeSet | None:

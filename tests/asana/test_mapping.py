@@ -91,8 +91,11 @@ def test_comments_are_comment_stories_only() -> None:
 
 
 def test_files_asana_stores_are_uploads_and_the_rest_links() -> None:
-    up = mapping.attachment_to_canonical(AsanaAttachment(gid="1", name="mockup.png", host="asana", size=10), "100")
-    assert up.is_upload and up.size == 10 and up.mime_type == "image/png" and up.url is None
+    signed = "https://asana-user-private-us-east-1.s3.amazonaws.com/assets/1/mockup.png?X-Amz-Expires=120"
+    up = mapping.attachment_to_canonical(
+        AsanaAttachment(gid="1", name="mockup.png", host="asana", size=10, download_url=signed), "100"
+    )
+    assert up.is_upload and up.size == 10 and up.mime_type == "image/png" and up.url == signed
     link = mapping.attachment_to_canonical(
         AsanaAttachment(gid="2", name="Plan", host="gdrive", view_url="https://drive.example/x"), "100"
     )

@@ -158,24 +158,32 @@ async def test_files_stream_whole_and_an_expired_url_is_fetched_again(served: An
     sb, url = served
     exp = sb.export()
     att = next(a for a in exp["attachments"] if a["host"] == "asana" and a["size"] > 1000)
-    canonical = Attachment(
-        key=f"asana:attachment:{att['gid']}", item_key="asana:task:1", name=att["name"], size=att["size"]
-    )
-    sb.download_ttl = -60  # the URL Asana gives has already expired when it arrives
+    sb.download_ttl = -60  # the URL the listing gave has expired by the time the download starts
     stale = (await source.client.data(f"attachments/{att['gid']}"))["download_url"]
     sb.download_ttl = 120
     assert httpx.get(stale).status_code == 403
-    calls = iter([stale])
-    real = source.client._download_url
-
-    async def first_stale(gid: str) -> str:
-        return next(calls, None) or await real(gid)
-
-    source.client._download_url = first_stale  # type: ignore[method-assign]
+    canonical = Attachment(
+        key=f"asana:attachment:{att['gid']}", item_key="asana:task:1", name=att["name"], size=att["size"], url=stale
+    )
     body = b"".join([c async for c in source.open_attachment(canonical)])
     assert hashlib.sha256(body).hexdigest() == att["sha256"]
     stats = httpx.get(url.replace("/api/1.0", "") + "/_sandbox/stats").json()["by_route"]
     assert stats["GET /_storage/{gid}/{name:path}"] == {"403": 2, "200": 1}  # our check, then the client's
+    assert stats["GET /api/1.0/attachments/{gid}"] == {"200": 2}  # the stale URL, then the fresh one
+
+
+async def test_a_fresh_url_from_the_listing_costs_one_call(served: Any, source: AsanaSource) -> None:
+    sb, url = served
+    att = next(a for a in sb.export()["attachments"] if a["host"] == "asana" and a["size"] > 0)
+    fresh = (await source.client.data(f"attachments/{att['gid']}"))["download_url"]
+    canonical = Attachment(
+        key=f"asana:attachment:{att['gid']}", item_key="asana:task:1", name="x", size=att["size"], url=fresh
+    )
+    httpx.post(url.replace("/api/1.0", "") + "/_sandbox/stats/reset")
+    body = b"".join([c async for c in source.open_attachment(canonical)])
+    assert len(body) == att["size"]
+    stats = httpx.get(url.replace("/api/1.0", "") + "/_sandbox/stats").json()
+    assert stats["requests"] == 1  # the download alone
 
 
 async def test_a_file_whose_storage_fails_is_one_object_unavailable(served: Any) -> None:

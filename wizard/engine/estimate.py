@@ -52,7 +52,9 @@ def estimate(plan: Plan, inv: Inventory) -> Estimate:
     est.source_calls = {
         "extract": inv.source_calls,
         "attachment downloads": uploads,
-        "change cursor": len(inv.containers),
+        # one per container that is migrated: one the source leaves out whole (an archived
+        # project, when archived records stay behind) yields no template and asks for none
+        "change cursor": sum(1 for c in inv.containers if c.template),
     }
     est.source_total = sum(est.source_calls.values())
     est.target_calls = cost.target_calls(inv, plan)

@@ -249,7 +249,8 @@ async def cmd_sync(a: argparse.Namespace) -> int:
     )
     if deletions and not m.plan.conflicts.apply_source_deletions:
         out.print(
-            f"{len(deletions)} card(s) were deleted or archived in the source and kept in the target "
+            f"{nouns('source', m.plan.source.system).items(len(deletions))} "
+            f"{'was' if len(deletions) == 1 else 'were'} deleted or archived in the source and kept in the target "
             f"(set conflicts.apply_source_deletions = true to remove them)."
         )
     if summary.interrupted:
@@ -605,7 +606,9 @@ def _async(fn: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Call
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="migration-wizard", description="Move a client's workflows into Tallyfy, safely.")
+    p = argparse.ArgumentParser(
+        prog="migration-wizard", description="Move a client's workflows from one system into another, safely."
+    )
     sub = p.add_subparsers(dest="command")
 
     def folder_cmd(name: str, fn: Callable, help: str) -> argparse.ArgumentParser:
@@ -647,7 +650,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="RULE",
-        help="decide (or list) by rule: list=…, label=…, member=…, name=pattern*, container=… (or the source's word for it), before=DATE, after=DATE",
+        help="decide (or list) by rule: list=…, label=…, member=…, name=pattern*, container=… (or the source's "
+        "word for it), before=DATE, after=DATE",
     )
     sp.add_argument("--undecide", action="store_true", help="reset the chosen conflicts to undecided")
     sp.add_argument("--undo", action="store_true", help="give the chosen conflicts back their previous decision")

@@ -207,12 +207,6 @@ class Migration:
         finally:
             await tgt.aclose()
 
-    @staticmethod
-    def target_field_types() -> list[str]:
-        from adapters.tallyfy.mapping import FIELD_TYPES
-
-        return sorted(set(FIELD_TYPES.values()) | {"text"})
-
     def item_index(self) -> ItemIndex:
         return ItemIndex(self.folder)
 

@@ -41,8 +41,7 @@ async def extract(url: str, files: bool) -> dict[str, int]:
         for c in await src.containers():
             async for obj in src.extract(c.id):
                 if isinstance(obj, Item):
-                    counts["tasks"] += 1
-                    counts["subtasks"] += sum(len(cl.items) for cl in obj.checklists)
+                    counts["subtasks" if obj.parent_key else "tasks"] += 1
                 elif isinstance(obj, Comment):
                     counts["comments"] += 1
                 elif isinstance(obj, Attachment):

@@ -15,8 +15,8 @@
   minute limit by plan (Pro: 2,500 requests), concurrency (Pro: 100), each 429 with
   `Retry-After`, and the `RateLimit-Policy` / `RateLimit` headers on every answer. Windows
   are scaled by `window_scale` (the CLI's --rate-scale).
-- Files: `public_url` is a signed URL on this server, valid for an hour; one seeded file
-  always fails to download.
+- Files: `public_url` is a signed URL on this server, valid for an hour; a file made bad
+  (`POST /_sandbox/corrupt {"mode": "bad_file"}`) always fails to download.
 - `/_sandbox/export` lists the state with the `manifest` every sandbox gives.
 """
 
@@ -363,9 +363,15 @@ class MondaySandbox(Sandbox):
 
     async def _corrupt(self, request: Request) -> Response:
         """Make one live item malformed: it names a group its board does not have (what a
-        half-finished move leaves). Answers its manifest ref."""
+        half-finished move leaves); or, with `{"mode": "bad_file"}`, make a file (the one named
+        by `attachment_id`, else the first) fail every download. Answers the manifest ref."""
+        body = await request.json() if await request.body() else {}
         with self.lock:
             st = self.state
+            if body.get("mode") == "bad_file":
+                asset = st.assets.get(str(body.get("attachment_id"))) or next(iter(st.assets.values()))
+                asset.broken = True
+                return _json({"ref": f"monday:attachment:{asset.id}", "attachment_id": asset.id})
             item = next(
                 i
                 for b in st.boards.values()

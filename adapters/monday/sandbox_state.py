@@ -442,8 +442,6 @@ def _asset(st: MondayState, rng: random.Random, item: Item, ts: float) -> Asset:
     a = Asset(
         st.new_id(), f"{stem}.{ext}", ext, rng.randrange(200, 40_000), iso(ts), rng.choice(sorted(st.users)), item.id
     )
-    if not any(x.broken for x in st.assets.values()) and len(st.assets) >= 3:
-        a.broken = True  # one file in the account can never be downloaded
     st.assets[a.id] = a
     return a
 

@@ -177,19 +177,19 @@ async def test_the_client_waits_for_the_budget_before_a_query_it_cannot_afford(
 async def test_files_download_whole_the_broken_one_is_unavailable_and_an_expired_url_is_renewed(
     served: tuple[MondaySandbox, str],
 ) -> None:
-    sb, url = served
+    _sb, url = served
     src = source(url)
     board = next(c for c in await src.containers() if "Client onboarding" in c.name)
     files = [o async for o in src.extract(board.id) if isinstance(o, Attachment)]
-    broken = set(sb.export()["broken_files"])
+    made_bad = httpx.post(url + "/_sandbox/corrupt", json={"mode": "bad_file", "attachment_id": files[-1].source_id})
+    broken = {made_bad.json()["attachment_id"]}
     good = next(f for f in files if f.source_id not in broken)
     assert len(await _read(src.open_attachment(good))) == good.size
     stale = good.model_copy(update={"url": good.url.replace("/files/", "/files/0") if good.url else None})
     assert len(await _read(src.open_attachment(stale))) == good.size  # refused, renewed, read
-    bad = next((f for f in files if f.source_id in broken), None)
-    if bad is not None:
-        with pytest.raises(ObjectUnavailable):
-            await _read(src.open_attachment(bad))
+    bad = next(f for f in files if f.source_id in broken)
+    with pytest.raises(ObjectUnavailable):
+        await _read(src.open_attachment(bad))
     await src.aclose()
 
 

@@ -457,9 +457,9 @@ class AsanaSandbox(Sandbox):
             top = st.project_of(t)
             archived = bool(top and top.data["archived"])
             out.add("subitem" if t.data["parent"] else "item", "task", t.gid, archived=archived)
-            for s in t.stories:
-                if s["type"] == "comment":
-                    out.add("comment", "comment", s["gid"], archived=archived)
+            for story in t.stories:
+                if story["type"] == "comment":
+                    out.add("comment", "comment", story["gid"], archived=archived)
             for a in t.attachments:
                 out.add("attachment", "attachment", a, archived=archived)
             for f in t.values if not t.data["parent"] else ():

@@ -14,7 +14,7 @@ a page of tasks and the gids of the project's tasks are held at once.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -221,7 +221,7 @@ class AsanaSource(SourceAdapter):
         return False
 
     # -- extraction ----------------------------------------------------------------------
-    async def extract(  # type: ignore[override]
+    async def extract(
         self, container_id: str, *, include_archived: bool = False
     ) -> AsyncIterator[Canonical | SourceRejected | SourceLeftOut]:
         me = await self.me()
@@ -375,8 +375,10 @@ class AsanaSource(SourceAdapter):
 
     async def _per_task(self, gids: list[str], what: str) -> AsyncIterator[tuple[str, int, Any]]:
         """Every task's stories or attachments: (gid, status, the records or the refusal)."""
+        path: Callable[[str], str]
+        data: Callable[[str], dict[str, Any]]
         if what == "stories":
-            path, data, fields = (lambda g: f"/tasks/{g}/stories"), {}, STORY_FIELDS
+            path, data, fields = (lambda g: f"/tasks/{g}/stories"), (lambda g: {}), STORY_FIELDS
         else:
             path, data, fields = (lambda g: "/attachments"), (lambda g: {"parent": g}), ATTACHMENT_FIELDS
         async for gid, status, rows in self._listed(gids, path, data, fields):
@@ -412,9 +414,10 @@ class AsanaSource(SourceAdapter):
                     (files if (a.get("host") or a.get("resource_subtype")) == "asana" else links)[gid] += 1
         out = []
         for t in tasks:
-            gid = t.get("gid")
-            if not isinstance(gid, str):
+            given_gid = t.get("gid")
+            if not isinstance(given_gid, str):
                 continue
+            gid = given_gid
             # a value is what Asana shows as one: a text of blanks only is none (nor is it migrated)
             values = [
                 f
@@ -422,7 +425,8 @@ class AsanaSource(SourceAdapter):
                 if isinstance(f, dict) and str(f.get("display_value") or "").strip()
             ]
             counts = {"comment": comments[gid], "file": files[gid], "link": links[gid], "field_value": len(values)}
-            name = t.get("name") if isinstance(t.get("name"), str) else ""
+            given = t.get("name")
+            name = given if isinstance(given, str) else ""
             out.append(StatedItem(mapping.key("task", gid), name, counts, archived))
         counted = await self.client.data(f"projects/{container_id}/task_counts", opt_fields="num_tasks")
         stated = counted.get("num_tasks") if isinstance(counted, dict) else None

@@ -177,7 +177,8 @@ def _first_error(errors: Any) -> tuple[str, str, float | None]:
         return ("ComplexityException" if "Complexity budget" in first else "", first, float(m.group(1)) if m else None)
     if not isinstance(first, dict):
         return "", str(first)[:300], None
-    ext = first.get("extensions") if isinstance(first.get("extensions"), dict) else {}
+    given = first.get("extensions")
+    ext = given if isinstance(given, dict) else {}
     code = str(ext.get("code") or "")
     retry = ext.get("retry_in_seconds")
     return code, str(first.get("message") or "")[:300], float(retry) if isinstance(retry, (int, float)) else None

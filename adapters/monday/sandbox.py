@@ -33,7 +33,7 @@ from collections import deque
 from typing import Any
 from urllib.parse import quote
 
-from graphql import GraphQLError, execute, parse, validate
+from graphql import GraphQLError, execute_sync, parse, validate
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -295,7 +295,7 @@ class MondaySandbox(Sandbox):
                 "reset_in_x_seconds": max(1, math.ceil(self._reset_in(now))),
             },
         )
-        result = execute(gql.schema(), doc, gql.Root(ctx), variable_values=variables, operation_name=op_name)
+        result = execute_sync(gql.schema(), doc, gql.Root(ctx), variable_values=variables, operation_name=op_name)
         out: dict[str, Any] = {"data": result.data}
         if result.errors:
             out["errors"] = [_error(e) for e in result.errors]

@@ -335,7 +335,7 @@ class MondaySource(SourceAdapter):
             page += 1
 
     # -- files -----------------------------------------------------------------------------
-    async def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:  # type: ignore[override]
+    async def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
         """The file from its public URL; a URL refused (they are signed for an hour) is asked
         for again once, and a file refused even then is unavailable (quarantined alone)."""
         url = attachment.url or await self._fresh_url(attachment)

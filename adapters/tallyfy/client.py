@@ -495,7 +495,7 @@ class TallyfyClient(ApiClient):
             },
         )
 
-    async def deactivate_user(self, id: int) -> Any:
+    async def deactivate_user(self, id: int | str) -> Any:
         return await self._write("DELETE", self._p("users", id))
 
     async def list_guests(self) -> list[dict[str, Any]]:

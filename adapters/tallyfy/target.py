@@ -15,6 +15,7 @@ from __future__ import annotations
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from adapters.tallyfy import mapping as tm
@@ -256,7 +257,7 @@ class TallyfyTarget:
                     f"checklists/{tid}/steps",
                     f"create step '{body['title']}'",
                     stage.key,
-                    lambda b=body: self.client.create_step(tid, b),
+                    partial(self.client.create_step, tid, body),
                     lambda fid: {"id": fid},
                     find=find_step,
                 )
@@ -437,7 +438,7 @@ class TallyfyTarget:
                     f"runs/{item_id}/completed-tasks",
                     "complete task of an earlier step",
                     item.key,
-                    lambda t=t: self.client.complete_task(item_id, t["id"]),
+                    partial(self.client.complete_task, item_id, t["id"]),
                     lambda fid: {"id": fid},
                     find=completed,
                 )
@@ -451,7 +452,7 @@ class TallyfyTarget:
                     f"runs/{item_id}/completed-tasks/{t['id']}",
                     "reopen task of a later step",
                     item.key,
-                    lambda t=t: self._reopen(item_id, t["id"]),
+                    partial(self._reopen, item_id, t["id"]),
                     lambda fid: {},
                 )
         return {sid: t["id"] for sid, t in by_step.items() if sid}

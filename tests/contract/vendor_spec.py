@@ -128,7 +128,9 @@ class OpenApi:
             self.used.add(f"response_schemas {key}")
             name = self.api.response_schemas[key]
             return name, {"$ref": f"#/components/schemas/{name}"}
-        response = self.doc["paths"][template][method.lower()].get("responses", {}).get(str(status))
+        responses = self.doc["paths"][template][method.lower()].get("responses", {})
+        # a YAML description's status codes load as integers (Asana's), a JSON one's as strings
+        response = responses.get(str(status)) or responses.get(status)
         if not response:
             return None
         schema = self.resolve(response).get("content", {}).get("application/json", {}).get("schema")

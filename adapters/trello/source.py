@@ -5,8 +5,8 @@ Calls are few by design (the budget is ~15 per 1,000 cards): one board call carr
 lists, labels, members and custom-field definitions; cards come 1,000 a page from
 `/boards/{id}/cards?limit=1000&before=` with their field values and attachments nested;
 checklists in one documented call per board (`/boards/{id}/checklists`, joined by `idCard`:
-the spec does not promise the card listing nests them, and real boards do not); comments 1,000 a
-page from `/boards/{id}/actions`, after the last card. Each card's attachments, nested in the
+the spec does not promise the card listing nests them, and real boards do not); comments
+1,000 a page from `/boards/{id}/actions`, after the last card. Each card's attachments, nested in the
 card listing, are yielded right after their card (`follow_their_item`), so the engine writes
 them as they come and nothing re-reads or holds them.
 """
@@ -22,10 +22,19 @@ from pydantic import BaseModel
 from adapters.trello import mapping
 from adapters.trello.client import TrelloClient
 from adapters.trello.wire import TrelloBoard, TrelloCustomField, TrelloLabel, TrelloList, TrelloMember
-from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
+from wizard.adapter import (
+    ChangeSet,
+    Container,
+    Extracted,
+    Identity,
+    SourceAdapter,
+    SourceLeftOut,
+    SourceRejected,
+    StatedItem,
+)
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
-from wizard.model import Attachment, Canonical, FieldDef, Person, Stage, Tag
+from wizard.model import Attachment, FieldDef, Person, Stage, Tag
 from wizard.paging import Before
 
 PAGE = 1000
@@ -62,6 +71,8 @@ class TrelloSource(SourceAdapter):
         }
     )
 
+    client: TrelloClient
+
     def __init__(self, client: TrelloClient) -> None:
         self.client = client
 
@@ -76,7 +87,7 @@ class TrelloSource(SourceAdapter):
         timeout: float = 30.0,
         max_retries: int = 6,
         **kw: Any,
-    ) -> "TrelloSource":
+    ) -> TrelloSource:
         missing = [p for p in cls.credential_parts if not credentials.get(p)]
         if missing:
             raise CredentialError(
@@ -141,9 +152,7 @@ class TrelloSource(SourceAdapter):
         return out
 
     # -- extraction ----------------------------------------------------------------------
-    async def extract(
-        self, container_id: str, *, include_archived: bool = False
-    ) -> AsyncIterator[Canonical | SourceRejected]:  # type: ignore[override]
+    async def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Extracted]:
         raw = await self.client.get(
             f"boards/{container_id}",
             fields="name,desc,closed,url,idOrganization",
@@ -189,7 +198,7 @@ class TrelloSource(SourceAdapter):
         card_filter = "all" if include_archived else "open"
         archived_lists = {s.source_id for s in stages if s.closed}
         checklists = await self._checklists(container_id)
-        async for index, raw_card in self._cards(
+        async for index, listed in self._cards(
             container_id,
             card_filter,
             fields=CARD_FIELDS,
@@ -197,16 +206,17 @@ class TrelloSource(SourceAdapter):
             attachment_fields=ATTACHMENT_FIELDS,
             customFieldItems="true",
         ):
-            if not include_archived and isinstance(raw_card, dict) and raw_card.get("idList") in archived_lists:
+            if not include_archived and isinstance(listed, dict) and listed.get("idList") in archived_lists:
                 # Trello's own board hides these; the plan leaves archived records out.
                 yield SourceLeftOut(
-                    mapping.key("card", mapping.raw_id(raw_card, index)),
+                    mapping.key("card", mapping.raw_id(listed, index)),
                     "item",
                     "it is in an archived list, and the plan leaves archived records out",
                 )
                 continue
-            if isinstance(raw_card, dict):
-                raw_card = {**raw_card, "checklists": await self._card_checklists(raw_card, checklists)}
+            raw_card = listed
+            if isinstance(listed, dict):  # its checklists joined in, from the board's one checklist call
+                raw_card = {**listed, "checklists": await self._card_checklists(listed, checklists)}
             atts = raw_card.get("attachments") if isinstance(raw_card, dict) else None
             atts = atts if isinstance(atts, list) else []
             item = mapping.map_card(raw_card, board.id, field_wire, index)
@@ -314,7 +324,8 @@ class TrelloSource(SourceAdapter):
         ):
             if not isinstance(card, dict):
                 continue
-            badges = card.get("badges") if isinstance(card.get("badges"), dict) else {}
+            given = card.get("badges")
+            badges = given if isinstance(given, dict) else {}
             atts = [a for a in card.get("attachments") or [] if isinstance(a, dict)]
             files = sum(1 for a in atts if a.get("isUpload"))
             counts = {
@@ -331,7 +342,8 @@ class TrelloSource(SourceAdapter):
                 if card.get("idList") in archived_lists
                 else None
             )
-            name = card.get("name") if isinstance(card.get("name"), str) else ""
+            given_name = card.get("name")
+            name = given_name if isinstance(given_name, str) else ""
             out.append(StatedItem(mapping.key("card", mapping.raw_id(card, index)), name, counts, why))
         return out
 

@@ -26,7 +26,6 @@ from typing import IO, Any
 from urllib.parse import quote
 
 import httpx
-
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from wizard.errors import VendorDataError

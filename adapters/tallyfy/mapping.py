@@ -329,7 +329,10 @@ def tag_body(name: str, color: str | None) -> dict:
 
 
 ALLOWED_EXTENSIONS = set(
-    "xlsx xls pptx docx ppt doc rtf pdf txt mpga mov qt mp4 webm jpg jpeg gif png ai psd zip xml xps dwg csv tif bmp".split()
+    (
+        "xlsx xls pptx docx ppt doc rtf pdf txt mpga mov qt mp4 webm jpg jpeg gif png ai psd zip xml xps "
+        "dwg csv tif bmp"
+    ).split()
 )
 
 
@@ -352,7 +355,10 @@ def losses(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> l
     out = [
         (
             "comment authors and dates",
-            "Tallyfy sets both to the migrating user and now; the original author and date are written into each comment's text",
+            (
+                "Tallyfy sets both to the migrating user and now; the original author and date are written into "
+                "each comment's text"
+            ),
         ),
         (
             "item positions within a stage",
@@ -372,7 +378,10 @@ def losses(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> l
         out.append(
             (
                 "checklists",
-                "checklist items become lines of a text field ('- [x] item'); item due dates and assignees are not kept",
+                (
+                    "checklist items become lines of a text field ('- [x] item'); item due dates and assignees "
+                    "are not kept"
+                ),
             )
         )
     else:

@@ -38,8 +38,8 @@ def marked_lines(values: list[Any]) -> list[tuple[str, str]]:
     the migration writes what has no text of its own (a link, a file's origin)."""
     out = []
     for value in values:
-        for line in value.splitlines() if isinstance(value, str) else ():
-            line = line.rstrip()
+        for raw in value.splitlines() if isinstance(value, str) else ():
+            line = raw.rstrip()
             found = MARKER.findall(line)
             if found and line.endswith("]"):
                 out.append((line[: line.rfind("[mw:")].strip(), found[-1]))

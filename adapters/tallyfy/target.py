@@ -12,6 +12,7 @@ recorded as an Action and answered with a placeholder id, each read of an object
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -98,7 +99,7 @@ class TallyfyTarget:
     def clock_skew(self) -> float:
         return float(self.client.clock_skew)
 
-    def stop_on(self, stop: Any) -> None:
+    def stop_on(self, stop: asyncio.Event) -> None:
         self.client.limiter.stop = stop
 
     async def whoami(self) -> Identity:

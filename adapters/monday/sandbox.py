@@ -41,7 +41,7 @@ from starlette.types import Scope
 
 from adapters.monday import sandbox_graphql as gql
 from adapters.monday.documents import API_VERSION, VERSION_RE
-from adapters.monday.sandbox_state import SCALES, MondayState, asset_bytes, build_state
+from adapters.monday.sandbox_state import SCALES, MondayState, Update, asset_bytes, build_state
 from adapters.sandboxkit import Faults, Manifest, Sandbox
 from wizard.secrets import SANDBOX_CREDENTIALS
 
@@ -104,6 +104,7 @@ class MondaySandbox(Sandbox):
             Route("/files/{asset_id}/{expires}/{sig}/{name:path}", self._file, methods=["GET"]),
             Route("/_sandbox/budget", self._budget, methods=["POST"]),
             Route("/_sandbox/corrupt", self._corrupt, methods=["POST"]),
+            Route("/_sandbox/mutate", self._mutate, methods=["POST"]),
         ]
 
     def reset_state(self, body: dict[str, Any]) -> None:
@@ -381,6 +382,25 @@ class MondaySandbox(Sandbox):
             )
             item.group_id = f"gone_{item.id}"
         return _json({"ref": f"monday:item:{item.id}"})
+
+    async def _mutate(self, request: Request) -> Response:
+        """Someone edits the account: `{"item_id": id, "name": text}` renames an item (and
+        moves its updated_at), `{"item_id": id, "update": text}` adds an update to it."""
+        body = await request.json()
+        with self.lock:
+            item = self.state.items.get(str(body.get("item_id")))
+            if item is None:
+                return _json({"error": "no such item"}, 404)
+            now = gql.now_iso()
+            if "name" in body:
+                item.name = str(body["name"])
+            if "update" in body:
+                text = str(body["update"])
+                up = Update(self.state.new_id(), item.id, f"<p>{text}</p>", text, self.state.me_id, now)
+                self.state.updates[up.id] = up
+                item.update_ids.append(up.id)
+            item.updated_at = now
+        return _json({"ok": True, "updated_at": now})
 
     async def _budget(self, request: Request) -> Response:
         """Test hook: spend complexity as if other clients of the account had (`{"spend": n}`,

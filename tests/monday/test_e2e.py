@@ -1,0 +1,62 @@
+"""The contract the checks use, through the real CLI: `sandbox serve --systems monday,tallyfy`
+writes a working plan; `run` brings every live item, comment and file of the manifest into
+Tallyfy exactly once (by source_ref); a second run adds nothing; a no-change sync writes
+nothing, a change is synced; `rollback` leaves none."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import CLI, Served, cli, serve, stop
+
+
+def _held(node: Any, out: dict[tuple[str, str], None]) -> None:
+    """source_refs of live objects in Tallyfy's export, each object once (a run's comments
+    are listed under its tasks too)."""
+    if isinstance(node, dict):
+        ref = node.get("source_ref")
+        if isinstance(ref, str) and not (node.get("deleted") or node.get("archived") or node.get("preexisting")):
+            out[(str(node.get("id", id(node))), ref)] = None
+        for v in node.values():
+            _held(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _held(v, out)
+
+
+def held(s: Served) -> Counter[str]:
+    seen: dict[tuple[str, str], None] = {}
+    _held(s.export("tallyfy"), seen)
+    return Counter(ref for _, ref in seen if ref.startswith("monday:"))
+
+
+@pytest.mark.slow
+def test_monday_into_tallyfy_once_again_nothing_and_rolled_back(tmp_path: Path) -> None:
+    if "monday" not in cli("sandbox", "serve", "--help", command=CLI).stdout:
+        pytest.skip("sandbox serve does not serve monday.com on this tree yet")
+    s = serve(tmp_path / "m", "--systems", "monday,tallyfy", "--seed", "4", "--scale", "small", "--rate-scale", "0.001")
+    try:
+        first = cli("run", str(s.folder), "--yes")
+        assert first.returncode == 0, first.stdout + first.stderr
+        manifest = s.export("monday")["manifest"]
+        want = {m["ref"] for m in manifest if not m["archived"] and m["kind"] in ("item", "comment", "attachment")}
+        got = held(s)
+        assert {r for r in want if got[r] != 1} == set()
+        before = sum(got.values())
+        again = cli("run", str(s.folder), "--yes")
+        assert again.returncode == 0 and sum(held(s).values()) == before
+        quiet = cli("sync", str(s.folder))
+        assert quiet.returncode == 0 and "created 0, updated 0" in quiet.stdout, quiet.stdout
+        item = next(r for r in sorted(want) if r.startswith("monday:item:")).rsplit(":", 1)[1]
+        s.post("monday", "mutate", {"item_id": item, "update": "A comment written after the run"})
+        changed = cli("sync", str(s.folder))
+        assert changed.returncode == 0 and "created 1" in changed.stdout, changed.stdout
+        back = cli("rollback", str(s.folder), "--yes")
+        assert back.returncode == 0, back.stdout + back.stderr
+        assert sum(held(s).values()) == 0
+    finally:
+        stop(s)

@@ -94,8 +94,11 @@ class Sandbox:
 
     name = "sandbox"
 
-    def __init__(self, *, seed: int = 1, faults: Faults | None = None) -> None:
+    def __init__(self, *, seed: int = 1, faults: Faults | float | None = None) -> None:
+        """`faults` as a number is the share of API requests that fail (`Faults.uniform`)."""
         self.seed = seed
+        if isinstance(faults, (int, float)):
+            faults = Faults.uniform(faults, seed=seed) if faults else None
         self.faults = faults or Faults()
         self._rng = random.Random(self.faults.seed or seed)
         self.stats: Counter[str] = Counter()
@@ -103,6 +106,10 @@ class Sandbox:
         self.lock = threading.RLock()
         self.app = Starlette(routes=self.sandbox_routes() + self.routes())
         self.app.add_middleware(_Middleware, sandbox=self)
+
+    def server(self, port: int = 0) -> "SandboxServer":
+        """This sandbox served on loopback: `with sb.server() as srv: srv.url`."""
+        return SandboxServer(self, port)
 
     # -- for subclasses ------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:

@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.sandboxes import start_sandboxes
 from adapters.trello.source import TrelloSource
 from benchmarks._common import Figure, report
 from wizard.model import Attachment, Comment, Item, Template
+from wizard.sandboxes import start_sandboxes
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 ACTION_PAGE = 1000

@@ -12,7 +12,6 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
-from adapters.registry import SOURCES, TARGETS
 from tui.commands import ScreenCommands
 from tui.messages import EngineProgressed, RunEnded
 from tui.model import PHASE_KINDS, EngineModel
@@ -30,6 +29,7 @@ from tui.screens.report import ReportScreen
 from tui.screens.start import StartScreen
 from tui.sink import TuiSink
 from tui.steps import STATE_STEP, STEPS
+from wizard import registry
 from wizard.errors import UserError
 from wizard.migration import Migration
 
@@ -255,8 +255,8 @@ class WizardApp(App):
 
     async def _confirm_sync(self) -> None:
         m = self.migration
-        src = SOURCES.get(m.plan.source.system, m.plan.source.system)
-        tgt = TARGETS.get(m.plan.target.system, m.plan.target.system)
+        src = registry.label(m.plan.source.system)
+        tgt = registry.label(m.plan.target.system)
         rule = m.plan.conflicts.strategy_for("item")
         deletions = "removed from" if m.plan.conflicts.apply_source_deletions else "reported and kept in"
         ok = await self.push_screen_wait(
@@ -394,7 +394,7 @@ def run_app(folder: Path | None = None) -> int:
 def run_demo(workdir: Path | None = None) -> int:
     """The wizard on the demo's sandboxes (seed 1, small, rate windows x0.01), in a folder
     kept in the user data directory: its path is printed before and after."""
-    from adapters.demo import demo  # noqa: PLC0415 - lazy: the demo's sandboxes are web servers the wizard never needs
+    from wizard.demo import demo  # noqa: PLC0415 - lazy: the demo's sandboxes are web servers the wizard never needs
 
     with demo(workdir) as (m, _running):
         print(f"Demo folder: {m.folder}", flush=True)

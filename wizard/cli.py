@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from wizard import registry
 from wizard.engine.conflicts import plain
 from wizard.engine.verify import kind_name
 from wizard.errors import Interrupted, UserError
@@ -63,18 +64,18 @@ def cmd_new(a: argparse.Namespace) -> int:
 
     from wizard.plan import Plan
 
+    source = a.source or _first("source")
+    target = a.target or _first("target")
+    source_url = a.source_url or _default_url("source", source)
+    target_url = a.target_url or _default_url("target", target)
     try:
         plan = Plan.model_validate(
             {
                 "name": a.name or Path(a.dir).name,
-                "source": {
-                    "system": a.source,
-                    "base_url": a.source_url or "https://api.trello.com/1",
-                    "profile": a.profile,
-                },
+                "source": {"system": source, "base_url": source_url, "profile": a.profile},
                 "target": {
-                    "system": a.target,
-                    "base_url": a.target_url or "https://go.tallyfy.com/api",
+                    "system": target,
+                    "base_url": target_url,
                     "profile": a.profile,
                     "organization": a.organization or "",
                 },
@@ -93,6 +94,19 @@ def cmd_new(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _first(kind: registry.Kind) -> str:
+    """The first registered system of one side (the default of --source and --target)."""
+    found = registry.specs(kind)
+    if not found:
+        raise UserError(f"No {kind} adapter is registered; install the project again (bash scripts/setup.sh).")
+    return next(iter(found))
+
+
+def _default_url(kind: registry.Kind, system: str) -> str:
+    spec = registry.specs(kind).get(system)
+    return spec.default_url if spec else "https://unknown.invalid"  # the plan then names the unknown system
+
+
 def _option_error(exc: ValidationError) -> str:  # type: ignore[name-defined]  # noqa: F821
     """One sentence naming the option of 'new' that pydantic refused, and why."""
     err = exc.errors()[0]
@@ -106,7 +120,7 @@ def _option_error(exc: ValidationError) -> str:  # type: ignore[name-defined]  #
         "organization": "--organization",
         "name": "--name",
     }.get(leaf, leaf)
-    why = err["msg"].removeprefix("Value error, ")
+    why = err["msg"].removeprefix("Value error, ").replace(f"names '{err.get('input')}', which ", "")
     if leaf == "profile":
         why = "must be 1 to 64 letters, digits, '.', '_' or '-'"
     return f"{option} {str(err.get('input'))!r} {why[0].lower() + why[1:]}."
@@ -462,36 +476,32 @@ async def cmd_rollback(a: argparse.Namespace) -> int:
 
 
 def cmd_login(a: argparse.Namespace) -> int:
-    import questionary
+    import questionary  # lazy: only login asks questions
 
-    from adapters.registry import SOURCES, TARGETS, source_credential_parts
     from wizard.secrets import save_credentials
 
-    if a.system not in SOURCES and a.system not in TARGETS:
-        known = ", ".join(sorted({*SOURCES, *TARGETS}))
-        raise UserError(f"Unknown system '{a.system}'; login knows {known}.")
-    parts = source_credential_parts(a.system) if a.system in SOURCES else ("token",)
+    spec = registry.any_side(a.system)
     if not sys.stdin.isatty():
         raise UserError(
             "login needs a terminal to ask for the secret; on headless machines set the MW_* environment variables."
         )
     values = {}
-    for p in parts:
-        v = questionary.password(f"{a.system} {p} for profile '{a.profile}':").ask()
+    for part in spec.credentials:
+        v = questionary.password(f"{spec.label} {part.label} for profile '{a.profile}' ({part.where}):").ask()
         if not v:
             out.print("Nothing was stored.")
             return EXIT_USER
-        values[p] = v
+        values[part.name] = v
     save_credentials(a.profile, a.system, values)
-    out.print(f"Stored the {esc(a.system)} credential of profile '{esc(a.profile)}' in the keyring.")
+    out.print(f"Stored the {esc(spec.label)} credential of profile '{esc(a.profile)}' in the keyring.")
     return EXIT_OK
 
 
 def cmd_sandbox_serve(a: argparse.Namespace) -> int:
-    from adapters.sandboxes import start_sandboxes
     from wizard.plan import save_plan
+    from wizard.sandboxes import start_sandboxes
 
-    systems = tuple(s.strip() for s in a.systems.split(",") if s.strip())
+    systems = tuple(s.strip() for s in a.systems.split(",") if s.strip()) if a.systems else None
     running = start_sandboxes(
         systems, seed=a.seed, scale=a.scale, faults=a.faults, rate_limits=a.rate_limits, rate_scale=a.rate_scale
     )
@@ -517,7 +527,7 @@ def cmd_sandbox_serve(a: argparse.Namespace) -> int:
 
 
 async def cmd_demo_headless(a: argparse.Namespace) -> int:
-    from adapters.demo import demo
+    from wizard.demo import demo  # lazy: only the demo starts sandboxes
 
     with demo(Path(a.workdir) if a.workdir else None) as (m, _running):
         m.close()
@@ -620,8 +630,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("new", help="create a migration folder with a plan.toml to edit")
     sp.add_argument("dir")
     sp.add_argument("--name")
-    sp.add_argument("--source", default="trello")
-    sp.add_argument("--target", default="tallyfy")
+    sources, targets = ", ".join(registry.sources()), ", ".join(registry.targets())
+    sp.add_argument("--source", help=f"one of {sources} (default: the first)")
+    sp.add_argument("--target", help=f"one of {targets} (default: the first)")
     sp.add_argument("--source-url")
     sp.add_argument("--target-url")
     sp.add_argument("--organization")
@@ -685,7 +696,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sb = sub.add_parser("sandbox", help="the sandboxes").add_subparsers(dest="sandbox_command")
     sp = sb.add_parser("serve", help="serve sandboxes on loopback until SIGTERM/SIGINT")
-    sp.add_argument("--systems", default="trello,tallyfy")
+    sp.add_argument(
+        "--systems",
+        help="comma-separated, any source with any target that has a sandbox "
+        f"({', '.join(registry.specs('source'))} / {', '.join(registry.specs('target'))}; "
+        "default: the first of each)",
+    )
     sp.add_argument("--seed", type=int, default=1)
     sp.add_argument("--scale", choices=("small", "medium", "large"), default="small")
     sp.add_argument("--faults", type=float, default=0.0, help="share of API requests that fail (0..1)")

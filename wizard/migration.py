@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wizard import registry
 from wizard.adapter import Container, Identity
 from wizard.audit import audit
 from wizard.engine.discover import discover
@@ -26,7 +27,9 @@ from wizard.errors import PlanError, UserError
 from wizard.events import EventSink, FanOut, NullSink
 from wizard.folderlock import folder_lock, holder
 from wizard.model import Template
-from wizard.plan import Plan, load_plan, save_plan
+from wizard.plan import Endpoint, Plan, load_plan, save_plan
+from wizard.registry import AdapterSpec, Connection
+from wizard.secrets import load_credentials
 from wizard.sinks import JsonLogSink
 from wizard.store import Store
 from wizard.words import nouns
@@ -133,14 +136,19 @@ class Migration:
 
     # -- adapters ------------------------------------------------------------------------
     def source(self, **kw: Any):
-        from adapters.registry import make_source
-
-        return make_source(self.plan, self.sink, **kw)
+        """The plan's source adapter, built by its registered spec (`kw`: test hooks for its client)."""
+        return self._adapter(self.plan.source, registry.source(self.plan.source.system), kw)
 
     def target(self, *, dry_run: bool = False, **kw: Any):
-        from adapters.registry import make_target
+        """The plan's target adapter, built by its registered spec (`kw`: test hooks for its client)."""
+        return self._adapter(self.plan.target, registry.target(self.plan.target.system), kw, dry_run)
 
-        return make_target(self.plan, self.sink, dry_run=dry_run, **kw)
+    def _adapter(self, endpoint: Endpoint, spec: AdapterSpec, kw: dict[str, Any], dry_run: bool = False) -> Any:
+        creds = load_credentials(endpoint.profile, endpoint.system, spec.credential_parts)
+        peer = registry.label(self.plan.source.system)
+        return spec.connect(
+            Connection(endpoint, creds, self.plan.limits, self.sink, peer, dry_run, kw, mapping=self.plan.mapping)
+        )
 
     # -- the flow ------------------------------------------------------------------------
     async def connect(self) -> ConnectResult:

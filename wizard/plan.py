@@ -9,16 +9,26 @@ import os
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Union
 from urllib.parse import urlsplit
 
 import tomlkit
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from wizard import registry
 from wizard.errors import PlanError
 
-SourceSystem = Literal["trello", "asana", "clickup", "monday", "pipefy", "processstreet"]
-TargetSystem = Literal["tallyfy", "monday"]
 Strategy = Literal["skip", "overwrite", "merge", "newer", "manual"]
 SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey")
 
@@ -74,8 +84,16 @@ class Endpoint(_Section):
         return self
 
 
+def _registered(kind: registry.Kind, system: str) -> str:
+    known = registry.specs(kind)
+    if system not in known:
+        names = ", ".join(sorted(known)) or "none"
+        raise ValueError(f"names '{system}', which is not a registered {kind} (registered: {names})")
+    return system
+
+
 class Source(Endpoint):
-    system: SourceSystem
+    system: str = Field(description="A registered source system, e.g. trello.")
     scope: list[str] = Field(
         default_factory=list,
         description="Container ids to migrate (boards, projects...). Empty means every one the profile sees.",
@@ -85,22 +103,34 @@ class Source(Endpoint):
         description="Settings the source's adapter documents: the API version it pins, where its stages come from.",
     )
 
+    @field_validator("system")
+    @classmethod
+    def _a_source(cls, v: str) -> str:
+        return _registered("source", v)
+
 
 class Target(Endpoint):
-    system: TargetSystem
+    system: str = Field(description="A registered target system, e.g. tallyfy.")
     organization: str = Field(default="", description="Target organization / workspace id.")
+
+    @field_validator("system")
+    @classmethod
+    def _a_target(cls, v: str) -> str:
+        return _registered("target", v)
 
 
 PeopleChoice = str  # "invite" | "placeholder" | "user:<target id>"
 
 
 class MappingOptions(_Section):
-    preset: Literal["kanban", "checklist", "form"] = "kanban"
-    include_archived: bool = Field(default=False, description="Migrate archived (closed) cards too.")
+    """The [mapping] options every target understands. A target's spec names its own options
+    (`AdapterSpec.mapping`, a subclass of this one): the plan's [mapping] is validated by the
+    options of the plan's target, so each target's options are one case of a union chosen by
+    `target.system`."""
+
+    preset: str = Field(default="", description="One of the target's mapping presets; empty: its first.")
+    include_archived: bool = Field(default=False, description="Migrate archived (closed) items too.")
     exclude: list[str] = Field(default_factory=list, description="Source keys of containers to leave out.")
-    checklists: Literal["field", "subtasks"] = Field(
-        default="field", description="Card checklists become a kick-off text field, or one-off tasks in the process."
-    )
     field_types: dict[str, str] = Field(
         default_factory=dict, description="Per source field key: the target field type to use instead of the preset's."
     )
@@ -134,9 +164,43 @@ class Plan(_Section):
     name: str = Field(default="migration", max_length=200)
     source: Source
     target: Target
-    mapping: MappingOptions = Field(default_factory=MappingOptions)
+    mapping: SerializeAsAny[MappingOptions] = Field(default_factory=MappingOptions, validate_default=True)
     conflicts: Conflicts = Field(default_factory=Conflicts)
     limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _target_options(cls, v: object, info: ValidationInfo) -> MappingOptions:
+        """[mapping] read by the options of the plan's target (the default ones when the
+        target is not valid: its own error is the one reported)."""
+        target = info.data.get("target")
+        return target_options(target.system if isinstance(target, Target) else None, v)
+
+
+def target_options(system: str | None, v: object) -> MappingOptions:
+    """[mapping] as the options of target `system` (None: the options every target has); a
+    preset left empty is the target's first."""
+    spec = registry.target(system) if system else None
+    model = (spec.mapping if spec else None) or MappingOptions
+    if isinstance(v, MappingOptions):
+        if type(v) is model:
+            return v
+        v = v.model_dump(exclude_defaults=True)
+    try:
+        options = model.model_validate(v)
+    except ValidationError as e:  # told with the place inside [mapping], as any other key
+        err = e.errors()[0]
+        raise _option_error(err["loc"], err["type"], err["msg"], len(e.errors()) - 1) from None
+    presets = [p.name for p in spec.presets] if spec else []
+    if presets and not options.preset:
+        options.preset = presets[0]
+    elif presets and options.preset not in presets:
+        raise _option_error(("preset",), "value_error", f"must be one of {', '.join(presets)}")
+    return options
+
+
+def _option_error(loc: tuple[int | str, ...], kind: str, msg: str, more: int = 0) -> PydanticCustomError:
+    return PydanticCustomError("mapping_option", msg, {"loc": loc, "type": kind, "msg": msg, "more": more})
 
 
 def _where(loc: tuple) -> str:
@@ -145,6 +209,11 @@ def _where(loc: tuple) -> str:
 
 def _first_error(path: Path, exc: ValidationError) -> str:
     err = exc.errors()[0]
+    more = len(exc.errors()) - 1
+    if err["type"] == "mapping_option":  # an error inside a target's own [mapping] options
+        ctx = err.get("ctx") or {}
+        loc, kind, msg, more = (*err["loc"], *ctx["loc"]), ctx["type"], ctx["msg"], more + ctx["more"]
+        err = {**err, "loc": loc, "type": kind, "msg": msg}
     msg = err["msg"]
     if err["type"] == "missing":
         msg = "is required but missing"
@@ -156,7 +225,6 @@ def _first_error(path: Path, exc: ValidationError) -> str:
     else:
         msg = msg.removeprefix("Value error, ")
         msg = msg[0].lower() + msg[1:]
-    more = len(exc.errors()) - 1
     tail = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
     return f"{path}: key '{_where(err['loc'])}' {msg}{tail}."
 
@@ -219,4 +287,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def plan_schema() -> str:
-    return json.dumps(Plan.model_json_schema(), indent=2, sort_keys=True) + "\n"
+    """The plan's JSON schema, [mapping] as one of the registered targets' options."""
+    models = tuple(dict.fromkeys(s.mapping or MappingOptions for s in registry.targets().values()))
+    options: Any = Union[models] if len(models) > 1 else (models[0] if models else MappingOptions)  # noqa: UP007
+    exported = create_model("Plan", __base__=Plan, mapping=(options, Field(default_factory=MappingOptions)))
+    return json.dumps(exported.model_json_schema(), indent=2, sort_keys=True) + "\n"

@@ -1,8 +1,8 @@
 """Credentials by profile name: the OS keyring first, environment variables on headless
 machines, and the built-in `sandbox` profile for the sandboxes' well-known test credentials.
 
-A credential is a small dict (`{"key": .., "token": ..}` for Trello, `{"token": ..}` for
-Tallyfy). It is never written to the plan, the store, logs or reports; `mask()` is what
+A credential is a small dict of the parts its system's spec names (`{"key": .., "token": ..}`
+for Trello, `{"token": ..}` for Tallyfy). It is never written to the plan, the store, logs or reports; `mask()` is what
 logs may show.
 """
 
@@ -13,25 +13,38 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Iterator, Mapping
 
+from wizard import registry
 from wizard.errors import CredentialError
 from wizard.redact import register
 
 SERVICE = "migration-wizard"
 
-# The sandboxes accept exactly these; they open no real account.
-SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
-    "trello": {
-        "key": "sandbox-trello-key-0000000000000000",
-        "token": "sandbox-trello-token-00000000000000000000000000000000",
-    },
-    "tallyfy": {"token": "sandbox-tallyfy-token-0000000000000000"},
-    "asana": {"token": "sandbox-asana-pat"},
-    "clickup": {"token": "pk_sandbox_clickup"},
-    "monday": {"token": "sandbox-monday-token"},
-    "pipefy": {"token": "sandbox-pipefy-token"},
-    "processstreet": {"token": "sandbox-processstreet-key"},
-}
+
+class _SandboxCredentials(Mapping[str, Mapping[str, str]]):
+    """The sandboxes' well-known test credentials, by system, as each spec declares them
+    (`AdapterSpec.sandbox.credentials`); they open no real account."""
+
+    def _systems(self) -> dict[str, Mapping[str, str]]:
+        found: dict[str, Mapping[str, str]] = {}
+        for kind in registry.GROUPS:
+            for system, spec in registry.specs(kind).items():
+                if spec.sandbox is not None:
+                    found.setdefault(system, spec.sandbox.credentials)
+        return found
+
+    def __getitem__(self, system: str) -> Mapping[str, str]:
+        return self._systems()[system]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._systems())
+
+    def __len__(self) -> int:
+        return len(self._systems())
+
+
+SANDBOX_CREDENTIALS: Mapping[str, Mapping[str, str]] = _SandboxCredentials()
 
 
 def _env_name(profile: str, system: str, part: str) -> str:
@@ -59,6 +72,10 @@ def load_credentials(profile: str, system: str, parts: tuple[str, ...]) -> dict[
 
 def _load_credentials(profile: str, system: str, parts: tuple[str, ...]) -> dict[str, str]:
     if profile == "sandbox":
+        if system not in SANDBOX_CREDENTIALS:
+            raise CredentialError(
+                f"{registry.label(system)} has no sandbox, so the 'sandbox' profile has no credential for it."
+            )
         return dict(SANDBOX_CREDENTIALS[system])
     kr = _keyring()
     if kr is not None:

@@ -35,7 +35,7 @@ from adapters.tallyfy.sandbox_limits import SandboxLimits
 from adapters.tallyfy.sandbox_routes import ROUTES, Call, Upload
 from adapters.tallyfy.sandbox_rules import ApiError, endpoint_not_found, legacy
 from adapters.tallyfy.sandbox_state import Asset, TallyfyState
-from wizard.secrets import SANDBOX_CREDENTIALS
+from adapters.tallyfy.spec import SANDBOX_CREDENTIALS
 
 ORG_PATH = re.compile(r"^/organizations/(?P<org>[^/]+)(?P<rest>/.*)?$")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -52,13 +52,13 @@ class TallyfySandbox(Sandbox):
     number of free member seats (None: unlimited) after which invites answer 409."""
 
     name = "tallyfy"
-    token = SANDBOX_CREDENTIALS["tallyfy"]["token"]
+    token = SANDBOX_CREDENTIALS["token"]
     max_upload_bytes = 100 * 1024 * 1024
 
     def __init__(
         self,
         seed: int = 1,
-        faults: Faults | None = None,
+        faults: Faults | float | None = None,
         org_id: str | None = None,
         rate_limits: str = "documented",
         hour_seconds: float = 3600.0,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from adapters.tallyfy import cost, ledger
+from wizard.plan import MappingOptions
 from wizard.registry import (
     AdapterSpec,
     Connection,
@@ -27,6 +30,14 @@ def _limits(scale: float) -> dict[str, Any]:
     """The client's and the sandbox's limits under a sandbox's compressed time: the hourly
     caps' hour shortened, the per-minute limit raised in proportion (its window stays 60 s)."""
     return {"hour_seconds": HOUR_S * scale, "per_minute": max(1, round(PER_MINUTE / scale))}
+
+
+class TallyfyMapping(MappingOptions):
+    """[mapping] for a migration into Tallyfy."""
+
+    checklists: Literal["field", "subtasks"] = Field(
+        default="field", description="Checklists become a kick-off text field, or one-off tasks in the process."
+    )
 
 
 def connect(c: Connection) -> Any:
@@ -81,6 +92,7 @@ SPEC = AdapterSpec(
     losses=ledger.for_plan,
     item_noun=("process", "processes"),
     container_noun=("template", "templates"),
+    mapping=TallyfyMapping,
     presets=(
         Preset("kanban", "list → step · card → process"),
         Preset("checklist", "workflow → template · run → process"),

@@ -30,7 +30,7 @@ from adapters.sandboxkit import Faults, Manifest, Sandbox
 from adapters.trello import sandbox_api as api
 from adapters.trello.sandbox_limits import TrelloRateLimits
 from adapters.trello.sandbox_state import SCALES, TrelloState, attachment_chunks, build_state
-from wizard.secrets import SANDBOX_CREDENTIALS
+from adapters.trello.spec import SANDBOX_CREDENTIALS
 
 BATCH_MAX = 10
 REDIRECT_ABOVE = 1024 * 1024  # files bigger than this answer 302 to signed storage
@@ -54,14 +54,14 @@ class TrelloSandbox(Sandbox):
         self,
         seed: int = 1,
         scale: str = "small",
-        faults: Faults | None = None,
+        faults: Faults | float | None = None,
         rate_limits: str = "documented",
         window_scale: float = 1.0,
     ) -> None:
         self.scale = scale
         self.state: TrelloState = build_state(seed, scale)
         self.limits = TrelloRateLimits(rate_limits, window_scale)
-        self.valid = SANDBOX_CREDENTIALS["trello"]
+        self.valid = SANDBOX_CREDENTIALS
         self.not_json_pending = False
         self.bad_files: set[str] = set()  # attachment ids whose downloads always fail (/_sandbox/corrupt)
         super().__init__(seed=seed, faults=faults)

@@ -142,7 +142,7 @@ def test_new_suggests_login_and_connect_next(tmp_path: Path) -> None:
 def test_login_to_an_unknown_system_says_so() -> None:
     r = cli("login", "acme", "--system", "trelo")
     assert r.returncode == 2
-    one_sentence(r.stderr, "Unknown system 'trelo'", "trello", "tallyfy")
+    one_sentence(r.stderr, "'trelo' is not a registered system", "trello", "tallyfy")
     assert "terminal" not in r.stderr
 
 

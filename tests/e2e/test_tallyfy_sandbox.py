@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from adapters.sandboxkit import Faults, SandboxServer
-from adapters.tallyfy import TallyfyClient, TallyfySandbox
+from adapters.tallyfy.client import TallyfyClient
+from adapters.tallyfy.sandbox import TallyfySandbox
 from adapters.tallyfy.sandbox_routes import ROUTES
 from wizard.errors import CredentialError, PermissionDenied
 from wizard.events import CountingSink, RequestRetried

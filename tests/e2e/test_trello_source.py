@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from adapters.sandboxkit import Faults, SandboxServer
-from adapters.trello import TrelloSandbox, TrelloSource
 from adapters.trello.client import TrelloClient
+from adapters.trello.sandbox import TrelloSandbox
+from adapters.trello.source import TrelloSource
 from wizard.adapter import SourceLeftOut, SourceRejected
 from wizard.errors import VendorDataError
 from wizard.model import Attachment, Comment, Item, Template

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sandboxes import RunningSandboxes
 from adapters.sandboxkit import SandboxServer
 from tests.e2e.conftest import Served, serve, stop
 from wizard.plan import save_plan
+from wizard.sandboxes import RunningSandboxes
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from adapters.sandboxes import start_sandboxes
+from wizard.sandboxes import start_sandboxes
 
 sys.path.insert(0, str(Path(__file__).parent))  # tui_fakes, tui_scenes
 

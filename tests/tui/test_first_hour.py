@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 
-from adapters.sandboxes import start_sandboxes
 from tests.e2e.conftest import cli
 from tests.e2e.test_cli_flow import check_complete
 from tui.app import WizardApp, run_demo
@@ -20,6 +19,7 @@ from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
 from tui_drive import cards_in_target, included_cards, pause_after_cards, screen_text, settle, until
 from wizard.migration import Migration, read_state
+from wizard.sandboxes import start_sandboxes
 
 TIMING = {"RateLimited", "RequestRetried"}  # whether a wait or a retry happens depends on the clock
 

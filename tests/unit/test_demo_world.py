@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.demo import demo
-from adapters.sandboxes import STATE_FILE, load_states, save_states, start_sandboxes
+from wizard.demo import demo
 from wizard.errors import UserError
 from wizard.migration import Migration
 from wizard.plan import Plan, Source, Target
+from wizard.sandboxes import STATE_FILE, load_states, save_states, start_sandboxes
 
 
 def _journal(folder: Path, text: str) -> None:

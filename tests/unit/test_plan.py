@@ -100,3 +100,46 @@ def test_plain_http_only_to_this_machine_unless_the_plan_allows_it(tmp_path: Pat
     for local in ("http://127.0.0.1:8080", "http://localhost:9000/api", "http://[::1]:80"):
         plan = load_plan(write(tmp_path, GOOD.replace("https://go.tallyfy.com/api", local)))
         assert plan.target.base_url == local
+
+
+def test_a_system_nobody_registered_is_named_with_the_ones_there_are(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace('system = "tallyfy"', 'system = "trello"'))
+    with pytest.raises(PlanError) as e:
+        load_plan(path)
+    assert e.value.sentence == (
+        f"{path}: key 'target.system' names 'trello', which is not a registered target (registered: tallyfy)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("mapping", "sentence"),
+    [
+        ('checklists = "rows"', "key 'mapping.checklists' input should be 'field' or 'subtasks'."),
+        ('preset = "gantt"', "key 'mapping.preset' must be one of kanban, checklist, form."),
+        ('colour = "red"', "key 'mapping.colour' is not a known setting."),
+        (
+            'colour = "red"\nchecklists = 3',
+            "key 'mapping.checklists' input should be 'field' or 'subtasks' (1 more problem after this one).",
+        ),
+        (
+            'api_key = "x"',
+            "key 'mapping.api_key' looks like a secret; plans name a credential profile, never the secret.",
+        ),
+    ],
+)
+def test_the_targets_own_mapping_options_are_checked_by_name(tmp_path: Path, mapping: str, sentence: str) -> None:
+    path = write(tmp_path, GOOD + f"[mapping]\n{mapping}\n")
+    with pytest.raises(PlanError) as e:
+        load_plan(path)
+    assert e.value.sentence == f"{path}: {sentence}"
+
+
+def test_the_mapping_is_the_targets_own_options_and_survives_a_round_trip(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + '[mapping]\nchecklists = "subtasks"\n')
+    plan = load_plan(path)
+    assert type(plan.mapping).__name__ == "TallyfyMapping"
+    assert (plan.mapping.preset, plan.mapping.checklists) == ("kanban", "subtasks")  # type: ignore[attr-defined]
+    save_plan(path, plan)
+    assert load_plan(path) == plan
+    built = Plan(source=plan.source, target=plan.target)  # built in code: the target's options, defaults
+    assert type(built.mapping) is type(plan.mapping) and built.mapping.preset == "kanban"

@@ -9,29 +9,43 @@ from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.safe import line, text
 from tui.screens.base import WizardScreen
+from wizard import registry
+from wizard.plan import Endpoint, MappingOptions, target_options
+from wizard.registry import AdapterSpec, Kind
+from wizard.secrets import _env_name
+
+SIDES: tuple[Kind, Kind] = ("source", "target")
+
+
+def default_urls() -> list[str]:
+    return [s.default_url for kind in SIDES for s in registry.specs(kind).values()]
+
 
 SANDBOX_NOTE = "built-in sandbox credential"
-PART_LABEL = {"key": "API key", "token": "Token"}
-# Where a consultant finds each value, per system and part (reference: the vendors' own docs).
-WHERE = {
-    ("trello", "key"): "trello.com/app-key: your Power-Up's API key",
-    ("trello", "token"): "the Token link beside that key",
-    ("tallyfy", "token"): "Tallyfy: Settings › Integrations › REST API",
-    ("tallyfy", "organization"): "same page in Tallyfy: the organization id",
-}
 
 
-def field(label: str, box: Input, hint_id: str | None = None):
+def field(label: str, box: Input, hint_id: str | None = None) -> list[Widget]:
     """A labelled input, and under it where to find the value (and its MW_* variable)."""
-    with Horizontal(classes="field-row"):
-        yield Label(label, classes="field-label")
-        yield box
-    if hint_id:
-        yield Static("", id=hint_id, classes="hint field-hint")
+    row: list[Widget] = [Horizontal(Label(label, classes="field-label"), box, classes="field-row")]
+    return row + [Static("", id=hint_id, classes="hint field-hint")] if hint_id else row
+
+
+def side_fields(side: str, spec: AdapterSpec, endpoint: Endpoint | None) -> list[Widget]:
+    """What one side asks for, as its spec says: each credential part (a password box), then
+    each connection field (the plan's value); `endpoint` is None when the system was just picked."""
+    widgets: list[Widget] = []
+    for part in spec.credentials:
+        box = Input(password=True, id=f"{side}-{part.name}", compact=True)
+        widgets += field(part.label, box, hint_id=f"{side}-{part.name}-hint")
+    for f in spec.fields:
+        value = str(getattr(endpoint, f.name, "") or "") if endpoint is not None else ""
+        widgets += field(f.label, Input(value, id=f"{side}-{f.name}", compact=True), hint_id=f"{side}-{f.name}-hint")
+    return widgets
 
 
 class ConnectScreen(WizardScreen):
@@ -63,10 +77,7 @@ class ConnectScreen(WizardScreen):
     ]
 
     def body(self):
-        from adapters.registry import ALL_SOURCES, TARGETS, source_credential_parts
-
         plan = self.app.migration.plan
-        src_parts = source_credential_parts(plan.source.system)
         with VerticalScroll(id="connect-body"):
             with Horizontal(classes="row"):
                 yield Label("Profile", classes="field-label")
@@ -80,42 +91,24 @@ class ConnectScreen(WizardScreen):
                 )
                 yield Static("one per client account; secrets go to the OS keyring", classes="hint", id="profile-hint")
             with Horizontal(id="sides"):
-                with Vertical(classes="side", id="side-source"):
-                    yield Label("[b]From[/]")
-                    yield Select(
-                        [(v, k) for k, v in ALL_SOURCES.items()],
-                        value=plan.source.system,
-                        allow_blank=False,
-                        id="source-system",
-                        compact=True,
-                    )
-                    yield from field("API root", Input(plan.source.base_url, id="source-url", compact=True))
-                    for part in src_parts:
-                        yield from field(
-                            PART_LABEL.get(part, part),
-                            Input(password=True, id=f"source-{part}", compact=True),
-                            hint_id=f"source-{part}-hint",
+                for side, title, endpoint in (("source", "From", plan.source), ("target", "To", plan.target)):
+                    spec = registry.get(side, endpoint.system)
+                    with Vertical(classes="side", id=f"side-{side}"):
+                        yield Label(f"[b]{title}[/]")
+                        yield Select(
+                            [(s.label, k) for k, s in registry.specs(side).items()],
+                            value=endpoint.system,
+                            allow_blank=False,
+                            id=f"{side}-system",
+                            compact=True,
                         )
-                    yield Static("", id="source-result", classes="result")
-                with Vertical(classes="side", id="side-target"):
-                    yield Label("[b]To[/]")
-                    yield Select(
-                        [(v, k) for k, v in TARGETS.items()],
-                        value=plan.target.system,
-                        allow_blank=False,
-                        id="target-system",
-                        compact=True,
-                    )
-                    yield from field("API root", Input(plan.target.base_url, id="target-url", compact=True))
-                    yield from field(
-                        "Token", Input(password=True, id="target-token", compact=True), hint_id="target-token-hint"
-                    )
-                    yield from field(
-                        "Org id",
-                        Input(plan.target.organization, id="target-org", compact=True),
-                        hint_id="target-organization-hint",
-                    )
-                    yield Static("", id="target-result", classes="result")
+                        yield from field("API root", Input(endpoint.base_url, id=f"{side}-url", compact=True))
+                        yield Vertical(
+                            *side_fields(side, spec, endpoint),
+                            id=f"{side}-fields",
+                            classes=f"side-fields system-{spec.system}",
+                        )
+                        yield Static("", id=f"{side}-result", classes="result")
             with Horizontal(classes="buttons"):
                 yield Button("Test connection (^t)", id="btn-test", variant="primary", compact=True)
                 yield Button("Next (^n)", id="btn-next", compact=True)
@@ -128,8 +121,6 @@ class ConnectScreen(WizardScreen):
         return [i for i in self.query(Input) if i.password]
 
     def _sandbox_inputs(self) -> None:
-        from wizard.secrets import _env_name
-
         profile = self.query_one("#profile", Input).value.strip() or "default"
         sandbox = profile == "sandbox"
         for i in self._secret_inputs():
@@ -137,32 +128,44 @@ class ConnectScreen(WizardScreen):
             i.placeholder = SANDBOX_NOTE if sandbox else "hidden"
             if sandbox:
                 i.value = ""
-        src = str(self.query_one("#source-system", Select).value)
-        tgt = str(self.query_one("#target-system", Select).value)
-        for side, system, part in [
-            *(("source", src, p) for p in self._source_parts()),
-            ("target", tgt, "token"),
-            ("target", tgt, "organization"),
-        ]:
-            hint = self.query(f"#{side}-{part}-hint")
-            if not hint:
-                continue
-            where = WHERE.get((system, part), f"the {system} API {part}, from its developer settings")
-            env = (
-                ""
-                if part == "organization"
-                else ("built-in for the sandboxes" if sandbox else f"or set {_env_name(profile, system, part)}")
-            )
-            hint.first().update(Text(f"{where}" + (f"\n{env}" if env else "")))
+        for side in SIDES:
+            spec = self._spec(side)
+            for part in spec.credentials:
+                env = (
+                    "built-in for the sandboxes" if sandbox else f"or set {_env_name(profile, spec.system, part.name)}"
+                )
+                self._hint(side, part.name, f"{part.where}\n{env}")
+            for f in spec.fields:
+                self._hint(side, f.name, f.where)
 
-    def _source_parts(self) -> tuple[str, ...]:
-        from adapters.registry import source_credential_parts
+    def _hint(self, side: str, name: str, hint: str) -> None:
+        for found in self.query(f"#{side}-{name}-hint"):
+            if isinstance(found, Static):
+                found.update(Text(hint))
 
-        return source_credential_parts(str(self.query_one("#source-system", Select).value))
+    def _spec(self, side: Kind) -> AdapterSpec:
+        return registry.get(side, str(self.query_one(f"#{side}-system", Select).value))
 
     @on(Input.Changed, "#profile")
-    @on(Select.Changed)
     def _profile_changed(self) -> None:
+        self._sandbox_inputs()
+
+    @on(Select.Changed)
+    async def _system_changed(self, event: Select.Changed) -> None:
+        """Another system on one side: its own credential parts and fields, and its default API
+        root unless one was typed."""
+        side: Kind = "source" if event.select.id == "source-system" else "target"
+        spec = self._spec(side)
+        if self.query_one(f"#{side}-fields", Vertical).has_class(f"system-{spec.system}"):
+            return  # the fields shown are this system's already
+        endpoint = getattr(self.app.migration.plan, side)
+        url = self.query_one(f"#{side}-url", Input)
+        if endpoint.system != spec.system and url.value.strip().rstrip("/") in (endpoint.base_url, *default_urls()):
+            url.value = spec.default_url
+        box = self.query_one(f"#{side}-fields", Vertical)
+        await box.remove_children()
+        await box.mount(*side_fields(side, spec, endpoint if endpoint.system == spec.system else None))
+        box.set_classes(f"side-fields system-{spec.system}")
         self._sandbox_inputs()
 
     def can_next(self) -> bool:
@@ -171,27 +174,23 @@ class ConnectScreen(WizardScreen):
 
     def _apply_form(self) -> dict[str, dict[str, str]]:
         """Copy the form into the plan; return the typed secrets (to store, then forget)."""
-        from adapters.registry import source_credential_parts
-
         plan = self.app.migration.plan
         profile = self.query_one("#profile", Input).value.strip() or "default"
-        plan.source.profile = plan.target.profile = profile
-        plan.source.system = str(self.query_one("#source-system", Select).value)  # type: ignore[assignment]
-        plan.target.system = str(self.query_one("#target-system", Select).value)  # type: ignore[assignment]
-        plan.source.base_url = self.query_one("#source-url", Input).value.strip().rstrip("/")
-        plan.target.base_url = self.query_one("#target-url", Input).value.strip().rstrip("/")
-        plan.target.organization = self.query_one("#target-org", Input).value.strip()
         secrets: dict[str, dict[str, str]] = {}
-        src = {
-            p: self.query_one(f"#source-{p}", Input).value
-            for p in source_credential_parts(plan.source.system)
-            if self.query(f"#source-{p}")
-        }
-        if all(src.values()) and src:
-            secrets[plan.source.system] = src
-        tok = self.query_one("#target-token", Input).value
-        if tok:
-            secrets[plan.target.system] = {"token": tok}
+        for side in SIDES:
+            spec = self._spec(side)
+            endpoint = getattr(plan, side)
+            endpoint.profile = profile
+            if side == "target" and endpoint.system != spec.system:  # the new target's own [mapping] options
+                common = {k: v for k, v in plan.mapping.model_dump().items() if k in MappingOptions.model_fields}
+                plan.mapping = target_options(spec.system, {**common, "preset": ""})
+            endpoint.system = spec.system
+            endpoint.base_url = self.query_one(f"#{side}-url", Input).value.strip().rstrip("/")
+            for f in spec.fields:
+                setattr(endpoint, f.name, self.query_one(f"#{side}-{f.name}", Input).value.strip())
+            typed = {p: self.query_one(f"#{side}-{p}", Input).value for p in spec.credential_parts}
+            if typed and all(typed.values()):
+                secrets[spec.system] = typed
         return secrets
 
     @on(Button.Pressed, "#btn-test")

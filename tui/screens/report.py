@@ -13,11 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
-from adapters.registry import TARGETS
 from tui.safe import esc as escape
 from tui.safe import line
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ConfirmDialog
+from wizard import registry
 from wizard.errors import UserError
 from wizard.humanize import path_text
 
@@ -295,7 +295,7 @@ class ReportScreen(WizardScreen):
                 )
                 return len(rows), [(s.target_type, name(s), s.action) for s in rows[offset : offset + limit]]
 
-            target = TARGETS.get(m.plan.target.system, m.plan.target.system)
+            target = registry.label(m.plan.target.system)
             if kept:
                 summary = (
                     f"Preview: {len(steps) - kept:,} to remove, {kept:,} kept (listed first): edited in "

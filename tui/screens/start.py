@@ -17,6 +17,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Sta
 from tui.safe import text as safe_text
 from tui.screens.base import KeyedScreen
 from tui.widgets.paged_table import PagedTable
+from wizard import registry
 
 STATE_MARK = {
     "new": "· new",
@@ -26,15 +27,6 @@ STATE_MARK = {
     "interrupted": "‖ interrupted",
     "finished": "✓ finished",
     "rolled back": "↺ rolled back",
-}
-DEFAULT_URLS = {
-    "trello": "https://api.trello.com/1",
-    "tallyfy": "https://go.tallyfy.com/api",
-    "asana": "https://app.asana.com/api/1.0",
-    "clickup": "https://api.clickup.com/api/v2",
-    "monday": "https://api.monday.com/v2",
-    "pipefy": "https://api.pipefy.com",
-    "processstreet": "https://public-api.process.st/api/v1.1",
 }
 
 
@@ -223,16 +215,15 @@ class NewMigrationDialog(ModalScreen[Path | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="new-cancel")]
 
     def compose(self):
-        from adapters.registry import ALL_SOURCES, TARGETS
-
+        sources, targets = registry.sources(), registry.targets()
         with Vertical(classes="dialog"):
             yield Label("New migration", classes="dialog-title")
             yield Label("Name (the folder's name; letters, digits, - and _)")
             yield Input(placeholder="acme-trello", id="new-name", restrict=r"[A-Za-z0-9_.-]*", max_length=64)
             yield Label("From")
-            yield Select([(v, k) for k, v in ALL_SOURCES.items()], value="trello", allow_blank=False, id="new-source")
+            yield Select([(s.label, k) for k, s in sources.items()], allow_blank=False, id="new-source")
             yield Label("To")
-            yield Select([(v, k) for k, v in TARGETS.items()], value="tallyfy", allow_blank=False, id="new-target")
+            yield Select([(s.label, k) for k, s in targets.items()], allow_blank=False, id="new-target")
             yield Label("", id="new-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Create (enter)", id="create", variant="primary", compact=True)
@@ -258,8 +249,8 @@ class NewMigrationDialog(ModalScreen[Path | None]):
         folder = _home() / "migrations" / name
         plan = Plan(
             name=name,
-            source=Source(system=source, base_url=DEFAULT_URLS[source], profile="default"),
-            target=Target(system=target, base_url=DEFAULT_URLS[target], profile="default"),
+            source=Source(system=source, base_url=registry.source(source).default_url, profile="default"),
+            target=Target(system=target, base_url=registry.target(target).default_url, profile="default"),
         )
         try:
             m = await asyncio.to_thread(Migration.create, folder, plan)

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from adapters.sandboxes import RunningSandboxes, load_states, save_states, start_sandboxes
+from wizard import registry
 from wizard.errors import UserError
 from wizard.migration import Migration, data_home
+from wizard.sandboxes import RunningSandboxes, load_states, save_states, start_sandboxes
 
 SEED, SCALE, RATE_SCALE = 1, "small", 0.01
 
@@ -48,12 +49,21 @@ def demo(workdir: Path | None = None) -> Iterator[tuple[Migration, RunningSandbo
                 f"The sandboxes of {folder} were not saved after its last step (the demo was cut off), "
                 "so it cannot go on against the same data; start a new demo (without --workdir)."
             )
-        running = start_sandboxes(seed=SEED, scale=SCALE, rate_scale=RATE_SCALE, states=states)
-        fresh = running.plan(name=m.plan.name, rate_scale=RATE_SCALE)
-        if (m.plan.source.base_url, m.plan.target.base_url) != (fresh.source.base_url, fresh.target.base_url):
-            # the sandboxes listen on new ports; only the addresses in the plan change
-            m.plan.source.base_url, m.plan.target.base_url = fresh.source.base_url, fresh.target.base_url
-            m.plan.target.organization = fresh.target.organization
+        systems = (m.plan.source.system, m.plan.target.system)
+        try:
+            running = start_sandboxes(systems, seed=SEED, scale=SCALE, rate_scale=RATE_SCALE, states=states)
+        except UserError:
+            m.close()
+            raise
+        # the sandboxes listen on new ports: only the addresses (and what each sandbox decides) change
+        side_specs = ((m.plan.source, registry.source(systems[0])), (m.plan.target, registry.target(systems[1])))
+        changed = False
+        for side, spec in side_specs:
+            for key, value in running.endpoint(spec, m.plan.name, RATE_SCALE).items():
+                if key != "profile" and getattr(side, key) != value:
+                    setattr(side, key, value)
+                    changed = True
+        if changed:
             m.save_plan()
     else:
         running = start_sandboxes(seed=SEED, scale=SCALE, rate_scale=RATE_SCALE)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv (Python 3.11+) and install the project with its test extras, at the versions pinned in
+# Create .venv (Python 3.11+) and install the project with its test and sandbox extras, at the versions pinned in
 # requirements.lock (regenerate it with: .venv/bin/pip freeze --exclude-editable > requirements.lock). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,6 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
   # The pinned versions first (requirements.lock), then the project itself, held to those pins.
   .venv/bin/python -m pip install --quiet -r requirements.lock
-  .venv/bin/python -m pip install --quiet -c requirements.lock -e '.[test]'
+  .venv/bin/python -m pip install --quiet -c requirements.lock -e '.[test,sandbox]'
   rm -f .venv/.installed-*; touch "$stamp"
 fi

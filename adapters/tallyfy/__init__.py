@@ -1,6 +1,3 @@
-"""Tallyfy, the target: its REST client and its sandbox (a faithful fake of the API)."""
-
-from adapters.tallyfy.client import TallyfyClient
-from adapters.tallyfy.sandbox import TallyfySandbox
-
-__all__ = ["TallyfyClient", "TallyfySandbox"]
+"""Tallyfy, the target: its REST client, the target adapter, its spec (`spec.py`) and its sandbox
+(a faithful fake of the API). Importing the package imports none of them: the sandbox needs the
+web server of the [sandbox] extra, which a real migration does not install."""

@@ -1,8 +1,3 @@
-"""Trello: the client, wire models, mapping to the canonical model, the source adapter and
-its sandbox."""
-
-from adapters.trello.client import TrelloClient
-from adapters.trello.sandbox import TrelloSandbox
-from adapters.trello.source import TrelloSource
-
-__all__ = ["TrelloClient", "TrelloSandbox", "TrelloSource"]
+"""Trello: the client, wire models, mapping to the canonical model, the source adapter
+(`source.py`), its spec (`spec.py`) and its sandbox. Importing the package imports none of them:
+the sandbox needs the web server of the [sandbox] extra, which a real migration does not install."""

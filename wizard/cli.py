@@ -24,6 +24,8 @@ from wizard.engine.verify import kind_name
 from wizard.errors import Interrupted, UserError
 from wizard.folderlock import folder_lock
 from wizard.migration import Migration
+from wizard.plan import save_plan
+from wizard.secrets import save_credentials
 from wizard.sinks import RichSink
 from wizard.textsafe import markup_safe as esc
 from wizard.textsafe import rich_text
@@ -476,9 +478,7 @@ async def cmd_rollback(a: argparse.Namespace) -> int:
 
 
 def cmd_login(a: argparse.Namespace) -> int:
-    import questionary  # lazy: only login asks questions
-
-    from wizard.secrets import save_credentials
+    import questionary  # noqa: PLC0415 only login asks questions: every other command starts without it
 
     spec = registry.any_side(a.system)
     if not sys.stdin.isatty():
@@ -498,8 +498,7 @@ def cmd_login(a: argparse.Namespace) -> int:
 
 
 def cmd_sandbox_serve(a: argparse.Namespace) -> int:
-    from wizard.plan import save_plan
-    from wizard.sandboxes import start_sandboxes
+    from wizard.sandboxes import start_sandboxes  # noqa: PLC0415 only this command and the demo start sandboxes
 
     systems = tuple(s.strip() for s in a.systems.split(",") if s.strip()) if a.systems else None
     running = start_sandboxes(
@@ -527,7 +526,7 @@ def cmd_sandbox_serve(a: argparse.Namespace) -> int:
 
 
 async def cmd_demo_headless(a: argparse.Namespace) -> int:
-    from wizard.demo import demo  # lazy: only the demo starts sandboxes
+    from wizard.demo import demo  # noqa: PLC0415 only this command and sandbox serve start sandboxes
 
     with demo(Path(a.workdir) if a.workdir else None) as (m, _running):
         m.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard import registry
-from wizard.adapter import Container, Identity
+from wizard.adapter import Container, Identity, SourceAdapter
 from wizard.audit import audit
 from wizard.engine.discover import discover
 from wizard.engine.estimate import Estimate, estimate
@@ -135,16 +135,17 @@ class Migration:
             yield
 
     # -- adapters ------------------------------------------------------------------------
-    def source(self, **kw: Any):
+    def source(self, **kw: Any) -> SourceAdapter:
         """The plan's source adapter, built by its registered spec (`kw`: test hooks for its client)."""
-        return self._adapter(self.plan.source, registry.source(self.plan.source.system), kw)
+        adapter: SourceAdapter = self._adapter(self.plan.source, registry.source(self.plan.source.system), kw)
+        return adapter
 
-    def target(self, *, dry_run: bool = False, **kw: Any):
+    def target(self, *, dry_run: bool = False, **kw: Any) -> Any:
         """The plan's target adapter, built by its registered spec (`kw`: test hooks for its client)."""
         return self._adapter(self.plan.target, registry.target(self.plan.target.system), kw, dry_run)
 
     def _adapter(self, endpoint: Endpoint, spec: AdapterSpec, kw: dict[str, Any], dry_run: bool = False) -> Any:
-        creds = load_credentials(endpoint.profile, endpoint.system, spec.credential_parts)
+        creds = load_credentials(endpoint.profile, spec.system, spec.credential_parts)
         peer = registry.label(self.plan.source.system)
         return spec.connect(
             Connection(endpoint, creds, self.plan.limits, self.sink, peer, dry_run, kw, mapping=self.plan.mapping)

@@ -149,7 +149,7 @@ class Conflicts(_Section):
     apply_source_deletions: bool = False
 
     def strategy_for(self, kind: str) -> Strategy:
-        return self.per_type.get(kind, self.default)  # type: ignore[arg-type]
+        return next((s for k, s in self.per_type.items() if k == kind), self.default)
 
 
 class Limits(_Section):
@@ -203,7 +203,7 @@ def _option_error(loc: tuple[int | str, ...], kind: str, msg: str, more: int = 0
     return PydanticCustomError("mapping_option", msg, {"loc": loc, "type": kind, "msg": msg, "more": more})
 
 
-def _where(loc: tuple) -> str:
+def _where(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(p) for p in loc) or "(top level)"
 
 
@@ -251,7 +251,7 @@ def load_plan(path: Path) -> Plan:
         raise PlanError(_first_error(path, e)) from None
 
 
-def _merge(doc: tomlkit.TOMLDocument | dict, data: dict) -> None:
+def _merge(doc: tomlkit.TOMLDocument | dict[str, Any], data: dict[str, Any]) -> None:
     for k, v in data.items():
         if isinstance(v, dict) and k in doc and isinstance(doc[k], dict):
             _merge(doc[k], v)

@@ -86,7 +86,7 @@ class RunningSandboxes:
                 stack.enter_context(lock)
         return stack
 
-    def __enter__(self) -> "RunningSandboxes":
+    def __enter__(self) -> RunningSandboxes:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -208,10 +208,11 @@ def load_states(folder: Path) -> dict[str, Any] | None:
         return None
     try:
         saved = _StateUnpickler(io.BytesIO(data)).load()
-    except Exception:  # a damaged or foreign file: treated as absent, so the caller refuses to go on
+    except Exception:  # noqa: BLE001 a damaged or foreign file: treated as absent, so the caller refuses to go on
         return None
     if not isinstance(saved, dict) or not isinstance(saved.get("states"), dict):
         return None
     if _journal_bytes(folder) > int(saved.get("journal_bytes", 0)):
         return None
-    return saved["states"]
+    states: dict[str, Any] = saved["states"]
+    return states

@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from wizard import registry
 from wizard.errors import CredentialError
@@ -22,16 +23,29 @@ from wizard.redact import register
 SERVICE = "migration-wizard"
 
 
+# Until their adapters' specs declare them (`AdapterSpec.sandbox.credentials`), the test
+# credentials of the sandboxes being built; a spec of the same system takes precedence.
+_NOT_YET_IN_A_SPEC: dict[str, Mapping[str, str]] = {
+    "asana": {"token": "sandbox-asana-pat"},
+    "clickup": {"token": "pk_sandbox_clickup"},
+    "monday": {"token": "sandbox-monday-token"},
+    "pipefy": {"token": "sandbox-pipefy-token"},
+    "processstreet": {"token": "sandbox-processstreet-key"},
+}
+
+
 class _SandboxCredentials(Mapping[str, Mapping[str, str]]):
     """The sandboxes' well-known test credentials, by system, as each spec declares them
     (`AdapterSpec.sandbox.credentials`); they open no real account."""
 
     def _systems(self) -> dict[str, Mapping[str, str]]:
-        found: dict[str, Mapping[str, str]] = {}
+        found: dict[str, Mapping[str, str]] = dict(_NOT_YET_IN_A_SPEC)
+        registered: set[str] = set()
         for kind in registry.GROUPS:
             for system, spec in registry.specs(kind).items():
-                if spec.sandbox is not None:
-                    found.setdefault(system, spec.sandbox.credentials)
+                if spec.sandbox is not None and system not in registered:
+                    found[system] = spec.sandbox.credentials
+                    registered.add(system)
         return found
 
     def __getitem__(self, system: str) -> Mapping[str, str]:
@@ -52,7 +66,7 @@ def _env_name(profile: str, system: str, part: str) -> str:
     return f"MW_{clean}_{system.upper()}_{part.upper()}"
 
 
-def _keyring():
+def _keyring() -> Any:
     try:
         import keyring
         from keyring.errors import KeyringError, NoKeyringError  # noqa: F401
@@ -148,7 +162,7 @@ def audit_key(profile: str) -> bytes | None:
         except Exception:
             raw = None
         if raw:
-            return raw.encode()
+            return str(raw).encode()
     env = os.environ.get(_env_name(profile, "audit", "key"))
     if env:
         return env.encode()

@@ -41,9 +41,9 @@ class TallyfyMapping(MappingOptions):
 
 
 def connect(c: Connection) -> Any:
-    # lazy: the registry lists specs without importing the clients behind them
-    from adapters.tallyfy.client import TallyfyClient
-    from adapters.tallyfy.target import TallyfyTarget
+    # the registry lists specs without importing the clients behind them
+    from adapters.tallyfy.client import TallyfyClient  # noqa: PLC0415
+    from adapters.tallyfy.target import TallyfyTarget  # noqa: PLC0415
 
     if c.mapping is None:  # the writes follow the plan's mapping options (field types, checklists): never guessed
         raise ValueError("a Tallyfy target is built with the plan's mapping options (Connection.mapping)")
@@ -62,8 +62,7 @@ def connect(c: Connection) -> Any:
 
 
 def sandbox(o: SandboxOptions) -> Any:
-    # lazy: the sandbox needs the web server of the [sandbox] extra
-    from adapters.tallyfy.sandbox import TallyfySandbox
+    from adapters.tallyfy.sandbox import TallyfySandbox  # noqa: PLC0415 needs the [sandbox] extra's web server
 
     return TallyfySandbox(seed=o.seed, faults=o.faults, rate_limits=o.rate_limits, **_limits(o.rate_scale))
 

@@ -23,8 +23,7 @@ SANDBOX_CREDENTIALS = {
 
 
 def connect(c: Connection) -> Any:
-    # lazy: the registry lists specs without importing the clients behind them
-    from adapters.trello.source import TrelloSource
+    from adapters.trello.source import TrelloSource  # noqa: PLC0415 the registry lists specs without their clients
 
     return TrelloSource.connect(
         c.endpoint.base_url,
@@ -39,8 +38,7 @@ def connect(c: Connection) -> Any:
 
 
 def sandbox(o: SandboxOptions) -> Any:
-    # lazy: the sandbox needs the web server of the [sandbox] extra
-    from adapters.trello.sandbox import TrelloSandbox
+    from adapters.trello.sandbox import TrelloSandbox  # noqa: PLC0415 needs the [sandbox] extra's web server
 
     return TrelloSandbox(
         seed=o.seed, scale=o.scale, faults=o.faults, rate_limits=o.rate_limits, window_scale=o.rate_scale

@@ -28,6 +28,7 @@ def cli_without_extra(*args: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=600,
+        check=False,
         stdin=subprocess.DEVNULL,
         env={"NO_COLOR": "1", "COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
     )

@@ -175,6 +175,7 @@ class AdapterSpec:
     losses: Callable[[Plan], LossRules] | None = None  # targets: what the mapping changes, for one plan
     item_noun: tuple[str, str] = ("item", "items")  # singular, plural: "card", "cards"
     container_noun: tuple[str, str] = ("container", "containers")  # "board", "boards"
+    rank: int = 100  # where it is listed on its side, then by name; the first is the default of `new` and the demo
     presets: tuple[Preset, ...] = ()  # targets: the mapping presets, the first one the default
     mapping: type[MappingOptions] | None = None  # targets: the plan's [mapping] options
 
@@ -229,8 +230,10 @@ def _invalid(spec: object, kind: Kind, name: str | None = None) -> str:
 
 
 def specs(kind: Kind) -> dict[str, AdapterSpec]:
-    """Every registered spec of one side, by system (run-time registrations win)."""
-    return {**_load(kind), **_added[kind]}
+    """Every registered spec of one side, by system (run-time registrations win), in the order
+    they are listed: by rank, then by name (package metadata keeps no order of its own)."""
+    found = {**_load(kind), **_added[kind]}
+    return dict(sorted(found.items(), key=lambda item: (item[1].rank, item[0])))
 
 
 def sources() -> dict[str, AdapterSpec]:

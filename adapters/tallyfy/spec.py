@@ -89,6 +89,7 @@ SPEC = AdapterSpec(
     ),
     cost=cost,
     losses=ledger.for_plan,
+    rank=0,  # the first target offered, and the default of `new` and the demo
     item_noun=("process", "processes"),
     container_noun=("template", "templates"),
     mapping=TallyfyMapping,

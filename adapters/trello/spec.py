@@ -97,6 +97,7 @@ SPEC = AdapterSpec(
         (RateWindow(100, 10.0), RateWindow(300, 10.0), RateWindow(100, 900.0, "members")),
         summary="100-per-10-s limit",
     ),
+    rank=0,  # the first source offered, and the default of `new` and the demo
     item_noun=("card", "cards"),
     container_noun=("board", "boards"),
 )

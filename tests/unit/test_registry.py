@@ -35,6 +35,8 @@ def test_the_built_in_adapters_come_from_the_entry_points():
         assert spec.sandbox is not None and set(spec.sandbox.credentials) == set(spec.credential_parts)
         assert spec.default_url.startswith("https://")
     assert trello.items(1) == "1 card" and trello.items(1200) == "1,200 cards"
+    # listed by rank, then by name: the built-in pair first (package metadata keeps no order)
+    assert next(iter(registry.sources())) == "trello" and next(iter(registry.targets())) == "tallyfy"
 
 
 def test_an_unknown_system_is_one_sentence_naming_the_known_ones():

@@ -92,6 +92,7 @@ def cmd_new(a: argparse.Namespace) -> int:
         f"{plan.source.profile} --system {plan.source.system}' and '... --system {plan.target.system}', then "
         f"check both with 'migration-wizard connect {esc(a.dir)}'.",
         highlight=False,
+        soft_wrap=True,  # the commands and the folder print whole, so they can be copied
     )
     return EXIT_OK
 

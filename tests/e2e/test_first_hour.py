@@ -139,6 +139,14 @@ def test_new_suggests_login_and_connect_next(tmp_path: Path) -> None:
     assert "discover" not in flat
 
 
+def test_new_prints_its_next_commands_whole_however_long_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / ("a-long-client-name-" * 6) / "acme"
+    r = cli("new", str(folder), "--profile", "acme")
+    assert r.returncode == 0, r.stderr
+    assert "'migration-wizard login acme --system trello' and '... --system tallyfy'" in r.stdout
+    assert f"'migration-wizard connect {folder}'" in r.stdout
+
+
 def test_login_to_an_unknown_system_says_so() -> None:
     r = cli("login", "acme", "--system", "trelo")
     assert r.returncode == 2

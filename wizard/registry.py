@@ -136,7 +136,6 @@ class Connection:
     peer_label: str = "the source"
     dry_run: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)  # test hooks passed to the client
-    mapping: MappingOptions | None = None  # targets: the plan's [mapping], as the target's own options
     mapping: MappingOptions | None = None  # a target: the plan's mapping options
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.tallyfy import mapping as tm
 from adapters.tallyfy.client import TallyfyClient
+from adapters.tallyfy.spec import TallyfyMapping
 from wizard.adapter import Identity
 from wizard.engine.conflicts import _epoch
 from wizard.http import RecordRejected
@@ -84,7 +85,8 @@ class TallyfyTarget:
     ) -> None:
         self.client = client
         self.source_label = source_label
-        mapping = mapping or MappingOptions()
+        if not isinstance(mapping, TallyfyMapping):  # the options every target has, or none: Tallyfy's defaults
+            mapping = TallyfyMapping.model_validate(mapping.model_dump() if mapping else {})
         self.overrides = dict(mapping.field_types)
         self.with_checklists = mapping.checklists == "field"
         self.gate = WriteGate(self.label, lambda: client.calls, dry_run=dry_run)

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from adapters.tallyfy.spec import SPEC
+from adapters.tallyfy.spec import SPEC, TallyfyMapping
 from adapters.tallyfy.target import TallyfyTarget
-from wizard.plan import Limits, MappingOptions, Target
+from wizard.plan import Limits, Target
 from wizard.registry import Connection
 
 TARGET = Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="p", organization="o")
@@ -21,7 +21,7 @@ def test_a_target_without_the_plans_mapping_options_is_refused() -> None:
 
 
 def test_the_target_writes_by_the_plans_mapping_options() -> None:
-    mapping = MappingOptions(checklists="subtasks", field_types={"src:field:f": "text"})
+    mapping = TallyfyMapping(checklists="subtasks", field_types={"src:field:f": "text"})
     target = SPEC.connect(Connection(TARGET, {"token": "t"}, Limits(), mapping=mapping))
     try:
         assert isinstance(target, TallyfyTarget)

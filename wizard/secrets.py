@@ -26,9 +26,7 @@ SERVICE = "migration-wizard"
 # Until their adapters' specs declare them (`AdapterSpec.sandbox.credentials`), the test
 # credentials of the sandboxes being built; a spec of the same system takes precedence.
 _NOT_YET_IN_A_SPEC: dict[str, Mapping[str, str]] = {
-    "asana": {"token": "sandbox-asana-pat"},
     "clickup": {"token": "pk_sandbox_clickup"},
-    "monday": {"token": "sandbox-monday-token"},
     "pipefy": {"token": "sandbox-pipefy-token"},
     "processstreet": {"token": "sandbox-processstreet-key"},
 }

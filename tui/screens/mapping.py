@@ -18,16 +18,18 @@ from tui.safe import line, shown, text
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
+from wizard import registry
 from wizard.engine.people import match_people
 from wizard.engine.report import container_losses
 from wizard.errors import UserError
 from wizard.model import FieldDef
 
-PRESETS = {
-    "kanban": "list → step · card → process",
-    "checklist": "workflow → template · run → process",
-    "form": "fields → kick-off form",
-}
+
+def preset_text(target: str, preset: str) -> str:
+    """What the target's spec says its preset does."""
+    return next((p.description for p in registry.target(target).presets if p.name == preset), "")
+
+
 CHECKLIST_MODES = {"field": "text field", "subtasks": "one task per item"}
 PEOPLE_MARK = {
     "matched": "✓ matched",
@@ -111,7 +113,12 @@ class MappingScreen(WizardScreen):
                     prompt="no board discovered",
                 )
                 yield Label(
-                    Text.assemble("preset ", (m.plan.mapping.preset, "bold"), ": ", PRESETS[m.plan.mapping.preset]),
+                    Text.assemble(
+                        "preset ",
+                        (m.plan.mapping.preset, "bold"),
+                        ": ",
+                        preset_text(m.plan.target.system, m.plan.mapping.preset),
+                    ),
                     id="preset",
                 )
             with Horizontal(id="map-main"):

@@ -277,11 +277,15 @@ def story_to_comment(story: AsanaStory, item_gid: str) -> Comment:
     )
 
 
-def map_story(raw: Any, item_gid: str) -> Comment | SourceRejected | None:
-    """A comment story as a Comment; a system story is None (the activity log is not migrated)."""
+def map_story(raw: Any, item_gid: str, *, activity_log: bool = False) -> Comment | SourceRejected | None:
+    """A comment story as a Comment; a system story (Asana's activity log: "moved this task
+    to Doing") as one too when the plan asks for the activity log, else None."""
     story = parse(AsanaStory, raw, "comment")
     if isinstance(story, SourceRejected):
         return story
+    if story.type == "system" and activity_log:
+        comment = story_to_comment(story, item_gid)
+        return comment.model_copy(update={"text": f"Activity: {story.text}"})
     if story.type != "comment":
         return None
     return story_to_comment(story, item_gid)

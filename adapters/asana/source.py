@@ -79,9 +79,10 @@ class AsanaSource(SourceAdapter):
 
     client: AsanaClient
 
-    def __init__(self, client: AsanaClient, *, tier: str | None = None) -> None:
+    def __init__(self, client: AsanaClient, *, tier: str | None = None, activity_log: bool = False) -> None:
         self.client = client
         self._tier_chosen = tier
+        self.activity_log = activity_log  # system stories come too, as comments
         self._me: AsanaMe | None = None
         self._people: dict[str, list[Person]] = {}
         self._tags: dict[str, list[Tag]] = {}
@@ -106,6 +107,7 @@ class AsanaSource(SourceAdapter):
                 f"The Asana credential of profile '{profile}' has no token; log in again with a personal access token."
             )
         tier = kw.pop("tier", None)
+        activity_log = bool(kw.pop("activity_log", False))
         client = AsanaClient(
             base_url,
             credentials["token"],
@@ -117,7 +119,7 @@ class AsanaSource(SourceAdapter):
             window_scale=float(kw.pop("window_scale", 1.0) or 1.0),
             **kw,
         )
-        return cls(client, tier=tier)
+        return cls(client, tier=tier, activity_log=activity_log)
 
     # -- who and what --------------------------------------------------------------------
     async def me(self) -> AsanaMe:
@@ -282,7 +284,7 @@ class AsanaSource(SourceAdapter):
                 yield SourceRejected(mapping.key("task", gid), "comment", _refused(status, body, "stories"))
                 continue
             for raw in body:
-                comment = mapping.map_story(raw, gid)
+                comment = mapping.map_story(raw, gid, activity_log=self.activity_log)
                 if comment is not None and gid in orphans:
                     yield _orphan(comment.key, "comment", orphans[gid])
                 elif comment is not None:
@@ -407,7 +409,8 @@ class AsanaSource(SourceAdapter):
         links: Counter[str] = Counter()
         async for gid, status, rows in self._per_task(gids, "stories"):
             if status < 400:
-                comments[gid] += sum(1 for s in rows if isinstance(s, dict) and s.get("type") == "comment")
+                kinds = ("comment", "system") if self.activity_log else ("comment",)
+                comments[gid] += sum(1 for s in rows if isinstance(s, dict) and s.get("type") in kinds)
         async for gid, status, rows in self._per_task(gids, "attachments"):
             for a in rows if status < 400 else []:
                 if isinstance(a, dict):

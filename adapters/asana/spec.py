@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wizard.errors import PlanError
 from wizard.registry import (
     AdapterSpec,
     ApiDescription,
@@ -15,6 +16,12 @@ from wizard.registry import (
     SandboxSpec,
 )
 
+# The plan's [source.options] for Asana.
+OPTIONS = {
+    "plan": "free or paid: the account's plan, whose per-minute limit binds (150 or 1,500); empty: detected",
+    "activity_log": "true: system stories (Asana's activity log) come too, as comments; empty: comments only",
+}
+
 # The sandbox accepts exactly this; it opens no real account.
 SANDBOX_CREDENTIALS = {"token": "sandbox-asana-pat"}
 
@@ -23,9 +30,22 @@ def connect(c: Connection) -> Any:
     # lazy: the registry lists specs without importing the clients behind them
     from adapters.asana.source import AsanaSource  # noqa: PLC0415
 
+    options = dict(getattr(c.endpoint, "options", None) or {})  # the plan's [source.options]
+    wrong = sorted(set(options) - set(OPTIONS))
+    if options.get("plan", "") not in ("", "free", "paid"):
+        wrong.append(f"plan = {options['plan']!r}")
+    if options.get("activity_log", "") not in ("", "true", "false"):
+        wrong.append(f"activity_log = {options['activity_log']!r}")
+    if wrong:
+        raise PlanError(
+            f"[source.options] names {', '.join(wrong)}, which Asana does not know; "
+            f"its options are: {'; '.join(f'{k} ({v})' for k, v in OPTIONS.items())}."
+        )
     return AsanaSource.connect(
         c.endpoint.base_url,
         dict(c.credentials),
+        tier=options.get("plan") or None,
+        activity_log=options.get("activity_log") == "true",
         profile=c.endpoint.profile,
         sink=c.sink,
         timeout=c.limits.request_timeout_s,

@@ -131,3 +131,10 @@ def test_a_field_of_a_type_we_do_not_know_gets_a_ledger_line() -> None:
 def _hash_without(f: FieldDef, name: str) -> str:
     data = f.model_dump(mode="json", exclude={"key", name})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def test_system_stories_come_as_activity_only_when_asked() -> None:
+    story = {"gid": "6", "type": "system", "text": "moved this task to Doing", "created_at": "2025-01-01T00:00:00Z"}
+    assert mapping.map_story(story, "100") is None
+    activity = mapping.map_story(story, "100", activity_log=True)
+    assert isinstance(activity, Comment) and activity.text == "Activity: moved this task to Doing"

@@ -14,12 +14,14 @@ import pytest
 
 from adapters.asana.sandbox import AsanaSandbox
 from adapters.asana.source import AsanaSource
-from adapters.asana.spec import SANDBOX_CREDENTIALS
+from adapters.asana.spec import SANDBOX_CREDENTIALS, SPEC
 from adapters.sandboxkit import Faults, SandboxServer
 from wizard.adapter import SourceLeftOut
-from wizard.errors import CredentialError, PermissionDenied
+from wizard.errors import CredentialError, PermissionDenied, PlanError
 from wizard.http import ObjectUnavailable
 from wizard.model import Attachment, Comment, Item, Template
+from wizard.plan import Limits, Source
+from wizard.registry import Connection
 
 CREDS = SANDBOX_CREDENTIALS
 
@@ -307,3 +309,24 @@ async def test_a_task_with_more_stories_than_a_page_brings_them_all(served: Any,
         if isinstance(obj, Comment) and obj.item_key == f"asana:task:{task.gid}":
             got.append(obj.text)
     assert [t for t in got if t.startswith("note ")] == [f"note {n}" for n in range(230)]
+
+
+async def test_the_plans_source_options_choose_the_plan_and_the_activity_log(served: Any) -> None:
+    _, url = served
+    endpoint = Source(system="asana", base_url=url, options={"plan": "paid", "activity_log": "true"})
+    src = SPEC.connect(Connection(endpoint, CREDS, Limits()))
+    try:
+        await src.whoami()
+        assert src.client.tier == "paid"
+        assert "GET /workspaces/{id}/tasks/search" not in src.client.calls_by_route  # chosen, not detected
+        project = next(c for c in await src.containers() if not c.closed and "template" not in c.key)
+        texts = [o.text async for o in src.extract(project.id) if isinstance(o, Comment)]
+        assert any(t.startswith("Activity: ") for t in texts)
+        stated = await src.stated_counts(project.id)
+        assert sum(s.counts["comment"] for s in stated) == len(texts)  # verify counts what comes
+    finally:
+        await src.aclose()
+    for wrong in ({"plan": "enterprise"}, {"colour": "blue"}):
+        with pytest.raises(PlanError) as e:
+            SPEC.connect(Connection(Source(system="asana", base_url=url, options=wrong), CREDS, Limits()))
+        assert "[source.options]" in e.value.sentence and "plan (" in e.value.sentence

@@ -49,7 +49,7 @@ class _Section(BaseModel):
 
 
 class Endpoint(_Section):
-    base_url: str = Field(description="The API root, e.g. https://api.trello.com/1.")
+    base_url: str = Field(description="The API root of the system (its adapter's default, or a sandbox's address).")
     rate_window_scale: float = Field(
         default=1.0,
         gt=0,
@@ -93,10 +93,10 @@ def _registered(kind: registry.Kind, system: str) -> str:
 
 
 class Source(Endpoint):
-    system: str = Field(description="A registered source system, e.g. trello.")
+    system: str = Field(description="The source system, by the name its adapter registers.")
     scope: list[str] = Field(
         default_factory=list,
-        description="Container ids to migrate (boards, projects...). Empty means every one the profile sees.",
+        description="Ids of the source's containers to migrate. Empty means every one the profile sees.",
     )
     options: dict[str, str] = Field(
         default_factory=dict,
@@ -110,7 +110,7 @@ class Source(Endpoint):
 
 
 class Target(Endpoint):
-    system: str = Field(description="A registered target system, e.g. tallyfy.")
+    system: str = Field(description="The target system, by the name its adapter registers.")
     organization: str = Field(default="", description="Target organization / workspace id.")
 
     @field_validator("system")

@@ -75,6 +75,7 @@ def _inventory() -> Inventory:
         id="p1",
         name="Project",
         counts={"item": 40},
+        template={"key": "toysrc:project:p1", "name": "Project"},
         duplicates=[["toysrc:task:1", "toysrc:task:2"]],
     )
     return Inventory(

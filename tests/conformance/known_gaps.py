@@ -17,7 +17,6 @@ ESTIMATE_CURSOR = (
 )
 
 KNOWN: dict[tuple[str, str], str] = {
-    ("asana-tallyfy", "*"): NOT_SERVED,
     ("monday-tallyfy", "*"): NOT_SERVED,
     ("csv", "test_estimate_dry_run_and_run_agree_everything_arrives_once_and_nothing_is_written_twice"): (
         ESTIMATE_CURSOR

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conformance import systems
-from tests.conformance.known_gaps import KNOWN, UNTIL_LANDED
+from tests.conformance.known_gaps import KNOWN
 from tests.conformance.systems import System
 from tests.e2e.conftest import Served, cli, serve, stop
 
@@ -29,7 +29,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     def param(value: object, *names: str) -> object:
         keys = [(n, t) for n in (*names, "-".join(names)) for t in (test, "*")]
         key = next((k for k in keys if k in KNOWN), None)
-        marks = [pytest.mark.xfail(reason=KNOWN[key], strict=key not in UNTIL_LANDED)] if key else []
+        marks = [pytest.mark.xfail(reason=KNOWN[key], strict=True)] if key else []
         return pytest.param(value, marks=marks, id="-".join(names))
 
     if "source" in metafunc.fixturenames:

@@ -107,7 +107,7 @@ class Sandbox:
         self.app = Starlette(routes=self.sandbox_routes() + self.routes())
         self.app.add_middleware(_Middleware, sandbox=self)
 
-    def server(self, port: int = 0) -> "SandboxServer":
+    def server(self, port: int = 0) -> SandboxServer:
         """This sandbox served on loopback: `with sb.server() as srv: srv.url`."""
         return SandboxServer(self, port)
 

@@ -14,17 +14,20 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from wizard import registry
+from wizard.audit import LOG_NAME, check_chain
 from wizard.engine.conflicts import plain
+from wizard.engine.decisions import DECISIONS, preview, side_by_side
 from wizard.engine.verify import kind_name
 from wizard.errors import Interrupted, UserError
 from wizard.folderlock import folder_lock
 from wizard.migration import Migration
-from wizard.plan import save_plan
+from wizard.plan import Plan, plan_schema, save_plan
 from wizard.secrets import save_credentials
 from wizard.sinks import RichSink
 from wizard.textsafe import markup_safe as esc
@@ -62,10 +65,6 @@ def _open(folder: str, *, readonly: bool = False) -> tuple[Migration, RichSink]:
 
 # -- commands ------------------------------------------------------------------------------
 def cmd_new(a: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
-    from wizard.plan import Plan
-
     source = a.source or _first("source")
     target = a.target or _first("target")
     source_url = a.source_url or _default_url("source", source)
@@ -110,7 +109,7 @@ def _default_url(kind: registry.Kind, system: str) -> str:
     return spec.default_url if spec else "https://unknown.invalid"  # the plan then names the unknown system
 
 
-def _option_error(exc: ValidationError) -> str:  # type: ignore[name-defined]  # noqa: F821
+def _option_error(exc: ValidationError) -> str:
     """One sentence naming the option of 'new' that pydantic refused, and why."""
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
@@ -200,7 +199,7 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
 async def cmd_run(a: argparse.Namespace) -> int:
     m, sink = _open(a.dir, readonly=a.dry_run)
     if not a.yes and not a.dry_run and sys.stdin.isatty():
-        import questionary
+        import questionary  # noqa: PLC0415 - lazy: prompt_toolkit loads only when a command asks a question
 
         est = await m.estimate()
         ok = await questionary.confirm(
@@ -282,7 +281,7 @@ async def cmd_conflicts(a: argparse.Namespace) -> int:
     if scan and not writes:  # never scanned, so the listing would be incomplete: scan if the folder is free
         try:
             w, w_sink = _open(a.dir)
-            w.store  # a writable store takes the folder's lock
+            _ = w.store  # a writable store takes the folder's lock
         except UserError as e:  # another command holds the folder: list what is known, scan later
             scan = False
             err.print(
@@ -355,7 +354,7 @@ async def _decide_conflicts(m: Migration, a: argparse.Namespace) -> int:
     if len(ids) > 1 and not a.yes:
         if not sys.stdin.isatty():
             raise UserError(f"This would {what} {len(ids)} conflicts; add --yes to confirm.")
-        import questionary
+        import questionary  # noqa: PLC0415 - lazy: prompt_toolkit loads only when a command asks a question
 
         if not await questionary.confirm(f"{what[0].upper()}{what[1:]} {len(ids)} conflicts?").ask_async():
             out.print("Nothing was changed.")
@@ -383,8 +382,6 @@ async def _decide_conflicts(m: Migration, a: argparse.Namespace) -> int:
 
 
 def _show_conflict(m: Migration, cid: str) -> int:
-    from wizard.engine.decisions import DECISIONS, preview, side_by_side
-
     c = m.store.conflicts.get(cid)
     if c is None:
         raise UserError(f"No conflict with id {cid}; list them with 'migration-wizard conflicts {m.folder}'.")
@@ -575,7 +572,6 @@ def cmd_tui(a: argparse.Namespace) -> int:
 
 def cmd_audit_verify(a: argparse.Namespace) -> int:
     """Check audit.log: every line whole, signed with the profile's audit key, chained to the one before."""
-    from wizard.audit import LOG_NAME, check_chain
 
     path = Path(a.dir) / LOG_NAME
     if not path.is_file():
@@ -599,8 +595,6 @@ def cmd_audit_verify(a: argparse.Namespace) -> int:
 
 
 def cmd_schema(a: argparse.Namespace) -> int:
-    from wizard.plan import plan_schema
-
     sys.stdout.write(plan_schema())
     return EXIT_OK
 
@@ -621,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command")
 
-    def folder_cmd(name: str, fn: Callable, help: str) -> argparse.ArgumentParser:
+    def folder_cmd(name: str, fn: Callable[[argparse.Namespace], Any], help: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help)
         sp.add_argument("dir", help="the migration folder")
         sp.set_defaults(fn=fn)
@@ -734,7 +728,8 @@ _READS_ONLY: dict[str, Callable[[argparse.Namespace], bool]] = {
 def _folder_lock_for(a: argparse.Namespace) -> AbstractContextManager[None]:
     """Every command that writes to a migration folder holds its lock for the command's life."""
     folder = getattr(a, "dir", None)
-    if folder is None or not Path(folder, "plan.toml").exists() or _READS_ONLY.get(a.command, lambda a: False)(a):
+    reads_only = _READS_ONLY.get(a.command)
+    if folder is None or not Path(folder, "plan.toml").exists() or (reads_only is not None and reads_only(a)):
         return nullcontext()
     return folder_lock(Path(folder), a.command)
 

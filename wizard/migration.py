@@ -8,21 +8,31 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_data_path
+
 from wizard import registry
 from wizard.adapter import Container, Identity, SourceAdapter
 from wizard.audit import audit
+from wizard.engine.conflicts import tally, tally_text
+from wizard.engine.decisions import Rule, export_csv, import_decisions, record, select, undo, who
 from wizard.engine.discover import discover
 from wizard.engine.estimate import Estimate, estimate
 from wizard.engine.executor import RunExecutor, RunSummary
 from wizard.engine.inventory import Inventory
 from wizard.engine.item_index import ItemIndex, ItemIndexWriter
+from wizard.engine.preflight import ScanResult, scan
+from wizard.engine.report import build_report, losses_for, write_reports
+from wizard.engine.rollback import RollbackStep, apply_rollback, mark_edited, plan_rollback
+from wizard.engine.verify import VerifyResult, verify
 from wizard.errors import PlanError, UserError
 from wizard.events import EventSink, FanOut, NullSink
 from wizard.folderlock import folder_lock, holder
@@ -32,6 +42,7 @@ from wizard.registry import AdapterSpec, Connection
 from wizard.secrets import load_credentials
 from wizard.sinks import JsonLogSink
 from wizard.store import Store
+from wizard.target import Action, TargetUser
 from wizard.words import nouns
 
 RECENT_FILE = "recent.json"
@@ -59,7 +70,7 @@ class Migration:
         self.plan = plan
         self.readonly = readonly  # read a consistent snapshot of the store; take no lock, write nothing
         self._log = JsonLogSink(self.folder)
-        self.sink = sink  # type: ignore[assignment]
+        self.sink = sink
         self._store: Store | None = None
         self._writing = False  # a run or sync of this object is under way
 
@@ -209,10 +220,11 @@ class Migration:
             await src.aclose()
         return None
 
-    async def target_users(self) -> list:
+    async def target_users(self) -> list[TargetUser]:
         tgt = self.target()
         try:
-            return await tgt.users()
+            users: list[TargetUser] = await tgt.users()
+            return users
         finally:
             await tgt.aclose()
 
@@ -227,8 +239,6 @@ class Migration:
         return self.inventory() or await self.discover()
 
     async def estimate(self) -> Estimate:
-        from wizard.engine.conflicts import tally, tally_text
-
         with self.step("estimate"):
             inv = self.inventory()
         est = estimate(self.plan, inv or await self.discover())
@@ -239,7 +249,7 @@ class Migration:
 
     async def run(
         self, *, dry_run: bool = False, stop: asyncio.Event | None = None, pause: asyncio.Event | None = None
-    ) -> tuple[RunSummary, list]:
+    ) -> tuple[RunSummary, list[Action]]:
         """Run the plan (or, dry, record what it would do). Returns the summary and, for a
         dry run, the exact ordered action list."""
         if dry_run:
@@ -289,11 +299,10 @@ class Migration:
                 self.store.snapshot()
         return summary
 
-    async def _dry_run(self) -> tuple[RunSummary, list]:
+    async def _dry_run(self) -> tuple[RunSummary, list[Action]]:
         """Against a copy of the store, with a target that records instead of writing. The
         engine's events stay out of the caller's sink and the run log: nothing it would do
         is shown or logged as done."""
-        import tempfile
 
         with tempfile.TemporaryDirectory(prefix="mw-dry-") as tmp:
             self.store.copy_to(Path(tmp))
@@ -314,15 +323,13 @@ class Migration:
         """Conflicts whose names, lists, labels, members or reason contain `text` and that
         every rule matches ("list=Doing", "label=Urgent", "member=Ana", "name=Invoice*",
         "before=2026-01-31")."""
-        from wizard.engine.decisions import Rule, select
 
         noun = nouns("source", self.plan.source.system).container[0]
         return select(self.store, [Rule.parse(r, noun) for r in rules or []], text=text, open_only=open_only)
 
-    async def scan_conflicts(self):
+    async def scan_conflicts(self) -> ScanResult:
         """The pre-flight scan: read the target (nothing is written) and queue every conflict
         the run would meet (wizard/engine/preflight.py)."""
-        from wizard.engine.preflight import scan
 
         with self.step("conflicts", lock=True, scan=True):
             src, tgt = self.source(), self.target()
@@ -337,7 +344,6 @@ class Migration:
     ) -> int:
         """Record one decision (None: back to undecided) for each conflict id; the next run or
         sync applies them. The audit log names every id."""
-        from wizard.engine.decisions import record, who
 
         with self.step("conflicts", lock=True, decide=decision or "undecided", how=how, ids=ids):
             record(self.store, ids, decision, by=who(via), how=how)
@@ -345,28 +351,22 @@ class Migration:
 
     def undo_decisions(self, ids: list[str], *, via: str = "command line") -> int:
         """Each conflict back to the decision it had before its last one."""
-        from wizard.engine.decisions import undo, who
 
         with self.step("conflicts", lock=True, undo=True, ids=ids):
             return undo(self.store, ids, by=who(via))
 
     def export_conflicts(self, path: Path) -> int:
-        from wizard.engine.decisions import export_csv
-
         with self.step("conflicts", export=str(path)):
             return export_csv(self.store, path)
 
     def import_conflicts(self, path: Path, *, via: str = "command line") -> dict[str, int]:
-        from wizard.engine.decisions import import_decisions, who
-
         with self.step("conflicts", lock=True, import_=str(path)):
             return import_decisions(self.store, path, by=who(via))
 
     # -- after the run -------------------------------------------------------------------
-    async def verify(self):
+    async def verify(self) -> VerifyResult:
         """Read the target back and compare it with what the store says was migrated and
         with what the source states of itself."""
-        from wizard.engine.verify import verify
 
         with self.step("verify", lock=True):
             tgt = self.target()
@@ -380,9 +380,8 @@ class Migration:
             self.store.snapshot()
         return res
 
-    def report(self) -> tuple[dict, list[Path]]:
+    def report(self) -> tuple[dict[str, Any], list[Path]]:
         """reports/report.md, .json and .csv; returns the report and the paths written."""
-        from wizard.engine.report import build_report, losses_for, write_reports
 
         with self.step("report"):
             report = build_report(
@@ -394,21 +393,19 @@ class Migration:
             report["state"] = self.state
             return report, write_reports(self.folder, report, self.store)
 
-    async def rollback_preview(self) -> list:
+    async def rollback_preview(self) -> list[RollbackStep]:
         """What a rollback would remove and keep (processes edited in the target since are
         kept); nothing is changed."""
-        from wizard.engine.rollback import mark_edited, plan_rollback
 
         with self.step("rollback", lock=True, apply=False):
-            return await self._rollback_steps(plan_rollback, mark_edited)
+            return await self._rollback_steps()
 
-    async def rollback(self, steps: list | None = None, *, force: bool = False) -> dict[str, int]:
+    async def rollback(self, steps: list[RollbackStep] | None = None, *, force: bool = False) -> dict[str, int]:
         """Undo what the runs created: the previewed `steps`, or a fresh preview's."""
-        from wizard.engine.rollback import apply_rollback, mark_edited, plan_rollback
 
         with self.step("rollback", lock=True, apply=True, force=force):
             if steps is None:
-                steps = await self._rollback_steps(plan_rollback, mark_edited)
+                steps = await self._rollback_steps()
             tgt = self.target()
             try:
                 return await apply_rollback(self.store, tgt, steps, self.sink, force=force)
@@ -416,7 +413,7 @@ class Migration:
                 await tgt.aclose()
                 self.store.snapshot()
 
-    async def _rollback_steps(self, plan_rollback: Any, mark_edited: Any) -> list:
+    async def _rollback_steps(self) -> list[RollbackStep]:
         tgt = self.target()
         try:
             steps = plan_rollback(self.store, tgt)
@@ -441,9 +438,6 @@ def _make_subfolders(folder: Path) -> None:
 # -- recent migrations (the start screen lists them) -------------------------------------
 def _home() -> Path:
     """The wizard's data folder: MIGRATION_WIZARD_HOME, else the user data directory."""
-    import os
-
-    from platformdirs import user_data_path
 
     return Path(os.environ.get("MIGRATION_WIZARD_HOME") or user_data_path("migration-wizard", appauthor=False))
 

@@ -54,7 +54,9 @@ class Endpoint(_Section):
         default=1.0,
         gt=0,
         le=1,
-        description="Sandboxes only: the vendor's rate-limit windows are shortened by this factor (0.01: an hour lasts 36 s).",
+        description=(
+            "Sandboxes only: the vendor's rate-limit windows are shortened by this factor (0.01: an hour lasts 36 s)."
+        ),
     )
     profile: str = Field(
         default="sandbox",
@@ -64,7 +66,9 @@ class Endpoint(_Section):
 
     allow_insecure: bool = Field(
         default=False,
-        description="Allow a plain http:// base_url to a host other than this machine (the credential then travels in clear).",
+        description=(
+            "Allow a plain http:// base_url to a host other than this machine (the credential then travels in clear)."
+        ),
     )
 
     @field_validator("base_url")

@@ -66,11 +66,12 @@ def _env_name(profile: str, system: str, part: str) -> str:
 
 def _keyring() -> Any:
     try:
-        import keyring
-        from keyring.errors import KeyringError, NoKeyringError  # noqa: F401
+        # lazy, and any failure means no keyring: a missing or broken backend leaves the MW_* variables
+        import keyring  # noqa: PLC0415
+        from keyring.errors import KeyringError, NoKeyringError  # noqa: F401, PLC0415
 
         return keyring
-    except Exception:  # pragma: no cover - keyring missing or broken backend
+    except Exception:  # noqa: BLE001 - keyring missing or its backend broken (it raises anything): no keyring
         return None
 
 
@@ -93,7 +94,7 @@ def _load_credentials(profile: str, system: str, parts: tuple[str, ...]) -> dict
     if kr is not None:
         try:
             raw = kr.get_password(SERVICE, f"{profile}/{system}")
-        except Exception:
+        except Exception:  # noqa: BLE001 - a backend may raise anything; the MW_* variables are the fallback
             raw = None
         if raw:
             try:
@@ -120,9 +121,10 @@ def save_credentials(profile: str, system: str, values: dict[str, str]) -> None:
         raise CredentialError("No keyring is available on this machine; set the MW_* environment variables instead.")
     try:
         kr.set_password(SERVICE, f"{profile}/{system}", json.dumps(values))
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - a backend may raise anything: said in one sentence
         raise CredentialError(
-            f"The keyring refused to store the credential ({type(e).__name__}); set the MW_* environment variables instead."
+            f"The keyring refused to store the credential ({type(e).__name__}); "
+            "set the MW_* environment variables instead."
         ) from None
 
 
@@ -157,7 +159,7 @@ def audit_key(profile: str) -> bytes | None:
     if kr is not None:
         try:
             raw = kr.get_password(SERVICE, account)
-        except Exception:
+        except Exception:  # noqa: BLE001 - as above: no key from a broken backend
             raw = None
         if raw:
             return str(raw).encode()
@@ -170,6 +172,6 @@ def audit_key(profile: str) -> bytes | None:
             kr.set_password(SERVICE, account, new)
             if kr.get_password(SERVICE, account) == new:  # a null backend keeps nothing
                 return new.encode()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a backend that cannot keep the key: the audit log goes unsigned
             pass
     return None

@@ -26,7 +26,7 @@ def target_reads(inv: Inventory, plan: Plan) -> int:
 
 
 def _calls(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int]:
-    subtasks = plan.mapping.checklists == "subtasks"
+    subtasks = tm.checklist_mode(plan.mapping) == "subtasks"
     calls = {"people": 1, "tags": 0, "templates": 0, "items": 0, "comments": 0, "attachments": 0}
     reads = 1  # the organization's members
     tag_names: set[str] = set()

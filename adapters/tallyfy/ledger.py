@@ -168,4 +168,4 @@ class TallyfyLosses:
 
 
 def for_plan(plan: Plan) -> TallyfyLosses:
-    return TallyfyLosses(dict(plan.mapping.field_types), plan.mapping.checklists == "field")
+    return TallyfyLosses(dict(plan.mapping.field_types), tm.checklist_mode(plan.mapping) == "field")

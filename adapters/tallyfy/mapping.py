@@ -48,6 +48,12 @@ FIELD_TYPES: dict[FieldType, str] = {
 NEUTRAL_COLOUR = "#838c91"  # a tag whose source states no colour
 
 
+def checklist_mode(options: object) -> str:
+    """The plan's [mapping] checklists option for Tallyfy (adapters/tallyfy/spec.py's
+    TallyfyMapping): "field" or "subtasks"; "field" for options that do not carry it."""
+    return str(getattr(options, "checklists", "field"))
+
+
 def marker(key: str) -> str:
     return f"[mw:{key}]"
 

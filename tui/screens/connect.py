@@ -4,6 +4,7 @@ never shown again), and a connection test that says who and which workspace."""
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from rich.text import Text
 from textual import on, work
@@ -15,9 +16,10 @@ from textual.widgets import Button, Input, Label, Select, Static
 from tui.safe import line, text
 from tui.screens.base import WizardScreen
 from wizard import registry
-from wizard.plan import Endpoint, MappingOptions, target_options
+from wizard.errors import UserError
+from wizard.plan import Endpoint, MappingOptions, Source, Target, target_options
 from wizard.registry import AdapterSpec, Kind
-from wizard.secrets import _env_name
+from wizard.secrets import _env_name, save_credentials
 
 SIDES: tuple[Kind, Kind] = ("source", "target")
 
@@ -91,7 +93,11 @@ class ConnectScreen(WizardScreen):
                 )
                 yield Static("one per client account; secrets go to the OS keyring", classes="hint", id="profile-hint")
             with Horizontal(id="sides"):
-                for side, title, endpoint in (("source", "From", plan.source), ("target", "To", plan.target)):
+                sides: tuple[tuple[Literal["source", "target"], str, Source | Target], ...] = (
+                    ("source", "From", plan.source),
+                    ("target", "To", plan.target),
+                )
+                for side, title, endpoint in sides:
                     spec = registry.get(side, endpoint.system)
                     with Vertical(classes="side", id=f"side-{side}"):
                         yield Label(f"[b]{title}[/]")
@@ -206,9 +212,6 @@ class ConnectScreen(WizardScreen):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def _test(self, test: bool) -> None:
-        from wizard.errors import UserError
-        from wizard.secrets import save_credentials
-
         m = self.app.migration
         try:
             secrets = self._apply_form()

@@ -18,6 +18,9 @@ from tui.safe import text as safe_text
 from tui.screens.base import KeyedScreen
 from tui.widgets.paged_table import PagedTable
 from wizard import registry
+from wizard.errors import UserError
+from wizard.migration import Migration, _home, known_sessions
+from wizard.plan import Plan, Source, Target
 
 STATE_MARK = {
     "new": "· new",
@@ -44,8 +47,6 @@ def ago(then: float, now: float) -> str:
 
 
 def short_path(folder: Path) -> str:
-    from wizard.migration import _home
-
     for base, label in ((_home(), "‹data›"), (Path.home(), "~")):
         try:
             return f"{label}/{Path(folder).resolve().relative_to(Path(base).resolve())}"
@@ -122,8 +123,6 @@ class StartScreen(KeyedScreen):
 
     @work(exclusive=True, group="sessions", exit_on_error=False)
     async def _load(self) -> None:
-        from wizard.migration import known_sessions
-
         self.sessions = await asyncio.to_thread(known_sessions)
         wide = self.app.size.width >= 120
         arrow, width = (" → ", 40) if wide else ("→", 14)
@@ -242,10 +241,6 @@ class NewMigrationDialog(ModalScreen[Path | None]):
 
     @work(exclusive=True, group="create", exit_on_error=False)
     async def _do_create(self, name: str, source: str, target: str) -> None:
-        from wizard.errors import UserError
-        from wizard.migration import Migration, _home
-        from wizard.plan import Plan, Source, Target
-
         folder = _home() / "migrations" / name
         plan = Plan(
             name=name,

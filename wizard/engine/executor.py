@@ -523,7 +523,9 @@ class RunExecutor:
         # was before we first changed it, so rollback can put it back.
         flips: dict[str, str] = {}
         anchors = await self.target.place_item(item, item_id, ctx, flips)
-        if not settled and self.plan.mapping.checklists == "subtasks" and item.checklists:
+        # a target's own [mapping] option (Tallyfy's checklists = "subtasks"), read by name: the core's options lack it
+        subitems = getattr(self.plan.mapping, "checklists", "") == "subtasks"
+        if not settled and subitems and item.checklists:
             await self.children.subitems(item, item_id, self.assignees(item))
         before = dict((settled or {}).get("extra", {}))
         extra: dict[str, Any] = {"anchor": settled_anchor(settled) or anchors.get(stage, ""), "stage": stage}

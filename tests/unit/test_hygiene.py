@@ -1,4 +1,5 @@
-"""An import inside a function says why: ruff's PLC0415 flags each one, and its noqa must carry
+"""The checks that keep the house clean: scripts/test.sh lints and type-checks first, and an import
+inside a function says why: ruff's PLC0415 flags each one, and its noqa must carry
 a reason (a cycle, keeping textual out of the CLI, an optional extra), not only the code."""
 
 from __future__ import annotations
@@ -57,3 +58,16 @@ def test_the_rule_is_on_and_every_exception_says_why() -> None:
         for n in reasonless(p.read_text("utf-8"))
     ]
     assert bare == [], f"an import inside a function without a reason: {bare}"
+
+
+def test_the_test_command_lints_formats_and_type_checks_before_the_tests() -> None:
+    test_sh = [ln.strip() for ln in (ROOT / "scripts" / "test.sh").read_text("utf-8").splitlines()]
+    lint_at = test_sh.index("bash scripts/lint.sh")
+    pytest_at = next(i for i, ln in enumerate(test_sh) if ln.startswith("exec .venv/bin/python -m pytest"))
+    assert lint_at < pytest_at
+    lint_sh = [ln.strip() for ln in (ROOT / "scripts" / "lint.sh").read_text("utf-8").splitlines()]
+    assert "set -euo pipefail" in lint_sh, "a finding must stop the script"
+    for step in (".venv/bin/ruff check .", ".venv/bin/ruff format --check .", ".venv/bin/mypy"):
+        assert step in lint_sh, step
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["optional-dependencies"]["test"]
+    assert any(d.startswith("ruff") for d in extra) and any(d.startswith("mypy") for d in extra)

@@ -18,7 +18,7 @@ from adapters.monday.client import CursorExpired, MondayClient
 from adapters.monday.documents import API_VERSION
 from adapters.monday.wire import MAsset, MBoard, MColumn, MUpdate, MUser
 from wizard import paging
-from wizard.adapter import Container, Identity, SourceAdapter, SourceRejected, StatedItem
+from wizard.adapter import Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
 from wizard.errors import CredentialError, PermissionDenied, VendorDataError
 from wizard.events import EventSink
 from wizard.http import ObjectUnavailable
@@ -168,6 +168,14 @@ class MondaySource(SourceAdapter):
         board = mapping.parse(MBoard, raw_board, "board")
         if isinstance(board, SourceRejected):
             raise VendorDataError(board.reason)
+        if board.state != "active" and not include_archived:
+            # Left out whole, as monday.com's own board list hides it: no template, nothing on it.
+            yield SourceLeftOut(
+                mapping.key("board", board.id),
+                "container",
+                f"the board is {board.state}, and the plan leaves archived records out",
+            )
+            return
         people = await self._account_people()
         known = {p.key for p in people}
         tpl, stage_col = mapping.board_to_template(board, people, self.stage_column)

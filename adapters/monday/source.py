@@ -18,11 +18,11 @@ from adapters.monday.client import CursorExpired, MondayClient
 from adapters.monday.documents import API_VERSION
 from adapters.monday.wire import MAsset, MBoard, MColumn, MUpdate, MUser
 from wizard import paging
-from wizard.adapter import Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
+from wizard.adapter import Container, Extracted, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
 from wizard.errors import CredentialError, PermissionDenied, VendorDataError
 from wizard.events import EventSink
 from wizard.http import ObjectUnavailable
-from wizard.model import Attachment, Canonical, Capability, Person
+from wizard.model import Attachment, Capability, Person
 from wizard.paging import PageNumber
 
 PAGE = 500  # items_page's maximum
@@ -153,9 +153,7 @@ class MondaySource(SourceAdapter):
         return self._people
 
     # -- extraction ------------------------------------------------------------------------
-    async def extract(
-        self, container_id: str, *, include_archived: bool = False
-    ) -> AsyncIterator[Canonical | SourceRejected]:
+    async def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Extracted]:
         count = self._sizes.get(container_id)
         if count is None:
             count = await self._items_count(container_id)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import mimetypes
 from datetime import UTC, datetime, time
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from adapters.asana.wire import (
     AsanaAttachment,
@@ -35,11 +35,10 @@ from wizard.model import (
     Stage,
     Tag,
     Template,
-    source_key,
 )
+from wizard.records import WireRecords, describe
 
 SYSTEM = "asana"
-M = TypeVar("M", bound=BaseModel)
 
 FIELD_TYPES = {
     "text": FieldType.text,
@@ -75,38 +74,10 @@ COLOURS = {
 }
 
 
-def key(kind: str, ident: str) -> str:
-    return source_key(SYSTEM, kind, ident)
-
-
-def raw_id(raw: Any, index: int | None = None) -> str:
-    """The record's gid for its source key, even when the record is broken."""
-    ident = raw.get("gid") if isinstance(raw, dict) else None
-    if isinstance(ident, str) and ident and not any(c.isspace() for c in ident):
-        return ident
-    return f"unknown-{index}" if index is not None else "unknown"
-
-
-def describe(err: ValidationError) -> str:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "record"
-    got = first.get("input")
-    if first["type"] == "missing":
-        return f"has no '{loc}'"
-    msg = first["msg"].rstrip(".")
-    kind = type(got).__name__ if got is not None else "nothing"
-    return f"has an invalid '{loc}' ({msg[:1].lower() + msg[1:]}, got {kind})"
-
-
-def parse(model: type[M], raw: Any, kind: str, index: int | None = None) -> M | SourceRejected:
-    """Validate one wire record, or say in one sentence why it cannot be read."""
-    ident = raw_id(raw, index)
-    if not isinstance(raw, dict):
-        return SourceRejected(key(kind, ident), kind, f"Asana sent a {kind} that is not a JSON object.")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as e:
-        return SourceRejected(key(kind, ident), kind, f"Asana sent {kind} {ident} that {describe(e)}.")
+RECORDS = WireRecords(SYSTEM, "Asana", id_field="gid")
+key = RECORDS.key
+raw_id = RECORDS.raw_id
+parse = RECORDS.parse
 
 
 def colour(name: str | None) -> str | None:

@@ -5,9 +5,9 @@ unit-tested on its own. Anything malformed becomes a SourceRejected with one sen
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from adapters.trello.wire import (
     TrelloAction,
@@ -35,11 +35,10 @@ from wizard.model import (
     Stage,
     Tag,
     Template,
-    source_key,
 )
+from wizard.records import WireRecords, describe
 
 SYSTEM = "trello"
-M = TypeVar("M", bound=BaseModel)
 
 FIELD_TYPES = {
     "checkbox": FieldType.checkbox,
@@ -65,41 +64,10 @@ LABEL_COLOURS = {
 }
 
 
-def key(kind: str, ident: str) -> str:
-    return source_key(SYSTEM, kind, ident)
-
-
-def raw_id(raw: Any, index: int | None = None) -> str:
-    """The record's id for its source key, even when the record is broken."""
-    ident = raw.get("id") if isinstance(raw, dict) else None
-    if isinstance(ident, str) and ident and not any(c.isspace() for c in ident):
-        return ident
-    return f"unknown-{index}" if index is not None else "unknown"
-
-
-def describe(err: ValidationError) -> str:
-    """The first problem pydantic found, as 'field' plus what was wrong."""
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "record"
-    got = first.get("input")
-    kind = type(got).__name__ if got is not None else "nothing"
-    if first["type"] == "missing":
-        return f"has no '{loc}'"
-    msg = first["msg"].rstrip(".")
-    return f"has an invalid '{loc}' ({msg[:1].lower() + msg[1:]}, got {kind})"
-
-
-def parse(model: type[M], raw: Any, kind: str, index: int | None = None) -> M | SourceRejected:
-    """Validate one wire record, or say in one sentence why it cannot be read."""
-    ident = raw_id(raw, index)
-    if not isinstance(raw, dict):
-        return SourceRejected(
-            key(kind, ident), kind, f"Trello sent a {kind} that is not a JSON object ({type(raw).__name__})."
-        )
-    try:
-        return model.model_validate(raw)
-    except ValidationError as e:
-        return SourceRejected(key(kind, ident), kind, f"Trello sent {kind} {ident} that {describe(e)}.")
+RECORDS = WireRecords(SYSTEM, "Trello")
+key = RECORDS.key
+raw_id = RECORDS.raw_id
+parse = RECORDS.parse
 
 
 ARCHIVED_LIST = " (archived list)"

@@ -89,6 +89,16 @@ class SandboxOptions:
     rate_limits: str = "documented"
     rate_scale: float = 1.0
 
+    def kit_args(self) -> dict[str, Any]:
+        """The sandbox kit's own arguments, as every source sandbox takes them."""
+        return {
+            "seed": self.seed,
+            "scale": self.scale,
+            "faults": self.faults,
+            "rate_limits": self.rate_limits,
+            "window_scale": self.rate_scale,
+        }
+
 
 @dataclass(frozen=True)
 class SandboxSpec:
@@ -137,6 +147,29 @@ class Connection:
     dry_run: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)  # test hooks passed to the client
     mapping: MappingOptions | None = None  # a target: the plan's mapping options
+
+    def client_args(self) -> dict[str, Any]:
+        """What every source's `connect` takes from the plan besides its URL and credential."""
+        return {
+            "profile": self.endpoint.profile,
+            "sink": self.sink,
+            "timeout": self.limits.request_timeout_s,
+            "max_retries": self.limits.max_retries,
+            "window_scale": self.endpoint.rate_window_scale,
+            **self.options,
+        }
+
+    def source_options(self, known: Mapping[str, str], label: str) -> dict[str, str]:
+        """The plan's `[source.options]`, refused in one sentence when it names one the
+        adapter does not document (`known`: each option and what it means)."""
+        options = dict(getattr(self.endpoint, "options", None) or {})
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise PlanError(
+                f"[source.options] names {', '.join(unknown)}, which {label} does not know; "
+                f"its options are: {'; '.join(f'{k} ({v})' for k, v in known.items())}."
+            )
+        return options
 
 
 class CostModel(Protocol):

@@ -22,6 +22,9 @@ OPTIONS = {
     "activity_log": "true: system stories (Asana's activity log) come too, as comments; empty: comments only",
 }
 
+# The values each option takes ("": not set).
+VALUES = {"plan": ("", "free", "paid"), "activity_log": ("", "true", "false")}
+
 # The sandbox accepts exactly this; it opens no real account.
 SANDBOX_CREDENTIALS = {"token": "sandbox-asana-pat"}
 
@@ -30,12 +33,8 @@ def connect(c: Connection) -> Any:
     # lazy: the registry lists specs without importing the clients behind them
     from adapters.asana.source import AsanaSource  # noqa: PLC0415
 
-    options = dict(getattr(c.endpoint, "options", None) or {})  # the plan's [source.options]
-    wrong = sorted(set(options) - set(OPTIONS))
-    if options.get("plan", "") not in ("", "free", "paid"):
-        wrong.append(f"plan = {options['plan']!r}")
-    if options.get("activity_log", "") not in ("", "true", "false"):
-        wrong.append(f"activity_log = {options['activity_log']!r}")
+    options = c.source_options(OPTIONS, "Asana")  # the plan's [source.options]
+    wrong = [f"{k} = {options[k]!r}" for k, allowed in VALUES.items() if options.get(k, "") not in allowed]
     if wrong:
         raise PlanError(
             f"[source.options] names {', '.join(wrong)}, which Asana does not know; "
@@ -46,12 +45,7 @@ def connect(c: Connection) -> Any:
         dict(c.credentials),
         tier=options.get("plan") or None,
         activity_log=options.get("activity_log") == "true",
-        profile=c.endpoint.profile,
-        sink=c.sink,
-        timeout=c.limits.request_timeout_s,
-        max_retries=c.limits.max_retries,
-        window_scale=c.endpoint.rate_window_scale,
-        **c.options,
+        **c.client_args(),
     )
 
 
@@ -59,9 +53,7 @@ def sandbox(o: SandboxOptions) -> Any:
     # lazy: the sandbox needs the web server of the [sandbox] extra
     from adapters.asana.sandbox import AsanaSandbox  # noqa: PLC0415
 
-    return AsanaSandbox(
-        seed=o.seed, scale=o.scale, faults=o.faults, rate_limits=o.rate_limits, window_scale=o.rate_scale
-    )
+    return AsanaSandbox(**o.kit_args())
 
 
 SPEC = AdapterSpec(

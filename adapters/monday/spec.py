@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.errors import PlanError
 from wizard.registry import (
     AdapterSpec,
     Connection,
@@ -29,33 +28,15 @@ def connect(c: Connection) -> Any:
     # lazy: the registry lists specs without importing the clients behind them
     from adapters.monday.source import MondaySource  # noqa: PLC0415
 
-    options = dict(getattr(c.endpoint, "options", None) or {})  # the plan's [source.options]
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise PlanError(
-            f"[source.options] names {', '.join(unknown)}, which monday.com does not know; "
-            f"its options are: {'; '.join(f'{k} ({v})' for k, v in OPTIONS.items())}."
-        )
-    return MondaySource.connect(
-        c.endpoint.base_url,
-        dict(c.credentials),
-        profile=c.endpoint.profile,
-        sink=c.sink,
-        timeout=c.limits.request_timeout_s,
-        max_retries=c.limits.max_retries,
-        window_scale=c.endpoint.rate_window_scale,
-        **options,
-        **c.options,
-    )
+    options: dict[str, Any] = c.source_options(OPTIONS, "monday.com")  # the plan's [source.options]
+    return MondaySource.connect(c.endpoint.base_url, dict(c.credentials), **options, **c.client_args())
 
 
 def sandbox(o: SandboxOptions) -> Any:
     # lazy: the sandbox needs the web server of the [sandbox] extra
     from adapters.monday.sandbox import MondaySandbox  # noqa: PLC0415
 
-    return MondaySandbox(
-        seed=o.seed, scale=o.scale, faults=o.faults, rate_limits=o.rate_limits, window_scale=o.rate_scale
-    )
+    return MondaySandbox(**o.kit_args())
 
 
 SPEC = AdapterSpec(

@@ -25,24 +25,13 @@ SANDBOX_CREDENTIALS = {
 def connect(c: Connection) -> Any:
     from adapters.trello.source import TrelloSource  # noqa: PLC0415 the registry lists specs without their clients
 
-    return TrelloSource.connect(
-        c.endpoint.base_url,
-        dict(c.credentials),
-        profile=c.endpoint.profile,
-        sink=c.sink,
-        timeout=c.limits.request_timeout_s,
-        max_retries=c.limits.max_retries,
-        window_scale=c.endpoint.rate_window_scale,
-        **c.options,
-    )
+    return TrelloSource.connect(c.endpoint.base_url, dict(c.credentials), **c.client_args())
 
 
 def sandbox(o: SandboxOptions) -> Any:
     from adapters.trello.sandbox import TrelloSandbox  # noqa: PLC0415 needs the [sandbox] extra's web server
 
-    return TrelloSandbox(
-        seed=o.seed, scale=o.scale, faults=o.faults, rate_limits=o.rate_limits, window_scale=o.rate_scale
-    )
+    return TrelloSandbox(**o.kit_args())
 
 
 SPEC = AdapterSpec(

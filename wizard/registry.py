@@ -203,6 +203,8 @@ class AdapterSpec:
     sandbox: SandboxSpec | None = None
     api: ApiDescription | None = None  # the vendor's published API description, for the contract tests
     rate: RateProfile | None = None
+    # sources: `changes_since` reads a change feed (one call per migrated container as a run ends)
+    change_feed: bool = False
     cost: CostModel | None = None  # targets
     losses: Callable[[Plan], LossRules] | None = None  # targets: what the mapping changes, for one plan
     item_noun: tuple[str, str] = ("item", "items")  # singular, plural: "card", "cards"

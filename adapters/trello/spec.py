@@ -82,6 +82,7 @@ SPEC = AdapterSpec(
         },
     ),
     # reference 1.4: 100 calls per 10 s per token, 300 per 10 s per key; /members 100 per 900 s
+    change_feed=True,
     rate=RateProfile(
         (RateWindow(100, 10.0), RateWindow(300, 10.0), RateWindow(100, 900.0, "members")),
         summary="100-per-10-s limit",

@@ -131,6 +131,14 @@ async def test_extract_brings_every_object_of_the_manifest_once_in_order(
         assert got.left_out[ref].reason, f"{ref} left out with a reason"
 
 
+async def test_the_spec_says_whether_the_source_has_a_change_feed(sandbox: SourceWorld) -> None:
+    # The estimate counts a change-feed call per migrated container from the spec alone, so the
+    # spec must say what the adapter does: one that keeps SourceAdapter's changes_since has none.
+    spec = registry.source(sandbox.system.name)
+    has_feed = type(sandbox.connect()).changes_since is not SourceAdapter.changes_since
+    assert spec.change_feed == has_feed, f"{spec.system}: the spec says {spec.change_feed}, the adapter {has_feed}"
+
+
 @pytest.mark.slow
 async def test_pages_are_followed_to_the_end(source: System) -> None:
     """At medium scale every paged listing spans several pages: all of it arrives once."""

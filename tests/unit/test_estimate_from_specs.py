@@ -4,6 +4,7 @@ both are found through the registry."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ TOY_SOURCE = AdapterSpec(
     default_url="http://127.0.0.1:1",
     rate=RateProfile((RateWindow(150, 60.0), RateWindow(5, 3600.0, "exports")), summary="150-per-minute limit"),
     item_noun=("task", "tasks"),
+    change_feed=True,  # one change-feed call per container, counted by the estimate
 )
 
 
@@ -102,7 +104,14 @@ def test_a_target_without_a_cost_model_is_one_sentence() -> None:
 
 
 def test_a_source_that_states_no_limit_is_read_as_fast_as_the_engine_sends() -> None:
-    free = AdapterSpec(system="toysrc", label="Free", kind="source", connect=_connect, default_url="x")
+    free = replace(TOY_SOURCE, label="Free", rate=None)
     with registered(free, TOY_TARGET):
         est = estimate(_plan(), _inventory())
     assert est.duration_why[0] == "900 source calls (Free states no limit) take 3 s"
+
+
+def test_a_source_without_a_change_feed_is_estimated_no_change_feed_call() -> None:
+    plain = replace(TOY_SOURCE, system="toyplain", change_feed=False)
+    with registered(plain, TOY_TARGET):
+        est = estimate(_plan("toyplain"), _inventory())
+    assert est.source_calls["change cursor"] == 0

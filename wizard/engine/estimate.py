@@ -52,9 +52,9 @@ def estimate(plan: Plan, inv: Inventory) -> Estimate:
     est.source_calls = {
         "extract": inv.source_calls,
         "attachment downloads": uploads,
-        # one per container that is migrated: one the source leaves out whole (an archived
-        # project, when archived records stay behind) yields no template and asks for none
-        "change cursor": sum(1 for c in inv.containers if c.template),
+        # one per container that is migrated, where the source has a change feed: one the
+        # source leaves out whole (an archived project) yields no template and asks for none
+        "change cursor": sum(1 for c in inv.containers if c.template) if source.change_feed else 0,
     }
     est.source_total = sum(est.source_calls.values())
     est.target_calls = cost.target_calls(inv, plan)

@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel
 
 from adapters.asana import mapping
 from adapters.asana.client import BATCH_MAX, PAGE, AsanaClient
@@ -36,6 +38,9 @@ from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
 from wizard.http import RecordRejected
 from wizard.model import Attachment, Canonical, Capability, FieldDef, Item, Person, Stage, Tag
+
+W = TypeVar("W", bound=BaseModel)  # a wire model
+C = TypeVar("C")  # what the mapping makes of it
 
 PROJECT_FIELDS = (
     "name,notes,archived,permalink_url,workspace,"
@@ -187,25 +192,25 @@ class AsanaSource(SourceAdapter):
     # -- people and tags, once per workspace ------------------------------------------------
     async def _workspace_people(self, ws: str) -> list[Person]:
         if ws not in self._people:
-            people: list[Person] = []
-            async for page in self.client.pages("users", workspace=ws, opt_fields="name,email"):
-                for raw in page:
-                    u = mapping.parse(AsanaUser, raw, "user")
-                    if not isinstance(u, SourceRejected):
-                        people.append(mapping.user_to_person(u))
-            self._people[ws] = people
+            self._people[ws] = await self._workspace_list(ws, "users", "name,email", AsanaUser, mapping.user_to_person)
         return self._people[ws]
 
     async def _workspace_tags(self, ws: str) -> list[Tag]:
         if ws not in self._tags:
-            tags: list[Tag] = []
-            async for page in self.client.pages("tags", workspace=ws, opt_fields="name,color"):
-                for raw in page:
-                    t = mapping.parse(AsanaTag, raw, "tag")
-                    if not isinstance(t, SourceRejected):
-                        tags.append(mapping.tag_to_tag(t))
-            self._tags[ws] = tags
+            self._tags[ws] = await self._workspace_list(ws, "tags", "name,color", AsanaTag, mapping.tag_to_tag)
         return self._tags[ws]
+
+    async def _workspace_list(
+        self, ws: str, route: str, fields: str, model: type[W], convert: Callable[[W], C]
+    ) -> list[C]:
+        """A workspace's users or tags, each read with its wire model; a malformed one is passed over."""
+        out: list[C] = []
+        async for page in self.client.pages(route, workspace=ws, opt_fields=fields):
+            for raw in page:
+                record = mapping.parse(model, raw, route.rstrip("s"))
+                if not isinstance(record, SourceRejected):
+                    out.append(convert(record))
+        return out
 
     async def _is_template(self, gid: str) -> bool:
         """Whether a container id names a project template (known from `containers`, else

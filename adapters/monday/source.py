@@ -305,7 +305,7 @@ class MondaySource(SourceAdapter):
                 it = raw
                 if len(raw.get("updates") or []) >= STATED_UPDATES:
                     it = {**raw, "updates": (raw.get("updates") or []) + await self._more_updates(str(raw["id"]))}
-                out += _stated(it)
+                out += _stated(it, self.stage_column)
             cursor = page.get("cursor")
             if not cursor:
                 break
@@ -378,21 +378,35 @@ def _subitems_board(board: MBoard) -> str | None:
     return None
 
 
-def _stated(it: dict[str, Any]) -> list[StatedItem]:
+def _stated(it: dict[str, Any], stage_column: str | None) -> list[StatedItem]:
     """The item's own counts, and each active subitem's (an item of its own)."""
-    out = [_stated_one("item", it, files=len(it.get("assets") or []))]
+    out = [_stated_one("item", it, files=len(it.get("assets") or []), values=_filled(it, stage_column))]
     for s in it.get("subitems") or []:
         if isinstance(s, dict):
-            out.append(_stated_one("subitem", s, files=0))
+            out.append(_stated_one("subitem", s, files=0, values=0))
     return out
 
 
-def _stated_one(kind: str, it: dict[str, Any], files: int) -> StatedItem:
+def _filled(it: dict[str, Any], stage_column: str | None) -> int:
+    """The item's column values that monday.com shows filled (their display text), in the
+    columns that are fields: not its files, its subitems, or the status column its stages
+    come from."""
+    return sum(
+        1
+        for cv in it.get("column_values") or []
+        if isinstance(cv, dict)
+        and cv.get("type") not in mapping.NOT_FIELDS
+        and not (cv.get("id") == stage_column and cv.get("type") == "status")
+        and (cv.get("text") or cv.get("display_value"))
+    )
+
+
+def _stated_one(kind: str, it: dict[str, Any], files: int, values: int) -> StatedItem:
     updates = [u for u in it.get("updates") or [] if isinstance(u, dict)]
     comments = sum(1 + len(u.get("replies") or []) for u in updates)
     return StatedItem(
         mapping.key(kind, str(it.get("id"))),
         str(it.get("name") or ""),
-        {"comment": comments, "file": files},
+        {"comment": comments, "file": files, "field_value": values},
         None if (it.get("state") or "active") == "active" else "archived in the source",
     )

@@ -14,8 +14,4 @@ KNOWN: dict[tuple[str, str], str] = {
         "the toy CSV source states no counts of its own (stated_counts is None), so the report's "
         "per-kind table is empty and nothing balances against the source"
     ),
-    ("monday", FULL_RUN): (
-        "monday.com's stated counts leave out field values (source 0), while the run drops 18 "
-        "values Tallyfy cannot hold: the field_value row does not balance"
-    ),
 }

@@ -105,6 +105,8 @@ async def test_the_stated_counts_agree_with_the_extraction(served: tuple[MondayS
             st = stated[i.key]
             assert st.counts["comment"] == comments[i.key], i.key
             assert st.counts["file"] == files[i.key], i.key
+            assert st.counts["field_value"] == len(i.values), i.key
+        assert sum(s.counts["field_value"] for s in stated.values()) > 0 or not items, c.name
     await src.aclose()
 
 

@@ -33,12 +33,13 @@ from collections import deque
 from typing import Any
 from urllib.parse import quote
 
-from graphql import GraphQLError, execute_sync, parse, validate
+from graphql import GraphQLError, execute_sync
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
+from adapters import graphqlkit
 from adapters.monday import sandbox_graphql as gql
 from adapters.monday.documents import API_VERSION, VERSION_RE
 from adapters.monday.sandbox_state import SCALES, MondayState, Update, asset_bytes, build_state
@@ -247,11 +248,9 @@ class MondaySandbox(Sandbox):
                 status_code=429,
             )
         self.requests.append(now)
-        try:
-            doc = parse(query)
-        except GraphQLError as e:
-            return self._errors(f"Parse error on {e.message}", "GRAPHQL_PARSE_FAILED")
-        problems = validate(gql.schema(), doc)
+        doc, problems = graphqlkit.problems(gql.schema(), query)
+        if doc is None:
+            return self._errors(f"Parse error on {problems[0].message}", "GRAPHQL_PARSE_FAILED")
         if problems:
             body = {
                 "errors": [

@@ -29,17 +29,14 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    build_schema,
     value_from_ast,
 )
-from graphql.type import GraphQLOutputType
 
+from adapters.graphqlkit import load_schema, named
 from adapters.monday.documents import VENDORED_SCHEMA
 from adapters.monday.sandbox_state import (
     Asset,
@@ -93,7 +90,7 @@ class SandboxError(GraphQLError):
 
 @cache
 def schema() -> GraphQLSchema:
-    sch = build_schema(VENDORED_SCHEMA.read_text("utf-8"))
+    sch = load_schema(VENDORED_SCHEMA)
     cv = sch.get_type("ColumnValue")
     assert isinstance(cv, GraphQLInterfaceType)
     cv.resolve_type = lambda obj, *_: obj.typename
@@ -668,14 +665,6 @@ def complexity(doc: DocumentNode, variables: dict[str, Any] | None, operation_na
     return _cost(op.selection_set, root, fragments, variables or {})
 
 
-def _named(t: GraphQLOutputType) -> tuple[Any, bool]:
-    is_list = False
-    while isinstance(t, (GraphQLNonNull, GraphQLList)):
-        is_list = is_list or isinstance(t, GraphQLList)
-        t = t.of_type
-    return t, is_list
-
-
 def _cost(sel: SelectionSetNode, parent: Any, fragments: dict[str, FragmentDefinitionNode], variables: dict) -> int:
     total = 0
     for node in sel.selections:
@@ -696,7 +685,7 @@ def _cost(sel: SelectionSetNode, parent: Any, fragments: dict[str, FragmentDefin
                 continue
             cost = 1
             if node.selection_set is not None:
-                child_type, is_list = _named(fdef.type)
+                child_type, is_list = named(fdef.type)
                 factor = 1
                 if "limit" in fdef.args:
                     arg = next((a for a in node.arguments or [] if a.name.value == "limit"), None)

@@ -132,8 +132,25 @@ class SourceLeftOut:
     reason: str
 
 
-# What `extract` yields: a canonical object, or in its place a record rejected or left out.
-Extracted = Canonical | SourceRejected | SourceLeftOut
+@dataclass(frozen=True)
+class SourceLoss:
+    """Yielded by `extract` for what the source's mapping preset changes or has no place for
+    (a value one process cannot hold per item): a ledger line, as a target's `LossRules`
+    give. `dropped` counts the source records of `kind` that do not arrive at all."""
+
+    key: str
+    kind: str
+    what: str
+    why: str
+    dropped: int = 0
+
+    def line(self) -> dict[str, Any]:
+        return {"key": self.key, "kind": self.kind, "what": self.what, "why": self.why, "dropped": self.dropped}
+
+
+# What `extract` yields: a canonical object, or in its place a record rejected or left out,
+# or a ledger line of the source's preset.
+Extracted = Canonical | SourceRejected | SourceLeftOut | SourceLoss
 
 STATED_KINDS = ("checklist_item", "comment", "file", "link", "field_value")
 

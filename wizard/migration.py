@@ -148,8 +148,10 @@ class Migration:
     # -- adapters ------------------------------------------------------------------------
     def source(self, **kw: Any) -> SourceAdapter:
         """The plan's source adapter, built by its registered spec (`kw`: test hooks for its client)."""
-        adapter: SourceAdapter = self._adapter(self.plan.source, registry.source(self.plan.source.system), kw)
-        return adapter
+        spec = registry.source(self.plan.source.system)
+        adapter: SourceAdapter = self._adapter(self.plan.source, spec, kw)
+        preset = spec.preset(self.plan.source.preset)
+        return preset.reshape(adapter) if preset is not None and preset.reshape is not None else adapter
 
     def target(self, *, dry_run: bool = False, **kw: Any) -> Any:
         """The plan's target adapter, built by its registered spec (`kw`: test hooks for its client)."""
@@ -191,10 +193,16 @@ class Migration:
             self.store.snapshot()
             return inv
 
+    def _current_inventory(self) -> dict[str, Any]:
+        """The discovery inventory, if it was read under the plan's source preset (another
+        preset shapes the source otherwise: it is read again)."""
+        inv = self.store.inventory or {}
+        return inv if inv.get("source_preset", "") == self.plan.source.preset else {}
+
     def shapes(self) -> dict[str, Template]:
         """Each discovered container's Template (stages, fields, tags, people), by key:
         what the mapping screen shows, without asking the source again."""
-        inv = self.store.inventory or {}
+        inv = self._current_inventory()
         return {
             c["key"]: Template.model_validate(c["template"]) for c in inv.get("containers", []) if c.get("template")
         }
@@ -232,8 +240,21 @@ class Migration:
         return ItemIndex(self.folder)
 
     def inventory(self) -> Inventory | None:
-        data = self.store.inventory
+        data = self._current_inventory()
         return Inventory.model_validate(data) if data else None
+
+    def _same_preset(self) -> None:
+        """A folder's migration keeps the source preset it started with: another one would
+        shape the same records into other objects beside the ones already written."""
+        began = self.store.meta.get("source_preset")
+        now = self.plan.source.preset
+        if began is not None and began != now and self.store.mappings:
+            raise UserError(
+                f"This folder was migrated with the source preset '{began}', and the plan now says '{now}'; "
+                f"set [source] preset = \"{began}\" again, or roll back first to start over with '{now}'."
+            )
+        if began != now:
+            self.store.set_meta(source_preset=now)
 
     async def ensure_inventory(self) -> Inventory:
         return self.inventory() or await self.discover()
@@ -256,6 +277,7 @@ class Migration:
             with self.step("run", dry_run=True):
                 return await self._dry_run()
         with self.step("run", lock=True, dry_run=False), self._under_way():
+            self._same_preset()
             src, tgt = self.source(), self.target()
             try:
                 ex = RunExecutor(self.plan, self.store, src, tgt, self.sink, stop=stop, pause=pause)
@@ -288,6 +310,7 @@ class Migration:
             why = self.can_sync()
             if why:
                 raise UserError(why)
+            self._same_preset()
             src, tgt = self.source(), self.target()
             try:
                 summary = await RunExecutor(

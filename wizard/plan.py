@@ -106,11 +106,30 @@ class Source(Endpoint):
         default_factory=dict,
         description="Settings the source's adapter documents: the API version it pins, where its stages come from.",
     )
+    preset: str = Field(
+        default="",
+        validate_default=True,
+        description="One of the source's mapping presets (how its containers and items are shaped); empty: its first.",
+    )
 
     @field_validator("system")
     @classmethod
     def _a_source(cls, v: str) -> str:
         return _registered("source", v)
+
+    @field_validator("preset")
+    @classmethod
+    def _its_preset(cls, v: str, info: ValidationInfo) -> str:
+        """One of the source's presets (empty: its first); a source that declares none takes none."""
+        system = info.data.get("system")
+        if system is None:  # the system is wrong: its own error is the one reported
+            return v
+        presets = [p.name for p in registry.source(system).presets]
+        if not presets and v:
+            raise ValueError(f"names '{v}', but {registry.label(system)} has no mapping presets; leave it out")
+        if presets and v and v not in presets:
+            raise ValueError(f"must be one of {', '.join(presets)}")
+        return v or (presets[0] if presets else "")
 
 
 class Target(Endpoint):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from wizard.errors import PlanError
 
 if TYPE_CHECKING:
+    from wizard.adapter import SourceAdapter
     from wizard.engine.inventory import Inventory
     from wizard.events import EventSink
     from wizard.plan import Endpoint, Limits, MappingOptions, Plan
@@ -130,8 +131,15 @@ class ApiDescription:
 
 @dataclass(frozen=True)
 class Preset:
+    """A mapping preset: how the source's objects land in the target. A target's are chosen by
+    the plan's `[mapping] preset`, a source's by `[source] preset` (the first is the default).
+    A source preset may `reshape` the source's stream with a core transform
+    (`wizard.reshape.container_as_process`); one without leaves it as the source yields it,
+    and its adapter reads the choice from `Connection.endpoint.preset`."""
+
     name: str
     description: str
+    reshape: Callable[[SourceAdapter], SourceAdapter] | None = None
 
 
 @dataclass(frozen=True)
@@ -210,12 +218,16 @@ class AdapterSpec:
     item_noun: tuple[str, str] = ("item", "items")  # singular, plural: "card", "cards"
     container_noun: tuple[str, str] = ("container", "containers")  # "board", "boards"
     rank: int = 100  # where it is listed on its side, then by name; the first is the default of `new` and the demo
-    presets: tuple[Preset, ...] = ()  # targets: the mapping presets, the first one the default
+    presets: tuple[Preset, ...] = ()  # the mapping presets of this side, the first one the default
     mapping: type[MappingOptions] | None = None  # targets: the plan's [mapping] options
 
     @property
     def credential_parts(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.credentials)
+
+    def preset(self, name: str) -> Preset | None:
+        """The preset of this name (empty: the first), None when it declares none."""
+        return next((p for p in self.presets if p.name == name or not name), None)
 
     def items(self, n: int) -> str:
         """'1 card', '3 cards'."""

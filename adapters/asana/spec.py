@@ -10,11 +10,13 @@ from wizard.registry import (
     ApiDescription,
     Connection,
     CredentialPart,
+    Preset,
     RateProfile,
     RateWindow,
     SandboxOptions,
     SandboxSpec,
 )
+from wizard.reshape import container_as_process
 
 # The plan's [source.options] for Asana.
 OPTIONS = {
@@ -85,4 +87,13 @@ SPEC = AdapterSpec(
     rate=RateProfile((RateWindow(1_500, 60.0),), summary="1,500-a-minute limit (150 on a free plan)"),
     item_noun=("task", "tasks"),
     container_noun=("project", "projects"),
+    presets=(
+        Preset("board", "project → template · section → step · task → process at its section's step"),
+        Preset(
+            "project_as_process",
+            "project → template whose steps are its tasks in section order · each project → one process "
+            "holding its tasks' states",
+            reshape=container_as_process,
+        ),
+    ),
 )

@@ -6,7 +6,7 @@ import time
 from collections import Counter
 
 from wizard import registry
-from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
+from wizard.adapter import SourceAdapter, SourceLeftOut, SourceLoss, SourceRejected
 from wizard.engine.duplicates import DuplicateFinder
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.engine.item_index import ItemIndexWriter
@@ -39,7 +39,13 @@ async def discover(
         container_ids if container_ids is not None else (plan.source.scope or [c.id for c in await source.containers()])
     )
     sink.emit(PhaseStarted("discover", total=len(ids)))
-    inv = Inventory(source_system=plan.source.system, discovered_at=now_iso(), elapsed_s=0, source_calls=0)
+    inv = Inventory(
+        source_system=plan.source.system,
+        source_preset=plan.source.preset,
+        discovered_at=now_iso(),
+        elapsed_s=0,
+        source_calls=0,
+    )
     max_bytes = plan.limits.max_attachment_mb * 1024 * 1024
     rules = loss_rules(plan)
     for cid in ids:
@@ -59,6 +65,9 @@ async def discover(
                 continue
             if isinstance(obj, SourceLeftOut):
                 ci.left_out.append({"key": obj.key, "kind": obj.kind, "reason": obj.reason})
+                continue
+            if isinstance(obj, SourceLoss):
+                ci.ledger.append(obj.line())
                 continue
             if isinstance(obj, Template):
                 ci.key, ci.name = obj.key, obj.name

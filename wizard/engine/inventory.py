@@ -40,6 +40,7 @@ class ContainerInventory(BaseModel):
 
 class Inventory(BaseModel):
     source_system: str
+    source_preset: str = Field(default="", description="The source preset it was read under: another one reads again")
     discovered_at: str
     elapsed_s: float
     source_calls: int

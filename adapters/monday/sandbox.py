@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import json
 import math
+import random
 import threading
 import time
 import uuid
@@ -42,7 +43,7 @@ from starlette.types import Scope
 from adapters import graphqlkit
 from adapters.monday import sandbox_graphql as gql
 from adapters.monday.documents import API_VERSION, VERSION_RE
-from adapters.monday.sandbox_state import SCALES, MondayState, Update, asset_bytes, build_state
+from adapters.monday.sandbox_state import SCALES, Item, MondayState, Update, asset_bytes, build_state
 from adapters.sandboxkit import Faults, Manifest, Sandbox
 from wizard.secrets import SANDBOX_CREDENTIALS
 
@@ -383,23 +384,69 @@ class MondaySandbox(Sandbox):
         return _json({"ref": f"monday:item:{item.id}"})
 
     async def _mutate(self, request: Request) -> Response:
-        """Someone edits the account: `{"item_id": id, "name": text}` renames an item (and
-        moves its updated_at), `{"item_id": id, "update": text}` adds an update to it."""
+        """Someone edits the account, and each edit is written to the board's activity log as
+        monday.com does. `{"item_id": id, ...}` edits one item: `"name"` renames it
+        (update_name), `"column_id"` with `"value"` sets a column's stored JSON
+        (update_column_value), `"group_id"` moves it (move_pulse_into_group), `"state":
+        "archived" | "deleted" | "active"` archives, deletes or restores it, `"update"` adds an
+        update (kept in its updates, not in the log). `{"fraction": f, "seed": n}` renames that
+        share of the live items; answers their refs as `changed`."""
         body = await request.json()
         with self.lock:
-            item = self.state.items.get(str(body.get("item_id")))
+            st = self.state
+            if "fraction" in body:
+                rng = random.Random(int(body.get("seed", 0)))
+                live = [
+                    i
+                    for b in st.boards.values()
+                    if b.type == "board"
+                    for i in (st.items[x] for x in b.item_ids)
+                    if not st.item_archived(i)
+                ]
+                picked = rng.sample(live, max(1, round(len(live) * float(body["fraction"])))) if live else []
+                for item in picked:
+                    self._edit(item, {"name": f"{item.name} (edited)"})
+                return _json({"changed": sorted(f"monday:item:{i.id}" for i in picked)})
+            item = st.items.get(str(body.get("item_id")))
             if item is None:
                 return _json({"error": "no such item"}, 404)
-            now = gql.now_iso()
-            if "name" in body:
-                item.name = str(body["name"])
-            if "update" in body:
-                text = str(body["update"])
-                up = Update(self.state.new_id(), item.id, f"<p>{text}</p>", text, self.state.me_id, now)
-                self.state.updates[up.id] = up
-                item.update_ids.append(up.id)
-            item.updated_at = now
+            now = self._edit(item, body)
         return _json({"ok": True, "updated_at": now})
+
+    def _edit(self, item: Item, body: dict[str, Any]) -> str:
+        st = self.state
+        now = gql.now_iso()
+        if "name" in body:
+            previous, item.name = item.name, str(body["name"])
+            st.log_item(item, "update_name", value={"name": item.name}, previous_value={"name": previous})
+        if "column_id" in body:
+            col = str(body["column_id"])
+            kind = next((c.type for c in st.boards[item.board_id].columns if c.id == col), "text")
+            previous = item.values.get(col)
+            item.values[col] = body.get("value")
+            st.log_item(
+                item,
+                "update_column_value",
+                column_id=col,
+                column_type="color" if kind == "status" else kind,  # the log's old name for status
+                value=body.get("value"),
+                previous_value=previous,
+                is_undo_action=None,
+            )
+        if "group_id" in body:
+            previous, item.group_id = item.group_id, str(body["group_id"])
+            st.log_item(item, "move_pulse_into_group", source_group_id=previous, dest_group_id=item.group_id)
+        if body.get("state") in ("archived", "deleted", "active") and body["state"] != item.state:
+            event = {"archived": "archive_pulse", "deleted": "delete_pulse", "active": "restore_pulse"}
+            item.state = str(body["state"])
+            st.log_item(item, event[item.state])
+        if "update" in body:
+            text = str(body["update"])
+            up = Update(st.new_id(), item.id, f"<p>{text}</p>", text, st.me_id, now)
+            st.updates[up.id] = up
+            item.update_ids.append(up.id)
+        item.updated_at = now
+        return now
 
     async def _budget(self, request: Request) -> Response:
         """Test hook: spend complexity as if other clients of the account had (`{"spend": n}`,

@@ -19,6 +19,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -49,10 +50,12 @@ from adapters.monday.sandbox_state import (
     Update,
     User,
     iso,
+    ticks,
     value_json,
 )
 
 MAX_PAGE = 500
+ACTIVITY_LOGS_MAX = 10_000
 ROOT_ITEMS_MAX = 100
 UNBOUNDED_LIST_FACTOR = 10
 PAGE_TYPES = ("ItemsResponse", "UpdatesPage")  # their list is the page the `limit` above already counted
@@ -573,6 +576,39 @@ class BoardView:
         wanted = [u for i in self._b.item_ids for u in st.items[i].update_ids if ids is None or u in ids]
         return _updates_page(self._ctx, wanted, limit, page)
 
+    def activity_logs(self, info: Any, limit: int = 25, page: int = 1, **kw: Any) -> list[dict[str, Any]]:
+        """The board's log, newest first, filtered by `from`/`to` (ISO 8601, inclusive) and by
+        item, group, column and user; at most 10,000 logs whatever the paging (reference:
+        "Limit: up to 10,000 logs total")."""
+        if limit < 1 or page < 1:
+            raise SandboxError("limit and page must be 1 or more", "InvalidArgumentException")
+        start, end = _ticks_of(kw.get("from")), _ticks_of(kw.get("to"))
+        items = {str(i) for i in kw.get("item_ids") or []}
+        groups, columns = set(kw.get("group_ids") or []), set(kw.get("column_ids") or [])
+        users = {str(u) for u in kw.get("user_ids") or []}
+        logs = [
+            log
+            for log in reversed(self._ctx.state.activity.get(self._b.id, []))
+            if (start is None or log.created_at >= start)
+            and (end is None or log.created_at < end + 10_000_000)  # `to` is a whole second, inclusive
+            and (not items or str(log.data.get("pulse_id")) in items)
+            and (not groups or log.data.get("group_id") in groups)
+            and (not columns or log.data.get("column_id") in columns)
+            and (not users or log.user_id in users)
+        ][:ACTIVITY_LOGS_MAX]
+        return [
+            {
+                "id": log.id,
+                "account_id": str(self._ctx.state.account_id),
+                "created_at": str(log.created_at),
+                "data": json.dumps(log.data, ensure_ascii=False, separators=(",", ":")),
+                "entity": log.entity,
+                "event": log.event,
+                "user_id": log.user_id,
+            }
+            for log in logs[(page - 1) * limit : page * limit]
+        ]
+
 
 # -- the root ------------------------------------------------------------------------------
 class Root:
@@ -701,6 +737,17 @@ def _cost(sel: SelectionSetNode, parent: Any, fragments: dict[str, FragmentDefin
                 cost += factor * _cost(node.selection_set, child_type, fragments, variables)
             total += cost
     return total
+
+
+def _ticks_of(when: Any) -> int | None:
+    """An ISO 8601 argument as 17-digit activity-log time; malformed is monday.com's error."""
+    if when is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+    except ValueError:
+        raise SandboxError(f"Invalid ISO8601DateTime: {when}", "InvalidArgumentException") from None
+    return ticks((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 def now_iso() -> str:

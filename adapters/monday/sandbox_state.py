@@ -13,9 +13,12 @@ strings, an item with more updates than one nested page, and a file whose downlo
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import random
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -177,6 +180,25 @@ class Tag:
 
 
 @dataclass
+class ActivityLog:
+    """One line of a board's activity log, as monday.com records it: `created_at` in 17-digit
+    unix time (tenths of a microsecond), `data` the event's JSON (serialised when read)."""
+
+    id: str
+    board_id: str
+    event: str  # create_pulse, update_name, update_column_value, move_pulse_into_group, archive_pulse, ...
+    entity: str  # pulse | board
+    data: dict[str, Any]
+    created_at: int
+    user_id: str
+
+
+def ticks(ts: float) -> int:
+    """A unix time in monday.com's activity-log form: 17 digits, tenths of a microsecond."""
+    return round(ts * 10_000_000)
+
+
+@dataclass
 class MondayState:
     seed: int
     scale: str
@@ -192,6 +214,7 @@ class MondayState:
     updates: dict[str, Update] = field(default_factory=dict)
     assets: dict[str, Asset] = field(default_factory=dict)
     tags: dict[int, Tag] = field(default_factory=dict)
+    activity: dict[str, list[ActivityLog]] = field(default_factory=dict)  # per board, oldest first
     next_id: int = 1_800_000_000
 
     def new_id(self) -> str:
@@ -200,6 +223,33 @@ class MondayState:
 
     def board_of(self, item: Item) -> Board:
         return self.boards[item.board_id]
+
+    def log_item(
+        self, item: Item, event: str, at: float | None = None, user_id: str | None = None, **data: Any
+    ) -> ActivityLog:
+        """Record an event of an item in its board's activity log, as monday.com does for every
+        change made in the product or through the API; a subitem's events go to its parent's
+        board with `parent_item_id` and `parent_board_id`. `at`: when (now if None)."""
+        board_id = item.board_id
+        about: dict[str, Any] = {"board_id": int(board_id), "group_id": item.group_id}
+        if item.parent_id is not None:
+            parent = self.items[item.parent_id]
+            board_id = parent.board_id
+            about.update(parent_item_id=int(parent.id), parent_board_id=int(parent.board_id))
+        about.update(pulse_id=int(item.id), pulse_name=item.name)
+        logs = self.activity.setdefault(board_id, [])
+        seq = sum(map(len, self.activity.values()))
+        log = ActivityLog(
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"monday-sandbox:{self.seed}:{seq}")),
+            board_id,
+            event,
+            "pulse",
+            {**about, **data},
+            ticks(time.time() if at is None else at),
+            user_id or self.me_id,
+        )
+        bisect.insort(logs, log, key=lambda g: g.created_at)  # kept in time order, as seeding is not
+        return log
 
     def item_archived(self, item: Item) -> bool:
         """Hidden from `items_page`: the item, its group or its board is archived or deleted
@@ -361,6 +411,7 @@ def _seed_board(
         st.items[item.id] = item
         board.item_ids.append(item.id)
         _seed_values(st, rng, board, item, n, ts)
+        _seed_log(st, item, ts)
         if rng.random() < sizes["subitems"]:
             for k in range(rng.randint(1, 3)):
                 s = Item(
@@ -379,6 +430,7 @@ def _seed_board(
                 st.items[s.id] = s
                 sub.item_ids.append(s.id)
                 item.subitem_ids.append(s.id)
+                _seed_log(st, s, ts)
                 if rng.random() < 0.2:
                     _seed_update(st, rng, s, ts + 3600, files=False)
         n_updates = _poisson(rng, sizes["updates"])
@@ -386,6 +438,15 @@ def _seed_board(
             n_updates = 120  # more than one nested page of updates
         for u in range(n_updates):
             _seed_update(st, rng, item, ts + 600 * (u + 1))
+
+
+def _seed_log(st: MondayState, item: Item, ts: float) -> None:
+    """An item's history as its board's activity log holds it: created, and then archived or
+    deleted if it was."""
+    st.log_item(item, "create_pulse", at=ts, user_id=item.creator_id)
+    if item.state in ("archived", "deleted"):
+        event = "archive_pulse" if item.state == "archived" else "delete_pulse"
+        st.log_item(item, event, at=ts + 86_400, user_id=item.creator_id)
 
 
 def _people(rng: random.Random, st: MondayState) -> dict[str, Any]:

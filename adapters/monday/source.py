@@ -11,14 +11,24 @@ it has expired, the listing starts again and the items already yielded are skipp
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from adapters.monday import mapping
 from adapters.monday.client import CursorExpired, MondayClient
 from adapters.monday.documents import API_VERSION
-from adapters.monday.wire import MAsset, MBoard, MColumn, MUpdate, MUser
+from adapters.monday.wire import MActivityLog, MAsset, MBoard, MColumn, MUpdate, MUser
 from wizard import paging
-from wizard.adapter import Container, Extracted, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
+from wizard.adapter import (
+    ChangeSet,
+    Container,
+    Extracted,
+    Identity,
+    SourceAdapter,
+    SourceLeftOut,
+    SourceRejected,
+    StatedItem,
+)
 from wizard.errors import CredentialError, PermissionDenied, VendorDataError
 from wizard.events import EventSink
 from wizard.http import ObjectUnavailable
@@ -30,6 +40,9 @@ UPDATES_PAGE = 500
 STATED_PAGE = 500  # items per page of the count query (updates nested: about 2M points, under the 5M cap)
 STATED_UPDATES = 100  # an item with more has the rest counted by ItemUpdateIds
 BOARDS_PAGE = 100
+ACTIVITY_PAGE = 500  # activity-log lines a page (default 25; the log answers 10,000 at most)
+EPOCH_TICKS = "0" * 17  # the cursor of a board whose log is empty: every later line is a change
+GONE_EVENTS = ("archive_pulse", "delete_pulse", "move_pulse_from_board")  # no longer among the board's live items
 USERS_PAGE = 1000
 
 
@@ -52,6 +65,7 @@ class MondaySource(SourceAdapter):
         }
     )
 
+    cursor_ordered = True  # activity-log times: 17 digits, later is larger
     client: MondayClient
 
     def __init__(self, client: MondayClient, *, stage_column: str | None = None) -> None:
@@ -340,6 +354,45 @@ class MondaySource(SourceAdapter):
                 return more
             page += 1
 
+    # -- sync ------------------------------------------------------------------------------
+    async def changes_since(self, container_id: str, cursor: str | None) -> ChangeSet | None:
+        """Items (and subitems) created, changed, moved, archived or deleted after `cursor`, from
+        the board's activity log. The cursor is the newest log's `created_at` (17-digit unix
+        time, so later is larger). With no cursor, nothing is reported and the cursor is the
+        newest log (or the epoch, for a board with none), the baseline for the next call.
+        monday.com gives at most 10,000 logs and keeps updates out of the log: the full re-read
+        and the content hashes confirm each change and find what the log leaves out."""
+        if cursor is None:
+            newest = [log async for log in self._activity(container_id, None, page_size=1, pages=1)]
+            return ChangeSet(cursor=newest[0].created_at if newest else EPOCH_TICKS)
+        since = int(cursor) if cursor.isdigit() else 0
+        logs = [
+            log
+            async for log in self._activity(container_id, _iso_of_ticks(since))
+            if log.created_at.isdigit() and int(log.created_at) > since
+        ]
+        changes = ChangeSet(cursor=cursor)
+        for log in sorted(logs, key=lambda g: int(g.created_at)):
+            changes.cursor = log.created_at
+            _apply_log(changes, log)
+        return changes
+
+    async def _activity(
+        self, board_id: str, since: str | None, page_size: int = ACTIVITY_PAGE, pages: int | None = None
+    ) -> AsyncIterator[MActivityLog]:
+        """The board's activity logs (newest first) from `since` (ISO 8601), `pages` pages at most."""
+        paginator = PageNumber(page_size, records_path="boards.0.activity_logs")
+        n = 0
+        async for raw in self._records(
+            "activity_logs", paginator, f"the activity log of board {board_id}", board_ids=[board_id], **{"from": since}
+        ):
+            n += 1
+            log = mapping.parse(MActivityLog, raw, "activity log")
+            if not isinstance(log, SourceRejected):
+                yield log
+            if pages is not None and n >= pages * page_size:
+                return
+
     # -- files -----------------------------------------------------------------------------
     async def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
         """The file from its public URL; a URL refused (they are signed for an hour) is asked
@@ -367,6 +420,28 @@ class MondaySource(SourceAdapter):
 
 def _orphan(key: str, kind: str, item_key: str) -> SourceRejected:
     return SourceRejected(key, kind, f"This {kind} belongs to {item_key}, which was quarantined as malformed.")
+
+
+def _iso_of_ticks(t: int) -> str:
+    """17-digit activity-log time as the ISO 8601 second it falls in (`from` is inclusive)."""
+    return datetime.fromtimestamp(t // 10_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _apply_log(changes: ChangeSet, log: MActivityLog) -> None:
+    """One log line into the change set: an item's (or a subitem's) creation or edit is a
+    change, its archiving or deletion takes it out of the board's live items."""
+    data = log.payload()
+    pulse = data.get("pulse_id")
+    if log.entity != "pulse" or pulse is None:
+        return
+    kind = "subitem" if data.get("parent_item_id") is not None else "item"
+    key = mapping.key(kind, str(pulse))
+    if log.event in GONE_EVENTS:
+        changes.deleted_item_ids.add(key)
+        changes.changed_item_ids.discard(key)
+    else:
+        changes.changed_item_ids.add(key)
+        changes.deleted_item_ids.discard(key)
 
 
 def _subitems_board(board: MBoard) -> str | None:

@@ -64,6 +64,7 @@ SPEC = AdapterSpec(
         (RateWindow(2_500, 60.0),),
         summary="2,500-a-minute limit and 10M complexity points a minute (1M on trial and free plans)",
     ),
+    change_feed=True,  # each board's activity log (sync), confirmed by content hashes
     item_noun=("item", "items"),
     container_noun=("board", "boards"),
 )

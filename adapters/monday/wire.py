@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -108,3 +109,19 @@ class MBoard(_Wire):
     columns: list[MColumn] = Field(default_factory=list)
     owners: list[MUser | None] = Field(default_factory=list)
     subscribers: list[MUser | None] = Field(default_factory=list)
+
+
+class MActivityLog(_Wire):
+    id: str
+    event: str
+    entity: str = "pulse"
+    data: str = "{}"  # the event's JSON, as a string
+    created_at: str  # 17-digit unix time
+
+    def payload(self) -> dict[str, Any]:
+        """`data` read as JSON; what cannot be read is no data."""
+        try:
+            out = json.loads(self.data)
+        except ValueError:
+            return {}
+        return out if isinstance(out, dict) else {}

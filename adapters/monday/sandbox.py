@@ -404,8 +404,8 @@ class MondaySandbox(Sandbox):
                     if not st.item_archived(i)
                 ]
                 picked = rng.sample(live, max(1, round(len(live) * float(body["fraction"])))) if live else []
-                for item in picked:
-                    self._edit(item, {"name": f"{item.name} (edited)"})
+                for one in picked:
+                    self._edit(one, {"name": f"{one.name} (edited)"})
                 return _json({"changed": sorted(f"monday:item:{i.id}" for i in picked)})
             item = st.items.get(str(body.get("item_id")))
             if item is None:
@@ -417,8 +417,8 @@ class MondaySandbox(Sandbox):
         st = self.state
         now = gql.now_iso()
         if "name" in body:
-            previous, item.name = item.name, str(body["name"])
-            st.log_item(item, "update_name", value={"name": item.name}, previous_value={"name": previous})
+            old_name, item.name = item.name, str(body["name"])
+            st.log_item(item, "update_name", value={"name": item.name}, previous_value={"name": old_name})
         if "column_id" in body:
             col = str(body["column_id"])
             kind = next((c.type for c in st.boards[item.board_id].columns if c.id == col), "text")
@@ -434,8 +434,8 @@ class MondaySandbox(Sandbox):
                 is_undo_action=None,
             )
         if "group_id" in body:
-            previous, item.group_id = item.group_id, str(body["group_id"])
-            st.log_item(item, "move_pulse_into_group", source_group_id=previous, dest_group_id=item.group_id)
+            old_group, item.group_id = item.group_id, str(body["group_id"])
+            st.log_item(item, "move_pulse_into_group", source_group_id=old_group, dest_group_id=item.group_id)
         if body.get("state") in ("archived", "deleted", "active") and body["state"] != item.state:
             event = {"archived": "archive_pulse", "deleted": "delete_pulse", "active": "restore_pulse"}
             item.state = str(body["state"])

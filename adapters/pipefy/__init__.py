@@ -1,0 +1,1 @@
+"""Pipefy as a migration source (GraphQL): pipes, phases, cards, fields, comments, files."""

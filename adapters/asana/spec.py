@@ -67,8 +67,8 @@ SPEC = AdapterSpec(
     credentials=(
         CredentialPart(
             "token",
-            "Personal access token",
-            "app.asana.com/0/my-apps: 'Create new token' (Asana shows it once; copy it then)",
+            "Token",  # the Connect screen's label column is narrow: the kind of token is said beside it
+            "a personal access token: app.asana.com/0/my-apps, 'Create new token' (Asana shows it once; copy it then)",
         ),
     ),
     sandbox=SandboxSpec(

@@ -87,3 +87,64 @@ def test_asana_migrates_once_resumes_to_nothing_verifies_and_rolls_back(asana: S
     assert back.returncode == 0, back.stdout + back.stderr
     items, comments, files = landed(asana)
     assert not items and not comments and not files
+
+
+def steps_and_children(s: Served) -> tuple[Counter[str], Counter[str], Counter[str]]:
+    """(steps' refs, processes' refs, comments', files' and links' refs) the Tallyfy sandbox holds, live ones only."""
+    tx = s.export("tallyfy")
+    steps = Counter(
+        st["source_ref"] for t in tx["templates"] if not t["archived"] and not t["preexisting"] for st in t["steps"]
+    )
+    runs = [r for r in tx["runs"] if not r["archived"] and not r["preexisting"]]
+    processes = Counter(r["source_ref"] for r in runs)
+    children: Counter[str] = Counter()
+    for r in runs:
+        children.update(c["source_ref"] for c in r["comments"] if not c["deleted"])
+        children.update(a["source_ref"] for a in r["assets"] if not (a["deleted"] or a["archived"]))
+        children.update(link["source_ref"] for link in r["links"])
+    return steps, processes, children
+
+
+@pytest.mark.slow
+def test_project_as_process_makes_each_task_a_step_and_each_project_one_process(asana: Served) -> None:
+    """The project-as-process preset through the real CLI: every open task and subtask of the
+    manifest is one step, every open project one process holding every comment and file once;
+    a second run adds nothing, verify balances (what one process cannot hold is in the ledger),
+    a no-change sync writes nothing, and rollback leaves none."""
+    plan = asana.folder / "plan.toml"
+    plan.write_text(plan.read_text().replace('preset = "board"', 'preset = "project_as_process"', 1))
+    manifest = [e for e in asana.export("asana")["manifest"] if not e["archived"]]
+    exp = asana.export("asana")
+    open_projects = {p["gid"] for p in exp["projects"] if not p["archived"]}
+    with_tasks = {t["project"] for t in exp["tasks"] if t["project"] in open_projects}
+
+    first = cli("run", str(asana.folder), "--yes")
+    assert first.returncode == 0, first.stdout + first.stderr
+    steps, processes, children = steps_and_children(asana)
+    tasks = Counter(e["ref"] for e in manifest if e["kind"] in ("item", "subitem"))
+    assert {r: steps[r] for r in tasks} == tasks, "every open task and subtask is one step"
+    assert processes == Counter(f"asana:process:{gid}" for gid in with_tasks)
+    kids = Counter(e["ref"] for e in manifest if e["kind"] in ("comment", "attachment"))
+    assert {r: children[r] for r in kids} == kids, "every comment and file once, on its project's process"
+
+    again = cli("run", str(asana.folder), "--yes")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert steps_and_children(asana) == (steps, processes, children)
+
+    assert cli("discover", str(asana.folder)).returncode == 0
+    verified = cli("verify", str(asana.folder))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Against the source's own counts" in verified.stdout
+    quiet = cli("sync", str(asana.folder))
+    assert quiet.returncode == 0 and "created 0, updated 0, deleted 0" in quiet.stdout, quiet.stdout + quiet.stderr
+
+    plan.write_text(plan.read_text().replace('preset = "project_as_process"', 'preset = "board"', 1))
+    refused = cli("run", str(asana.folder), "--yes")
+    assert refused.returncode != 0 and "migrated with the source preset 'project_as_process'" in refused.stdout + (
+        refused.stderr
+    )
+    plan.write_text(plan.read_text().replace('preset = "board"', 'preset = "project_as_process"', 1))
+
+    back = cli("rollback", str(asana.folder), "--yes")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert steps_and_children(asana) == (Counter(), Counter(), Counter())

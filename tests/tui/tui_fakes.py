@@ -4,18 +4,21 @@ every screen renders the same text on every machine, with no network and no cloc
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from adapters.tallyfy.target import TallyfyTarget
-from wizard.adapter import Container, Identity
+from wizard.adapter import Container, Identity, SourceAdapter
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.events import ObjectsDiscovered, PhaseFinished, PhaseStarted
 from wizard.migration import ConnectResult, Migration
-from wizard.model import FieldDef, FieldOption, FieldType, Person, Stage, Tag, Template
+from wizard.model import Comment, FieldDef, FieldOption, FieldType, Item, Person, Stage, Tag, Template
 from wizard.plan import Plan, Source, Target
 from wizard.target import Action, Removal, TargetItem, TargetUser
 
@@ -24,6 +27,9 @@ LISTS = ["Backlog", "To Do", "Doing", "Review", "Done"]
 BOARDS = [("b1", "Client Onboarding"), ("b2", "Marketing Launch"), ("b3", "Office Move")]
 LAST_WRITE = "2026-09-21T12:40:00Z"  # every write of the fake run, so the store reads the same everywhere
 EDITED_RUNS = {"run000020", "run000021"}
+
+
+FROZEN_DT = datetime.fromtimestamp(FROZEN, UTC)
 
 
 def frozen_clock() -> float:
@@ -263,4 +269,107 @@ def make_folder(
     for p in (folder / "state" / "journal.jsonl", folder / "plan.toml"):
         if p.exists():
             os.utime(p, (FROZEN - 720, FROZEN - 720))
+    return m
+
+
+# -- Asana: a source with presets, its shapes made by the real discovery and the real preset --
+ASANA_PROJECTS = [("p1", "Website Relaunch"), ("p2", "Client Onboarding")]
+ASANA_SECTIONS = ["To do", "Doing", "Done"]
+ASANA_TASKS = ["Brief the agency", "Pick the domain", "Draft the copy", "Design review", "Go live", "Announce it"]
+
+
+class FakeAsanaSource(SourceAdapter):
+    """Two projects of sections and tasks (one with a subtask, one comment each), from memory."""
+
+    system = "asana"
+    label = "Asana"
+    credential_parts = ("token",)
+    fills = frozenset({"subitems", "comments", "completed_at", "item_assignees"})
+    calls = 0
+
+    @classmethod
+    def connect(cls, *a: Any, **kw: Any) -> FakeAsanaSource:
+        return cls()
+
+    async def whoami(self) -> Identity:
+        return Identity("Ada Consultant", "Acme (Asana)")
+
+    async def containers(self) -> list[Container]:
+        return [Container(f"asana:project:{i}", i, n) for i, n in ASANA_PROJECTS]
+
+    async def extract(self, cid: str, *, include_archived: bool = False) -> AsyncIterator[Any]:
+        yield Template(
+            key=f"asana:project:{cid}",
+            kind="project",
+            name=dict(ASANA_PROJECTS)[cid],
+            stages=[Stage(key=f"asana:section:{cid}{i}", name=n, position=i) for i, n in enumerate(ASANA_SECTIONS)],
+            people=[Person(key="asana:user:u1", name="Priya Nair", email="priya@acme.test")],
+        )
+        for i, name in enumerate(ASANA_TASKS):
+            done = FROZEN_DT if i < 2 else None
+            yield Item(
+                key=f"asana:task:{cid}{i}",
+                template_key=f"asana:project:{cid}",
+                stage_key=f"asana:section:{cid}{min(i // 2, 2)}",
+                name=name,
+                position=i * 2,
+                completed_at=done,
+                assignee_keys=["asana:user:u1"] if i % 2 else [],
+            )
+            if i == 2:
+                yield Item(
+                    key=f"asana:task:{cid}{i}s",
+                    template_key=f"asana:project:{cid}",
+                    stage_key=f"asana:section:{cid}1",
+                    parent_key=f"asana:task:{cid}{i}",
+                    name="Check the tone",
+                    position=i * 2 + 1,
+                )
+        for i in range(len(ASANA_TASKS)):
+            yield Comment(
+                key=f"asana:comment:{cid}{i}", item_key=f"asana:task:{cid}{i}", created_at=FROZEN_DT, text="Done?"
+            )
+
+    def open_attachment(self, attachment: Any) -> AsyncIterator[bytes]:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        pass
+
+
+class AsanaFakeMigration(FakeMigration):
+    """An Asana folder: the real source wiring (its preset reshapes the fake source) and the
+    real discovery; the target answers from memory."""
+
+    source = Migration.source  # type: ignore[assignment]  # the real one: it applies the plan's preset
+    discover = Migration.discover  # type: ignore[assignment]
+
+    def _adapter(self, endpoint: Any, spec: Any, kw: dict[str, Any], dry_run: bool = False) -> Any:
+        return FakeAsanaSource()
+
+    async def connect(self) -> ConnectResult:
+        return ConnectResult(
+            Identity("Ada Consultant", "Acme (2 projects)", "ada@acme.test (paid plan, 1,500 calls a minute)"),
+            Identity("Ada Consultant", "Acme Tallyfy org"),
+        )
+
+    async def containers(self) -> list[Container]:
+        return await FakeAsanaSource().containers()
+
+
+def asana_plan(name: str) -> Plan:
+    return Plan(
+        name=name,
+        source=Source(system="asana", base_url="https://app.asana.com/api/1.0", profile="acme"),
+        target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme", organization="org1"),
+    )
+
+
+def make_asana_folder(home: Path, name: str = "acme-asana") -> AsanaFakeMigration:
+    """An Asana migration folder under home/migrations/NAME, discovered with the default preset."""
+    m = AsanaFakeMigration.create(Path(home) / "migrations" / name, asana_plan(name))
+    with ThreadPoolExecutor(1) as pool:  # its own event loop: callers may be inside one (Pilot tests)
+        pool.submit(asyncio.run, m.discover()).result()
+    m.store.set_meta(state="discovered")
+    m.store.snapshot()
     return m

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from tui.app import WizardApp
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.paged_table import PagedTable
-from tui_fakes import FROZEN, frozen_clock, make_folder
+from tui_fakes import FROZEN, frozen_clock, make_asana_folder, make_folder
 from wizard.engine.journalled import RunSummary
 from wizard.events import (
     LogLine,
@@ -117,6 +117,24 @@ async def _rollback_preview(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+def _asana(home: Path, step: str) -> WizardApp:
+    return WizardApp(migration=make_asana_folder(home), clock=frozen_clock, step=step)
+
+
+async def _source_presets(pilot: Pilot) -> None:
+    """The mapping screen's source preset choice, open."""
+    await settle(pilot)
+    await pilot.press("s")
+    await settle(pilot)
+
+
+async def _as_process(pilot: Pilot) -> None:
+    """Project as process chosen: each task a step, each project one process."""
+    await _source_presets(pilot)
+    await pilot.press("down", "enter")
+    await settle(pilot, rounds=5)
+
+
 def fill_sync_model(app: WizardApp) -> None:
     """A sync two boards of three in: four cards updated, one new, three comments."""
     md = app.model
@@ -179,4 +197,8 @@ SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable
     "report-sync": (_report_after_sync, _settled),
     "rollback": (lambda h: _app(h, "report"), _rollback_preview),
     "help": (lambda h: _app(h, "map", run=False), _help),
+    "connect-asana": (lambda h: _asana(h, "connect"), _connect),
+    "mapping-asana": (lambda h: _asana(h, "map"), _settled),
+    "mapping-asana-presets": (lambda h: _asana(h, "map"), _source_presets),
+    "mapping-asana-as-process": (lambda h: _asana(h, "map"), _as_process),
 }

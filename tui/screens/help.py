@@ -34,6 +34,8 @@ class HelpScreen(ModalScreen[None]):
                 now = node.check_action(action, ())
             except Exception:  # noqa: BLE001 - as in tui.commands.screen_actions
                 now = True
+            if now is False:  # hidden, not merely unavailable now: a key this screen has no use for here
+                continue
             lines.append(
                 key_line(
                     key,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Select, Static, TabbedContent, TabPane
@@ -28,6 +28,18 @@ from wizard.model import FieldDef
 def preset_text(target: str, preset: str) -> str:
     """What the target's spec says its preset does."""
     return next((p.description for p in registry.target(target).presets if p.name == preset), "")
+
+
+def source_preset_line(source: str, preset: str) -> Text:
+    """The source preset in force and what it does, as the source's spec says."""
+    chosen = registry.source(source).preset(preset)
+    return Text.assemble(
+        "source preset ",
+        (preset, "bold"),
+        ": ",
+        chosen.description if chosen else "",
+        "  · s or a click chooses another",
+    )
 
 
 CHECKLIST_MODES = {"field": "text field", "subtasks": "one task per item"}
@@ -79,6 +91,13 @@ class MappingScreen(WizardScreen):
             id="checklists",
             tooltip="Card checklists: one text field, or one task per checklist item.",
         ),
+        Binding(
+            "s",
+            "source_preset",
+            "Source preset",
+            id="source-preset-key",
+            tooltip="How the source's containers and items are shaped (its mapping presets).",
+        ),
         Binding("1", "tab('shape')", "Shape", show=False, id="tab-shape"),
         Binding("2", "tab('people')", "People", show=False, id="tab-people"),
         Binding("3", "tab('items')", "Items", show=False, id="tab-items"),
@@ -121,6 +140,8 @@ class MappingScreen(WizardScreen):
                     ),
                     id="preset",
                 )
+            if registry.source(m.plan.source.system).presets:
+                yield Static(source_preset_line(m.plan.source.system, m.plan.source.preset), id="source-preset")
             with Horizontal(id="map-main"):
                 with TabbedContent(id="map-tabs"):
                     with TabPane("1 Shape", id="shape"):
@@ -506,7 +527,27 @@ class MappingScreen(WizardScreen):
             return "" if self.people_rows else "This board has no people to map."
         if action == "checklists":
             return "" if tab in ("shape", "losses") else "c works on the Shape (1) and Losses (4) tabs."
+        if action == "source_preset":
+            return self._why_not_source_preset()
         return super().why_not(action)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "source_preset" and not self._source_presets():
+            return False  # a source with one way to shape it: no key for it at all
+        return super().check_action(action, parameters)
+
+    def _source_presets(self) -> tuple[registry.Preset, ...]:
+        return registry.source(self.app.migration.plan.source.system).presets
+
+    def _why_not_source_preset(self) -> str:
+        if not self._source_presets():
+            return "This source has one way to shape it; there is no preset to choose."
+        if self.app.migration.store.mappings:
+            return (
+                "The source preset is kept from the first run on (another would shape the same records into other "
+                "objects); roll back first to choose another."
+            )
+        return ""
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
@@ -562,6 +603,50 @@ class MappingScreen(WizardScreen):
             self._render_people()
 
         self.app.push_screen(ChoiceDialog(f"{p.name}", choices, current), chosen)
+
+    @on(events.Click, "#source-preset")
+    def _source_preset_clicked(self) -> None:
+        why = self._why_not_source_preset()
+        if why:
+            self.notify(why, title="Source preset", severity="warning", markup=False)
+            return
+        self.action_source_preset()
+
+    def action_source_preset(self) -> None:
+        """Choose how the source is shaped; the choice is saved to the plan and the source read again."""
+        plan = self.app.migration.plan
+        presets = self._source_presets()
+        choices = [(p.name, f"{p.name}: {p.description}") for p in presets]
+
+        def chosen(value: str | None) -> None:
+            if value is None or value == plan.source.preset:
+                return
+            plan.source.preset = value
+            self._save_plan(f"source preset → {value}")
+            self.query_one("#source-preset", Static).update(source_preset_line(plan.source.system, value))
+            self._rediscover()
+
+        label = registry.label(plan.source.system)
+        self.app.push_screen(ChoiceDialog(f"How {label} is shaped", choices, plan.source.preset), chosen)
+
+    @work(exclusive=True, group="shapes", exit_on_error=False)
+    async def _rediscover(self) -> None:
+        """The source read again under the preset now chosen: the shapes, counts and items it makes."""
+        self.app.shapes.clear()
+        self.app.item_index = None
+        self._render_all()
+        try:
+            inv = await self.app.migration.discover()
+        except UserError as e:
+            self.notify(line(e.sentence), title="Cannot read the source again", severity="error", markup=False)
+            return
+        excluded = set(self.app.migration.plan.mapping.exclude)
+        self.containers = [c for c in inv.containers if c.key not in excluded and c.id not in excluded]
+        self._render_all()
+        self._load_index()
+        for c in self.containers:
+            self.app.shapes[c.key] = await self.app.migration.shape(c.id)
+        self._render_all()
 
     def action_checklists(self) -> None:
         """Toggle how card checklists land: one kick-off text field, or one task per item."""

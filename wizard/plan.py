@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import tempfile
 import tomllib
 from pathlib import Path
@@ -73,13 +74,25 @@ class Endpoint(_Section):
 
     @field_validator("base_url")
     @classmethod
-    def _http(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return v.rstrip("/")
+    def _a_url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if not re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme) or not v.startswith(f"{parts.scheme}://"):
+            raise ValueError("must be a URL (https://…; a source that reads files or databases takes theirs)")
+        if parts.password:
+            raise ValueError("holds a password; plans name a credential profile, never the secret (use login)")
+        return v if parts.scheme not in ("http", "https") else v.rstrip("/")
+
+    def url_schemes(self) -> tuple[str, ...] | None:
+        """The schemes this section's system reaches (None: any, a database URL naming its dialect)."""
+        return ("http", "https")
 
     @model_validator(mode="after")
     def _no_credential_in_clear(self) -> Endpoint:
+        schemes = self.url_schemes()
+        if schemes is not None and urlsplit(self.base_url).scheme not in schemes:
+            raise _option_error(
+                ("base_url",), "value_error", f"must start with {' or '.join(f'{s}://' for s in schemes)}"
+            )
         if self.base_url.startswith("http://") and not self.allow_insecure and not is_loopback(self.base_url):
             raise ValueError(
                 f"base_url {self.base_url} is plain http:// to another machine, which would send the "
@@ -130,6 +143,9 @@ class Source(Endpoint):
         if presets and v and v not in presets:
             raise ValueError(f"must be one of {', '.join(presets)}")
         return v or (presets[0] if presets else "")
+
+    def url_schemes(self) -> tuple[str, ...] | None:
+        return registry.source(self.system).url_schemes
 
 
 class Target(Endpoint):

@@ -206,6 +206,8 @@ class AdapterSpec:
     kind: Kind
     connect: Callable[[Connection], Any]  # builds the SourceAdapter or the target
     default_url: str
+    # the schemes of the plan's base_url it reaches (None: any URL, such as a database's by dialect)
+    url_schemes: tuple[str, ...] | None = ("http", "https")
     credentials: tuple[CredentialPart, ...] = (CredentialPart("token", "Token", "the vendor's API settings"),)
     fields: tuple[ConnectionField, ...] = ()
     sandbox: SandboxSpec | None = None

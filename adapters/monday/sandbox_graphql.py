@@ -665,11 +665,24 @@ class Root:
         ]
 
     def items(
-        self, info: Any, ids: list[str] | None = None, limit: int = 25, page: int = 1, **_: Any
+        self,
+        info: Any,
+        ids: list[str] | None = None,
+        limit: int = 25,
+        page: int = 1,
+        exclude_nonactive: bool | None = None,
+        **_: Any,
     ) -> list[ItemView]:
+        """Items by id, archived ones too unless `exclude_nonactive`; deleted ones never."""
         _check_limit(limit, ROOT_ITEMS_MAX)
         st = self._ctx.state
-        found = [st.items[i] for i in (ids or []) if i in st.items and st.items[i].state != "deleted"]
+        found = [
+            st.items[i]
+            for i in (ids or [])
+            if i in st.items
+            and st.items[i].state != "deleted"
+            and not (exclude_nonactive and st.item_archived(st.items[i]))
+        ]
         return [ItemView(self._ctx, i) for i in found[(page - 1) * limit : page * limit]]
 
     def next_items_page(self, info: Any, cursor: str, limit: int = 25) -> dict[str, Any]:

@@ -10,7 +10,7 @@ it has expired, the listing starts again and the items already yielded are skipp
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -32,7 +32,7 @@ from wizard.adapter import (
 from wizard.errors import CredentialError, PermissionDenied, VendorDataError
 from wizard.events import EventSink
 from wizard.http import ObjectUnavailable
-from wizard.model import Attachment, Capability, Person
+from wizard.model import Attachment, Capability, Item, Person
 from wizard.paging import PageNumber
 
 PAGE = 500  # items_page's maximum
@@ -40,6 +40,9 @@ UPDATES_PAGE = 500
 STATED_PAGE = 500  # items per page of the count query (updates nested: about 2M points, under the 5M cap)
 STATED_UPDATES = 100  # an item with more has the rest counted by ItemUpdateIds
 BOARDS_PAGE = 100
+ROOT_ITEMS = 100  # the root items query reads at most 100 ids
+ARCHIVED = "archived in the source"  # or in an archived group or board: hidden from the board's listing
+HIDDEN_SUBITEM_POSITION = 1_000  # an archived subitem comes after its parent's live ones
 ACTIVITY_PAGE = 500  # activity-log lines a page (default 25; the log answers 10,000 at most)
 EPOCH_TICKS = "0" * 17  # the cursor of a board whose log is empty: every later line is a change
 GONE_EVENTS = ("archive_pulse", "delete_pulse", "move_pulse_from_board")  # no longer among the board's live items
@@ -194,42 +197,30 @@ class MondaySource(SourceAdapter):
         yield tpl
         columns: dict[str, MColumn] = {c.id: c for c in board.columns}
 
-        item_keys: set[str] = set()  # items and subitems yielded: what comments and files may hang on
-        quarantined: set[str] = set()  # items refused as malformed: what hangs on them is refused too
-        assets: dict[str, Attachment] = {}
+        read = _BoardRead(board, columns, stage_col, known)
         first = raw_board.get("items_page") or {}
-        position = 0
         async for raw in self._items(container_id, first, limit):
-            item = mapping.map_item(raw, board, columns, stage_col, position, known)
-            position += 1
-            subs = [x for x in raw.get("subitems") or [] if isinstance(x, dict)] if isinstance(raw, dict) else []
-            if isinstance(item, SourceRejected):
-                yield item
-                quarantined.add(str(raw.get("id")) if isinstance(raw, dict) else "")
-                for x in subs:
-                    quarantined.add(str(x.get("id")))
-                    yield _orphan(mapping.key("subitem", str(x.get("id"))), "subitem", item.key)
-                for a in raw.get("assets") or [] if isinstance(raw, dict) else []:
-                    if isinstance(a, dict):
-                        yield _orphan(mapping.key("attachment", str(a.get("id"))), "attachment", item.key)
-                continue
-            if item.key in item_keys:
-                continue  # a restarted listing (its cursor expired) gives the first items again
-            item_keys.add(item.key)
-            yield item
-            for n, x in enumerate(subs):
-                if (x.get("state") or "active") != "active":
-                    continue
-                sub = mapping.map_subitem(x, item, n, known)
-                if not isinstance(sub, SourceRejected):
-                    item_keys.add(sub.key)
-                yield sub
-            for a in raw.get("assets") or []:
-                parsed = mapping.parse(MAsset, a, "attachment")
-                if isinstance(parsed, SourceRejected):
-                    yield parsed
-                elif mapping.key("attachment", parsed.id) not in assets:
-                    assets[mapping.key("attachment", parsed.id)] = mapping.map_asset(parsed, item.key)
+            for obj in read.item(raw):
+                yield obj
+        if include_archived:
+            # monday.com's item listing hides archived items (and those of archived groups and
+            # boards): its activity log names every item the board has had, and the root
+            # `items` query reads the ones not listed.
+            items, subitems = await self._hidden(container_id, read.seen_ids())
+            async for raw in self._items_by_ids(items):
+                for obj in read.item(raw, closed=True):
+                    yield obj
+            hidden = [
+                s
+                for s, parent in subitems.items()
+                if parent in read.items and mapping.key("subitem", s) not in read.item_keys
+            ]
+            async for raw in self._items_by_ids(hidden):
+                parent = read.items.get(subitems.get(str(raw.get("id")), ""))
+                if parent is not None:
+                    for obj in read.subitem(raw, parent, HIDDEN_SUBITEM_POSITION, closed=True):
+                        yield obj
+        item_keys, quarantined, assets = read.item_keys, read.quarantined, read.assets
 
         board_ids = [container_id]
         sub_board = _subitems_board(board)
@@ -253,6 +244,37 @@ class MondaySource(SourceAdapter):
                     assets[k] = mapping.map_asset(a, item_key)
         for att in assets.values():
             yield att
+
+    async def _hidden(self, board_id: str, listed: set[str]) -> tuple[list[str], dict[str, str]]:
+        """The items the board's activity log names that its listing did not give (archived,
+        in an archived group or on an archived board; deleted ones are gone), and its subitems
+        likewise, each with its parent's id."""
+        items: dict[str, None] = {}
+        subitems: dict[str, str] = {}
+        gone: set[str] = set()
+        async for log in self._activity(board_id, None):
+            data = log.payload()
+            pulse = str(data.get("pulse_id") or "")
+            if log.entity != "pulse" or not pulse or pulse in listed:
+                continue
+            if log.event == "delete_pulse":
+                gone.add(pulse)
+            elif data.get("parent_item_id") is not None:
+                subitems[pulse] = str(data["parent_item_id"])
+            else:
+                items[pulse] = None
+        return sorted(set(items) - gone, key=int), {s: p for s, p in subitems.items() if s not in gone}
+
+    async def _items_by_ids(
+        self, ids: list[str], op: str = "items_by_ids", **variables: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """These items, archived ones too, read at the root 100 at a time (its limit)."""
+        for n in range(0, len(ids), ROOT_ITEMS):
+            chunk = ids[n : n + ROOT_ITEMS]
+            data = await self.client.query(op, ids=chunk, limit=len(chunk), **variables)
+            for raw in data.get("items") or []:
+                if isinstance(raw, dict):
+                    yield raw
 
     async def _items_count(self, board_id: str) -> int | None:
         """How many items the board holds, to size the first page (complexity is charged by the
@@ -316,10 +338,7 @@ class MondaySource(SourceAdapter):
                 if not isinstance(raw, dict) or str(raw.get("id")) in seen:
                     continue
                 seen.add(str(raw.get("id")))
-                it = raw
-                if len(raw.get("updates") or []) >= STATED_UPDATES:
-                    it = {**raw, "updates": (raw.get("updates") or []) + await self._more_updates(str(raw["id"]))}
-                out += _stated(it, self.stage_column)
+                out += _stated(await self._all_updates(raw), self.stage_column)
             cursor = page.get("cursor")
             if not cursor:
                 break
@@ -338,7 +357,24 @@ class MondaySource(SourceAdapter):
                     ).get("boards")
                     or [{}]
                 )[0].get("items_page") or {}
+        # What the listing hides (archived items, and those of archived groups and boards),
+        # named by the board's activity log and read by id: stated as archived.
+        items, subitems = await self._hidden(container_id, {s.key.rsplit(":", 1)[1] for s in out})
+        async for raw in self._items_by_ids(items, "stated_by_ids", updates_limit=STATED_UPDATES):
+            out += _stated(await self._all_updates(raw), self.stage_column, ARCHIVED)
+        keys = {s.key for s in out}
+        subs = [
+            x for x, p in subitems.items() if mapping.key("item", p) in keys and mapping.key("subitem", x) not in keys
+        ]
+        async for raw in self._items_by_ids(subs, "stated_by_ids", updates_limit=STATED_UPDATES):
+            out.append(_stated_one("subitem", raw, files=0, values=0, archived=ARCHIVED))
         return out
+
+    async def _all_updates(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The item as stated, with its updates past the first nested page when it has more."""
+        if len(raw.get("updates") or []) < STATED_UPDATES:
+            return raw
+        return {**raw, "updates": (raw.get("updates") or []) + await self._more_updates(str(raw["id"]))}
 
     async def _more_updates(self, item_id: str) -> list[dict[str, Any]]:
         """The updates of an item past the first nested page, page by page."""
@@ -418,6 +454,64 @@ class MondaySource(SourceAdapter):
         return str(fresh[0]["public_url"])
 
 
+class _BoardRead:
+    """What one board's extraction has met so far: items and subitems yielded (what comments
+    and files may hang on), items refused (what hangs on them is refused too), files by key."""
+
+    def __init__(self, board: MBoard, columns: dict[str, MColumn], stage_col: MColumn | None, known: set[str]) -> None:
+        self.board, self.columns, self.stage_col, self.known = board, columns, stage_col, known
+        self.items: dict[str, Item] = {}  # by monday.com id
+        self.item_keys: set[str] = set()
+        self.quarantined: set[str] = set()
+        self.assets: dict[str, Attachment] = {}
+        self.position = 0
+
+    def seen_ids(self) -> set[str]:
+        return {k.rsplit(":", 1)[1] for k in self.item_keys} | self.quarantined
+
+    def item(self, raw: Any, closed: bool = False) -> Iterator[Extracted]:
+        """An item of the listing, then its subitems; its files are kept for the end."""
+        item = mapping.map_item(raw, self.board, self.columns, self.stage_col, self.position, self.known)
+        self.position += 1
+        subs = [x for x in raw.get("subitems") or [] if isinstance(x, dict)] if isinstance(raw, dict) else []
+        if isinstance(item, SourceRejected):
+            yield item
+            self.quarantined.add(str(raw.get("id")) if isinstance(raw, dict) else "")
+            for x in subs:
+                self.quarantined.add(str(x.get("id")))
+                yield _orphan(mapping.key("subitem", str(x.get("id"))), "subitem", item.key)
+            for a in raw.get("assets") or [] if isinstance(raw, dict) else []:
+                if isinstance(a, dict):
+                    yield _orphan(mapping.key("attachment", str(a.get("id"))), "attachment", item.key)
+            return
+        if item.key in self.item_keys:
+            return  # a restarted listing (its cursor expired) gives the first items again
+        if closed:
+            item = item.model_copy(update={"closed": True})
+        self.item_keys.add(item.key)
+        self.items[item.key.rsplit(":", 1)[1]] = item
+        yield item
+        for n, x in enumerate(subs):
+            if (x.get("state") or "active") == "active":
+                yield from self.subitem(x, item, n)
+        for a in raw.get("assets") or []:
+            parsed = mapping.parse(MAsset, a, "attachment")
+            if isinstance(parsed, SourceRejected):
+                yield parsed
+            elif mapping.key("attachment", parsed.id) not in self.assets:
+                self.assets[mapping.key("attachment", parsed.id)] = mapping.map_asset(parsed, item.key)
+
+    def subitem(self, raw: Any, parent: Item, position: int, closed: bool = False) -> Iterator[Extracted]:
+        sub = mapping.map_subitem(raw, parent, position, self.known)
+        if isinstance(sub, SourceRejected):
+            yield sub
+            return
+        if sub.key in self.item_keys:
+            return
+        self.item_keys.add(sub.key)
+        yield sub.model_copy(update={"closed": True}) if closed or parent.closed else sub
+
+
 def _orphan(key: str, kind: str, item_key: str) -> SourceRejected:
     return SourceRejected(key, kind, f"This {kind} belongs to {item_key}, which was quarantined as malformed.")
 
@@ -453,12 +547,14 @@ def _subitems_board(board: MBoard) -> str | None:
     return None
 
 
-def _stated(it: dict[str, Any], stage_column: str | None) -> list[StatedItem]:
-    """The item's own counts, and each active subitem's (an item of its own)."""
-    out = [_stated_one("item", it, files=len(it.get("assets") or []), values=_filled(it, stage_column))]
+def _stated(it: dict[str, Any], stage_column: str | None, archived: str | None = None) -> list[StatedItem]:
+    """The item's own counts, and each active subitem's (an item of its own, archived with it)."""
+    out = [
+        _stated_one("item", it, files=len(it.get("assets") or []), values=_filled(it, stage_column), archived=archived)
+    ]
     for s in it.get("subitems") or []:
         if isinstance(s, dict):
-            out.append(_stated_one("subitem", s, files=0, values=0))
+            out.append(_stated_one("subitem", s, files=0, values=0, archived=archived))
     return out
 
 
@@ -476,12 +572,12 @@ def _filled(it: dict[str, Any], stage_column: str | None) -> int:
     )
 
 
-def _stated_one(kind: str, it: dict[str, Any], files: int, values: int) -> StatedItem:
+def _stated_one(kind: str, it: dict[str, Any], files: int, values: int, archived: str | None = None) -> StatedItem:
     updates = [u for u in it.get("updates") or [] if isinstance(u, dict)]
     comments = sum(1 + len(u.get("replies") or []) for u in updates)
     return StatedItem(
         mapping.key(kind, str(it.get("id"))),
         str(it.get("name") or ""),
         {"comment": comments, "file": files, "field_value": values},
-        None if (it.get("state") or "active") == "active" else "archived in the source",
+        archived or (None if (it.get("state") or "active") == "active" else ARCHIVED),
     )

@@ -51,12 +51,41 @@ def test_monday_into_tallyfy_once_again_nothing_and_rolled_back(tmp_path: Path) 
         assert again.returncode == 0 and sum(held(s).values()) == before
         quiet = cli("sync", str(s.folder))
         assert quiet.returncode == 0 and "created 0, updated 0" in quiet.stdout, quiet.stdout
-        item = next(r for r in sorted(want) if r.startswith("monday:item:")).rsplit(":", 1)[1]
+        item, renamed = [r.rsplit(":", 1)[1] for r in sorted(want) if r.startswith("monday:item:")][:2]
         s.post("monday", "mutate", {"item_id": item, "update": "A comment written after the run"})
+        s.post("monday", "mutate", {"item_id": renamed, "name": "Renamed after the run"})
         changed = cli("sync", str(s.folder))
-        assert changed.returncode == 0 and "created 1" in changed.stdout, changed.stdout
+        # the commented item moved its updated_at too: both are written over
+        assert changed.returncode == 0 and "created 1, updated 2" in changed.stdout, changed.stdout
+        log = (s.folder / "logs" / "run.jsonl").read_text("utf-8")
+        assert "monday.com reports 1 changed, 0 deleted items" in log  # the activity log named the rename
         back = cli("rollback", str(s.folder), "--yes")
         assert back.returncode == 0, back.stdout + back.stderr
         assert sum(held(s).values()) == 0
+    finally:
+        stop(s)
+
+
+@pytest.mark.slow
+def test_archived_items_arrive_once_when_the_plan_includes_them(tmp_path: Path) -> None:
+    s = serve(tmp_path / "m", "--systems", "monday,tallyfy", "--seed", "4", "--scale", "small", "--rate-scale", "0.001")
+    try:
+        plan = s.folder / "plan.toml"
+        text = plan.read_text("utf-8")
+        assert "include_archived = false" in text
+        plan.write_text(text.replace("include_archived = false", "include_archived = true"), "utf-8")
+        run = cli("run", str(s.folder), "--yes")
+        assert run.returncode == 0, run.stdout + run.stderr
+        export = s.export("monday")
+        deleted = {b["id"] for b in export["boards"] if b["state"] == "deleted"}
+        got = held(s)
+        archived_items = [
+            m["ref"] for m in export["manifest"] if m["kind"] == "item" and m["archived"] and m["ref"] in got
+        ]
+        assert archived_items, "no archived item arrived"
+        assert all(got[r] == 1 for r in archived_items)
+        assert not any(r.startswith(f"monday:board:{b}") for b in deleted for r in got)
+        verify = cli("verify", str(s.folder))
+        assert verify.returncode == 0, verify.stdout + verify.stderr
     finally:
         stop(s)

@@ -95,10 +95,11 @@ async def test_the_stated_counts_agree_with_the_extraction(served: tuple[MondayS
     _, url = served
     src = source(url)
     for c in await src.containers():
-        objs = [o async for o in src.extract(c.id)]
+        objs = [o async for o in src.extract(c.id, include_archived=True)]
         stated = {s.key: s for s in await src.stated_counts(c.id)}
         items = [o for o in objs if isinstance(o, Item)]
         assert set(stated) == {i.key for i in items}, c.name
+        assert {k for k, s in stated.items() if s.archived} == {i.key for i in items if i.closed}, c.name
         comments = Counter(o.item_key for o in objs if isinstance(o, Comment))
         files = Counter(o.item_key for o in objs if isinstance(o, Attachment))
         for i in items:
@@ -287,3 +288,57 @@ async def test_a_board_whose_log_is_empty_starts_from_the_epoch(served: tuple[Mo
     changes = await src.changes_since(empty.id, baseline.cursor)
     await src.aclose()
     assert changes is not None and changes.changed_item_ids == {f"monday:item:{item.id}"}
+
+
+async def test_archived_items_come_closed_with_their_updates_and_files_when_the_plan_includes_them(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    sb, url = served
+    src = source(url)
+    objs = []
+    for c in await src.containers():
+        objs += [o async for o in src.extract(c.id, include_archived=True)]
+    calls = src.calls
+    assert {"query activity_logs", "query items_by_ids"} <= set(src.client.calls_by_route)
+    await src.aclose()
+    st = sb.state
+
+    def kept(iid: str) -> bool:  # everything but what was deleted (an item, its parent or its board)
+        it = st.items[iid]
+        parent = st.items.get(it.parent_id or "")
+        board = st.boards[parent.board_id if parent else it.board_id]
+        return it.state != "deleted" and (parent is None or parent.state != "deleted") and board.state != "deleted"
+
+    boards = [b for b in st.boards.values() if b.type == "board"]
+    want_items = {i for b in boards for i in b.item_ids if kept(i)}
+    want_subs = {s for b in boards for i in b.item_ids for s in st.items[i].subitem_ids if kept(s)}
+    items = {o.key: o for o in objs if isinstance(o, Item)}
+    assert {k for k in items if k.startswith("monday:item:")} == {f"monday:item:{i}" for i in want_items}
+    assert {k for k in items if k.startswith("monday:subitem:")} == {f"monday:subitem:{s}" for s in want_subs}
+    hidden = {i for i in want_items | want_subs if st.item_archived(st.items[i])}
+    assert hidden and {k.rsplit(":", 1)[1] for k, o in items.items() if o.closed} == hidden
+    owners = want_items | want_subs
+    want_comments = {
+        f"monday:comment:{x}"
+        for u in st.updates.values()
+        if u.item_id in owners
+        for x in [u.id, *(r.id for r in u.replies)]
+    }
+    assert {o.key for o in objs if isinstance(o, Comment)} == want_comments
+    want_files = {f"monday:attachment:{a.id}" for a in st.assets.values() if a.item_id in owners}
+    assert {o.key for o in objs if isinstance(o, Attachment)} == want_files
+    assert len([o for o in objs if not isinstance(o, SourceRejected)]) == len({o.key for o in objs})
+    # the listing's calls, plus the log and the items it names, a few a board
+    assert calls < 60, calls
+
+
+async def test_without_include_archived_no_archived_item_is_read(served: tuple[MondaySandbox, str]) -> None:
+    _, url = served
+    src = source(url)
+    objs = []
+    for c in await src.containers():
+        objs += [o async for o in src.extract(c.id)]
+    await src.aclose()
+    assert not any(isinstance(o, Item) and o.closed for o in objs)
+    routes = src.client.calls_by_route
+    assert "query activity_logs" not in routes and "query items_by_ids" not in routes

@@ -181,7 +181,7 @@ def _vendor_message(resp: httpx.Response) -> str:
         if isinstance(errors, list) and any(isinstance(e, dict) and e.get("message") for e in errors):
             # Asana (and GraphQL): a list of {"message": ...}; their messages are the sentence.
             return "; ".join(str(e["message"]) for e in errors if isinstance(e, dict) and e.get("message"))[:300]
-        for k in ("message", "error", "errors"):
+        for k in ("message", "error", "err", "errors"):  # ClickUp: {"err": ..., "ECODE": ...}
             v = body.get(k)
             if isinstance(v, str) and v:
                 return v[:300]

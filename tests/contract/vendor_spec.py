@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -102,8 +103,7 @@ class OpenApi:
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         while True:
             if "$ref" in schema:
-                *_, section, name = schema["$ref"].split("/")
-                target = self.doc["components"][section][name]
+                target = self.pointer(schema["$ref"])
                 schema = {**target, **{k: v for k, v in schema.items() if k not in ("$ref", "type")}}
             elif "oneOf" in schema and len(schema["oneOf"]) == 1:
                 schema = {**schema["oneOf"][0], **{k: v for k, v in schema.items() if k != "oneOf"}}
@@ -116,6 +116,14 @@ class OpenApi:
                 schema = merged
             else:
                 return schema
+
+    def pointer(self, ref: str) -> dict[str, Any]:
+        """What a local JSON pointer names: `#/components/schemas/X`, or anywhere in the document
+        (ClickUp's description points into its paths: `#/paths/~1v2~1user/get/...`)."""
+        node: Any = self.doc
+        for part in ref.removeprefix("#/").split("/"):
+            node = node[unquote(part).replace("~1", "/").replace("~0", "~")]
+        return node  # type: ignore[no-any-return]
 
     def answer_schema(self, method: str, path: str, status: int) -> tuple[str, dict[str, Any]] | None:
         """(where, schema) of the answer this request got, where the description (or the
@@ -176,6 +184,9 @@ class OpenApi:
 
 def _type_problem(value: Any, schema: dict[str, Any]) -> str | None:
     t = schema.get("type")
+    if isinstance(t, list):  # OpenAPI 3.1: any of these types ("null" is accepted throughout)
+        problems = [_type_problem(value, {**schema, "type": one}) for one in t if one != "null"]
+        return None if not problems or None in problems else problems[0]
     if t in ("integer", "number"):
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         ok = number and (t == "number" or isinstance(value, int))

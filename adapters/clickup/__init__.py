@@ -1,0 +1,1 @@
+"""ClickUp as a source (API v2)."""

@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
 from adapters.processstreet import sandbox_api as api
-from adapters.processstreet.sandbox_state import PSState, build_state, file_chunks, iso
+from adapters.processstreet.sandbox_state import PSState, Run, build_state, file_chunks, iso
 from adapters.processstreet.spec import SANDBOX_CREDENTIALS
 from adapters.sandboxkit import Faults, Manifest, Sandbox
 
@@ -242,10 +242,36 @@ class ProcessStreetSandbox(Sandbox):
         return JSONResponse({"payment": self.payment})
 
     async def _mutate(self, request: Request) -> Response:
+        """`{"fraction": f}` edits that share of the open runs; `{"run_id": id, "comment": text}`
+        writes a comment on one run now, as someone in the app would."""
         body = await request.json() if await request.body() else {}
         with self.lock:
+            if "comment" in body:
+                run = self.state.runs.get(str(body.get("run_id")))
+                if run is None or run.status == "Deleted":
+                    return JSONResponse({"error": "no such run"}, status_code=404)
+                return JSONResponse({"comment_id": self.comment(run, str(body["comment"]))})
             changed = self.mutate(float(body.get("fraction", 0.05)), int(body.get("seed", 0)))
         return JSONResponse({"changed": changed})
+
+    def comment(self, run: Run, text: str) -> str:
+        st = self.state
+        cid = st.muid()
+        now = iso(time.time())
+        by = st.user_ref(next(iter(st.users)))
+        st.comments[cid] = {
+            "id": cid,
+            "createdDate": now,
+            "createdBy": by,
+            "updatedDate": now,
+            "updatedBy": by,
+            "workflowRunId": run.id,
+            "taskId": run.tasks[0]["id"],
+            "text": text,
+            "workflowId": run.data["workflowId"],
+        }
+        run.comments.append(cid)
+        return cid
 
     def mutate(self, fraction: float, seed: int = 0) -> list[str]:
         """Edit that fraction of the open runs (a name, a task ticked, a value), each with a new

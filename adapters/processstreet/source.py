@@ -16,6 +16,7 @@ revisions read (once per workflow) to say which one it ran on.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from pydantic import BaseModel
 
 from adapters.processstreet import mapping, wire
 from adapters.processstreet.client import ProcessStreetClient
-from wizard.adapter import Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
+from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
 from wizard.http import ObjectUnavailable, gather_limited
@@ -38,6 +39,7 @@ W = TypeVar("W", bound=BaseModel)
 ARCHIVED = "the run is archived in Process Street, and the plan leaves archived records out"
 CHOICES = ("Select", "MultiChoice", "MultiSelect")
 CONCURRENT_RUNS = 8  # runs of a page read at once (each is a few calls)
+SYNC_MARGIN_S = 5.0  # a sync cursor is set this much before the reading began
 
 
 @dataclass
@@ -85,10 +87,13 @@ class ProcessStreetSource(SourceAdapter):
         }
     )
 
+    # sync's cursor is a time (ISO-8601, the vendor's clock): it never moves back
+    cursor_ordered = True
     client: ProcessStreetClient
 
     def __init__(self, client: ProcessStreetClient) -> None:
         self.client = client
+        self._began: dict[str, str] = {}  # workflow id -> when its extraction began (the vendor's clock)
         self._users: list[wire.User] | None = None
         self._revisions: dict[str, list[tuple[wire.Revision, list[wire.TaskTemplate]]]] = {}
         self.unknown_field_types: dict[str, str] = {}  # field key -> the Process Street type read as text
@@ -226,6 +231,7 @@ class ProcessStreetSource(SourceAdapter):
         self, container_id: str, *, include_archived: bool = False
     ) -> AsyncIterator[Canonical | SourceRejected | SourceLeftOut]:
         shape = await self.shape(container_id)
+        self._began[container_id] = self._vendor_now()
         yield shape.template
         for r in shape.rejected:
             yield r
@@ -400,6 +406,45 @@ class ProcessStreetSource(SourceAdapter):
         stated: list[StatedItem] = await gather_limited(CONCURRENT_RUNS, [partial(one, r) for r in runs])
         return stated
 
+    # -- sync ------------------------------------------------------------------------------
+    def _vendor_now(self, at: float | None = None) -> str:
+        """Now (or `at`, our clock) on Process Street's clock (its Date header, read on every
+        answer), a few seconds early: an edit made while the workflow is read is looked at again
+        next time."""
+        vendor = (time.time() if at is None else at) + self.client.clock_skew - SYNC_MARGIN_S
+        return datetime.fromtimestamp(vendor, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    async def changes_since(self, container_id: str, cursor: str | None) -> ChangeSet | None:
+        """Runs updated since `cursor` (their `audit.updatedDate`, which the run list gives:
+        Process Street has no change feed, and its webhooks carry no signature, so none is
+        trusted) and comments written since; the content hashes confirm each. The cursor is
+        when this workflow's last reading began. Deleted runs are found by the full re-read."""
+        began = self._began.get(container_id)
+        if cursor is None:
+            if began is None:
+                await self.client.get("testAuth")  # one answer's Date header: the vendor's clock
+            return ChangeSet(cursor=began or self._vendor_now())
+        since = _parse_time(cursor)
+        started = time.time()
+        changes = ChangeSet()
+        async for page in self.client.pages("workflow-runs/list", "data", workflowId=container_id):
+            for raw in page:
+                run = mapping.parse(wire.Run, raw, "run")
+                if isinstance(run, SourceRejected):
+                    changes.changed_item_ids.add(run.key)  # read again: the re-read quarantines it
+                elif run.audit and run.audit.updatedDate and run.audit.updatedDate > since:
+                    changes.changed_item_ids.add(mapping.key("run", run.id))
+        async for page in self.client.pages("comments", "data", workflowId=container_id):
+            fresh = [c for c in page if isinstance(c, dict) and _parse_time(str(c.get("createdDate"))) > since]
+            for c in fresh:
+                changes.new_comment_ids.add(mapping.key("comment", str(c.get("id"))))
+                changes.changed_item_ids.add(mapping.key("run", str(c.get("workflowRunId"))))
+            if len(fresh) < len(page):  # newest first: the rest are older
+                break
+        # when this reading began, on the vendor's clock (known by now from its answers)
+        changes.cursor = began or self._vendor_now(started)
+        return changes
+
     # -- files -----------------------------------------------------------------------------
     async def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
         if not attachment.url:
@@ -408,3 +453,12 @@ class ProcessStreetSource(SourceAdapter):
             attachment.url, size=attachment.size, mime_type=attachment.mime_type
         ):
             yield chunk
+
+
+def _parse_time(text: str) -> datetime:
+    """An ISO-8601 time as Process Street writes it; what cannot be read is taken as long ago."""
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

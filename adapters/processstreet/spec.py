@@ -78,6 +78,8 @@ SPEC = AdapterSpec(
             "(the client slows down to what its 429s show)"
         ),
     ),
+    # sync lists each workflow's runs by their updatedDate (no feed of its own: see the source)
+    change_feed=True,
     item_noun=("run", "runs"),
     container_noun=("workflow", "workflows"),
 )

@@ -160,3 +160,25 @@ async def test_the_limiter_learns_the_unpublished_limit_from_429s() -> None:
 
 def test_the_estimate_says_the_rate_is_assumed() -> None:
     assert SPEC.rate is not None and "assumed" in SPEC.rate.summary and "publishes no limit" in SPEC.rate.summary
+
+
+async def test_sync_asks_the_run_list_what_changed_since_the_last_reading(
+    served: Any, source: ProcessStreetSource
+) -> None:
+    sb, _ = served
+    wid = next(w.id for w in sb.state.workflows.values() if len(w.runs) > 5)
+    async for _ in source.extract(wid):
+        pass
+    calls = source.client.calls
+    baseline = await source.changes_since(wid, None)
+    assert baseline is not None and baseline.cursor and source.client.calls == calls, "the reading's own time: no call"
+    quiet = await source.changes_since(wid, baseline.cursor)
+    assert quiet is not None and not quiet.changed_item_ids and not quiet.new_comment_ids
+    edited = sb.mutate(0.2, seed=1)
+    mine = {f"processstreet:run:{r}" for r in edited if sb.state.runs[r].data["workflowId"] == wid}
+    run = next(r for r in sb.state.workflows[wid].runs if sb.state.runs[r].status == "Active")
+    cid = sb.comment(sb.state.runs[run], "written since")
+    changes = await source.changes_since(wid, baseline.cursor)
+    assert changes is not None and changes.new_comment_ids == {f"processstreet:comment:{cid}"}
+    assert changes.changed_item_ids == mine | {f"processstreet:run:{run}"}
+    assert changes.cursor is not None and changes.cursor >= baseline.cursor

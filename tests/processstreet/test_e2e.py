@@ -1,0 +1,49 @@
+"""The contract the checks use, through the real CLI: `sandbox serve --systems
+processstreet,tallyfy` writes a working plan; `run` brings every run, comment, approval and
+file of the manifest into Tallyfy exactly once (by source_ref); a second run adds nothing; a
+no-change sync writes nothing; a comment written since, and runs edited since, are synced
+(the run list's updatedDate says which); `rollback` leaves none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conformance import views
+from tests.e2e.conftest import cli, serve, stop
+
+
+@pytest.mark.slow
+def test_process_street_into_tallyfy_once_again_nothing_synced_and_rolled_back(tmp_path: Path) -> None:
+    s = serve(
+        tmp_path / "p", "--systems", "processstreet,tallyfy", "--seed", "4", "--scale", "small", "--rate-scale", "0.001"
+    )
+    try:
+        estimate = cli("estimate", str(s.folder))
+        assert estimate.returncode == 0 and "assumed" in estimate.stdout, estimate.stdout
+        first = cli("run", str(s.folder), "--yes")
+        assert first.returncode == 0, first.stdout + first.stderr
+        manifest = s.export("processstreet")["manifest"]
+        want = {m["ref"] for m in manifest if not m["archived"] and m["kind"] in ("item", "comment", "attachment")}
+        got = views.held(s.export("tallyfy"))
+        assert {r for r in want if got[r] != 1} == set()
+        assert any(r.startswith("processstreet:approval:") for r in want), "approvals arrive as comments"
+        assert any(r.startswith("processstreet:file:") for r in want), "File fields' files arrive"
+        before = sum(got.values())
+        again = cli("run", str(s.folder), "--yes")
+        assert again.returncode == 0 and sum(views.held(s.export("tallyfy")).values()) == before
+        quiet = cli("sync", str(s.folder))
+        assert quiet.returncode == 0 and "created 0, updated 0" in quiet.stdout, quiet.stdout
+        run = next(r for r in sorted(want) if r.startswith("processstreet:run:")).rsplit(":", 1)[1]
+        s.post("processstreet", "mutate", {"run_id": run, "comment": "A comment written after the run"})
+        changed = cli("sync", str(s.folder))
+        assert changed.returncode == 0 and "created 1" in changed.stdout, changed.stdout
+        edited = s.post("processstreet", "mutate", {"fraction": 0.1, "seed": 2})["changed"]
+        synced = cli("sync", str(s.folder))
+        assert synced.returncode == 0 and f"updated {len(edited)}" in synced.stdout, (edited, synced.stdout)
+        back = cli("rollback", str(s.folder), "--yes")
+        assert back.returncode == 0, back.stdout + back.stderr
+        assert sum(1 for r, n in views.held(s.export("tallyfy")).items() if r.startswith("processstreet:") and n) == 0
+    finally:
+        stop(s)

@@ -23,7 +23,7 @@ from adapters.clickup.wire import (
     CUTask,
     CUUser,
 )
-from wizard.adapter import SourceRejected
+from wizard.adapter import SourceLoss, SourceRejected
 from wizard.model import (
     Attachment,
     Checklist,
@@ -210,6 +210,35 @@ def relations_of(task: CUTask) -> list[Relation]:
     return list(unique.values())
 
 
+RELATION_WORDS = {
+    "blocked_by": "Waiting on",
+    "blocks": "Blocking",
+    "relates_to": "Linked to",
+    "duplicates": "Duplicates",
+}
+TASK_URL = "https://app.clickup.com/t/"
+
+
+def relations_text(relations: list[Relation]) -> str:
+    """The task's relationships as links, one a line, for a description."""
+    lines = [f"- {RELATION_WORDS[r.kind]}: {TASK_URL}{r.item_key.rsplit(':', 1)[1]}" for r in relations]
+    return "Related in ClickUp:\n" + "\n".join(lines)
+
+
+def relation_loss(item: Item) -> SourceLoss | None:
+    """The ledger's line for a task's dependencies and links: kept as links in its description."""
+    if not item.relations:
+        return None
+    n = len(item.relations)
+    return SourceLoss(
+        item.key,
+        "item",
+        "relationships",
+        f"{n} dependenc{'y or link' if n == 1 else 'ies and links'} to other tasks kept as links in the "
+        "description: a process has no task relationships",
+    )
+
+
 def checklists_of(task: CUTask) -> list[Checklist]:
     """Each checklist with its items in order; a nested item (children) follows its parent."""
     out = []
@@ -246,13 +275,17 @@ def task_to_item(
         if v is not None:
             values.append(v)
     done = task.status.type in CLOSED_TYPES
+    relations = relations_of(task)
+    description = task.markdown_description or task.text_content or task.description or ""
+    if relations:
+        description = (description.rstrip() + "\n\n" if description.strip() else "") + relations_text(relations)
     return Item(
         key=key("task", task.id),
         template_key=key("list", list_id),
         stage_key=stage,
         parent_key=key("task", parent_id) if parent_id else None,
         name=task.name,
-        description=task.markdown_description or task.text_content or task.description or "",
+        description=description,
         closed=task.archived,
         position=position,
         due=task.due_date,
@@ -264,7 +297,7 @@ def task_to_item(
         tag_keys=[tag_key(space_id, t.name) for t in task.tags],
         values=values,
         checklists=checklists_of(task),
-        relations=relations_of(task),
+        relations=relations,
         url=task.url,
     )
 

@@ -20,11 +20,20 @@ from typing import Any, ClassVar
 from adapters.clickup import mapping
 from adapters.clickup.client import ClickUpClient
 from adapters.clickup.wire import CUComment, CUField, CUFolder, CUList, CUSpace, CUTag, CUTeam, CUUser
-from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
+from wizard.adapter import (
+    ChangeSet,
+    Container,
+    Extracted,
+    Identity,
+    SourceAdapter,
+    SourceLeftOut,
+    SourceRejected,
+    StatedItem,
+)
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
 from wizard.http import RecordRejected, gather_limited
-from wizard.model import Attachment, Canonical, Capability, Comment, FieldDef, Person, Tag
+from wizard.model import Attachment, Capability, Comment, FieldDef, Item, Person, Tag
 
 ARCHIVED = "it is archived in ClickUp, and the plan leaves archived records out"
 ARCHIVED_LIST = "it is in an archived list, and the plan leaves archived records out"
@@ -217,9 +226,7 @@ class ClickUpSource(SourceAdapter):
         return fields, rejected
 
     # -- extraction ----------------------------------------------------------------------
-    async def extract(
-        self, container_id: str, *, include_archived: bool = False
-    ) -> AsyncIterator[Canonical | SourceRejected | SourceLeftOut]:
+    async def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Extracted]:
         lst = await self._list(container_id)
         archived = await self._archived(container_id) or lst.archived
         if archived and not include_archived:  # nothing of it is written, not even its template
@@ -256,6 +263,8 @@ class ClickUpSource(SourceAdapter):
         children = await gather_limited(IN_FLIGHT, [_bind(self._children, m.key) for m in mapped])
         for m, kids in zip(mapped, children, strict=True):
             yield m
+            if isinstance(m, Item) and (loss := mapping.relation_loss(m)) is not None:
+                yield loss
             for child in kids:  # what hangs on a quarantined task is reported, not lost
                 if isinstance(m, SourceRejected) and not isinstance(child, SourceRejected):
                     yield _orphan(child.key, _kind(child), order.orphaned.get(m.key, m.key))

@@ -9,11 +9,13 @@ from wizard.registry import (
     ApiDescription,
     Connection,
     CredentialPart,
+    Preset,
     RateProfile,
     RateWindow,
     SandboxOptions,
     SandboxSpec,
 )
+from wizard.reshape import container_as_process
 
 # The plan's [source.options] for ClickUp: none yet.
 OPTIONS: dict[str, str] = {}
@@ -81,4 +83,17 @@ SPEC = AdapterSpec(
     ),
     item_noun=("task", "tasks"),
     container_noun=("list", "lists"),
+    presets=(
+        Preset(
+            "board",
+            "list → template · status → step, in status order · task → process standing at its status (closed "
+            "statuses complete it) · subtask → sub-task · checklist → checklist · dependency or link → a link in "
+            "the description",
+        ),
+        Preset(
+            "list_as_process",
+            "list → template whose steps are its tasks in order · each list → one process holding its tasks' states",
+            reshape=container_as_process,
+        ),
+    ),
 )

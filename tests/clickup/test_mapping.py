@@ -129,3 +129,21 @@ def test_a_subtask_listed_before_its_parent_waits_for_it() -> None:
 def test_awkward_names_arrive_as_they_are(name: str) -> None:
     item = mapping.map_task(task(name=name), "901", "90", 0, stages={})
     assert isinstance(item, Item) and item.name == name
+
+
+def test_relationships_are_kept_as_links_in_the_description_with_a_ledger_line() -> None:
+    raw = task(
+        description="Draft in doc",
+        dependencies=[{"task_id": "86abc", "depends_on": "86zzz"}],
+        linked_tasks=[{"task_id": "86qqq", "link_id": "86abc"}],
+    )
+    item = mapping.map_task(raw, "901", "90", 0, stages={})
+    assert isinstance(item, Item)
+    assert item.description == (
+        "Draft in doc\n\nRelated in ClickUp:\n"
+        "- Waiting on: https://app.clickup.com/t/86zzz\n- Linked to: https://app.clickup.com/t/86qqq"
+    )
+    loss = mapping.relation_loss(item)
+    assert loss is not None and loss.key == item.key and "2 dependencies and links" in loss.why
+    plain = mapping.map_task(task(), "901", "90", 0, stages={})
+    assert isinstance(plain, Item) and plain.description == "" and mapping.relation_loss(plain) is None

@@ -18,7 +18,7 @@ from adapters.sandboxkit import SandboxServer
 from tests.conformance import views
 from tests.conformance.systems import System, connect_source, serve_sandbox
 from wizard import registry
-from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
+from wizard.adapter import SourceAdapter, SourceLeftOut, SourceLoss, SourceRejected
 from wizard.errors import CredentialError, PermissionDenied
 from wizard.events import CountingSink, RequestRetried
 from wizard.model import Attachment, Comment, Item, Template
@@ -93,6 +93,8 @@ async def extract_all(src: SourceAdapter, *, include_archived: bool = False) -> 
                 continue
             if isinstance(obj, SourceLeftOut):
                 out.left_out[obj.key] = obj
+                continue
+            if isinstance(obj, SourceLoss):  # a ledger line of the source's preset, not an object
                 continue
             assert isinstance(obj, Template) == first, f"the template comes first, and once: {obj.key}"
             first = False

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from adapters.pipefy.wire import PAttachment, PCard, PComment, PField, PLabel, PPipe, PUser
-from wizard.adapter import SourceRejected
+from wizard.adapter import SourceLoss, SourceRejected
 from wizard.model import (
     Attachment,
     Comment,
@@ -72,6 +72,10 @@ NOT_FIELDS = ("attachment", "statement")  # files are Attachments; a statement i
 MULTI = ("checklist_horizontal", "checklist_vertical", "label_select", "assignee_select", "connector")
 MIME = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "csv": "text/csv"}
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+HISTORY_LOSS = (
+    "each card's way through the phases (when it entered and left each one) is written in its "
+    "description: a process records no time spent at a step before the migration"
+)
 
 
 def when(text: str | None) -> datetime | None:
@@ -266,4 +270,18 @@ def map_attachment(a: PAttachment, card_id: str) -> Attachment:
         url=a.url,
         created_at=when(a.createdAt),
         file_name=name,
+    )
+
+
+def connected_loss(item: Item, fields: dict[str, PField]) -> SourceLoss:
+    """The ledger line of a card connected to others: the connections come as links between
+    items, and the connector field keeps the connected cards' titles as text."""
+    names = [f.label or f.id for f in fields.values() if f.type == "connector"]
+    where = f" and as their titles in '{names[0]}'" if names else ""
+    return SourceLoss(
+        item.key,
+        "item",
+        "connected cards",
+        f"connected to {len(item.relations)} card(s) in Pipefy: kept as links between items{where}; "
+        f"a target without links between items keeps only the titles",
     )

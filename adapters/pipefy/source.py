@@ -19,7 +19,16 @@ from urllib.parse import parse_qs, urlparse
 from adapters.pipefy import mapping
 from adapters.pipefy.client import PAGE, PipefyClient
 from adapters.pipefy.wire import PAttachment, PComment, PField, PPipe, PUser
-from wizard.adapter import ChangeSet, Container, Extracted, Identity, SourceAdapter, SourceRejected, StatedItem
+from wizard.adapter import (
+    ChangeSet,
+    Container,
+    Extracted,
+    Identity,
+    SourceAdapter,
+    SourceLoss,
+    SourceRejected,
+    StatedItem,
+)
 from wizard.errors import CredentialError, PermissionDenied, VendorDataError
 from wizard.events import EventSink
 from wizard.http import ObjectUnavailable
@@ -122,6 +131,7 @@ class PipefySource(SourceAdapter):
         pipe = await self._pipe(container_id)
         tpl = mapping.pipe_to_template(pipe)
         yield tpl
+        yield SourceLoss(tpl.key, "template", "phase history", mapping.HISTORY_LOSS)
         fields: dict[str, PField] = {
             f.id: f for f in [*pipe.start_form_fields, *(f for ph in pipe.phases for f in ph.fields)]
         }
@@ -137,6 +147,8 @@ class PipefySource(SourceAdapter):
                     yield orphan
                 continue
             yield item
+            if item.relations:
+                yield mapping.connected_loss(item, fields)
             card_id = item.source_id
             for c in raw.get("comments") or []:
                 comment = mapping.parse(PComment, c, "comment")

@@ -29,7 +29,7 @@ TEAM_ID = "9012345"
 SCALES: dict[str, dict[str, int]] = {
     "small": {"lists": 3, "tasks": 40, "comments": 100, "attachments": 12},
     "medium": {"lists": 4, "tasks": 2_000, "comments": 6_000, "attachments": 400},
-    "large": {"lists": 6, "tasks": 10_000, "comments": 30_000, "attachments": 2_000},
+    "large": {"lists": 6, "tasks": 10_200, "comments": 30_000, "attachments": 2_000},
 }
 
 FIRST = ["Alex", "Priya", "Jonas", "Mei", "Omar", "Sofia", "Liam", "Aisha", "Mateo", "Yuki"]

@@ -48,8 +48,8 @@ SPEC = AdapterSpec(
     credentials=(
         CredentialPart(
             "token",
-            "Personal API token (pk_…)",
-            "app.clickup.com: your avatar → Settings → Apps → API Token → Generate (or Copy)",
+            "Token",
+            "ClickUp: your avatar › Settings › Apps › API Token › Generate (or Copy); it starts with pk_",
         ),
     ),
     sandbox=SandboxSpec(

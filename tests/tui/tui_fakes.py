@@ -373,3 +373,24 @@ def make_asana_folder(home: Path, name: str = "acme-asana") -> AsanaFakeMigratio
     m.store.set_meta(state="discovered")
     m.store.snapshot()
     return m
+
+
+class ClickUpFakeMigration(FakeMigration):
+    """A ClickUp folder before discovery: the Connect screen reads the spec's fields and hints."""
+
+    async def connect(self) -> ConnectResult:
+        return ConnectResult(
+            Identity("Ada Consultant", "Acme Corp", "ada@acme.test (1,000 calls a minute)"),
+            Identity("Ada Consultant", "Acme Tallyfy org"),
+        )
+
+
+def make_clickup_folder(home: Path, name: str = "acme-clickup") -> ClickUpFakeMigration:
+    plan = Plan(
+        name=name,
+        source=Source(system="clickup", base_url="https://api.clickup.com/api", profile="acme"),
+        target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme", organization="org1"),
+    )
+    m = ClickUpFakeMigration.create(Path(home) / "migrations" / name, plan)
+    m.store.snapshot()
+    return m

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from tui.app import WizardApp
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.paged_table import PagedTable
-from tui_fakes import FROZEN, frozen_clock, make_asana_folder, make_folder
+from tui_fakes import FROZEN, frozen_clock, make_asana_folder, make_clickup_folder, make_folder
 from wizard.engine.journalled import RunSummary
 from wizard.events import (
     LogLine,
@@ -201,4 +201,8 @@ SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable
     "mapping-asana": (lambda h: _asana(h, "map"), _settled),
     "mapping-asana-presets": (lambda h: _asana(h, "map"), _source_presets),
     "mapping-asana-as-process": (lambda h: _asana(h, "map"), _as_process),
+    "connect-clickup": (
+        lambda h: WizardApp(migration=make_clickup_folder(h), clock=frozen_clock, step="connect"),
+        _connect,
+    ),
 }

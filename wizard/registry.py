@@ -55,11 +55,13 @@ class ConnectionField:
 @dataclass(frozen=True)
 class RateWindow:
     """At most `calls` requests per `seconds`; `bucket` names a route's own window (comments
-    per hour), None the account's general one."""
+    per hour), None the account's general one. A `quota` (a day's calls) is an allowance
+    spent at the other windows' pace that, once used up, waits for its reset: no steady rate."""
 
     calls: int
     seconds: float
     bucket: str | None = None
+    quota: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,19 @@ class RateProfile:
 
     def calls_per_s(self, scale: float = 1.0) -> float:
         """The steady rate the account's general windows allow (the tightest of them)."""
-        general = [w.calls / (w.seconds * scale) for w in self.windows if w.bucket is None]
+        general = [w.calls / (w.seconds * scale) for w in self.windows if w.bucket is None and not w.quota]
         return min(general) if general else float("inf")
+
+    def seconds_for(self, calls: int, scale: float = 1.0, most_per_s: float = float("inf")) -> float:
+        """How long `calls` take: at the steady rate (at most `most_per_s`), plus a whole quota
+        window for each time a quota runs out before they are done."""
+        steady = calls / min(self.calls_per_s(scale), most_per_s)
+        waits = [((calls - 1) // w.calls) * w.seconds * scale for w in self.windows if w.quota and calls > 0]
+        return steady + max(waits, default=0.0)
+
+    def quotas_exceeded(self, calls: int) -> list[RateWindow]:
+        """The quotas these calls use up (the run then waits for their reset)."""
+        return [w for w in self.windows if w.quota and calls > w.calls]
 
 
 @dataclass(frozen=True)

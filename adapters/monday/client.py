@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,11 +22,36 @@ import httpx
 from adapters.monday.documents import API_VERSION, VERSION_RE, document
 from wizard.errors import CredentialError, PermissionDenied, UserError, VendorDataError
 from wizard.http import ApiClient, ReadRejected, _message
+from wizard.humanize import human_duration
 from wizard.ratelimit import RateLimiter
 
 MINUTE_S = 60.0
+DAY_S = 86_400.0
 MINUTE_REQUESTS = 2_500  # Pro; Enterprise 5,000, others 1,000 (reference M4)
 BUDGET = 10_000_000  # per minute, personal token; 1,000,000 on trial and free plans
+
+
+@dataclass(frozen=True)
+class PlanLimits:
+    """What an account's plan allows (reference M4): calls a minute, calls a day (the day ends
+    at midnight UTC), complexity points a minute."""
+
+    minute: int
+    day: int
+    budget: int
+
+
+PLANS = {
+    "free": PlanLimits(1_000, 1_000, 1_000_000),
+    "trial": PlanLimits(1_000, 1_000, 1_000_000),
+    "basic": PlanLimits(1_000, 1_000, 10_000_000),
+    "standard": PlanLimits(1_000, 1_000, 10_000_000),
+    "pro": PlanLimits(MINUTE_REQUESTS, 10_000, BUDGET),
+    "enterprise": PlanLimits(5_000, 25_000, BUDGET),
+}
+DEFAULT_PLAN = "pro"
+LONG_WAIT_S = 900.0  # a daily limit whose reset is further off than this stops the command instead of waiting
+DAILY_CODES = ("DAILY_LIMIT_EXCEEDED",)
 BUDGET_CODES = ("COMPLEXITY_BUDGET_EXHAUSTED", "ComplexityException")
 CURSOR_CODES = ("CursorExpiredError", "InvalidCursorException")
 PERMISSION_CODES = ("UserUnauthorizedException", "USER_ACCESS_DENIED", "missingRequiredPermissions")
@@ -52,20 +78,27 @@ class MondayClient(ApiClient):
         *,
         api_version: str = API_VERSION,
         window_scale: float = 1.0,
-        minute_requests: int = MINUTE_REQUESTS,
+        plan: str = DEFAULT_PLAN,
         **kw: Any,
     ) -> None:
         if not VERSION_RE.match(api_version):
             raise UserError(
                 f"The monday.com API version '{api_version}' is not YYYY-MM with a month of 01, 04, 07 or 10."
             )
-        # the minute limit in calls, and the complexity budget in points: each query spends
-        # what it cost last time (its weight), corrected by the `complexity` every answer states
-        limiter = RateLimiter([(minute_requests, MINUTE_S * window_scale)], budgets=[(BUDGET, MINUTE_S * window_scale)])
+        if plan not in PLANS:
+            raise UserError(f"The monday.com plan '{plan}' is not one of {', '.join(PLANS)}.")
+        limits = PLANS[plan]
+        # the minute and daily limits in calls, and the complexity budget in points: each query
+        # spends what it cost last time (its weight), corrected by the `complexity` every answer states
+        limiter = RateLimiter(
+            [(limits.minute, MINUTE_S * window_scale), (limits.day, DAY_S * window_scale)],
+            budgets=[(limits.budget, MINUTE_S * window_scale)],
+        )
         headers = {"Authorization": token, "API-Version": api_version, "Accept": "application/json"}
         super().__init__(base_url, limiter=limiter, headers=headers, **kw)
         self.api_version = api_version
         self.window_scale = window_scale
+        self.plan, self.limits = plan, limits
         self.cost_of: dict[str, int] = {}  # what each operation cost last time: its weight
         self.complexity = 0  # spent by this client
         self.complexity_by_op: dict[str, int] = {}
@@ -82,6 +115,12 @@ class MondayClient(ApiClient):
             wait = MINUTE_S * self.window_scale
         if code in BUDGET_CODES:
             self._budget_left(0, wait)
+        if code in DAILY_CODES and wait > LONG_WAIT_S * self.window_scale:
+            raise UserError(
+                f"monday.com's daily limit of {self.limits.day:,} calls on the {self.plan} plan is used up until "
+                f"midnight UTC (in {human_duration(wait / self.window_scale)}); run the command again after that: "
+                f"it goes on where it stopped."
+            )
         return f"429 {code or message or _message(resp)}", wait
 
     def _budget_left(self, remaining: float, reset_in: float) -> None:
@@ -120,7 +159,7 @@ class MondayClient(ApiClient):
     async def _query(self, op: str, text: str, variables: dict[str, Any]) -> dict[str, Any]:
         attempts = 0
         while True:
-            weight = min(self.cost_of.get(op, 1), BUDGET)
+            weight = min(self.cost_of.get(op, 1), self.limits.budget)
             body = await self.json(
                 "POST", "", json={"query": text, "variables": variables}, idempotent=True, weight=weight
             )

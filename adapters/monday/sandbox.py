@@ -12,7 +12,8 @@
   personal token; 1,000,000 on trial and free plans) in both shapes the versions use
   (before 2025-01 the legacy top-level `error_code: ComplexityException` body; from 2025-01
   `errors[].extensions.code: COMPLEXITY_BUDGET_EXHAUSTED` with `retry_in_seconds`), the
-  minute limit by plan (Pro: 2,500 requests), concurrency (Pro: 100), each 429 with
+  minute limit by plan (Pro: 2,500 requests), the daily limit by plan (Pro: 10,000 calls until
+  midnight UTC: `DAILY_LIMIT_EXCEEDED`), concurrency (Pro: 100), each 429 with
   `Retry-After`, and the `RateLimit-Policy` / `RateLimit` headers on every answer. Windows
   are scaled by `window_scale` (the CLI's --rate-scale).
 - Files: `public_url` is a signed URL on this server, valid for an hour; a file made bad
@@ -51,6 +52,7 @@ QUERY_CAP = 5_000_000
 BUDGETS = {"pro": 10_000_000, "enterprise": 10_000_000, "free": 1_000_000, "trial": 1_000_000}
 MINUTE_LIMITS = {"enterprise": 5_000, "pro": 2_500, "free": 1_000, "trial": 1_000}
 CONCURRENCY = {"enterprise": 250, "pro": 100, "free": 40, "trial": 40}
+DAILY_LIMITS = {"enterprise": 25_000, "pro": 10_000, "free": 1_000, "trial": 1_000}  # reset at midnight UTC
 PUBLIC_URL_TTL_S = 3600
 CURSOR_TTL_S = 3600
 LEGACY_ERRORS_BEFORE = "2025-01"
@@ -91,6 +93,8 @@ class MondaySandbox(Sandbox):
         self.window_start: float | None = None  # the budget's minute starts with its first call
         self.window_spent = 0
         self.requests: deque[float] = deque()
+        self.day_length = 86_400.0 * window_scale  # a day ends at midnight UTC (at scale 1)
+        self.day, self.day_calls = -1, 0
         self.in_flight = 0
         self.legacy_errors = False  # force the pre-2025-01 complexity error shape whatever the version
         self._secret = hashlib.sha256(f"monday-sandbox-{seed}".encode()).digest()
@@ -249,6 +253,20 @@ class MondaySandbox(Sandbox):
                 status_code=429,
             )
         self.requests.append(now)
+        wall = time.time()
+        if int(wall // self.day_length) != self.day:
+            self.day, self.day_calls = int(wall // self.day_length), 0
+        if self.limits_on and self.day_calls >= DAILY_LIMITS.get(self.state.tier, 10_000):
+            wait = max(1, math.ceil(self.day_length - wall % self.day_length))
+            return self._errors(
+                "Daily limit exceeded",
+                "DAILY_LIMIT_EXCEEDED",
+                429,
+                {"Retry-After": str(wait)},
+                retry_in_seconds=wait,
+                status_code=429,
+            )
+        self.day_calls += 1
         doc, problems = graphqlkit.problems(gql.schema(), query)
         if doc is None:
             return self._errors(f"Parse error on {problems[0].message}", "GRAPHQL_PARSE_FAILED")
@@ -451,7 +469,8 @@ class MondaySandbox(Sandbox):
     async def _budget(self, request: Request) -> Response:
         """Test hook: spend complexity as if other clients of the account had (`{"spend": n}`,
         or `{"leave": n}` points in this minute),
-        or switch the error shape (`{"legacy_errors": true}`) or the plan (`{"tier": "free"}`)."""
+        or switch the error shape (`{"legacy_errors": true}`) or the plan (`{"tier": "free"}`), or
+        set the calls made today (`{"day_calls": n}`)."""
         body = await request.json()
         with self.lock:
             if "spend" in body:
@@ -467,6 +486,8 @@ class MondaySandbox(Sandbox):
                 self.legacy_errors = bool(body["legacy_errors"])
             if "tier" in body:
                 self.state.tier = str(body["tier"])
+            if "day_calls" in body:  # calls the account made today, whoever made them
+                self.day, self.day_calls = int(time.time() // self.day_length), int(body["day_calls"])
             if "expire_cursors" in body:
                 for c in self.cursors.values():
                     c.created -= self.cursor_ttl + 1

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from adapters.monday import mapping
-from adapters.monday.client import CursorExpired, MondayClient
+from adapters.monday.client import DEFAULT_PLAN, CursorExpired, MondayClient
 from adapters.monday.documents import API_VERSION
 from adapters.monday.wire import MActivityLog, MAsset, MBoard, MColumn, MUpdate, MUser
 from wizard import paging
@@ -104,6 +104,7 @@ class MondaySource(SourceAdapter):
             max_retries=max_retries,
             api_version=kw.pop("api_version", None) or API_VERSION,
             window_scale=float(kw.pop("window_scale", 1.0) or 1.0),
+            plan=kw.pop("plan", None) or DEFAULT_PLAN,
             **kw,
         )
         return cls(client, stage_column=stage_column)

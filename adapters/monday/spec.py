@@ -18,6 +18,8 @@ from wizard.registry import (
 OPTIONS = {
     "api_version": "the API-Version every request pins, YYYY-MM; empty: the version the queries are tested against",
     "stage_column": "the id of a status column whose labels are the stages; empty: the board's groups",
+    "plan": "free, trial, basic, standard, pro or enterprise: the account's plan, whose minute and daily call "
+    "limits and complexity budget bind; empty: pro",
 }
 
 # The sandbox accepts exactly this; it opens no real account.
@@ -58,11 +60,13 @@ SPEC = AdapterSpec(
         api_path="/v2",
         state_modules=("adapters.monday.sandbox_state",),
     ),
-    # reference M4: 2,500 requests a minute on Pro (5,000 Enterprise, 1,000 others); the
-    # complexity budget (10M points a minute, 1M on trial and free plans) is read from every answer
+    # reference M4: 2,500 requests a minute on Pro (5,000 Enterprise, 1,000 others), 10,000 a day
+    # until midnight UTC (25,000 Enterprise, 1,000 others); the complexity budget (10M points a
+    # minute, 1M on trial and free plans) is read from every answer
     rate=RateProfile(
-        (RateWindow(2_500, 60.0),),
-        summary="2,500-a-minute limit and 10M complexity points a minute (1M on trial and free plans)",
+        (RateWindow(2_500, 60.0), RateWindow(10_000, 86_400.0, quota=True)),
+        summary="2,500-a-minute and 10,000-a-day limits (Pro) and 10M complexity points a minute "
+        "(1M on trial and free plans)",
     ),
     change_feed=True,  # each board's activity log (sync), confirmed by content hashes
     item_noun=("item", "items"),

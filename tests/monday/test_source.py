@@ -18,6 +18,7 @@ from adapters.monday.sandbox import MondaySandbox
 from adapters.monday.source import MondaySource
 from adapters.sandboxkit import SandboxServer
 from wizard.adapter import SourceRejected
+from wizard.errors import UserError
 from wizard.http import ObjectUnavailable
 from wizard.model import Attachment, Comment, Item, Template, capabilities_used
 
@@ -342,3 +343,27 @@ async def test_without_include_archived_no_archived_item_is_read(served: tuple[M
     assert not any(isinstance(o, Item) and o.closed for o in objs)
     routes = src.client.calls_by_route
     assert "query activity_logs" not in routes and "query items_by_ids" not in routes
+
+
+async def test_a_daily_limit_used_up_until_long_after_is_one_sentence_in_the_vendors_shape(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    sb, url = served
+    sb.day_length = 1e9  # the reset is far off, whatever the hour
+    httpx.post(url + "/_sandbox/budget", json={"day_calls": 10_000})  # a Pro account's day, used up
+    raw = httpx.post(
+        url + "/v2",
+        json={"query": "query { me { id } }"},
+        headers={"Authorization": "sandbox-monday-token"},
+    )
+    assert raw.status_code == 429 and int(raw.headers["Retry-After"]) > 0
+    ext = raw.json()["errors"][0]["extensions"]
+    assert ext["code"] == "DAILY_LIMIT_EXCEEDED" and ext["retry_in_seconds"] > 0
+    src = source(url)
+    with pytest.raises(UserError, match=r"daily limit of 10,000 calls on the pro plan is used up until midnight UTC"):
+        await src.whoami()
+    await src.aclose()
+    httpx.post(url + "/_sandbox/budget", json={"tier": "enterprise"})  # 25,000 a day: room again
+    src = source(url)
+    assert (await src.whoami()).user
+    await src.aclose()

@@ -44,3 +44,21 @@ def test_an_unknown_option_or_a_malformed_version_is_one_sentence() -> None:
     assert "\n" not in err.value.sentence
     with pytest.raises(UserError, match="not YYYY-MM"):
         connect(api_version="2026-13")
+
+
+async def test_the_plan_option_sets_the_minute_and_daily_limits_and_the_budget() -> None:
+    for plan, minute, day, budget in (("free", 1_000, 1_000, 1_000_000), ("enterprise", 5_000, 25_000, 10_000_000)):
+        src = connect(plan=plan)
+        try:
+            lim = src.client.limiter
+            assert [(w.limit, w.period) for w in lim.windows] == [(minute, 60.0), (day, 86_400.0)]
+            assert [b.limit for b in lim.budgets] == [budget]
+        finally:
+            await src.aclose()
+    default = connect()
+    try:
+        assert default.client.plan == "pro" and default.client.limits.day == 10_000
+    finally:
+        await default.aclose()
+    with pytest.raises(UserError, match="plan 'gold' is not one of free, trial"):
+        connect(plan="gold")

@@ -115,3 +115,21 @@ def test_a_source_without_a_change_feed_is_estimated_no_change_feed_call() -> No
     with registered(plain, TOY_TARGET):
         est = estimate(_plan("toyplain"), _inventory())
     assert est.source_calls["change cursor"] == 0
+
+
+def test_a_daily_quota_costs_nothing_until_it_runs_out_then_a_day_each_time() -> None:
+    """A day's allowance is spent at the minute's pace; calls past it wait for its reset."""
+    daily = replace(
+        TOY_SOURCE,
+        system="toydaily",
+        rate=RateProfile((RateWindow(150, 60.0), RateWindow(500, 86_400.0, quota=True)), summary="limits"),
+    )
+    with registered(daily, TOY_TARGET):
+        est = estimate(_plan("toydaily"), _inventory())
+    # 900 calls: 6 minutes at 150 a minute, and the 500-a-day allowance runs out once
+    assert est.duration_why[0] == "900 source calls under Toy's limits take 24 h 06 min"
+    assert any("more than its limit of 500 calls in 24 h 00 min" in r and "1 time(s)" in r for r in est.risks)
+    under = replace(daily, rate=RateProfile((RateWindow(150, 60.0), RateWindow(5_000, 86_400.0, quota=True))))
+    with registered(under, TOY_TARGET):
+        est = estimate(_plan("toydaily"), _inventory())
+    assert est.duration_s == 360.0 and not any("more than its limit" in r for r in est.risks)

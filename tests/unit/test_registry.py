@@ -89,3 +89,12 @@ def test_rate_profile_scales_and_gives_the_steady_rate():
     assert rate.calls_per_s() == 10.0
     assert rate.scaled(0.01).calls_per_s() == pytest.approx(1000.0)
     assert rate.calls_per_s(0.01) == pytest.approx(1000.0)
+
+
+def test_a_quota_is_no_steady_rate_but_a_wait_each_time_it_runs_out():
+    rate = RateProfile((RateWindow(100, 10.0), RateWindow(1_000, 3600.0, quota=True)))
+    assert rate.calls_per_s() == 10.0
+    assert rate.seconds_for(1_000) == pytest.approx(100.0)  # within the quota: the steady rate alone
+    assert rate.seconds_for(1_001) == pytest.approx(100.1 + 3600.0)
+    assert rate.seconds_for(2_500, scale=0.01) == pytest.approx(2.5 + 2 * 36.0)
+    assert [w.calls for w in rate.quotas_exceeded(1_001)] == [1_000] and not rate.quotas_exceeded(1_000)

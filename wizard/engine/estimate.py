@@ -64,8 +64,8 @@ def estimate(plan: Plan, inv: Inventory) -> Estimate:
     tgt_s, why = cost.duration_s(inv, plan, est.target_calls, ENGINE_CALLS_PER_S)
     rate = source.rate
     # A source that states no limit is read as fast as the engine sends.
-    per_s = rate.calls_per_s(plan.source.rate_window_scale) if rate else ENGINE_CALLS_PER_S
-    src_s = est.source_total / per_s
+    scale = plan.source.rate_window_scale
+    src_s = rate.seconds_for(est.source_total, scale) if rate else est.source_total / ENGINE_CALLS_PER_S
     bytes_s = est.bytes_to_move / ASSUMED_BYTES_PER_S
     limit = f"under {source.label}'s {rate.summary}" if rate and rate.summary else f"({source.label} states no limit)"
     why.insert(0, f"{est.source_total} source calls {limit} take {human_duration(src_s)}")
@@ -79,6 +79,12 @@ def estimate(plan: Plan, inv: Inventory) -> Estimate:
     )
     est.duration_why = why
     est.risks = cost.risks(inv, plan) + _risks(plan, inv, w)
+    for quota in rate.quotas_exceeded(est.source_total) if rate else []:
+        est.risks.append(
+            f"{est.source_total:,} {source.label} calls are more than its limit of {quota.calls:,} calls in "
+            f"{human_duration(quota.seconds)}: the run waits for that limit to reset "
+            f"{(est.source_total - 1) // quota.calls} time(s)."
+        )
     return est
 
 

@@ -39,6 +39,7 @@ Capability = Literal[
     "comments",
     "attachments",
     "archived",
+    "stage_kinds",  # Stage.kind and Stage.waits: approval and automated steps, steps later ones wait for
 ]
 """A part of the canonical model a source fills. A part a source does not declare stays empty
 in everything it yields (`capabilities_used` finds the parts one object fills)."""
@@ -123,6 +124,11 @@ class Tag(Canonical):
     source_name: str | None = None  # the name in the source, when `name` had to differ from it
 
 
+StageKind = Literal["approval", "automated"]
+"""What a stage is beyond an ordinary task: someone approves or rejects what came before it
+(a Process Street approval task), or the source's own automation does it (an AI or code task)."""
+
+
 class Stage(Canonical):
     """A list, section, phase or step: where an item sits in its template."""
 
@@ -130,6 +136,8 @@ class Stage(Canonical):
     position: float = 0
     closed: bool = False
     assignee_keys: list[str] = Field(default_factory=list)  # who works every item at this stage
+    kind: StageKind | None = None  # None: an ordinary stage
+    waits: bool = False  # the stages after it wait until it is done (a Process Street stop task)
 
 
 class Template(Canonical):
@@ -242,6 +250,7 @@ def _template_parts(tpl: Template) -> set[Capability]:
         "stage_fields": any(f.stage_key for f in tpl.fields),
         "stage_assignees": any(s.assignee_keys for s in tpl.stages),
         "archived": any(s.closed for s in tpl.stages),
+        "stage_kinds": any(s.kind or s.waits for s in tpl.stages),
     }
     return {name for name, filled in parts.items() if filled}
 

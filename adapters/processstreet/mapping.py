@@ -32,6 +32,7 @@ from wizard.model import (
     Item,
     Person,
     Stage,
+    StageKind,
     Template,
 )
 from wizard.records import WireRecords
@@ -73,8 +74,19 @@ def user_to_person(u: wire.User) -> Person:
     return Person(key=key("user", u.id), name=u.username or u.email or u.id, email=u.email or None)
 
 
+STAGE_KINDS: dict[str, StageKind] = {"Approval": "approval", "AI": "automated", "Code": "automated"}
+
+
 def task_to_stage(t: wire.TaskTemplate, position: int) -> Stage:
-    return Stage(key=key("task_template", t.id), name=t.name, position=position)
+    """A task template: an approval task an approval step, an AI or code task an automated
+    one, a stop task a step the later ones wait for."""
+    return Stage(
+        key=key("task_template", t.id),
+        name=t.name,
+        position=position,
+        kind=STAGE_KINDS.get(t.taskType),
+        waits=t.stopTask,
+    )
 
 
 def field_to_def(f: wire.FormField, options: list[wire.Option]) -> FieldDef | None:

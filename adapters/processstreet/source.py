@@ -84,6 +84,7 @@ class ProcessStreetSource(SourceAdapter):
             "comments",
             "attachments",
             "archived",
+            "stage_kinds",
         }
     )
 

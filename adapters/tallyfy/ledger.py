@@ -47,11 +47,17 @@ def template_changes(tpl: Template) -> list[dict[str, Any]]:
     out = _name(tpl.key, "template", tpl.name, tm.TEMPLATE_TITLE_LIMIT)
     for st in tpl.stages:
         out += _name(st.key, "stage", st.name, tm.STEP_TITLE_LIMIT)
+        if st.kind == "automated":
+            out.append(
+                change(st.key, "stage", "kind", "the source's automation did this step; in Tallyfy a person does")
+            )
+        if st.waits:
+            out.append(
+                change(st.key, "stage", "waits", "Tallyfy steps do not wait for this one: the steps after it can start")
+            )
     for f in tpl.fields:
         if f.source_type:
-            out.append(
-                change(f.key, "field", "type", f"its type '{f.source_type}' is not one the source knows; kept as text")
-            )
+            out.append(change(f.key, "field", "type", f"its type in the source is '{f.source_type}'; kept as text"))
         if len(f.name) > tm.FIELD_LABEL_LIMIT:
             out.append(
                 change(

@@ -97,7 +97,7 @@ def step_body(stage: Stage, template_id: str) -> dict:
         "title": name_for(stage.name, STEP_TITLE_LIMIT),
         "summary": marker(stage.key),
         "checklist_id": template_id,
-        "step_type": "task",
+        "step_type": "approval" if stage.kind == "approval" else "task",
     }
 
 
@@ -374,6 +374,10 @@ def losses(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> l
     for f in tpl.fields:
         if why := conversion_loss(f, field_type_for(f, overrides)):
             out.append((f"field '{f.name}' ({f.type.value})", why))
+    if any(s.kind == "automated" for s in tpl.stages):
+        out.append(("automated steps", "Tallyfy runs no AI or code step: each becomes a task a person completes"))
+    if any(s.waits for s in tpl.stages):
+        out.append(("steps the later ones wait for", "Tallyfy has no stop steps: the steps after one can start"))
     out.append(
         (
             "attachments with other extensions",

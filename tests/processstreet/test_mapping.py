@@ -201,3 +201,20 @@ def test_a_malformed_run_is_one_sentence() -> None:
     got = mapping.parse(wire.Run, {"id": "r9", "status": 7, "workflowId": "w1", "name": {}}, "run")
     assert isinstance(got, SourceRejected) and got.key == "processstreet:run:r9"
     assert got.reason.startswith("Process Street sent run r9 that")
+
+
+@pytest.mark.parametrize(
+    ("task_type", "stop", "kind"),
+    [
+        ("Standard", False, None),
+        ("Approval", True, "approval"),
+        ("AI", False, "automated"),
+        ("Code", True, "automated"),
+    ],
+)
+def test_task_templates_keep_what_kind_of_step_they_are(task_type: str, stop: bool, kind: str | None) -> None:
+    t = wire.TaskTemplate.model_validate(
+        {"id": "a", "workflowId": "w", "name": "N", "orderTree": "1", "taskType": task_type, "stopTask": stop}
+    )
+    stage = mapping.task_to_stage(t, 3)
+    assert (stage.kind, stage.waits, stage.position) == (kind, stop, 3)

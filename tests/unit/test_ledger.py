@@ -138,3 +138,20 @@ def test_the_ledger_speaks_of_names_and_values_never_of_a_sources_boards_lists_c
     assert {x["kind"] for x in lines} == {"template", "stage", "field", "tag", "item", "field_value"}
     said = re.sub(r"'[^']*'", "", " ".join(f"{x['what']} {x['why']}" for x in lines))  # quoted names are data
     assert not re.search(r"\b(boards?|lists?|cards?|labels?|trello)\b", said, re.IGNORECASE), said
+
+
+def test_approval_automated_and_stop_steps_say_what_tallyfy_makes_of_them() -> None:
+    stages = [
+        Stage(key="processstreet:task_template:a", name="Approve", kind="approval"),
+        Stage(key="processstreet:task_template:b", name="Summarise", kind="automated"),
+        Stage(key="processstreet:task_template:c", name="Check", waits=True),
+        Stage(key="processstreet:task_template:d", name="Plain"),
+    ]
+    tpl = Template(key="processstreet:workflow:w", name="Workflow", stages=stages)
+    assert [tm.step_body(s, "t")["step_type"] for s in stages] == ["approval", "task", "task", "task"]
+    said = {(c["key"].rsplit(":", 1)[1], c["what"]): c["why"] for c in ledger.template_changes(tpl)}
+    assert set(said) == {("b", "kind"), ("c", "waits")}, "an approval step is one in Tallyfy too: no loss"
+    assert "a person does" in said[("b", "kind")] and "do not wait" in said[("c", "waits")]
+    rules = dict(tm.losses(tpl, {}, True))
+    assert "automated steps" in rules and "steps the later ones wait for" in rules
+    assert "automated steps" not in dict(tm.losses(TPL, {}, True)), "a template without them names no such rule"

@@ -51,3 +51,10 @@ def test_what_an_object_fills_is_named_part_by_part() -> None:
         tags=[Tag(key="x:tag:1", name="t", color="#000000")],
     )
     assert capabilities_used(tpl) == {"stage_assignees", "fields", "stage_fields", "tags", "tag_colours"}
+
+
+def test_stage_kinds_are_a_part_of_their_own() -> None:
+    plain = Template(key="t:board:b", name="B", stages=[Stage(key="t:list:l", name="L")])
+    assert "stage_kinds" not in capabilities_used(plain)
+    for stage in (Stage(key="t:list:a", name="A", kind="approval"), Stage(key="t:list:w", name="W", waits=True)):
+        assert "stage_kinds" in capabilities_used(Template(key="t:board:b", name="B", stages=[stage]))

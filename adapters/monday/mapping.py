@@ -55,6 +55,7 @@ FIELD_TYPES: dict[str, FieldType] = {
     "mirror": FieldType.text,
 }
 NOT_FIELDS = ("name", "file", "subtasks")  # the item's name; files are attachments; subitems a checklist
+GROUP_STAGES, STATUS_STAGES = "groups", "status"  # where a board's stages come from (the source's presets)
 MIME = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "csv": "text/csv"}
 
 
@@ -138,9 +139,17 @@ def status_stage_key(board_id: str, column_id: str, index: str) -> str:
     return key("status", f"{board_id}/{column_id}/{index}")
 
 
-def board_to_template(board: MBoard, people: list[Person], stage_column: str | None) -> tuple[Template, MColumn | None]:
-    """The template, and the status column its stages come from (None: the groups)."""
-    by_status = next((c for c in board.columns if c.id == stage_column and c.type == "status"), None)
+def stage_column_of(columns: list[MColumn], stages: str, column_id: str | None) -> MColumn | None:
+    """The status column whose labels are the board's stages: none when its groups are
+    (`stages` "groups"), else the one `column_id` names, or the board's first status column."""
+    if stages != STATUS_STAGES:
+        return None
+    status = [c for c in columns if c.type == "status" and not c.archived]
+    return next((c for c in status if c.id == column_id), None) if column_id else next(iter(status), None)
+
+
+def board_to_template(board: MBoard, people: list[Person], by_status: MColumn | None) -> Template:
+    """The template: its stages are the labels of `by_status`, or the board's groups."""
     if by_status is not None:
         stages = [
             Stage(key=status_stage_key(board.id, by_status.id, i), name=label or "(no status)", position=n)
@@ -169,7 +178,7 @@ def board_to_template(board: MBoard, people: list[Person], stage_column: str | N
         fields=fields,
         people=people,
     )
-    return tpl, by_status
+    return tpl
 
 
 def person(u: MUser) -> Person:

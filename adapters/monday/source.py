@@ -26,6 +26,7 @@ from wizard.adapter import (
     Identity,
     SourceAdapter,
     SourceLeftOut,
+    SourceLoss,
     SourceRejected,
     StatedItem,
 )
@@ -71,9 +72,12 @@ class MondaySource(SourceAdapter):
     cursor_ordered = True  # activity-log times: 17 digits, later is larger
     client: MondayClient
 
-    def __init__(self, client: MondayClient, *, stage_column: str | None = None) -> None:
+    def __init__(
+        self, client: MondayClient, *, stages: str = mapping.GROUP_STAGES, stage_column: str | None = None
+    ) -> None:
         self.client = client
-        self.stage_column = stage_column  # None: groups are the stages
+        self.stages = stages  # the board's groups, or the labels of a status column
+        self.stage_column = stage_column  # that column's id; None: each board's first status column
         self._people: list[Person] | None = None
         self._sizes: dict[str, int] = {}  # items_count per board, from the board listing
 
@@ -94,7 +98,8 @@ class MondaySource(SourceAdapter):
                 f"The monday.com credential of profile '{profile}' has no token; log in again with a personal API "
                 f"token (monday.com: your avatar > Developers > My access tokens)."
             )
-        stage_column = kw.pop("stage_column", None)
+        stages = kw.pop("stages", None) or mapping.GROUP_STAGES
+        stage_column = kw.pop("stage_column", None) or None
         client = MondayClient(
             base_url,
             credentials["token"],
@@ -107,7 +112,7 @@ class MondaySource(SourceAdapter):
             plan=kw.pop("plan", None) or DEFAULT_PLAN,
             **kw,
         )
-        return cls(client, stage_column=stage_column)
+        return cls(client, stages=stages, stage_column=stage_column)
 
     # -- who and what ----------------------------------------------------------------------
     async def whoami(self) -> Identity:
@@ -194,8 +199,16 @@ class MondaySource(SourceAdapter):
             return
         people = await self._account_people()
         known = {p.key for p in people}
-        tpl, stage_col = mapping.board_to_template(board, people, self.stage_column)
-        yield tpl
+        stage_col = mapping.stage_column_of(board.columns, self.stages, self.stage_column)
+        yield mapping.board_to_template(board, people, stage_col)
+        if self.stages == mapping.STATUS_STAGES and stage_col is None:
+            named = f" '{self.stage_column}'" if self.stage_column else ""
+            yield SourceLoss(
+                mapping.key("board", board.id),
+                "stage",
+                f"board '{board.name}' has no status column{named}",
+                "its groups are its steps instead",
+            )
         columns: dict[str, MColumn] = {c.id: c for c in board.columns}
 
         read = _BoardRead(board, columns, stage_col, known)
@@ -332,6 +345,13 @@ class MondaySource(SourceAdapter):
         boards = data.get("boards") or []
         if not boards:
             raise VendorDataError(f"monday.com answered board {container_id} with no board.")
+        columns = [
+            c
+            for c in (mapping.parse(MColumn, c, "column") for c in boards[0].get("columns") or [])
+            if isinstance(c, MColumn)
+        ]
+        by_status = mapping.stage_column_of(columns, self.stages, self.stage_column)
+        stage_id = by_status.id if by_status else None
         page = boards[0].get("items_page") or {}
         seen: set[str] = set()
         while True:
@@ -339,7 +359,7 @@ class MondaySource(SourceAdapter):
                 if not isinstance(raw, dict) or str(raw.get("id")) in seen:
                     continue
                 seen.add(str(raw.get("id")))
-                out += _stated(await self._all_updates(raw), self.stage_column)
+                out += _stated(await self._all_updates(raw), stage_id)
             cursor = page.get("cursor")
             if not cursor:
                 break
@@ -362,7 +382,7 @@ class MondaySource(SourceAdapter):
         # named by the board's activity log and read by id: stated as archived.
         items, subitems = await self._hidden(container_id, {s.key.rsplit(":", 1)[1] for s in out})
         async for raw in self._items_by_ids(items, "stated_by_ids", updates_limit=STATED_UPDATES):
-            out += _stated(await self._all_updates(raw), self.stage_column, ARCHIVED)
+            out += _stated(await self._all_updates(raw), stage_id, ARCHIVED)
         keys = {s.key for s in out}
         subs = [
             x for x, p in subitems.items() if mapping.key("item", p) in keys and mapping.key("subitem", x) not in keys
@@ -548,18 +568,16 @@ def _subitems_board(board: MBoard) -> str | None:
     return None
 
 
-def _stated(it: dict[str, Any], stage_column: str | None, archived: str | None = None) -> list[StatedItem]:
+def _stated(it: dict[str, Any], stage_id: str | None, archived: str | None = None) -> list[StatedItem]:
     """The item's own counts, and each active subitem's (an item of its own, archived with it)."""
-    out = [
-        _stated_one("item", it, files=len(it.get("assets") or []), values=_filled(it, stage_column), archived=archived)
-    ]
+    out = [_stated_one("item", it, files=len(it.get("assets") or []), values=_filled(it, stage_id), archived=archived)]
     for s in it.get("subitems") or []:
         if isinstance(s, dict):
             out.append(_stated_one("subitem", s, files=0, values=0, archived=archived))
     return out
 
 
-def _filled(it: dict[str, Any], stage_column: str | None) -> int:
+def _filled(it: dict[str, Any], stage_id: str | None) -> int:
     """The item's column values that monday.com shows filled (their display text), in the
     columns that are fields: not its files, its subitems, or the status column its stages
     come from."""
@@ -568,7 +586,7 @@ def _filled(it: dict[str, Any], stage_column: str | None) -> int:
         for cv in it.get("column_values") or []
         if isinstance(cv, dict)
         and cv.get("type") not in mapping.NOT_FIELDS
-        and not (cv.get("id") == stage_column and cv.get("type") == "status")
+        and cv.get("id") != stage_id
         and (cv.get("text") or cv.get("display_value"))
     )
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from wizard.errors import PlanError
 from wizard.registry import (
     AdapterSpec,
     Connection,
     CredentialPart,
+    Preset,
     RateProfile,
     RateWindow,
     SandboxOptions,
@@ -17,10 +19,14 @@ from wizard.registry import (
 # The plan's [source.options] for monday.com.
 OPTIONS = {
     "api_version": "the API-Version every request pins, YYYY-MM; empty: the version the queries are tested against",
-    "stage_column": "the id of a status column whose labels are the stages; empty: the board's groups",
+    "stage_column": "with the status_column preset, the id of the status column whose labels are the stages; "
+    "empty: each board's first status column",
     "plan": "free, trial, basic, standard, pro or enterprise: the account's plan, whose minute and daily call "
     "limits and complexity budget bind; empty: pro",
 }
+
+# The source's presets: where a board's steps come from.
+BOARD, STATUS_COLUMN = "board", "status_column"
 
 # The sandbox accepts exactly this; it opens no real account.
 SANDBOX_CREDENTIALS = {"token": "sandbox-monday-token"}
@@ -31,7 +37,14 @@ def connect(c: Connection) -> Any:
     from adapters.monday.source import MondaySource  # noqa: PLC0415
 
     options: dict[str, Any] = c.source_options(OPTIONS, "monday.com")  # the plan's [source.options]
-    return MondaySource.connect(c.endpoint.base_url, dict(c.credentials), **options, **c.client_args())
+    preset = getattr(c.endpoint, "preset", "") or BOARD
+    if options.get("stage_column") and preset != STATUS_COLUMN:
+        raise PlanError(
+            f"[source.options] stage_column names the status column whose labels are the stages, which only the "
+            f'{STATUS_COLUMN} preset reads; set [source] preset = "{STATUS_COLUMN}" or leave stage_column out.'
+        )
+    stages = "status" if preset == STATUS_COLUMN else "groups"
+    return MondaySource.connect(c.endpoint.base_url, dict(c.credentials), **options, stages=stages, **c.client_args())
 
 
 def sandbox(o: SandboxOptions) -> Any:
@@ -71,4 +84,12 @@ SPEC = AdapterSpec(
     change_feed=True,  # each board's activity log (sync), confirmed by content hashes
     item_noun=("item", "items"),
     container_noun=("board", "boards"),
+    presets=(
+        Preset(BOARD, "board → template · group → step · item → process at its group's step · subitem → sub-item"),
+        Preset(
+            STATUS_COLUMN,
+            "board → template · the labels of a status column (its first, or [source.options] stage_column) → "
+            "steps · item → process at its label's step · subitem → sub-item",
+        ),
+    ),
 )

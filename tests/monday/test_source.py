@@ -17,7 +17,7 @@ import adapters.monday.source as source_module
 from adapters.monday.sandbox import MondaySandbox
 from adapters.monday.source import MondaySource
 from adapters.sandboxkit import SandboxServer
-from wizard.adapter import SourceRejected
+from wizard.adapter import SourceLoss, SourceRejected
 from wizard.errors import UserError
 from wizard.http import ObjectUnavailable
 from wizard.model import Attachment, Comment, Item, Template, capabilities_used
@@ -92,9 +92,10 @@ async def test_containers_show_kinds_and_archived_boards_and_hide_deleted_and_su
     assert "Empty board" in names
 
 
-async def test_the_stated_counts_agree_with_the_extraction(served: tuple[MondaySandbox, str]) -> None:
+@pytest.mark.parametrize("stages", ["groups", "status"])
+async def test_the_stated_counts_agree_with_the_extraction(served: tuple[MondaySandbox, str], stages: str) -> None:
     _, url = served
-    src = source(url)
+    src = source(url, stages=stages)
     for c in await src.containers():
         objs = [o async for o in src.extract(c.id, include_archived=True)]
         stated = {s.key: s for s in await src.stated_counts(c.id)}
@@ -201,9 +202,11 @@ async def _read(chunks: AsyncIterator[bytes]) -> bytes:
     return b"".join([c async for c in chunks])
 
 
-async def test_stage_by_status_column(served: tuple[MondaySandbox, str]) -> None:
+@pytest.mark.parametrize("column", ["status", None])
+async def test_stage_by_status_column(served: tuple[MondaySandbox, str], column: str | None) -> None:
+    """The column named, or (none named) the board's first status column: the same here."""
     _, url = served
-    src = source(url, stage_column="status")
+    src = source(url, stages="status", stage_column=column)
     board = next(c for c in await src.containers() if "Client onboarding" in c.name)
     objs = [o async for o in src.extract(board.id)]
     await src.aclose()
@@ -213,6 +216,30 @@ async def test_stage_by_status_column(served: tuple[MondaySandbox, str]) -> None
     stage_keys = {s.key for s in tpl.stages}
     assert all(o.stage_key in stage_keys for o in objs if isinstance(o, Item))
     assert not any(f.key.endswith("/status") for f in tpl.fields)
+    assert not any(isinstance(o, SourceLoss) for o in objs)
+
+
+async def test_a_board_without_the_status_column_keeps_its_groups_and_says_so(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    _, url = served
+    src = source(url, stages="status")
+    empty = next(c for c in await src.containers() if c.name == "Empty board")
+    objs = [o async for o in src.extract(empty.id)]
+    stated = await src.stated_counts(empty.id)
+    named = source(url, stages="status", stage_column="no_such_column")
+    board = next(c for c in await named.containers() if "Client onboarding" in c.name)
+    by_name = [o async for o in named.extract(board.id)]
+    await src.aclose()
+    await named.aclose()
+    tpl = objs[0]
+    assert isinstance(tpl, Template) and [s.name for s in tpl.stages] == ["Group Title"]
+    losses = [o for o in objs if isinstance(o, SourceLoss)]
+    assert [(x.kind, x.what) for x in losses] == [("stage", "board 'Empty board' has no status column")]
+    assert stated == []
+    loss = next(o for o in by_name if isinstance(o, SourceLoss))
+    assert "no status column 'no_such_column'" in loss.what and "groups are its steps" in loss.why
+    assert any(f.key.endswith("/status") for f in by_name[0].fields)  # the status column stays a field
 
 
 async def test_values_by_type_and_an_unknown_type_kept_as_text(served: tuple[MondaySandbox, str]) -> None:

@@ -13,9 +13,9 @@ from wizard.plan import Limits, Source
 URL = "https://api.monday.com/v2"
 
 
-def connect(**options: str) -> MondaySource:
+def connect(preset: str = "", **options: str) -> MondaySource:
     spec = registry.source("monday")
-    endpoint = Source(system="monday", base_url=URL, options=options)
+    endpoint = Source(system="monday", base_url=URL, options=options, preset=preset)
     return spec.connect(registry.Connection(endpoint=endpoint, credentials={"token": "t"}, limits=Limits()))
 
 
@@ -26,9 +26,9 @@ async def test_monday_is_a_registered_source_with_its_sandbox() -> None:
 
 
 async def test_the_plan_pins_the_api_version() -> None:
-    src = connect(api_version="2026-01", stage_column="status")
+    src = connect(api_version="2026-01")
     try:
-        assert src.client.http.headers["API-Version"] == "2026-01" and src.stage_column == "status"
+        assert src.client.http.headers["API-Version"] == "2026-01"
     finally:
         await src.aclose()
     default = connect()
@@ -62,3 +62,20 @@ async def test_the_plan_option_sets_the_minute_and_daily_limits_and_the_budget()
         await default.aclose()
     with pytest.raises(UserError, match="plan 'gold' is not one of free, trial"):
         connect(plan="gold")
+
+
+async def test_the_preset_picks_the_stages_and_stage_column_needs_the_status_preset() -> None:
+    assert [p.name for p in registry.source("monday").presets] == ["board", "status_column"]
+    board = connect()
+    status = connect("status_column")
+    named = connect("status_column", stage_column="status9")
+    try:
+        assert (board.stages, board.stage_column) == ("groups", None)
+        assert (status.stages, status.stage_column) == ("status", None)
+        assert (named.stages, named.stage_column) == ("status", "status9")
+    finally:
+        for s in (board, status, named):
+            await s.aclose()
+    with pytest.raises(PlanError, match="only the status_column preset reads") as err:
+        connect(stage_column="status")
+    assert "\n" not in err.value.sentence

@@ -134,7 +134,7 @@ class ProcessStreetSource(SourceAdapter):
         if not isinstance(label, str):
             raise VendorDataError("Process Street answered /testAuth without the key's label.")
         people = await self.users()
-        return Identity(user=f"API key '{label}'", workspace="its organization", detail=f"{len(people)} users")
+        return Identity(user=f"API key '{label}'", workspace=f"the key's organization, {len(people)} users")
 
     async def users(self) -> list[wire.User]:
         if self._users is None:

@@ -53,8 +53,7 @@ SPEC = AdapterSpec(
         CredentialPart(
             "key",
             "API key",
-            "app.process.st: Settings > Organization > Integrations > API: 'Create API key' "
-            "(it carries the permissions of the user who creates it)",
+            "Process Street: Settings › Integrations › API › 'Create API key' (it has its creator's permissions)",
         ),
     ),
     sandbox=SandboxSpec(

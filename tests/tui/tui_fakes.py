@@ -375,22 +375,33 @@ def make_asana_folder(home: Path, name: str = "acme-asana") -> AsanaFakeMigratio
     return m
 
 
-class ClickUpFakeMigration(FakeMigration):
-    """A ClickUp folder before discovery: the Connect screen reads the spec's fields and hints."""
+class ConnectFakeMigration(FakeMigration):
+    """A folder of any source before discovery: the Connect screen reads the spec's fields and
+    hints; connecting answers `source_identity`."""
+
+    source_identity = Identity("Ada Consultant", "Acme Corp")
 
     async def connect(self) -> ConnectResult:
-        return ConnectResult(
-            Identity("Ada Consultant", "Acme Corp", "ada@acme.test (1,000 calls a minute)"),
-            Identity("Ada Consultant", "Acme Tallyfy org"),
-        )
+        return ConnectResult(self.source_identity, Identity("Ada Consultant", "Acme Tallyfy org"))
 
 
-def make_clickup_folder(home: Path, name: str = "acme-clickup") -> ClickUpFakeMigration:
+def make_connect_folder(home: Path, system: str, base_url: str, identity: Identity, name: str) -> ConnectFakeMigration:
     plan = Plan(
         name=name,
-        source=Source(system="clickup", base_url="https://api.clickup.com/api", profile="acme"),
+        source=Source(system=system, base_url=base_url, profile="acme"),
         target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme", organization="org1"),
     )
-    m = ClickUpFakeMigration.create(Path(home) / "migrations" / name, plan)
+    m = ConnectFakeMigration.create(Path(home) / "migrations" / name, plan)
+    m.source_identity = identity
     m.store.snapshot()
     return m
+
+
+def make_clickup_folder(home: Path, name: str = "acme-clickup") -> ConnectFakeMigration:
+    who = Identity("Ada Consultant", "Acme Corp", "ada@acme.test (1,000 calls a minute)")
+    return make_connect_folder(home, "clickup", "https://api.clickup.com/api", who, name)
+
+
+def make_processstreet_folder(home: Path, name: str = "acme-processstreet") -> ConnectFakeMigration:
+    who = Identity("API key 'Migration key'", "the key's organization, 12 users")
+    return make_connect_folder(home, "processstreet", "https://public-api.process.st/api/v1.1", who, name)

@@ -12,7 +12,14 @@ from textual.pilot import Pilot
 from tui.app import WizardApp
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.paged_table import PagedTable
-from tui_fakes import FROZEN, frozen_clock, make_asana_folder, make_clickup_folder, make_folder
+from tui_fakes import (
+    FROZEN,
+    frozen_clock,
+    make_asana_folder,
+    make_clickup_folder,
+    make_folder,
+    make_processstreet_folder,
+)
 from wizard.engine.journalled import RunSummary
 from wizard.events import (
     LogLine,
@@ -203,6 +210,10 @@ SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable
     "mapping-asana-as-process": (lambda h: _asana(h, "map"), _as_process),
     "connect-clickup": (
         lambda h: WizardApp(migration=make_clickup_folder(h), clock=frozen_clock, step="connect"),
+        _connect,
+    ),
+    "connect-processstreet": (
+        lambda h: WizardApp(migration=make_processstreet_folder(h), clock=frozen_clock, step="connect"),
         _connect,
     ),
 }

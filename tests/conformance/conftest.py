@@ -23,6 +23,17 @@ for _pkg in sorted(p.name for p in PLUGINS.iterdir() if (p / "__init__.py").exis
     importlib.import_module(f"tests.conformance.plugins.{_pkg}")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    for name, what in COVERING.items():
+        config.addinivalue_line("markers", f"{name}: {what}")
+
+
+COVERING = {
+    "per_source": "a pair check that runs for every source, into the reference target",
+    "per_target": "a pair check that runs for every target, from each reference source",
+}
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     test = metafunc.function.__name__
 
@@ -37,7 +48,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "target" in metafunc.fixturenames:
         metafunc.parametrize("target", [param(t, t.name) for t in systems.targets()])
     if "pair" in metafunc.fixturenames:
-        metafunc.parametrize("pair", [param(p, p[0].name, p[1].name) for p in systems.pairs()])
+        per = {name: metafunc.definition.get_closest_marker(name) is not None for name in COVERING}
+        chosen = systems.covering(**per) if any(per.values()) else systems.pairs()
+        metafunc.parametrize("pair", [param(p, p[0].name, p[1].name) for p in chosen])
 
 
 @dataclass

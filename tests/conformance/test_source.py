@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
 
-from adapters.sandboxkit import SandboxServer
-from tests.conformance import views
+from adapters.sandboxkit import ManifestKind, SandboxServer
+from tests.conformance import systems, views
 from tests.conformance.systems import System, connect_source, serve_sandbox
 from wizard import registry
 from wizard.adapter import SourceAdapter, SourceLeftOut, SourceLoss, SourceRejected
@@ -214,3 +214,17 @@ def _statuses(world: SourceWorld) -> Counter[str]:
     for by in stats["by_route"].values():
         out.update(by)
     return out
+
+
+def test_the_reference_sources_hold_every_kind_a_manifest_can_list() -> None:
+    """The heavy pair checks run into each target from the reference sources only
+    (test_pair.py says why that covers every pair): between them, they hold every kind."""
+    held: set[str] = set()
+    for name in systems.REFERENCE_SOURCES:
+        spec = registry.source(name)
+        assert spec.sandbox is not None
+        sandbox = spec.sandbox.factory(registry.SandboxOptions(seed=2, scale="small", rate_limits="documented"))
+        manifest = sandbox.manifest()
+        assert manifest is not None, f"{name} is a source sandbox"
+        held |= {e.kind for e in manifest.entries if not e.archived}
+    assert held == set(get_args(ManifestKind)), set(get_args(ManifestKind)) - held

@@ -19,6 +19,7 @@ The pytest wrapper is tests/reliability/test_crash_resume.py (small scale, CI-si
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import signal
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,12 +76,15 @@ def run_cli(
 
 
 class JournalWatch:
-    """Counts the journal's complete lines as it grows, reading only what is new."""
+    """Counts the journal's complete lines as it grows, reading only what is new, and keeps
+    which writes are in flight: an `intent` whose `done` (or `failed`) has not followed yet."""
 
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder) / "state" / "journal.jsonl"
         self.offset = 0
         self.lines = 0
+        self.in_flight: dict[str, str] = {}  # key -> kind, of every intent not yet settled
+        self.intended: set[str] = set()  # every kind an intent was written for
 
     def poll(self) -> int:
         try:
@@ -88,14 +93,24 @@ class JournalWatch:
             return self.lines
         if size < self.offset:  # a torn tail was cut on open: count again from the start
             self.offset, self.lines = 0, 0
+            self.in_flight.clear()
         if size > self.offset:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
                 data = f.read(size - self.offset)
             cut = data.rfind(b"\n") + 1
+            for line in data[:cut].splitlines():
+                self._settle(json.loads(line))
             self.lines += data[:cut].count(b"\n")
             self.offset += cut
         return self.lines
+
+    def _settle(self, entry: dict) -> None:
+        if entry.get("op") == "intent":
+            self.in_flight[entry["key"]] = entry["kind"]
+            self.intended.add(entry["kind"])
+        elif entry.get("op") in ("done", "failed"):
+            self.in_flight.pop(entry.get("key", ""), None)
 
     def wait_for(self, lines: int, proc: subprocess.Popen, timeout: float = 300, *, or_timeout: bool = False) -> bool:
         """True when the journal reached `lines` (or, with `or_timeout`, the time is up)
@@ -110,6 +125,20 @@ class JournalWatch:
         if or_timeout:
             return proc.poll() is None
         raise TimeoutError(f"the journal did not reach {lines} lines in {timeout:.0f} s")
+
+    def wait_in_flight(self, skip: set[str], proc: subprocess.Popen, timeout: float = 300) -> str | None:
+        """The kind of a write in flight (its intent journalled, its answer not yet) of a kind
+        not in `skip`, as soon as there is one while `proc` runs; None when `proc` ended first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.poll()
+            kind = next((k for k in self.in_flight.values() if k not in skip), None)
+            if kind is not None:
+                return kind if proc.poll() is None else None
+            if proc.poll() is not None:
+                return None
+            time.sleep(0.001)
+        raise TimeoutError(f"no write of a kind other than {sorted(skip)} was in flight in {timeout:.0f} s")
 
 
 def store_loads(folder: Path) -> int:
@@ -197,6 +226,8 @@ class Figures:
     tally: views.Tally = field(default_factory=views.Tally)
     elapsed_s: float = 0.0
     kill_points: list[str] = field(default_factory=list)
+    kinds_hit: set[str] = field(default_factory=set)  # kinds of write a kill caught in flight
+    kinds_written: Counter[str] = field(default_factory=Counter)  # intents journalled, by kind
 
     def lines(self) -> list[str]:
         t = self.tally
@@ -291,6 +322,75 @@ def crash_resume(
     figs.tally = views.tally(entries, served.export(target))
     figs.elapsed_s = time.monotonic() - started
     return figs
+
+
+def crash_at_every_kind(
+    served: Served,
+    *,
+    seed: int,
+    log=print,
+    run_timeout: float = 900,
+    source: str = "trello",
+    target: str = "tallyfy",
+    command: list[str] = CLI,
+) -> Figures:
+    """SIGKILL `run` where resuming is hardest, then resume, finish and tally: once during
+    start-up (before or at its first journal line, after a seeded delay), then once with a
+    write of each kind in flight (its intent journalled, the target's answer not yet: the
+    resume must find what the target may hold by its marker, never send it twice), aiming at
+    whichever kind not yet caught is in flight first, until a run finishes with no new kind
+    left. Fewer kills than `crash_resume` draws at random, each where a kind's write is cut."""
+    rng = random.Random(seed)
+    folder = served.folder
+    figs = Figures(scale="small", seed=seed)
+    started = time.monotonic()
+    entries = views.manifest(served.export(source), source)
+    watch = JournalWatch(folder)
+    for i in range(64):  # a bound: each kill after the first catches a kind not caught before
+        watch.poll()
+        watch.in_flight.clear()  # what the killed run left unanswered is no longer in flight
+        proc = start_cli("run", str(folder), "--yes", command=command)
+        figs.resumes += i > 0
+        try:
+            if i == 0:
+                delay = rng.uniform(0.2, 1.0)
+                alive = watch.wait_for(1, proc, timeout=delay, or_timeout=True)
+                where, kind = f"start-up ({delay:.2f} s or the first journal line)", None
+            else:
+                kind = watch.wait_in_flight(figs.kinds_hit, proc, timeout=run_timeout)
+                alive = kind is not None
+                where = f"a {kind} write in flight, journal line {watch.lines}"
+            if alive:
+                proc.send_signal(signal.SIGKILL)
+        finally:
+            out, err = proc.communicate(timeout=60)
+        if proc.returncode == 0:
+            break  # no kind left to catch: this run was the last
+        if proc.returncode != -signal.SIGKILL:
+            raise AssertionError(f"run {i + 1} failed with exit {proc.returncode}:\n{err[-3000:]}\n{out[-2000:]}")
+        figs.kills += 1
+        figs.kill_points.append(where)
+        if kind is not None:  # every write in flight was cut, the aimed one among them
+            figs.kinds_hit.update(watch.in_flight.values())
+        log(f"kill {figs.kills:2}: SIGKILL at {where}")
+        store_loads(folder)  # raises if the store does not load
+        figs.store_loads += 1
+    else:
+        raise AssertionError(f"the run never finished after {figs.kills} kills: {figs.kill_points}")
+    figs.resumes += 1
+    figs.kinds_written = Counter(_intents(folder))
+    figs.tally = views.tally(entries, served.export(target))
+    figs.elapsed_s = time.monotonic() - started
+    return figs
+
+
+def _intents(folder: Path) -> Iterator[str]:
+    """The kind of every intent the folder's journal holds."""
+    with open(Path(folder) / "state" / "journal.jsonl", "rb") as f:
+        for line in f:
+            entry = json.loads(line)
+            if entry.get("op") == "intent":
+                yield entry["kind"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Kill it and it resumes: SIGINT / SIGTERM stop at the next safe point, say how to resume and
-exit 130. (SIGKILL at seeded random moments, the harness, runs for every source and target in
-tests/conformance/test_pair.py.) Everything is checked from the sandboxes' own exports, never
-from our verify."""
+exit 130. (SIGKILL with a write of each kind in flight runs for every source and every target
+in tests/conformance/test_pair.py; at seeded random moments, the harness, by hand.) Everything
+is checked from the sandboxes' own exports, never from our verify."""
 
 from __future__ import annotations
 

@@ -148,9 +148,26 @@ class SourceLoss:
         return {"key": self.key, "kind": self.kind, "what": self.what, "why": self.why, "dropped": self.dropped}
 
 
+@dataclass(frozen=True)
+class QualityFailure:
+    """Yielded before an item that fails one of the plan's data-quality rules (wizard/quality.py):
+    discovery records it, so the mapping screen and the report name it. A critical one is
+    followed by the item's SourceRejected (quarantined with the rule's name); a warning by
+    the item itself."""
+
+    key: str
+    name: str
+    rule: str
+    severity: str  # "critical" or "warning"
+    detail: str
+
+    def line(self) -> dict[str, str]:
+        return {"key": self.key, "name": self.name, "rule": self.rule, "severity": self.severity, "detail": self.detail}
+
+
 # What `extract` yields: a canonical object, or in its place a record rejected or left out,
 # or a ledger line of the source's preset.
-Extracted = Canonical | SourceRejected | SourceLeftOut | SourceLoss
+Extracted = Canonical | SourceRejected | SourceLeftOut | SourceLoss | QualityFailure
 
 STATED_KINDS = ("checklist_item", "comment", "file", "link", "field_value")
 

@@ -38,6 +38,7 @@ from wizard.events import EventSink, FanOut, NullSink
 from wizard.folderlock import folder_lock, holder
 from wizard.model import Template
 from wizard.plan import Endpoint, Plan, load_plan, save_plan
+from wizard.quality import checked
 from wizard.registry import AdapterSpec, Connection
 from wizard.secrets import load_credentials
 from wizard.sinks import JsonLogSink
@@ -151,7 +152,9 @@ class Migration:
         spec = registry.source(self.plan.source.system)
         adapter: SourceAdapter = self._adapter(self.plan.source, spec, kw)
         preset = spec.preset(self.plan.source.preset)
-        return preset.reshape(adapter) if preset is not None and preset.reshape is not None else adapter
+        if preset is not None and preset.reshape is not None:
+            adapter = preset.reshape(adapter)
+        return checked(adapter, self.plan.quality)  # the plan's data-quality rules, before anything is written
 
     def target(self, *, dry_run: bool = False, **kw: Any) -> Any:
         """The plan's target adapter, built by its registered spec (`kw`: test hooks for its client)."""

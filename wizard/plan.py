@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from wizard import registry
 from wizard.errors import PlanError
+from wizard.quality import QualityRule
 
 Strategy = Literal["skip", "overwrite", "merge", "newer", "manual"]
 SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey")
@@ -206,6 +207,18 @@ class Plan(_Section):
     mapping: SerializeAsAny[MappingOptions] = Field(default_factory=MappingOptions, validate_default=True)
     conflicts: Conflicts = Field(default_factory=Conflicts)
     limits: Limits = Field(default_factory=Limits)
+    quality: list[QualityRule] = Field(
+        default_factory=list,
+        description="Data-quality rules checked on every item before anything is written ([[quality]]).",
+    )
+
+    @model_validator(mode="after")
+    def _rule_names_unique(self) -> Plan:
+        names = [r.name for r in self.quality]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"[[quality]] names {', '.join(twice)} more than once; each rule's name is its own")
+        return self
 
     @field_validator("mapping", mode="before")
     @classmethod

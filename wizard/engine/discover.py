@@ -6,7 +6,7 @@ import time
 from collections import Counter
 
 from wizard import registry
-from wizard.adapter import SourceAdapter, SourceLeftOut, SourceLoss, SourceRejected
+from wizard.adapter import QualityFailure, SourceAdapter, SourceLeftOut, SourceLoss, SourceRejected
 from wizard.engine.duplicates import DuplicateFinder
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.engine.item_index import ItemIndexWriter
@@ -68,6 +68,9 @@ async def discover(
                 continue
             if isinstance(obj, SourceLoss):
                 ci.ledger.append(obj.line())
+                continue
+            if isinstance(obj, QualityFailure):
+                ci.quality.append(obj.line())
                 continue
             if isinstance(obj, Template):
                 ci.key, ci.name = obj.key, obj.name

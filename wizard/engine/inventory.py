@@ -28,6 +28,9 @@ class ContainerInventory(BaseModel):
     left_out: list[dict[str, str]] = Field(
         default_factory=list, description="Records the plan leaves out, with the reason"
     )
+    quality: list[dict[str, str]] = Field(
+        default_factory=list, description="Each failure of the plan's data-quality rules: item, rule, severity, why"
+    )
     template: dict[str, Any] = Field(
         default_factory=dict, description="The container's shape: stages, fields, tags, people"
     )

@@ -55,6 +55,27 @@ def ledger_of(inventory: dict[str, Any] | None) -> list[dict[str, Any]]:
     return out
 
 
+def quality_of(inventory: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Every failure of the plan's data-quality rules that discovery found, critical first."""
+    found = [q for c in (inventory or {}).get("containers", []) for q in c.get("quality", [])]
+    return sorted(found, key=lambda q: (q.get("severity") != "critical", q.get("rule", ""), q.get("key", "")))
+
+
+def quality_markdown(failures: list[dict[str, str]]) -> list[str]:
+    critical = sum(1 for q in failures if q.get("severity") == "critical")
+    out = [
+        "",
+        f"## Data quality: {critical} critical (quarantined), {len(failures) - critical} warning(s) (migrated)",
+        "",
+        "| rule | severity | item | why |",
+        "| --- | --- | --- | --- |",
+    ]
+    for q in failures:
+        item = f"{md(q.get('key'))} {md(q.get('name'))}"
+        out.append(f"| {md(q.get('rule'))} | {md(q.get('severity'))} | {item} | {md(q.get('detail'))} |")
+    return out
+
+
 def container_losses(inventory: dict[str, Any] | None, container_key: str | None, limit: int = 20) -> list[str]:
     """The mapping screen's Losses tab, object by object, for one container: how many
     records the plan leaves out and why, then the ledger's lines (the first `limit`)."""
@@ -115,6 +136,7 @@ def build_report(
         "quarantined": sorted(store.quarantine.values(), key=lambda q: q["key"]),
         "dropped_or_changed": [{"what": w, "why": y} for w, y in (losses or [])],
         "ledger": ledger_of(inv),
+        "quality": quality_of(inv),
         "per_kind": (verify or {}).get("balance") or {},
         "shortfalls": (verify or {}).get("shortfalls") or [],
         "people": sorted(people.values(), key=lambda p: p.get("name", "")),
@@ -256,6 +278,8 @@ def to_markdown(r: dict[str, Any]) -> str:
     if r.get("ledger"):
         out += ["", f"## Changed or left out on the way: {len(r['ledger'])} record(s)", ""]
         out += [f"- {md(x['key'])} {md(x['what'])}: {md(x['why'])}" for x in r["ledger"]]
+    if r.get("quality"):
+        out += quality_markdown(r["quality"])
     if r["quarantined"]:
         out += ["", "## Quarantined (not migrated, with the reason)", ""]
         out += [f"- {md(q['key'])} ({md(q.get('kind'))}): {md(q.get('reason'))}" for q in r["quarantined"]]

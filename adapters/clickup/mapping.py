@@ -63,6 +63,9 @@ FIELD_TYPES = {
 later) is read as text, and the ledger says so (FieldDef.source_type)."""
 
 CLOSED_TYPES = ("closed", "done")  # a status of these types completes the task
+PRIORITIES = {"urgent": "#f50000", "high": "#ffcc00", "normal": "#6fddff", "low": "#d8d8d8"}
+"""ClickUp's four priorities (reference 3.6) with the colours its app draws: a task's priority
+arrives as a tag of its process ("Priority: high"), the one place a process can hold it."""
 
 RECORDS = WireRecords(SYSTEM, "ClickUp")
 key = RECORDS.key
@@ -100,6 +103,14 @@ def tag_to_tag(space_id: str, tag: CUTag) -> Tag:
     )
 
 
+def priority_key(name: str) -> str:
+    return key("tag", f"priority.{quote(name.lower(), safe='')}")
+
+
+def priority_tags() -> list[Tag]:
+    return [Tag(key=priority_key(n), name=f"Priority: {n}", color=c) for n, c in PRIORITIES.items()]
+
+
 def _options(f: CUField) -> list[FieldOption]:
     opts = f.type_config.options if f.type_config else []
     return [FieldOption(id=o.id, text=o.name or o.label or o.id) for o in opts]
@@ -130,7 +141,7 @@ def list_to_template(
         description=lst.content or "",
         stages=[status_to_stage(lst.id, s, i, archived) for i, s in enumerate(ordered)],
         fields=fields,
-        tags=tags,
+        tags=[*tags, *priority_tags()],
         people=people,
     )
 
@@ -294,7 +305,12 @@ def task_to_item(
         completed_at=(task.date_closed or task.date_done or task.date_updated) if done else None,
         updated_at=task.date_updated,
         assignee_keys=[key("user", str(u.id)) for u in task.assignees],
-        tag_keys=[tag_key(space_id, t.name) for t in task.tags],
+        tag_keys=[tag_key(space_id, t.name) for t in task.tags]
+        + (
+            [priority_key(task.priority.priority)]
+            if task.priority and task.priority.priority.lower() in PRIORITIES
+            else []
+        ),
         values=values,
         checklists=checklists_of(task),
         relations=relations,

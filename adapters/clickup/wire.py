@@ -143,6 +143,12 @@ class CULink(Wire):
     link_id: Id
 
 
+class CUPriority(Wire):
+    id: Id | None = None
+    priority: StrictStr
+    color: StrictStr | None = None
+
+
 class CUTask(Wire):
     id: Id
     name: StrictStr
@@ -160,6 +166,7 @@ class CUTask(Wire):
     watchers: list[CUUser] = Field(default_factory=list)
     checklists: list[CUChecklist] = Field(default_factory=list)
     tags: list[CUTag] = Field(default_factory=list)
+    priority: CUPriority | None = None
     parent: Id | None = None
     top_level_parent: Id | None = None
     due_date: Millis = None

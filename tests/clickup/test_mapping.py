@@ -147,3 +147,13 @@ def test_relationships_are_kept_as_links_in_the_description_with_a_ledger_line()
     assert loss is not None and loss.key == item.key and "2 dependencies and links" in loss.why
     plain = mapping.map_task(task(), "901", "90", 0, stages={})
     assert isinstance(plain, Item) and plain.description == "" and mapping.relation_loss(plain) is None
+
+
+def test_a_tasks_priority_arrives_as_a_tag_of_its_list() -> None:
+    raw = task(priority={"id": "2", "priority": "high", "color": "#ffcc00", "orderindex": "2"}, tags=[{"name": "x y"}])
+    item = mapping.map_task(raw, "901", "90", 0, stages={})
+    assert isinstance(item, Item) and item.tag_keys == ["clickup:tag:90.x%20y", "clickup:tag:priority.high"]
+    tpl = mapping.list_to_template(CUList(id="901", name="L"), [], [], [], [], archived=False)
+    assert {t.name: t.color for t in tpl.tags}["Priority: high"] == "#ffcc00" and len(tpl.tags) == 4
+    no_priority = mapping.map_task(task(priority=None), "901", "90", 0, stages={})
+    assert isinstance(no_priority, Item) and no_priority.tag_keys == []

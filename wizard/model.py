@@ -40,6 +40,7 @@ Capability = Literal[
     "attachments",
     "archived",
     "stage_kinds",  # Stage.kind and Stage.waits: approval and automated steps, steps later ones wait for
+    "approvals",  # items that are a decision or a checkpoint rather than work (Item.approval)
 ]
 """A part of the canonical model a source fills. A part a source does not declare stays empty
 in everything it yields (`capabilities_used` finds the parts one object fills)."""
@@ -218,9 +219,12 @@ class Item(Canonical):
     checklists: list[Checklist] = Field(default_factory=list)
     relations: list[Relation] = Field(default_factory=list)
     url: str | None = None
+    # A decision or a checkpoint rather than work, in the source's own word ("milestone",
+    # "approval"); where items become steps, it is a step of approval.
+    approval: str | None = None
 
     hash_when_set: ClassVar[frozenset[str]] = frozenset(
-        {"parent_key", "created_at", "completed_at", "stage_assignees", "relations"}
+        {"parent_key", "created_at", "completed_at", "stage_assignees", "relations", "approval"}
     )
 
 
@@ -268,5 +272,6 @@ def _item_parts(item: Item) -> set[Capability]:
         "field_values": item.values,
         "checklists": item.checklists,
         "archived": item.closed,
+        "approvals": item.approval,
     }
     return {name for name, filled in parts.items() if filled}

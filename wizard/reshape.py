@@ -95,8 +95,12 @@ class ContainerAsProcess(ReshapedSource):
 
     @property
     def fills(self) -> frozenset[Capability]:  # type: ignore[override]
-        kept = self.inner.fills - {"subitems", "relations", "field_values", "stage_fields"}
-        return kept | {"stage_assignees"} if "item_assignees" in kept else kept
+        kept = self.inner.fills - {"subitems", "relations", "field_values", "stage_fields", "approvals"}
+        if "item_assignees" in self.inner.fills:
+            kept |= {"stage_assignees"}
+        if "approvals" in self.inner.fills:  # an item that is a decision: a step of approval
+            kept |= {"stage_kinds"}
+        return kept
 
     async def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Extracted]:
         tpl: Template | None = None
@@ -152,7 +156,14 @@ def as_process(tpl: Template, items: list[Item], key: str) -> tuple[Template, It
     order = {s.key: i for i, s in enumerate(sorted(tpl.stages, key=lambda s: s.position))}
     ordered = sorted(items, key=lambda i: (order.get(i.stage_key or "", len(order)), i.position))
     stages = [
-        Stage(key=i.key, name=i.name, position=n, closed=i.closed, assignee_keys=list(i.assignee_keys))
+        Stage(
+            key=i.key,
+            name=i.name,
+            position=n,
+            closed=i.closed,
+            assignee_keys=list(i.assignee_keys),
+            kind="approval" if i.approval is not None else None,
+        )
         for n, i in enumerate(ordered)
     ]
     shaped = tpl.model_copy(update={"stages": stages})

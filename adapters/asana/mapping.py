@@ -22,7 +22,7 @@ from adapters.asana.wire import (
     AsanaTask,
     AsanaUser,
 )
-from wizard.adapter import SourceRejected
+from wizard.adapter import SourceLoss, SourceRejected
 from wizard.model import (
     Attachment,
     Comment,
@@ -164,6 +164,28 @@ def field_value(f: AsanaFieldValue) -> FieldValue | None:
     return None if value is None else FieldValue(field_key=fkey, value=value)
 
 
+APPROVALS = ("milestone", "approval")
+"""Asana's task subtypes that are a checkpoint or a decision rather than work."""
+
+UNKEPT_DECISIONS = ("rejected", "changes_requested")
+
+
+def decision_loss(task: Any) -> SourceLoss | None:
+    """An approval whose decision says more than done: where it lands, it is only done or open."""
+    if not isinstance(task, dict) or task.get("resource_subtype") != "approval":
+        return None
+    status = task.get("approval_status")
+    if status not in UNKEPT_DECISIONS or not isinstance(task.get("gid"), str):
+        return None
+    return SourceLoss(
+        key("task", task["gid"]),
+        "item",
+        "approval decision",
+        f"the approval was '{status}' in Asana; where it lands a step or a process is only done or open, "
+        f"so the decision is kept in name only",
+    )
+
+
 def due_of(task: AsanaTask) -> datetime | None:
     if task.due_at is not None:
         return task.due_at
@@ -211,6 +233,7 @@ def task_to_item(
         tag_keys=[key("tag", t.gid) for t in task.tags],
         values=values,
         url=task.permalink_url,
+        approval=task.resource_subtype if task.resource_subtype in APPROVALS else None,
     )
 
 

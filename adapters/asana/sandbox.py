@@ -406,7 +406,18 @@ class AsanaSandbox(Sandbox):
             top = st.project_of(t)
             tasks.append(
                 {
-                    **{k: t.data[k] for k in ("gid", "name", "completed", "parent", "assignee", "resource_subtype")},
+                    **{
+                        k: t.data[k]
+                        for k in (
+                            "gid",
+                            "name",
+                            "completed",
+                            "parent",
+                            "assignee",
+                            "resource_subtype",
+                            "approval_status",
+                        )
+                    },
                     "project": top.gid if top else None,
                     "section": t.memberships[0][1] if t.memberships else None,
                     "subtasks": [s.gid for s in st.live_subtasks(t.gid)],

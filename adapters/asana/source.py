@@ -33,11 +33,20 @@ from adapters.asana.wire import (
     AsanaTag,
     AsanaUser,
 )
-from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
+from wizard.adapter import (
+    ChangeSet,
+    Container,
+    Extracted,
+    Identity,
+    SourceAdapter,
+    SourceLeftOut,
+    SourceRejected,
+    StatedItem,
+)
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
 from wizard.http import RecordRejected
-from wizard.model import Attachment, Canonical, Capability, FieldDef, Item, Person, Stage, Tag
+from wizard.model import Attachment, Capability, FieldDef, Item, Person, Stage, Tag
 
 W = TypeVar("W", bound=BaseModel)  # a wire model
 C = TypeVar("C")  # what the mapping makes of it
@@ -48,7 +57,7 @@ PROJECT_FIELDS = (
     "custom_field_settings.custom_field.enum_options.(name|enabled|color)"
 )
 TASK_FIELDS = (
-    "name,notes,resource_subtype,completed,completed_at,created_at,modified_at,due_on,due_at,start_on,"
+    "name,notes,resource_subtype,approval_status,completed,completed_at,created_at,modified_at,due_on,due_at,start_on,"
     "assignee.(name|email),followers.name,tags.(name|color),memberships.(project.name|section.name),parent,"
     "num_subtasks,permalink_url,"
     "custom_fields.(name|type|resource_subtype|display_value|text_value|number_value|date_value),"
@@ -79,6 +88,7 @@ class AsanaSource(SourceAdapter):
             "comments",
             "attachments",
             "archived",
+            "approvals",
         }
     )
 
@@ -228,9 +238,7 @@ class AsanaSource(SourceAdapter):
         return False
 
     # -- extraction ----------------------------------------------------------------------
-    async def extract(
-        self, container_id: str, *, include_archived: bool = False
-    ) -> AsyncIterator[Canonical | SourceRejected | SourceLeftOut]:
+    async def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Extracted]:
         me = await self.me()
         ws = me.workspaces[0].gid if me.workspaces else ""
         if await self._is_template(container_id):
@@ -265,6 +273,8 @@ class AsanaSource(SourceAdapter):
                 item = mapping.map_task(raw, container_id, position, archived=archived)
                 position += 1
                 yield item
+                if isinstance(item, Item) and (lost := mapping.decision_loss(raw)) is not None:
+                    yield lost
                 tasks.append(gid)
                 if isinstance(item, SourceRejected):
                     orphans[gid] = gid
@@ -281,6 +291,8 @@ class AsanaSource(SourceAdapter):
                     )
                     position += 1
                     yield sub_item
+                    if isinstance(sub_item, Item) and (lost := mapping.decision_loss(sub)) is not None:
+                        yield lost
                     if isinstance(sub_item, SourceRejected):
                         orphans[sub_gid] = sub_gid
 

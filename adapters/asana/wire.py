@@ -132,6 +132,7 @@ class AsanaTask(Wire):
     num_subtasks: int = Field(default=0, ge=0)
     custom_fields: list[Any] = Field(default_factory=list)  # validated one by one
     permalink_url: StrictStr | None = None
+    approval_status: StrictStr | None = None  # an approval's decision: pending, approved, rejected, changes_requested
 
 
 class AsanaStory(Wire):

@@ -113,6 +113,16 @@ def _value_change(item: Item, f: FieldDef, ftype: str, raw: object) -> dict[str,
 
 def item_changes(item: Item, tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[dict[str, Any]]:
     out = _name(item.key, "item", item.name, tm.RUN_NAME_LIMIT)
+    if item.approval:
+        out.append(
+            change(
+                item.key,
+                "item",
+                "kind",
+                f"a {item.approval}, not work: it becomes a process like any other (a source preset that makes "
+                f"items steps makes it an approval step)",
+            )
+        )
     if len(item.description) > tm.TEXTAREA_LIMIT:
         out.append(
             change(

@@ -126,6 +126,16 @@ def test_project_as_process_makes_each_task_a_step_and_each_project_one_process(
     assert processes == Counter(f"asana:process:{gid}" for gid in with_tasks)
     kids = Counter(e["ref"] for e in manifest if e["kind"] in ("comment", "attachment"))
     assert {r: children[r] for r in kids} == kids, "every comment and file once, on its project's process"
+    step_types = {
+        st["source_ref"]: st["step_type"]
+        for t in asana.export("tallyfy")["templates"]
+        if not t["preexisting"]
+        for st in t["steps"]
+    }
+    subtypes = {f"asana:task:{t['gid']}": t["resource_subtype"] for t in exp["tasks"]}
+    checkpoints = {r for r in tasks if subtypes.get(r) in ("milestone", "approval")}
+    assert checkpoints, "the seeded projects hold milestones or approvals"
+    assert {r for r in tasks if step_types[r] == "approval"} == checkpoints, "milestones and approvals: approval steps"
 
     again = cli("run", str(asana.folder), "--yes")
     assert again.returncode == 0, again.stdout + again.stderr

@@ -138,3 +138,21 @@ def test_system_stories_come_as_activity_only_when_asked() -> None:
     assert mapping.map_story(story, "100") is None
     activity = mapping.map_story(story, "100", activity_log=True)
     assert isinstance(activity, Comment) and activity.text == "Activity: moved this task to Doing"
+
+
+def test_milestones_and_approvals_are_marked_as_such_and_a_decision_not_kept_is_in_the_ledger() -> None:
+    assert mapping.map_task(task(resource_subtype="milestone"), "1", 0).approval == "milestone"
+    assert mapping.map_task(task(resource_subtype="approval"), "1", 0).approval == "approval"
+    assert mapping.map_task(task(), "1", 0).approval is None
+    rejected = mapping.decision_loss(task(resource_subtype="approval", approval_status="rejected"))
+    assert rejected is not None and rejected.key == "asana:task:100" and "'rejected'" in rejected.why
+    assert mapping.decision_loss(task(resource_subtype="approval", approval_status="approved")) is None
+    assert mapping.decision_loss(task(resource_subtype="milestone")) is None
+
+
+def test_under_the_board_preset_a_milestone_is_a_process_and_the_ledger_says_so() -> None:
+    item = mapping.map_task(task(resource_subtype="milestone"), "1", 0)
+    tpl = Template(key="asana:project:1", name="P")
+    lines = ledger.item_changes(item, tpl, {}, True)
+    assert [(x["key"], x["what"]) for x in lines] == [("asana:task:100", "kind")]
+    assert "a milestone, not work" in lines[0]["why"]

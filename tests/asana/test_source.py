@@ -330,3 +330,19 @@ async def test_the_plans_source_options_choose_the_plan_and_the_activity_log(ser
         with pytest.raises(PlanError) as e:
             SPEC.connect(Connection(Source(system="asana", base_url=url, options=wrong), CREDS, Limits()))
         assert "[source.options]" in e.value.sentence and "plan (" in e.value.sentence
+
+
+async def test_milestones_and_approvals_arrive_as_such_and_a_decision_not_kept_in_the_ledger(
+    served: Any, source: AsanaSource
+) -> None:
+    sb, _ = served
+    live = {t["gid"]: t for t in live_tasks(sb.export())}
+    got = await extract_all(source)
+    marked = {i.source_id: i.approval for i in got["Item"] if i.approval}
+    assert marked == {g: t["resource_subtype"] for g, t in live.items() if t["resource_subtype"] != "default_task"}
+    assert marked, "the sandbox holds milestones or approvals"
+    decided = {
+        g for g, t in live.items() if t["resource_subtype"] == "approval" and t["approval_status"] in ("rejected",)
+    }
+    losses = {x.key.rsplit(":", 1)[1] for x in got.get("SourceLoss", []) if x.what == "approval decision"}
+    assert decided and losses == decided

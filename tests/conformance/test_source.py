@@ -95,6 +95,7 @@ async def extract_all(src: SourceAdapter, *, include_archived: bool = False) -> 
                 out.left_out[obj.key] = obj
                 continue
             if isinstance(obj, SourceLoss):  # a ledger line of the source's preset, not an object
+                assert obj.why, f"{obj.key}: a ledger line names its reason"
                 continue
             assert isinstance(obj, Template) == first, f"the template comes first, and once: {obj.key}"
             first = False

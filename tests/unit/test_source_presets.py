@@ -13,7 +13,7 @@ import pytest
 
 from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLoss, SourceRejected, StatedItem
 from wizard.errors import PlanError
-from wizard.model import Attachment, Comment, FieldValue, Item, Stage, Template
+from wizard.model import Attachment, Comment, FieldValue, Item, Stage, Template, capabilities_used
 from wizard.plan import load_plan
 from wizard.reshape import as_process, container_as_process, process_key
 
@@ -188,3 +188,9 @@ def test_a_source_loss_is_a_ledger_line() -> None:
         "why": "why",
         "dropped": 2,
     }
+
+
+def test_an_item_that_is_a_decision_or_a_checkpoint_becomes_a_step_of_approval() -> None:
+    shaped, _, _ = as_process(TPL, [item(1, "a"), item(2, "a", approval="milestone")], "toy:process:p")
+    assert [s.kind for s in shaped.stages] == [None, "approval"]
+    assert "stage_kinds" in capabilities_used(shaped)

@@ -45,6 +45,7 @@ def _name(key: str, kind: str, name: str, limit: int) -> list[dict[str, Any]]:
 
 def template_changes(tpl: Template) -> list[dict[str, Any]]:
     out = _name(tpl.key, "template", tpl.name, tm.TEMPLATE_TITLE_LIMIT)
+    stages = {st.key: st.name for st in tpl.stages}
     for st in tpl.stages:
         out += _name(st.key, "stage", st.name, tm.STEP_TITLE_LIMIT)
         if st.kind == "automated":
@@ -56,6 +57,8 @@ def template_changes(tpl: Template) -> list[dict[str, Any]]:
                 change(st.key, "stage", "waits", "Tallyfy steps do not wait for this one: the steps after it can start")
             )
     for f in tpl.fields:
+        if f.stage_key:
+            out.append(change(f.key, "field", "place", tm.STAGE_FIELD_LOSS.format(stage=stages.get(f.stage_key, ""))))
         if f.source_type:
             out.append(change(f.key, "field", "type", f"its type in the source is '{f.source_type}'; kept as text"))
         if len(f.name) > tm.FIELD_LABEL_LIMIT:
@@ -132,6 +135,8 @@ def item_changes(item: Item, tpl: Template, overrides: dict[str, str], with_chec
                 f"{len(item.description):,} characters, over Tallyfy's limit of {tm.TEXTAREA_LIMIT:,}; cut",
             )
         )
+    if item.relations:
+        out.append(change(item.key, "item", "links", tm.RELATIONS_LOSS.format(n=len(item.relations))))
     fields = {f.key: f for f in tpl.fields}
     for v in item.values:
         f = fields.get(v.field_key)

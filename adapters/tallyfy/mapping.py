@@ -46,6 +46,10 @@ FIELD_TYPES: dict[FieldType, str] = {
 }
 
 NEUTRAL_COLOUR = "#838c91"  # a tag whose source states no colour
+STAGE_FIELD_LOSS = (
+    "it belongs to the step '{stage}' in the source; the kick-off form holds it (the step's own form is not written)"
+)
+RELATIONS_LOSS = "{n} link(s) to other items; Tallyfy has no links between processes, so they are not written"
 
 
 def checklist_mode(options: object) -> str:
@@ -378,6 +382,10 @@ def losses(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> l
         out.append(("automated steps", "Tallyfy runs no AI or code step: each becomes a task a person completes"))
     if any(s.waits for s in tpl.stages):
         out.append(("steps the later ones wait for", "Tallyfy has no stop steps: the steps after one can start"))
+    if any(f.stage_key for f in tpl.fields):
+        out.append(
+            ("fields of a step", "a step's own fields are held by the kick-off form; the step's form is not written")
+        )
     out.append(
         (
             "attachments with other extensions",

@@ -16,6 +16,7 @@ from wizard.model import (
     FieldType,
     FieldValue,
     Item,
+    Relation,
     Stage,
     Tag,
     Template,
@@ -155,3 +156,16 @@ def test_approval_automated_and_stop_steps_say_what_tallyfy_makes_of_them() -> N
     rules = dict(tm.losses(tpl, {}, True))
     assert "automated steps" in rules and "steps the later ones wait for" in rules
     assert "automated steps" not in dict(tm.losses(TPL, {}, True)), "a template without them names no such rule"
+
+
+def test_a_steps_own_field_and_an_items_links_are_named() -> None:
+    stage = Stage(key="pipefy:phase:p1", name="Approval")
+    own = FieldDef(key="pipefy:field:x/approvers", name="Approvers", type=FieldType.text, stage_key=stage.key)
+    tpl = TPL.model_copy(update={"stages": [stage], "fields": [*TPL.fields, own]})
+    [line] = [x for x in ledger.template_changes(tpl) if x["key"] == own.key]
+    assert "'Approval'" in line["why"] and "kick-off form" in line["why"] and line["dropped"] == 0
+    assert any(what == "fields of a step" for what, _ in tm.losses(tpl, {}, True))
+    assert not any(what == "fields of a step" for what, _ in tm.losses(TPL, {}, True))
+    linked = item(relations=[Relation(kind="relates_to", item_key="trello:card:d")])
+    [links] = ledger.item_changes(linked, TPL, {}, True)
+    assert links["what"] == "links" and "1 link(s)" in links["why"] and links["dropped"] == 0

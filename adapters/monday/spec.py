@@ -63,8 +63,8 @@ SPEC = AdapterSpec(
     credentials=(
         CredentialPart(
             "token",
-            "Personal API token",
-            "monday.com: your avatar > Developers > My access tokens > Show",
+            "Token",  # the Connect screen's label column is narrow: the kind of token is said beside it
+            "a personal API token: monday.com, your avatar > Developers > My access tokens > Show",
         ),
     ),
     sandbox=SandboxSpec(

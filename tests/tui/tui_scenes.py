@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
+from tui_monday import make_monday_folder
 
 from tui.app import WizardApp
 from tui.screens.dialogs import ConfirmDialog
@@ -208,6 +209,15 @@ SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable
     "mapping-asana": (lambda h: _asana(h, "map"), _settled),
     "mapping-asana-presets": (lambda h: _asana(h, "map"), _source_presets),
     "mapping-asana-as-process": (lambda h: _asana(h, "map"), _as_process),
+    "connect-monday": (
+        lambda h: WizardApp(migration=make_monday_folder(h, discovered=False), clock=frozen_clock, step="connect"),
+        _connect,
+    ),
+    "mapping-monday": (lambda h: WizardApp(migration=make_monday_folder(h), clock=frozen_clock, step="map"), _settled),
+    "mapping-monday-status": (
+        lambda h: WizardApp(migration=make_monday_folder(h), clock=frozen_clock, step="map"),
+        _as_process,  # s, the second preset (status_column), enter: read again under it
+    ),
     "connect-clickup": (
         lambda h: WizardApp(migration=make_clickup_folder(h), clock=frozen_clock, step="connect"),
         _connect,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.sandboxkit import SandboxServer
+from tests.launch import Forked
 from wizard import registry
 from wizard.adapter import SourceAdapter
 from wizard.events import EventSink
@@ -79,11 +80,14 @@ def covering(*, per_source: bool, per_target: bool) -> list[tuple[System, System
 
 
 def cli_command(*systems: System) -> list[str]:
-    """The real CLI, as a subprocess that first imports what these systems need."""
-    prelude = "".join(f"import {m}; " for s in systems for m in s.cli_prelude)
+    """The real CLI, a process of its own per command that first imports what these systems
+    need: forked from a server that imported it once (tests/launch.py), as the suite starts
+    many; its argv is the fresh subprocess's (which `sandbox serve` is started as)."""
+    preload = tuple(m for s in systems for m in s.cli_prelude)
+    prelude = "".join(f"import {m}; " for m in preload)
     if prelude:
         prelude = f"import sys; sys.path.insert(0, {str(REPO)!r}); {prelude}"
-    return [sys.executable, "-c", f"{prelude}from tui.entry import main; main()"]
+    return Forked([sys.executable, "-c", f"{prelude}from tui.entry import main; main()"], preload)
 
 
 def serve_sandbox(spec: registry.AdapterSpec, *, seed: int, scale: str, rate_scale: float = 1.0) -> SandboxServer:

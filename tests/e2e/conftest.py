@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import launch
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 CLI = [sys.executable, "-c", "from tui.entry import main; main()"]
@@ -39,9 +40,7 @@ def cli(
     *args: str, timeout: float = 600, env: dict | None = None, command: list[str] = CLI
 ) -> subprocess.CompletedProcess:
     e = dict(os.environ, NO_COLOR="1", COLUMNS="200", **(env or {}))
-    return subprocess.run(
-        [*command, *args], check=False, capture_output=True, text=True, timeout=timeout, env=e, stdin=subprocess.DEVNULL
-    )
+    return launch.run(command, args, e, timeout)
 
 
 def serve(folder: Path, *extra: str, command: list[str] = CLI) -> Served:

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests import launch
 from tests.conformance import views
 from tests.e2e.conftest import CLI, Served, serve, stop
 from tests.e2e.test_cli_flow import check_complete
@@ -49,30 +50,13 @@ def cli_env() -> dict[str, str]:
 
 
 def start_cli(*args: str, env: dict[str, str] | None = None, command: list[str] = CLI, **kw) -> subprocess.Popen:
-    return subprocess.Popen(
-        [*command, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=env or cli_env(),
-        **kw,
-    )
+    return launch.start(command, args, env or cli_env(), **kw)  # type: ignore[return-value]
 
 
 def run_cli(
     *args: str, timeout: float = 600, env: dict[str, str] | None = None, command: list[str] = CLI, **kw
 ) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*command, *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env or cli_env(),
-        stdin=subprocess.DEVNULL,
-        **kw,
-    )
+    return launch.run(command, args, env or cli_env(), timeout, **kw)
 
 
 class JournalWatch:

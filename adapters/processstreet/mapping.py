@@ -65,6 +65,11 @@ AS_TEXT: dict[str, str] = {
 }
 """Types kept as text, each with what the ledger says of it (FieldDef.source_type)."""
 
+TASK_STATES_LOSS = (
+    "a process stands at one step, the ones before it completed: a task ticked out of order, "
+    "who completed each task and when, its due date and whether it was hidden are lines of "
+    "the process's description"
+)
 CHECKLIST = "MultiSelect"  # Process Street's subtasks: a checklist on the run
 FILES = ("File", "MultiFile")  # their files arrive as attachments of the run
 

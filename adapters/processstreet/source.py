@@ -28,7 +28,17 @@ from pydantic import BaseModel
 
 from adapters.processstreet import mapping, wire
 from adapters.processstreet.client import ProcessStreetClient
-from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLeftOut, SourceRejected, StatedItem
+from wizard.adapter import (
+    ChangeSet,
+    Container,
+    Extracted,
+    Identity,
+    SourceAdapter,
+    SourceLeftOut,
+    SourceLoss,
+    SourceRejected,
+    StatedItem,
+)
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
 from wizard.http import ObjectUnavailable, gather_limited
@@ -228,12 +238,11 @@ class ProcessStreetSource(SourceAdapter):
         return by_name, said
 
     # -- extraction ----------------------------------------------------------------------
-    async def extract(
-        self, container_id: str, *, include_archived: bool = False
-    ) -> AsyncIterator[Canonical | SourceRejected | SourceLeftOut]:
+    async def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Extracted]:
         shape = await self.shape(container_id)
         self._began[container_id] = self._vendor_now()
         yield shape.template
+        yield SourceLoss(shape.template.key, "template", "task states", mapping.TASK_STATES_LOSS)
         for r in shape.rejected:
             yield r
         assigned = await self._task_assignees(container_id)
@@ -311,7 +320,7 @@ class ProcessStreetSource(SourceAdapter):
 
     async def _run_objects(
         self, shape: Shape, workflow_id: str, got: RunRead, assigned: dict[str, list[str]]
-    ) -> list[Canonical]:
+    ) -> list[Canonical | SourceLoss]:
         stage_of, note = await self._stages_of(shape, workflow_id, got.tasks)
         values: list[FieldValue] = []
         checklists: list[Checklist] = []
@@ -340,7 +349,8 @@ class ProcessStreetSource(SourceAdapter):
         names = {t.id: t.name for t in got.tasks}
         fallback = got.run.audit.updatedDate if got.run.audit and got.run.audit.updatedDate else datetime.now(UTC)
         approvals = [mapping.approval_to_comment(a, names, fallback) for a in got.approvals]
-        return [item, *approvals, *files]
+        said = [SourceLoss(item.key, "item", "revision", note)] if note else []
+        return [item, *said, *approvals, *files]
 
     async def _children(
         self, workflow_id: str, what: str, rejected: dict[str, str], left_out: set[str]

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from adapters.clickup.wire import (
     CUAttachment,
+    CUChecklistItem,
     CUComment,
     CUField,
     CUFieldValue,
@@ -254,16 +255,29 @@ def checklists_of(task: CUTask) -> list[Checklist]:
     """Each checklist with its items in order; a nested item (children) follows its parent."""
     out = []
     for cl in sorted(task.checklists, key=lambda c: c.orderindex or 0):
-        items = []
-        for it in sorted(cl.items, key=lambda i: i.orderindex or 0):
-            items.append(
-                ChecklistItem(
-                    name=it.name,
-                    done=it.resolved,
-                    assignee_key=key("user", str(it.assignee.id)) if it.assignee else None,
-                )
+        items = [
+            ChecklistItem(
+                name=it.name,
+                done=it.resolved,
+                assignee_key=key("user", str(it.assignee.id)) if it.assignee else None,
             )
+            for it in _flat(cl.items, set())
+        ]
         out.append(Checklist(key=key("checklist", cl.id), name=cl.name or "Checklist", items=items))
+    return out
+
+
+def _flat(items: list[CUChecklistItem], seen: set[str]) -> list[CUChecklistItem]:
+    """A checklist's items in order, each nested item (`children`) right after its parent,
+    each once (ClickUp counts nested items in the checklist's resolved and unresolved)."""
+    out: list[CUChecklistItem] = []
+    for it in sorted(items, key=lambda i: i.orderindex or 0):
+        if it.id in seen:
+            continue
+        seen.add(it.id)
+        out.append(it)
+        kids = [CUChecklistItem.model_validate(c) for c in it.children if isinstance(c, dict)]
+        out += _flat(kids, seen)
     return out
 
 

@@ -43,6 +43,7 @@ from adapters.sandboxkit import Faults, Manifest, Sandbox
 API = "/api/v2"
 TASK_PAGE = 100
 COMMENT_PAGE = 25
+HELD_BACK = ("values", "creator", "assignees", "watchers", "tags", "markdown_description")  # rendered apart
 
 
 class ClickUpError(Exception):
@@ -259,7 +260,7 @@ class ClickUpSandbox(Sandbox):
         lst = self._list_of(p["list_id"])
         return {"fields": [dict(self.state.fields[f]) for f in lst.fields]}
 
-    def task_out(self, task: Task, base: str, *, full: bool = False) -> dict[str, Any]:
+    def task_out(self, task: Task, base: str, *, full: bool = False, markdown: bool = False) -> dict[str, Any]:
         st = self.state
         d = task.data
         lst = st.lists[task.list_id]
@@ -273,7 +274,7 @@ class ClickUpSandbox(Sandbox):
                 f["value"] = [self._person(u) for u in v] if f["type"] == "users" else v
             values.append(f)
         out: dict[str, Any] = {
-            **{k: v for k, v in d.items() if k not in ("values", "creator", "assignees", "watchers", "tags")},
+            **{k: v for k, v in d.items() if k not in HELD_BACK},
             "creator": self._person(d["creator"]),
             "assignees": [self._person(u) for u in d["assignees"]],
             "watchers": [self._person(u) for u in d["watchers"]],
@@ -309,6 +310,8 @@ class ClickUpSandbox(Sandbox):
             },
             "space": {"id": space["id"]},
         }
+        if markdown:
+            out["markdown_description"] = d["markdown_description"]
         if not full and d["time_estimate"] is not None:  # a string in listings, a number in Get Task
             out["time_estimate"] = str(d["time_estimate"])
         if full:
@@ -351,7 +354,7 @@ class ClickUpSandbox(Sandbox):
         tasks.sort(key=lambda t: (int(t.data.get(field) or 0), t.id), reverse=not _flag(q, "reverse"))
         chunk = tasks[page * TASK_PAGE : (page + 1) * TASK_PAGE]
         return {
-            "tasks": [self.task_out(t, base) for t in chunk],
+            "tasks": [self.task_out(t, base, markdown=_flag(q, "include_markdown_description")) for t in chunk],
             "last_page": (page + 1) * TASK_PAGE >= len(tasks),
         }
 
@@ -363,7 +366,7 @@ class ClickUpSandbox(Sandbox):
 
     def _task(self, p: dict[str, str], q: dict[str, str], base: str) -> Any:
         task = self._task_of(p["task_id"])
-        out = self.task_out(task, base, full=True)
+        out = self.task_out(task, base, full=True, markdown=_flag(q, "include_markdown_description"))
         if _flag(q, "include_subtasks"):
             out["subtasks"] = [
                 self.task_out(t, base) for t in self.state.live(task.list_id) if t.data["parent"] == task.id
@@ -489,6 +492,7 @@ class ClickUpSandbox(Sandbox):
                 d["name"] = (d["name"] or "Untitled") + " (edited)"
             elif choice == "description":
                 d["description"] = d["text_content"] = d["description"] + "\n\nUpdated after review."
+                d["markdown_description"] = (d["markdown_description"] or "") + "\n\nUpdated after *review*."
             else:
                 lst = self.state.lists[self.state.tasks[tid].list_id]
                 s = rng.choice([s for s in lst.statuses if s["id"] != d["status"]["id"]])

@@ -83,6 +83,11 @@ PRIORITIES = [
     ("3", "normal", "#6fddff"),
     ("4", "low", "#d8d8d8"),
 ]
+DESCRIPTIONS = [  # (plain text, the same as markdown)
+    ("Draft in doc", "Draft in **doc**"),
+    ("Steps:\n1. Open\n2. Check", "Steps:\n\n1. Open\n2. Check"),
+    ("Voir le brief — Ünïcödé 🙂", "Voir le [brief](https://example.org/brief) — Ünïcödé 🙂"),
+]
 CHECKLIST_ITEMS = ["Test links", "Check copy", "Sign-off", "Send to client", "Archive drafts", "✅ Final check"]
 
 
@@ -419,9 +424,11 @@ class _Builder:
                 "dependencies": [],
                 "linked_tasks": [],
             }
+            data["markdown_description"] = ""
             if rng.random() < 0.4:
-                text = rng.choice(["Draft in doc", "Steps:\n1. Open\n2. Check", "Voir le brief — Ünïcödé 🙂"])
+                text, md = rng.choice(DESCRIPTIONS)
                 data["text_content"] = data["description"] = text
+                data["markdown_description"] = md  # only when asked for (include_markdown_description)
             if parent is None and rng.random() < 0.3:
                 data["checklists"] = [self._checklist(tid, j) for j in range(rng.choice((1, 1, 2)))]
             for fid in lst.fields:

@@ -37,7 +37,7 @@ from wizard.model import Attachment, Capability, Comment, FieldDef, Item, Person
 
 ARCHIVED = "it is archived in ClickUp, and the plan leaves archived records out"
 ARCHIVED_LIST = "it is in an archived list, and the plan leaves archived records out"
-TASKS = {"subtasks": "true", "include_closed": "true"}
+TASKS = {"subtasks": "true", "include_closed": "true", "include_markdown_description": "true"}
 IN_FLIGHT = 8  # tasks whose children are read at once
 
 

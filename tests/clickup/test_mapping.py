@@ -157,3 +157,22 @@ def test_a_tasks_priority_arrives_as_a_tag_of_its_list() -> None:
     assert {t.name: t.color for t in tpl.tags}["Priority: high"] == "#ffcc00" and len(tpl.tags) == 4
     no_priority = mapping.map_task(task(priority=None), "901", "90", 0, stages={})
     assert isinstance(no_priority, Item) and no_priority.tag_keys == []
+
+
+def test_nested_checklist_items_follow_their_parent_once() -> None:
+    child = {"id": "i3", "name": "nested", "orderindex": 0, "resolved": True, "children": []}
+    raw = task(
+        checklists=[
+            {
+                "id": "c1",
+                "name": "QA",
+                "items": [
+                    {"id": "i1", "name": "first", "orderindex": 0, "children": [child]},
+                    {"id": "i2", "name": "second", "orderindex": 1},
+                    child,  # listed flat as well: counted once
+                ],
+            }
+        ]
+    )
+    t = mapping.task_to_item(CUTask.model_validate(raw), "901", "90", 0, stages={})
+    assert [i.name for i in t.checklists[0].items] == ["first", "nested", "second"]

@@ -45,8 +45,8 @@ SPEC = AdapterSpec(
     credentials=(
         CredentialPart(
             "token",
-            "Personal access token (or a service account's token)",
-            "app.pipefy.com/tokens: 'Generate new token' (Pipefy shows it once; an admin of the pipes must create it)",
+            "Personal access token",
+            "app.pipefy.com/tokens: 'Generate new token', by an admin of the pipes (or a service account's token)",
         ),
     ),
     sandbox=SandboxSpec(

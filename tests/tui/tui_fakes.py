@@ -405,3 +405,8 @@ def make_clickup_folder(home: Path, name: str = "acme-clickup") -> ConnectFakeMi
 def make_processstreet_folder(home: Path, name: str = "acme-processstreet") -> ConnectFakeMigration:
     who = Identity("API key 'Migration key'", "the key's organization, 12 users")
     return make_connect_folder(home, "processstreet", "https://public-api.process.st/api/v1.1", who, name)
+
+
+def make_pipefy_folder(home: Path, name: str = "acme-pipefy") -> ConnectFakeMigration:
+    who = Identity("Ana Lima", "Acme Compras (Business)", "ana.lima@acme.test")
+    return make_connect_folder(home, "pipefy", "https://api.pipefy.com/graphql", who, name)

@@ -19,6 +19,7 @@ from tui_fakes import (
     make_asana_folder,
     make_clickup_folder,
     make_folder,
+    make_pipefy_folder,
     make_processstreet_folder,
 )
 from wizard.engine.journalled import RunSummary
@@ -224,6 +225,10 @@ SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable
     ),
     "connect-processstreet": (
         lambda h: WizardApp(migration=make_processstreet_folder(h), clock=frozen_clock, step="connect"),
+        _connect,
+    ),
+    "connect-pipefy": (
+        lambda h: WizardApp(migration=make_pipefy_folder(h), clock=frozen_clock, step="connect"),
         _connect,
     ),
 }

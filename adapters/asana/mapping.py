@@ -134,9 +134,32 @@ def project_to_template(
 
 
 def project_template_to_template(tpl: AsanaProjectTemplate, people: list[Person]) -> Template:
-    """A project template: Asana's API gives its name and description, not its tasks."""
+    """A project template: Asana's API gives its name, description and what it asks for when it
+    is used (its requested dates and roles, which become kick-off fields), not its tasks."""
+    fields = [
+        FieldDef(key=key("template_date", f"{tpl.gid}-{d.gid}"), name=d.name or "Date", type=FieldType.date)
+        for d in tpl.requested_dates
+    ] + [
+        FieldDef(key=key("template_role", f"{tpl.gid}-{r.gid}"), name=r.name or "Role", type=FieldType.people)
+        for r in tpl.requested_roles
+    ]
     return Template(
-        key=key("project_template", tpl.gid), kind="project", name=tpl.name, description=tpl.description, people=people
+        key=key("project_template", tpl.gid),
+        kind="project",
+        name=tpl.name,
+        description=tpl.description,
+        fields=fields,
+        people=people,
+    )
+
+
+def template_tasks_loss(tpl: AsanaProjectTemplate) -> SourceLoss:
+    return SourceLoss(
+        key("project_template", tpl.gid),
+        "template",
+        "tasks",
+        "Asana's API gives a project template's name, description and requested dates and roles (kick-off "
+        "fields here), not its tasks or sections: it arrives without steps",
     )
 
 

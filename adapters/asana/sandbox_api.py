@@ -131,8 +131,10 @@ def project_template(st: AsanaState, gid: str) -> dict[str, Any]:
         "public": t["public"],
         "owner": user(st, t["owner"]),
         "team": team(st, t["team"]),
-        "requested_dates": [],
-        "requested_roles": [],
+        "requested_dates": [
+            {"gid": g, "resource_type": "date_variable", "name": n, "description": d} for g, n, d in t.get("dates", [])
+        ],
+        "requested_roles": [{"gid": g, "resource_type": "template_role", "name": n} for g, n in t.get("roles", [])],
         "color": t["color"],
     }
 

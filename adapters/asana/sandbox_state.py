@@ -256,6 +256,10 @@ class _Builder:
                 "team": teams[0],
                 "owner": st.me,
                 "color": "dark-green",
+                # what Asana asks when the template is used: one date variable (the project's
+                # start, as Asana names it), and on the first template the roles its tasks go to
+                "dates": [("1", "Start date", "When the project starts")],
+                "roles": [("2", "Account manager"), ("3", "Designer")] if len(st.templates) == 0 else [],
             }
         # the archived project holds a tenth of the tasks (at least three)
         n_archived = max(3, size["tasks"] // 10)

@@ -64,6 +64,7 @@ TASK_FIELDS = (
     "custom_fields.enum_value.name,custom_fields.multi_enum_values.name,custom_fields.people_value.(name|email),"
     "custom_fields.reference_value.name"
 )
+TEMPLATE_FIELDS = "name,description,requested_dates.(name|description),requested_roles.name"
 SUBTASK_FIELDS = TASK_FIELDS  # a subtask is a task: everything the mapping reads
 STORY_FIELDS = "type,resource_subtype,text,created_at,created_by.name"
 ATTACHMENT_FIELDS = "name,resource_subtype,host,size,created_at,view_url,permanent_url,download_url"
@@ -242,11 +243,12 @@ class AsanaSource(SourceAdapter):
         me = await self.me()
         ws = me.workspaces[0].gid if me.workspaces else ""
         if await self._is_template(container_id):
-            raw = await self.client.data(f"project_templates/{container_id}", opt_fields="name,description")
+            raw = await self.client.data(f"project_templates/{container_id}", opt_fields=TEMPLATE_FIELDS)
             tpl = mapping.parse(AsanaProjectTemplate, raw, "project_template")
             if isinstance(tpl, SourceRejected):
                 raise VendorDataError(tpl.reason)
             yield mapping.project_template_to_template(tpl, await self._workspace_people(ws))
+            yield mapping.template_tasks_loss(tpl)
             return
         project, fields, rejected = await self._project(container_id)
         ws = _workspace_of(project) or ws

@@ -94,6 +94,8 @@ class AsanaProjectTemplate(Wire):
     gid: Gid
     name: StrictStr
     description: StrictStr = ""
+    requested_dates: list[AsanaRef] = Field(default_factory=list)  # date variables asked when it is used
+    requested_roles: list[AsanaRef] = Field(default_factory=list)  # roles whose people are asked when it is used
 
 
 class AsanaSection(Wire):

@@ -16,7 +16,7 @@ from adapters.asana.sandbox import AsanaSandbox
 from adapters.asana.source import AsanaSource
 from adapters.asana.spec import SANDBOX_CREDENTIALS, SPEC
 from adapters.sandboxkit import Faults, SandboxServer
-from wizard.adapter import SourceLeftOut
+from wizard.adapter import SourceLeftOut, SourceLoss
 from wizard.errors import CredentialError, PermissionDenied, PlanError
 from wizard.http import ObjectUnavailable
 from wizard.model import Attachment, Comment, Item, Template
@@ -92,7 +92,8 @@ async def test_extraction_is_complete_against_the_sandbox(served: Any, source: A
 
 async def test_values_of_each_type_and_the_unknown_one(served: Any, source: AsanaSource) -> None:
     got = await extract_all(source)
-    types = {f.name: f.type.value for t in got["Template"] for f in t.fields}
+    projects = [t for t in got["Template"] if t.key.startswith("asana:project:")]  # templates ask for dates, roles
+    types = {f.name: f.type.value for t in projects for f in t.fields}
     assert types == {
         "Priority": "dropdown",
         "Channels": "multiselect",
@@ -346,3 +347,17 @@ async def test_milestones_and_approvals_arrive_as_such_and_a_decision_not_kept_i
     }
     losses = {x.key.rsplit(":", 1)[1] for x in got.get("SourceLoss", []) if x.what == "approval decision"}
     assert decided and losses == decided
+
+
+async def test_a_project_template_asks_for_its_dates_and_roles_and_says_it_has_no_tasks(source: AsanaSource) -> None:
+    templates = [c for c in await source.containers() if c.key.startswith("asana:project_template:")]
+    got = [o async for o in source.extract(templates[0].id)]
+    tpl = got[0]
+    assert isinstance(tpl, Template) and tpl.stages == []
+    assert [(f.name, f.type.value) for f in tpl.fields] == [
+        ("Start date", "date"),
+        ("Account manager", "people"),
+        ("Designer", "people"),
+    ]
+    loss = got[1]
+    assert isinstance(loss, SourceLoss) and loss.key == tpl.key and "not its tasks" in loss.why

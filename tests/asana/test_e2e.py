@@ -1,7 +1,8 @@
-"""Asana into Tallyfy through the real CLI, as issue 13's contract says: `sandbox serve
---systems asana,tallyfy` writes a working plan; `run --yes` brings every non-archived task,
-subtask, comment and file of the manifest exactly once; a second run adds nothing; verify
-balances against Asana's own counts; `rollback --yes` leaves none."""
+"""Asana into Tallyfy through the real CLI, what the conformance suite does not hold: every
+file byte for byte, a change in Asana synced (and a sync after it writing nothing). The rest
+of issue 13's contract (every non-archived task, subtask, comment and file once, a rerun
+adding nothing, verify balancing against Asana's own counts, rollback) is the asana-tallyfy
+pair of tests/conformance."""
 
 from __future__ import annotations
 
@@ -38,9 +39,10 @@ def landed(s: Served) -> tuple[Counter[str], Counter[str], list[dict[str, Any]]]
     return items, comments, files
 
 
-@pytest.mark.slow
-def test_asana_migrates_once_resumes_to_nothing_verifies_and_rolls_back(asana: Served) -> None:
-    manifest = [e for e in asana.export("asana")["manifest"] if not e["archived"]]
+def test_asana_files_arrive_byte_for_byte_and_a_change_is_synced(asana: Served) -> None:
+    """What the conformance suite does not hold for Asana into Tallyfy: every uploaded file's
+    bytes, and a sync after a change in Asana. (Every task, subtask, comment and file once, a
+    rerun and a no-change sync writing nothing, verify and rollback: tests/conformance.)"""
     exp = asana.export("asana")
     live_tasks = {t["gid"] for t in exp["tasks"]}
     uploads = [a for a in exp["attachments"] if a["host"] == "asana" and a["parent"] in live_tasks]
@@ -51,26 +53,9 @@ def test_asana_migrates_once_resumes_to_nothing_verifies_and_rolls_back(asana: S
 
     first = cli("run", str(asana.folder), "--yes")
     assert first.returncode == 0, first.stdout + first.stderr
-    items, comments, files = landed(asana)
-    want_items = {e["ref"] for e in manifest if e["kind"] in ("item", "subitem")}
-    want_comments = {e["ref"] for e in manifest if e["kind"] == "comment"}
-    assert set(items) == want_items and max(items.values()) == 1
-    assert set(comments) == want_comments and max(comments.values()) == 1
+    _, _, files = landed(asana)
     assert sorted(f["sha256"] for f in files) == sorted(a["sha256"] for a in uploads)  # every file, byte for byte
 
-    again = cli("run", str(asana.folder), "--yes")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert landed(asana) == (items, comments, files)  # a second run adds nothing
-
-    discovered = cli("discover", str(asana.folder))
-    assert discovered.returncode == 0, discovered.stderr
-    verified = cli("verify", str(asana.folder))
-    assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "Against the source's own counts" in verified.stdout
-
-    quiet = cli("sync", str(asana.folder))
-    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
-    assert "created 0, updated 0, deleted 0" in quiet.stdout  # a no-change sync writes nothing
     changed = asana.post("asana", "mutate", {"fraction": 0.2, "seed": 4})["changed"]
     synced = cli("sync", str(asana.folder))
     assert synced.returncode == 0, synced.stdout + synced.stderr
@@ -82,11 +67,6 @@ def test_asana_migrates_once_resumes_to_nothing_verifies_and_rolls_back(asana: S
 
     assert len(changed) <= updated <= len(set().union(*(family(g) for g in changed))), synced.stdout
     assert "created 0, updated 0, deleted 0" in cli("sync", str(asana.folder)).stdout
-
-    back = cli("rollback", str(asana.folder), "--yes")
-    assert back.returncode == 0, back.stdout + back.stderr
-    items, comments, files = landed(asana)
-    assert not items and not comments and not files
 
 
 def steps_and_children(s: Served) -> tuple[Counter[str], Counter[str], Counter[str]]:

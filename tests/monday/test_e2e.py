@@ -1,7 +1,7 @@
-"""The contract the checks use, through the real CLI: `sandbox serve --systems monday,tallyfy`
-writes a working plan; `run` brings every live item, comment and file of the manifest into
-Tallyfy exactly once (by source_ref); a second run adds nothing; a no-change sync writes
-nothing, a change is synced; `rollback` leaves none."""
+"""monday.com into Tallyfy through the real CLI, what the conformance suite does not hold: a
+change in monday.com is synced, and archived items arrive once when the plan includes them.
+(Every live item, comment and file once, a rerun and a no-change sync writing nothing, verify
+and rollback: tests/conformance, the monday-tallyfy pair.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CLI, Served, cli, serve, stop
+from tests.e2e.conftest import Served, cli, serve, stop
 
 
 def _held(node: Any, out: dict[tuple[str, str], None]) -> None:
@@ -34,24 +34,16 @@ def held(s: Served) -> Counter[str]:
     return Counter(ref for _, ref in seen if ref.startswith("monday:"))
 
 
-@pytest.mark.slow
-def test_monday_into_tallyfy_once_again_nothing_and_rolled_back(tmp_path: Path) -> None:
-    if "monday" not in cli("sandbox", "serve", "--help", command=CLI).stdout:
-        pytest.skip("sandbox serve does not serve monday.com on this tree yet")
+def test_a_comment_and_a_rename_in_monday_are_synced(tmp_path: Path) -> None:
+    """What a sync brings from monday.com after a run. (The run itself, once each, a rerun and a
+    no-change sync writing nothing, verify and rollback: tests/conformance, monday-tallyfy.)"""
     s = serve(tmp_path / "m", "--systems", "monday,tallyfy", "--seed", "4", "--scale", "small", "--rate-scale", "0.001")
     try:
         first = cli("run", str(s.folder), "--yes")
         assert first.returncode == 0, first.stdout + first.stderr
         manifest = s.export("monday")["manifest"]
-        want = {m["ref"] for m in manifest if not m["archived"] and m["kind"] in ("item", "comment", "attachment")}
-        got = held(s)
-        assert {r for r in want if got[r] != 1} == set()
-        before = sum(got.values())
-        again = cli("run", str(s.folder), "--yes")
-        assert again.returncode == 0 and sum(held(s).values()) == before
-        quiet = cli("sync", str(s.folder))
-        assert quiet.returncode == 0 and "created 0, updated 0" in quiet.stdout, quiet.stdout
-        item, renamed = [r.rsplit(":", 1)[1] for r in sorted(want) if r.startswith("monday:item:")][:2]
+        items = sorted(m["ref"] for m in manifest if not m["archived"] and m["kind"] == "item")
+        item, renamed = [r.rsplit(":", 1)[1] for r in items][:2]
         s.post("monday", "mutate", {"item_id": item, "update": "A comment written after the run"})
         s.post("monday", "mutate", {"item_id": renamed, "name": "Renamed after the run"})
         changed = cli("sync", str(s.folder))
@@ -59,9 +51,6 @@ def test_monday_into_tallyfy_once_again_nothing_and_rolled_back(tmp_path: Path) 
         assert changed.returncode == 0 and "created 1, updated 2" in changed.stdout, changed.stdout
         log = (s.folder / "logs" / "run.jsonl").read_text("utf-8")
         assert "monday.com reports 1 changed, 0 deleted items" in log  # the activity log named the rename
-        back = cli("rollback", str(s.folder), "--yes")
-        assert back.returncode == 0, back.stdout + back.stderr
-        assert sum(held(s).values()) == 0
     finally:
         stop(s)
 

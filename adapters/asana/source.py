@@ -43,7 +43,7 @@ from wizard.adapter import (
     SourceRejected,
     StatedItem,
 )
-from wizard.errors import CredentialError, VendorDataError
+from wizard.errors import CredentialError, PlanError, VendorDataError
 from wizard.events import EventSink
 from wizard.http import RecordRejected
 from wizard.model import Attachment, Capability, FieldDef, Item, Person, Stage, Tag
@@ -95,9 +95,12 @@ class AsanaSource(SourceAdapter):
 
     client: AsanaClient
 
-    def __init__(self, client: AsanaClient, *, tier: str | None = None, activity_log: bool = False) -> None:
+    def __init__(
+        self, client: AsanaClient, *, tier: str | None = None, activity_log: bool = False, workspace: str | None = None
+    ) -> None:
         self.client = client
         self._tier_chosen = tier
+        self.workspace = workspace  # the one workspace the plan picks (None: every one the token opens)
         self.activity_log = activity_log  # system stories come too, as comments
         self._me: AsanaMe | None = None
         self._people: dict[str, list[Person]] = {}
@@ -124,6 +127,7 @@ class AsanaSource(SourceAdapter):
             )
         tier = kw.pop("tier", None)
         activity_log = bool(kw.pop("activity_log", False))
+        workspace = kw.pop("workspace", None) or None
         client = AsanaClient(
             base_url,
             credentials["token"],
@@ -135,7 +139,7 @@ class AsanaSource(SourceAdapter):
             window_scale=float(kw.pop("window_scale", 1.0) or 1.0),
             **kw,
         )
-        return cls(client, tier=tier, activity_log=activity_log)
+        return cls(client, tier=tier, activity_log=activity_log, workspace=workspace)
 
     # -- who and what --------------------------------------------------------------------
     async def me(self) -> AsanaMe:
@@ -144,9 +148,22 @@ class AsanaSource(SourceAdapter):
             me = mapping.parse(AsanaMe, raw, "user")
             if isinstance(me, SourceRejected):
                 raise VendorDataError("Asana answered 'who am I' with a user record that cannot be read.")
-            self._me = me
+            self._me = self._picked(me)
             await self._detect_tier()
         return self._me
+
+    def _picked(self, me: AsanaMe) -> AsanaMe:
+        """Who the token belongs to, with only the workspace the plan picks (all, when it picks none)."""
+        if self.workspace is None:
+            return me
+        picked = [w for w in me.workspaces if w.gid == self.workspace]
+        if not picked:
+            opened = ", ".join(f"{w.name} ({w.gid})" for w in me.workspaces) or "none"
+            raise PlanError(
+                f"[source.options] workspace = '{self.workspace}' is not a workspace this token opens; "
+                f"the ones it opens are: {opened}."
+            )
+        return me.model_copy(update={"workspaces": picked})
 
     async def _detect_tier(self) -> None:
         """Paid workspaces answer the premium-only search; free ones answer 402. The plan,

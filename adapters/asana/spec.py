@@ -22,6 +22,7 @@ from wizard.reshape import container_as_process
 OPTIONS = {
     "plan": "free or paid: the account's plan, whose per-minute limit binds (150 or 1,500); empty: detected",
     "activity_log": "true: system stories (Asana's activity log) come too, as comments; empty: comments only",
+    "workspace": "the gid of the one workspace to migrate from (who-am-I names them); empty: every one the token opens",
 }
 
 # The values each option takes ("": not set).
@@ -47,6 +48,7 @@ def connect(c: Connection) -> Any:
         dict(c.credentials),
         tier=options.get("plan") or None,
         activity_log=options.get("activity_log") == "true",
+        workspace=options.get("workspace") or None,
         **c.client_args(),
     )
 

@@ -361,3 +361,28 @@ async def test_a_project_template_asks_for_its_dates_and_roles_and_says_it_has_n
     ]
     loss = got[1]
     assert isinstance(loss, SourceLoss) and loss.key == tpl.key and "not its tasks" in loss.why
+
+
+async def test_the_plan_picks_one_workspace_or_is_told_which_there_are(served: Any) -> None:
+    sb, url = served
+    ws = sb.export()["workspace"]["gid"] if "workspace" in sb.export() else None
+    everyone = AsanaSource.connect(url, CREDS, profile="sandbox")
+    try:
+        me = await everyone.me()
+        ws = ws or me.workspaces[0].gid
+        all_containers = await everyone.containers()
+    finally:
+        await everyone.aclose()
+    picked = AsanaSource.connect(url, CREDS, profile="sandbox", workspace=ws)
+    try:
+        assert [c.key for c in await picked.containers()] == [c.key for c in all_containers]
+    finally:
+        await picked.aclose()
+    wrong = AsanaSource.connect(url, CREDS, profile="sandbox", workspace="999")
+    try:
+        with pytest.raises(PlanError) as e:
+            await wrong.containers()
+        assert e.value.sentence.startswith("[source.options] workspace = '999' is not a workspace this token opens")
+        assert f"({ws})" in e.value.sentence and "\n" not in e.value.sentence
+    finally:
+        await wrong.aclose()

@@ -295,6 +295,13 @@ class TargetAdapter(Protocol):
         ...
 
     # -- what hangs on an item ---------------------------------------------------------
+    @property
+    def checklists_as_subitems(self) -> bool:
+        """Whether an item's checklist items are written as its sub-items (the engine adds
+        them, `add_subitem`, once the item is placed), as the target's own [mapping] options
+        say; otherwise the target writes them with the item itself."""
+        ...
+
     async def add_subitem(
         self, item: Item, key: str, title: str, due: Any, item_id: str, owners: list[int | str]
     ) -> str: ...

@@ -89,6 +89,7 @@ class TallyfyTarget:
             mapping = TallyfyMapping.model_validate(mapping.model_dump() if mapping else {})
         self.overrides = dict(mapping.field_types)
         self.with_checklists = mapping.checklists == "field"
+        self._checklists_as_subitems = mapping.checklists == "subtasks"
         self.gate = WriteGate(self.label, lambda: client.calls, dry_run=dry_run)
         self._me: int | None = None
 
@@ -96,6 +97,11 @@ class TallyfyTarget:
     @property
     def calls(self) -> int:
         return self.gate.calls
+
+    @property
+    def checklists_as_subitems(self) -> bool:
+        """[mapping] checklists = "subtasks": one task per checklist item."""
+        return self._checklists_as_subitems
 
     @property
     def clock_skew(self) -> float:

@@ -26,5 +26,14 @@ def test_the_target_writes_by_the_plans_mapping_options() -> None:
     try:
         assert isinstance(target, TallyfyTarget)
         assert (target.with_checklists, target.overrides) == (False, {"src:field:f": "text"})
+        assert target.checklists_as_subitems, "the engine asks the target, not the plan by an option's name"
+    finally:
+        asyncio.run(target.aclose())
+
+
+def test_checklists_are_written_with_the_item_unless_the_plan_says_subtasks() -> None:
+    target = SPEC.connect(Connection(TARGET, {"token": "t"}, Limits(), mapping=TallyfyMapping()))
+    try:
+        assert not target.checklists_as_subitems and target.with_checklists
     finally:
         asyncio.run(target.aclose())

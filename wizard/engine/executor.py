@@ -513,8 +513,8 @@ class RunExecutor:
         )
 
     async def settle(self, item: Item, item_id: str, ctx: ContainerCtx) -> None:
-        """Place the target item at the source item's stage (and, in subtasks mode, add its
-        checklist items). Done once per item, and again when a sync finds it moved."""
+        """Place the target item at the source item's stage (and, where the target writes
+        checklist items as sub-items, add them). Done once per item, and again when a sync finds it moved."""
         stage = ctx.stage_of(item)
         settled = self.store.target_of(item.key + SETTLED_SUFFIX)
         if settled and settled_stage(settled) == stage:
@@ -523,9 +523,7 @@ class RunExecutor:
         # was before we first changed it, so rollback can put it back.
         flips: dict[str, str] = {}
         anchors = await self.target.place_item(item, item_id, ctx, flips)
-        # a target's own [mapping] option (Tallyfy's checklists = "subtasks"), read by name: the core's options lack it
-        subitems = getattr(self.plan.mapping, "checklists", "") == "subtasks"
-        if not settled and subitems and item.checklists:
+        if not settled and self.target.checklists_as_subitems and item.checklists:
             await self.children.subitems(item, item_id, self.assignees(item))
         before = dict((settled or {}).get("extra", {}))
         extra: dict[str, Any] = {"anchor": settled_anchor(settled) or anchors.get(stage, ""), "stage": stage}

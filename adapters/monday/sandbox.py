@@ -383,10 +383,22 @@ class MondaySandbox(Sandbox):
     async def _corrupt(self, request: Request) -> Response:
         """Make one live item malformed: it names a group its board does not have (what a
         half-finished move leaves); or, with `{"mode": "bad_file"}`, make a file (the one named
-        by `attachment_id`, else the first) fail every download. Answers the manifest ref."""
+        by `attachment_id`, else the first) fail every download; or, with `{"mode": "unlisted"}`,
+        leave a live item out of the board's listing (monday.com still counts it). Answers the
+        manifest ref."""
         body = await request.json() if await request.body() else {}
         with self.lock:
             st = self.state
+            if body.get("mode") == "unlisted":  # a live item the board's listing leaves out (still counted)
+                live = next(
+                    i
+                    for b in st.boards.values()
+                    if b.type == "board" and b.state == "active"
+                    for i in (st.items[x] for x in b.item_ids)
+                    if not st.item_archived(i) and i.id not in st.unlisted
+                )
+                st.unlisted.add(live.id)
+                return _json({"ref": f"monday:item:{live.id}"})
             if body.get("mode") == "bad_file":
                 asset = st.assets.get(str(body.get("attachment_id"))) or next(iter(st.assets.values()))
                 asset.broken = True

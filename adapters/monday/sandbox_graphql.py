@@ -141,7 +141,7 @@ def items_page(ctx: Ctx, ids: list[str], limit: int, cursor: str | None, query_p
     _check_limit(limit)
     if cursor is not None:
         return next_items_page(ctx, cursor, limit)
-    visible = [i for i in ids if not ctx.state.item_archived(ctx.state.items[i])]
+    visible = [i for i in ids if not ctx.state.item_archived(ctx.state.items[i]) and i not in ctx.state.unlisted]
     if query_params:
         if set(query_params) - {"ids", "operator"}:
             raise SandboxError(

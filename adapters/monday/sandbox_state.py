@@ -215,6 +215,7 @@ class MondayState:
     assets: dict[str, Asset] = field(default_factory=dict)
     tags: dict[int, Tag] = field(default_factory=dict)
     activity: dict[str, list[ActivityLog]] = field(default_factory=dict)  # per board, oldest first
+    unlisted: set[str] = field(default_factory=set)  # a fault: live items the board's listing leaves out
     next_id: int = 1_800_000_000
 
     def new_id(self) -> str:

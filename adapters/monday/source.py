@@ -221,8 +221,10 @@ class MondaySource(SourceAdapter):
             # boards): its activity log names every item the board has had, and the root
             # `items` query reads the ones not listed.
             items, subitems = await self._hidden(container_id, read.seen_ids())
+            live_groups = {g.id for g in board.groups if not g.archived}
             async for raw in self._items_by_ids(items):
-                for obj in read.item(raw, closed=True):
+                closed = _hidden_why(raw, board.state, live_groups) is not None  # else a live item the listing missed
+                for obj in read.item(raw, closed=closed):
                     yield obj
             hidden = [
                 s
@@ -380,15 +382,33 @@ class MondaySource(SourceAdapter):
                 )[0].get("items_page") or {}
         # What the listing hides (archived items, and those of archived groups and boards),
         # named by the board's activity log and read by id: stated as archived.
+        # An item the listing left out that monday.com says is live (active, in a live group of a
+        # live board) is stated as live: verify then finds it missing, never "archived".
+        board = boards[0]
+        live_groups = {g.get("id") for g in board.get("groups") or [] if isinstance(g, dict) and not g.get("archived")}
+        listed_live = sum(1 for s in out if s.key.startswith("monday:item:"))
         items, subitems = await self._hidden(container_id, {s.key.rsplit(":", 1)[1] for s in out})
         async for raw in self._items_by_ids(items, "stated_by_ids", updates_limit=STATED_UPDATES):
-            out += _stated(await self._all_updates(raw), stage_id, ARCHIVED)
+            listed_live += (
+                _hidden_why(raw, "active", live_groups) is None
+            )  # what items_count counts, whatever the board
+            out += _stated(await self._all_updates(raw), stage_id, _hidden_why(raw, board.get("state"), live_groups))
         keys = {s.key for s in out}
         subs = [
             x for x, p in subitems.items() if mapping.key("item", p) in keys and mapping.key("subitem", x) not in keys
         ]
         async for raw in self._items_by_ids(subs, "stated_by_ids", updates_limit=STATED_UPDATES):
             out.append(_stated_one("subitem", raw, files=0, values=0, archived=ARCHIVED))
+        # items_count: the live items monday.com counts on the board, whether or not anything named them
+        counted = board.get("items_count")
+        for n in range(max(0, counted - listed_live) if isinstance(counted, int) else 0):
+            out.append(
+                StatedItem(
+                    mapping.key("item", f"unlisted-{container_id}-{n + 1}"),
+                    "(an item monday.com counts on the board but did not list)",
+                    {},
+                )
+            )
         return out
 
     async def _all_updates(self, raw: dict[str, Any]) -> dict[str, Any]:
@@ -566,6 +586,15 @@ def _subitems_board(board: MBoard) -> str | None:
         if isinstance(ids, list) and ids:
             return str(ids[0])
     return None
+
+
+def _hidden_why(raw: dict[str, Any], board_state: Any, live_groups: set[Any]) -> str | None:
+    """Why the board's listing hid this item (archived: it, its group or its board), or None
+    when monday.com says it is live."""
+    group = raw.get("group")
+    in_live_group = isinstance(group, dict) and group.get("id") in live_groups
+    live = (raw.get("state") or "active") == "active" and in_live_group and (board_state or "active") == "active"
+    return None if live else ARCHIVED
 
 
 def _stated(it: dict[str, Any], stage_id: str | None, archived: str | None = None) -> list[StatedItem]:

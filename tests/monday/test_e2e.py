@@ -78,3 +78,33 @@ def test_archived_items_arrive_once_when_the_plan_includes_them(tmp_path: Path) 
         assert verify.returncode == 0, verify.stdout + verify.stderr
     finally:
         stop(s)
+
+
+@pytest.mark.slow
+def test_status_labels_as_steps_through_the_cli(tmp_path: Path) -> None:
+    """The status_column preset: every live item arrives once, standing at its status label's
+    step, and verify balances (the stage column is a step, not a field value)."""
+    s = serve(tmp_path / "m", "--systems", "monday,tallyfy", "--seed", "4", "--scale", "small", "--rate-scale", "0.001")
+    try:
+        plan = s.folder / "plan.toml"
+        text = plan.read_text("utf-8")
+        assert "[source]" in text
+        plan.write_text(text.replace("[source]\n", '[source]\npreset = "status_column"\n', 1), "utf-8")
+        run = cli("run", str(s.folder), "--yes")
+        assert run.returncode == 0, run.stdout + run.stderr
+        manifest = s.export("monday")["manifest"]
+        want = {m["ref"] for m in manifest if not m["archived"] and m["kind"] in ("item", "comment", "attachment")}
+        got = held(s)
+        assert {r for r in want if got[r] != 1} == set()
+        steps = {
+            t.get("title")
+            for c in s.export("tallyfy")["templates"]
+            if isinstance(c, dict)
+            for t in c.get("steps", [])
+            if isinstance(t, dict)
+        }
+        assert {"Working on it", "Done", "Stuck"} <= steps, steps
+        verify = cli("verify", str(s.folder))
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+    finally:
+        stop(s)

@@ -394,3 +394,28 @@ async def test_a_daily_limit_used_up_until_long_after_is_one_sentence_in_the_ven
     src = source(url)
     assert (await src.whoami()).user
     await src.aclose()
+
+
+async def test_an_item_the_listing_leaves_out_is_stated_live_and_counted_even_when_nothing_names_it(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    """Verify's own counts: an item monday.com says is live but its listing skipped is stated
+    live (so verify finds it missing, never 'archived'); one the activity log does not name
+    either is still counted by the board's items_count."""
+    sb, url = served
+    ref = httpx.post(url + "/_sandbox/corrupt", json={"mode": "unlisted"}).json()["ref"]
+    item_id = ref.rsplit(":", 1)[1]
+    board_id = sb.state.items[item_id].board_id
+    src = source(url)
+    extracted = {o.key for o in [o async for o in src.extract(board_id)] if isinstance(o, Item)}
+    assert ref not in extracted
+    stated = {s.key: s for s in await src.stated_counts(board_id)}
+    assert ref in stated and stated[ref].archived is None
+    assert not any(":unlisted-" in k for k in stated)
+    with sb.lock:  # and its history gone from the log too: only items_count still says it is there
+        for logs in sb.state.activity.values():
+            logs[:] = [g for g in logs if str(g.data.get("pulse_id")) != item_id]
+    again = {s.key: s for s in await src.stated_counts(board_id)}
+    await src.aclose()
+    assert ref not in again
+    assert [k for k in again if ":unlisted-" in k] == [f"monday:item:unlisted-{board_id}-1"]

@@ -251,6 +251,32 @@ def relation_loss(item: Item) -> SourceLoss | None:
     )
 
 
+UNHELD = {
+    "watchers": lambda t: bool(t.watchers),
+    "start dates": lambda t: t.start_date is not None,
+    "time estimates": lambda t: t.time_estimate not in (None, "", 0, "0"),
+    "sprint points": lambda t: t.points is not None,
+}
+"""What a ClickUp task has that no part of the canonical model holds, by what it is called."""
+
+
+def unheld(task: CUTask) -> list[str]:
+    return [name for name, has in UNHELD.items() if has(task)]
+
+
+def unheld_loss(list_id: str, counts: dict[str, int]) -> SourceLoss | None:
+    """One ledger line per list for what its tasks have and a process cannot hold."""
+    found = [f"{name} ({n} task{'s' if n != 1 else ''})" for name, n in counts.items() if n]
+    if not found:
+        return None
+    return SourceLoss(
+        key("list", list_id),
+        "item",
+        "task details",
+        f"{', '.join(found)}: a process has no place for them; not carried",
+    )
+
+
 def checklists_of(task: CUTask) -> list[Checklist]:
     """Each checklist with its items in order; a nested item (children) follows its parent."""
     out = []

@@ -14,12 +14,13 @@ children read a few at a time, and are yielded in order.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, ClassVar
 
 from adapters.clickup import mapping
 from adapters.clickup.client import ClickUpClient
-from adapters.clickup.wire import CUComment, CUField, CUFolder, CUList, CUSpace, CUTag, CUTeam, CUUser
+from adapters.clickup.wire import CUComment, CUField, CUFolder, CUList, CUSpace, CUTag, CUTask, CUTeam, CUUser
 from wizard.adapter import (
     ChangeSet,
     Container,
@@ -255,6 +256,8 @@ class ClickUpSource(SourceAdapter):
                     yield obj
         async for obj in self._emit(order, order.rest()):
             yield obj
+        if (loss := mapping.unheld_loss(container_id, order.unheld)) is not None:
+            yield loss
 
     async def _emit(self, order: _Order, ready: list[tuple[Any, str | None]]) -> AsyncIterator[Any]:
         """Map these tasks (each after its parent) and yield each with its comments and files,
@@ -377,6 +380,7 @@ class _Order:
         self.waiting: dict[str, list[Any]] = {}
         self.orphaned: dict[str, str] = {}  # task key -> the quarantined task it hangs on
         self.position = 0
+        self.unheld: Counter[str] = Counter()  # what tasks have that a process cannot hold, by name
 
     def arrive(self, page: list[Any]) -> list[tuple[Any, str | None]]:
         ready: list[tuple[Any, str | None]] = []
@@ -412,6 +416,8 @@ class _Order:
             return _orphan(tkey, "task", self.orphaned[tkey])
         item = mapping.map_task(raw, self.list_id, self.space_id, self.position, stages=self.stages, parent_id=parent)
         self.position += 1
+        if isinstance(item, Item):
+            self.unheld.update(mapping.unheld(CUTask.model_validate(raw)))
         if isinstance(item, SourceRejected):
             self.orphaned[tkey] = tkey
         return item

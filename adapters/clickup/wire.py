@@ -171,6 +171,8 @@ class CUTask(Wire):
     top_level_parent: Id | None = None
     due_date: Millis = None
     start_date: Millis = None
+    time_estimate: int | str | None = None  # a string in listings, a number in Get Task
+    points: int | float | None = None
     custom_fields: list[Any] = Field(default_factory=list)  # validated one by one
     dependencies: list[CUDependency] = Field(default_factory=list)
     linked_tasks: list[CULink] = Field(default_factory=list)

@@ -176,3 +176,12 @@ def test_nested_checklist_items_follow_their_parent_once() -> None:
     )
     t = mapping.task_to_item(CUTask.model_validate(raw), "901", "90", 0, stages={})
     assert [i.name for i in t.checklists[0].items] == ["first", "nested", "second"]
+
+
+def test_what_a_process_cannot_hold_is_one_ledger_line_per_list() -> None:
+    t = CUTask.model_validate(task(watchers=[{"id": 1}], time_estimate="7200000", points=3, start_date=None))
+    assert mapping.unheld(t) == ["watchers", "time estimates", "sprint points"]
+    loss = mapping.unheld_loss("901", {"watchers": 2, "start dates": 0, "time estimates": 1})
+    assert loss is not None and loss.key == "clickup:list:901"
+    assert loss.why == "watchers (2 tasks), time estimates (1 task): a process has no place for them; not carried"
+    assert mapping.unheld_loss("901", {"watchers": 0}) is None

@@ -88,8 +88,8 @@ def test_status_labels_as_steps_through_the_cli(tmp_path: Path) -> None:
     try:
         plan = s.folder / "plan.toml"
         text = plan.read_text("utf-8")
-        assert "[source]" in text
-        plan.write_text(text.replace("[source]\n", '[source]\npreset = "status_column"\n', 1), "utf-8")
+        assert 'preset = "board"' in text
+        plan.write_text(text.replace('preset = "board"', 'preset = "status_column"', 1), "utf-8")
         run = cli("run", str(s.folder), "--yes")
         assert run.returncode == 0, run.stdout + run.stderr
         manifest = s.export("monday")["manifest"]

@@ -186,7 +186,12 @@ class ContainerRules:
         if _empty(v):
             return ""  # presence is `required`'s to check
         if r.type is not None:
-            return "" if fits(r.type, v) else f"'{r.field}' is {_text(v)!r}, not a {r.type.value}"
+            kind = r.type.value
+            return (
+                ""
+                if fits(r.type, v)
+                else f"'{r.field}' is {_text(v)!r}, not {'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+            )
         if r.allowed is not None:
             values = v if isinstance(v, list) else [_text(v)]
             wrong = [x for x in values if x not in r.allowed]

@@ -410,3 +410,64 @@ def make_processstreet_folder(home: Path, name: str = "acme-processstreet") -> C
 def make_pipefy_folder(home: Path, name: str = "acme-pipefy") -> ConnectFakeMigration:
     who = Identity("Ana Lima", "Acme Compras (Business)", "ana.lima@acme.test")
     return make_connect_folder(home, "pipefy", "https://api.pipefy.com/graphql", who, name)
+
+
+TABLE_ROWS = [
+    ["A-1", "Ann's café", "New", "12.50", "ann@acme.test", "Leave at the door"],
+    ["A-2", "Bob's bakery", "Shipped", "", "", "Call ahead"],
+    ["A-3", "Cy's cycles", "New", "-4", "cy@acme.test", ""],
+    ["A-4", "Dee's deli", "Lost", "30", "dee@acme.test", "x" * 120],
+    ["A-5", "Eve's eatery", "New", "8", "eve", ""],
+    ["A-6", "Fay's flowers", "Shipped", "19.99", "fay@acme.test", ""],
+]
+TABLE_RULES = [
+    {"name": "amount on file", "field": "Amount", "required": True},
+    {"name": "amount positive", "expression": "empty(amount) or amount > 0"},
+    {"name": "known status", "field": "stage", "allowed": ["New", "Shipped"], "severity": "warning"},
+    {"name": "email looks right", "field": "Email", "type": "email", "severity": "warning"},
+]
+
+
+class TableFakeMigration(FakeMigration):
+    """A staging-table folder: the real table source on a CSV file beside it, the plan's
+    data-quality rules and the real discovery; the target answers from memory."""
+
+    source = Migration.source  # type: ignore[assignment]  # the real one: it applies the plan's rules
+    discover = Migration.discover  # type: ignore[assignment]
+    _adapter = Migration._adapter  # type: ignore[assignment]
+
+    async def containers(self) -> list[Container]:
+        return [Container("table:table:orders", "orders", "orders")]
+
+
+def make_table_folder(home: Path, name: str = "acme-table") -> TableFakeMigration:
+    """A staging table (a CSV of six orders) discovered under four data-quality rules."""
+    from adapters.table.readers import sample_csv  # noqa: PLC0415 - the table source's own CSV writer
+
+    csv = Path(home) / "staging" / "orders.csv"
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    csv.write_text(sample_csv(["Order ID", "Customer", "Status", "Amount", "Email", "Notes"], TABLE_ROWS))
+    plan = Plan.model_validate(
+        {
+            "name": name,
+            "source": {
+                "system": "table",
+                "base_url": csv.as_uri(),
+                "profile": "sandbox",
+                "options": {"name": "Customer"},
+            },
+            "target": {
+                "system": "tallyfy",
+                "base_url": "https://go.tallyfy.com/api",
+                "profile": "acme",
+                "organization": "org1",
+            },
+            "quality": TABLE_RULES,
+        }
+    )
+    m = TableFakeMigration.create(Path(home) / "migrations" / name, plan)
+    with ThreadPoolExecutor(1) as pool:  # its own event loop: callers may be inside one (Pilot tests)
+        pool.submit(asyncio.run, m.discover()).result()
+    m.store.set_meta(state="discovered")
+    m.store.snapshot()
+    return m

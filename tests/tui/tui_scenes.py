@@ -21,6 +21,7 @@ from tui_fakes import (
     make_folder,
     make_pipefy_folder,
     make_processstreet_folder,
+    make_table_folder,
 )
 from wizard.engine.journalled import RunSummary
 from wizard.events import (
@@ -104,6 +105,12 @@ async def _estimate(pilot: Pilot) -> None:
 async def _items(pilot: Pilot) -> None:
     await settle(pilot)
     await pilot.press("3")
+    await settle(pilot)
+
+
+async def _quality(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("5")
     await settle(pilot)
 
 
@@ -222,6 +229,10 @@ SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable
     "connect-clickup": (
         lambda h: WizardApp(migration=make_clickup_folder(h), clock=frozen_clock, step="connect"),
         _connect,
+    ),
+    "mapping-table-quality": (
+        lambda h: WizardApp(migration=make_table_folder(h), clock=frozen_clock, step="map"),
+        _quality,
     ),
     "connect-processstreet": (
         lambda h: WizardApp(migration=make_processstreet_folder(h), clock=frozen_clock, step="connect"),

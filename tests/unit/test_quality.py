@@ -54,7 +54,7 @@ def failures(r: QualityRule, *items: Item) -> list[str]:
 def test_required_type_allowed_and_unique() -> None:
     assert failures(rule(field="Amount", required=True), item(1, amount=3.0), item(2)) == ["'Amount' is empty"]
     assert failures(rule(field="Email", type="email"), item(1, email="a@b.co"), item(2, email="nope"), item(3)) == [
-        "'Email' is 'nope', not a email"
+        "'Email' is 'nope', not an email"
     ]
     assert failures(rule(field="Amount", type="number"), item(1, amount="12x")) == ["'Amount' is '12x', not a number"]
     allowed = rule(field="pay status", allowed=["open", "paid"])  # a field's name in any case

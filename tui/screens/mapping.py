@@ -20,7 +20,7 @@ from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
 from wizard import registry
 from wizard.engine.people import match_people
-from wizard.engine.report import container_losses
+from wizard.engine.report import container_losses, container_quality
 from wizard.errors import UserError
 from wizard.model import FieldDef
 
@@ -75,7 +75,8 @@ class MappingScreen(WizardScreen):
         "types its values convert to are offered); on a person, p chooses map to a member, invite or "
         "placeholder; c switches card checklists between one text field and one task per checklist item. "
         "Every edit is saved to plan.toml at once. The Items tab pages through every discovered card "
-        "(100 at a time); / filters any of the lists."
+        "(100 at a time); / filters any of the lists. The Quality tab shows what the plan's data-quality "
+        "rules found before the run: the cards a critical rule quarantines, and the warnings."
     )
     BINDINGS = [
         Binding(
@@ -102,6 +103,7 @@ class MappingScreen(WizardScreen):
         Binding("2", "tab('people')", "People", show=False, id="tab-people"),
         Binding("3", "tab('items')", "Items", show=False, id="tab-items"),
         Binding("4", "tab('losses')", "Losses", show=False, id="tab-losses"),
+        Binding("5", "tab('quality')", "Quality", show=False, id="tab-quality"),
     ]
 
     def __init__(self) -> None:
@@ -170,6 +172,9 @@ class MappingScreen(WizardScreen):
                     with TabPane("4 Losses", id="losses"):
                         with VerticalScroll(id="losses-box"):
                             yield Static("", id="losses-text")
+                    with TabPane("5 Quality", id="quality"):
+                        with VerticalScroll(id="quality-box"):
+                            yield Static("", id="quality-text")
                 with VerticalScroll(id="map-detail-box"):
                     yield Static("", id="map-detail")
             yield Static("", id="shape-detail")  # the selected row in one or two lines (narrow terminals)
@@ -245,6 +250,7 @@ class MappingScreen(WizardScreen):
         self._render_shape()
         self._render_people()
         self._render_losses()
+        self._render_quality()
 
     def _render_shape(self) -> None:
         rows: list[tuple[str, object, tuple, Text]] = []
@@ -361,6 +367,14 @@ class MappingScreen(WizardScreen):
             )
         )
 
+    def _render_quality(self) -> None:
+        """The plan's data-quality rules on this container, as discovery found them: before the run."""
+        m = self.app.migration
+        found = container_quality(m.store.inventory, self.container_key, len(m.plan.quality))
+        self.query_one("#quality-text", Static).update(
+            lines(*[text((x, "bold" if x[:1] in "✖⚠" else "")) for x in found])
+        )
+
     def _losses(self, tpl) -> list[tuple[str, str]]:
         plan = self.app.migration.plan
         return losses(tpl, plan.mapping.field_types, plan.mapping.checklists == "field")
@@ -392,7 +406,7 @@ class MappingScreen(WizardScreen):
         elif tab == "items":
             detail = self._item_detail()
             line = Text("")
-        elif tab == "losses":
+        elif tab in ("losses", "quality"):
             detail = self._board_detail()
             line = Text("")
         else:

@@ -61,6 +61,40 @@ def quality_of(inventory: dict[str, Any] | None) -> list[dict[str, str]]:
     return sorted(found, key=lambda q: (q.get("severity") != "critical", q.get("rule", ""), q.get("key", "")))
 
 
+def container_quality(
+    inventory: dict[str, Any] | None, container_key: str | None, rules: int, limit: int = 20
+) -> list[str]:
+    """The mapping screen's Quality tab for one container: per rule, how many items fail it and
+    what becomes of them, then the first `limit` of them with why."""
+    if not rules:
+        return ["The plan has no data-quality rules: add [[quality]] rules to plan.toml to check items before the run."]
+    w = nouns("source", (inventory or {}).get("source_system", ""))
+    found = [
+        q
+        for c in (inventory or {}).get("containers", [])
+        if c.get("key") == container_key
+        for q in c.get("quality", [])
+    ]
+    if not found:
+        return [f"Every {w.item[0]} here passes the plan's {rules} data-quality rule{'s' if rules != 1 else ''}."]
+    critical = sum(1 for q in found if q.get("severity") == "critical")
+    head = (
+        f"{w.items(critical)} failing a critical rule will be quarantined (not written); "
+        f"{len(found) - critical} warning(s) name {w.item[1]} that are written, and the report lists them."
+    )
+    out = [head]
+    by_rule: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for q in sorted(found, key=lambda q: (q.get("severity") != "critical", q.get("rule", ""))):
+        by_rule.setdefault((q.get("rule", ""), q.get("severity", "")), []).append(q)
+    for (rule, severity), failures in by_rule.items():
+        mark = "✖" if severity == "critical" else "⚠"
+        out += ["", f"{mark} {rule} ({severity}): {w.items(len(failures))}"]
+        out += [f"   {q.get('name') or q.get('key')}: {q.get('detail')}" for q in failures[:limit]]
+        if len(failures) > limit:
+            out.append(f"   … and {len(failures) - limit} more (the report lists every one)")
+    return out
+
+
 def quality_markdown(failures: list[dict[str, str]]) -> list[str]:
     critical = sum(1 for q in failures if q.get("severity") == "critical")
     out = [

@@ -471,3 +471,81 @@ def make_table_folder(home: Path, name: str = "acme-table") -> TableFakeMigratio
     m.store.set_meta(state="discovered")
     m.store.snapshot()
     return m
+
+
+class FakeClickUpSource(SourceAdapter):
+    """Two lists of a seeded ClickUp sandbox's state, mapped by the real ClickUp mapping, from
+    memory (no server): the mapping screen shows what ClickUp's own records become."""
+
+    system = "clickup"
+    label = "ClickUp"
+    credential_parts = ("token",)
+    fills = frozenset({"subitems", "checklists", "tags", "tag_colours", "fields", "field_values", "relations"})
+    calls = 0
+
+    def __init__(self) -> None:
+        from adapters.clickup.sandbox import ClickUpSandbox  # noqa: PLC0415  lazy: the sandbox's web server
+
+        self.sandbox = ClickUpSandbox(seed=1, rate_limits="off")
+        st = self.sandbox.state
+        self.lists = [lst for lst in st.lists.values() if not st.list_archived(lst) and lst.tasks][:2]
+
+    @classmethod
+    def connect(cls, *a: Any, **kw: Any) -> FakeClickUpSource:
+        return cls()
+
+    async def whoami(self) -> Identity:
+        return Identity("Ada Consultant", "Acme Corp (ClickUp)")
+
+    async def containers(self) -> list[Container]:
+        return [Container(f"clickup:list:{lst.id}", lst.id, lst.data["name"]) for lst in self.lists]
+
+    async def extract(self, cid: str, *, include_archived: bool = False) -> AsyncIterator[Any]:
+        from adapters.clickup import mapping  # noqa: PLC0415  lazy, as the sandbox above
+        from adapters.clickup.wire import CUField, CUList, CUTag, CUUser  # noqa: PLC0415
+
+        sb, st = self.sandbox, self.sandbox.state
+        lst = CUList.model_validate(sb._list_out(st.lists[cid]))
+        space = st.lists[cid].space_id
+        fields = [mapping.field_to_def(CUField.model_validate(st.fields[f])) for f in st.lists[cid].fields]
+        tags = [mapping.tag_to_tag(space, CUTag.model_validate(t)) for t in st.spaces[space]["tags"]]
+        people = [mapping.user_to_person(CUUser.model_validate(u)) for u in st.users.values()]
+        yield mapping.list_to_template(lst, lst.statuses, fields, tags, people, archived=False)
+        stages = {s.id or "": mapping.status_key(cid, s) for s in lst.statuses}
+        for i, t in enumerate(x for x in st.live(cid) if not x.data["archived"]):  # parents before subtasks
+            raw = sb.task_out(t, "https://x.test")
+            yield mapping.map_task(raw, cid, space, i, stages=stages, parent_id=t.data["parent"])
+
+    def open_attachment(self, attachment: Any) -> AsyncIterator[bytes]:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        pass
+
+
+class ClickUpFakeMigration(FakeMigration):
+    """A ClickUp folder discovered for real over the fake source (its preset reshapes it)."""
+
+    source = Migration.source  # type: ignore[assignment]  # the real one: it applies the plan's preset
+    discover = Migration.discover  # type: ignore[assignment]
+
+    def _adapter(self, endpoint: Any, spec: Any, kw: dict[str, Any], dry_run: bool = False) -> Any:
+        return FakeClickUpSource()
+
+    async def containers(self) -> list[Container]:
+        return await FakeClickUpSource().containers()
+
+
+def make_clickup_mapping_folder(home: Path, name: str = "acme-clickup-map") -> ClickUpFakeMigration:
+    """A ClickUp migration folder, discovered with the default preset."""
+    plan = Plan(
+        name=name,
+        source=Source(system="clickup", base_url="https://api.clickup.com/api", profile="acme"),
+        target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme", organization="org1"),
+    )
+    m = ClickUpFakeMigration.create(Path(home) / "migrations" / name, plan)
+    with ThreadPoolExecutor(1) as pool:  # its own event loop: callers may be inside one (Pilot tests)
+        pool.submit(asyncio.run, m.discover()).result()
+    m.store.set_meta(state="discovered")
+    m.store.snapshot()
+    return m

@@ -18,6 +18,7 @@ from tui_fakes import (
     frozen_clock,
     make_asana_folder,
     make_clickup_folder,
+    make_clickup_mapping_folder,
     make_folder,
     make_pipefy_folder,
     make_processstreet_folder,
@@ -225,6 +226,10 @@ SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable
     "mapping-monday-status": (
         lambda h: WizardApp(migration=make_monday_folder(h), clock=frozen_clock, step="map"),
         _as_process,  # s, the second preset (status_column), enter: read again under it
+    ),
+    "mapping-clickup": (
+        lambda h: WizardApp(migration=make_clickup_mapping_folder(h), clock=frozen_clock, step="map"),
+        _settled,
     ),
     "connect-clickup": (
         lambda h: WizardApp(migration=make_clickup_folder(h), clock=frozen_clock, step="connect"),

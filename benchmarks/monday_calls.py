@@ -3,6 +3,7 @@ MondaySource, counted by the sandbox itself (/_sandbox/stats), next to the naive
 
     .venv/bin/python benchmarks/monday_calls.py            # medium, seed 1
     .venv/bin/python benchmarks/monday_calls.py --quick    # small
+    .venv/bin/python benchmarks/monday_calls.py --archived # archived items too, and a sync's change feed
 
 Naive = the default page and one query per item for what hangs on it: items_page at its
 default limit of 25, then per item one query for its updates and one for its files, and per
@@ -31,14 +32,15 @@ from adapters.sandboxkit import SandboxServer
 from wizard.model import Attachment, Comment, Item
 
 
-async def extract(url: str, files: bool) -> dict[str, int]:
+async def extract(url: str, files: bool, archived: bool = False) -> dict[str, int]:
     src = MondaySource.connect(url + "/v2", dict(SANDBOX_CREDENTIALS), profile="sandbox", window_scale=0.001)
-    counts = {"items": 0, "subitems": 0, "comments": 0, "files": 0, "downloads": 0}
+    counts = {"items": 0, "subitems": 0, "comments": 0, "files": 0, "downloads": 0, "feed": 0, "boards": 0}
     try:
         for c in await src.containers():
-            if c.closed:
+            if c.closed and not archived:
                 continue
-            async for o in src.extract(c.id):
+            counts["boards"] += 1
+            async for o in src.extract(c.id, include_archived=archived):
                 if isinstance(o, Item):
                     counts["subitems" if o.parent_key else "items"] += 1
                 elif isinstance(o, Comment):
@@ -53,15 +55,21 @@ async def extract(url: str, files: bool) -> dict[str, int]:
                         except Exception:  # noqa: BLE001 - the one file the sandbox can never give is counted as tried
                             counts["downloads"] += 1
         counts["complexity"] = src.client.complexity
+        if archived:  # a no-change sync's change feed: the baseline as a run ends, then one read per board
+            before = src.calls
+            for c in await src.containers():
+                base = await src.changes_since(c.id, None)
+                await src.changes_since(c.id, base.cursor if base else None)
+            counts["feed"] = src.calls - before - 1  # the board listing is not the feed
     finally:
         await src.aclose()
     return counts
 
 
-def run(scale: str, files: bool) -> tuple[dict[str, int], int]:
+def run(scale: str, files: bool, archived: bool = False) -> tuple[dict[str, int], int]:
     sb = MondaySandbox(seed=1, scale=scale, window_scale=0.001)
     with SandboxServer(sb) as srv:
-        counts = asyncio.run(extract(srv.url, files))
+        counts = asyncio.run(extract(srv.url, files, archived))
         stats = httpx.get(srv.url + "/_sandbox/stats").json()
     api = sum(n for route, by in stats["by_route"].items() if route.startswith("POST /v2") for n in by.values())
     return counts, api
@@ -70,9 +78,12 @@ def run(scale: str, files: bool) -> tuple[dict[str, int], int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--archived", action="store_true")
     args = ap.parse_args()
     scale = "small" if args.quick else "medium"
-    counts, api = run(scale, files=False)
+    counts, api = run(scale, files=False, archived=args.archived)
+    if args.archived:
+        api -= counts["feed"] + 1  # the change feed and its board listing are counted apart
     items = counts["items"]
     naive = math.ceil(items / 25) + 2 * items
     subs, comments, files = counts["subitems"], counts["comments"], counts["files"]
@@ -81,6 +92,8 @@ def main() -> None:
     print(f"metadata: {api} calls, {per:.1f} per 1,000 items; naive {naive:,} ({naive_per:,.0f} per 1,000)")
     print(f"complexity: {counts['complexity']:,} points, {counts['complexity'] * 1000 / items:,.0f} per 1,000 items")
     print(f"files: +1 download each ({counts['files']:,}); the naive count adds the same")
+    if args.archived:
+        print(f"change feed: {counts['feed']} calls for {counts['boards']} boards (baseline and a no-change read each)")
 
 
 if __name__ == "__main__":

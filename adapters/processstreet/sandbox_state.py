@@ -252,6 +252,7 @@ class _Builder:
         folders = list(st.folders)
         workflows = [self._workflow(WORKFLOWS[i % len(WORKFLOWS)], folders[i % 2]) for i in range(size["workflows"])]
         self._workflow("🧾 הזמנת ציוד – Équipement", folders[1])  # a name in three scripts, no runs: an empty workflow
+        self._workflow("   ", folders[0], bare=True)  # a blank name, no task, no field, no run
         n = size["runs"]
         shares = [n // len(workflows)] * len(workflows)
         shares[0] += n - sum(shares)
@@ -270,7 +271,7 @@ class _Builder:
         return st
 
     # -- workflows ------------------------------------------------------------------------
-    def _workflow(self, name: str, folder: str) -> Workflow:
+    def _workflow(self, name: str, folder: str, *, bare: bool = False) -> Workflow:
         st, rng = self.st, self.rng
         created = self.ts()
         wid = st.muid()
@@ -283,6 +284,10 @@ class _Builder:
             },
             folder,
         )
+        if bare:  # published, but nobody added a task to it yet
+            wf.revisions = [Revision(st.muid(), 1, "Finished", [], created)]
+            st.workflows[wid] = wf
+            return wf
         names = rng.sample(TASKS, rng.randint(4, 6))
         if "Manager approval" not in names:
             names.insert(2, "Manager approval")

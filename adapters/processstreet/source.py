@@ -41,7 +41,7 @@ from wizard.adapter import (
 )
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
-from wizard.http import ObjectUnavailable, gather_limited
+from wizard.http import ObjectUnavailable, RecordRejected, gather_limited
 from wizard.model import Attachment, Canonical, Capability, Checklist, FieldDef, FieldValue, Template
 
 W = TypeVar("W", bound=BaseModel)
@@ -245,23 +245,29 @@ class ProcessStreetSource(SourceAdapter):
         yield SourceLoss(shape.template.key, "template", "task states", mapping.TASK_STATES_LOSS)
         for r in shape.rejected:
             yield r
-        assigned = await self._task_assignees(container_id)
+        assigned: dict[str, list[str]] | None = None  # read with the first run: an empty workflow needs none
+        listed = False
         has_approvals = any(t.taskType == "Approval" for t in shape.tasks)
         rejected: dict[str, str] = {}  # run id -> why what hangs on it does not come either
         left_out: set[str] = set()
         async for page in self.client.pages("workflow-runs/list", "data", workflowId=container_id):
             todo: list[wire.Run] = []
+            listed = listed or bool(page)
             for i, raw in enumerate(page):
                 run = mapping.parse(wire.Run, raw, "run", i)
                 if isinstance(run, SourceRejected):
                     rid = run.key.rsplit(":", 1)[1]
                     rejected[rid] = f"its run {rid} was quarantined as malformed"
                     yield run
+                    for orphan in await self._orphans(rid, rejected[rid]):
+                        yield orphan
                 elif run.status == "Archived" and not include_archived:
                     left_out.add(run.id)
                     yield SourceLeftOut(mapping.key("run", run.id), "item", ARCHIVED)
                 elif run.status != "Deleted":
                     todo.append(run)
+            if todo and assigned is None:
+                assigned = await self._task_assignees(container_id)
             reads: list[RunRead | SourceRejected] = await gather_limited(
                 CONCURRENT_RUNS, [partial(self._read_run, r, has_approvals) for r in todo]
             )
@@ -270,9 +276,13 @@ class ProcessStreetSource(SourceAdapter):
                     rid = got.key.rsplit(":", 1)[1]
                     rejected[rid] = f"its run {rid} was quarantined: {got.reason}"
                     yield got
+                    for orphan in await self._orphans(rid, rejected[rid]):
+                        yield orphan
                     continue
-                for obj in await self._run_objects(shape, container_id, got, assigned):
+                for obj in await self._run_objects(shape, container_id, got, assigned or {}):
                     yield obj
+        if not listed:  # comments and files hang on runs: a workflow without one has none
+            return
         async for child in self._children(container_id, "comments", rejected, left_out):
             yield child
         async for child in self._children(container_id, "attachments", rejected, left_out):
@@ -317,6 +327,25 @@ class ProcessStreetSource(SourceAdapter):
                 if not isinstance(a, SourceRejected):
                     approvals.append(a)
         return RunRead(run, tasks, values, assignees, approvals)
+
+    async def _orphans(self, rid: str, why: str) -> list[SourceRejected]:
+        """What hangs on a quarantined run besides its comments and task files (listed per
+        workflow): its approvals and the files of its File fields, each reported with why."""
+        out: list[SourceRejected] = []
+        try:
+            approvals = await self.client.all(f"workflow-runs/{rid}/approvals", "approvals")
+            values = await self.client.all(f"workflow-runs/{rid}/form-fields", "fields")
+        except RecordRejected:  # nor can its own routes be read: the run's quarantine says it all
+            return out
+        for raw in approvals:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                out.append(SourceRejected(mapping.key("approval", raw["id"]), "comment", f"This approval: {why}."))
+        for raw in values:
+            v = mapping.parse(wire.FieldValue, raw, "field_value")
+            if not isinstance(v, SourceRejected) and v.fieldType in mapping.FILES:
+                for x, _ in mapping.field_files(v):
+                    out.append(SourceRejected(mapping.key("file", x["id"]), "attachment", f"This file: {why}."))
+        return out
 
     async def _run_objects(
         self, shape: Shape, workflow_id: str, got: RunRead, assigned: dict[str, list[str]]

@@ -1,8 +1,9 @@
 """The contract the checks use, through the real CLI: `sandbox serve --systems
-processstreet,tallyfy` writes a working plan; `run` brings every run, comment, approval and
-file of the manifest into Tallyfy exactly once (by source_ref); a second run adds nothing; a
-no-change sync writes nothing; a comment written since, and runs edited since, are synced
-(the run list's updatedDate says which); `rollback` leaves none."""
+processstreet,tallyfy` writes a working plan; a plan limit (402) stops `run` in one
+sentence; `run` brings every run, comment, approval and file of the manifest into Tallyfy
+exactly once (by source_ref); a second run adds nothing; a no-change sync writes nothing; a
+comment written since, and runs edited since, are synced (the run list's updatedDate says
+which); `rollback` leaves none."""
 
 from __future__ import annotations
 
@@ -22,7 +23,13 @@ def test_process_street_into_tallyfy_once_again_nothing_synced_and_rolled_back(t
     try:
         estimate = cli("estimate", str(s.folder))
         assert estimate.returncode == 0 and "assumed" in estimate.stdout, estimate.stdout
-        first = cli("run", str(s.folder), "--yes")
+        s.post("processstreet", "plan", {"paths": "^/attachments", "limit": "attachments: Pro plan and up"})
+        refused = cli("run", str(s.folder), "--yes")
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stdout + refused.stderr
+        [said] = [ln for ln in refused.stderr.splitlines() if ln.startswith("error:")]
+        assert "402 PaymentRequired" in said and "attachments: Pro plan and up" in refused.stderr.replace("\n", " ")
+        s.post("processstreet", "plan", {})
+        first = cli("run", str(s.folder), "--yes")  # resumes what the refused run began
         assert first.returncode == 0, first.stdout + first.stderr
         manifest = s.export("processstreet")["manifest"]
         want = {m["ref"] for m in manifest if not m["archived"] and m["kind"] in ("item", "comment", "attachment")}

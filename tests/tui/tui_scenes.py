@@ -223,6 +223,10 @@ SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable
         _connect,
     ),
     "mapping-monday": (lambda h: WizardApp(migration=make_monday_folder(h), clock=frozen_clock, step="map"), _settled),
+    "estimate-monday": (
+        lambda h: WizardApp(migration=make_monday_folder(h), clock=frozen_clock, step="estimate"),
+        _settled,  # monday.com's minute and daily limits in the source's reads
+    ),
     "mapping-monday-status": (
         lambda h: WizardApp(migration=make_monday_folder(h), clock=frozen_clock, step="map"),
         _as_process,  # s, the second preset (status_column), enter: read again under it

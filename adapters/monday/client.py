@@ -21,7 +21,7 @@ import httpx
 
 from adapters.monday.documents import API_VERSION, VERSION_RE, document
 from wizard.errors import CredentialError, PermissionDenied, UserError, VendorDataError
-from wizard.http import ApiClient, ReadRejected, _message
+from wizard.http import ApiClient, ReadRejected, RecordRejected, _message
 from wizard.humanize import human_duration
 from wizard.ratelimit import RateLimiter
 
@@ -56,6 +56,17 @@ BUDGET_CODES = ("COMPLEXITY_BUDGET_EXHAUSTED", "ComplexityException")
 CURSOR_CODES = ("CursorExpiredError", "InvalidCursorException")
 PERMISSION_CODES = ("UserUnauthorizedException", "USER_ACCESS_DENIED", "missingRequiredPermissions")
 NOT_FOUND_CODES = ("ResourceNotFoundException", "InvalidBoardIdException", "InvalidItemIdException")
+# A write monday.com refuses for what it holds (a column value of the wrong shape, a name too long, a
+# board full): the record is quarantined with the vendor's words and the run goes on (reference M4).
+REFUSED_CODES = (
+    "ColumnValueException",
+    "CorrectedValueException",
+    "InvalidColumnIdException",
+    "ItemNameTooLongException",
+    "ItemsLimitationException",
+    "RecordInvalidException",
+    "CreateBoardException",
+)
 FILE_HOST_SUFFIXES = (".s3.amazonaws.com", ".monday.com")  # where public URLs point (signed: no credential sent)
 _OPERATION: ContextVar[str] = ContextVar("monday_operation", default="")  # counted per operation, not per URL
 _RESET_IN = re.compile(r"reset in (\d+) seconds?")
@@ -156,13 +167,34 @@ class MondayClient(ApiClient):
         finally:
             _OPERATION.reset(token)
 
-    async def _query(self, op: str, text: str, variables: dict[str, Any]) -> dict[str, Any]:
+    async def query_text(self, op: str, text: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """Run a query document given whole (`text`, from a file), counted as operation `op`."""
+        token = _OPERATION.set(op)
+        try:
+            return await self._query(op, text, variables)
+        finally:
+            _OPERATION.reset(token)
+
+    async def mutate(self, op: str, text: str, variables: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        """Send a mutation document (`text`, from a file under graphql/) named `op`. Never
+        retried after a 5xx or a reset once sent (its fate is unknown: an `AmbiguousWrite`,
+        which the caller reconciles); an error monday.com gives for the record itself
+        (`REFUSED_CODES`) is a `RecordRejected`. `kw`: the request's own arguments instead of
+        the JSON body (the multipart file endpoint)."""
+        token = _OPERATION.set(op)
+        try:
+            return await self._query(op, text, variables, write=True, **kw)
+        finally:
+            _OPERATION.reset(token)
+
+    async def _query(
+        self, op: str, text: str, variables: dict[str, Any], *, write: bool = False, path: str = "", **kw: Any
+    ) -> dict[str, Any]:
         attempts = 0
+        send = kw or {"json": {"query": text, "variables": variables}}
         while True:
             weight = min(self.cost_of.get(op, 1), self.limits.budget)
-            body = await self.json(
-                "POST", "", json={"query": text, "variables": variables}, idempotent=True, weight=weight
-            )
+            body = await self.json("POST", path, idempotent=not write, weight=weight, **send)
             if not isinstance(body, dict):
                 raise VendorDataError(f"monday.com answered {op} with something that is not a JSON object.")
             data = body.get("data")
@@ -177,6 +209,8 @@ class MondayClient(ApiClient):
                     self.rate_limited += 1
                     self._budget_left(0, retry_in)
                     continue
+                if write and code in REFUSED_CODES:
+                    raise RecordRejected(422, f"{code}: {message}", self.label)
                 self._raise_for(op, code, message)
             if not isinstance(data, dict):
                 raise VendorDataError(f"monday.com answered {op} without data.")

@@ -43,6 +43,7 @@ from starlette.types import Scope
 
 from adapters import graphqlkit
 from adapters.monday import sandbox_graphql as gql
+from adapters.monday import sandbox_mutations as mut
 from adapters.monday.documents import API_VERSION, VERSION_RE
 from adapters.monday.sandbox_state import SCALES, Item, MondayState, Update, asset_bytes, build_state
 from adapters.sandboxkit import Faults, Manifest, Sandbox
@@ -107,6 +108,7 @@ class MondaySandbox(Sandbox):
         return [
             Route("/v2", self._api, methods=["POST"]),
             Route("/v2/", self._api, methods=["POST"]),
+            Route("/v2/file", self._file_api, methods=["POST"]),
             Route("/files/{asset_id}/{expires}/{sig}/{name:path}", self._file, methods=["GET"]),
             Route("/_sandbox/budget", self._budget, methods=["POST"]),
             Route("/_sandbox/corrupt", self._corrupt, methods=["POST"]),
@@ -218,6 +220,44 @@ class MondaySandbox(Sandbox):
             return _json(
                 {"error_message": "JsonParseException: the body is not a GraphQL request", "status_code": 400}, 400
             )
+        return await self._serve(request, query, variables, body.get("operationName"), version)
+
+    async def _file_api(self, request: Request) -> Response:
+        """`POST /v2/file`: a multipart form with `query` (the mutation), `variables` (JSON,
+        optional) and the file part `variables[file]` (reference M5)."""
+        auth = request.headers.get("authorization", "")
+        token = auth[7:] if auth.lower().startswith("bearer ") else auth
+        if not hmac.compare_digest(token.encode(), self.token.encode()):
+            return _unauthenticated()
+        version = request.headers.get("api-version", API_VERSION)
+        try:
+            form = await request.form()
+            query = form.get("query")
+            variables = json.loads(str(form.get("variables") or "{}"))
+            part = form.get("variables[file]")
+            if not isinstance(query, str) or not isinstance(variables, dict) or part is None or isinstance(part, str):
+                raise TypeError
+            upload = (str(part.filename or "file"), await part.read())
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return _json(
+                {
+                    "error_message": "JsonParseException: the body is not a multipart GraphQL request",
+                    "status_code": 400,
+                },
+                400,
+            )
+        variables["file"] = upload[0]
+        return await self._serve(request, query, variables, None, version, upload)
+
+    async def _serve(
+        self,
+        request: Request,
+        query: str,
+        variables: dict[str, Any],
+        op_name: str | None,
+        version: str,
+        upload: tuple[str, bytes] | None = None,
+    ) -> Response:
         with self._flight_lock:
             if self.limits_on and self.in_flight >= CONCURRENCY[self.state.tier]:
                 return self._errors(
@@ -231,13 +271,22 @@ class MondaySandbox(Sandbox):
         try:
             with self.lock:
                 return self._run(
-                    query, variables, body.get("operationName"), version, str(request.base_url).rstrip("/")
+                    query, variables, op_name, version, str(request.base_url).rstrip("/"), request.scope, upload
                 )
         finally:
             with self._flight_lock:
                 self.in_flight -= 1
 
-    def _run(self, query: str, variables: dict[str, Any], op_name: str | None, version: str, origin: str) -> Response:
+    def _run(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        op_name: str | None,
+        version: str,
+        origin: str,
+        scope: Scope | None = None,
+        upload: tuple[str, bytes] | None = None,
+    ) -> Response:
         now = time.monotonic()
         self._version_served = version if VERSION_RE.match(version) else API_VERSION
         while self.requests and self.requests[0] <= now - self.window:
@@ -270,6 +319,9 @@ class MondaySandbox(Sandbox):
         doc, problems = graphqlkit.problems(gql.schema(), query)
         if doc is None:
             return self._errors(f"Parse error on {problems[0].message}", "GRAPHQL_PARSE_FAILED")
+        writes = mut.is_mutation(doc, op_name)
+        if scope is not None:  # a query changes nothing: counted as a read of the endpoint
+            scope["stats_route"] = f"POST {scope['path']} mutation" if writes else f"GET {scope['path']} query"
         if problems:
             body = {
                 "errors": [
@@ -287,7 +339,7 @@ class MondaySandbox(Sandbox):
                 "account_id": self.state.account_id,
             }
             return _json(body, 200, self._rate_headers())
-        cost = gql.complexity(doc, variables, op_name)
+        cost = gql.complexity(doc, variables, op_name) + mut.mutation_cost(doc, op_name)
         self.complexity_log.append(cost)
         if cost > QUERY_CAP:
             return self._errors(
@@ -314,7 +366,8 @@ class MondaySandbox(Sandbox):
                 "reset_in_x_seconds": max(1, math.ceil(self._reset_in(now))),
             },
         )
-        result = execute_sync(gql.schema(), doc, gql.Root(ctx), variable_values=variables, operation_name=op_name)
+        root = mut.MutationRoot(ctx, upload) if writes else mut.TargetRoot(ctx)
+        result = execute_sync(gql.schema(), doc, root, variable_values=variables, operation_name=op_name)
         out: dict[str, Any] = {"data": result.data}
         if result.errors:
             out["errors"] = [_error(e) for e in result.errors]
@@ -518,12 +571,13 @@ class MondaySandbox(Sandbox):
                 "groups": [{"id": g.id, "title": g.title, "archived": g.archived} for g in b.groups],
             }
             for b in st.boards.values()
-            if b.type == "board"
+            if b.type == "board" and not (b.id in st.made and b.state == "deleted")
         ]
         return {
             "account_id": st.account_id,
             "boards": boards,
             "broken_files": sorted(a.id for a in st.assets.values() if a.broken),
+            "made": mut.target_export(st),
         }
 
     def manifest(self) -> Manifest:

@@ -217,6 +217,10 @@ class MondayState:
     activity: dict[str, list[ActivityLog]] = field(default_factory=dict)  # per board, oldest first
     unlisted: set[str] = field(default_factory=set)  # a fault: live items the board's listing leaves out
     next_id: int = 1_800_000_000
+    # What the API made (boards, groups, columns, items, updates, files), apart from the seed:
+    # the export lists these as a target's objects. An uploaded file's bytes are kept as sha256.
+    made: set[str] = field(default_factory=set)
+    uploads: dict[str, str] = field(default_factory=dict)
 
     def new_id(self) -> str:
         self.next_id += 1

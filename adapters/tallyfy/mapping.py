@@ -8,13 +8,20 @@ labels -> tags; comments -> task comments with the original author and date in t
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 from wizard.model import Comment, FieldDef, FieldType, Item, Stage, Template
 
-MARKER_RE = re.compile(r"\[mw:([a-z]+:[a-z_]+:[^\]\s]+)\]")
+# The marker and name rules every target shares, used here under their old names too.
+from wizard.provenance import MARKER_RE as MARKER_RE
+from wizard.provenance import PLACEHOLDER_NAME as PLACEHOLDER_NAME
+from wizard.provenance import clip as _clip
+from wizard.provenance import marker as marker
+from wizard.provenance import name_for as name_for
+from wizard.provenance import neutralise as neutralise
+from wizard.provenance import read_marker as read_marker
+
 TEXT_LIMIT = 200
 TEXTAREA_LIMIT = 30_000
 RUN_NAME_LIMIT = 550
@@ -56,39 +63,6 @@ def checklist_mode(options: object) -> str:
     """The plan's [mapping] checklists option for Tallyfy (adapters/tallyfy/spec.py's
     TallyfyMapping): "field" or "subtasks"; "field" for options that do not carry it."""
     return str(getattr(options, "checklists", "field"))
-
-
-def marker(key: str) -> str:
-    return f"[mw:{key}]"
-
-
-def read_marker(text: str | None) -> str | None:
-    """Our marker is the last thing we write into a text, after any source text, and source
-    text is copied with its look-alikes neutralised: so the last marker is ours."""
-    found = MARKER_RE.findall(text or "")
-    return found[-1] if found else None
-
-
-_LOOK_ALIKE = re.compile(r"\[mw:")
-
-
-def neutralise(text: str) -> str:
-    """Source text with anything that reads as our marker broken by an invisible word
-    joiner (U+2060): it still reads the same, and can never be taken for a marker."""
-    return _LOOK_ALIKE.sub("[mw\u2060:", text) if "[mw:" in text else text
-
-
-PLACEHOLDER_NAME = "Untitled"  # the kanban preset's name for what has none (or only spaces)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def name_for(name: str, limit: int) -> str:
-    """A name as the target gets it: the preset's placeholder for an empty or blank one
-    (else the target would make up its own), cut to the target's limit."""
-    return _clip(name, limit) if name.strip() else PLACEHOLDER_NAME
 
 
 def template_body(tpl: Template, source_label: str) -> dict:

@@ -1,0 +1,782 @@
+"""monday.com as a migration target (`wizard.target.TargetAdapter`).
+
+In monday.com's words: a container is a board (created empty, our marker at the end of its
+description), a stage a group, a field a column matched by title and type or created (the
+*dynamic column mapping*), an item an item written with every column value in one
+`create_item` (our marker in the `Migration source` column the adapter owns, which
+`items_page_by_column_values` searches, so a resumed or repeated run finds what exists), a
+comment an update on the item (author and date in its text), a file an asset in the item's
+Files column (`add_file_to_column`, multipart to `/v2/file`), a link a line of its Links
+column. monday.com's API offers no way to hide a column from the board's default view, so the
+marker column says what it is in its description instead.
+
+The board's schema is read when the board is made or found, and again before a later run
+writes into it: a column the plan relies on that was renamed or deleted since stops the run in
+one sentence (a `UserError`), never a silent write into the wrong column.
+
+Setting a board up is a handful of requests whatever its size: its groups in one request and
+its columns in one, each request several mutations aliased (`target_documents.aliased`),
+sized so one request stays within monday.com's per-query complexity cap. Every write and read
+passes the core `WriteGate`, so the dry run lists exactly the real run's requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+import tempfile
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from adapters.monday import target_mapping as mm
+from adapters.monday.client import MondayClient
+from adapters.monday.target_documents import aliased, aliased_variables, document
+from adapters.monday.target_spec import MondayMapping
+from wizard.adapter import Identity
+from wizard.engine.conflicts import _epoch
+from wizard.errors import UserError
+from wizard.http import RecordRejected
+from wizard.model import Attachment, Comment, FieldDef, Item, Template
+from wizard.plan import MappingOptions
+from wizard.provenance import marker, read_marker
+from wizard.target import (
+    Assignees,
+    ContainerCtx,
+    NamedContainer,
+    ReadBack,
+    Removal,
+    TargetAdapter,
+    TargetItem,
+    TargetUser,
+)
+from wizard.writegate import WriteGate
+
+PAGE = 500  # items per page (monday.com's most)
+BOARDS_PAGE = 100
+USERS_PAGE = 1000
+UPDATES_PER_ITEM = 100
+REMOVAL = {
+    "item": Removal(0, "delete"),
+    "comment": Removal(0, "delete"),
+    "container": Removal(1, "delete"),
+}
+
+
+def _values_of(raw: dict[str, Any]) -> dict[str, Any]:
+    """An item's column values as monday.com stores them, by column id (None: empty)."""
+    out: dict[str, Any] = {}
+    for cv in raw.get("column_values") or []:
+        value = cv.get("value")
+        out[str(cv.get("id"))] = json.loads(value) if isinstance(value, str) else value
+    return out
+
+
+def _texts_of(raw: dict[str, Any]) -> dict[str, str]:
+    return {str(cv.get("id")): str(cv.get("text") or "") for cv in raw.get("column_values") or []}
+
+
+def _item(raw: dict[str, Any]) -> TargetItem:
+    texts = _texts_of(raw)
+    return TargetItem(
+        id=str(raw["id"]),
+        name=str(raw.get("name") or ""),
+        marker=read_marker(texts.get(mm.MARKER.id)),
+        updated_at=raw.get("updated_at"),
+        prior={"name": raw.get("name"), "values": _values_of(raw)},
+        raw=raw,
+    )
+
+
+class MondayTarget:
+    system = "monday"
+    label = "monday.com"
+
+    def __init__(
+        self,
+        client: MondayClient,
+        *,
+        dry_run: bool = False,
+        source_label: str = "the source",
+        mapping: MappingOptions | None = None,
+    ) -> None:
+        self.client = client
+        self.source_label = source_label
+        if not isinstance(mapping, MondayMapping):  # the options every target has, or none: monday.com's defaults
+            mapping = MondayMapping.model_validate(mapping.model_dump() if mapping else {})
+        self.mapping = mapping
+        self.overrides = dict(mapping.field_types)
+        self.batch = mm.batch_size(mapping.batch)
+        self.gate = WriteGate(self.label, lambda: client.calls, dry_run=dry_run)
+        self._checked: set[str] = set()  # boards whose schema this process has read or made
+        self._check_lock = asyncio.Lock()
+        self._group_of: dict[str, str] = {}  # item id -> its group, for the items this process wrote
+
+    # -- accounting ----------------------------------------------------------------------
+    @property
+    def calls(self) -> int:
+        return self.gate.calls
+
+    @property
+    def clock_skew(self) -> float:
+        return float(self.client.clock_skew)
+
+    def stop_on(self, stop: asyncio.Event) -> None:
+        self.client.limiter.stop = stop
+
+    async def whoami(self) -> Identity:
+        data = await self.client.query("whoami")
+        me, account = data.get("me") or {}, data.get("account") or {}
+        return Identity(
+            user=str(me.get("name") or me.get("email") or "?"),
+            workspace=str(account.get("name") or ""),
+            detail=f"account {account.get('slug') or account.get('id')}",
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # -- sending -------------------------------------------------------------------------
+    async def _query(self, op: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return await self.client.query_text(f"target/{op}", document(op), variables)
+
+    async def _write(
+        self,
+        op: str,
+        what: str,
+        key: str,
+        variables: dict[str, Any],
+        fake: Any,
+        *,
+        find: Any = None,
+    ) -> dict[str, Any]:
+        async def send() -> dict[str, Any]:
+            data = await self.client.mutate(op, document(op), variables)
+            return dict(next(v for k, v in data.items() if k != "complexity") or {})
+
+        result: dict[str, Any] = await self.gate.write("POST", f"mutation {op}", what, key, send, fake, find=find)
+        return result
+
+    async def _write_many(
+        self, op: str, what: str, key: str, each: list[dict[str, Any]], fake: Any
+    ) -> list[dict[str, Any]]:
+        """Mutation `op` once per variables in `each`, aliased `self.batch` to a request."""
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(each), self.batch):
+            chunk = each[start : start + self.batch]
+            text = aliased(op, len(chunk))
+
+            async def send(chunk: list[dict[str, Any]] = chunk, text: str = text) -> list[dict[str, Any]]:
+                data = await self.client.mutate(f"{op} x{len(chunk)}", text, aliased_variables(chunk))
+                return [dict(data.get(f"m{i}") or {}) for i in range(len(chunk))]
+
+            def fakes(fid: str, chunk: list[dict[str, Any]] = chunk) -> list[dict[str, Any]]:
+                return [fake(f"{fid}-{i}", v) for i, v in enumerate(chunk)]
+
+            out += await self.gate.write(
+                "POST", f"mutation {op} x{len(chunk)}", f"{what} ({len(chunk)} in one request)", key, send, fakes
+            )
+        return out
+
+    # -- people --------------------------------------------------------------------------
+    async def users(self) -> list[TargetUser]:
+        out: list[TargetUser] = []
+        page = 1
+        while True:
+            data = await self.gate.read(
+                "query users",
+                "list members",
+                "",
+                lambda page=page: self.client.query("users", limit=USERS_PAGE, page=page),
+            )
+            got = data.get("users") or []
+            out += [
+                TargetUser(id=int(u["id"]), name=str(u.get("name") or ""), email=u.get("email"))
+                for u in got
+                if isinstance(u, dict) and str(u.get("id", "")).isdigit()
+            ]
+            if len(got) < USERS_PAGE:
+                return out
+            page += 1
+
+    async def invite(self, key: str, name: str, email: str) -> TargetUser:
+        raise RecordRejected(
+            422, "the monday.com target does not invite people: match them to a user or keep a placeholder", self.label
+        )
+
+    async def find_guest(self, email: str) -> str | None:
+        return None
+
+    async def add_guest(self, key: str, name: str, email: str) -> str:
+        raise RecordRejected(
+            422, "the monday.com target does not add guests: match them to a user or keep a placeholder", self.label
+        )
+
+    # -- tags: the labels of each board's Labels column, made with the item that uses them --
+    async def existing_tags(self) -> dict[str, str]:
+        return {}
+
+    def tag_title(self, name: str) -> str:
+        return mm.clip(" ".join(name.split()) or "label", mm.LABEL_LIMIT)
+
+    async def create_tag(self, key: str, name: str, color: str | None) -> str:
+        return self.tag_title(name)
+
+    # -- containers (boards) -------------------------------------------------------------
+    async def _boards(self, what: str, key: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            data = await self.gate.read(
+                "query find_boards",
+                what,
+                key,
+                lambda page=page: self._query("find_boards", {"page": page, "limit": BOARDS_PAGE}),
+            )
+            got = [b for b in data.get("boards") or [] if isinstance(b, dict)]
+            out += got
+            if len(got) < BOARDS_PAGE:
+                return out
+            page += 1
+
+    async def find_container(self, key: str, name: str) -> str | None:
+        for b in await self._boards(f"look for board '{name[:40]}'", key):
+            if read_marker(b.get("description")) == key:
+                return str(b["id"])
+        return None
+
+    async def containers_named(self, name: str) -> list[NamedContainer]:
+        want = " ".join(name.split()).lower()
+        return [
+            NamedContainer(str(b["id"]), str(b.get("name") or ""), read_marker(b.get("description")))
+            for b in await self._boards(f"look for boards named '{name[:40]}'", "")
+            if " ".join(str(b.get("name") or "").split()).lower() == want
+        ]
+
+    async def _schema(self, board_id: str, key: str) -> dict[str, Any]:
+        data = await self.gate.read(
+            "query board_schema",
+            "read the board's groups and columns",
+            key,
+            lambda: self._query("board_schema", {"board_id": board_id}),
+            (lambda: {"boards": [{"id": board_id, "groups": [], "columns": []}]})
+            if self.gate.is_placeholder(board_id)
+            else None,
+        )
+        boards = data.get("boards") or []
+        if not boards:
+            raise UserError(f"The monday.com board {board_id} is gone; run the same command again to make it anew.")
+        return dict(boards[0])
+
+    async def ensure_container(self, tpl: Template, existing_id: str | None, tags: dict[str, str]) -> ContainerCtx:
+        """Make the board (or complete one a previous run left half-made): its groups, then the
+        columns, each set in aliased requests. Idempotent: groups are matched by title in order,
+        the adapter's columns by id, field columns by title and type."""
+        if existing_id is None:
+
+            async def find() -> dict[str, Any] | None:
+                bid = await self.find_container(tpl.key, tpl.name)
+                return {"id": bid} if bid else None
+
+            board = await self._write(
+                "create_board",
+                f"create board '{mm.item_name(tpl.name)[:40]}'",
+                tpl.key,
+                {
+                    "board_name": mm.item_name(tpl.name),
+                    "board_kind": self.mapping.board_kind,
+                    "description": mm.board_description(tpl, self.source_label),
+                },
+                lambda fid: {"id": fid},
+                find=find,
+            )
+            board_id = str(board["id"])
+            schema: dict[str, Any] = {"groups": [], "columns": [{"id": "name", "title": "Name", "type": "name"}]}
+        else:
+            board_id = existing_id
+            schema = await self._schema(board_id, tpl.key)
+        ctx = ContainerCtx(container_id=board_id, key=tpl.key, tags=dict(tags))
+        await self._ensure_groups(tpl, board_id, schema, ctx)
+        await self._ensure_columns(tpl, board_id, schema, ctx)
+        self._checked.add(board_id)
+        return ctx
+
+    async def _ensure_groups(self, tpl: Template, board_id: str, schema: dict[str, Any], ctx: ContainerCtx) -> None:
+        have = [dict(g) for g in schema.get("groups") or []]
+        stages = sorted(tpl.stages, key=lambda s: s.position)
+        missing = []
+        for stage in stages:
+            title = mm.item_name(stage.name)
+            found = next((g for g in have if g.get("title") == title), None)
+            if found is not None:
+                have.remove(found)
+                ctx.stages[stage.key] = str(found["id"])
+            else:
+                missing.append(stage)
+        made = await self._write_many(
+            "create_group",
+            "create groups",
+            tpl.key,
+            [{"board_id": board_id, "group_name": mm.item_name(s.name)} for s in missing],
+            lambda fid, v: {"id": fid, "title": v["group_name"]},
+        )
+        for stage, g in zip(missing, made, strict=True):
+            ctx.stages[stage.key] = str(g["id"])
+        ctx.stage_order = [ctx.stages[s.key] for s in stages]
+
+    async def _ensure_columns(self, tpl: Template, board_id: str, schema: dict[str, Any], ctx: ContainerCtx) -> None:
+        cols = [dict(c) for c in schema.get("columns") or []]
+        by_id = {str(c["id"]): c for c in cols}
+        wanted: list[dict[str, Any]] = []
+        refs: dict[str, list[str]] = {}  # column key (id or title|type) -> ctx.fields refs
+        for own in mm.own_columns(tpl):
+            ref = f"{tpl.key}#{own.role}"
+            if own.id in by_id:
+                ctx.fields[ref] = own.id
+                continue
+            refs.setdefault(own.id, []).append(ref)
+            if len(refs[own.id]) == 1:
+                wanted.append(
+                    {
+                        "board_id": board_id,
+                        "title": own.title,
+                        "column_type": own.type,
+                        "id": own.id,
+                        "description": own.note,
+                        "defaults": None,
+                    }
+                )
+        for f in tpl.fields:
+            ctype, title = mm.column_type(f, self.overrides), mm.column_title(f)
+            match = next((c for c in cols if c.get("title") == title and c.get("type") == ctype), None)
+            if match is not None:
+                ctx.fields[f.key] = str(match["id"])
+                continue
+            slot = f"{title}|{ctype}"
+            refs.setdefault(slot, []).append(f.key)
+            if len(refs[slot]) == 1:
+                wanted.append(
+                    {
+                        "board_id": board_id,
+                        "title": title,
+                        "column_type": ctype,
+                        "id": None,
+                        "description": None,
+                        "defaults": mm.column_defaults(f, ctype),
+                    }
+                )
+        made = await self._write_many(
+            "create_column",
+            "create columns",
+            tpl.key,
+            wanted,
+            lambda fid, v: {"id": v["id"] or fid, "title": v["title"], "type": v["column_type"]},
+        )
+        for spec, col in zip(wanted, made, strict=True):
+            slot = spec["id"] or f"{spec['title']}|{spec['column_type']}"
+            for ref in refs[slot]:
+                ctx.fields[ref] = str(col["id"])
+            cols.append(col)
+        used = set(ctx.fields.values())
+        ctx.extra["columns"] = {str(c["id"]): [c.get("title"), c.get("type")] for c in cols if str(c["id"]) in used}
+
+    async def _check_schema(self, ctx: ContainerCtx) -> None:
+        """Before the first write into a board this process did not set up: its columns must
+        still be those the plan writes into (the dynamic column mapping)."""
+        board_id = ctx.container_id
+        if board_id in self._checked:
+            return
+        async with self._check_lock:
+            if board_id in self._checked:
+                return
+            schema = await self._schema(board_id, ctx.key)
+            now = {str(c["id"]): (c.get("title"), c.get("type")) for c in schema.get("columns") or []}
+            for cid, (title, ctype) in (ctx.extra.get("columns") or {}).items():
+                if cid not in now:
+                    raise UserError(
+                        f"The column '{title}' was deleted from the monday.com board {board_id} since the last run; "
+                        f"add it back (type {ctype}) or remove the board's mapping, then run again."
+                    )
+                if now[cid][0] != title or now[cid][1] != ctype:
+                    raise UserError(
+                        f"The column '{title}' of the monday.com board {board_id} is now '{now[cid][0]}' "
+                        f"({now[cid][1]}); name it '{title}' ({ctype}) again, or remove the board's mapping, "
+                        f"then run again."
+                    )
+            self._checked.add(board_id)
+
+    async def container_view(self, container_id: str) -> dict[str, Any]:
+        schema = await self._schema(container_id, "")
+        return {
+            "groups": {str(g["id"]): str(g.get("title") or "") for g in schema.get("groups") or []},
+            "columns": {str(c["id"]): str(c.get("title") or "") for c in schema.get("columns") or []},
+        }
+
+    async def item_view(self, item_id: str, view: dict[str, Any], users: dict[Any, str]) -> dict[str, Any] | None:
+        raw = await self._item_now(item_id)
+        if raw is None:
+            return None
+        values, texts = _values_of(raw), _texts_of(raw)
+        people = (values.get(mm.PEOPLE.id) or {}).get("personsAndTeams") or []
+        return {
+            "name": raw.get("name", ""),
+            "description": texts.get(mm.DESCRIPTION.id, ""),
+            "stage": view["groups"].get(str((raw.get("group") or {}).get("id")), ""),
+            "fields": {
+                view["columns"].get(cid, cid): t
+                for cid, t in texts.items()
+                if t and not cid.startswith("mw_") and cid != "name"
+            },
+            "assignees": sorted(users.get(int(p["id"]), str(p["id"])) for p in people if isinstance(p, dict)),
+            "tags": [t for t in texts.get(mm.LABELS.id, "").split(", ") if t],
+            "comments": len(raw.get("updates") or []),
+            "files": len(raw.get("assets") or []),
+            "updated": raw.get("updated_at"),
+        }
+
+    # -- items ---------------------------------------------------------------------------
+    def item_name(self, name: str) -> str:
+        return mm.item_name(name)
+
+    async def list_items(self, container_id: str) -> list[TargetItem]:
+        if self.gate.is_placeholder(container_id):
+            return []
+        data = await self.gate.read(
+            "query list_items",
+            "list the board's items",
+            "",
+            lambda: self._query("list_items", {"board_id": container_id, "limit": PAGE}),
+        )
+        page = ((data.get("boards") or [{}])[0] or {}).get("items_page") or {}
+        raw = list(page.get("items") or [])
+        cursor = page.get("cursor")
+        while cursor:
+            data = await self.gate.read(
+                "query next_items",
+                "list the board's items",
+                "",
+                lambda cursor=cursor: self._query("next_items", {"cursor": cursor, "limit": PAGE}),
+            )
+            page = data.get("next_items_page") or {}
+            raw += page.get("items") or []
+            cursor = page.get("cursor")
+        return [_item(r) for r in raw if isinstance(r, dict)]
+
+    def _column_values(
+        self, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], people: Assignees
+    ) -> dict[str, Any]:
+        """Every column value of the item, in monday.com's write shapes, our marker among them."""
+        own = {role: ctx.fields.get(f"{ctx.key}#{role}") for role in (o.role for o in mm.OWN)}
+        values: dict[str, Any] = {}
+        description = mm.description_text(item, people.placeholders, self.source_label)
+        if description and own["description"]:
+            values[own["description"]] = {"text": mm.clip(description, mm.LONG_TEXT_LIMIT)}
+        for v in item.values:
+            f, cid = fields.get(v.field_key), ctx.fields.get(v.field_key)
+            if f is None or cid is None:
+                continue
+            value, _ = mm.value_for(f, mm.column_type(f, self.overrides), v.value)
+            if value is not None:
+                values[cid] = value
+        if people.users and own["people"]:
+            values[own["people"]] = {"personsAndTeams": [{"id": int(u), "kind": "person"} for u in people.users]}
+        labels = [ctx.tags[k] for k in item.tag_keys if k in ctx.tags]
+        if labels and own["labels"]:
+            values[own["labels"]] = {"labels": list(dict.fromkeys(labels))}
+        if item.due and own["due"]:
+            values[own["due"]] = {"date": item.due.strftime("%Y-%m-%d")}
+        if item.checklists and own["checklists"]:
+            values[own["checklists"]] = {"text": mm.clip(mm.checklist_text(item), mm.LONG_TEXT_LIMIT)}
+        if own["marker"]:
+            values[own["marker"]] = marker(item.key)  # last: ours
+        return values
+
+    async def create_item(self, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], people: Assignees) -> str:
+        await self._check_schema(ctx)
+        group = ctx.stage_of(item)
+        name = mm.item_name(item.name)
+
+        async def find() -> dict[str, Any] | None:
+            found = await self._find_items(ctx, [item.key])
+            return {"id": found[item.key]} if item.key in found else None
+
+        made = await self._write(
+            "create_item",
+            f"create item '{name[:40]}'",
+            item.key,
+            {
+                "board_id": ctx.container_id,
+                "group_id": group,
+                "item_name": name,
+                "column_values": json.dumps(self._column_values(item, ctx, fields, people), ensure_ascii=False),
+            },
+            lambda fid: {"id": fid},
+            find=find,
+        )
+        item_id = str(made["id"])
+        self._group_of[item_id] = group
+        return item_id
+
+    async def _find_items(self, ctx: ContainerCtx, keys: list[str]) -> dict[str, str]:
+        """Source key -> item id, for the items of the board whose marker names one of `keys`."""
+        column = ctx.fields.get(f"{ctx.key}#{mm.MARKER.role}", mm.MARKER.id)
+        data = await self._query(
+            "find_items",
+            {"board_id": ctx.container_id, "column_id": column, "markers": [marker(k) for k in keys], "limit": PAGE},
+        )
+        found = (data.get("items_page_by_column_values") or {}).get("items") or []
+        return {ref: str(r["id"]) for r in found if (ref := _item(r).marker)}
+
+    async def update_item(
+        self,
+        item: Item,
+        existing: TargetItem,
+        ctx: ContainerCtx,
+        fields: dict[str, FieldDef],
+        people: Assignees,
+        *,
+        merge: bool,
+    ) -> bool:
+        """Write the source's values over the item, or (merge) only into its empty columns.
+        The marker column is left as it is on an item someone else made."""
+        await self._check_schema(ctx)
+        values = self._column_values(item, ctx, fields, people)
+        now = existing.prior.get("values") or _values_of(existing.raw)
+        if existing.marker != item.key:
+            values.pop(ctx.fields.get(f"{ctx.key}#{mm.MARKER.role}", mm.MARKER.id), None)
+        if merge:
+            values = {k: v for k, v in values.items() if now.get(k) in (None, "", {}, [])}
+            if not values:
+                return False
+        else:
+            values["name"] = mm.item_name(item.name)
+        await self._write(
+            "change_values",
+            "merge into the item's empty columns" if merge else "write the source's values over the item",
+            item.key,
+            {
+                "board_id": ctx.container_id,
+                "item_id": existing.id,
+                "column_values": json.dumps(values, ensure_ascii=False),
+            },
+            lambda fid: {"id": existing.id},
+        )
+        return True
+
+    async def place_item(self, item: Item, item_id: str, ctx: ContainerCtx, flips: dict[str, str]) -> dict[str, str]:
+        """The item stands in its stage's group: written there, or moved (one call) when this
+        process did not write it there. Comments hang on the item itself."""
+        group = ctx.stage_of(item)
+        if self._group_of.get(item_id) != group:
+            await self._write(
+                "move_item",
+                "move the item to its stage's group",
+                item.key,
+                {"item_id": item_id, "group_id": group},
+                lambda fid: {"id": item_id},
+            )
+            self._group_of[item_id] = group
+        return dict.fromkeys(ctx.stage_order, item_id)
+
+    async def _item_now(self, item_id: str) -> dict[str, Any] | None:
+        data = await self._query("item", {"item_id": item_id, "updates": UPDATES_PER_ITEM})
+        items = [i for i in data.get("items") or [] if isinstance(i, dict) and i.get("state") != "deleted"]
+        return items[0] if items else None
+
+    async def read_item(self, item_id: str) -> TargetItem | None:
+        raw = await self._item_now(item_id)
+        return _item(raw) if raw else None
+
+    async def item_activity(self, item_id: str) -> tuple[TargetItem | None, str | None]:
+        raw = await self._item_now(item_id)
+        if raw is None:
+            return None, None
+        times = [raw.get("updated_at")]
+        times += [u.get("created_at") for u in raw.get("updates") or []]
+        times += [a.get("created_at") for a in raw.get("assets") or []]
+        return _item(raw), max((t for t in times if t), key=_epoch, default=None)
+
+    async def restore_item(self, item_id: str, prior: dict[str, Any], flips: dict[str, str]) -> str:
+        raw = await self._item_now(item_id)
+        if raw is None:
+            return "already gone"
+        now, was = _values_of(raw), dict(prior.get("values") or {})
+        body: dict[str, Any] = {k: was.get(k) for k in set(now) | set(was) if now.get(k) != was.get(k) and k != "name"}
+        if prior.get("name") is not None and raw.get("name") != prior["name"]:
+            body["name"] = prior["name"]
+        if body:
+            board = str((raw.get("board") or {}).get("id"))
+            await self.client.mutate(
+                "change_values",
+                document("change_values"),
+                {"board_id": board, "item_id": item_id, "column_values": json.dumps(body, ensure_ascii=False)},
+            )
+        return "restored"
+
+    async def read_back(
+        self, item: TargetItem, ctx: ContainerCtx | None, anchor: str | None, *, comments: bool, files: bool
+    ) -> ReadBack:
+        """What the item holds, in canonical kinds: field values, checklist items and links
+        from its columns; comments (by marker) and files from one read of the item."""
+        out = ReadBack()
+        raw = item.raw
+        if comments or files or not raw.get("column_values"):
+            raw = await self._item_now(item.id) or raw
+        texts = _texts_of(raw)
+        if ctx is not None:
+            own = {ctx.fields.get(f"{ctx.key}#{o.role}"): o.role for o in mm.OWN}
+            fields = {cid for ref, cid in ctx.fields.items() if "#" not in ref}
+            for cid, text in texts.items():
+                if not text:
+                    continue
+                role = own.get(cid)
+                if role == "checklists":
+                    out.counts["checklist_item"] += sum(1 for ln in text.splitlines() if ln.startswith("- ["))
+                elif role == "links":
+                    out.counts["link"] += sum(1 for ln in text.splitlines() if ln.strip())
+                elif role is None and cid in fields:
+                    out.counts["field_value"] += 1
+        if comments:
+            out.comment_markers.update(read_marker(u.get("text_body")) or "" for u in raw.get("updates") or [])
+            out.counts["comment"] = sum(n for ref, n in out.comment_markers.items() if ref and ":comment:" in ref)
+        if files:
+            assets = raw.get("assets") or []
+            out.file_ids.update(str(a.get("id")) for a in assets)
+            out.counts["file"] = len(assets)
+        out.text = " ".join(texts.values())
+        return out
+
+    # -- sub-items: checklists are a column of their item ----------------------------------
+    async def add_subitem(
+        self, item: Item, key: str, title: str, due: Any, item_id: str, owners: list[int | str]
+    ) -> str:
+        raise RecordRejected(422, "the monday.com target writes checklists into their item's column", self.label)
+
+    async def find_subitem(self, key: str, item_id: str) -> str | None:
+        return None
+
+    async def complete_subitem(self, key: str, subitem_id: str) -> None:
+        return None
+
+    # -- comments (updates on the item) --------------------------------------------------
+    async def find_comment(self, comment: Comment, item_id: str, anchor: str) -> str | None:
+        raw = await self.gate.read(
+            "query item",
+            "look for comment",
+            comment.key,
+            lambda: self._item_now(item_id),
+            (lambda: {"updates": []}) if self.gate.is_placeholder(item_id) else None,
+        )
+        for u in (raw or {}).get("updates") or []:
+            if read_marker(u.get("text_body")) == comment.key:
+                return str(u["id"])
+        return None
+
+    async def add_comment(self, comment: Comment, item_id: str, anchor: str) -> str:
+        made = await self._write(
+            "create_update",
+            "post update",
+            comment.key,
+            {"item_id": item_id, "body": mm.comment_body(comment, self.source_label)},
+            lambda fid: {"id": fid},
+        )
+        return str(made["id"])
+
+    # -- files ---------------------------------------------------------------------------
+    async def add_upload(
+        self, att: Attachment, chunks: AsyncIterator[bytes], item_id: str, stage_id: str, ctx: ContainerCtx
+    ) -> dict[str, Any]:
+        column = ctx.fields.get(f"{ctx.key}#{mm.FILES.role}", mm.FILES.id)
+        name = att.file_name or att.name or "file"
+
+        async def send() -> dict[str, Any]:
+            with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+                async for chunk in chunks:
+                    spool.write(chunk)
+                spool.seek(0)
+                mime = att.mime_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+                text = document("add_file")
+                data = await self.client.mutate(
+                    "add_file",
+                    text,
+                    {},
+                    path="file",
+                    data={"query": text, "variables": json.dumps({"item_id": item_id, "column_id": column})},
+                    files={"variables[file]": (name, spool, mime)},
+                )
+            asset = dict(data.get("add_file_to_column") or {})
+            return {"id": str(asset.get("id")), "filename": asset.get("name") or name}
+
+        result: dict[str, Any] = await self.gate.write(
+            "POST",
+            "mutation add_file",
+            f"upload '{name}' ({att.size} bytes)",
+            att.key,
+            send,
+            lambda fid: {"id": fid, "filename": name},
+        )
+        return result
+
+    async def find_upload(self, att: Attachment, item_id: str, taken: set[str]) -> dict[str, Any] | None:
+        raw = await self.gate.read(
+            "query item",
+            "look for uploaded file",
+            att.key,
+            lambda: self._item_now(item_id),
+            (lambda: {"assets": []}) if self.gate.is_placeholder(item_id) else None,
+        )
+        name = att.file_name or att.name or "file"
+        for a in (raw or {}).get("assets") or []:
+            if str(a.get("id")) not in taken and a.get("name") == name and a.get("file_size") in (None, att.size):
+                return {"id": str(a["id"]), "filename": name}
+        return None
+
+    async def attach(
+        self,
+        item_key: str,
+        item_id: str,
+        ctx: ContainerCtx,
+        uploads: list[dict[str, Any]],
+        links: list[tuple[str, str, str]],
+    ) -> None:
+        """Each file's marker into the File sources column (an asset holds no text) and the
+        links into the Links column: one call."""
+        values: dict[str, Any] = {}
+        sources = ctx.fields.get(f"{ctx.key}#{mm.FILE_SOURCES.role}")
+        links_col = ctx.fields.get(f"{ctx.key}#{mm.LINKS.role}")
+        if sources and uploads:
+            values[sources] = {"text": mm.files_text(uploads)}
+        if links_col and links:
+            values[links_col] = {"text": mm.links_text(links)}
+        await self._write(
+            "change_values",
+            f"show {len(uploads)} file(s) and {len(links)} link(s) on the item",
+            item_key,
+            {"board_id": ctx.container_id, "item_id": item_id, "column_values": json.dumps(values, ensure_ascii=False)},
+            lambda fid: {"id": item_id},
+        )
+
+    # -- removal -------------------------------------------------------------------------
+    def removal(self, target_type: str) -> Removal | None:
+        return REMOVAL.get(target_type)
+
+    async def remove(self, target_type: str, target_id: str, anchor: str | None = None) -> str:
+        ops = {
+            "item": ("delete_item", "item_id"),
+            "container": ("delete_board", "board_id"),
+            "comment": ("delete_update", "id"),
+        }
+        if target_type not in ops:
+            return "nothing"
+        op, arg = ops[target_type]
+        try:
+            await self.client.mutate(op, document(op), {arg: target_id})
+        except RecordRejected as e:  # "does not exist": a rollback cut off after it went
+            if e.status in (404, 422):
+                return "already gone"
+            raise
+        return "deleted"
+
+
+if TYPE_CHECKING:  # the protocol is structural: mypy holds MondayTarget to it here
+    _IMPLEMENTS: type[TargetAdapter] = MondayTarget

@@ -1,0 +1,108 @@
+"""What a migration into monday.com costs, from the discovery inventory: the requests
+`MondayTarget` makes (mirrored one for one), and the time monday.com's two limits impose on
+them: requests a minute, and complexity points a minute, each mutation costing
+`MUTATION_COST` (reference M4, M5). Aliased requests (a board's groups, its columns) count as
+one request and as the complexity of every mutation in them."""
+
+from __future__ import annotations
+
+from math import ceil
+
+from adapters.monday import target_mapping as mm
+from adapters.monday.target_mapping import BUDGET, MINUTE_REQUESTS, MUTATION_COST, batch_size
+from wizard.engine.inventory import ContainerInventory, Inventory
+from wizard.engine.scope import left_out
+from wizard.humanize import human_duration
+from wizard.model import Template
+from wizard.plan import Plan
+
+READ_COST = 1_000  # about what one of the target's reads costs (a board's page of items, an item)
+
+
+def _template(c: ContainerInventory) -> Template | None:
+    try:
+        return Template.model_validate(c.template) if c.template else None
+    except ValueError:
+        return None
+
+
+def _columns(tpl: Template, overrides: dict[str, str]) -> int:
+    """The columns a fresh board gets: the adapter's own, and one per field title and type."""
+    fields: set[tuple[str, str]] = {(mm.column_title(f), mm.column_type(f, overrides)) for f in tpl.fields}
+    return len(mm.own_columns(tpl)) + len(fields)
+
+
+def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
+    """(requests per kind, of which reads, mutations) for a run into an account without
+    the boards yet."""
+    batch = batch_size(int(getattr(plan.mapping, "batch", 25)))  # MondayMapping's
+    calls = {"people": 1, "boards": 0, "items": 0, "comments": 0, "attachments": 0}
+    reads = 1  # the account's users
+    mutations = 0
+    for c in inv.containers:
+        if left_out(plan.mapping.exclude, plan.source.system, c.id, c.key):
+            continue
+        tpl = _template(c)
+        if tpl is None:
+            continue  # the source left it out whole: no board
+        groups, columns = len(tpl.stages), _columns(tpl, dict(plan.mapping.field_types))
+        # look for it, create it, then its groups and its columns, `batch` to a request
+        calls["boards"] += 2 + ceil(groups / batch) + ceil(columns / batch)
+        reads += 1
+        mutations += 1 + groups + columns
+        calls["items"] += c.count("item")
+        mutations += c.count("item")
+        calls["comments"] += c.count("comment")
+        mutations += c.count("comment")
+        uploads = c.count("upload") - c.oversized_attachments
+        calls["attachments"] += uploads + c.items_with_attachments  # each file, then one write per item shows them
+        mutations += uploads + c.items_with_attachments
+    return calls, reads, mutations
+
+
+def target_calls(inv: Inventory, plan: Plan) -> dict[str, int]:
+    return _counts(inv, plan)[0]
+
+
+def target_reads(inv: Inventory, plan: Plan) -> int:
+    return _counts(inv, plan)[1]
+
+
+def complexity(inv: Inventory, plan: Plan) -> int:
+    """The complexity points the run spends: every mutation's, and about `READ_COST` a read."""
+    _, reads, mutations = _counts(inv, plan)
+    return mutations * MUTATION_COST + reads * READ_COST
+
+
+def risks(inv: Inventory, plan: Plan) -> list[str]:
+    """A board past monday.com's 10,000 items."""
+    out = []
+    for c in inv.containers:
+        if c.count("item") > 10_000:
+            out.append(
+                f"{c.name[:60]}: {c.count('item'):,} items, over monday.com's 10,000 items a board; "
+                f"the items past it are refused (ItemsLimitationException) and quarantined."
+            )
+    return out
+
+
+def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_per_s: float) -> tuple[float, list[str]]:
+    """The longest of: the requests under the minute limit, the complexity under the
+    minute's budget, and what the engine itself sends."""
+    scale = plan.target.rate_window_scale
+    minute = 60.0 * scale
+    requests = sum(calls.values())
+    points = complexity(inv, plan)
+    by_requests = requests / (MINUTE_REQUESTS / minute)
+    # the budget is a fixed minute from its first call: the last minute's share is not waited out
+    by_budget = max(0, ceil(points / BUDGET) - 1) * minute
+    by_engine = requests / engine_calls_per_s
+    total = max(by_requests, by_budget, by_engine)
+    why = [
+        f"{requests} requests under monday.com's {MINUTE_REQUESTS:,}-a-minute limit take {human_duration(by_requests)}",
+        (
+            f"{points:,} complexity points ({MUTATION_COST:,} a mutation) under its budget of {BUDGET:,} a minute "
+            f"take {human_duration(by_budget)}"
+        ),
+    ]
+    return total, why

@@ -1,0 +1,232 @@
+"""How the canonical model lands in monday.com, as pure functions the target's writes and its
+ledger share (so what the mapping screen says is what the run does).
+
+A container is a board, a stage a group, a field a column matched by title and type (or
+created), an item an item with every column value in one `create_item`, a comment an update
+(author and date in its text), a file an asset in the item's file column. The adapter owns a
+few columns of its own (`OWN`): the provenance marker, the description, checklists, the files'
+and the links' markers, people, labels and the due date; each is created only when the
+container uses it. Column values follow monday.com's documented write shapes (reference M5).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from wizard.model import Comment, FieldDef, FieldType, Item, Template
+from wizard.provenance import clip, marker, name_for, neutralise
+
+QUERY_CAP = 5_000_000  # complexity points one request may cost (reference M4)
+MUTATION_COST = 10_000  # what one create_item costs (reference M5; the sandbox charges every mutation so)
+BUDGET = 10_000_000  # points a minute, personal token (1,000,000 on trial and free plans)
+MINUTE_REQUESTS = 2_500  # Pro
+NAME_LIMIT = 255  # an item's, a group's, a board's name (ItemNameTooLongException past it)
+LONG_TEXT_LIMIT = 2_000  # a long text column's value
+TEXT_LIMIT = 2_000
+LABEL_LIMIT = 100  # a dropdown label
+
+
+@dataclass(frozen=True)
+class OwnColumn:
+    """A column the adapter owns: its id (asked for on create, so it is the same on every
+    board), title, type and what it says on the board."""
+
+    role: str
+    id: str
+    title: str
+    type: str
+    note: str
+
+
+MARKER = OwnColumn("marker", "mw_source", "Migration source", "text", "kept by the migration: do not edit")
+DESCRIPTION = OwnColumn("description", "mw_description", "Description", "long_text", "the source's description")
+CHECKLISTS = OwnColumn("checklists", "mw_checklists", "Checklists", "long_text", "the source's checklists")
+FILES = OwnColumn("files", "mw_files", "Files", "file", "the source's files")
+FILE_SOURCES = OwnColumn("file_sources", "mw_file_sources", "File sources", "long_text", "where each file came from")
+LINKS = OwnColumn("links", "mw_links", "Links", "long_text", "the source's links")
+PEOPLE = OwnColumn("people", "mw_people", "People", "people", "the source's assignees")
+LABELS = OwnColumn("labels", "mw_labels", "Labels", "dropdown", "the source's labels")
+DUE = OwnColumn("due", "mw_due", "Due", "date", "the source's due date")
+OWN = (MARKER, DESCRIPTION, CHECKLISTS, FILES, FILE_SOURCES, LINKS, PEOPLE, LABELS, DUE)
+
+COLUMN_TYPES: dict[FieldType, str] = {
+    FieldType.text: "text",
+    FieldType.textarea: "long_text",
+    FieldType.number: "numbers",
+    FieldType.checkbox: "checkbox",
+    FieldType.date: "date",
+    FieldType.dropdown: "dropdown",
+    FieldType.multiselect: "dropdown",
+    FieldType.email: "email",
+    FieldType.url: "link",
+    FieldType.file: "long_text",
+    FieldType.people: "text",
+}
+OVERRIDE_TYPES = frozenset(COLUMN_TYPES.values()) | {"status"}
+
+
+def batch_size(asked: int) -> int:
+    """Mutations aliased into one request: what the plan asks, within the per-query cap."""
+    return max(1, min(asked, QUERY_CAP // MUTATION_COST - 1))
+
+
+def own_columns(tpl: Template) -> list[OwnColumn]:
+    """The adapter's columns this container needs (each only when something uses it)."""
+    wanted = [MARKER, DESCRIPTION, FILES, FILE_SOURCES, LINKS, PEOPLE, CHECKLISTS, DUE]
+    if tpl.tags:
+        wanted.append(LABELS)
+    return wanted
+
+
+def column_type(f: FieldDef, overrides: dict[str, str]) -> str:
+    """The column type a field gets: the plan's override, else the preset's."""
+    wanted = overrides.get(f.key)
+    return wanted if wanted in OVERRIDE_TYPES else COLUMN_TYPES.get(f.type, "text")
+
+
+def column_title(f: FieldDef) -> str:
+    return name_for(f.name, NAME_LIMIT)
+
+
+def column_defaults(f: FieldDef, ctype: str) -> str | None:
+    """A dropdown's labels, made with the column (its options, by text)."""
+    if ctype != "dropdown":
+        return None
+    labels = list(dict.fromkeys(clip(o.text, LABEL_LIMIT) for o in f.options if o.text.strip()))
+    return json.dumps({"settings": {"labels": [{"id": i + 1, "name": t} for i, t in enumerate(labels)]}})
+
+
+def item_name(name: str) -> str:
+    return name_for(name, NAME_LIMIT)
+
+
+def board_description(tpl: Template, source_label: str) -> str:
+    """The board's description: where it came from, our marker last."""
+    origin = neutralise(tpl.url or tpl.name)
+    text = neutralise(tpl.description)
+    body = f"{text}\n\n" if text.strip() else ""
+    return f"{body}Migrated from {source_label}: {origin}\n{marker(tpl.key)}"
+
+
+def _when(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def value_for(f: FieldDef, ctype: str, raw: object) -> tuple[Any, str | None]:
+    """(the column value in monday.com's write shape, or None; why it is lost, or None)."""
+    if raw is None or raw == "" or raw == []:
+        return None, None
+    texts = {o.id: o.text for o in f.options}
+    listed = raw if isinstance(raw, list) else [raw]
+    as_text = ", ".join(texts.get(str(v), str(v)) for v in listed)
+    if ctype == "text":
+        return neutralise(clip(as_text, TEXT_LIMIT)), (
+            f"{len(as_text):,} characters, over monday.com's limit of {TEXT_LIMIT:,}; cut"
+            if len(as_text) > TEXT_LIMIT
+            else None
+        )
+    if ctype == "long_text":
+        cut = len(as_text) > LONG_TEXT_LIMIT
+        why = f"{len(as_text):,} characters, over monday.com's long text limit of {LONG_TEXT_LIMIT:,}; cut"
+        return {"text": neutralise(clip(as_text, LONG_TEXT_LIMIT))}, why if cut else None
+    if ctype == "numbers":
+        try:
+            number = float(str(raw))
+        except ValueError:
+            return None, f"'{str(raw)[:40]}' is not a number; a numbers column cannot hold it"
+        return (str(int(number)) if number.is_integer() else str(number)), None
+    if ctype == "checkbox":
+        truthy = raw is True or str(raw).lower() in ("true", "1", "yes", "checked")
+        return ({"checked": "true"} if truthy else None), None
+    if ctype == "date":
+        when = _when(raw)
+        if when is None:
+            return None, f"'{str(raw)[:40]}' is not a date; a date column cannot hold it"
+        return {"date": when.strftime("%Y-%m-%d")}, None
+    if ctype in ("dropdown", "status"):
+        labels = [clip(texts.get(str(v), str(v)), LABEL_LIMIT) for v in listed if str(v).strip()]
+        unknown = [str(v) for v in listed if f.options and str(v) not in texts and str(v) not in texts.values()]
+        if unknown:
+            return None, f"{', '.join(unknown)[:80]} is not one of the field's options; monday.com cannot hold it"
+        if ctype == "status":
+            return {"label": labels[0]}, None
+        return {"labels": labels}, None
+    if ctype == "email":
+        if "@" not in as_text:
+            return None, f"'{as_text[:40]}' is not an email address; an email column cannot hold it"
+        return {"email": as_text, "text": as_text}, None
+    if ctype == "link":
+        return {"url": as_text, "text": as_text}, None
+    return neutralise(as_text), None
+
+
+def checklist_text(item: Item) -> str:
+    lines = []
+    for cl in item.checklists:
+        lines.append(neutralise(cl.name))
+        lines += [f"- [{'x' if ci.done else ' '}] {neutralise(ci.name)}" for ci in cl.items]
+    return "\n".join(lines)
+
+
+def description_text(item: Item, placeholders: list[str], source_label: str) -> str:
+    text = neutralise(item.description)
+    if placeholders:
+        text += f"\n\nAssigned in {source_label} to: {', '.join(neutralise(p) for p in placeholders)}"
+    return text.strip()
+
+
+def comment_body(c: Comment, source_label: str) -> str:
+    """An update's HTML: who wrote it and when (monday.com sets neither), the text, our marker."""
+    when = c.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    paragraphs = "".join(f"<p>{html.escape(neutralise(p))}</p>" for p in c.text.split("\n") if p.strip())
+    head = f"<p><strong>{html.escape(neutralise(c.author_name))}</strong> · {when} ({html.escape(source_label)})</p>"
+    return f"{head}{paragraphs or '<p>(empty)</p>'}<p>{marker(c.key)}</p>"
+
+
+def links_text(links: list[tuple[str, str, str]]) -> str:
+    """Link attachments as lines of the Links column, each with its attachment's marker."""
+    return clip(
+        "\n".join(
+            f"{neutralise(name)}: {neutralise(url)} {marker(key)}"
+            if name and name != url
+            else f"{neutralise(url)} {marker(key)}"
+            for name, url, key in links
+        ),
+        LONG_TEXT_LIMIT,
+    )
+
+
+def files_text(uploads: list[dict[str, Any]]) -> str:
+    """Uploaded files as lines of the File sources column: the asset's id and name in
+    monday.com, then the marker of the attachment it came from (an asset holds no text)."""
+    return clip(
+        "\n".join(
+            f"{u['id']} {neutralise(str(u.get('filename') or ''))} {marker(u['key'])}" for u in uploads if u.get("key")
+        ),
+        LONG_TEXT_LIMIT,
+    )
+
+
+def mapping_losses(tpl: Template, overrides: dict[str, str]) -> list[tuple[str, str]]:
+    """What the preset loses, rule by rule (the report's "dropped or changed")."""
+    out = [
+        (
+            "comment authors and dates",
+            "monday.com sets an update's author and time itself: both are written into its text",
+        ),
+        ("item links", "relations between items are not written as connect-boards columns yet; they are left out"),
+    ]
+    if any(f.type == FieldType.people for f in tpl.fields):
+        out.append(("people fields", "written as the people's names in a text column"))
+    if any(f.type == FieldType.file for f in tpl.fields):
+        out.append(("file fields", "written as text; the files themselves go to the Files column"))
+    return out

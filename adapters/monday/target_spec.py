@@ -1,0 +1,63 @@
+"""monday.com as a target: what the wizard's core knows of it (wizard/registry.py).
+
+The source side has its own spec (`adapters/monday/spec.py`); both share the client, the
+credential and the sandbox, so a plan moves from any source into monday.com with the same
+`sandbox serve --systems <source>,monday`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from adapters.monday import spec as source_spec
+from adapters.monday import target_cost, target_ledger
+from adapters.monday.target_mapping import MINUTE_REQUESTS
+from wizard.plan import MappingOptions
+from wizard.registry import AdapterSpec, Connection, Preset, RateProfile, RateWindow
+
+
+class MondayMapping(MappingOptions):
+    """[mapping] for a migration into monday.com."""
+
+    board_kind: Literal["public", "private", "share"] = Field(
+        default="public", description="The kind of board each container becomes."
+    )
+    batch: int = Field(
+        default=25,
+        ge=1,
+        le=499,
+        description="Mutations aliased into one request where the writes are known together (a board's groups "
+        "and columns): fewer requests, each costing the complexity of its mutations.",
+    )
+
+
+def connect(c: Connection) -> Any:
+    # lazy: the registry lists specs without importing the clients behind them
+    from adapters.monday.client import MondayClient  # noqa: PLC0415
+    from adapters.monday.target import MondayTarget  # noqa: PLC0415
+
+    client = MondayClient(c.endpoint.base_url, c.credentials["token"], **c.client_args())
+    return MondayTarget(client, dry_run=c.dry_run, source_label=c.peer_label, mapping=c.mapping)
+
+
+SPEC = AdapterSpec(
+    system="monday",
+    label="monday.com",
+    kind="target",
+    connect=connect,
+    default_url=source_spec.SPEC.default_url,
+    credentials=source_spec.SPEC.credentials,
+    sandbox=source_spec.SPEC.sandbox,
+    # reference M4: 2,500 requests a minute on Pro; 10M complexity points a minute, each mutation ~10,000
+    rate=RateProfile(
+        (RateWindow(MINUTE_REQUESTS, 60.0),),
+        summary="2,500-a-minute limit and 10M complexity points a minute (10,000 a mutation)",
+    ),
+    cost=target_cost,
+    losses=target_ledger.for_plan,
+    item_noun=("item", "items"),
+    container_noun=("board", "boards"),
+    mapping=MondayMapping,
+    presets=(Preset("kanban", "stage → group · field → column · item → item · comment → update"),),
+)

@@ -195,9 +195,9 @@ def _labelled(col: Column, value: Any, create_labels: bool, bad: gql.SandboxErro
                 raise bad
             return {"index": int(value["index"])}
         label = value.get("label") if isinstance(value, dict) else value if _is_str(value) else None
-        if not _is_str(label):
+        if not isinstance(label, str):
             raise bad
-        found = next((k for k, v in labels.items() if v == label), None)
+        found: str | None = next((k for k, v in labels.items() if v == label), None)
         if found is None:
             if not create_labels:
                 raise bad

@@ -27,6 +27,7 @@ import json
 import mimetypes
 import tempfile
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from adapters.monday import target_mapping as mm
@@ -187,7 +188,7 @@ class MondayTarget:
                 "query users",
                 "list members",
                 "",
-                lambda page=page: self.client.query("users", limit=USERS_PAGE, page=page),
+                partial(self.client.query, "users", limit=USERS_PAGE, page=page),
             )
             got = data.get("users") or []
             out += [
@@ -231,7 +232,7 @@ class MondayTarget:
                 "query find_boards",
                 what,
                 key,
-                lambda page=page: self._query("find_boards", {"page": page, "limit": BOARDS_PAGE}),
+                partial(self._query, "find_boards", {"page": page, "limit": BOARDS_PAGE}),
             )
             got = [b for b in data.get("boards") or [] if isinstance(b, dict)]
             out += got
@@ -455,7 +456,7 @@ class MondayTarget:
                 "query next_items",
                 "list the board's items",
                 "",
-                lambda cursor=cursor: self._query("next_items", {"cursor": cursor, "limit": PAGE}),
+                partial(self._query, "next_items", {"cursor": cursor, "limit": PAGE}),
             )
             page = data.get("next_items_page") or {}
             raw += page.get("items") or []
@@ -660,7 +661,7 @@ class MondayTarget:
 
     # -- comments (updates on the item) --------------------------------------------------
     async def find_comment(self, comment: Comment, item_id: str, anchor: str) -> str | None:
-        raw = await self.gate.read(
+        raw: dict[str, Any] | None = await self.gate.read(
             "query item",
             "look for comment",
             comment.key,
@@ -718,7 +719,7 @@ class MondayTarget:
         return result
 
     async def find_upload(self, att: Attachment, item_id: str, taken: set[str]) -> dict[str, Any] | None:
-        raw = await self.gate.read(
+        raw: dict[str, Any] | None = await self.gate.read(
             "query item",
             "look for uploaded file",
             att.key,

@@ -56,7 +56,9 @@ def targets() -> list[System]:
 
 
 def pairs() -> list[tuple[System, System]]:
-    return [(s, t) for s in sources() for t in targets()]
+    """Every source into every other system's target: a system that is both (monday.com) has
+    one sandbox, which `sandbox serve` serves once, so it is not paired with itself."""
+    return [(s, t) for s in sources() for t in targets() if s.name != t.name]
 
 
 # The pairs the heavy checks run on (see test_pair.py for why they cover every pair): every

@@ -107,7 +107,7 @@ def test_a_system_nobody_registered_is_named_with_the_ones_there_are(tmp_path: P
     with pytest.raises(PlanError) as e:
         load_plan(path)
     assert e.value.sentence == (
-        f"{path}: key 'target.system' names 'trello', which is not a registered target (registered: tallyfy)."
+        f"{path}: key 'target.system' names 'trello', which is not a registered target (registered: monday, tallyfy)."
     )
 
 

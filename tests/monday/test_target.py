@@ -1,0 +1,143 @@
+"""The monday.com target against its sandbox, over HTTP: a board is set up in three requests
+(the board, its groups aliased into one, its columns into one), found again by its marker and
+completed without a second copy of anything, and the dynamic column mapping holds: a column
+renamed or deleted in monday.com since the last run stops the next write in one sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.monday import target_documents as td
+from adapters.monday.sandbox import MondaySandbox
+from adapters.monday.target import MondayTarget
+from adapters.monday.target_spec import SPEC, MondayMapping
+from adapters.sandboxkit import SandboxServer
+from wizard.errors import UserError
+from wizard.http import RecordRejected
+from wizard.model import FieldDef, FieldType, FieldValue, Item, Stage, Template
+from wizard.plan import Limits, Target
+from wizard.registry import Connection
+from wizard.target import Assignees, ContainerCtx
+
+HEADERS = {"Authorization": "sandbox-monday-token", "API-Version": "2026-07"}
+TPL = Template(
+    key="trello:board:b1",
+    name="Client onboarding",
+    stages=[
+        Stage(key="trello:list:l1", name="To do", position=1),
+        Stage(key="trello:list:l2", name="Done", position=2),
+    ],
+    fields=[FieldDef(key="trello:field:f1", name="Budget", type=FieldType.number)],
+)
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[MondaySandbox, str]]:
+    sb = MondaySandbox(seed=1, scale="small")
+    with SandboxServer(sb) as srv:
+        yield sb, srv.url
+
+
+def target(url: str) -> MondayTarget:
+    endpoint = Target(system="monday", base_url=url + "/v2", profile="sandbox")
+    built = SPEC.connect(Connection(endpoint, {"token": "sandbox-monday-token"}, Limits(), mapping=MondayMapping()))
+    assert isinstance(built, MondayTarget)
+    return built
+
+
+def item(n: int, budget: str = "1200") -> Item:
+    return Item(
+        key=f"trello:card:c{n}",
+        template_key=TPL.key,
+        stage_key="trello:list:l2",
+        name=f"Card {n}",
+        values=[FieldValue(field_key="trello:field:f1", value=budget)],
+    )
+
+
+def writes(url: str) -> int:
+    stats = httpx.get(url + "/_sandbox/stats", timeout=10).json()["by_route"]
+    return sum(n for route, by in stats.items() if not route.startswith("GET") for n in by.values())
+
+
+def graphql(url: str, name: str, variables: dict[str, Any]) -> None:
+    r = httpx.post(url + "/v2", json={"query": name, "variables": variables}, headers=HEADERS, timeout=30)
+    assert r.status_code == 200 and "errors" not in r.json(), r.text
+
+
+async def test_a_board_is_set_up_in_three_requests_and_completed_without_copies(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    sb, url = served
+    t = target(url)
+    ctx = await t.ensure_container(TPL, None, {})
+    assert writes(url) == 3, "the board, its groups in one request, its columns in one"
+    board = sb.state.boards[ctx.container_id]
+    assert [g.title for g in board.groups] == ["To do", "Done"]
+    item_id = await t.create_item(item(1), ctx, {f.key: f for f in TPL.fields}, Assignees())
+    assert sb.state.items[item_id].values[ctx.fields["trello:field:f1"]] == "1200"
+    assert sb.state.items[item_id].group_id == ctx.stages["trello:list:l2"]
+    await t.aclose()
+
+    again = target(url)
+    assert await again.find_container(TPL.key, TPL.name) == ctx.container_id
+    before = writes(url)
+    ctx2 = await again.ensure_container(TPL, ctx.container_id, {})
+    assert writes(url) == before, "a whole board needs no write"
+    assert (ctx2.stages, ctx2.fields) == (ctx.stages, ctx.fields)
+    found = await again._find_items(ctx2, [item(1).key])
+    assert found == {item(1).key: item_id}
+    await again.aclose()
+
+
+@pytest.mark.parametrize("change", ["rename", "delete"])
+async def test_a_column_renamed_or_deleted_since_the_last_run_stops_the_write_in_one_sentence(
+    served: tuple[MondaySandbox, str], change: str
+) -> None:
+    sb, url = served
+    t = target(url)
+    ctx = await t.ensure_container(TPL, None, {})
+    await t.create_item(item(1), ctx, {f.key: f for f in TPL.fields}, Assignees())
+    await t.aclose()
+    saved = ContainerCtx.from_json(ctx.to_json())  # what the store keeps for the next run
+    column = ctx.fields["trello:field:f1"]
+    board = ctx.container_id
+    if change == "rename":
+        graphql(
+            url,
+            f'mutation {{ change_column_title(board_id: {board}, column_id: "{column}", title: "Cost") {{ id }} }}',
+            {},
+        )
+    else:
+        graphql(url, f'mutation {{ delete_column(board_id: {board}, column_id: "{column}") {{ id }} }}', {})
+    items_before = len(sb.state.boards[ctx.container_id].item_ids)
+    later = target(url)
+    with pytest.raises(UserError) as e:
+        await later.create_item(item(2), saved, {f.key: f for f in TPL.fields}, Assignees())
+    sentence = str(e.value)
+    assert "'Budget'" in sentence and "\n" not in sentence
+    assert ("now 'Cost'" in sentence) if change == "rename" else ("deleted" in sentence)
+    assert len(sb.state.boards[ctx.container_id].item_ids) == items_before, "nothing was written"
+    await later.aclose()
+
+
+async def test_a_value_the_column_cannot_hold_is_refused_as_a_record(served: tuple[MondaySandbox, str]) -> None:
+    """monday.com's ColumnValueException for one write is that record refused (quarantined,
+    the run goes on), not a stop of the run."""
+    _, url = served
+    t = target(url)
+    ctx = await t.ensure_container(TPL, None, {})
+    variables = {
+        "board_id": ctx.container_id,
+        "group_id": ctx.stage_order[0],
+        "item_name": "x",
+        "column_values": '{"mw_due": "soon"}',
+    }
+    with pytest.raises(RecordRejected) as e:
+        await t.client.mutate("create_item", td.document("create_item"), variables)
+    assert e.value.status == 422 and "ColumnValueException" in e.value.message
+    await t.aclose()

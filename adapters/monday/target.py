@@ -161,10 +161,16 @@ class MondayTarget:
     async def _write_many(
         self, op: str, what: str, key: str, each: list[dict[str, Any]], fake: Any
     ) -> list[dict[str, Any]]:
-        """Mutation `op` once per variables in `each`, aliased `self.batch` to a request."""
+        """Mutation `op` once per variables in `each`, aliased into as few requests as the
+        plan's `batch` and the per-query complexity cap allow: each mutation is taken to cost
+        what the last aliased request of `op` cost per mutation (its `complexity`), or the
+        documented figure before one has been answered."""
         out: list[dict[str, Any]] = []
-        for start in range(0, len(each), self.batch):
-            chunk = each[start : start + self.batch]
+        start = 0
+        while start < len(each):
+            size = min(self.batch, mm.per_request(self._cost_each(op)))
+            chunk = each[start : start + size]
+            start += size
             text = aliased(op, len(chunk))
 
             async def send(chunk: list[dict[str, Any]] = chunk, text: str = text) -> list[dict[str, Any]]:
@@ -178,6 +184,16 @@ class MondayTarget:
                 "POST", f"mutation {op} x{len(chunk)}", f"{what} ({len(chunk)} in one request)", key, send, fakes
             )
         return out
+
+    def _cost_each(self, op: str) -> int:
+        """What one `op` mutation cost in the last aliased request of it (the client keeps
+        each operation's `complexity.query`)."""
+        costs = [
+            cost // int(name.rsplit("x", 1)[1])
+            for name, cost in self.client.cost_of.items()
+            if name.startswith(f"{op} x") and name.rsplit("x", 1)[1].isdigit()
+        ]
+        return max(costs, default=mm.MUTATION_COST)
 
     # -- people --------------------------------------------------------------------------
     async def users(self) -> list[TargetUser]:

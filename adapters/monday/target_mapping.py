@@ -69,9 +69,15 @@ COLUMN_TYPES: dict[FieldType, str] = {
 OVERRIDE_TYPES = frozenset(COLUMN_TYPES.values()) | {"status"}
 
 
+def per_request(cost_each: int) -> int:
+    """How many mutations of this cost one request may alias under the per-query cap (one
+    share kept for the selections)."""
+    return max(1, QUERY_CAP // max(1, cost_each) - 1)
+
+
 def batch_size(asked: int) -> int:
     """Mutations aliased into one request: what the plan asks, within the per-query cap."""
-    return max(1, min(asked, QUERY_CAP // MUTATION_COST - 1))
+    return max(1, min(asked, per_request(MUTATION_COST)))
 
 
 def own_columns(tpl: Template) -> list[OwnColumn]:

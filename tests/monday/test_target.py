@@ -141,3 +141,17 @@ async def test_a_value_the_column_cannot_hold_is_refused_as_a_record(served: tup
         await t.client.mutate("create_item", td.document("create_item"), variables)
     assert e.value.status == 422 and "ColumnValueException" in e.value.message
     await t.aclose()
+
+
+async def test_aliased_requests_are_sized_by_what_each_mutation_cost(served: tuple[MondaySandbox, str]) -> None:
+    """The size of an aliased request follows the complexity monday.com last reported for one
+    such mutation: at 2,000,000 points each, two would pass the 5,000,000 cap with their
+    selections, so each group goes alone."""
+    sb, url = served
+    t = target(url)
+    t.client.cost_of["create_group x2"] = 4_000_000  # what an earlier request of two groups cost
+    three = TPL.model_copy(update={"stages": [*TPL.stages, Stage(key="trello:list:l3", name="Later", position=3)]})
+    ctx = await t.ensure_container(three, None, {})
+    assert writes(url) == 1 + 3 + 1, "the board, each group alone, the columns"
+    assert [g.title for g in sb.state.boards[ctx.container_id].groups] == ["To do", "Done", "Later"]
+    await t.aclose()

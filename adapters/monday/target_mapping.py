@@ -151,8 +151,9 @@ def value_for(f: FieldDef, ctype: str, raw: object) -> tuple[Any, str | None]:
             return None, f"'{str(raw)[:40]}' is not a number; a numbers column cannot hold it"
         return (str(int(number)) if number.is_integer() else str(number)), None
     if ctype == "checkbox":
-        truthy = raw is True or str(raw).lower() in ("true", "1", "yes", "checked")
-        return ({"checked": "true"} if truthy else None), None
+        if raw is True or str(raw).lower() in ("true", "1", "yes", "checked"):
+            return {"checked": "true"}, None
+        return None, "unchecked: monday.com holds an unchecked checkbox as an empty column"
     if ctype == "date":
         when = _when(raw)
         if when is None:

@@ -664,6 +664,11 @@ class MondayTarget:
         return out
 
     # -- sub-items: checklists are a column of their item ----------------------------------
+    @property
+    def checklists_as_subitems(self) -> bool:
+        """Never: checklists are lines of the item's Checklists column, written with it."""
+        return False
+
     async def add_subitem(
         self, item: Item, key: str, title: str, due: Any, item_id: str, owners: list[int | str]
     ) -> str:

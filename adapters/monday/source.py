@@ -145,8 +145,8 @@ class MondaySource(SourceAdapter):
         return paging.records(fetch, paginator, what=what, label=self.label)
 
     async def containers(self) -> list[Container]:
-        """Every main, shareable and private board the token sees; archived ones shown as such,
-        deleted ones and the boards that hold subitems left out."""
+        """Every main, shareable and private board the token sees, named with its workspace;
+        archived ones shown as such, deleted ones and the boards that hold subitems left out."""
         out = []
         async for b in self._boards():
             if b.items_count is not None:
@@ -158,7 +158,8 @@ class MondaySource(SourceAdapter):
                 Container(
                     key=mapping.key("board", b.id),
                     id=b.id,
-                    name=b.name if kind == "main" else f"{b.name} ({kind})",
+                    name=(b.name if kind == "main" else f"{b.name} ({kind})")
+                    + (f" · {b.workspace.name}" if b.workspace and b.workspace.name else ""),
                     closed=b.state != "active",
                     url=b.url,
                 )

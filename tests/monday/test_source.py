@@ -85,7 +85,8 @@ async def test_containers_show_kinds_and_archived_boards_and_hide_deleted_and_su
     src = source(url)
     found = await src.containers()
     await src.aclose()
-    names = {c.name: c for c in found}
+    names = {c.name.split(" · ")[0]: c for c in found}  # each named with its workspace after " · "
+    assert all(c.name.endswith((" · Main workspace", " · Client work 🤝")) for c in found)
     assert names["Old projects (archived)"].closed
     assert "Deleted board" not in names and not any(n.startswith("Subitems of") for n in names)
     assert any(n.endswith("(private)") for n in names) and any(n.endswith("(shareable)") for n in names)
@@ -224,7 +225,7 @@ async def test_a_board_without_the_status_column_keeps_its_groups_and_says_so(
 ) -> None:
     _, url = served
     src = source(url, stages="status")
-    empty = next(c for c in await src.containers() if c.name == "Empty board")
+    empty = next(c for c in await src.containers() if c.name.startswith("Empty board · "))
     objs = [o async for o in src.extract(empty.id)]
     stated = await src.stated_counts(empty.id)
     named = source(url, stages="status", stage_column="no_such_column")
@@ -302,7 +303,7 @@ async def test_the_activity_log_names_what_changed_since_the_cursor(served: tupl
 async def test_a_board_whose_log_is_empty_starts_from_the_epoch(served: tuple[MondaySandbox, str]) -> None:
     sb, url = served
     src = source(url)
-    empty = next(c for c in await src.containers() if c.name == "Empty board")
+    empty = next(c for c in await src.containers() if c.name.startswith("Empty board · "))
     baseline = await src.changes_since(empty.id, None)
     assert baseline is not None and baseline.cursor == "0" * 17
     board = sb.state.boards[empty.id]

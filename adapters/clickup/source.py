@@ -287,8 +287,7 @@ class ClickUpSource(SourceAdapter):
                 c = mapping.parse(CUComment, raw, "comment")
                 if isinstance(c, SourceRejected) or not _count(c.reply_count):
                     continue
-                for reply in await self.client.envelope(f"v2/comment/{c.id}/reply", "comments"):
-                    out.append(mapping.map_comment(reply, tid, reply_to=c))
+                out += [mapping.map_comment(reply, tid, reply_to=c) for reply in await self._thread(c.id)]
         except RecordRejected as e:
             if e.status == 404:
                 return []
@@ -296,6 +295,16 @@ class ClickUpSource(SourceAdapter):
         for raw in task.get("attachments") or []:
             out.append(mapping.map_attachment(raw, tid))
         return out
+
+    async def _thread(self, comment_id: str) -> list[Any]:
+        """A comment's replies; none for a comment deleted since its listing (the task's other
+        comments and its files still come)."""
+        try:
+            return await self.client.envelope(f"v2/comment/{comment_id}/reply", "comments")
+        except RecordRejected as e:
+            if e.status == 404:
+                return []
+            raise
 
     # -- what ClickUp states of itself --------------------------------------------------------
     async def stated_counts(self, container_id: str) -> list[StatedItem]:

@@ -317,7 +317,7 @@ async def cmd_conflicts(a: argparse.Namespace) -> int:
         if a.decide or a.undecide or a.undo:
             return await _decide_conflicts(m, a)
         rows = m.conflicts(a.filter or "", open_only=not a.all, rules=a.where)
-        t = Table("id", "source", "target", "list", "why", "changed", "decision", title=f"Conflicts ({len(rows)})")
+        t = Table("id", "source", "target", "stage", "why", "changed", "decision", title=f"Conflicts ({len(rows)})")
         for c in rows:
             src, tgt = c.get("source", {}), c.get("target", {})
             t.add_row(
@@ -655,7 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="RULE",
-        help="decide (or list) by rule: list=…, label=…, member=…, name=pattern*, container=… (or the source's "
+        help="decide (or list) by rule: stage=…, tag=…, member=…, name=pattern*, container=… (or the source's "
         "word for it), before=DATE, after=DATE",
     )
     sp.add_argument("--undecide", action="store_true", help="reset the chosen conflicts to undecided")

@@ -346,8 +346,8 @@ class Migration:
     def conflicts(
         self, text: str = "", *, open_only: bool = True, rules: list[str] | None = None
     ) -> list[dict[str, Any]]:
-        """Conflicts whose names, lists, labels, members or reason contain `text` and that
-        every rule matches ("list=Doing", "label=Urgent", "member=Ana", "name=Invoice*",
+        """Conflicts whose names, stages, tags, members or reason contain `text` and that
+        every rule matches ("stage=Doing", "tag=Urgent", "member=Ana", "name=Invoice*",
         "before=2026-01-31")."""
 
         noun = nouns("source", self.plan.source.system).container[0]

@@ -33,13 +33,13 @@ def test_rules_undo_and_an_edited_export_drive_the_next_run(small: Served, tmp_p
     # By rule: every conflict of one list; a bulk decision needs --yes without a terminal.
     lists = Counter(c["source"]["stage"] for c in found.values())
     big = lists.most_common(1)[0][0]
-    r = cli("conflicts", str(other), "--where", f"list={big}", "--decide", "skip")
+    r = cli("conflicts", str(other), "--where", f"stage={big}", "--decide", "skip")
     assert r.returncode == 2 and "--yes" in r.stderr
-    ok("conflicts", str(other), "--where", f"list={big}", "--decide", "skip", "--yes")
+    ok("conflicts", str(other), "--where", f"stage={big}", "--decide", "skip", "--yes")
     after_rule = store_conflicts(other)
     ruled = {k for k, c in after_rule.items() if c["decision"] == "skip"}
     assert ruled == {k for k, c in found.items() if c["source"]["stage"] == big}
-    assert all(after_rule[k]["decided_how"] == f"by rule list={big}" for k in ruled)
+    assert all(after_rule[k]["decided_how"] == f"by rule stage={big}" for k in ruled)
     # One by one, then undone: back to undecided.
     one = sorted(set(found) - ruled)[0]
     ok("conflicts", str(other), "--id", one, "--decide", "overwrite")

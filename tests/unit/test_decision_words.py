@@ -38,3 +38,14 @@ def test_previews_say_source_and_target() -> None:
     assert preview(files, "merge") == ["files: the source's 3 are added where missing (1 there now)"]
     tpl = {"id": TPL.key, "kind": "template", "source": {"name": "Onboarding"}, "target": {}}
     assert preview(tpl, "skip") == ["Nothing is written; 'Onboarding' is left out."]
+
+
+def test_stage_and_tag_rules_are_the_engines_words_not_trellos() -> None:
+    c = conflict(stage="Doing", tags=["Urgent", "Q3"])
+    assert Rule.parse("stage=doing").matches(c) and Rule.parse("tag=Q3").matches(c)
+    assert not Rule.parse("stage=Done").matches(c)
+    # ClickUp calls its containers lists: list= is its container, never another source's stage
+    assert Rule.parse("list=Onboarding", "list").field == "container"
+    for trellos in ("list=Doing", "label=Urgent"):
+        with pytest.raises(UserError, match="stage=Doing, tag=Urgent"):
+            Rule.parse(trellos)

@@ -1,7 +1,7 @@
 """Conflicts: objects already in the target, found by the pre-flight scan before anything is
-written (or met by a run). Each row names the card and the process; below it, every field of
+written (or met by a run). Each row names the source's item and the target's; below it, every field of
 both sides, and what each decision would write. Decide one by one, or every conflict the
-filter shows (names, lists, labels, members, or rules such as list=Doing name=Invoice*),
+filter shows (names, stages, tags, members, or rules such as stage=Doing name=Invoice*),
 with a confirmation; undo, or reset to undecided. Decisions go to the store and the audit log."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from wizard.engine.conflicts import plain
 from wizard.engine.decisions import RULE_FIELDS, Rule, haystack, preview, side_by_side
 from wizard.errors import UserError
 from wizard.textsafe import rich_text
+from wizard.words import words
 
 DECISIONS = {
     "skip": "leave the target as it is",
@@ -38,7 +39,7 @@ MARK = {
 
 
 def parse_filter(text: str) -> tuple[list[Rule], str]:
-    """Words like list=Doing or name=Invoice* are rules; the rest is text to look for."""
+    """Words like stage=Doing or name=Invoice* are rules; the rest is text to look for."""
     rules, words = [], []
     for word in text.split():
         name = word.partition("=")[0].lower()
@@ -59,7 +60,7 @@ class ConflictsScreen(WizardScreen):
         "Objects already in the target, found before anything is written. s skip, o overwrite, m merge, "
         "w newer decide the selected one; b decides every conflict the filter shows (after a confirmation); "
         "u undoes the last decision, x resets the selected one to undecided, r reads the target again. The "
-        "filter takes names, lists, labels, members, and rules: list=…, label=…, member=…, name=Invoice*, "
+        "filter takes names, stages, tags, members, and rules: stage=…, tag=…, member=…, name=Invoice*, "
         "before=2026-01-31."
     )
     BINDINGS = [
@@ -88,13 +89,15 @@ class ConflictsScreen(WizardScreen):
         self.scanning = False
 
     def body(self):
+        plan = self.app.migration.plan
+        w = words(plan.source.system, plan.target.system)
         with Vertical(id="conflicts-body"):
             yield Static("", id="conflicts-status")
             yield PagedTable(
-                ("card", "process in the target", "list", "decision", "differs"),
+                (w.source.item[0], f"{w.target.item[0]} in the target", "stage", "decision", "differs"),
                 None,
                 noun="conflicts",
-                placeholder="/ filter: names, lists, labels, members, or list=… name=…",
+                placeholder="/ filter: names, stages, tags, members, or stage=… name=…",
                 id="conflicts-table",
             )
             with Horizontal(id="side-by-side"):

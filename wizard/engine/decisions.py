@@ -1,4 +1,4 @@
-"""Deciding conflicts: one by one or by rule (list, label, member, container, date, name pattern), undone
+"""Deciding conflicts: one by one or by rule (stage, tag, member, container, date, name pattern), undone
 or reset to undecided, previewed before the run writes them, and shared with the client as a
 CSV file whose decision column comes back validated. Every decision says who made it and
 how; the report lists them and the audit log records each one."""
@@ -22,9 +22,9 @@ from wizard.store import Store
 from wizard.textsafe import csv_cell
 
 DECISIONS = ("skip", "overwrite", "merge", "newer")
-RULE_FIELDS = {
-    "list": "stage",
-    "label": "tags",
+RULE_FIELDS = {  # the engine's words: a source's own (Trello's list and label) differ from source to source
+    "stage": "stage",
+    "tag": "tags",
     "member": "assignees",
     "name": "name",
     "container": "container",
@@ -44,7 +44,7 @@ def who(via: str) -> str:
 
 @dataclass(frozen=True)
 class Rule:
-    """`field=value`: list, label, member (a word of the value, case aside), name (a
+    """`field=value`: stage, tag, member (a word of the value, case aside), name (a
     pattern with * and ?), container (its name; the source's own word for it too, such as
     board=), before/after (a date, against the item's last change in the source)."""
 
@@ -59,7 +59,7 @@ class Rule:
         if not sep or name not in RULE_FIELDS or not value.strip():
             raise UserError(
                 f"'{text}' is not a rule; write one of {', '.join(f'{k}=…' for k in RULE_FIELDS)} "
-                f"(for example list=Doing, label=Urgent, name=Invoice*, before=2026-01-31)."
+                f"(for example stage=Doing, tag=Urgent, name=Invoice*, before=2026-01-31)."
             )
         if name in ("before", "after"):
             try:
@@ -81,7 +81,7 @@ class Rule:
 
 
 def select(store: Store, rules: list[Rule], *, text: str = "", open_only: bool = False) -> list[dict[str, Any]]:
-    """The conflicts every rule matches (and whose names, lists, labels or members contain
+    """The conflicts every rule matches (and whose names, stages, tags or members contain
     `text`), by id."""
     needle = text.lower()
     out = []
@@ -96,7 +96,7 @@ def select(store: Store, rules: list[Rule], *, text: str = "", open_only: bool =
 
 
 def haystack(c: dict[str, Any]) -> str:
-    """What a filter looks in: the id, both names, the list, labels, members, the reason and
+    """What a filter looks in: the id, both names, the stage, tags, members, the reason and
     the decision (no need for discover: the conflict carries its own)."""
     src, tgt = c.get("source") or {}, c.get("target") or {}
     parts = [c["id"], c.get("reason", ""), c.get("decision") or "undecided"]

@@ -1,7 +1,7 @@
 """The contract the checks use, through the real CLI: `sandbox serve --systems pipefy,tallyfy`
-writes a working plan; `run` brings every card, comment and file of the manifest into Tallyfy
-exactly once (by source_ref); a second run adds nothing; a no-change sync writes nothing, a
-change is synced; `rollback` leaves none."""
+writes a working plan; the estimate says Pipefy's rate limit is assumed; `run` brings every
+card, comment and file of the manifest into Tallyfy exactly once (by source_ref); a second run
+adds nothing; a no-change sync writes nothing, a change is synced; `rollback` leaves none."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from tests.e2e.conftest import cli, serve, stop
 def test_pipefy_into_tallyfy_once_again_nothing_and_rolled_back(tmp_path: Path) -> None:
     s = serve(tmp_path / "p", "--systems", "pipefy,tallyfy", "--seed", "4", "--scale", "small", "--rate-scale", "0.001")
     try:
+        estimate = cli("estimate", str(s.folder))
+        assert estimate.returncode == 0 and "assumed" in estimate.stdout, "the estimate says Pipefy's rate is assumed"
         first = cli("run", str(s.folder), "--yes")
         assert first.returncode == 0, first.stdout + first.stderr
         manifest = s.export("pipefy")["manifest"]

@@ -88,7 +88,9 @@ class ProcessStreetSandbox(Sandbox):
         rate_limits: str = "documented",
         window_scale: float = 1.0,
         hidden_limit: int = HIDDEN_LIMIT,
+        file_ttl: float = FILE_TTL_S,
     ) -> None:
+        self.file_ttl = file_ttl
         self.scale = scale
         self.state: PSState = build_state(seed, scale)
         self.limits = HiddenLimit(rate_limits, window_scale, hidden_limit)
@@ -162,7 +164,7 @@ class ProcessStreetSandbox(Sandbox):
 
     def _file_url(self, base: str) -> Any:
         def url(fid: str, name: str) -> str:
-            expires = math.ceil(time.time() + FILE_TTL_S)
+            expires = math.ceil(time.time() + self.file_ttl)
             host = base.replace("://127.0.0.1:", "://localhost:")  # another host than the API's
             return f"{host}/_files/{fid}/{quote(name, safe='')}?expires={expires}&signature={self._sign(fid, expires)}"
 

@@ -39,7 +39,7 @@ from wizard.adapter import (
     SourceRejected,
     StatedItem,
 )
-from wizard.errors import CredentialError, VendorDataError
+from wizard.errors import CredentialError, PermissionDenied, VendorDataError
 from wizard.events import EventSink
 from wizard.http import ObjectUnavailable, RecordRejected, gather_limited
 from wizard.model import Attachment, Canonical, Capability, Checklist, FieldDef, FieldValue, Template
@@ -49,6 +49,7 @@ W = TypeVar("W", bound=BaseModel)
 ARCHIVED = "the run is archived in Process Street, and the plan leaves archived records out"
 CHOICES = ("Select", "MultiChoice", "MultiSelect")
 CONCURRENT_RUNS = 8  # runs of a page read at once (each is a few calls)
+LINK_REFRESHES = 2  # a file link that expired before its bytes came: read again this often
 SYNC_MARGIN_S = 5.0  # a sync cursor is set this much before the reading began
 
 
@@ -487,12 +488,48 @@ class ProcessStreetSource(SourceAdapter):
 
     # -- files -----------------------------------------------------------------------------
     async def open_attachment(self, attachment: Attachment) -> AsyncIterator[bytes]:
-        if not attachment.url:
-            raise ObjectUnavailable("Process Street gave no link to this file's bytes")
-        async for chunk in self.client.download_file(
-            attachment.url, size=attachment.size, mime_type=attachment.mime_type
-        ):
-            yield chunk
+        """The file's bytes from the `file` link its record gave. Such a link is signed for a
+        while: when the file host refuses it (403), the record is read again for a fresh one
+        and the download goes on from where it stopped (every byte arrives once)."""
+        url = attachment.url
+        delivered = 0
+        for refresh in range(LINK_REFRESHES + 1):
+            if url is None or refresh:
+                url = await self._fresh_link(attachment)
+            if url is None:
+                raise ObjectUnavailable("Process Street gives no link to this file's bytes")
+            skip = delivered
+            try:
+                async for chunk in self.client.download_file(url, size=attachment.size, mime_type=attachment.mime_type):
+                    if skip:  # the part delivered before the link was refreshed
+                        cut = min(skip, len(chunk))
+                        chunk, skip = chunk[cut:], skip - cut  # noqa: PLW2901 - the part not yet delivered
+                        if not chunk:
+                            continue
+                    delivered += len(chunk)
+                    yield chunk
+                return
+            except PermissionDenied:
+                if refresh == LINK_REFRESHES:
+                    raise
+
+    async def _fresh_link(self, attachment: Attachment) -> str | None:
+        """The file's `file` link as its record gives it now: a task attachment's from the run's
+        attachment list, a File field's from the run's form-field values."""
+        run = attachment.item_key.rsplit(":", 1)[1]
+        if attachment.key.startswith(mapping.key("attachment", "")):
+            for raw in await self.client.all("attachments", "data", workflowRunId=run):
+                att = mapping.parse(wire.Attachment, raw, "attachment")
+                if not isinstance(att, SourceRejected) and att.id == attachment.source_id:
+                    return att.link("file")
+            return None
+        for raw in await self.client.all(f"workflow-runs/{run}/form-fields", "fields"):
+            v = mapping.parse(wire.FieldValue, raw, "field_value")
+            if not isinstance(v, SourceRejected) and v.fieldType in mapping.FILES:
+                for x, url in mapping.field_files(v):
+                    if x["id"] == attachment.source_id:
+                        return url
+        return None
 
 
 def _parse_time(text: str) -> datetime:

@@ -7,6 +7,7 @@ from 429s."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -208,3 +209,21 @@ async def test_what_hangs_on_a_malformed_run_is_quarantined_with_it(served: Any,
     assert all(run.id in rejected[k].reason for k in hanging), "each says which run it hangs on"
     arrived = {o.key for kind in ("Item", "Comment", "Attachment") for o in got[kind]}
     assert not arrived & {f"processstreet:run:{run.id}", *hanging}
+
+
+async def test_a_file_link_that_expired_is_read_again_and_the_bytes_arrive_once() -> None:
+    sb = ProcessStreetSandbox(seed=7, scale="small", rate_limits="off", file_ttl=1.0)
+    with SandboxServer(sb) as srv:
+        src = ProcessStreetSource.connect(srv.url + "/api/v1.1", dict(SANDBOX_CREDENTIALS), profile="sandbox")
+        try:
+            got = await extract_all(src)
+            files = [a for a in got["Attachment"] if a.size]
+            task_file = next(a for a in files if a.key.startswith("processstreet:attachment:"))
+            field_file = next(a for a in files if a.key.startswith("processstreet:file:"))
+            await asyncio.sleep(2.2)  # both links have expired
+            for att in (task_file, field_file):
+                body = b"".join([chunk async for chunk in src.open_attachment(att)])
+                assert hashlib.sha256(body).hexdigest() == sb.state.file_sha256(att.source_id)
+            assert src.client.calls_by_route["GET file link"] == 4, "each refused once, then fetched with a fresh link"
+        finally:
+            await src.aclose()

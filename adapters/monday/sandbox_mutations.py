@@ -26,7 +26,7 @@ from typing import Any
 from graphql import DocumentNode, FieldNode, OperationDefinitionNode
 
 from adapters.monday import sandbox_graphql as gql
-from adapters.monday.sandbox_state import Asset, Board, Column, Group, Item, MondayState, Update
+from adapters.monday.sandbox_state import Asset, Board, Column, Group, Item, MondayState, Tag, Update
 
 MUTATION_COST = 10_000
 ITEMS_PER_BOARD = 10_000
@@ -251,7 +251,15 @@ def _values(st: MondayState, board: Board, raw: Any, create_labels: bool) -> dic
 
 
 class TargetRoot(gql.Root):
-    """The queries, plus what a target looks items up by."""
+    """The queries, plus what a target looks items and tags up by."""
+
+    def tags(self, info: Any, ids: list[str] | None = None, **_: Any) -> list[dict[str, Any]]:
+        st = self._ctx.state
+        return [
+            {"id": str(t.id), "name": t.name, "color": t.color}
+            for t in st.tags.values()
+            if ids is None or str(t.id) in {str(i) for i in ids}
+        ]
 
     def items_page_by_column_values(
         self,
@@ -300,6 +308,19 @@ class MutationRoot:
     def complexity(self, info: Any) -> dict[str, int]:
         c = self._ctx.complexity
         return {k: c[k] for k in ("before", "after", "query", "reset_in_x_seconds")}
+
+    def create_or_get_tag(self, info: Any, tag_name: str | None = None, board_id: str | None = None) -> dict[str, Any]:
+        """The account's tag of this name (case aside), made when there is none."""
+        st = self._st
+        name = (tag_name or "").strip()
+        if not name:
+            raise _refuse("Tag name can't be blank", "InvalidArgumentException")
+        tag = next((t for t in st.tags.values() if t.name.lower() == name.lower()), None)
+        if tag is None:
+            tag = Tag(int(st.new_id()), name, gql_color(len(st.tags)))
+            st.tags[tag.id] = tag
+            self._made(str(tag.id))
+        return {"id": str(tag.id), "name": tag.name, "color": tag.color}
 
     # -- boards, groups, columns -------------------------------------------------------------
     def create_board(

@@ -229,15 +229,26 @@ class MondayTarget:
             422, "the monday.com target does not add guests: match them to a user or keep a placeholder", self.label
         )
 
-    # -- tags: the labels of each board's Labels column, made with the item that uses them --
+    # -- tags: a source's labels are the account's tags, in each board's Tags column ------
     async def existing_tags(self) -> dict[str, str]:
-        return {}
+        data = await self.gate.read("query tags", "list tags", "", partial(self._query, "tags", {}))
+        return {str(t["name"]).lower(): str(t["id"]) for t in data.get("tags") or [] if isinstance(t, dict)}
 
     def tag_title(self, name: str) -> str:
-        return mm.clip(" ".join(name.split()) or "label", mm.LABEL_LIMIT)
+        return mm.tag_title(name)
 
     async def create_tag(self, key: str, name: str, color: str | None) -> str:
-        return self.tag_title(name)
+        """One of the account's tags (monday.com sets its colour itself)."""
+        title = self.tag_title(name)
+
+        async def find() -> dict[str, Any] | None:
+            tid = (await self.existing_tags()).get(title.lower())
+            return {"id": tid} if tid else None
+
+        made = await self._write(
+            "create_tag", f"create tag '{title[:40]}'", key, {"tag_name": title}, lambda fid: {"id": fid}, find=find
+        )
+        return str(made["id"])
 
     # -- containers (boards) -------------------------------------------------------------
     async def _boards(self, what: str, key: str) -> list[dict[str, Any]]:
@@ -497,9 +508,9 @@ class MondayTarget:
                 values[cid] = value
         if people.users and own["people"]:
             values[own["people"]] = {"personsAndTeams": [{"id": int(u), "kind": "person"} for u in people.users]}
-        labels = [ctx.tags[k] for k in item.tag_keys if k in ctx.tags]
-        if labels and own["labels"]:
-            values[own["labels"]] = {"labels": list(dict.fromkeys(labels))}
+        tags = [ctx.tags[k] for k in item.tag_keys if k in ctx.tags]
+        if tags and own["labels"]:  # a dry run's tags have placeholder ids: kept as they are
+            values[own["labels"]] = {"tag_ids": [int(t) if t.isdigit() else t for t in dict.fromkeys(tags)]}
         if item.due and own["due"]:
             values[own["due"]] = {"date": item.due.strftime("%Y-%m-%d")}
         if item.checklists and own["checklists"]:

@@ -36,15 +36,17 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
     """(requests per kind, of which reads, mutations) for a run into an account without
     the boards yet."""
     batch = batch_size(int(getattr(plan.mapping, "batch", 25)))  # MondayMapping's
-    calls = {"people": 1, "boards": 0, "items": 0, "comments": 0, "attachments": 0}
+    calls = {"people": 1, "tags": 0, "boards": 0, "items": 0, "comments": 0, "attachments": 0}
     reads = 1  # the account's users
     mutations = 0
+    titles: set[str] = set()
     for c in inv.containers:
         if left_out(plan.mapping.exclude, plan.source.system, c.id, c.key):
             continue
         tpl = _template(c)
         if tpl is None:
             continue  # the source left it out whole: no board
+        titles |= {mm.tag_title(t.name or f"{t.color or 'unnamed'} label").lower() for t in tpl.tags}
         groups, columns = len(tpl.stages), _columns(tpl, dict(plan.mapping.field_types))
         # look for it, create it, then its groups and its columns, `batch` to a request
         calls["boards"] += 2 + ceil(groups / batch) + ceil(columns / batch)
@@ -57,6 +59,11 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
         uploads = c.count("upload") - c.oversized_attachments
         calls["attachments"] += uploads + c.items_with_attachments  # each file, then one write per item shows them
         mutations += uploads + c.items_with_attachments
+    # The run lists the account's tags once, then makes each label's tag (by title, case aside)
+    # that is not there: counted for an account without them.
+    calls["tags"] = len(titles) + (1 if titles else 0)
+    reads += 1 if titles else 0
+    mutations += len(titles)
     return calls, reads, mutations
 
 

@@ -27,7 +27,7 @@ MINUTE_REQUESTS = 2_500  # Pro
 NAME_LIMIT = 255  # an item's, a group's, a board's name (ItemNameTooLongException past it)
 LONG_TEXT_LIMIT = 2_000  # a long text column's value
 TEXT_LIMIT = 2_000
-LABEL_LIMIT = 100  # a dropdown label
+LABEL_LIMIT = 100  # a dropdown label, a tag's name
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ FILES = OwnColumn("files", "mw_files", "Files", "file", "the source's files")
 FILE_SOURCES = OwnColumn("file_sources", "mw_file_sources", "File sources", "long_text", "where each file came from")
 LINKS = OwnColumn("links", "mw_links", "Links", "long_text", "the source's links")
 PEOPLE = OwnColumn("people", "mw_people", "People", "people", "the source's assignees")
-LABELS = OwnColumn("labels", "mw_labels", "Labels", "dropdown", "the source's labels")
+LABELS = OwnColumn("labels", "mw_tags", "Tags", "tags", "the source's labels, as the account's tags")
 DUE = OwnColumn("due", "mw_due", "Due", "date", "the source's due date")
 OWN = (MARKER, DESCRIPTION, CHECKLISTS, FILES, FILE_SOURCES, LINKS, PEOPLE, LABELS, DUE)
 
@@ -104,6 +104,11 @@ def column_defaults(f: FieldDef, ctype: str) -> str | None:
         return None
     labels = list(dict.fromkeys(clip(o.text, LABEL_LIMIT) for o in f.options if o.text.strip()))
     return json.dumps({"settings": {"labels": [{"id": i + 1, "name": t} for i, t in enumerate(labels)]}})
+
+
+def tag_title(name: str) -> str:
+    """The name a label's tag gets (the engine compares it without case)."""
+    return clip(" ".join(name.split()) or "label", LABEL_LIMIT)
 
 
 def item_name(name: str) -> str:

@@ -6,11 +6,6 @@ engineer removes its lines; nothing else is skipped."""
 from __future__ import annotations
 
 FULL_RUN = "test_estimate_dry_run_and_run_agree_everything_arrives_once_and_nothing_is_written_twice"
-KILLS = "test_sigkill_with_each_kind_of_write_in_flight_loses_and_doubles_nothing"
-MONDAY_TAGS = (
-    "monday.com's target writes a source's labels as the labels of a dropdown column, made with the item "
-    "that uses them, so the journal's tag entries have no request in flight for a kill to catch"
-)
 
 KNOWN: dict[tuple[str, str], str] = {
     # The estimate now agrees with the run for both (a source without a change feed is counted
@@ -19,6 +14,4 @@ KNOWN: dict[tuple[str, str], str] = {
         "the toy CSV source states no counts of its own (stated_counts is None), so the report's "
         "per-kind table is empty and nothing balances against the source"
     ),
-    ("trello-monday", KILLS): MONDAY_TAGS,
-    ("asana-monday", KILLS): MONDAY_TAGS,
 }

@@ -191,3 +191,19 @@ def test_the_export_names_each_made_object_by_its_marker_and_forgets_what_was_de
     post(url, td.document("delete_board"), {"board_id": bid})
     export = httpx.get(url + "/_sandbox/export", timeout=30).json()
     assert bid not in {b["id"] for b in export["made"]} | {b["id"] for b in export["boards"]}
+
+
+def test_a_tag_is_made_once_by_name_and_a_tags_column_holds_it(served: tuple[MondaySandbox, str]) -> None:
+    sb, url = served
+    first = post(url, td.document("create_tag"), {"tag_name": "Blocked"})["data"]["create_or_get_tag"]
+    again = post(url, td.document("create_tag"), {"tag_name": "blocked"})["data"]["create_or_get_tag"]
+    assert first["id"] == again["id"] and first["name"] == "Blocked"
+    listed = {t["name"]: t["id"] for t in post(url, td.document("tags"), {})["data"]["tags"]}
+    assert listed["Blocked"] == first["id"]
+    bid = board_with_columns(url, ("tg", "tags"))
+    item_id = create_item(url, bid, group_of(sb, bid), {"tg": {"tag_ids": [int(first["id"])]}})["data"]["create_item"][
+        "id"
+    ]
+    assert sb.state.items[item_id].values["tg"] == {"tag_ids": [int(first["id"])]}
+    unknown = create_item(url, bid, group_of(sb, bid), {"tg": {"tag_ids": [123]}})
+    assert unknown["errors"][0]["extensions"]["code"] == "ColumnValueException"

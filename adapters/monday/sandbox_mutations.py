@@ -442,6 +442,7 @@ class MutationRoot:
         it.values = {k: v for k, v in values.items() if v is not None}
         st.items[it.id] = it
         b.item_ids.append(it.id)
+        st.log_item(it, "create_pulse")  # every change through the API is in the board's activity log
         return gql.ItemView(self._ctx, it)
 
     def change_multiple_column_values(
@@ -460,12 +461,15 @@ class MutationRoot:
             raise _refuse(f"Item {it.id} is not on board {b.id}", "InvalidItemIdException")
         values = _values(st, b, column_values, bool(create_labels_if_missing))
         if "name" in values:
-            it.name = values.pop("name")
+            old_name, it.name = it.name, values.pop("name")
+            st.log_item(it, "update_name", value={"name": it.name}, previous_value={"name": old_name})
         for k, v in values.items():
+            previous = it.values.get(k)
             if v is None:
                 it.values.pop(k, None)
             else:
                 it.values[k] = v
+            st.log_item(it, "update_column_value", column_id=k, value=v, previous_value=previous)
         it.updated_at = gql.now_iso()
         return gql.ItemView(self._ctx, it)
 
@@ -474,20 +478,23 @@ class MutationRoot:
         b = self._st.boards[it.board_id]
         if not any(g.id == group_id and not g.deleted for g in b.groups):
             raise _refuse(f"Group {group_id} does not exist on board {b.id}", "InvalidArgumentException")
-        it.group_id = group_id
+        old_group, it.group_id = it.group_id, group_id
         it.updated_at = gql.now_iso()
+        self._st.log_item(it, "move_pulse_into_group", source_group_id=old_group, dest_group_id=group_id)
         return gql.ItemView(self._ctx, it)
 
     def delete_item(self, info: Any, item_id: str | None = None) -> gql.ItemView:
         it = _item(self._st, item_id)
         it.state = "deleted"
         it.updated_at = gql.now_iso()
+        self._st.log_item(it, "delete_pulse")
         return gql.ItemView(self._ctx, it)
 
     def archive_item(self, info: Any, item_id: str | None = None) -> gql.ItemView:
         it = _item(self._st, item_id)
         it.state = "archived"
         it.updated_at = gql.now_iso()
+        self._st.log_item(it, "archive_pulse")
         return gql.ItemView(self._ctx, it)
 
     # -- updates and files -------------------------------------------------------------------

@@ -420,3 +420,40 @@ async def test_an_item_the_listing_leaves_out_is_stated_live_and_counted_even_wh
     await src.aclose()
     assert ref not in again
     assert [k for k in again if ":unlisted-" in k] == [f"monday:item:unlisted-{board_id}-1"]
+
+
+async def test_changes_made_through_the_api_are_in_the_activity_log(served: tuple[MondaySandbox, str]) -> None:
+    """Items made, edited and archived by mutations (another tool, or the wizard writing into
+    monday.com) are logged as monday.com logs them: sync's feed names them, and with
+    include_archived the archived one is read by id."""
+    _, url = served
+    src = source(url)
+    board = next(c for c in await src.containers() if "Client onboarding" in c.name)
+    baseline = await src.changes_since(board.id, None)
+    assert baseline is not None
+
+    def gql(query: str, **variables: Any) -> dict[str, Any]:
+        r = httpx.post(
+            url + "/v2",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": "sandbox-monday-token"},
+        )
+        body = r.json()
+        assert r.status_code == 200 and not body.get("errors"), body
+        return body["data"]
+
+    made = gql('mutation ($b: ID!) { create_item(board_id: $b, item_name: "Made by API") { id } }', b=board.id)
+    new_id = made["create_item"]["id"]
+    gql(
+        "mutation ($b: ID!, $i: ID!) { change_multiple_column_values(board_id: $b, item_id: $i, "
+        'column_values: "{\\"text\\": \\"Acme\\"}") { id } }',
+        b=board.id,
+        i=new_id,
+    )
+    gql("mutation ($i: ID!) { archive_item(item_id: $i) { id } }", i=new_id)
+    changes = await src.changes_since(board.id, baseline.cursor)
+    assert changes is not None and changes.deleted_item_ids == {f"monday:item:{new_id}"}
+    objs = [o async for o in src.extract(board.id, include_archived=True)]
+    await src.aclose()
+    archived = next(o for o in objs if isinstance(o, Item) and o.key == f"monday:item:{new_id}")
+    assert archived.closed and archived.name == "Made by API"

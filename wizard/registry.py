@@ -232,6 +232,7 @@ class AdapterSpec:
     losses: Callable[[Plan], LossRules] | None = None  # targets: what the mapping changes, for one plan
     item_noun: tuple[str, str] = ("item", "items")  # singular, plural: "card", "cards"
     container_noun: tuple[str, str] = ("container", "containers")  # "board", "boards"
+    stage_noun: tuple[str, str] = ("stage", "stages")  # sources: "list", "lists"
     rank: int = 100  # where it is listed on its side, then by name; the first is the default of `new` and the demo
     presets: tuple[Preset, ...] = ()  # the mapping presets of this side, the first one the default
     mapping: type[MappingOptions] | None = None  # targets: the plan's [mapping] options

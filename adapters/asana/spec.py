@@ -89,6 +89,7 @@ SPEC = AdapterSpec(
     rate=RateProfile((RateWindow(1_500, 60.0),), summary="1,500-a-minute limit (150 on a free plan)"),
     item_noun=("task", "tasks"),
     container_noun=("project", "projects"),
+    stage_noun=("section", "sections"),
     presets=(
         Preset("board", "project → template · section → step · task → process at its section's step"),
         Preset(

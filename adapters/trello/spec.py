@@ -90,4 +90,5 @@ SPEC = AdapterSpec(
     rank=0,  # the first source offered, and the default of `new` and the demo
     item_noun=("card", "cards"),
     container_noun=("board", "boards"),
+    stage_noun=("list", "lists"),
 )

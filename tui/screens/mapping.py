@@ -6,6 +6,7 @@ terminal a detail pane beside the tables shows the selected row in full."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events, on, work
@@ -28,6 +29,25 @@ from wizard.model import FieldDef
 def preset_text(target: str, preset: str) -> str:
     """What the target's spec says its preset does."""
     return next((p.description for p in registry.target(target).presets if p.name == preset), "")
+
+
+@dataclass(frozen=True)
+class ShapeWords:
+    """The source's words for what the Shape and Items tabs show, under the preset in force:
+    under one that makes items steps, a stage is an item and an item is a process."""
+
+    container: str
+    stage: tuple[str, str]
+    item: tuple[str, str]
+    items_are_steps: bool
+
+
+def shape_words(source: str, preset: str) -> ShapeWords:
+    spec = registry.source(source)
+    chosen = spec.preset(preset)
+    if chosen is not None and chosen.reshape is not None:
+        return ShapeWords(spec.container_noun[0], spec.item_noun, ("process", "processes"), True)
+    return ShapeWords(spec.container_noun[0], spec.stage_noun, spec.item_noun, False)
 
 
 def source_preset_line(source: str, preset: str) -> Text:
@@ -131,7 +151,7 @@ class MappingScreen(WizardScreen):
                     value=self.container_key or Select.NULL,
                     allow_blank=not options,
                     id="container",
-                    prompt="no board discovered",
+                    prompt=f"no {self.words.container} discovered",
                 )
                 yield Label(
                     Text.assemble(
@@ -162,11 +182,12 @@ class MappingScreen(WizardScreen):
                             id="people-list",
                         )
                     with TabPane("3 Items", id="items"):
+                        w = self.words
                         yield PagedTable(
-                            ("card", "board", "list → step", "state"),
+                            (w.item[0], w.container, f"{w.stage[0]} → step", "state"),
                             None,
-                            noun="cards",
-                            placeholder="/ filter cards by name, list or board…",
+                            noun=w.item[1],
+                            placeholder=f"/ filter {w.item[1]} by name, {w.stage[0]} or {w.container}…",
                             id="items-table",
                         )
                     with TabPane("4 Losses", id="losses"):
@@ -252,11 +273,28 @@ class MappingScreen(WizardScreen):
         self._render_losses()
         self._render_quality()
 
+    @property
+    def words(self) -> ShapeWords:
+        plan = self.app.migration.plan
+        return shape_words(plan.source.system, plan.source.preset)
+
+    def _stage_note(self, st, i: int) -> Text:
+        w = self.words
+        if w.items_are_steps:
+            kind = " (an approval step)" if st.kind == "approval" else ""
+            return Text.assemble(
+                "'", st.name, f"' becomes step {i + 1}{kind}; the {w.item[0]} stands at the first one not done."
+            )
+        return Text.assemble(
+            f"{w.item[1].capitalize()} in '", st.name, f"' become processes whose first {i} step(s) are complete."
+        )
+
     def _render_shape(self) -> None:
         rows: list[tuple[str, object, tuple, Text]] = []
         tpl = self.shape
+        w = self.words
         if tpl is None:
-            rows.append(("wait", None, ("…", "reading the board…", "", ""), Text("")))
+            rows.append(("wait", None, ("…", f"reading the {w.container}…", "", ""), Text("")))
         else:
             plan = self.app.migration.plan
             overrides = plan.mapping.field_types
@@ -265,8 +303,8 @@ class MappingScreen(WizardScreen):
                 (
                     "board",
                     tpl,
-                    ("board", tpl.name, "template", ""),
-                    Text.assemble("The board '", tpl.name, "' becomes one Tallyfy template."),
+                    (w.container, tpl.name, "template", ""),
+                    Text.assemble(f"The {w.container} '", tpl.name, "' becomes one Tallyfy template."),
                 )
             )
             for i, st in enumerate(sorted(tpl.stages, key=lambda s: s.position)):
@@ -274,10 +312,8 @@ class MappingScreen(WizardScreen):
                     (
                         "stage",
                         st,
-                        ("list", st.name + (" (archived)" if st.closed else ""), f"step {i + 1}", ""),
-                        Text.assemble(
-                            "Cards in '", st.name, f"' become processes whose first {i} step(s) are complete."
-                        ),
+                        (w.stage[0], st.name + (" (archived)" if st.closed else ""), f"step {i + 1}", ""),
+                        self._stage_note(st, i),
                     )
                 )
             for f in tpl.fields:
@@ -318,7 +354,7 @@ class MappingScreen(WizardScreen):
                 (
                     "checklists",
                     None,
-                    ("checklists", "per card", CHECKLIST_MODES[mode], "⚠ lossy"),
+                    ("checklists", f"per {w.item[0]}", CHECKLIST_MODES[mode], "⚠ lossy"),
                     Text(f"⚠ {lossy.get('checklists', '')}. c switches to: {other}."),
                 )
             )
@@ -437,7 +473,8 @@ class MappingScreen(WizardScreen):
                 *options,
             )
         if kind == "stage":
-            return lines(Text.assemble(("List ", "bold"), (obj.name, "bold")), note, *self._stage_count(obj))
+            head = Text.assemble((self.words.stage[0].capitalize() + " ", "bold"), (obj.name, "bold"))
+            return lines(head, note, *self._stage_count(obj))
         if kind == "board":
             return self._board_detail()
         return note
@@ -450,20 +487,26 @@ class MappingScreen(WizardScreen):
         order = sorted(tpl.stages, key=lambda s: s.position)
         i = next((n for n, s in enumerate(order) if s.key == st.key), None)
         counts = c.items_by_stage_index
-        return [f"{counts[i]:,} card(s) in it."] if i is not None and i < len(counts) else []
+        stands = f"{counts[i]:,} {self.words.item[0]}(s) {'at' if self.words.items_are_steps else 'in'} it."
+        return [stands] if i is not None and i < len(counts) else []
 
     def _board_detail(self, tpl=None) -> Text:
         tpl = tpl or self.shape
         c = next((c for c in self.containers if self.app.shapes.get(c.key) is tpl), None)
         if tpl is None:
             return Text("")
-        head: list[Text | str] = [Text.assemble(("Board ", "bold"), (tpl.name, "bold")), "→ one Tallyfy template"]
+        w = self.words
+        head: list[Text | str] = [
+            Text.assemble((w.container.capitalize() + " ", "bold"), (tpl.name, "bold")),
+            "→ one Tallyfy template",
+        ]
         if c is not None:
             head.append(
-                f"{c.count('item'):,} cards · {c.count('comment'):,} comments · {c.count('attachment'):,} attachments"
+                f"{c.count('item'):,} {w.item[1]} · {c.count('comment'):,} comments · "
+                f"{c.count('attachment'):,} attachments"
             )
         head.append(
-            f"{len(tpl.stages)} lists → steps · {len(tpl.fields)} fields · {len(tpl.tags)} labels · "
+            f"{len(tpl.stages)} {w.stage[1]} → steps · {len(tpl.fields)} fields · {len(tpl.tags)} labels · "
             f"{len(tpl.people)} people"
         )
         return lines(*head)
@@ -487,10 +530,11 @@ class MappingScreen(WizardScreen):
         r = self.item_page[row] if 0 <= row < len(self.item_page) else None
         if r is None:
             return Text("")
+        w = self.words
         out: list[Text | str] = [
-            Text.assemble(("Card ", "bold"), (r.name, "bold")),
-            Text.assemble("board: ", r.container),
-            Text.assemble("list → step: ", r.stage),
+            Text.assemble((w.item[0].capitalize() + " ", "bold"), (r.name, "bold")),
+            Text.assemble(f"{w.container}: ", r.container),
+            Text.assemble(f"{w.stage[0]} → step: ", r.stage),
         ]
         archived_kept = self.app.migration.plan.mapping.include_archived
         out.append(

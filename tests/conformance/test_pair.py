@@ -133,10 +133,12 @@ def test_sigkill_with_each_kind_of_write_in_flight_loses_and_doubles_nothing(wor
         target=world.target.name,
         command=world.command,
     )
-    # Every kind written more than a few times was caught in flight (one written once or
-    # twice, as a single container's template, may be over before a kill could aim at it).
-    often = {kind for kind, n in figs.kinds_written.items() if n >= 3}
-    assert often and often <= figs.kinds_hit, (figs.kinds_written, figs.kill_points)
+    # Every kind of the source's own objects written more than a few times (a container's
+    # template, written once, may be over before a kill could aim at it) was caught in flight.
+    # A kind the target journals without a request of its own (monday.com writes tags as a
+    # column's labels, made with the item) has no moment in flight to catch, so it is not asked.
+    often = {kind for kind in ("item", "comment", "attachment") if figs.kinds_written[kind] >= 3}
+    assert "item" in often and often <= figs.kinds_hit, (figs.kinds_written, figs.kill_points)
     assert figs.kills >= 2 and figs.store_loads == figs.kills, figs.kill_points
     assert figs.tally.checked > 20
     assert (figs.tally.duplicates, figs.tally.lost, figs.tally.unexpected) == (0, 0, 0), figs.tally.per_kind

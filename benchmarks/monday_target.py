@@ -12,7 +12,7 @@ files all are mutations. Measured: `discover`, `estimate --json`, `run --yes`, t
 - the estimate's error on the target's calls (its count against the sandbox's own) and on
   the duration (its seconds against the run's wall).
 
-    .venv/bin/python benchmarks/monday_target.py [--scale medium] [--rate-scale 0.2] [--repeat 1]
+    .venv/bin/python benchmarks/monday_target.py [--scale medium] [--rate-scale 0.2] [--repeat 1] [--tier free]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from adapters.monday.target_mapping import BUDGET, MUTATION_COST
 from benchmarks._common import Figure, cli, pick_median, repeat, report, serve
 
 
-def one(scale: str, seed: int, rate_scale: float) -> dict:
+def one(scale: str, seed: int, rate_scale: float, tier: str) -> dict:
     with (
         tempfile.TemporaryDirectory(prefix="mw-monday-") as tmp,
         serve(
@@ -44,6 +44,8 @@ def one(scale: str, seed: int, rate_scale: float) -> dict:
         ) as s,
     ):
         folder = str(s.folder)
+        if tier != "pro":  # the account's plan: its budget (trial and free: 1,000,000 points a minute)
+            httpx.post(s.urls["monday"] + "/_sandbox/budget", json={"tier": tier}, timeout=30)
         assert cli("discover", folder).returncode == 0
         est = json.loads(cli("estimate", folder, "--json").stdout)
         s.reset_stats()
@@ -81,13 +83,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rate-scale", type=float, default=0.2)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--tier", default="pro", choices=("pro", "enterprise", "free", "trial"))
     ap.add_argument("--quick", action="store_true", help="small scale, one run")
     a = ap.parse_args()
     if a.quick:
         a.scale, a.repeat, a.rate_scale = "small", 1, 0.01
-    runs = repeat(a.repeat, lambda i: one(a.scale, a.seed, a.rate_scale))
+    runs = repeat(a.repeat, lambda i: one(a.scale, a.seed, a.rate_scale, a.tier))
     m = pick_median(runs, "mutations_per_min")
-    most = BUDGET // MUTATION_COST
+    most = (BUDGET if a.tier in ("pro", "enterprise") else BUDGET // 10) // MUTATION_COST
     report(
         [
             Figure(

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.table.readers import SqlDatabase
 from tests.table.conftest import HEADER, ROWS, connect, extract, write_csv, write_sqlite, write_xlsx
-from wizard.errors import PlanError
+from wizard.errors import PlanError, UserError
 from wizard.model import FieldType
 from wizard.plan import Source
 
@@ -110,3 +111,18 @@ def test_the_plan_takes_a_database_url_for_this_source_only_and_never_its_passwo
         Source(system="table", base_url="postgresql://mw:hunter2@db.example.com/staging")
     with pytest.raises(ValueError, match="http"):
         Source(system="trello", base_url="file:///tmp/x.csv")
+
+
+def test_a_database_is_named_without_its_credential_and_a_missing_driver_is_one_sentence(tmp_path: Path) -> None:
+    db = SqlDatabase(f"sqlite:///{write_sqlite(tmp_path / 's.db')}", "none-needed")
+    assert db.where == f"sqlite:///{tmp_path / 's.db'}" and "none-needed" not in db.where
+    with pytest.raises(UserError) as e:  # the profile's password goes on the URL, never into a sentence
+        SqlDatabase("postgresql://mw@db.example.com/staging", "hunter2")
+    said = e.value.sentence
+    assert "driver psycopg for postgresql" in said and "hunter2" not in said and "\n" not in said
+
+
+def test_a_database_url_with_an_unknown_dialect_is_one_sentence() -> None:
+    with pytest.raises(PlanError) as e:
+        connect("postgresql+nosuchdriver://mw@db.example.com/staging")
+    assert "no dialect for postgresql+nosuchdriver" in e.value.sentence

@@ -151,8 +151,12 @@ class Preset:
     and its adapter reads the choice from `Connection.endpoint.preset`."""
 
     name: str
-    description: str
+    description: str  # a target's may name the source's words: {container}, {stage}, {item}
     reshape: Callable[[SourceAdapter], SourceAdapter] | None = None
+
+    def described(self, container: str, stage: str, item: str) -> str:
+        """The description in the source's words ('section → step · task → process')."""
+        return self.description.format(container=container, stage=stage, item=item)
 
 
 @dataclass(frozen=True)

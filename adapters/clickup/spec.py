@@ -83,6 +83,7 @@ SPEC = AdapterSpec(
     ),
     item_noun=("task", "tasks"),
     container_noun=("list", "lists"),
+    stage_noun=("status", "statuses"),
     presets=(
         Preset(
             "board",

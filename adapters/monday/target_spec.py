@@ -59,5 +59,5 @@ SPEC = AdapterSpec(
     item_noun=("item", "items"),
     container_noun=("board", "boards"),
     mapping=MondayMapping,
-    presets=(Preset("kanban", "stage → group · field → column · item → item · comment → update"),),
+    presets=(Preset("kanban", "{stage} → group · field → column · {item} → item · comment → update"),),
 )

@@ -65,4 +65,5 @@ SPEC = AdapterSpec(
     change_feed=True,
     item_noun=("card", "cards"),
     container_noun=("pipe", "pipes"),
+    stage_noun=("phase", "phases"),
 )

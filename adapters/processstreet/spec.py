@@ -81,4 +81,5 @@ SPEC = AdapterSpec(
     change_feed=True,
     item_noun=("run", "runs"),
     container_noun=("workflow", "workflows"),
+    stage_noun=("task", "tasks"),
 )

@@ -93,9 +93,7 @@ SPEC = AdapterSpec(
     item_noun=("process", "processes"),
     container_noun=("template", "templates"),
     mapping=TallyfyMapping,
-    presets=(
-        Preset("kanban", "list → step · card → process"),
-        Preset("checklist", "workflow → template · run → process"),
-        Preset("form", "fields → kick-off form"),
-    ),
+    # One shape: the source's stages become steps and its items processes standing at theirs.
+    # (A container as one process is the source's preset, wizard/reshape.py, for any target.)
+    presets=(Preset("kanban", "{stage} → step · {item} → process"),),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from test_keyboard_model import toasts
-from textual.widgets import OptionList, Static
+from textual.widgets import Label, OptionList, Static
 
 from tui.app import WizardApp
 from tui.screens.dialogs import ChoiceDialog
@@ -29,6 +29,8 @@ async def test_the_source_preset_is_shown_and_chosen_by_key(tmp_path: Path) -> N
         await settle(pilot)
         shown = str(app.screen.query_one("#source-preset", Static).render())
         assert "board" in shown and "section → step" in shown
+        target = " ".join(str(app.screen.query_one("#preset", Label).render()).split())
+        assert target == "preset kanban: section → step · task → process", "the target's preset in Asana's words"
         assert stage_names(app) == ["To do", "Doing", "Done"]
         await pilot.press("s")
         await settle(pilot)
@@ -40,6 +42,8 @@ async def test_the_source_preset_is_shown_and_chosen_by_key(tmp_path: Path) -> N
         assert isinstance(app.screen, MappingScreen)
         assert load_plan(m.folder).source.preset == "project_as_process"
         assert "project_as_process" in str(app.screen.query_one("#source-preset", Static).render())
+        target = " ".join(str(app.screen.query_one("#preset", Label).render()).split())
+        assert target == "preset kanban: task → step · project → process", "and again under the preset chosen"
         tasks = [*ASANA_TASKS[:3], "Check the tone", *ASANA_TASKS[3:]]
         assert stage_names(app) == tasks, "read again: each task is a step, in section order"
         assert m.store.inventory["source_preset"] == "project_as_process"

@@ -115,7 +115,7 @@ def test_a_system_nobody_registered_is_named_with_the_ones_there_are(tmp_path: P
     ("mapping", "sentence"),
     [
         ('checklists = "rows"', "key 'mapping.checklists' input should be 'field' or 'subtasks'."),
-        ('preset = "gantt"', "key 'mapping.preset' must be one of kanban, checklist, form."),
+        ('preset = "gantt"', "key 'mapping.preset' must be one of kanban."),
         ('colour = "red"', "key 'mapping.colour' is not a known setting."),
         (
             'colour = "red"\nchecklists = 3',

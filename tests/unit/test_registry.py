@@ -98,3 +98,20 @@ def test_a_quota_is_no_steady_rate_but_a_wait_each_time_it_runs_out():
     assert rate.seconds_for(1_001) == pytest.approx(100.1 + 3600.0)
     assert rate.seconds_for(2_500, scale=0.01) == pytest.approx(2.5 + 2 * 36.0)
     assert [w.calls for w in rate.quotas_exceeded(1_001)] == [1_000] and not rate.quotas_exceeded(1_000)
+
+
+def test_a_target_preset_is_described_in_each_source_s_own_words():
+    """The mapping screen says what the target's preset does with the source's nouns: an Asana
+    section, never a Trello list."""
+    kanban = registry.target("tallyfy").preset("kanban")
+    assert kanban is not None
+    trello, asana = registry.source("trello"), registry.source("asana")
+    assert kanban.described(trello.container_noun[0], trello.stage_noun[0], trello.item_noun[0]) == (
+        "list → step · card → process"
+    )
+    assert kanban.described(asana.container_noun[0], asana.stage_noun[0], asana.item_noun[0]) == (
+        "section → step · task → process"
+    )
+    for target in registry.targets().values():  # every placeholder a target writes is one the core fills
+        for p in target.presets:
+            assert "{" not in p.described("c", "s", "i"), (target.system, p.name)

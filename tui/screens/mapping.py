@@ -26,11 +26,6 @@ from wizard.errors import UserError
 from wizard.model import FieldDef
 
 
-def preset_text(target: str, preset: str) -> str:
-    """What the target's spec says its preset does."""
-    return next((p.description for p in registry.target(target).presets if p.name == preset), "")
-
-
 @dataclass(frozen=True)
 class ShapeWords:
     """The source's words for what the Shape and Items tabs show, under the preset in force:
@@ -48,6 +43,16 @@ def shape_words(source: str, preset: str) -> ShapeWords:
     if chosen is not None and chosen.reshape is not None:
         return ShapeWords(spec.container_noun[0], spec.item_noun, ("process", "processes"), True)
     return ShapeWords(spec.container_noun[0], spec.stage_noun, spec.item_noun, False)
+
+
+def preset_text(target: str, preset: str, words: ShapeWords) -> str:
+    """What the target's spec says its preset does, in the source's words under its preset in
+    force (when items become steps, the container is what becomes one process)."""
+    chosen = registry.target(target).preset(preset)
+    if chosen is None:
+        return ""
+    item = words.container if words.items_are_steps else words.item[0]
+    return chosen.described(words.container, words.stage[0], item)
 
 
 def source_preset_line(source: str, preset: str) -> Text:
@@ -153,15 +158,7 @@ class MappingScreen(WizardScreen):
                     id="container",
                     prompt=f"no {self.words.container} discovered",
                 )
-                yield Label(
-                    Text.assemble(
-                        "preset ",
-                        (m.plan.mapping.preset, "bold"),
-                        ": ",
-                        preset_text(m.plan.target.system, m.plan.mapping.preset),
-                    ),
-                    id="preset",
-                )
+                yield Label(self._target_preset_line(), id="preset")
             if registry.source(m.plan.source.system).presets:
                 yield Static(source_preset_line(m.plan.source.system, m.plan.source.preset), id="source-preset")
             with Horizontal(id="map-main"):
@@ -272,6 +269,12 @@ class MappingScreen(WizardScreen):
         self._render_people()
         self._render_losses()
         self._render_quality()
+
+    def _target_preset_line(self) -> Text:
+        """The target's preset in force, in the source's words under the source preset in force."""
+        plan = self.app.migration.plan
+        described = preset_text(plan.target.system, plan.mapping.preset, self.words)
+        return Text.assemble("preset ", (plan.mapping.preset, "bold"), ": ", described)
 
     @property
     def words(self) -> ShapeWords:
@@ -682,6 +685,7 @@ class MappingScreen(WizardScreen):
             plan.source.preset = value
             self._save_plan(f"source preset → {value}")
             self.query_one("#source-preset", Static).update(source_preset_line(plan.source.system, value))
+            self.query_one("#preset", Label).update(self._target_preset_line())
             self._rediscover()
 
         label = registry.label(plan.source.system)

@@ -28,8 +28,9 @@ from starlette.types import Scope
 
 from adapters.asana import sandbox_api as api
 from adapters.asana.sandbox_limits import AsanaRateLimits
-from adapters.asana.sandbox_state import SCALES, AsanaState, attachment_chunks, build_state, iso
+from adapters.asana.sandbox_state import SCALES, AsanaState, build_state, iso
 from adapters.asana.spec import SANDBOX_CREDENTIALS
+from adapters.sandbox_bytes import file_chunks
 from adapters.sandboxkit import Faults, Manifest, Sandbox
 
 API = "/api/1.0"
@@ -278,7 +279,7 @@ class AsanaSandbox(Sandbox):
             headers["content-range"] = f"bytes {start}-{size - 1}/{size}"
         headers.update({"content-length": str(size - start), "accept-ranges": "bytes"})
         return StreamingResponse(
-            attachment_chunks(self.state.seed, gid, size, start),
+            file_chunks(self.state.seed, gid, size, start),
             status_code=status,
             media_type=att["mime"],
             headers=headers,

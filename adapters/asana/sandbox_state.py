@@ -7,22 +7,21 @@ memberships, assignees, followers, tags and custom-field values; subtasks (tasks
 Everything derives from `random.Random(seed)`, so two sandboxes with the same seed and scale
 are identical. Records are kept in Asana's own full shape (what `opt_fields` projects from);
 references between them are gids, resolved when a record is rendered. Attachment bytes are
-not stored: `attachment_chunks` regenerates them from (seed, attachment gid).
+not stored: `adapters.sandbox_bytes` regenerates them from (seed, attachment gid).
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from adapters.sandbox_bytes import file_sha256
 
 BASE_TS = 1_704_067_200  # 2024-01-01T00:00:00Z: seeded history starts here
 SPAN_S = 480 * 86_400
 GID_BASE = 1_200_000_000_000_000
-BLOCK = 64 * 1024
 
 SCALES: dict[str, dict[str, int]] = {
     "small": {"projects": 2, "tasks": 40, "comments": 100, "attachments": 12},
@@ -138,10 +137,7 @@ class AsanaState:
         return str(self.next_gid)
 
     def attachment_sha256(self, gid: str) -> str:
-        h = hashlib.sha256()
-        for chunk in attachment_chunks(self.seed, gid, self.attachments[gid]["size"]):
-            h.update(chunk)
-        return h.hexdigest()
+        return file_sha256(self.seed, gid, self.attachments[gid]["size"])
 
     def top_task(self, gid: str) -> Task:
         task = self.tasks[gid]
@@ -168,19 +164,6 @@ class AsanaState:
                 **extra,
             }
         )
-
-
-def attachment_chunks(seed: int, gid: str, size: int, start: int = 0) -> Iterator[bytes]:
-    """The file's bytes from `start`, regenerated from (seed, gid) in blocks of a SHAKE-256 stream."""
-    block = start // BLOCK
-    skip = start - block * BLOCK
-    pos = block * BLOCK
-    while pos < size:
-        piece = hashlib.shake_256(f"{seed}:{gid}:{block}".encode()).digest(BLOCK)[: size - pos]
-        yield piece[skip:]
-        pos += len(piece)
-        block += 1
-        skip = 0
 
 
 def build_state(seed: int = 1, scale: str = "small") -> AsanaState:

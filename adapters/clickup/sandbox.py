@@ -34,10 +34,10 @@ from adapters.clickup.sandbox_state import (
     ClickUpList,
     ClickUpState,
     Task,
-    attachment_chunks,
     build_state,
 )
 from adapters.clickup.spec import SANDBOX_CREDENTIALS
+from adapters.sandbox_bytes import file_chunks
 from adapters.sandboxkit import Faults, Manifest, Sandbox
 
 API = "/api/v2"
@@ -420,7 +420,7 @@ class ClickUpSandbox(Sandbox):
             headers["content-range"] = f"bytes {start}-{size - 1}/{size}"
         headers.update({"content-length": str(size - start), "accept-ranges": "bytes"})
         return StreamingResponse(
-            attachment_chunks(self.state.seed, att["id"], size, start),
+            file_chunks(self.state.seed, att["id"], size, start),
             status_code=status,
             media_type=att["mimetype"],
             headers=headers,

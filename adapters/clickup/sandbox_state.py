@@ -9,21 +9,20 @@ deleted tasks; comments with threaded replies; attachments.
 Everything derives from `random.Random(seed)`, so two sandboxes with the same seed and scale
 are identical. Records are kept in ClickUp's own shape (`reference/trello-asana-clickup.md`
 §3.6 and the v2 OpenAPI examples); references between them are ids, resolved when a record is
-rendered. Attachment bytes are not stored: `attachment_chunks` regenerates them.
+rendered. Attachment bytes are not stored: `adapters.sandbox_bytes` regenerates them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.sandbox_bytes import file_sha256
+
 BASE_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z: seeded history starts here
 SPAN_MS = 480 * 86_400_000
-BLOCK = 64 * 1024
 TEAM_ID = "9012345"
 
 SCALES: dict[str, dict[str, int]] = {
@@ -133,10 +132,7 @@ class ClickUpState:
     attachments: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> record (with parent_id)
 
     def attachment_sha256(self, att_id: str) -> str:
-        h = hashlib.sha256()
-        for chunk in attachment_chunks(self.seed, att_id, self.attachments[att_id]["size"]):
-            h.update(chunk)
-        return h.hexdigest()
+        return file_sha256(self.seed, att_id, self.attachments[att_id]["size"])
 
     def live(self, list_id: str) -> list[Task]:
         return [self.tasks[t] for t in self.lists[list_id].tasks if not self.tasks[t].deleted]
@@ -144,19 +140,6 @@ class ClickUpState:
     def list_archived(self, lst: ClickUpList) -> bool:
         folder = self.folders.get(lst.folder_id or "")
         return bool(lst.data["archived"] or (folder and folder["archived"]) or self.spaces[lst.space_id]["archived"])
-
-
-def attachment_chunks(seed: int, att_id: str, size: int, start: int = 0) -> Iterator[bytes]:
-    """The file's bytes from `start`, regenerated from (seed, id) in blocks of a SHAKE-256 stream."""
-    block = start // BLOCK
-    skip = start - block * BLOCK
-    pos = block * BLOCK
-    while pos < size:
-        piece = hashlib.shake_256(f"{seed}:{att_id}:{block}".encode()).digest(BLOCK)[: size - pos]
-        yield piece[skip:]
-        pos += len(piece)
-        block += 1
-        skip = 0
 
 
 def build_state(seed: int = 1, scale: str = "small") -> ClickUpState:

@@ -30,8 +30,9 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
 from adapters.processstreet import sandbox_api as api
-from adapters.processstreet.sandbox_state import PSState, Run, build_state, file_chunks, iso
+from adapters.processstreet.sandbox_state import PSState, Run, build_state, iso
 from adapters.processstreet.spec import SANDBOX_CREDENTIALS
+from adapters.sandbox_bytes import file_chunks
 from adapters.sandboxkit import Faults, Manifest, Sandbox
 
 API = api.API

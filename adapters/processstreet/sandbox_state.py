@@ -10,7 +10,7 @@ Everything derives from `random.Random(seed)`, so two sandboxes with the same se
 are identical. Records are kept in the API's own shapes where the OpenAPI document gives one;
 a File field's value and the file links are not documented (reference §S2), so their shape
 here is ours and the adapter reads them tolerantly. File bytes are not stored:
-`file_chunks` regenerates them from (seed, file id).
+`adapters.sandbox_bytes` regenerates them from (seed, file id).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import base64
 import hashlib
 import random
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters import sandbox_bytes
+
 BASE_TS = 1_704_067_200  # 2024-01-01T00:00:00Z: seeded history starts here
 SPAN_S = 480 * 86_400
-BLOCK = 64 * 1024
 
 # runs, comments, attachments (task files + field files) per scale; large holds at least
 # 10,000 runs, 30,000 comments and 2,000 files, as every source sandbox's large does
@@ -186,10 +186,7 @@ class PSState:
 
     def file_sha256(self, fid: str) -> str:
         rec = self.attachments.get(fid) or self.files[fid]
-        h = hashlib.sha256()
-        for chunk in file_chunks(self.seed, fid, int(rec["size"])):
-            h.update(chunk)
-        return h.hexdigest()
+        return sandbox_bytes.file_sha256(self.seed, fid, int(rec["size"]))
 
     def user_ref(self, uid: str) -> dict[str, str]:
         u = self.users[uid]
@@ -197,19 +194,6 @@ class PSState:
 
     def field(self, wf: Workflow, fid: str) -> dict[str, Any] | None:
         return next((f for f in wf.fields if f["id"] == fid), None)
-
-
-def file_chunks(seed: int, fid: str, size: int, start: int = 0) -> Iterator[bytes]:
-    """The file's bytes from `start`, regenerated from (seed, id) in blocks of a SHAKE-256 stream."""
-    block = start // BLOCK
-    skip = start - block * BLOCK
-    pos = block * BLOCK
-    while pos < size:
-        piece = hashlib.shake_256(f"{seed}:{fid}:{block}".encode()).digest(BLOCK)[: size - pos]
-        yield piece[skip:]
-        pos += len(piece)
-        block += 1
-        skip = 0
 
 
 def build_state(seed: int = 1, scale: str = "small") -> PSState:

@@ -113,6 +113,10 @@ def _option_error(exc: ValidationError) -> str:
     """One sentence naming the option of 'new' that pydantic refused, and why."""
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
+    given = err.get("input")
+    if err["type"] == "mapping_option":  # a section's own check names its field in ctx, its input is the section
+        loc += [str(p) for p in (err.get("ctx") or {}).get("loc", ())]
+        given = given.get(loc[-1], given) if isinstance(given, dict) else given
     leaf = loc[-1] if loc else ""
     side = loc[0] if len(loc) > 1 else ""
     option = {
@@ -125,7 +129,7 @@ def _option_error(exc: ValidationError) -> str:
     why = err["msg"].removeprefix("Value error, ").replace(f"names '{err.get('input')}', which ", "")
     if leaf == "profile":
         why = "must be 1 to 64 letters, digits, '.', '_' or '-'"
-    return f"{option} {str(err.get('input'))!r} {why[0].lower() + why[1:]}."
+    return f"{option} {str(given)!r} {why[0].lower() + why[1:]}."
 
 
 async def cmd_connect(a: argparse.Namespace) -> int:

@@ -28,8 +28,8 @@ async def test_the_quality_tab_names_each_failure_before_the_run(home: Path) -> 
         await settle(pilot)
         shown = str(app.screen.query_one("#quality-text", Static).render())
     assert "2 rows failing a critical rule will be quarantined (not written); 2 warning(s)" in shown
-    assert "✖ amount on file (critical): 1 row" in shown and "Bob's bakery: 'Amount' is empty" in shown
-    assert "✖ amount positive (critical): 1 row" in shown and "Cy's cycles: empty(amount) or amount > 0" in shown
+    assert "✗ amount on file (critical): 1 row" in shown and "Bob's bakery: 'Amount' is empty" in shown
+    assert "✗ amount positive (critical): 1 row" in shown and "Cy's cycles: empty(amount) or amount > 0" in shown
     assert (
         "⚠ known status (warning): 1 row" in shown and "Dee's deli: 'stage' is 'Lost', not one of New, Shipped" in shown
     )

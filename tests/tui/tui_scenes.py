@@ -150,6 +150,9 @@ async def _as_process(pilot: Pilot) -> None:
     await _source_presets(pilot)
     await pilot.press("down", "enter")
     await settle(pilot, rounds=5)
+    # the "saved to plan.toml" toast expires on a timer: shown or gone by the machine's speed, so not in the picture
+    pilot.app.clear_notifications()
+    await settle(pilot)
 
 
 def fill_sync_model(app: WizardApp) -> None:

@@ -411,7 +411,7 @@ class MappingScreen(WizardScreen):
         m = self.app.migration
         found = container_quality(m.store.inventory, self.container_key, len(m.plan.quality))
         self.query_one("#quality-text", Static).update(
-            lines(*[text((x, "bold" if x[:1] in "✖⚠" else "")) for x in found])
+            lines(*[text((x, "bold" if x[:1] in "✗⚠" else "")) for x in found])
         )
 
     def _losses(self, tpl) -> list[tuple[str, str]]:

@@ -87,7 +87,7 @@ def container_quality(
     for q in sorted(found, key=lambda q: (q.get("severity") != "critical", q.get("rule", ""))):
         by_rule.setdefault((q.get("rule", ""), q.get("severity", "")), []).append(q)
     for (rule, severity), failures in by_rule.items():
-        mark = "✖" if severity == "critical" else "⚠"
+        mark = "✗" if severity == "critical" else "⚠"
         out += ["", f"{mark} {rule} ({severity}): {w.items(len(failures))}"]
         out += [f"   {q.get('name') or q.get('key')}: {q.get('detail')}" for q in failures[:limit]]
         if len(failures) > limit:

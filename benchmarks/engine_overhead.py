@@ -6,7 +6,7 @@ real CLI (`migration-wizard run DIR --yes`) in a child process whose CPU time co
 wait4's rusage.
 
     .venv/bin/python benchmarks/engine_overhead.py      # medium (1,888 cards, 5,663 comments, 384 files), 3 repeats
-    .venv/bin/python benchmarks/engine_overhead.py --profile  # one run under cProfile: where the time goes
+    .venv/bin/python benchmarks/engine_overhead.py --profile  # one run under cProfile (CPU time): where the CPU goes
     .venv/bin/python benchmarks/engine_overhead.py --quick    # small, once
 
 `--rate-scale 1e-6` shrinks the client's own windows too (Tallyfy's 120 comments per hour
@@ -31,14 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 
-from benchmarks._common import Figure, cli, report, requests_by_status, run_child, serve
+from benchmarks._common import ROOT, Figure, cli, report, requests_by_status, run_child, serve
 
 PROFILE_RUNNER = """
-import cProfile, sys
+import cProfile, sys, time
 out = sys.argv[1]
 sys.argv = ["migration-wizard"] + sys.argv[2:]
 from tui.entry import main
-prof = cProfile.Profile()
+# CPU time, not wall time: a wall-clock profiler charges a function for the time the process
+# waits in it (a socket send blocked on the peer, the event loop idle in epoll).
+prof = cProfile.Profile(time.process_time)
 try:
     prof.enable()
     main()
@@ -104,6 +106,15 @@ def one(scale: str, seed: int, workdir: Path, profile: Path | None = None) -> di
     }
 
 
+def _ours(filename: str) -> bool:
+    """A file of this checkout's own packages (wherever the checkout is)."""
+    try:
+        rel = Path(filename).resolve().relative_to(ROOT)
+    except ValueError:
+        return False
+    return rel.parts[0] in ("wizard", "adapters", "tui")
+
+
 def where_time_goes(path: Path, top: int = 25) -> dict[str, float]:
     """Own time by package: ours (wizard/, adapters/) against httpx, httpcore, h11, anyio, asyncio..."""
     st = pstats.Stats(str(path))
@@ -111,7 +122,7 @@ def where_time_goes(path: Path, top: int = 25) -> dict[str, float]:
     for (f, _, fn), (_, _, tt, _, _) in st.stats.items():  # type: ignore[attr-defined]
         if "/site-packages/" in f:
             key = f.split("/site-packages/")[1].split("/")[0]
-        elif "/work/" in f and ("/wizard/" in f or "/adapters/" in f or "/tui/" in f):
+        elif _ours(f):
             key = "ours:" + "/".join(Path(f).parts[-2:])
         elif f.startswith(("~", "<")):
             key = "builtin:" + (fn if "socket" in fn or "epoll" in fn else fn.split(" of ")[0])[:60]
@@ -133,7 +144,7 @@ def where_time_goes(path: Path, top: int = 25) -> dict[str, float]:
             groups["json"] += v
         else:
             groups["other (stdlib, pydantic, tenacity, rich...)"] += v
-    print(f"\nprofile ({total:.1f} s of own time under cProfile, which inflates per-call costs):")
+    print(f"\nprofile ({total:.1f} s of own CPU time under cProfile, which inflates per-call costs):")
     for k, v in groups.most_common():
         print(f"  {v / total * 100:5.1f}%  {k}")
     print("  top entries:")

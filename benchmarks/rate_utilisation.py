@@ -3,9 +3,10 @@ documented limits, scaled down in time by `rate_scale` so it takes about a minut
 the theoretical minimum wall time computed from the calls the run actually made:
 
     Trello        (ceil(source calls / 100) - 1) x 10 s x scale     (100 per token per 10 s, fixed windows)
-    Tallyfy       (ceil(target calls / L) - 1) x 60 s, L = 600/scale (per user per rolling minute)
+    Tallyfy       (ceil(target calls / 600) - 1) x 60 s x scale     (per user per rolling minute)
     comment cap   (ceil(comments / 120) - 1) x 3600 s x scale       (120 per organization per hour)
-    minimum       the largest of the three (each limit binds on its own; they can overlap)
+    guest cap     (ceil(guest invites / 30) - 1) x 3600 s x scale   (30 per organization per hour)
+    minimum       the largest of the four (each limit binds on its own; they can overlap)
 
 The sandboxes run in their own process (`sandbox serve`); the engine runs here, through the
 same Migration facade the CLI uses, so the limiter's `waited` seconds and the retries can
@@ -130,11 +131,18 @@ def one(scale_name: str, seed: int, rate_scale: float, scope: list[str] | None, 
         for st, n in sts.items()
         if st.startswith("2")
     )
-    per_minute = max(1, round(600 / rate_scale))
+    guests = sum(
+        n
+        for route, sts in tallyfy["by_route"].items()
+        if route.startswith("POST") and route.rstrip("/").endswith("/guests")
+        for st, n in sts.items()
+        if st.startswith("2")
+    )
     bounds = {
         "trello_s": max(0, math.ceil(source_calls / 100) - 1) * 10.0 * rate_scale,
-        "tallyfy_minute_s": max(0, math.ceil(target_calls / per_minute) - 1) * 60.0,
+        "tallyfy_minute_s": max(0, math.ceil(target_calls / 600) - 1) * 60.0 * rate_scale,
         "comment_cap_s": max(0, math.ceil(comments / 120) - 1) * 3600.0 * rate_scale,
+        "guest_cap_s": max(0, math.ceil(guests / 30) - 1) * 3600.0 * rate_scale,
     }
     minimum = max(bounds.values())
     src, tgt = clients.get("source"), clients.get("target")
@@ -149,6 +157,7 @@ def one(scale_name: str, seed: int, rate_scale: float, scope: list[str] | None, 
         "source_calls": source_calls,
         "target_calls": target_calls,
         "comments": comments,
+        "guest_invites": guests,
         "failed": summary.failed_total,
         "created": sum(summary.created.values()),
         "bounds": {k: round(v, 2) for k, v in bounds.items()},
@@ -182,8 +191,8 @@ def main() -> None:
     rate_scale = a.rate_scale or rate_scale
     print(
         f"workload: {a.scale} seed {a.seed}, {len(scope)} board(s), {comments} comments; rate_scale {rate_scale:.3g} "
-        f"(Trello 100 per {10 * rate_scale:.3g} s, Tallyfy {max(1, round(600 / rate_scale))} per minute and "
-        f"120 comments per {3600 * rate_scale:.3g} s)",
+        f"(Trello 100 per {10 * rate_scale:.3g} s, Tallyfy 600 per {60 * rate_scale:.3g} s, "
+        f"120 comments and 30 guest invites per {3600 * rate_scale:.3g} s)",
         flush=True,
     )
     workdir = Path(tempfile.mkdtemp(prefix="mw-rate-"))

@@ -91,10 +91,11 @@ class TallyfyClient(ApiClient):
         max_retries: int = 6,
         hour_seconds: float = 3600.0,
         per_minute: int = 600,
+        minute_seconds: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         limiter = RateLimiter(
-            [(per_minute, 60.0)], {COMMENTS: [(120, hour_seconds)], GUEST_INVITES: [(30, hour_seconds)]}
+            [(per_minute, minute_seconds)], {COMMENTS: [(120, hour_seconds)], GUEST_INVITES: [(30, hour_seconds)]}
         )
         super().__init__(
             base_url,
@@ -112,12 +113,13 @@ class TallyfyClient(ApiClient):
         )
         self.org = org
         self.hour_seconds = hour_seconds
+        self.minute_seconds = minute_seconds
         self._bucket_locks: dict[str, asyncio.Lock] = {}
         self.http.event_hooks["response"].append(self._remember_rejection)
 
     # -- rate limits -------------------------------------------------------------------
     def read_rate_headers(self, resp: httpx.Response) -> None:
-        """X-RateLimit-Remaining at zero: stop until Retry-After (or a second) has passed.
+        """X-RateLimit-Remaining at zero: stop until Retry-After (or a second of the minute) has passed.
         429s are left to classify_429, which knows whether the whole account is limited."""
         if resp.status_code == 429:
             return
@@ -130,7 +132,7 @@ class TallyfyClient(ApiClient):
             return
         wait = self.retry_after(resp)
         self.limiter.observe_remaining(
-            remaining, 1.0 if wait is None else wait, "Tallyfy: no requests left this minute"
+            remaining, self.minute_seconds / 60.0 if wait is None else wait, "Tallyfy: no requests left this minute"
         )
 
     def classify_429(self, resp: httpx.Response) -> tuple[str, float]:

@@ -63,6 +63,7 @@ class TallyfySandbox(Sandbox):
         rate_limits: str = "documented",
         hour_seconds: float = 3600.0,
         per_minute: int = 600,
+        minute_seconds: float = 60.0,
         seats: int | None = None,
     ) -> None:
         if rate_limits not in ("documented", "off"):
@@ -70,7 +71,10 @@ class TallyfySandbox(Sandbox):
         self.org_id_arg = org_id
         self.seats = seats
         self.limits = SandboxLimits(
-            enabled=rate_limits == "documented", per_minute=per_minute, hour_seconds=hour_seconds
+            enabled=rate_limits == "documented",
+            per_minute=per_minute,
+            hour_seconds=hour_seconds,
+            minute_seconds=minute_seconds,
         )
         self.revoked = False
         self.state = TallyfyState(seed, org_id, seats)

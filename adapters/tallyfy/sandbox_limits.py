@@ -5,9 +5,10 @@
 2. per organization, hourly caps on actions that email outsiders: 120 comments and 30 guest
    invites per hour, answered with 429 and a message naming the cap.
 
-`hour_seconds` shrinks the hour so a test can cross the 120-comment cap in seconds. Real
-Tallyfy sends `Retry-After` as whole seconds; with a scaled hour the sandbox sends a decimal
-string (e.g. "1.734") because rounding up to 1 s would be most of a 2-second "hour".
+`hour_seconds` and `minute_seconds` shrink the hour and the minute so a test can cross the
+120-comment cap in seconds. Real Tallyfy sends `Retry-After` as whole seconds; with a scaled
+hour (or minute) the sandbox sends a decimal string (e.g. "1.734") because rounding up to 1 s
+would be most of a 2-second "hour".
 """
 
 from __future__ import annotations
@@ -31,10 +32,17 @@ def retry_after_header(seconds: float, scaled: bool) -> str:
 
 class SandboxLimits:
     def __init__(
-        self, *, enabled: bool, per_minute: int, hour_seconds: float, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        enabled: bool,
+        per_minute: int,
+        hour_seconds: float,
+        minute_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.enabled = enabled
         self.per_minute = per_minute
+        self.minute_seconds = minute_seconds
         self.hour_seconds = hour_seconds
         self.scaled = hour_seconds != 3600.0
         self.clock = clock
@@ -51,7 +59,7 @@ class SandboxLimits:
             return self.per_minute
         now = self.clock()
         d = self._minute.setdefault(user, deque())
-        while d and d[0] <= now - 60.0:
+        while d and d[0] <= now - self.minute_seconds:
             d.popleft()
         return max(0, self.per_minute - len(d))
 
@@ -64,11 +72,11 @@ class SandboxLimits:
             return
         if self.remaining(user) <= 0:
             d = self._minute[user]
-            wait = d[0] + 60.0 - self.clock()
+            wait = d[0] + self.minute_seconds - self.clock()
             raise ApiError(
                 429,
                 {"message": "Too Many Attempts.", "code": "RATE_LIMIT_EXCEEDED"},
-                {"Retry-After": retry_after_header(wait, False), **self.headers(user)},
+                {"Retry-After": retry_after_header(wait, self.minute_seconds != 60.0), **self.headers(user)},
             )
         self._minute[user].append(self.clock())
 

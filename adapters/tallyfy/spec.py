@@ -28,8 +28,9 @@ HOUR_S = 3600.0
 
 def _limits(scale: float) -> dict[str, Any]:
     """The client's and the sandbox's limits under a sandbox's compressed time: the hourly
-    caps' hour shortened, the per-minute limit raised in proportion (its window stays 60 s)."""
-    return {"hour_seconds": HOUR_S * scale, "per_minute": max(1, round(PER_MINUTE / scale))}
+    caps' hour and the per-minute limit's minute both shortened, their counts as documented
+    (a minute of 60 s with the count raised instead could never bind in a short run)."""
+    return {"hour_seconds": HOUR_S * scale, "minute_seconds": 60.0 * scale, "per_minute": PER_MINUTE}
 
 
 class TallyfyMapping(MappingOptions):

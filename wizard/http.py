@@ -199,6 +199,9 @@ class ApiClient:
     system = "generic"
     label = "the API"
     redirect_hosts: frozenset[str] = frozenset()  # the vendor's documented hosts a GET may be redirected to
+    # A limit learned from 429s sits right at the server's edge: count each call from its
+    # answer's time (Limiter.restamp), so our window never reopens before the server's.
+    count_at_answer: bool = False
     download_route: str | None = None  # how downloads are counted in calls_by_route (file names vary)
 
     def __init__(
@@ -266,13 +269,17 @@ class ApiClient:
         self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, weight: float = 1.0, **kw: Any
     ) -> httpx.Response:
         self._refuse_if_open()
-        await self.limiter.acquire(buckets, weight)
+        stamp = await self.limiter.acquire(buckets, weight)
         self._refuse_if_open()
         self.calls += 1
         route = self._route(method, path)
         self.calls_by_route[route] = self.calls_by_route.get(route, 0) + 1
         try:
-            resp = await self._send(method, path, **kw)
+            try:
+                resp = await self._send(method, path, **kw)
+            finally:
+                if self.count_at_answer:
+                    self.limiter.restamp(stamp, buckets)
         except (httpx.TimeoutException, TimeoutError) as e:
             self._trip(f"timeout ({type(e).__name__})")
             if not idempotent and not isinstance(e, (httpx.ConnectTimeout, httpx.PoolTimeout)):

@@ -146,7 +146,7 @@ class RateLimiter:
                     delay, why = d, f"{b}: {w.limit} per {_period(w.period)}"
         return delay, why
 
-    async def acquire(self, buckets: tuple[str, ...] = (), weight: float = 1.0) -> None:
+    async def acquire(self, buckets: tuple[str, ...] = (), weight: float = 1.0) -> float:
         """Wait for a slot in every window and in the named buckets, and for `weight` points
         in every budget, then take them. The wait happens outside the lock, so a call waiting
         out a route cap (a comment in its hourly window) never holds up the account's other
@@ -166,11 +166,24 @@ class RateLimiter:
                             w.sent.append(now)
                     for budget in self.budgets:
                         budget.spend(now, weight)
-                    return
+                    return now
             if self.on_wait and delay >= 1.0:
                 self.on_wait(delay, why)
             self.waited += delay
             await self.sleep(delay)
+
+    def restamp(self, stamp: float, buckets: tuple[str, ...] = ()) -> None:
+        """Count the call taken at `stamp` as made now, when its answer came: the server saw it
+        somewhere in between, so a window that frees its slot from the answer's time never
+        frees it before the server's does (a burst sent at once arrives over a while; freed
+        from the send times, the whole window reopens at once and meets the server's still full)."""
+        now = self.clock()
+        for w in [*self.windows, *(w for b in buckets for w in self.buckets.get(b, []))]:
+            try:
+                w.sent.remove(stamp)
+            except ValueError:
+                continue  # already left the window
+            w.sent.append(now)
 
     def observe_remaining(self, remaining: int, reset_in: float, reason: str) -> None:
         """Headers say how many calls are left in the vendor's window: stop at zero."""

@@ -274,7 +274,7 @@ class MondayTarget:
         return None
 
     async def containers_named(self, name: str) -> list[NamedContainer]:
-        want = " ".join(name.split()).lower()
+        want = " ".join(mm.item_name(name).split()).lower()  # the name a board is given (blank: the placeholder)
         return [
             NamedContainer(str(b["id"]), str(b.get("name") or ""), read_marker(b.get("description")))
             for b in await self._boards(f"look for boards named '{name[:40]}'", "")

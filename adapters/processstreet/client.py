@@ -65,6 +65,7 @@ class PlanLimit(UserError):
 class ProcessStreetClient(ApiClient):
     system = "processstreet"
     label = "Process Street"
+    count_at_answer = True  # its limit is unpublished and learned at the edge (ApiClient)
 
     def __init__(self, base_url: str, key: str, *, window_scale: float = 1.0, **kw: Any) -> None:
         limiter = RateLimiter([(ASSUMED_PER_MINUTE, WINDOW_S * window_scale)])

@@ -59,6 +59,12 @@ def _data(v: Any) -> list[Any]:
     return (v.get("data", []) if isinstance(v, dict) else v) or []
 
 
+def _template_title(name: str) -> str:
+    """The title a template of this name is given (a blank name's placeholder, a long one cut):
+    what a search for it must look for, since the target never saw the name itself."""
+    return tm.name_for(name, tm.TEMPLATE_TITLE_LIMIT)
+
+
 def _item(run: dict[str, Any]) -> TargetItem:
     """A process as the engine sees it; `prior` is what an overwrite or a merge may change."""
     return TargetItem(
@@ -205,8 +211,9 @@ class TallyfyTarget:
 
     # -- containers (templates) ----------------------------------------------------------
     async def find_container(self, key: str, name: str) -> str | None:
+        title = _template_title(name)
         for t in await self.gate.read(
-            "checklists", f"look for template '{name}'", key, lambda: self.client.list_templates(q=name[:100])
+            "checklists", f"look for template '{title}'", key, lambda: self.client.list_templates(q=title[:100])
         ):
             if tm.read_marker(t.get("summary")) == key:
                 return str(t["id"])
@@ -283,8 +290,9 @@ class TallyfyTarget:
     async def containers_named(self, name: str) -> list[NamedContainer]:
         """Templates in the organization whose title is this name (case and spacing aside),
         with the source key their marker names, if any."""
-        want = " ".join(name.split()).lower()[: tm.TEMPLATE_TITLE_LIMIT]
-        found = await self.client.list_templates(q=name[:100])
+        title = _template_title(name)
+        want = " ".join(title.split()).lower()
+        found = await self.client.list_templates(q=title[:100])
         return [
             NamedContainer(str(t["id"]), t.get("title", ""), tm.read_marker(t.get("summary")))
             for t in found

@@ -9,12 +9,7 @@ FULL_RUN = "test_estimate_dry_run_and_run_agree_everything_arrives_once_and_noth
 
 # Defects seen in some runs only (a kill's timing): each runs as a non-strict xfail with its
 # reason, so every run reports it (xfail or xpass) until the defect is fixed and the line goes.
-FLAKY: dict[tuple[str, str], str] = {
-    ("processstreet-tallyfy", "test_sigkill_with_each_kind_of_write_in_flight_loses_and_doubles_nothing"): (
-        "one CI run on a quiet machine found one object of one kind held twice after a kill (expected 4, found 5): "
-        "an exactly-once defect of the Process Street pair not yet reproduced or fixed"
-    ),
-}
+FLAKY: dict[tuple[str, str], str] = {}
 
 KNOWN: dict[tuple[str, str], str] = {
     # The estimate now agrees with the run for both (a source without a change feed is counted

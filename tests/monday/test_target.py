@@ -155,3 +155,15 @@ async def test_aliased_requests_are_sized_by_what_each_mutation_cost(served: tup
     assert writes(url) == 1 + 3 + 1, "the board, each group alone, the columns"
     assert [g.title for g in sb.state.boards[ctx.container_id].groups] == ["To do", "Done", "Later"]
     await t.aclose()
+
+
+async def test_a_blank_named_container_is_found_by_the_name_its_board_was_given(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    _, url = served
+    t = target(url)
+    blank = TPL.model_copy(update={"name": "   "})
+    ctx = await t.ensure_container(blank, None, {})
+    assert [c.id for c in await t.containers_named("   ")] == [ctx.container_id], "the conflict scan sees it"
+    assert await t.find_container(blank.key, blank.name) == ctx.container_id
+    await t.aclose()

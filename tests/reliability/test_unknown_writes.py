@@ -46,9 +46,9 @@ def make(pattern: str, times: int = 1) -> tuple[TallyfySandbox, TallyfyTarget, D
     return sb, TallyfyTarget(client, source_label="Trello"), transport
 
 
-def board() -> Template:
+def board(name: str = "Client Onboarding") -> Template:
     stages = [Stage(key=f"trello:list:l{i}", name=n, position=i) for i, n in enumerate(["To do", "Doing", "Done"])]
-    return Template(key="trello:board:b1", name="Client Onboarding", stages=stages)
+    return Template(key="trello:board:b1", name=name, stages=stages)
 
 
 def created(sb: TallyfySandbox, what: str) -> list[dict]:
@@ -66,6 +66,25 @@ async def test_a_template_or_step_whose_answer_was_lost_is_created_once(pattern:
     templates = created(sb, "templates")
     assert [t["id"] for t in templates] == [ctx.container_id]
     assert Counter(s["source_ref"] for s in templates[0]["steps"]) == Counter(s.key for s in board().stages)
+
+
+# A name the target does not keep as given (blank: the placeholder; past the title limit: cut
+# with an ellipsis) is looked for under the title it was given, or the lost answer's template
+# is not found and a second one is made (a Process Street workflow named '   ' did this).
+@pytest.mark.parametrize(
+    "name", ["   ", "Quarterly review " * 20, "🧾 הזמנת ציוד – Équipement"], ids=["blank", "long", "rtl"]
+)
+async def test_a_template_with_an_awkward_name_whose_answer_was_lost_is_created_once(name: str) -> None:
+    sb, target, transport = make(r"POST .*/checklists$")
+    try:
+        ctx = await target.ensure_container(board(name), None, {})
+        again = await target.find_container(board(name).key, name)
+        named = await target.containers_named(name)
+    finally:
+        await target.aclose()
+    assert transport.dropped == 1
+    assert [t["id"] for t in created(sb, "templates")] == [ctx.container_id] == [again]
+    assert [c.id for c in named] == [ctx.container_id], "a conflict scan sees the template under its given title"
 
 
 async def test_a_tag_whose_answer_was_lost_is_created_once() -> None:

@@ -38,6 +38,21 @@ async def test_window_allows_limit_then_waits(clock: Clock) -> None:
     assert slept == [10.0]
 
 
+async def test_a_call_restamped_at_its_answer_frees_its_slot_from_then(clock: Clock) -> None:
+    """A burst sent at once whose answers came over 4 s: the window reopens 10 s after each
+    answer (when the server has surely let it go), not all at once 10 s after the send."""
+    lim = RateLimiter([(3, 10.0)], clock=clock)
+    stamps = [await lim.acquire() for _ in range(3)]
+    for i, stamp in enumerate(stamps):
+        clock.t += 2.0 if i else 0.0  # answers at +0, +2, +4 s
+        lim.restamp(stamp)
+    await lim.acquire()
+    assert clock.slept == [6.0], "the first answer (at +0 s) frees its slot at +10 s, the clock being at +4 s"
+    await lim.acquire()
+    assert clock.t == 1000.0 + 12.0, "the second's slot frees 10 s after its answer at +2 s"
+    lim.restamp(123.0)  # a stamp that has already left the window is no error
+
+
 async def test_bucket_caps_only_its_route(clock: Clock) -> None:
     slept = clock.slept
     waits: list[str] = []

@@ -242,10 +242,18 @@ class PipefySandbox(Sandbox):
                 "id": p.id,
                 "name": p.name,
                 "cards_count": len(st.live_cards(p)),
+                "start_fields": {f.id: f.type for f in p.start_fields},
                 "phases": [
-                    {"id": ph.id, "name": ph.name, "done": ph.done, "cards_count": _in(st, p.id, ph.id)}
+                    {
+                        "id": ph.id,
+                        "name": ph.name,
+                        "done": ph.done,
+                        "cards_count": _in(st, p.id, ph.id),
+                        "fields": {f.id: f.type for f in ph.fields},
+                    }
                     for ph in p.phases
                 ],
+                "cards": [{"id": c.id, "phase_id": c.phase_id, "values": dict(c.values)} for c in st.live_cards(p)],
             }
             for p in st.pipes.values()
         ]

@@ -34,10 +34,11 @@ def _calls(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int]:
     for c in inv.containers:
         if left_out(plan.mapping.exclude, plan.source.system, c.id, c.key):
             continue
-        calls["templates"] += 2 + c.count("stage")  # look for it, create it, one call per step
+        calls["templates"] += 2 + c.count("stage") + _step_fields(c)  # look for it, create it, each step, its fields
         tag_names |= _tag_names(c)
         completes = sum(i * n for i, n in enumerate(c.items_by_stage_index))
         calls["items"] += 2 * c.count("item") + completes  # launch, read its tasks, complete earlier steps
+        calls["items"] += c.stage_value_groups  # a step's form values: one call per task that holds some
         reads += 1 + c.count("item")  # the template look-up; each process's tasks
         if subtasks:
             calls["items"] += c.checklist_items + c.checklist_items_done
@@ -70,6 +71,13 @@ def risks(inv: Inventory, plan: Plan) -> list[str]:
         f"comments alone take {wait}; the run waits and says when it continues."
     )
     return [risk]
+
+
+def _step_fields(c: ContainerInventory) -> int:
+    """The form fields of the container's steps (`mapping.on_steps`): one call each."""
+    shape = c.template or {}
+    stages = {s.get("key") for s in shape.get("stages") or []}
+    return sum(1 for f in shape.get("fields") or [] if f.get("stage_key") in stages)
 
 
 def _tag_names(c: ContainerInventory) -> set[str]:

@@ -57,8 +57,8 @@ def template_changes(tpl: Template) -> list[dict[str, Any]]:
                 change(st.key, "stage", "waits", "Tallyfy steps do not wait for this one: the steps after it can start")
             )
     for f in tpl.fields:
-        if f.stage_key:
-            out.append(change(f.key, "field", "place", tm.STAGE_FIELD_LOSS.format(stage=stages.get(f.stage_key, ""))))
+        if f.stage_key and f.stage_key not in stages:
+            out.append(change(f.key, "field", "place", tm.STAGE_FIELD_LOSS))
         if f.source_type:
             out.append(change(f.key, "field", "type", f"its type in the source is '{f.source_type}'; kept as text"))
         if len(f.name) > tm.FIELD_LABEL_LIMIT:

@@ -1,9 +1,11 @@
 """Canonical objects -> Tallyfy request bodies (pure functions; the kanban preset).
 
 board -> template (procedure); list -> step; card -> process launched from the template;
-the card's description, custom fields, checklists and attachments -> kick-off fields;
-labels -> tags; comments -> task comments with the original author and date in the text
-(Tallyfy cannot set either). Every conversion that loses something is named by `losses()`.
+the card's description, custom fields, checklists and attachments -> kick-off fields; a field
+that belongs to one stage (a Pipefy phase's form, a Process Street task's) -> a form field of
+that step (a capture), its values written into the process's task of that step; labels -> tags;
+comments -> task comments with the original author and date in the text (Tallyfy cannot set
+either). Every conversion that loses something is named by `losses()`.
 """
 
 from __future__ import annotations
@@ -53,9 +55,7 @@ FIELD_TYPES: dict[FieldType, str] = {
 }
 
 NEUTRAL_COLOUR = "#838c91"  # a tag whose source states no colour
-STAGE_FIELD_LOSS = (
-    "it belongs to the step '{stage}' in the source; the kick-off form holds it (the step's own form is not written)"
-)
+STAGE_FIELD_LOSS = "it belongs to a stage the template does not have; the kick-off form holds it"
 RELATIONS_LOSS = "{n} link(s) to other items; Tallyfy has no links between processes, so they are not written"
 
 
@@ -122,9 +122,39 @@ def conversion_loss(field: FieldDef, target_type: str) -> str:
     return f"a {field.type.value} value does not convert to {target_type}; values may be refused or lost"
 
 
+def capture_def(f: FieldDef, overrides: dict[str, str]) -> dict[str, Any]:
+    """One form field's definition, a kick-off field's or a step's (both share Tallyfy's
+    validator, A2.3-4), with our marker in `guidance` so a re-run can find which field is which."""
+    ftype = field_type_for(f, overrides)
+    d: dict[str, Any] = {
+        "label": _clip(f.name, FIELD_LABEL_LIMIT) or "Field",
+        "field_type": ftype,
+        "required": False,
+        "guidance": marker(f.key),
+    }
+    if ftype in ("radio", "dropdown", "multiselect"):
+        opts = [o.text for o in f.options] if f.type != FieldType.checkbox else ["Yes", "No"]
+        d["options"] = [{"id": i + 1, "text": t} for i, t in enumerate(opts or ["(none)"])]
+    if f.type == FieldType.number and ftype == "text":
+        d["field_validation"] = "numeric"
+    return d
+
+
+def on_steps(tpl: Template) -> dict[str, list[FieldDef]]:
+    """Stage key -> the fields that belong to it: each becomes a form field of its step. A
+    field of a stage the template does not have stays on the kick-off form."""
+    stages = {s.key for s in tpl.stages}
+    out: dict[str, list[FieldDef]] = {}
+    for f in tpl.fields:
+        if f.stage_key in stages:
+            out.setdefault(f.stage_key, []).append(f)
+    return out
+
+
 def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[dict]:
-    """The kick-off form: description, one field per source custom field, checklists, attachments.
-    Each carries our marker in `guidance` so a re-run can find which field is which."""
+    """The kick-off form: description, one field per source field that belongs to no step,
+    checklists, attachments. Each carries our marker in `guidance`."""
+    stages = {s.key for s in tpl.stages}
     defs: list[dict] = [
         {
             "label": "Description",
@@ -133,20 +163,7 @@ def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool)
             "guidance": marker(f"{tpl.key}#{DESCRIPTION_FIELD}"),
         },
     ]
-    for f in tpl.fields:
-        ftype = field_type_for(f, overrides)
-        d: dict = {
-            "label": _clip(f.name, FIELD_LABEL_LIMIT) or "Field",
-            "field_type": ftype,
-            "required": False,
-            "guidance": marker(f.key),
-        }
-        if ftype in ("radio", "dropdown", "multiselect"):
-            opts = [o.text for o in f.options] if f.type != FieldType.checkbox else ["Yes", "No"]
-            d["options"] = [{"id": i + 1, "text": t} for i, t in enumerate(opts or ["(none)"])]
-        if f.type == FieldType.number and ftype == "text":
-            d["field_validation"] = "numeric"
-        defs.append(d)
+    defs += [capture_def(f, overrides) for f in tpl.fields if f.stage_key not in stages]
     if with_checklists:
         defs.append(
             {
@@ -219,6 +236,24 @@ def field_value(field: FieldDef, ftype: str, raw: object, options: list[dict]) -
                 out.append({"id": opt["id"], "text": opt["text"], "selected": True})
         return out or None
     return str(raw)
+
+
+def step_values(item: Item, step_fields: dict[str, dict[str, Any]], specs: dict[str, dict]) -> dict[str, dict]:
+    """Step id -> {capture id: value}: the item's values of fields that belong to a step, in
+    the shapes Tallyfy's task validator wants. `step_fields`: field key -> {"capture", "step",
+    "def" (the FieldDef as JSON)}, as `ensure_container` keeps it in the container's context."""
+    out: dict[str, dict] = {}
+    for v in item.values:
+        sf = step_fields.get(v.field_key)
+        if sf is None:
+            continue
+        spec = specs.get(sf["capture"], {})
+        value = field_value(
+            FieldDef.model_validate(sf["def"]), spec.get("field_type", "text"), v.value, spec.get("options", [])
+        )
+        if value is not None:
+            out.setdefault(sf["step"], {})[sf["capture"]] = value
+    return out
 
 
 def owners_body(owners: list) -> dict:
@@ -356,10 +391,9 @@ def losses(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> l
         out.append(("automated steps", "Tallyfy runs no AI or code step: each becomes a task a person completes"))
     if any(s.waits for s in tpl.stages):
         out.append(("steps the later ones wait for", "Tallyfy has no stop steps: the steps after one can start"))
-    if any(f.stage_key for f in tpl.fields):
-        out.append(
-            ("fields of a step", "a step's own fields are held by the kick-off form; the step's form is not written")
-        )
+    stages = {s.key for s in tpl.stages}
+    if any(f.stage_key and f.stage_key not in stages for f in tpl.fields):
+        out.append(("fields of a missing step", "a field of a stage the template does not have: the kick-off form"))
     out.append(
         (
             "attachments with other extensions",

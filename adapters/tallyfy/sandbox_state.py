@@ -564,6 +564,7 @@ class TallyfyState:
                 "options": f.options,
                 "columns": f.columns,
                 "step_id": f.step_id,
+                "field_ref": source_ref(f.guidance),  # not source_ref: a definition is no migrated object
             }
 
         run_files = {r.id: file_refs(list(r.prerun.values()), self.assets_of(r.id, "Run")) for r in self.runs.values()}

@@ -258,6 +258,9 @@ class TallyfyTarget:
             )
             prerun = full.get("prerun") or []
         ctx = ContainerCtx(container_id=tid, key=tpl.key, tags=dict(tags))
+        own = tm.on_steps(tpl)
+        step_fields: dict[str, dict[str, Any]] = {}
+        specs: dict[str, dict[str, Any]] = {}
         for stage in sorted(tpl.stages, key=lambda s: s.position):
             step = have.get(stage.key)
             if step is None:
@@ -279,13 +282,48 @@ class TallyfyTarget:
                 )
             ctx.stages[stage.key] = step["id"]
             ctx.stage_order.append(step["id"])
-        specs: dict[str, dict[str, Any]] = {}
+            for f, capture in await self._ensure_captures(tid, str(step["id"]), step, own.get(stage.key, [])):
+                step_fields[f.key] = {"capture": capture["id"], "step": step["id"], "def": f.model_dump(mode="json")}
+                specs[capture["id"]] = {"field_type": capture["field_type"], "options": capture.get("options") or []}
         for d in _data(prerun):
             if ref := tm.read_marker(d.get("guidance")):
                 ctx.fields[ref] = d["id"]
                 specs[d["id"]] = {"field_type": d.get("field_type"), "options": d.get("options") or []}
         ctx.extra["field_specs"] = specs
+        if step_fields:
+            ctx.extra["step_fields"] = step_fields
         return ctx
+
+    async def _ensure_captures(
+        self, tid: str, step_id: str, step: dict[str, Any], fields: list[FieldDef]
+    ) -> list[tuple[FieldDef, dict[str, Any]]]:
+        """A step's own form fields (captures), each found by its marker or created: the
+        field with the capture that holds it (its type and options as written)."""
+        have: dict[str | None, dict[str, Any]] = {
+            tm.read_marker(c.get("guidance")): c for c in _data(step.get("captures"))
+        }
+        out = []
+        for f in fields:
+            body = tm.capture_def(f, self.overrides)
+            capture: dict[str, Any] | None = have.get(f.key)
+            if capture is None:
+
+                async def find(key: str = f.key) -> dict | None:
+                    steps = await self.client.list_steps(tid)
+                    caps = [c for s in steps if str(s.get("id")) == step_id for c in _data(s.get("captures"))]
+                    return next((c for c in caps if tm.read_marker(c.get("guidance")) == key), None)
+
+                capture = await self.gate.write(
+                    "POST",
+                    f"checklists/{tid}/steps/{step_id}/captures",
+                    f"create form field '{body['label']}'",
+                    f.key,
+                    partial(self.client.create_capture, tid, step_id, body),
+                    lambda fid: {"id": fid},
+                    find=find,
+                )
+            out.append((f, {**body, **(capture or {})}))
+        return out
 
     async def containers_named(self, name: str) -> list[NamedContainer]:
         """Templates in the organization whose title is this name (case and spacing aside),
@@ -300,14 +338,15 @@ class TallyfyTarget:
         ]
 
     async def container_view(self, container_id: str) -> dict[str, Any]:
-        """What a conflict's side by side needs of a template: step titles, kick-off labels."""
+        """What a conflict's side by side needs of a template: step titles, form field labels."""
         t = await self.client.get_template(container_id, with_="steps")
         steps = _data(t.get("steps"))
         prerun = _data(t.get("prerun"))
+        captures = [c for s in steps for c in _data(s.get("captures"))]
         return {
             "steps": {s["id"]: s.get("title", "") for s in steps},
             "fields": {d["id"]: tm.read_marker(d.get("guidance")) or d.get("label", "") for d in prerun},
-            "labels": {d["id"]: d.get("label", "") for d in prerun},
+            "labels": {d["id"]: d.get("label", "") for d in prerun + captures},
         }
 
     async def item_view(self, item_id: str, view: dict[str, Any], users: dict[Any, str]) -> dict[str, Any] | None:
@@ -319,7 +358,7 @@ class TallyfyTarget:
             if e.status == 404:
                 return None
             raise
-        tasks = await self.client.run_tasks(item_id, with_="threads")
+        tasks = await self.client.run_tasks(item_id, with_="threads,form_fields")
         current = next((t for t in tasks if t.get("step_id") and t.get("status") != "completed"), None)
         stage = view["steps"].get(current["step_id"], "") if current else ("completed" if tasks else "")
         fields: dict[str, Any] = {}
@@ -330,6 +369,9 @@ class TallyfyTarget:
                 description = str(value or "")
             elif value not in (None, "", [], {}):
                 fields[view["labels"].get(fid) or fid] = value
+        for f in (f for t in tasks for f in _data(t.get("form_fields"))):  # the steps' own forms
+            if f.get("value") not in (None, "", [], {}):
+                fields[view["labels"].get(f.get("id")) or f.get("label") or f.get("id")] = f["value"]
         if not description and not tm.read_marker(run.get("summary")):
             description = str(run.get("summary") or "")  # a process someone made by hand: its summary
         owners = {u for t in tasks for u in (t.get("owners") or {}).get("users", [])}
@@ -399,14 +441,24 @@ class TallyfyTarget:
         merge: bool,
     ) -> bool:
         """Write the source's version over the process (overwrite), or only into what the
-        target has empty (merge). One call, or none when a merge finds nothing to fill."""
+        target has empty (merge): its kick-off values in one call, or none when a merge finds
+        nothing to fill; the values of the steps' own forms in one call per task that
+        changes (a completed task reopened first and completed again)."""
         body = self._run_body(item, ctx, fields, people, placed=False)
         update: dict[str, Any] = {"prerun": body["prerun"]}
+        filled = 0
+        if ctx.extra.get("step_fields"):  # the steps' own forms: their tasks, then back in place
+            tasks = await self._tasks(item, existing.id, ctx)
+            filled = await self._fill_steps(item, existing.id, ctx, tasks, merge=merge)
+            flips: dict[str, str] = {}
+            await self._place(item, existing.id, ctx, tasks, flips)
+            if flips:  # what placing changed, for rollback to give back (restore_item)
+                existing.prior["flips"] = {**flips, **existing.prior.get("flips", {})}
         if merge:
             have = existing.raw.get("prerun") or {}
             update["prerun"] = {k: v for k, v in body["prerun"].items() if have.get(k) in (None, "", [], {})}
             if not update["prerun"]:
-                return False
+                return filled > 0
         else:
             update["name"] = body["name"]
             update["summary"] = body["summary"]
@@ -421,9 +473,16 @@ class TallyfyTarget:
         return True
 
     async def place_item(self, item: Item, item_id: str, ctx: ContainerCtx, flips: dict[str, str]) -> dict[str, str]:
-        """Complete the tasks of the steps before the card's list, so the process stands
-        where the card stood. Returns step id -> task id (a step's comments hang on its
-        task). Idempotent. `flips` receives each changed task's status before the change."""
+        """Write the card's values of each step's own form into that step's task, then complete
+        the tasks of the steps before the card's list, so the process stands where the card
+        stood. Returns step id -> task id (a step's comments hang on its task). Idempotent.
+        `flips` receives each changed task's status before the change."""
+        tasks = await self._tasks(item, item_id, ctx)
+        await self._fill_steps(item, item_id, ctx, tasks, merge=False)
+        return await self._place(item, item_id, ctx, tasks, flips)
+
+    async def _tasks(self, item: Item, item_id: str, ctx: ContainerCtx) -> list[dict[str, Any]]:
+        """The process's tasks, with their form values where the steps have forms of ours."""
 
         def fake() -> list[dict]:
             return [
@@ -431,20 +490,69 @@ class TallyfyTarget:
                 for i, sid in enumerate(ctx.stage_order)
             ]
 
-        tasks = await self.gate.read(
+        with_ = "form_fields" if ctx.extra.get("step_fields") else None
+        return await self.gate.read(
             f"runs/{item_id}/tasks",
             "read process tasks",
             item.key,
-            lambda: self.client.run_tasks(item_id),
+            lambda: self.client.run_tasks(item_id, with_=with_),
             fake if self.gate.is_placeholder(item_id) else None,
         )
+
+    async def _fill_steps(
+        self, item: Item, item_id: str, ctx: ContainerCtx, tasks: list[dict[str, Any]], *, merge: bool
+    ) -> int:
+        """Each step's values the task of that step does not hold yet (under a merge: only
+        where it holds none), one call per task. Tallyfy refuses to change a completed task:
+        one is reopened first and marked open in `tasks`, for `_place` to complete again.
+        Returns the number of tasks written."""
+        wanted = tm.step_values(item, ctx.extra.get("step_fields") or {}, ctx.extra.get("field_specs") or {})
+        by_step = {t.get("step_id"): t for t in tasks}
+        written = 0
+        for sid in ctx.stage_order:
+            t = by_step.get(sid)
+            if t is None or not wanted.get(sid):
+                continue
+            have = {str(f.get("id")): f.get("value") for f in _data(t.get("form_fields"))}
+            data = {
+                cid: v
+                for cid, v in wanted[sid].items()
+                if (have.get(cid) in (None, "", [], {}) if merge else have.get(cid) != v)
+            }
+            if not data:
+                continue
+            if t.get("status") == "completed":
+                await self.gate.write(
+                    "DELETE",
+                    f"runs/{item_id}/completed-tasks/{t['id']}",
+                    "reopen task to change its form values",
+                    item.key,
+                    partial(self._reopen, item_id, t["id"]),
+                    lambda fid: {},
+                )
+                t["status"], t["reopened"] = "not-started", True  # not a change placing makes: no flip
+            await self.gate.write(
+                "PUT",
+                f"runs/{item_id}/tasks/{t['id']}",
+                f"write {len(data)} form value(s) of a step",
+                item.key,
+                partial(self.client.update_task, item_id, t["id"], {"taskdata": data}),
+                lambda fid: {},
+            )
+            written += 1
+        return written
+
+    async def _place(
+        self, item: Item, item_id: str, ctx: ContainerCtx, tasks: list[dict[str, Any]], flips: dict[str, str]
+    ) -> dict[str, str]:
         by_step = {t.get("step_id"): t for t in tasks}
         here = ctx.stages.get(item.stage_key or "")
         upto = ctx.stage_order.index(here) if here in ctx.stage_order else 0
         for sid in ctx.stage_order[:upto]:
             t = by_step.get(sid)
             if t and t.get("status") != "completed":
-                flips[t["id"]] = t.get("status") or "not-started"
+                if not t.get("reopened"):
+                    flips[t["id"]] = t.get("status") or "not-started"
 
                 async def completed(task_id: str = t["id"]) -> dict | None:
                     now = next((x for x in await self.client.run_tasks(item_id) if x.get("id") == task_id), None)
@@ -520,6 +628,7 @@ class TallyfyTarget:
                 body[k] = prior[k]
         if len(body) > 1 or body["prerun"]:
             await self.client.update_run(item_id, body)
+        flips = {**(prior.get("flips") or {}), **flips}
         tasks = {t["id"]: t for t in await self.client.run_tasks(item_id)} if flips else {}
         for task_id, status in flips.items():
             t = tasks.get(task_id)
@@ -539,7 +648,8 @@ class TallyfyTarget:
         self, item: TargetItem, ctx: ContainerCtx | None, anchor: str | None, *, comments: bool, files: bool
     ) -> ReadBack:
         """What the process holds, in canonical kinds: checklist items, links and custom-field
-        values from its kick-off values; comments from the task they hang on (one call);
+        values from its kick-off values, the values of the steps' own forms from its tasks
+        (one call, where the template's steps have forms); comments from the task they hang on (one call);
         files from its assets (one call)."""
         out = ReadBack()
         if ctx is not None:
@@ -556,6 +666,13 @@ class TallyfyTarget:
                     out.counts["link"] += sum(1 for line in str(value).splitlines() if line.strip())
                 elif "#" not in ref:
                     out.counts["field_value"] += 1
+            if captures := {str(sf["capture"]) for sf in (ctx.extra.get("step_fields") or {}).values()}:
+                for t in await self.client.run_tasks(item.id, with_="form_fields"):
+                    out.counts["field_value"] += sum(
+                        1
+                        for f in _data(t.get("form_fields"))
+                        if str(f.get("id")) in captures and f.get("value") not in (None, "", [], {})
+                    )
         if comments:
             threads = await self.client.task_threads(item.id, anchor) if anchor else []
             out.comment_markers.update(tm.read_marker(t.get("content")) or "" for t in threads)

@@ -162,10 +162,14 @@ def test_a_steps_own_field_and_an_items_links_are_named() -> None:
     stage = Stage(key="pipefy:phase:p1", name="Approval")
     own = FieldDef(key="pipefy:field:x/approvers", name="Approvers", type=FieldType.text, stage_key=stage.key)
     tpl = TPL.model_copy(update={"stages": [stage], "fields": [*TPL.fields, own]})
-    [line] = [x for x in ledger.template_changes(tpl) if x["key"] == own.key]
-    assert "'Approval'" in line["why"] and "kick-off form" in line["why"] and line["dropped"] == 0
-    assert any(what == "fields of a step" for what, _ in tm.losses(tpl, {}, True))
-    assert not any(what == "fields of a step" for what, _ in tm.losses(TPL, {}, True))
+    assert not [x for x in ledger.template_changes(tpl) if x["key"] == own.key], "its step's own form holds it"
+    assert not any(what.startswith("fields of a") for what, _ in tm.losses(tpl, {}, True))
+    assert [d["guidance"] for d in tm.prerun_defs(tpl, {}, True) if own.key in d["guidance"]] == []
+    lost = own.model_copy(update={"stage_key": "pipefy:phase:gone"})  # a stage the template does not have
+    orphan = TPL.model_copy(update={"stages": [stage], "fields": [*TPL.fields, lost]})
+    [line] = [x for x in ledger.template_changes(orphan) if x["key"] == own.key]
+    assert "kick-off form" in line["why"] and line["dropped"] == 0
+    assert any(what == "fields of a missing step" for what, _ in tm.losses(orphan, {}, True))
     linked = item(relations=[Relation(kind="relates_to", item_key="trello:card:d")])
     [links] = ledger.item_changes(linked, TPL, {}, True)
     assert links["what"] == "links" and "1 link(s)" in links["why"] and links["dropped"] == 0

@@ -16,6 +16,7 @@ from wizard.model import Attachment, Comment, Item, Template
 from wizard.plan import Plan
 from wizard.target import LossRules
 
+EMPTY: tuple[object, ...] = (None, "", [])
 KINDS = ("template", "stage", "field", "tag", "person", "item", "comment", "attachment")
 
 
@@ -54,6 +55,7 @@ async def discover(
         counts: Counter[str] = Counter()
         stage_index: dict[str, int] = {}
         stage_names: dict[str, str] = {}
+        field_stage: dict[str, str | None] = {}  # a field that belongs to a stage -> that stage
         by_stage: Counter[int] = Counter()
         items_with_uploads: set[str] = set()
         items_with_attachments: set[str] = set()
@@ -82,6 +84,7 @@ async def discover(
                 stage_index = {s.key: i for i, s in enumerate(ordered)}
                 stage_names = {s.key: s.name for s in ordered}
                 ci.people_names = [p.name for p in obj.people]
+                field_stage = {f.key: f.stage_key for f in obj.fields if f.stage_key in stage_index}
                 tpl = obj
                 ci.ledger += rules.container_losses(obj) if rules else []
                 for kind in ("stage", "field", "tag", "person"):
@@ -89,6 +92,13 @@ async def discover(
             elif isinstance(obj, Item):
                 counts["item"] += 1
                 by_stage[stage_index.get(obj.stage_key or "", 0)] += 1
+                ci.stage_value_groups += len(
+                    {
+                        field_stage[v.field_key]
+                        for v in obj.values
+                        if v.field_key in field_stage and v.value not in EMPTY
+                    }
+                )
                 ci.checklist_items += sum(len(c.items) for c in obj.checklists)
                 ci.checklist_items_done += sum(i.done for c in obj.checklists for i in c.items)
                 dups.add(obj)

@@ -18,6 +18,9 @@ class ContainerInventory(BaseModel):
     items_by_stage_index: list[int] = Field(default_factory=list)
     items_with_uploads: int = 0
     items_with_attachments: int = 0  # files or links: one call each attaches them to the kick-off form
+    stage_value_groups: int = Field(
+        default=0, description="Items' values of fields that belong to a stage, counted once per item and stage"
+    )
     checklist_items: int = 0
     checklist_items_done: int = 0
     people_names: list[str] = Field(default_factory=list)

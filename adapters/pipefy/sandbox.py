@@ -206,7 +206,8 @@ class PipefySandbox(Sandbox):
 
     async def _mutate(self, request: Request) -> Response:
         """Someone edits the account: `{"card_id": id, "title": text}` renames a card (and moves
-        its updated_at), `{"card_id": id, "comment": text}` adds a comment to it."""
+        its updated_at), `{"card_id": id, "comment": text}` adds a comment to it, `{"card_id":
+        id, "values": {field id: string}}` fills in its fields (as Pipefy stores them)."""
         body = await request.json()
         with self.lock:
             card = self.state.cards.get(str(body.get("card_id")))
@@ -215,6 +216,7 @@ class PipefySandbox(Sandbox):
             now = iso(time.time())
             if "title" in body:
                 card.title = str(body["title"])
+            card.values.update({str(k): str(v) for k, v in (body.get("values") or {}).items()})
             if "comment" in body:
                 c = Comment(self.state.new_id(), card.id, str(body["comment"]), self.state.me_id, now)
                 self.state.comments[c.id] = c

@@ -89,3 +89,35 @@ def _with_values(fields: dict[str, str]) -> set[str]:
     """The fields that hold values: an attachment field's files are attachments, a statement
     is text on the form."""
     return {fid for fid, ftype in fields.items() if ftype not in ("attachment", "statement")}
+
+
+@pytest.mark.slow
+def test_a_value_changed_in_an_earlier_phase_is_synced_into_its_completed_task(tmp_path: Path) -> None:
+    """Tallyfy refuses to change a completed task: sync reopens the task of the earlier
+    step, writes the new value and completes it again, so the process stands where it stood."""
+    s = serve(tmp_path / "p", "--systems", "pipefy,tallyfy", "--seed", "4", "--scale", "small", "--rate-scale", "0.001")
+    try:
+        assert cli("run", str(s.folder), "--yes").returncode == 0
+        pipe, card, phase, fid = next(
+            (p, c, ph, fid)
+            for p in s.export("pipefy")["pipes"]
+            for c in p["cards"]
+            for i, ph in enumerate(p["phases"])
+            if i < [x["id"] for x in p["phases"]].index(c["phase_id"])
+            for fid, ftype in ph["fields"].items()
+            if ftype == "short_text"
+        )
+        s.post("pipefy", "mutate", {"card_id": card["id"], "values": {fid: "Changed after the run"}})
+        synced = cli("sync", str(s.folder))
+        assert synced.returncode == 0 and "updated 1" in synced.stdout, synced.stdout
+        out = s.export("tallyfy")
+        tpl = next(t for t in out["templates"] if t["source_ref"] == f"pipefy:pipe:{pipe['id']}")
+        step = next(st for st in tpl["steps"] if st["source_ref"] == f"pipefy:phase:{phase['id']}")
+        capture = next(c["id"] for c in step["captures"] if c["field_ref"] == f"pipefy:field:{pipe['id']}/{fid}")
+        run = next(r for r in out["runs"] if r["source_ref"] == f"pipefy:card:{card['id']}")
+        task = next(t for t in run["tasks"] if t["step_id"] == step["id"])
+        assert task["taskdata"][capture] == "Changed after the run" and task["status"] == "completed"
+        quiet = cli("sync", str(s.folder))
+        assert quiet.returncode == 0 and "created 0, updated 0" in quiet.stdout, quiet.stdout
+    finally:
+        stop(s)

@@ -408,6 +408,20 @@ class MutationRoot:
             raise _refuse(f"This column ID doesn't exist for the board: {column_id}", "InvalidColumnIdException")
         return col
 
+    def update_board(self, info: Any, board_id: str, board_attribute: str, new_value: str) -> dict[str, Any]:
+        """A board's name or description (reference M5: answers JSON, not the board)."""
+        b = _board(self._st, board_id)
+        if board_attribute == "name":
+            if not new_value.strip():
+                raise _refuse("Board name can't be blank", "InvalidArgumentException")
+            b.name = new_value
+        elif board_attribute == "description":
+            b.description = new_value
+        else:
+            raise _refuse(f"The board attribute {board_attribute} can't be set here", "InvalidArgumentException")
+        b.updated_at = gql.now_iso()
+        return {"success": True, "undo_data": {"entity_type": "Board", "entity_id": int(b.id), "count": 1}}
+
     def delete_board(self, info: Any, board_id: str) -> gql.BoardView:
         b = _board(self._st, board_id)
         b.state = "deleted"

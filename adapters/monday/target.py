@@ -14,6 +14,10 @@ The board's schema is read when the board is made or found, and again before a l
 writes into it: a column the plan relies on that was renamed or deleted since stops the run in
 one sentence (a `UserError`), never a silent write into the wrong column.
 
+A board holds at most 10,000 items: when one refuses an item (`ItemsLimitationException`), the
+container continues on a board of its own, "<name> (2)" with the same groups and column ids,
+which the first board's description names, so every later read finds it (`_next_board`).
+
 Setting a board up is a handful of requests whatever its size: its groups in one request and
 its columns in one, each request several mutations aliased (`target_documents.aliased`),
 sized so one request stays within monday.com's per-query complexity cap. Every write and read
@@ -77,6 +81,35 @@ def _texts_of(raw: dict[str, Any]) -> dict[str, str]:
     return {str(cv.get("id")): str(cv.get("text") or "") for cv in raw.get("column_values") or []}
 
 
+def _group_map(ctx: ContainerCtx, titles: dict[str, str], groups: list[Any]) -> tuple[dict[str, str], list[str]]:
+    """The first board's group ids -> the same groups on another board (matched by title, in
+    order), and the first board's groups that board lacks."""
+    have = [dict(g) for g in groups]
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for gid in ctx.stage_order:
+        g = next((g for g in have if g.get("title") == titles.get(gid)), None)
+        if g is None:
+            missing.append(gid)
+        else:
+            have.remove(g)
+            found[gid] = str(g["id"])
+    return found, missing
+
+
+def _on_board(ctx: ContainerCtx, board_id: str, groups: dict[str, str]) -> ContainerCtx:
+    """The container as it stands on another of its boards: the same columns, its own groups."""
+    return ContainerCtx(
+        container_id=board_id,
+        key=ctx.key,
+        stages={k: groups[g] for k, g in ctx.stages.items() if g in groups},
+        stage_order=[groups[g] for g in ctx.stage_order if g in groups],
+        fields=ctx.fields,
+        tags=ctx.tags,
+        extra=ctx.extra,
+    )
+
+
 def _item(raw: dict[str, Any]) -> TargetItem:
     texts = _texts_of(raw)
     return TargetItem(
@@ -112,6 +145,9 @@ class MondayTarget:
         self._checked: set[str] = set()  # boards whose schema this process has read or made
         self._check_lock = asyncio.Lock()
         self._group_of: dict[str, str] = {}  # item id -> its group, for the items this process wrote
+        self._spills: dict[str, list[ContainerCtx]] = {}  # a first board -> the boards its items continue on
+        self._spill_lock = asyncio.Lock()
+        self._board_of: dict[str, str] = {}  # item id -> its board, for the items this process wrote or read
 
     # -- accounting ----------------------------------------------------------------------
     @property
@@ -326,6 +362,7 @@ class MondayTarget:
         ctx = ContainerCtx(container_id=board_id, key=tpl.key, tags=dict(tags))
         await self._ensure_groups(tpl, board_id, schema, ctx)
         await self._ensure_columns(tpl, board_id, schema, ctx)
+        await self._learn_spills(ctx, schema)
         self._checked.add(board_id)
         return ctx
 
@@ -431,7 +468,122 @@ class MondayTarget:
                         f"({now[cid][1]}); name it '{title}' ({ctype}) again, or remove the board's mapping, "
                         f"then run again."
                     )
+            await self._learn_spills(ctx, schema)
             self._checked.add(board_id)
+
+    # -- a container past monday.com's items limit continues on boards of its own -------------
+    # A board holds at most 10,000 items (ItemsLimitationException). When one refuses an item,
+    # the container continues on a board of its own ("<name> (2)", its marker `<key>#board-2`)
+    # with the same groups and the same column ids, and the first board's description names
+    # it, so a later process learns it from the schema read it makes anyway.
+    def _chain(self, ctx: ContainerCtx) -> list[ContainerCtx]:
+        """The container's boards, first to last (items go to the last)."""
+        return [ctx, *self._spills.get(ctx.container_id, [])]
+
+    async def _learn_spills(self, ctx: ContainerCtx, schema: dict[str, Any]) -> None:
+        """The boards a first board's description names, each read once (their group ids)."""
+        ids = mm.spill_ids(schema.get("description"))
+        if not ids or ids == [b.container_id for b in self._spills.get(ctx.container_id, [])]:
+            return
+        titles = {str(g["id"]): str(g.get("title") or "") for g in schema.get("groups") or []}
+        spills = []
+        for bid in ids:
+            groups, _ = _group_map(ctx, titles, (await self._schema(bid, ctx.key)).get("groups") or [])
+            spills.append(_on_board(ctx, bid, groups))
+            self._checked.add(bid)
+        self._spills[ctx.container_id] = spills
+
+    async def _next_board(self, ctx: ContainerCtx, full: ContainerCtx) -> ContainerCtx:
+        """The board after `full`: found by its marker (a run cut off after making it) or
+        made, completed with the first board's groups and columns, named on the first board."""
+        async with self._spill_lock:
+            chain = self._chain(ctx)
+            if chain[-1].container_id != full.container_id:  # another item opened it meanwhile
+                return chain[-1]
+            n = len(chain) + 1
+            first = await self._schema(ctx.container_id, ctx.key)
+            key, name = mm.spill_key(ctx.key, n), mm.spill_name(str(first.get("name") or ""), n)
+            board_id = await self.find_container(key, name)
+            schema: dict[str, Any] = {"groups": [], "columns": []}
+            if board_id is None:
+                made = await self._write(
+                    "create_board",
+                    f"open board '{name[:40]}': the one before holds monday.com's most items",
+                    key,
+                    {
+                        "board_name": name,
+                        "board_kind": self.mapping.board_kind,
+                        "description": mm.spill_description(str(first.get("description") or ""), ctx.key, n),
+                    },
+                    lambda fid: {"id": fid},
+                )
+                board_id = str(made["id"])
+            else:
+                schema = await self._schema(board_id, key)
+            titles = {str(g["id"]): str(g.get("title") or "") for g in first.get("groups") or []}
+            groups, missing = _group_map(ctx, titles, schema.get("groups") or [])
+            made_groups = await self._write_many(
+                "create_group",
+                "create groups",
+                key,
+                [{"board_id": board_id, "group_name": titles.get(g) or "Group"} for g in missing],
+                lambda fid, v: {"id": fid, "title": v["group_name"]},
+            )
+            groups.update({g: str(m["id"]) for g, m in zip(missing, made_groups, strict=True)})
+            has = {str(c["id"]) for c in schema.get("columns") or []}
+            used = set(ctx.fields.values())
+            notes = {o.id: o.note for o in mm.OWN}
+            await self._write_many(
+                "create_column",
+                "create columns",
+                key,
+                [
+                    {
+                        "board_id": board_id,
+                        "title": c.get("title"),
+                        "column_type": c.get("type"),
+                        "id": str(c["id"]),
+                        "description": notes.get(str(c["id"])),
+                        "defaults": mm.copied_defaults(c),
+                    }
+                    for c in first.get("columns") or []
+                    if str(c["id"]) in used and str(c["id"]) not in has
+                ],
+                lambda fid, v: {"id": v["id"]},
+            )
+            spill = _on_board(ctx, board_id, groups)
+            ids = [b.container_id for b in chain[1:]] + [board_id]
+            await self._write(
+                "update_board",
+                f"name the boards the items of '{str(first.get('name') or '')[:40]}' continue on",
+                ctx.key,
+                {
+                    "board_id": ctx.container_id,
+                    "board_attribute": "description",
+                    "new_value": mm.with_spills(str(first.get("description") or ""), ids),
+                },
+                lambda fid: {"success": True},
+            )
+            self._spills[ctx.container_id] = [*chain[1:], spill]
+            self._checked.add(board_id)
+            return spill
+
+    async def _board_for(self, ctx: ContainerCtx, item_id: str) -> ContainerCtx:
+        """The board an item stands on: the first, unless the container has gone past it."""
+        await self._check_schema(ctx)
+        chain = self._chain(ctx)
+        if len(chain) == 1:
+            return ctx
+        if item_id not in self._board_of:
+            await self.gate.read(
+                "query item",
+                "find the item's board",
+                "",
+                lambda: self._item_now(item_id),
+                dict if self.gate.is_placeholder(item_id) else None,
+            )
+        board = self._board_of.get(item_id, chain[-1].container_id)  # a dry run's new item: the last
+        return next((b for b in chain if b.container_id == board), ctx)
 
     async def container_view(self, container_id: str) -> dict[str, Any]:
         schema = await self._schema(container_id, "")
@@ -467,6 +619,7 @@ class MondayTarget:
         return mm.item_name(name)
 
     async def list_items(self, container_id: str) -> list[TargetItem]:
+        """Every item of the board, and of the boards its description says its items continue on."""
         if self.gate.is_placeholder(container_id):
             return []
         data = await self.gate.read(
@@ -475,7 +628,8 @@ class MondayTarget:
             "",
             lambda: self._query("list_items", {"board_id": container_id, "limit": PAGE}),
         )
-        page = ((data.get("boards") or [{}])[0] or {}).get("items_page") or {}
+        board = (data.get("boards") or [{}])[0] or {}
+        page = board.get("items_page") or {}
         raw = list(page.get("items") or [])
         cursor = page.get("cursor")
         while cursor:
@@ -488,7 +642,11 @@ class MondayTarget:
             page = data.get("next_items_page") or {}
             raw += page.get("items") or []
             cursor = page.get("cursor")
-        return [_item(r) for r in raw if isinstance(r, dict)]
+        self._board_of.update((str(r["id"]), container_id) for r in raw if isinstance(r, dict))
+        out = [_item(r) for r in raw if isinstance(r, dict)]
+        for spill in mm.spill_ids(board.get("description")):
+            out += await self.list_items(spill)
+        return out
 
     def _column_values(
         self, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], people: Assignees
@@ -520,8 +678,21 @@ class MondayTarget:
         return values
 
     async def create_item(self, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], people: Assignees) -> str:
+        """On the container's last board; one that refuses it as full is followed by the next."""
         await self._check_schema(ctx)
-        group = ctx.stage_of(item)
+        board = self._chain(ctx)[-1]
+        while True:
+            try:
+                return await self._create_on(board, item, ctx, fields, people)
+            except RecordRejected as e:
+                if "ItemsLimitationException" not in e.message:
+                    raise
+                board = await self._next_board(ctx, board)
+
+    async def _create_on(
+        self, board: ContainerCtx, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], people: Assignees
+    ) -> str:
+        group = board.stage_of(item)
         name = mm.item_name(item.name)
 
         async def find() -> dict[str, Any] | None:
@@ -533,7 +704,7 @@ class MondayTarget:
             f"create item '{name[:40]}'",
             item.key,
             {
-                "board_id": ctx.container_id,
+                "board_id": board.container_id,
                 "group_id": group,
                 "item_name": name,
                 "column_values": json.dumps(self._column_values(item, ctx, fields, people), ensure_ascii=False),
@@ -543,17 +714,29 @@ class MondayTarget:
         )
         item_id = str(made["id"])
         self._group_of[item_id] = group
+        self._board_of[item_id] = board.container_id
         return item_id
 
     async def _find_items(self, ctx: ContainerCtx, keys: list[str]) -> dict[str, str]:
-        """Source key -> item id, for the items of the board whose marker names one of `keys`."""
+        """Source key -> item id, for the items of the container's boards whose marker names
+        one of `keys`."""
         column = ctx.fields.get(f"{ctx.key}#{mm.MARKER.role}", mm.MARKER.id)
-        data = await self._query(
-            "find_items",
-            {"board_id": ctx.container_id, "column_id": column, "markers": [marker(k) for k in keys], "limit": PAGE},
-        )
-        found = (data.get("items_page_by_column_values") or {}).get("items") or []
-        return {ref: str(r["id"]) for r in found if (ref := _item(r).marker)}
+        out: dict[str, str] = {}
+        for board in self._chain(ctx):
+            data = await self._query(
+                "find_items",
+                {
+                    "board_id": board.container_id,
+                    "column_id": column,
+                    "markers": [marker(k) for k in keys],
+                    "limit": PAGE,
+                },
+            )
+            for r in (data.get("items_page_by_column_values") or {}).get("items") or []:
+                if ref := _item(r).marker:
+                    out[ref] = str(r["id"])
+                    self._board_of[str(r["id"])] = board.container_id
+        return out
 
     async def update_item(
         self,
@@ -567,7 +750,7 @@ class MondayTarget:
     ) -> bool:
         """Write the source's values over the item, or (merge) only into its empty columns.
         The marker column is left as it is on an item someone else made."""
-        await self._check_schema(ctx)
+        board = await self._board_for(ctx, existing.id)
         values = self._column_values(item, ctx, fields, people)
         now = existing.prior.get("values") or _values_of(existing.raw)
         if existing.marker != item.key:
@@ -583,7 +766,7 @@ class MondayTarget:
             "merge into the item's empty columns" if merge else "write the source's values over the item",
             item.key,
             {
-                "board_id": ctx.container_id,
+                "board_id": board.container_id,
                 "item_id": existing.id,
                 "column_values": json.dumps(values, ensure_ascii=False),
             },
@@ -594,7 +777,7 @@ class MondayTarget:
     async def place_item(self, item: Item, item_id: str, ctx: ContainerCtx, flips: dict[str, str]) -> dict[str, str]:
         """The item stands in its stage's group: written there, or moved (one call) when this
         process did not write it there. Comments hang on the item itself."""
-        group = ctx.stage_of(item)
+        group = (await self._board_for(ctx, item_id)).stage_of(item)
         if self._group_of.get(item_id) != group:
             await self._write(
                 "move_item",
@@ -609,6 +792,8 @@ class MondayTarget:
     async def _item_now(self, item_id: str) -> dict[str, Any] | None:
         data = await self._query("item", {"item_id": item_id, "updates": UPDATES_PER_ITEM})
         items = [i for i in data.get("items") or [] if isinstance(i, dict) and i.get("state") != "deleted"]
+        if items and (board := (items[0].get("board") or {}).get("id")):
+            self._board_of[item_id] = str(board)
         return items[0] if items else None
 
     async def read_item(self, item_id: str) -> TargetItem | None:
@@ -781,11 +966,16 @@ class MondayTarget:
             values[sources] = {"text": mm.files_text(uploads)}
         if links_col and links:
             values[links_col] = {"text": mm.links_text(links)}
+        board = await self._board_for(ctx, item_id)
         await self._write(
             "change_values",
             f"show {len(uploads)} file(s) and {len(links)} link(s) on the item",
             item_key,
-            {"board_id": ctx.container_id, "item_id": item_id, "column_values": json.dumps(values, ensure_ascii=False)},
+            {
+                "board_id": board.container_id,
+                "item_id": item_id,
+                "column_values": json.dumps(values, ensure_ascii=False),
+            },
             lambda fid: {"id": item_id},
         )
 
@@ -802,6 +992,10 @@ class MondayTarget:
         if target_type not in ops:
             return "nothing"
         op, arg = ops[target_type]
+        if target_type == "container":  # the boards its items continue on go with it
+            data = await self._query("board_schema", {"board_id": target_id})
+            for spill in mm.spill_ids(((data.get("boards") or [{}])[0] or {}).get("description")):
+                await self.remove("container", spill)
         try:
             await self.client.mutate(op, document(op), {arg: target_id})
         except RecordRejected as e:  # "does not exist": a rollback cut off after it went

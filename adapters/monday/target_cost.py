@@ -86,9 +86,11 @@ def risks(inv: Inventory, plan: Plan) -> list[str]:
     out = []
     for c in inv.containers:
         if c.count("item") > 10_000:
+            boards = -(-c.count("item") // 10_000)
             out.append(
                 f"{c.name[:60]}: {c.count('item'):,} items, over monday.com's 10,000 items a board; "
-                f"the items past it are refused (ItemsLimitationException) and quarantined."
+                f"they continue on {boards - 1} more board(s) named '{c.name[:40]} (2)' and on, each opened "
+                f"when the one before refuses an item (ItemsLimitationException)."
             )
     return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,8 @@ NAME_LIMIT = 255  # an item's, a group's, a board's name (ItemNameTooLongExcepti
 LONG_TEXT_LIMIT = 2_000  # a long text column's value
 TEXT_LIMIT = 2_000
 LABEL_LIMIT = 100  # a dropdown label, a tag's name
+ITEMS_PER_BOARD = 10_000  # monday.com's most (ItemsLimitationException past it, reference M4)
+_CONTINUED = re.compile(r"^Items past monday\.com's [\d,]+ a board continue on boards? ([\d, ]+)\.$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,50 @@ def board_description(tpl: Template, source_label: str) -> str:
     text = neutralise(tpl.description)
     body = f"{text}\n\n" if text.strip() else ""
     return f"{body}Migrated from {source_label}: {origin}\n{marker(tpl.key)}"
+
+
+def spill_key(key: str, n: int) -> str:
+    """The marker key of a container's n-th board (n >= 2: the boards its items continue on
+    once the one before holds monday.com's most)."""
+    return f"{key}#board-{n}"
+
+
+def spill_name(name: str, n: int) -> str:
+    suffix = f" ({n})"
+    return name_for(name, NAME_LIMIT - len(suffix)) + suffix
+
+
+def spill_description(description: str, key: str, n: int) -> str:
+    """A continuation board's description: its first board's, with its own marker last."""
+    kept = [ln for ln in (description or "").splitlines() if not ln.startswith("[mw:") and not _CONTINUED.match(ln)]
+    return "\n".join([*kept, marker(spill_key(key, n))])
+
+
+def spill_ids(description: str | None) -> list[str]:
+    """The boards a first board's items continue on, as its description names them."""
+    found = _CONTINUED.search(description or "")
+    return [b for b in (found.group(1).replace(",", " ").split() if found else []) if b.isdigit()]
+
+
+def with_spills(description: str, ids: list[str]) -> str:
+    """The first board's description naming the boards its items continue on, just before
+    our marker (which stays last)."""
+    lines = [ln for ln in (description or "").splitlines() if not _CONTINUED.match(ln)]
+    boards = f"board{'s' if len(ids) > 1 else ''} {', '.join(ids)}"
+    note = f"Items past monday.com's {ITEMS_PER_BOARD:,} a board continue on {boards}."
+    at = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith("[mw:")), len(lines))
+    return "\n".join([*lines[:at], note, *lines[at:]])
+
+
+def copied_defaults(column: dict[str, Any]) -> str | None:
+    """What a column copied onto a continuation board is made with: a dropdown's labels."""
+    settings = column.get("settings")
+    if isinstance(settings, str):
+        settings = json.loads(settings or "{}")
+    labels = (settings or {}).get("labels") if isinstance(settings, dict) else None
+    if column.get("type") != "dropdown" or not labels:
+        return None
+    return json.dumps({"settings": {"labels": labels}})
 
 
 def _when(value: object) -> datetime | None:

@@ -195,6 +195,8 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
     )
     for w in est.duration_why:
         out.print(f"  • {esc(w)}")
+    if est.comment_strategies:
+        out.print("Comments, by strategy ([mapping] comments): " + " · ".join(c.text() for c in est.comment_strategies))
     for r in est.risks:
         out.print(f"[yellow]risk:[/] {esc(r)}")
     return EXIT_OK

@@ -160,6 +160,8 @@ class Target(Endpoint):
 
 
 PeopleChoice = str  # "invite" | "placeholder" | "user:<target id>"
+CommentStrategy = Literal["each", "digest", "field", "recent"]
+COMMENT_STRATEGIES: tuple[CommentStrategy, ...] = ("each", "digest", "field", "recent")
 
 
 class MappingOptions(_Section):
@@ -178,6 +180,23 @@ class MappingOptions(_Section):
         default_factory=dict, description="Per source person key: invite, placeholder, or user:<target id>."
     )
     duplicates: Literal["keep", "merge"] = "keep"
+    comments: CommentStrategy = Field(
+        default="each",
+        description=(
+            "How comments land: each (one target comment per source comment), digest (one comment per item "
+            "holding its history), field (the history in a long-text field, no comment calls), recent (the "
+            "last recent_comments as comments, the rest as a digest)."
+        ),
+    )
+    recent_comments: int = Field(default=3, ge=1, le=1000, description="How many comments 'recent' posts one by one.")
+    comments_by_container: dict[str, CommentStrategy] = Field(
+        default_factory=dict, description="Per container (source key or id): its own comment strategy."
+    )
+
+    def comment_strategy(self, container_key: str, container_id: str = "") -> CommentStrategy:
+        """The strategy of one container: its own, else the plan's."""
+        by = self.comments_by_container
+        return by.get(container_key) or by.get(container_id) or self.comments
 
 
 class Conflicts(_Section):

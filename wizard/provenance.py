@@ -23,6 +23,11 @@ def read_marker(text: str | None) -> str | None:
     return str(found[-1]) if found else None
 
 
+def read_markers(text: str | None) -> list[str]:
+    """Every marker in a text, in order (a digest holds one per comment, then its own)."""
+    return [str(m) for m in MARKER_RE.findall(text or "")]
+
+
 def neutralise(text: str) -> str:
     """Source text with anything that reads as our marker broken by an invisible word
     joiner (U+2060): it still reads the same, and can never be taken for a marker."""

@@ -314,7 +314,28 @@ class TargetAdapter(Protocol):
 
     async def add_comment(self, comment: Comment, item_id: str, anchor: str) -> str: ...
 
-    async def find_comment(self, comment: Comment, item_id: str, anchor: str) -> str | None: ...
+    async def find_comment(self, comment: Comment, item_id: str, anchor: str) -> str | None:
+        """The comment (or digest: a comment whose key is the digest's) a run left, by marker."""
+        ...
+
+    @property
+    def comment_limit(self) -> int:
+        """The longest comment the target takes, in characters: a digest splits there."""
+        ...
+
+    async def add_digest(self, key: str, text: str, item_id: str, anchor: str) -> str:
+        """Post one digest comment (`wizard.comment_digest`): `text` is whole, markers included."""
+        ...
+
+    @property
+    def history_limit(self) -> int:
+        """The longest comment history the item's history field holds (0: the target has none)."""
+        ...
+
+    async def write_history(self, item_key: str, item_id: str, ctx: ContainerCtx, text: str) -> bool:
+        """Write the item's comment history (`wizard.comment_digest`) into its history field;
+        False when the container has none (the history then goes as a digest)."""
+        ...
 
     async def add_upload(
         self, att: Attachment, chunks: AsyncIterator[bytes], item_id: str, stage_id: str, ctx: ContainerCtx

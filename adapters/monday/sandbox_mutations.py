@@ -594,6 +594,11 @@ def _ref(text: str | None) -> str | None:
     return found[-1] if found else None
 
 
+def held_refs(text: str | None) -> list[str]:
+    """The markers before the last: the comments a digest holds, each on its own entry."""
+    return MARKER.findall(text or "")[:-1]
+
+
 def _texts(it: Item) -> list[str]:
     out = []
     for v in it.values.values():
@@ -639,7 +644,12 @@ def target_export(st: MondayState) -> list[dict[str, Any]]:
                     "archived": it.state == "archived",
                     "source_ref": own,
                     "updates": [
-                        {"id": u, "source_ref": _ref(st.updates[u].text_body), "created_at": st.updates[u].created_at}
+                        {
+                            "id": u,
+                            "source_ref": _ref(st.updates[u].text_body),
+                            "held_refs": held_refs(st.updates[u].text_body),
+                            "created_at": st.updates[u].created_at,
+                        }
                         for u in it.update_ids
                         if u in st.updates
                     ],

@@ -44,7 +44,7 @@ from wizard.errors import UserError
 from wizard.http import RecordRejected
 from wizard.model import Attachment, Comment, FieldDef, Item, Template
 from wizard.plan import MappingOptions
-from wizard.provenance import marker, read_marker
+from wizard.provenance import marker, read_marker, read_markers
 from wizard.target import (
     Assignees,
     ContainerCtx,
@@ -850,7 +850,9 @@ class MondayTarget:
                 elif role is None and cid in fields:
                     out.counts["field_value"] += 1
         if comments:
-            out.comment_markers.update(read_marker(u.get("text_body")) or "" for u in raw.get("updates") or [])
+            # a digest holds a marker per comment, then its own: each counts
+            updates = raw.get("updates") or []
+            out.comment_markers.update(ref for u in updates for ref in read_markers(u.get("text_body")) or [""])
             out.counts["comment"] = sum(n for ref, n in out.comment_markers.items() if ref and ":comment:" in ref)
         if files:
             assets = raw.get("assets") or []
@@ -899,6 +901,27 @@ class MondayTarget:
             lambda fid: {"id": fid},
         )
         return str(made["id"])
+
+    @property
+    def comment_limit(self) -> int:
+        return mm.COMMENT_LIMIT
+
+    async def add_digest(self, key: str, text: str, item_id: str, anchor: str) -> str:
+        made = await self._write(
+            "create_update",
+            "post comment history",
+            key,
+            {"item_id": item_id, "body": mm.digest_body(text)},
+            lambda fid: {"id": fid},
+        )
+        return str(made["id"])
+
+    @property
+    def history_limit(self) -> int:
+        return 0  # no history column yet: the field strategy posts a digest
+
+    async def write_history(self, item_key: str, item_id: str, ctx: ContainerCtx, text: str) -> bool:
+        return False
 
     # -- files ---------------------------------------------------------------------------
     async def add_upload(

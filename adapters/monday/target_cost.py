@@ -10,6 +10,7 @@ from math import ceil
 
 from adapters.monday import target_mapping as mm
 from adapters.monday.target_mapping import BUDGET, MINUTE_REQUESTS, MUTATION_COST, batch_size
+from wizard import comment_digest as digest
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.engine.scope import left_out
 from wizard.humanize import human_duration
@@ -54,8 +55,12 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
         mutations += 1 + groups + columns
         calls["items"] += c.count("item")
         mutations += c.count("item")
-        calls["comments"] += c.count("comment")
-        mutations += c.count("comment")
+        # no history column: the field strategy posts a digest (MondayTarget.history_limit)
+        strategy = plan.mapping.comment_strategy(c.key, c.id).replace("field", "digest")
+        parts = c.history_parts(mm.COMMENT_LIMIT) if strategy != "each" else 0
+        comments = digest.calls(c.comment_shape(), strategy, plan.mapping.recent_comments, parts)
+        calls["comments"] += comments
+        mutations += comments
         uploads = c.count("upload") - c.oversized_attachments
         calls["attachments"] += uploads + c.items_with_attachments  # each file, then one write per item shows them
         mutations += uploads + c.items_with_attachments

@@ -251,6 +251,15 @@ def comment_body(c: Comment, source_label: str) -> str:
     return f"{head}{paragraphs or '<p>(empty)</p>'}<p>{marker(c.key)}</p>"
 
 
+# monday.com states no length for an update's body: a digest splits at this many characters.
+COMMENT_LIMIT = 20_000
+
+
+def digest_body(text: str) -> str:
+    """A digest (plain text, markers included) as an update's HTML: a paragraph a line."""
+    return "".join(f"<p>{html.escape(line)}</p>" for line in text.split("\n") if line.strip())
+
+
 def links_text(links: list[tuple[str, str, str]]) -> str:
     """Link attachments as lines of the Links column, each with its attachment's marker."""
     return clip(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from adapters.tallyfy import mapping as tm
+from wizard import comment_digest as digest
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.engine.scope import left_out
 from wizard.humanize import human_duration
@@ -43,7 +44,9 @@ def _calls(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int]:
         if subtasks:
             calls["items"] += c.checklist_items + c.checklist_items_done
             any_subtasks = any_subtasks or c.checklist_items > 0
-        calls["comments"] += c.count("comment")
+        comments, history_writes = comment_calls(c, plan)
+        calls["comments"] += comments
+        calls["items"] += history_writes
         uploads = c.count("upload") - c.oversized_attachments
         calls["attachments"] += uploads + c.items_with_attachments
     # Boards share label names: the run creates one tag per name (Tallyfy's titles are
@@ -55,6 +58,19 @@ def _calls(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int]:
     return calls, reads
 
 
+def comment_calls(c: ContainerInventory, plan: Plan) -> tuple[int, int]:
+    """(comment calls, history field writes) of one container under its comment strategy:
+    the field strategy writes each item's history in one call to its kick-off form, and
+    posts what the field cannot hold as a digest."""
+    mapping = plan.mapping
+    strategy = mapping.comment_strategy(c.key, c.id)
+    shape = c.comment_shape()
+    if strategy == "field":
+        return c.history_parts(tm.TEXTAREA_LIMIT), sum(n for k, n in shape.items() if k)
+    parts = c.history_parts(tm.COMMENT_LIMIT) if strategy != "each" else 0
+    return digest.calls(shape, strategy, mapping.recent_comments, parts), 0
+
+
 def comments_cap_s(comments: int, scale: float = 1.0) -> float:
     """The hourly comment cap lets 120 through at once, then 120 more each (scaled) hour."""
     return max(0, -(-comments // COMMENTS_PER_HOUR) - 1) * 3600.0 * scale
@@ -62,7 +78,7 @@ def comments_cap_s(comments: int, scale: float = 1.0) -> float:
 
 def risks(inv: Inventory, plan: Plan) -> list[str]:
     """Tallyfy's hourly comment cap, when the comments are more than one hour's worth."""
-    comments = inv.total("comment")
+    comments = target_calls(inv, plan)["comments"]
     if comments <= COMMENTS_PER_HOUR:
         return []
     wait = human_duration(comments_cap_s(comments, plan.target.rate_window_scale))

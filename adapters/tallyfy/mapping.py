@@ -37,6 +37,9 @@ CHECKLISTS_FIELD = "checklists"
 ATTACHMENTS_FIELD = "attachments"
 LINKS_FIELD = "links"
 FILES_FIELD = "files"  # one line per uploaded file with its marker: where each file came from
+HISTORY_FIELD = "history"  # the items' comment history (mapping.comments = "field")
+# Tallyfy states no length for a comment: a digest splits at its longest text field's.
+COMMENT_LIMIT = TEXTAREA_LIMIT
 
 # Canonical field type -> Tallyfy capture type. Tallyfy has no number, checkbox or url type
 # (reference A3), and its email type is broken in the web UI, so those become text.
@@ -151,7 +154,9 @@ def on_steps(tpl: Template) -> dict[str, list[FieldDef]]:
     return out
 
 
-def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[dict]:
+def prerun_defs(
+    tpl: Template, overrides: dict[str, str], with_checklists: bool, with_history: bool = False
+) -> list[dict]:
     """The kick-off form: description, one field per source field that belongs to no step,
     checklists, attachments. Each carries our marker in `guidance`."""
     stages = {s.key for s in tpl.stages}
@@ -192,6 +197,15 @@ def prerun_defs(tpl: Template, overrides: dict[str, str], with_checklists: bool)
             "guidance": f"Where each attached file came from. {marker(f'{tpl.key}#{FILES_FIELD}')}",
         }
     )
+    if with_history:
+        defs.append(
+            {
+                "label": "Comment history",
+                "field_type": "textarea",
+                "required": False,
+                "guidance": f"The comments of the source, oldest first. {marker(f'{tpl.key}#{HISTORY_FIELD}')}",
+            }
+        )
     return defs
 
 

@@ -592,6 +592,7 @@ class TallyfyState:
                 "content": th.content,
                 "label": th.label,
                 "source_ref": source_ref(th.content),
+                "held_refs": MARKER.findall(th.content or "")[:-1],  # the comments a digest holds
                 "deleted": th.deleted_at is not None,
             }
 

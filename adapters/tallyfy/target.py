@@ -27,6 +27,7 @@ from wizard.engine.conflicts import _epoch
 from wizard.http import RecordRejected
 from wizard.model import Attachment, Comment, FieldDef, Item, Template
 from wizard.plan import MappingOptions
+from wizard.provenance import read_markers
 from wizard.target import (
     Assignees,
     ContainerCtx,
@@ -93,6 +94,7 @@ class TallyfyTarget:
         self.source_label = source_label
         if not isinstance(mapping, TallyfyMapping):  # the options every target has, or none: Tallyfy's defaults
             mapping = TallyfyMapping.model_validate(mapping.model_dump() if mapping else {})
+        self.mapping = mapping
         self.overrides = dict(mapping.field_types)
         self.with_checklists = mapping.checklists == "field"
         self._checklists_as_subitems = mapping.checklists == "subtasks"
@@ -241,7 +243,8 @@ class TallyfyTarget:
         """Create the template, or complete one a previous run left half-made: the steps that
         are not there yet are added; the ids the items need are read back. Idempotent, and a
         fresh template costs no read at all (the create answer carries the kick-off form)."""
-        defs = tm.prerun_defs(tpl, self.overrides, self.with_checklists)
+        history = self.mapping.comment_strategy(tpl.key, tpl.source_id) == "field"
+        defs = tm.prerun_defs(tpl, self.overrides, self.with_checklists, history)
         have: dict[str, dict] = {}
         if existing_id is None:
             created = await self._create_template(tpl, defs)
@@ -652,6 +655,7 @@ class TallyfyTarget:
         (one call, where the template's steps have forms); comments from the task they hang on (one call);
         files from its assets (one call)."""
         out = ReadBack()
+        history = ""  # the comment history field's text (mapping.comments = "field")
         if ctx is not None:
             prerun = item.raw.get("prerun") or {}
             if isinstance(prerun, list):  # some answers list the fields instead of keying them
@@ -662,6 +666,8 @@ class TallyfyTarget:
                     continue
                 if ref == f"{ctx.key}#{tm.CHECKLISTS_FIELD}":
                     out.counts["checklist_item"] += sum(1 for line in str(value).splitlines() if line.startswith("- ["))
+                elif ref == f"{ctx.key}#{tm.HISTORY_FIELD}":
+                    history = str(value)
                 elif ref == f"{ctx.key}#{tm.LINKS_FIELD}":
                     out.counts["link"] += sum(1 for line in str(value).splitlines() if line.strip())
                 elif "#" not in ref:
@@ -675,7 +681,9 @@ class TallyfyTarget:
                     )
         if comments:
             threads = await self.client.task_threads(item.id, anchor) if anchor else []
-            out.comment_markers.update(tm.read_marker(t.get("content")) or "" for t in threads)
+            # a digest holds a marker per comment, then its own: each counts
+            out.comment_markers.update(ref for t in threads for ref in read_markers(t.get("content")) or [""])
+            out.comment_markers.update(read_markers(history))
             out.counts["comment"] = sum(n for ref, n in out.comment_markers.items() if ref and ":comment:" in ref)
         if files:
             full = await self.client.get_run(item.id, with_="assets")
@@ -768,6 +776,41 @@ class TallyfyTarget:
             lambda fid: {"id": fid},
         )
         return str(th["id"])
+
+    @property
+    def comment_limit(self) -> int:
+        return tm.COMMENT_LIMIT
+
+    async def add_digest(self, key: str, text: str, item_id: str, anchor: str) -> str:
+        th = await self.gate.write(
+            "POST",
+            f"tasks/{anchor}/comment",
+            "post comment history",
+            key,
+            lambda: self.client.comment(anchor, text),
+            lambda fid: {"id": fid},
+        )
+        return str(th["id"])
+
+    @property
+    def history_limit(self) -> int:
+        return tm.TEXTAREA_LIMIT
+
+    async def write_history(self, item_key: str, item_id: str, ctx: ContainerCtx, text: str) -> bool:
+        """The history into the kick-off form's Comment history field (one call); False when
+        the template has no such field (made before the plan chose the field strategy)."""
+        field = ctx.fields.get(f"{ctx.key}#{tm.HISTORY_FIELD}")
+        if not field:
+            return False
+        await self.gate.write(
+            "PUT",
+            f"runs/{item_id}",
+            "write the comment history to the kick-off form",
+            item_key,
+            lambda: self.client.update_run(item_id, {"prerun": {field: text}}),
+            lambda fid: {},
+        )
+        return True
 
     # -- uploads -------------------------------------------------------------------------
     async def add_upload(

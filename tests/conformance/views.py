@@ -54,6 +54,8 @@ def held(export: dict[str, Any]) -> Counter[str]:
         ref = obj["source_ref"]
         if ref and _live(obj):  # what has no id of its own (a link written as a line) is itself
             seen[(str(obj["id"]) if "id" in obj else f"#{id(obj)}", ref)] = None
+            for held_ref in obj.get("held_refs") or []:  # the comments a digest holds
+                seen[(str(obj["id"]), held_ref)] = None
     return Counter(ref for _, ref in seen)
 
 

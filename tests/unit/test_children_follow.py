@@ -85,7 +85,7 @@ async def scheduled(follow: frozenset[str]) -> dict[str, int]:
     ex.journal.go_on = gate  # type: ignore[method-assign]
     ex.migrate_item = lambda item, *a: record(item.key)  # type: ignore[method-assign]
     ex.children.uploads = lambda key, atts, ctx: record(f"files of {key}")  # type: ignore[method-assign]
-    ex.children.comments = lambda key, cs: record(f"comments of {key}")  # type: ignore[method-assign]
+    ex.children.comments = lambda key, cs, ctx: record(f"comments of {key}")  # type: ignore[method-assign]
     await ex.migrate_container("b")
     return at
 

@@ -8,7 +8,7 @@ from collections import Counter
 from wizard import registry
 from wizard.adapter import QualityFailure, SourceAdapter, SourceLeftOut, SourceLoss, SourceRejected
 from wizard.engine.duplicates import DuplicateFinder
-from wizard.engine.inventory import ContainerInventory, Inventory
+from wizard.engine.inventory import CommentHistory, ContainerInventory, Inventory
 from wizard.engine.item_index import ItemIndexWriter
 from wizard.events import EventSink, ObjectsDiscovered, PhaseFinished, PhaseStarted
 from wizard.journal import now_iso
@@ -59,6 +59,7 @@ async def discover(
         by_stage: Counter[int] = Counter()
         items_with_uploads: set[str] = set()
         items_with_attachments: set[str] = set()
+        history = CommentHistory()
         dups = DuplicateFinder()
         tpl = Template(key=ci.key, name=cid)  # until the container's own arrives (always first)
         async for obj in source.extract(cid, include_archived=plan.mapping.include_archived):
@@ -109,6 +110,7 @@ async def discover(
                     sink.emit(ObjectsDiscovered("item", counts["item"]))
             elif isinstance(obj, Comment):
                 counts["comment"] += 1
+                history.add(obj)
                 if counts["comment"] % 250 == 0:
                     sink.emit(ObjectsDiscovered("comment", counts["comment"]))
             elif isinstance(obj, Attachment):
@@ -129,6 +131,7 @@ async def discover(
         ci.items_by_stage_index = [by_stage.get(i, 0) for i in range(max(len(stage_index), 1))]
         ci.items_with_uploads = len(items_with_uploads)
         ci.items_with_attachments = len(items_with_attachments)
+        ci.comments_per_item, ci.long_histories = history.shape()
         ci.duplicates, ci.near_duplicates = dups.groups()
         for kind in ("item", "comment"):
             sink.emit(ObjectsDiscovered(kind, counts[kind]))

@@ -9,7 +9,7 @@ from wizard import registry
 from wizard.engine.inventory import Inventory
 from wizard.errors import PlanError
 from wizard.humanize import finish_text, human_duration, scale_text
-from wizard.plan import Plan
+from wizard.plan import COMMENT_STRATEGIES, Plan
 from wizard.registry import CostModel
 from wizard.words import Words, words
 
@@ -17,6 +17,18 @@ ASSUMED_BYTES_PER_S = 5 * 1024 * 1024  # a laptop's uplink; shown as an assumpti
 # What the engine itself sends when no limit binds (benchmarks/RESULTS.md, engine overhead):
 # it only matters against sandboxes, whose limits are scaled down.
 ENGINE_CALLS_PER_S = 300.0
+
+
+class StrategyCost(BaseModel):
+    """What one comment strategy (or one way of bringing people in) costs the plan as it stands."""
+
+    name: str
+    calls: int  # the run's calls, source and target
+    duration_s: float
+    chosen: bool = False  # the plan's own choice
+
+    def text(self, now: float | None = None) -> str:
+        return f"{self.name}: {human_duration(self.duration_s)} (done {finish_text(self.duration_s, now)})"
 
 
 class Estimate(BaseModel):
@@ -32,6 +44,9 @@ class Estimate(BaseModel):
     risks: list[str] = Field(default_factory=list)
     lossy: list[tuple[str, str]] = Field(default_factory=list)
     conflicts: dict[str, int] = Field(default_factory=dict)  # queued by the pre-flight scan, by decision
+    comment_strategies: list[StrategyCost] = Field(
+        default_factory=list, description="Each comment strategy for every container, side by side"
+    )
 
     def headline(self, now: float | None = None) -> str:
         """'about 2 days 3 h; done Tue 14:20', and once, when a sandbox compresses time,
@@ -40,9 +55,23 @@ class Estimate(BaseModel):
         return text + (f" (sandbox time, {scale_text(self.time_scale)})" if self.time_scale != 1.0 else "")
 
 
-def estimate(plan: Plan, inv: Inventory) -> Estimate:
+def estimate(plan: Plan, inv: Inventory, *, side_by_side: bool = True) -> Estimate:
     """The target's cost model counts its calls and their time; the source's rate profile
-    times the reads; both come from the systems' specs."""
+    times the reads; both come from the systems' specs. `side_by_side`: also what each
+    comment strategy would cost, every container taking it."""
+    est = _estimate(plan, inv)
+    if side_by_side:
+        chosen = {plan.mapping.comment_strategy(c.key, c.id) for c in inv.containers}
+        for name in COMMENT_STRATEGIES:
+            mapping = plan.mapping.model_copy(update={"comments": name, "comments_by_container": {}})
+            alt = _estimate(plan.model_copy(update={"mapping": mapping}), inv)
+            cost = StrategyCost(name=name, calls=alt.source_total + alt.target_total, duration_s=alt.duration_s)
+            cost.chosen = chosen == {name}
+            est.comment_strategies.append(cost)
+    return est
+
+
+def _estimate(plan: Plan, inv: Inventory) -> Estimate:
     source = registry.source(plan.source.system)
     target = registry.target(plan.target.system)
     cost = _cost_model(target)

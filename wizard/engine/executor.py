@@ -157,11 +157,8 @@ class RunExecutor:
             """Write the children of these kinds gathered so far, each after its item."""
             if "comment" in kinds:
                 for key, cs in comments.items():
-                    follow_ups.append(
-                        asyncio.create_task(
-                            self._bounded(item_tasks.get(key), self.comment_sem, self.children.comments(key, cs))
-                        )
-                    )
+                    write = self.children.comments(key, cs, ctx)
+                    follow_ups.append(asyncio.create_task(self._bounded(item_tasks.get(key), self.comment_sem, write)))
                 comments.clear()
             if "attachment" in kinds:
                 for key, atts in attachments.items():

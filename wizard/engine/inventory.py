@@ -6,6 +6,30 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from wizard.model import Comment
+
+LONG_HISTORY = 10_000  # characters: a history this long may need more than one digest comment
+ENTRY_HEAD = 80  # about what a digest entry adds to a comment's text (author, date, marker)
+
+
+class CommentHistory:
+    """Per item of one container, as discovery reads it: how many comments, how long."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, list[int]] = {}
+
+    def add(self, c: Comment) -> None:
+        counts = self._items.setdefault(c.item_key, [0, 0])
+        counts[0] += 1
+        counts[1] += len(c.text) + ENTRY_HEAD
+
+    def shape(self) -> tuple[dict[int, int], list[int]]:
+        """(items by their number of comments, the lengths of the long histories)."""
+        per: dict[int, int] = {}
+        for n, _ in self._items.values():
+            per[n] = per.get(n, 0) + 1
+        return dict(sorted(per.items())), sorted(chars for _, chars in self._items.values() if chars > LONG_HISTORY)
+
 
 class ContainerInventory(BaseModel):
     key: str
@@ -20,6 +44,12 @@ class ContainerInventory(BaseModel):
     items_with_attachments: int = 0  # files or links: one call each attaches them to the kick-off form
     stage_value_groups: int = Field(
         default=0, description="Items' values of fields that belong to a stage, counted once per item and stage"
+    )
+    comments_per_item: dict[int, int] = Field(
+        default_factory=dict, description="How many items have how many comments: what each comment strategy costs"
+    )
+    long_histories: list[int] = Field(
+        default_factory=list, description="The characters of each item's comment history longer than LONG_HISTORY"
     )
     checklist_items: int = 0
     checklist_items_done: int = 0
@@ -42,6 +72,14 @@ class ContainerInventory(BaseModel):
 
     def count(self, kind: str) -> int:
         return self.counts.get(kind, 0)
+
+    def comment_shape(self) -> dict[int, int]:
+        """Comments per item (an inventory from before the field: as if one an item)."""
+        return self.comments_per_item or ({1: self.count("comment")} if self.count("comment") else {})
+
+    def history_parts(self, limit: int) -> int:
+        """The digest comments beyond one an item that histories of more than `limit` characters need."""
+        return sum(-(-chars // max(limit - 200, 100)) - 1 for chars in self.long_histories if chars > limit - 200)
 
 
 class Inventory(BaseModel):

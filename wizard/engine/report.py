@@ -135,6 +135,34 @@ def container_losses(inventory: dict[str, Any] | None, container_key: str | None
     return out
 
 
+STRATEGY_WORDS = {
+    "each": "comments one by one",
+    "digest": "comments as a digest",
+    "field": "comments in a history field",
+    "recent": "comments as a digest but the last {n}, one by one",
+}
+
+
+def comment_strategies(plan: Plan, store: Store) -> list[dict[str, str]]:
+    """The comment strategy of each container the runs wrote (its template's mapping)."""
+    out = []
+    for key, m in sorted(store.mappings.items()):
+        if m.get("kind") != "template":
+            continue
+        name = plan.mapping.comment_strategy(key, key.split(":", 2)[-1])
+        own = name != plan.mapping.comments
+        why = f"[mapping] comments_by_container = {name}" if own else f"[mapping] comments = {name}"
+        out.append(
+            {
+                "container": key,
+                "strategy": name,
+                "what": STRATEGY_WORDS[name].format(n=plan.mapping.recent_comments),
+                "why": why,
+            }
+        )
+    return out
+
+
 def build_report(
     plan: Plan, store: Store, *, verify: dict[str, Any] | None = None, losses: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
@@ -170,6 +198,7 @@ def build_report(
         "quarantined": sorted(store.quarantine.values(), key=lambda q: q["key"]),
         "dropped_or_changed": [{"what": w, "why": y} for w, y in (losses or [])],
         "ledger": ledger_of(inv),
+        "comment_strategies": comment_strategies(plan, store),
         "quality": quality_of(inv),
         "per_kind": (verify or {}).get("balance") or {},
         "shortfalls": (verify or {}).get("shortfalls") or [],
@@ -287,6 +316,9 @@ def to_markdown(r: dict[str, Any]) -> str:
         out.append(
             f"| {k} | {v['in_source']} | {v['created']} | {v['already_there']} | {v['skipped']} | {v['failed']} |"
         )
+    if r.get("comment_strategies"):
+        out += ["", "## Comments, by container", ""]
+        out += [f"- {md(x['container'])}: {md(x['what'])} ({md(x['why'])})" for x in r["comment_strategies"]]
     if r.get("per_kind"):
         out += [
             "",

@@ -69,7 +69,7 @@ def plan_rollback(store: Store, target: TargetAdapter) -> list[RollbackStep]:
         if r is None:
             continue  # goes with what it hangs on (a sub-item, a link)
         action = r.action
-        if m.get("kind") in ("comment", "attachment") and m.get("parent_id") in removed_items:
+        if m.get("kind") in ("comment", "digest", "attachment") and m.get("parent_id") in removed_items:
             action = with_item(target)
         steps.append(
             RollbackStep(key=m["key"], kind=m.get("kind", ""), target_type=tt, target_id=m["target_id"], action=action)

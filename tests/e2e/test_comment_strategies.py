@@ -1,0 +1,127 @@
+"""Comment strategies end to end (Trello → Tallyfy, the real CLI): a digest holds every
+comment of its card exactly once, read from the target sandbox's export (never our store),
+also when the run is killed with SIGKILL and resumed; sync posts a comment that came after
+the digest on its own; the field strategy makes no comment call at all."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conformance import views
+from tests.e2e.conftest import Served, cli, serve, stop
+from tests.reliability.harness import crash_resume
+from wizard.secrets import SANDBOX_CREDENTIALS
+
+MARKER = re.compile(r"\[mw:([^\]\s]+)\]")
+
+
+def choose(folder: Path, strategy: str) -> None:
+    plan = folder / "plan.toml"
+    text = plan.read_text()
+    assert 'comments = "each"' in text
+    plan.write_text(text.replace('comments = "each"', f'comments = "{strategy}"', 1))
+
+
+def our_threads(tallyfy: dict) -> list[dict]:
+    """The comments the migration posted on live processes (each listed once)."""
+    seen: dict[str, dict] = {}
+    for run in tallyfy["runs"]:
+        if run.get("preexisting") or run.get("archived"):
+            continue
+        for c in run["comments"]:
+            if c["source_ref"] and not c["deleted"]:
+                seen[c["id"]] = c
+    return list(seen.values())
+
+
+def comments_wanted(s: Served) -> Counter[str]:
+    entries = views.manifest(s.export("trello"), "trello")
+    return views.wanted(entries, kinds=("comment",))
+
+
+def assert_digests_hold_every_comment_once(s: Served) -> list[dict]:
+    want = comments_wanted(s)
+    threads = our_threads(s.export("tallyfy"))
+    held = Counter(m for t in threads for m in MARKER.findall(t["content"]) if ":comment:" in m)
+    assert want and held == want, {
+        "missing": sorted(set(want) - set(held))[:5],
+        "twice": sorted(r for r, n in held.items() if n > 1)[:5],
+    }
+    return threads
+
+
+def test_a_digest_run_holds_each_comment_once_in_one_comment_per_card(small: Served) -> None:
+    choose(small.folder, "digest")
+    r = cli("run", str(small.folder), "--yes")
+    assert r.returncode == 0, r.stderr[-3000:]
+    threads = assert_digests_hold_every_comment_once(small)
+    # one digest per card with comments: its own marker is the card's, each entry its comment's
+    cards = Counter(t["source_ref"].split("#digest")[0] for t in threads)
+    assert all("#digest" in t["source_ref"] for t in threads)
+    assert set(cards.values()) == {1}
+    v = cli("verify", str(small.folder))
+    assert v.returncode == 0, v.stdout[-3000:]
+    # the report and the ledger say which strategy each board used
+    rep = cli("report", str(small.folder))
+    assert rep.returncode == 0, rep.stderr[-2000:]
+    report = (small.folder / "reports" / "report.md").read_text()
+    assert "comments as a digest" in report
+    ledger = (small.folder / "reports" / "report.csv").read_text()
+    assert ",comment,created,digest_entry," in ledger
+
+    # A comment made after the digest arrives by sync as a comment of its own.
+    card = next(t["source_ref"].split("#digest")[0].split(":")[-1] for t in threads)
+    cred = SANDBOX_CREDENTIALS["trello"]
+    auth = {"Authorization": f'OAuth oauth_consumer_key="{cred["key"]}", oauth_token="{cred["token"]}"'}
+    posted = httpx.post(
+        f"{small.urls['trello']}/1/cards/{card}/actions/comments",
+        params={"text": "after the digest ✅"},
+        headers=auth,
+        timeout=30,
+    )
+    assert posted.status_code == 200, posted.text
+    new_ref = f"trello:comment:{posted.json()['id']}"
+    r = cli("sync", str(small.folder))
+    assert r.returncode == 0, r.stderr[-3000:]
+    after = our_threads(small.export("tallyfy"))
+    alone = [t for t in after if t["source_ref"] == new_ref]
+    assert len(alone) == 1 and MARKER.findall(alone[0]["content"]) == [new_ref]
+    assert sorted(t["id"] for t in after if t["id"] != alone[0]["id"]) == sorted(t["id"] for t in threads)
+    assert_digests_hold_every_comment_once(small)
+
+
+def test_the_field_strategy_writes_the_history_to_the_kick_off_form_and_posts_no_comment(small: Served) -> None:
+    choose(small.folder, "field")
+    r = cli("run", str(small.folder), "--yes")
+    assert r.returncode == 0, r.stderr[-3000:]
+    tallyfy = small.export("tallyfy")
+    assert our_threads(tallyfy) == []
+    held: Counter[str] = Counter()
+    for run in tallyfy["runs"]:
+        if not run.get("preexisting"):
+            for value in (run.get("prerun") or {}).values():
+                held.update(m for m in MARKER.findall(str(value)) if ":comment:" in m)
+    assert held == comments_wanted(small)
+    v = cli("verify", str(small.folder))
+    assert v.returncode == 0, v.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_a_digest_run_on_medium_killed_and_resumed_holds_each_comment_exactly_once(tmp_path: Path) -> None:
+    s = serve(tmp_path / "mig", "--scale", "medium", "--seed", "4", "--rate-scale", "0.0001")
+    try:
+        choose(s.folder, "digest")
+        figs = crash_resume(s, kills=4, seed=19, scale="medium", log=lambda _: None)
+        assert figs.kills >= 1
+        t = figs.tally
+        assert (t.lost, t.duplicates, t.unexpected) == (0, 0, 0), t.per_kind
+        assert_digests_hold_every_comment_once(s)
+        v = cli("verify", str(s.folder))
+        assert v.returncode == 0, v.stdout[-3000:]
+    finally:
+        stop(s)

@@ -21,6 +21,8 @@ from rich.table import Table
 
 from wizard import registry
 from wizard.audit import LOG_NAME, check_chain
+from wizard.backup import FOLDER as BACKUP_FOLDER
+from wizard.backup import verify_backup
 from wizard.engine.conflicts import plain
 from wizard.engine.decisions import DECISIONS, preview, side_by_side
 from wizard.engine.verify import kind_name
@@ -600,6 +602,40 @@ def cmd_audit_verify(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_backup(a: argparse.Namespace) -> int:
+    """`backup DIR` writes the archive; `backup verify DIR` hashes it again (exit 1 on a mismatch)."""
+    if len(a.words) == 2 and a.words[0] == "verify":
+        return _backup_verify(Path(a.words[1]))
+    if len(a.words) != 1:
+        raise UserError("backup takes a migration folder ('backup DIR'), or 'backup verify DIR'.")
+    m, sink = _open(a.words[0])
+    try:
+        with sink:
+            done = await m.backup()
+    finally:
+        m.close()
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(done.counts.items()) if k != "file_bytes")
+    out.print(
+        rich_text(f"Backup written to {done.folder}: {kinds}; {done.files} files, {done.bytes / 1e6:.1f} MB."),
+        soft_wrap=True,
+    )
+    return EXIT_OK
+
+
+def _backup_verify(folder: Path) -> int:
+    if not (folder / "plan.toml").is_file():
+        raise UserError(f"{folder} is not a migration folder (no plan.toml).")
+    Migration.open(folder).audit("backup verify")
+    res = verify_backup(folder / BACKUP_FOLDER)
+    for line in res.bad[:50]:
+        err.print(rich_text(f"✗ {line}"))
+    if res.bad:
+        err.print(f"error: {len(res.bad)} of the backup's {res.checked} files do not match its manifest.")
+        return EXIT_FAILURES
+    out.print(f"The backup's {res.checked} files all match their sha256 in its manifest.")
+    return EXIT_OK
+
+
 def cmd_schema(a: argparse.Namespace) -> int:
     sys.stdout.write(plan_schema())
     return EXIT_OK
@@ -714,6 +750,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = au.add_parser("verify", help="check that audit.log is whole, signed and unbroken")
     sp.add_argument("dir", help="the migration folder")
     sp.set_defaults(fn=cmd_audit_verify)
+
+    sp = sub.add_parser("backup", help="archive the source's containers in scope (DIR/backup); 'backup verify DIR'")
+    sp.add_argument("words", nargs="+", metavar="[verify] DIR", help="the migration folder, after 'verify' to check")
+    sp.set_defaults(fn=_async(cmd_backup))
 
     sp = sub.add_parser("schema", help="print the plan file's JSON Schema")
     sp.set_defaults(fn=cmd_schema)

@@ -22,6 +22,8 @@ from platformdirs import user_data_path
 from wizard import registry
 from wizard.adapter import Container, Identity, SourceAdapter
 from wizard.audit import audit
+from wizard.backup import FOLDER as BACKUP_FOLDER
+from wizard.backup import BackupSummary, write_backup
 from wizard.engine.conflicts import tally, tally_text
 from wizard.engine.decisions import Rule, export_csv, import_decisions, record, select, undo, who
 from wizard.engine.discover import discover
@@ -32,6 +34,7 @@ from wizard.engine.item_index import ItemIndex, ItemIndexWriter
 from wizard.engine.preflight import ScanResult, scan
 from wizard.engine.report import build_report, losses_for, write_reports
 from wizard.engine.rollback import RollbackStep, apply_rollback, mark_edited, plan_rollback
+from wizard.engine.scope import left_out
 from wizard.engine.verify import VerifyResult, verify
 from wizard.errors import PlanError, UserError
 from wizard.events import EventSink, FanOut, NullSink
@@ -39,6 +42,7 @@ from wizard.folderlock import folder_lock, holder
 from wizard.model import Template
 from wizard.plan import Endpoint, Plan, load_plan, save_plan
 from wizard.quality import checked
+from wizard.raw import RawRecorder
 from wizard.registry import AdapterSpec, Connection
 from wizard.secrets import load_credentials
 from wizard.sinks import JsonLogSink
@@ -162,7 +166,9 @@ class Migration:
 
     def _adapter(self, endpoint: Endpoint, spec: AdapterSpec, kw: dict[str, Any], dry_run: bool = False) -> Any:
         creds = load_credentials(endpoint.profile, spec.system, spec.credential_parts)
-        peer = registry.label(self.plan.source.system)
+        source = registry.source(self.plan.source.system)
+        # the target names where the records came from: a backup's, the vendor it was taken of
+        peer = (source.records_of and source.records_of(self.plan.source.base_url)) or source.label
         return spec.connect(
             Connection(endpoint, creds, self.plan.limits, self.sink, peer, dry_run, kw, mapping=self.plan.mapping)
         )
@@ -390,6 +396,33 @@ class Migration:
             return import_decisions(self.store, path, by=who(via))
 
     # -- after the run -------------------------------------------------------------------
+    async def backup(self) -> BackupSummary:
+        """A complete archive of the source's containers in scope (wizard/backup.py), in the
+        folder's `backup/`: the source's own adapter streams it, with the vendor's raw answers
+        where its client sends over HTTP."""
+        with self.step("backup", lock=True):
+            spec = registry.source(self.plan.source.system)
+            recorder: RawRecorder | None = RawRecorder()
+            try:
+                src: SourceAdapter = self._adapter(self.plan.source, spec, {"transport": recorder})
+            except TypeError:  # a source whose client takes no transport (a database): no raw answers
+                recorder = None
+                src = self._adapter(self.plan.source, spec, {})
+            try:
+                ids = self.plan.source.scope or [c.id for c in await src.containers()]
+                ids = [i for i in ids if left_out(self.plan.mapping.exclude, spec.system, i) is None]
+                return await write_backup(
+                    src,
+                    self.folder / BACKUP_FOLDER,
+                    system=spec.system,
+                    label=spec.label,
+                    container_ids=ids,
+                    include_archived=self.plan.mapping.include_archived,
+                    raw=recorder,
+                )
+            finally:
+                await src.aclose()
+
     async def verify(self) -> VerifyResult:
         """Read the target back and compare it with what the store says was migrated and
         with what the source states of itself."""

@@ -240,6 +240,8 @@ class AdapterSpec:
     rank: int = 100  # where it is listed on its side, then by name; the first is the default of `new` and the demo
     presets: tuple[Preset, ...] = ()  # the mapping presets of this side, the first one the default
     mapping: type[MappingOptions] | None = None  # targets: the plan's [mapping] options
+    # sources whose records were another system's (a backup): that system's label, from the plan's base_url
+    records_of: Callable[[str], str | None] | None = None
 
     @property
     def credential_parts(self) -> tuple[str, ...]:

@@ -18,4 +18,8 @@ KNOWN: dict[tuple[str, str], str] = {
         "the toy CSV source states no counts of its own (stated_counts is None), so the report's "
         "per-kind table is empty and nothing balances against the source"
     ),
+    ("backup", "test_a_refused_credential_is_one_sentence"): (
+        "a backup is read from the migration folder or from a server of the consultant's own, with no credential "
+        "of its own (credential_parts is empty), so there is none for anything to refuse"
+    ),
 }

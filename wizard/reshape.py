@@ -5,8 +5,10 @@ source can declare them (`Preset.reshape` in its spec) and no adapter repeats th
 are its items in order (each item's stage keeps the item's own key, so the target's step names
 where it came from), and the container's items become one item (a process) holding their
 states: it stands at the first stage whose item is not done, and every item's comments and
-files hang on it. What has no place in that shape (an item's own field values, relations, a
-done item after an open one) is named in the ledger (`SourceLoss`), never dropped in silence.
+files hang on it; an item's field values are the process's values of that item's stage's own
+fields (one field per item and source field it has a value in, `stage_field_key`). What has no
+place in that shape (relations, a done item after an open one) is named in the ledger
+(`SourceLoss`), never dropped in silence.
 
 Its template is known only once the container's last item is read, so this shape holds one
 container's items (not their comments or files, which pass through after it) in memory.
@@ -27,7 +29,7 @@ from wizard.adapter import (
     SourceLoss,
     StatedItem,
 )
-from wizard.model import Attachment, Canonical, Capability, Comment, Item, Stage, Template
+from wizard.model import Attachment, Canonical, Capability, Comment, FieldDef, FieldValue, Item, Stage, Template
 
 Reshape = Callable[[SourceAdapter], SourceAdapter]
 """A source preset's change of shape: the source, wrapped."""
@@ -95,7 +97,9 @@ class ContainerAsProcess(ReshapedSource):
 
     @property
     def fills(self) -> frozenset[Capability]:  # type: ignore[override]
-        kept = self.inner.fills - {"subitems", "relations", "field_values", "stage_fields", "approvals"}
+        kept = self.inner.fills - {"subitems", "relations", "approvals"}
+        if "field_values" in self.inner.fills:  # each item's values: its stage's own fields
+            kept |= {"stage_fields"}
         if "item_assignees" in self.inner.fills:
             kept |= {"stage_assignees"}
         if "approvals" in self.inner.fills:  # an item that is a decision: a step of approval
@@ -149,10 +153,34 @@ class ContainerAsProcess(ReshapedSource):
         return ChangeSet({key}, set(), set(changes.new_comment_ids), changes.cursor)
 
 
+def stage_field_key(field_key: str, item_key: str) -> str:
+    """The key of one item's own copy of a field, a field of that item's stage
+    (`asana:field:7/asana:task:42`)."""
+    return f"{field_key}/{item_key}"
+
+
+def _stage_fields(tpl: Template, ordered: list[Item]) -> tuple[list[FieldDef], list[FieldValue]]:
+    """Per item, a copy of each field it has a value in, belonging to the item's stage, and
+    the process's value of each copy."""
+    defs = {f.key: f for f in tpl.fields}
+    fields: list[FieldDef] = []
+    values: list[FieldValue] = []
+    for i in ordered:
+        for v in i.values:
+            f = defs.get(v.field_key)
+            if f is None:
+                continue
+            own = stage_field_key(f.key, i.key)
+            fields.append(f.model_copy(update={"key": own, "stage_key": i.key}))
+            values.append(FieldValue(field_key=own, value=v.value))
+    return fields, values
+
+
 def as_process(tpl: Template, items: list[Item], key: str) -> tuple[Template, Item | None, list[SourceLoss]]:
     """The container's template with one stage per item (in stage order, then item order,
-    each sub-item after its parent) and the one process holding their states; with the
-    ledger's lines for what this shape has no place for."""
+    each sub-item after its parent), each with the fields its item has values in, and the
+    one process holding their states and values; with the ledger's lines for what this
+    shape has no place for."""
     order = {s.key: i for i, s in enumerate(sorted(tpl.stages, key=lambda s: s.position))}
     ordered = sorted(items, key=lambda i: (order.get(i.stage_key or "", len(order)), i.position))
     stages = [
@@ -166,10 +194,11 @@ def as_process(tpl: Template, items: list[Item], key: str) -> tuple[Template, It
         )
         for n, i in enumerate(ordered)
     ]
-    shaped = tpl.model_copy(update={"stages": stages})
+    fields, values = _stage_fields(tpl, ordered)
+    shaped = tpl.model_copy(update={"stages": stages, "fields": fields})
     if not ordered:
         return shaped, None, []
-    losses = _losses(key, ordered)
+    losses = _losses(ordered)
     first_open = next((i for i in ordered if not item_done(i)), None)
     done = first_open is None
     here = ordered[-1] if first_open is None else first_open
@@ -193,26 +222,16 @@ def as_process(tpl: Template, items: list[Item], key: str) -> tuple[Template, It
         stage_assignees={i.key: list(i.assignee_keys) for i in ordered if i.assignee_keys},
         tag_keys=list(dict.fromkeys(k for i in ordered for k in i.tag_keys)),
         checklists=[c for i in ordered for c in i.checklists],
+        values=values,
         url=tpl.url,
     )
     return shaped, process, losses
 
 
-def _losses(process: str, ordered: list[Item]) -> list[SourceLoss]:
+def _losses(ordered: list[Item]) -> list[SourceLoss]:
     out: list[SourceLoss] = []
     open_seen: Item | None = None
     for i in ordered:
-        if i.values:
-            out.append(
-                SourceLoss(
-                    process,
-                    "field_value",
-                    f"values of '{i.name}'",
-                    f"{len(i.values)} field value(s) of one item: the container's one process holds one value "
-                    f"per field, not one per item, so they are not migrated",
-                    dropped=len(i.values),
-                )
-            )
         if i.relations:
             out.append(SourceLoss(i.key, "item", "relations", "a step has no links to other steps; not migrated"))
         if item_done(i) and open_seen is not None:

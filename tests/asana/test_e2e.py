@@ -69,6 +69,30 @@ def test_asana_files_arrive_byte_for_byte_and_a_change_is_synced(asana: Served) 
     assert "created 0, updated 0, deleted 0" in cli("sync", str(asana.folder)).stdout
 
 
+def task_values_on_their_steps(s: Served) -> int:
+    """Each task's field values are on its own step's form, in the process's task of that
+    step (project_as_process): every value checked, and how many there were."""
+    tx = s.export("tallyfy")
+    on_step: dict[str, dict[str, object]] = {}  # capture's field_ref -> the value its task holds
+    for t in tx["templates"]:
+        captures = {c["id"]: c["field_ref"] for st in t["steps"] for c in st["captures"]}
+        for r in (r for r in tx["runs"] if r["checklist_id"] == t["id"] and not r["archived"]):
+            for task in r["tasks"]:
+                on_step.update({captures[cid]: v for cid, v in task["taskdata"].items() if cid in captures})
+    open_projects = {p["gid"] for p in s.export("asana")["projects"] if not p["archived"]}
+    checked = 0
+    for task in s.export("asana")["tasks"]:
+        if task["project"] not in open_projects:
+            continue
+        for fgid, value in task["values"].items():
+            if value in (None, []) or (isinstance(value, str) and not value.strip()):
+                continue  # no value (Asana's blank text is none either)
+            ref = f"asana:field:{fgid}/asana:task:{task['gid']}"
+            assert on_step.get(ref) not in (None, "", []), (ref, value)
+            checked += 1
+    return checked
+
+
 def steps_and_children(s: Served) -> tuple[Counter[str], Counter[str], Counter[str]]:
     """(steps' refs, processes' refs, comments', files' and links' refs) the Tallyfy sandbox holds, live ones only."""
     tx = s.export("tallyfy")
@@ -116,6 +140,7 @@ def test_project_as_process_makes_each_task_a_step_and_each_project_one_process(
     checkpoints = {r for r in tasks if subtypes.get(r) in ("milestone", "approval")}
     assert checkpoints, "the seeded projects hold milestones or approvals"
     assert {r for r in tasks if step_types[r] == "approval"} == checkpoints, "milestones and approvals: approval steps"
+    assert task_values_on_their_steps(asana) > 0, "the seeded tasks hold field values"
 
     again = cli("run", str(asana.folder), "--yes")
     assert again.returncode == 0, again.stdout + again.stderr

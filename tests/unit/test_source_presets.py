@@ -13,7 +13,7 @@ import pytest
 
 from wizard.adapter import ChangeSet, Container, Identity, SourceAdapter, SourceLoss, SourceRejected, StatedItem
 from wizard.errors import PlanError
-from wizard.model import Attachment, Comment, FieldValue, Item, Stage, Template, capabilities_used
+from wizard.model import Attachment, Comment, FieldDef, FieldType, FieldValue, Item, Stage, Template, capabilities_used
 from wizard.plan import load_plan
 from wizard.reshape import as_process, container_as_process, process_key
 
@@ -103,15 +103,31 @@ def test_all_done_stands_at_the_last_step_and_is_complete() -> None:
 
 
 def test_what_one_process_cannot_hold_is_in_the_ledger() -> None:
-    values = [FieldValue(field_key="toy:field:f", value="x")]
-    items = [item(1, "a"), item(2, "a", done=True, values=values)]
+    items = [item(1, "a"), item(2, "a", done=True)]
     _, process, losses = as_process(TPL, items, "toy:process:p")
-    assert process is not None and process.values == []
-    assert [(x.key, x.kind, x.dropped) for x in losses] == [
-        ("toy:process:p", "field_value", 1),
-        ("toy:task:2", "item", 0),
+    assert process is not None
+    assert [(x.key, x.kind, x.dropped) for x in losses] == [("toy:task:2", "item", 0)]
+    assert "first open step" in losses[0].why
+
+
+def test_each_items_values_are_its_steps_own_fields_and_the_process_holds_them() -> None:
+    f = FieldDef(key="toy:field:f", name="Budget", type=FieldType.number)
+    tpl = TPL.model_copy(update={"fields": [f]})
+    items = [
+        item(1, "a", values=[FieldValue(field_key=f.key, value=5.0)]),
+        item(2, "a"),
+        item(3, "b", values=[FieldValue(field_key=f.key, value=7.0)]),
     ]
-    assert "first open step" in losses[1].why
+    shaped, process, losses = as_process(tpl, items, "toy:process:p")
+    assert [(x.key, x.name, x.type, x.stage_key) for x in shaped.fields] == [
+        ("toy:field:f/toy:task:1", "Budget", FieldType.number, "toy:task:1"),
+        ("toy:field:f/toy:task:3", "Budget", FieldType.number, "toy:task:3"),
+    ], "one copy per item that has a value, on that item's step"
+    assert process is not None and [(v.field_key, v.value) for v in process.values] == [
+        ("toy:field:f/toy:task:1", 5.0),
+        ("toy:field:f/toy:task:3", 7.0),
+    ]
+    assert losses == [], "no value is lost"
 
 
 def test_an_empty_container_is_a_template_without_a_process() -> None:

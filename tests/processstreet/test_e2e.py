@@ -37,6 +37,7 @@ def test_process_street_into_tallyfy_once_again_nothing_synced_and_rolled_back(t
         assert {r for r in want if got[r] != 1} == set()
         assert any(r.startswith("processstreet:approval:") for r in want), "approvals arrive as comments"
         assert any(r.startswith("processstreet:file:") for r in want), "File fields' files arrive"
+        assert form_values_on_their_steps(s.export("tallyfy")) > 0, "the seeded runs hold form values"
         before = sum(got.values())
         again = cli("run", str(s.folder), "--yes")
         assert again.returncode == 0 and sum(views.held(s.export("tallyfy")).values()) == before
@@ -54,3 +55,19 @@ def test_process_street_into_tallyfy_once_again_nothing_synced_and_rolled_back(t
         assert sum(1 for r, n in views.held(s.export("tallyfy")).items() if r.startswith("processstreet:") and n) == 0
     finally:
         stop(s)
+
+
+def form_values_on_their_steps(tx: dict) -> int:
+    """Process Street's form fields belong to their task: each is a form field of its step,
+    none is on the kick-off form, and a run's values are in the tasks of those steps. Returns
+    how many values the processes' tasks hold."""
+    held = 0
+    for t in (t for t in tx["templates"] if (t["source_ref"] or "").startswith("processstreet:")):
+        assert not [d for d in t["prerun"] if (d["field_ref"] or "").startswith("processstreet:field:")]
+        captures = {c["id"]: st["id"] for st in t["steps"] for c in st["captures"]}
+        assert all(c["field_ref"].startswith("processstreet:field:") for st in t["steps"] for c in st["captures"])
+        for r in (r for r in tx["runs"] if r["checklist_id"] == t["id"]):
+            for task in r["tasks"]:
+                assert {captures[cid] for cid in task["taskdata"]} <= {task["step_id"]}, "a value is on its own step"
+                held += sum(v not in (None, "", []) for v in task["taskdata"].values())
+    return held

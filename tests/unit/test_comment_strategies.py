@@ -138,3 +138,10 @@ def test_long_histories_cost_the_digest_parts_they_need() -> None:
     inv.containers[0].long_histories = [70_000]  # three parts of Tallyfy's 30,000 characters
     base = cost.target_calls(ten_thousand_cards(), plan(comments="digest"))["comments"]
     assert cost.target_calls(inv, plan(comments="digest"))["comments"] == base + 2
+
+
+def test_an_inventory_from_before_the_shape_spreads_the_comments_over_the_items() -> None:
+    old = ContainerInventory(key="trello:board:1", id="1", name="B", counts={"item": 40, "comment": 100})
+    assert old.comment_shape() == {2: 20, 3: 20}
+    few = ContainerInventory(key="trello:board:1", id="1", name="B", counts={"item": 40, "comment": 7})
+    assert few.comment_shape() == {1: 7}

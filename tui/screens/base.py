@@ -3,16 +3,19 @@ the step is valid, `/` to filter, and the footer. The keyboard model is in tui/k
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
-from textual import events, getters, on
+from textual import events, getters, on, work
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, Tabs
 
 from tui import keys
+from tui.safe import line
 from tui.steps import STEPS
 from tui.widgets.stepbar import StepBar
+from wizard.errors import UserError
 
 if TYPE_CHECKING:
     from tui.app import WizardApp
@@ -111,6 +114,21 @@ class WizardScreen(KeyedScreen):
 
     def body(self):
         return iter(())
+
+    # -- the plan ---------------------------------------------------------------------------
+    @work(group="save-plan", exit_on_error=False)
+    async def _save_plan(self, what: str) -> None:
+        """Save the plan as edited on this screen, say so (or why not), then `plan_saved`."""
+        try:
+            await asyncio.to_thread(self.app.migration.save_plan)
+        except UserError as e:
+            self.notify(line(e.sentence), title="Not saved", severity="error", markup=False)
+            return
+        self.notify(line(f"Saved to plan.toml: {what}"), timeout=3, markup=False)
+        self.plan_saved()
+
+    def plan_saved(self) -> None:
+        """What this screen does once its edit is in plan.toml."""
 
     # -- Next / Back ------------------------------------------------------------------------
     def can_next(self) -> bool:

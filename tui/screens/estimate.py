@@ -11,8 +11,20 @@ from textual.widgets import Button, Static, TabbedContent, TabPane
 from tui.model import human_bytes
 from tui.safe import esc as escape
 from tui.screens.base import WizardScreen
+from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
+from wizard.engine.estimate import StrategyCost, estimate
+from wizard.engine.inventory import ContainerInventory
 from wizard.errors import UserError
+from wizard.humanize import finish_text, human_duration
+from wizard.plan import COMMENT_STRATEGIES
+
+STRATEGY_HELP = {
+    "each": "one comment per comment",
+    "digest": "one comment per item, its history",
+    "field": "the history in a field, no comment",
+    "recent": "the last few as comments, the rest as a digest",
+}
 
 
 class EstimateScreen(WizardScreen):
@@ -25,6 +37,13 @@ class EstimateScreen(WizardScreen):
     )
     BINDINGS = [
         Binding("d", "dry_run", "Dry run", id="dry-run", tooltip="Record the exact action list; write nothing."),
+        Binding(
+            "c",
+            "comments",
+            "Comments",
+            id="comments",
+            tooltip="How comments land, per container, with each one's cost.",
+        ),
         Binding("1", "tab('tab-estimate')", "Estimate", show=False, id="tab-estimate"),
         Binding("2", "tab('tab-dry')", "Dry run list", show=False, id="tab-dry"),
     ]
@@ -79,11 +98,75 @@ class EstimateScreen(WizardScreen):
             f"[b]Duration[/] {escape(est.headline(now))}, because:",
         ]
         lines += [f"  • {escape(w)}" for w in est.duration_why]
+        if est.comment_strategies:
+            lines += ["", "[b]Comments[/], by strategy (c chooses, per container):"]
+            for c in est.comment_strategies:
+                mark = "●" if c.chosen else " "
+                lines.append(
+                    f"  {mark} {c.name:<7} {human_duration(c.duration_s):>14}  done {finish_text(c.duration_s, now)}"
+                    f"  · {c.calls:,} calls  {escape(STRATEGY_HELP[c.name])}"
+                )
         if est.risks:
             lines += ["", "[b]Risks[/]"] + [f"  ⚠ {escape(r)}" for r in est.risks]
         else:
             lines += ["", "[b]Risks[/] ✓ none found"]
         return "\n".join(lines)
+
+    def action_comments(self) -> None:
+        """Choose a comment strategy for every container, or for one: each choice shows what
+        the whole run would then cost. The choice is saved to plan.toml and estimated again."""
+        inv = self.app.migration.inventory()
+        containers = [c for c in (inv.containers if inv else []) if c.count("comment")]
+        if len(containers) > 1:
+            choices = [("", "every container")] + [
+                (c.key, f"{c.name} ({c.count('comment'):,} comments)") for c in containers
+            ]
+
+            def picked(key: str | None) -> None:
+                if key is not None:
+                    self._choose_strategy(next((c for c in containers if c.key == key), None))
+
+            self.app.push_screen(ChoiceDialog("Comments: which container?", choices), picked)
+        else:
+            self._choose_strategy(None)
+
+    def _choose_strategy(self, container: ContainerInventory | None) -> None:
+        plan = self.app.migration.plan
+        mapping = plan.mapping
+        inv = self.app.migration.inventory()
+        current = mapping.comment_strategy(container.key, container.id) if container else mapping.comments
+        costs = {c.name: c for c in self.est.comment_strategies} if self.est is not None else {}
+        if container is not None and inv is not None:  # what the whole run costs with this container's choice
+            costs = {name: self._with(plan, inv, container.key, name) for name in COMMENT_STRATEGIES}
+        now = self.app.clock()
+        choices = [
+            (name, f"{name}: {costs[name].text(now)} · {STRATEGY_HELP[name]}" if name in costs else name)
+            for name in COMMENT_STRATEGIES
+        ]
+
+        def chosen(name: str | None) -> None:
+            if name is None:
+                return
+            if container is None:
+                mapping.comments = name
+                mapping.comments_by_container.clear()
+            else:
+                mapping.comments_by_container[container.key] = name
+            self._save_plan(f"comments of {container.name if container else 'every container'} → {name}")
+
+        where = f"'{container.name}'" if container else "every container"
+        self.app.push_screen(ChoiceDialog(f"How the comments of {where} land", choices, current), chosen)
+
+    @staticmethod
+    def _with(plan, inv, key: str, name: str) -> StrategyCost:
+        mapping = plan.mapping.model_copy(
+            update={"comments_by_container": {**plan.mapping.comments_by_container, key: name}}
+        )
+        alt = estimate(plan.model_copy(update={"mapping": mapping}), inv, side_by_side=False)
+        return StrategyCost(name=name, calls=alt.source_total + alt.target_total, duration_s=alt.duration_s)
+
+    def plan_saved(self) -> None:
+        self._estimate()
 
     @on(Button.Pressed, "#btn-dry")
     def action_dry_run(self) -> None:

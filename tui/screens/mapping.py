@@ -721,15 +721,6 @@ class MappingScreen(WizardScreen):
         self._render_shape()
         self._render_losses()
 
-    @work(group="save-plan", exit_on_error=False)
-    async def _save_plan(self, what: str) -> None:
-        try:
-            await asyncio.to_thread(self.app.migration.save_plan)
-        except UserError as e:
-            self.notify(line(e.sentence), title="Not saved", severity="error", markup=False)
-            return
-        self.notify(line(f"Saved to plan.toml: {what}"), timeout=3, markup=False)
-
     def can_next(self) -> bool:
         return bool(self.containers)
 

@@ -74,8 +74,14 @@ class ContainerInventory(BaseModel):
         return self.counts.get(kind, 0)
 
     def comment_shape(self) -> dict[int, int]:
-        """Comments per item (an inventory from before the field: as if one an item)."""
-        return self.comments_per_item or ({1: self.count("comment")} if self.count("comment") else {})
+        """Comments per item (an inventory from before the field: spread evenly over the items)."""
+        comments, items = self.count("comment"), max(self.count("item"), 1)
+        if self.comments_per_item or not comments:
+            return self.comments_per_item
+        if comments < items:
+            return {1: comments}
+        each, more = divmod(comments, items)
+        return {k: n for k, n in ((each, items - more), (each + 1, more)) if n}
 
     def history_parts(self, limit: int) -> int:
         """The digest comments beyond one an item that histories of more than `limit` characters need."""

@@ -9,10 +9,14 @@ on open. A kill -9 at any instant leaves a store that loads.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -27,6 +31,79 @@ SNAPSHOT_EVERY = 5000
 # as it was because a conflict said skip.
 HOWS = ("created", "found", "overwritten", "merged", "skipped")
 STATES = ("new", "discovered", "planned", "running", "interrupted", "finished", "rolled back")
+# A snapshot is written this many documents at a time, so writing it never holds the whole
+# store a second time as one JSON string.
+SNAPSHOT_CHUNK = 500
+
+
+class MappingRecord(Mapping[str, Any]):
+    """One mapping (source key -> what the folder made of it), compact: a slot per field
+    instead of a dict per mapping, its kind and type words held once for all. It reads like
+    the dict it replaces (`get`, `[]`, `in`, `items`); a field that is not set is absent."""
+
+    FIELDS = (
+        "key",
+        "seq",
+        "at",
+        "kind",
+        "target_type",
+        "target_id",
+        "parent_id",
+        "hash",
+        "created",
+        "how",
+        "prior",
+        "extra",
+    )
+    __slots__ = (*FIELDS, "rest")
+    _known = frozenset(FIELDS)
+    _values = operator.attrgetter(*FIELDS)
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        g, intern = doc.get, sys.intern
+        self.key = doc["key"]
+        self.seq = g("seq")
+        self.at = g("at")
+        # A handful of words shared by every mapping (a parsed snapshot has a copy of each per document).
+        self.kind = intern(kind) if (kind := g("kind")) else None
+        self.target_type = intern(tt) if (tt := g("target_type")) else None
+        self.target_id = g("target_id")
+        self.parent_id = g("parent_id")
+        self.hash = g("hash")
+        self.created = g("created")
+        self.how = intern(how) if (how := g("how")) else None
+        self.prior = g("prior")
+        self.extra = g("extra")
+        # A field a later version adds is kept as it came.
+        self.rest = None if doc.keys() <= self._known else {k: v for k, v in doc.items() if k not in self._known}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self._known:
+            value = getattr(self, name)
+            return default if value is None else value
+        rest = self.rest
+        return rest.get(name, default) if rest else default
+
+    def __getitem__(self, name: str) -> Any:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_json())
+
+    def __len__(self) -> int:
+        return len(self.to_json())
+
+    def __repr__(self) -> str:
+        return f"MappingRecord({self.to_json()!r})"
+
+    def to_json(self) -> dict[str, Any]:
+        out = {name: value for name, value in zip(self.FIELDS, self._values(self), strict=True) if value is not None}
+        if self.rest:
+            out.update({k: v for k, v in self.rest.items() if v is not None})
+        return out
 
 
 class AtomicJSONStorage(Storage):
@@ -51,12 +128,22 @@ class AtomicJSONStorage(Storage):
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self.write_tables({name: table.values() for name, table in data.items()})
+
+    def write_tables(self, data: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
+        """Each table's documents, numbered from 1 as TinyDB numbers them. Written a chunk
+        at a time (`json.dumps`, C-encoded, per chunk: `json.dump` would stream through the
+        pure-Python encoder, 5x slower; one `json.dumps` of the whole store would hold it in
+        memory a second time as a string)."""
         tmp = self.path.with_name(self.path.name + ".tmp")
         try:
-            # json.dumps, not json.dump: dump streams through the pure-Python encoder (5x slower).
-            text = json.dumps(data, separators=(",", ":"))
             with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
-                f.write(text)
+                f.write("{")
+                for t, (name, docs) in enumerate(data.items()):
+                    f.write(("," if t else "") + json.dumps(name) + ":{")
+                    _write_numbered(f, docs)
+                    f.write("}")
+                f.write("}")
                 f.flush()
                 os.fsync(f.fileno())
             if self.path.exists():
@@ -71,6 +158,48 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+def _write_numbered(f: IO[str], docs: Iterable[Mapping[str, Any]]) -> None:
+    """`"1":doc,"2":doc,...`, a chunk of documents at a time; a document larger than a chunk
+    (`last_write`: one entry per target id) a chunk of its own entries at a time."""
+    chunk: dict[str, Any] = {}
+    first = True
+
+    def put(text: str) -> None:
+        nonlocal first
+        f.write(text if first else "," + text)
+        first = False
+
+    for n, doc in enumerate(docs, 1):
+        if len(doc) > SNAPSHOT_CHUNK:
+            if chunk:
+                put(_inner(chunk))
+                chunk.clear()
+            put(f'"{n}":')
+            f.write("{")
+            _write_entries(f, doc)
+            f.write("}")
+            continue
+        chunk[str(n)] = doc.to_json() if isinstance(doc, MappingRecord) else doc
+        if len(chunk) == SNAPSHOT_CHUNK:
+            put(_inner(chunk))
+            chunk.clear()
+    if chunk:
+        put(_inner(chunk))
+
+
+def _write_entries(f: IO[str], doc: Mapping[str, Any]) -> None:
+    items = iter(doc.items())
+    sep = ""
+    while part := dict(itertools.islice(items, SNAPSHOT_CHUNK)):
+        f.write(sep + _inner(part))
+        sep = ","
+
+
+def _inner(part: Mapping[str, Any]) -> str:
+    """A JSON object's members, without its braces."""
+    return json.dumps(part, separators=(",", ":"))[1:-1]
 
 
 class Store:
@@ -107,7 +236,8 @@ class Store:
         meta = list(self._tables.get("meta", {}).values())
         checked = (meta[0].get("journal_offset", 0), meta[0].get("journal_seq", 0)) if meta else (0, 0)
         self.journal = Journal(self.dir / "journal.jsonl", checked, readonly=self.readonly)
-        self.mappings: dict[str, dict[str, Any]] = {}
+        # Each a MappingRecord; typed as the Mapping it reads like.
+        self.mappings: dict[str, Mapping[str, Any]] = {}
         self.pending: dict[str, dict[str, Any]] = {}  # key -> intent without result
         self.quarantine: dict[str, dict[str, Any]] = {}
         self.conflicts: dict[str, dict[str, Any]] = {}
@@ -126,6 +256,8 @@ class Store:
         def docs(name: str) -> list[dict[str, Any]]:
             return list(tables.get(name, {}).values())
 
+        # The snapshot's documents as parsed (a resume loads fast); the next snapshot turns
+        # each into a MappingRecord as it writes it.
         self.mappings = {d["key"]: d for d in docs("mappings")}
         self.quarantine = {d["key"]: d for d in docs("quarantine")}
         self.conflicts = {d["id"]: d for d in docs("conflicts")}
@@ -155,12 +287,9 @@ class Store:
         elif op == "done":
             self.pending.pop(key, None)
             fields = ("kind", "target_type", "target_id", "parent_id", "hash", "created", "how", "prior", "extra")
-            self.mappings[key] = {
-                "key": key,
-                "seq": e["seq"],
-                "at": e["ts"],
-                **{f: e[f] for f in fields if e.get(f) is not None},
-            }
+            self.mappings[key] = MappingRecord(
+                {"key": key, "seq": e["seq"], "at": e["ts"], **{f: e[f] for f in fields if e.get(f) is not None}}
+            )
             for tid in (e.get("target_id"), e.get("parent_id")):
                 if tid:
                     self.last_write[tid] = e["ts"]
@@ -247,26 +376,39 @@ class Store:
         self.meta["journal_seq"] = self.journal.seq
         self.meta["journal_offset"] = self.journal.offset
         self.meta["updated_at"] = now_iso()
-        tables = {
-            "mappings": list(self.mappings.values()),
-            "quarantine": list(self.quarantine.values()),
-            "conflicts": list(self.conflicts.values()),
-            "pending": list(self.pending.values()),
+        # The tables themselves, not copies: nothing changes them while the snapshot is written.
+        tables: dict[str, Iterable[Mapping[str, Any]]] = {
+            "mappings": self._compacted(),
+            "quarantine": self.quarantine.values(),
+            "conflicts": self.conflicts.values(),
+            "pending": self.pending.values(),
             "last_write": [self.last_write] if self.last_write else [],
             "meta": [self.meta],
             "inventory": [self.inventory] if self.inventory else [],
         }
-        data = {name: {str(i + 1): doc for i, doc in enumerate(docs)} for name, docs in tables.items()}
-        self.db.storage.write(data)
+        storage = self.db.storage
+        assert isinstance(storage, AtomicJSONStorage)
+        storage.write_tables(tables)
         self.db.clear_cache()
         self._since_snapshot = 0
 
+    def _compacted(self) -> Iterator[MappingRecord]:
+        """Every mapping as a record, a document loaded from the snapshot turned into one
+        (and kept so) as it is written: converting 100,000 at open would cost a resume a
+        third of a second."""
+        for key, m in self.mappings.items():
+            if isinstance(m, MappingRecord):
+                yield m
+            else:
+                record = self.mappings[key] = MappingRecord(m)  # a value replaced, not a key: iteration goes on
+                yield record
+
     # -- reading -----------------------------------------------------------------------
-    def target_of(self, key: str) -> dict[str, Any] | None:
+    def target_of(self, key: str) -> Mapping[str, Any] | None:
         return self.mappings.get(key)
 
     @staticmethod
-    def how(mapping: dict[str, Any]) -> str:
+    def how(mapping: Mapping[str, Any]) -> str:
         """What this folder did to a mapped object: one of HOWS."""
         how = mapping.get("how")
         return str(how) if how else ("created" if mapping.get("created") else "found")

@@ -4,6 +4,7 @@ journalled on its own, so a resume posts none of them twice."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -20,7 +21,7 @@ ATTACH_SUFFIX = "#attachments"
 SETTLED_SUFFIX = "#settled"
 
 
-def settled_anchor(settled: dict[str, Any] | None) -> str | None:
+def settled_anchor(settled: Mapping[str, Any] | None) -> str | None:
     """Where the comments of a placed item hang (the `#settled` entry's anchor; a folder from
     before the target protocol called it the task)."""
     extra = (settled or {}).get("extra") or {}
@@ -28,7 +29,7 @@ def settled_anchor(settled: dict[str, Any] | None) -> str | None:
     return str(anchor) if anchor else None
 
 
-def settled_stage(settled: dict[str, Any] | None) -> str | None:
+def settled_stage(settled: Mapping[str, Any] | None) -> str | None:
     """The stage id a placed item stands at (a folder from before the protocol: its step)."""
     extra = (settled or {}).get("extra") or {}
     stage = extra.get("stage") or extra.get("step")

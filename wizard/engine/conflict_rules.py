@@ -3,6 +3,7 @@ rules of wizard/engine/conflicts.py applied to the run."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from wizard.engine.conflicts import _epoch, decision_for, queue, resolve
@@ -75,7 +76,7 @@ class ConflictRules:
         self.store.set_meta(name_clashes=[*clashes, clash])
 
     async def update_item(
-        self, item: Item, mapped: dict[str, Any], ctx: ContainerCtx, fields: dict[str, FieldDef], tpl: Template
+        self, item: Item, mapped: Mapping[str, Any], ctx: ContainerCtx, fields: dict[str, FieldDef], tpl: Template
     ) -> None:
         """Sync: the item changed in the source since we wrote it."""
         target = self.journal.target
@@ -94,7 +95,7 @@ class ConflictRules:
         )
 
     async def revisit(
-        self, item: Item, mapped: dict[str, Any], ctx: ContainerCtx, fields: dict[str, FieldDef], tpl: Template
+        self, item: Item, mapped: Mapping[str, Any], ctx: ContainerCtx, fields: dict[str, FieldDef], tpl: Template
     ) -> bool:
         """An item a conflict already settled. Skipped: nothing is written to it, on this run
         or any other, unless the decision has changed since. Overwritten or merged: a new
@@ -167,7 +168,7 @@ class ConflictRules:
         *,
         how: str,
         prior: dict[str, Any] | None = None,
-        mapped: dict[str, Any] | None = None,
+        mapped: Mapping[str, Any] | None = None,
     ) -> None:
         """Journal what this folder did to the target's item. One it created stays created;
         one it changed before keeps the prior values of the first change, so a second
@@ -201,7 +202,7 @@ class ConflictRules:
         fields: dict[str, FieldDef],
         *,
         merge: bool,
-        mapped: dict[str, Any] | None,
+        mapped: Mapping[str, Any] | None,
         ours: bool = True,
     ) -> None:
         target = self.journal.target

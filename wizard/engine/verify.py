@@ -8,6 +8,7 @@ hold); anything else is a shortfall, named per item, and verify fails."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
@@ -76,7 +77,7 @@ async def verify(
     stated = await _stated(store, source, plan) if source is not None else {}
     res.source_checked = bool(stated)
     by_container: dict[str, list[str]] = defaultdict(list)
-    children: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    children: dict[str, dict[str, list[Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for key, m in store.mappings.items():
         if m.get("kind") == "item":
             by_container[m.get("parent_id") or ""].append(key)

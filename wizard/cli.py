@@ -12,29 +12,36 @@ import sys
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from wizard import registry
-from wizard.audit import LOG_NAME, check_chain
+from wizard import every, registry, schedulers
+from wizard.audit import LOG_NAME, audit, check_chain
 from wizard.backup import FOLDER as BACKUP_FOLDER
 from wizard.backup import verify_backup
 from wizard.engine.conflicts import plain
 from wizard.engine.decisions import DECISIONS, preview, side_by_side
 from wizard.engine.verify import kind_name
 from wizard.errors import Interrupted, UserError
+from wizard.events import EventSink, FanOut
 from wizard.folderlock import folder_lock
+from wizard.health import summary as health_summary
 from wizard.migration import Migration
 from wizard.plan import Plan, plan_schema, save_plan
+from wizard.schedule import interval_words, parse_interval, parse_until, read_schedule, write_schedule
+from wizard.schedule import plan as plan_schedule
 from wizard.secrets import save_credentials
 from wizard.sinks import RichSink
 from wizard.textsafe import markup_safe as esc
 from wizard.textsafe import rich_text
 from wizard.words import Nouns, nouns
+
+if TYPE_CHECKING:
+    from wizard.metrics import Metrics
 
 out = Console()
 err = Console(stderr=True)
@@ -58,11 +65,26 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             pass
 
 
-def _open(folder: str, *, readonly: bool = False) -> tuple[Migration, RichSink]:
-    """The folder's Migration, its events shown on the terminal (the facade adds the run log).
-    `readonly`: the command only reads the store (a consistent snapshot, no lock taken)."""
+def _open(folder: str, *, readonly: bool = False, also: EventSink | None = None) -> tuple[Migration, RichSink]:
+    """The folder's Migration, its events shown on the terminal (the facade adds the run log)
+    and handed to `also` (the metrics). `readonly`: the command only reads the store (a
+    consistent snapshot, no lock taken)."""
     rich_sink = RichSink(err)
-    return Migration.open(Path(folder), rich_sink, readonly=readonly), rich_sink
+    sink: EventSink = rich_sink if also is None else FanOut(rich_sink, also)
+    return Migration.open(Path(folder), sink, readonly=readonly), rich_sink
+
+
+def _metrics(a: argparse.Namespace) -> AbstractContextManager[Metrics | None]:
+    """`--metrics-port P`: /metrics and /healthz on loopback while the command runs."""
+    port = getattr(a, "metrics_port", None)
+    if port is None:
+        return nullcontext(None)
+    from wizard.metrics import serving  # noqa: PLC0415 - lazy: prometheus-client loads only when metrics are asked for
+
+    folder = Path(a.dir)
+    return serving(
+        folder, port, lambda: health_summary(folder), lambda line: err.print(line, markup=False, highlight=False)
+    )
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -205,7 +227,12 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
 
 
 async def cmd_run(a: argparse.Namespace) -> int:
-    m, sink = _open(a.dir, readonly=a.dry_run)
+    with _metrics(a) as metrics:
+        return await _run(a, metrics)
+
+
+async def _run(a: argparse.Namespace, metrics: Metrics | None) -> int:
+    m, sink = _open(a.dir, readonly=a.dry_run, also=metrics)
     if not a.yes and not a.dry_run and sys.stdin.isatty():
         import questionary  # noqa: PLC0415 - lazy: prompt_toolkit loads only when a command asks a question
 
@@ -257,20 +284,55 @@ async def cmd_run(a: argparse.Namespace) -> int:
 
 
 async def cmd_sync(a: argparse.Namespace) -> int:
-    m, sink = _open(a.dir)
     stop = asyncio.Event()
     _stop_on_signals(stop)
+    with _metrics(a) as metrics:
+        if not (a.every or a.scheduled):
+            return (await _sync_pass(a, stop, metrics))[0]
+        return await _sync_on_schedule(a, stop, metrics)
+
+
+async def _sync_on_schedule(a: argparse.Namespace, stop: asyncio.Event, metrics: Metrics | None) -> int:
+    """`--every`: passes in a loop until --until or a stop; `--scheduled`: the one pass a scheduler starts."""
+    folder = Path(a.dir)
+    if not (folder / "plan.toml").is_file():
+        raise UserError(f"{folder} has no plan.toml; is it a migration folder?")
+
+    async def one() -> tuple[int, str]:
+        return await _sync_pass(a, stop, metrics)
+
+    def say(text: str) -> None:
+        err.print(text, markup=False, highlight=False)
+
+    if a.scheduled:
+        s = read_schedule(folder)
+        if s is None or not s.active:
+            raise UserError(f"{folder} has no schedule; add one with 'migration-wizard schedule {a.dir} --every 1h'.")
+        if s.ended():
+            say("The cut-over date is reached; this scheduled pass does nothing.")
+            return EXIT_OK
+        s = await every.one_pass(folder, s, one)
+        return s.last_exit or EXIT_OK
+    until = parse_until(a.until) if a.until else None
+    s = plan_schedule(folder, parse_interval(a.every), until, "loop")
+    return await every.keep_in_step(folder, s, one, stop, say)
+
+
+async def _sync_pass(a: argparse.Namespace, stop: asyncio.Event, metrics: Metrics | None) -> tuple[int, str]:
+    """One sync: its exit code and what it did, in words."""
+    m, sink = _open(a.dir, also=metrics)
     try:
         with sink:
             summary = await m.sync(stop=stop)
         deletions = m.store.meta.get("source_deletions", [])
     finally:
         m.close()
-    out.print(
-        f"Sync: created {sum(summary.created.values())}, updated {sum(summary.updated.values())}, "
+    did = (
+        f"created {sum(summary.created.values())}, updated {sum(summary.updated.values())}, "
         f"deleted {sum(summary.deleted.values())}, skipped {sum(summary.skipped.values())}, failed "
         f"{summary.failed_total} ({summary.target_calls} target calls)."
     )
+    out.print(f"Sync: {did}")
     if deletions and not m.plan.conflicts.apply_source_deletions:
         out.print(
             f"{nouns('source', m.plan.source.system).items(len(deletions))} "
@@ -279,7 +341,7 @@ async def cmd_sync(a: argparse.Namespace) -> int:
         )
     if summary.interrupted:
         raise Interrupted(f"Stopped at a safe point; nothing is lost. Run 'migration-wizard sync {a.dir}' to go on.")
-    return EXIT_FAILURES if summary.failed_total else EXIT_OK
+    return (EXIT_FAILURES if summary.failed_total else EXIT_OK), did
 
 
 async def cmd_conflicts(a: argparse.Namespace) -> int:
@@ -321,9 +383,11 @@ async def cmd_conflicts(a: argparse.Namespace) -> int:
             )
             return EXIT_OK
         if a.show:
+            m.audit("conflicts", show=a.show)
             return _show_conflict(m, a.show)
         if a.decide or a.undecide or a.undo:
             return await _decide_conflicts(m, a)
+        m.audit("conflicts", listed=True)
         rows = m.conflicts(a.filter or "", open_only=not a.all, rules=a.where)
         t = Table("id", "source", "target", "stage", "why", "changed", "decision", title=f"Conflicts ({len(rows)})")
         for c in rows:
@@ -575,6 +639,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 
 def cmd_tui(a: argparse.Namespace) -> int:
+    if getattr(a, "dir", None) and Path(a.dir, "plan.toml").is_file():
+        audit(Path(a.dir), "tui")
     return (TuiHooks.run_app or _no_tui)(Path(a.dir) if getattr(a, "dir", None) else None) or EXIT_OK
 
 
@@ -636,6 +702,38 @@ def _backup_verify(folder: Path) -> int:
     return EXIT_OK
 
 
+def cmd_schedule(a: argparse.Namespace) -> int:
+    """Install (or --remove) the platform's scheduled `sync DIR --scheduled`."""
+    folder = Path(a.dir)
+    if not (folder / "plan.toml").is_file():
+        raise UserError(f"{folder} has no plan.toml; is it a migration folder?")
+    if a.remove:
+        s = read_schedule(folder)
+        if s is None or not s.active:
+            raise UserError(f"{folder} has no schedule to remove.")
+        said = schedulers.remove(folder, s.how, s.where)
+        write_schedule(folder, s.model_copy(update={"active": False}))
+        audit(folder, "schedule", remove=True, how=s.how)
+        out.print(said, markup=False, highlight=False)
+        return EXIT_OK
+    if not a.every:
+        raise UserError("Say how often with --every (for example --every 1h), or --remove.")
+    every_s = parse_interval(a.every)
+    until = parse_until(a.until) if a.until else None
+    done = schedulers.install(folder, every_s, a.via)
+    plan_schedule(folder, every_s, until, done.how, done.where)
+    audit(folder, "schedule", every=interval_words(every_s), how=done.how, until=a.until)
+    out.print(done.says, markup=False, highlight=False, soft_wrap=True)
+    return EXIT_OK
+
+
+def cmd_health(a: argparse.Namespace) -> int:
+    """One line each for the last run, the schedule and the webhooks; exit 0 when all are healthy."""
+    code, lines = health_summary(Path(a.dir))
+    out.print(lines, markup=False, highlight=False, soft_wrap=True)
+    return code
+
+
 def cmd_schema(a: argparse.Namespace) -> int:
     sys.stdout.write(plan_schema())
     return EXIT_OK
@@ -685,8 +783,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dry-run", action="store_true", help="list the exact actions; write nothing")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--limit", type=int, default=50, help="actions to print in a dry run")
+    sp.add_argument("--metrics-port", type=int, metavar="P", help="serve Prometheus /metrics and /healthz on loopback")
     folder_cmd("verify", _async(cmd_verify), "read the target back and compare")
-    folder_cmd("sync", _async(cmd_sync), "bring over only what changed since the last run or sync")
+    sp = folder_cmd("sync", _async(cmd_sync), "bring over only what changed since the last run or sync")
+    sp.add_argument("--every", metavar="INTERVAL", help="keep syncing, a pass every INTERVAL (90s, 15m, 1h)")
+    sp.add_argument("--until", metavar="DATE", help="with --every: no pass starts after this date (the cut-over)")
+    sp.add_argument(
+        "--scheduled", action="store_true", help="one pass of the folder's schedule (what a scheduler runs)"
+    )
+    sp.add_argument("--metrics-port", type=int, metavar="P", help="serve Prometheus /metrics and /healthz on loopback")
+    sp = folder_cmd(
+        "schedule", cmd_schedule, "sync on a schedule the platform's way (systemd, launchd, Task Scheduler)"
+    )
+    sp.add_argument("--every", metavar="INTERVAL", help="how often (15m, 1h, 1d)")
+    sp.add_argument("--until", metavar="DATE", help="no pass starts after this date (the cut-over)")
+    sp.add_argument("--via", choices=schedulers.VIAS, default="auto", help="the scheduler (default: this platform's)")
+    sp.add_argument("--remove", action="store_true", help="take the schedule out")
+    folder_cmd("health", cmd_health, "is the last run, the schedule and the webhook listener healthy? (exit 0: yes)")
     sp = folder_cmd("conflicts", _async(cmd_conflicts), "scan for, list, show and decide conflicts")
     sp.add_argument("--scan", action="store_true", help="read the target again for conflicts (writes nothing)")
     sp.add_argument(
@@ -768,6 +881,10 @@ _READS_ONLY: dict[str, Callable[[argparse.Namespace], bool]] = {
     "conflicts": lambda a: not a.decide,
     "run": lambda a: a.dry_run,
     "audit": lambda a: True,
+    "health": lambda a: True,
+    "schedule": lambda a: True,
+    # a schedule's passes each take the lock (Migration.sync), so other commands may write between them
+    "sync": lambda a: bool(a.every or a.scheduled),
 }
 
 

@@ -19,7 +19,7 @@ import random
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 try:
     import sniffio  # noqa: F401
@@ -192,6 +192,17 @@ def _vendor_message(resp: httpx.Response) -> str:
     return str(body)[:300]
 
 
+class CallObserver(Protocol):
+    """Told of every exchange a vendor answered and every file byte received (wizard/metrics.py)."""
+
+    def call(self, system: str, route: str, status: int) -> None: ...
+
+    def moved(self, system: str, direction: str, nbytes: int) -> None: ...
+
+
+call_observers: list[CallObserver] = []
+
+
 class ApiClient:
     """Base class of every vendor client. Subclasses set `system`, `label`, the limiter's
     windows and `read_rate_headers()`."""
@@ -276,7 +287,7 @@ class ApiClient:
         self.calls_by_route[route] = self.calls_by_route.get(route, 0) + 1
         try:
             try:
-                resp = await self._send(method, path, **kw)
+                resp = await self._send(method, path, route=route, **kw)
             finally:
                 if self.count_at_answer:
                     self.limiter.restamp(stamp, buckets)
@@ -328,7 +339,9 @@ class ApiClient:
             return True
         return url.scheme == "https" and url.host in self.redirect_hosts
 
-    async def _send(self, method: str, path: str, *, stream: bool = False, **kw: Any) -> httpx.Response:
+    async def _send(
+        self, method: str, path: str, *, stream: bool = False, route: str | None = None, **kw: Any
+    ) -> httpx.Response:
         """One request, redirects followed by hand, under a deadline for the whole exchange
         (a server that drips its answer cannot hold a request past it). A redirect is followed
         only for a GET, only where `redirect_allowed`, without a body, and with our
@@ -338,6 +351,8 @@ class ApiClient:
             request = self.http.build_request(method, path.lstrip("/"), **kw)
             for _ in range(MAX_REDIRECTS + 1):
                 resp = await self.http.send(request, stream=True)
+                for watcher in call_observers:
+                    watcher.call(self.system, route or self._route(method, path), resp.status_code)
                 if not resp.is_redirect:
                     break
                 await resp.aclose()
@@ -494,7 +509,7 @@ class ApiClient:
             failure: str | None = None
             wait: float | None = None
             try:
-                resp = await self._send_file_request(path, foreign, headers)
+                resp = await self._send_file_request(path, foreign, headers, route)
                 async with contextlib.aclosing(resp):
                     self.read_rate_headers(resp)
                     status = resp.status_code
@@ -519,6 +534,8 @@ class ApiClient:
                                 if not chunk:
                                     continue
                             delivered += len(chunk)
+                            for watcher in call_observers:
+                                watcher.moved(self.system, "down", len(chunk))
                             if size is not None and delivered > size:
                                 raise RecordRejected(
                                     status, f"{self.label} sent more than the {size} bytes it declared for this file"
@@ -547,11 +564,16 @@ class ApiClient:
         base = httpx.URL(self.base_url)
         return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
 
-    async def _send_file_request(self, path: str, foreign: bool, headers: dict[str, str]) -> httpx.Response:
+    async def _send_file_request(
+        self, path: str, foreign: bool, headers: dict[str, str], route: str | None = None
+    ) -> httpx.Response:
         if not foreign:
-            return await self._send("GET", path, stream=True, headers=headers)
+            return await self._send("GET", path, stream=True, headers=headers, route=route)
         async with asyncio.timeout(self.deadline):  # a bare request: no credential goes to another host
-            return await self.http.send(httpx.Request("GET", path, headers=headers), stream=True)
+            resp = await self.http.send(httpx.Request("GET", path, headers=headers), stream=True)
+        for watcher in call_observers:
+            watcher.call(self.system, route or f"GET {httpx.URL(path).host}", resp.status_code)
+        return resp
 
     def _refuse_download(self, status: int, resp: httpx.Response, path: str) -> None:
         if status == 401:

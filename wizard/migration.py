@@ -44,6 +44,7 @@ from wizard.plan import Endpoint, Plan, load_plan, save_plan
 from wizard.quality import checked
 from wizard.raw import RawRecorder
 from wizard.registry import AdapterSpec, Connection
+from wizard.schedule import Schedule, read_schedule
 from wizard.secrets import load_credentials
 from wizard.sinks import JsonLogSink
 from wizard.store import Store
@@ -526,6 +527,7 @@ class SessionInfo:
     last_activity: float
     source: str
     target: str
+    schedule: Schedule | None = None  # its scheduled sync, if it has one (state/schedule.json)
 
 
 def known_sessions() -> list[SessionInfo]:
@@ -552,7 +554,13 @@ def known_sessions() -> list[SessionInfo]:
         state, last = read_state(folder)
         out.append(
             SessionInfo(
-                folder, plan.name, state, last or plan_path.stat().st_mtime, plan.source.system, plan.target.system
+                folder,
+                plan.name,
+                state,
+                last or plan_path.stat().st_mtime,
+                plan.source.system,
+                plan.target.system,
+                read_schedule(folder),
             )
         )
     out.sort(key=lambda s: s.last_activity, reverse=True)

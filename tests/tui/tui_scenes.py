@@ -34,6 +34,7 @@ from wizard.events import (
     PhaseStarted,
     RateLimited,
 )
+from wizard.schedule import Schedule, write_schedule
 
 
 def prepare_env(home: Path) -> None:
@@ -65,6 +66,20 @@ def start_app(home: Path) -> WizardApp:
     for name, age in (("acme-trello", 720), ("globex-pilot", 7200), ("initech-new", 3 * 86400)):
         j = home / "migrations" / name / "state" / "journal.jsonl"
         os.utime(j, (FROZEN - age, FROZEN - age))
+    # acme-trello is kept in step until cut-over: a systemd timer every hour, its last pass 12 min ago
+    write_schedule(
+        home / "migrations" / "acme-trello",
+        Schedule(
+            every_s=3600,
+            how="systemd",
+            installed_at=FROZEN - 86400,
+            last_start=FROZEN - 720,
+            last_end=FROZEN - 700,
+            last_exit=0,
+            last_result="created 0, updated 3",
+            passes=24,
+        ),
+    )
     return WizardApp(clock=frozen_clock)
 
 

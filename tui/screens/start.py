@@ -21,6 +21,7 @@ from wizard import registry
 from wizard.errors import UserError
 from wizard.migration import Migration, _home, known_sessions
 from wizard.plan import Plan, Source, Target
+from wizard.schedule import Schedule, interval_words
 
 STATE_MARK = {
     "new": "· new",
@@ -65,10 +66,41 @@ def when(then: float, long: bool = True) -> str:
     return time.strftime("%Y-%m-%d %H:%M" if long else "%m-%d %H:%M", time.localtime(then))
 
 
+HOW = {"loop": "sync --every", "systemd": "systemd timer", "launchd": "launchd", "schtasks": "Task Scheduler"}
+
+
+def next_sync(s: Schedule | None, now: float) -> str:
+    """The schedule column: how often, and the next pass ('' when there is no schedule)."""
+    if s is None or not s.active:
+        return ""
+    if s.ended(now):
+        return "ended"
+    due = s.next_run(now)
+    every = interval_words(s.every_s)
+    if due is None:
+        return f"{every}, ended"
+    at = "now" if due <= now else time.strftime("%H:%M" if due - now < 86400 else "%m-%d %H:%M", time.localtime(due))
+    return f"every {every} → {at}"
+
+
+def schedule_detail(s: Schedule, now: float) -> str:
+    """The selected migration's schedule in a sentence: how, last pass and how it ended, next pass."""
+    how = HOW.get(s.how, "crontab line")
+    parts = [f"synced every {interval_words(s.every_s)} ({how})"]
+    if s.last_start is not None:
+        ended = "running" if s.last_end is None else ("ok" if s.last_exit == 0 else f"failed (exit {s.last_exit})")
+        parts.append(f"last pass {when(s.last_start)} {ended}")
+    if s.until is not None:
+        parts.append(f"until {when(s.until)}")
+    parts.append(f"next {next_sync(s, now).removeprefix(f'every {interval_words(s.every_s)} → ') or 'none'}")
+    return " · ".join(parts)
+
+
 class StartScreen(KeyedScreen):
     """Migrations on this machine. Open one, resume one that was cut off, or start a new one.
-    Each row says where its folder is, from where to where, its state and its last run, so
-    many migrations of the same name can be told apart; / filters them."""
+    Each row says where its folder is, from where to where, its state, its last run and, when
+    it syncs on a schedule, its next pass, so many migrations of the same name can be told
+    apart; / filters them."""
 
     TITLE = "Migrations on this machine"
     BINDINGS = [
@@ -101,8 +133,11 @@ class StartScreen(KeyedScreen):
         yield Static("[b]Migration wizard[/] │ migrations on this machine", id="stepbar")
         with Vertical(id="start-body"):
             yield Label("Looking for migrations…", id="start-status")
+            # Narrow, a scheduled migration's state is marked ◷ instead: the line below the table says when.
+            self.wide = self.app.size.width >= 120
+            columns = ("migration", "folder", "from → to", "state", "last run", "next sync")
             yield PagedTable(
-                ("migration", "folder", "from → to", "state", "last run"),
+                columns if self.wide else columns[:-1],
                 noun="migrations",
                 placeholder="/ filter by name, folder, system or state…",
                 id="sessions",
@@ -124,17 +159,19 @@ class StartScreen(KeyedScreen):
     @work(exclusive=True, group="sessions", exit_on_error=False)
     async def _load(self) -> None:
         self.sessions = await asyncio.to_thread(known_sessions)
-        wide = self.app.size.width >= 120
+        wide, now = self.wide, self.app.clock()
         arrow, width = (" → ", 40) if wide else ("→", 14)
 
         def row(s) -> tuple:
-            return (
+            state = STATE_MARK.get(s.state, s.state)
+            cells = (
                 s.name,
                 clip_left(short_path(s.folder.parent), width),
                 f"{s.source}{arrow}{s.target}",
-                STATE_MARK.get(s.state, s.state),
+                state if wide or not next_sync(s.schedule, now) else f"{state} ◷",
                 when(s.last_activity, wide),
             )
+            return (*cells, next_sync(s.schedule, now)) if wide else cells
 
         self.query_one(PagedTable).set_items(self.sessions, row, lambda s: " ".join((*row(s), str(s.folder))))
         n = len(self.sessions)
@@ -162,6 +199,8 @@ class StartScreen(KeyedScreen):
                 ago(s.last_activity, self.app.clock()),
                 ")",
             )
+            if s.schedule is not None and s.schedule.active:
+                text.append("\n" + schedule_detail(s.schedule, self.app.clock()))
             if s.state in hint:
                 text.append(f"\n{hint[s.state]}")
         else:

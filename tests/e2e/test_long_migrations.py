@@ -1,0 +1,198 @@
+"""Long migrations through the real CLI: `schedule` installs the platform's timer (and takes it
+out), the pass it starts records itself, `health` reads the folder into one line each and an
+exit code, and `--metrics-port` serves counters that equal the sandboxes' own request counts.
+Every one of these commands is in the audit log."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.conftest import CLI, Served, cli, serve, stop
+from wizard.audit import check_chain
+from wizard.schedulers import name_for
+
+
+def _commands(folder: Path) -> list[str]:
+    return [json.loads(line)["command"] for line in (folder / "audit.log").read_text().splitlines()]
+
+
+def test_schedule_installs_a_systemd_timer_whose_pass_records_itself_and_remove_takes_it_out(
+    small: Served, tmp_path: Path
+) -> None:
+    folder = small.folder
+    assert cli("run", str(folder), "--yes").returncode == 0
+    r = cli("health", str(folder))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines() == [
+        r.stdout.splitlines()[0],
+        "schedule: ok — none",
+        "webhooks: ok — no listener",
+    ] and r.stdout.startswith("last run: ok — finished")
+
+    # No systemctl here (an empty PATH): the units are written and the command to enable them said.
+    config, empty = tmp_path / "config", tmp_path / "bin"
+    empty.mkdir()
+    env = {"XDG_CONFIG_HOME": str(config), "PATH": str(empty)}
+    r = cli("schedule", str(folder), "--every", "15m", "--via", "systemd", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    name = name_for(folder)
+    units = config / "systemd" / "user"
+    timer, service = (units / f"{name}.timer").read_text(), (units / f"{name}.service").read_text()
+    assert "OnCalendar=*-*-* *:00/15:00" in timer and "Persistent=true" in timer
+    assert f'"sync" "{folder.resolve()}" "--scheduled"' in service
+    assert f"systemctl --user enable --now {name}.timer" in " ".join(r.stdout.split())
+
+    # What the timer starts: one pass, recorded, with the source's new change written.
+    small.post("trello", "mutate", {"fraction": 0.1, "seed": 3})
+    r = cli("sync", str(folder), "--scheduled")
+    assert r.returncode == 0, r.stdout + r.stderr
+    s = json.loads((folder / "state" / "schedule.json").read_text())
+    assert (s["how"], s["every_s"], s["passes"], s["last_exit"]) == ("systemd", 900, 1, 0)
+    assert "updated" in s["last_result"]
+    r = cli("health", str(folder))
+    assert r.returncode == 0 and "schedule: ok — every 15m (systemd); last pass" in r.stdout, r.stdout
+
+    # A pass that has not run when due is unhealthy, said in its line, exit 1.
+    s["last_start"] -= 3 * 900
+    (folder / "state" / "schedule.json").write_text(json.dumps(s))
+    r = cli("health", str(folder))
+    assert r.returncode == 1 and "schedule: FAILING" in r.stdout and "has not run" in r.stdout, r.stdout
+
+    r = cli("schedule", str(folder), "--remove", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not list(units.iterdir()), "both units are gone"
+    assert cli("health", str(folder)).stdout.splitlines()[1] == "schedule: ok — removed"
+    r = cli("sync", str(folder), "--scheduled")
+    assert r.returncode == 2 and "has no schedule" in r.stderr and "Traceback" not in r.stderr
+
+    assert _commands(folder).count("schedule") == 2 and "scheduled sync" in _commands(folder)
+    assert cli("audit", "verify", str(folder)).returncode == 0
+
+
+def test_schedule_prints_the_line_when_there_is_no_scheduler_and_refuses_bad_input(small: Served) -> None:
+    folder = small.folder
+    r = cli("schedule", str(folder), "--every", "2h", "--via", "print")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^0 \*/2 \* \* \* .* sync .* --scheduled$", r.stdout, re.M), r.stdout
+    for args, says in (
+        (("--every", "soon"), "--every 'soon' is not an interval"),
+        (("--every", "30s", "--via", "print"), "at most once a minute"),
+        (("--every", "1h", "--until", "friday", "--via", "print"), "--until 'friday' is not a date"),
+        ((), "Say how often with --every"),
+    ):
+        r = cli("schedule", str(folder), *args)
+        assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+    r = cli("health", str(folder.parent / "nowhere"))
+    assert r.returncode == 2 and "has no plan.toml" in r.stderr
+
+
+def test_a_scheduled_pass_after_the_cut_over_does_nothing(small: Served) -> None:
+    folder = small.folder
+    assert cli("run", str(folder), "--yes").returncode == 0
+    assert cli("schedule", str(folder), "--every", "1h", "--until", "2020-01-01", "--via", "print").returncode == 0
+    r = cli("sync", str(folder), "--scheduled")
+    assert r.returncode == 0 and "cut-over date is reached" in r.stderr, r.stderr
+    assert json.loads((folder / "state" / "schedule.json").read_text())["passes"] == 0
+    r = cli("sync", str(folder), "--every", "1h", "--until", "2020-01-01")
+    assert r.returncode == 0 and "no more passes" in r.stderr, r.stderr
+    assert "ended at the cut-over date" in cli("health", str(folder)).stdout
+
+
+def test_health_says_a_run_cut_off_is_unhealthy(small: Served) -> None:
+    folder = small.folder
+    proc = subprocess.Popen([*CLI, "run", str(folder), "--yes"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = folder / "state" / "journal.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not journal.exists() or journal.read_bytes().count(b"\n") < 30):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    r = cli("health", str(folder))
+    assert r.returncode == 1, r.stdout
+    assert r.stdout.startswith("last run: FAILING — cut off before it finished"), r.stdout
+
+
+def _scrape(url: str) -> dict[tuple[str, str], float]:
+    """mw_http_requests_total by (system, status)."""
+    got: Counter[tuple[str, str]] = Counter()
+    for family in text_string_to_metric_families(httpx.get(url, timeout=10).text):
+        for sample in family.samples:
+            if sample.name == "mw_http_requests_total":
+                got[(sample.labels["system"], sample.labels["status"])] += sample.value
+    return dict(got)
+
+
+@pytest.mark.slow
+def test_metrics_scraped_during_a_medium_run_equal_the_sandboxes_own_counts(tmp_path: Path) -> None:
+    s = serve(tmp_path / "mig", "--scale", "medium", "--seed", "4", "--rate-scale", "0.0001")
+    try:
+        folder = s.folder
+        proc = subprocess.Popen(
+            [*CLI, "run", str(folder), "--yes", "--metrics-port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/metrics", first)
+        assert url, first
+        rest: list[str] = []
+        drain = threading.Thread(target=lambda: rest.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+        drain.start()
+        scrapes, healths = [], []
+        while proc.poll() is None:
+            try:
+                scrapes.append(_scrape(url.group(0)))
+                health = httpx.get(url.group(0).replace("/metrics", "/healthz"), timeout=10)
+            except httpx.TransportError:
+                break  # the run ended between two looks
+            assert health.status_code == 200, health.text
+            healths.append(health.text.splitlines()[0])
+            time.sleep(0.5)
+        assert proc.wait(timeout=900) == 0, "".join(rest)
+        assert any(h.startswith("last run: ok — running now (process") for h in healths), healths
+        mid = [x for x in scrapes if sum(x.values())]
+        assert len(mid) >= 2, "scraped while the run was writing"
+        totals = [sum(x.values()) for x in mid]
+        assert totals == sorted(totals), "counters only grow"
+
+        final: Counter[tuple[str, str]] = Counter()
+        text = (folder / "logs" / "metrics.prom").read_text()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "mw_http_requests_total":
+                    final[(sample.labels["system"], sample.labels["status"])] += sample.value
+        for system in ("trello", "tallyfy"):
+            stats = s.stats(system)
+            by_status: Counter[str] = Counter()
+            for statuses in stats["by_route"].values():
+                for status, n in statuses.items():
+                    by_status[status] += n
+            ours = {st: int(n) for (sy, st), n in final.items() if sy == system}
+            assert ours == dict(by_status), (system, ours, dict(by_status))
+            assert sum(ours.values()) == stats["requests"] > 0
+            assert mid[-1].get((system, "200"), 0) <= ours.get("200", 0)
+        objects = {
+            (x.labels["kind"], x.labels["outcome"]): x.value
+            for f in text_string_to_metric_families(text)
+            for x in f.samples
+            if x.name == "mw_objects_total"
+        }
+        runs = [r for r in s.export("tallyfy")["runs"] if not r.get("preexisting")]
+        assert objects[("item", "created")] == len(runs), "one process written per item created"
+        assert _commands(folder).count("run") == 1
+        assert check_chain(folder) is None
+    finally:
+        stop(s)

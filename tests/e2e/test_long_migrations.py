@@ -5,6 +5,7 @@ Every one of these commands is in the audit log."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import signal
@@ -20,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import CLI, Served, cli, serve, stop
 from wizard.audit import check_chain
+from wizard.cli import build_parser
 from wizard.schedulers import name_for
 
 
@@ -196,3 +198,42 @@ def test_metrics_scraped_during_a_medium_run_equal_the_sandboxes_own_counts(tmp_
         assert check_chain(folder) is None
     finally:
         stop(s)
+
+
+# Commands that add no line, and why: the two checks (a monitor runs them every minute, and
+# `audit verify` reads the log it would extend), those that take no migration folder, and the
+# TUI (each step taken in it adds its own line through the same facade).
+NOT_AUDITED = {"health", "audit", "login", "demo", "sandbox", "schema", "tui"}
+
+
+def test_every_command_on_a_folder_adds_its_line_to_the_audit_log(small: Served, tmp_path: Path) -> None:
+    folder = str(small.folder)
+    steps: list[tuple[str, ...]] = [
+        ("connect", folder),
+        ("discover", folder),
+        ("estimate", folder),
+        ("run", folder, "--dry-run"),
+        ("backup", folder),
+        ("backup", "verify", folder),
+        ("run", folder, "--yes"),
+        ("verify", folder),
+        ("conflicts", folder),
+        ("report", folder),
+        ("sync", folder),
+        ("schedule", folder, "--every", "1h", "--via", "print"),
+        ("sync", folder, "--scheduled"),
+        ("rollback", folder),
+    ]
+    for args in steps:
+        before = len(_commands(small.folder)) if (small.folder / "audit.log").exists() else 0
+        r = cli(*args)
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+        assert len(_commands(small.folder)) > before, f"'{' '.join(args[:1])}' added no line to audit.log"
+    new = tmp_path / "other"
+    assert cli("new", str(new), "--source", "trello", "--target", "tallyfy").returncode == 0
+    assert _commands(new) == ["new"]
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    covered = {args[0] for args in steps} | {"new"}
+    assert set(sub.choices) - NOT_AUDITED == covered, "a new command: add it above, or to NOT_AUDITED with why"
+    assert cli("audit", "verify", folder).returncode == 0

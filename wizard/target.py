@@ -108,6 +108,21 @@ class Assignees:
     placeholders: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class NewItem:
+    """An item to create, with what its write needs (`TargetAdapter.create_items`)."""
+
+    item: Item
+    ctx: ContainerCtx
+    fields: dict[str, FieldDef]
+    people: Assignees
+
+
+async def create_each(target: TargetAdapter, news: list[NewItem]) -> list[str | Exception]:
+    """`create_items` for a target that creates one item a request."""
+    return [await target.create_item(n.item, n.ctx, n.fields, n.people) for n in news]
+
+
 @dataclass
 class TargetItem:
     """An item as the target holds it, read back.
@@ -253,6 +268,17 @@ class TargetAdapter(Protocol):
 
     async def create_item(self, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], people: Assignees) -> str:
         """Create the item (with its values, tags and marker). Returns its id."""
+        ...
+
+    @property
+    def item_batch(self) -> int:
+        """How many new items of one container one request may create (`create_items`);
+        1: one request each, and the engine only calls `create_item`."""
+        ...
+
+    async def create_items(self, news: list[NewItem]) -> list[str | Exception]:
+        """Create these items of one container in one request: each one's id, or the
+        exception (a `RecordRejected`) that refused it alone. Anything raised stops them all."""
         ...
 
     async def update_item(

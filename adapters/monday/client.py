@@ -175,20 +175,31 @@ class MondayClient(ApiClient):
         finally:
             _OPERATION.reset(token)
 
-    async def mutate(self, op: str, text: str, variables: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    async def mutate(
+        self, op: str, text: str, variables: dict[str, Any], *, refused: dict[str, str] | None = None, **kw: Any
+    ) -> dict[str, Any]:
         """Send a mutation document (`text`, from a file under graphql/) named `op`. Never
         retried after a 5xx or a reset once sent (its fate is unknown: an `AmbiguousWrite`,
         which the caller reconciles); an error monday.com gives for the record itself
-        (`REFUSED_CODES`) is a `RecordRejected`. `kw`: the request's own arguments instead of
-        the JSON body (the multipart file endpoint)."""
+        (`REFUSED_CODES`) is a `RecordRejected`, or, given `refused` (aliased mutations), that
+        alias's entry there ("code: message") while the others' data is answered. `kw`: the
+        request's own arguments instead of the JSON body (the multipart file endpoint)."""
         token = _OPERATION.set(op)
         try:
-            return await self._query(op, text, variables, write=True, **kw)
+            return await self._query(op, text, variables, write=True, refused=refused, **kw)
         finally:
             _OPERATION.reset(token)
 
     async def _query(
-        self, op: str, text: str, variables: dict[str, Any], *, write: bool = False, path: str = "", **kw: Any
+        self,
+        op: str,
+        text: str,
+        variables: dict[str, Any],
+        *,
+        write: bool = False,
+        path: str = "",
+        refused: dict[str, str] | None = None,
+        **kw: Any,
     ) -> dict[str, Any]:
         attempts = 0
         send = kw or {"json": {"query": text, "variables": variables}}
@@ -201,6 +212,8 @@ class MondayClient(ApiClient):
             if isinstance(data, dict):
                 self._observe(op, data.get("complexity"))
             errors = body.get("errors")
+            if errors and refused is not None and isinstance(data, dict):
+                errors = _refused_by_alias(errors, refused)
             if errors:
                 code, message, retry_in = _first_error(errors)
                 if code in BUDGET_CODES and retry_in is not None and attempts < self.max_retries:
@@ -255,6 +268,22 @@ def _first_error(errors: Any) -> tuple[str, str, float | None]:
     code = str(ext.get("code") or "")
     retry = ext.get("retry_in_seconds")
     return code, str(first.get("message") or "")[:300], float(retry) if isinstance(retry, (int, float)) else None
+
+
+def _refused_by_alias(errors: Any, refused: dict[str, str]) -> list[Any]:
+    """Sort out the errors of one aliased mutation each that monday.com refused for its own
+    record (into `refused`, by alias): the errors left."""
+    if not isinstance(errors, list):
+        return [errors]
+    left = []
+    for e in errors:
+        where = e.get("path") if isinstance(e, dict) else None
+        code, message, _ = _first_error([e])
+        if code in REFUSED_CODES and isinstance(where, list) and where and isinstance(where[0], str):
+            refused[where[0]] = f"{code}: {message}"
+        else:
+            left.append(e)
+    return left
 
 
 def _error_of(resp: httpx.Response) -> tuple[str, str, float | None]:

@@ -49,6 +49,7 @@ from wizard.target import (
     Assignees,
     ContainerCtx,
     NamedContainer,
+    NewItem,
     ReadBack,
     Removal,
     TargetAdapter,
@@ -108,6 +109,11 @@ def _on_board(ctx: ContainerCtx, board_id: str, groups: dict[str, str]) -> Conta
         tags=ctx.tags,
         extra=ctx.extra,
     )
+
+
+def _full(e: RecordRejected) -> bool:
+    """The board refused the item as full (it holds 10,000)."""
+    return "ItemsLimitationException" in e.message
 
 
 def _item(raw: dict[str, Any]) -> TargetItem:
@@ -195,40 +201,51 @@ class MondayTarget:
         return result
 
     async def _write_many(
-        self, op: str, what: str, key: str, each: list[dict[str, Any]], fake: Any
-    ) -> list[dict[str, Any]]:
+        self, op: str, what: str, key: str, each: list[dict[str, Any]], fake: Any, *, alone: bool = False
+    ) -> list[Any]:
         """Mutation `op` once per variables in `each`, aliased into as few requests as the
         plan's `batch` and the per-query complexity cap allow: each mutation is taken to cost
-        what the last aliased request of `op` cost per mutation (its `complexity`), or the
-        documented figure before one has been answered."""
-        out: list[dict[str, Any]] = []
+        what `op` cost per mutation last time (its `complexity`), or the documented figure
+        before one has been answered. `alone`: a mutation monday.com refuses for its own record
+        answers its `RecordRejected` in its place, and the others stand; otherwise the first
+        refusal is raised."""
+        out: list[Any] = []
         start = 0
         while start < len(each):
-            size = min(self.batch, mm.per_request(self._cost_each(op)))
+            cost = self._cost_each(op)
+            size = min(self.batch, mm.per_request(cost))
             chunk = each[start : start + size]
             start += size
             text = aliased(op, len(chunk))
+            name = f"{op} x{len(chunk)}"
+            self.client.cost_of.setdefault(name, cost * len(chunk))  # what the limiter waits for the first time
 
-            async def send(chunk: list[dict[str, Any]] = chunk, text: str = text) -> list[dict[str, Any]]:
-                data = await self.client.mutate(f"{op} x{len(chunk)}", text, aliased_variables(chunk))
-                return [dict(data.get(f"m{i}") or {}) for i in range(len(chunk))]
+            async def send(chunk: list[dict[str, Any]] = chunk, text: str = text, name: str = name) -> list[Any]:
+                refused: dict[str, str] | None = {} if alone else None
+                data = await self.client.mutate(name, text, aliased_variables(chunk), refused=refused)
+                return [
+                    RecordRejected(422, refused[f"m{i}"], self.label)
+                    if refused and f"m{i}" in refused
+                    else dict(data.get(f"m{i}") or {})
+                    for i in range(len(chunk))
+                ]
 
             def fakes(fid: str, chunk: list[dict[str, Any]] = chunk) -> list[dict[str, Any]]:
                 return [fake(f"{fid}-{i}", v) for i, v in enumerate(chunk)]
 
             out += await self.gate.write(
-                "POST", f"mutation {op} x{len(chunk)}", f"{what} ({len(chunk)} in one request)", key, send, fakes
+                "POST", f"mutation {name}", f"{what} ({len(chunk)} in one request)", key, send, fakes
             )
         return out
 
     def _cost_each(self, op: str) -> int:
-        """What one `op` mutation cost in the last aliased request of it (the client keeps
-        each operation's `complexity.query`)."""
-        costs = [
-            cost // int(name.rsplit("x", 1)[1])
-            for name, cost in self.client.cost_of.items()
-            if name.startswith(f"{op} x") and name.rsplit("x", 1)[1].isdigit()
-        ]
+        """What one `op` mutation cost in the last request of it (the client keeps each
+        operation's `complexity.query`), aliased or not."""
+        costs = []
+        for name, cost in self.client.cost_of.items():
+            head, _, n = name.partition(" x")
+            if head == op and (not n or n.isdigit()):
+                costs.append(cost // int(n or 1))
         return max(costs, default=mm.MUTATION_COST)
 
     # -- people --------------------------------------------------------------------------
@@ -677,6 +694,61 @@ class MondayTarget:
             values[own["marker"]] = marker(item.key)  # last: ours
         return values
 
+    @property
+    def item_batch(self) -> int:
+        """New items aliased into one request: the plan's `batch`, as many as one request may
+        cost (the per-query cap) and never more than a minute's budget, at what a `create_item`
+        cost last time."""
+        return mm.items_per_request(self.batch, self._cost_each("create_item"), self.client.limits.budget)
+
+    def _item_variables(self, board: ContainerCtx, new: NewItem) -> dict[str, Any]:
+        """One `create_item`'s variables: on `board` (one of the container's), every value."""
+        item = new.item
+        return {
+            "board_id": board.container_id,
+            "group_id": board.stage_of(item),
+            "item_name": mm.item_name(item.name),
+            "column_values": json.dumps(self._column_values(item, new.ctx, new.fields, new.people), ensure_ascii=False),
+        }
+
+    async def create_items(self, news: list[NewItem]) -> list[str | Exception]:
+        """Several items of one container, their `create_item` mutations aliased in one request
+        (more when the cap is lower than asked) on its last board: an item monday.com refuses
+        (a value of the wrong shape) is refused alone and the others are made; those a full
+        board refuses go on the next board together."""
+        if len(news) == 1:
+            n = news[0]
+            return [await self.create_item(n.item, n.ctx, n.fields, n.people)]
+        ctx = news[0].ctx
+        await self._check_schema(ctx)
+        out: dict[int, str | Exception] = {}
+        board, todo = self._chain(ctx)[-1], list(range(len(news)))
+        while todo:
+            each = [self._item_variables(board, news[i]) for i in todo]
+            names = ", ".join(f"'{v['item_name'][:20]}'" for v in each[:3]) + (", ..." if len(each) > 3 else "")
+            made = await self._write_many(
+                "create_item",
+                f"create items {names}",
+                news[todo[0]].item.key,
+                each,
+                lambda fid, v: {"id": fid},
+                alone=True,
+            )
+            full = []
+            for i, variables, got in zip(todo, each, made, strict=True):
+                if isinstance(got, RecordRejected) and _full(got):
+                    full.append(i)
+                elif isinstance(got, Exception):
+                    out[i] = got
+                else:
+                    item_id = out[i] = str(got["id"])
+                    self._group_of[item_id] = variables["group_id"]
+                    self._board_of[item_id] = board.container_id
+            if full:
+                board = await self._next_board(ctx, board)
+            todo = full
+        return [out[i] for i in range(len(news))]
+
     async def create_item(self, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], people: Assignees) -> str:
         """On the container's last board; one that refuses it as full is followed by the next."""
         await self._check_schema(ctx)
@@ -685,32 +757,22 @@ class MondayTarget:
             try:
                 return await self._create_on(board, item, ctx, fields, people)
             except RecordRejected as e:
-                if "ItemsLimitationException" not in e.message:
+                if not _full(e):
                     raise
                 board = await self._next_board(ctx, board)
 
     async def _create_on(
         self, board: ContainerCtx, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], people: Assignees
     ) -> str:
-        group = board.stage_of(item)
-        name = mm.item_name(item.name)
+        variables = self._item_variables(board, NewItem(item, ctx, fields, people))
+        group, name = variables["group_id"], variables["item_name"]
 
         async def find() -> dict[str, Any] | None:
             found = await self._find_items(ctx, [item.key])
             return {"id": found[item.key]} if item.key in found else None
 
         made = await self._write(
-            "create_item",
-            f"create item '{name[:40]}'",
-            item.key,
-            {
-                "board_id": board.container_id,
-                "group_id": group,
-                "item_name": name,
-                "column_values": json.dumps(self._column_values(item, ctx, fields, people), ensure_ascii=False),
-            },
-            lambda fid: {"id": fid},
-            find=find,
+            "create_item", f"create item '{name[:40]}'", item.key, variables, lambda fid: {"id": fid}, find=find
         )
         item_id = str(made["id"])
         self._group_of[item_id] = group

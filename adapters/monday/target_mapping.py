@@ -78,6 +78,12 @@ def per_request(cost_each: int) -> int:
     return max(1, QUERY_CAP // max(1, cost_each) - 1)
 
 
+def items_per_request(asked: int, cost_each: int, budget: int) -> int:
+    """New items aliased into one request: what the plan asks, within the per-query cap at
+    what one `create_item` costs, and never more than the account's budget a minute."""
+    return max(1, min(asked, per_request(cost_each), budget // max(1, cost_each)))
+
+
 def batch_size(asked: int) -> int:
     """Mutations aliased into one request: what the plan asks, within the per-query cap."""
     return max(1, min(asked, per_request(MUTATION_COST)))

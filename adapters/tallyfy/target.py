@@ -32,11 +32,13 @@ from wizard.target import (
     Assignees,
     ContainerCtx,
     NamedContainer,
+    NewItem,
     ReadBack,
     Removal,
     TargetAdapter,
     TargetItem,
     TargetUser,
+    create_each,
 )
 from wizard.writegate import WriteGate
 
@@ -420,6 +422,14 @@ class TallyfyTarget:
             self.with_checklists,
             ctx.key,
         )
+
+    @property
+    def item_batch(self) -> int:
+        """One: a process is launched by a request of its own."""
+        return 1
+
+    async def create_items(self, news: list[NewItem]) -> list[str | Exception]:
+        return await create_each(self, news)
 
     async def create_item(self, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], people: Assignees) -> str:
         body = self._run_body(item, ctx, fields, people, placed=True)

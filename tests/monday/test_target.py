@@ -13,15 +13,17 @@ import pytest
 
 from adapters.monday import target_documents as td
 from adapters.monday.sandbox import MondaySandbox
+from adapters.monday.sandbox_mutations import ITEMS_PER_BOARD
 from adapters.monday.target import MondayTarget
 from adapters.monday.target_spec import SPEC, MondayMapping
 from adapters.sandboxkit import SandboxServer
+from tests.monday import test_target_boards as boards
 from wizard.errors import UserError
 from wizard.http import RecordRejected
 from wizard.model import FieldDef, FieldType, FieldValue, Item, Stage, Template
 from wizard.plan import Limits, Target
 from wizard.registry import Connection
-from wizard.target import Assignees, ContainerCtx
+from wizard.target import Assignees, ContainerCtx, NewItem
 
 HEADERS = {"Authorization": "sandbox-monday-token", "API-Version": "2026-07"}
 TPL = Template(
@@ -166,4 +168,67 @@ async def test_a_blank_named_container_is_found_by_the_name_its_board_was_given(
     ctx = await t.ensure_container(blank, None, {})
     assert [c.id for c in await t.containers_named("   ")] == [ctx.container_id], "the conflict scan sees it"
     assert await t.find_container(blank.key, blank.name) == ctx.container_id
+    await t.aclose()
+
+
+async def test_new_items_go_several_to_a_request_and_a_refused_one_is_refused_alone(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    """Issue 18's bulk writes: new items' `create_item` mutations are aliased into one
+    request, and a write monday.com refuses (a column gone: InvalidColumnIdException) refuses
+    only its item."""
+    sb, url = served
+    t = target(url)
+    ctx = await t.ensure_container(TPL, None, {})
+    gone = ContainerCtx.from_json({**ctx.to_json(), "fields": {**ctx.fields, "trello:field:f1": "no_such_column"}})
+    fields = {f.key: f for f in TPL.fields}
+    news = [NewItem(item(n), gone if n == 3 else ctx, fields, Assignees()) for n in range(1, 7)]
+    before = writes(url)
+    got = await t.create_items(news)
+    assert writes(url) == before + 1, "six items, one request"
+    refused = got[2]
+    assert isinstance(refused, RecordRejected) and "InvalidColumnIdException" in refused.message, refused
+    made = [g for g in got if isinstance(g, str)]
+    assert len(made) == 5
+    assert [sb.state.items[i].name for i in made] == ["Card 1", "Card 2", "Card 4", "Card 5", "Card 6"]
+    assert (await t._find_items(ctx, [item(5).key])) == {item(5).key: made[3]}, "each carries its marker"
+    assert t.client.cost_of["create_item x6"] >= 6 * 10_000, "the request's complexity, read from the answer"
+    await t.aclose()
+
+
+async def test_items_a_request_follow_the_cost_each_and_the_accounts_budget(served: tuple[MondaySandbox, str]) -> None:
+    """How many new items one request holds: the plan's batch, the per-query cap at what a
+    create_item cost last time, and no more than the account's budget a minute."""
+    _, url = served
+    t = target(url)
+    assert t.item_batch == 25, "the plan's batch, at the documented 10,000 points an item"
+    t.client.cost_of["create_item x4"] = 4 * 1_000_000  # monday.com said 1,000,000 points an item
+    assert t.item_batch == 4, "five would pass the 5,000,000-point cap of one request"
+    await t.aclose()
+    free = SPEC.connect(
+        Connection(
+            Target(system="monday", base_url=url + "/v2", profile="sandbox"),
+            {"token": "sandbox-monday-token"},
+            Limits(),
+            mapping=MondayMapping(account_plan="free", batch=499),
+        )
+    )
+    assert isinstance(free, MondayTarget)
+    assert free.item_batch == 100, "1,000,000 points a minute on the free plan: 100 items at 10,000"
+    await free.aclose()
+
+
+async def test_items_a_full_board_refuses_in_one_request_go_on_the_next_board_together(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    sb, url = served
+    t = target(url)
+    ctx = await t.ensure_container(boards.TPL, None, {})
+    first = ctx.container_id
+    boards.fill(sb, first, ITEMS_PER_BOARD - 2)
+    got = await t.create_items([NewItem(boards.row(n), ctx, boards.FIELDS, Assignees()) for n in range(5)])
+    assert all(isinstance(g, str) for g in got), got
+    on = [sb.state.items[str(g)].board_id for g in got]
+    assert on[:2] == [first, first] and len(set(on[2:])) == 1 and on[2] != first, "two fit; three go on together"
+    assert t.client.cost_of.get("create_item x3"), "the three in one request on the second board"
     await t.aclose()

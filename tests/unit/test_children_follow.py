@@ -63,7 +63,7 @@ async def scheduled(follow: frozenset[str]) -> dict[str, int]:
     meta: dict[str, Any] = {}
     store = SimpleNamespace(meta=meta, set_meta=lambda **kw: meta.update(kw))
     plan = SimpleNamespace(limits=SimpleNamespace(concurrency=2), mapping=SimpleNamespace(include_archived=False))
-    target = SimpleNamespace(stop_on=lambda stop: None, calls=0)
+    target = SimpleNamespace(stop_on=lambda stop: None, calls=0, item_batch=1)
     ex = RunExecutor(plan, store, source, target, NullSink())  # type: ignore[arg-type]
     at: dict[str, int] = {}
 

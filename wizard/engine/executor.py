@@ -21,6 +21,7 @@ from wizard.cursors import CHANGES, Cursors
 from wizard.engine.children import ATTACH_SUFFIX, SETTLED_SUFFIX, ChildWriter, settled_anchor, settled_stage
 from wizard.engine.conflict_rules import EDIT_TOLERANCE_S, ConflictRules
 from wizard.engine.duplicates import fingerprint
+from wizard.engine.item_batches import ItemBatches
 from wizard.engine.journalled import RunJournal, RunSummary
 from wizard.engine.matching import ItemMatcher
 from wizard.engine.people import PersonDecision, match_people
@@ -31,7 +32,7 @@ from wizard.model import Attachment, Comment, FieldDef, Item, Template
 from wizard.plan import Plan
 from wizard.ratelimit import StopRequested
 from wizard.store import Store
-from wizard.target import Assignees, ContainerCtx, TargetAdapter, TargetUser
+from wizard.target import Assignees, ContainerCtx, NewItem, TargetAdapter, TargetUser
 
 __all__ = ["ATTACH_SUFFIX", "EDIT_TOLERANCE_S", "SETTLED_SUFFIX", "RunExecutor", "RunSummary"]
 
@@ -78,6 +79,7 @@ class RunExecutor:
         self._fingerprints: dict[str, str] = {}
         # Set once an item's writing is over, however it ended.
         self._finished: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self._batches: dict[str, ItemBatches[NewItem]] = {}  # container key -> its new items, several a request
         # A stop request ends any wait for a rate limit or a cap at once.
         target.stop_on(self.stop)
         limiter = getattr(getattr(source, "client", None), "limiter", None)
@@ -197,13 +199,17 @@ class RunExecutor:
                     ctx = await self.ensure_template(tpl)
                     if ctx is None:
                         return
+                    if self.target.item_batch > 1:
+                        self._batches[tpl.key] = ItemBatches(self.target.item_batch, self.target.create_items, self.sem)
                 elif isinstance(obj, Item):
                     if not await self.journal.go_on():
                         break
                     assert tpl is not None and ctx is not None
-                    item_tasks[obj.key] = asyncio.create_task(
+                    item_tasks[obj.key] = task = asyncio.create_task(
                         self._bounded(None, self.sem, self.migrate_item(obj, tpl, ctx, fields))
                     )
+                    if batches := self._batches.get(tpl.key):
+                        batches.join(obj.key, task)
                 elif isinstance(obj, Comment):
                     comments[obj.item_key].append(obj)
                     gathered["comment"] += 1
@@ -214,6 +220,8 @@ class RunExecutor:
                     # Children the source yields right after their item are complete once the
                     # next item comes: written now, never held for the whole container.
                     follow(ctx, following)
+            if tpl is not None and (batches := self._batches.get(tpl.key)):
+                batches.close()  # the stream is over: the last group goes as it is
             if ctx is not None and tpl is not None and not self.stop.is_set():
                 self.sink.emit(PhaseStarted("comments", total=gathered["comment"]))
                 self.sink.emit(PhaseStarted("attachments", total=gathered["attachment"]))
@@ -460,10 +468,16 @@ class RunExecutor:
             find=find,
             hash=item.content_hash(),
             parent_id=ctx.container_id,
-            create=lambda: self.target.create_item(item, ctx, fields, people),
+            create=partial(self._create_item, NewItem(item, ctx, fields, people)),
         )
         if item_id:
             await self.settle(item, item_id, ctx)
+
+    async def _create_item(self, new: NewItem) -> str:
+        batches = self._batches.get(new.ctx.key)
+        if batches is None:
+            return await self.target.create_item(new.item, new.ctx, new.fields, new.people)
+        return await batches.create(new.item.key, new)
 
     async def merge_duplicate(self, item: Item) -> bool:
         """An identical source item was migrated already: this one lands on the same target
@@ -473,6 +487,8 @@ class RunExecutor:
         if first == item.key:
             return False
         if not self._finished[first].is_set():  # the first of the group is still being written
+            for batches in self._batches.values():
+                batches.left(item.key)  # not created with its batch, which may hold the first one
             waits = [asyncio.ensure_future(self._finished[first].wait()), asyncio.ensure_future(self.stop.wait())]
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for w in waits:

@@ -1,15 +1,17 @@
 """What a migration into monday.com costs, from the discovery inventory: the requests
 `MondayTarget` makes (mirrored one for one), and the time monday.com's two limits impose on
 them: requests a minute, and complexity points a minute, each mutation costing
-`MUTATION_COST` (reference M4, M5). Aliased requests (a board's groups, its columns) count as
-one request and as the complexity of every mutation in them."""
+`MUTATION_COST` (reference M4, M5), both as the account's plan (`[mapping] account_plan`)
+sets them. Aliased requests (a board's groups, its columns, its new items several at a time)
+count as one request and as the complexity of every mutation in them."""
 
 from __future__ import annotations
 
 from math import ceil
 
 from adapters.monday import target_mapping as mm
-from adapters.monday.target_mapping import BUDGET, MINUTE_REQUESTS, MUTATION_COST, batch_size
+from adapters.monday.client import DEFAULT_PLAN, PLANS, PlanLimits
+from adapters.monday.target_mapping import MUTATION_COST, batch_size, items_per_request
 from wizard import comment_digest as digest
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.engine.scope import left_out
@@ -33,10 +35,18 @@ def _columns(tpl: Template, overrides: dict[str, str]) -> int:
     return len(mm.own_columns(tpl)) + len(fields)
 
 
+def _limits(plan: Plan) -> PlanLimits:
+    """The account's limits, as its plan sets them (MondayMapping's `account_plan`)."""
+    return PLANS[str(getattr(plan.mapping, "account_plan", DEFAULT_PLAN))]
+
+
 def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
     """(requests per kind, of which reads, mutations) for a run into an account without
     the boards yet."""
-    batch = batch_size(int(getattr(plan.mapping, "batch", 25)))  # MondayMapping's
+    asked = int(getattr(plan.mapping, "batch", 25))  # MondayMapping's
+    batch = batch_size(asked)
+    # new items go in requests of consecutive items, at the documented cost until one is answered
+    per_request = items_per_request(asked, MUTATION_COST, _limits(plan).budget)
     calls = {"people": 1, "tags": 0, "boards": 0, "items": 0, "comments": 0, "attachments": 0}
     reads = 1  # the account's users
     mutations = 0
@@ -53,7 +63,7 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
         calls["boards"] += 2 + ceil(groups / batch) + ceil(columns / batch)
         reads += 1
         mutations += 1 + groups + columns
-        calls["items"] += c.count("item")
+        calls["items"] += ceil(c.count("item") / per_request)
         mutations += c.count("item")
         # no history column: the field strategy posts a digest (MondayTarget.history_limit)
         strategy = plan.mapping.comment_strategy(c.key, c.id).replace("field", "digest")
@@ -101,22 +111,28 @@ def risks(inv: Inventory, plan: Plan) -> list[str]:
 
 
 def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_per_s: float) -> tuple[float, list[str]]:
-    """The longest of: the requests under the minute limit, the complexity under the
-    minute's budget, and what the engine itself sends."""
-    scale = plan.target.rate_window_scale
-    minute = 60.0 * scale
+    """The longest of: the requests under the plan's minute limit, and the complexity under
+    its minute's budget (the minutes waited out, then the last one's share sent at the
+    engine's pace), or what the engine itself sends."""
+    limits = _limits(plan)
+    minute = 60.0 * plan.target.rate_window_scale
     requests = sum(calls.values())
     points = complexity(inv, plan)
-    by_requests = requests / (MINUTE_REQUESTS / minute)
-    # the budget is a fixed minute from its first call: the last minute's share is not waited out
-    by_budget = max(0, ceil(points / BUDGET) - 1) * minute
+    by_requests = requests / (limits.minute / minute)
     by_engine = requests / engine_calls_per_s
+    # the budget is a fixed minute from its first call: each full budget but the last is waited out
+    waits = max(0, ceil(points / limits.budget) - 1)
+    by_budget = waits * minute + by_engine * (points - waits * limits.budget) / max(1, points)
     total = max(by_requests, by_budget, by_engine)
+    tier = str(getattr(plan.mapping, "account_plan", DEFAULT_PLAN))
     why = [
-        f"{requests} requests under monday.com's {MINUTE_REQUESTS:,}-a-minute limit take {human_duration(by_requests)}",
         (
-            f"{points:,} complexity points ({MUTATION_COST:,} a mutation) under its budget of {BUDGET:,} a minute "
-            f"take {human_duration(by_budget)}"
+            f"{requests} requests under monday.com's {limits.minute:,}-a-minute limit ({tier} plan) "
+            f"take {human_duration(by_requests)}"
+        ),
+        (
+            f"{points:,} complexity points ({MUTATION_COST:,} a mutation) under the {tier} plan's budget of "
+            f"{limits.budget:,} a minute take {human_duration(by_budget)}"
         ),
     ]
     return total, why

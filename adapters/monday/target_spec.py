@@ -27,17 +27,23 @@ class MondayMapping(MappingOptions):
         default=25,
         ge=1,
         le=499,
-        description="Mutations aliased into one request where the writes are known together (a board's groups "
-        "and columns): fewer requests, each costing the complexity of its mutations.",
+        description="Mutations aliased into one request: a board's groups, its columns, and its new items "
+        "(consecutive items, in the source's order): fewer requests, each costing the complexity of its mutations.",
+    )
+    account_plan: Literal["free", "trial", "basic", "standard", "pro", "enterprise"] = Field(
+        default="pro",
+        description="The monday.com account's plan, whose complexity budget, minute and daily call limits the "
+        "run keeps to and the estimate assumes.",
     )
 
 
 def connect(c: Connection) -> Any:
     # lazy: the registry lists specs without importing the clients behind them
-    from adapters.monday.client import MondayClient  # noqa: PLC0415
+    from adapters.monday.client import DEFAULT_PLAN, MondayClient  # noqa: PLC0415
     from adapters.monday.target import MondayTarget  # noqa: PLC0415
 
-    client = MondayClient(c.endpoint.base_url, c.credentials["token"], **c.client_args())
+    plan = getattr(c.mapping, "account_plan", DEFAULT_PLAN)  # MondayMapping's
+    client = MondayClient(c.endpoint.base_url, c.credentials["token"], plan=plan, **c.client_args())
     return MondayTarget(client, dry_run=c.dry_run, source_label=c.peer_label, mapping=c.mapping)
 
 

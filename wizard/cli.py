@@ -314,7 +314,14 @@ async def _sync_on_schedule(a: argparse.Namespace, stop: asyncio.Event, metrics:
         s = await every.one_pass(folder, s, one)
         return s.last_exit or EXIT_OK
     until = parse_until(a.until) if a.until else None
-    s = plan_schedule(folder, parse_interval(a.every), until, "loop")
+    every_s = parse_interval(a.every)
+    installed = read_schedule(folder)
+    if installed is not None and installed.active and installed.how not in ("loop", "printed"):
+        raise UserError(
+            f"{folder} already syncs every {interval_words(installed.every_s)} by its {installed.how} schedule; "
+            f"take it out with 'migration-wizard schedule {a.dir} --remove' first, or let it run."
+        )
+    s = plan_schedule(folder, every_s, until, "loop")
     return await every.keep_in_step(folder, s, one, stop, say)
 
 
@@ -720,7 +727,12 @@ def cmd_schedule(a: argparse.Namespace) -> int:
         raise UserError("Say how often with --every (for example --every 1h), or --remove.")
     every_s = parse_interval(a.every)
     until = parse_until(a.until) if a.until else None
+    old = read_schedule(folder)
     done = schedulers.install(folder, every_s, a.via)
+    if old is not None and old.active and (old.how, old.where) != (done.how, done.where):
+        out.print(
+            schedulers.remove(folder, old.how, old.where), markup=False, highlight=False
+        )  # one schedule at a time
     plan_schedule(folder, every_s, until, done.how, done.where)
     audit(folder, "schedule", every=interval_words(every_s), how=done.how, until=a.until)
     out.print(done.says, markup=False, highlight=False, soft_wrap=True)

@@ -23,15 +23,22 @@ WAKE_S = 5.0  # the longest wait between looks at the clock
 PassResult = tuple[int, str]
 
 
-async def _wait_until(due: float, stop: asyncio.Event) -> bool:
-    """Wait until the wall clock reaches `due`; True if a stop was asked for first."""
-    while (left := due - time.time()) > 0:
+async def _wait_until(due: float, stop: asyncio.Event, taken_out: Callable[[], bool]) -> bool:
+    """Wait until the wall clock reaches `due`, or the schedule is taken out; True if a stop
+    was asked for first."""
+    while (left := due - time.time()) > 0 and not taken_out():
         try:
             await asyncio.wait_for(stop.wait(), timeout=min(WAKE_S, left))
             return True
         except TimeoutError:
             continue
     return stop.is_set()
+
+
+def _taken_out(folder: Path, how: str) -> bool:
+    """`schedule --remove`, or another schedule installed in its place, ends a loop."""
+    now = sched.read_schedule(folder)
+    return now is not None and (not now.active or now.how != how)
 
 
 async def one_pass(folder: Path, s: sched.Schedule, run: Callable[[], Awaitable[PassResult]]) -> sched.Schedule:
@@ -59,8 +66,12 @@ async def keep_in_step(
     say: Callable[[str], None],
 ) -> int:
     """Passes every `s.every_s` seconds until `s.until` (or a stop). Returns the exit code."""
+    how = s.how
     while True:
         now = time.time()
+        if _taken_out(folder, how):
+            say("The schedule was taken out; no more passes.")
+            return 0
         if s.ended(now):
             cut_over = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.until))
             say(f"The cut-over date {cut_over} is reached; no more passes.")
@@ -70,7 +81,7 @@ async def keep_in_step(
             return 0
         if due > now:
             say(f"Next pass at {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(due))}.")
-            if await _wait_until(due, stop):
+            if await _wait_until(due, stop, lambda: _taken_out(folder, how)):
                 raise Interrupted("Stopped between passes; nothing is lost. Run the same command again to go on.")
             continue
         s = await one_pass(folder, s, run)

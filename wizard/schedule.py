@@ -123,15 +123,18 @@ def plan(folder: Path, every_s: int, until: float | None, how: How, where: str =
     return s
 
 
-def record_start(folder: Path, schedule: Schedule, started: float) -> Schedule:
-    s = schedule.model_copy(update={"last_start": started, "last_end": None, "last_exit": None, "last_result": ""})
+def _record(folder: Path, schedule: Schedule, **update: object) -> Schedule:
+    """The pass's fields written over what the file says now, so a `schedule --remove` or a new
+    interval made while the pass ran is kept."""
+    s = (read_schedule(folder) or schedule).model_copy(update=update)
     write_schedule(folder, s)
     return s
+
+
+def record_start(folder: Path, schedule: Schedule, started: float) -> Schedule:
+    return _record(folder, schedule, last_start=started, last_end=None, last_exit=None, last_result="")
 
 
 def record_end(folder: Path, schedule: Schedule, code: int, result: str) -> Schedule:
-    s = schedule.model_copy(
-        update={"last_end": time.time(), "last_exit": code, "last_result": result, "passes": schedule.passes + 1}
-    )
-    write_schedule(folder, s)
-    return s
+    passes = (read_schedule(folder) or schedule).passes + 1
+    return _record(folder, schedule, last_end=time.time(), last_exit=code, last_result=result, passes=passes)

@@ -64,6 +64,8 @@ def test_schedule_installs_a_systemd_timer_whose_pass_records_itself_and_remove_
     assert "updated" in s["last_result"]
     r = cli("health", str(folder))
     assert r.returncode == 0 and "schedule: ok — every 15m (systemd); last pass" in r.stdout, r.stdout
+    r = cli("sync", str(folder), "--every", "1h")
+    assert r.returncode == 2 and "already syncs every 15m by its systemd schedule" in r.stderr, r.stderr
 
     # A pass that has not run when due is unhealthy, said in its line, exit 1.
     s["last_start"] -= 3 * 900
@@ -71,14 +73,16 @@ def test_schedule_installs_a_systemd_timer_whose_pass_records_itself_and_remove_
     r = cli("health", str(folder))
     assert r.returncode == 1 and "schedule: FAILING" in r.stdout and "has not run" in r.stdout, r.stdout
 
+    r = cli("schedule", str(folder), "--every", "1h", "--via", "print", env=env)
+    assert r.returncode == 0 and "crontab" in r.stdout, r.stdout + r.stderr
+    assert not list(units.iterdir()), "one schedule at a time: the timer it replaces is gone"
     r = cli("schedule", str(folder), "--remove", env=env)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert not list(units.iterdir()), "both units are gone"
+    assert r.returncode == 0 and "Remove the migration-wizard line from your crontab" in r.stdout, r.stdout
     assert cli("health", str(folder)).stdout.splitlines()[1] == "schedule: ok — removed"
     r = cli("sync", str(folder), "--scheduled")
     assert r.returncode == 2 and "has no schedule" in r.stderr and "Traceback" not in r.stderr
 
-    assert _commands(folder).count("schedule") == 2 and "scheduled sync" in _commands(folder)
+    assert _commands(folder).count("schedule") == 3 and "scheduled sync" in _commands(folder)
     assert cli("audit", "verify", str(folder)).returncode == 0
 
 

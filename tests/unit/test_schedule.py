@@ -4,6 +4,8 @@ and Task Scheduler forms of one interval."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import plistlib
 import sys
 from pathlib import Path
@@ -11,8 +13,17 @@ from pathlib import Path
 import pytest
 
 from wizard import schedulers
-from wizard.errors import UserError
-from wizard.schedule import Schedule, interval_words, parse_interval, parse_until, read_schedule, write_schedule
+from wizard.errors import Interrupted, SystemUnavailable, UserError
+from wizard.every import keep_in_step
+from wizard.schedule import (
+    Schedule,
+    interval_words,
+    parse_interval,
+    parse_until,
+    plan,
+    read_schedule,
+    write_schedule,
+)
 
 
 @pytest.mark.parametrize(
@@ -123,3 +134,39 @@ def test_printing_the_line_installs_nothing(tmp_path: Path) -> None:
     done = schedulers.install(tmp_path, 3600, "print")
     assert done.how == "printed" and "crontab" in done.says and "--scheduled" in done.says
     assert not list(tmp_path.iterdir()), "nothing written"
+
+
+async def test_the_loop_goes_on_past_a_failed_pass_and_stops_when_the_schedule_is_taken_out(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
+    s = plan(tmp_path, 1, None, "loop")
+    results: list[tuple[int, str] | UserError] = [SystemUnavailable("The target keeps failing."), (0, "updated 2")]
+
+    async def one_pass() -> tuple[int, str]:
+        outcome = results.pop(0) if results else (0, "nothing changed")
+        if not results:  # the third pass: meanwhile, 'schedule --remove'
+            write_schedule(tmp_path, read_schedule(tmp_path).model_copy(update={"active": False}))  # type: ignore[union-attr]
+        if isinstance(outcome, UserError):
+            raise outcome
+        return outcome
+
+    said: list[str] = []
+    assert await keep_in_step(tmp_path, s, one_pass, asyncio.Event(), said.append) == 0
+    after = read_schedule(tmp_path)
+    assert after is not None and after.active is False, "the pass that ran meanwhile did not put it back"
+    assert after.passes == 2 and after.last_exit == 0 and after.last_result == "updated 2"
+    assert said[0] == "Pass 1: The target keeps failing." and said[-1] == "The schedule was taken out; no more passes."
+    lines = [json.loads(x)["details"]["exit"] for x in (tmp_path / "audit.log").read_text().splitlines()]
+    assert lines == [3, 0], "each pass has its audit line, with its exit code"
+
+
+async def test_a_stop_between_passes_is_a_safe_point(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
+    stop = asyncio.Event()
+
+    async def one_pass() -> tuple[int, str]:
+        asyncio.get_running_loop().call_later(0.2, stop.set)
+        return 0, "updated 1"
+
+    with pytest.raises(Interrupted, match="Stopped between passes"):
+        await keep_in_step(tmp_path, plan(tmp_path, 3600, None, "loop"), one_pass, stop, lambda _: None)
+    assert read_schedule(tmp_path).passes == 1  # type: ignore[union-attr]

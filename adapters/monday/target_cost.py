@@ -20,6 +20,9 @@ from wizard.model import Template
 from wizard.plan import Plan
 
 READ_COST = 1_000  # about what one of the target's reads costs (a board's page of items, an item)
+# What the engine journals a second end to end when no limit binds (benchmarks/RESULTS.md §3,
+# engine overhead): with items aliased 25 to a request, the objects, not the requests, are its work.
+ENGINE_OBJECTS_PER_S = 426.0
 
 
 def _template(c: ContainerInventory) -> Template | None:
@@ -111,15 +114,16 @@ def risks(inv: Inventory, plan: Plan) -> list[str]:
 
 
 def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_per_s: float) -> tuple[float, list[str]]:
-    """The longest of: the requests under the plan's minute limit, and the complexity under
-    its minute's budget (the minutes waited out, then the last one's share sent at the
-    engine's pace), or what the engine itself sends."""
+    """The longest of: the requests under the plan's minute limit, the complexity under its
+    minute's budget (the minutes waited out, then the last one's share sent at the engine's
+    pace), and what the engine itself does (its requests, or the objects it journals)."""
     limits = _limits(plan)
     minute = 60.0 * plan.target.rate_window_scale
     requests = sum(calls.values())
     points = complexity(inv, plan)
     by_requests = requests / (limits.minute / minute)
-    by_engine = requests / engine_calls_per_s
+    _, _, mutations = _counts(inv, plan)
+    by_engine = max(requests / engine_calls_per_s, mutations / ENGINE_OBJECTS_PER_S)
     # the budget is a fixed minute from its first call: each full budget but the last is waited out
     waits = max(0, ceil(points / limits.budget) - 1)
     by_budget = waits * minute + by_engine * (points - waits * limits.budget) / max(1, points)
@@ -134,5 +138,6 @@ def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_p
             f"{points:,} complexity points ({MUTATION_COST:,} a mutation) under the {tier} plan's budget of "
             f"{limits.budget:,} a minute take {human_duration(by_budget)}"
         ),
+        f"the engine writes {mutations:,} objects in about {human_duration(by_engine)} when nothing waits",
     ]
     return total, why

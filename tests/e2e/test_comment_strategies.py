@@ -5,6 +5,7 @@ the digest on its own; the field strategy makes no comment call at all."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -125,3 +126,19 @@ def test_a_digest_run_on_medium_killed_and_resumed_holds_each_comment_exactly_on
         assert v.returncode == 0, v.stdout[-3000:]
     finally:
         stop(s)
+
+
+@pytest.mark.parametrize("strategy", ["digest", "field", "recent"])
+def test_the_estimate_foretells_the_dry_run_and_the_run_of_each_strategy(small: Served, strategy: str) -> None:
+    choose(small.folder, strategy)
+    est = json.loads(cli("estimate", str(small.folder), "--json").stdout)
+    dry = json.loads(cli("run", str(small.folder), "--dry-run", "--json").stdout)
+    assert est["target_writes"] == dry["writes"]
+    assert sum(est["target_calls"].values()) == dry["calls"]
+    chosen = [c for c in est["comment_strategies"] if c["chosen"]]
+    assert [c["name"] for c in chosen] == [strategy]
+    assert chosen[0]["calls"] == sum(est["target_calls"].values()) + sum(est["source_calls"].values())
+    before = views.calls(small.stats("tallyfy"))
+    r = cli("run", str(small.folder), "--yes")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert views.calls(small.stats("tallyfy")) - before == dry["calls"]

@@ -221,6 +221,10 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
         out.print(f"  • {esc(w)}")
     if est.comment_strategies:
         out.print("Comments, by strategy ([mapping] comments): " + " · ".join(c.text() for c in est.comment_strategies))
+    if est.people_strategies:
+        out.print(
+            "People with an email, all ([mapping] people): " + " · ".join(c.text() for c in est.people_strategies)
+        )
     for r in est.risks:
         out.print(f"[yellow]risk:[/] {esc(r)}")
     return EXIT_OK

@@ -14,6 +14,8 @@ PER_MINUTE = (
     600  # requests per user per rolling minute (reference A4; the lower 100/min figure is also handled adaptively)
 )
 COMMENTS_PER_HOUR = 120  # per organization (reference A4)
+GUESTS_PER_HOUR = 30  # guest invitations, per organization (reference A4)
+GUEST_INVITES = "guest_invites"
 
 
 def target_calls(inv: Inventory, plan: Plan) -> dict[str, int]:
@@ -55,7 +57,30 @@ def _calls(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int]:
     reads += 1 if tag_names else 0
     calls["people"] += 1 if any_subtasks else 0  # who am I: the owner of checklist tasks nobody holds
     reads += 1 if any_subtasks else 0
+    invites, guests = people_calls(inv, plan)
+    calls["people"] += invites + guests  # each invitation; each guest looked for first (one read)
+    reads += guests
+    if guests:
+        calls[GUEST_INVITES] = guests  # in the hourly guest cap's bucket, named as the client names it
     return calls, reads
+
+
+def people_calls(inv: Inventory, plan: Plan) -> tuple[int, int]:
+    """(member invitations, guests) the plan's [mapping] people choices make, each person
+    once however many containers name them; one without an email is kept as a placeholder."""
+    emails: dict[str, str | None] = {}
+    for c in inv.containers:
+        if not left_out(plan.mapping.exclude, plan.source.system, c.id, c.key):
+            emails.update((p["key"], p.get("email")) for p in (c.template or {}).get("people", []) if "key" in p)
+    chosen = plan.mapping.people
+    invites = sum(1 for k, email in emails.items() if email and chosen.get(k) == "invite")
+    guests = sum(1 for k, email in emails.items() if email and chosen.get(k) == "guest")
+    return invites, guests
+
+
+def guests_cap_s(guests: int, scale: float = 1.0) -> float:
+    """The hourly guest cap lets 30 through at once, then 30 more each (scaled) hour."""
+    return max(0, -(-guests // GUESTS_PER_HOUR) - 1) * 3600.0 * scale
 
 
 def comment_calls(c: ContainerInventory, plan: Plan) -> tuple[int, int]:
@@ -116,10 +141,12 @@ def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_p
         return max(n / per_s, n / engine_calls_per_s)
 
     comments = calls["comments"]
-    items_n = calls["people"] + calls["tags"] + calls["templates"] + calls["items"]
+    items_n = calls["people"] + calls.get(GUEST_INVITES, 0) + calls["tags"] + calls["templates"] + calls["items"]
     items = phase(items_n)
     comment_s = max(phase(comments), comments_cap_s(comments, scale))
     files = phase(calls["attachments"])
+    guests = calls.get(GUEST_INVITES, 0)
+    guests_s = guests_cap_s(guests, scale)
     limit = f"Tallyfy's {PER_MINUTE}-per-minute limit"
     why = [f"{items_n} template, tag and item calls under {limit} take {human_duration(items)}"]
     if comments:
@@ -134,4 +161,8 @@ def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_p
             f"{calls['attachments']} file calls under Tallyfy's {PER_MINUTE}-per-minute limit take "
             f"{human_duration(files)}"
         )
-    return items + comment_s + files, why
+    if guests_s:
+        why.append(
+            f"{guests} guests under Tallyfy's {GUESTS_PER_HOUR}-per-hour guest cap take {human_duration(guests_s)}"
+        )
+    return items + comment_s + files + guests_s, why

@@ -145,3 +145,28 @@ def test_an_inventory_from_before_the_shape_spreads_the_comments_over_the_items(
     assert old.comment_shape() == {2: 20, 3: 20}
     few = ContainerInventory(key="trello:board:1", id="1", name="B", counts={"item": 40, "comment": 7})
     assert few.comment_shape() == {1: 7}
+
+
+def with_people(inv: Inventory, n: int) -> Inventory:
+    people = [{"key": f"trello:member:{i}", "name": f"P {i}", "email": f"p{i}@client.example"} for i in range(n)]
+    people.append({"key": "trello:member:noemail", "name": "No Email"})
+    inv.containers[0].template = {**inv.containers[0].template, "people": people}
+    return inv
+
+
+def test_guest_invites_are_set_side_by_side_with_their_hourly_cap() -> None:
+    inv = with_people(ten_thousand_cards(), 95)
+    est = estimate(plan(comments="field"), inv)
+    by = {c.name: c for c in est.people_strategies}
+    assert list(by) == ["invite", "guest", "placeholder", "map"]
+    assert not any(c.chosen for c in est.people_strategies), "the plan leaves people to be matched"
+    # 95 guests at 30 an hour: three more hours of waiting, each guest looked for and added
+    assert by["guest"].duration_s == pytest.approx(by["placeholder"].duration_s + 3 * 3600, abs=60)
+    assert by["guest"].calls == by["placeholder"].calls + 2 * 95
+    assert by["invite"].calls == by["placeholder"].calls + 95  # members: no hourly cap
+    assert by["invite"].duration_s < by["placeholder"].duration_s + 60
+    assert by["map"].calls == by["placeholder"].calls
+    guests = plan(comments="field", people=dict.fromkeys((f"trello:member:{i}" for i in range(95)), "guest"))
+    calls = cost.target_calls(inv, guests)
+    assert calls["guest_invites"] == 95
+    assert [c.name for c in estimate(guests, inv).people_strategies if c.chosen] == ["guest"]

@@ -19,6 +19,12 @@ from wizard.errors import UserError
 from wizard.humanize import finish_text, human_duration
 from wizard.plan import COMMENT_STRATEGIES
 
+PEOPLE_HELP = {
+    "invite": "invited as members (seats)",
+    "guest": "added as guests, 30 an hour",
+    "placeholder": "kept as named placeholders",
+    "map": "each mapped to a member",
+}
 STRATEGY_HELP = {
     "each": "one comment per comment",
     "digest": "one comment per item, its history",
@@ -105,6 +111,17 @@ class EstimateScreen(WizardScreen):
                 lines.append(
                     f"  {mark} {c.name:<7} {human_duration(c.duration_s):>14}  done {finish_text(c.duration_s, now)}"
                     f"  · {c.calls:,} calls  {escape(STRATEGY_HELP[c.name])}"
+                )
+        if est.people_strategies:
+            lines += [
+                "",
+                "[b]People[/] with an email, each way for all of them (chosen per person on the mapping screen):",
+            ]
+            for c in est.people_strategies:
+                mark = "●" if c.chosen else " "
+                lines.append(
+                    f"  {mark} {c.name:<11} {human_duration(c.duration_s):>14}  done {finish_text(c.duration_s, now)}"
+                    f"  · {c.calls:,} calls  {escape(PEOPLE_HELP[c.name])}"
                 )
         if est.risks:
             lines += ["", "[b]Risks[/]"] + [f"  ⚠ {escape(r)}" for r in est.risks]

@@ -47,6 +47,10 @@ class Estimate(BaseModel):
     comment_strategies: list[StrategyCost] = Field(
         default_factory=list, description="Each comment strategy for every container, side by side"
     )
+    people_strategies: list[StrategyCost] = Field(
+        default_factory=list,
+        description="Each way of bringing in the people with an email (invite, guest, placeholder, map), side by side",
+    )
 
     def headline(self, now: float | None = None) -> str:
         """'about 2 days 3 h; done Tue 14:20', and once, when a sandbox compresses time,
@@ -68,7 +72,30 @@ def estimate(plan: Plan, inv: Inventory, *, side_by_side: bool = True) -> Estima
             cost = StrategyCost(name=name, calls=alt.source_total + alt.target_total, duration_s=alt.duration_s)
             cost.chosen = chosen == {name}
             est.comment_strategies.append(cost)
+        est.people_strategies = _people_side_by_side(plan, inv)
     return est
+
+
+PEOPLE_CHOICES = ("invite", "guest", "placeholder", "map")
+
+
+def _people_side_by_side(plan: Plan, inv: Inventory) -> list[StrategyCost]:
+    """What inviting every person with an email costs (as members, or as guests: Tallyfy lets
+    30 an hour in), against keeping them as placeholders or mapping each to a member."""
+    keys = {p["key"] for c in inv.containers for p in (c.template or {}).get("people", []) if p.get("email")}
+    if not keys:
+        return []
+    now = {"map" if v.startswith("user:") else v for k, v in plan.mapping.people.items() if k in keys}
+    out = []
+    for name in PEOPLE_CHOICES:
+        people = {**plan.mapping.people, **dict.fromkeys(keys, "user:member" if name == "map" else name)}
+        mapping = plan.mapping.model_copy(update={"people": people})
+        alt = _estimate(plan.model_copy(update={"mapping": mapping}), inv)
+        chosen = now == {name} and all(k in plan.mapping.people for k in keys)
+        out.append(
+            StrategyCost(name=name, calls=alt.source_total + alt.target_total, duration_s=alt.duration_s, chosen=chosen)
+        )
+    return out
 
 
 def _estimate(plan: Plan, inv: Inventory) -> Estimate:

@@ -160,18 +160,24 @@ def stage_field_key(field_key: str, item_key: str) -> str:
 
 
 def _stage_fields(tpl: Template, ordered: list[Item]) -> tuple[list[FieldDef], list[FieldValue]]:
-    """Per item, a copy of each field it has a value in, belonging to the item's stage, and
-    the process's value of each copy."""
+    """Per item, a copy of each field it has a value in, belonging to the item's stage and
+    named '<item>: <field>', and the process's value of each copy."""
     defs = {f.key: f for f in tpl.fields}
     fields: list[FieldDef] = []
     values: list[FieldValue] = []
+    taken: dict[str, int] = {}
     for i in ordered:
         for v in i.values:
             f = defs.get(v.field_key)
             if f is None:
                 continue
             own = stage_field_key(f.key, i.key)
-            fields.append(f.model_copy(update={"key": own, "stage_key": i.key}))
+            # Named for its item too: a target that holds fields by name (monday.com's columns)
+            # keeps each item's value apart.
+            name = f"{i.name.strip() or 'Untitled'}: {f.name}"
+            taken[name] = n = taken.get(name, 0) + 1
+            name = name if n == 1 else f"{name} ({n})"  # two items of one name
+            fields.append(f.model_copy(update={"key": own, "stage_key": i.key, "name": name}))
             values.append(FieldValue(field_key=own, value=v.value))
     return fields, values
 

@@ -7,6 +7,7 @@ pair of tests/conformance."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -163,3 +164,24 @@ def test_project_as_process_makes_each_task_a_step_and_each_project_one_process(
     back = cli("rollback", str(asana.folder), "--yes")
     assert back.returncode == 0, back.stdout + back.stderr
     assert steps_and_children(asana) == (Counter(), Counter(), Counter())
+
+
+@pytest.mark.slow
+def test_project_as_process_into_monday_keeps_every_tasks_values_apart(tmp_path: Path) -> None:
+    """monday.com holds fields as columns by title: each task's copy of a field is named for
+    its task, so every value has a column of its own and the field values balance."""
+    s = serve(tmp_path / "a", "--systems", "asana,monday", "--seed", "4", "--scale", "small", "--rate-scale", "0.001")
+    try:
+        plan = s.folder / "plan.toml"
+        plan.write_text(plan.read_text().replace('preset = "board"', 'preset = "project_as_process"', 1))
+        first = cli("run", str(s.folder), "--yes")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert cli("discover", str(s.folder)).returncode == 0
+        assert cli("verify", str(s.folder)).returncode == 0
+        assert cli("report", str(s.folder)).returncode == 0
+        report = json.loads((s.folder / "reports" / "report.json").read_text())
+        values = report["per_kind"]["field_value"]
+        assert values["source"] > 0 and values["missing"] == 0, values
+        assert values["source"] == values["migrated"] + values["dropped"], values
+    finally:
+        stop(s)

@@ -117,15 +117,18 @@ def test_each_items_values_are_its_steps_own_fields_and_the_process_holds_them()
         item(1, "a", values=[FieldValue(field_key=f.key, value=5.0)]),
         item(2, "a"),
         item(3, "b", values=[FieldValue(field_key=f.key, value=7.0)]),
+        item(4, "b", values=[FieldValue(field_key=f.key, value=9.0)]).model_copy(update={"name": "task 3"}),
     ]
     shaped, process, losses = as_process(tpl, items, "toy:process:p")
     assert [(x.key, x.name, x.type, x.stage_key) for x in shaped.fields] == [
-        ("toy:field:f/toy:task:1", "Budget", FieldType.number, "toy:task:1"),
-        ("toy:field:f/toy:task:3", "Budget", FieldType.number, "toy:task:3"),
-    ], "one copy per item that has a value, on that item's step"
+        ("toy:field:f/toy:task:1", "task 1: Budget", FieldType.number, "toy:task:1"),
+        ("toy:field:f/toy:task:3", "task 3: Budget", FieldType.number, "toy:task:3"),
+        ("toy:field:f/toy:task:4", "task 3: Budget (2)", FieldType.number, "toy:task:4"),
+    ], "one copy per item that has a value, on that item's step, each of its own name"
     assert process is not None and [(v.field_key, v.value) for v in process.values] == [
         ("toy:field:f/toy:task:1", 5.0),
         ("toy:field:f/toy:task:3", 7.0),
+        ("toy:field:f/toy:task:4", 9.0),
     ]
     assert losses == [], "no value is lost"
 

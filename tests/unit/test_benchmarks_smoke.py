@@ -20,6 +20,7 @@ QUICK = {
     "memory": ["--quick"],
     "http_floor": ["--quick"],
     "estimate_accuracy": ["--quick"],
+    "comment_strategies": ["--quick"],
 }
 
 

@@ -1,0 +1,97 @@
+"""Issue 19's comment strategies on the large workspace (10,000 cards, 30,000 comments,
+2,000 files): the estimate of each strategy under Tallyfy's documented limits, real time.
+
+The large Trello sandbox is discovered (its own limits scaled by --rate-scale, which only
+shortens the discovery), then the plan is set back to real time (rate_window_scale 1) and
+`estimate --json` gives `comment_strategies`. The estimate is computed, not timed: the same
+inventory always gives the same figures, so one run is the median of any number.
+
+Figures: digest against the cap's floor (items with comments ÷ 120 an hour, within 5 %),
+field within 2 h; each and recent are reported.
+
+    .venv/bin/python benchmarks/comment_strategies.py [--scale large] [--seed 1] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import Figure, cli, report, serve
+from wizard.store import Store
+
+COMMENTS_PER_HOUR = 120  # Tallyfy's hourly comment cap, per organization (reference A4)
+
+
+def estimate(scale: str, seed: int, rate_scale: float) -> tuple[dict, dict]:
+    """(the estimate at real time, the inventory's comment shape)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="mw-strategies-") as tmp,
+        serve(Path(tmp) / "mig", scale=scale, seed=seed, rate_limits="documented", rate_scale=rate_scale) as s,
+    ):
+        folder = s.folder
+        found = cli("discover", str(folder))
+        if found.returncode != 0:
+            raise RuntimeError(found.stderr[-2000:])
+        plan = folder / "plan.toml"
+        plan.write_text(re.sub(r"(?m)^rate_window_scale = .*$", "rate_window_scale = 1.0", plan.read_text()))
+        est = cli("estimate", str(folder), "--json")
+        if est.returncode != 0:
+            raise RuntimeError(est.stderr[-2000:])
+        store = Store(folder)
+        try:
+            return json.loads(est.stdout), dict(store.inventory)
+        finally:
+            store.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", default="large")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rate-scale", type=float, default=0.001, help="shortens the discovery only")
+    ap.add_argument("--quick", action="store_true", help="small scale")
+    a = ap.parse_args()
+    if a.quick:
+        a.scale = "small"
+    est, inv = estimate(a.scale, a.seed, a.rate_scale)
+    by = {c["name"]: c for c in est["comment_strategies"]}
+    shapes = [c.get("comments_per_item") or {} for c in inv.get("containers", [])]
+    with_comments = sum(n for shape in shapes for k, n in shape.items() if int(k))
+    floor_s = with_comments / COMMENTS_PER_HOUR * 3600
+    off = abs(by["digest"]["duration_s"] - floor_s) / floor_s if floor_s else 0.0
+    day = 86_400.0
+    figures = [
+        Figure("each_days", round(by["each"]["duration_s"] / day, 2), "days", "(reported)", True, by["each"]),
+        Figure(
+            "digest_days",
+            round(by["digest"]["duration_s"] / day, 2),
+            "days",
+            f"within 5 % of the cap's floor, {floor_s / day:.2f} days ({with_comments:,} items with comments)",
+            off <= 0.05,
+            {**by["digest"], "floor_s": round(floor_s), "off": round(off, 4)},
+        ),
+        Figure(
+            "field_hours",
+            round(by["field"]["duration_s"] / 3600, 2),
+            "h",
+            "≤ 2 h",
+            by["field"]["duration_s"] <= 7200,
+            by["field"],
+        ),
+        Figure("recent_days", round(by["recent"]["duration_s"] / day, 2), "days", "(reported)", True, by["recent"]),
+    ]
+    report(
+        figures,
+        {"scale": a.scale, "seed": a.seed, "estimate_duration_s": est["duration_s"], "limits": est.get("limits")},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,6 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
   # The pinned versions first (requirements.lock), then the project itself, held to those pins.
   .venv/bin/python -m pip install --quiet -r requirements.lock
-  .venv/bin/python -m pip install --quiet -c requirements.lock -e '.[test,sandbox,table]'
+  .venv/bin/python -m pip install --quiet -c requirements.lock -e '.[test,sandbox,table,otel]'
   rm -f .venv/.installed-*; touch "$stamp"
 fi

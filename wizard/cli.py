@@ -38,6 +38,7 @@ from wizard.secrets import save_credentials
 from wizard.sinks import RichSink
 from wizard.textsafe import markup_safe as esc
 from wizard.textsafe import rich_text
+from wizard.tracing import traced
 from wizard.words import Nouns, nouns
 
 if TYPE_CHECKING:
@@ -231,7 +232,7 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
 
 
 async def cmd_run(a: argparse.Namespace) -> int:
-    with _metrics(a) as metrics:
+    with _metrics(a) as metrics, traced(not a.dry_run):
         return await _run(a, metrics)
 
 
@@ -290,7 +291,7 @@ async def _run(a: argparse.Namespace, metrics: Metrics | None) -> int:
 async def cmd_sync(a: argparse.Namespace) -> int:
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    with _metrics(a) as metrics:
+    with _metrics(a) as metrics, traced():
         if not (a.every or a.scheduled):
             return (await _sync_pass(a, stop, metrics))[0]
         return await _sync_on_schedule(a, stop, metrics)

@@ -18,6 +18,7 @@ from wizard.events import EventSink, LogLine, ObjectMigrated, ObjectQuarantined,
 from wizard.http import AmbiguousWrite, ObjectUnavailable, RecordRejected
 from wizard.store import Store
 from wizard.target import TargetAdapter
+from wizard.tracing import object_span
 
 RECONCILE_TRIES = 3
 
@@ -62,7 +63,15 @@ class RunJournal:
         self.stop = stop
         self.resume = resume  # when cleared, the run waits (pause); None means never paused
 
-    async def ensure(
+    async def ensure(self, key: str, kind: str, action: str, **kw: Any) -> str | None:
+        """Make sure `key` exists in the target exactly once (one trace span per object when
+        traces are on, wizard/tracing.py)."""
+        with object_span(kind, key, action) as span:
+            target_id = await self._ensure(key, kind, action, **kw)
+            span.done(target_id)
+            return target_id
+
+    async def _ensure(
         self,
         key: str,
         kind: str,

@@ -16,6 +16,7 @@ from wizard.model import FieldDef, Item, Template
 from wizard.plan import Plan
 from wizard.store import Store
 from wizard.target import Assignees, ContainerCtx, TargetItem
+from wizard.target_copies import keep
 
 EDIT_TOLERANCE_S = 2.0
 
@@ -206,13 +207,19 @@ class ConflictRules:
         ours: bool = True,
     ) -> None:
         target = self.journal.target
+        # A copy of someone else's item, kept before it is changed (the first copy wins); what
+        # this folder created is removed on rollback, so needs none.
+        ours_to_remove = bool(mapped and mapped.get("created"))
+        copy = not (target.gate.dry_run or ours_to_remove)
+        before = keep(self.store.folder, item.key, existing) if copy else existing.prior
         try:
             wrote = await target.update_item(item, existing, ctx, fields, self.host.assignees(item), merge=merge)
         except RecordRejected as e:
             self.journal.quarantine(item.key, "item", f"{target.label} refused the update ({e})")
             return
         how = "merged" if merge else "overwritten"
-        self._done_item(item, existing.id, ctx, how=how, prior=existing.prior, mapped=mapped)
+        prior = {**existing.prior, **before}  # what the update added (a placing's flips), then the first copy
+        self._done_item(item, existing.id, ctx, how=how, prior=prior, mapped=mapped)
         if ours:
             (self.journal.summary.updated if wrote else self.journal.summary.existing)["item"] += 1
             self.journal.sink.emit(ObjectMigrated("item", item.key, existing.id, created=False))

@@ -16,6 +16,7 @@ from wizard.events import EventSink, ObjectRolledBack, PhaseFinished, PhaseStart
 from wizard.http import RecordRejected
 from wizard.store import Store
 from wizard.target import Removal, TargetAdapter
+from wizard.target_copies import all_kept, given_back, kept
 from wizard.words import nouns
 
 EDIT_TOLERANCE_S = 2.0
@@ -59,6 +60,14 @@ def plan_rollback(store: Store, target: TargetAdapter) -> list[RollbackStep]:
         for m in store.mappings.values()
         if m.get("kind") == "item" and Store.how(m) in ("overwritten", "merged") and m.get("prior")
     ]
+    # An item whose overwrite was sent but never recorded (the run was cut off there): its copy
+    # kept before the write says what to give back.
+    recorded = {m.get("target_id") for m in store.mappings.values() if m.get("kind") == "item"}
+    restores += [
+        RollbackStep(key=c["key"], kind="item", target_type="item", target_id=c["target_id"], action=RESTORE)
+        for c in all_kept(store.folder)
+        if c.get("target_id") not in recorded and c.get("prior")
+    ]
     created = [m for m in store.mappings.values() if m.get("created") and m.get("kind") not in BOOKKEEPING]
     removed_items = {m["target_id"] for m in created if m.get("kind") == "item"}
     how = {tt: target.removal(tt) for tt in {m.get("target_type", "") for m in created}}
@@ -90,7 +99,9 @@ def _ts(iso: str | None) -> float:
 async def mark_edited(store: Store, target: TargetAdapter, steps: list[RollbackStep]) -> None:
     """Read each item back; one where anyone did anything after our last write to it (an
     edit, a stage completed or reopened, a comment, a file) is kept, unless forced."""
-    last = {tid: _ts(at) for tid, at in store.last_write.items()}
+    # An overwrite the store never recorded was sent after its copy was kept: that is its time.
+    last = {c["target_id"]: _ts(c.get("kept_at")) for c in all_kept(store.folder)}
+    last.update({tid: _ts(at) for tid, at in store.last_write.items()})
     for s in steps:
         if s.kind != "item" or s.action.startswith("keep"):
             continue
@@ -131,8 +142,11 @@ async def apply_rollback(
         if s.action == RESTORE:
             m = store.mappings.get(s.key, {})
             flips = store.mappings.get(s.key + SETTLED_SUFFIX, {}).get("extra", {}).get("flips", {})
-            how = await target.restore_item(s.target_id, m.get("prior") or {}, flips)
+            copy = kept(store.folder, s.target_id) or {}
+            prior = {**(m.get("prior") or {}), **(copy.get("prior") or {})}  # the copy is what the client had
+            how = await target.restore_item(s.target_id, prior, flips)
             store.undone(s.key, s.target_type, s.target_id, how)
+            given_back(store.folder, s.target_id)
             restored_items.add(s.target_id)
             counts["already gone" if how == "already gone" else "restored"] += 1
             sink.emit(ObjectRolledBack(s.kind, s.key, s.target_id, how))

@@ -39,13 +39,29 @@ def _at(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
 
 
-def _quarantined(folder: Path) -> int:
-    """Records quarantined, from the store's snapshot (cheap: the journal's later lines are not read)."""
+def _last_failed(folder: Path) -> int:
+    """Records the last run or sync quarantined: its summary, from the journal's tail (where the
+    run's end writes it), else from the store's snapshot."""
+    journal = folder / "state" / "journal.jsonl"
     try:
-        data = json.loads((folder / "state" / "store.json").read_text("utf-8"))
-        return len(data.get("quarantine", {}) or {})
+        with open(journal, "rb") as f:
+            f.seek(max(0, journal.stat().st_size - 65536))
+            tail = f.read().splitlines()
+        for line in reversed(tail):
+            if b'"last_run"' in line:
+                return _failed(json.loads(line).get("values", {}).get("last_run"))
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        meta = json.loads((folder / "state" / "store.json").read_text("utf-8")).get("meta", {})
+        return max((_failed(doc.get("last_run")) for doc in meta.values()), default=0)
     except (OSError, ValueError, AttributeError):
         return 0
+
+
+def _failed(last_run: object) -> int:
+    failed = last_run.get("failed", {}) if isinstance(last_run, dict) else {}
+    return sum(n for n in failed.values() if isinstance(n, int)) if isinstance(failed, dict) else 0
 
 
 def last_run(folder: Path) -> Check:
@@ -56,7 +72,7 @@ def last_run(folder: Path) -> Check:
         return Check("last run", True, f"running now (process {pid}){when}")
     if state == "interrupted":
         return Check("last run", False, f"cut off before it finished{when}; run it again to resume")
-    quarantined = _quarantined(folder)
+    quarantined = _last_failed(folder)
     if state == "finished" and quarantined:
         return Check("last run", False, f"finished with {quarantined} record(s) quarantined{when}; see the report")
     return Check("last run", True, f"{state}{when}")

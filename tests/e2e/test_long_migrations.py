@@ -241,3 +241,14 @@ def test_every_command_on_a_folder_adds_its_line_to_the_audit_log(small: Served,
     covered = {args[0] for args in steps} | {"new"}
     assert set(sub.choices) - NOT_AUDITED == covered, "a new command: add it above, or to NOT_AUDITED with why"
     assert cli("audit", "verify", folder).returncode == 0
+
+
+def test_health_says_a_run_that_quarantined_records_needs_a_look(small: Served) -> None:
+    small.post("trello", "corrupt", {})
+    run = cli("run", str(small.folder), "--yes")
+    assert run.returncode == 1, "finished, a card and what hangs on it quarantined"
+    failed = re.search(r"failed (\d+)", run.stdout)
+    assert failed and int(failed.group(1)) > 0, run.stdout
+    r = cli("health", str(small.folder))
+    assert r.returncode == 1, r.stdout
+    assert r.stdout.startswith(f"last run: FAILING — finished with {failed.group(1)} record(s) quarantined"), r.stdout

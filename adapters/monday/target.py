@@ -411,7 +411,8 @@ class MondayTarget:
         by_id = {str(c["id"]): c for c in cols}
         wanted: list[dict[str, Any]] = []
         refs: dict[str, list[str]] = {}  # column key (id or title|type) -> ctx.fields refs
-        for own in mm.own_columns(tpl):
+        history = self.mapping.comment_strategy(tpl.key, tpl.source_id) == "field"
+        for own in mm.own_columns(tpl, history):
             ref = f"{tpl.key}#{own.role}"
             if own.id in by_id:
                 ctx.fields[ref] = own.id
@@ -898,6 +899,7 @@ class MondayTarget:
         if comments or files or not raw.get("column_values"):
             raw = await self._item_now(item.id) or raw
         texts = _texts_of(raw)
+        history = ""  # the Comment history column's text (mapping.comments = "field")
         if ctx is not None:
             own = {ctx.fields.get(f"{ctx.key}#{o.role}"): o.role for o in mm.OWN}
             fields = {cid for ref, cid in ctx.fields.items() if "#" not in ref}
@@ -909,12 +911,15 @@ class MondayTarget:
                     out.counts["checklist_item"] += sum(1 for ln in text.splitlines() if ln.startswith("- ["))
                 elif role == "links":
                     out.counts["link"] += sum(1 for ln in text.splitlines() if ln.strip())
+                elif role == "history":
+                    history = text
                 elif role is None and cid in fields:
                     out.counts["field_value"] += 1
         if comments:
             # a digest holds a marker per comment, then its own: each counts
             updates = raw.get("updates") or []
             out.comment_markers.update(ref for u in updates for ref in read_markers(u.get("text_body")) or [""])
+            out.comment_markers.update(read_markers(history))
             out.counts["comment"] = sum(n for ref, n in out.comment_markers.items() if ref and ":comment:" in ref)
         if files:
             assets = raw.get("assets") or []
@@ -980,10 +985,27 @@ class MondayTarget:
 
     @property
     def history_limit(self) -> int:
-        return 0  # no history column yet: the field strategy posts a digest
+        return mm.LONG_TEXT_LIMIT
 
     async def write_history(self, item_key: str, item_id: str, ctx: ContainerCtx, text: str) -> bool:
-        return False
+        """The history into the board's Comment history column (one call); False when the
+        board has none (made before the plan chose the field strategy)."""
+        column = ctx.fields.get(f"{ctx.key}#{mm.HISTORY.role}")
+        if not column:
+            return False
+        board = await self._board_for(ctx, item_id)
+        await self._write(
+            "change_values",
+            "write the comment history to the item",
+            item_key,
+            {
+                "board_id": board.container_id,
+                "item_id": item_id,
+                "column_values": json.dumps({column: {"text": text}}, ensure_ascii=False),
+            },
+            lambda fid: {"id": item_id},
+        )
+        return True
 
     # -- files ---------------------------------------------------------------------------
     async def add_upload(

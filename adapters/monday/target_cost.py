@@ -32,10 +32,10 @@ def _template(c: ContainerInventory) -> Template | None:
         return None
 
 
-def _columns(tpl: Template, overrides: dict[str, str]) -> int:
+def _columns(tpl: Template, overrides: dict[str, str], with_history: bool) -> int:
     """The columns a fresh board gets: the adapter's own, and one per field title and type."""
     fields: set[tuple[str, str]] = {(mm.column_title(f), mm.column_type(f, overrides)) for f in tpl.fields}
-    return len(mm.own_columns(tpl)) + len(fields)
+    return len(mm.own_columns(tpl, with_history)) + len(fields)
 
 
 def _limits(plan: Plan) -> PlanLimits:
@@ -61,17 +61,22 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
         if tpl is None:
             continue  # the source left it out whole: no board
         titles |= {mm.tag_title(t.name or f"{t.color or 'unnamed'} label").lower() for t in tpl.tags}
-        groups, columns = len(tpl.stages), _columns(tpl, dict(plan.mapping.field_types))
+        strategy = plan.mapping.comment_strategy(c.key, c.id)
+        groups, columns = len(tpl.stages), _columns(tpl, dict(plan.mapping.field_types), strategy == "field")
         # look for it, create it, then its groups and its columns, `batch` to a request
         calls["boards"] += 2 + ceil(groups / batch) + ceil(columns / batch)
         reads += 1
         mutations += 1 + groups + columns
         calls["items"] += ceil(c.count("item") / per_request)
         mutations += c.count("item")
-        # no history column: the field strategy posts a digest (MondayTarget.history_limit)
-        strategy = plan.mapping.comment_strategy(c.key, c.id).replace("field", "digest")
-        parts = c.history_parts(mm.COMMENT_LIMIT) if strategy != "each" else 0
-        comments = digest.calls(c.comment_shape(), strategy, plan.mapping.recent_comments, parts)
+        if strategy == "field":  # one write of the Comment history column per item, the rest as a digest
+            comments = c.history_overflow(mm.LONG_TEXT_LIMIT, mm.COMMENT_LIMIT)
+            writes = sum(n for k, n in c.comment_shape().items() if k)
+            calls["items"] += writes
+            mutations += writes
+        else:
+            parts = c.history_parts(mm.COMMENT_LIMIT) if strategy != "each" else 0
+            comments = digest.calls(c.comment_shape(), strategy, plan.mapping.recent_comments, parts)
         calls["comments"] += comments
         mutations += comments
         uploads = c.count("upload") - c.oversized_attachments

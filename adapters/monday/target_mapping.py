@@ -54,7 +54,8 @@ LINKS = OwnColumn("links", "mw_links", "Links", "long_text", "the source's links
 PEOPLE = OwnColumn("people", "mw_people", "People", "people", "the source's assignees")
 LABELS = OwnColumn("labels", "mw_tags", "Tags", "tags", "the source's labels, as the account's tags")
 DUE = OwnColumn("due", "mw_due", "Due", "date", "the source's due date")
-OWN = (MARKER, DESCRIPTION, CHECKLISTS, FILES, FILE_SOURCES, LINKS, PEOPLE, LABELS, DUE)
+HISTORY = OwnColumn("history", "mw_history", "Comment history", "long_text", "the source's comments, oldest first")
+OWN = (MARKER, DESCRIPTION, CHECKLISTS, FILES, FILE_SOURCES, LINKS, PEOPLE, LABELS, DUE, HISTORY)
 
 COLUMN_TYPES: dict[FieldType, str] = {
     FieldType.text: "text",
@@ -89,11 +90,14 @@ def batch_size(asked: int) -> int:
     return max(1, min(asked, per_request(MUTATION_COST)))
 
 
-def own_columns(tpl: Template) -> list[OwnColumn]:
-    """The adapter's columns this container needs (each only when something uses it)."""
+def own_columns(tpl: Template, with_history: bool = False) -> list[OwnColumn]:
+    """The adapter's columns this container needs (each only when something uses it; the
+    comment history when the container's comment strategy is "field")."""
     wanted = [MARKER, DESCRIPTION, FILES, FILE_SOURCES, LINKS, PEOPLE, CHECKLISTS, DUE]
     if tpl.tags:
         wanted.append(LABELS)
+    if with_history:
+        wanted.append(HISTORY)
     return wanted
 
 

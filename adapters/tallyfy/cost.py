@@ -91,7 +91,7 @@ def comment_calls(c: ContainerInventory, plan: Plan) -> tuple[int, int]:
     strategy = mapping.comment_strategy(c.key, c.id)
     shape = c.comment_shape()
     if strategy == "field":
-        return c.history_parts(tm.TEXTAREA_LIMIT), sum(n for k, n in shape.items() if k)
+        return c.history_overflow(tm.TEXTAREA_LIMIT, tm.COMMENT_LIMIT), sum(n for k, n in shape.items() if k)
     parts = c.history_parts(tm.COMMENT_LIMIT) if strategy != "each" else 0
     return digest.calls(shape, strategy, mapping.recent_comments, parts), 0
 

@@ -142,3 +142,26 @@ def test_the_estimate_foretells_the_dry_run_and_the_run_of_each_strategy(small: 
     r = cli("run", str(small.folder), "--yes")
     assert r.returncode == 0, r.stderr[-3000:]
     assert views.calls(small.stats("tallyfy")) - before == dry["calls"]
+
+
+@pytest.mark.parametrize("strategy", ["field", "digest"])
+def test_into_monday_each_comment_is_held_once_in_the_history_column_or_a_digest(tmp_path: Path, strategy: str) -> None:
+    s = serve(tmp_path / "m", "--systems", "trello,monday", "--seed", "2", "--scale", "small", "--rate-scale", "0.001")
+    try:
+        choose(s.folder, strategy)
+        r = cli("run", str(s.folder), "--yes")
+        assert r.returncode == 0, r.stderr[-3000:]
+        entries = views.manifest(s.export("trello"), "trello")
+        monday = s.export("monday")
+        t = views.tally(entries, monday)
+        expected = t.per_kind["comment"]["expected"]
+        assert expected > 0
+        updates = [u for node in views._objects(monday) for u in node.get("updates") or []]
+        in_updates = sum(len(u["held_refs"]) + (":comment:" in (u["source_ref"] or "")) for u in updates)
+        # a digest holds them all in updates; the field holds most in the Comment history column
+        assert in_updates == expected if strategy == "digest" else in_updates < expected
+        assert (t.lost, t.duplicates, t.unexpected) == (0, 0, 0), t.per_kind
+        v = cli("verify", str(s.folder))
+        assert v.returncode == 0, v.stdout[-3000:]
+    finally:
+        stop(s)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from wizard.model import Comment
 
-LONG_HISTORY = 10_000  # characters: a history this long may need more than one digest comment
+LONG_HISTORY = 1_500  # characters: a history this long may not fit one field or one digest comment
 ENTRY_HEAD = 80  # about what a digest entry adds to a comment's text (author, date, marker)
 
 
@@ -82,6 +82,11 @@ class ContainerInventory(BaseModel):
             return {1: comments}
         each, more = divmod(comments, items)
         return {k: n for k, n in ((each, items - more), (each + 1, more)) if n}
+
+    def history_overflow(self, field_limit: int, comment_limit: int) -> int:
+        """The digest comments the histories that a field of `field_limit` characters cannot hold need."""
+        room = max(field_limit - 200, 100)
+        return sum(-(-(chars - room) // max(comment_limit - 200, 100)) for chars in self.long_histories if chars > room)
 
     def history_parts(self, limit: int) -> int:
         """The digest comments beyond one an item that histories of more than `limit` characters need."""

@@ -67,8 +67,10 @@ def estimate(plan: Plan, inv: Inventory, *, side_by_side: bool = True) -> Estima
     if side_by_side:
         chosen = {plan.mapping.comment_strategy(c.key, c.id) for c in inv.containers}
         for name in COMMENT_STRATEGIES:
-            mapping = plan.mapping.model_copy(update={"comments": name, "comments_by_container": {}})
-            alt = _estimate(plan.model_copy(update={"mapping": mapping}), inv)
+            alt = est  # the plan's own choice, when every container takes it, is estimated already
+            if chosen != {name}:
+                mapping = plan.mapping.model_copy(update={"comments": name, "comments_by_container": {}})
+                alt = _estimate(plan.model_copy(update={"mapping": mapping}), inv)
             cost = StrategyCost(name=name, calls=alt.source_total + alt.target_total, duration_s=alt.duration_s)
             cost.chosen = chosen == {name}
             est.comment_strategies.append(cost)
@@ -88,10 +90,13 @@ def _people_side_by_side(plan: Plan, inv: Inventory) -> list[StrategyCost]:
     now = {"map" if v.startswith("user:") else v for k, v in plan.mapping.people.items() if k in keys}
     out = []
     for name in PEOPLE_CHOICES:
-        people = {**plan.mapping.people, **dict.fromkeys(keys, "user:member" if name == "map" else name)}
+        chosen = now == {name} and all(k in plan.mapping.people for k in keys)
+        if name == "map":  # no call for either: a placeholder and a mapped member cost the same
+            out.append(out[-1].model_copy(update={"name": name, "chosen": chosen}))
+            continue
+        people = {**plan.mapping.people, **dict.fromkeys(keys, name)}
         mapping = plan.mapping.model_copy(update={"people": people})
         alt = _estimate(plan.model_copy(update={"mapping": mapping}), inv)
-        chosen = now == {name} and all(k in plan.mapping.people for k in keys)
         out.append(
             StrategyCost(name=name, calls=alt.source_total + alt.target_total, duration_s=alt.duration_s, chosen=chosen)
         )

@@ -88,7 +88,7 @@ def _people_side_by_side(plan: Plan, inv: Inventory) -> list[StrategyCost]:
     if not keys:
         return []
     now = {"map" if v.startswith("user:") else v for k, v in plan.mapping.people.items() if k in keys}
-    out = []
+    out: list[StrategyCost] = []
     for name in PEOPLE_CHOICES:
         chosen = now == {name} and all(k in plan.mapping.people for k in keys)
         if name == "map":  # no call for either: a placeholder and a mapped member cost the same

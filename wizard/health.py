@@ -18,6 +18,7 @@ from pathlib import Path
 from wizard.errors import UserError
 from wizard.folderlock import holder, holds
 from wizard.migration import read_state
+from wizard.plan import atomic_write_text
 from wizard.schedule import interval_words, read_schedule
 
 LISTEN_FILE = "listen.json"  # the webhook listener's heartbeat: {"heartbeat_at": epoch, "error": "…"}
@@ -95,6 +96,16 @@ def schedule(folder: Path, now: float | None = None) -> Check:
     if due is not None and due < now - max(GRACE_S, s.every_s):
         return Check("schedule", False, f"{every}; {last}; the pass due at {_at(due)} has not run")
     return Check("schedule", True, f"{every}; {last}; next {_at(due) if due else 'none'}")
+
+
+def listener_beat(folder: Path, error: str = "", now: float | None = None) -> None:
+    """What a webhook listener calls every minute or so (and with the sentence of what stopped
+    it): the heartbeat the webhooks line reads."""
+    beat = {"heartbeat_at": time.time() if now is None else now, "error": error}
+    try:
+        atomic_write_text(Path(folder) / "state" / LISTEN_FILE, json.dumps(beat))
+    except OSError:
+        pass  # health then says the listener went quiet, which is what a monitor needs to hear
 
 
 def webhooks(folder: Path, now: float | None = None) -> Check:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,9 +40,11 @@ from wizard.engine.verify import VerifyResult, verify
 from wizard.errors import PlanError, UserError
 from wizard.events import EventSink, FanOut, NullSink
 from wizard.folderlock import folder_lock, holder
+from wizard.limits import apply, assumed, remembered
 from wizard.model import Template
 from wizard.plan import Endpoint, Plan, load_plan, save_plan
 from wizard.quality import checked
+from wizard.ratelimit import RateLimiter
 from wizard.raw import RawRecorder
 from wizard.registry import AdapterSpec, Connection
 from wizard.schedule import Schedule, read_schedule
@@ -170,9 +173,36 @@ class Migration:
         source = registry.source(self.plan.source.system)
         # the target names where the records came from: a backup's, the vendor it was taken of
         peer = (source.records_of and source.records_of(self.plan.source.base_url)) or source.label
-        return spec.connect(
+        adapter = spec.connect(
             Connection(endpoint, creds, self.plan.limits, self.sink, peer, dry_run, kw, mapping=self.plan.mapping)
         )
+        limiter = getattr(getattr(adapter, "client", None), "limiter", None)
+        if isinstance(limiter, RateLimiter):  # the run holds to the limits the estimate assumed
+            limits = assumed(
+                spec.kind, spec, endpoint.rate_plan, dict(endpoint.rate_limits), self.learned_limits(spec.kind)
+            )
+            apply(limiter, limits, endpoint.rate_window_scale, everything=bool(endpoint.rate_plan))
+        return adapter
+
+    def _remember(self, src: Any, tgt: Any) -> None:
+        self.remember_limits("source", src, self.plan.source)
+        self.remember_limits("target", tgt, self.plan.target)
+
+    def learned_limits(self, side: str | None = None) -> Any:
+        """What earlier runs of this folder learned of the vendors' limits, per side (or one side's)."""
+        learned: dict[str, dict[str, Any]] = self.store.meta.get("learned_limits") or {}
+        return learned if side is None else learned.get(side, {})
+
+    def remember_limits(self, side: str, adapter: Any, endpoint: Endpoint) -> None:
+        """Keep what this run learned of a vendor's limits (a header, a 429's words) for the
+        next estimate and the next run of this folder."""
+        limiter = getattr(getattr(adapter, "client", None), "limiter", None)
+        if not isinstance(limiter, RateLimiter) or not limiter.learned:
+            return
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime())
+        seen = remembered(limiter.learned, endpoint.rate_window_scale, when)
+        known = self.learned_limits()
+        self.store.set_meta(learned_limits={**known, side: {**known.get(side, {}), **seen}})
 
     # -- the flow ------------------------------------------------------------------------
     async def connect(self) -> ConnectResult:
@@ -272,7 +302,7 @@ class Migration:
     async def estimate(self) -> Estimate:
         with self.step("estimate"):
             inv = self.inventory()
-        est = estimate(self.plan, inv or await self.discover())
+        est = estimate(self.plan, inv or await self.discover(), self.learned_limits())
         est.conflicts = tally(self.store, self.plan)
         if est.conflicts:
             est.risks.append(tally_text(est.conflicts))
@@ -295,6 +325,7 @@ class Migration:
             finally:
                 await src.aclose()
                 await tgt.aclose()
+                self._remember(src, tgt)
                 self.store.snapshot()
         return summary, []
 
@@ -329,6 +360,7 @@ class Migration:
             finally:
                 await src.aclose()
                 await tgt.aclose()
+                self._remember(src, tgt)
                 self.store.snapshot()
         return summary
 

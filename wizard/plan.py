@@ -10,7 +10,7 @@ import re
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 
 import tomlkit
@@ -64,6 +64,18 @@ class Endpoint(_Section):
         default="sandbox",
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",
         description="Credential profile in the OS keyring (or MW_<PROFILE>_* env vars).",
+    )
+
+    rate_plan: str = Field(
+        default="",
+        description="The vendor's account plan whose documented rate limits apply (empty: its default plan).",
+    )
+    rate_limits: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description=(
+            "The account's own rate limits by name, where they differ from the documented ones "
+            "(requests_per_minute = 100): the estimate and the run both hold to them."
+        ),
     )
 
     allow_insecure: bool = Field(

@@ -81,6 +81,18 @@ class Budget:
             self.total += missing
 
 
+@dataclass(frozen=True)
+class Learned:
+    """A limit the vendor stated during a run: `calls` per `seconds` (in the run's own time,
+    a sandbox's compressed windows included), and how we know it."""
+
+    name: str
+    calls: float
+    seconds: float
+    how: str
+    bucket: str | None = None
+
+
 class RateLimiter:
     def __init__(
         self,
@@ -101,6 +113,7 @@ class RateLimiter:
         self._lock = asyncio.Lock()
         self.waited = 0.0
         self.stop: asyncio.Event | None = None  # the run's stop request: set, it ends every wait
+        self.learned: dict[str, Learned] = {}  # limits the vendor told us during this run, by name
 
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds`, or raise StopRequested as soon as a stop is asked for."""
@@ -128,9 +141,12 @@ class RateLimiter:
             w.sent.clear()
             w.sent.extend([now + seconds - w.period] * w.limit)
 
-    def _delay(self, buckets: tuple[str, ...], weight: float) -> tuple[float, str]:
+    def delay(self, buckets: tuple[str, ...] = (), weight: float = 1.0) -> tuple[float, str]:
+        """How long a call in these buckets, weighing `weight`, must wait now, and which limit
+        holds it (the estimate's simulation asks this on its own clock)."""
         now = self.clock()
-        delay, why = self.paused_until - now, self.pause_reason
+        delay = max(0.0, self.paused_until - now)
+        why = self.pause_reason if delay > 0 else ""
         for w in self.windows:
             d = w.wait_time(now)
             if d > delay:
@@ -156,17 +172,9 @@ class RateLimiter:
                 raise ValueError(f"a call weighing {weight:g} points exceeds the budget of {budget.limit:g} points")
         while True:
             async with self._lock:
-                delay, why = self._delay(buckets, weight)
+                delay, why = self.delay(buckets, weight)
                 if delay <= 0:
-                    now = self.clock()
-                    for w in self.windows:
-                        w.sent.append(now)
-                    for b in buckets:
-                        for w in self.buckets.get(b, []):
-                            w.sent.append(now)
-                    for budget in self.budgets:
-                        budget.spend(now, weight)
-                    return now
+                    return self.take(buckets, weight)
             if self.on_wait and delay >= 1.0:
                 self.on_wait(delay, why)
             self.waited += delay
@@ -184,6 +192,40 @@ class RateLimiter:
             except ValueError:
                 continue  # already left the window
             w.sent.append(now)
+
+    def take(self, buckets: tuple[str, ...] = (), weight: float = 1.0, *, counted_at: float | None = None) -> float:
+        """Count one call now in every window and the named buckets' (at `counted_at`, when
+        the estimate's simulation knows already when its answer comes: see `restamp`) and
+        its weight in every budget; answer the time it was taken at."""
+        now = self.clock()
+        stamp = now if counted_at is None else counted_at
+        for w in self.windows:
+            w.sent.append(stamp)
+        for b in buckets:
+            for w in self.buckets.get(b, []):
+                w.sent.append(stamp)
+        for budget in self.budgets:
+            budget.spend(now, weight)
+        return now
+
+    def learn(self, name: str, calls: float, seconds: float, how: str, bucket: str | None = None) -> bool:
+        """The vendor told us a limit (a header, a 429's words, or 429s at the same count):
+        the window of that bucket and period takes it, one is added when there is none, and
+        it is kept in `learned` for the next estimate. Answers whether anything changed."""
+        if calls <= 0 or seconds <= 0:
+            return False
+        known = self.learned.get(name)
+        if known is not None and known.calls == calls and known.seconds == seconds:
+            return False
+        self.learned[name] = Learned(name, calls, seconds, how, bucket)
+        windows = self.windows if bucket is None else self.buckets.setdefault(bucket, [])
+        same = [w for w in windows if abs(w.period - seconds) < 1e-9]
+        if same:
+            for w in same:
+                w.limit = int(calls)
+        else:
+            windows.append(Window(int(calls), seconds))
+        return True
 
     def observe_remaining(self, remaining: int, reset_in: float, reason: str) -> None:
         """Headers say how many calls are left in the vendor's window: stop at zero."""

@@ -56,12 +56,31 @@ class ConnectionField:
 class RateWindow:
     """At most `calls` requests per `seconds`; `bucket` names a route's own window (comments
     per hour), None the account's general one. A `quota` (a day's calls) is an allowance
-    spent at the other windows' pace that, once used up, waits for its reset: no steady rate."""
+    spent at the other windows' pace that, once used up, waits for its reset: no steady rate.
+    `points`: a budget of points each call spends its weight of (GraphQL complexity), not calls.
+    `name` is how the plan overrides it (`[target.rate_limits] requests_per_minute = 100`;
+    empty: made from the bucket and the period) and `doc` where the vendor states it."""
 
     calls: int
     seconds: float
     bucket: str | None = None
     quota: bool = False
+    points: bool = False
+    name: str = ""
+    doc: str = ""
+
+    @property
+    def key(self) -> str:
+        """Its name: 'requests_per_minute', 'comments_per_hour', 'points_per_minute'."""
+        if self.name:
+            return self.name
+        what = self.bucket or ("points" if self.points else "requests")
+        return f"{what}_per_{_period_word(self.seconds)}"
+
+
+def _period_word(seconds: float) -> str:
+    words = {1.0: "second", 60.0: "minute", 3600.0: "hour", 86400.0: "day"}
+    return words.get(seconds) or f"{seconds:g}_s"
 
 
 @dataclass(frozen=True)
@@ -70,6 +89,17 @@ class RateProfile:
 
     windows: tuple[RateWindow, ...]
     summary: str = ""  # for the estimate's reasons: "100 calls per 10 s per token"
+    doc: str = ""  # where the vendor states them, for a window that does not say
+    # The vendor's account plans whose limits differ (the plan's `rate_plan` picks one);
+    # `windows` are the default plan's, named `default_plan`.
+    plans: Mapping[str, tuple[RateWindow, ...]] = field(default_factory=dict)
+    default_plan: str = ""
+
+    def for_plan(self, name: str) -> tuple[RateWindow, ...]:
+        """The windows of one of the vendor's plans (empty: the default)."""
+        if not name or name == self.default_plan:
+            return self.windows
+        return self.plans[name]
 
     def scaled(self, scale: float) -> RateProfile:
         """The same limits with every window shortened by `scale` (a sandbox's compressed time)."""
@@ -77,7 +107,9 @@ class RateProfile:
 
     def calls_per_s(self, scale: float = 1.0) -> float:
         """The steady rate the account's general windows allow (the tightest of them)."""
-        general = [w.calls / (w.seconds * scale) for w in self.windows if w.bucket is None and not w.quota]
+        general = [
+            w.calls / (w.seconds * scale) for w in self.windows if w.bucket is None and not w.quota and not w.points
+        ]
         return min(general) if general else float("inf")
 
     def seconds_for(self, calls: int, scale: float = 1.0, most_per_s: float = float("inf")) -> float:
@@ -198,15 +230,15 @@ class Connection:
 
 
 class CostModel(Protocol):
-    """What a target's writes cost, from the discovery inventory alone (the estimate)."""
+    """What a target's writes cost, from the discovery inventory alone (the estimate): its
+    calls per kind ("items", "comments", "attachments" are written per item, any other kind
+    as a container's set-up; a kind named like one of the rate profile's buckets takes that
+    bucket). The estimate simulates the run's schedule from them (wizard/engine/simulation.py);
+    a target with a points budget may add `weights(inv, plan) -> {kind: points a call}`."""
 
     def target_calls(self, inv: Inventory, plan: Plan) -> dict[str, int]: ...
 
     def target_reads(self, inv: Inventory, plan: Plan) -> int: ...
-
-    def duration_s(
-        self, inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_per_s: float
-    ) -> tuple[float, list[str]]: ...
 
     def risks(self, inv: Inventory, plan: Plan) -> list[str]:
         """The target's own risks for this inventory (a cap that makes one kind wait)."""

@@ -100,6 +100,7 @@ class ClickUpClient(ApiClient):
         if limit and limit >= 1 and int(limit) != self.plan_limit:
             self.plan_limit = int(limit)  # the Workspace's plan: 100, 1,000 or 10,000 a minute
             self.limiter.windows[0].limit = self.plan_limit
+            self.limiter.learn("requests_per_minute", self.plan_limit, self.window_s, "X-RateLimit-Limit from ClickUp")
         remaining = _number(resp.headers.get("x-ratelimit-remaining"))
         if remaining is not None and remaining <= 0 and resp.status_code != 429:
             self.limiter.observe_remaining(0, self._reset_in(resp), self._why())

@@ -56,6 +56,7 @@ class PipefyClient(ApiClient):
         if sent < window.limit:
             window.limit = max(LEAST_REQUESTS, sent)
             self.learnt_limit = window.limit
+            self.limiter.learn("requests_per_30_s", window.limit, window.period, f"Pipefy's 429 after {sent} requests")
         wait = self.retry_after(resp)
         return f"429 {_first_error(resp)[1] or 'too many requests'}", wait if wait is not None else window.period
 

@@ -61,6 +61,7 @@ SPEC = AdapterSpec(
     rate=RateProfile(
         (RateWindow(500, 30.0),),
         summary="about 500 requests per 30 s (assumed: Pipefy does not publish it; learnt from its 429s)",
+        doc="assumed: Pipefy does not publish it (a community answer); lowered to what its 429s show",
     ),
     change_feed=True,
     item_noun=("card", "cards"),

@@ -86,6 +86,9 @@ class ProcessStreetClient(ApiClient):
         if learned < window.limit:
             window.limit = learned
             self.learned_per_minute = learned
+            self.limiter.learn(
+                "requests_per_minute", learned, window.period, f"Process Street's 429 after {held} calls"
+            )
             self.sink.emit(
                 LogLine(
                     "info",

@@ -76,6 +76,7 @@ SPEC = AdapterSpec(
             f"{ASSUMED_PER_MINUTE:,} calls a minute, assumed: Process Street publishes no limit "
             "(the client slows down to what its 429s show)"
         ),
+        doc="assumed: Process Street publishes no limit; lowered to what its 429s show",
     ),
     # sync lists each workflow's runs by their updatedDate (no feed of its own: see the source)
     change_feed=True,

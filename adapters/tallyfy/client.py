@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import mimetypes
+import re
 from collections.abc import AsyncIterator
 from typing import IO, Any
 from urllib.parse import quote
@@ -114,6 +115,7 @@ class TallyfyClient(ApiClient):
         self.org = org
         self.hour_seconds = hour_seconds
         self.minute_seconds = minute_seconds
+        self.per_minute = per_minute  # until X-RateLimit-Limit says otherwise
         self._bucket_locks: dict[str, asyncio.Lock] = {}
         self.http.event_hooks["response"].append(self._remember_rejection)
 
@@ -123,6 +125,7 @@ class TallyfyClient(ApiClient):
         429s are left to classify_429, which knows whether the whole account is limited."""
         if resp.status_code == 429:
             return
+        self._learn_minute(resp.headers.get("x-ratelimit-limit"))
         raw = resp.headers.get("x-ratelimit-remaining")
         if raw is None:
             return
@@ -145,12 +148,26 @@ class TallyfyClient(ApiClient):
             named = lower.split("hourly limit for", 1)[1].strip()
             for prefix, bucket in CAP_NAMES.items():
                 if named.startswith(prefix):
+                    if stated := re.search(r"\((\d[\d,]*) per hour", named):
+                        calls = int(stated.group(1).replace(",", ""))
+                        self.limiter.learn(f"{bucket}_per_hour", calls, self.hour_seconds, "Tallyfy's 429", bucket)
                     seconds = self.hour_seconds if wait is None else wait
                     self.limiter.pause_bucket(bucket, seconds)
                     if self.limiter.on_wait and seconds >= 1.0:
                         self.limiter.on_wait(seconds, f"Tallyfy {bucket} cap: {message}")
                     return f"429 {message}", 0.0
         return f"429 {message}", 2.0 if wait is None else wait
+
+    def _learn_minute(self, raw: str | None) -> None:
+        """`X-RateLimit-Limit` states the account's requests a minute: where it differs from
+        what we hold, the window takes it and the next estimate knows it."""
+        try:
+            stated = int(float(raw)) if raw else 0
+        except ValueError:
+            return
+        if stated >= 1 and stated != self.per_minute:
+            self.per_minute = stated
+            self.limiter.learn("requests_per_minute", stated, self.minute_seconds, "X-RateLimit-Limit from Tallyfy")
 
     async def _send_once(
         self, method: str, path: str, buckets: tuple[str, ...], idempotent: bool, weight: float = 1.0, **kw: Any

@@ -24,6 +24,11 @@ from wizard.registry import (
 SANDBOX_CREDENTIALS = {"token": "sandbox-tallyfy-token-0000000000000000"}
 PER_MINUTE = cost.PER_MINUTE
 HOUR_S = 3600.0
+POSTMAN = "Tallyfy's Postman guide"
+API_SUPPORT = "Tallyfy's api-support README, 2025-07"
+CAPS_DOC = "Tallyfy's API docs"
+# the buckets are the client's (adapters/tallyfy/client.py: COMMENTS, GUEST_INVITES)
+CAPS = (RateWindow(120, HOUR_S, "comments", doc=CAPS_DOC), RateWindow(30, HOUR_S, "guest_invites", doc=CAPS_DOC))
 
 
 def _limits(scale: float) -> dict[str, Any]:
@@ -83,10 +88,22 @@ SPEC = AdapterSpec(
         state_modules=("adapters.tallyfy.sandbox_state",),
         plan_fields=lambda sb: {"organization": sb.org_id},
     ),
-    # reference A4: 600 requests per user per rolling minute; 120 comments and 30 guest invites an hour
+    # reference A4: Tallyfy's published limits conflict. Its Postman guide: 600 requests per user
+    # per rolling minute (the default, "per-user"); its api-support README (2025-07): 100 a minute
+    # and 1,000 an hour per organization ("per-organization"). Both: 120 comments and 30 guest
+    # invites an hour per organization.
     rate=RateProfile(
-        (RateWindow(PER_MINUTE, 60.0), RateWindow(120, HOUR_S, "comments"), RateWindow(30, HOUR_S, "guests")),
+        (RateWindow(PER_MINUTE, 60.0, doc=POSTMAN), *CAPS),
         summary=f"{PER_MINUTE}-per-minute limit",
+        doc=POSTMAN,
+        default_plan="per-user",
+        plans={
+            "per-organization": (
+                RateWindow(100, 60.0, doc=API_SUPPORT),
+                RateWindow(1_000, HOUR_S, doc=API_SUPPORT),
+                *CAPS,
+            )
+        },
     ),
     cost=cost,
     losses=ledger.for_plan,

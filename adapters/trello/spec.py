@@ -84,8 +84,13 @@ SPEC = AdapterSpec(
     # reference 1.4: 100 calls per 10 s per token, 300 per 10 s per key; /members 100 per 900 s
     change_feed=True,
     rate=RateProfile(
-        (RateWindow(100, 10.0), RateWindow(300, 10.0), RateWindow(100, 900.0, "members")),
+        (
+            RateWindow(100, 10.0, name="token_requests_per_10_s"),
+            RateWindow(300, 10.0, name="key_requests_per_10_s"),
+            RateWindow(100, 900.0, "members"),
+        ),
         summary="100-per-10-s limit",
+        doc="Trello's rate-limits page (reference 1.4)",
     ),
     rank=0,  # the first source offered, and the default of `new` and the demo
     item_noun=("card", "cards"),

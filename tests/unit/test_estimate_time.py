@@ -70,10 +70,12 @@ def test_sandbox_time_is_named_once_and_every_figure_is_in_it() -> None:
     whole = "\n".join([head, *scaled.duration_why, *scaled.risks])
     assert whole.count("sandbox time, ×0.001") == 1, whole
     # The comment cap dominates both: its figure is the real one shrunk by the same factor, in
-    # the reason, in the risk and in the headline alike.
+    # the reason, in the risk and in the headline alike (the simulated comments end within one
+    # sandbox hour, 3.6 s, after the cap's waits the risk names).
     cap = next(w for w in scaled.duration_why if "comments" in w)
     risk = next(r for r in scaled.risks if "comments alone take" in r)
-    assert _durations(cap) and _durations(cap)[-1] == _durations(risk)[-1]
+    assert _durations(cap) and _durations(risk)
+    assert _seconds(_durations(risk)[-1]) <= _seconds(_durations(cap)[0]) <= _seconds(_durations(risk)[-1]) + 5
     assert "hours" not in risk and "47" not in risk, "no real-time figure beside sandbox ones"
     assert scaled.duration_s == pytest.approx(real.duration_s * 0.001, rel=0.05)
     assert _durations(head)[0] == human_duration(scaled.duration_s)

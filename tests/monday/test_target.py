@@ -214,8 +214,11 @@ async def test_items_a_request_follow_the_cost_each_and_the_accounts_budget(serv
         )
     )
     assert isinstance(free, MondayTarget)
-    assert free.item_batch == 100, "1,000,000 points a minute on the free plan: 100 items at 10,000"
+    assert free.item_batch == 98, "1,000,000 points a minute on the free plan: about 100 items at 10,000 each"
     await free.aclose()
+    free.mapping = MondayMapping(account_plan="free")
+    free.batch = 25
+    assert free.item_batch == 24, "four requests of 24 fill a minute's budget; of 25, three would (75 items)"
 
 
 async def test_items_a_full_board_refuses_in_one_request_go_on_the_next_board_together(

@@ -42,6 +42,8 @@ def test_new_items_are_counted_at_the_items_one_request_holds() -> None:
     calls = target_cost.target_calls(_inventory(), _plan())
     assert calls["items"] == ROWS // 25, "25 create_item mutations aliased to a request"
     assert target_cost.target_calls(_inventory(), _plan(batch=1))["items"] == ROWS
+    free = target_cost.target_calls(_inventory(), _plan(account_plan="free"))
+    assert free["items"] == -(-ROWS // 24), "24 a request on the free plan: four fill its minute's budget"
 
 
 def test_the_duration_follows_the_accounts_budget() -> None:

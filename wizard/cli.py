@@ -220,12 +220,12 @@ async def cmd_estimate(a: argparse.Namespace) -> int:
     )
     for w in est.duration_why:
         out.print(f"  • {esc(w)}")
-    if est.comment_strategies:
-        out.print("Comments, by strategy ([mapping] comments): " + " · ".join(c.text() for c in est.comment_strategies))
-    if est.people_strategies:
-        out.print(
-            "People with an email, all ([mapping] people): " + " · ".join(c.text() for c in est.people_strategies)
-        )
+    for title, costs in (
+        ("Comments, by strategy ([mapping] comments)", est.comment_strategies),
+        ("People with an email, all ([mapping] people)", est.people_strategies),
+    ):
+        if costs:
+            out.print(esc(f"{title}: " + " · ".join(c.text() for c in costs)))
     for r in est.risks:
         out.print(f"[yellow]risk:[/] {esc(r)}")
     return EXIT_OK

@@ -138,6 +138,8 @@ def test_the_estimate_foretells_the_dry_run_and_the_run_of_each_strategy(small: 
     chosen = [c for c in est["comment_strategies"] if c["chosen"]]
     assert [c["name"] for c in chosen] == [strategy]
     assert chosen[0]["calls"] == sum(est["target_calls"].values()) + sum(est["source_calls"].values())
+    said = " ".join(cli("estimate", str(small.folder)).stdout.split())
+    assert "Comments, by strategy ([mapping] comments): each: " in said and f" · {strategy}: " in said
     before = views.calls(small.stats("tallyfy"))
     r = cli("run", str(small.folder), "--yes")
     assert r.returncode == 0, r.stderr[-3000:]

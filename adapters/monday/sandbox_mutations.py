@@ -26,7 +26,7 @@ from typing import Any
 from graphql import DocumentNode, FieldNode, OperationDefinitionNode
 
 from adapters.monday import sandbox_graphql as gql
-from adapters.monday.sandbox_state import Asset, Board, Column, Group, Item, MondayState, Tag, Update
+from adapters.monday.sandbox_state import Asset, Board, Column, Group, Item, MondayState, Tag, Update, subitems_board
 
 MUTATION_COST = 10_000
 ITEMS_PER_BOARD = 10_000
@@ -459,6 +459,38 @@ class MutationRoot:
         st.log_item(it, "create_pulse")  # every change through the API is in the board's activity log
         return gql.ItemView(self._ctx, it)
 
+    def create_subitem(
+        self,
+        info: Any,
+        parent_item_id: str,
+        item_name: str,
+        column_values: Any = None,
+        create_labels_if_missing: bool = False,
+        **_: Any,
+    ) -> gql.ItemView:
+        """A subitem, on the parent board's subitems board (made with the board's first one,
+        as monday.com makes it); its column values are checked against that board's columns."""
+        st = self._st
+        parent = _item(st, parent_item_id)
+        if parent.parent_id is not None:
+            raise _refuse("A subitem can't have subitems of its own", "InvalidArgumentException")
+        board = _board(st, parent.board_id)
+        sub = st.boards.get(board.subitems_board_id or "") or subitems_board(st, board)
+        if sum(1 for i in sub.item_ids if st.items[i].state != "deleted") >= ITEMS_PER_BOARD:
+            raise _refuse(
+                f"You have reached the limit of {ITEMS_PER_BOARD:,} items per board", "ItemsLimitationException"
+            )
+        values = _values(st, sub, column_values, bool(create_labels_if_missing))
+        name = _name(values.pop("name", item_name))
+        now = gql.now_iso()
+        it = Item(self._made(st.new_id()), sub.id, sub.groups[0].id, name, now, now, st.me_id, parent_id=parent.id)
+        it.values = {k: v for k, v in values.items() if v is not None}
+        st.items[it.id] = it
+        sub.item_ids.append(it.id)
+        parent.subitem_ids.append(it.id)
+        st.log_item(it, "create_pulse")
+        return gql.ItemView(self._ctx, it)
+
     def change_multiple_column_values(
         self,
         info: Any,
@@ -665,6 +697,16 @@ def target_export(st: MondayState) -> list[dict[str, Any]]:
                         if a in st.assets
                     ],
                     "links": links,
+                    "subitems": [
+                        {
+                            "id": sub.id,
+                            "name": sub.name,
+                            "source_ref": next((_ref(t) for t in _texts(sub) if MARKER.fullmatch(t.strip())), None),
+                            "done": bool((sub.values.get("mw_done") or {}).get("checked")),
+                        }
+                        for sub in (st.items[s] for s in it.subitem_ids)
+                        if sub.state != "deleted"
+                    ],
                 }
             )
         boards.append(

@@ -378,29 +378,7 @@ def _seed_board(
     if count >= 20:
         board.groups.append(Group(f"empty_{bid[-4:]}", "Nothing here yet", "#c4c4c4", str(65536 * 7)))
         board.groups.append(Group(f"old_{bid[-4:]}", "Last year (archived)", "#808080", str(65536 * 8), archived=True))
-    sub = Board(
-        st.new_id(),
-        f"Subitems of {name}",
-        kind,
-        state,
-        board.workspace_id,
-        board.created_at,
-        board.updated_at,
-        st.me_id,
-        type="sub_items_board",
-        groups=[Group("topics", "Subitems", GROUP_COLORS[0], "65536")],
-        columns=[
-            Column("name", "Name", "name"),
-            Column("status", "Status", "status", {"labels": STATUS_LABELS, "labels_colors": STATUS_COLORS}),
-            Column("person", "Owner", "people"),
-            Column("date0", "Date", "date"),
-        ],
-    )
-    st.boards[sub.id] = sub
-    board.subitems_board_id = sub.id
-    board.columns.insert(
-        1, Column("subitems", "Subitems", "subtasks", {"boardIds": [sub.id], "allowMultipleItems": True})
-    )
+    sub = subitems_board(st, board)
     live_groups = [g for g in board.groups if not g.archived and not g.id.startswith("empty_")]
     for n in range(count):
         ts = created + rng.randrange(SPAN_S // 2)
@@ -558,3 +536,32 @@ def _seed_links(st: MondayState, rng: random.Random) -> None:
 def value_json(value: Any) -> str | None:
     """The `value` field as monday.com sends it: its stored JSON, as a string."""
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def subitems_board(st: MondayState, board: Board) -> Board:
+    """A board's subitems board, as monday.com makes it with the board's first subitem: its
+    own columns (Owner, Status, Date), named by the board's Subitems column."""
+    sub = Board(
+        st.new_id(),
+        f"Subitems of {board.name}",
+        board.board_kind,
+        board.state,
+        board.workspace_id,
+        board.created_at,
+        board.updated_at,
+        st.me_id,
+        type="sub_items_board",
+        groups=[Group("topics", "Subitems", GROUP_COLORS[0], "65536")],
+        columns=[
+            Column("name", "Name", "name"),
+            Column("status", "Status", "status", {"labels": dict(STATUS_LABELS), "labels_colors": dict(STATUS_COLORS)}),
+            Column("person", "Owner", "people"),
+            Column("date0", "Date", "date"),
+        ],
+    )
+    st.boards[sub.id] = sub
+    board.subitems_board_id = sub.id
+    board.columns.insert(
+        1, Column("subitems", "Subitems", "subtasks", {"boardIds": [sub.id], "allowMultipleItems": True})
+    )
+    return sub

@@ -63,6 +63,7 @@ BOARDS_PAGE = 100
 USERS_PAGE = 1000
 UPDATES_PER_ITEM = 100
 REMOVAL = {
+    "subitem": Removal(0, "delete"),
     "item": Removal(0, "delete"),
     "comment": Removal(0, "delete"),
     "container": Removal(1, "delete"),
@@ -154,6 +155,9 @@ class MondayTarget:
         self._spills: dict[str, list[ContainerCtx]] = {}  # a first board -> the boards its items continue on
         self._spill_lock = asyncio.Lock()
         self._board_of: dict[str, str] = {}  # item id -> its board, for the items this process wrote or read
+        self._sub_of: dict[str, str] = {}  # a board -> its subitems board
+        self._sub_ready: set[str] = set()  # subitems boards with our marker and Done columns
+        self._sub_lock = asyncio.Lock()
 
     # -- accounting ----------------------------------------------------------------------
     @property
@@ -380,6 +384,7 @@ class MondayTarget:
         await self._ensure_groups(tpl, board_id, schema, ctx)
         await self._ensure_columns(tpl, board_id, schema, ctx)
         await self._learn_spills(ctx, schema)
+        self._learn_subitems_board(board_id, schema)
         self._checked.add(board_id)
         return ctx
 
@@ -412,7 +417,7 @@ class MondayTarget:
         wanted: list[dict[str, Any]] = []
         refs: dict[str, list[str]] = {}  # column key (id or title|type) -> ctx.fields refs
         history = self.mapping.comment_strategy(tpl.key, tpl.source_id) == "field"
-        for own in mm.own_columns(tpl, history):
+        for own in mm.own_columns(tpl, history, checklists=not self.checklists_as_subitems):
             ref = f"{tpl.key}#{own.role}"
             if own.id in by_id:
                 ctx.fields[ref] = own.id
@@ -487,6 +492,7 @@ class MondayTarget:
                         f"then run again."
                     )
             await self._learn_spills(ctx, schema)
+            self._learn_subitems_board(board_id, schema)
             self._checked.add(board_id)
 
     # -- a container past monday.com's items limit continues on boards of its own -------------
@@ -896,7 +902,7 @@ class MondayTarget:
         from its columns; comments (by marker) and files from one read of the item."""
         out = ReadBack()
         raw = item.raw
-        if comments or files or not raw.get("column_values"):
+        if comments or files or self.checklists_as_subitems or not raw.get("column_values"):
             raw = await self._item_now(item.id) or raw
         texts = _texts_of(raw)
         history = ""  # the Comment history column's text (mapping.comments = "field")
@@ -915,6 +921,8 @@ class MondayTarget:
                     history = text
                 elif role is None and cid in fields:
                     out.counts["field_value"] += 1
+        if self.checklists_as_subitems:
+            out.counts["checklist_item"] += sum(1 for x in raw.get("subitems") or [] if x.get("state") != "deleted")
         if comments:
             # a digest holds a marker per comment, then its own: each counts
             updates = raw.get("updates") or []
@@ -928,22 +936,147 @@ class MondayTarget:
         out.text = " ".join(texts.values())
         return out
 
-    # -- sub-items: checklists are a column of their item ----------------------------------
+    # -- sub-items: checklist items, as lines of their item's column or as its subitems ----
     @property
     def checklists_as_subitems(self) -> bool:
-        """Never: checklists are lines of the item's Checklists column, written with it."""
-        return False
+        """As the plan's [mapping] checklists says: lines of the item's Checklists column (written
+        with the item), or one subitem each."""
+        return self.mapping.checklists == "subitems"
+
+    def _learn_subitems_board(self, board_id: str, schema: dict[str, Any]) -> None:
+        """A board's subitems board, named by its Subitems column (once it has one)."""
+        for c in schema.get("columns") or []:
+            settings = c.get("settings")
+            settings = json.loads(settings or "{}") if isinstance(settings, str) else settings or {}
+            if c.get("type") == "subtasks" and settings.get("boardIds"):
+                self._sub_of[board_id] = str(settings["boardIds"][0])
+
+    async def _subitem_columns(self, sub_board: str, key: str) -> None:
+        """Our marker and Done columns on a subitems board: made once, found on a later run."""
+        if sub_board in self._sub_ready:
+            return
+        async with self._sub_lock:
+            if sub_board in self._sub_ready:
+                return
+            has = {str(c["id"]) for c in (await self._schema(sub_board, key)).get("columns") or []}
+            await self._write_many(
+                "create_column",
+                "create the subitems board's columns",
+                key,
+                [
+                    {
+                        "board_id": sub_board,
+                        "title": o.title,
+                        "column_type": o.type,
+                        "id": o.id,
+                        "description": o.note,
+                        "defaults": None,
+                    }
+                    for o in mm.SUBITEM_OWN
+                    if o.id not in has
+                ],
+                lambda fid, v: {"id": v["id"]},
+            )
+            self._sub_ready.add(sub_board)
+
+    async def _board_of_item(self, item_id: str, key: str) -> str:
+        if item_id not in self._board_of:
+            await self.gate.read(
+                "query item",
+                "find the item's board",
+                key,
+                lambda: self._item_now(item_id),
+                dict if self.gate.is_placeholder(item_id) else None,
+            )
+        return self._board_of.get(item_id, "")
+
+    async def _mark_subitem(self, sub_board: str, subitem_id: str, key: str) -> None:
+        await self._write(
+            "change_values",
+            "mark the subitem as the migration's",
+            key,
+            {
+                "board_id": sub_board,
+                "item_id": subitem_id,
+                "column_values": json.dumps({mm.MARKER.id: marker(key)}, ensure_ascii=False),
+            },
+            lambda fid: {"id": subitem_id},
+        )
 
     async def add_subitem(
         self, item: Item, key: str, title: str, due: Any, item_id: str, owners: list[int | str]
     ) -> str:
-        raise RecordRejected(422, "the monday.com target writes checklists into their item's column", self.label)
+        """One checklist item as a subitem of its item, our marker in it. monday.com makes a
+        board's subitems board with its first subitem, so that one is marked by a second write
+        once the subitems board has our columns (a run cut off between the two finds it as its
+        item's unmarked subitem, `find_subitem`); every later one carries its marker at once."""
+        board = await self._board_of_item(item_id, key)
+        sub_board = self._sub_of.get(board)
+        if sub_board is not None:
+            await self._subitem_columns(sub_board, key)
+        made = await self._write(
+            "create_subitem",
+            f"create subitem '{title[:40]}'",
+            key,
+            {
+                "parent_item_id": item_id,
+                "item_name": mm.item_name(title),
+                "column_values": json.dumps({mm.MARKER.id: marker(key)} if sub_board else {}, ensure_ascii=False),
+            },
+            lambda fid: {"id": fid, "board": {"id": sub_board or f"{fid}-subitems"}},
+        )
+        subitem_id, made_on = str(made["id"]), str((made.get("board") or {}).get("id") or "")
+        self._board_of[subitem_id] = made_on
+        if sub_board is None:
+            self._sub_of[board] = made_on
+            await self._subitem_columns(made_on, key)
+            await self._mark_subitem(made_on, subitem_id, key)
+        return subitem_id
 
     async def find_subitem(self, key: str, item_id: str) -> str | None:
-        return None
+        data: dict[str, Any] = await self.gate.read(
+            "query subitems",
+            "look for subitem",
+            key,
+            lambda: self._query("subitems", {"item_id": item_id}),
+            (lambda: {"items": []}) if self.gate.is_placeholder(item_id) else None,
+        )
+        parents = [p for p in data.get("items") or [] if isinstance(p, dict)]
+        if not parents:
+            return None
+        board = str((parents[0].get("board") or {}).get("id") or "")
+        unmarked: tuple[str, str] | None = None
+        for sub in parents[0].get("subitems") or []:
+            if not isinstance(sub, dict) or sub.get("state") == "deleted":
+                continue
+            sid, on = str(sub["id"]), str((sub.get("board") or {}).get("id") or "")
+            self._board_of[sid], self._sub_of[board] = on, on
+            text = _texts_of(sub).get(mm.MARKER.id)
+            if read_marker(text) == key:
+                return sid
+            if not text and unmarked is None:
+                unmarked = (sid, on)
+        if unmarked is None:
+            return None
+        # the board's first subitem, made by a run cut off before it was marked: ours
+        await self._subitem_columns(unmarked[1], key)
+        await self._mark_subitem(unmarked[1], unmarked[0], key)
+        return unmarked[0]
 
     async def complete_subitem(self, key: str, subitem_id: str) -> None:
-        return None
+        """Its Done column ticked (again, harmlessly, on a resumed run)."""
+        board = await self._board_of_item(subitem_id, key)
+        await self._write(
+            "change_values",
+            "tick the subitem done",
+            key,
+            {
+                "board_id": board,
+                "item_id": subitem_id,
+                "column_values": json.dumps({mm.DONE.id: {"checked": "true"}}),
+            },
+            lambda fid: {"id": subitem_id},
+        )
 
     # -- comments (updates on the item) --------------------------------------------------
     async def find_comment(self, comment: Comment, item_id: str, anchor: str) -> str | None:
@@ -1092,6 +1225,7 @@ class MondayTarget:
 
     async def remove(self, target_type: str, target_id: str, anchor: str | None = None) -> str:
         ops = {
+            "subitem": ("delete_item", "item_id"),
             "item": ("delete_item", "item_id"),
             "container": ("delete_board", "board_id"),
             "comment": ("delete_update", "id"),

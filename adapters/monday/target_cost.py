@@ -32,10 +32,10 @@ def _template(c: ContainerInventory) -> Template | None:
         return None
 
 
-def _columns(tpl: Template, overrides: dict[str, str], with_history: bool) -> int:
+def _columns(tpl: Template, overrides: dict[str, str], with_history: bool, *, subitems: bool = False) -> int:
     """The columns a fresh board gets: the adapter's own, and one per field title and type."""
     fields: set[tuple[str, str]] = {(mm.column_title(f), mm.column_type(f, overrides)) for f in tpl.fields}
-    return len(mm.own_columns(tpl, with_history)) + len(fields)
+    return len(mm.own_columns(tpl, with_history, checklists=not subitems)) + len(fields)
 
 
 def _limits(plan: Plan) -> PlanLimits:
@@ -50,6 +50,7 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
     batch = batch_size(asked)
     # new items go in requests of consecutive items, at the documented cost until one is answered
     per_request = items_per_request(asked, MUTATION_COST, _limits(plan).budget)
+    subitems = getattr(plan.mapping, "checklists", "column") == "subitems"  # MondayMapping's
     calls = {"people": 1, "tags": 0, "boards": 0, "items": 0, "comments": 0, "attachments": 0}
     reads = 1  # the account's users
     mutations = 0
@@ -62,13 +63,20 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
             continue  # the source left it out whole: no board
         titles |= {mm.tag_title(t.name or f"{t.color or 'unnamed'} label").lower() for t in tpl.tags}
         strategy = plan.mapping.comment_strategy(c.key, c.id)
-        groups, columns = len(tpl.stages), _columns(tpl, dict(plan.mapping.field_types), strategy == "field")
+        groups = len(tpl.stages)
+        columns = _columns(tpl, dict(plan.mapping.field_types), strategy == "field", subitems=subitems)
         # look for it, create it, then its groups and its columns, `batch` to a request
         calls["boards"] += 2 + ceil(groups / batch) + ceil(columns / batch)
         reads += 1
         mutations += 1 + groups + columns
         calls["items"] += ceil(c.count("item") / per_request)
         mutations += c.count("item")
+        if subitems and c.checklist_items:
+            # each checklist item a subitem, each done one ticked; the board's first is marked once its
+            # subitems board has our columns: a read of that board, its columns, the mark
+            calls["items"] += c.checklist_items + c.checklist_items_done + 3
+            reads += 1
+            mutations += c.checklist_items + c.checklist_items_done + len(mm.SUBITEM_OWN) + 1
         if strategy == "field":  # one write of the Comment history column per item, the rest as a digest
             comments = c.history_overflow(mm.LONG_TEXT_LIMIT, mm.COMMENT_LIMIT)
             writes = sum(n for k, n in c.comment_shape().items() if k)

@@ -33,6 +33,7 @@ class MondayLosses:
     """The ledger's rules for one plan's mapping options (`wizard.target.LossRules`)."""
 
     overrides: dict[str, str] = field(default_factory=dict)  # field key -> column type
+    checklist_column: bool = True  # checklist items as lines of one long text column (else subitems)
 
     def container_losses(self, tpl: Template) -> list[dict[str, Any]]:
         out = _name(tpl.key, "template", tpl.name)
@@ -76,7 +77,7 @@ class MondayLosses:
             value, why = mm.value_for(f, mm.column_type(f, self.overrides), v.value)
             if why:
                 out.append(change(item.key, "field_value", f"value of '{f.name}'", why, dropped=int(value is None)))
-        if item.checklists:
+        if item.checklists and self.checklist_column:
             text = mm.checklist_text(item)
             if len(text) > mm.LONG_TEXT_LIMIT:
                 total = sum(len(c.items) for c in item.checklists)
@@ -98,4 +99,4 @@ class MondayLosses:
 
 
 def for_plan(plan: Plan) -> MondayLosses:
-    return MondayLosses(dict(plan.mapping.field_types))
+    return MondayLosses(dict(plan.mapping.field_types), getattr(plan.mapping, "checklists", "column") == "column")

@@ -56,6 +56,8 @@ LABELS = OwnColumn("labels", "mw_tags", "Tags", "tags", "the source's labels, as
 DUE = OwnColumn("due", "mw_due", "Due", "date", "the source's due date")
 HISTORY = OwnColumn("history", "mw_history", "Comment history", "long_text", "the source's comments, oldest first")
 OWN = (MARKER, DESCRIPTION, CHECKLISTS, FILES, FILE_SOURCES, LINKS, PEOPLE, LABELS, DUE, HISTORY)
+DONE = OwnColumn("done", "mw_done", "Done", "checkbox", "the source's checklist item is done")
+SUBITEM_OWN = (MARKER, DONE)  # on a board's subitems board, when checklist items are subitems
 
 COLUMN_TYPES: dict[FieldType, str] = {
     FieldType.text: "text",
@@ -101,10 +103,11 @@ def batch_size(asked: int) -> int:
     return max(1, min(asked, per_request(MUTATION_COST)))
 
 
-def own_columns(tpl: Template, with_history: bool = False) -> list[OwnColumn]:
+def own_columns(tpl: Template, with_history: bool = False, *, checklists: bool = True) -> list[OwnColumn]:
     """The adapter's columns this container needs (each only when something uses it; the
-    comment history when the container's comment strategy is "field")."""
-    wanted = [MARKER, DESCRIPTION, FILES, FILE_SOURCES, LINKS, PEOPLE, CHECKLISTS, DUE]
+    comment history when the container's comment strategy is "field"; the Checklists column
+    unless checklist items are subitems)."""
+    wanted = [MARKER, DESCRIPTION, FILES, FILE_SOURCES, LINKS, PEOPLE, *([CHECKLISTS] if checklists else []), DUE]
     if tpl.tags:
         wanted.append(LABELS)
     if with_history:

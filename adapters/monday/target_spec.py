@@ -23,6 +23,11 @@ class MondayMapping(MappingOptions):
     board_kind: Literal["public", "private", "share"] = Field(
         default="public", description="The kind of board each container becomes."
     )
+    checklists: Literal["column", "subitems"] = Field(
+        default="column",
+        description="Where a source's checklist items land: lines of the item's Checklists column (written with "
+        "the item), or one subitem each, ticked Done when done (one call each).",
+    )
     batch: int = Field(
         default=25,
         ge=1,

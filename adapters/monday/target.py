@@ -158,6 +158,7 @@ class MondayTarget:
         self._sub_of: dict[str, str] = {}  # a board -> its subitems board
         self._sub_ready: set[str] = set()  # subitems boards with our marker and Done columns
         self._sub_lock = asyncio.Lock()
+        self._first_sub: dict[str, asyncio.Lock] = {}  # a board -> held while its first subitem is made
 
     # -- accounting ----------------------------------------------------------------------
     @property
@@ -1011,26 +1012,38 @@ class MondayTarget:
         once the subitems board has our columns (a run cut off between the two finds it as its
         item's unmarked subitem, `find_subitem`); every later one carries its marker at once."""
         board = await self._board_of_item(item_id, key)
-        sub_board = self._sub_of.get(board)
-        if sub_board is not None:
-            await self._subitem_columns(sub_board, key)
-        made = await self._write(
+        if board not in self._sub_of:  # the board's first subitem, made and marked by one item at a time
+            async with self._first_sub.setdefault(board, asyncio.Lock()):
+                if board not in self._sub_of:
+                    return await self._first_subitem(board, key, title, item_id)
+        sub_board = self._sub_of[board]
+        await self._subitem_columns(sub_board, key)
+        made = await self._create_subitem(key, title, item_id, {mm.MARKER.id: marker(key)}, sub_board)
+        self._board_of[str(made["id"])] = sub_board
+        return str(made["id"])
+
+    async def _create_subitem(
+        self, key: str, title: str, item_id: str, values: dict[str, Any], sub_board: str | None
+    ) -> dict[str, Any]:
+        return await self._write(
             "create_subitem",
             f"create subitem '{title[:40]}'",
             key,
             {
                 "parent_item_id": item_id,
                 "item_name": mm.item_name(title),
-                "column_values": json.dumps({mm.MARKER.id: marker(key)} if sub_board else {}, ensure_ascii=False),
+                "column_values": json.dumps(values, ensure_ascii=False),
             },
             lambda fid: {"id": fid, "board": {"id": sub_board or f"{fid}-subitems"}},
         )
-        subitem_id, made_on = str(made["id"]), str((made.get("board") or {}).get("id") or "")
-        self._board_of[subitem_id] = made_on
-        if sub_board is None:
-            self._sub_of[board] = made_on
-            await self._subitem_columns(made_on, key)
-            await self._mark_subitem(made_on, subitem_id, key)
+
+    async def _first_subitem(self, board: str, key: str, title: str, item_id: str) -> str:
+        made = await self._create_subitem(key, title, item_id, {}, None)
+        subitem_id, sub_board = str(made["id"]), str((made.get("board") or {}).get("id") or "")
+        self._board_of[subitem_id] = sub_board
+        await self._subitem_columns(sub_board, key)
+        await self._mark_subitem(sub_board, subitem_id, key)
+        self._sub_of[board] = sub_board
         return subitem_id
 
     async def find_subitem(self, key: str, item_id: str) -> str | None:

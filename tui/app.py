@@ -30,6 +30,8 @@ from tui.screens.start import StartScreen
 from tui.sink import TuiSink
 from tui.steps import STATE_STEP, STEPS
 from wizard import registry
+from wizard.backup import FOLDER as BACKUP_FOLDER
+from wizard.backup import MANIFEST
 from wizard.errors import UserError
 from wizard.migration import Migration
 
@@ -86,6 +88,7 @@ class WizardApp(App):
         self.last_job = ""  # "run" or "sync": what run_summary summarises
         self.generation = 0  # bumped when a run, sync or rollback ends: the report rebuilds
         self.dry_actions: list | None = None
+        self.backup_first = True  # the estimate screen's checkbox: back the source up before a real run writes
         self.shapes: dict[str, Any] = {}  # container key -> Template (fields, stages, people)
         self.connected: Any = None  # the last ConnectResult
         self.item_index: Any = None  # wizard.engine.item_index.ItemIndex, loaded once
@@ -219,8 +222,19 @@ class WizardApp(App):
         )
         self.post_message(EngineProgressed())
 
+    def needs_backup(self) -> bool:
+        """Whether the run backs the source up first: asked for, not taken yet in this folder,
+        and the source is not itself a backup."""
+        m = self.migration
+        spec = registry.source(m.plan.source.system)
+        return self.backup_first and spec.records_of is None and not (m.folder / BACKUP_FOLDER / MANIFEST).exists()
+
     async def _run(self) -> None:
         try:
+            if self.needs_backup():
+                self.model.note("⛁ backing up the source before anything is written…")
+                done = await self.migration.backup()
+                self.model.note(f"⛁ backup written: {done.files:,} files, {done.bytes / 1e6:.1f} MB in {done.folder}")
             summary, _ = await self.migration.run(stop=self.stop_event, pause=self.pause_event)
         except UserError as e:
             self.post_message(RunEnded(error=e.sentence))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Static, TabbedContent, TabPane
+from textual.widgets import Button, Checkbox, Static, TabbedContent, TabPane
 
 from tui.model import human_bytes
 from tui.safe import esc as escape
@@ -64,6 +64,12 @@ class EstimateScreen(WizardScreen):
         with TabbedContent(id="estimate-tabs"):
             with TabPane("1 Estimate", id="tab-estimate"):
                 with VerticalScroll(id="estimate-left"):
+                    yield Checkbox(
+                        "Back up the source before the run writes (into backup/)",
+                        self.app.backup_first,
+                        id="backup-first",
+                        compact=True,
+                    )
                     yield Static("… estimating", id="estimate-text")
             with TabPane("2 Dry run", id="tab-dry"):
                 with Horizontal(classes="row", id="dry-top"):
@@ -72,6 +78,10 @@ class EstimateScreen(WizardScreen):
                 yield PagedTable(
                     ("method", "what", "path"), None, noun="actions", placeholder="/ filter actions…", id="actions"
                 )
+
+    @on(Checkbox.Changed, "#backup-first")
+    def _backup_first(self, event: Checkbox.Changed) -> None:
+        self.app.backup_first = event.value
 
     def on_mount(self) -> None:
         self._estimate()

@@ -703,7 +703,9 @@ async def cmd_backup(a: argparse.Namespace) -> int:
 def _backup_verify(folder: Path) -> int:
     if not (folder / "plan.toml").is_file():
         raise UserError(f"{folder} is not a migration folder (no plan.toml).")
-    Migration.open(folder).audit("backup verify")
+    m = Migration.open(folder)
+    m.audit("backup verify")
+    m.close()
     res = verify_backup(folder / BACKUP_FOLDER)
     for line in res.bad[:50]:
         err.print(rich_text(f"✗ {line}"))

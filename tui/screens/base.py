@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 from textual import events, getters, on, work
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, Tabs
+from textual.widgets import TabbedContent, Tabs
 
 from tui import keys
 from tui.safe import line
 from tui.steps import STEPS
+from tui.widgets.footer import WizardFooter
 from tui.widgets.stepbar import StepBar
 from wizard.errors import UserError
 
@@ -110,7 +111,7 @@ class WizardScreen(KeyedScreen):
         m = self.app.migration
         yield StepBar(self.STEP, m.plan.name if m is not None else "")
         yield from self.body()
-        yield Footer(compact=True)
+        yield WizardFooter()
 
     def body(self):
         return iter(())

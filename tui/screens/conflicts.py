@@ -94,7 +94,8 @@ class ConflictsScreen(WizardScreen):
         with Vertical(id="conflicts-body"):
             yield Static("", id="conflicts-status")
             yield PagedTable(
-                (w.source.item[0], f"{w.target.item[0]} in the target", "stage", "decision", "differs"),
+                # the decision first: at 80 columns long names push the last columns out of sight
+                ("decision", w.source.item[0], f"{w.target.item[0]} in the target", "stage", "differs"),
                 None,
                 noun="conflicts",
                 placeholder="/ filter: names, stages, tags, members, or stage=… name=…",
@@ -165,10 +166,10 @@ class ConflictsScreen(WizardScreen):
     def _cells(c: dict, names: dict[str, str]) -> tuple[str, ...]:
         src, tgt = c.get("source") or {}, c.get("target") or {}
         return (
+            MARK.get(c.get("decision"), "?"),
             plain(src.get("name")) or names.get(c["id"], c["id"]),
             plain(tgt.get("name")) or str(c.get("target_id", "")),
             plain(src.get("stage")),
-            MARK.get(c.get("decision"), "?"),
             ", ".join(c.get("changed", [])) or "—",
         )
 

@@ -12,10 +12,11 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from tui.safe import text as safe_text
 from tui.screens.base import KeyedScreen
+from tui.widgets.footer import WizardFooter
 from tui.widgets.paged_table import PagedTable
 from wizard import registry
 from wizard.errors import UserError
@@ -148,7 +149,7 @@ class StartScreen(KeyedScreen):
                 yield Button("Resume (r)", id="btn-resume", compact=True)
                 yield Button("Sync changes (s)", id="btn-sync", compact=True)
                 yield Button("New (c)", id="btn-new", compact=True)
-        yield Footer(compact=True)
+        yield WizardFooter()
 
     def on_mount(self) -> None:
         self.action_reload()

@@ -36,7 +36,7 @@ import tomlkit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.monday.client import PLANS
+from adapters.monday.plans import PLANS
 from adapters.monday.target_mapping import MUTATION_COST
 from adapters.table.readers import sample_csv
 from adapters.table.sandbox import HEADER, row
@@ -58,7 +58,7 @@ def _account_plan(folder: Path, tier: str) -> None:
     """The account's plan, as the consultant states it: the client and the estimate keep to its budget."""
     plan = folder / "plan.toml"
     doc = tomlkit.parse(plan.read_text())
-    doc.setdefault("mapping", tomlkit.table())["account_plan"] = tier  # type: ignore[index]
+    doc["target"]["rate_plan"] = tier  # type: ignore[index]
     plan.write_text(tomlkit.dumps(doc))
 
 

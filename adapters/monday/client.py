@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from adapters.monday.documents import API_VERSION, VERSION_RE, document
+from adapters.monday.plans import DEFAULT_PLAN, PLANS
 from wizard.errors import CredentialError, PermissionDenied, UserError, VendorDataError
 from wizard.http import ApiClient, ReadRejected, RecordRejected, _message
 from wizard.humanize import human_duration
@@ -27,29 +27,6 @@ from wizard.ratelimit import RateLimiter
 
 MINUTE_S = 60.0
 DAY_S = 86_400.0
-MINUTE_REQUESTS = 2_500  # Pro; Enterprise 5,000, others 1,000 (reference M4)
-BUDGET = 10_000_000  # per minute, personal token; 1,000,000 on trial and free plans
-
-
-@dataclass(frozen=True)
-class PlanLimits:
-    """What an account's plan allows (reference M4): calls a minute, calls a day (the day ends
-    at midnight UTC), complexity points a minute."""
-
-    minute: int
-    day: int
-    budget: int
-
-
-PLANS = {
-    "free": PlanLimits(1_000, 1_000, 1_000_000),
-    "trial": PlanLimits(1_000, 1_000, 1_000_000),
-    "basic": PlanLimits(1_000, 1_000, 10_000_000),
-    "standard": PlanLimits(1_000, 1_000, 10_000_000),
-    "pro": PlanLimits(MINUTE_REQUESTS, 10_000, BUDGET),
-    "enterprise": PlanLimits(5_000, 25_000, BUDGET),
-}
-DEFAULT_PLAN = "pro"
 LONG_WAIT_S = 900.0  # a daily limit whose reset is further off than this stops the command instead of waiting
 DAILY_CODES = ("DAILY_LIMIT_EXCEEDED",)
 BUDGET_CODES = ("COMPLEXITY_BUDGET_EXHAUSTED", "ComplexityException")

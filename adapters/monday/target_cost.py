@@ -1,7 +1,7 @@
 """What a migration into monday.com costs, from the discovery inventory: the requests
 `MondayTarget` makes (mirrored one for one), and the time monday.com's two limits impose on
 them: requests a minute, and complexity points a minute, each mutation costing
-`MUTATION_COST` (reference M4, M5), both as the account's plan (`[mapping] account_plan`)
+`MUTATION_COST` (reference M4, M5), both as the account's plan (`[target] rate_plan`)
 sets them. Aliased requests (a board's groups, its columns, its new items several at a time)
 count as one request and as the complexity of every mutation in them."""
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from math import ceil
 
 from adapters.monday import target_mapping as mm
-from adapters.monday.client import DEFAULT_PLAN, PLANS, PlanLimits
+from adapters.monday.plans import DEFAULT_PLAN, PLANS, PlanLimits
 from adapters.monday.target_mapping import MUTATION_COST, batch_size, items_per_request
 from wizard import comment_digest as digest
 from wizard.engine.inventory import ContainerInventory, Inventory
@@ -38,9 +38,14 @@ def _columns(tpl: Template, overrides: dict[str, str], with_history: bool, *, su
     return len(mm.own_columns(tpl, with_history, checklists=not subitems)) + len(fields)
 
 
+def _tier(plan: Plan) -> str:
+    """The monday.com account's plan ([target] rate_plan; empty: Pro)."""
+    return plan.target.rate_plan or DEFAULT_PLAN
+
+
 def _limits(plan: Plan) -> PlanLimits:
-    """The account's limits, as its plan sets them (MondayMapping's `account_plan`)."""
-    return PLANS[str(getattr(plan.mapping, "account_plan", DEFAULT_PLAN))]
+    """The account's limits, as its plan sets them."""
+    return PLANS[_tier(plan)]
 
 
 def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
@@ -141,7 +146,7 @@ def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_p
     waits = max(0, ceil(points / limits.budget) - 1)
     by_budget = waits * minute + by_engine * (points - waits * limits.budget) / max(1, points)
     total = max(by_requests, by_budget, by_engine)
-    tier = str(getattr(plan.mapping, "account_plan", DEFAULT_PLAN))
+    tier = _tier(plan)
     why = [
         (
             f"{requests} requests under monday.com's {limits.minute:,}-a-minute limit ({tier} plan) "

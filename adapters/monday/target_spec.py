@@ -12,6 +12,7 @@ from pydantic import Field
 
 from adapters.monday import spec as source_spec
 from adapters.monday import target_cost, target_ledger
+from adapters.monday.plans import DEFAULT_PLAN, PLANS
 from adapters.monday.target_mapping import MINUTE_REQUESTS
 from wizard.plan import MappingOptions
 from wizard.registry import AdapterSpec, Connection, Preset, RateProfile, RateWindow
@@ -35,19 +36,18 @@ class MondayMapping(MappingOptions):
         description="Mutations aliased into one request: a board's groups, its columns, and its new items "
         "(consecutive items, in the source's order): fewer requests, each costing the complexity of its mutations.",
     )
-    account_plan: Literal["free", "trial", "basic", "standard", "pro", "enterprise"] = Field(
-        default="pro",
-        description="The monday.com account's plan, whose complexity budget, minute and daily call limits the "
-        "run keeps to and the estimate assumes.",
-    )
+
+
+RATE_DOC = "developer.monday.com/api-reference/docs/rate-limits (reference M4)"
 
 
 def connect(c: Connection) -> Any:
     # lazy: the registry lists specs without importing the clients behind them
-    from adapters.monday.client import DEFAULT_PLAN, MondayClient  # noqa: PLC0415
+    from adapters.monday.client import MondayClient  # noqa: PLC0415
     from adapters.monday.target import MondayTarget  # noqa: PLC0415
 
-    plan = getattr(c.mapping, "account_plan", DEFAULT_PLAN)  # MondayMapping's
+    # the account's plan ([target] rate_plan): its minute and daily calls and its complexity budget
+    plan = c.endpoint.rate_plan or DEFAULT_PLAN
     client = MondayClient(c.endpoint.base_url, c.credentials["token"], plan=plan, **c.client_args())
     return MondayTarget(client, dry_run=c.dry_run, source_label=c.peer_label, mapping=c.mapping)
 
@@ -62,8 +62,11 @@ SPEC = AdapterSpec(
     sandbox=source_spec.SPEC.sandbox,
     # reference M4: 2,500 requests a minute on Pro; 10M complexity points a minute, each mutation ~10,000
     rate=RateProfile(
-        (RateWindow(MINUTE_REQUESTS, 60.0),),
+        (RateWindow(MINUTE_REQUESTS, 60.0, doc=RATE_DOC),),
         summary="2,500-a-minute limit and 10M complexity points a minute (10,000 a mutation)",
+        # each account plan's minute limit; its complexity budget is the cost model's (target_cost)
+        plans={name: (RateWindow(p.minute, 60.0, doc=RATE_DOC),) for name, p in PLANS.items() if name != DEFAULT_PLAN},
+        default_plan=DEFAULT_PLAN,
     ),
     cost=target_cost,
     losses=target_ledger.for_plan,

@@ -207,17 +207,16 @@ async def test_items_a_request_follow_the_cost_each_and_the_accounts_budget(serv
     await t.aclose()
     free = SPEC.connect(
         Connection(
-            Target(system="monday", base_url=url + "/v2", profile="sandbox"),
+            Target(system="monday", base_url=url + "/v2", profile="sandbox", rate_plan="free"),
             {"token": "sandbox-monday-token"},
             Limits(),
-            mapping=MondayMapping(account_plan="free", batch=499),
+            mapping=MondayMapping(batch=499),
         )
     )
     assert isinstance(free, MondayTarget)
     assert free.item_batch == 98, "1,000,000 points a minute on the free plan: about 100 items at 10,000 each"
     await free.aclose()
-    free.mapping = MondayMapping(account_plan="free")
-    free.batch = 25
+    free.batch = 25  # the plan's default
     assert free.item_batch == 24, "four requests of 24 fill a minute's budget; of 25, three would (75 items)"
 
 

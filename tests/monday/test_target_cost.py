@@ -13,12 +13,12 @@ from wizard.plan import Plan, Source, Target
 ROWS = 2_500
 
 
-def _plan(**mapping: object) -> Plan:
+def _plan(rate_plan: str = "", **mapping: object) -> Plan:
     return Plan.model_construct(
         name="t",
         source=Source.model_construct(system="table", base_url="file:///x.csv", profile="p", rate_window_scale=1.0),
         target=Target.model_construct(
-            system="monday", base_url="http://127.0.0.1:2", profile="p", rate_window_scale=1.0
+            system="monday", base_url="http://127.0.0.1:2", profile="p", rate_window_scale=1.0, rate_plan=rate_plan
         ),
         mapping=MondayMapping(**mapping),
         limits=Plan.model_fields["limits"].default_factory(),  # type: ignore[misc]
@@ -42,7 +42,7 @@ def test_new_items_are_counted_at_the_items_one_request_holds() -> None:
     calls = target_cost.target_calls(_inventory(), _plan())
     assert calls["items"] == ROWS // 25, "25 create_item mutations aliased to a request"
     assert target_cost.target_calls(_inventory(), _plan(batch=1))["items"] == ROWS
-    free = target_cost.target_calls(_inventory(), _plan(account_plan="free"))
+    free = target_cost.target_calls(_inventory(), _plan("free"))
     assert free["items"] == -(-ROWS // 24), "24 a request on the free plan: four fill its minute's budget"
 
 
@@ -53,7 +53,7 @@ def test_the_duration_follows_the_accounts_budget() -> None:
     # 2,500 items and a board's set-up: a little over 25,000,000 points, three of Pro's minutes, two waited out
     assert 120 <= pro_s < 130, pro_s
     assert any("budget of 10,000,000 a minute" in w for w in why), why
-    free = _plan(account_plan="free")
+    free = _plan("free")
     free_s, why = target_cost.duration_s(inv, free, target_cost.target_calls(inv, free), 300.0)
     assert 25 * 60 <= free_s < 26 * 60, "1,000,000 points a minute: 100 items a minute"
     assert any("free plan's budget of 1,000,000" in w for w in why), why

@@ -1,0 +1,30 @@
+"""What each monday.com account plan allows (reference M4), for the client that keeps to it
+and the estimate that assumes it, without the client's imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MINUTE_REQUESTS = 2_500  # Pro; Enterprise 5,000, others 1,000 (reference M4)
+BUDGET = 10_000_000  # per minute, personal token; 1,000,000 on trial and free plans
+
+
+@dataclass(frozen=True)
+class PlanLimits:
+    """What an account's plan allows (reference M4): calls a minute, calls a day (the day ends
+    at midnight UTC), complexity points a minute."""
+
+    minute: int
+    day: int
+    budget: int
+
+
+PLANS = {
+    "free": PlanLimits(1_000, 1_000, 1_000_000),
+    "trial": PlanLimits(1_000, 1_000, 1_000_000),
+    "basic": PlanLimits(1_000, 1_000, 10_000_000),
+    "standard": PlanLimits(1_000, 1_000, 10_000_000),
+    "pro": PlanLimits(MINUTE_REQUESTS, 10_000, BUDGET),
+    "enterprise": PlanLimits(5_000, 25_000, BUDGET),
+}
+DEFAULT_PLAN = "pro"

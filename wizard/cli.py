@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from wizard import every, registry, schedulers
+from wizard import every, listen, registry, schedulers
 from wizard.audit import LOG_NAME, audit, check_chain
 from wizard.backup import FOLDER as BACKUP_FOLDER
 from wizard.backup import verify_backup
@@ -29,12 +30,13 @@ from wizard.engine.verify import kind_name
 from wizard.errors import Interrupted, UserError
 from wizard.events import EventSink, FanOut
 from wizard.folderlock import folder_lock
+from wizard.health import listener_beat
 from wizard.health import summary as health_summary
 from wizard.migration import Migration
 from wizard.plan import Plan, plan_schema, save_plan
 from wizard.schedule import interval_words, parse_interval, parse_until, read_schedule, write_schedule
 from wizard.schedule import plan as plan_schedule
-from wizard.secrets import save_credentials
+from wizard.secrets import load_credentials, save_credentials
 from wizard.sinks import RichSink
 from wizard.textsafe import markup_safe as esc
 from wizard.textsafe import rich_text
@@ -43,6 +45,7 @@ from wizard.words import Nouns, nouns
 
 if TYPE_CHECKING:
     from wizard.metrics import Metrics
+    from wizard.webhooks import WebhookScheme
 
 out = Console()
 err = Console(stderr=True)
@@ -330,8 +333,10 @@ async def _sync_on_schedule(a: argparse.Namespace, stop: asyncio.Event, metrics:
     return await every.keep_in_step(folder, s, one, stop, say)
 
 
-async def _sync_pass(a: argparse.Namespace, stop: asyncio.Event, metrics: Metrics | None) -> tuple[int, str]:
-    """One sync: its exit code and what it did, in words."""
+async def _sync_pass(
+    a: argparse.Namespace, stop: asyncio.Event, metrics: Metrics | None, *, quiet: bool = False
+) -> tuple[int, str]:
+    """One sync: its exit code and what it did, in words (`quiet`: the caller prints them)."""
     m, sink = _open(a.dir, also=metrics)
     try:
         with sink:
@@ -344,7 +349,8 @@ async def _sync_pass(a: argparse.Namespace, stop: asyncio.Event, metrics: Metric
         f"deleted {sum(summary.deleted.values())}, skipped {sum(summary.skipped.values())}, failed "
         f"{summary.failed_total} ({summary.target_calls} target calls)."
     )
-    out.print(f"Sync: {did}")
+    if not quiet:
+        out.print(f"Sync: {did}")
     if deletions and not m.plan.conflicts.apply_source_deletions:
         out.print(
             f"{nouns('source', m.plan.source.system).items(len(deletions))} "
@@ -354,6 +360,73 @@ async def _sync_pass(a: argparse.Namespace, stop: asyncio.Event, metrics: Metric
     if summary.interrupted:
         raise Interrupted(f"Stopped at a safe point; nothing is lost. Run 'migration-wizard sync {a.dir}' to go on.")
     return (EXIT_FAILURES if summary.failed_total else EXIT_OK), did
+
+
+async def cmd_listen(a: argparse.Namespace) -> int:
+    """Receive the source's webhooks and sync what they name, a batch at a time (wizard/listen.py)."""
+    folder = Path(a.dir)
+    m = Migration.open(folder, readonly=True)
+    try:
+        why = m.can_sync()
+        if why:
+            raise UserError(why)
+        spec = registry.source(m.plan.source.system)
+        if spec.webhooks is None:
+            raise UserError(
+                f"{spec.label} sends no signed webhooks; keep it in step with "
+                f"'migration-wizard sync {a.dir} --every 15m' instead."
+            )
+        scheme = spec.webhooks
+        secret = load_credentials(m.plan.source.profile, spec.system, (scheme.secret_part,)).get(scheme.secret_part)
+        if not secret:
+            raise UserError(f"The {spec.label} credential has no {scheme.secret_part}: {scheme.secret_label}.")
+        batch_s, until = parse_interval(a.batch), (parse_until(a.until) if a.until else None)
+        path = f"/webhooks/{spec.system}"
+        receiver = listen.Receiver(folder, spec.system, scheme, secret, "")
+        server = listen.serve(receiver, a.host, a.port, path)
+        try:
+            port = server.server_address[1]
+            receiver.callback_url = (a.public_url or f"http://{a.host}:{port}").rstrip("/") + path
+            m.audit("listen", system=spec.system, host=a.host, port=port, batch=a.batch)
+            if until is not None and until <= time.time():
+                err.print("The cut-over date is past; there is nothing to listen for.")
+                return EXIT_OK
+            await _register(m, scheme, receiver.callback_url)
+            _say(f"Listening on {receiver.callback_url}; a sync every {a.batch} when deliveries came in.")
+            if not a.public_url:
+                _say(listen.EXPOSE)
+            stop = asyncio.Event()
+            _stop_on_signals(stop)
+            with _metrics(a) as metrics:
+
+                async def sync() -> str:
+                    return "Sync: " + (await _sync_pass(a, stop, metrics, quiet=True))[1]
+
+                await listen.keep_in_step(folder, receiver, sync, batch_s, stop, until, _say)
+        finally:
+            server.shutdown()
+            server.server_close()
+        listen.stopped(folder)
+    finally:
+        m.close()
+    return EXIT_OK
+
+
+def _say(text: str) -> None:
+    err.print(text, markup=False, highlight=False)
+
+
+async def _register(m: Migration, scheme: WebhookScheme, callback_url: str) -> None:
+    """The source's webhook on each container in scope; a refusal is the listener's error for `health`."""
+    src = m.source()
+    try:
+        for cid in m.plan.source.scope or [c.id for c in await src.containers()]:
+            await scheme.register(src, callback_url, cid)
+    except UserError as e:
+        listener_beat(m.folder, f"Registering the webhooks failed: {e.sentence}")
+        raise
+    finally:
+        await src.aclose()
 
 
 async def cmd_conflicts(a: argparse.Namespace) -> int:
@@ -818,6 +891,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--until", metavar="DATE", help="no pass starts after this date (the cut-over)")
     sp.add_argument("--via", choices=schedulers.VIAS, default="auto", help="the scheduler (default: this platform's)")
     sp.add_argument("--remove", action="store_true", help="take the schedule out")
+    sp = folder_cmd("listen", _async(cmd_listen), "receive the source's webhooks and sync what they name, in batches")
+    sp.add_argument("--port", type=int, default=8787, metavar="P", help="the port to receive on (0: any free one)")
+    sp.add_argument("--host", default="127.0.0.1", help="the address to bind (default loopback: see --public-url)")
+    sp.add_argument(
+        "--public-url", metavar="URL", help="the tunnel's address the vendor sends to (default: this listener's own)"
+    )
+    sp.add_argument("--batch", default="1m", metavar="INTERVAL", help="sync what came in once every INTERVAL")
+    sp.add_argument("--until", metavar="DATE", help="stop listening at this date (the cut-over)")
+    sp.add_argument("--metrics-port", type=int, metavar="P", help="serve Prometheus /metrics and /healthz on loopback")
     folder_cmd("health", cmd_health, "is the last run, the schedule and the webhook listener healthy? (exit 0: yes)")
     sp = folder_cmd("conflicts", _async(cmd_conflicts), "scan for, list, show and decide conflicts")
     sp.add_argument("--scan", action="store_true", help="read the target again for conflicts (writes nothing)")
@@ -904,6 +986,7 @@ _READS_ONLY: dict[str, Callable[[argparse.Namespace], bool]] = {
     "schedule": lambda a: True,
     # a schedule's passes each take the lock (Migration.sync), so other commands may write between them
     "sync": lambda a: bool(a.every or a.scheduled),
+    "listen": lambda a: True,  # likewise: each batch's sync pass takes the lock
 }
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from wizard.events import EventSink
     from wizard.plan import Endpoint, Limits, MappingOptions, Plan
     from wizard.target import LossRules
+    from wizard.webhooks import WebhookScheme
 
 Kind = Literal["source", "target"]
 GROUPS: dict[Kind, str] = {"source": "migration_wizard.sources", "target": "migration_wizard.targets"}
@@ -272,6 +273,7 @@ class AdapterSpec:
     rank: int = 100  # where it is listed on its side, then by name; the first is the default of `new` and the demo
     presets: tuple[Preset, ...] = ()  # the mapping presets of this side, the first one the default
     mapping: type[MappingOptions] | None = None  # targets: the plan's [mapping] options
+    webhooks: WebhookScheme | None = None  # sources whose API sends signed webhooks (`listen`)
     # sources whose records were another system's (a backup): that system's label, from the plan's base_url
     records_of: Callable[[str], str | None] | None = None
 

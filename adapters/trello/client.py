@@ -36,6 +36,7 @@ class TrelloClient(ApiClient):
         }
         super().__init__(base_url, limiter=limiter, headers=headers, **kw)
         self.window_scale = window_scale
+        self.token = token  # webhooks belong to the token (GET /tokens/{token}/webhooks)
         self._windows: dict[str, Window] = {"token": limiter.windows[0], "key": limiter.windows[1]}
         self._window_start: dict[str, float] = {}
         self.rate_limited = 0

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -30,6 +31,7 @@ from adapters.sandboxkit import Faults, Manifest, Sandbox
 from adapters.trello import sandbox_api as api
 from adapters.trello.sandbox_limits import TrelloRateLimits
 from adapters.trello.sandbox_state import SCALES, TrelloState, attachment_chunks, build_state
+from adapters.trello.sandbox_webhooks import Deliveries
 from adapters.trello.spec import SANDBOX_CREDENTIALS
 
 BATCH_MAX = 10
@@ -45,6 +47,17 @@ def _credentials(headers: dict[str, str], query: dict[str, str]) -> tuple[str, s
         parts = dict(_OAUTH_PART.findall(auth))
         return parts.get("oauth_consumer_key", ""), parts.get("oauth_token", ""), True
     return query.get("key", ""), query.get("token", ""), False
+
+
+async def _callback_answers(url: str) -> bool:
+    """Trello sends HEAD to a new webhook's callbackURL and creates it only on a 200."""
+    if not url.startswith(("http://", "https://")):
+        return True  # the route refuses it in Trello's words
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            return (await client.head(url)).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 class TrelloSandbox(Sandbox):
@@ -64,7 +77,14 @@ class TrelloSandbox(Sandbox):
         self.valid = SANDBOX_CREDENTIALS
         self.not_json_pending = False
         self.bad_files: set[str] = set()  # attachment ids whose downloads always fail (/_sandbox/corrupt)
+        self.deliveries = Deliveries(self.valid["secret"])
+        self._observe()
         super().__init__(seed=seed, faults=faults)
+
+    def _observe(self) -> None:
+        """Every action recorded on the state goes to the webhooks watching its board or card."""
+        state = self.state
+        state.on_action = lambda action: self.deliveries.on_action(state, action, api.render_action)
 
     # -- plumbing ------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -161,10 +181,12 @@ class TrelloSandbox(Sandbox):
                 media_type="application/json",
                 headers=self.limits.headers(key, token),
             )
+        if handler is api.create_webhook and not await _callback_answers(query.get("callbackURL", "")):
+            return self._text(400, "URL (callback) did not return 200 status code on HEAD request", key, token)
         base = f"{request.url.scheme}://{request.url.netloc}"
         try:
             with self.lock:
-                body = handler(api.Ctx(self.state, params, query, base))
+                body = handler(api.Ctx(self.state, params, query, base, token=token))
         except api.TrelloError as e:
             if isinstance(e.body, dict):
                 return self._json(e.body, key, token, e.status)
@@ -218,7 +240,9 @@ class TrelloSandbox(Sandbox):
             _, handler, params = found
             try:
                 with self.lock:
-                    out.append({"200": handler(api.Ctx(self.state, params, dict(parse_qsl(parts.query)), base))})
+                    out.append(
+                        {"200": handler(api.Ctx(self.state, params, dict(parse_qsl(parts.query)), base, token=token))}
+                    )
             except api.TrelloError as e:
                 out.append({str(e.status): e.body})
         return self._json(out, key, token)
@@ -305,6 +329,7 @@ class TrelloSandbox(Sandbox):
             raise ValueError(f"scale must be one of {', '.join(SCALES)}")
         self.seed, self.scale = seed, scale
         self.state = build_state(seed, scale)
+        self._observe()
         self.not_json_pending = False
         self.bad_files = set()
 

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from adapters.trello.sandbox_state import Action, Board, Card, TrelloState, iso
+from adapters.trello.sandbox_webhooks import webhook_out
 
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 MAX_PAGE = 1000
@@ -43,6 +44,7 @@ class Ctx:
     query: dict[str, str]
     base: str = "https://api.trello.com"
     member_id: str = ""
+    token: str = ""  # the caller's (webhooks belong to a token)
 
     def q(self, name: str, default: str | None = None) -> str | None:
         return self.query.get(name, default)
@@ -659,6 +661,8 @@ def _record(
     board.add_action(action)
     if card_id in state.cards:
         state.cards[card_id].data["dateLastActivity"] = action.date
+    if state.on_action is not None:
+        state.on_action(action)
     return action
 
 
@@ -798,6 +802,47 @@ def add_comment(ctx: Ctx) -> Any:
     return render_action(state, action)
 
 
+def create_webhook(ctx: Ctx) -> Any:
+    """POST /webhooks (the sandbox has already sent HEAD to the callbackURL and had its 200)."""
+    state = ctx.state
+    callback, model = ctx.q("callbackURL") or "", ctx.q("idModel") or ""
+    if not callback.startswith(("http://", "https://")):
+        raise TrelloError(400, "invalid value for callbackURL")
+    if model not in state.boards and model not in state.cards:
+        raise TrelloError(400, "invalid value for idModel")
+    token = ctx.token
+    if any(
+        h["callbackURL"] == callback and h["idModel"] == model and h["token"] == token for h in state.webhooks.values()
+    ):
+        raise TrelloError(400, "A webhook with that callback, model, and token already exists")
+    hook: dict[str, Any] = {
+        "id": state.new_id(),
+        "description": ctx.q("description") or "",
+        "idModel": model,
+        "callbackURL": callback,
+        "active": (ctx.q("active") or "true").lower() != "false",
+        "consecutiveFailures": 0,
+        "firstConsecutiveFailDate": None,
+        "token": token,
+    }
+    state.webhooks[hook["id"]] = hook
+    return webhook_out(hook)
+
+
+def get_token_webhooks(ctx: Ctx) -> Any:
+    if ctx.params["token"] != ctx.token:
+        raise TrelloError(401, "invalid token")
+    return [webhook_out(h) for h in ctx.state.webhooks.values() if h["token"] == ctx.token]
+
+
+def delete_webhook(ctx: Ctx) -> Any:
+    hook = ctx.state.webhooks.get(ctx.params["id"])
+    if hook is None or hook["token"] != ctx.token:
+        raise TrelloError(404, "model not found")
+    del ctx.state.webhooks[hook["id"]]
+    return {"_value": None}
+
+
 # -- the route table ---------------------------------------------------------------------
 Handler = Callable[[Ctx], Any]
 
@@ -824,6 +869,9 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/cards", create_card),
     ("DELETE", "/cards/{id}", delete_card),
     ("POST", "/cards/{id}/actions/comments", add_comment),
+    ("POST", "/webhooks", create_webhook),
+    ("GET", "/tokens/{token}/webhooks", get_token_webhooks),
+    ("DELETE", "/webhooks/{id}", delete_webhook),
 ]
 
 _COMPILED = [(m, t, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", t) + "$"), h) for m, t, h in ROUTES]

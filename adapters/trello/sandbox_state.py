@@ -13,7 +13,7 @@ import bisect
 import hashlib
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,6 +231,8 @@ class TrelloState:
     make_id: IdMaker
     rng: random.Random
     _sha: dict[str, str] = field(default_factory=dict)
+    webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id (sandbox_webhooks)
+    on_action: Callable[[Action], None] | None = None  # told of every action recorded (webhook deliveries)
 
     def new_id(self) -> str:
         """An id for an object created now: later than every seeded id."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.trello.webhooks import SCHEME as TRELLO_WEBHOOKS
 from wizard.registry import (
     AdapterSpec,
     ApiDescription,
@@ -19,6 +20,7 @@ from wizard.registry import (
 SANDBOX_CREDENTIALS = {
     "key": "sandbox-trello-key-0000000000000000",
     "token": "sandbox-trello-token-00000000000000000000000000000000",
+    "secret": "sandbox-trello-secret-000000000000000000000000000000",  # signs webhook deliveries
 }
 
 
@@ -83,6 +85,7 @@ SPEC = AdapterSpec(
     ),
     # reference 1.4: 100 calls per 10 s per token, 300 per 10 s per key; /members 100 per 900 s
     change_feed=True,
+    webhooks=TRELLO_WEBHOOKS,
     rate=RateProfile(
         (
             RateWindow(100, 10.0, name="token_requests_per_10_s"),

@@ -226,6 +226,7 @@ def test_every_command_on_a_folder_adds_its_line_to_the_audit_log(small: Served,
         ("sync", folder),
         ("schedule", folder, "--every", "1h", "--via", "print"),
         ("sync", folder, "--scheduled"),
+        ("listen", folder, "--port", "0", "--until", "2000-01-01"),  # past the cut-over: its line, then it ends
         ("rollback", folder),
     ]
     for args in steps:

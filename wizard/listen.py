@@ -1,0 +1,175 @@
+"""`migration-wizard listen DIR`: a webhook receiver that keeps a migration in step between runs.
+
+The source's webhooks (AdapterSpec.webhooks) are registered on each container in scope, pointing
+at this receiver. Each delivery's signature is checked the vendor's way; an unsigned, wrongly
+signed, unreadable or replayed one is refused, and every delivery, taken or refused, adds a
+line to audit.log. A delivery only says which container changed: once per batch interval, when
+any came in, one sync pass reads the changes back from the source (through its change feed and
+the objects themselves) and writes them; a quiet interval writes nothing.
+
+The receiver is a small threaded HTTP server (the standard library's, like /metrics), bound to
+loopback unless told otherwise; it hands what it accepts to the asyncio loop that syncs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from wizard.audit import audit
+from wizard.errors import UserError
+from wizard.health import LISTEN_FILE, listener_beat
+from wizard.plan import atomic_write_text
+from wizard.webhooks import WebhookScheme
+
+MAX_BODY = 1024 * 1024  # a delivery is a few kilobytes; anything this big is not one
+SEEN_FILE = "webhook-seen.json"  # delivery ids already taken, so a replay is known after a restart too
+SEEN_KEPT = 50_000
+BEAT_S = 30.0
+
+EXPOSE = (
+    "To receive deliveries from the vendor, expose this address through a tunnel (cloudflared, ngrok) and pass "
+    "its https address as --public-url; anyone who finds that address can send to it, so only the signature "
+    "check stands between them and a sync: keep the signing secret private and close the tunnel after cut-over."
+)
+
+
+class Receiver:
+    """Checks deliveries and collects the containers they name until the next batch."""
+
+    def __init__(self, folder: Path, system: str, scheme: WebhookScheme, secret: str, callback_url: str) -> None:
+        self.folder, self.system, self.scheme = folder, system, scheme
+        self.secret, self.callback_url = secret, callback_url
+        self._lock = threading.Lock()
+        self.pending: set[str] = set()
+        self.changed = threading.Event()
+        self._seen_path = folder / "state" / SEEN_FILE
+        try:
+            self._seen: dict[str, None] = dict.fromkeys(json.loads(self._seen_path.read_text("utf-8")))
+        except (OSError, ValueError, TypeError):
+            self._seen = {}
+
+    def handle(self, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+        """(HTTP status, what happened) for one delivery; each one adds its audit line."""
+        if not headers.get(self.scheme.signature_header):
+            return self._refuse(401, "unsigned")
+        if not self.scheme.verify(headers, body, self.callback_url, self.secret):
+            return self._refuse(401, "wrong signature")
+        delivery = self.scheme.parse(body)
+        if delivery is None:
+            return self._refuse(400, "not a delivery we can read")
+        with self._lock:
+            if delivery.id in self._seen:
+                return self._refuse(409, "replayed", delivery.id)
+            self._seen[delivery.id] = None
+            while len(self._seen) > SEEN_KEPT:
+                del self._seen[next(iter(self._seen))]
+            atomic_write_text(self._seen_path, json.dumps(list(self._seen)))
+            self.pending.add(delivery.container_id)
+        audit(self.folder, "webhook", system=self.system, outcome="accepted", delivery=delivery.id, kind=delivery.kind)
+        self.changed.set()
+        return 200, "accepted"
+
+    def _refuse(self, status: int, why: str, delivery: str = "") -> tuple[int, str]:
+        audit(self.folder, "webhook", system=self.system, outcome="refused", why=why, delivery=delivery)
+        return status, f"refused: {why}"
+
+    def take(self) -> set[str]:
+        with self._lock:
+            taken, self.pending = self.pending, set()
+            self.changed.clear()
+        return taken
+
+
+def _handler(receiver: Receiver, path: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, status: int, text: str = "") -> None:
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def do_HEAD(self) -> None:  # the vendor checks the callback URL with HEAD
+            self._answer(200 if self.path == path else 404)
+
+        def do_GET(self) -> None:
+            self._answer(200 if self.path == path else 404, "listening\n")
+
+        def do_POST(self) -> None:
+            if self.path != path:
+                return self._answer(404, "not found\n")
+            try:
+                size = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                size = -1
+            if not 0 <= size <= MAX_BODY:
+                return self._answer(413, "too large\n")
+            body = self.rfile.read(size)
+            status, said = receiver.handle({k.lower(): v for k, v in self.headers.items()}, body)
+            self._answer(status, said + "\n")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # each delivery is in audit.log; nothing of a request goes to the terminal
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a sender that hangs up mid-request is no error of the listener's
+
+
+def serve(receiver: Receiver, host: str, port: int, path: str) -> _Server:
+    try:
+        server = _Server((host, port), _handler(receiver, path))
+    except OSError as e:
+        raise UserError(f"Cannot listen on {host}:{port} ({e.strerror}); choose another --port.") from None
+    threading.Thread(target=server.serve_forever, name="listen", daemon=True).start()
+    return server
+
+
+async def keep_in_step(
+    folder: Path,
+    receiver: Receiver,
+    sync: Callable[[], Awaitable[str]],
+    batch_s: float,
+    stop: asyncio.Event,
+    until: float | None,
+    say: Callable[[str], None],
+) -> None:
+    """Until `stop` or `until`: every batch interval, one sync pass when deliveries came in."""
+    next_batch = time.monotonic() + batch_s
+    while not stop.is_set() and (until is None or time.time() < until):
+        listener_beat(folder)
+        wait = min(BEAT_S, max(0.0, next_batch - time.monotonic()))
+        if until is not None:
+            wait = min(wait, max(0.0, until - time.time()))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=wait)
+        except TimeoutError:
+            pass
+        if time.monotonic() < next_batch and not stop.is_set():
+            continue
+        next_batch = time.monotonic() + batch_s
+        containers = receiver.take()
+        if containers:
+            say(f"Deliveries for {len(containers)} container(s): syncing.")
+            say(await sync())
+    containers = receiver.take()
+    if containers:  # what came in after the last batch is not left for the next start
+        say(await sync())
+
+
+def stopped(folder: Path) -> None:
+    """A listener that ended as asked leaves no heartbeat (health: no listener)."""
+    (folder / "state" / LISTEN_FILE).unlink(missing_ok=True)

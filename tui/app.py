@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from tui.steps import STATE_STEP, STEPS
 from wizard import registry
 from wizard.backup import FOLDER as BACKUP_FOLDER
 from wizard.backup import MANIFEST
+from wizard.engine.estimate import eta_s
 from wizard.errors import UserError
 from wizard.migration import Migration
 
@@ -199,6 +201,14 @@ class WizardApp(App):
                 done[k] += 1
         return done
 
+    def eta_source(self) -> Callable[[dict[str, int]], float] | None:
+        """The live ETA: the estimate's simulation of the work left under the limits in force."""
+        m = self.migration
+        inv = m.inventory() if m is not None else None
+        if m is None or inv is None:
+            return None
+        return partial(eta_s, m.plan, inv, learned=m.learned_limits())
+
     def start_run(self) -> None:
         if self.migration is None or self.run_active:
             return
@@ -207,6 +217,7 @@ class WizardApp(App):
         self.pause_event.set()
         self.run_summary = None
         self.last_job = "run"
+        self.model.eta_source = self.eta_source()
         self.model.start(self.run_totals(), self.already_done())
         already = self.model.already
         self.model.note(

@@ -6,6 +6,7 @@ throttled `EngineProgressed` message arrives, and unit tests drive it with event
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -32,6 +33,8 @@ from wizard.textsafe import visible
 PHASE_KINDS = {"items": "item", "comments": "comment", "attachments": "attachment"}
 QUARANTINE_CAP = 1000
 LOG_CAP = 200
+ETA_EVERY_S = 5.0  # how often the live ETA is simulated again
+ETA_INLINE_OBJECTS = 2_000  # up to this many objects the simulation runs on the caller's thread
 
 
 @dataclass
@@ -70,6 +73,11 @@ class EngineModel:
     error: str = ""
     totals: dict[str, int] = field(default_factory=dict)  # per kind, from the inventory
     events: int = 0
+    # seconds left for the work left, given what is done per kind (the estimate's simulation)
+    eta_source: Callable[[dict[str, int]], float] | None = None
+    _eta: tuple[float, float] | None = None  # (when computed, seconds left then)
+    _eta_asked: float | None = None
+    _eta_busy: bool = False
 
     # -- folding ---------------------------------------------------------------------------
     def start(
@@ -77,7 +85,7 @@ class EngineModel:
     ) -> None:
         """A new run: `totals` per kind from the inventory, `done` per kind from the store (what
         an earlier, interrupted run already wrote: the bars start there, the rate ignores it)."""
-        self.__init__(clock=self.clock, mode=mode)  # type: ignore[misc]
+        self.__init__(clock=self.clock, mode=mode, eta_source=self.eta_source)  # type: ignore[misc]
         self.totals = dict(totals or {})
         for phase, kind in PHASE_KINDS.items():
             if kind in self.totals:
@@ -221,11 +229,40 @@ class EngineModel:
         return max(0.0, self.waiting_until - self.clock())
 
     def eta(self) -> float | None:
+        """Seconds left: the estimate's simulation of the work left (`eta_source`, run on a
+        thread of its own at most every ETA_EVERY_S, so a large run's never holds the screen),
+        or, until it answers, the work left at this run's own pace."""
+        if self.eta_source is not None:
+            self._refresh_eta()
+            if self._eta is not None:
+                return max(0.0, self._eta[1] - (self.clock() - self._eta[0]), self.waiting_left())
         total, rate = self.total, self.throughput()
         if total is None or rate <= 0:
             return None
         remaining = max(0, total - self.processed)
         return remaining / rate + self.waiting_left()
+
+    def _refresh_eta(self) -> None:
+        now = self.clock()
+        if self._eta_busy or (self._eta_asked is not None and now - self._eta_asked < ETA_EVERY_S):
+            return
+        self._eta_asked, self._eta_busy = now, True
+        done = {kind: self.phases[phase].done for phase, kind in PHASE_KINDS.items() if phase in self.phases}
+        source = self.eta_source
+
+        def work() -> None:
+            try:
+                assert source is not None
+                self._eta = (now, source(done))
+            except Exception:  # noqa: BLE001 - the ETA falls back to the run's pace; the run goes on
+                self.eta_source = None
+            finally:
+                self._eta_busy = False
+
+        if self.total is not None and self.total <= ETA_INLINE_OBJECTS:
+            work()  # a small run's simulation takes milliseconds: no thread needed
+        else:
+            threading.Thread(target=work, name="eta", daemon=True).start()
 
 
 def clock_text(epoch: float) -> str:

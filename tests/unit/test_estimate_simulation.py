@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from wizard.engine.estimate import estimate, limits_in_force, simulate_run
+from tui.model import EngineModel
+from wizard.engine.estimate import estimate, eta_s, limits_in_force, simulate_run
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.engine.simulation import Pace, Work, simulate
 from wizard.errors import PlanError
@@ -128,3 +129,31 @@ def test_a_plan_or_limit_the_vendor_does_not_have_is_one_sentence() -> None:
         limits_in_force(_plan(rate_plan="gold"))
     with pytest.raises(PlanError, match=r"names requests_per_fortnight, which Tallyfy does not have; its limits are"):
         limits_in_force(_plan(rate_limits={"requests_per_fortnight": 1}))
+
+
+def test_the_live_eta_is_the_same_simulation_of_the_work_left() -> None:
+    plan, inv = _plan(), _inventory(items=200, comments=600)
+    whole = estimate(plan, inv, side_by_side=False).duration_s
+    assert eta_s(plan, inv, {}) == pytest.approx(whole, rel=0.01), "nothing done: the estimate itself"
+    half = eta_s(plan, inv, {"item": 200, "comment": 300})
+    # 300 comments left at 120 an hour: two more hours, not the whole run's four
+    assert 2 * 3600 <= half < 2 * 3600 + 120 and half < whole - 3600
+    assert eta_s(plan, inv, {"item": 200, "comment": 600}) < 1, "everything written: nothing left"
+
+
+def test_the_progress_screens_eta_comes_from_the_simulation() -> None:
+    clock = [1000.0]
+    seen: list[dict[str, int]] = []
+
+    def source(done: dict[str, int]) -> float:
+        seen.append(done)
+        return 7200.0
+
+    md = EngineModel(clock=lambda: clock[0], eta_source=source)
+    md.start({"item": 10, "comment": 30}, {"item": 4})
+    assert md.eta() == 7200.0 and seen == [{"item": 4, "comment": 0}]
+    clock[0] += 3.0
+    assert md.eta() == 7197.0 and len(seen) == 1, "counted down between two simulations"
+    clock[0] += 3.0
+    md.eta()
+    assert len(seen) == 2, "simulated again after ETA_EVERY_S"

@@ -206,6 +206,35 @@ def simulate_run(plan: Plan, inv: Inventory, target_calls: dict[str, int], learn
     return Simulated(duration_s=duration, why=why, limits=limits)
 
 
+CALL_KINDS = {ITEM_KIND: "item", "comments": "comment", "attachments": "attachment"}
+
+
+def eta_s(plan: Plan, inv: Inventory, done: dict[str, int], learned: Learned | None = None) -> float:
+    """The live ETA of a run under way: the same simulation as the estimate's, of the work
+    left (`done`: objects written so far per kind, "item", "comment", "attachment"). Each kind's
+    calls shrink by the share of its objects done; a container's set-up is done once any item is."""
+    cost = _cost_model(registry.target(plan.target.system))
+    left: dict[str, int] = {}
+    for kind, n in cost.target_calls(inv, plan).items():
+        obj = CALL_KINDS.get(kind)
+        total = inv.total(obj) if obj else 0
+        if obj is None:
+            left[kind] = 0 if done.get("item", 0) else n
+        else:
+            left[kind] = round(n * (1 - min(done.get(obj, 0), total) / total)) if total else 0
+    share = 1 - min(done.get("item", 0), inv.total("item")) / max(1, inv.total("item"))
+    rest = inv.model_copy(
+        update={
+            "source_calls": round(inv.source_calls * share),
+            "containers": [
+                c.model_copy(update={"counts": {**c.counts, "item": round(c.count("item") * share)}})
+                for c in inv.containers
+            ],
+        }
+    )
+    return simulate_run(plan, rest, left, learned).duration_s
+
+
 def _work(plan: Plan, inv: Inventory, cost: CostModel, target_calls: dict[str, int]) -> list[Work]:
     """Each migrated container's calls: the cost model's per container, scaled so that every
     kind adds up to `target_calls` (calls made once for the whole run, such as the people or

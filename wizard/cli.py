@@ -36,7 +36,7 @@ from wizard.migration import Migration
 from wizard.plan import Plan, plan_schema, save_plan
 from wizard.schedule import interval_words, parse_interval, parse_until, read_schedule, write_schedule
 from wizard.schedule import plan as plan_schedule
-from wizard.secrets import load_credentials, save_credentials
+from wizard.secrets import env_name, load_credentials, save_credentials
 from wizard.sinks import RichSink
 from wizard.textsafe import markup_safe as esc
 from wizard.textsafe import rich_text
@@ -377,9 +377,7 @@ async def cmd_listen(a: argparse.Namespace) -> int:
                 f"'migration-wizard sync {a.dir} --every 15m' instead."
             )
         scheme = spec.webhooks
-        secret = load_credentials(m.plan.source.profile, spec.system, (scheme.secret_part,)).get(scheme.secret_part)
-        if not secret:
-            raise UserError(f"The {spec.label} credential has no {scheme.secret_part}: {scheme.secret_label}.")
+        secret = _signing_secret(m.plan.source.profile, spec.system, spec.label, scheme)
         batch_s, until = parse_interval(a.batch), (parse_until(a.until) if a.until else None)
         path = f"/webhooks/{spec.system}"
         receiver = listen.Receiver(folder, spec.system, scheme, secret, "")
@@ -410,6 +408,16 @@ async def cmd_listen(a: argparse.Namespace) -> int:
     finally:
         m.close()
     return EXIT_OK
+
+
+def _signing_secret(profile: str, system: str, label: str, scheme: WebhookScheme) -> str:
+    """The secret the vendor signs deliveries with: not asked by `login`, so from the keyring
+    entry when someone put it there, else from MW_<PROFILE>_<SYSTEM>_<PART>."""
+    try:
+        return load_credentials(profile, system, (scheme.secret_part,))[scheme.secret_part]
+    except (UserError, KeyError):
+        name = env_name(profile, system, scheme.secret_part)
+        raise UserError(f"Listening needs {label}'s signing secret ({scheme.secret_label}); set {name}.") from None
 
 
 def _say(text: str) -> None:

@@ -59,7 +59,7 @@ class _SandboxCredentials(Mapping[str, Mapping[str, str]]):
 SANDBOX_CREDENTIALS: Mapping[str, Mapping[str, str]] = _SandboxCredentials()
 
 
-def _env_name(profile: str, system: str, part: str) -> str:
+def env_name(profile: str, system: str, part: str) -> str:
     clean = re.sub(r"[^A-Za-z0-9]", "_", profile).upper()
     return f"MW_{clean}_{system.upper()}_{part.upper()}"
 
@@ -103,10 +103,10 @@ def _load_credentials(profile: str, system: str, parts: tuple[str, ...]) -> dict
                     return {p: data[p] for p in parts}
             except ValueError:
                 pass
-    env = {p: os.environ.get(_env_name(profile, system, p), "") for p in parts}
+    env = {p: os.environ.get(env_name(profile, system, p), "") for p in parts}
     if all(env.values()):
         return env
-    names = ", ".join(_env_name(profile, system, p) for p in parts)
+    names = ", ".join(env_name(profile, system, p) for p in parts)
     raise CredentialError(
         f"No {system} credential for profile '{profile}': run 'migration-wizard login {profile} --system {system}' "
         f"or set {names}."
@@ -163,7 +163,7 @@ def audit_key(profile: str) -> bytes | None:
             raw = None
         if raw:
             return str(raw).encode()
-    env = os.environ.get(_env_name(profile, "audit", "key"))
+    env = os.environ.get(env_name(profile, "audit", "key"))
     if env:
         return env.encode()
     if kr is not None:

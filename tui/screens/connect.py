@@ -19,7 +19,7 @@ from wizard import registry
 from wizard.errors import UserError
 from wizard.plan import Endpoint, MappingOptions, Source, Target, target_options
 from wizard.registry import AdapterSpec, Kind
-from wizard.secrets import _env_name, save_credentials
+from wizard.secrets import env_name, save_credentials
 
 SIDES: tuple[Kind, Kind] = ("source", "target")
 
@@ -137,9 +137,7 @@ class ConnectScreen(WizardScreen):
         for side in SIDES:
             spec = self._spec(side)
             for part in spec.credentials:
-                env = (
-                    "built-in for the sandboxes" if sandbox else f"or set {_env_name(profile, spec.system, part.name)}"
-                )
+                env = "built-in for the sandboxes" if sandbox else f"or set {env_name(profile, spec.system, part.name)}"
                 self._hint(side, part.name, f"{part.where}\n{env}")
             for f in spec.fields:
                 self._hint(side, f.name, f.where)

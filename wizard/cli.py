@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -623,10 +624,13 @@ async def cmd_rollback(a: argparse.Namespace) -> int:
                 out.print(rich_text(f"{s.action:28} {s.target_type:9} {s.target_id:34} {s.key}"))
             if len(steps) > a.limit:
                 out.print(f"… and {len(steps) - a.limit} more")
-            kept = sum(s.action.startswith("keep") for s in steps)
+            kept = [s for s in steps if s.action.startswith("keep")]
+            for why, n in Counter(s.action.removeprefix("keep: ") for s in kept if s.final).items():
+                out.print(rich_text(f"{n} kept: {why}"))
+            forceable = any(not s.final for s in kept)
             out.print(
-                f"Preview: {len(steps) - kept} to remove, {kept} kept. Nothing was changed; "
-                f"add --yes to apply{' (--force removes the kept ones too)' if kept else ''}."
+                f"Preview: {len(steps) - len(kept)} to remove, {len(kept)} kept. Nothing was changed; "
+                f"add --yes to apply{' (--force removes the edited ones too)' if forceable else ''}."
             )
             return EXIT_OK
         with sink:

@@ -167,7 +167,8 @@ class Removal:
     """How the target removes one type of object it holds: `rank` orders a rollback (lower
     first: what hangs on an item before the item, items before their container, containers
     before tags and people), `action` says what is done ("archive and delete", "delete",
-    "deactivate")."""
+    "deactivate"), or "keep: <why>" for what the target has no way to remove (rollback lists
+    it as kept, even when forced)."""
 
     rank: int
     action: str

@@ -67,6 +67,9 @@ REMOVAL = {
     "item": Removal(0, "delete"),
     "comment": Removal(0, "delete"),
     "container": Removal(1, "delete"),
+    # The account's tags: the API has no call that deletes one (only a form's tags), so
+    # rollback lists each as kept rather than passing over it in silence.
+    "tag": Removal(2, "keep: monday.com has no call that deletes a tag"),
 }
 
 

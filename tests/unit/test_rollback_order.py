@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adapters.monday.target import REMOVAL as MONDAY_REMOVAL
 from adapters.tallyfy.target import TallyfyTarget
-from wizard.engine.rollback import plan_rollback, with_item
+from wizard.engine.rollback import apply_rollback, plan_rollback, with_item
+from wizard.events import NullSink
 from wizard.store import Store
 from wizard.target import Removal
 
@@ -85,3 +87,36 @@ def test_a_folder_from_before_the_protocol_is_rolled_back_in_tallyfys_order(tmp_
         ("C1", "archive and delete"),
         ("T1", "delete"),
     ]
+
+
+class Monday:
+    """monday.com's removals, and a remove that records what it is asked to delete."""
+
+    system = "monday"
+
+    def __init__(self) -> None:
+        self.removed: list[tuple[str, str]] = []
+
+    @staticmethod
+    def removal(target_type: str) -> Removal | None:
+        return MONDAY_REMOVAL.get(target_type)
+
+    async def remove(self, target_type: str, target_id: str, anchor: str | None = None) -> str:
+        self.removed.append((target_type, target_id))
+        return "deleted"
+
+
+async def test_a_tag_the_target_cannot_delete_is_listed_as_kept_even_when_forced(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    target = Monday()
+    try:
+        store.done("s:board:1", "template", "container", "B1")
+        store.done("s:label:1", "tag", "tag", "T1")
+        store.done("s:card:1", "item", "item", "I1", parent_id="B1")
+        steps = plan_rollback(store, target)  # type: ignore[arg-type]
+        assert [(s.target_id, s.action) for s in steps][-1] == ("T1", "keep: monday.com has no call that deletes a tag")
+        counts = await apply_rollback(store, target, steps, NullSink(), force=True)  # type: ignore[arg-type]
+    finally:
+        store.close()
+    assert target.removed == [("item", "I1"), ("container", "B1")], "the tag is never sent to be deleted"
+    assert (counts["removed"], counts["kept"]) == (2, 1)

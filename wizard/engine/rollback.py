@@ -28,6 +28,7 @@ class RollbackStep(BaseModel):
     target_type: str
     target_id: str
     action: str  # the target's removal ("archive and delete", "delete", ...), with_item(), RESTORE or "keep: ..."
+    final: bool = False  # kept because the target has no way to remove it: --force does not change that
 
 
 RESTORE = "restore prior values"
@@ -81,7 +82,14 @@ def plan_rollback(store: Store, target: TargetAdapter) -> list[RollbackStep]:
         if m.get("kind") in ("comment", "digest", "attachment") and m.get("parent_id") in removed_items:
             action = with_item(target)
         steps.append(
-            RollbackStep(key=m["key"], kind=m.get("kind", ""), target_type=tt, target_id=m["target_id"], action=action)
+            RollbackStep(
+                key=m["key"],
+                kind=m.get("kind", ""),
+                target_type=tt,
+                target_id=m["target_id"],
+                action=action,
+                final=action.startswith("keep"),
+            )
         )
     return steps + restores
 
@@ -136,7 +144,7 @@ async def apply_rollback(
     removed_items: set[str] = set()
     restored_items: set[str] = set()
     for s in steps:
-        if s.action.startswith("keep") and not force:
+        if s.action.startswith("keep") and (s.final or not force):
             counts["kept"] += 1
             continue
         if s.action == RESTORE:

@@ -401,7 +401,11 @@ async def cmd_listen(a: argparse.Namespace) -> int:
                 async def sync() -> str:
                     return "Sync: " + (await _sync_pass(a, stop, metrics, quiet=True))[1]
 
-                await listen.keep_in_step(folder, receiver, sync, batch_s, stop, until, _say)
+                try:
+                    await listen.keep_in_step(folder, receiver, sync, batch_s, stop, until, _say)
+                except Interrupted:
+                    listen.stopped(folder)  # stopped as asked, mid-sync: the next start goes on from the cursor
+                    raise
         finally:
             server.shutdown()
             server.server_close()

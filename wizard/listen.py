@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from wizard.audit import audit
-from wizard.errors import UserError
+from wizard.errors import Interrupted, UserError
 from wizard.health import LISTEN_FILE, listener_beat
 from wizard.plan import atomic_write_text
 from wizard.webhooks import WebhookScheme
@@ -78,6 +78,10 @@ class Receiver:
     def _refuse(self, status: int, why: str, delivery: str = "") -> tuple[int, str]:
         audit(self.folder, "webhook", system=self.system, outcome="refused", why=why, delivery=delivery)
         return status, f"refused: {why}"
+
+    def give_back(self, containers: set[str]) -> None:
+        with self._lock:
+            self.pending |= containers
 
     def take(self) -> set[str]:
         with self._lock:
@@ -149,8 +153,10 @@ async def keep_in_step(
 ) -> None:
     """Until `stop` or `until`: every batch interval, one sync pass when deliveries came in."""
     next_batch = time.monotonic() + batch_s
+    failing = False
     while not stop.is_set() and (until is None or time.time() < until):
-        listener_beat(folder)
+        if not failing:
+            listener_beat(folder)
         wait = min(BEAT_S, max(0.0, next_batch - time.monotonic()))
         if until is not None:
             wait = min(wait, max(0.0, until - time.time()))
@@ -164,10 +170,31 @@ async def keep_in_step(
         containers = receiver.take()
         if containers:
             say(f"Deliveries for {len(containers)} container(s): syncing.")
-            say(await sync())
+            failing = not await _pass(folder, receiver, containers, sync, say)
     containers = receiver.take()
     if containers:  # what came in after the last batch is not left for the next start
+        await _pass(folder, receiver, containers, sync, say)
+
+
+async def _pass(
+    folder: Path,
+    receiver: Receiver,
+    containers: set[str],
+    sync: Callable[[], Awaitable[str]],
+    say: Callable[[str], None],
+) -> bool:
+    """One batch's sync. One that fails (the vendor away, the folder busy with another command)
+    keeps its containers for the next batch and says why, to the terminal and to `health`."""
+    try:
         say(await sync())
+        return True
+    except Interrupted:
+        raise
+    except UserError as e:
+        receiver.give_back(containers)
+        say(f"This batch's sync failed: {e.sentence} The next batch tries again.")
+        listener_beat(folder, f"The last batch's sync failed: {e.sentence}")
+        return False
 
 
 def stopped(folder: Path) -> None:

@@ -4,7 +4,9 @@ signing secret is missing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,8 @@ from adapters.trello.sandbox_webhooks import signature
 from adapters.trello.webhooks import SCHEME
 from wizard.cli import _signing_secret
 from wizard.errors import UserError
-from wizard.listen import Receiver
+from wizard.health import webhooks
+from wizard.listen import Receiver, keep_in_step
 
 SECRET, URL = "app-secret", "https://tunnel.example/webhooks/trello"
 
@@ -65,3 +68,37 @@ def test_a_missing_signing_secret_is_one_sentence_naming_the_variable(monkeypatc
         _signing_secret("acme", "trello", "Trello", SCHEME)
     monkeypatch.setenv("MW_ACME_TRELLO_SECRET", SECRET)
     assert _signing_secret("acme", "trello", "Trello", SCHEME) == SECRET
+
+
+async def test_a_batch_whose_sync_fails_is_tried_again_and_health_says_so_meanwhile(folder: Path) -> None:
+    (folder / "plan.toml").write_text("")  # health reads only the listener's heartbeat here
+    r = Receiver(folder, "trello", SCHEME, SECRET, URL)
+    body = _delivery("a1")
+    assert r.handle({"x-trello-webhook": signature(SECRET, body, URL)}, body)[0] == 200
+    stop, said, passes = asyncio.Event(), [], []
+
+    async def sync() -> str:
+        passes.append(time.monotonic())
+        if len(passes) == 1:
+            assert webhooks(folder).ok  # beating before the first pass
+            raise UserError("Tallyfy kept failing on POST /runs after 6 retries.")
+        assert (
+            webhooks(folder).says == "The last batch's sync failed: Tallyfy kept failing on POST /runs after 6 retries."
+        )
+        stop.set()
+        return "Sync: updated 1."
+
+    await asyncio.wait_for(keep_in_step(folder, r, sync, 0.2, stop, None, said.append), timeout=10)
+    assert len(passes) == 2 and said[-1] == "Sync: updated 1."
+    assert any("The next batch tries again" in line for line in said)
+    assert r.take() == set()
+
+
+async def test_a_quiet_interval_runs_no_sync(folder: Path) -> None:
+    r = Receiver(folder, "trello", SCHEME, SECRET, URL)
+
+    async def sync() -> str:
+        raise AssertionError("no delivery, no sync")
+
+    await keep_in_step(folder, r, sync, 0.1, asyncio.Event(), time.time() + 0.5, lambda _: None)
+    assert webhooks(folder).ok

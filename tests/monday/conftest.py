@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from adapters.monday.documents import API_VERSION
+from adapters.monday.sandbox import MondaySandbox
+from adapters.sandboxkit import SandboxServer
 
 SPECS = Path(__file__).resolve().parents[2] / ".." / "shared" / "specs" / "monday"
 
@@ -16,3 +19,11 @@ def shared_sdl() -> str:
     if not path.exists():
         pytest.skip(f"{path} is absent (a clone without ../shared): the SDL contract tests need monday.com's SDL")
     return path.read_text("utf-8")
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[MondaySandbox, str]]:
+    """The monday.com sandbox (seed 1, small) served on loopback, and its URL."""
+    sb = MondaySandbox(seed=1, scale="small")
+    with SandboxServer(sb) as srv:
+        yield sb, srv.url

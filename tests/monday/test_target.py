@@ -5,7 +5,6 @@ renamed or deleted in monday.com since the last run stops the next write in one 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,8 +15,8 @@ from adapters.monday.sandbox import MondaySandbox
 from adapters.monday.sandbox_mutations import ITEMS_PER_BOARD
 from adapters.monday.target import MondayTarget
 from adapters.monday.target_spec import SPEC, MondayMapping
-from adapters.sandboxkit import SandboxServer
 from tests.monday import test_target_boards as boards
+from tests.monday.helpers import HEADERS, target
 from wizard.errors import UserError
 from wizard.http import RecordRejected
 from wizard.model import FieldDef, FieldType, FieldValue, Item, Stage, Template
@@ -25,7 +24,6 @@ from wizard.plan import Limits, Target
 from wizard.registry import Connection
 from wizard.target import Assignees, ContainerCtx, NewItem
 
-HEADERS = {"Authorization": "sandbox-monday-token", "API-Version": "2026-07"}
 TPL = Template(
     key="trello:board:b1",
     name="Client onboarding",
@@ -35,20 +33,6 @@ TPL = Template(
     ],
     fields=[FieldDef(key="trello:field:f1", name="Budget", type=FieldType.number)],
 )
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[MondaySandbox, str]]:
-    sb = MondaySandbox(seed=1, scale="small")
-    with SandboxServer(sb) as srv:
-        yield sb, srv.url
-
-
-def target(url: str) -> MondayTarget:
-    endpoint = Target(system="monday", base_url=url + "/v2", profile="sandbox")
-    built = SPEC.connect(Connection(endpoint, {"token": "sandbox-monday-token"}, Limits(), mapping=MondayMapping()))
-    assert isinstance(built, MondayTarget)
-    return built
 
 
 def item(n: int, budget: str = "1200") -> Item:

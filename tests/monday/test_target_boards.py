@@ -9,24 +9,16 @@ board is filled to 9,998 items in the sandbox's state, so the limit is the vendo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from adapters.monday import target_mapping as mm
 from adapters.monday.sandbox import MondaySandbox
 from adapters.monday.sandbox_mutations import ITEMS_PER_BOARD
 from adapters.monday.sandbox_state import Item as SandboxItem
-from adapters.monday.target import MondayTarget
-from adapters.monday.target_spec import SPEC, MondayMapping
-from adapters.sandboxkit import SandboxServer
+from tests.monday.helpers import HEADERS, target
 from wizard.model import FieldDef, FieldOption, FieldType, FieldValue, Item, Stage, Template
-from wizard.plan import Limits, Target
-from wizard.registry import Connection
 from wizard.target import Assignees, ContainerCtx
 
-HEADERS = {"Authorization": "sandbox-monday-token", "API-Version": "2026-07"}
 TPL = Template(
     key="table:table:rows",
     name="Clients",
@@ -45,20 +37,6 @@ TPL = Template(
     ],
 )
 FIELDS = {f.key: f for f in TPL.fields}
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[MondaySandbox, str]]:
-    sb = MondaySandbox(seed=1, scale="small")
-    with SandboxServer(sb) as srv:
-        yield sb, srv.url
-
-
-def target(url: str) -> MondayTarget:
-    endpoint = Target(system="monday", base_url=url + "/v2", profile="sandbox")
-    built = SPEC.connect(Connection(endpoint, {"token": "sandbox-monday-token"}, Limits(), mapping=MondayMapping()))
-    assert isinstance(built, MondayTarget)
-    return built
 
 
 def row(n: int, stage: str = "table:stage:done", amount: str = "10") -> Item:

@@ -8,20 +8,16 @@ off between a board's first subitem and its mark finds that subitem as its item'
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from adapters.monday import target_documents as td
 from adapters.monday.sandbox import MondaySandbox
 from adapters.monday.target import MondayTarget
-from adapters.monday.target_spec import SPEC, MondayMapping
-from adapters.sandboxkit import SandboxServer
+from adapters.monday.target_spec import MondayMapping
+from tests.monday.helpers import target as connect
 from wizard.model import Checklist, ChecklistItem, Item, Stage, Template
-from wizard.plan import Limits, Target
-from wizard.registry import Connection
 from wizard.target import Assignees, TargetItem
 
 TPL = Template(
@@ -31,19 +27,8 @@ TPL = Template(
 )
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[MondaySandbox, str]]:
-    sb = MondaySandbox(seed=1, scale="small")
-    with SandboxServer(sb) as srv:
-        yield sb, srv.url
-
-
 def target(url: str) -> MondayTarget:
-    endpoint = Target(system="monday", base_url=url + "/v2", profile="sandbox")
-    mapping = MondayMapping(checklists="subitems")
-    built = SPEC.connect(Connection(endpoint, {"token": "sandbox-monday-token"}, Limits(), mapping=mapping))
-    assert isinstance(built, MondayTarget)
-    return built
+    return connect(url, MondayMapping(checklists="subitems"))
 
 
 def card(n: int) -> Item:

@@ -390,13 +390,13 @@ async def cmd_listen(a: argparse.Namespace) -> int:
             if until is not None and until <= time.time():
                 err.print("The cut-over date is past; there is nothing to listen for.")
                 return EXIT_OK
-            await _register(m, scheme, receiver.callback_url)
-            _say(f"Listening on {receiver.callback_url}; a sync every {a.batch} when deliveries came in.")
-            if not a.public_url:
-                _say(listen.EXPOSE)
-            stop = asyncio.Event()
-            _stop_on_signals(stop)
-            with _metrics(a) as metrics:
+            with _metrics(a) as metrics:  # from the registration on, every call is counted
+                await _register(m, scheme, receiver.callback_url)
+                _say(f"Listening on {receiver.callback_url}; a sync every {a.batch} when deliveries came in.")
+                if not a.public_url:
+                    _say(listen.EXPOSE)
+                stop = asyncio.Event()
+                _stop_on_signals(stop)
 
                 async def sync() -> str:
                     return "Sync: " + (await _sync_pass(a, stop, metrics, quiet=True))[1]

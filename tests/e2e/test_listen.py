@@ -133,4 +133,12 @@ def test_listen_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliveries(smal
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0, log.read_text()
     assert "webhooks: ok — no listener" in cli("health", str(folder)).stdout
+
+    # Started again on the same address, it reuses the webhooks it registered: none twice.
+    port = url.split(":")[2].split("/")[0]
+    until = datetime.fromtimestamp(time.time() + 5).isoformat(timespec="seconds")
+    again = cli("listen", str(folder), "--port", port, "--batch", "1s", "--until", until)
+    assert again.returncode == 0, again.stderr
+    hooks = httpx.get(f"{small.urls['trello']}/1/tokens/{TRELLO['token']}/webhooks", params=TRELLO, timeout=10).json()
+    assert sorted(h["idModel"] for h in hooks if h["callbackURL"] == url) == sorted(boards)
     assert cli("audit", "verify", str(folder)).returncode == 0

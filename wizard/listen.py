@@ -185,6 +185,7 @@ async def _pass(
 ) -> bool:
     """One batch's sync. One that fails (the vendor away, the folder busy with another command)
     keeps its containers for the next batch and says why, to the terminal and to `health`."""
+    beating = asyncio.create_task(_beat_while(folder))  # a long pass is no silence for `health`
     try:
         say(await sync())
         return True
@@ -193,8 +194,17 @@ async def _pass(
     except UserError as e:
         receiver.give_back(containers)
         say(f"This batch's sync failed: {e.sentence} The next batch tries again.")
+        beating.cancel()
         listener_beat(folder, f"The last batch's sync failed: {e.sentence}")
         return False
+    finally:
+        beating.cancel()
+
+
+async def _beat_while(folder: Path) -> None:
+    while True:
+        await asyncio.sleep(BEAT_S)
+        listener_beat(folder)
 
 
 def stopped(folder: Path) -> None:

@@ -102,3 +102,22 @@ async def test_a_quiet_interval_runs_no_sync(folder: Path) -> None:
 
     await keep_in_step(folder, r, sync, 0.1, asyncio.Event(), time.time() + 0.5, lambda _: None)
     assert webhooks(folder).ok
+
+
+async def test_the_listener_keeps_beating_through_a_long_sync(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("wizard.listen.BEAT_S", 0.05)
+    r = Receiver(folder, "trello", SCHEME, SECRET, URL)
+    body = _delivery("a1")
+    r.handle({"x-trello-webhook": signature(SECRET, body, URL)}, body)
+    stop = asyncio.Event()
+    beats: list[float] = []
+
+    async def sync() -> str:
+        for _ in range(5):
+            await asyncio.sleep(0.05)
+            beats.append(json.loads((folder / "state" / "listen.json").read_text())["heartbeat_at"])
+        stop.set()
+        return "Sync: updated 1."
+
+    await asyncio.wait_for(keep_in_step(folder, r, sync, 0.1, stop, None, lambda _: None), timeout=10)
+    assert len(set(beats)) >= 3, "the heartbeat moved on while the sync ran"

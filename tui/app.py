@@ -243,9 +243,9 @@ class WizardApp(App):
     async def _run(self) -> None:
         try:
             if self.needs_backup():
-                self.model.note("⛁ backing up the source before anything is written…")
+                self.model.note("↓ backing up the source before anything is written…")
                 done = await self.migration.backup()
-                self.model.note(f"⛁ backup written: {done.files:,} files, {done.bytes / 1e6:.1f} MB in {done.folder}")
+                self.model.note(f"✓ backup written: {done.files:,} files, {done.bytes / 1e6:.1f} MB in {done.folder}")
             summary, _ = await self.migration.run(stop=self.stop_event, pause=self.pause_event)
         except UserError as e:
             self.post_message(RunEnded(error=e.sentence))

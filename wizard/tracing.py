@@ -47,7 +47,8 @@ def start(service: str = "migration-wizard") -> bool:
         return True
     if not any(os.environ.get(name) for name in ENDPOINTS):
         return False
-    try:  # lazy: the extra is optional, and a run without a collector never loads it
+    try:
+        # lazy: the extra is optional, and a run without a collector never loads it
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
         from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
         from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415

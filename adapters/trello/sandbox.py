@@ -72,7 +72,7 @@ class TrelloSandbox(Sandbox):
         window_scale: float = 1.0,
     ) -> None:
         self.scale = scale
-        self.state: TrelloState = build_state(seed, scale)
+        self._state = build_state(seed, scale)
         self.limits = TrelloRateLimits(rate_limits, window_scale)
         self.valid = SANDBOX_CREDENTIALS
         self.not_json_pending = False
@@ -81,9 +81,19 @@ class TrelloSandbox(Sandbox):
         self._observe()
         super().__init__(seed=seed, faults=faults)
 
+    @property
+    def state(self) -> TrelloState:
+        return self._state
+
+    @state.setter
+    def state(self, state: TrelloState) -> None:
+        """A state put in (a reset, a saved demo world) is watched like the first."""
+        self._state = state
+        self._observe()
+
     def _observe(self) -> None:
         """Every action recorded on the state goes to the webhooks watching its board or card."""
-        state = self.state
+        state = self._state
         state.on_action = lambda action: self.deliveries.on_action(state, action, api.render_action)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -329,7 +339,6 @@ class TrelloSandbox(Sandbox):
             raise ValueError(f"scale must be one of {', '.join(SCALES)}")
         self.seed, self.scale = seed, scale
         self.state = build_state(seed, scale)
-        self._observe()
         self.not_json_pending = False
         self.bad_files = set()
 

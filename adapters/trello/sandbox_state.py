@@ -234,6 +234,11 @@ class TrelloState:
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id (sandbox_webhooks)
     on_action: Callable[[Action], None] | None = None  # told of every action recorded (webhook deliveries)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The state without its listener: a saved demo world (wizard/sandboxes.py pickles it)
+        holds data only; the sandbox it is put back into attaches its own (TrelloSandbox.state)."""
+        return {**self.__dict__, "on_action": None}
+
     def new_id(self) -> str:
         """An id for an object created now: later than every seeded id."""
         return self.make_id(max(time.time(), BASE_TS + SPAN_S + 86_400))

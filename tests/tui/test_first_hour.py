@@ -87,11 +87,9 @@ def test_a_tui_run_leaves_the_same_audit_and_log_as_a_cli_run(tmp_path: Path) ->
             r = cli(*args[:1], str(cli_folder), *args[1:])
             assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
 
-    assert (
-        audit_commands(tui_folder)
-        == audit_commands(cli_folder)
-        == {"new", "discover", "estimate", "run", "verify", "report"}
-    )
+    # the same commands, and the TUI's backup before its run (the estimate screen's checkbox, on by default)
+    assert audit_commands(cli_folder) == {"new", "discover", "estimate", "run", "verify", "report"}
+    assert audit_commands(tui_folder) == audit_commands(cli_folder) | {"backup"}
     tui_kinds, cli_kinds = log_kinds(tui_folder), log_kinds(cli_folder)
     assert tui_kinds == cli_kinds
     assert {"ObjectMigrated", "RunFinished", "PhaseStarted"} <= tui_kinds

@@ -377,22 +377,24 @@ async def cmd_listen(a: argparse.Namespace) -> int:
                 f"{spec.label} sends no signed webhooks; keep it in step with "
                 f"'migration-wizard sync {a.dir} --every 15m' instead."
             )
-        scheme = spec.webhooks
-        secret = _signing_secret(m.plan.source.profile, spec.system, spec.label, scheme)
+        scheme, profile = spec.webhooks, m.plan.source.profile
+        secret = _signing_secret(profile, spec.system, spec.label, scheme) if scheme.secret_part else ""
         batch_s, until = parse_interval(a.batch), (parse_until(a.until) if a.until else None)
         path = f"/webhooks/{spec.system}"
-        receiver = listen.Receiver(folder, spec.system, scheme, secret, "")
-        server = listen.serve(receiver, a.host, a.port, path)
+        receiver = listen.Receiver(folder, spec.system, scheme)
+        server = listen.serve(receiver, a.host, a.port)
         try:
             port = server.server_address[1]
-            receiver.callback_url = (a.public_url or f"http://{a.host}:{port}").rstrip("/") + path
+            base_url = (a.public_url or f"http://{a.host}:{port}").rstrip("/")
+            if secret:  # the app's secret: one route for every webhook
+                receiver.route(path, base_url + path, secret)
             m.audit("listen", system=spec.system, host=a.host, port=port, batch=a.batch)
             if until is not None and until <= time.time():
                 err.print("The cut-over date is past; there is nothing to listen for.")
                 return EXIT_OK
             with _metrics(a) as metrics:  # from the registration on, every call is counted
-                await _register(m, scheme, receiver.callback_url)
-                _say(f"Listening on {receiver.callback_url}; a sync every {a.batch} when deliveries came in.")
+                await _register(m, receiver, base_url, path)
+                _say(f"Listening on {base_url + path}; a sync every {a.batch} when deliveries came in.")
                 if not a.public_url:
                     _say(listen.EXPOSE)
                 stop = asyncio.Event()
@@ -429,12 +431,14 @@ def _say(text: str) -> None:
     err.print(text, markup=False, highlight=False)
 
 
-async def _register(m: Migration, scheme: WebhookScheme, callback_url: str) -> None:
+async def _register(m: Migration, receiver: listen.Receiver, base_url: str, path: str) -> None:
     """The source's webhook on each container in scope; a refusal is the listener's error for `health`."""
     src = m.source()
     try:
-        for cid in m.plan.source.scope or [c.id for c in await src.containers()]:
-            await scheme.register(src, callback_url, cid)
+        scope = m.plan.source.scope or [c.id for c in await src.containers()]
+        unkept = await listen.register(receiver, src, scope, base_url, path, m.plan.source.profile)
+        if unkept and m.plan.source.profile != "sandbox":
+            _say(f"No keyring could keep {unkept} webhook signing secret(s): the next start registers them again.")
     except UserError as e:
         listener_beat(m.folder, f"Registering the webhooks failed: {e.sentence}")
         raise

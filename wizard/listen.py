@@ -18,13 +18,18 @@ import json
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
+from wizard import registry
 from wizard.audit import audit
 from wizard.errors import Interrupted, UserError
 from wizard.health import LISTEN_FILE, listener_beat
 from wizard.plan import atomic_write_text
+from wizard.secrets import keep_webhook_secret, webhook_secret
 from wizard.webhooks import WebhookScheme
 
 MAX_BODY = 1024 * 1024  # a delivery is a few kilobytes; anything this big is not one
@@ -39,12 +44,31 @@ EXPOSE = (
 )
 
 
+@dataclass
+class Route:
+    """One callback URL the receiver answers: the app-wide one (Trello's, about whatever board a
+    delivery names) or one webhook's own, about its container and checked with its own secret."""
+
+    callback_url: str
+    secret: str = ""  # empty until the webhook's registration brings it: deliveries are refused meanwhile
+    container_id: str = ""
+    awaiting_handshake: bool = False
+    handshake: str = ""  # the secret the vendor's handshake brought during the registration
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    said: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 class Receiver:
     """Checks deliveries and collects the containers they name until the next batch."""
 
-    def __init__(self, folder: Path, system: str, scheme: WebhookScheme, secret: str, callback_url: str) -> None:
+    def __init__(self, folder: Path, system: str, scheme: WebhookScheme) -> None:
         self.folder, self.system, self.scheme = folder, system, scheme
-        self.secret, self.callback_url = secret, callback_url
+        self.routes: dict[str, Route] = {}  # by the callback URL's path
         self._lock = threading.Lock()
         self.pending: set[str] = set()
         self.changed = threading.Event()
@@ -54,30 +78,59 @@ class Receiver:
         except (OSError, ValueError, TypeError):
             self._seen = {}
 
-    def handle(self, headers: dict[str, str], body: bytes) -> tuple[int, str]:
-        """(HTTP status, what happened) for one delivery; each one adds its audit line."""
+    def route(self, path: str, callback_url: str, secret: str = "", container_id: str = "") -> Route:
+        with self._lock:
+            self.routes[path] = Route(callback_url, secret, container_id)
+            return self.routes[path]
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        """What to answer one POST to `path`; each delivery adds its audit line."""
+        route = self.routes.get(path)
+        if route is None:
+            return Answer(404, "not found")
+        hs = self.scheme.handshake_header
+        if hs and headers.get(hs):
+            return self._handshake(route, headers[hs])
         if not headers.get(self.scheme.signature_header):
             return self._refuse(401, "unsigned")
-        if not self.scheme.verify(headers, body, self.callback_url, self.secret):
+        if not route.secret or not self.scheme.verify(headers, body, route.callback_url, route.secret):
             return self._refuse(401, "wrong signature")
         delivery = self.scheme.parse(body)
         if delivery is None:
             return self._refuse(400, "not a delivery we can read")
+        if not delivery.id:  # a heartbeat: signed, names no change
+            audit(self.folder, "webhook", system=self.system, outcome="heartbeat")
+            return Answer(200, "nothing to sync")
+        container = delivery.container_id or route.container_id
+        # a webhook of its own container keeps its own ids: the same change sent to two webhooks is no replay
+        seen = f"{route.container_id}:{delivery.id}" if route.container_id else delivery.id
         with self._lock:
-            if delivery.id in self._seen:
+            if seen in self._seen:
                 return self._refuse(409, "replayed", delivery.id)
-            self._seen[delivery.id] = None
+            self._seen[seen] = None
             while len(self._seen) > SEEN_KEPT:
                 del self._seen[next(iter(self._seen))]
             atomic_write_text(self._seen_path, json.dumps(list(self._seen)))
-            self.pending.add(delivery.container_id)
+            self.pending.add(container)
         audit(self.folder, "webhook", system=self.system, outcome="accepted", delivery=delivery.id, kind=delivery.kind)
         self.changed.set()
-        return 200, "accepted"
+        return Answer(200, "accepted")
 
-    def _refuse(self, status: int, why: str, delivery: str = "") -> tuple[int, str]:
+    def _handshake(self, route: Route, secret: str) -> Answer:
+        """The vendor's registration handshake: echoed only while that webhook's registration
+        awaits it, once; any other is refused, so no one else can set a webhook's secret."""
+        with self._lock:
+            taken = route.awaiting_handshake and not route.handshake
+            if taken:
+                route.handshake = secret
+        if not taken:
+            return self._refuse(403, "unexpected handshake")
+        audit(self.folder, "webhook", system=self.system, outcome="handshake", container=route.container_id)
+        return Answer(200, "handshake", {self.scheme.handshake_header: secret})
+
+    def _refuse(self, status: int, why: str, delivery: str = "") -> Answer:
         audit(self.folder, "webhook", system=self.system, outcome="refused", why=why, delivery=delivery)
-        return status, f"refused: {why}"
+        return Answer(status, f"refused: {why}")
 
     def give_back(self, containers: set[str]) -> None:
         with self._lock:
@@ -90,11 +143,47 @@ class Receiver:
         return taken
 
 
-def _handler(receiver: Receiver, path: str) -> type[BaseHTTPRequestHandler]:
+async def register(
+    receiver: Receiver, source: Any, containers: list[str], base_url: str, path: str, profile: str
+) -> int:
+    """The source's webhook on each container, each answered by a route of the receiver. An
+    app-wide secret's webhooks share `path`'s route (made by the caller, with that secret); a
+    webhook with its own secret gets the route `path/<container>` and the secret its registration
+    brings, kept in the keyring (wizard/secrets.py). How many secrets only this process holds
+    (no keyring): the next start registers those webhooks again."""
+    scheme, system = receiver.scheme, receiver.system
+    unkept = 0
+    for cid in containers:
+        if not scheme.secret_per_webhook:
+            await scheme.register(source, base_url + path, cid, lambda _id: True)
+            continue
+        sub = f"{path}/{quote(cid, safe='')}"
+        route = receiver.route(sub, base_url + sub, container_id=cid)
+        route.awaiting_handshake = bool(scheme.handshake_header)
+        try:
+            made = await scheme.register(
+                source, route.callback_url, cid, lambda hook: bool(webhook_secret(profile, system, hook))
+            )
+        finally:
+            route.awaiting_handshake = False
+        secret = made.secret or route.handshake or webhook_secret(profile, system, made.id)
+        if not secret:
+            raise UserError(
+                f"{registry.label(system)} registered the webhook {made.id} without giving its signing secret; "
+                "delete that webhook and start listening again."
+            )
+        unkept += not keep_webhook_secret(profile, system, made.id, secret)
+        route.secret = secret
+    return unkept
+
+
+def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def _answer(self, status: int, text: str = "") -> None:
+        def _answer(self, status: int, text: str = "", headers: dict[str, str] | None = None) -> None:
             body = text.encode()
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -102,13 +191,13 @@ def _handler(receiver: Receiver, path: str) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
 
         def do_HEAD(self) -> None:  # the vendor checks the callback URL with HEAD
-            self._answer(200 if self.path == path else 404)
+            self._answer(200 if self.path in receiver.routes else 404)
 
         def do_GET(self) -> None:
-            self._answer(200 if self.path == path else 404, "listening\n")
+            self._answer(200 if self.path in receiver.routes else 404, "listening\n")
 
         def do_POST(self) -> None:
-            if self.path != path:
+            if self.path not in receiver.routes:
                 return self._answer(404, "not found\n")
             try:
                 size = int(self.headers.get("Content-Length") or 0)
@@ -117,8 +206,8 @@ def _handler(receiver: Receiver, path: str) -> type[BaseHTTPRequestHandler]:
             if not 0 <= size <= MAX_BODY:
                 return self._answer(413, "too large\n")
             body = self.rfile.read(size)
-            status, said = receiver.handle({k.lower(): v for k, v in self.headers.items()}, body)
-            self._answer(status, said + "\n")
+            answer = receiver.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            self._answer(answer.status, answer.said + "\n", answer.headers)
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # each delivery is in audit.log; nothing of a request goes to the terminal
@@ -133,9 +222,9 @@ class _Server(ThreadingHTTPServer):
         pass  # a sender that hangs up mid-request is no error of the listener's
 
 
-def serve(receiver: Receiver, host: str, port: int, path: str) -> _Server:
+def serve(receiver: Receiver, host: str, port: int) -> _Server:
     try:
-        server = _Server((host, port), _handler(receiver, path))
+        server = _Server((host, port), _handler(receiver))
     except OSError as e:
         raise UserError(f"Cannot listen on {host}:{port} ({e.strerror}); choose another --port.") from None
     threading.Thread(target=server.serve_forever, name="listen", daemon=True).start()

@@ -128,6 +128,50 @@ def save_credentials(profile: str, system: str, values: dict[str, str]) -> None:
         ) from None
 
 
+# Webhook signing secrets the keyring could not keep (no keyring, the built-in sandbox profile):
+# held for this process only, so a later start registers those webhooks again for new secrets.
+_WEBHOOK_SECRETS: dict[str, str] = {}
+
+
+def _webhook_account(profile: str, system: str, webhook_id: str) -> str:
+    return f"{profile}/{system}/webhook/{webhook_id}"
+
+
+def webhook_secret(profile: str, system: str, webhook_id: str) -> str:
+    """The signing secret the vendor made for one webhook (Asana's handshake, ClickUp's create
+    answer): the keyring's, else MW_<PROFILE>_<SYSTEM>_WEBHOOK_<ID>, else this process's; "" when
+    none knows it. Never in a file."""
+    account = _webhook_account(profile, system, webhook_id)
+    kr = _keyring() if profile != "sandbox" else None
+    found = ""
+    if kr is not None:
+        try:
+            found = str(kr.get_password(SERVICE, account) or "")
+        except Exception:  # noqa: BLE001 - a backend may raise anything; the variable and memory remain
+            found = ""
+    part = "webhook_" + re.sub(r"[^A-Za-z0-9]", "_", webhook_id)
+    found = found or os.environ.get(env_name(profile, system, part), "")
+    found = found or _WEBHOOK_SECRETS.get(account, "")
+    register(found)
+    return found
+
+
+def keep_webhook_secret(profile: str, system: str, webhook_id: str, secret: str) -> bool:
+    """Keeps a webhook's signing secret in the keyring; False when only this process holds it
+    (no keyring, or the sandbox profile), so the next start registers the webhook again."""
+    register(secret)
+    account = _webhook_account(profile, system, webhook_id)
+    _WEBHOOK_SECRETS[account] = secret
+    kr = _keyring() if profile != "sandbox" else None
+    if kr is None:
+        return False
+    try:
+        kr.set_password(SERVICE, account, secret)
+        return bool(kr.get_password(SERVICE, account) == secret)  # a null backend keeps nothing
+    except Exception:  # noqa: BLE001 - a backend that cannot keep it: this process holds it
+        return False
+
+
 def mask(secret: str) -> str:
     """What a log may show of a secret: its length and last two characters."""
     if not secret:

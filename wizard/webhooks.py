@@ -1,7 +1,13 @@
 """What a source declares of its webhooks (AdapterSpec.webhooks), for `listen`: how to register
 one on a container, how to check a delivery's signature the vendor's way, and what a delivery
 names. A delivery only says where to look: `listen` reads the objects back through the source
-before anything is written, never trusting the payload."""
+before anything is written, never trusting the payload.
+
+Two kinds of signing secret: one for the whole app, which the consultant provides (Trello's,
+`secret_part`), or one per webhook, which the vendor makes when the webhook is registered
+(ClickUp's in the create response, Asana's in the `X-Hook-Secret` handshake). A webhook with
+its own secret gets its own callback URL, so a delivery is checked with the secret of the
+webhook it came to and is about that webhook's container."""
 
 from __future__ import annotations
 
@@ -13,21 +19,45 @@ from typing import Any
 @dataclass(frozen=True)
 class Delivery:
     """What a verified delivery names: `id` is unique to the change (a second delivery with the
-    same id is a replay), `container_id` the container to sync."""
+    same id is a replay), `container_id` the container to sync (empty: the container of the
+    webhook it came to). An empty `id` names no change (a heartbeat): acknowledged, nothing synced."""
 
     id: str
-    container_id: str
+    container_id: str = ""
     kind: str = ""
 
 
 @dataclass(frozen=True)
+class Registration:
+    """A registered webhook: its id at the vendor, and its own signing secret when the vendor
+    returned one with it (empty: the app's secret, or the one the handshake brought)."""
+
+    id: str
+    secret: str = ""
+
+
+# (source adapter, callback URL, container id, whether the secret of a webhook id is known) ->
+# the webhook. An existing one is reused when its signing secret is known (always, for an app-wide
+# secret); one whose own secret is lost is deleted and registered again, so a new secret comes.
+Register = Callable[[Any, str, str, Callable[[str], bool]], Awaitable[Registration]]
+
+
+@dataclass(frozen=True)
 class WebhookScheme:
-    secret_part: str  # the credential part holding the signing secret (MW_<PROFILE>_<SYSTEM>_<PART>)
-    secret_label: str  # where a consultant finds it, for the sentence when it is missing
+    secret_label: str  # where the secret comes from, for the sentence when it is missing
     signature_header: str  # lower case: a delivery without it is unsigned
-    # (source adapter, callback URL, container id) -> the webhook's id; an existing one is reused
-    register: Callable[[Any, str, str], Awaitable[str]]
+    register: Register
     # (headers in lower case, raw body, callback URL, secret) -> whether the signature holds
     verify: Callable[[Mapping[str, str], bytes, str, str], bool]
     # raw body -> what it names, None when it names nothing we can use
     parse: Callable[[bytes], Delivery | None]
+    # the credential part holding an app-wide signing secret (MW_<PROFILE>_<SYSTEM>_<PART>);
+    # empty: each webhook has its own, made by the vendor at registration
+    secret_part: str = ""
+    # lower case: the header of the vendor's registration handshake (Asana's X-Hook-Secret), whose
+    # value the receiver echoes and keeps as the webhook's secret; empty: no handshake
+    handshake_header: str = ""
+
+    @property
+    def secret_per_webhook(self) -> bool:
+        return not self.secret_part

@@ -7,27 +7,28 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from wizard.webhooks import Delivery, WebhookScheme
+from wizard.webhooks import Delivery, Registration, WebhookScheme
 
 SIGNATURE_HEADER = "x-trello-webhook"
 
 
-async def register(source: Any, callback_url: str, board_id: str) -> str:
+async def register(source: Any, callback_url: str, board_id: str, _known: Callable[[str], bool]) -> Registration:
     """The board's webhook to `callback_url`: the token's existing one, else a new one (Trello
-    sends HEAD to the URL first and creates it only when that answers 200)."""
+    sends HEAD to the URL first and creates it only when that answers 200). Its deliveries are
+    signed with the app's secret, so an existing one is always reused."""
     client = source.client
     for hook in await client.get(f"tokens/{client.token}/webhooks") or []:
         if isinstance(hook, dict) and hook.get("idModel") == board_id and hook.get("callbackURL") == callback_url:
-            return str(hook["id"])
+            return Registration(str(hook["id"]))
     made = await client.json(
         "POST",
         "webhooks",
         params={"callbackURL": callback_url, "idModel": board_id, "description": "migration-wizard listen"},
     )
-    return str(made["id"])
+    return Registration(str(made["id"]))
 
 
 def verify(headers: Mapping[str, str], body: bytes, callback_url: str, secret: str) -> bool:

@@ -89,6 +89,8 @@ def schedule(folder: Path, now: float | None = None) -> Check:
     every = f"every {interval_words(s.every_s)} ({s.how})"
     last = f"last pass {_at(s.last_start)}" if s.last_start else "no pass yet"
     if s.last_exit not in (None, 0):
+        if s.last_end is None:  # a pass runs now; the one before it failed
+            return Check("schedule", False, f"{every}; {last} still running; the one before failed: {s.last_result}")
         return Check("schedule", False, f"{every}; {last} failed: {s.last_result}")
     if s.ended(now):
         return Check("schedule", True, f"{every}; ended at the cut-over date {_at(s.until or now)}; {last}")

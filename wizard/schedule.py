@@ -36,8 +36,10 @@ class Schedule(BaseModel):
     where: str = ""  # the unit, plist or task name the platform knows it by
     active: bool = True  # False once `schedule --remove` took it out
     installed_at: float = 0.0
-    last_start: float | None = None
-    last_end: float | None = None
+    last_start: float | None = None  # the pass running now, or the last one
+    last_end: float | None = None  # None while that pass runs (or was cut off)
+    # of the last pass that ended: kept while the next one runs, so a monitor or a watcher
+    # looking between two back-to-back passes still sees a failure until a pass succeeds
     last_exit: int | None = None
     last_result: str = ""  # one sentence: what the last pass did, or why it failed
     passes: int = 0
@@ -132,7 +134,7 @@ def _record(folder: Path, schedule: Schedule, **update: object) -> Schedule:
 
 
 def record_start(folder: Path, schedule: Schedule, started: float) -> Schedule:
-    return _record(folder, schedule, last_start=started, last_end=None, last_exit=None, last_result="")
+    return _record(folder, schedule, last_start=started, last_end=None)
 
 
 def record_end(folder: Path, schedule: Schedule, code: int, result: str) -> Schedule:

@@ -45,6 +45,11 @@ def test_schedule_overdue_or_failed_is_unhealthy(folder: Path) -> None:
     write_schedule(folder, ok.model_copy(update={"last_exit": 3, "last_result": "Tallyfy keeps failing."}))
     failed = health.schedule(folder, NOW)
     assert not failed.ok and failed.says.endswith("failed: Tallyfy keeps failing.")
+    write_schedule(
+        folder, ok.model_copy(update={"last_exit": 3, "last_result": "Tallyfy keeps failing.", "last_end": None})
+    )
+    rerun = health.schedule(folder, now=NOW)
+    assert not rerun.ok and "still running; the one before failed: Tallyfy keeps failing." in rerun.says
     write_schedule(folder, ok.model_copy(update={"until": NOW - 1, "last_start": NOW - 9000}))
     assert health.schedule(folder, NOW).ok, "after the cut-over, no pass is due"
 

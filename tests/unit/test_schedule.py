@@ -141,7 +141,10 @@ async def test_the_loop_goes_on_past_a_failed_pass_and_stops_when_the_schedule_i
     s = plan(tmp_path, 1, None, "loop")
     results: list[tuple[int, str] | UserError] = [SystemUnavailable("The target keeps failing."), (0, "updated 2")]
 
+    seen_while_running: list[int | None] = []
+
     async def one_pass() -> tuple[int, str]:
+        seen_while_running.append(read_schedule(tmp_path).last_exit)  # type: ignore[union-attr]
         outcome = results.pop(0) if results else (0, "nothing changed")
         if not results:  # the third pass: meanwhile, 'schedule --remove'
             write_schedule(tmp_path, read_schedule(tmp_path).model_copy(update={"active": False}))  # type: ignore[union-attr]
@@ -157,6 +160,7 @@ async def test_the_loop_goes_on_past_a_failed_pass_and_stops_when_the_schedule_i
     assert said[0] == "Pass 1: The target keeps failing." and said[-1] == "The schedule was taken out; no more passes."
     lines = [json.loads(x)["details"]["exit"] for x in (tmp_path / "audit.log").read_text().splitlines()]
     assert lines == [3, 0], "each pass has its audit line, with its exit code"
+    assert seen_while_running == [None, 3], "while a pass runs, the record still says how the one before ended"
 
 
 async def test_a_stop_between_passes_is_a_safe_point(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ kill (no final snapshot: the journal tail is replayed), and the files' sizes.
     .venv/bin/python benchmarks/store_scale.py             # 100,000 objects, 3 repeats
     .venv/bin/python benchmarks/store_scale.py --quick     # 5,000 objects, once
 
-Target (issue 6): under 0.5 ms per entry amortised (snapshots included), resume load under 2 s.
+Targets: under 0.5 ms per entry amortised (snapshots included; issue 6); resume after a kill
+at 100,000 mappings under 1 s (issue 19), printed as wall time and as the CPU time of the
+open (`time.process_time`), which the load of a shared machine does not inflate.
 """
 
 from __future__ import annotations
@@ -59,10 +61,11 @@ def one(n: int, workdir: Path) -> dict:
     gc.collect()
     sizes = {p.name: p.stat().st_size for p in (folder / "state").iterdir() if p.is_file()}
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     s2 = Store(folder)
+    resume_after_kill_s, resume_after_kill_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     assert len(s2.mappings) == n - PENDING and len(s2.pending) == PENDING, (len(s2.mappings), len(s2.pending))
-    resume_after_kill_s = time.perf_counter() - t0
+    tail = s2.journal.seq - s2.meta.get("journal_seq", 0)
     t0 = time.perf_counter()
     s2.close()
     close_s = time.perf_counter() - t0
@@ -80,6 +83,8 @@ def one(n: int, workdir: Path) -> dict:
         "write_s": round(write_s, 3),
         "ms_per_entry": round(write_s / entries * 1000, 4),
         "resume_after_kill_s": round(resume_after_kill_s, 3),
+        "resume_after_kill_cpu_s": round(resume_after_kill_cpu_s, 3),
+        "journal_tail_entries": tail,
         "load_after_close_s": round(load_after_close_s, 3),
         "final_snapshot_s": round(close_s, 3),
         "store_json_mb": round(sizes.get("store.json", 0) / 1e6, 2),
@@ -117,7 +122,7 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    resume = max(med["resume_after_kill_s"], med["load_after_close_s"])
+    kill, kill_cpu = med["resume_after_kill_s"], med["resume_after_kill_cpu_s"]
     figures = [
         Figure(
             "store_write_ms_per_entry",
@@ -128,12 +133,20 @@ def main() -> None:
             {k: med[k] for k in ("objects", "entries", "snapshots", "write_s")},
         ),
         Figure(
-            "store_resume_load_s",
-            resume,
+            "store_resume_after_kill_s",
+            kill,
             "s",
-            "< 2 s",
-            resume < 2.0,
-            {k: med[k] for k in ("resume_after_kill_s", "load_after_close_s", "final_snapshot_s")},
+            "< 1 s (issue 19; wall time)",
+            kill < 1.0,
+            {k: med[k] for k in ("journal_tail_entries", "load_after_close_s", "final_snapshot_s")},
+        ),
+        Figure(
+            "store_resume_after_kill_cpu_s",
+            kill_cpu,
+            "s",
+            "< 1 s (issue 19; CPU time of the open)",
+            kill_cpu < 1.0,
+            {"journal_tail_entries": med["journal_tail_entries"]},
         ),
         Figure(
             "store_files_mb",

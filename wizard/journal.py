@@ -18,9 +18,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from wizard.errors import StoreError
 
 SYNC_EVERY = 256
+
+
+def loads(data: bytes | str) -> Any:
+    """One JSON document, parsed by orjson (a resume parses a snapshot of 100,000 mappings and
+    up to 50,000 journal lines: 2-3x faster than the standard library), or by the standard
+    library where orjson is stricter than the `json.dumps` that wrote it (NaN, lone surrogates,
+    integers past 64 bits)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 def now_iso() -> str:
@@ -38,6 +51,9 @@ class Journal:
         self.seq = 0
         self._unsynced = 0
         self._fh: IO[bytes] | None = None
+        # What `_check` parsed (where it began, the entries), handed once to `entries()`: a
+        # resume parses the journal's tail once, not once to check it and again to replay it.
+        self._tail: tuple[int, list[dict[str, Any]]] | None = None
         self._size = self._check(*checked)
         if readonly:
             return
@@ -61,6 +77,7 @@ class Journal:
         if not self.path.exists():
             return 0
         good, last_seq = 0, 0
+        parsed: list[dict[str, Any]] = []
         with open(self.path, "rb") as f:
             if 0 < offset <= self.path.stat().st_size:
                 f.seek(offset - 1)
@@ -68,11 +85,13 @@ class Journal:
                     good, last_seq = offset, seq
                 else:
                     f.seek(0)
+            start = good
             for line in f:
                 if not line.endswith(b"\n"):
                     break  # torn last line
                 try:
-                    entry_seq = json.loads(line)["seq"]
+                    entry = loads(line)
+                    entry_seq = entry["seq"]
                     ok = isinstance(entry_seq, int) and entry_seq > last_seq
                 except (ValueError, KeyError, TypeError):
                     ok = False
@@ -80,9 +99,11 @@ class Journal:
                     if f.read(1):
                         raise self._damaged(good)
                     break  # a bad last line is a torn tail too
+                parsed.append(entry)
                 last_seq = entry_seq
                 good += len(line)
         self.seq = last_seq
+        self._tail = (start, parsed)
         return good
 
     def _damaged(self, at: int) -> StoreError:
@@ -137,6 +158,10 @@ class Journal:
         writer in another process may be appending beyond it)."""
         if not self.path.exists():
             return
+        tail, self._tail = self._tail, None
+        if tail is not None and tail[0] == (offset if offset and offset <= self._size else 0):
+            yield from (entry for entry in tail[1] if entry["seq"] > after)
+            return
         pos, end = 0, self._size
         with open(self.path, "rb") as f:
             if offset and offset <= end:
@@ -145,7 +170,7 @@ class Journal:
                 pos += len(line)
                 if pos > end:
                     break
-                entry = json.loads(line)
+                entry = loads(line)
                 if entry["seq"] > after:
                     yield entry
 

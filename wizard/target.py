@@ -282,6 +282,23 @@ class TargetAdapter(Protocol):
         exception (a `RecordRejected`) that refused it alone. Anything raised stops them all."""
         ...
 
+    @property
+    def items_as_subitems(self) -> bool:
+        """Whether a source's sub-item (an `Item` with a `parent_key`) is written as a sub-item
+        of its parent's target item (`create_child`, found again by `find_subitem`); otherwise
+        it is an item of its container like any other."""
+        ...
+
+    async def create_child(self, new: NewItem, parent_id: str) -> str:
+        """The source sub-item `new.item` as a sub-item of the target item `parent_id`, its
+        values and marker with it. Returns its id, which then stands for an item everywhere
+        (`place_item`, comments, files, `read_item`)."""
+        ...
+
+    async def find_child(self, new: NewItem, parent_id: str) -> str | None:
+        """The sub-item `create_child` made for `new.item` under `parent_id` (by marker), or None."""
+        ...
+
     async def update_item(
         self,
         item: Item,

@@ -641,11 +641,60 @@ def _texts(it: Item) -> list[str]:
     return out
 
 
+def _exported(st: MondayState, it: Item) -> dict[str, Any]:
+    """An item (or a subitem) as the export shows it: its updates, files and links, each with
+    the `source_ref` of the marker on it."""
+    own = next((_ref(t) for t in _texts(it) if MARKER.fullmatch(t.strip())), None)
+    lines = [ln for t in _texts(it) if "\n" in t or not MARKER.fullmatch(t.strip()) for ln in t.splitlines()]
+    asset_refs: dict[str, str] = {}
+    links = []
+    for ln in lines:
+        ref = _ref(ln)
+        if not ref:
+            continue
+        first = ln.split(" ", 1)[0]
+        if first in it.asset_ids:
+            asset_refs[first] = ref
+        else:
+            links.append({"source_ref": ref, "text": ln})
+    return {
+        "id": it.id,
+        "name": it.name,
+        "group_id": it.group_id,
+        "archived": it.state == "archived",
+        "source_ref": own,
+        "done": bool((it.values.get("mw_done") or {}).get("checked")),
+        "updates": [
+            {
+                "id": u,
+                "source_ref": _ref(st.updates[u].text_body),
+                "held_refs": held_refs(st.updates[u].text_body),
+                "created_at": st.updates[u].created_at,
+            }
+            for u in it.update_ids
+            if u in st.updates
+        ],
+        "files": [
+            {
+                "id": a,
+                "name": st.assets[a].name,
+                "size": st.assets[a].file_size,
+                "sha256": st.uploads.get(a),
+                "source_ref": asset_refs.get(a),
+            }
+            for a in it.asset_ids
+            if a in st.assets
+        ],
+        "links": links,
+    }
+
+
 def target_export(st: MondayState) -> list[dict[str, Any]]:
-    """Every board the API made (and not deleted since), with its items, their updates, files
-    and links; each with the `source_ref` of the marker on it: an item's in a text column
-    holding nothing else, a file's on the line of a long text naming its id, a link's on
-    any other marked line of a long text, a board's at the end of its description."""
+    """Every board the API made (and not deleted since), with its items, their updates, files,
+    links and subitems (a subitem shown as an item is); each with the `source_ref` of the
+    marker on it: an item's in a text column holding nothing else, a file's on the line of a
+    long text naming its id, a link's on any other marked line of a long text, a board's at
+    the end of its description."""
     boards = []
     for b in st.boards.values():
         if b.id not in st.made or b.state == "deleted" or b.type != "board":
@@ -655,59 +704,9 @@ def target_export(st: MondayState) -> list[dict[str, Any]]:
             it = st.items[iid]
             if it.state == "deleted":
                 continue
-            own = next((_ref(t) for t in _texts(it) if MARKER.fullmatch(t.strip())), None)
-            lines = [ln for t in _texts(it) if "\n" in t or not MARKER.fullmatch(t.strip()) for ln in t.splitlines()]
-            asset_refs: dict[str, str] = {}
-            links = []
-            for ln in lines:
-                ref = _ref(ln)
-                if not ref:
-                    continue
-                first = ln.split(" ", 1)[0]
-                if first in it.asset_ids:
-                    asset_refs[first] = ref
-                else:
-                    links.append({"source_ref": ref, "text": ln})
+            subs = (st.items[s] for s in it.subitem_ids)
             items.append(
-                {
-                    "id": it.id,
-                    "name": it.name,
-                    "group_id": it.group_id,
-                    "archived": it.state == "archived",
-                    "source_ref": own,
-                    "updates": [
-                        {
-                            "id": u,
-                            "source_ref": _ref(st.updates[u].text_body),
-                            "held_refs": held_refs(st.updates[u].text_body),
-                            "created_at": st.updates[u].created_at,
-                        }
-                        for u in it.update_ids
-                        if u in st.updates
-                    ],
-                    "files": [
-                        {
-                            "id": a,
-                            "name": st.assets[a].name,
-                            "size": st.assets[a].file_size,
-                            "sha256": st.uploads.get(a),
-                            "source_ref": asset_refs.get(a),
-                        }
-                        for a in it.asset_ids
-                        if a in st.assets
-                    ],
-                    "links": links,
-                    "subitems": [
-                        {
-                            "id": sub.id,
-                            "name": sub.name,
-                            "source_ref": next((_ref(t) for t in _texts(sub) if MARKER.fullmatch(t.strip())), None),
-                            "done": bool((sub.values.get("mw_done") or {}).get("checked")),
-                        }
-                        for sub in (st.items[s] for s in it.subitem_ids)
-                        if sub.state != "deleted"
-                    ],
-                }
+                {**_exported(st, it), "subitems": [_exported(st, sub) for sub in subs if sub.state != "deleted"]}
             )
         boards.append(
             {

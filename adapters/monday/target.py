@@ -159,7 +159,7 @@ class MondayTarget:
         self._spill_lock = asyncio.Lock()
         self._board_of: dict[str, str] = {}  # item id -> its board, for the items this process wrote or read
         self._sub_of: dict[str, str] = {}  # a board -> its subitems board
-        self._sub_ready: set[str] = set()  # subitems boards with our marker and Done columns
+        self._sub_ready: dict[str, set[str]] = {}  # a subitems board -> the column ids it has
         self._sub_lock = asyncio.Lock()
         self._first_sub: dict[str, asyncio.Lock] = {}  # a board -> held while its first subitem is made
 
@@ -600,7 +600,8 @@ class MondayTarget:
         """The board an item stands on: the first, unless the container has gone past it."""
         await self._check_schema(ctx)
         chain = self._chain(ctx)
-        if len(chain) == 1:
+        subs = {self._sub_of[b.container_id] for b in chain if b.container_id in self._sub_of}
+        if len(chain) == 1 and not subs:
             return ctx
         if item_id not in self._board_of:
             await self.gate.read(
@@ -611,6 +612,8 @@ class MondayTarget:
                 dict if self.gate.is_placeholder(item_id) else None,
             )
         board = self._board_of.get(item_id, chain[-1].container_id)  # a dry run's new item: the last
+        if board in subs:  # a source's sub-item: on a subitems board, whose columns are the board's
+            return ContainerCtx(container_id=board, key=ctx.key, fields=ctx.fields, tags=ctx.tags, extra=ctx.extra)
         return next((b for b in chain if b.container_id == board), ctx)
 
     async def container_view(self, container_id: str) -> dict[str, Any]:
@@ -849,7 +852,10 @@ class MondayTarget:
 
     async def place_item(self, item: Item, item_id: str, ctx: ContainerCtx, flips: dict[str, str]) -> dict[str, str]:
         """The item stands in its stage's group: written there, or moved (one call) when this
-        process did not write it there. Comments hang on the item itself."""
+        process did not write it there. Comments hang on the item itself. A source's sub-item
+        stands under its parent item, in no group of the board."""
+        if item.parent_key:
+            return dict.fromkeys(ctx.stage_order, item_id)
         group = (await self._board_for(ctx, item_id)).stage_of(item)
         if self._group_of.get(item_id) != group:
             await self._write(
@@ -940,7 +946,13 @@ class MondayTarget:
         out.text = " ".join(texts.values())
         return out
 
-    # -- sub-items: checklist items, as lines of their item's column or as its subitems ----
+    # -- sub-items: the source's own, and checklist items (lines of a column or subitems) ----
+    @property
+    def items_as_subitems(self) -> bool:
+        """A source's sub-item (an Asana or ClickUp subtask, a monday.com subitem) is a subitem
+        of its parent's item."""
+        return True
+
     @property
     def checklists_as_subitems(self) -> bool:
         """As the plan's [mapping] checklists says: lines of the item's Checklists column (written
@@ -955,33 +967,41 @@ class MondayTarget:
             if c.get("type") == "subtasks" and settings.get("boardIds"):
                 self._sub_of[board_id] = str(settings["boardIds"][0])
 
-    async def _subitem_columns(self, sub_board: str, key: str) -> None:
-        """Our marker and Done columns on a subitems board: made once, found on a later run."""
-        if sub_board in self._sub_ready:
+    async def _subitem_columns(self, sub_board: str, key: str, wanted: list[dict[str, Any]]) -> None:
+        """These columns (`create_column` variables but the board) on a subitems board: made
+        once, found on a later run."""
+        if {w["id"] for w in wanted} <= self._sub_ready.get(sub_board, set()):
             return
         async with self._sub_lock:
-            if sub_board in self._sub_ready:
-                return
-            has = {str(c["id"]) for c in (await self._schema(sub_board, key)).get("columns") or []}
+            has = self._sub_ready.get(sub_board)
+            if has is None:
+                has = {str(c["id"]) for c in (await self._schema(sub_board, key)).get("columns") or []}
+            missing = [w for w in wanted if w["id"] not in has]
             await self._write_many(
                 "create_column",
                 "create the subitems board's columns",
                 key,
-                [
-                    {
-                        "board_id": sub_board,
-                        "title": o.title,
-                        "column_type": o.type,
-                        "id": o.id,
-                        "description": o.note,
-                        "defaults": None,
-                    }
-                    for o in mm.SUBITEM_OWN
-                    if o.id not in has
-                ],
+                [{"board_id": sub_board, "defaults": None, **w} for w in missing],
                 lambda fid, v: {"id": v["id"]},
             )
-            self._sub_ready.add(sub_board)
+            self._sub_ready[sub_board] = has | {w["id"] for w in missing}
+
+    @staticmethod
+    def _subitem_own() -> list[dict[str, Any]]:
+        """Our marker and Done columns: what a checklist item's subitem needs."""
+        return [{"title": o.title, "column_type": o.type, "id": o.id, "description": o.note} for o in mm.SUBITEM_OWN]
+
+    def _mirrored(self, ctx: ContainerCtx) -> list[dict[str, Any]]:
+        """Our marker and Done columns and every column the board's items use, with the
+        board's ids: a source's sub-item carries the values its parent's kind of item does."""
+        notes = {o.id: o.note for o in mm.OWN}
+        own = self._subitem_own()
+        taken = {w["id"] for w in own}
+        return own + [
+            {"title": title, "column_type": ctype, "id": cid, "description": notes.get(cid)}
+            for cid, (title, ctype) in (ctx.extra.get("columns") or {}).items()
+            if cid not in taken
+        ]
 
     async def _board_of_item(self, item_id: str, key: str) -> str:
         if item_id not in self._board_of:
@@ -994,7 +1014,7 @@ class MondayTarget:
             )
         return self._board_of.get(item_id, "")
 
-    async def _mark_subitem(self, sub_board: str, subitem_id: str, key: str) -> None:
+    async def _mark_subitem(self, sub_board: str, subitem_id: str, key: str, values: dict[str, Any]) -> None:
         await self._write(
             "change_values",
             "mark the subitem as the migration's",
@@ -1002,7 +1022,7 @@ class MondayTarget:
             {
                 "board_id": sub_board,
                 "item_id": subitem_id,
-                "column_values": json.dumps({mm.MARKER.id: marker(key)}, ensure_ascii=False),
+                "column_values": json.dumps(values, ensure_ascii=False),
             },
             lambda fid: {"id": subitem_id},
         )
@@ -1010,18 +1030,49 @@ class MondayTarget:
     async def add_subitem(
         self, item: Item, key: str, title: str, due: Any, item_id: str, owners: list[int | str]
     ) -> str:
-        """One checklist item as a subitem of its item, our marker in it. monday.com makes a
-        board's subitems board with its first subitem, so that one is marked by a second write
-        once the subitems board has our columns (a run cut off between the two finds it as its
-        item's unmarked subitem, `find_subitem`); every later one carries its marker at once."""
+        """One checklist item as a subitem of its item, our marker in it."""
+        return await self._subitem(item_id, key, title, {mm.MARKER.id: marker(key)}, self._subitem_own())
+
+    async def create_child(self, new: NewItem, parent_id: str) -> str:
+        """A source's sub-item as a subitem of its parent's item: every value in the one
+        create (the board's columns are mirrored on its subitems board, same ids), Done ticked
+        when the source completed it."""
+        await self._check_schema(new.ctx)
+        return await self._subitem(
+            parent_id, new.item.key, new.item.name, self._child_values(new), self._mirrored(new.ctx)
+        )
+
+    async def find_child(self, new: NewItem, parent_id: str) -> str | None:
+        return await self._find_subitem(new.item.key, parent_id, self._child_values(new), self._mirrored(new.ctx))
+
+    def _child_values(self, new: NewItem) -> dict[str, Any]:
+        values = self._column_values(new.item, new.ctx, new.fields, new.people)
+        if new.item.completed_at is not None:
+            return {mm.DONE.id: {"checked": "true"}, **values}  # the marker stays last
+        return values
+
+    async def _subitem(
+        self, item_id: str, key: str, title: str, values: dict[str, Any], columns: list[dict[str, Any]]
+    ) -> str:
+        """A subitem of `item_id` with `values` (our marker last), on a subitems board that has
+        `columns`. monday.com makes a board's subitems board with its first subitem, so that
+        one is written bare, then given its values once the subitems board has the columns (a
+        run cut off between the two finds it as its item's unmarked subitem, `find_subitem`);
+        every later one carries its values at once."""
         board = await self._board_of_item(item_id, key)
         if board not in self._sub_of:  # the board's first subitem, made and marked by one item at a time
             async with self._first_sub.setdefault(board, asyncio.Lock()):
                 if board not in self._sub_of:
-                    return await self._first_subitem(board, key, title, item_id)
+                    made = await self._create_subitem(key, title, item_id, {}, None)
+                    subitem_id, sub_board = str(made["id"]), str((made.get("board") or {}).get("id") or "")
+                    self._board_of[subitem_id] = sub_board
+                    await self._subitem_columns(sub_board, key, columns)
+                    await self._mark_subitem(sub_board, subitem_id, key, values)
+                    self._sub_of[board] = sub_board
+                    return subitem_id
         sub_board = self._sub_of[board]
-        await self._subitem_columns(sub_board, key)
-        made = await self._create_subitem(key, title, item_id, {mm.MARKER.id: marker(key)}, sub_board)
+        await self._subitem_columns(sub_board, key, columns)
+        made = await self._create_subitem(key, title, item_id, values, sub_board)
         self._board_of[str(made["id"])] = sub_board
         return str(made["id"])
 
@@ -1040,16 +1091,14 @@ class MondayTarget:
             lambda fid: {"id": fid, "board": {"id": sub_board or f"{fid}-subitems"}},
         )
 
-    async def _first_subitem(self, board: str, key: str, title: str, item_id: str) -> str:
-        made = await self._create_subitem(key, title, item_id, {}, None)
-        subitem_id, sub_board = str(made["id"]), str((made.get("board") or {}).get("id") or "")
-        self._board_of[subitem_id] = sub_board
-        await self._subitem_columns(sub_board, key)
-        await self._mark_subitem(sub_board, subitem_id, key)
-        self._sub_of[board] = sub_board
-        return subitem_id
-
     async def find_subitem(self, key: str, item_id: str) -> str | None:
+        return await self._find_subitem(key, item_id, {mm.MARKER.id: marker(key)}, self._subitem_own())
+
+    async def _find_subitem(
+        self, key: str, item_id: str, values: dict[str, Any], columns: list[dict[str, Any]]
+    ) -> str | None:
+        """The item's subitem with our marker for `key`; else its unmarked one, the board's
+        first subitem made by a run cut off before it was given its values: given them now."""
         data: dict[str, Any] = await self.gate.read(
             "query subitems",
             "look for subitem",
@@ -1074,9 +1123,8 @@ class MondayTarget:
                 unmarked = (sid, on)
         if unmarked is None:
             return None
-        # the board's first subitem, made by a run cut off before it was marked: ours
-        await self._subitem_columns(unmarked[1], key)
-        await self._mark_subitem(unmarked[1], unmarked[0], key)
+        await self._subitem_columns(unmarked[1], key, columns)
+        await self._mark_subitem(unmarked[1], unmarked[0], key, values)
         return unmarked[0]
 
     async def complete_subitem(self, key: str, subitem_id: str) -> None:

@@ -74,14 +74,18 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
         calls["boards"] += 2 + ceil(groups / batch) + ceil(columns / batch)
         reads += 1
         mutations += 1 + groups + columns
-        calls["items"] += ceil(c.count("item") / per_request)
+        # the source's sub-items go one by one under their parents, the other items several to a request
+        calls["items"] += ceil((c.count("item") - c.subitems) / per_request)
         mutations += c.count("item")
-        if subitems and c.checklist_items:
-            # each checklist item a subitem, each done one ticked; the board's first is marked once its
-            # subitems board has our columns: a read of that board, its columns, the mark
-            calls["items"] += c.checklist_items + c.checklist_items_done + 3
+        made = c.subitems + (c.checklist_items + c.checklist_items_done if subitems else 0)
+        if made:
+            # each sub-item and checklist item a subitem, each done checklist item ticked; the board's
+            # first subitem gets its values once its subitems board has our columns (and, for the
+            # source's sub-items, the board's own): a read of that board, its columns, the values
+            made_columns = columns + len(mm.SUBITEM_OWN) - 1 if c.subitems else len(mm.SUBITEM_OWN)
+            calls["items"] += made + 2 + ceil(made_columns / batch)
             reads += 1
-            mutations += c.checklist_items + c.checklist_items_done + len(mm.SUBITEM_OWN) + 1
+            mutations += made - c.subitems + made_columns + 1  # the sub-items are among the items above
         if strategy == "field":  # one write of the Comment history column per item, the rest as a digest
             comments = c.history_overflow(mm.LONG_TEXT_LIMIT, mm.COMMENT_LIMIT)
             writes = sum(n for k, n in c.comment_shape().items() if k)

@@ -431,6 +431,18 @@ class TallyfyTarget:
     async def create_items(self, news: list[NewItem]) -> list[str | Exception]:
         return await create_each(self, news)
 
+    @property
+    def items_as_subitems(self) -> bool:
+        """A source's sub-item is a process of its own, as any other item: its values,
+        comments and files go with it whole."""
+        return False
+
+    async def create_child(self, new: NewItem, parent_id: str) -> str:
+        return await self.create_item(new.item, new.ctx, new.fields, new.people)
+
+    async def find_child(self, new: NewItem, parent_id: str) -> str | None:
+        return None  # never asked: a sub-item is an item here (`items_as_subitems`)
+
     async def create_item(self, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef], people: Assignees) -> str:
         body = self._run_body(item, ctx, fields, people, placed=True)
         run = await self.gate.write(

@@ -1,4 +1,5 @@
-"""Checklist items as subitems ([mapping] checklists = "subitems"), against the sandbox.
+"""Checklist items as subitems ([mapping] checklists = "subitems"), and a source's own
+sub-items as subitems of their parent's item, against the sandbox.
 
 monday.com makes a board's subitems board with its first subitem, so that one is written, then
 marked once the subitems board has our Migration source and Done columns; every later subitem
@@ -8,6 +9,8 @@ off between a board's first subitem and its mark finds that subitem as its item'
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,8 +20,8 @@ from adapters.monday.sandbox import MondaySandbox
 from adapters.monday.target import MondayTarget
 from adapters.monday.target_spec import MondayMapping
 from tests.monday.helpers import target as connect
-from wizard.model import Checklist, ChecklistItem, Item, Stage, Template
-from wizard.target import Assignees, TargetItem
+from wizard.model import Checklist, ChecklistItem, Comment, Item, Stage, Template
+from wizard.target import Assignees, NewItem, TargetItem
 
 TPL = Template(
     key="trello:board:b1",
@@ -128,3 +131,75 @@ async def test_a_run_cut_off_before_the_first_subitem_was_marked_adopts_it(
     assert len(held) == 2 and [s["source_ref"] for s in held] == ["trello:checklist:k1#0", "trello:checklist:k1#1"]
     assert subs == [s["id"] for s in held]
     await later.aclose()
+
+
+def subtask(n: int, *, done: bool = False) -> Item:
+    """A source's own sub-item of card 1 (an Asana subtask, as the canonical model holds it)."""
+    return Item(
+        key=f"asana:task:s{n}",
+        template_key=TPL.key,
+        stage_key="trello:list:l1",
+        parent_key="trello:card:c1",
+        name=f"Subtask {n}",
+        description=f"the subtask's own notes {n}",
+        completed_at=datetime(2026, 1, 2, tzinfo=UTC) if done else None,
+    )
+
+
+async def test_a_sources_sub_item_is_a_subitem_with_its_values_and_updates(served: tuple[MondaySandbox, str]) -> None:
+    sb, url = served
+    t = connect(url)
+    assert t.items_as_subitems, "the engine asks the target"
+    ctx = await t.ensure_container(TPL, None, {})
+    parent = await t.create_item(card(1), ctx, {}, Assignees())
+    first = await t.create_child(NewItem(subtask(1, done=True), ctx, {}, Assignees()), parent)
+    second = await t.create_child(NewItem(subtask(2), ctx, {}, Assignees()), parent)
+    assert await t.place_item(subtask(2), second, ctx, {}) == dict.fromkeys(ctx.stage_order, second), "no move"
+    when = datetime(2026, 1, 3, tzinfo=UTC)
+    comment = Comment(key="asana:story:x1", item_key="asana:task:s2", created_at=when, text="looks good")
+    await t.add_comment(comment, second, second)
+    await t.aclose()
+
+    item = exported(url, parent)
+    assert item["source_ref"] == "trello:card:c1"
+    held = {s["source_ref"]: s for s in item["subitems"]}
+    assert set(held) == {"asana:task:s1", "asana:task:s2"} and held["asana:task:s1"]["done"]
+    assert [u["source_ref"] for u in held["asana:task:s2"]["updates"]] == ["asana:story:x1"]
+    sub = sb.state.items[second]
+    assert sub.board_id == sb.state.boards[ctx.container_id].subitems_board_id
+    assert "the subtask's own notes 2" in json.dumps(sub.values), "its description in the board's own column"
+    assert not any(i["source_ref"] == "asana:task:s2" for i in exported_items(url)), "not an item of the board"
+
+    later = connect(url)  # a resumed run finds each by its marker; verify reads it on its own
+    assert await later.find_child(NewItem(subtask(1), ctx, {}, Assignees()), parent) == first
+    got = await later.read_item(second)
+    assert got is not None and got.marker == "asana:task:s2"
+    assert await later.remove("subitem", second) == "deleted"
+    await later.aclose()
+
+
+async def test_a_run_cut_off_before_the_first_sub_item_got_its_values_gives_them_once(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    sb, url = served
+    t = connect(url)
+    ctx = await t.ensure_container(TPL, None, {})
+    parent = await t.create_item(card(1), ctx, {}, Assignees())
+    # the bare first create went through; the process died before the subitems board got its columns
+    await t.client.mutate(
+        "create_subitem",
+        td.document("create_subitem"),
+        {"parent_item_id": parent, "item_name": "Subtask 1", "column_values": "{}"},
+    )
+    await t.aclose()
+
+    later = connect(url)
+    new = NewItem(subtask(1), ctx, {}, Assignees())
+    sid = await later.find_child(new, parent)
+    assert sid is not None and [s["source_ref"] for s in exported(url, parent)["subitems"]] == ["asana:task:s1"]
+    assert "the subtask's own notes 1" in json.dumps(sb.state.items[sid].values), "its values, not its marker alone"
+    await later.aclose()
+
+
+def exported_items(url: str) -> list[dict[str, Any]]:
+    return [i for b in httpx.get(url + "/_sandbox/export", timeout=30).json()["made"] for i in b["items"]]

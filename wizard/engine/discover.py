@@ -92,6 +92,7 @@ async def discover(
                     sink.emit(ObjectsDiscovered(kind, counts[kind]))
             elif isinstance(obj, Item):
                 counts["item"] += 1
+                ci.subitems += obj.parent_key is not None
                 by_stage[stage_index.get(obj.stage_key or "", 0)] += 1
                 ci.stage_value_groups += len(
                     {

@@ -205,10 +205,14 @@ class RunExecutor:
                     if not await self.journal.go_on():
                         break
                     assert tpl is not None and ctx is not None
+                    # A sub-item the target writes under its parent waits for that parent, and
+                    # never joins a batch of new items (its parent may be in the same one).
+                    child = self._is_child(obj)
+                    parent = item_tasks.get(obj.parent_key or "") if child else None
                     item_tasks[obj.key] = task = asyncio.create_task(
-                        self._bounded(None, self.sem, self.migrate_item(obj, tpl, ctx, fields))
+                        self._bounded(parent, self.sem, self.migrate_item(obj, tpl, ctx, fields))
                     )
-                    if batches := self._batches.get(tpl.key):
+                    if not child and (batches := self._batches.get(tpl.key)):
                         batches.join(obj.key, task)
                 elif isinstance(obj, Comment):
                     comments[obj.item_key].append(obj)
@@ -450,6 +454,9 @@ class RunExecutor:
                 await self.rules.update_item(item, mapped, ctx, fields, tpl)
             await self.settle(item, str(mapped["target_id"]), ctx)
             return
+        if self._is_child(item):
+            await self._migrate_child(item, ctx, fields)
+            return
         if key not in self.store.pending and await self.rules.resolve_existing(item, ctx, fields, tpl):
             return
         if self.plan.mapping.duplicates == "merge" and await self.merge_duplicate(item):
@@ -469,6 +476,37 @@ class RunExecutor:
             hash=item.content_hash(),
             parent_id=ctx.container_id,
             create=partial(self._create_item, NewItem(item, ctx, fields, people)),
+        )
+        if item_id:
+            await self.settle(item, item_id, ctx)
+
+    def _is_child(self, item: Item) -> bool:
+        return bool(item.parent_key) and self.target.items_as_subitems
+
+    async def _migrate_child(self, item: Item, ctx: ContainerCtx, fields: dict[str, FieldDef]) -> None:
+        """A source's sub-item, once, as a sub-item of its parent's target item (of the top
+        one, for a sub-item's own sub-items: a target's sub-items have none); quarantined when
+        its parent is not in the target."""
+        parent = self.store.target_of(item.parent_key or "")
+        parent_id = None
+        if parent:
+            nested = parent.get("target_type") == "subitem"
+            parent_id = (parent.get("extra") or {}).get("parent_item") if nested else parent["target_id"]
+        if not parent_id:
+            why = self.store.quarantine.get(item.parent_key or "", {}).get("reason") or "skipped, or not in scope"
+            self.journal.quarantine(item.key, "item", f"its parent {item.parent_key} was not migrated ({why})")
+            return
+        new = NewItem(item, ctx, fields, self.assignees(item))
+        item_id = await self.journal.ensure(
+            item.key,
+            "item",
+            "create sub-item",
+            target_type="subitem",
+            find=partial(self.target.find_child, new, str(parent_id)),
+            hash=item.content_hash(),
+            parent_id=ctx.container_id,
+            extra={"parent_item": str(parent_id)},
+            create=partial(self.target.create_child, new, str(parent_id)),
         )
         if item_id:
             await self.settle(item, item_id, ctx)

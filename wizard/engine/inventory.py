@@ -51,6 +51,7 @@ class ContainerInventory(BaseModel):
     long_histories: list[int] = Field(
         default_factory=list, description="The characters of each item's comment history longer than LONG_HISTORY"
     )
+    subitems: int = Field(default=0, description="Items with a parent item (Item.parent_key), counted among the items")
     checklist_items: int = 0
     checklist_items_done: int = 0
     people_names: list[str] = Field(default_factory=list)

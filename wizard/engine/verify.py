@@ -93,6 +93,10 @@ async def verify(
     sink.emit(PhaseStarted("verify", total=sum(map(len, by_container.values()))))
     for container_id, keys in by_container.items():
         items = await target.list_items(container_id)
+        for key in keys:  # a source's sub-item under its parent (`items_as_subitems`): read on its own
+            m = store.mappings[key]
+            if m.get("target_type") == "subitem" and (sub := await target.read_item(str(m["target_id"]))):
+                items.append(sub)
         seen = Counter(it.marker for it in items)
         by_marker = {it.marker: it for it in items}
         chk = res.kinds["item"]

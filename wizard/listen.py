@@ -83,6 +83,10 @@ class Receiver:
             self.routes[path] = Route(callback_url, secret, container_id)
             return self.routes[path]
 
+    def drop(self, path: str) -> None:
+        with self._lock:
+            self.routes.pop(path, None)
+
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> Answer:
         """What to answer one POST to `path`; each delivery adds its audit line."""
         route = self.routes.get(path)
@@ -166,7 +170,10 @@ async def register(
             )
         finally:
             route.awaiting_handshake = False
-        secret = made.secret or route.handshake or webhook_secret(profile, system, made.id)
+        if made is None:  # a container without webhooks: its route goes
+            receiver.drop(sub)
+            continue
+        secret = route.handshake or made.secret or webhook_secret(profile, system, made.id)
         if not secret:
             raise UserError(
                 f"{registry.label(system)} registered the webhook {made.id} without giving its signing secret; "

@@ -37,9 +37,10 @@ class Registration:
 
 
 # (source adapter, callback URL, container id, whether the secret of a webhook id is known) ->
-# the webhook. An existing one is reused when its signing secret is known (always, for an app-wide
+# the webhook, or None for a container the vendor sends no webhooks for (an Asana project
+# template). An existing one is reused when its signing secret is known (always, for an app-wide
 # secret); one whose own secret is lost is deleted and registered again, so a new secret comes.
-Register = Callable[[Any, str, str, Callable[[str], bool]], Awaitable[Registration]]
+Register = Callable[[Any, str, str, Callable[[str], bool]], Awaitable[Registration | None]]
 
 
 @dataclass(frozen=True)

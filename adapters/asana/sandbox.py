@@ -11,6 +11,7 @@ themselves live in `sandbox_api`.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -27,8 +28,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
 from adapters.asana import sandbox_api as api
+from adapters.asana import sandbox_webhooks as hooks
 from adapters.asana.sandbox_limits import AsanaRateLimits
 from adapters.asana.sandbox_state import SCALES, AsanaState, build_state, iso
+from adapters.asana.sandbox_webhooks import Deliveries
 from adapters.asana.spec import SANDBOX_CREDENTIALS
 from adapters.sandbox_bytes import file_chunks
 from adapters.sandboxkit import Faults, Manifest, Sandbox
@@ -62,7 +65,8 @@ class AsanaSandbox(Sandbox):
         download_ttl: float = DOWNLOAD_TTL_S,
     ) -> None:
         self.scale = scale
-        self.state: AsanaState = build_state(seed, scale)
+        self.deliveries = Deliveries()
+        self.state = build_state(seed, scale)
         self.limits = AsanaRateLimits(rate_limits, tier, window_scale)
         self.token = SANDBOX_CREDENTIALS["token"]
         self.download_ttl = download_ttl
@@ -75,9 +79,22 @@ class AsanaSandbox(Sandbox):
         self.sync_epoch: dict[str, int] = {}  # bumped to make a project's sync tokens too old
         super().__init__(seed=seed, faults=faults)
 
+    @property
+    def state(self) -> AsanaState:
+        return self._state
+
+    @state.setter
+    def state(self, state: AsanaState) -> None:
+        """A state put in (a reset, a saved demo world) is watched like the first: every event
+        recorded on it goes to the webhooks on its project."""
+        self._state = state
+        state.on_event = lambda project, event: self.deliveries.on_event(state, project, event)
+
     # -- plumbing ------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
         return [
+            Route("/_sandbox/webhooks/heartbeat", self._heartbeat, methods=["POST"]),
+            Route("/_sandbox/webhooks/replay", self._replay, methods=["POST"]),
             Route("/_sandbox/corrupt", self._corrupt, methods=["POST"]),
             Route("/_sandbox/mutate", self._mutate, methods=["POST"]),
             Route("/_sandbox/deny", self._deny, methods=["POST"]),
@@ -164,6 +181,13 @@ class AsanaSandbox(Sandbox):
                     '{"data":{"gid":"' + params.get("gid", "") + '","name":"Gro', media_type="application/json"
                 )
             body = json.loads(await request.body() or b"{}") if write else None
+            if handler is api.create_webhook:  # the handshake runs while the create call waits
+                with self.lock:
+                    _, target, _ = api.webhook_project(ctx, body if isinstance(body, dict) else {})
+                secret = await hooks.handshake(target)
+                if secret is None:
+                    return _error(400, hooks.HANDSHAKE_FAILED)
+                ctx.hook_secret = secret
             with self.lock:
                 out = handler(ctx, body) if write else handler(ctx)
                 out = self._render_bad(out)
@@ -174,7 +198,7 @@ class AsanaSandbox(Sandbox):
         finally:
             with self.lock:
                 self.limits.done(token, write=write, cost=ctx.cost)
-        return _json(out)
+        return _json(out, 201 if handler is api.create_webhook else 200)
 
     async def _batch(self, request: Request, token: str) -> Response:
         """POST /batch: up to 10 actions, answered in order, always 200; counted as N requests,
@@ -340,6 +364,16 @@ class AsanaSandbox(Sandbox):
         with self.lock:
             (self.denied.add if body.get("deny", True) else self.denied.discard)(str(body["gid"]))
         return JSONResponse({"denied": sorted(self.denied)})
+
+    async def _heartbeat(self, request: Request) -> Response:
+        """Asana's eight-hourly heartbeat, now: `{"events": []}` to every active webhook."""
+        with self.lock:
+            sent = self.deliveries.heartbeat(self.state)
+        return JSONResponse({"sent": sent})
+
+    async def _replay(self, request: Request) -> Response:
+        """The last delivery sent again, exactly as sent: what the target answered."""
+        return JSONResponse({"status": await asyncio.to_thread(self.deliveries.sender.replay)})
 
     async def _drain(self, request: Request) -> Response:
         """Spend the token's cost budget: its next request meets the cost-based 429."""

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from adapters.asana import sandbox_webhooks as hooks
 from adapters.asana.sandbox_state import AsanaState, Project, Task
 
 UNPAGED_MAX = 1_000
@@ -60,6 +61,7 @@ class Ctx:
         default_factory=set
     )  # tasks a listing loses (task_counts still counts them)  # per project: bumped to make its sync tokens too old
     cost: int = 1
+    hook_secret: str = ""  # the secret a webhook's handshake was answered with (POST /webhooks)
 
 
 # -- full records ------------------------------------------------------------------------
@@ -319,6 +321,7 @@ COMPACT = {
     "custom_field_setting": ("gid", "resource_type"),
     "custom_field": ("gid", "name", "resource_type", "resource_subtype", "type", "enum_options"),
     "enum_option": ("gid", "name", "resource_type", "enabled", "color"),
+    "webhook": ("gid", "resource_type", "active", "resource", "target"),
 }
 
 
@@ -799,6 +802,57 @@ def events(ctx: Ctx) -> dict[str, Any]:
     return {"data": out, "sync": make_offset(ctx, scope, start + len(chunk)), "has_more": more}
 
 
+# -- webhooks (sandbox_webhooks sends the handshake and the deliveries) ---------------------
+def webhook_project(ctx: Ctx, body: dict[str, Any]) -> tuple[Project, str, list[Any]]:
+    """What a POST /webhooks asks for: (project, target, filters), or Asana's refusal."""
+    data = body.get("data") if isinstance(body.get("data"), dict) else None
+    if data is None:
+        raise AsanaError(400, "data: Missing input")
+    resource = data.get("resource")
+    if not isinstance(resource, str) or not resource:
+        raise AsanaError(400, "resource: Missing input")
+    refused = hooks.target_refusal(data.get("target"))
+    if refused:
+        raise AsanaError(*refused)
+    filters = data.get("filters") or []
+    if not isinstance(filters, list):
+        raise AsanaError(400, "filters: Value is not an array.")
+    return _project(ctx, resource), str(data["target"]), filters
+
+
+def create_webhook(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /webhooks, once the handshake was answered: 201 with the secret beside `data`."""
+    p, target, filters = webhook_project(ctx, body)
+    hook = hooks.make(ctx.state, p, target, ctx.hook_secret, filters)
+    return {"data": hooks.webhook_out(hook), "X-Hook-Secret": ctx.hook_secret}
+
+
+def list_webhooks(ctx: Ctx) -> dict[str, Any]:
+    ws = ctx.query.get("workspace")
+    if not ws:
+        raise AsanaError(400, "workspace: Missing input")
+    _workspace(ctx, ws)
+    resource = ctx.query.get("resource")
+    found = [h for h in ctx.state.webhooks.values() if resource in (None, h["resource"]["gid"])]
+    return page(ctx, found, hooks.webhook_out)
+
+
+def _webhook(ctx: Ctx) -> dict[str, Any]:
+    hook = ctx.state.webhooks.get(ctx.params["gid"])
+    if hook is None:
+        raise not_found("webhook")
+    return hook
+
+
+def get_webhook(ctx: Ctx) -> dict[str, Any]:
+    return one(ctx, hooks.webhook_out(_webhook(ctx)))
+
+
+def delete_webhook(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    del ctx.state.webhooks[_webhook(ctx)["gid"]]
+    return {"data": {}}
+
+
 Handler = Callable[[Ctx], dict[str, Any]]
 ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/users/{gid}", get_user),
@@ -830,10 +884,14 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/tags", list_tags),
     ("GET", "/workspaces/{gid}/tags", list_tags),
     ("GET", "/workspaces/{gid}/tasks/search", search_tasks),
+    ("GET", "/webhooks", list_webhooks),
+    ("GET", "/webhooks/{gid}", get_webhook),
 ]
 WRITES: list[tuple[str, str, Callable[[Ctx, dict[str, Any]], dict[str, Any]]]] = [
     ("PUT", "/tasks/{gid}", update_task),
     ("DELETE", "/tasks/{gid}", delete_task),
+    ("POST", "/webhooks", create_webhook),
+    ("DELETE", "/webhooks/{gid}", delete_webhook),
 ]
 _COMPILED = [
     (m, t, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", t) + "/?$"), h) for m, t, h in ROUTES + WRITES

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +132,17 @@ class AsanaState:
     attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
     story_parent: dict[str, str] = field(default_factory=dict)  # story gid -> task gid
     next_gid: int = GID_BASE
+    webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)  # by gid (sandbox_webhooks)
+    # told of every event recorded (webhook deliveries); the sandbox attaches it
+    on_event: Callable[[Project, dict[str, Any]], None] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state without its listener: a saved demo world pickles without it, and the
+        sandbox attaches its own to any state put in."""
+        return {**self.__dict__, "on_event": None}
+
+    def __setstate__(self, saved: dict[str, Any]) -> None:
+        self.__dict__.update({"webhooks": {}, **saved})  # a world saved before webhooks has none
 
     def gid(self) -> str:
         self.next_gid += 1 + (self.next_gid * 2_654_435_761) % 97  # gids grow unevenly, as Asana's do
@@ -153,17 +165,18 @@ class AsanaState:
         return [self.tasks[s] for s in self.tasks[gid].subtasks if not self.tasks[s].deleted]
 
     def record_event(self, project: Project, action: str, resource: dict[str, Any], **extra: Any) -> None:
-        project.events.append(
-            {
-                "user": self.me,
-                "resource": resource,
-                "type": resource["resource_type"],
-                "action": action,
-                "parent": {"gid": project.gid, "resource_type": "project", "name": project.data["name"]},
-                "created_at": iso(time.time()),
-                **extra,
-            }
-        )
+        event = {
+            "user": self.me,
+            "resource": resource,
+            "type": resource["resource_type"],
+            "action": action,
+            "parent": {"gid": project.gid, "resource_type": "project", "name": project.data["name"]},
+            "created_at": iso(time.time()),
+            **extra,
+        }
+        project.events.append(event)
+        if self.on_event is not None:
+            self.on_event(project, event)
 
 
 def build_state(seed: int = 1, scale: str = "small") -> AsanaState:

@@ -240,7 +240,7 @@ class AsanaSource(SourceAdapter):
                     out.append(convert(record))
         return out
 
-    async def _is_template(self, gid: str) -> bool:
+    async def is_template(self, gid: str) -> bool:
         """Whether a container id names a project template (known from `containers`, else
         asked: a project answers, a template's gid is no project's)."""
         if gid in self._templates or gid in self._projects:
@@ -259,7 +259,7 @@ class AsanaSource(SourceAdapter):
     async def extract(self, container_id: str, *, include_archived: bool = False) -> AsyncIterator[Extracted]:
         me = await self.me()
         ws = me.workspaces[0].gid if me.workspaces else ""
-        if await self._is_template(container_id):
+        if await self.is_template(container_id):
             raw = await self.client.data(f"project_templates/{container_id}", opt_fields=TEMPLATE_FIELDS)
             tpl = mapping.parse(AsanaProjectTemplate, raw, "project_template")
             if isinstance(tpl, SourceRejected):
@@ -428,7 +428,7 @@ class AsanaSource(SourceAdapter):
         `extract`: num_subtasks (followed all the way down), each one's comment stories,
         files and links, and custom-field values; and the project's own task count, so a
         listing that lost a task cannot agree with the target."""
-        if await self._is_template(container_id):
+        if await self.is_template(container_id):
             return []
         project = await self.client.data(f"projects/{container_id}", opt_fields="archived")
         archived = "in an archived project" if isinstance(project, dict) and project.get("archived") else None
@@ -492,7 +492,7 @@ class AsanaSource(SourceAdapter):
         baseline token. A token Asana calls too old falls back to the tasks modified since the
         cursor's time (`GET /tasks?project=&modified_since=`); deletions are then found by the
         full re-read and the content hashes. Project templates have no feed (None)."""
-        if await self._is_template(container_id):
+        if await self.is_template(container_id):
             return None
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if cursor is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.asana.webhooks import SCHEME as ASANA_WEBHOOKS
 from wizard.errors import PlanError
 from wizard.registry import (
     AdapterSpec,
@@ -86,6 +87,7 @@ SPEC = AdapterSpec(
     # reference 2.4: 1,500 requests a minute per token on a paid plan (150 on a free one, which
     # the source detects and then keeps to); a batch counts as its actions
     change_feed=True,
+    webhooks=ASANA_WEBHOOKS,
     rate=RateProfile((RateWindow(1_500, 60.0),), summary="1,500-a-minute limit (150 on a free plan)"),
     item_noun=("task", "tasks"),
     container_noun=("project", "projects"),

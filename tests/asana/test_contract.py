@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.asana import sandbox_webhooks as hooks
 from adapters.asana.sandbox import AsanaSandbox
 from adapters.asana.sandbox_api import ROUTES
 from adapters.asana.spec import SANDBOX_CREDENTIALS, SPEC
@@ -37,6 +38,8 @@ def sample_ids(sb: AsanaSandbox) -> dict[str, str]:
     st = sb.state
     project = next(p for p in st.projects.values() if p.tasks and not p.data["archived"])
     task = next(st.tasks[g] for g in project.tasks if st.tasks[g].subtasks and not st.tasks[g].deleted)
+    # a webhook, as its handshake would have made it (the handshake itself: tests/asana/test_sandbox.py)
+    hook = next(iter(st.webhooks.values()), None) or hooks.make(st, project, "https://example.com/hook", "s", [])
     return {
         "/users/{gid}": "me",
         "/workspaces/{gid}": st.workspace["gid"],
@@ -46,6 +49,7 @@ def sample_ids(sb: AsanaSandbox) -> dict[str, str]:
         "/sections/{gid}": project.sections[0],
         "/tasks/{gid}": task.gid,
         "/attachments/{gid}": next(iter(st.attachments)),
+        "/webhooks/{gid}": hook["gid"],
     }
 
 
@@ -64,6 +68,7 @@ def query_for(template: str, sb: AsanaSandbox) -> dict[str, Any]:
         "/projects": {"workspace": st.workspace["gid"]},
         "/project_templates": {"workspace": st.workspace["gid"]},
         "/tags": {"workspace": st.workspace["gid"]},
+        "/webhooks": {"workspace": st.workspace["gid"]},
         "/tasks": {"project": project.gid},
         "/attachments": {"parent": next(a["parent"] for a in st.attachments.values())},
         "/projects/{gid}/task_counts": {"opt_fields": "num_tasks,num_completed_tasks"},

@@ -9,17 +9,15 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 import signal
-import subprocess
 import time
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import CLI, Served, cli
+from tests.e2e.conftest import Served, cli
+from tests.e2e.listening import audit_lines, start_listening, started, writes
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 BATCH_S = 4.0
@@ -27,41 +25,17 @@ CHANGES = 50
 TRELLO = SANDBOX_CREDENTIALS["trello"]
 
 
-def _audit(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "audit.log").read_text().splitlines()]
-
-
-def _writes(s: Served) -> Counter:
-    by_route = s.stats("tallyfy")["by_route"]
-    return Counter({r: sum(by.values()) for r, by in by_route.items() if not r.startswith("GET")})
-
-
 def _sign(body: bytes, url: str) -> str:
     return base64.b64encode(hmac.new(TRELLO["secret"].encode(), body + url.encode(), hashlib.sha1).digest()).decode()
-
-
-def _started(proc: subprocess.Popen, log: Path, timeout: float = 60) -> str:
-    """The callback URL the listener announces once its webhooks are registered."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = re.search(r"Listening on (\S+);", log.read_text().replace("\n", " "))
-        if found:
-            return found.group(1)
-        assert proc.poll() is None, log.read_text()
-        time.sleep(0.2)
-    raise AssertionError(f"the listener did not start: {log.read_text()}")
 
 
 def test_listen_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliveries(small: Served, tmp_path: Path) -> None:
     folder = small.folder
     assert cli("run", str(folder), "--yes").returncode == 0
     log = tmp_path / "listen.log"
-    with open(log, "w") as err:
-        proc = subprocess.Popen(
-            [*CLI, "listen", str(folder), "--port", "0", "--batch", f"{BATCH_S:g}s"], stdout=err, stderr=err
-        )
+    proc = start_listening(folder, log, BATCH_S)
     try:
-        url = _started(proc, log)
+        url = started(proc, log)
         assert url.startswith("http://127.0.0.1:") and url.endswith("/webhooks/trello")
         hooks = httpx.get(
             f"{small.urls['trello']}/1/tokens/{TRELLO['token']}/webhooks", params=TRELLO, timeout=10
@@ -70,10 +44,10 @@ def test_listen_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliveries(smal
         assert {h["idModel"] for h in hooks if h["callbackURL"] == url} == boards
 
         # A quiet interval writes nothing: no sync pass, no call to the target.
-        before = _writes(small)
+        before = writes(small)
         time.sleep(BATCH_S * 2)
-        assert _writes(small) == before
-        assert [e["command"] for e in _audit(folder)].count("sync") == 0
+        assert writes(small) == before
+        assert [e["command"] for e in audit_lines(folder)].count("sync") == 0
 
         # 50 changes in the source, each delivered by the sandbox's webhook: every migrated card
         # renamed, and comments on them up to 50.
@@ -101,7 +75,7 @@ def test_listen_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliveries(smal
         while missing() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not missing()
-        entries = _audit(folder)
+        entries = audit_lines(folder)
         taken = [e for e in entries if e["command"] == "webhook" and e["details"]["outcome"] == "accepted"]
         assert len(taken) == CHANGES
         syncs = [datetime.fromisoformat(e["ts"]).timestamp() for e in entries if e["command"] == "sync"]
@@ -120,15 +94,15 @@ def test_listen_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliveries(smal
             httpx.post(url, content=replay, headers={"X-Trello-Webhook": _sign(replay, url)}, timeout=10),
         ]
         assert [answers[0], answers[1].status_code, answers[2].status_code] == [401, 401, 409]
-        refused = [e["details"]["why"] for e in _audit(folder) if e["details"].get("outcome") == "refused"]
+        refused = [e["details"]["why"] for e in audit_lines(folder) if e["details"].get("outcome") == "refused"]
         assert refused == ["unsigned", "wrong signature", "replayed"]
 
         # health sees the listener; a quiet interval after the batch writes nothing again.
         health = cli("health", str(folder))
         assert health.returncode == 0 and "webhooks: ok — listening" in health.stdout, health.stdout
-        before = _writes(small)
+        before = writes(small)
         time.sleep(BATCH_S * 2)
-        assert _writes(small) == before
+        assert writes(small) == before
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0, log.read_text()

@@ -312,7 +312,7 @@ async def test_the_start_screen_tells_same_named_migrations_apart(tmp_path: Path
         table.table.move_cursor(row=next(i for i, r in enumerate(rows) if r[0] == "demo" and "finished" in r[3]))
         await settle(pilot)
         detail = " ".join(screen_text(app).split())
-        assert "s syncs what changed since" in detail and "last run" in detail, "nothing cut at 80 columns"
+        assert "s syncs what changed since the last run" in detail and "last run" in detail, "nothing cut at 80 columns"
         await pilot.press("slash", *"two")
         await until(pilot, lambda: table.total == 1)
         assert "two" in str(table.selected_item().folder)

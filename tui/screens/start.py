@@ -190,7 +190,7 @@ class StartScreen(KeyedScreen):
     @on(DataTable.RowHighlighted)
     def _detail(self) -> None:
         s = self.selected()
-        hint = {"interrupted": "r resumes the interrupted run", "finished": "s syncs what changed since"}
+        hint = {"interrupted": "r resumes the interrupted run", "finished": "s syncs what changed since the last run"}
         if s:
             text = Text.assemble(
                 short_path(s.folder),

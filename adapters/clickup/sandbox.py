@@ -14,6 +14,7 @@ to corrupt, mutate and delete.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -36,6 +37,8 @@ from adapters.clickup.sandbox_state import (
     Task,
     build_state,
 )
+from adapters.clickup.sandbox_webhooks import Deliveries
+from adapters.clickup.sandbox_webhooks import make as make_webhook
 from adapters.clickup.spec import SANDBOX_CREDENTIALS
 from adapters.sandbox_bytes import file_chunks
 from adapters.sandboxkit import Faults, Manifest, Sandbox
@@ -85,12 +88,26 @@ class ClickUpSandbox(Sandbox):
         plan: str = "business",
     ) -> None:
         self.scale = scale
-        self.state: ClickUpState = build_state(seed, scale)
+        self.deliveries = Deliveries()
+        self.state = build_state(seed, scale)
         self.limits = ClickUpRateLimits(rate_limits, plan, window_scale)
         self.token = SANDBOX_CREDENTIALS["token"]
         self.bad_tasks: set[str] = set()  # task ids rendered malformed
         self.bad_files: set[str] = set()  # attachment ids whose download fails
         super().__init__(seed=seed, faults=faults)
+
+    @property
+    def state(self) -> ClickUpState:
+        return self._state
+
+    @state.setter
+    def state(self, state: ClickUpState) -> None:
+        """A state put in (a reset, a saved demo world) is watched like the first: each task
+        change goes to the webhooks that watch it."""
+        self._state = state
+        state.on_change = lambda task, event, field, before, after: self.deliveries.on_change(
+            state, task, event, field, before, after
+        )
 
     # -- plumbing -------------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -111,9 +128,17 @@ class ClickUpSandbox(Sandbox):
             ("/task/{task_id}", self._task),
             ("/task/{task_id}/comment", self._comments),
             ("/comment/{comment_id}/reply", self._replies),
+            ("/team/{team_id}/webhook", self._webhooks),
+        ]
+        writes = [
+            ("/team/{team_id}/webhook", self._create_webhook, "POST"),
+            ("/webhook/{webhook_id}", self._delete_webhook, "DELETE"),
+            ("/task/{task_id}", self._update_task, "PUT"),
         ]
         return [
             Route("/_sandbox/corrupt", self._corrupt, methods=["POST"]),
+            Route("/_sandbox/webhooks/replay", self._replay, methods=["POST"]),
+            *[Route(API + path, self._wrap(handler, write=True), methods=[method]) for path, handler, method in writes],
             Route("/_sandbox/mutate", self._mutate, methods=["POST"]),
             Route("/_sandbox/delete", self._delete, methods=["POST"]),
             Route("/_files/{team}/{uid}/{name:path}", self._file, methods=get),
@@ -140,7 +165,10 @@ class ClickUpSandbox(Sandbox):
     async def _unknown(self, request: Request) -> Response:
         return ClickUpError(404, "Route not found", "APP_001").response()
 
-    def _wrap(self, handler: Any) -> Any:
+    def _wrap(self, handler: Any, write: bool = False) -> Any:
+        """A route's handler behind the token and the limits: (path params, query, base URL),
+        and the JSON body for a write."""
+
         async def endpoint(request: Request) -> Response:
             token = _token(request.headers.get("authorization", ""))
             if not token:
@@ -154,13 +182,78 @@ class ClickUpSandbox(Sandbox):
             query = dict(request.query_params)
             base = f"{request.url.scheme}://{request.url.netloc}"
             try:
+                sent = await self._body(request) if write else None
                 with self.lock:
-                    body = handler(request.path_params, query, base)
+                    body = handler(request.path_params, query, base, *([sent] if write else []))
             except ClickUpError as e:
                 return e.response(headers)
             return _json(body, 200, headers)
 
         return endpoint
+
+    @staticmethod
+    async def _body(request: Request) -> dict[str, Any]:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            raise ClickUpError(400, "Invalid JSON body", "INPUT_001") from None
+        if not isinstance(body, dict):
+            raise ClickUpError(400, "Invalid JSON body", "INPUT_001")
+        return body
+
+    # -- webhooks and task updates (sandbox_webhooks sends the deliveries) -----------------------
+    def _webhooks(self, p: dict[str, str], q: dict[str, str], base: str) -> Any:
+        self._check_team(p["team_id"])
+        return {"webhooks": [dict(h) for h in self.state.webhooks.values()]}
+
+    def _create_webhook(self, p: dict[str, str], q: dict[str, str], base: str, body: dict[str, Any]) -> Any:
+        self._check_team(p["team_id"])
+        endpoint, events = body.get("endpoint"), body.get("events")
+        if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
+            raise ClickUpError(400, "Webhook endpoint invalid", "OAUTH_034")
+        if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+            raise ClickUpError(400, "Webhook events invalid", "OAUTH_035")
+        if body.get("list_id") is not None:
+            self._list_of(str(body["list_id"]))
+        if body.get("task_id") is not None:
+            self._task_of(str(body["task_id"]))
+        st = self.state
+        hook = make_webhook(st, body)
+        return {"id": hook["id"], "webhook": dict(hook)}
+
+    def _delete_webhook(self, p: dict[str, str], q: dict[str, str], base: str, body: dict[str, Any]) -> Any:
+        if self.state.webhooks.pop(p["webhook_id"], None) is None:
+            raise ClickUpError(404, "Webhook not found", "OAUTH_042")
+        return {}
+
+    def _update_task(self, p: dict[str, str], q: dict[str, str], base: str, body: dict[str, Any]) -> Any:
+        """Update Task: name, description and status, each change delivered to the webhooks."""
+        task = self._task_of(p["task_id"])
+        d = task.data
+        changes: list[tuple[str, str, Any, Any]] = []
+        if "status" in body:
+            lst = self.state.lists[task.list_id]
+            s = next((s for s in lst.statuses if s["status"] == str(body["status"]).lower()), None)
+            if s is None:
+                raise ClickUpError(400, "Status does not exist", "ITEM_062")
+            before, d["status"] = d["status"], {k: s[k] for k in ("id", "status", "color", "orderindex", "type")}
+            changes.append(("taskStatusUpdated", "status", before, d["status"]))
+        for name in ("name", "description"):
+            if name in body:
+                if not isinstance(body[name], str):
+                    raise ClickUpError(400, f"Task {name} invalid", "INPUT_005")
+                before, d[name] = d[name], body[name]
+                if name == "description":
+                    d["text_content"] = d["markdown_description"] = body[name]
+                changes.append(("taskUpdated", name, before, body[name]))
+        d["date_updated"] = str(int(time.time() * 1000))
+        for event, name, before, after in changes:
+            self.state.changed(task, event, name, before, after)
+        return self.task_out(task, base)
+
+    async def _replay(self, request: Request) -> Response:
+        """The last delivery sent again, exactly as sent: what the target answered."""
+        return JSONResponse({"status": await asyncio.to_thread(self.deliveries.sender.replay)})
 
     # -- rendering ------------------------------------------------------------------------------
     def _user(self, p: dict[str, str], q: dict[str, str], base: str) -> Any:
@@ -498,6 +591,8 @@ class ClickUpSandbox(Sandbox):
                 s = rng.choice([s for s in lst.statuses if s["id"] != d["status"]["id"]])
                 d["status"] = {k: s[k] for k in ("id", "status", "color", "orderindex", "type")}
             d["date_updated"] = now
+            event = "taskStatusUpdated" if choice == "status" else "taskUpdated"
+            self.state.changed(self.state.tasks[tid], event, choice, None, d[choice])
         return picked
 
     async def _delete(self, request: Request) -> Response:
@@ -511,6 +606,7 @@ class ClickUpSandbox(Sandbox):
                     gone.append(t.id)
             for g in gone:
                 self.state.tasks[g].deleted = True
+                self.state.changed(self.state.tasks[g], "taskDeleted")
         return JSONResponse({"deleted": gone})
 
     # -- what the sandbox holds -----------------------------------------------------------------

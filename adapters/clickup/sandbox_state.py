@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +131,21 @@ class ClickUpState:
     tasks: dict[str, Task] = field(default_factory=dict)
     comment_task: dict[str, str] = field(default_factory=dict)  # comment id (replies too) -> task id
     attachments: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> record (with parent_id)
+    webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id (sandbox_webhooks)
+    # told of each task change, (task, event, field, before, after), for webhook deliveries; the sandbox attaches it
+    on_change: Callable[[Task, str, str, Any, Any], None] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state without its listener: a saved demo world pickles without it, and the
+        sandbox attaches its own to any state put in."""
+        return {**self.__dict__, "on_change": None}
+
+    def __setstate__(self, saved: dict[str, Any]) -> None:
+        self.__dict__.update({"webhooks": {}, **saved})  # a world saved before webhooks has none
+
+    def changed(self, task: Task, event: str, field: str = "", before: Any = None, after: Any = None) -> None:
+        if self.on_change is not None:
+            self.on_change(task, event, field, before, after)
 
     def attachment_sha256(self, att_id: str) -> str:
         return file_sha256(self.seed, att_id, self.attachments[att_id]["size"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.clickup.webhooks import SCHEME as CLICKUP_WEBHOOKS
 from wizard.registry import (
     AdapterSpec,
     ApiDescription,
@@ -77,6 +78,7 @@ SPEC = AdapterSpec(
     # reference 3.4: per token, 100 requests a minute (Free Forever, Unlimited, Business), 1,000
     # (Business Plus), 10,000 (Enterprise); the client reads the plan's from X-RateLimit-Limit
     change_feed=True,
+    webhooks=CLICKUP_WEBHOOKS,
     rate=RateProfile(
         (RateWindow(100, 60.0),),
         summary="100-a-minute limit (1,000 on Business Plus, 10,000 on Enterprise, read from its headers)",

@@ -18,6 +18,9 @@
   are scaled by `window_scale` (the CLI's --rate-scale).
 - Files: `public_url` is a signed URL on this server, valid for an hour; a file made bad
   (`POST /_sandbox/corrupt {"mode": "bad_file"}`) always fails to download.
+- Webhooks (sandbox_webhooks): `create_webhook` sends the challenge first; every change to an
+  item, made through the API or `/_sandbox/mutate`, is delivered to the board's webhooks that
+  want it, with the JWT signed by the app's signing secret.
 - `/_sandbox/export` lists the state with the `manifest` every sandbox gives.
 """
 
@@ -46,6 +49,7 @@ from adapters.monday import sandbox_graphql as gql
 from adapters.monday import sandbox_mutations as mut
 from adapters.monday.documents import API_VERSION, VERSION_RE
 from adapters.monday.sandbox_state import SCALES, Item, MondayState, Update, asset_bytes, build_state
+from adapters.monday.sandbox_webhooks import Deliveries
 from adapters.sandboxkit import Faults, Manifest, Sandbox
 from wizard.secrets import SANDBOX_CREDENTIALS
 
@@ -84,7 +88,8 @@ class MondaySandbox(Sandbox):
         if scale not in SCALES:
             raise ValueError(f"scale must be one of {', '.join(SCALES)}")
         self.scale = scale
-        self.state: MondayState = build_state(seed, scale)
+        self.deliveries = Deliveries(SANDBOX_CREDENTIALS["monday"]["secret"])
+        self.state = build_state(seed, scale)
         self.state.tier = tier
         self.token = SANDBOX_CREDENTIALS["monday"]["token"]
         self.window = 60.0 * window_scale
@@ -102,6 +107,16 @@ class MondaySandbox(Sandbox):
         self._flight_lock = threading.Lock()
         self.complexity_log: list[int] = []
         super().__init__(seed=seed, faults=faults)
+
+    @property
+    def state(self) -> MondayState:
+        return self._state
+
+    @state.setter
+    def state(self, state: MondayState) -> None:
+        """A state put in (a reset, a saved demo world) sends its events to the webhooks like the first."""
+        self._state = state
+        state.on_event = lambda event, item, data: self.deliveries.on_event(state, event, item, data)
 
     # -- plumbing ------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -525,9 +540,7 @@ class MondaySandbox(Sandbox):
             st.log_item(item, event[item.state])
         if "update" in body:
             text = str(body["update"])
-            up = Update(st.new_id(), item.id, f"<p>{text}</p>", text, st.me_id, now)
-            st.updates[up.id] = up
-            item.update_ids.append(up.id)
+            st.post_update(Update(st.new_id(), item.id, f"<p>{text}</p>", text, st.me_id, now))
         item.updated_at = now
         return now
 

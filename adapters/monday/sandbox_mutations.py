@@ -26,6 +26,7 @@ from typing import Any
 from graphql import DocumentNode, FieldNode, OperationDefinitionNode
 
 from adapters.monday import sandbox_graphql as gql
+from adapters.monday import sandbox_webhooks as hooks
 from adapters.monday.sandbox_state import Asset, Board, Column, Group, Item, MondayState, Tag, Update, subitems_board
 
 MUTATION_COST = 10_000
@@ -251,7 +252,11 @@ def _values(st: MondayState, board: Board, raw: Any, create_labels: bool) -> dic
 
 
 class TargetRoot(gql.Root):
-    """The queries, plus what a target looks items and tags up by."""
+    """The queries, plus what a target looks items and tags up by, and a board's webhooks."""
+
+    def webhooks(self, info: Any, board_id: str, app_webhooks_only: bool = False) -> list[dict[str, Any]]:
+        _board(self._ctx.state, board_id)
+        return [hooks.out(h) for h in self._ctx.state.webhooks.values() if h["board_id"] == str(board_id)]
 
     def tags(self, info: Any, ids: list[str] | None = None, **_: Any) -> list[dict[str, Any]]:
         st = self._ctx.state
@@ -543,6 +548,22 @@ class MutationRoot:
         self._st.log_item(it, "archive_pulse")
         return gql.ItemView(self._ctx, it)
 
+    # -- webhooks ----------------------------------------------------------------------------
+    def create_webhook(self, info: Any, board_id: str, url: str, event: str, config: Any = None) -> dict[str, Any]:
+        b = _board(self._st, board_id)
+        try:
+            return hooks.out(hooks.create(self._st, b.id, url, event, config))
+        except hooks.WebhookRefused as e:
+            raise _refuse(str(e), "InvalidArgumentException", url=url) from None
+        except ValueError:
+            raise _refuse("The webhook config is not JSON", "InvalidArgumentException") from None
+
+    def delete_webhook(self, info: Any, id: str) -> dict[str, Any]:
+        hook = self._st.webhooks.pop(str(id), None)
+        if hook is None:
+            raise _refuse(f"Webhook {id} does not exist", "ResourceNotFoundException")
+        return hooks.out(hook)
+
     # -- updates and files -------------------------------------------------------------------
     def create_update(
         self,
@@ -561,9 +582,7 @@ class MutationRoot:
             raise _refuse("Update body can't be blank", "InvalidArgumentException")
         text = re.sub(r"<[^>]+>", "", body.replace("</p>", "\n").replace("<br>", "\n")).strip()
         up = Update(self._made(st.new_id()), it.id, body, _unescape(text), st.me_id, gql.now_iso())
-        st.updates[up.id] = up
-        it.update_ids.append(up.id)
-        it.updated_at = up.created_at
+        st.post_update(up)
         return gql.UpdateView(self._ctx, up)
 
     def delete_update(self, info: Any, id: str) -> gql.UpdateView:

@@ -19,7 +19,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -221,6 +221,15 @@ class MondayState:
     # the export lists these as a target's objects. An uploaded file's bytes are kept as sha256.
     made: set[str] = field(default_factory=set)
     uploads: dict[str, str] = field(default_factory=dict)
+    webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id (sandbox_webhooks)
+    # told of every item event (an activity-log line's event and data) and every update posted
+    # ("create_update"), for webhook deliveries
+    on_event: Callable[[str, Item, dict[str, Any]], None] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state without its listener: a saved demo world (wizard/sandboxes.py pickles it)
+        holds data only; the sandbox it is put back into attaches its own (MondaySandbox.state)."""
+        return {**self.__dict__, "on_event": None}
 
     def new_id(self) -> str:
         self.next_id += 1
@@ -254,7 +263,18 @@ class MondayState:
             user_id or self.me_id,
         )
         bisect.insort(logs, log, key=lambda g: g.created_at)  # kept in time order, as seeding is not
+        if self.on_event is not None:
+            self.on_event(event, item, log.data)
         return log
+
+    def post_update(self, up: Update) -> None:
+        """An update posted on an item now (kept in its updates, not in the activity log)."""
+        item = self.items[up.item_id]
+        self.updates[up.id] = up
+        item.update_ids.append(up.id)
+        item.updated_at = up.created_at
+        if self.on_event is not None:
+            self.on_event("create_update", item, {"update_id": up.id})
 
     def item_archived(self, item: Item) -> bool:
         """Hidden from `items_page`: the item, its group or its board is archived or deleted

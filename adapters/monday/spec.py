@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.monday.webhooks import SCHEME as MONDAY_WEBHOOKS
 from wizard.errors import PlanError
 from wizard.registry import (
     AdapterSpec,
@@ -29,7 +30,10 @@ OPTIONS = {
 BOARD, STATUS_COLUMN = "board", "status_column"
 
 # The sandbox accepts exactly this; it opens no real account.
-SANDBOX_CREDENTIALS = {"token": "sandbox-monday-token"}
+SANDBOX_CREDENTIALS = {
+    "token": "sandbox-monday-token",
+    "secret": "sandbox-monday-signing-secret-00000000000000000000",  # the app's: signs webhook deliveries
+}
 
 
 def connect(c: Connection) -> Any:
@@ -82,6 +86,7 @@ SPEC = AdapterSpec(
         "(1M on trial and free plans)",
     ),
     change_feed=True,  # each board's activity log (sync), confirmed by content hashes
+    webhooks=MONDAY_WEBHOOKS,
     item_noun=("item", "items"),
     container_noun=("board", "boards"),
     presets=(

@@ -54,6 +54,8 @@ def challenge(url: str, body: bytes, headers: dict[str, str] | None = None) -> h
     """One request a vendor sends a callback URL before it creates the webhook (a handshake), or
     None when the URL cannot be reached."""
     try:
-        return httpx.post(url, content=body, headers={"content-type": "application/json", **(headers or {})}, timeout=10)
+        return httpx.post(
+            url, content=body, headers={"content-type": "application/json", **(headers or {})}, timeout=10
+        )
     except httpx.HTTPError:
         return None

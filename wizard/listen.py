@@ -61,6 +61,7 @@ class Answer:
     status: int
     said: str
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "text/plain; charset=utf-8"
 
 
 class Receiver:
@@ -95,6 +96,9 @@ class Receiver:
         hs = self.scheme.handshake_header
         if hs and headers.get(hs):
             return self._handshake(route, headers[hs])
+        echo = self.scheme.challenge(body) if self.scheme.challenge else None
+        if echo is not None:
+            return self._challenge(route, echo)
         if not headers.get(self.scheme.signature_header):
             return self._refuse(401, "unsigned")
         if not route.secret or not self.scheme.verify(headers, body, route.callback_url, route.secret):
@@ -132,6 +136,13 @@ class Receiver:
         audit(self.folder, "webhook", system=self.system, outcome="handshake", container=route.container_id)
         return Answer(200, "handshake", {self.scheme.handshake_header: secret})
 
+    def _challenge(self, route: Route, echo: bytes) -> Answer:
+        """A challenge in the body (monday.com's): echoed while a registration to this route awaits it."""
+        if not route.awaiting_handshake:
+            return self._refuse(403, "unexpected handshake")
+        audit(self.folder, "webhook", system=self.system, outcome="handshake", container=route.container_id)
+        return Answer(200, echo.decode(), content_type="application/json")
+
     def _refuse(self, status: int, why: str, delivery: str = "") -> Answer:
         audit(self.folder, "webhook", system=self.system, outcome="refused", why=why, delivery=delivery)
         return Answer(status, f"refused: {why}")
@@ -159,7 +170,12 @@ async def register(
     unkept = 0
     for cid in containers:
         if not scheme.secret_per_webhook:
-            await scheme.register(source, base_url + path, cid, lambda _id: True)
+            shared = receiver.routes[path]
+            shared.awaiting_handshake = bool(scheme.challenge)
+            try:
+                await scheme.register(source, base_url + path, cid, lambda _id: True)
+            finally:
+                shared.awaiting_handshake = False
             continue
         sub = f"{path}/{quote(cid, safe='')}"
         route = receiver.route(sub, base_url + sub, container_id=cid)
@@ -186,12 +202,18 @@ async def register(
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def _answer(self, status: int, text: str = "", headers: dict[str, str] | None = None) -> None:
+        def _answer(
+            self,
+            status: int,
+            text: str = "",
+            headers: dict[str, str] | None = None,
+            content_type: str = "text/plain; charset=utf-8",
+        ) -> None:
             body = text.encode()
             self.send_response(status)
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
@@ -214,7 +236,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 return self._answer(413, "too large\n")
             body = self.rfile.read(size)
             answer = receiver.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            self._answer(answer.status, answer.said + "\n", answer.headers)
+            self._answer(answer.status, answer.said + "\n", answer.headers, answer.content_type)
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # each delivery is in audit.log; nothing of a request goes to the terminal

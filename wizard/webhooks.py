@@ -58,6 +58,9 @@ class WebhookScheme:
     # lower case: the header of the vendor's registration handshake (Asana's X-Hook-Secret), whose
     # value the receiver echoes and keeps as the webhook's secret; empty: no handshake
     handshake_header: str = ""
+    # raw body -> the answer to a registration challenge the body bears (monday.com's
+    # `{"challenge": ...}`, echoed), None when the body is none; answered only during a registration
+    challenge: Callable[[bytes], bytes | None] | None = None
 
     @property
     def secret_per_webhook(self) -> bool:

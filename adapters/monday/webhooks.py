@@ -124,4 +124,5 @@ SCHEME = WebhookScheme(
     register=register,
     verify=verify,
     parse=parse,
+    challenge=challenge,
 )

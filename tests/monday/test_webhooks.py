@@ -10,6 +10,7 @@ import json
 import pickle
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import jwt
@@ -22,6 +23,7 @@ from adapters.monday.sandbox_webhooks import token
 from adapters.monday.spec import SANDBOX_CREDENTIALS
 from tests import webhook_catcher
 from tests.webhook_catcher import Catcher
+from wizard.listen import Receiver
 
 SECRET = SANDBOX_CREDENTIALS["secret"]
 CREATE = (
@@ -129,8 +131,8 @@ def test_the_scheme_refuses_a_jwt_for_another_url_secret_or_time(served: tuple[M
     good = {"authorization": token(sb.state, SECRET, url)}
     assert webhooks.verify(good, b"{}", url, SECRET)
     assert not webhooks.verify(good, b"{}", url + "/other", SECRET)
-    assert not webhooks.verify(good, b"{}", url, "not-the-secret")
-    assert not webhooks.verify({"authorization": token(sb.state, "not-the-secret", url)}, b"{}", url, SECRET)
+    assert not webhooks.verify(good, b"{}", url, "not-the-secret-" * 3)
+    assert not webhooks.verify({"authorization": token(sb.state, "not-the-secret-" * 3, url)}, b"{}", url, SECRET)
     assert not webhooks.verify({}, b"{}", url, SECRET)
     old = time.time() - 3600
     expired = jwt.encode({"aud": url, "iat": int(old), "exp": int(old) + 300}, SECRET, algorithm="HS256")
@@ -148,3 +150,16 @@ def test_a_delivery_is_named_by_its_webhook_and_trigger_and_only_a_challenge_is_
     assert webhooks.challenge(b'{"challenge": "xyz"}') == b'{"challenge": "xyz"}'
     assert webhooks.challenge(json.dumps(event).encode()) is None
     assert webhooks.challenge(b'{"challenge": "xyz", "event": {}}') is None
+
+
+def test_the_receiver_echoes_a_challenge_only_while_a_registration_awaits_it(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
+    r = Receiver(tmp_path, "monday", webhooks.SCHEME)
+    route = r.route("/webhooks/monday", "https://tunnel.example/webhooks/monday", SECRET)
+    challenge = b'{"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}'
+    assert r.handle("/webhooks/monday", {}, challenge).status == 403
+    route.awaiting_handshake = True
+    answer = r.handle("/webhooks/monday", {}, challenge)
+    assert (answer.status, answer.content_type) == (200, "application/json")
+    assert json.loads(answer.said) == json.loads(challenge)
+    assert r.pending == set()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from collections import Counter
 from datetime import datetime
@@ -19,8 +18,8 @@ import httpx
 import jwt
 
 from adapters.monday.webhooks import EVENTS
-from tests.e2e.conftest import CLI, Served, cli, serve, stop
-from tests.e2e.test_listen import _audit, _started, _writes
+from tests.e2e.conftest import Served, cli, serve, stop
+from tests.e2e.listening import audit_lines, start_listening, started, wait_for, writes
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 BATCH_S = 4.0
@@ -62,21 +61,17 @@ def test_listen_to_monday_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliv
         boards = {b["id"] for b in s.export("monday")["boards"] if b["state"] != "deleted"}  # archived ones too
         assert migrated <= boards
         log = tmp_path / "listen.log"
-        with open(log, "w") as err:
-            proc = subprocess.Popen(
-                [*CLI, "listen", str(folder), "--port", "0", "--batch", f"{BATCH_S:g}s"], stdout=err, stderr=err
-            )
+        proc = start_listening(folder, log, BATCH_S)
         try:
-            url = _started(proc, log)
+            url = started(proc, log)
             assert url.startswith("http://127.0.0.1:") and url.endswith("/webhooks/monday")
             assert _hooks(s, boards) == {b: Counter(EVENTS) for b in boards}
-            assert [e["details"]["outcome"] for e in _audit(folder) if e["command"] == "webhook"] == ["handshake"] * (
-                len(EVENTS) * len(boards)
-            )
+            handshakes = [e["details"]["outcome"] for e in audit_lines(folder) if e["command"] == "webhook"]
+            assert handshakes == ["handshake"] * (len(EVENTS) * len(boards))
 
-            before = _writes(s)  # a quiet interval writes nothing
+            before = writes(s)  # a quiet interval writes nothing
             time.sleep(BATCH_S * 2)
-            assert _writes(s) == before
+            assert writes(s) == before
 
             # 50 changes in one request to monday.com's API (an automation's burst): items renamed,
             # and updates posted up to 50
@@ -103,11 +98,8 @@ def test_listen_to_monday_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliv
                 posted = {c["source_ref"] for r in target for c in r["comments"]}
                 return [n for iid, n in names.items() if named[f"monday:item:{iid}"] != n] + sorted(comments - posted)
 
-            deadline = time.monotonic() + BATCH_S + 60
-            while missing() and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert not missing()
-            entries = _audit(folder)
+            assert not wait_for(missing, BATCH_S + 60)
+            entries = audit_lines(folder)
             taken = [e for e in entries if e["command"] == "webhook" and e["details"]["outcome"] == "accepted"]
             assert len(taken) == CHANGES
             syncs = [datetime.fromisoformat(e["ts"]).timestamp() for e in entries if e["command"] == "sync"]
@@ -129,12 +121,12 @@ def test_listen_to_monday_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliv
                 httpx.post(url, content=b'{"challenge": "late"}', timeout=10),
             ]
             assert [a.status_code for a in answers] == [401, 401, 401, 409, 403]
-            refused = [e["details"]["why"] for e in _audit(folder) if e["details"].get("outcome") == "refused"]
+            refused = [e["details"]["why"] for e in audit_lines(folder) if e["details"].get("outcome") == "refused"]
             assert refused == ["unsigned", "wrong signature", "wrong signature", "replayed", "unexpected handshake"]
 
-            before = _writes(s)  # a quiet interval after the batch writes nothing again
+            before = writes(s)  # a quiet interval after the batch writes nothing again
             time.sleep(BATCH_S * 2)
-            assert _writes(s) == before
+            assert writes(s) == before
         except BaseException:
             proc.kill()
             raise

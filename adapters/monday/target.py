@@ -414,6 +414,7 @@ class MondayTarget:
         for stage, g in zip(missing, made, strict=True):
             ctx.stages[stage.key] = str(g["id"])
         ctx.stage_order = [ctx.stages[s.key] for s in stages]
+        ctx.extra["groups"] = {ctx.stages[s.key]: mm.item_name(s.name) for s in stages}  # a sub-item's Stage
 
     async def _ensure_columns(self, tpl: Template, board_id: str, schema: dict[str, Any], ctx: ContainerCtx) -> None:
         cols = [dict(c) for c in schema.get("columns") or []]
@@ -987,15 +988,15 @@ class MondayTarget:
             self._sub_ready[sub_board] = has | {w["id"] for w in missing}
 
     @staticmethod
-    def _subitem_own() -> list[dict[str, Any]]:
+    def _subitem_own(own: tuple[mm.OwnColumn, ...] = mm.SUBITEM_OWN) -> list[dict[str, Any]]:
         """Our marker and Done columns: what a checklist item's subitem needs."""
-        return [{"title": o.title, "column_type": o.type, "id": o.id, "description": o.note} for o in mm.SUBITEM_OWN]
+        return [{"title": o.title, "column_type": o.type, "id": o.id, "description": o.note} for o in own]
 
     def _mirrored(self, ctx: ContainerCtx) -> list[dict[str, Any]]:
-        """Our marker and Done columns and every column the board's items use, with the
+        """Our marker, Done and Stage columns and every column the board's items use, with the
         board's ids: a source's sub-item carries the values its parent's kind of item does."""
         notes = {o.id: o.note for o in mm.OWN}
-        own = self._subitem_own()
+        own = self._subitem_own(mm.CHILD_OWN)
         taken = {w["id"] for w in own}
         return own + [
             {"title": title, "column_type": ctype, "id": cid, "description": notes.get(cid)}
@@ -1046,10 +1047,15 @@ class MondayTarget:
         return await self._find_subitem(new.item.key, parent_id, self._child_values(new), self._mirrored(new.ctx))
 
     def _child_values(self, new: NewItem) -> dict[str, Any]:
-        values = self._column_values(new.item, new.ctx, new.fields, new.people)
-        if new.item.completed_at is not None:
-            return {mm.DONE.id: {"checked": "true"}, **values}  # the marker stays last
-        return values
+        """Its values as an item's, its stage's name (a subitem stands in no group of the
+        board) and Done when the source completed it; the marker stays last."""
+        item, own = new.item, {}
+        stage = (new.ctx.extra.get("groups") or {}).get(new.ctx.stage_of(item))
+        if stage:
+            own[mm.STAGE.id] = stage
+        if item.completed_at is not None or item.due_complete:
+            own[mm.DONE.id] = {"checked": "true"}
+        return {**own, **self._column_values(item, new.ctx, new.fields, new.people)}
 
     async def _subitem(
         self, item_id: str, key: str, title: str, values: dict[str, Any], columns: list[dict[str, Any]]

@@ -82,7 +82,7 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
             # each sub-item and checklist item a subitem, each done checklist item ticked; the board's
             # first subitem gets its values once its subitems board has our columns (and, for the
             # source's sub-items, the board's own): a read of that board, its columns, the values
-            made_columns = columns + len(mm.SUBITEM_OWN) - 1 if c.subitems else len(mm.SUBITEM_OWN)
+            made_columns = columns + len(mm.CHILD_OWN) - 1 if c.subitems else len(mm.SUBITEM_OWN)
             calls["items"] += made + 2 + ceil(made_columns / batch)
             reads += 1
             mutations += made - c.subitems + made_columns + 1  # the sub-items are among the items above

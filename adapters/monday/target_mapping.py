@@ -56,8 +56,10 @@ LABELS = OwnColumn("labels", "mw_tags", "Tags", "tags", "the source's labels, as
 DUE = OwnColumn("due", "mw_due", "Due", "date", "the source's due date")
 HISTORY = OwnColumn("history", "mw_history", "Comment history", "long_text", "the source's comments, oldest first")
 OWN = (MARKER, DESCRIPTION, CHECKLISTS, FILES, FILE_SOURCES, LINKS, PEOPLE, LABELS, DUE, HISTORY)
-DONE = OwnColumn("done", "mw_done", "Done", "checkbox", "the source's checklist item is done")
+DONE = OwnColumn("done", "mw_done", "Done", "checkbox", "the source's checklist item or sub-item is done")
+STAGE = OwnColumn("stage", "mw_stage", "Stage", "text", "the stage of the source's sub-item")
 SUBITEM_OWN = (MARKER, DONE)  # on a board's subitems board, when checklist items are subitems
+CHILD_OWN = (MARKER, DONE, STAGE)  # and when the source's own sub-items are, beside the board's columns
 
 COLUMN_TYPES: dict[FieldType, str] = {
     FieldType.text: "text",

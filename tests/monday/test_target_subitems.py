@@ -168,6 +168,7 @@ async def test_a_sources_sub_item_is_a_subitem_with_its_values_and_updates(serve
     sub = sb.state.items[second]
     assert sub.board_id == sb.state.boards[ctx.container_id].subitems_board_id
     assert "the subtask's own notes 2" in json.dumps(sub.values), "its description in the board's own column"
+    assert sub.values.get("mw_stage") == "To do", "its stage by name: a subitem stands in no group of the board"
     assert not any(i["source_ref"] == "asana:task:s2" for i in exported_items(url)), "not an item of the board"
 
     later = connect(url)  # a resumed run finds each by its marker; verify reads it on its own

@@ -46,7 +46,7 @@ EXPOSE = (
 
 @dataclass
 class Route:
-    """One callback URL the receiver answers: the app-wide one (Trello's, about whatever board a
+    """One callback URL the receiver answers: the app-wide one (about whatever container a
     delivery names) or one webhook's own, about its container and checked with its own secret."""
 
     callback_url: str

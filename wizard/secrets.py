@@ -138,7 +138,7 @@ def _webhook_account(profile: str, system: str, webhook_id: str) -> str:
 
 
 def webhook_secret(profile: str, system: str, webhook_id: str) -> str:
-    """The signing secret the vendor made for one webhook (Asana's handshake, ClickUp's create
+    """The signing secret the vendor made for one webhook (in a registration handshake or its create
     answer): the keyring's, else MW_<PROFILE>_<SYSTEM>_WEBHOOK_<ID>, else this process's; "" when
     none knows it. Never in a file."""
     account = _webhook_account(profile, system, webhook_id)

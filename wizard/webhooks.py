@@ -3,9 +3,9 @@ one on a container, how to check a delivery's signature the vendor's way, and wh
 names. A delivery only says where to look: `listen` reads the objects back through the source
 before anything is written, never trusting the payload.
 
-Two kinds of signing secret: one for the whole app, which the consultant provides (Trello's,
-`secret_part`), or one per webhook, which the vendor makes when the webhook is registered
-(ClickUp's in the create response, Asana's in the `X-Hook-Secret` handshake). A webhook with
+Two kinds of signing secret: one for the whole app, which the consultant provides
+(`secret_part`), or one per webhook, which the vendor makes when the webhook is registered
+(in the create answer, or in a handshake the receiver echoes). A webhook with
 its own secret gets its own callback URL, so a delivery is checked with the secret of the
 webhook it came to and is about that webhook's container."""
 
@@ -37,7 +37,7 @@ class Registration:
 
 
 # (source adapter, callback URL, container id, whether the secret of a webhook id is known) ->
-# the webhook, or None for a container the vendor sends no webhooks for (an Asana project
+# the webhook, or None for a container the vendor sends no webhooks for (a project
 # template). An existing one is reused when its signing secret is known (always, for an app-wide
 # secret); one whose own secret is lost is deleted and registered again, so a new secret comes.
 Register = Callable[[Any, str, str, Callable[[str], bool]], Awaitable[Registration | None]]
@@ -55,7 +55,7 @@ class WebhookScheme:
     # the credential part holding an app-wide signing secret (MW_<PROFILE>_<SYSTEM>_<PART>);
     # empty: each webhook has its own, made by the vendor at registration
     secret_part: str = ""
-    # lower case: the header of the vendor's registration handshake (Asana's X-Hook-Secret), whose
+    # lower case: the header of the vendor's registration handshake (a secret it sends), whose
     # value the receiver echoes and keeps as the webhook's secret; empty: no handshake
     handshake_header: str = ""
     # raw body -> the answer to a registration challenge the body bears (monday.com's

@@ -11,12 +11,9 @@ import base64
 import hashlib
 import hmac
 import json
-import queue
-import threading
 from typing import Any
 
-import httpx
-
+from adapters.sandbox_webhook_sender import Sender
 from adapters.trello.sandbox_state import Action, TrelloState
 
 
@@ -42,13 +39,11 @@ def webhook_out(hook: dict[str, Any]) -> dict[str, Any]:
 
 
 class Deliveries:
-    """The queue of deliveries and the thread that sends them."""
+    """Each action on a watched board or card, POSTed to its webhooks from the sender's thread."""
 
     def __init__(self, secret: str) -> None:
         self.secret = secret
-        self.sent: list[dict[str, Any]] = []  # (hook id, action id, status) of each attempt, for tests
-        self._queue: queue.Queue[tuple[dict[str, Any], bytes] | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self.sender = Sender("trello", self._answered)
 
     def on_action(self, state: TrelloState, action: Action, render: Any) -> None:
         hooks = [
@@ -63,27 +58,11 @@ class Deliveries:
             body = json.dumps(
                 {"action": rendered, "model": model, "webhook": webhook_out(hook)}, separators=(",", ":")
             ).encode()
-            self._start()
-            self._queue.put((hook, body))
+            url = hook["callbackURL"]
+            self.sender.send(hook, url, body, {"x-trello-webhook": signature(self.secret, body, url)})
 
-    def _start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._send_all, name="trello-webhooks", daemon=True)
-            self._thread.start()
-
-    def _send_all(self) -> None:
-        with httpx.Client(timeout=10.0) as client:
-            while (job := self._queue.get()) is not None:
-                hook, body = job
-                headers = {
-                    "content-type": "application/json",
-                    "x-trello-webhook": signature(self.secret, body, hook["callbackURL"]),
-                }
-                try:
-                    status = client.post(hook["callbackURL"], content=body, headers=headers).status_code
-                except httpx.HTTPError:
-                    status = 0
-                hook["consecutiveFailures"] = 0 if 200 <= status < 300 else hook["consecutiveFailures"] + 1
-                if status == 410:  # Trello's documented answer for "stop sending": the webhook goes
-                    hook["active"] = False
-                self.sent.append({"webhook": hook["id"], "status": status})
+    @staticmethod
+    def _answered(hook: dict[str, Any], status: int) -> None:
+        hook["consecutiveFailures"] = 0 if 200 <= status < 300 else hook["consecutiveFailures"] + 1
+        if status == 410:  # Trello's documented answer for "stop sending": the webhook goes
+            hook["active"] = False

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.server
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,6 +19,7 @@ from adapters.asana.sandbox_limits import AsanaRateLimits
 from adapters.asana.sandbox_state import build_state
 from adapters.asana.spec import SANDBOX_CREDENTIALS
 from adapters.sandboxkit import SandboxServer
+from tests.webhook_target import Target
 
 AUTH = {"Authorization": f"Bearer {SANDBOX_CREDENTIALS['token']}"}
 
@@ -257,43 +256,13 @@ def test_manifest_is_computed_from_the_state(served: Any) -> None:
     assert exp["templates"]
 
 
-class _Target:
-    """A webhook target on loopback that records what it is sent; it echoes the handshake's
-    X-Hook-Secret only when told to."""
-
-    def __init__(self, echo: bool) -> None:
-        self.got: list[tuple[dict[str, str], bytes]] = []
-        target = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                target.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
-                if echo and self.headers.get("X-Hook-Secret"):
-                    self.send_header("X-Hook-Secret", self.headers["X-Hook-Secret"])
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_webhook_is_made_only_through_the_handshake_and_its_deliveries_are_signed_with_its_secret(
     served: Any,
 ) -> None:
     sb, c, _ = served
     project = first_project(sb)["gid"]
     ws = sb.export()["workspace"]["gid"]
-    silent, echoing = _Target(echo=False), _Target(echo=True)
+    silent, echoing = Target(), Target(echo="X-Hook-Secret")
     try:
         refused = c.post("webhooks", json={"data": {"resource": project, "target": "https://localhost/hook"}})
         assert refused.status_code == 403
@@ -319,9 +288,7 @@ def test_a_webhook_is_made_only_through_the_handshake_and_its_deliveries_are_sig
 
         task = first_project(sb)["tasks"][0]
         assert c.put(f"tasks/{task}", json={"data": {"name": "Renamed"}}).status_code == 200
-        deadline = time.monotonic() + 10
-        while len(echoing.got) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        echoing.wait(2)
         headers, body = echoing.got[1]
         assert headers["x-hook-signature"] == hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         (event,) = httpx.Response(200, content=body).json()["events"]

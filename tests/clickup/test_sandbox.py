@@ -6,6 +6,9 @@ and 429."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +21,7 @@ from adapters.clickup.sandbox_state import TEAM_ID
 from adapters.clickup.spec import SANDBOX_CREDENTIALS, SPEC
 from adapters.sandboxkit import SandboxServer
 from tests.contract.vendor_spec import OpenApi
+from tests.webhook_target import Target
 
 AUTH = {"Authorization": SANDBOX_CREDENTIALS["token"]}
 
@@ -57,12 +61,14 @@ def test_every_route_answers_as_described(served: Any, described: OpenApi) -> No
     }
     errors: list[str] = []
     # the writes (a webhook made, a task renamed), each answer as described; the webhook then lists
-    writes = [
-        ("POST", f"/v2/team/{TEAM_ID}/webhook", {"endpoint": "https://example.com/hook", "events": ["*"]}),
+    writes = [  # the rename first: no webhook is there to be told of it
         ("PUT", f"/v2/task/{task.id}", {"name": task.data["name"]}),
+        ("POST", f"/v2/team/{TEAM_ID}/webhook", {"endpoint": "https://example.invalid/hook", "events": ["*"]}),
     ]
+    made = []
     for method, url, body in writes:
         r = c.request(method, url, json=body)
+        made.append(r.json())
         assert r.status_code == 200, (url, r.text)
         found = described.answer_schema(method, url, 200)
         assert found is not None, f"{method} {url}: the description gives no schema"
@@ -81,6 +87,7 @@ def test_every_route_answers_as_described(served: Any, described: OpenApi) -> No
         described.check(r.json(), found[1], found[0], errors)
         checked += 1
     assert checked == 16
+    assert c.delete(f"/v2/webhook/{made[1]['id']}").status_code == 200
     # as for Get Folders (declared in the spec, where the client meets it): the description
     # types a folder's lists as strings, while ClickUp embeds each list's record
     # and as for Get Tasks (ApiDescription.schema_gaps): Update Task's description types these as
@@ -154,3 +161,44 @@ def test_the_rate_limit_is_clickups_a_429_with_a_reset_and_no_retry_after() -> N
     with SandboxServer(enterprise) as srv:
         r = httpx.get(srv.url + "/api/v2/team", headers=AUTH)
         assert r.headers["x-ratelimit-limit"] == "10000" and float(r.headers["x-ratelimit-reset"]).is_integer()
+
+
+def test_a_webhook_has_its_own_secret_signs_each_change_and_a_410_suspends_it(served: Any) -> None:
+    sb, c = served
+    lst, task = busiest(sb)
+    ok, gone = Target(200), Target(410)
+    try:
+        made = c.post(
+            f"/v2/team/{TEAM_ID}/webhook", json={"endpoint": ok.url, "events": ["taskUpdated"], "list_id": int(lst.id)}
+        ).json()
+        other = c.post(f"/v2/team/{TEAM_ID}/webhook", json={"endpoint": gone.url, "events": ["*"]}).json()
+        secret = made["webhook"]["secret"]
+        assert len(secret) == 64 and secret != other["webhook"]["secret"]
+        listed = {h["id"]: h for h in c.get(f"/v2/team/{TEAM_ID}/webhook").json()["webhooks"]}
+        assert listed[made["id"]]["secret"] == secret and listed[made["id"]]["list_id"] == lst.id
+
+        assert c.put(f"/v2/task/{task.id}", json={"name": "Renamed"}).status_code == 200
+        ok.wait(1)
+        gone.wait(1)
+        headers, body = ok.got[0]
+        assert headers["x-signature"] == hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        payload = json.loads(body)
+        assert payload["event"] == "taskUpdated" and payload["task_id"] == task.id
+        assert payload["webhook_id"] == made["id"]
+        (item,) = payload["history_items"]
+        assert item["field"] == "name" and item["after"] == "Renamed" and item["parent_id"] == lst.id
+
+        # a status change is not an event the first one asked for; the whole-Workspace one, told 410, is suspended
+        statuses = [s["status"] for s in lst.statuses if s["status"] != task.data["status"]["status"]]
+        assert c.put(f"/v2/task/{task.id}", json={"status": statuses[0]}).status_code == 200
+        time.sleep(0.3)
+        assert len(ok.got) == 1 and len(gone.got) == 1
+        health = {h["id"]: h["health"] for h in c.get(f"/v2/team/{TEAM_ID}/webhook").json()["webhooks"]}
+        assert health[other["id"]] == {"status": "suspended", "fail_count": 1}
+        assert health[made["id"]] == {"status": "active", "fail_count": 0}
+        for hook in (made, other):
+            assert c.delete(f"/v2/webhook/{hook['id']}").status_code == 200
+        assert c.get(f"/v2/team/{TEAM_ID}/webhook").json()["webhooks"] == []
+    finally:
+        ok.close()
+        gone.close()

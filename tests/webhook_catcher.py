@@ -1,6 +1,7 @@
 """A callback URL for the sandboxes' webhooks in tests: a real HTTP server on loopback that
-keeps every request (headers in lower case, JSON body) and answers a monday.com challenge the
-vendor's way (unless `echoing` is off)."""
+keeps every request (headers in lower case, JSON body; `raw`: the body as sent, for signatures),
+answers `status`, a monday.com challenge the vendor's way (unless `echoing` is off) and echoes
+the handshake header `echo_header` (Asana's X-Hook-Secret) when one is named and sent."""
 
 from __future__ import annotations
 
@@ -13,19 +14,25 @@ from typing import Any
 
 
 class Catcher:
-    def __init__(self) -> None:
+    def __init__(self, status: int = 200, echo_header: str = "") -> None:
         self.got: list[tuple[dict[str, str], Any]] = []
+        self.raw: list[tuple[dict[str, str], bytes]] = []
         self.echoing = True
         catcher = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
-                catcher.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                catcher.raw.append((headers, raw))
+                body = json.loads(raw or b"null")
+                catcher.got.append((headers, body))
                 out = b"ok"
                 if catcher.echoing and isinstance(body, dict) and set(body) == {"challenge"}:
                     out = json.dumps(body).encode()
-                self.send_response(200)
+                self.send_response(status)
+                if echo_header and self.headers.get(echo_header):
+                    self.send_header(echo_header, self.headers[echo_header])
                 self.send_header("Content-Length", str(len(out)))
                 self.end_headers()
                 self.wfile.write(out)
@@ -44,6 +51,12 @@ class Catcher:
             found = [g for g in self.got if not (isinstance(g[1], dict) and set(g[1]) == {"challenge"})]
             if len(found) >= n or time.monotonic() > deadline:
                 return found
+            time.sleep(0.05)
+
+    def wait(self, n: int, timeout: float = 10.0) -> None:
+        """Until `n` requests came in, challenges and handshakes included, or the time is up."""
+        deadline = time.monotonic() + timeout
+        while len(self.raw) < n and time.monotonic() < deadline:
             time.sleep(0.05)
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from adapters.asana.sandbox_limits import AsanaRateLimits
 from adapters.asana.sandbox_state import build_state
 from adapters.asana.spec import SANDBOX_CREDENTIALS
 from adapters.sandboxkit import SandboxServer
-from tests.webhook_target import Target
+from tests.webhook_catcher import Catcher
 
 AUTH = {"Authorization": f"Bearer {SANDBOX_CREDENTIALS['token']}"}
 
@@ -262,19 +262,19 @@ def test_a_webhook_is_made_only_through_the_handshake_and_its_deliveries_are_sig
     sb, c, _ = served
     project = first_project(sb)["gid"]
     ws = sb.export()["workspace"]["gid"]
-    silent, echoing = Target(), Target(echo="X-Hook-Secret")
+    silent, echoing = Catcher(), Catcher(echo_header="X-Hook-Secret")
     try:
         refused = c.post("webhooks", json={"data": {"resource": project, "target": "https://localhost/hook"}})
         assert refused.status_code == 403
         failed = c.post("webhooks", json={"data": {"resource": project, "target": silent.url}})
         assert failed.status_code == 400 and "handshake" in failed.json()["errors"][0]["message"]
-        assert silent.got and "x-hook-secret" in silent.got[0][0]
+        assert silent.raw and "x-hook-secret" in silent.raw[0][0]
         assert c.get("webhooks", params={"workspace": ws}).json()["data"] == []
 
         made = c.post("webhooks", json={"data": {"resource": project, "target": echoing.url}})
         assert made.status_code == 201
         secret = made.json()["X-Hook-Secret"]
-        assert secret == echoing.got[0][0]["x-hook-secret"] and "secret" not in made.json()["data"]
+        assert secret == echoing.raw[0][0]["x-hook-secret"] and "secret" not in made.json()["data"]
         listed = c.get("webhooks", params={"workspace": ws, "resource": project}).json()["data"]
         assert listed == [
             {
@@ -289,7 +289,7 @@ def test_a_webhook_is_made_only_through_the_handshake_and_its_deliveries_are_sig
         task = first_project(sb)["tasks"][0]
         assert c.put(f"tasks/{task}", json={"data": {"name": "Renamed"}}).status_code == 200
         echoing.wait(2)
-        headers, body = echoing.got[1]
+        headers, body = echoing.raw[1]
         assert headers["x-hook-signature"] == hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         (event,) = httpx.Response(200, content=body).json()["events"]
         assert event["resource"]["gid"] == task and event["action"] == "changed" and "name" not in event["resource"]

@@ -21,7 +21,7 @@ from adapters.clickup.sandbox_state import TEAM_ID
 from adapters.clickup.spec import SANDBOX_CREDENTIALS, SPEC
 from adapters.sandboxkit import SandboxServer
 from tests.contract.vendor_spec import OpenApi
-from tests.webhook_target import Target
+from tests.webhook_catcher import Catcher
 
 AUTH = {"Authorization": SANDBOX_CREDENTIALS["token"]}
 
@@ -166,7 +166,7 @@ def test_the_rate_limit_is_clickups_a_429_with_a_reset_and_no_retry_after() -> N
 def test_a_webhook_has_its_own_secret_signs_each_change_and_a_410_suspends_it(served: Any) -> None:
     sb, c = served
     lst, task = busiest(sb)
-    ok, gone = Target(200), Target(410)
+    ok, gone = Catcher(200), Catcher(410)
     try:
         made = c.post(
             f"/v2/team/{TEAM_ID}/webhook", json={"endpoint": ok.url, "events": ["taskUpdated"], "list_id": int(lst.id)}
@@ -180,7 +180,7 @@ def test_a_webhook_has_its_own_secret_signs_each_change_and_a_410_suspends_it(se
         assert c.put(f"/v2/task/{task.id}", json={"name": "Renamed"}).status_code == 200
         ok.wait(1)
         gone.wait(1)
-        headers, body = ok.got[0]
+        headers, body = ok.raw[0]
         assert headers["x-signature"] == hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         payload = json.loads(body)
         assert payload["event"] == "taskUpdated" and payload["task_id"] == task.id
@@ -192,7 +192,7 @@ def test_a_webhook_has_its_own_secret_signs_each_change_and_a_410_suspends_it(se
         statuses = [s["status"] for s in lst.statuses if s["status"] != task.data["status"]["status"]]
         assert c.put(f"/v2/task/{task.id}", json={"status": statuses[0]}).status_code == 200
         time.sleep(0.3)
-        assert len(ok.got) == 1 and len(gone.got) == 1
+        assert len(ok.raw) == 1 and len(gone.raw) == 1
         health = {h["id"]: h["health"] for h in c.get(f"/v2/team/{TEAM_ID}/webhook").json()["webhooks"]}
         assert health[other["id"]] == {"status": "suspended", "fail_count": 1}
         assert health[made["id"]] == {"status": "active", "fail_count": 0}

@@ -828,7 +828,8 @@ class MondayTarget:
         """Write the source's values over the item, or (merge) only into its empty columns.
         The marker column is left as it is on an item someone else made."""
         board = await self._board_for(ctx, existing.id)
-        values = self._column_values(item, ctx, fields, people)
+        new = NewItem(item, ctx, fields, people)
+        values = self._child_values(new) if item.parent_key else self._column_values(item, ctx, fields, people)
         now = existing.prior.get("values") or _values_of(existing.raw)
         if existing.marker != item.key:
             values.pop(ctx.fields.get(f"{ctx.key}#{mm.MARKER.role}", mm.MARKER.id), None)

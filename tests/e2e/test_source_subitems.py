@@ -1,13 +1,15 @@
 """A source's own sub-items (Asana subtasks) into monday.com, through the real CLI: each is
 exactly one subitem of its parent task's item (a subtask's subtask: of the top task's, since a
-subitem has none), never an item of the board (by `source_ref` in
-the monday sandbox's export, the parent as the Asana sandbox's API states it), with its
-comments as updates on it; the estimate and the dry run foretell the run's calls; a second
-run adds nothing; verify balances; rollback leaves no board, item or subitem."""
+subitem has none), never an item of the board (by `source_ref` in the monday sandbox's export,
+the parent as the Asana sandbox's API states it), with its comments as updates on it; the
+estimate and the dry run foretell the run's calls; a second run adds nothing; a change in
+Asana is synced, and a sync after it writes nothing; verify balances; rollback leaves no
+board, item or subitem."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -77,6 +79,15 @@ def test_subtasks_arrive_once_as_subitems_of_their_parents_and_go_with_a_rollbac
         again = cli("run", folder, "--yes")
         assert again.returncode == 0, again.stdout + again.stderr
         assert placed(s) == (items, parent_of, updates), "a second run adds nothing"
+        # a change in Asana (a moved task's subtasks move with it: their Stage) is synced onto the subitems
+        changed = s.post("asana", "mutate", {"fraction": 0.3, "seed": 4})["changed"]
+        synced = cli("sync", folder)
+        assert synced.returncode == 0 and changed, synced.stdout + synced.stderr
+        updated = int(re.search(r"updated (\d+),", " ".join(synced.stdout.split())).group(1))  # type: ignore[union-attr]
+        assert updated >= len(changed), synced.stdout
+        after = placed(s)
+        assert (after[0], after[1]) == (items, parent_of), "a sync moves nothing out from under its parent"
+        assert "created 0, updated 0, deleted 0" in " ".join(cli("sync", folder).stdout.split())
         verify = cli("verify", folder)
         assert verify.returncode == 0, verify.stdout + verify.stderr
         back = cli("rollback", folder, "--yes")

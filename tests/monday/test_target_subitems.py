@@ -175,6 +175,10 @@ async def test_a_sources_sub_item_is_a_subitem_with_its_values_and_updates(serve
     assert await later.find_child(NewItem(subtask(1), ctx, {}, Assignees()), parent) == first
     got = await later.read_item(second)
     assert got is not None and got.marker == "asana:task:s2"
+    edited = subtask(2, done=True).model_copy(update={"name": "Subtask 2, renamed"})
+    assert await later.update_item(edited, got, ctx, {}, Assignees(), merge=False), "a sync writes over it"
+    assert sub.name == "Subtask 2, renamed" and sub.values["mw_done"] == {"checked": "true"}
+    assert sub.values.get("mw_stage") == "To do" and sub.board_id == sb.state.boards[ctx.container_id].subitems_board_id
     assert await later.remove("subitem", second) == "deleted"
     await later.aclose()
 

@@ -20,7 +20,8 @@ See benchmarks/RESULTS.md for why this workload.
     .venv/bin/python benchmarks/rate_utilisation.py               # 3 repeats
     .venv/bin/python benchmarks/rate_utilisation.py --quick       # small workspace, one run, a few seconds
 
-Target (issue 6): wall time at most 1.10 x the minimum, at most 1% of requests answered 429.
+Target (issue 19, item 6): wall time at most 1.05 x the minimum for the plan's comment strategy
+(the default, each), at most 1% of requests answered 429, median of 3 (issue 6 asked 1.10 x).
 """
 
 from __future__ import annotations
@@ -212,8 +213,8 @@ def main() -> None:
             "rate_wall_over_minimum",
             ratio,
             "x",
-            "<= 1.10 x the minimum",
-            ratio <= 1.10,
+            "<= 1.05 x the minimum (issue 19)",
+            ratio <= 1.05,
             {k: med[k] for k in ("wall_s", "minimum_s", "bounds", "phases_s", "comments_phase_over_cap")},
         ),
         Figure(

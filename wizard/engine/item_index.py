@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from wizard.journal import loads
 from wizard.model import Item
 
 
@@ -45,22 +46,29 @@ def _row(fields: list[Any]) -> tuple[str, str, str, str, bool]:
 
 
 class ItemIndex:
-    """Reads the index once into compact tuples (100k items: a few MB) and serves pages."""
+    """The index as its lines, each parsed only when it is shown: opening 100,000 items is one
+    read and one split (the mapping screen's first page is ready at once), and the whole index
+    is parsed, in one call, only when a filter or a lookup by key needs every row."""
 
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder) / "state" / "items.jsonl"
-        self.rows: list[tuple[str, str, str, str, bool]] = []  # ItemRow's fields, as the writer wrote them
-        if self.path.exists():
-            with open(self.path, encoding="utf-8") as f:
-                self.rows = [_row(json.loads(line)) for line in f]
+        self.lines: list[bytes] = self.path.read_bytes().splitlines() if self.path.exists() else []
+        self._rows: list[tuple[str, str, str, str, bool]] | None = None
+
+    @property
+    def rows(self) -> list[tuple[str, str, str, str, bool]]:
+        """ItemRow's fields of every item, as the writer wrote them (parsed on first use)."""
+        if self._rows is None:
+            self._rows = [_row(r) for r in loads(b"[" + b",".join(self.lines) + b"]")] if self.lines else []
+        return self._rows
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.lines)
 
     def query(self, text: str = "", offset: int = 0, limit: int = 100) -> tuple[int, list[ItemRow]]:
         """(total matching, one page of rows). Matching is case-insensitive on name, list and board."""
-        rows = self.rows
-        if text:
-            needle = text.lower()
-            rows = [r for r in rows if needle in r[1].lower() or needle in r[3].lower() or needle in r[2].lower()]
+        if not text:
+            return len(self.lines), [ItemRow(*_row(loads(line))) for line in self.lines[offset : offset + limit]]
+        needle = text.lower()
+        rows = [r for r in self.rows if needle in r[1].lower() or needle in r[3].lower() or needle in r[2].lower()]
         return len(rows), [ItemRow(*r) for r in rows[offset : offset + limit]]

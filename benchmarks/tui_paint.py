@@ -45,6 +45,12 @@ def _timed_display(self, screen, renderable):
 
 WizardApp._display = _timed_display
 
+async def items_table(app):
+    # The Items tab is built after the screen's first frame (tui/screens/mapping.py, _build_tabs).
+    while not getattr(app.screen, "tabs_built", False):
+        await asyncio.sleep(0.001)
+    return app.screen.query_one("#items-table", PagedTable)
+
 async def main():
     out = {}
     if which == "start":
@@ -70,7 +76,7 @@ async def main():
                 await asyncio.sleep(0.001)
             out["painted"] = PAINTS["MappingScreen"]
             out["cpu_painted"] = CPU["MappingScreen"]
-            items = app.screen.query_one("#items-table", PagedTable)
+            items = await items_table(app)
             while items.table.row_count == 0:
                 await asyncio.sleep(0.005)
             out["ready"] = time.time() - T0
@@ -90,7 +96,7 @@ async def main():
                 await asyncio.sleep(0.001)
             out["warm_painted"] = PAINTS["MappingScreen"] - t1
             out["warm_cpu"] = CPU["MappingScreen"] - c1
-            items = app.screen.query_one("#items-table", PagedTable)
+            items = await items_table(app)
             while items.table.row_count == 0:
                 await asyncio.sleep(0.005)
             out["warm_ready"] = time.time() - T0 - t1
@@ -148,6 +154,24 @@ def main() -> None:
                 warm = statistics.median(r["warm_painted"] for r in runs)
                 figures.append(
                     Figure("tui_mapping_cold_paint", round(cold, 3), "s", "< 1 s (issue 19)", cold < 1.0, details)
+                )
+                ready = statistics.median(r["ready"] for r in runs)
+                figures.append(
+                    Figure(
+                        "tui_mapping_cold_items_shown", round(ready, 3), "s", "< 1 s (issue 19)", ready < 1.0, details
+                    )
+                )
+                # The same, as the process's CPU seconds: what the load of a shared machine does not stretch.
+                for name, key in (("cold_cpu", "cpu_painted"), ("cold_items_shown_cpu", "cpu_ready")):
+                    cpu = statistics.median(r[key] for r in runs)
+                    figures.append(
+                        Figure(f"tui_mapping_{name}", round(cpu, 3), "s", "< 1 s (issue 19)", cpu < 1.0, details)
+                    )
+                warm_cpu = statistics.median(r["warm_cpu"] for r in runs)
+                figures.append(
+                    Figure(
+                        "tui_mapping_warm_cpu", round(warm_cpu, 3), "s", "< 0.1 s (issue 19)", warm_cpu < 0.1, details
+                    )
                 )
                 figures.append(
                     Figure(

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Label, Select, Static, TabbedContent, TabPane
 
 from adapters.tallyfy.mapping import CONVERSIONS, FIELD_TYPES, conversion_loss, field_type_for, losses
@@ -141,6 +142,7 @@ class MappingScreen(WizardScreen):
         self.people_rows: list = []
         self.decisions: dict = {}
         self.item_page: list = []
+        self.tabs_built = False  # the People, Items, Losses and Quality tabs' widgets (see _build_tabs)
 
     def body(self):
         m = self.app.migration
@@ -170,37 +172,60 @@ class MappingScreen(WizardScreen):
                             placeholder="/ filter lists, fields, labels…",
                             id="shape-list",
                         )
-                    with TabPane("2 People", id="people"):
-                        yield Label("", id="people-status", classes="hint")
-                        yield PagedTable(
-                            ("person", "decision", "why"),
-                            noun="people",
-                            placeholder="/ filter people by name, email or decision…",
-                            id="people-list",
-                        )
-                    with TabPane("3 Items", id="items"):
-                        w = self.words
-                        yield PagedTable(
-                            (w.item[0], w.container, f"{w.stage[0]} → step", "state"),
-                            None,
-                            noun=w.item[1],
-                            placeholder=f"/ filter {w.item[1]} by name, {w.stage[0]} or {w.container}…",
-                            id="items-table",
-                        )
-                    with TabPane("4 Losses", id="losses"):
-                        with VerticalScroll(id="losses-box"):
-                            yield Static("", id="losses-text")
-                    with TabPane("5 Quality", id="quality"):
-                        with VerticalScroll(id="quality-box"):
-                            yield Static("", id="quality-text")
+                    # Built after the first frame (`_build_tabs`): a hidden pane costs its styling all the same.
+                    for pane_id, title in (
+                        ("people", "2 People"),
+                        ("items", "3 Items"),
+                        ("losses", "4 Losses"),
+                        ("quality", "5 Quality"),
+                    ):
+                        yield TabPane(title, id=pane_id)
                 with VerticalScroll(id="map-detail-box"):
                     yield Static("", id="map-detail")
             yield Static("", id="shape-detail")  # the selected row in one or two lines (narrow terminals)
 
+    def _hidden_panes(self) -> dict[str, list[Widget]]:
+        """What the tabs other than the first hold, by pane id."""
+        w = self.words
+        return {
+            "people": [
+                Label("", id="people-status", classes="hint"),
+                PagedTable(
+                    ("person", "decision", "why"),
+                    noun="people",
+                    placeholder="/ filter people by name, email or decision…",
+                    id="people-list",
+                ),
+            ],
+            "items": [
+                PagedTable(
+                    (w.item[0], w.container, f"{w.stage[0]} → step", "state"),
+                    None,
+                    noun=w.item[1],
+                    placeholder=f"/ filter {w.item[1]} by name, {w.stage[0]} or {w.container}…",
+                    id="items-table",
+                )
+            ],
+            "losses": [VerticalScroll(Static("", id="losses-text"), id="losses-box")],
+            "quality": [VerticalScroll(Static("", id="quality-text"), id="quality-box")],
+        }
+
     def on_mount(self) -> None:
+        self._render_shape()
+        self.call_after_refresh(self._build_tabs)
+
+    async def _build_tabs(self) -> None:
+        """The hidden tabs' widgets, once the first tab is on screen (moving to this screen paints
+        in about half the time), then everything that fills them."""
+        panes = self._hidden_panes()
+        for pane_id, widgets in panes.items():
+            await self.query_one(f"#{pane_id}", TabPane).mount_all(widgets)
+        if not all(w.is_attached for widgets in panes.values() for w in widgets):
+            return  # the screen was closed meanwhile
+        self.tabs_built = True
         self._render_all()
         # Paint first: reading 100,000 index lines holds the GIL for a moment even in a thread.
-        self.call_after_refresh(lambda: self.set_timer(0.05, self._load_index))
+        self.set_timer(0.05, self._load_index)
         self._load_shapes()
         self._load_users()
 
@@ -266,9 +291,10 @@ class MappingScreen(WizardScreen):
 
     def _render_all(self) -> None:
         self._render_shape()
-        self._render_people()
-        self._render_losses()
-        self._render_quality()
+        if self.tabs_built:  # else _build_tabs renders them
+            self._render_people()
+            self._render_losses()
+            self._render_quality()
 
     def _target_preset_line(self) -> Text:
         """The target's preset in force, in the source's words under the source preset in force."""
@@ -395,6 +421,8 @@ class MappingScreen(WizardScreen):
         return next((u for u in self.users or [] if str(u.id) == str(user_id)), None) if user_id is not None else None
 
     def _render_losses(self) -> None:
+        if not self.tabs_built:
+            return  # _build_tabs renders it
         tpl = self.shape
         self.query_one("#losses-text", Static).update(
             "…"
@@ -437,6 +465,8 @@ class MappingScreen(WizardScreen):
         if not self.is_mounted:
             return
         tab = self.tab
+        if tab != "shape" and not self.tabs_built:
+            return  # _build_tabs renders it
         detail: Text
         line: Text
         if tab == "people":
@@ -642,6 +672,8 @@ class MappingScreen(WizardScreen):
         self.app.push_screen(ChoiceDialog(f"Tallyfy type for '{f.name}' ({f.type.value})", choices, current), chosen)
 
     def action_person(self) -> None:
+        if not self.tabs_built:
+            return
         p = self.query_one("#people-list", PagedTable).selected_item()
         if p is None:
             return

@@ -28,9 +28,10 @@ from wizard import registry
 from wizard.audit import audit
 from wizard.errors import Interrupted, UserError
 from wizard.health import LISTEN_FILE, listener_beat
+from wizard.http import RecordRejected
 from wizard.plan import atomic_write_text
 from wizard.secrets import keep_webhook_secret, webhook_secret
-from wizard.webhooks import WebhookScheme
+from wizard.webhooks import Registration, WebhookScheme
 
 MAX_BODY = 1024 * 1024  # a delivery is a few kilobytes; anything this big is not one
 SEEN_FILE = "webhook-seen.json"  # delivery ids already taken, so a replay is known after a restart too
@@ -173,7 +174,7 @@ async def register(
             shared = receiver.routes[path]
             shared.awaiting_handshake = bool(scheme.challenge)
             try:
-                await scheme.register(source, base_url + path, cid, lambda _id: True)
+                await _registered(receiver, source, base_url + path, cid, lambda _id: True)
             finally:
                 shared.awaiting_handshake = False
             continue
@@ -181,8 +182,8 @@ async def register(
         route = receiver.route(sub, base_url + sub, container_id=cid)
         route.awaiting_handshake = bool(scheme.handshake_header)
         try:
-            made = await scheme.register(
-                source, route.callback_url, cid, lambda hook: bool(webhook_secret(profile, system, hook))
+            made = await _registered(
+                receiver, source, route.callback_url, cid, lambda hook: bool(webhook_secret(profile, system, hook))
             )
         finally:
             route.awaiting_handshake = False
@@ -198,6 +199,20 @@ async def register(
         unkept += not keep_webhook_secret(profile, system, made.id, secret)
         route.secret = secret
     return unkept
+
+
+async def _registered(
+    receiver: Receiver, source: Any, url: str, container: str, known: Callable[[str], bool]
+) -> Registration | None:
+    """One webhook registered; the vendor's refusal (it could not reach the URL, most often) in
+    one sentence that says what to check."""
+    try:
+        return await receiver.scheme.register(source, url, container, known)
+    except RecordRejected as e:
+        raise UserError(
+            f"{registry.label(receiver.system)} refused the webhook for {container} ({e.message}); check that "
+            f"{url} reaches this listener from the internet (--public-url, through a tunnel) and start again."
+        ) from None
 
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:

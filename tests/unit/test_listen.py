@@ -19,6 +19,7 @@ from adapters.trello.webhooks import SCHEME
 from wizard.cli import _signing_secret
 from wizard.errors import UserError
 from wizard.health import webhooks
+from wizard.http import RecordRejected
 from wizard.listen import Receiver, keep_in_step, register
 from wizard.secrets import webhook_secret
 from wizard.webhooks import Delivery, Registration, WebhookScheme
@@ -247,3 +248,30 @@ async def test_without_a_keyring_a_webhook_secret_lives_in_the_process_only(
     monkeypatch.setenv("MW_ACME_CLICKUP_WEBHOOK_HOOK_L1", "from-the-environment")
     monkeypatch.setattr("wizard.secrets._WEBHOOK_SECRETS", {})
     assert webhook_secret("acme", "clickup", "hook-l1") == "from-the-environment"
+
+
+async def test_a_vendor_refusing_a_webhook_is_one_sentence_naming_the_callback(folder: Path) -> None:
+    """The vendor's 400 on a registration (Asana's failed handshake, Trello's HEAD unanswered) is
+    no traceback: one sentence saying which URL the vendor could not reach, and what to check."""
+
+    async def refuse(source: object, url: str, container: str, known: Callable[[str], bool]) -> Registration:
+        raise RecordRejected(400, "Could not complete activation handshake with target URL.", "Asana")
+
+    scheme = _per_webhook_scheme([], True, [])
+    for shared in (False, True):
+        one = WebhookScheme(
+            secret_label="",
+            signature_header="x-signature",
+            register=refuse,
+            verify=scheme.verify,
+            parse=scheme.parse,
+            secret_part="secret" if shared else "",
+        )
+        r = Receiver(folder, "asana", one)
+        if shared:
+            r.route("/webhooks/asana", "https://tunnel.example/webhooks/asana", "s")
+        with pytest.raises(UserError) as refused:
+            await register(r, None, ["p1"], "https://tunnel.example", "/webhooks/asana", "acme")
+        said = refused.value.sentence
+        assert "Could not complete activation handshake" in said and "https://tunnel.example/webhooks/asana" in said
+        assert "--public-url" in said and "p1" in said

@@ -14,12 +14,14 @@ import secrets
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
+import httpx
 import jwt
 
 from adapters.monday.sandbox_state import Item, MondayState
-from adapters.sandbox_outbox import Outbox, Outgoing, challenge
+from adapters.sandbox_webhook_sender import Sender
 
 URL_MAX = 255
 TOKEN_TTL_S = 300  # the JWT's life (monday.com's short-lived tokens last five minutes)
@@ -38,6 +40,12 @@ EVENTS: dict[str, tuple[str, str]] = {
 }
 
 
+@cache
+def _http() -> httpx.Client:
+    """One client for every challenge: a new one each time costs its TLS setup."""
+    return httpx.Client(timeout=10.0)
+
+
 class WebhookRefused(Exception):
     """What create_webhook answers when the URL is not one monday.com will send to."""
 
@@ -48,10 +56,10 @@ def create(state: MondayState, board_id: str, url: str, event: str, config: Any)
     if len(url) > URL_MAX or not url.startswith(("http://", "https://")):
         raise WebhookRefused(f"The webhook URL must be an http(s) URL of at most {URL_MAX} characters")
     token = secrets.token_urlsafe(36)
-    said = challenge(url, json.dumps({"challenge": token}).encode())
     try:
-        echoed = said is not None and said.status_code == 200 and said.json().get("challenge") == token
-    except (ValueError, AttributeError):
+        said = _http().post(url, json={"challenge": token})
+        echoed = said.status_code == 200 and said.json().get("challenge") == token
+    except (httpx.HTTPError, ValueError, AttributeError):
         echoed = False
     if not echoed:
         raise WebhookRefused("Failed to communicate with URL provided.")
@@ -156,11 +164,11 @@ class Deliveries:
 
     def __init__(self, secret: str) -> None:
         self.secret = secret
-        self.outbox = Outbox("monday")
+        self.sender = Sender("monday", lambda hook, status: None)  # monday.com keeps no health fields
 
     @property
     def sent(self) -> list[dict[str, Any]]:
-        return self.outbox.sent
+        return self.sender.sent
 
     def on_event(self, state: MondayState, event: str, item: Item, data: dict[str, Any]) -> None:
         sub = item.parent_id is not None
@@ -169,5 +177,4 @@ class Deliveries:
             if not _wants(hook, event, item, data, sub):
                 continue
             body = json.dumps(_payload(state, hook, event, item, data), separators=(",", ":")).encode()
-            headers = {"content-type": "application/json", "authorization": token(state, self.secret, hook["url"])}
-            self.outbox.send(Outgoing(hook["id"], hook["url"], body, headers))
+            self.sender.send(hook, hook["url"], body, {"authorization": token(state, self.secret, hook["url"])})

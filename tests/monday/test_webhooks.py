@@ -39,7 +39,10 @@ def hook_url() -> Iterator[Catcher]:
 
 def _gql(url: str, query: str, **variables: object) -> dict:
     r = httpx.post(
-        f"{url}/v2", json={"query": query, "variables": variables}, headers={"Authorization": "sandbox-monday-token"}
+        f"{url}/v2",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": "sandbox-monday-token"},
+        timeout=30,
     )
     return r.json()
 

@@ -67,9 +67,14 @@ class PipefyClient(ApiClient):
     # -- queries ---------------------------------------------------------------------------
     async def query(self, op: str, **variables: Any) -> dict[str, Any]:
         """Run operation `op` (graphql/<op>.graphql) with `variables`; its `data`."""
+        return await self.send(op, document(op), variables)
+
+    async def send(self, op: str, text: str, variables: dict[str, Any], *, write: bool = False) -> dict[str, Any]:
+        """Run the document `text` (from a file), counted as operation `op`; its `data`. A write
+        is not retried once sent."""
         token = _OPERATION.set(op)
         try:
-            body = await self.json("POST", "", json={"query": document(op), "variables": variables}, idempotent=True)
+            body = await self.json("POST", "", json={"query": text, "variables": variables}, idempotent=not write)
         finally:
             _OPERATION.reset(token)
         if not isinstance(body, dict):

@@ -14,6 +14,9 @@
   as Pipefy's storage URLs carry) and expires after `url_ttl` seconds; an expired or forged
   one answers 403. A file made bad (`POST /_sandbox/corrupt {"mode": "bad_file"}`) always
   fails to download.
+- Webhooks (sandbox_webhooks): `createWebhook` and `deleteWebhook`, and each change made
+  through `/_sandbox/mutate` POSTed to the pipe's webhooks that send its action, with their
+  headers and no signature, as Pipefy sends them.
 - `/_sandbox/export` lists the state with the `manifest` every sandbox gives.
 """
 
@@ -35,6 +38,7 @@ from starlette.types import Scope
 
 from adapters import graphqlkit
 from adapters.pipefy import sandbox_graphql as gql
+from adapters.pipefy import sandbox_webhooks
 from adapters.pipefy.sandbox_state import SCALES, Comment, PipefyState, build_state, file_bytes, file_key, iso
 from adapters.pipefy.spec import SANDBOX_CREDENTIALS
 from adapters.sandboxkit import Faults, Manifest, Sandbox
@@ -83,6 +87,7 @@ class PipefySandbox(Sandbox):
         self.requests: deque[float] = deque()
         self.complexity_log: list[int] = []
         self._secret = hashlib.sha256(f"pipefy-sandbox-{seed}".encode()).digest()
+        self.deliveries = sandbox_webhooks.Deliveries()
         super().__init__(seed=seed, faults=faults)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -205,22 +210,48 @@ class PipefySandbox(Sandbox):
         return _json({"ref": f"pipefy:card:{card.id}"})
 
     async def _mutate(self, request: Request) -> Response:
-        """Someone edits the account: `{"card_id": id, "title": text}` renames a card (and moves
-        its updated_at), `{"card_id": id, "comment": text}` adds a comment to it, `{"card_id":
-        id, "values": {field id: string}}` fills in its fields (as Pipefy stores them)."""
+        """Someone edits the account, and each action goes to the pipe's webhooks that send it:
+        `{"card_id": id, "title": text}` renames a card (and moves its updated_at), `{"card_id":
+        id, "comment": text}` adds a comment to it, `{"card_id": id, "values": {field id:
+        string}}` fills in its fields (as Pipefy stores them), `{"card_id": id, "phase_id": id}`
+        moves it to another phase of its pipe."""
         body = await request.json()
         with self.lock:
-            card = self.state.cards.get(str(body.get("card_id")))
+            st = self.state
+            card = st.cards.get(str(body.get("card_id")))
             if card is None or card.deleted:
                 return _json({"error": "no such card"}, 404)
-            now = iso(time.time())
+            pipe = st.pipes[card.pipe_id]
+            phase = next((p for p in pipe.phases if p.id == str(body.get("phase_id"))), None)
+            if "phase_id" in body and phase is None:
+                return _json({"error": "no such phase in the card's pipe"}, 404)
+            now, me = iso(time.time()), sandbox_webhooks.user(st, st.me_id)
             if "title" in body:
                 card.title = str(body["title"])
-            card.values.update({str(k): str(v) for k, v in (body.get("values") or {}).items()})
+                title = {"id": "title", "label": "Title", "internal_id": None}
+                self.deliveries.action(st, "card.field_update", card, field=title, new_value=card.title, updated_by=me)
+            fields = {f.id: f for f in pipe.fields()}
+            for fid, value in (body.get("values") or {}).items():
+                card.values[str(fid)] = str(value)
+                f = fields.get(str(fid))
+                named = {"id": str(fid), "label": f.label if f else "", "internal_id": f.internal_id if f else None}
+                self.deliveries.action(st, "card.field_update", card, field=named, new_value=str(value), updated_by=me)
             if "comment" in body:
-                c = Comment(self.state.new_id(), card.id, str(body["comment"]), self.state.me_id, now)
-                self.state.comments[c.id] = c
+                c = Comment(st.new_id(), card.id, str(body["comment"]), st.me_id, now)
+                st.comments[c.id] = c
                 card.comment_ids.append(c.id)
+                said = {"id": sandbox_webhooks.number(c.id), "text": c.text}
+                self.deliveries.action(st, "card.comment_create", card, comment=said, mentioned_users=[], made_by=me)
+            if phase is not None and phase.id != card.phase_id:
+                before = st.phase_of(card)
+                card.history = [(p, t_in, t_out or now) for p, t_in, t_out in card.history] + [(phase.id, now, None)]
+                card.phase_id = phase.id
+                moved = {"from": {"id": sandbox_webhooks.number(before.id), "name": before.name} if before else None}
+                moved["to"] = {"id": sandbox_webhooks.number(phase.id), "name": phase.name}
+                self.deliveries.action(st, "card.move", card, **moved, moved_by=me)
+                if phase.done:
+                    card.finished_at = now
+                    self.deliveries.action(st, "card.done", card, done_by=me)
             card.updated_at = now
         return _json({"ok": True, "updated_at": now})
 

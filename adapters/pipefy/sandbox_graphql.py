@@ -38,6 +38,7 @@ from graphql import (
 )
 
 from adapters.graphqlkit import load_schema, named
+from adapters.pipefy import sandbox_webhooks as hooks
 from adapters.pipefy.sandbox_state import Card, Comment, Field, File, Label, Phase, Pipe, PipefyState, User
 
 SCHEMA = Path(__file__).parent / "schema" / "pipefy.graphql"
@@ -196,6 +197,9 @@ class PipeView:
             {"user": _user(self._ctx, u), "role_name": "admin" if u == self._ctx.state.me_id else "member"}
             for u in self._p.member_ids
         ]
+
+    def webhooks(self, info: Any) -> list[dict[str, Any]]:
+        return [hooks.out(h) for h in self._ctx.state.webhooks.values() if h["pipe_id"] == self._p.id]
 
 
 class CardView:
@@ -369,6 +373,20 @@ class Root:
 
     def pipe(self, info: Any, id: str) -> PipeView:
         return PipeView(self._ctx, self._pipe(id))
+
+    def createWebhook(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        try:
+            hook = hooks.create(self._ctx.state, input)
+        except hooks.WebhookRefused as e:
+            raise SandboxError(str(e), "INVALID_ARGUMENT") from None
+        except (ValueError, AttributeError):
+            raise SandboxError("Headers must be a JSON object", "INVALID_ARGUMENT") from None
+        return {"clientMutationId": input.get("clientMutationId"), "webhook": hooks.out(hook)}
+
+    def deleteWebhook(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        if self._ctx.state.webhooks.pop(str(input["id"]), None) is None:
+            raise SandboxError(f"Webhook {input['id']} not found", "RESOURCE_NOT_FOUND")
+        return {"clientMutationId": input.get("clientMutationId"), "success": True}
 
     def pipes(self, info: Any, ids: list[str]) -> list[PipeView]:
         return [PipeView(self._ctx, self._pipe(i)) for i in ids]

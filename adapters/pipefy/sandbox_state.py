@@ -170,6 +170,7 @@ class PipefyState:
     comments: dict[str, Comment] = field(default_factory=dict)
     files: dict[str, File] = field(default_factory=dict)  # by path
     next_id: int = 300_000_000
+    webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id (sandbox_webhooks)
 
     def new_id(self) -> str:
         self.next_id += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.pipefy.webhooks import SCHEME as PIPEFY_WEBHOOKS
 from wizard.registry import (
     AdapterSpec,
     Connection,
@@ -64,6 +65,7 @@ SPEC = AdapterSpec(
         doc="assumed: Pipefy does not publish it (a community answer); lowered to what its 429s show",
     ),
     change_feed=True,
+    webhooks=PIPEFY_WEBHOOKS,
     item_noun=("card", "cards"),
     container_noun=("pipe", "pipes"),
     stage_noun=("phase", "phases"),

@@ -231,6 +231,9 @@ class MondayState:
         holds data only; the sandbox it is put back into attaches its own (MondaySandbox.state)."""
         return {**self.__dict__, "on_event": None}
 
+    def __setstate__(self, saved: dict[str, Any]) -> None:
+        self.__dict__.update({"webhooks": {}, **saved})  # a world saved before webhooks has none
+
     def new_id(self) -> str:
         self.next_id += 1
         return str(self.next_id)

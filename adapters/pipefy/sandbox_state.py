@@ -172,6 +172,9 @@ class PipefyState:
     next_id: int = 300_000_000
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id (sandbox_webhooks)
 
+    def __setstate__(self, saved: dict[str, Any]) -> None:
+        self.__dict__.update({"webhooks": {}, **saved})  # a world saved before webhooks has none
+
     def new_id(self) -> str:
         self.next_id += 1
         return str(self.next_id)

@@ -126,6 +126,10 @@ def test_a_saved_state_holds_its_webhooks_but_not_the_sender(served: tuple[Monda
     assert back.on_event is None and back.webhooks == sb.state.webhooks
     sb.state = back
     assert sb.state.on_event is not None
+    saved_before_webhooks = {k: v for k, v in back.__dict__.items() if k != "webhooks"}
+    older = type(back).__new__(type(back))
+    older.__setstate__(saved_before_webhooks)
+    assert older.webhooks == {}
 
 
 def test_the_scheme_refuses_a_jwt_for_another_url_secret_or_time(served: tuple[MondaySandbox, str]) -> None:

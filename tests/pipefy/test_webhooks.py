@@ -7,6 +7,7 @@ replaces one whose token is lost, and refuses a delivery without that token or w
 from __future__ import annotations
 
 import json
+import pickle
 
 import httpx
 import pytest
@@ -113,3 +114,12 @@ async def test_registration_keeps_a_known_token_and_replaces_a_lost_one(
     delivery = webhooks.parse(raw)
     assert delivery is not None and delivery.kind == "card.comment_create" and delivery.container_id == ""
     assert webhooks.parse(b'{"data": {"action": "card.move"}}') is None
+
+
+def test_a_world_saved_before_webhooks_has_none(served: tuple[PipefySandbox, str]) -> None:
+    sb, _ = served
+    saved = {k: v for k, v in sb.state.__dict__.items() if k != "webhooks"}
+    older = type(sb.state).__new__(type(sb.state))
+    older.__setstate__(saved)
+    assert older.webhooks == {}
+    assert pickle.loads(pickle.dumps(older)).webhooks == {}

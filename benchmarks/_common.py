@@ -116,12 +116,13 @@ def serve(
     rate_limits: str = "off",
     rate_scale: float = 1.0,
     systems: str = "trello,tallyfy",
+    command: list[str] | None = None,
 ) -> Served:
     folder.mkdir(parents=True, exist_ok=True)
     log = open(folder.parent / f"{folder.name}-sandbox.log", "w")
     proc = subprocess.Popen(
         [
-            *CLI,
+            *(command or CLI),
             "sandbox",
             "serve",
             "--plan-dir",

@@ -26,6 +26,7 @@ from wizard.engine.journalled import RunJournal, RunSummary
 from wizard.engine.matching import ItemMatcher
 from wizard.engine.people import PersonDecision, match_people
 from wizard.engine.scope import left_out
+from wizard.engine.spool import ChildSpool
 from wizard.events import EventSink, LogLine, PhaseFinished, PhaseStarted, RunFinished
 from wizard.http import RecordRejected
 from wizard.model import Attachment, Comment, FieldDef, Item, Template
@@ -67,6 +68,8 @@ class RunExecutor:
         self.sem = asyncio.Semaphore(plan.limits.concurrency)
         # Comments have their own slots: one waiting out the hourly cap never holds up an item.
         self.comment_sem = asyncio.Semaphore(plan.limits.concurrency)
+        # Items and follow-ups started ahead of what is written (back-pressure on the source).
+        self.backlog = max(16, 8 * plan.limits.concurrency)
         self.people: dict[str, PersonDecision] = {}
         self._users: list[TargetUser] | None = None
         self._tags: dict[str, str] | None = None
@@ -148,28 +151,69 @@ class RunExecutor:
         tpl: Template | None = None
         ctx: ContainerCtx | None = None
         fields: dict[str, FieldDef] = {}
+        # Tasks not yet finished (or finished with an error, kept for _settle to raise).
         item_tasks: dict[str, asyncio.Task[None]] = {}
-        follow_ups: list[asyncio.Task[None]] = []
-        comments: dict[str, list[Comment]] = defaultdict(list)
-        attachments: dict[str, list[Attachment]] = defaultdict(list)
+        follow_ups: set[asyncio.Task[None]] = set()
+        failed: list[asyncio.Task[None]] = []
+        comments: ChildSpool[Comment] = ChildSpool(Comment)
+        attachments: ChildSpool[Attachment] = ChildSpool(Attachment)
         gathered: Counter[str] = Counter()  # children per kind, as they come
         following = self.source.follow_their_item
+        # Back-pressure: at most this many items and follow-ups at work or waiting for a slot,
+        # so the source is read as fast as the target is written, not into memory. A write that
+        # waits for an item still being written (its comments and files, a sub-item) takes no
+        # slot: it would hold one for a wait the backlog's own items may be part of (a batch
+        # waiting for its members); there are at most a few of them per item at work. Set again
+        # once the container's batch size is known.
+        backlog = asyncio.Semaphore(self.backlog)
 
-        def follow(ctx: ContainerCtx, kinds: frozenset[str]) -> None:
-            """Write the children of these kinds gathered so far, each after its item."""
+        async def start(
+            key: str,
+            after: asyncio.Task[None] | None,
+            sem: asyncio.Semaphore,
+            coro: Coroutine[Any, Any, None],
+            tasks: dict[str, Any] | set[Any],
+        ) -> asyncio.Task[None]:
+            """Start `coro` (an item's write, or a write once `after` is done)."""
+            slots = backlog if after is None or after.done() else None
+            if slots is not None:
+                try:
+                    await slots.acquire()
+                except BaseException:
+                    coro.close()  # never started: closed, not left to warn
+                    raise
+            task = asyncio.create_task(self._bounded(after, sem, coro))
+
+            def ended(t: asyncio.Task[None]) -> None:
+                if slots is not None:
+                    slots.release()
+                if not t.cancelled() and t.exception() is not None:
+                    failed.append(t)
+                if isinstance(tasks, dict):
+                    if tasks.get(key) is t:
+                        del tasks[key]
+                else:
+                    tasks.discard(t)
+
+            if isinstance(tasks, dict):
+                tasks[key] = task
+            else:
+                tasks.add(task)
+            task.add_done_callback(ended)
+            return task
+
+        async def follow(ctx: ContainerCtx, kinds: frozenset[str]) -> None:
+            """Write the children of these kinds gathered so far, each after its item. An
+            item's children leave the spool as their write is started, so each is written once,
+            and only those of the backlog and of the items at work are in memory."""
             if "comment" in kinds:
-                for key, cs in comments.items():
-                    write = self.children.comments(key, cs, ctx)
-                    follow_ups.append(asyncio.create_task(self._bounded(item_tasks.get(key), self.comment_sem, write)))
-                comments.clear()
+                for key in comments.items():
+                    write = self.children.comments(key, comments.take(key), ctx)
+                    await start(key, item_tasks.get(key), self.comment_sem, write, follow_ups)
             if "attachment" in kinds:
-                for key, atts in attachments.items():
-                    follow_ups.append(
-                        asyncio.create_task(
-                            self._bounded(item_tasks.get(key), self.sem, self.children.uploads(key, atts, ctx))
-                        )
-                    )
-                attachments.clear()
+                for key in attachments.items():
+                    write = self.children.uploads(key, attachments.take(key), ctx)
+                    await start(key, item_tasks.get(key), self.sem, write, follow_ups)
 
         self.sink.emit(PhaseStarted("items"))
         cursors = Cursors(self.store)
@@ -199,50 +243,57 @@ class RunExecutor:
                     ctx = await self.ensure_template(tpl)
                     if ctx is None:
                         return
-                    if self.target.item_batch > 1:
-                        self._batches[tpl.key] = ItemBatches(self.target.item_batch, self.target.create_items, self.sem)
+                    if (batch := self.target.item_batch) > 1:
+                        self._batches[tpl.key] = ItemBatches(batch, self.target.create_items, self.sem)
+                        # A batch is sent once all its members have joined, each holding its slot
+                        # meanwhile: room for a whole batch, or the source would wait for slots
+                        # only the batch's missing members could free.
+                        backlog = asyncio.Semaphore(self.backlog + batch)
                 elif isinstance(obj, Item):
                     if not await self.journal.go_on():
                         break
                     assert tpl is not None and ctx is not None
+                    if following:
+                        # Children the source yields right after their item are complete once the
+                        # next item comes: written now, never held for the whole container.
+                        await follow(ctx, following)
                     # A sub-item the target writes under its parent waits for that parent, and
                     # never joins a batch of new items (its parent may be in the same one).
                     child = self._is_child(obj)
                     parent = item_tasks.get(obj.parent_key or "") if child else None
-                    item_tasks[obj.key] = task = asyncio.create_task(
-                        self._bounded(parent, self.sem, self.migrate_item(obj, tpl, ctx, fields))
-                    )
+                    write = self.migrate_item(obj, tpl, ctx, fields)
+                    task = await start(obj.key, parent, self.sem, write, item_tasks)
                     if not child and (batches := self._batches.get(tpl.key)):
                         batches.join(obj.key, task)
                 elif isinstance(obj, Comment):
-                    comments[obj.item_key].append(obj)
+                    comments.put(obj.item_key, obj)
                     gathered["comment"] += 1
                 elif isinstance(obj, Attachment):
-                    attachments[obj.item_key].append(obj)
+                    attachments.put(obj.item_key, obj)
                     gathered["attachment"] += 1
-                if isinstance(obj, Item) and following and ctx is not None and tpl is not None:
-                    # Children the source yields right after their item are complete once the
-                    # next item comes: written now, never held for the whole container.
-                    follow(ctx, following)
+                _raise_first(failed)
             if tpl is not None and (batches := self._batches.get(tpl.key)):
                 batches.close()  # the stream is over: the last group goes as it is
             if ctx is not None and tpl is not None and not self.stop.is_set():
                 self.sink.emit(PhaseStarted("comments", total=gathered["comment"]))
                 self.sink.emit(PhaseStarted("attachments", total=gathered["attachment"]))
-                follow(ctx, frozenset({"comment", "attachment"}))
-            await _settle(list(item_tasks.values()))
+                await follow(ctx, frozenset({"comment", "attachment"}))
+            await _settle([*item_tasks.values(), *failed])
             self.sink.emit(PhaseFinished("items"))
             if ctx is not None and self.sync and not self.stop.is_set():
                 await self.rules.finish_sync(ctx)
-            await _settle(follow_ups)
+            await _settle([*follow_ups, *failed])
         except BaseException:
             # Something must stop the run (a refused credential, a full disk, a system down):
             # what is in flight is cancelled; any intent it left is reconciled on resume.
             tasks = [*item_tasks.values(), *follow_ups]
             for t in tasks:
                 t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)  # and every error is retrieved
+            await asyncio.gather(*tasks, *failed, return_exceptions=True)  # and every error is retrieved
             raise
+        finally:
+            comments.close()
+            attachments.close()
         if ctx is None or self.stop.is_set():
             return
         self.sink.emit(PhaseFinished("comments"))
@@ -590,6 +641,14 @@ async def _until_stopped(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
             yield obj
     except StopRequested:
         return
+
+
+def _raise_first(failed: list[asyncio.Task[None]]) -> None:
+    """A task that ended with an error that must stop the run stops it now, not at the container's end."""
+    for t in failed:
+        e = t.exception()
+        if e is not None and not isinstance(e, asyncio.CancelledError):
+            raise e
 
 
 async def _settle(tasks: list[asyncio.Task[None]]) -> None:

@@ -162,6 +162,7 @@ class MondayTarget:
         self._sub_ready: dict[str, set[str]] = {}  # a subitems board -> the column ids it has
         self._sub_lock = asyncio.Lock()
         self._first_sub: dict[str, asyncio.Lock] = {}  # a board -> held while its first subitem is made
+        self._claimed: set[str] = set()  # subitems this process made bare or adopted (see _find_subitem)
 
     # -- accounting ----------------------------------------------------------------------
     @property
@@ -1072,6 +1073,7 @@ class MondayTarget:
                 if board not in self._sub_of:
                     made = await self._create_subitem(key, title, item_id, {}, None)
                     subitem_id, sub_board = str(made["id"]), str((made.get("board") or {}).get("id") or "")
+                    self._claimed.add(subitem_id)
                     self._board_of[subitem_id] = sub_board
                     await self._subitem_columns(sub_board, key, columns)
                     await self._mark_subitem(sub_board, subitem_id, key, values)
@@ -1130,8 +1132,14 @@ class MondayTarget:
                 unmarked = (sid, on)
         if unmarked is None:
             return None
-        await self._subitem_columns(unmarked[1], key, columns)
-        await self._mark_subitem(unmarked[1], unmarked[0], key, values)
+        # Adopted by one sub-item only: another write of this run may be making it (its first
+        # subitem, marked under this lock) or adopting it, and two keys on one subitem lose one.
+        async with self._first_sub.setdefault(board, asyncio.Lock()):
+            if unmarked[0] in self._claimed:
+                return None
+            self._claimed.add(unmarked[0])
+            await self._subitem_columns(unmarked[1], key, columns)
+            await self._mark_subitem(unmarked[1], unmarked[0], key, values)
         return unmarked[0]
 
     async def complete_subitem(self, key: str, subitem_id: str) -> None:

@@ -9,6 +9,7 @@ off between a board's first subitem and its mark finds that subitem as its item'
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -208,3 +209,27 @@ async def test_a_run_cut_off_before_the_first_sub_item_got_its_values_gives_them
 
 def exported_items(url: str) -> list[dict[str, Any]]:
     return [i for b in httpx.get(url + "/_sandbox/export", timeout=30).json()["made"] for i in b["items"]]
+
+
+async def test_sub_items_looked_for_at_once_after_the_cut_off_adopt_the_unmarked_subitem_once(
+    served: tuple[MondaySandbox, str],
+) -> None:
+    """Two sub-items of one item, both in flight when the run was cut off, are looked for at
+    once on resume: only one takes the bare first subitem, the other is not found (and is then
+    created), so no subitem carries two of them."""
+    _, url = served
+    t = connect(url)
+    ctx = await t.ensure_container(TPL, None, {})
+    parent = await t.create_item(card(1), ctx, {}, Assignees())
+    await t.client.mutate(
+        "create_subitem",
+        td.document("create_subitem"),
+        {"parent_item_id": parent, "item_name": "Subtask 1", "column_values": "{}"},
+    )
+    await t.aclose()
+
+    later = connect(url)
+    found = await asyncio.gather(*(later.find_child(NewItem(subtask(n), ctx, {}, Assignees()), parent) for n in (1, 2)))
+    assert len([f for f in found if f is not None]) == 1, found
+    assert len(exported(url, parent)["subitems"]) == 1
+    await later.aclose()

@@ -195,7 +195,8 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
         await until(pilot, lambda: app.model.state == "paused", what="the run paused after three cards")
-        assert "‖ paused" in screen_text(app)
+        # the screen repaints on its next refresh after the state turns: wait for it, not a fixed moment
+        await until(pilot, lambda: "‖ paused" in screen_text(app), what="the screen to say paused")
         await pilot.press("x")
         await until(pilot, lambda: not app.run_active, timeout=60, what="the run to stop")
         await settle(pilot)

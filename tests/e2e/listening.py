@@ -8,6 +8,7 @@ import re
 import subprocess
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from tests.e2e.conftest import CLI, Served
@@ -52,3 +53,32 @@ def wait_for(missing, timeout: float) -> list:
     while (left := missing()) and time.monotonic() < deadline:
         time.sleep(0.2)
     return left
+
+
+def at(entry: dict) -> float:
+    """An audit line's time, in seconds since the epoch."""
+    return datetime.fromisoformat(entry["ts"]).timestamp()
+
+
+def quiet_interval_writes_nothing(s: Served, batch_s: float) -> None:
+    before = writes(s)
+    time.sleep(batch_s * 2)
+    assert writes(s) == before, "a quiet interval wrote to the target"
+
+
+def synced_in_one_batch(folder: Path, changes: int, batch_s: float, changed_at: float | None = None) -> list[dict]:
+    """Each change's delivery accepted once, and synced by the batch its deliveries fell in: one
+    sync a batch turn they spanned (one more when they straddle a turn), the last begun within
+    one interval of the last delivery, which the vendor sends after the change (on a loaded
+    machine, seconds after). The accepted deliveries' audit lines, in order."""
+    entries = audit_lines(folder)
+    taken = [e for e in entries if e["command"] == "webhook" and e["details"]["outcome"] == "accepted"]
+    assert len(taken) == changes
+    first, last = at(taken[0]), at(taken[-1])
+    if changed_at is not None:
+        assert last >= changed_at - 1, "the last delivery came after the last change"
+    syncs = [at(e) for e in entries if e["command"] == "sync"]
+    spanned = 1 + int((last - first) // batch_s)  # the batch turns the deliveries spanned
+    assert 1 <= len(syncs) <= spanned + 1, "one sync a batch (one more when they straddle its turn)"
+    assert syncs[-1] - last <= batch_s + 1, "the last batch's sync started within one interval"
+    return taken

@@ -19,7 +19,15 @@ import jwt
 
 from adapters.monday.webhooks import EVENTS
 from tests.e2e.conftest import Served, cli, serve, stop
-from tests.e2e.listening import audit_lines, start_listening, started, wait_for, webhook_outcomes, writes
+from tests.e2e.listening import (
+    audit_lines,
+    quiet_interval_writes_nothing,
+    start_listening,
+    started,
+    synced_in_one_batch,
+    wait_for,
+    webhook_outcomes,
+)
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 BATCH_S = 4.0
@@ -69,9 +77,7 @@ def test_listen_to_monday_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliv
             handshakes = [e["details"]["outcome"] for e in audit_lines(folder) if e["command"] == "webhook"]
             assert handshakes == ["handshake"] * (len(EVENTS) * len(boards))
 
-            before = writes(s)  # a quiet interval writes nothing
-            time.sleep(BATCH_S * 2)
-            assert writes(s) == before
+            quiet_interval_writes_nothing(s, BATCH_S)  # a quiet interval writes nothing
 
             # 50 changes in one request to monday.com's API (an automation's burst): items renamed,
             # and updates posted up to 50
@@ -100,14 +106,7 @@ def test_listen_to_monday_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliv
             # every change delivered (the sandbox sends after each write, so the last may lag it) and in the target
             assert not wait_for(lambda: [1] * (CHANGES - len(webhook_outcomes(folder, "accepted"))), BATCH_S + 60)
             assert not wait_for(missing, BATCH_S + 60)
-            entries = audit_lines(folder)
-            taken = [e for e in entries if e["command"] == "webhook" and e["details"]["outcome"] == "accepted"]
-            assert len(taken) == CHANGES
-            first, last = (datetime.fromisoformat(taken[i]["ts"]).timestamp() for i in (0, -1))
-            syncs = [datetime.fromisoformat(e["ts"]).timestamp() for e in entries if e["command"] == "sync"]
-            spanned = 1 + int((last - first) // BATCH_S)  # the batch turns the deliveries spanned
-            assert 1 <= len(syncs) <= spanned + 1, "one sync a batch (one more when they straddle its turn)"
-            assert syncs[-1] - last <= BATCH_S + 1, "the last batch's sync started within one interval"
+            taken = synced_in_one_batch(folder, CHANGES, BATCH_S)
 
             # Refused, each with its audit line: unsigned, wrongly signed, replayed.
             hook, trigger = taken[0]["details"]["delivery"].split(":")
@@ -127,9 +126,7 @@ def test_listen_to_monday_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliv
             refused = [e["details"]["why"] for e in audit_lines(folder) if e["details"].get("outcome") == "refused"]
             assert refused == ["unsigned", "wrong signature", "wrong signature", "replayed", "unexpected handshake"]
 
-            before = writes(s)  # a quiet interval after the batch writes nothing again
-            time.sleep(BATCH_S * 2)
-            assert writes(s) == before
+            quiet_interval_writes_nothing(s, BATCH_S)  # a quiet interval after the batch writes nothing again
         except BaseException:
             proc.kill()
             raise

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import json
 import signal
-import time
-from datetime import datetime
 from pathlib import Path
 
 import httpx
 
 from adapters.pipefy.webhooks import TOKEN_HEADER
 from tests.e2e.conftest import Served, cli, serve, stop
-from tests.e2e.listening import audit_lines, start_listening, started, wait_for, webhook_outcomes, writes
+from tests.e2e.listening import (
+    audit_lines,
+    quiet_interval_writes_nothing,
+    start_listening,
+    started,
+    synced_in_one_batch,
+    wait_for,
+    webhook_outcomes,
+)
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 BATCH_S = 4.0
@@ -60,9 +66,7 @@ def test_listen_to_pipefy_syncs_fifty_changes_in_one_batch_and_refuses_deliverie
             tokens = {h["headers"][TOKEN_HEADER] for hs in hooks.values() for h in hs}
             assert len(tokens) == len(pipes), "each webhook has a token of its own"
 
-            before = writes(s)  # a quiet interval writes nothing
-            time.sleep(BATCH_S * 2)
-            assert writes(s) == before
+            quiet_interval_writes_nothing(s, BATCH_S)  # a quiet interval writes nothing
 
             # 50 changes: cards renamed, and comments up to 50
             names = {cid: f"Card {i} · changed while listening" for i, cid in enumerate(cards[: CHANGES * 2 // 3])}
@@ -88,14 +92,7 @@ def test_listen_to_pipefy_syncs_fifty_changes_in_one_batch_and_refuses_deliverie
             # every change delivered (the sandbox sends after each write, so the last may lag it) and in the target
             assert not wait_for(lambda: [1] * (CHANGES - len(webhook_outcomes(folder, "accepted"))), BATCH_S + 60)
             assert not wait_for(missing, BATCH_S + 60)
-            entries = audit_lines(folder)
-            taken = [e for e in entries if e["command"] == "webhook" and e["details"]["outcome"] == "accepted"]
-            assert len(taken) == CHANGES
-            first, last = (datetime.fromisoformat(taken[i]["ts"]).timestamp() for i in (0, -1))
-            syncs = [datetime.fromisoformat(e["ts"]).timestamp() for e in entries if e["command"] == "sync"]
-            spanned = 1 + int((last - first) // BATCH_S)  # the batch turns the deliveries spanned
-            assert 1 <= len(syncs) <= spanned + 1, "one sync a batch (one more when they straddle its turn)"
-            assert syncs[-1] - last <= BATCH_S + 1, "the last batch's sync started within one interval"
+            synced_in_one_batch(folder, CHANGES, BATCH_S)
 
             # Refused, each with its audit line: without the token, with another pipe's token.
             pipe = pipes[0]
@@ -109,9 +106,7 @@ def test_listen_to_pipefy_syncs_fifty_changes_in_one_batch_and_refuses_deliverie
             refused = [e["details"]["why"] for e in audit_lines(folder) if e["details"].get("outcome") == "refused"]
             assert refused == ["unsigned", "wrong signature"]
 
-            before = writes(s)  # a quiet interval after the batch writes nothing again
-            time.sleep(BATCH_S * 2)
-            assert writes(s) == before
+            quiet_interval_writes_nothing(s, BATCH_S)  # a quiet interval after the batch writes nothing again
         except BaseException:
             proc.kill()
             raise

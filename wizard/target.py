@@ -425,7 +425,9 @@ class LossRules(Protocol):
 
     def container_losses(self, tpl: Template) -> list[dict[str, Any]]: ...
 
-    def item_losses(self, item: Item, tpl: Template) -> list[dict[str, Any]]: ...
+    def item_losses(self, item: Item, tpl: Template, depth: int = 0) -> list[dict[str, Any]]:
+        """`depth`: 0 for a top item, 1 for a source's sub-item, 2 for a sub-item's own, and so on."""
+        ...
 
     def mapping_losses(self, tpl: Template) -> list[tuple[str, str]]:
         """(what, why) for every rule of the mapping that loses something (a field type the

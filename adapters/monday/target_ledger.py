@@ -28,6 +28,12 @@ def _name(key: str, kind: str, name: str) -> list[dict[str, Any]]:
     return []
 
 
+SUB_SUB_ITEM_LOSS = (
+    "a sub-item of the sub-item {parent}: monday.com's subitems have none of their own, so it is a subitem of "
+    "the top item, beside its parent"
+)
+
+
 @dataclass(frozen=True)
 class MondayLosses:
     """The ledger's rules for one plan's mapping options (`wizard.target.LossRules`)."""
@@ -48,8 +54,10 @@ class MondayLosses:
                 )
         return out
 
-    def item_losses(self, item: Item, tpl: Template) -> list[dict[str, Any]]:
+    def item_losses(self, item: Item, tpl: Template, depth: int = 0) -> list[dict[str, Any]]:
         out = _name(item.key, "item", item.name)
+        if depth > 1:
+            out.append(change(item.key, "item", "parent", SUB_SUB_ITEM_LOSS.format(parent=item.parent_key)))
         if len(item.description) > mm.LONG_TEXT_LIMIT:
             out.append(
                 change(

@@ -114,6 +114,12 @@ def _value_change(item: Item, f: FieldDef, ftype: str, raw: object) -> dict[str,
     return None
 
 
+SUB_ITEM_LOSS = (
+    "a sub-item of {parent}: Tallyfy has no sub-processes, so it is a process of its own, with its values, "
+    "comments and files, not linked to its parent's"
+)
+
+
 def item_changes(item: Item, tpl: Template, overrides: dict[str, str], with_checklists: bool) -> list[dict[str, Any]]:
     out = _name(item.key, "item", item.name, tm.RUN_NAME_LIMIT)
     if item.approval:
@@ -181,8 +187,11 @@ class TallyfyLosses:
     def container_losses(self, tpl: Template) -> list[dict[str, Any]]:
         return template_changes(tpl)
 
-    def item_losses(self, item: Item, tpl: Template) -> list[dict[str, Any]]:
-        return item_changes(item, tpl, self.overrides, self.with_checklists)
+    def item_losses(self, item: Item, tpl: Template, depth: int = 0) -> list[dict[str, Any]]:
+        out = item_changes(item, tpl, self.overrides, self.with_checklists)
+        if depth:
+            out.append(change(item.key, "item", "parent", SUB_ITEM_LOSS.format(parent=item.parent_key)))
+        return out
 
     def mapping_losses(self, tpl: Template) -> list[tuple[str, str]]:
         return tm.losses(tpl, self.overrides, self.with_checklists)

@@ -1,6 +1,6 @@
 """A source's own sub-items (Asana subtasks) into monday.com, through the real CLI: each is
 exactly one subitem of its parent task's item (a subtask's subtask: of the top task's, since a
-subitem has none), never an item of the board (by `source_ref` in the monday sandbox's export,
+subitem has none, and the ledger says so), never an item of the board (by `source_ref` in the monday sandbox's export,
 the parent as the Asana sandbox's API states it), with its comments as updates on it; the
 estimate and the dry run foretell the run's calls; a second run adds nothing; a change in
 Asana is synced, and a sync after it writes nothing; verify balances; rollback leaves no
@@ -75,6 +75,15 @@ def test_subtasks_arrive_once_as_subitems_of_their_parents_and_go_with_a_rollbac
                 top = asana_parent(s, top)
             assert parent_of[ref] == top, f"{ref} hangs under its own parent"
         assert sum(updates.values()) > 0 and max(updates.values()) == 1, "a subtask's comments are its updates, once"
+        # The ledger names each subtask of a subtask, which stands under the top task instead of its parent.
+        assert cli("report", folder).returncode == 0
+        ledger = json.loads((s.folder / "reports" / "report.json").read_text())["ledger"]
+        named = {x["key"] for x in ledger if x["what"] == "parent"}
+        nested = {ref for ref in subtasks if asana_parent(s, ref) in subtasks}
+        assert nested and named == nested, {
+            "unnamed": sorted(nested - named)[:3],
+            "wrongly": sorted(named - nested)[:3],
+        }
 
         again = cli("run", folder, "--yes")
         assert again.returncode == 0, again.stdout + again.stderr

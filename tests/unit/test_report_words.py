@@ -22,7 +22,7 @@ class ToyLosses:
     def container_losses(self, tpl: Template) -> list[dict[str, Any]]:
         return []
 
-    def item_losses(self, item: Item, tpl: Template) -> list[dict[str, Any]]:
+    def item_losses(self, item: Item, tpl: Template, depth: int = 0) -> list[dict[str, Any]]:
         return []
 
     def mapping_losses(self, tpl: Template) -> list[tuple[str, str]]:

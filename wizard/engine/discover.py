@@ -61,6 +61,7 @@ async def discover(
         items_with_attachments: set[str] = set()
         history = CommentHistory()
         dups = DuplicateFinder()
+        sub_depth: dict[str, int] = {}  # sub-items only: how deep each stands under its top item
         tpl = Template(key=ci.key, name=cid)  # until the container's own arrives (always first)
         async for obj in source.extract(cid, include_archived=plan.mapping.include_archived):
             if isinstance(obj, SourceRejected):
@@ -104,7 +105,10 @@ async def discover(
                 ci.checklist_items += sum(len(c.items) for c in obj.checklists)
                 ci.checklist_items_done += sum(i.done for c in obj.checklists for i in c.items)
                 dups.add(obj)
-                ci.ledger += rules.item_losses(obj, tpl) if rules else []
+                depth = sub_depth.get(obj.parent_key, 0) + 1 if obj.parent_key else 0
+                if depth:  # a source yields a parent before its sub-items
+                    sub_depth[obj.key] = depth
+                ci.ledger += rules.item_losses(obj, tpl, depth) if rules else []
                 if index is not None:
                     index.add(obj, ci.name, stage_names.get(obj.stage_key or "", ""))
                 if counts["item"] % 100 == 0:

@@ -30,7 +30,7 @@ from wizard.errors import Interrupted, UserError
 from wizard.health import LISTEN_FILE, listener_beat
 from wizard.http import RecordRejected
 from wizard.plan import atomic_write_text
-from wizard.secrets import keep_webhook_secret, webhook_secret
+from wizard.secrets import forget_webhook_secret, keep_webhook_secret, webhook_secret
 from wizard.webhooks import Registration, WebhookScheme
 
 MAX_BODY = 1024 * 1024  # a delivery is a few kilobytes; anything this big is not one
@@ -190,6 +190,8 @@ async def register(
         if made is None:  # a container without webhooks: its route goes
             receiver.drop(sub)
             continue
+        for gone in made.dropped:
+            forget_webhook_secret(profile, system, gone)
         secret = route.handshake or made.secret or webhook_secret(profile, system, made.id)
         if not secret:
             raise UserError(

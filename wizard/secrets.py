@@ -172,6 +172,21 @@ def keep_webhook_secret(profile: str, system: str, webhook_id: str, secret: str)
         return False
 
 
+def forget_webhook_secret(profile: str, system: str, webhook_id: str) -> None:
+    """A deleted webhook's signing secret leaves the keyring (and this process): nothing may
+    keep a secret that no longer opens anything."""
+    account = _webhook_account(profile, system, webhook_id)
+    _WEBHOOK_SECRETS.pop(account, None)
+    kr = _keyring() if profile != "sandbox" else None
+    if kr is None:
+        return
+    try:
+        if kr.get_password(SERVICE, account) is not None:
+            kr.delete_password(SERVICE, account)
+    except Exception:  # noqa: BLE001 - a backend that cannot delete: the entry opens a webhook that is gone
+        return
+
+
 def mask(secret: str) -> str:
     """What a log may show of a secret: its length and last two characters."""
     if not secret:

@@ -34,6 +34,7 @@ class Registration:
 
     id: str
     secret: str = ""
+    dropped: tuple[str, ...] = ()  # webhooks of ours the registration deleted at the vendor: their secrets go too
 
 
 # (source adapter, callback URL, container id, whether the secret of a webhook id is known) ->

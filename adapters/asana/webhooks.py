@@ -28,6 +28,7 @@ async def register(source: Any, callback_url: str, project: str, known: Callable
         return None
     client = source.client
     ws = (await client.data(f"projects/{project}", opt_fields="workspace") or {}).get("workspace") or {}
+    dropped: list[str] = []
     async for page in client.pages("webhooks", workspace=ws.get("gid"), resource=project, opt_fields="target,active"):
         for hook in page:
             if not isinstance(hook, dict) or hook.get("target") != callback_url:
@@ -35,11 +36,12 @@ async def register(source: Any, callback_url: str, project: str, known: Callable
             if hook.get("active") and known(str(hook["gid"])):
                 return Registration(str(hook["gid"]))
             await client.json("DELETE", f"webhooks/{hook['gid']}")
+            dropped.append(str(hook["gid"]))
     made = await client.json("POST", "webhooks", json={"data": {"resource": project, "target": callback_url}})
     data = made.get("data") if isinstance(made, dict) else None
     if not isinstance(data, dict) or not data.get("gid"):
         raise VendorDataError("Asana answered the creation of a webhook without its gid.")
-    return Registration(str(data["gid"]), str(made.get("X-Hook-Secret") or ""))
+    return Registration(str(data["gid"]), str(made.get("X-Hook-Secret") or ""), tuple(dropped))
 
 
 def verify(headers: Mapping[str, str], body: bytes, _callback_url: str, secret: str) -> bool:

@@ -26,6 +26,7 @@ async def register(source: Any, callback_url: str, list_id: str, _known: Callabl
     secret), else a new one; a suspended one is deleted and made again."""
     client = source.client
     team = await _team_of(source, list_id)
+    dropped: list[str] = []
     for hook in await client.envelope(f"v2/team/{team}/webhook", "webhooks"):
         if not isinstance(hook, dict) or hook.get("endpoint") != callback_url or str(hook.get("list_id")) != list_id:
             continue
@@ -33,6 +34,7 @@ async def register(source: Any, callback_url: str, list_id: str, _known: Callabl
         if status != "suspended" and hook.get("secret"):
             return Registration(str(hook["id"]), str(hook["secret"]))
         await client.json("DELETE", f"v2/webhook/{hook['id']}")
+        dropped.append(str(hook["id"]))
     made = await client.json(
         "POST",
         f"v2/team/{team}/webhook",
@@ -41,7 +43,7 @@ async def register(source: Any, callback_url: str, list_id: str, _known: Callabl
     hook = made.get("webhook") if isinstance(made, dict) else None
     if not isinstance(hook, dict) or not made.get("id") or not hook.get("secret"):
         raise VendorDataError("ClickUp answered the creation of a webhook without its id or secret.")
-    return Registration(str(made["id"]), str(hook["secret"]))
+    return Registration(str(made["id"]), str(hook["secret"]), tuple(dropped))
 
 
 async def _team_of(source: Any, list_id: str) -> str:

@@ -35,12 +35,14 @@ async def register(source: Any, callback_url: str, pipe_id: str, known: Callable
     one with a new token (Pipefy refuses two with the same URL and action, so the old one goes)."""
     client = source.client
     pipe = (await client.send("pipe_webhooks", _doc("pipe_webhooks"), {"id": pipe_id})).get("pipe") or {}
+    dropped: list[str] = []
     for hook in pipe.get("webhooks") or []:
         if not isinstance(hook, dict) or hook.get("url") != callback_url:
             continue
         if known(str(hook["id"])) and set(ACTIONS) <= set(hook.get("actions") or []):
             return Registration(str(hook["id"]))
         await client.send("delete_webhook", _doc("delete_webhook"), {"id": hook["id"]}, write=True)
+        dropped.append(str(hook["id"]))
     token = secrets.token_urlsafe(32)
     made = await client.send(
         "create_webhook",
@@ -54,7 +56,8 @@ async def register(source: Any, callback_url: str, pipe_id: str, known: Callable
         },
         write=True,
     )
-    return Registration(str(((made.get("createWebhook") or {}).get("webhook") or {}).get("id", "")), token)
+    made_id = str(((made.get("createWebhook") or {}).get("webhook") or {}).get("id", ""))
+    return Registration(made_id, token, tuple(dropped))
 
 
 def verify(headers: Mapping[str, str], body: bytes, callback_url: str, secret: str) -> bool:

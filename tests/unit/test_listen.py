@@ -5,6 +5,7 @@ signing secret is missing."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -21,7 +22,7 @@ from wizard.errors import UserError
 from wizard.health import webhooks
 from wizard.http import RecordRejected
 from wizard.listen import Receiver, keep_in_step, register
-from wizard.secrets import webhook_secret
+from wizard.secrets import keep_webhook_secret, webhook_secret
 from wizard.webhooks import Delivery, Registration, WebhookScheme
 
 SECRET, PATH = "app-secret", "/webhooks/trello"
@@ -150,6 +151,9 @@ class _Vault:
     def set_password(self, service: str, account: str, value: str) -> None:
         self.kept[(service, account)] = value
 
+    def delete_password(self, service: str, account: str) -> None:
+        del self.kept[(service, account)]
+
 
 def _written_anywhere(folder: Path, text: str) -> bool:
     return any(text in p.read_text() for p in folder.rglob("*") if p.is_file())
@@ -275,3 +279,25 @@ async def test_a_vendor_refusing_a_webhook_is_one_sentence_naming_the_callback(f
         said = refused.value.sentence
         assert "Could not complete activation handshake" in said and "https://tunnel.example/webhooks/asana" in said
         assert "--public-url" in said and "p1" in said
+
+
+async def test_a_webhook_the_vendor_replaced_takes_its_secret_out_of_the_keyring(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registration that deletes one of our webhooks (ClickUp's suspended one, Asana's
+    inactive one, Pipefy's with other actions) and makes another leaves only the new one's
+    secret in the keyring: the old entry opens nothing any more."""
+    vault = _Vault()
+    monkeypatch.setattr("wizard.secrets._keyring", lambda: vault)
+    monkeypatch.setattr("wizard.secrets._WEBHOOK_SECRETS", {})
+    scheme = _per_webhook_scheme([], False, [])
+
+    async def replace(source: object, url: str, container: str, known: Callable[[str], bool]) -> Registration:
+        assert known("hook-old")
+        return Registration("hook-new", "secret-new", dropped=("hook-old",))
+
+    keep_webhook_secret("acme", "clickup", "hook-old", "secret-old")
+    r = Receiver(folder, "clickup", dataclasses.replace(scheme, register=replace))
+    assert await register(r, None, ["l1"], "https://tunnel.example", "/webhooks/clickup", "acme") == 0
+    assert list(vault.kept.values()) == ["secret-new"]
+    assert webhook_secret("acme", "clickup", "hook-old") == ""

@@ -189,7 +189,7 @@ class TallyfyClient(ApiClient):
             raise
         finally:
             for b, stamp in stamps:
-                self._restamp(b, stamp)
+                self.limiter.restamp(stamp, (b,), account=False)  # a slot cleared by pause_bucket stays gone
 
     @staticmethod
     async def _remember_rejection(resp: httpx.Response) -> None:
@@ -223,24 +223,6 @@ class TallyfyClient(ApiClient):
             for w in windows:
                 w.sent.append(now)
             return now
-
-    def _restamp(self, bucket: str, stamp: float) -> None:
-        """Move a slot's time from when the call was sent to when its answer came back.
-
-        The server counted the call somewhere in between; counting it from the later end
-        means the client never believes a slot is free before the server does, so pacing
-        a burst right up to the cap draws no 429 (a slot cleared by pause_bucket is gone
-        and stays gone)."""
-        done = self.limiter.clock()
-        for w in self.limiter.buckets.get(bucket, []):
-            try:
-                w.sent.remove(stamp)
-            except ValueError:
-                continue
-            i = len(w.sent)
-            while i > 0 and w.sent[i - 1] > done:
-                i -= 1
-            w.sent.insert(i, done)
 
     # -- plumbing ----------------------------------------------------------------------
     def _p(self, *parts: object) -> str:

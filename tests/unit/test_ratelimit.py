@@ -53,6 +53,33 @@ async def test_a_call_restamped_at_its_answer_frees_its_slot_from_then(clock: Cl
     lim.restamp(123.0)  # a stamp that has already left the window is no error
 
 
+async def test_a_restamped_slot_keeps_the_window_oldest_first(clock: Clock) -> None:
+    """A bucket paused by a 429 holds slots dated up to its reset; a call answered meanwhile is
+    placed among them by its answer's time, so the wait is still read from the oldest slot."""
+    lim = RateLimiter([(100, 60.0)], {"comments": [(3, 10.0)]}, clock=clock)
+    stamp = await lim.acquire(("comments",))
+    bucket = lim.buckets["comments"][0]
+    bucket.sent.extend([clock.t + 1.0, clock.t + 5.0])  # slots dated ahead of the clock, as pause_bucket leaves
+    clock.t += 2.0  # the answer comes at +2 s
+    lim.restamp(stamp, ("comments",))
+    assert list(bucket.sent) == [1001.0, 1002.0, 1005.0]
+    await lim.acquire(("comments",))
+    assert clock.slept == [9.0], "the oldest slot (+1 s) frees at +11 s; the clock is at +2 s"
+
+
+async def test_a_bucket_restamped_alone_leaves_the_account_window_as_it_was(clock: Clock) -> None:
+    """Tallyfy takes its route caps apart from the account's window: restamping the comment's
+    slot at its answer must not move the account window's own stamp."""
+    lim = RateLimiter([(100, 60.0)], {"comments": [(120, 3600.0)]}, clock=clock)
+    stamp = lim.take(("comments",))
+    clock.t += 0.5
+    lim.restamp(stamp, ("comments",), account=False)
+    assert list(lim.buckets["comments"][0].sent) == [1000.5]
+    assert list(lim.windows[0].sent) == [1000.0]
+    lim.restamp(stamp, ("comments",))  # both now: the bucket's slot has left that stamp already
+    assert list(lim.windows[0].sent) == [1000.5] and list(lim.buckets["comments"][0].sent) == [1000.5]
+
+
 async def test_bucket_caps_only_its_route(clock: Clock) -> None:
     slept = clock.slept
     waits: list[str] = []

@@ -1,12 +1,14 @@
 """Figure 2: rate-limit utilisation. A run against sandboxes that ENFORCE the vendors'
 documented limits, scaled down in time by `rate_scale` so it takes about a minute, next to
-the theoretical minimum wall time computed from the calls the run actually made:
+the theoretical minimum wall time computed from the calls the run actually made. Every limit
+in force (the same list the estimate assumes, `limits_in_force`: Trello's 100 a token and 300 a
+key per 10 s and its members route's 100 per 900 s; Tallyfy's 600 a minute, 120 comments and 30
+guest invites an hour) gives a bound from the calls it counts:
 
-    Trello        (ceil(source calls / 100) - 1) x 10 s x scale     (100 per token per 10 s, fixed windows)
-    Tallyfy       (ceil(target calls / 600) - 1) x 60 s x scale     (per user per rolling minute)
-    comment cap   (ceil(comments / 120) - 1) x 3600 s x scale       (120 per organization per hour)
-    guest cap     (ceil(guest invites / 30) - 1) x 3600 s x scale   (30 per organization per hour)
-    minimum       the largest of the four (each limit binds on its own; they can overlap)
+    bound         (ceil(calls it counts / its limit) - 1) x its period x scale
+                  (an account-wide window counts every answered call of its side; a route's
+                  bucket the calls of that route: comment posts, guest invites, member reads)
+    minimum       the largest bound (each limit binds on its own; they can overlap)
 
 The sandboxes run in their own process (`sandbox serve`); the engine runs here, through the
 same Migration facade the CLI uses, so the limiter's `waited` seconds and the retries can
@@ -41,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.trello.sandbox_state import build_state
 from benchmarks._common import Figure, env, report, requests_by_status, serve
+from wizard.engine.estimate import limits_in_force
 from wizard.migration import Migration
 from wizard.plan import load_plan, save_plan
 
@@ -52,6 +55,7 @@ class PhaseClock:
         self.t0 = time.monotonic()
         self.phases: list[tuple[str, float, float | None]] = []
         self.retried = 0
+        self.landed: dict[str, list[float]] = {}  # kind: [first, last] time one was written
 
     def emit(self, event) -> None:
         name = type(event).__name__
@@ -66,6 +70,9 @@ class PhaseClock:
                     break
         elif name == "RequestRetried":
             self.retried += 1
+        elif name == "ObjectMigrated":
+            span = self.landed.setdefault(event.kind, [now, now])
+            span[1] = now
 
     def totals(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -98,6 +105,7 @@ def one(scale_name: str, seed: int, rate_scale: float, scope: list[str] | None, 
         if scope:
             plan.source.scope = scope
         save_plan(folder / "plan.toml", plan)
+        in_force = limits_in_force(plan)
         s.reset_stats()
         clock = PhaseClock()
         m = Migration.open(folder, clock)
@@ -139,13 +147,23 @@ def one(scale_name: str, seed: int, rate_scale: float, scope: list[str] | None, 
         for st, n in sts.items()
         if st.startswith("2")
     )
+    members = sum(
+        n for route, sts in trello["by_route"].items() if "/members/" in route for st, n in sts.items() if st != "429"
+    )
+    counted = {
+        ("source", None): source_calls,
+        ("source", "members"): members,
+        ("target", None): target_calls,
+        ("target", "comments"): comments,
+        ("target", "guest_invites"): guests,
+    }
     bounds = {
-        "trello_s": max(0, math.ceil(source_calls / 100) - 1) * 10.0 * rate_scale,
-        "tallyfy_minute_s": max(0, math.ceil(target_calls / 600) - 1) * 60.0 * rate_scale,
-        "comment_cap_s": max(0, math.ceil(comments / 120) - 1) * 3600.0 * rate_scale,
-        "guest_cap_s": max(0, math.ceil(guests / 30) - 1) * 3600.0 * rate_scale,
+        f"{x.system} {x.name}": max(0, math.ceil(counted[(x.side, x.bucket)] / x.calls) - 1) * x.seconds * rate_scale
+        for x in in_force
+        if not x.points
     }
     minimum = max(bounds.values())
+    cap_s = bounds.get("Tallyfy comments_per_hour", 0.0)
     src, tgt = clients.get("source"), clients.get("target")
     phases = clock.totals()
     return {
@@ -163,9 +181,11 @@ def one(scale_name: str, seed: int, rate_scale: float, scope: list[str] | None, 
         "created": sum(summary.created.values()),
         "bounds": {k: round(v, 2) for k, v in bounds.items()},
         "phases_s": phases,
-        "comments_phase_over_cap": round(phases.get("comments", 0) / bounds["comment_cap_s"], 3)
-        if bounds["comment_cap_s"]
-        else None,
+        # when the first and the last of each kind landed: the cap's clock starts at the first
+        # comment, so first_comment + the cap's bound + the last window's posts is the floor
+        # this engine can reach; the rest is drift inside the windows
+        "landed_s": {k: [round(a, 2), round(b, 2)] for k, (a, b) in clock.landed.items()},
+        "comments_phase_over_cap": round(phases.get("comments", 0) / cap_s, 3) if cap_s else None,
         "limiter_waited_s": {
             "trello": round(getattr(getattr(src, "limiter", None), "waited", 0.0), 2),
             "tallyfy": round(getattr(getattr(tgt, "limiter", None), "waited", 0.0), 2),
@@ -215,7 +235,7 @@ def main() -> None:
             "x",
             "<= 1.05 x the minimum (issue 19)",
             ratio <= 1.05,
-            {k: med[k] for k in ("wall_s", "minimum_s", "bounds", "phases_s", "comments_phase_over_cap")},
+            {k: med[k] for k in ("wall_s", "minimum_s", "bounds", "phases_s", "landed_s", "comments_phase_over_cap")},
         ),
         Figure(
             "rate_pct_429",

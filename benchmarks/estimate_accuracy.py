@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -32,7 +33,9 @@ def one(scale: str, seed: int, rate_scale: float) -> dict:
         assert cli("discover", folder).returncode == 0
         est = json.loads(cli("estimate", folder, "--json").stdout)
         s.reset_stats()
+        sandbox_cpu = s.cpu_s()
         run = cli("run", folder, "--yes")
+        sandbox_cpu = s.cpu_s() - sandbox_cpu
         if run.returncode != 0:
             raise RuntimeError(run.stderr[-2000:])
         calls = {sys_: sum(requests_by_status(s.stats(sys_)).values()) for sys_ in ("trello", "tallyfy")}
@@ -45,6 +48,11 @@ def one(scale: str, seed: int, rate_scale: float) -> dict:
             "est_s": est["duration_s"],
             "wall_s": round(run.wall_s, 1),
             "duration_off": round(abs(est["duration_s"] - run.wall_s) / run.wall_s, 3),
+            # what the two processes used of the 2 cores: on a quiet machine the run is limit-bound
+            # and these are a fraction of the wall; under load the wall grows while they do not
+            "run_cpu_s": round(run.cpu_s, 1),
+            "sandbox_cpu_s": round(sandbox_cpu, 1),
+            "load1": round(os.getloadavg()[0], 1),
         }
 
 

@@ -191,6 +191,7 @@ def one(scale_name: str, seed: int, rate_scale: float, scope: list[str] | None, 
             "tallyfy": round(getattr(getattr(tgt, "limiter", None), "waited", 0.0), 2),
         },
         "retries": {"trello": getattr(src, "retries", 0), "tallyfy": getattr(tgt, "retries", 0)},
+        "load1": round(os.getloadavg()[0], 1),
     }
 
 

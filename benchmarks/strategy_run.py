@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -87,6 +88,7 @@ def one(scale: str, seed: int, rate_scale: float, strategy: str) -> dict[str, An
         "calls_answered": answered,
         "answered_429": n429,
         "items_with_comments": with_comments,
+        "load1": round(os.getloadavg()[0], 1),
     }
 
 

@@ -201,8 +201,8 @@ class RateLimiter:
         This is the tightest rule that is safe without the server's own clock: a call may still
         count on the server until its answer, so a slot freed from the send (or from the send
         plus a margin shorter than the round trip) can meet the server's window still full;
-        against Tallyfy's comment cap that drew 429s on 8 % of the comments of a burst and was
-        no faster (benchmarks/RESULTS.md §8e). `account`: the account-wide windows too, not
+        against Tallyfy's comment cap that answered 10-15 % of the requests 429 for a 3 % shorter
+        burst (benchmarks/comment_cap_pacing.py, RESULTS.md §8e). `account`: the account-wide windows too, not
         only the buckets' (a client that takes its route caps apart restamps those alone)."""
         now = self.clock()
         for w in [*(self.windows if account else ()), *(w for b in buckets for w in self.buckets.get(b, []))]:

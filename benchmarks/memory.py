@@ -43,8 +43,11 @@ def watch():
         cur, _ = tracemalloc.get_traced_memory()
         if cur > best * 1.03 and cur > 4e6:
             snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, "<frozen importlib*")])
-            top = snap.statistics("lineno")[:15]
+            top = snap.statistics("lineno")[:25]
             lines = [f"{st.size / 1e6:8.2f} MB {st.count:8d} blocks  {st.traceback[0]}" for st in top]
+            lines.append("by file:")
+            for st in snap.statistics("filename")[:12]:
+                lines.append(f"{st.size / 1e6:8.2f} MB {st.count:8d} blocks  {st.traceback[0].filename}")
             del snap
             best = cur
             AT_PEAK[:] = [f"listed at {cur / 1e6:.1f} MB traced (the highest the poll saw)", *lines]

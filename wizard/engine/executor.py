@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import AsyncIterator, Coroutine
 from functools import partial
 from typing import Any
@@ -80,8 +80,10 @@ class RunExecutor:
         self.sync = sync
         self.vendor_changes: dict[str, Any] = {}
         self._fingerprints: dict[str, str] = {}
-        # Set once an item's writing is over, however it ended.
-        self._finished: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        # Items whose writing is over, however it ended; an event only for one a duplicate waits
+        # for (an event per item held about 870 bytes each for the whole run).
+        self._finished: set[str] = set()
+        self._awaited: dict[str, asyncio.Event] = {}
         self._batches: dict[str, ItemBatches[NewItem]] = {}  # container key -> its new items, several a request
         # A stop request ends any wait for a rate limit or a cap at once.
         target.stop_on(self.stop)
@@ -483,7 +485,9 @@ class RunExecutor:
         try:
             await self._migrate_item(item, tpl, ctx, fields)
         finally:
-            self._finished[item.key].set()
+            self._finished.add(item.key)
+            if (waiting := self._awaited.pop(item.key, None)) is not None:
+                waiting.set()
 
     async def _migrate_item(self, item: Item, tpl: Template, ctx: ContainerCtx, fields: dict[str, FieldDef]) -> None:
         key = item.key
@@ -575,10 +579,11 @@ class RunExecutor:
         first = self._fingerprints.setdefault(fp, item.key)
         if first == item.key:
             return False
-        if not self._finished[first].is_set():  # the first of the group is still being written
+        if first not in self._finished:  # the first of the group is still being written
             for batches in self._batches.values():
                 batches.left(item.key)  # not created with its batch, which may hold the first one
-            waits = [asyncio.ensure_future(self._finished[first].wait()), asyncio.ensure_future(self.stop.wait())]
+            finished = self._awaited.setdefault(first, asyncio.Event())
+            waits = [asyncio.ensure_future(finished.wait()), asyncio.ensure_future(self.stop.wait())]
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for w in waits:
                 w.cancel()

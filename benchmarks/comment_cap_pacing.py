@@ -10,6 +10,7 @@ after the first: (ceil(comments / 120) - 1) x the hour. `--stamp send` turns the
 
     .venv/bin/python benchmarks/comment_cap_pacing.py                 # both ways, 840 comments, 3 runs each
     .venv/bin/python benchmarks/comment_cap_pacing.py --stamp send --repeat 1
+    .venv/bin/python benchmarks/comment_cap_pacing.py --quick                 # a few seconds
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ def main() -> None:
     ap.add_argument("--lanes", type=int, default=4, help="the plan's default concurrency")
     ap.add_argument("--stamp", choices=("answer", "send", "both"), default="both")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="one window past the first, a 0.5-s hour, one run")
     a = ap.parse_args()
+    if a.quick:
+        a.comments, a.hour_seconds, a.repeat, a.stamp = 240, 0.5, 1, "answer"
     figures, runs = [], {}
     for stamp in ("answer", "send") if a.stamp == "both" else (a.stamp,):
         rs = []

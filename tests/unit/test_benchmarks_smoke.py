@@ -21,6 +21,8 @@ QUICK = {
     "http_floor": ["--quick"],
     "estimate_accuracy": ["--quick"],
     "comment_strategies": ["--quick"],
+    "strategy_run": ["--quick"],
+    "comment_cap_pacing": ["--quick"],
 }
 
 

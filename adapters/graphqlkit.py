@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -130,15 +130,18 @@ def depth(doc: DocumentNode, operation_name: str | None = None) -> int:
     return deepest(op.selection_set, frozenset()) if op is not None else 0
 
 
+@lru_cache(maxsize=512)
 def problems(
     schema: GraphQLSchema, query: str, *, max_depth: int | None = None, operation_name: str | None = None
-) -> tuple[DocumentNode | None, list[GraphQLError]]:
-    """The parsed request and what is wrong with it (empty: it may run)."""
+) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+    """The parsed request and what is wrong with it (empty: it may run). Kept per query text: a
+    client sends the same few queries page after page, and validating one against a vendor's
+    whole schema is about half of what a sandbox spends on a request (monday.com's)."""
     try:
         doc = parse(query)
     except GraphQLError as e:
-        return None, [e]
+        return None, (e,)
     errors = list(validate(schema, doc))
     if not errors and max_depth is not None and (d := depth(doc, operation_name)) > max_depth:
         errors.append(GraphQLError(f"Query has depth of {d}, which exceeds max depth of {max_depth}"))
-    return doc, errors
+    return doc, tuple(errors)

@@ -4,11 +4,12 @@ so that moving between screens never stops it."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -17,37 +18,41 @@ from tui.commands import ScreenCommands
 from tui.messages import EngineProgressed, RunEnded
 from tui.model import PHASE_KINDS, EngineModel
 from tui.safe import line
-from tui.screens.base import WizardScreen
-from tui.screens.conflicts import ConflictsScreen
-from tui.screens.connect import ConnectScreen
-from tui.screens.dialogs import ConfirmDialog
-from tui.screens.discovery import DiscoveryScreen
-from tui.screens.estimate import EstimateScreen
-from tui.screens.help import HelpScreen
-from tui.screens.mapping import MappingScreen
-from tui.screens.progress import ProgressScreen
-from tui.screens.report import ReportScreen
-from tui.screens.start import StartScreen
 from tui.sink import TuiSink
 from tui.steps import STATE_STEP, STEPS
 from wizard import registry
 from wizard.backup import FOLDER as BACKUP_FOLDER
 from wizard.backup import MANIFEST
-from wizard.engine.estimate import eta_s
 from wizard.errors import UserError
 from wizard.migration import Migration
 
+if TYPE_CHECKING:
+    from tui.screens.base import WizardScreen
+
+# Each step's screen, imported when the consultant first reaches it: a screen's module brings
+# its share of Textual's widgets and of the engine (the estimate's simulation, the run, the
+# report), and the first frame needs one screen, not all of them (issue 19: < 1 s cold).
+_SCREENS = {
+    "connect": "tui.screens.connect:ConnectScreen",
+    "discover": "tui.screens.discovery:DiscoveryScreen",
+    "map": "tui.screens.mapping:MappingScreen",
+    "estimate": "tui.screens.estimate:EstimateScreen",
+    "conflicts": "tui.screens.conflicts:ConflictsScreen",
+    "run": "tui.screens.progress:ProgressScreen",
+    "report": "tui.screens.report:ReportScreen",
+    "start": "tui.screens.start:StartScreen",
+    "help": "tui.screens.help:HelpScreen",
+    "confirm": "tui.screens.dialogs:ConfirmDialog",
+}
+
+
+def _screen_class(name: str) -> Any:
+    module, cls = _SCREENS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
 
 def _screen_for(step: str) -> WizardScreen:
-    return {
-        "connect": ConnectScreen,
-        "discover": DiscoveryScreen,
-        "map": MappingScreen,
-        "estimate": EstimateScreen,
-        "conflicts": ConflictsScreen,
-        "run": ProgressScreen,
-        "report": ReportScreen,
-    }[step]()
+    return _screen_class(step)()
 
 
 class WizardApp(App):
@@ -105,7 +110,7 @@ class WizardApp(App):
         elif self.folder is not None:
             self.open_folder(self.folder, self.first_step)
         else:
-            self.push_screen(StartScreen())
+            self.push_screen(_screen_class("start")())
 
     def open_folder(self, folder: Path, step: str | None = None, *, then: str | None = None) -> None:
         """Open a migration folder at a step; `then` = "resume" resumes its run, "sync" asks to sync."""
@@ -160,14 +165,15 @@ class WizardApp(App):
             self.pop_screen()
         elif idx > 0:
             self.switch_screen(_screen_for(STEPS[idx - 1]))
-        elif isinstance(below, StartScreen):
+        elif isinstance(below, _screen_class("start")):
             self.pop_screen()
         else:
-            self.switch_screen(StartScreen())
+            self.switch_screen(_screen_class("start")())
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen))
+        help_screen = _screen_class("help")
+        if not isinstance(self.screen, help_screen):
+            self.push_screen(help_screen(self.screen))
 
     # -- the run -------------------------------------------------------------------------
     @property
@@ -207,6 +213,8 @@ class WizardApp(App):
         inv = m.inventory() if m is not None else None
         if m is None or inv is None:
             return None
+        from wizard.engine.estimate import eta_s  # noqa: PLC0415 - lazy: the simulation loads with the first run, not the app
+
         return partial(eta_s, m.plan, inv, learned=m.learned_limits())
 
     def start_run(self) -> None:
@@ -285,7 +293,7 @@ class WizardApp(App):
         rule = m.plan.conflicts.strategy_for("item")
         deletions = "removed from" if m.plan.conflicts.apply_source_deletions else "reported and kept in"
         ok = await self.push_screen_wait(
-            ConfirmDialog(
+            _screen_class("confirm")(
                 f"Sync changes: write what changed in {src} since the last run to {tgt}?",
                 f"Each card is compared with what was written; only changed ones are updated, new ones created. "
                 f"A card edited on both sides follows the plan's rule ({rule}). Cards deleted in {src} are "

@@ -6,11 +6,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from wizard.events import EventSink
-from wizard.http import ApiClient
 from wizard.model import Attachment, Canonical, Capability
+
+if TYPE_CHECKING:  # an annotation only: the contracts load without the HTTP stack
+    from wizard.http import ApiClient
 
 ChildKind = Literal["comment", "attachment"]
 

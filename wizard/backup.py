@@ -27,9 +27,9 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from wizard.adapter import (
     Container,
@@ -42,10 +42,13 @@ from wizard.adapter import (
     SourceRejected,
     StatedItem,
 )
+from wizard.call_errors import ObjectUnavailable, RecordRejected
 from wizard.errors import UserError
-from wizard.http import ObjectUnavailable, RecordRejected
+from wizard.lazy_model import LazyModel
 from wizard.model import Attachment, Canonical, Comment, Item, Template
-from wizard.raw import RawRecorder
+
+if TYPE_CHECKING:  # annotations only: the archive's constants load without the HTTP stack (the TUI reads them)
+    from wizard.raw import RawRecorder
 
 FORMAT = 1
 FOLDER = "backup"
@@ -54,12 +57,12 @@ CHUNK = 500  # records per stream file: a reader holds one chunk, never a whole 
 
 
 # -- the manifest ----------------------------------------------------------------------------
-class FileEntry(BaseModel):
+class FileEntry(LazyModel):
     sha256: str
     bytes: int
 
 
-class ArchivedContainer(BaseModel):
+class ArchivedContainer(LazyModel):
     key: str
     id: str
     name: str
@@ -71,7 +74,7 @@ class ArchivedContainer(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict)
 
 
-class ArchiveManifest(BaseModel):
+class ArchiveManifest(LazyModel):
     format: int = FORMAT
     system: str = Field(description="the source system the archive was taken from")
     label: str

@@ -32,7 +32,8 @@ except ImportError:
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from wizard.errors import CredentialError, PermissionDenied, SystemUnavailable, UserError, VendorDataError
+from wizard.call_errors import AmbiguousWrite, ObjectUnavailable, ReadRejected, RecordRejected, Transient
+from wizard.errors import CredentialError, PermissionDenied, SystemUnavailable, VendorDataError
 from wizard.events import CircuitOpened, EventSink, NullSink, RateLimited, RequestRetried
 from wizard.paging import Paginator, Params, records
 from wizard.ratelimit import RateLimiter
@@ -41,60 +42,6 @@ from wizard.redact import redact, register_header
 MAX_BODY = 50_000_000  # an API answer (files are streamed, not read whole)
 MAX_REDIRECTS = 5
 DEADLINE_FACTOR = 2.0  # a whole request may take this many times the per-read timeout
-
-
-class RecordRejected(Exception):
-    """The vendor refused this one record (400/404/409/422): quarantine it, go on. `label`
-    names the system that refused (a file the source would not give is not the target's)."""
-
-    def __init__(self, status: int, message: str, label: str | None = None) -> None:
-        Exception.__init__(self, status, message)  # not super(): ReadRejected is a UserError too
-        self.status = status
-        self.message = message
-        self.label = label
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.message}"
-
-
-class ReadRejected(RecordRejected, UserError):
-    """A read the vendor refused (4xx on a GET). Where a caller expects it (a 404 meaning
-    "gone") it is a RecordRejected; anywhere else it ends the command in one sentence."""
-
-    def __init__(self, status: int, message: str, label: str = "The vendor", what: str = "") -> None:
-        RecordRejected.__init__(self, status, message)
-        self.label = label
-        self.what = what
-
-    @property
-    def sentence(self) -> str:  # type: ignore[override]
-        return (
-            f"{self.label} refused to read {self.what or 'something the plan names'} ({self}); check that it "
-            f"exists and that the account can see it, then run the command again."
-        )
-
-
-class ObjectUnavailable(Exception):
-    """One object the vendor kept failing on after every retry (a download that always
-    breaks): the run quarantines that object with this sentence and goes on."""
-
-
-class Transient(Exception):
-    """Worth retrying: 429, 5xx, timeout, reset."""
-
-    def __init__(self, reason: str, retry_after: float | None = None, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        self.status = status
-
-
-class AmbiguousWrite(Exception):
-    """A create was sent but its fate is unknown: find it in the target before re-sending."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def parse_retry_after(value: str | None) -> float | None:

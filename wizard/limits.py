@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from wizard.errors import PlanError
+from wizard.lazy_model import LazyModel
 from wizard.ratelimit import Learned, RateLimiter
 from wizard.registry import AdapterSpec, RateWindow
 
@@ -21,7 +20,7 @@ Origin = Literal["documented", "plan", "learned"]
 Side = Literal["source", "target"]
 
 
-class AssumedLimit(BaseModel):
+class AssumedLimit(LazyModel):
     """One limit in force: `calls` (or points) per `seconds` of real time."""
 
     side: Side

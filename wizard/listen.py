@@ -26,9 +26,9 @@ from urllib.parse import quote
 
 from wizard import registry
 from wizard.audit import audit
+from wizard.call_errors import RecordRejected
 from wizard.errors import Interrupted, UserError
 from wizard.health import LISTEN_FILE, listener_beat
-from wizard.http import RecordRejected
 from wizard.plan import atomic_write_text
 from wizard.secrets import forget_webhook_secret, keep_webhook_secret, webhook_secret
 from wizard.webhooks import Registration, WebhookScheme

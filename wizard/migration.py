@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_path
 
@@ -24,28 +24,17 @@ from wizard import registry
 from wizard.adapter import Container, Identity, SourceAdapter
 from wizard.audit import audit
 from wizard.backup import FOLDER as BACKUP_FOLDER
-from wizard.backup import BackupSummary, write_backup
-from wizard.engine.conflicts import tally, tally_text
 from wizard.engine.decisions import Rule, export_csv, import_decisions, record, select, undo, who
-from wizard.engine.discover import discover
-from wizard.engine.estimate import Estimate, estimate
-from wizard.engine.executor import RunExecutor, RunSummary
 from wizard.engine.inventory import Inventory
 from wizard.engine.item_index import ItemIndex, ItemIndexWriter
-from wizard.engine.preflight import ScanResult, scan
-from wizard.engine.report import build_report, losses_for, write_reports
-from wizard.engine.rollback import RollbackStep, apply_rollback, mark_edited, plan_rollback
 from wizard.engine.scope import left_out
-from wizard.engine.verify import VerifyResult, verify
 from wizard.errors import PlanError, UserError
 from wizard.events import EventSink, FanOut, NullSink
 from wizard.folderlock import folder_lock, holder
 from wizard.limits import apply, assumed, remembered
 from wizard.model import Template
 from wizard.plan import Endpoint, Plan, load_plan, save_plan
-from wizard.quality import checked
 from wizard.ratelimit import RateLimiter
-from wizard.raw import RawRecorder
 from wizard.registry import AdapterSpec, Connection
 from wizard.schedule import Schedule, read_schedule
 from wizard.secrets import load_credentials
@@ -53,6 +42,18 @@ from wizard.sinks import JsonLogSink
 from wizard.store import Store
 from wizard.target import Action, TargetUser
 from wizard.words import nouns
+
+if TYPE_CHECKING:
+    from wizard.backup import BackupSummary
+    from wizard.engine.estimate import Estimate
+    from wizard.engine.executor import RunExecutor, RunSummary
+    from wizard.engine.preflight import ScanResult
+    from wizard.engine.rollback import RollbackStep
+    from wizard.engine.verify import VerifyResult
+
+# What a command does (discover, estimate, run, scan, verify, report, back up, roll back) is
+# imported by the method that does it: opening a migration (the TUI's first frame, `status`)
+# loads only the plan, the store and the inventory (issue 19: the mapping screen < 1 s cold).
 
 RECENT_FILE = "recent.json"
 SUBFOLDERS = ("state", "logs", "reports")
@@ -162,6 +163,8 @@ class Migration:
         preset = spec.preset(self.plan.source.preset)
         if preset is not None and preset.reshape is not None:
             adapter = preset.reshape(adapter)
+        from wizard.quality import checked  # noqa: PLC0415 - lazy, as the commands below
+
         return checked(adapter, self.plan.quality)  # the plan's data-quality rules, before anything is written
 
     def target(self, *, dry_run: bool = False, **kw: Any) -> Any:
@@ -220,6 +223,8 @@ class Migration:
 
     async def discover(self, container_ids: list[str] | None = None) -> Inventory:
         with self.step("discover"):
+            from wizard.engine.discover import discover  # noqa: PLC0415 - lazy: see the imports
+
             src = self.source()
             index = ItemIndexWriter(self.folder)
             try:
@@ -300,6 +305,9 @@ class Migration:
         return self.inventory() or await self.discover()
 
     async def estimate(self) -> Estimate:
+        from wizard.engine.conflicts import tally, tally_text  # noqa: PLC0415 - lazy: see the imports
+        from wizard.engine.estimate import estimate  # noqa: PLC0415
+
         with self.step("estimate"):
             inv = self.inventory()
         est = estimate(self.plan, inv or await self.discover(), self.learned_limits())
@@ -320,7 +328,7 @@ class Migration:
             self._same_preset()
             src, tgt = self.source(), self.target()
             try:
-                ex = RunExecutor(self.plan, self.store, src, tgt, self.sink, stop=stop, pause=pause)
+                ex = self._executor(self.store, src, tgt, self.sink, stop=stop, pause=pause)
                 summary = await ex.run()
             finally:
                 await src.aclose()
@@ -345,6 +353,11 @@ class Migration:
             return "Nothing was migrated yet, so there is nothing to sync; run the plan first."
         return None
 
+    def _executor(self, store: Store, src: Any, tgt: Any, sink: EventSink, **kw: Any) -> RunExecutor:
+        from wizard.engine.executor import RunExecutor  # noqa: PLC0415 - lazy: see the imports
+
+        return RunExecutor(self.plan, store, src, tgt, sink, **kw)
+
     async def sync(self, *, stop: asyncio.Event | None = None, pause: asyncio.Event | None = None) -> RunSummary:
         """Bring over only what changed since the last run or sync, through the conflict rules."""
         with self.step("sync", lock=True), self._under_way():
@@ -354,9 +367,7 @@ class Migration:
             self._same_preset()
             src, tgt = self.source(), self.target()
             try:
-                summary = await RunExecutor(
-                    self.plan, self.store, src, tgt, self.sink, stop=stop, pause=pause, sync=True
-                ).run()
+                summary = await self._executor(self.store, src, tgt, self.sink, stop=stop, pause=pause, sync=True).run()
             finally:
                 await src.aclose()
                 await tgt.aclose()
@@ -374,7 +385,7 @@ class Migration:
             store = Store(Path(tmp))
             src, tgt = self.source(), self.target(dry_run=True)
             try:
-                summary = await RunExecutor(self.plan, store, src, tgt, NullSink()).run()
+                summary = await self._executor(store, src, tgt, NullSink()).run()
             finally:
                 await src.aclose()
                 await tgt.aclose()
@@ -399,6 +410,8 @@ class Migration:
         with self.step("conflicts", lock=True, scan=True):
             src, tgt = self.source(), self.target()
             try:
+                from wizard.engine.preflight import scan  # noqa: PLC0415 - lazy: see the imports
+
                 return await scan(self.plan, self.store, src, tgt, self.sink)
             finally:
                 await src.aclose()
@@ -435,6 +448,8 @@ class Migration:
         where its client sends over HTTP."""
         with self.step("backup", lock=True):
             spec = registry.source(self.plan.source.system)
+            from wizard.raw import RawRecorder  # noqa: PLC0415 - lazy: httpx stays out of opening a migration (the TUI's first frame)
+
             recorder: RawRecorder | None = RawRecorder()
             try:
                 src: SourceAdapter = self._adapter(self.plan.source, spec, {"transport": recorder})
@@ -444,6 +459,8 @@ class Migration:
             try:
                 ids = self.plan.source.scope or [c.id for c in await src.containers()]
                 ids = [i for i in ids if left_out(self.plan.mapping.exclude, spec.system, i) is None]
+                from wizard.backup import write_backup  # noqa: PLC0415 - lazy: see the imports
+
                 return await write_backup(
                     src,
                     self.folder / BACKUP_FOLDER,
@@ -464,6 +481,8 @@ class Migration:
             tgt = self.target()
             src = self.source()
             try:
+                from wizard.engine.verify import verify  # noqa: PLC0415 - lazy: see the imports
+
                 res = await verify(self.store, tgt, self.sink, source=src, plan=self.plan)
             finally:
                 await tgt.aclose()
@@ -474,6 +493,7 @@ class Migration:
 
     def report(self) -> tuple[dict[str, Any], list[Path]]:
         """reports/report.md, .json and .csv; returns the report and the paths written."""
+        from wizard.engine.report import build_report, losses_for, write_reports  # noqa: PLC0415 - lazy: see the imports
 
         with self.step("report"):
             report = build_report(
@@ -498,6 +518,8 @@ class Migration:
         with self.step("rollback", lock=True, apply=True, force=force):
             if steps is None:
                 steps = await self._rollback_steps()
+            from wizard.engine.rollback import apply_rollback  # noqa: PLC0415 - lazy: see the imports
+
             tgt = self.target()
             try:
                 return await apply_rollback(self.store, tgt, steps, self.sink, force=force)
@@ -506,6 +528,8 @@ class Migration:
                 self.store.snapshot()
 
     async def _rollback_steps(self) -> list[RollbackStep]:
+        from wizard.engine.rollback import mark_edited, plan_rollback  # noqa: PLC0415 - lazy: see the imports
+
         tgt = self.target()
         try:
             steps = plan_rollback(self.store, tgt)

@@ -16,7 +16,9 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
+
+from wizard.lazy_model import LazyModel
 
 SourceKey = Annotated[str, StringConstraints(pattern=r"^[a-z]+:[a-z_]+:[^\s]+$", max_length=300)]
 HexColour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$", to_lower=True)]
@@ -50,7 +52,7 @@ def source_key(system: str, kind: str, ident: str) -> str:
     return f"{system}:{kind}:{ident}"
 
 
-class Canonical(BaseModel):
+class Canonical(LazyModel):
     model_config = ConfigDict(frozen=False, extra="forbid")
 
     key: SourceKey
@@ -97,7 +99,7 @@ class FieldType(str, Enum):
     people = "people"
 
 
-class FieldOption(BaseModel):
+class FieldOption(LazyModel):
     id: str
     text: str
 
@@ -114,7 +116,7 @@ class FieldDef(Canonical):
     hash_when_set: ClassVar[frozenset[str]] = frozenset({"source_type"})
 
 
-class FieldValue(BaseModel):
+class FieldValue(LazyModel):
     field_key: str
     value: str | float | bool | list[str] | None = None
 
@@ -154,14 +156,14 @@ class Template(Canonical):
     people: list[Person] = Field(default_factory=list)
 
 
-class ChecklistItem(BaseModel):
+class ChecklistItem(LazyModel):
     name: str
     done: bool = False
     due: datetime | None = None
     assignee_key: str | None = None
 
 
-class Checklist(BaseModel):
+class Checklist(LazyModel):
     key: SourceKey
     name: str
     items: list[ChecklistItem] = Field(default_factory=list)
@@ -189,7 +191,7 @@ class Attachment(Canonical):
 RelationKind = Literal["blocks", "blocked_by", "duplicates", "relates_to"]
 
 
-class Relation(BaseModel):
+class Relation(LazyModel):
     """This item `kind` the item `item_key` (a dependency, a duplicate, a plain link)."""
 
     kind: RelationKind

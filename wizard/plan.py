@@ -29,7 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from wizard import registry
 from wizard.errors import PlanError
-from wizard.quality import QualityRule
+from wizard.quality_rule import QualityRule
 
 Strategy = Literal["skip", "overwrite", "merge", "newer", "manual"]
 SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey")

@@ -19,62 +19,21 @@ import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import simpleeval
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wizard.adapter import Extracted, QualityFailure, SourceAdapter, SourceRejected
 from wizard.errors import PlanError
 from wizard.model import FieldType, Item, Template
+from wizard.quality_rule import QualityRule, Severity
 from wizard.reshape import ReshapedSource
 
-Severity = Literal["critical", "warning"]
 Value = str | float | bool | list[str] | None
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
-
-
-class QualityRule(BaseModel):
-    """One rule of the plan's `[[quality]]`: a name, a severity, and exactly one check."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=120, description="Named in the quarantine, the report and the screen.")
-    severity: Severity = Field(default="critical", description="critical: the item is quarantined; warning: it goes.")
-    field: str = Field(
-        default="", description="The field the check reads, by its name (required, type, allowed, unique)."
-    )
-    required: bool = Field(default=False, description="The field must hold a value.")
-    type: FieldType | None = Field(default=None, description="A value the field holds must read as this type.")
-    allowed: list[str] | None = Field(default=None, description="A value the field holds must be one of these.")
-    unique: bool = Field(default=False, description="No two items of a container hold the same value.")
-    expression: str = Field(
-        default="",
-        description="A cross-field check that must hold, e.g. 'amount > 0 or status == \"Draft\"' (fields by name).",
-    )
-    containers: list[str] = Field(default_factory=list, description="Container ids or names it applies to; empty: all.")
-
-    @model_validator(mode="after")
-    def _one_check(self) -> QualityRule:
-        checks = [self.required, self.type is not None, self.allowed is not None, self.unique, bool(self.expression)]
-        if sum(checks) != 1:
-            raise ValueError(
-                f"rule '{self.name}' must make exactly one check (required, type, allowed, unique or expression)"
-            )
-        if not self.expression and not self.field:
-            raise ValueError(f"rule '{self.name}' names no field to check")
-        if self.expression:
-            try:
-                simpleeval.SimpleEval().parse(self.expression)
-            except SyntaxError as e:
-                raise ValueError(f"rule '{self.name}': its expression is not valid ({e.msg})") from None
-        return self
-
-    def applies_to(self, tpl: Template) -> bool:
-        return not self.containers or bool({tpl.source_id, tpl.name, tpl.key} & set(self.containers))
 
 
 def name_of(field_name: str) -> str:

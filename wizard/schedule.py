@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from wizard.errors import UserError
+from wizard.lazy_model import LazyModel
 from wizard.plan import atomic_write_text
 
 SCHEDULE_FILE = "schedule.json"
@@ -27,7 +28,7 @@ _INTERVAL = re.compile(r"(\d+)\s*([smhd])")
 How = Literal["loop", "systemd", "launchd", "schtasks", "printed"]
 
 
-class Schedule(BaseModel):
+class Schedule(LazyModel):
     """What `state/schedule.json` holds."""
 
     every_s: int

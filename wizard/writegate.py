@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
 
+from wizard.call_errors import AmbiguousWrite
 from wizard.errors import SystemUnavailable
-from wizard.http import AmbiguousWrite
 from wizard.target import Action
 
 T = TypeVar("T")

@@ -12,8 +12,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jwt
-
 from wizard.errors import UserError
 from wizard.webhooks import Delivery, Registration, WebhookScheme
 
@@ -87,6 +85,10 @@ def challenge(body: bytes) -> bytes | None:
 
 def verify(headers: Mapping[str, str], body: bytes, callback_url: str, secret: str) -> bool:
     """The JWT holds: signed HS256 with the app's Signing Secret, for this URL, not expired."""
+    # lazy: PyJWT brings the cryptography package (a tenth of a second), and the registry loads
+    # this scheme with monday.com's spec for every command; only `listen` verifies a delivery
+    import jwt  # noqa: PLC0415
+
     given = headers.get(SIGNATURE_HEADER, "").removeprefix("Bearer ").strip()
     try:
         jwt.decode(

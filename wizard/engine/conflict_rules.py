@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from wizard.call_errors import RecordRejected
 from wizard.engine.conflicts import _epoch, decision_for, queue, resolve
 from wizard.engine.journalled import RunJournal
 from wizard.engine.matching import ItemMatcher
 from wizard.engine.preflight import source_view
 from wizard.events import LogLine, ObjectMigrated
-from wizard.http import RecordRejected
 from wizard.model import FieldDef, Item, Template
 from wizard.plan import Plan
 from wizard.store import Store

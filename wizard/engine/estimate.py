@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from wizard import registry
 from wizard.engine.inventory import Inventory
@@ -13,6 +13,7 @@ from wizard.engine.scope import left_out
 from wizard.engine.simulation import CHILD_KINDS, ITEM_KIND, Pace, Timing, Work, simulate
 from wizard.errors import PlanError
 from wizard.humanize import finish_text, human_duration, scale_text
+from wizard.lazy_model import LazyModel
 from wizard.limits import AssumedLimit, assumed, limiter
 from wizard.plan import COMMENT_STRATEGIES, Plan, is_loopback
 from wizard.registry import CostModel
@@ -29,7 +30,7 @@ ENGINE_CALLS_PER_S = 300.0
 ASSUMED_ROUND_TRIP_S = 0.25
 
 
-class StrategyCost(BaseModel):
+class StrategyCost(LazyModel):
     """What one comment strategy (or one way of bringing people in) costs the plan as it stands."""
 
     name: str
@@ -41,7 +42,7 @@ class StrategyCost(BaseModel):
         return f"{self.name}: {human_duration(self.duration_s)} (done {finish_text(self.duration_s, now)})"
 
 
-class Estimate(BaseModel):
+class Estimate(LazyModel):
     source_calls: dict[str, int] = Field(default_factory=dict)
     target_calls: dict[str, int] = Field(default_factory=dict)
     source_total: int = 0
@@ -152,7 +153,7 @@ def _estimate(plan: Plan, inv: Inventory, learned: Learned | None = None) -> Est
 _SIMULATED: dict[tuple[object, ...], Timing] = {}
 
 
-class Simulated(BaseModel):
+class Simulated(LazyModel):
     """The run's duration as the simulation found it, its reasons, and the limits it assumed."""
 
     duration_s: float

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from wizard.adapter import SourceAdapter, SourceLeftOut, SourceRejected
+from wizard.call_errors import RecordRejected
 from wizard.cursors import CHANGES, Cursors
 from wizard.engine.children import ATTACH_SUFFIX, SETTLED_SUFFIX, ChildWriter, settled_anchor, settled_stage
 from wizard.engine.conflict_rules import EDIT_TOLERANCE_S, ConflictRules
@@ -28,7 +29,6 @@ from wizard.engine.people import PersonDecision, match_people
 from wizard.engine.scope import left_out
 from wizard.engine.spool import ChildSpool
 from wizard.events import EventSink, LogLine, PhaseFinished, PhaseStarted, RunFinished
-from wizard.http import RecordRejected
 from wizard.model import Attachment, Comment, FieldDef, Item, Template
 from wizard.plan import Plan
 from wizard.ratelimit import StopRequested

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from wizard.lazy_model import LazyModel
 from wizard.model import Comment
 
 LONG_HISTORY = 1_500  # characters: a history this long may not fit one field or one digest comment
@@ -31,7 +32,7 @@ class CommentHistory:
         return dict(sorted(per.items())), sorted(chars for _, chars in self._items.values() if chars > LONG_HISTORY)
 
 
-class ContainerInventory(BaseModel):
+class ContainerInventory(LazyModel):
     key: str
     id: str
     name: str
@@ -94,7 +95,7 @@ class ContainerInventory(BaseModel):
         return sum(-(-chars // max(limit - 200, 100)) - 1 for chars in self.long_histories if chars > limit - 200)
 
 
-class Inventory(BaseModel):
+class Inventory(LazyModel):
     source_system: str
     source_preset: str = Field(default="", description="The source preset it was read under: another one reads again")
     discovered_at: str

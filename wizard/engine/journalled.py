@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wizard.call_errors import AmbiguousWrite, ObjectUnavailable, RecordRejected
 from wizard.events import EventSink, LogLine, ObjectMigrated, ObjectQuarantined, ObjectSkipped
-from wizard.http import AmbiguousWrite, ObjectUnavailable, RecordRejected
 from wizard.store import Store
 from wizard.target import TargetAdapter
 from wizard.tracing import object_span

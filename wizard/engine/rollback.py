@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
-
+from wizard.call_errors import RecordRejected
 from wizard.engine.children import SETTLED_SUFFIX, settled_anchor
 from wizard.events import EventSink, ObjectRolledBack, PhaseFinished, PhaseStarted
-from wizard.http import RecordRejected
+from wizard.lazy_model import LazyModel
 from wizard.store import Store
 from wizard.target import Removal, TargetAdapter
 from wizard.target_copies import all_kept, given_back, kept
@@ -22,7 +21,7 @@ from wizard.words import nouns
 EDIT_TOLERANCE_S = 2.0
 
 
-class RollbackStep(BaseModel):
+class RollbackStep(LazyModel):
     key: str
     kind: str
     target_type: str

@@ -11,12 +11,13 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import Field, computed_field
 
 from wizard.adapter import STATED_KINDS, StatedItem
 from wizard.engine.children import SETTLED_SUFFIX, settled_anchor
 from wizard.engine.scope import left_out
 from wizard.events import EventSink, PhaseFinished, PhaseStarted
+from wizard.lazy_model import LazyModel
 from wizard.store import Store
 from wizard.target import ContainerCtx, TargetAdapter
 from wizard.words import Nouns, nouns
@@ -36,14 +37,14 @@ def kind_name(kind: str, source: Nouns) -> str:
     return source.item[1] if kind == "item" else KIND_NAMES.get(kind, kind)
 
 
-class KindCheck(BaseModel):
+class KindCheck(LazyModel):
     expected: int = 0
     found: int = 0
     missing: list[str] = Field(default_factory=list)
     duplicated: list[str] = Field(default_factory=list)
 
 
-class Balance(BaseModel):
+class Balance(LazyModel):
     """One kind: what the source states, what the target holds, what was dropped and why."""
 
     source: int = 0
@@ -57,7 +58,7 @@ class Balance(BaseModel):
         return max(0, self.source - self.migrated - self.dropped)
 
 
-class VerifyResult(BaseModel):
+class VerifyResult(LazyModel):
     kinds: dict[str, KindCheck] = Field(default_factory=dict)
     balance: dict[str, Balance] = Field(default_factory=dict)
     shortfalls: list[str] = Field(default_factory=list)

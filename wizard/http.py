@@ -32,7 +32,12 @@ except ImportError:
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from wizard.call_errors import AmbiguousWrite, ObjectUnavailable, ReadRejected, RecordRejected, Transient
+# Re-exported: the adapters name them from here, with the client that raises them.
+from wizard.call_errors import AmbiguousWrite as AmbiguousWrite
+from wizard.call_errors import ObjectUnavailable as ObjectUnavailable
+from wizard.call_errors import ReadRejected as ReadRejected
+from wizard.call_errors import RecordRejected as RecordRejected
+from wizard.call_errors import Transient as Transient
 from wizard.errors import CredentialError, PermissionDenied, SystemUnavailable, VendorDataError
 from wizard.events import CircuitOpened, EventSink, NullSink, RateLimited, RequestRetried
 from wizard.paging import Paginator, Params, records

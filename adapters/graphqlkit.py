@@ -130,13 +130,21 @@ def depth(doc: DocumentNode, operation_name: str | None = None) -> int:
     return deepest(op.selection_set, frozenset()) if op is not None else 0
 
 
-@lru_cache(maxsize=512)
 def problems(
     schema: GraphQLSchema, query: str, *, max_depth: int | None = None, operation_name: str | None = None
+) -> tuple[DocumentNode | None, list[GraphQLError]]:
+    """The parsed request and what is wrong with it (empty: it may run)."""
+    doc, errors = _problems(schema, query, max_depth, operation_name)
+    return doc, list(errors)
+
+
+@lru_cache(maxsize=512)
+def _problems(
+    schema: GraphQLSchema, query: str, max_depth: int | None, operation_name: str | None
 ) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
-    """The parsed request and what is wrong with it (empty: it may run). Kept per query text: a
-    client sends the same few queries page after page, and validating one against a vendor's
-    whole schema is about half of what a sandbox spends on a request (monday.com's)."""
+    """`problems`, kept per query text: a client sends the same few queries page after page, and
+    validating one against a vendor's whole schema is about half of what a sandbox spends on a
+    request (monday.com's)."""
     try:
         doc = parse(query)
     except GraphQLError as e:

@@ -83,12 +83,15 @@ async def main():
             out["cpu_ready"] = time.process_time()
             out["rows_in_table"] = items.table.row_count
             out["items"] = items.total
-        # Warm: the app is up on another step; the consultant moves to the mapping screen.
+        # Warm: the app is up on another step, idle (the other screens' modules are loaded after
+        # the first frame, tui/app.py); the consultant moves to the mapping screen.
         PAINTS.clear()
         app = WizardApp(migration=m, step="connect")
         async with app.run_test(size=(80, 24)) as pilot:
             while "ConnectScreen" not in PAINTS:
                 await asyncio.sleep(0.001)
+            while any(w.group == "preload" for w in app.workers) or "tui.screens.report" not in sys.modules:
+                await asyncio.sleep(0.01)
             await pilot.pause()
             t1, c1 = time.time() - T0, time.process_time()
             app.goto("map")

@@ -51,6 +51,11 @@ def _screen_class(name: str) -> Any:
     return getattr(importlib.import_module(module), cls)
 
 
+def _import_screens() -> None:
+    for name in _SCREENS:
+        _screen_class(name)
+
+
 def _screen_for(step: str) -> WizardScreen:
     return _screen_class(step)()
 
@@ -111,6 +116,12 @@ class WizardApp(App):
             self.open_folder(self.folder, self.first_step)
         else:
             self.push_screen(_screen_class("start")())
+        self.call_after_refresh(self._preload_screens)
+
+    def _preload_screens(self) -> None:
+        """The other screens' modules, once the first frame is on screen: moving to a step
+        then builds its screen without importing it (issue 19: < 0.1 s warm)."""
+        self.run_worker(_import_screens, thread=True, group="preload", exit_on_error=False)
 
     def open_folder(self, folder: Path, step: str | None = None, *, then: str | None = None) -> None:
         """Open a migration folder at a step; `then` = "resume" resumes its run, "sync" asks to sync."""

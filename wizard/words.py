@@ -11,15 +11,17 @@ from wizard.registry import Kind
 
 GENERIC_ITEM = ("item", "items")
 GENERIC_CONTAINER = ("container", "containers")
+GENERIC_STAGE = ("stage", "stages")
 
 
 @dataclass(frozen=True)
 class Nouns:
-    """One side's words: its label, and singular and plural of its items and containers."""
+    """One side's words: its label, and singular and plural of its items, containers and stages."""
 
     label: str
     item: tuple[str, str] = GENERIC_ITEM
     container: tuple[str, str] = GENERIC_CONTAINER
+    stage: tuple[str, str] = GENERIC_STAGE
 
     def items(self, n: int) -> str:
         """'1 card', '3 cards'."""
@@ -34,7 +36,7 @@ def nouns(kind: Kind, system: str) -> Nouns:
     spec = registry.specs(kind).get(system)
     if spec is None:
         return Nouns(label=system)
-    return Nouns(label=spec.label, item=spec.item_noun, container=spec.container_noun)
+    return Nouns(label=spec.label, item=spec.item_noun, container=spec.container_noun, stage=spec.stage_noun)
 
 
 @dataclass(frozen=True)

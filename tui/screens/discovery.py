@@ -1,4 +1,5 @@
-"""Discover: pick the boards to include, then count what the source holds, live."""
+"""Discover: pick the containers (boards, workflows, pipes...) to include, then count what the
+source holds, live, each in the source's own words."""
 
 from __future__ import annotations
 
@@ -13,28 +14,33 @@ from tui.model import human_bytes, human_duration
 from tui.safe import text
 from tui.screens.base import WizardScreen
 from wizard.errors import UserError
+from wizard.words import Nouns, nouns
 
 KINDS = ("stage", "field", "tag", "person", "item", "comment", "attachment")
-PLURAL = {
-    "person": "people",
-    "stage": "lists → steps",
-    "field": "custom fields",
-    "tag": "labels → tags",
-    "item": "cards",
-    "comment": "comments",
-    "attachment": "attachments",
-}
+
+
+def plurals(words: Nouns) -> dict[str, str]:
+    """What each counted kind is called in the source's words."""
+    return {
+        "person": "people",
+        "stage": f"{words.stage[1]} → steps",
+        "field": "custom fields",
+        "tag": "labels → tags",
+        "item": words.item[1],
+        "comment": "comments",
+        "attachment": "attachments",
+    }
 
 
 class DiscoveryScreen(WizardScreen):
     STEP = "discover"
     TITLE = "Discover"
     HELP = (
-        "Untick the boards to leave out (saved to plan.toml as mapping.exclude), then discover: the wizard "
-        "reads each included board once and counts what is there. Nothing is written anywhere."
+        "Untick the boards, workflows or pipes to leave out (saved to plan.toml as mapping.exclude), then "
+        "discover: the wizard reads each included one once and counts what is there. Nothing is written anywhere."
     )
     BINDINGS = [
-        Binding("d", "discover", "Discover", id="discover", tooltip="Read the included boards and count them."),
+        Binding("d", "discover", "Discover", id="discover", tooltip="Read the included ones and count them."),
         Binding("space", "include", "Include/leave out", show=False, id="toggle"),
     ]
 
@@ -45,12 +51,18 @@ class DiscoveryScreen(WizardScreen):
         self.started_at: float | None = None
         self.finished_in: float | None = None
 
+    @property
+    def words(self) -> Nouns:
+        """The source's own words: boards and cards, workflows and runs, pipes and cards."""
+        m = self.app.migration
+        return nouns("source", m.plan.source.system) if m is not None else Nouns(label="source")
+
     def body(self):
         with Horizontal(id="discover-body"):
             with Vertical(id="boards-pane"):
-                yield Label("Boards to include", classes="pane-title")
+                yield Label(f"{self.words.container[1].capitalize()} to include", classes="pane-title")
                 yield SelectionList(id="boards")
-                yield Label("Loading boards…", id="boards-status", classes="hint")
+                yield Label(f"Loading {self.words.container[1]}…", id="boards-status", classes="hint")
             with Vertical(id="counts-pane"):
                 yield Label("What the source holds", classes="pane-title")
                 yield Static("", id="counts")
@@ -76,8 +88,7 @@ class DiscoveryScreen(WizardScreen):
         for c in self.containers:
             label = text(c.name + (" (archived)" if c.closed else ""))
             sl.add_option((label, c.key, c.key not in excluded and c.id not in excluded))
-        n = len(self.containers)
-        self.query_one("#boards-status", Label).update(f"{n} board{'s' if n != 1 else ''} · space toggles")
+        self.query_one("#boards-status", Label).update(f"{self.words.containers(len(self.containers))} · space toggles")
 
     @on(SelectionList.SelectedChanged)
     def _selection_changed(self) -> None:
@@ -145,7 +156,7 @@ class DiscoveryScreen(WizardScreen):
             n = self.app.model.containers_seen
             elapsed = self.app.clock() - (self.started_at or self.app.clock())
             included = len(self.containers) - len(m.plan.mapping.exclude)
-            status = f"… discovering board {n} of {included} · {human_duration(elapsed)}"
+            status = f"… discovering {self.words.container[0]} {n} of {included} · {human_duration(elapsed)}"
         else:
             inv = m.inventory() if m is not None else None
             if inv is None:
@@ -156,10 +167,11 @@ class DiscoveryScreen(WizardScreen):
                 size = inv.attachment_bytes
                 took = self.finished_in if self.finished_in is not None else inv.elapsed_s
                 status = (
-                    f"✓ discovered {len(inv.containers)} board(s) in {human_duration(took)} "
+                    f"✓ discovered {self.words.containers(len(inv.containers))} in {human_duration(took)} "
                     f"with {inv.source_calls} source calls."
                 )
-        lines = [f"{counts.get(k, 0):>8,}  {PLURAL[k]}" for k in KINDS]
+        said = plurals(self.words)
+        lines = [f"{counts.get(k, 0):>8,}  {said[k]}" for k in KINDS]
         lines.append(f"{human_bytes(size):>8}  attachment files in total")
         self.query_one("#counts", Static).update("\n".join(lines))
         self.query_one("#discover-status", Static).update(status)

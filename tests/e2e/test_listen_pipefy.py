@@ -51,9 +51,9 @@ def test_listen_to_pipefy_syncs_fifty_changes_in_one_batch_and_refuses_deliverie
     try:
         first = cli("run", str(folder), "--yes")
         assert first.returncode == 0, first.stdout + first.stderr
-        # cards of plain names: a sync keeps the target's version of a run named with the seed's awkward
-        # titles (taken as changed on both sides), which is no matter of listen's
-        runs = {r["source_ref"] for r in s.export("tallyfy")["runs"] if r["source_ref"] and r["name"].isascii()}
+        # the first pipe's cards first: they carry the seed's awkward titles (right-to-left, emoji,
+        # "São Paulo — Übergabe", blank, 300 characters), renamed and commented on like any other
+        runs = {r["source_ref"]: r["name"] for r in s.export("tallyfy")["runs"] if r["source_ref"]}
         cards = sorted(r.rsplit(":", 1)[1] for r in runs if r.startswith("pipefy:card:"))
         pipes = [p["id"] for p in s.export("pipefy")["pipes"]]
         log = tmp_path / "listen.log"
@@ -71,6 +71,8 @@ def test_listen_to_pipefy_syncs_fifty_changes_in_one_batch_and_refuses_deliverie
             # 50 changes: cards renamed, and comments up to 50
             names = {cid: f"Card {i} · changed while listening" for i, cid in enumerate(cards[: CHANGES * 2 // 3])}
             notes = cards[: CHANGES - len(names)]
+            awkward = {runs[f"pipefy:card:{cid}"] for cid in notes}
+            assert {"🚀 Launch 🎉 kit", "São Paulo — Übergabe"} <= awkward, "awkward titles renamed and commented on"
             known = _comments(s)
             with httpx.Client(base_url=s.urls["pipefy"], timeout=30) as pipefy:
                 for cid, name in names.items():

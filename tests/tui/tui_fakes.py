@@ -385,13 +385,29 @@ class ConnectFakeMigration(FakeMigration):
         return ConnectResult(self.source_identity, Identity("Ada Consultant", "Acme Tallyfy org"))
 
 
-def make_connect_folder(home: Path, system: str, base_url: str, identity: Identity, name: str) -> ConnectFakeMigration:
+class DiscoveredFakeMigration(ConnectFakeMigration):
+    """A folder of any source, discovered: its containers are `listed`, its counts the fixed inventory's."""
+
+    listed: tuple[tuple[str, str], ...] = ()
+
+    async def containers(self) -> list[Container]:
+        return [Container(f"{self.plan.source.system}:container:{i}", i, n) for i, n in self.listed]
+
+
+def make_connect_folder(
+    home: Path,
+    system: str,
+    base_url: str,
+    identity: Identity,
+    name: str,
+    cls: type[ConnectFakeMigration] = ConnectFakeMigration,
+) -> ConnectFakeMigration:
     plan = Plan(
         name=name,
         source=Source(system=system, base_url=base_url, profile="acme"),
         target=Target(system="tallyfy", base_url="https://go.tallyfy.com/api", profile="acme", organization="org1"),
     )
-    m = ConnectFakeMigration.create(Path(home) / "migrations" / name, plan)
+    m = cls.create(Path(home) / "migrations" / name, plan)
     m.source_identity = identity
     m.store.snapshot()
     return m
@@ -410,6 +426,28 @@ def make_processstreet_folder(home: Path, name: str = "acme-processstreet") -> C
 def make_pipefy_folder(home: Path, name: str = "acme-pipefy") -> ConnectFakeMigration:
     who = Identity("Ana Lima", "Acme Compras (Business)", "ana.lima@acme.test")
     return make_connect_folder(home, "pipefy", "https://api.pipefy.com/graphql", who, name)
+
+
+DISCOVERED = {
+    "processstreet": (
+        "https://public-api.process.st/api/v1.1",
+        (("wf1", "Employee onboarding"), ("wf2", "Purchase request ✍️"), ("wf3", "   ")),
+    ),
+    "pipefy": (
+        "https://api.pipefy.com/graphql",
+        (("301", "Purchasing"), ("302", "Recruitment 🧑‍💼"), ("303", "Contracts")),
+    ),
+}
+
+
+def make_discovered_folder(home: Path, system: str) -> ConnectFakeMigration:
+    """A Process Street or Pipefy folder, discovered: the discovery screen in the source's own words."""
+    base_url, listed = DISCOVERED[system]
+    m = make_connect_folder(home, system, base_url, Identity("Ada", "Acme"), f"acme-{system}", DiscoveredFakeMigration)
+    m.listed = listed  # type: ignore[attr-defined]
+    m.store.set_inventory(inventory().model_dump(mode="json"))
+    m.store.set_meta(state="discovered")
+    return m
 
 
 TABLE_ROWS = [

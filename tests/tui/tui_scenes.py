@@ -19,6 +19,7 @@ from tui_fakes import (
     make_asana_folder,
     make_clickup_folder,
     make_clickup_mapping_folder,
+    make_discovered_folder,
     make_folder,
     make_pipefy_folder,
     make_processstreet_folder,
@@ -268,5 +269,13 @@ SCENES: dict[str, tuple[Callable[[Path], WizardApp], Callable[[Pilot], Awaitable
     "connect-pipefy": (
         lambda h: WizardApp(migration=make_pipefy_folder(h), clock=frozen_clock, step="connect"),
         _connect,
+    ),
+    "discovery-processstreet": (
+        lambda h: WizardApp(migration=make_discovered_folder(h, "processstreet"), clock=frozen_clock, step="discover"),
+        _settled,
+    ),
+    "discovery-pipefy": (
+        lambda h: WizardApp(migration=make_discovered_folder(h, "pipefy"), clock=frozen_clock, step="discover"),
+        _settled,
     ),
 }

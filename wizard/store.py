@@ -26,6 +26,7 @@ from tinydb.storages import Storage
 from wizard import folderlock
 from wizard.errors import StoreError
 from wizard.journal import Journal, loads, now_iso
+from wizard.store_tables import DiskTable, decode_doc, decode_str, encode_doc, encode_str, snapshot_doc
 
 SNAPSHOT_EVERY = 5000
 # What a folder did to an object it maps: made it; found it there (someone else's, left as it
@@ -137,8 +138,8 @@ class AtomicJSONStorage(Storage):
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         self.write_tables({name: table.values() for name, table in data.items()})
 
-    def write_tables(self, data: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
-        """Each table's documents, numbered from 1 as TinyDB numbers them. Written a chunk
+    def write_tables(self, data: Mapping[str, Iterable[Mapping[str, Any] | str]]) -> None:
+        """Each table's documents (or their JSON text), numbered from 1 as TinyDB numbers them. Written a chunk
         at a time (`json.dumps`, C-encoded, per chunk: `json.dump` would stream through the
         pure-Python encoder, 5x slower; one `json.dumps` of the whole store would hold it in
         memory a second time as a string)."""
@@ -167,9 +168,10 @@ class AtomicJSONStorage(Storage):
         pass
 
 
-def _write_numbered(f: IO[str], docs: Iterable[Mapping[str, Any]]) -> None:
+def _write_numbered(f: IO[str], docs: Iterable[Mapping[str, Any] | str]) -> None:
     """`"1":doc,"2":doc,...`, a chunk of documents at a time; a document larger than a chunk
-    (`last_write`: one entry per target id) a chunk of its own entries at a time."""
+    (`last_write`: one entry per target id, on disk) a chunk of its own entries at a time; a document
+    given as its JSON text (the mappings, as they are held on disk) as it is."""
     chunk: dict[str, Any] = {}
     first = True
 
@@ -178,8 +180,15 @@ def _write_numbered(f: IO[str], docs: Iterable[Mapping[str, Any]]) -> None:
         f.write(text if first else "," + text)
         first = False
 
+    texts: list[str] = []
     for n, doc in enumerate(docs, 1):
-        if len(doc) > SNAPSHOT_CHUNK:
+        if isinstance(doc, str):
+            texts.append(f'"{n}":{doc}')
+            if len(texts) == SNAPSHOT_CHUNK:
+                put(",".join(texts))
+                texts.clear()
+            continue
+        if isinstance(doc, DiskTable) or len(doc) > SNAPSHOT_CHUNK:
             if chunk:
                 put(_inner(chunk))
                 chunk.clear()
@@ -192,6 +201,8 @@ def _write_numbered(f: IO[str], docs: Iterable[Mapping[str, Any]]) -> None:
         if len(chunk) == SNAPSHOT_CHUNK:
             put(_inner(chunk))
             chunk.clear()
+    if texts:
+        put(",".join(texts))
     if chunk:
         put(_inner(chunk))
 
@@ -207,6 +218,20 @@ def _write_entries(f: IO[str], doc: Mapping[str, Any]) -> None:
 def _inner(part: Mapping[str, Any]) -> str:
     """A JSON object's members, without its braces."""
     return json.dumps(part, separators=(",", ":"))[1:-1]
+
+
+def _entry_doc(e: Mapping[str, Any]) -> dict[str, Any]:
+    """A journal's `done` entry as the mapping it records: its `ts` is the mapping's `at`."""
+    doc = {"seq": e.get("seq"), "at": e.get("ts")}
+    doc.update((k, v) for k, v in e.items() if k not in _ENTRY_ONLY)
+    return doc
+
+
+_ENTRY_ONLY = frozenset(("seq", "ts", "op", "key"))
+
+
+def _encode_mapping(key: str, m: Mapping[str, Any]) -> str:
+    return encode_doc(key, m.to_json() if isinstance(m, MappingRecord) else m)
 
 
 @contextlib.contextmanager
@@ -258,17 +283,19 @@ class Store:
         meta = list(self._tables.get("meta", {}).values())
         checked = (meta[0].get("journal_offset", 0), meta[0].get("journal_seq", 0)) if meta else (0, 0)
         self.journal = Journal(self.dir / "journal.jsonl", checked, readonly=self.readonly)
-        # Each a MappingRecord; typed as the Mapping it reads like.
-        self.mappings: dict[str, Mapping[str, Any]] = {}
+        # Source key -> what the folder made of it (a Mapping per key), on disk (wizard/store_tables.py).
+        self.mappings: DiskTable[Mapping[str, Any]] = DiskTable({}, _encode_mapping, decode_doc)
         self.pending: dict[str, dict[str, Any]] = {}  # key -> intent without result
         self.quarantine: dict[str, dict[str, Any]] = {}
         self.conflicts: dict[str, dict[str, Any]] = {}
         self.meta: dict[str, Any] = {}
         self.inventory: dict[str, Any] = {}
         # Per target id, when we last wrote to it or to a child of it: an edit after that is someone else's.
-        self.last_write: dict[str, str] = {}
+        self.last_write: DiskTable[str] = DiskTable({}, encode_str, decode_str)
         self._since_snapshot = 0
+        self._loading = True
         self._load()
+        self._loading = False
 
     # -- loading -----------------------------------------------------------------------
     def _load(self) -> None:
@@ -278,14 +305,14 @@ class Store:
         def docs(name: str) -> list[dict[str, Any]]:
             return list(tables.get(name, {}).values())
 
-        # The snapshot's documents as parsed (a resume loads fast); the next snapshot turns
-        # each into a MappingRecord as it writes it.
-        self.mappings = {d["key"]: d for d in docs("mappings")}
+        # The snapshot's documents as parsed (a resume loads fast); the next snapshot moves
+        # them to disk as it writes them.
+        self.mappings.loaded = {d["key"]: d for d in docs("mappings")}
         self.quarantine = {d["key"]: d for d in docs("quarantine")}
         self.conflicts = {d["id"]: d for d in docs("conflicts")}
         self.pending = {d["key"]: d for d in docs("pending")}
         lw = docs("last_write")
-        self.last_write = lw[0] if lw else {}
+        self.last_write.loaded = lw[0] if lw else {}
         meta, inv = docs("meta"), docs("inventory")
         self.meta = meta[0] if meta else {"state": "new", "journal_seq": 0}
         self.inventory = inv[0] if inv else {}
@@ -308,10 +335,16 @@ class Store:
             self.pending[key] = e
         elif op == "done":
             self.pending.pop(key, None)
-            self.mappings[key] = MappingRecord(e, entry=True)
+            if self._loading:  # a resume's replay stays in memory until the next snapshot, as fast as it was
+                self.mappings.loaded[key] = MappingRecord(e, entry=True)
+            else:
+                self.mappings.put(key, encode_doc(key, _entry_doc(e)))
             for tid in (e.get("target_id"), e.get("parent_id")):
                 if tid:
-                    self.last_write[tid] = e["ts"]
+                    if self._loading:
+                        self.last_write.loaded[tid] = e["ts"]
+                    else:
+                        self.last_write.put(tid, e["ts"])
             self.quarantine.pop(key, None)
         elif op == "failed":
             self.pending.pop(key, None)
@@ -396,8 +429,10 @@ class Store:
         self.meta["journal_offset"] = self.journal.offset
         self.meta["updated_at"] = now_iso()
         # The tables themselves, not copies: nothing changes them while the snapshot is written.
-        tables: dict[str, Iterable[Mapping[str, Any]]] = {
-            "mappings": self._compacted(),
+        self.mappings.spill()
+        self.last_write.spill()
+        tables: dict[str, Iterable[Mapping[str, Any] | str]] = {
+            "mappings": (snapshot_doc(key, text) for key, text in self.mappings.encoded()),
             "quarantine": self.quarantine.values(),
             "conflicts": self.conflicts.values(),
             "pending": self.pending.values(),
@@ -410,17 +445,6 @@ class Store:
         storage.write_tables(tables)
         self.db.clear_cache()
         self._since_snapshot = 0
-
-    def _compacted(self) -> Iterator[MappingRecord]:
-        """Every mapping as a record, a document loaded from the snapshot turned into one
-        (and kept so) as it is written: converting 100,000 at open would cost a resume a
-        third of a second."""
-        for key, m in self.mappings.items():
-            if isinstance(m, MappingRecord):
-                yield m
-            else:
-                record = self.mappings[key] = MappingRecord(m)  # a value replaced, not a key: iteration goes on
-                yield record
 
     # -- reading -----------------------------------------------------------------------
     def target_of(self, key: str) -> Mapping[str, Any] | None:
@@ -457,6 +481,8 @@ class Store:
                 self.journal.close()
             self.db.close()
         finally:
+            self.mappings.close()
+            self.last_write.close()
             self._unlock()
 
     def _unlock(self) -> None:

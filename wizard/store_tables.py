@@ -98,9 +98,10 @@ class DiskTable(MutableMapping[str, V], Generic[V]):
         if self.loaded:
             self.loaded.pop(key, None)
         with _disk():
-            if self.db.execute("UPDATE t SET v = ? WHERE k = ?", (text, key)).rowcount == 0:
-                self.db.execute("INSERT INTO t (k, v) VALUES (?, ?)", (key, text))
+            if self.db.execute("INSERT OR IGNORE INTO t (k, v) VALUES (?, ?)", (key, text)).rowcount:
                 self._on_disk += 1
+            else:
+                self.db.execute("UPDATE t SET v = ? WHERE k = ?", (text, key))
 
     def __delitem__(self, key: str) -> None:
         if key in self.loaded:
@@ -115,18 +116,13 @@ class DiskTable(MutableMapping[str, V], Generic[V]):
         """Move what was loaded at open to disk, in one transaction."""
         if not self.loaded:
             return
-        with _disk():
+        # A key is in one place only (`put` takes it out of `loaded`), so these are all new rows.
+        with _disk(), self.db:
             self.db.execute("BEGIN")
-            try:
-                for key, value in self.loaded.items():
-                    text = self._encode(key, value)
-                    if self.db.execute("UPDATE t SET v = ? WHERE k = ?", (text, key)).rowcount == 0:
-                        self.db.execute("INSERT INTO t (k, v) VALUES (?, ?)", (key, text))
-                        self._on_disk += 1
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+            self.db.executemany(
+                "INSERT INTO t (k, v) VALUES (?, ?)", ((key, self._encode(key, v)) for key, v in self.loaded.items())
+            )
+        self._on_disk += len(self.loaded)
         self.loaded = {}
 
     def close(self) -> None:

@@ -398,7 +398,8 @@ class WizardApp(App):
     def on_engine_progressed(self, message: EngineProgressed) -> None:
         for screen in self.screen_stack:
             refresh = getattr(screen, "refresh_model", None)
-            if refresh is not None and screen.is_current:
+            # a screen pushed but not yet mounted has no widgets to show it: its on_mount does
+            if refresh is not None and screen.is_current and screen.is_mounted:
                 refresh()
 
     async def action_quit(self) -> None:

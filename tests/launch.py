@@ -4,9 +4,10 @@
 A forked command is the same program in a process of its own, with its own argv,
 environment, directory and standard streams: it is killed by its pid, its journal and store
 are on disk, and it exits as the subprocess would. What it does not repeat is the Python start
-and the CLI's imports (most of the CPU of a short command), so the conformance suite, which
-starts some twenty commands per check, forks them; the end-to-end tests start fresh processes
-and keep the start-up itself under test.
+and the CLI's imports (most of the CPU of a short command, about a second), so the conformance
+and end-to-end tests, which start several hundred, fork their commands and `sandbox serve`; the
+tests that start `listen`, a metrics run or the crash-resume harness's runs start a fresh
+process and keep the start-up itself under test (tests/e2e/conftest.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -82,13 +83,23 @@ class ForkedProcess:
     """What a test does with a `subprocess.Popen` of the CLI: pid, poll, wait, send_signal,
     kill, communicate (text), returncode."""
 
-    def __init__(self, command: Forked, args: tuple[str, ...], env: dict[str, str], cwd: str | None = None) -> None:
+    def __init__(
+        self,
+        command: Forked,
+        args: tuple[str, ...],
+        env: dict[str, str],
+        cwd: str | None = None,
+        stderr: IO[Any] | None = None,
+    ) -> None:
+        """Its stdout and stderr piped, or its stderr into the open file `stderr` (as Popen's
+        `stderr=file`); `stdout` reads the pipe as text, for a caller that reads as it goes."""
         self.args = [*command, *args]
         self.returncode: int | None = None
         out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
+        err_r, err_w = os.pipe() if stderr is None else (-1, os.dup(stderr.fileno()))
         null = os.open(os.devnull, os.O_RDONLY)
         self._out, self._err = out_r, err_r
+        self._stdout: IO[str] | None = None
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._sock.connect(_server(command.preload).path)
@@ -98,6 +109,12 @@ class ForkedProcess:
             for fd in (null, out_w, err_w):
                 os.close(fd)
         self.pid = int(self._answer()["pid"])
+
+    @property
+    def stdout(self) -> IO[str]:
+        if self._stdout is None:
+            self._stdout = open(self._out, encoding="utf-8", errors="replace")  # closed as the process is waited for
+        return self._stdout
 
     def _answer(self, timeout: float | None = None) -> dict[str, Any]:
         self._sock.settimeout(timeout)
@@ -123,6 +140,8 @@ class ForkedProcess:
             except TimeoutError:
                 raise subprocess.TimeoutExpired(self.args, timeout or 0) from None
             self._sock.close()
+            if self._stdout is not None:
+                self._stdout.close()
         return self.returncode
 
     def send_signal(self, sig: int) -> None:

@@ -1,4 +1,12 @@
-"""End-to-end fixtures: the real CLI, as a subprocess, against `sandbox serve`."""
+"""End-to-end fixtures: the real CLI, a process of its own per command, against `sandbox serve`.
+
+The commands a test runs with `cli()`, and `sandbox serve`, are forked from a process that
+imported the CLI once (tests/launch.py): the same program, argv, environment, signals and exit,
+in a process of its own, without the second of CPU that Python's start and the CLI's imports
+take each time (the suite starts several hundred). The start itself stays under test where a
+test starts `CLI` as a fresh `python -c ...` subprocess: `listen` (tests/e2e/listening.py), the
+metrics run, the crash-resume harness's runs (tests/reliability/harness.py), the CLI without
+the sandbox extra (test_sandbox_systems.py)."""
 
 from __future__ import annotations
 
@@ -15,16 +23,18 @@ import httpx
 import pytest
 
 from tests import launch
+from tests.launch import Forked
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 CLI = [sys.executable, "-c", "from tui.entry import main; main()"]
+FORKED = Forked(CLI)  # the same command, forked (tests/launch.py)
 
 
 @dataclass
 class Served:
     folder: Path
     urls: dict[str, str]
-    proc: subprocess.Popen
+    proc: subprocess.Popen | launch.ForkedProcess
 
     def export(self, system: str) -> dict:
         return httpx.get(f"{self.urls[system]}/_sandbox/export", timeout=60).json()
@@ -37,22 +47,22 @@ class Served:
 
 
 def cli(
-    *args: str, timeout: float = 600, env: dict | None = None, command: list[str] = CLI
+    *args: str, timeout: float = 600, env: dict | None = None, command: list[str] = FORKED
 ) -> subprocess.CompletedProcess:
     e = dict(os.environ, NO_COLOR="1", COLUMNS="200", **(env or {}))
     return launch.run(command, args, e, timeout)
 
 
-def serve(folder: Path, *extra: str, command: list[str] = CLI) -> Served:
+def serve(folder: Path, *extra: str, command: list[str] = FORKED) -> Served:
     """Start `sandbox serve`; its stderr goes to a file (an unread pipe would fill and stall it)."""
     folder.mkdir(parents=True, exist_ok=True)
     log = open(folder.parent / f"{folder.name}-sandbox.log", "w")
-    proc = subprocess.Popen(
-        [*command, "sandbox", "serve", "--plan-dir", str(folder), *extra],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
+    args = ("sandbox", "serve", "--plan-dir", str(folder), *extra)
+    proc: subprocess.Popen | launch.ForkedProcess
+    if isinstance(command, Forked):
+        proc = launch.ForkedProcess(command, args, dict(os.environ), stderr=log)
+    else:
+        proc = subprocess.Popen([*command, *args], stdout=subprocess.PIPE, stderr=log, text=True)
     log.close()
     assert proc.stdout is not None
     line = proc.stdout.readline()

@@ -1,10 +1,11 @@
 """The migration's store: TinyDB for the durable snapshot, the journal for every write.
 
 TinyDB rewrites a whole table on each insert and its JSON storage rewrites the file in
-place, so we use it the way it is cheap and safe: indexes live in memory (dicts keyed by
-source key), the TinyDB file is a snapshot written atomically (temp file, fsync, rename)
-in batches, and everything between two snapshots is replayed from the append-only journal
-on open. A kill -9 at any instant leaves a store that loads.
+place, so we use it the way it is cheap and safe: indexes keyed by source key (the two
+that grow with the workspace on disk, wizard/store_tables.py), the TinyDB file a snapshot
+written atomically (temp file, fsync, rename) in batches, and everything between two
+snapshots replayed from the append-only journal on open. A kill -9 at any instant leaves a
+store that loads.
 """
 
 from __future__ import annotations

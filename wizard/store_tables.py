@@ -29,7 +29,7 @@ from wizard.journal import loads
 
 V = TypeVar("V")
 PAGE = 1000  # rows read at a time when a table is walked
-CACHE_KIB = 2048  # SQLite's page cache per table (its default)
+CACHE_KIB = 512  # SQLite's page cache per table: 2 MB (its default) each held 1.9 MB more at 47,000 mappings
 
 
 class DiskTable(MutableMapping[str, V], Generic[V]):

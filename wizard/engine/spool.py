@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel
 
 from wizard.errors import StoreError
+from wizard.store_tables import CACHE_KIB
 
 Child = TypeVar("Child", bound=BaseModel)
 
@@ -28,6 +29,7 @@ class ChildSpool(Generic[Child]):
     def __init__(self, model: type[Child]) -> None:
         self.model = model
         self.db = sqlite3.connect("", isolation_level=None)
+        self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # SQLite's default, 2 MB, filled at a large board's comments
         self.db.execute("CREATE TABLE c (item TEXT NOT NULL, data TEXT NOT NULL)")
         self.db.execute("CREATE INDEX c_item ON c (item)")
         self.count = 0  # held now

@@ -65,6 +65,24 @@ def test_a_sliding_window_lets_a_burst_through_then_the_rest_each_period() -> No
     assert 120 <= t.duration_s < 121  # 100 now, 100 after a minute, 51 after two
 
 
+def test_comments_the_source_yields_after_its_last_item_wait_for_the_stream_to_end() -> None:
+    # 200 item calls at 10 a second, 20 comments at one each 10 s. Comments that follow their
+    # item start with the first ones written. Trello's come board-wide after the last card: with
+    # back-pressure (16 items ahead of the writes) the stream ends when the 184th item is written,
+    # about 18 s in, and every comment waits for that; with no bound it ends at once.
+
+    def run(follows: frozenset[str], backlog: int) -> float:
+        w = _work(200, 200, comments=20)
+        w.follows = follows
+        target = RateLimiter([(10, 1.0)], {"comments": [(1, 10.0)]})  # fresh windows for each run
+        return simulate([w], _limiters(target), FAST, 4, backlog=backlog).duration_s
+
+    following = run(frozenset({"comments", "attachments"}), 16)
+    after_the_last = run(frozenset(), 16)
+    assert 15 <= after_the_last - following <= 20, (following, after_the_last)
+    assert run(frozenset(), 0) == pytest.approx(following, abs=0.5)  # every item yielded at once
+
+
 def _inventory(items: int = 200, comments: int = 600) -> Inventory:
     c = ContainerInventory(
         key="trello:board:b1",

@@ -46,6 +46,7 @@ async def discover(
         discovered_at=now_iso(),
         elapsed_s=0,
         source_calls=0,
+        follow_their_item=sorted(getattr(source, "follow_their_item", ())),
     )
     max_bytes = plan.limits.max_attachment_mb * 1024 * 1024
     rules = loss_rules(plan)

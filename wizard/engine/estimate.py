@@ -10,7 +10,7 @@ from pydantic import Field
 from wizard import registry
 from wizard.engine.inventory import Inventory
 from wizard.engine.scope import left_out
-from wizard.engine.simulation import CHILD_KINDS, ITEM_KIND, Pace, Timing, Work, simulate
+from wizard.engine.simulation import CHILD_KINDS, ITEM_KIND, Pace, Timing, Work, backlog_of, simulate
 from wizard.errors import PlanError
 from wizard.humanize import finish_text, human_duration, scale_text
 from wizard.lazy_model import LazyModel
@@ -195,7 +195,7 @@ def simulate_run(plan: Plan, inv: Inventory, target_calls: dict[str, int], learn
     key = (plan.limits.concurrency, loopback, scales, repr(work), repr(limits), repr(points))
     timing = _SIMULATED.get(key)
     if timing is None:  # the side-by-side strategies often make the same calls: simulated once
-        timing = simulate(work, limiters, pace, plan.limits.concurrency, points)
+        timing = simulate(work, limiters, pace, plan.limits.concurrency, points, backlog_of(plan.limits.concurrency))
         if len(_SIMULATED) > 16:
             _SIMULATED.clear()
         _SIMULATED[key] = timing
@@ -253,9 +253,15 @@ def _work(plan: Plan, inv: Inventory, cost: CostModel, target_calls: dict[str, i
         shares[kind] = _allocate(total, weights)
     reads = _allocate(inv.source_calls, [c.count("item") + c.count("comment") + 1 for c, _ in parts])
     source = registry.source(plan.source.system)
+    follows = frozenset(kind for kind in CHILD_KINDS if kind.removesuffix("s") in inv.follow_their_item)
     out = []
     for n, (c, _) in enumerate(parts):
-        wk = Work(items=c.count("item"), source_reads=reads[n], source_after=1 if source.change_feed else 0)
+        wk = Work(
+            items=c.count("item"),
+            source_reads=reads[n],
+            source_after=1 if source.change_feed else 0,
+            follows=follows,
+        )
         wk.bytes = c.attachment_bytes
         for kind, split in shares.items():
             calls = split[n]

@@ -27,6 +27,7 @@ from wizard.engine.journalled import RunJournal, RunSummary
 from wizard.engine.matching import ItemMatcher
 from wizard.engine.people import PersonDecision, match_people
 from wizard.engine.scope import left_out
+from wizard.engine.simulation import backlog_of
 from wizard.engine.spool import ChildSpool
 from wizard.events import EventSink, LogLine, PhaseFinished, PhaseStarted, RunFinished
 from wizard.model import Attachment, Comment, FieldDef, Item, Template
@@ -69,7 +70,7 @@ class RunExecutor:
         # Comments have their own slots: one waiting out the hourly cap never holds up an item.
         self.comment_sem = asyncio.Semaphore(plan.limits.concurrency)
         # Items and follow-ups started ahead of what is written (back-pressure on the source).
-        self.backlog = max(16, 8 * plan.limits.concurrency)
+        self.backlog = backlog_of(plan.limits.concurrency)
         self.people: dict[str, PersonDecision] = {}
         self._users: list[TargetUser] | None = None
         self._tags: dict[str, str] | None = None

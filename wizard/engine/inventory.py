@@ -101,6 +101,11 @@ class Inventory(LazyModel):
     discovered_at: str
     elapsed_s: float
     source_calls: int
+    follow_their_item: list[str] = Field(
+        default_factory=list,
+        description="Child kinds the source yields right after their item (the rest come after a container's last "
+        "item): when the run can start writing them",
+    )
     containers: list[ContainerInventory] = Field(default_factory=list)
 
     def total(self, kind: str) -> int:

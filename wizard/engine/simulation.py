@@ -2,8 +2,11 @@
 
 The executor (`engine/executor.py`) works one container at a time: the container's set-up
 calls one after another, then every item as the source yields it in at most
-`limits.concurrency` slots, each item's comments in slots of their own as soon as the item is
-written, and its files in the item slots after it. This module replays that order on a
+`limits.concurrency` slots, the source held back while `backlog` items are yielded and not yet
+written; each item's comments in slots of their own and its files in the item slots, after
+it: as soon as it is written where the source yields them right after their item
+(`follows`), else once the source's stream has ended (Trello's board-wide comments come after
+the last card, so with back-pressure they start when nearly every card is written). This module replays that order on a
 virtual clock, call by call, through the same `RateLimiter` the clients use (every window,
 route bucket and points budget, each with its period), with the engine's own pace and a
 round trip per call, so a cap that binds one kind of call (an hourly comment cap) overlaps the
@@ -27,6 +30,12 @@ from wizard.ratelimit import RateLimiter
 ITEM_KIND = "items"  # the calls that write and place one item, in the item slots
 CHILD_KINDS = ("comments", "attachments")  # written after their item: comments in slots of their own
 UPLOAD_KIND = "attachments"  # each reads its bytes from the source as it writes them
+
+
+def backlog_of(concurrency: int) -> int:
+    """How many items the executor starts ahead of what the target has taken (back-pressure on
+    the source): one rule for the run and for its simulation."""
+    return max(16, 8 * concurrency)
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class Work:
     source_reads: int = 0  # the container's extraction calls, which release its items as they go
     source_after: int = 0  # calls after the last item (a change-feed cursor)
     bytes: int = 0
+    follows: frozenset[str] = frozenset(CHILD_KINDS)  # child kinds the source yields right after their item
 
 
 @dataclass
@@ -194,10 +204,12 @@ def simulate(
     pace: Pace,
     concurrency: int,
     weights: Mapping[str, float] | None = None,
+    backlog: int = 0,
 ) -> Timing:
     """Replay the executor's schedule over these containers, one after another, and answer
     when the last call is answered. `limiters` are "target" and, where the source states
-    limits, "source": fresh ones (the simulation spends their windows)."""
+    limits, "source": fresh ones (the simulation spends their windows). `backlog`: how many
+    items the source may yield ahead of what is written (0: no bound)."""
     sim = _Sim(limiters, pace, concurrency)
     weights = weights or {}
     target = limiters["target"]
@@ -208,43 +220,68 @@ def simulate(
 
     start = 0.0
     for w in work:
-        start = _container(sim, w, start, call, pace)
+        start = _container(sim, w, start, call, pace, backlog)
     sim.timing.duration_s = start
     return sim.timing
 
 
-def _container(sim: _Sim, w: Work, start: float, call: Callable[..., Call], pace: Pace) -> float:
+def _container(sim: _Sim, w: Work, start: float, call: Callable[..., Call], pace: Pace, backlog: int) -> float:
     """Simulate one container from `start`; answer when its last call is answered."""
     sim.now = max(sim.now, start)
     uploads = w.per_kind.get(UPLOAD_KIND, 0)
     wire_s = (w.bytes / uploads / pace.bytes_per_s) if uploads else 0.0
     per_item = {kind: _spread(n, w.items) for kind, n in w.per_kind.items()}
 
+    yielded: deque[int] = deque()  # items the source has read, waiting for room in the backlog
+    stream = {"at_work": 0, "read": False, "ended": False}
+    held: list[tuple[str, int]] = []  # children waiting for the end of the stream
+
+    def child(kind: str, j: int, t: float) -> None:
+        n = per_item[kind][j] if kind in per_item else 0
+        if n:
+            pool = "comments" if kind == "comments" else "slots"
+            extra = wire_s if kind == UPLOAD_KIND else 0.0
+            sim.submit(_Job(pool, deque([(call(kind, wire_s=extra), n)])), t)
+
     def item_job(j: int) -> _Job:
         calls = deque([(call(ITEM_KIND), per_item[ITEM_KIND][j])] if ITEM_KIND in per_item else [])
 
         def written(t: float) -> None:
             for kind in CHILD_KINDS:
-                n = per_item[kind][j] if kind in per_item else 0
-                if n:
-                    pool = "comments" if kind == "comments" else "slots"
-                    extra = wire_s if kind == UPLOAD_KIND else 0.0
-                    sim.submit(_Job(pool, deque([(call(kind, wire_s=extra), n)])), t)
+                if kind in w.follows or stream["ended"]:
+                    child(kind, j, t)
+                else:
+                    held.append((kind, j))
+            stream["at_work"] -= 1
+            release(t)
 
         return _Job("slots", deque((c, n) for c, n in calls if n), written)
 
+    def release(t: float) -> None:
+        """Items into the executor while the backlog has room; the stream ends with the last."""
+        while yielded and (backlog <= 0 or stream["at_work"] < backlog):
+            stream["at_work"] += 1
+            sim.at(t, partial(sim.submit, item_job(yielded.popleft())))  # an event: no recursion per item
+        if stream["read"] and not yielded and not stream["ended"]:
+            stream["ended"] = True
+            for kind, j in held:
+                child(kind, j, t)
+            held.clear()
+
     def extract(t: float) -> None:
-        """The source's reads, one after another; each releases its share of the items."""
-        released = 0
+        """The source's reads, one after another; each yields its share of the items."""
+        count = 0
         reads = max(1, w.source_reads)
         shares = _spread(w.items, reads)
 
         def after_read(k: int) -> Callable[[float], None]:
             def go(now: float) -> None:
-                nonlocal released
+                nonlocal count
                 for _ in range(shares[k]):
-                    sim.submit(item_job(released), now)
-                    released += 1
+                    yielded.append(count)
+                    count += 1
+                stream["read"] = k + 1 >= reads
+                release(now)
                 if k + 1 < reads:
                     sim.submit(_Job("source", deque([(call("extract", "source"), 1)]), after_read(k + 1)), now)
                 elif w.source_after:

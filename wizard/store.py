@@ -482,8 +482,8 @@ class Store:
                 self.journal.close()
             self.db.close()
         finally:
-            self.mappings.close()
-            self.last_write.close()
+            # The tables stay readable after a close, as the dicts they replace did (a screen
+            # may show a closed store's mappings); SQLite closes them with the Store.
             self._unlock()
 
     def _unlock(self) -> None:

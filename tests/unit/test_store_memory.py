@@ -155,3 +155,11 @@ def test_records_read_like_the_dicts_they_replace_and_reload_as_written(tmp_path
 def test_a_field_a_later_version_adds_is_kept() -> None:
     m = MappingRecord({"key": "k:item:1", "seq": 1, "at": "t", "kind": "item", "later": [1, 2]})
     assert m["later"] == [1, 2] and m.to_json()["later"] == [1, 2] and "later" in m
+
+
+def test_a_closed_store_still_reads(tmp_path: Path) -> None:
+    """A closed store's mappings read as the dicts they replace did (a screen shows them)."""
+    s = Store(tmp_path)
+    s.done("k:item:1", "item", "run", "r1")
+    s.close()
+    assert s.mappings["k:item:1"]["target_id"] == "r1" and s.last_write["r1"]

@@ -6,9 +6,11 @@ lists, labels, members and custom-field definitions; cards come 1,000 a page fro
 `/boards/{id}/cards?limit=1000&before=` with their field values and attachments nested;
 checklists in one documented call per board (`/boards/{id}/checklists`, joined by `idCard`:
 the spec does not promise the card listing nests them, and real boards do not); comments
-1,000 a page from `/boards/{id}/actions`, after the last card. Each card's attachments, nested in the
-card listing, are yielded right after their card (`follow_their_item`), so the engine writes
-them as they come and nothing re-reads or holds them.
+1,000 a page from `/boards/{id}/actions`, read before the cards into a spool on disk. Each
+card's attachments (nested in the card listing) and comments are yielded right after their
+card (`follow_their_item`), so the engine writes them as each card is written: a target's
+hourly comment cap starts with the first card, not after the board's last one, and nothing
+holds a board's comments in memory.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from wizard.adapter import (
     SourceRejected,
     StatedItem,
 )
+from wizard.engine.spool import ChildSpool
 from wizard.errors import CredentialError, VendorDataError
 from wizard.events import EventSink
-from wizard.model import Attachment, FieldDef, Person, Stage, Tag
+from wizard.model import Attachment, Comment, FieldDef, Person, Stage, Tag
 from wizard.paging import Before
 
 PAGE = 1000
@@ -55,7 +58,7 @@ class TrelloSource(SourceAdapter):
     label = "Trello"
     credential_parts = ("key", "token")
     cursor_ordered = True  # action ids grow with time
-    follow_their_item = frozenset({"attachment"})  # nested in the card listing; comments come board-wide
+    follow_their_item = frozenset({"attachment", "comment"})  # nested in the card listing; comments spooled first
     fills = frozenset(
         {
             "tags",
@@ -193,8 +196,31 @@ class TrelloSource(SourceAdapter):
         for r in rejected:
             yield r
 
-        card_ids: set[str] = set()
-        quarantined: set[str] = set()  # cards rejected above: their comments and files are reported, not lost
+        comments: ChildSpool[Comment] = ChildSpool(Comment)  # by card id, on disk
+        try:
+            async for raw_action in self._actions(container_id, "commentCard"):
+                comment = mapping.map_comment(raw_action)
+                if isinstance(comment, SourceRejected):
+                    yield comment
+                else:
+                    comments.put(comment.item_key.rsplit(":", 1)[1], comment)
+            cards = self._cards_with_children(container_id, board.id, stages, field_wire, include_archived, comments)
+            async for obj in cards:
+                yield obj
+            # comments of archived (or since deleted) cards are left out with their cards
+        finally:
+            comments.close()
+
+    async def _cards_with_children(
+        self,
+        container_id: str,
+        board_id: str,
+        stages: list[Stage],
+        field_wire: dict[str, TrelloCustomField],
+        include_archived: bool,
+        comments: ChildSpool[Comment],
+    ) -> AsyncIterator[Extracted]:
+        """Each card, then its attachments and comments; a rejected card's are reported with it."""
         card_filter = "all" if include_archived else "open"
         archived_lists = {s.source_id for s in stages if s.closed}
         checklists = await self._checklists(container_id)
@@ -219,31 +245,21 @@ class TrelloSource(SourceAdapter):
                 raw_card = {**listed, "checklists": await self._card_checklists(listed, checklists)}
             atts = raw_card.get("attachments") if isinstance(raw_card, dict) else None
             atts = atts if isinstance(atts, list) else []
-            item = mapping.map_card(raw_card, board.id, field_wire, index)
+            item = mapping.map_card(raw_card, board_id, field_wire, index)
             if isinstance(item, SourceRejected):
                 cid = item.key.rsplit(":", 1)[1]
-                quarantined.add(cid)
                 yield item
                 for raw_att in atts:
                     yield _orphan(mapping.key("attachment", mapping.raw_id(raw_att)), "attachment", cid)
+                for comment in comments.take(cid):
+                    yield _orphan(comment.key, "comment", cid)
                 continue
             cid = mapping.raw_id(raw_card)
-            card_ids.add(cid)
             yield item
             for raw_att in atts:  # nested in the card listing: right after their card
                 yield mapping.map_attachment(raw_att, cid)
-
-        async for raw_action in self._actions(container_id, "commentCard"):
-            comment = mapping.map_comment(raw_action)
-            if isinstance(comment, SourceRejected):
+            for comment in comments.take(cid):
                 yield comment
-                continue
-            card_id = comment.item_key.rsplit(":", 1)[1]
-            if card_id in card_ids:
-                yield comment
-            elif card_id in quarantined:
-                yield _orphan(comment.key, "comment", card_id)
-            # comments of archived (or since deleted) cards are left out with their cards
 
     async def _checklists(self, board_id: str) -> dict[str, list[Any]]:
         """Every checklist of the board by card id: one documented call, whatever the card

@@ -81,13 +81,13 @@ async def collect(src: TrelloSource, board_id: str, include_archived: bool = Fal
             SourceLeftOut: "left_out",
         }[type(obj)]
         out[kind].append(obj)
-        # the documented order: the template first; each file right after its card (Trello
-        # nests them in the card listing); comments, board-wide, after the last card
+        # the documented order: the template first; each file (nested in the card listing) and
+        # each comment (read board-wide before the cards) right after its card, so the run
+        # writes them as each card is written (`follow_their_item`)
         assert kind == "template" or len(out["template"]) == 1, "the template comes first"
         if kind == "item":
-            assert not out["comment"], "comments come after the last card"
             last_item = obj.key
-        elif kind == "attachment":
+        elif kind in ("attachment", "comment"):
             assert obj.item_key == last_item, f"{obj.key} right after its card"
     return out
 

@@ -177,7 +177,8 @@ STATED_KINDS = ("checklist_item", "comment", "file", "link", "field_value")
 @dataclass(frozen=True)
 class StatedItem:
     """One item as the source states it: its own counts of what hangs on it (keys of
-    STATED_KINDS), and whether the source archived it (`archived`: why, or None)."""
+    STATED_KINDS; a source whose items are runs of tasks also states each run's "task" and
+    "task_completed", wizard/task_lines.py), and whether the source archived it (`archived`: why, or None)."""
 
     key: str
     name: str

@@ -38,6 +38,7 @@ from adapters.monday import target_mapping as mm
 from adapters.monday.client import MondayClient
 from adapters.monday.target_documents import aliased, aliased_variables, document
 from adapters.monday.target_spec import MondayMapping
+from wizard import task_lines
 from wizard.adapter import Identity
 from wizard.engine.conflicts import _epoch
 from wizard.errors import UserError
@@ -911,8 +912,9 @@ class MondayTarget:
     async def read_back(
         self, item: TargetItem, ctx: ContainerCtx | None, anchor: str | None, *, comments: bool, files: bool
     ) -> ReadBack:
-        """What the item holds, in canonical kinds: field values, checklist items and links
-        from its columns; comments (by marker) and files from one read of the item."""
+        """What the item holds, in canonical kinds: field values, checklist items, links and a
+        run's task lines (its description's) from its columns; comments (by marker) and files
+        from one read of the item."""
         out = ReadBack()
         raw = item.raw
         if comments or files or self.checklists_as_subitems or not raw.get("column_values"):
@@ -932,6 +934,8 @@ class MondayTarget:
                     out.counts["link"] += sum(1 for ln in text.splitlines() if ln.strip())
                 elif role == "history":
                     history = text
+                elif role == "description":
+                    out.counts.update(task_lines.count(text))  # a run's task states, as lines
                 elif role is None and cid in fields:
                     out.counts["field_value"] += 1
         if self.checklists_as_subitems:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.monday import target_mapping as mm
+from wizard import task_lines
 from wizard.model import Item, Template
 from wizard.plan import Plan
 from wizard.provenance import PLACEHOLDER_NAME
@@ -68,6 +69,12 @@ class MondayLosses:
                     f"{mm.LONG_TEXT_LIMIT:,}; cut",
                 )
             )
+            text = mm.description_text(item, [], "")
+            lost = task_lines.lost_to_cut(text, mm.clip(text, mm.LONG_TEXT_LIMIT))
+            out += [
+                change(item.key, kind, "task lines", f"{task_lines.CUT_LOSS} of {mm.LONG_TEXT_LIMIT:,}", dropped=n)
+                for kind, n in lost.items()
+            ]
         fields = {f.key: f for f in tpl.fields}
         for v in item.values:
             f = fields.get(v.field_key)

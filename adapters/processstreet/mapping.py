@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from adapters.processstreet import wire
+from wizard import task_lines
 from wizard.adapter import SourceRejected
 from wizard.model import (
     Attachment,
@@ -279,8 +280,7 @@ def _when(d: datetime | None) -> str:
 
 def task_line(t: wire.RunTask) -> str:
     """One task's state as a line of the run's description."""
-    mark = "[x]" if t.status == "Completed" else "[ ]"
-    said = [f"{mark} {t.name or 'Untitled task'}"]
+    said = [t.name or "Untitled task"]
     if t.taskType != "Standard":
         said.append(f"({t.taskType.lower()})")
     if t.status == "Completed":
@@ -294,7 +294,7 @@ def task_line(t: wire.RunTask) -> str:
         said.append("— hidden")
     if t.dueDate:
         said.append(f"— due {_when(t.dueDate)}")
-    return " ".join(said)
+    return task_lines.line(t.status == "Completed", " ".join(said))
 
 
 def run_to_item(
@@ -314,8 +314,8 @@ def run_to_item(
     placed = [t for t in tasks if t.id in stage_of]
     at = open_task or (placed[-1] if placed else None)
     completed = [t.completedDate for t in tasks if t.completedDate]
-    lines = [task_line(t) for t in tasks]
-    description = "\n".join(([note, ""] if note else []) + (["Tasks in Process Street:", *lines] if lines else []))
+    lines = task_lines.section("Process Street", (task_line(t) for t in tasks))
+    description = "\n".join(([note, ""] if note else []) + lines)
     stage_people: dict[str, list[str]] = {}
     for tid, people in task_assignees.items():
         if tid in stage_of and people:

@@ -412,9 +412,10 @@ class ProcessStreetSource(SourceAdapter):
     # -- what Process Street states of itself -----------------------------------------------
     async def stated_counts(self, container_id: str) -> list[StatedItem]:
         """Every run of the workflow with Process Street's own counts, read apart from
-        `extract`: its comments and task files (one listing each for the workflow), and from
-        its form-field values the values, the files of its File fields and the options of its
-        subtask lists (one call per run)."""
+        `extract`: its comments and task files (one listing each for the workflow); its tasks
+        and how many are completed, from its task list; and from its form-field values the
+        values, the files of its File fields and the options of its subtask lists (two calls
+        per run)."""
         shape = await self.shape(container_id)
         comments: Counter[str] = Counter()
         files: Counter[str] = Counter()
@@ -429,6 +430,9 @@ class ProcessStreetSource(SourceAdapter):
         async def one(r: dict[str, Any]) -> StatedItem:
             rid = r["id"]
             counts = {"comment": comments[rid], "file": files[rid], "field_value": 0, "checklist_item": 0}
+            tasks = [t for t in await self.client.all(f"workflow-runs/{rid}/tasks", "tasks") if isinstance(t, dict)]
+            counts["task"] = len(tasks)
+            counts["task_completed"] = sum(1 for t in tasks if t.get("status") == "Completed")
             for raw in await self.client.all(f"workflow-runs/{rid}/form-fields", "fields"):
                 v = mapping.parse(wire.FieldValue, raw, "field_value")
                 if isinstance(v, SourceRejected):

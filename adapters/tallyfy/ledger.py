@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.tallyfy import mapping as tm
+from wizard import task_lines
 from wizard.model import FieldDef, Item, Template
 from wizard.plan import Plan
 
@@ -141,6 +142,11 @@ def item_changes(item: Item, tpl: Template, overrides: dict[str, str], with_chec
                 f"{len(item.description):,} characters, over Tallyfy's limit of {tm.TEXTAREA_LIMIT:,}; cut",
             )
         )
+        lost = task_lines.lost_to_cut(item.description, tm._clip(item.description, tm.TEXTAREA_LIMIT))
+        out += [
+            change(item.key, kind, "task lines", f"{task_lines.CUT_LOSS} of {tm.TEXTAREA_LIMIT:,}", dropped=n)
+            for kind, n in lost.items()
+        ]
     if item.relations:
         out.append(change(item.key, "item", "links", tm.RELATIONS_LOSS.format(n=len(item.relations))))
     fields = {f.key: f for f in tpl.fields}

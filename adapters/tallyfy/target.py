@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.tallyfy import mapping as tm
 from adapters.tallyfy.client import TallyfyClient
 from adapters.tallyfy.spec import TallyfyMapping
+from wizard import task_lines
 from wizard.adapter import Identity
 from wizard.engine.conflicts import _epoch
 from wizard.http import RecordRejected
@@ -672,10 +673,10 @@ class TallyfyTarget:
     async def read_back(
         self, item: TargetItem, ctx: ContainerCtx | None, anchor: str | None, *, comments: bool, files: bool
     ) -> ReadBack:
-        """What the process holds, in canonical kinds: checklist items, links and custom-field
-        values from its kick-off values, the values of the steps' own forms from its tasks
-        (one call, where the template's steps have forms); comments from the task they hang on (one call);
-        files from its assets (one call)."""
+        """What the process holds, in canonical kinds: checklist items, links, custom-field
+        values and a run's task lines (its description's) from its kick-off values; the values
+        of the steps' own forms from its tasks (one call, where the template's steps have forms);
+        comments from the task they hang on (one call); files from its assets (one call)."""
         out = ReadBack()
         history = ""  # the comment history field's text (mapping.comments = "field")
         if ctx is not None:
@@ -690,6 +691,8 @@ class TallyfyTarget:
                     out.counts["checklist_item"] += sum(1 for line in str(value).splitlines() if line.startswith("- ["))
                 elif ref == f"{ctx.key}#{tm.HISTORY_FIELD}":
                     history = str(value)
+                elif ref == f"{ctx.key}#{tm.DESCRIPTION_FIELD}":
+                    out.counts.update(task_lines.count(str(value)))  # a run's task states, as lines
                 elif ref == f"{ctx.key}#{tm.LINKS_FIELD}":
                     out.counts["link"] += sum(1 for line in str(value).splitlines() if line.strip())
                 elif "#" not in ref:

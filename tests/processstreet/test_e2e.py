@@ -7,12 +7,14 @@ which); `rollback` leaves none."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from tests.conformance import views
-from tests.e2e.conftest import cli, serve, stop
+from tests.conformance.test_pair import balanced
+from tests.e2e.conftest import Served, cli, serve, stop
 
 
 @pytest.mark.slow
@@ -39,6 +41,7 @@ def test_process_street_into_tallyfy_once_again_nothing_synced_and_rolled_back(t
         assert any(r.startswith("processstreet:approval:") for r in want), "approvals arrive as comments"
         assert any(r.startswith("processstreet:file:") for r in want), "File fields' files arrive"
         assert form_values_on_their_steps(s.export("tallyfy")) > 0, "the seeded runs hold form values"
+        tasks_balanced(s)
         again = cli("run", str(s.folder), "--yes")
         assert again.returncode == 0 and views.held(s.export("tallyfy")) == got, "a second run adds nothing"
         quiet = cli("sync", str(s.folder))
@@ -71,3 +74,52 @@ def form_values_on_their_steps(tx: dict) -> int:
                 assert {captures[cid] for cid in task["taskdata"]} <= {task["step_id"]}, "a value is on its own step"
                 held += sum(v not in (None, "", []) for v in task["taskdata"].values())
     return held
+
+
+def tasks_balanced(s: Served) -> list[dict]:
+    """Verify balances each run's tasks and completed tasks, as Process Street states them,
+    with the task lines of its process's description. Returns the runs that arrived."""
+    verified = cli("verify", str(s.folder))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert cli("report", str(s.folder)).returncode == 0
+    per_kind = json.loads((s.folder / "reports" / "report.json").read_text())["per_kind"]
+    balanced(per_kind)
+    runs = s.export("processstreet")["runs"]
+    assert per_kind["task"]["source"] == sum(r["tasks"] for r in runs)
+    assert per_kind["task_completed"]["source"] == sum(r["completed"] for r in runs)
+    held = [r for r in runs if r["status"] != "Archived" and not r["corrupt"]]
+    assert per_kind["task"]["migrated"] == sum(r["tasks"] for r in held) > 0
+    assert per_kind["task_completed"]["migrated"] == sum(r["completed"] for r in held) > 0
+    return held
+
+
+@pytest.mark.slow
+def test_a_task_line_removed_by_hand_in_tallyfy_fails_verify_naming_the_run(tmp_path: Path) -> None:
+    """A completed task's line removed by hand from a process's description: verify exits 1
+    and names the run (its tasks and its completed tasks); put back, verify passes again."""
+    s = serve(
+        tmp_path / "p", "--systems", "processstreet,tallyfy", "--seed", "5", "--scale", "small", "--rate-scale", "0.001"
+    )
+    try:
+        for step in (("discover",), ("run", "--yes")):
+            r = cli(step[0], str(s.folder), *step[1:])
+            assert r.returncode == 0, r.stdout + r.stderr
+        held = tasks_balanced(s)
+        tallyfy = {r["source_ref"]: r for r in s.export("tallyfy")["runs"]}
+        victim = next(r for r in held if r["completed"])
+        run = tallyfy[f"processstreet:run:{victim['id']}"]
+        fid, text = next(
+            (k, v) for k, v in run["prerun"].items() if isinstance(v, str) and "Tasks in Process Street:" in v
+        )
+        lines = text.splitlines()
+        done = next(i for i, ln in enumerate(lines) if ln.startswith("[x] "))
+        s.post("tallyfy", "edit", {"run_id": run["id"], "prerun": {fid: "\n".join(lines[:done] + lines[done + 1 :])}})
+        failed = cli("verify", str(s.folder))
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        said = " ".join(failed.stdout.split())
+        assert f"processstreet:run:{victim['id']}" in said, said
+        assert "tasks in the source" in said and "completed tasks in the source" in said, said
+        s.post("tallyfy", "edit", {"run_id": run["id"], "prerun": {fid: text}})
+        assert cli("verify", str(s.folder)).returncode == 0
+    finally:
+        stop(s)

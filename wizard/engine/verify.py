@@ -20,6 +20,7 @@ from wizard.events import EventSink, PhaseFinished, PhaseStarted
 from wizard.lazy_model import LazyModel
 from wizard.store import Store
 from wizard.target import ContainerCtx, TargetAdapter
+from wizard.task_lines import KINDS as TASK_KINDS
 from wizard.words import Nouns, nouns
 
 BALANCE_KINDS = ("item", *STATED_KINDS)
@@ -29,6 +30,8 @@ KIND_NAMES = {
     "file": "files",
     "link": "links",
     "field_value": "field values",
+    "task": "tasks",
+    "task_completed": "completed tasks",
 }
 
 
@@ -173,7 +176,9 @@ def _balance(
             quarantined_children[q["item"]].append(q)
     drops = _ledger_drops(store)
     src = nouns("source", str(getattr(getattr(plan, "source", None), "system", "")))
-    bal = res.balance = {k: Balance() for k in BALANCE_KINDS}
+    # A run's tasks and completed tasks (task_lines.KINDS) have rows only where a source states them.
+    stated_kinds = {k for st in stated.values() for k in st.counts}
+    bal = res.balance = {k: Balance() for k in (*BALANCE_KINDS, *TASK_KINDS) if k in BALANCE_KINDS or k in stated_kinds}
     for key, st in stated.items():
         counts = {"item": 1, **st.counts}
         for k, n in counts.items():

@@ -475,8 +475,11 @@ class Migration:
 
     async def verify(self) -> VerifyResult:
         """Read the target back and compare it with what the store says was migrated and
-        with what the source states of itself."""
+        with what the source states of itself (discovering first when the folder never was)."""
 
+        # A run started without discovery has no inventory: read it now, or verify would have no
+        # containers to ask the source about and no ledger of what was dropped with a reason.
+        await self.ensure_inventory()
         with self.step("verify", lock=True):
             tgt = self.target()
             src = self.source()

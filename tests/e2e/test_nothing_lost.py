@@ -115,6 +115,25 @@ def test_verify_holds_the_target_against_the_sources_own_counts_and_the_ledger_n
     assert f"trello:card:{victim['id']}" in out and "checklist items in the source" in out
 
 
+def test_verify_after_a_run_never_discovered_still_holds_the_source_s_own_counts(small: Served) -> None:
+    """`run` straight after `sandbox serve` (no `discover`, as the README's headless flow may
+    go): verify still reads what the source states of itself, and a checklist item removed by
+    hand in the target fails it, naming the card. It compared only the store before."""
+    assert cli("run", str(small.folder), "--yes").returncode == 0
+    r = cli("verify", str(small.folder))
+    assert r.returncode == 0 and "states no counts" not in r.stdout, r.stdout + r.stderr
+    cards = {c["id"]: c for c in small.export("trello")["boards"][0]["cards"]}
+    runs = {r["source_ref"]: r for r in small.export("tallyfy")["runs"]}
+    victim = next(c for c in cards.values() if c["visible"] and c["checklists"] and f"trello:card:{c['id']}" in runs)
+    run = runs[f"trello:card:{victim['id']}"]
+    fid, text = next((k, v) for k, v in run["prerun"].items() if isinstance(v, str) and "- [" in v)
+    lines = text.splitlines()
+    small.post("tallyfy", "edit", {"run_id": run["id"], "prerun": {fid: "\n".join(lines[:1] + lines[2:])}})
+    r = cli("verify", str(small.folder))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"trello:card:{victim['id']}" in " ".join(r.stdout.split())
+
+
 @pytest.mark.slow
 def test_medium_with_shared_labels_balances_and_the_estimate_matches_the_run(tmp_path: Path) -> None:
     """Issue 10's 'done when' at medium scale: two boards sharing label names, every new

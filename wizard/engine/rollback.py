@@ -7,7 +7,9 @@ second one does nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from wizard.call_errors import RecordRejected
 from wizard.engine.children import SETTLED_SUFFIX, settled_anchor
@@ -142,6 +144,7 @@ async def apply_rollback(
     sink.emit(PhaseStarted("rollback", total=len(steps)))
     removed_items: set[str] = set()
     restored_items: set[str] = set()
+    settled: dict[str, Mapping[str, Any]] | None = None  # by item id, read once when a comment is removed alone
     for s in steps:
         if s.action.startswith("keep") and (s.final or not force):
             counts["kept"] += 1
@@ -162,7 +165,12 @@ async def apply_rollback(
             how = s.action
         else:
             try:
-                how = await target.remove(s.target_type, s.target_id, _anchor(store, s))
+                if s.kind == "comment" and settled is None:
+                    settled = {}
+                    for m in store.mappings.values():
+                        if m.get("kind") == "settle":
+                            settled.setdefault(str(m.get("target_id")), m)  # the first, as the scan found it
+                how = await target.remove(s.target_type, s.target_id, _anchor(store, s, settled or {}))
             except RecordRejected as e:
                 if e.status != 404:
                     raise
@@ -187,12 +195,9 @@ async def apply_rollback(
     return counts
 
 
-def _anchor(store: Store, s: RollbackStep) -> str | None:
-    """Where a comment hangs: the anchor its item was placed with."""
+def _anchor(store: Store, s: RollbackStep, settled: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Where a comment hangs: the anchor its item was placed with (`settled`: by item id)."""
     if s.kind != "comment":
         return None
     item_id = store.mappings.get(s.key, {}).get("parent_id")
-    settled = next(
-        (m for m in store.mappings.values() if m.get("kind") == "settle" and m.get("target_id") == item_id), None
-    )
-    return settled_anchor(settled)
+    return settled_anchor(settled.get(str(item_id)))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Generic, TypeVar
 
 from wizard.errors import StoreError
@@ -158,12 +158,17 @@ def decode_str(key: str, text: str) -> str:
 
 
 @contextmanager
-def _disk() -> Iterator[None]:
-    """A full temporary folder is one sentence, like a full migration folder."""
+def temp_disk(what: str, kept: str = "") -> Iterator[None]:
+    """A full temporary folder is one sentence, like a full migration folder: `what` could not
+    be kept there, `kept` says where what matters still is."""
     try:
         yield
     except sqlite3.Error as e:
         raise StoreError(
-            f"Could not keep the store's index in the temporary folder ({e}); nothing was lost, the journal "
-            f"holds every change: free some space there (or set TMPDIR) and run the same command again to resume."
+            f"Could not keep {what} in the temporary folder ({e}); nothing was lost{kept}: free some space "
+            f"there (or set TMPDIR) and run the same command again to resume."
         ) from None
+
+
+def _disk() -> AbstractContextManager[None]:
+    return temp_disk("the store's index", ", the journal holds every change")

@@ -11,14 +11,12 @@ left behind, even after a kill -9.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from wizard.errors import StoreError
-from wizard.store_tables import CACHE_KIB
+from wizard.store_tables import CACHE_KIB, temp_disk
 
 Child = TypeVar("Child", bound=BaseModel)
 
@@ -56,13 +54,5 @@ class ChildSpool(Generic[Child]):
         self.db.close()
 
 
-@contextmanager
-def _disk() -> Iterator[None]:
-    """A full temporary folder is one sentence, like a full migration folder."""
-    try:
-        yield
-    except sqlite3.Error as e:
-        raise StoreError(
-            f"Could not keep the comments and files waiting for their items in the temporary folder ({e}); "
-            f"nothing was lost: free some space there (or set TMPDIR) and run the same command again to resume."
-        ) from None
+def _disk() -> AbstractContextManager[None]:
+    return temp_disk("the comments and files waiting for their items")

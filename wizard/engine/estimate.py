@@ -253,7 +253,7 @@ def _work(plan: Plan, inv: Inventory, cost: CostModel, target_calls: dict[str, i
         shares[kind] = _allocate(total, weights)
     reads = _allocate(inv.source_calls, [c.count("item") + c.count("comment") + 1 for c, _ in parts])
     source = registry.source(plan.source.system)
-    follows = frozenset(kind for kind in CHILD_KINDS if kind.removesuffix("s") in inv.follow_their_item)
+    follows = frozenset(kind for kind in CHILD_KINDS if CALL_KINDS[kind] in inv.follow_their_item)
     out = []
     for n, (c, _) in enumerate(parts):
         wk = Work(

@@ -31,14 +31,20 @@ from wizard.target import Action
 T = TypeVar("T")
 
 PLACEHOLDER = "dry-"
-RECONCILE_TRIES = 3
+# A call's attempts at the plan's default `limits.max_retries` (6) plus the first.
+DEFAULT_TRIES = 7
 
 
 class WriteGate:
-    def __init__(self, label: str, calls: Callable[[], int], *, dry_run: bool = False) -> None:
+    def __init__(
+        self, label: str, calls: Callable[[], int], *, tries: int = DEFAULT_TRIES, dry_run: bool = False
+    ) -> None:
         """`label`: the target's name, for messages. `calls`: the target client's own call
-        count, what a real run reports."""
+        count, what a real run reports. `tries`: how often a write whose fate stays unknown is
+        sent, each time after looking for it; the target passes its client's own attempts
+        (`max_retries + 1`), so an unconfirmed write is as persistent as any other call."""
         self.label = label
+        self.tries = tries
         self.dry_run = dry_run
         self.actions: list[Action] = []
         self._client_calls = calls
@@ -105,7 +111,7 @@ class WriteGate:
         self, what: str, send: Callable[[], Awaitable[T]], find: Callable[[], Awaitable[T | None]]
     ) -> T:
         reason = ""
-        for _ in range(RECONCILE_TRIES):
+        for _ in range(self.tries):
             try:
                 return await send()
             except AmbiguousWrite as e:

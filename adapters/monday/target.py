@@ -152,7 +152,7 @@ class MondayTarget:
         self.mapping = mapping
         self.overrides = dict(mapping.field_types)
         self.batch = mm.batch_size(mapping.batch)
-        self.gate = WriteGate(self.label, lambda: client.calls, dry_run=dry_run)
+        self.gate = WriteGate(self.label, lambda: client.calls, tries=client.max_retries + 1, dry_run=dry_run)
         self._checked: set[str] = set()  # boards whose schema this process has read or made
         self._check_lock = asyncio.Lock()
         self._group_of: dict[str, str] = {}  # item id -> its group, for the items this process wrote

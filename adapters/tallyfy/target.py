@@ -101,7 +101,7 @@ class TallyfyTarget:
         self.overrides = dict(mapping.field_types)
         self.with_checklists = mapping.checklists == "field"
         self._checklists_as_subitems = mapping.checklists == "subtasks"
-        self.gate = WriteGate(self.label, lambda: client.calls, dry_run=dry_run)
+        self.gate = WriteGate(self.label, lambda: client.calls, tries=client.max_retries + 1, dry_run=dry_run)
         self._me: int | None = None
 
     # -- accounting ----------------------------------------------------------------------

@@ -82,6 +82,33 @@ async def test_a_write_never_confirmed_nor_found_stops_with_one_sentence_naming_
         await gate.write("POST", "tags", "create tag", "k", send, lambda fid: fid, find=find)
 
 
+async def test_an_unconfirmed_write_is_sent_as_often_as_the_client_retries_any_call() -> None:
+    # 20 % faults make four unknown fates in a row on some write of a run; three sends were
+    # not enough, so such a run stopped. The gate has the client's own attempts.
+    gate = WriteGate("Target", lambda: 0, tries=7)
+    sends = 0
+
+    async def send() -> str:
+        nonlocal sends
+        sends += 1
+        if sends < 7:
+            raise AmbiguousWrite("HTTP 503")
+        return "made"
+
+    async def find() -> str | None:
+        return None
+
+    assert await gate.write("POST", "tags", "create tag", "k", send, lambda fid: fid, find=find) == "made"
+    assert sends == 7
+
+    sends = 0
+    with pytest.raises(SystemUnavailable, match="never confirmed"):
+        await WriteGate("Target", lambda: 0, tries=6).write(
+            "POST", "tags", "create tag", "k", send, lambda fid: fid, find=find
+        )
+    assert sends == 6, "the bound holds"
+
+
 async def test_annotate_names_the_decision_on_the_writes_of_one_key_only() -> None:
     gate = WriteGate("Target", lambda: 0, dry_run=True)
 

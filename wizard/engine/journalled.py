@@ -20,8 +20,6 @@ from wizard.store import Store
 from wizard.target import TargetAdapter
 from wizard.tracing import object_span
 
-RECONCILE_TRIES = 3
-
 
 @dataclass
 class RunSummary:
@@ -103,7 +101,8 @@ class RunJournal:
                 )
                 self.count(kind, found, created=ours, key=key)
                 return found
-        for attempt in range(RECONCILE_TRIES):
+        tries = self.target.gate.tries  # the target client's own attempts, as for any call
+        for attempt in range(tries):
             self.store.intent(key, kind, action, parent_id=parent_id)
             try:
                 target_id = await create()
@@ -111,7 +110,7 @@ class RunJournal:
                 found = await find() if find is not None else None
                 if found:
                     target_id = found
-                elif attempt + 1 < RECONCILE_TRIES:
+                elif attempt + 1 < tries:
                     self.sink.emit(LogLine("warning", f"{e.reason}; {key} is not in the target, sending again"))
                     continue
                 else:

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import threading
 from collections import Counter
 from pathlib import Path
 
 import httpx
 import pytest
 
+from adapters.tallyfy.sandbox import TallyfySandbox
+from adapters.trello.sandbox import TrelloSandbox
 from tests.conformance import views
 from tests.e2e.conftest import Served, cli, serve, stop
-from tests.reliability.harness import crash_resume
+from tests.reliability.conftest import InProcess
+from tests.reliability.harness import crash_resume, run_cli, start_cli
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 MARKER = re.compile(r"\[mw:([^\]\s]+)\]")
@@ -126,6 +131,59 @@ def test_a_digest_run_on_medium_killed_and_resumed_holds_each_comment_exactly_on
         assert v.returncode == 0, v.stdout[-3000:]
     finally:
         stop(s)
+
+
+def test_a_digest_stored_but_never_answered_is_found_by_its_marker_and_a_rerun_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL after Tallyfy stored a card's digest and before its answer came (the journal
+    holds the intent, not the result): the resume looks for the digest by its marker instead
+    of posting it again, so each card holds one digest and each comment is held once; a run
+    after the finished one writes nothing."""
+    trello = TrelloSandbox(seed=2, scale="small", rate_limits="off")
+    tallyfy = TallyfySandbox(seed=2, hour_seconds=3.6, minute_seconds=0.06)
+    sb = InProcess(tmp_path / "mig", trello, tallyfy, source_scale=0.001, target_scale=0.001)
+    stored, release = threading.Event(), threading.Event()
+    add_thread = tallyfy.state.add_thread
+
+    def held_after_storing(task, content, *a, **kw):  # type: ignore[no-untyped-def]
+        th = add_thread(task, content, *a, **kw)
+        if "#digest" in content and not stored.is_set():
+            stored.set()
+            release.wait(30)  # the answer is held until the run that sent it is killed
+        return th
+
+    tallyfy.state.add_thread = held_after_storing  # type: ignore[method-assign]
+    try:
+        choose(sb.folder, "digest")
+        proc = start_cli("run", str(sb.folder), "--yes")
+        try:
+            assert stored.wait(120), "no digest was posted"
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=60)
+        finally:
+            release.set()
+        assert proc.returncode == -signal.SIGKILL
+        r = run_cli("run", str(sb.folder), "--yes")
+        assert r.returncode == 0, r.stderr[-3000:]
+        threads = assert_digests_hold_every_comment_once(sb)  # type: ignore[arg-type]
+        assert set(Counter(t["source_ref"] for t in threads).values()) == {1}, "a digest posted twice"
+        before = views.writes(dict(stats_of(tallyfy)))
+        r = run_cli("run", str(sb.folder), "--yes")
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert views.writes(dict(stats_of(tallyfy))) == before
+        assert our_threads(sb.export("tallyfy")) == threads
+    finally:
+        sb.close()
+
+
+def stats_of(sandbox: TallyfySandbox) -> dict:
+    """The in-process sandbox's request counts, shaped as `/_sandbox/stats` answers them."""
+    by_route: dict[str, dict[str, int]] = {}
+    for k, n in sandbox.stats.items():
+        route, status = k.rsplit(" ", 1)
+        by_route.setdefault(route, {})[status] = n
+    return {"by_route": by_route}
 
 
 @pytest.mark.parametrize("strategy", ["digest", "field", "recent"])

@@ -4,6 +4,7 @@ limit with where it came from; a plan's own figure is the one the run holds to."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +15,9 @@ import pytest
 from adapters.sandboxkit import SandboxServer
 from adapters.tallyfy.client import TallyfyClient
 from adapters.tallyfy.sandbox import TallyfySandbox
+from adapters.trello.sandbox import TrelloSandbox
+from tests.reliability.conftest import InProcess
+from tests.reliability.harness import run_cli
 from wizard.engine.estimate import estimate
 from wizard.engine.inventory import ContainerInventory, Inventory
 from wizard.limits import assumed, remembered
@@ -118,3 +122,34 @@ def test_a_learned_limit_is_kept_in_real_time_whatever_the_sandboxes_compression
     }
     limits = assumed("target", target_spec("tallyfy"), "", {}, kept)
     assert next(x for x in limits if x.name == "requests_per_minute").calls == 100
+
+
+def test_a_run_that_met_a_lower_limit_leaves_it_to_the_next_estimate_and_run(tmp_path: Path) -> None:
+    """Through the real CLI: Tallyfy's header states 300 requests a minute (the plan assumes the
+    documented 600); `run` learns it, the folder keeps it, and the next `estimate --json` assumes
+    300 a minute, says it was learned and how, and the next run's client holds to it."""
+    scale = 0.001
+    trello = TrelloSandbox(seed=3, scale="small", rate_limits="off")
+    tallyfy = TallyfySandbox(seed=3, per_minute=300, minute_seconds=60 * scale, hour_seconds=3600 * scale)
+    sb = InProcess(tmp_path / "mig", trello, tallyfy, source_scale=scale, target_scale=scale)
+    try:
+        before = json.loads(run_cli("estimate", str(sb.folder), "--json").stdout)
+        said = next(x for x in before["limits"] if x["side"] == "target" and x["name"] == "requests_per_minute")
+        assert (said["calls"], said["origin"]) == (600, "documented")
+        r = run_cli("run", str(sb.folder), "--yes")
+        assert r.returncode == 0, r.stderr[-3000:]
+        after = json.loads(run_cli("estimate", str(sb.folder), "--json").stdout)
+    finally:
+        sb.close()
+    learned = next(x for x in after["limits"] if x["side"] == "target" and x["name"] == "requests_per_minute")
+    assert (learned["calls"], learned["seconds"], learned["origin"]) == (300, 60, "learned"), learned
+    assert learned["where"].startswith("X-RateLimit-Limit from Tallyfy, "), learned
+    assert any(
+        w.startswith("assumed: Tallyfy requests_per_minute: 300 a minute (learned: ") for w in after["duration_why"]
+    )
+    m = Migration.open(sb.folder)
+    try:
+        windows = {(w.limit, round(w.period, 6)) for w in m.target().client.limiter.windows}
+    finally:
+        m.close()
+    assert (300, 60 * scale) in windows and (600, 60 * scale) not in windows, windows

@@ -53,7 +53,7 @@ class InProcess:
     def export(self, system: str) -> dict:
         sb = self.trello if system == "trello" else self.tallyfy
         with sb.lock:  # type: ignore[attr-defined]
-            return sb.export()  # type: ignore[attr-defined]
+            return sb.export_with_manifest()  # type: ignore[attr-defined]  # a source's with its manifest, as served
 
     def close(self) -> None:
         self.running.close()

@@ -11,7 +11,11 @@ field within 2 h; each and recent are reported. The same four for the issue's ow
 (10,000 cards all holding comments, 30,000 comments, 2,000 files: `issue_workspace_*`), from
 its inventory, as tests/unit/test_comment_strategies.py builds it.
 
-    .venv/bin/python benchmarks/comment_strategies.py [--scale large] [--seed 1] [--quick]
+`--one-board` discovers issue 19's single board instead (the large sandbox's 10,000 cards,
+30,000 comments and 2,000 files on one board, as memory.py serves it) with archived cards
+included, so the estimate counts every card and comment of it.
+
+    .venv/bin/python benchmarks/comment_strategies.py [--scale large] [--seed 1] [--one-board] [--quick]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import ROOT, Figure, cli, report, serve
+from benchmarks.memory import ONE_BOARD_SANDBOX
 from wizard.engine.estimate import estimate as estimate_of
 from wizard.store import Store
 
@@ -37,17 +42,22 @@ from test_comment_strategies import ten_thousand_cards
 COMMENTS_PER_HOUR = 120  # Tallyfy's hourly comment cap, per organization (reference A4)
 
 
-def estimate(scale: str, seed: int, rate_scale: float) -> tuple[dict, dict]:
+def estimate(scale: str, seed: int, rate_scale: float, one_board: bool = False) -> tuple[dict, dict]:
     """(the estimate at real time, the inventory's comment shape)."""
+    command = ONE_BOARD_SANDBOX if one_board else None
     with (
         tempfile.TemporaryDirectory(prefix="mw-strategies-") as tmp,
-        serve(Path(tmp) / "mig", scale=scale, seed=seed, rate_limits="documented", rate_scale=rate_scale) as s,
+        serve(
+            Path(tmp) / "mig", scale=scale, seed=seed, rate_limits="documented", rate_scale=rate_scale, command=command
+        ) as s,
     ):
         folder = s.folder
+        plan = folder / "plan.toml"
+        if one_board:  # every card of the board, archived ones too: 10,000 cards, 30,000 comments
+            plan.write_text(plan.read_text().replace("include_archived = false", "include_archived = true", 1))
         found = cli("discover", str(folder))
         if found.returncode != 0:
             raise RuntimeError(found.stderr[-2000:])
-        plan = folder / "plan.toml"
         plan.write_text(re.sub(r"(?m)^rate_window_scale = .*$", "rate_window_scale = 1.0", plan.read_text()))
         est = cli("estimate", str(folder), "--json")
         if est.returncode != 0:
@@ -94,14 +104,17 @@ def main() -> None:
     ap.add_argument("--scale", default="large")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rate-scale", type=float, default=0.001, help="shortens the discovery only")
+    ap.add_argument("--one-board", action="store_true", help="issue 19's single board of 10,000 cards (large)")
     ap.add_argument("--quick", action="store_true", help="small scale")
     a = ap.parse_args()
     if a.quick:
-        a.scale = "small"
-    est, inv = estimate(a.scale, a.seed, a.rate_scale)
+        a.scale, a.one_board = "small", False
+    elif a.one_board:
+        a.scale = "large"
+    est, inv = estimate(a.scale, a.seed, a.rate_scale, a.one_board)
     shapes = [c.get("comments_per_item") or {} for c in inv.get("containers", [])]
     with_comments = sum(n for shape in shapes for k, n in shape.items() if int(k))
-    figures = strategy_figures("", est["comment_strategies"], with_comments)
+    figures = strategy_figures("one_board_" if a.one_board else "", est["comment_strategies"], with_comments)
     # The issue's own workspace, every card holding comments, estimated in process from its inventory
     # (the same one tests/unit/test_comment_strategies.py holds): no sandbox has that shape.
     literal = ten_thousand_cards()
@@ -112,7 +125,14 @@ def main() -> None:
     )
     report(
         figures,
-        {"scale": a.scale, "seed": a.seed, "estimate_duration_s": est["duration_s"], "limits": est.get("limits")},
+        {
+            "scale": a.scale,
+            "seed": a.seed,
+            "one_board": a.one_board,
+            "counts": [c.get("counts") for c in inv.get("containers", [])],
+            "estimate_duration_s": est["duration_s"],
+            "limits": est.get("limits"),
+        },
     )
 
 

@@ -22,20 +22,20 @@ from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
 from tui.screens.start import StartScreen
 from tui.widgets.paged_table import PagedTable
-from tui_drive import cards_in_target, included_cards, pause_after_cards, screen_text, settle, until
+from tui_drive import (
+    cards_in_target,
+    confirm,
+    included_cards,
+    next_screen,
+    pause_after_cards,
+    run_job,
+    screen_text,
+    settle,
+    until,
+)
 from wizard.migration import Migration, read_state
 from wizard.plan import load_plan
 from wizard.secrets import SANDBOX_CREDENTIALS
-
-
-async def _run_to_end(pilot) -> None:
-    app = pilot.app
-    await pilot.press("s")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the start confirmation")
-    await pilot.press("y")
-    await until(pilot, lambda: app.model.started_at is not None, what="the run to start")
-    await until(pilot, lambda: not app.run_active, timeout=60, what="the run to end")
-    await settle(pilot)
 
 
 async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
@@ -53,11 +53,9 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
         assert "✓ connected as" in text
         for secret in (v for creds in SANDBOX_CREDENTIALS.values() for v in creds.values()):
             assert secret not in text
-        await pilot.press("n")
-        await settle(pilot)
 
         # -- discover --
-        assert isinstance(app.screen, DiscoveryScreen)
+        await next_screen(pilot, DiscoveryScreen)
         assert app.screen.containers, "the boards are listed"
         assert app.screen.check_action("next", ()) is None
         await pilot.press("d")
@@ -65,14 +63,9 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
         inv = m.inventory()
         assert inv is not None and inv.total("item") > 0
         assert f"{inv.total('item'):>8,}  cards".strip() in screen_text(app)
-        await pilot.press("n")
-        await settle(pilot)
 
         # -- map: one field-type edit lands in plan.toml --
-        screen = app.screen
-        assert isinstance(screen, MappingScreen)
-        await until(pilot, lambda: screen.shape is not None, what="the board's shape")
-        await settle(pilot)
+        screen = await next_screen(pilot, MappingScreen, lambda s: s.shape is not None, "the board's shape")
         row = next(
             i for i, (kind, f) in enumerate(screen.shape_rows) if kind == "field" and len(CONVERSIONS[f.type]) > 1
         )  # a field with a type to change to
@@ -94,11 +87,9 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
         await settle(pilot)
         items = screen.query_one("#items-table", PagedTable)
         assert items.total == inv.total("item") and 0 < items.table.row_count <= items.page_size
-        await pilot.press("n")
-        await settle(pilot)
 
         # -- estimate and dry run --
-        assert isinstance(app.screen, EstimateScreen)
+        await next_screen(pilot, EstimateScreen)
         assert app.screen.est is not None and app.screen.est.target_total > 0
         await pilot.press("d")
         await settle(pilot)
@@ -106,15 +97,11 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
         actions = app.screen.query_one("#actions", PagedTable)
         assert actions.total == len(app.dry_actions) and 0 < actions.table.row_count <= actions.page_size
         assert not cards_in_target(sandboxes.sandbox("tallyfy").export()), "a dry run writes nothing"
-        await pilot.press("n")
-        await settle(pilot)
 
         # -- conflicts (none yet), then the run --
-        assert isinstance(app.screen, ConflictsScreen)
-        await pilot.press("n")
-        await settle(pilot)
-        assert isinstance(app.screen, ProgressScreen)
-        await _run_to_end(pilot)
+        await next_screen(pilot, ConflictsScreen)
+        await next_screen(pilot, ProgressScreen)
+        await run_job(pilot)
         assert app.model.state == "finished", app.model.error
         assert "✓ finished" in screen_text(app)
         trello = sandboxes.sandbox("trello").export()
@@ -122,9 +109,7 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
         assert set(per_card) == included_cards(trello) and set(per_card.values()) == {1}
 
         # -- report and verify --
-        await pilot.press("n")
-        await settle(pilot)
-        assert isinstance(app.screen, ReportScreen)
+        await next_screen(pilot, ReportScreen)
         await pilot.press("v")
         await settle(pilot)
         assert app.screen.report["verify"] is not None
@@ -140,7 +125,7 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
     app2 = WizardApp(migration=m2, step="run")
     async with app2.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await _run_to_end(pilot)
+        await run_job(pilot)
         assert m2.store.conflicts, "the engine queued the cards it found already in the target"
         app2.goto("conflicts")
         await settle(pilot)
@@ -157,9 +142,7 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
         dialog = app2.screen
         assert isinstance(dialog, ChoiceDialog)
         dialog.query_one(OptionList).highlighted = 0  # skip
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app2.screen, ConfirmDialog), what="the bulk confirmation")
-        await pilot.press("y")
+        await confirm(pilot, "enter", "the bulk confirmation")
         await settle(pilot)
         assert all(c["decision"] for c in m2.store.conflicts.values())
         assert screen.check_action("next", ()) is True
@@ -191,9 +174,7 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
     pause_after_cards(app, 3)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.press("y")
+        await confirm(pilot, "s", "the start confirmation")
         await until(pilot, lambda: app.model.state == "paused", what="the run paused after three cards")
         # the screen repaints on its next refresh after the state turns: wait for it, not a fixed moment
         await until(pilot, lambda: "‖ paused" in screen_text(app), what="the screen to say paused")

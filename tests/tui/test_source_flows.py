@@ -17,13 +17,12 @@ from tests.conformance import views
 from tui.app import WizardApp
 from tui.screens.conflicts import ConflictsScreen
 from tui.screens.connect import ConnectScreen
-from tui.screens.dialogs import ConfirmDialog
 from tui.screens.discovery import DiscoveryScreen
 from tui.screens.estimate import EstimateScreen
 from tui.screens.mapping import MappingScreen
 from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
-from tui_drive import screen_text, settle, until
+from tui_drive import confirm, next_screen, run_job, screen_text, settle, until
 from wizard import registry
 from wizard.migration import Migration, read_state
 from wizard.sandboxes import RunningSandboxes, start_sandboxes
@@ -56,13 +55,6 @@ def _once(source: str, sandboxes: RunningSandboxes) -> tuple[set[str], views.Tal
     return items, tally
 
 
-async def _wait_for_job(pilot, job: str) -> None:
-    app = pilot.app
-    await until(pilot, lambda: app.last_job == job and app.model.started_at is not None, what=f"the {job} to start")
-    await until(pilot, lambda: not app.run_active, timeout=300, what=f"the {job} to end")
-    await settle(pilot)
-
-
 async def test_the_whole_wizard_for_the_source(tmp_path: Path, world: tuple[str, RunningSandboxes]) -> None:
     source, sandboxes = world
     spec = registry.source(source)
@@ -75,13 +67,9 @@ async def test_the_whole_wizard_for_the_source(tmp_path: Path, world: tuple[str,
         await until(pilot, lambda: app.connected is not None, what="the connection test")
         assert app.connected is not None and app.connected.ok, flat(app)
         assert "✓ connected as" in screen_text(app)
-        await pilot.press("n")
-        await settle(pilot)
 
         # -- discovery, in the source's words --
-        screen = app.screen
-        assert isinstance(screen, DiscoveryScreen)
-        await until(pilot, lambda: bool(screen.containers), what="the containers")
+        screen = await next_screen(pilot, DiscoveryScreen, lambda s: bool(s.containers), "the containers")
         assert f"{spec.container_noun[1].capitalize()} to include" in screen_text(app)
         await pilot.press("d")
         await until(pilot, lambda: m.inventory() is not None and not screen.busy, what="discovery")
@@ -91,49 +79,30 @@ async def test_the_whole_wizard_for_the_source(tmp_path: Path, world: tuple[str,
         text = flat(app)
         assert f"{inv.total('item'):,} {spec.item_noun[1]}" in text, text
         assert f"{spec.stage_noun[1]} → steps" in text and "cards" not in text.replace(spec.item_noun[1], "")
-        await pilot.press("n")
-        await settle(pilot)
 
         # -- mapping: the source's shape --
-        mapping = app.screen
-        assert isinstance(mapping, MappingScreen)
-        await until(pilot, lambda: mapping.shape is not None, what="the shape")
-        await settle(pilot)
+        mapping = await next_screen(pilot, MappingScreen, lambda s: s.shape is not None, "the shape")
         # (the first container may be one of the seed's awkward empty ones: its row stands alone)
         assert mapping.shape_rows and mapping.shape_rows[0][0] == "board", mapping.shape_rows
-        await pilot.press("n")
-        await settle(pilot)
 
         # -- the estimate: the vendor's assumed rate and a finish date --
-        estimate = app.screen
-        assert isinstance(estimate, EstimateScreen)
-        await until(pilot, lambda: estimate.est is not None, what="the estimate")
-        await settle(pilot)
+        estimate = await next_screen(pilot, EstimateScreen, lambda s: s.est is not None, "the estimate")
         assert estimate.est is not None and estimate.est.target_total > 0
         text = flat(app)
         assert "assumed" in text, "the vendor publishes no limit: the estimate says the rate is assumed"
         assert estimate.est.headline(app.clock()) and "Duration" in text
-        await pilot.press("n")
-        await settle(pilot)
 
         # -- conflicts (none), then the run --
-        assert isinstance(app.screen, ConflictsScreen)
-        await pilot.press("n")
-        await settle(pilot)
-        assert isinstance(app.screen, ProgressScreen)
-        await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the start confirmation")
-        await pilot.press("y")
-        await _wait_for_job(pilot, "run")
+        await next_screen(pilot, ConflictsScreen)
+        await next_screen(pilot, ProgressScreen)
+        await run_job(pilot, timeout=300)
         assert app.model.state == "finished", app.model.error
         assert "✓ finished" in screen_text(app)
         items, tally = _once(source, sandboxes)
         assert tally.checked > 20 and (tally.duplicates, tally.lost, tally.unexpected) == (0, 0, 0), tally.per_kind
 
         # -- report and verify --
-        await pilot.press("n")
-        await settle(pilot)
-        assert isinstance(app.screen, ReportScreen)
+        await next_screen(pilot, ReportScreen)
         await pilot.press("v")
         await until(pilot, lambda: app.screen.report.get("verify") is not None, what="verify")
         await settle(pilot)
@@ -145,10 +114,7 @@ async def test_the_whole_wizard_for_the_source(tmp_path: Path, world: tuple[str,
         url = sandboxes.urls[source]
         said = httpx.post(f"{url}/_sandbox/mutate", json={COMMENT_ON[source]: one, "comment": "Written since the run"})
         assert said.status_code == 200, said.text
-        await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the sync confirmation")
-        await pilot.press("y")
-        await _wait_for_job(pilot, "sync")
+        await run_job(pilot, job="sync", timeout=300)
         await until(pilot, lambda: isinstance(app.screen, ReportScreen), what="the report after the sync")
         assert app.model.state == "finished" and app.model.mode == "sync", app.model.error
         assert app.run_summary.created["comment"] == 1
@@ -156,9 +122,7 @@ async def test_the_whole_wizard_for_the_source(tmp_path: Path, world: tuple[str,
         assert (tally.duplicates, tally.lost, tally.unexpected) == (0, 0, 0), tally.per_kind
 
         # -- rollback from the report: preview, then confirm --
-        await pilot.press("u")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the rollback preview")
-        await pilot.press("y")
+        await confirm(pilot, "u", "the rollback preview")
         await until(pilot, lambda: read_state(m.folder)[0] == "rolled back", timeout=120, what="the rollback")
         await settle(pilot)
     held = views.held(export(sandboxes, "tallyfy"))

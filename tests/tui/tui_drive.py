@@ -8,10 +8,15 @@ import html
 import re
 from collections import Counter
 from collections.abc import Callable
+from typing import TypeVar
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 
+from tui.screens.dialogs import ConfirmDialog
 from wizard.events import ObjectMigrated
+
+S = TypeVar("S", bound=Screen)
 
 
 async def settle(pilot: Pilot, rounds: int = 3) -> None:
@@ -28,6 +33,36 @@ async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 30.0, w
         if loop.time() > end:
             raise AssertionError(f"timed out waiting for {what or cond}")
         await pilot.pause(0.05)
+
+
+async def next_screen(pilot: Pilot, kind: type[S], ready: Callable[[S], bool] | None = None, what: str = "") -> S:
+    """Press n (Next), settle, and the screen it led to, which must be a `kind`; with `ready`,
+    wait until the screen's own state is there (a worker's result, a table filled) and settle."""
+    await pilot.press("n")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, kind), f"n led to {type(screen).__name__}, not {kind.__name__}"
+    if ready is not None:
+        await until(pilot, lambda: ready(screen), what=what or f"the {kind.__name__}'s state")
+        await settle(pilot)
+    return screen
+
+
+async def confirm(pilot: Pilot, key: str, what: str) -> None:
+    """Press `key`, wait for the confirmation it asks (`what`), and answer y."""
+    await pilot.press(key)
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), what=what)
+    await pilot.press("y")
+
+
+async def run_job(pilot: Pilot, key: str = "s", job: str = "run", timeout: float = 60) -> None:
+    """Start the run (or the sync) with `key`, confirm it, and wait until it has started and ended.
+    Started means this job's own start (a sync after a run finds the run's start time set)."""
+    app = pilot.app
+    await confirm(pilot, key, f"the {job}'s confirmation")
+    await until(pilot, lambda: app.last_job == job and app.model.started_at is not None, what=f"the {job} to start")
+    await until(pilot, lambda: not app.run_active, timeout=timeout, what=f"the {job} to end")
+    await settle(pilot)
 
 
 def screen_text(app) -> str:

@@ -1,6 +1,7 @@
 """What every benchmark shares: the machine it ran on, `sandbox serve` in its own process,
-the sandboxes' request statistics, the CLI as a child process with its CPU time and peak
-RSS, the median of repeats, and the one JSON line each benchmark prints last."""
+a served workspace discovered, the sandboxes' request statistics, the CLI as a child process
+with its CPU time and peak RSS, the median of repeats, and the one JSON line each benchmark
+prints last."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import atexit
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -15,7 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,6 +154,68 @@ def serve(
         raise RuntimeError("sandbox serve failed: " + (folder.parent / f"{folder.name}-sandbox.log").read_text())
     ready = json.loads(line)
     return Served(folder, ready["urls"], proc)
+
+
+def discover(folder: Path) -> None:
+    """`discover` the folder, as the README's flow does before a run: a run measured after it
+    is the run alone (a run started without an inventory discovers first)."""
+    found = cli("discover", str(folder))
+    if found.returncode != 0:
+        raise RuntimeError(found.stderr[-2000:])
+
+
+@contextmanager
+def discovered(
+    prefix: str,
+    *,
+    scale: str,
+    seed: int,
+    rate_scale: float,
+    command: list[str] | None = None,
+    include_archived: bool = False,
+) -> Iterator[tuple[Served, dict[str, Any]]]:
+    """A workspace served in a throwaway folder under the vendors' documented limits (every
+    window shortened by `rate_scale`; `command`: another `sandbox serve`) and discovered, its
+    archived records too if `include_archived`: the sandboxes and the inventory."""
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+        serve(
+            Path(tmp) / "mig", scale=scale, seed=seed, rate_limits="documented", rate_scale=rate_scale, command=command
+        ) as s,
+    ):
+        if include_archived:
+            plan = s.folder / "plan.toml"
+            plan.write_text(plan.read_text().replace("include_archived = false", "include_archived = true", 1))
+        discover(s.folder)
+        # lazy: the store's imports only for the benchmarks that read an inventory
+        from wizard.store import Store  # noqa: PLC0415
+
+        store = Store(s.folder)
+        try:
+            inventory = dict(store.inventory)
+        finally:
+            store.close()
+        yield s, inventory
+
+
+def items_with_comments(inventory: dict[str, Any]) -> int:
+    """Items holding at least one comment, from the inventory's comments-per-item shape."""
+    shapes = [c.get("comments_per_item") or {} for c in inventory.get("containers", [])]
+    return sum(n for shape in shapes for k, n in shape.items() if int(k))
+
+
+def estimate_at(folder: Path, rate_window_scale: float) -> dict[str, Any]:
+    """`estimate --json` with the plan's vendor windows at `rate_window_scale` (1: real time);
+    the plan is left so."""
+    plan = folder / "plan.toml"
+    plan.write_text(
+        re.sub(r"(?m)^rate_window_scale = .*$", f"rate_window_scale = {rate_window_scale!r}", plan.read_text())
+    )
+    est = cli("estimate", str(folder), "--json")
+    if est.returncode != 0:
+        raise RuntimeError(est.stderr[-2000:])
+    parsed: dict[str, Any] = json.loads(est.stdout)
+    return parsed
 
 
 def proc_cpu_s(pid: int) -> float:

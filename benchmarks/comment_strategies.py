@@ -21,18 +21,14 @@ included, so the estimate counts every card and comment of it.
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import ROOT, Figure, cli, report, serve
+from benchmarks._common import ROOT, Figure, discovered, estimate_at, items_with_comments, report
 from benchmarks.memory import ONE_BOARD_SANDBOX
 from wizard.engine.estimate import estimate as estimate_of
-from wizard.store import Store
 
 sys.path.insert(0, str(ROOT / "tests" / "unit"))
 # tests/unit joins sys.path just above: the issue's workspace is the inventory its test builds.
@@ -43,30 +39,13 @@ COMMENTS_PER_HOUR = 120  # Tallyfy's hourly comment cap, per organization (refer
 
 
 def estimate(scale: str, seed: int, rate_scale: float, one_board: bool = False) -> tuple[dict, dict]:
-    """(the estimate at real time, the inventory's comment shape)."""
+    """(the estimate at real time, the inventory); `one_board`: every card of the board, archived
+    ones too (10,000 cards, 30,000 comments)."""
     command = ONE_BOARD_SANDBOX if one_board else None
-    with (
-        tempfile.TemporaryDirectory(prefix="mw-strategies-") as tmp,
-        serve(
-            Path(tmp) / "mig", scale=scale, seed=seed, rate_limits="documented", rate_scale=rate_scale, command=command
-        ) as s,
-    ):
-        folder = s.folder
-        plan = folder / "plan.toml"
-        if one_board:  # every card of the board, archived ones too: 10,000 cards, 30,000 comments
-            plan.write_text(plan.read_text().replace("include_archived = false", "include_archived = true", 1))
-        found = cli("discover", str(folder))
-        if found.returncode != 0:
-            raise RuntimeError(found.stderr[-2000:])
-        plan.write_text(re.sub(r"(?m)^rate_window_scale = .*$", "rate_window_scale = 1.0", plan.read_text()))
-        est = cli("estimate", str(folder), "--json")
-        if est.returncode != 0:
-            raise RuntimeError(est.stderr[-2000:])
-        store = Store(folder)
-        try:
-            return json.loads(est.stdout), dict(store.inventory)
-        finally:
-            store.close()
+    with discovered(
+        "mw-strategies-", scale=scale, seed=seed, rate_scale=rate_scale, command=command, include_archived=one_board
+    ) as (s, inventory):
+        return estimate_at(s.folder, 1.0), inventory
 
 
 def strategy_figures(prefix: str, strategies: list[dict], with_comments: int) -> list[Figure]:
@@ -112,9 +91,8 @@ def main() -> None:
     elif a.one_board:
         a.scale = "large"
     est, inv = estimate(a.scale, a.seed, a.rate_scale, a.one_board)
-    shapes = [c.get("comments_per_item") or {} for c in inv.get("containers", [])]
-    with_comments = sum(n for shape in shapes for k, n in shape.items() if int(k))
-    figures = strategy_figures("one_board_" if a.one_board else "", est["comment_strategies"], with_comments)
+    prefix = "one_board_" if a.one_board else ""
+    figures = strategy_figures(prefix, est["comment_strategies"], items_with_comments(inv))
     # The issue's own workspace, every card holding comments, estimated in process from its inventory
     # (the same one tests/unit/test_comment_strategies.py holds): no sandbox has that shape.
     literal = ten_thousand_cards()

@@ -19,56 +19,38 @@ by more than 10 %, and the estimate at that scale is printed beside the wall.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import Figure, cli, repeat, report, requests_by_status, serve
+from benchmarks._common import (
+    Figure,
+    cli,
+    discovered,
+    estimate_at,
+    items_with_comments,
+    repeat,
+    report,
+    requests_by_status,
+)
 from wizard.plan import load_plan, save_plan
-from wizard.store import Store
 
 COMMENTS_PER_HOUR = 120  # Tallyfy's hourly comment cap, per organization (reference A4)
 FIELD_TARGET_S = 2 * 3600.0
 
 
-def _estimate(folder: Path, rate_window_scale: float) -> dict[str, Any]:
-    plan = folder / "plan.toml"
-    plan.write_text(
-        re.sub(r"(?m)^rate_window_scale = .*$", f"rate_window_scale = {rate_window_scale!r}", plan.read_text())
-    )
-    est = cli("estimate", str(folder), "--json")
-    if est.returncode != 0:
-        raise RuntimeError(est.stderr[-2000:])
-    return json.loads(est.stdout)
-
-
 def one(scale: str, seed: int, rate_scale: float, strategy: str) -> dict[str, Any]:
-    with (
-        tempfile.TemporaryDirectory(prefix="mw-strategy-run-") as tmp,
-        serve(Path(tmp) / "mig", scale=scale, seed=seed, rate_limits="documented", rate_scale=rate_scale) as s,
-    ):
+    with discovered("mw-strategy-run-", scale=scale, seed=seed, rate_scale=rate_scale) as (s, inventory):
         folder = s.folder
-        found = cli("discover", str(folder))
-        if found.returncode != 0:
-            raise RuntimeError(found.stderr[-2000:])
         plan = load_plan(folder / "plan.toml")
         plan.mapping.comments = strategy  # type: ignore[assignment]
         save_plan(folder / "plan.toml", plan)
-        real = _estimate(folder, 1.0)
-        scaled = _estimate(folder, rate_scale)  # the plan is left at the run's scale
-        store = Store(folder)
-        try:
-            shapes = [c.get("comments_per_item") or {} for c in dict(store.inventory).get("containers", [])]
-        finally:
-            store.close()
-        with_comments = sum(n for shape in shapes for k, n in shape.items() if int(k))
+        real = estimate_at(folder, 1.0)
+        scaled = estimate_at(folder, rate_scale)  # the plan is left at the run's scale
         s.reset_stats()
         run = cli("run", str(folder), "--yes", timeout=4 * 3600)
         if run.returncode != 0:
@@ -87,7 +69,7 @@ def one(scale: str, seed: int, rate_scale: float, strategy: str) -> dict[str, An
         "calls_estimated": sum(real["source_calls"].values()) + sum(real["target_calls"].values()),
         "calls_answered": answered,
         "answered_429": n429,
-        "items_with_comments": with_comments,
+        "items_with_comments": items_with_comments(inventory),
         "load1": round(os.getloadavg()[0], 1),
     }
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import Figure, cli, report, run_child, serve
+from benchmarks._common import Figure, cli, discover, report, run_child, serve
 
 TRACE_RUNNER = """
 import sys, threading, time, tracemalloc
@@ -81,6 +81,7 @@ def one(scale: str, seed: int, workdir: Path, trace: bool = False) -> dict:
     shutil.rmtree(folder, ignore_errors=True)
     served = ("large", ONE_BOARD_SANDBOX) if scale == ONE_BOARD else (scale, None)
     with serve(folder, scale=served[0], seed=seed, rate_limits="off", rate_scale=1e-6, command=served[1]) as s:
+        discover(folder)  # in a process of its own: the peak measured is the run's
         if trace:
             runner, out = workdir / "trace_runner.py", workdir / f"trace-{scale}.txt"
             runner.write_text(TRACE_RUNNER)

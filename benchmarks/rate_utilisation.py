@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.trello.sandbox_state import build_state
-from benchmarks._common import Figure, env, report, requests_by_status, serve
+from benchmarks._common import Figure, discover, env, report, requests_by_status, serve
 from wizard.engine.estimate import limits_in_force
 from wizard.migration import Migration
 from wizard.plan import load_plan, save_plan
@@ -106,6 +106,7 @@ def one(scale_name: str, seed: int, rate_scale: float, scope: list[str] | None, 
             plan.source.scope = scope
         save_plan(folder / "plan.toml", plan)
         in_force = limits_in_force(plan)
+        discover(folder)  # in a process of its own: the run timed against its minimum is the run alone
         s.reset_stats()
         clock = PhaseClock()
         m = Migration.open(folder, clock)

@@ -83,6 +83,7 @@ class Migration:
         self.sink = sink
         self._store: Store | None = None
         self._writing = False  # a run or sync of this object is under way
+        self._limiters: dict[str, RateLimiter] = {}  # per side, the last client's: the next one goes on from it
 
     @property
     def sink(self) -> EventSink:
@@ -185,6 +186,11 @@ class Migration:
                 spec.kind, spec, endpoint.rate_plan, dict(endpoint.rate_limits), self.learned_limits(spec.kind)
             )
             apply(limiter, limits, endpoint.rate_window_scale, everything=bool(endpoint.rate_plan))
+            # the same account's calls just made by an earlier client (a run's discovery) still count
+            earlier = self._limiters.get(spec.kind)
+            if earlier is not None:
+                limiter.follow(earlier)
+            self._limiters[spec.kind] = limiter
         return adapter
 
     def _remember(self, src: Any, tgt: Any) -> None:
@@ -319,13 +325,16 @@ class Migration:
     async def run(
         self, *, dry_run: bool = False, stop: asyncio.Event | None = None, pause: asyncio.Event | None = None
     ) -> tuple[RunSummary, list[Action]]:
-        """Run the plan (or, dry, record what it would do). Returns the summary and, for a
-        dry run, the exact ordered action list."""
+        """Run the plan (or, dry, record what it would do), discovering first when the folder
+        never was. Returns the summary and, for a dry run, the exact ordered action list."""
         if dry_run:
             with self.step("run", dry_run=True):
                 return await self._dry_run()
         with self.step("run", lock=True, dry_run=False), self._under_way():
             self._same_preset()
+            # A run started straight from a plan has no inventory: read it first, so the report,
+            # verify and sync after it have the source's own counts and the ledger of what is dropped.
+            await self.ensure_inventory()
             src, tgt = self.source(), self.target()
             try:
                 ex = self._executor(self.store, src, tgt, self.sink, stop=stop, pause=pause)

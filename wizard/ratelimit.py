@@ -146,6 +146,30 @@ class RateLimiter:
             self.paused_until = until
             self.pause_reason = reason
 
+    def follow(self, earlier: RateLimiter) -> None:
+        """Go on from `earlier`'s sends to the same account (a client of this process made before
+        this one: a discovery, then the run it came before): they still count in the vendor's
+        windows, so a window, bucket or budget of the same period starts as full as that one's."""
+        if earlier.clock is not self.clock:  # another clock (the estimate's simulation): its times mean nothing here
+            return
+
+        def carried(mine: list[Window], theirs: list[Window]) -> None:
+            for w in mine:
+                for e in theirs:
+                    if abs(e.period - w.period) < 1e-9:
+                        w.sent = deque(sorted([*w.sent, *e.sent]))
+
+        carried(self.windows, earlier.windows)
+        for name, ws in self.buckets.items():
+            carried(ws, earlier.buckets.get(name, []))
+        for b in self.budgets:
+            for e in earlier.budgets:
+                if abs(e.period - b.period) < 1e-9:
+                    b.spent = deque(sorted([*b.spent, *e.spent]))
+                    b.total += e.total
+        if earlier.paused_until > self.paused_until:
+            self.paused_until, self.pause_reason = earlier.paused_until, earlier.pause_reason
+
     def pause_bucket(self, bucket: str, seconds: float) -> None:
         """The vendor says a route cap is spent: fill its windows so we wait it out."""
         now = self.clock()

@@ -115,11 +115,22 @@ def test_verify_holds_the_target_against_the_sources_own_counts_and_the_ledger_n
     assert f"trello:card:{victim['id']}" in out and "checklist items in the source" in out
 
 
-def test_verify_after_a_run_never_discovered_still_holds_the_source_s_own_counts(small: Served) -> None:
+def test_a_run_never_discovered_reports_the_ledger_and_verify_holds_the_source_s_own_counts(small: Served) -> None:
     """`run` straight after `sandbox serve` (no `discover`, as the README's headless flow may
-    go): verify still reads what the source states of itself, and a checklist item removed by
-    hand in the target fails it, naming the card. It compared only the store before."""
+    go) discovers first: the report right after it counts what the source holds and its ledger
+    names what was left out and why (it had neither before), and verify reads what the source states of
+    itself, so a checklist item removed by hand in the target fails it, naming the card."""
+    board = small.export("trello")["boards"][0]
+    archived_lists = {lst["id"] for lst in board["lists"] if lst["closed"]}
+    in_archived = {c["id"] for c in board["cards"] if c["idList"] in archived_lists and not c["closed"]}
+    assert in_archived
     assert cli("run", str(small.folder), "--yes").returncode == 0
+    assert cli("report", str(small.folder)).returncode == 0
+    report = json.loads((small.folder / "reports" / "report.json").read_text())
+    items = report["per_type"]["item"]
+    assert items["in_source"] == items["created"] == sum(1 for c in board["cards"] if c["visible"]), items
+    left_out = {x["key"].rsplit(":", 1)[1] for x in report["ledger"] if x["what"] == "left out"}
+    assert left_out == in_archived, report["ledger"]
     r = cli("verify", str(small.folder))
     assert r.returncode == 0 and "states no counts" not in r.stdout, r.stdout + r.stderr
     cards = {c["id"]: c for c in small.export("trello")["boards"][0]["cards"]}

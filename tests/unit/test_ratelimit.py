@@ -142,3 +142,23 @@ async def test_the_vendor_saying_fewer_points_remain_holds_the_budget(clock: Clo
     assert slept == []
     await lim.acquire(weight=5)
     assert slept == [20.0]
+
+
+async def test_a_client_made_after_another_goes_on_from_its_sends(clock: Clock) -> None:
+    """A run's client made right after its discovery's: the discovery's calls still count in the
+    vendor's windows, its buckets and its budgets, so the run waits for them (it would start
+    with a full window and meet the vendor's still full); another clock's sends are not taken."""
+    discovery = RateLimiter([(3, 10.0)], {"members": [(2, 60.0)]}, budgets=[(10.0, 60.0)], clock=clock)
+    for _ in range(2):
+        await discovery.acquire(("members",), weight=4.0)
+    clock.t += 1.0
+    run = RateLimiter([(3, 10.0)], {"members": [(2, 60.0)]}, budgets=[(10.0, 60.0)], clock=clock)
+    run.follow(discovery)
+    assert run.delay() == (0.0, "")
+    await run.acquire()
+    assert run.delay()[0] == 9.0, "three calls in the window of 10 s, two of them the discovery's a second ago"
+    assert run.delay(("members",))[0] == 59.0
+    assert run.delay(weight=4.0)[0] == 59.0, "8 of the budget's 10 points spent by the discovery"
+    elsewhere = RateLimiter([(3, 10.0)], clock=lambda: 0.0)
+    elsewhere.follow(discovery)
+    assert elsewhere.delay() == (0.0, "")

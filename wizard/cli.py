@@ -436,6 +436,9 @@ async def _register(m: Migration, receiver: listen.Receiver, base_url: str, path
     src = m.source()
     try:
         scope = m.plan.source.scope or [c.id for c in await src.containers()]
+        removed = await listen.remove_elsewhere(receiver, src, base_url + path, m.plan.source.profile)
+        if removed:
+            _say(f"Removed {removed} webhook(s) an earlier start registered for another address.")
         unkept = await listen.register(receiver, src, scope, base_url, path, m.plan.source.profile)
         if unkept and m.plan.source.profile != "sandbox":
             _say(f"No keyring could keep {unkept} webhook signing secret(s): the next start registers them again.")

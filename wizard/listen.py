@@ -31,6 +31,7 @@ from wizard.errors import Interrupted, UserError
 from wizard.health import LISTEN_FILE, listener_beat
 from wizard.plan import atomic_write_text
 from wizard.secrets import forget_webhook_secret, keep_webhook_secret, webhook_secret
+from wizard.webhook_record import Recorded, elsewhere, recorded, save
 from wizard.webhooks import Registration, WebhookScheme
 
 MAX_BODY = 1024 * 1024  # a delivery is a few kilobytes; anything this big is not one
@@ -159,6 +160,45 @@ class Receiver:
         return taken
 
 
+async def remove_elsewhere(receiver: Receiver, source: Any, callback_base: str, profile: str) -> int:
+    """The webhooks an earlier start of this folder registered for another address than
+    `callback_base` (another port, another tunnel), deleted at the vendor with their secrets:
+    nothing answers there any more. One already gone at the vendor is simply forgotten. How
+    many went."""
+    scheme, system, folder = receiver.scheme, receiver.system, receiver.folder
+    hooks = recorded(folder)
+    stale = [h for h in hooks if elsewhere(h, system, callback_base)]
+    if not stale or scheme.delete is None:
+        return 0
+    for hook in stale:
+        try:
+            await scheme.delete(source, hook.id)
+        except RecordRejected as e:
+            if e.status != 404:  # 404: gone already (deleted by hand, or by the vendor after failed deliveries)
+                raise UserError(
+                    f"{registry.label(system)} would not delete the webhook {hook.id} an earlier start registered "
+                    f"for {hook.callback_url} ({e.message}); delete it by hand and start again."
+                ) from None
+        for one in hook.id.split(","):
+            forget_webhook_secret(profile, system, one)
+        hooks.remove(hook)
+        save(folder, hooks)
+        audit(folder, "webhook", system=system, outcome="removed", webhook=hook.id, container=hook.container)
+    return len(stale)
+
+
+def _remember(receiver: Receiver, made: Registration, container: str, callback_url: str) -> None:
+    """The webhook this start registered (or reused) on `container`, in place of the ones its
+    registration replaced (one webhook a container and address)."""
+    new = Recorded(id=made.id, system=receiver.system, container=container, callback_url=callback_url)
+    gone = {made.id, *made.dropped}
+
+    def replaced(h: Recorded) -> bool:
+        return h.system == new.system and (h.id in gone or (h.container, h.callback_url) == (container, callback_url))
+
+    save(receiver.folder, [h for h in recorded(receiver.folder) if not replaced(h)] + [new])
+
+
 async def register(
     receiver: Receiver, source: Any, containers: list[str], base_url: str, path: str, profile: str
 ) -> int:
@@ -174,9 +214,11 @@ async def register(
             shared = receiver.routes[path]
             shared.awaiting_handshake = bool(scheme.challenge)
             try:
-                await _registered(receiver, source, base_url + path, cid, lambda _id: True)
+                shared_made = await _registered(receiver, source, base_url + path, cid, lambda _id: True)
             finally:
                 shared.awaiting_handshake = False
+            if shared_made is not None:
+                _remember(receiver, shared_made, cid, base_url + path)
             continue
         sub = f"{path}/{quote(cid, safe='')}"
         route = receiver.route(sub, base_url + sub, container_id=cid)
@@ -200,6 +242,7 @@ async def register(
             )
         unkept += not keep_webhook_secret(profile, system, made.id, secret)
         route.secret = secret
+        _remember(receiver, made, cid, route.callback_url)
     return unkept
 
 

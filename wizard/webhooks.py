@@ -62,6 +62,9 @@ class WebhookScheme:
     # raw body -> the answer to a registration challenge the body bears (monday.com's
     # `{"challenge": ...}`, echoed), None when the body is none; answered only during a registration
     challenge: Callable[[bytes], bytes | None] | None = None
+    # (source adapter, webhook id) -> the webhook deleted at the vendor (RecordRejected: not there);
+    # a listener started at another address deletes those an earlier start registered for the old one
+    delete: Callable[[Any, str], Awaitable[None]] | None = None
 
     @property
     def secret_per_webhook(self) -> bool:

@@ -44,6 +44,11 @@ async def register(source: Any, callback_url: str, project: str, known: Callable
     return Registration(str(data["gid"]), str(made.get("X-Hook-Secret") or ""), tuple(dropped))
 
 
+async def delete(source: Any, webhook_id: str) -> None:
+    """`DELETE /webhooks/{webhook_gid}` (the spec's deleteWebhook)."""
+    await source.client.json("DELETE", f"webhooks/{webhook_id}")
+
+
 def verify(headers: Mapping[str, str], body: bytes, _callback_url: str, secret: str) -> bool:
     given = headers.get(SIGNATURE_HEADER, "")
     return bool(given) and hmac.compare_digest(given, hmac.new(secret.encode(), body, hashlib.sha256).hexdigest())
@@ -69,4 +74,5 @@ SCHEME = WebhookScheme(
     verify=verify,
     parse=parse,
     handshake_header=HANDSHAKE_HEADER,
+    delete=delete,
 )

@@ -59,6 +59,11 @@ async def _team_of(source: Any, list_id: str) -> str:
     raise VendorDataError(f"ClickUp names no Workspace of this token that holds the list {list_id}.")
 
 
+async def delete(source: Any, webhook_id: str) -> None:
+    """`DELETE /v2/webhook/{webhook_id}` (reference 3.5)."""
+    await source.client.json("DELETE", f"v2/webhook/{webhook_id}")
+
+
 def verify(headers: Mapping[str, str], body: bytes, _callback_url: str, secret: str) -> bool:
     given = headers.get(SIGNATURE_HEADER, "")
     return bool(given) and hmac.compare_digest(given, hmac.new(secret.encode(), body, hashlib.sha256).hexdigest())
@@ -81,4 +86,5 @@ SCHEME = WebhookScheme(
     register=register,
     verify=verify,
     parse=parse,
+    delete=delete,
 )

@@ -72,6 +72,12 @@ async def register(source: Any, callback_url: str, board_id: str, known: Callabl
     return Registration(",".join(made))
 
 
+async def delete(source: Any, webhook_id: str) -> None:
+    """`delete_webhook(id)` for each event's webhook of one registration (reference M6)."""
+    for one in webhook_id.split(","):
+        await source.client.mutate("delete_webhook", _doc("delete_webhook"), {"id": one})
+
+
 def challenge(body: bytes) -> bytes | None:
     """The answer to monday.com's challenge (the same JSON back), or None when `body` is none."""
     try:
@@ -127,4 +133,5 @@ SCHEME = WebhookScheme(
     verify=verify,
     parse=parse,
     challenge=challenge,
+    delete=delete,
 )

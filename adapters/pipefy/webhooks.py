@@ -60,6 +60,11 @@ async def register(source: Any, callback_url: str, pipe_id: str, known: Callable
     return Registration(made_id, token, tuple(dropped))
 
 
+async def delete(source: Any, webhook_id: str) -> None:
+    """`deleteWebhook(input: {id})` (reference §P6)."""
+    await source.client.send("delete_webhook", _doc("delete_webhook"), {"id": webhook_id}, write=True)
+
+
 def verify(headers: Mapping[str, str], body: bytes, callback_url: str, secret: str) -> bool:
     given = headers.get(TOKEN_HEADER, "")
     return bool(given) and hmac.compare_digest(given.encode(), secret.encode())
@@ -83,4 +88,5 @@ SCHEME = WebhookScheme(
     register=register,
     verify=verify,
     parse=parse,
+    delete=delete,
 )

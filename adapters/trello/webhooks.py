@@ -31,6 +31,11 @@ async def register(source: Any, callback_url: str, board_id: str, _known: Callab
     return Registration(str(made["id"]))
 
 
+async def delete(source: Any, webhook_id: str) -> None:
+    """`DELETE /1/webhooks/{id}` (reference 1.5)."""
+    await source.client.json("DELETE", f"webhooks/{webhook_id}")
+
+
 def verify(headers: Mapping[str, str], body: bytes, callback_url: str, secret: str) -> bool:
     given = headers.get(SIGNATURE_HEADER, "")
     mac = hmac.new(secret.encode(), body + callback_url.encode(), hashlib.sha1).digest()
@@ -53,4 +58,5 @@ SCHEME = WebhookScheme(
     register=register,
     verify=verify,
     parse=parse,
+    delete=delete,
 )

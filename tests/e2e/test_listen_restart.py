@@ -1,0 +1,113 @@
+"""A listener started again at another address (a new port, a new tunnel) removes the webhooks
+this folder registered for the old one: they point at an address nothing answers any more.
+The client's own webhooks on the same boards stay. Through the real CLI against the sandboxes."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Served, cli, serve, stop
+from tests.e2e.listening import audit_lines, start_listening, started
+from wizard.secrets import SANDBOX_CREDENTIALS
+
+TRELLO = SANDBOX_CREDENTIALS["trello"]
+
+
+class _Answers200(BaseHTTPRequestHandler):
+    def do_HEAD(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def clients_own_receiver() -> Iterator[str]:
+    """Some other receiver of the client's, which Trello checks with HEAD before it makes a webhook."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers200)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/clients/own"
+    server.shutdown()
+    server.server_close()
+
+
+def _hooks(s: Served) -> list[dict]:
+    return httpx.get(f"{s.urls['trello']}/1/tokens/{TRELLO['token']}/webhooks", params=TRELLO, timeout=10).json()
+
+
+def _listen(folder: Path, log: Path) -> str:
+    proc = start_listening(folder, log, 60.0)
+    try:
+        return started(proc, log)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, log.read_text()
+
+
+def test_a_listener_on_a_new_port_leaves_only_its_new_webhooks_and_the_clients_own(
+    small: Served, tmp_path: Path, clients_own_receiver: str
+) -> None:
+    folder = small.folder
+    assert cli("run", str(folder), "--yes").returncode == 0
+    boards = sorted(b["id"] for b in small.export("trello")["boards"])
+    theirs = httpx.post(
+        f"{small.urls['trello']}/1/webhooks",
+        params={**TRELLO, "callbackURL": clients_own_receiver, "idModel": boards[0], "description": "theirs"},
+        timeout=10,
+    ).json()
+
+    first = _listen(folder, tmp_path / "first.log")
+    second = _listen(folder, tmp_path / "second.log")
+    assert first != second, "each start listens on a port of its own"
+
+    hooks = _hooks(small)
+    assert sorted(h["idModel"] for h in hooks if h["callbackURL"] == second) == boards
+    assert not [h for h in hooks if h["callbackURL"] == first], "the old address's webhooks are gone"
+    assert [h["id"] for h in hooks if h["callbackURL"] == clients_own_receiver] == [theirs["id"]]
+    assert f"Removed {len(boards)} webhook(s)" in (tmp_path / "second.log").read_text().replace("\n", " ")
+    removed = [e["details"] for e in audit_lines(folder) if e["details"].get("outcome") == "removed"]
+    assert len(removed) == len(boards)
+
+    # Started again at the same address, nothing is removed and nothing is made twice.
+    port = second.split(":")[2].split("/")[0]
+    until = datetime.fromtimestamp(time.time() + 3).isoformat(timespec="seconds")
+    again = cli("listen", str(folder), "--port", port, "--batch", "1s", "--until", until)
+    assert again.returncode == 0, again.stderr
+    hooks = _hooks(small)
+    assert sorted(h["idModel"] for h in hooks if h["callbackURL"] == second) == boards
+    assert len(hooks) == len(boards) + 1
+    assert "Removed" not in again.stderr
+
+
+def test_asana_webhooks_with_their_own_secrets_go_with_the_old_address(tmp_path: Path) -> None:
+    """Asana makes each webhook its own secret (in the handshake): the old address's webhooks
+    are deleted at Asana when the listener starts on a new port, and the new ones are there."""
+    s = serve(
+        tmp_path / "mig", "--systems", "asana,tallyfy", "--scale", "small", "--seed", "3", "--rate-scale", "0.001"
+    )
+    try:
+        assert cli("run", str(s.folder), "--yes").returncode == 0
+        projects = sorted(p["gid"] for p in s.export("asana")["projects"])
+        first = _listen(s.folder, tmp_path / "first.log")
+        second = _listen(s.folder, tmp_path / "second.log")
+        ws = s.export("asana")["workspace"]["gid"]
+        hooks = httpx.get(
+            f"{s.urls['asana']}/api/1.0/webhooks",
+            params={"workspace": ws, "opt_fields": "target,resource"},
+            headers={"Authorization": f"Bearer {SANDBOX_CREDENTIALS['asana']['token']}"},
+            timeout=10,
+        ).json()["data"]
+        assert sorted(h["target"] for h in hooks) == sorted(f"{second}/{p}" for p in projects)
+        assert first != second and not any(h["target"].startswith(first) for h in hooks)
+    finally:
+        stop(s)

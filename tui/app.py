@@ -46,6 +46,9 @@ _SCREENS = {
 }
 
 
+PRELOAD_AFTER_S = 0.5  # after the first frame; a consultant reads a screen for longer than that before moving on
+
+
 def _screen_class(name: str) -> Any:
     module, cls = _SCREENS[name].split(":")
     return getattr(importlib.import_module(module), cls)
@@ -116,11 +119,13 @@ class WizardApp(App):
             self.open_folder(self.folder, self.first_step)
         else:
             self.push_screen(_screen_class("start")())
-        self.call_after_refresh(self._preload_screens)
+        self.call_after_refresh(self.set_timer, PRELOAD_AFTER_S, self._preload_screens)
 
     def _preload_screens(self) -> None:
-        """The other screens' modules, once the first frame is on screen: moving to a step
-        then builds its screen without importing it (issue 19: < 0.1 s warm)."""
+        """The other screens' modules, a moment after the first frame: moving to a step then
+        builds its screen without importing it (issue 19: < 0.1 s warm). Not at once: the import
+        holds the interpreter's lock in its thread, and the first screen's own loading (the
+        mapping screen's first page of items) would wait on it (issue 19: < 1 s cold)."""
         self.run_worker(_import_screens, thread=True, group="preload", exit_on_error=False)
 
     def open_folder(self, folder: Path, step: str | None = None, *, then: str | None = None) -> None:

@@ -48,3 +48,24 @@ def test_a_filter_and_the_rows_see_every_item(tmp_path: Path) -> None:
 def test_a_folder_without_an_index_is_empty(tmp_path: Path) -> None:
     index = ItemIndex(tmp_path)
     assert len(index) == 0 and index.rows == [] and index.query("x") == (0, []) and index.query() == (0, [])
+
+
+def test_the_first_pages_are_cut_from_the_front_without_splitting_every_line(tmp_path: Path) -> None:
+    _index(tmp_path, 3000)
+    index = ItemIndex(tmp_path)
+    assert len(index) == 3000
+    total, first = index.query("", 0, 100)
+    assert total == 3000 and [r.key for r in first] == [f"trello:card:{i}" for i in range(100)]
+    assert [r.key for r in index.query("", 900, 100)[1]] == [f"trello:card:{i}" for i in range(900, 1000)]
+    assert index._lines is None, "a page among the first thousand lines split the whole index"
+    assert [r.key for r in index.query("", 2950, 100)[1]] == [f"trello:card:{i}" for i in range(2950, 3000)]
+    assert index._lines is not None and len(index._lines) == 3000
+
+
+def test_an_index_cut_short_of_its_last_newline_counts_its_last_line(tmp_path: Path) -> None:
+    _index(tmp_path, 5)
+    path = tmp_path / "state" / "items.jsonl"
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    index = ItemIndex(tmp_path)
+    assert len(index) == 5 and [r.key for r in index.query("", 0, 100)[1]] == [f"trello:card:{i}" for i in range(5)]
+    assert len(index.rows) == 5

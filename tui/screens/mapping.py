@@ -143,6 +143,7 @@ class MappingScreen(WizardScreen):
         self.decisions: dict = {}
         self.item_page: list = []
         self.tabs_built = False  # the People, Items, Losses and Quality tabs' widgets (see _build_tabs)
+        self._index_read: asyncio.Future | None = None  # the item index, read from on_mount on
 
     def body(self):
         m = self.app.migration
@@ -185,18 +186,9 @@ class MappingScreen(WizardScreen):
             yield Static("", id="shape-detail")  # the selected row in one or two lines (narrow terminals)
 
     def _hidden_panes(self) -> dict[str, list[Widget]]:
-        """What the tabs other than the first hold, by pane id."""
+        """What the tabs other than the first hold, by pane id, in the order they are mounted."""
         w = self.words
         return {
-            "people": [
-                Label("", id="people-status", classes="hint"),
-                PagedTable(
-                    ("person", "decision", "why"),
-                    noun="people",
-                    placeholder="/ filter people by name, email or decision…",
-                    id="people-list",
-                ),
-            ],
             "items": [
                 PagedTable(
                     (w.item[0], w.container, f"{w.stage[0]} → step", "state"),
@@ -206,26 +198,39 @@ class MappingScreen(WizardScreen):
                     id="items-table",
                 )
             ],
+            "people": [
+                Label("", id="people-status", classes="hint"),
+                PagedTable(
+                    ("person", "decision", "why"),
+                    noun="people",
+                    placeholder="/ filter people by name, email or decision…",
+                    id="people-list",
+                ),
+            ],
             "losses": [VerticalScroll(Static("", id="losses-text"), id="losses-box")],
             "quality": [VerticalScroll(Static("", id="quality-text"), id="quality-box")],
         }
 
     def on_mount(self) -> None:
         self._render_shape()
+        if getattr(self.app, "item_index", None) is None:
+            # Read while the first frame is drawn: the read waits on the disk, not on the event loop.
+            self._index_read = asyncio.ensure_future(asyncio.to_thread(self.app.migration.item_index))
         self.call_after_refresh(self._build_tabs)
 
     async def _build_tabs(self) -> None:
         """The hidden tabs' widgets, once the first tab is on screen (moving to this screen paints
-        in about half the time), then everything that fills them."""
+        in about half the time), then everything that fills them. The Items tab comes first: its
+        first page is the one that waits on the disk."""
         panes = self._hidden_panes()
         for pane_id, widgets in panes.items():
             await self.query_one(f"#{pane_id}", TabPane).mount_all(widgets)
+            if pane_id == "items" and widgets[0].is_attached:
+                self._load_index()
         if not all(w.is_attached for widgets in panes.values() for w in widgets):
             return  # the screen was closed meanwhile
         self.tabs_built = True
         self._render_all()
-        # Paint first: reading 100,000 index lines holds the GIL for a moment even in a thread.
-        self.set_timer(0.05, self._load_index)
         self._load_shapes()
         self._load_users()
 
@@ -233,7 +238,9 @@ class MappingScreen(WizardScreen):
     @work(exclusive=True, group="item-index", exit_on_error=False)
     async def _load_index(self) -> None:
         if getattr(self.app, "item_index", None) is None:
-            self.app.item_index = await asyncio.to_thread(self.app.migration.item_index)
+            read = self._index_read or asyncio.to_thread(self.app.migration.item_index)
+            self._index_read = None
+            self.app.item_index = await read
         index = self.app.item_index
         archived_kept = self.app.migration.plan.mapping.include_archived
 

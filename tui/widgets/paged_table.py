@@ -88,7 +88,7 @@ class PagedTable(Vertical):
         yield DataTable(cursor_type="row", zebra_stripes=True, classes="paged-table")
 
     def on_mount(self) -> None:
-        self.table.add_columns(*self.columns)
+        self.table.add_columns(*(Text(c) for c in self.columns))  # never markup, so no markup parser either
         if self.fetch is not None:
             self.reload()
 

@@ -46,29 +46,49 @@ def _row(fields: list[Any]) -> tuple[str, str, str, str, bool]:
 
 
 class ItemIndex:
-    """The index as its lines, each parsed only when it is shown: opening 100,000 items is one
-    read and one split (the mapping screen's first page is ready at once), and the whole index
-    is parsed, in one call, only when a filter or a lookup by key needs every row."""
+    """The index as its bytes, each line parsed only when it is shown: opening 100,000 items is
+    one read and one count of its lines, and a page among the first `HEAD` lines is cut from the
+    front of those bytes, so the mapping screen's first page comes without splitting the rest.
+    The lines are split, once, for a page further on; the whole index is parsed, in one call,
+    only when a filter or a lookup by key needs every row."""
+
+    HEAD = 1_000  # pages that start before this line are cut from the front of the bytes
 
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder) / "state" / "items.jsonl"
-        self.lines: list[bytes] = self.path.read_bytes().splitlines() if self.path.exists() else []
+        self.data = self.path.read_bytes() if self.path.exists() else b""
+        self._count = self.data.count(b"\n") + (not self.data.endswith(b"\n") if self.data else 0)
+        self._lines: list[bytes] | None = None
         self._rows: list[tuple[str, str, str, str, bool]] | None = None
+
+    @property
+    def lines(self) -> list[bytes]:
+        """Every line of the index (split on first use)."""
+        if self._lines is None:
+            self._lines = self.data.splitlines()
+        return self._lines
 
     @property
     def rows(self) -> list[tuple[str, str, str, str, bool]]:
         """ItemRow's fields of every item, as the writer wrote them (parsed on first use)."""
         if self._rows is None:
-            self._rows = [_row(r) for r in loads(b"[" + b",".join(self.lines) + b"]")] if self.lines else []
+            self._rows = [_row(r) for r in loads(b"[" + b",".join(self.lines) + b"]")] if self._count else []
         return self._rows
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return self._count
+
+    def _page_lines(self, offset: int, limit: int) -> list[bytes]:
+        end = offset + limit
+        if self._lines is None and end <= self.HEAD:
+            return self.data.split(b"\n", end)[offset:end]  # the first `end` lines, and the rest unsplit
+        return self.lines[offset:end]
 
     def query(self, text: str = "", offset: int = 0, limit: int = 100) -> tuple[int, list[ItemRow]]:
         """(total matching, one page of rows). Matching is case-insensitive on name, list and board."""
         if not text:
-            return len(self.lines), [ItemRow(*_row(loads(line))) for line in self.lines[offset : offset + limit]]
+            page = [line for line in self._page_lines(offset, limit) if line]
+            return self._count, [ItemRow(*_row(loads(line))) for line in page]
         needle = text.lower()
         rows = [r for r in self.rows if needle in r[1].lower() or needle in r[3].lower() or needle in r[2].lower()]
         return len(rows), [ItemRow(*r) for r in rows[offset : offset + limit]]

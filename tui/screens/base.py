@@ -22,7 +22,21 @@ if TYPE_CHECKING:
     from tui.app import WizardApp
 
 
-class KeyedScreen(Screen[None]):
+class StyledOnceScreen(Screen[None]):
+    """A screen whose first push does not restyle it: Textual restyles every node of a screen
+    each time it is pushed, and the first time each node was styled as it was mounted, a moment
+    before (about a tenth of moving to a step, issue 19). Later pushes restyle as Textual does."""
+
+    _resumed_before = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual calls each class's handler, subclass first: this runs before Screen's own.
+        if not self._resumed_before:
+            self._resumed_before = True
+            event.refresh_styles = False
+
+
+class KeyedScreen(StyledOnceScreen):
     """The keyboard model (tui/keys.py) for any screen: `/` filters, Escape clears a filter
     before it leaves, the visible tab's table holds the focus, an unavailable key says why."""
 

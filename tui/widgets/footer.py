@@ -17,6 +17,10 @@ class WizardFooter(Footer):
     def __init__(self) -> None:
         super().__init__(compact=True)
 
+    def on_mount(self) -> None:
+        # As wide as the app: decided now, its first resize recomposes it only if it changes.
+        self.set_reactive(Footer.show_command_palette, self.app.size.width >= PALETTE_MIN_WIDTH)
+
     def on_resize(self, event: events.Resize) -> None:
         wide = event.size.width >= PALETTE_MIN_WIDTH
         if wide != self.show_command_palette:

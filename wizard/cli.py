@@ -393,12 +393,12 @@ async def cmd_listen(a: argparse.Namespace) -> int:
                 err.print("The cut-over date is past; there is nothing to listen for.")
                 return EXIT_OK
             with _metrics(a) as metrics:  # from the registration on, every call is counted
+                stop = asyncio.Event()
+                _stop_on_signals(stop)  # before it says it listens: a stop asked for from then on ends it cleanly
                 await _register(m, receiver, base_url, path)
                 _say(f"Listening on {base_url + path}; a sync every {a.batch} when deliveries came in.")
                 if not a.public_url:
                     _say(listen.EXPOSE)
-                stop = asyncio.Event()
-                _stop_on_signals(stop)
 
                 async def sync() -> str:
                     return "Sync: " + (await _sync_pass(a, stop, metrics, quiet=True))[1]
@@ -436,7 +436,7 @@ async def _register(m: Migration, receiver: listen.Receiver, base_url: str, path
     src = m.source()
     try:
         scope = m.plan.source.scope or [c.id for c in await src.containers()]
-        removed = await listen.remove_elsewhere(receiver, src, base_url + path, m.plan.source.profile)
+        removed = await listen.remove_elsewhere(receiver, src, scope, base_url, path, m.plan.source.profile)
         if removed:
             _say(f"Removed {removed} webhook(s) an earlier start registered for another address.")
         unkept = await listen.register(receiver, src, scope, base_url, path, m.plan.source.profile)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from wizard import registry
 from wizard.audit import audit
@@ -160,16 +160,21 @@ class Receiver:
         return taken
 
 
-async def remove_elsewhere(receiver: Receiver, source: Any, callback_base: str, profile: str) -> int:
-    """The webhooks an earlier start of this folder registered for another address than
-    `callback_base` (another port, another tunnel), deleted at the vendor with their secrets:
-    nothing answers there any more. One already gone at the vendor is simply forgotten. How
-    many went."""
+async def remove_elsewhere(
+    receiver: Receiver, source: Any, containers: list[str], base_url: str, path: str, profile: str
+) -> int:
+    """The webhooks an earlier start of this folder registered for another address than this
+    one's (another port, another tunnel), deleted at the vendor with their secrets: nothing
+    answers there any more. They are those the folder recorded; a folder that recorded none (its
+    listener started before the record was kept) finds them at the vendor, on the containers in
+    scope, by our marker and our path in their callback URL. One already gone at the vendor is
+    simply forgotten. How many went."""
     scheme, system, folder = receiver.scheme, receiver.system, receiver.folder
-    hooks = recorded(folder)
-    stale = [h for h in hooks if elsewhere(h, system, callback_base)]
-    if not stale or scheme.delete is None:
+    if scheme.delete is None:
         return 0
+    hooks = recorded(folder)
+    known = [h for h in hooks if h.system == system] or await _left_before(receiver, source, containers, path)
+    stale = [h for h in known if elsewhere(h, system, base_url + path)]
     for hook in stale:
         try:
             await scheme.delete(source, hook.id)
@@ -181,10 +186,24 @@ async def remove_elsewhere(receiver: Receiver, source: Any, callback_base: str, 
                 ) from None
         for one in hook.id.split(","):
             forget_webhook_secret(profile, system, one)
-        hooks.remove(hook)
-        save(folder, hooks)
+        if hook in hooks:
+            hooks.remove(hook)
+            save(folder, hooks)
         audit(folder, "webhook", system=system, outcome="removed", webhook=hook.id, container=hook.container)
     return len(stale)
+
+
+async def _left_before(receiver: Receiver, source: Any, containers: list[str], path: str) -> list[Recorded]:
+    """The webhooks at the vendor, on the containers in scope, that carry our marker and call
+    our path (the app-wide route, or the container's own): an earlier start's, wherever it was."""
+    if receiver.scheme.ours is None:
+        return []
+    found = []
+    for cid in containers:
+        for hook_id, url in await receiver.scheme.ours(source, cid):
+            if urlsplit(url).path in (path, f"{path}/{quote(cid, safe='')}"):
+                found.append(Recorded(id=hook_id, system=receiver.system, container=cid, callback_url=url))
+    return found
 
 
 def _remember(receiver: Receiver, made: Registration, container: str, callback_url: str) -> None:

@@ -65,6 +65,10 @@ class WebhookScheme:
     # (source adapter, webhook id) -> the webhook deleted at the vendor (RecordRejected: not there);
     # a listener started at another address deletes those an earlier start registered for the old one
     delete: Callable[[Any, str], Awaitable[None]] | None = None
+    # (source adapter, container id) -> (id, callback URL) of the container's webhooks that may be
+    # ours (our marker where the vendor keeps one): how a folder that recorded none finds those an
+    # earlier start left; the listener takes only those whose URL has its own path
+    ours: Callable[[Any, str], Awaitable[list[tuple[str, str]]]] | None = None
 
     @property
     def secret_per_webhook(self) -> bool:

@@ -27,21 +27,37 @@ async def register(source: Any, callback_url: str, project: str, known: Callable
     if await source.is_template(project):
         return None
     client = source.client
-    ws = (await client.data(f"projects/{project}", opt_fields="workspace") or {}).get("workspace") or {}
     dropped: list[str] = []
-    async for page in client.pages("webhooks", workspace=ws.get("gid"), resource=project, opt_fields="target,active"):
-        for hook in page:
-            if not isinstance(hook, dict) or hook.get("target") != callback_url:
-                continue
-            if hook.get("active") and known(str(hook["gid"])):
-                return Registration(str(hook["gid"]))
-            await client.json("DELETE", f"webhooks/{hook['gid']}")
-            dropped.append(str(hook["gid"]))
+    for hook in await _on(source, project):
+        if hook.get("target") != callback_url:
+            continue
+        if hook.get("active") and known(str(hook["gid"])):
+            return Registration(str(hook["gid"]))
+        await client.json("DELETE", f"webhooks/{hook['gid']}")
+        dropped.append(str(hook["gid"]))
     made = await client.json("POST", "webhooks", json={"data": {"resource": project, "target": callback_url}})
     data = made.get("data") if isinstance(made, dict) else None
     if not isinstance(data, dict) or not data.get("gid"):
         raise VendorDataError("Asana answered the creation of a webhook without its gid.")
     return Registration(str(data["gid"]), str(made.get("X-Hook-Secret") or ""), tuple(dropped))
+
+
+async def _on(source: Any, project: str) -> list[dict[str, Any]]:
+    """The project's webhooks (`GET /webhooks?workspace=&resource=`)."""
+    client = source.client
+    ws = (await client.data(f"projects/{project}", opt_fields="workspace") or {}).get("workspace") or {}
+    hooks: list[dict[str, Any]] = []
+    async for page in client.pages("webhooks", workspace=ws.get("gid"), resource=project, opt_fields="target,active"):
+        hooks += [h for h in page if isinstance(h, dict)]
+    return hooks
+
+
+async def ours(source: Any, project: str) -> list[tuple[str, str]]:
+    """(gid, target) of the project's webhooks (Asana keeps no description: the listener knows its
+    own by the target's path)."""
+    if await source.is_template(project):
+        return []
+    return [(str(h["gid"]), str(h.get("target", ""))) for h in await _on(source, project)]
 
 
 async def delete(source: Any, webhook_id: str) -> None:
@@ -75,4 +91,5 @@ SCHEME = WebhookScheme(
     parse=parse,
     handshake_header=HANDSHAKE_HEADER,
     delete=delete,
+    ours=ours,
 )

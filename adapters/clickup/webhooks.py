@@ -59,6 +59,17 @@ async def _team_of(source: Any, list_id: str) -> str:
     raise VendorDataError(f"ClickUp names no Workspace of this token that holds the list {list_id}.")
 
 
+async def ours(source: Any, list_id: str) -> list[tuple[str, str]]:
+    """(id, endpoint) of the list's webhooks (ClickUp keeps no description: the listener knows its
+    own by the endpoint's path)."""
+    hooks = await source.client.envelope(f"v2/team/{await _team_of(source, list_id)}/webhook", "webhooks")
+    return [
+        (str(h["id"]), str(h.get("endpoint", "")))
+        for h in hooks
+        if isinstance(h, dict) and str(h.get("list_id")) == list_id
+    ]
+
+
 async def delete(source: Any, webhook_id: str) -> None:
     """`DELETE /v2/webhook/{webhook_id}` (reference 3.5)."""
     await source.client.json("DELETE", f"v2/webhook/{webhook_id}")
@@ -87,4 +98,5 @@ SCHEME = WebhookScheme(
     verify=verify,
     parse=parse,
     delete=delete,
+    ours=ours,
 )

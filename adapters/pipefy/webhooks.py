@@ -49,7 +49,7 @@ async def register(source: Any, callback_url: str, pipe_id: str, known: Callable
         _doc("create_webhook"),
         {
             "pipe_id": pipe_id,
-            "name": "migration-wizard listen",
+            "name": MARKER,
             "url": callback_url,
             "actions": list(ACTIONS),
             "headers": {TOKEN_HEADER: token},
@@ -58,6 +58,19 @@ async def register(source: Any, callback_url: str, pipe_id: str, known: Callable
     )
     made_id = str(((made.get("createWebhook") or {}).get("webhook") or {}).get("id", ""))
     return Registration(made_id, token, tuple(dropped))
+
+
+MARKER = "migration-wizard listen"  # the name our webhooks carry
+
+
+async def ours(source: Any, pipe_id: str) -> list[tuple[str, str]]:
+    """(id, URL) of the pipe's webhooks that carry our name."""
+    pipe = (await source.client.send("pipe_webhooks", _doc("pipe_webhooks"), {"id": pipe_id})).get("pipe") or {}
+    return [
+        (str(h["id"]), str(h.get("url", "")))
+        for h in pipe.get("webhooks") or []
+        if isinstance(h, dict) and h.get("name") == MARKER
+    ]
 
 
 async def delete(source: Any, webhook_id: str) -> None:
@@ -89,4 +102,5 @@ SCHEME = WebhookScheme(
     verify=verify,
     parse=parse,
     delete=delete,
+    ours=ours,
 )

@@ -26,9 +26,22 @@ async def register(source: Any, callback_url: str, board_id: str, _known: Callab
     made = await client.json(
         "POST",
         "webhooks",
-        params={"callbackURL": callback_url, "idModel": board_id, "description": "migration-wizard listen"},
+        params={"callbackURL": callback_url, "idModel": board_id, "description": MARKER},
     )
     return Registration(str(made["id"]))
+
+
+MARKER = "migration-wizard listen"  # the description our webhooks carry
+
+
+async def ours(source: Any, board_id: str) -> list[tuple[str, str]]:
+    """(id, callback URL) of the token's webhooks on the board that carry our description."""
+    client = source.client
+    return [
+        (str(h["id"]), str(h.get("callbackURL", "")))
+        for h in await client.get(f"tokens/{client.token}/webhooks") or []
+        if isinstance(h, dict) and h.get("idModel") == board_id and h.get("description") == MARKER
+    ]
 
 
 async def delete(source: Any, webhook_id: str) -> None:
@@ -59,4 +72,5 @@ SCHEME = WebhookScheme(
     verify=verify,
     parse=parse,
     delete=delete,
+    ours=ours,
 )

@@ -36,7 +36,7 @@ def clients_own_receiver() -> Iterator[str]:
     """Some other receiver of the client's, which Trello checks with HEAD before it makes a webhook."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers200)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/clients/own"
+    yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
 
@@ -62,7 +62,7 @@ def test_a_listener_on_a_new_port_leaves_only_its_new_webhooks_and_the_clients_o
     boards = sorted(b["id"] for b in small.export("trello")["boards"])
     theirs = httpx.post(
         f"{small.urls['trello']}/1/webhooks",
-        params={**TRELLO, "callbackURL": clients_own_receiver, "idModel": boards[0], "description": "theirs"},
+        params={**TRELLO, "callbackURL": f"{clients_own_receiver}/clients/own", "idModel": boards[0]},
         timeout=10,
     ).json()
 
@@ -73,7 +73,7 @@ def test_a_listener_on_a_new_port_leaves_only_its_new_webhooks_and_the_clients_o
     hooks = _hooks(small)
     assert sorted(h["idModel"] for h in hooks if h["callbackURL"] == second) == boards
     assert not [h for h in hooks if h["callbackURL"] == first], "the old address's webhooks are gone"
-    assert [h["id"] for h in hooks if h["callbackURL"] == clients_own_receiver] == [theirs["id"]]
+    assert [h["id"] for h in hooks if h["callbackURL"] == f"{clients_own_receiver}/clients/own"] == [theirs["id"]]
     assert f"Removed {len(boards)} webhook(s)" in (tmp_path / "second.log").read_text().replace("\n", " ")
     removed = [e["details"] for e in audit_lines(folder) if e["details"].get("outcome") == "removed"]
     assert len(removed) == len(boards)
@@ -87,6 +87,32 @@ def test_a_listener_on_a_new_port_leaves_only_its_new_webhooks_and_the_clients_o
     assert sorted(h["idModel"] for h in hooks if h["callbackURL"] == second) == boards
     assert len(hooks) == len(boards) + 1
     assert "Removed" not in again.stderr
+
+
+def test_a_folder_that_recorded_none_finds_an_earlier_starts_webhooks_by_our_marker_and_path(
+    small: Served, tmp_path: Path, clients_own_receiver: str
+) -> None:
+    """A listener of a version that kept no record left its webhook at an address now dead: the
+    next start finds it at Trello by our description and our path and removes it; the client's
+    webhooks stay, even one calling the same path without our description."""
+    folder = small.folder
+    assert cli("run", str(folder), "--yes").returncode == 0
+    [board] = [b["id"] for b in small.export("trello")["boards"]]
+
+    def made(description: str, url: str) -> str:
+        params = {**TRELLO, "callbackURL": url, "idModel": board, "description": description}
+        return httpx.post(f"{small.urls['trello']}/1/webhooks", params=params, timeout=10).json()["id"]
+
+    earlier = made("migration-wizard listen", f"{clients_own_receiver}/webhooks/trello")
+    theirs = {
+        made("theirs", f"{clients_own_receiver}/clients/own"),
+        made("theirs", f"{clients_own_receiver}/webhooks/trello/x"),
+    }
+
+    now = _listen(folder, tmp_path / "listen.log")
+    hooks = {h["id"]: h["callbackURL"] for h in _hooks(small)}
+    assert earlier not in hooks and theirs <= set(hooks)
+    assert sorted(hooks.values()).count(now) == 1 and len(hooks) == 3
 
 
 def test_asana_webhooks_with_their_own_secrets_go_with_the_old_address(tmp_path: Path) -> None:

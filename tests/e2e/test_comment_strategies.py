@@ -100,6 +100,15 @@ def test_a_digest_run_holds_each_comment_once_in_one_comment_per_card(small: Ser
     assert sorted(t["id"] for t in after if t["id"] != alone[0]["id"]) == sorted(t["id"] for t in threads)
     assert_digests_hold_every_comment_once(small)
 
+    # The report says what each board's comments became, not what the plan says now.
+    plan = small.folder / "plan.toml"
+    plan.write_text(plan.read_text().replace('comments = "digest"', 'comments = "each"', 1))
+    rep = cli("report", str(small.folder))
+    assert rep.returncode == 0, rep.stderr[-2000:]
+    said = json.loads((small.folder / "reports" / "report.json").read_text())["comment_strategies"]
+    assert {x["strategy"] for x in said} == {"digest"}, said
+    assert all("the plan now says each" in x["why"] for x in said), said
+
 
 def test_the_field_strategy_writes_the_history_to_the_kick_off_form_and_posts_no_comment(small: Served) -> None:
     choose(small.folder, "field")

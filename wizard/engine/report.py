@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from wizard.comment_digest import DIGEST_SUFFIX
 from wizard.engine.discover import loss_rules
 from wizard.engine.verify import kind_name
 from wizard.journal import now_iso
@@ -144,22 +145,49 @@ STRATEGY_WORDS = {
 
 
 def comment_strategies(plan: Plan, store: Store) -> list[dict[str, str]]:
-    """The comment strategy of each container the runs wrote (its template's mapping)."""
+    """The comment strategy each container the runs wrote used, read from what the store
+    says was written (an item's history records its strategy; a comment posted on its own,
+    on an item without one, was `each`), so a plan changed since says so instead of being
+    taken for what happened. A container with no comment written yet says the plan's."""
+    used = _strategies_written(store)
+    said = {s: w.format(n=plan.mapping.recent_comments) for s, w in STRATEGY_WORDS.items()}
     out = []
     for key, m in sorted(store.mappings.items()):
         if m.get("kind") != "template":
             continue
-        name = plan.mapping.comment_strategy(key, key.split(":", 2)[-1])
-        own = name != plan.mapping.comments
-        why = f"[mapping] comments_by_container = {name}" if own else f"[mapping] comments = {name}"
-        out.append(
-            {
-                "container": key,
-                "strategy": name,
-                "what": STRATEGY_WORDS[name].format(n=plan.mapping.recent_comments),
-                "why": why,
-            }
-        )
+        planned: str = plan.mapping.comment_strategy(key, key.split(":", 2)[-1])
+        own = planned != plan.mapping.comments
+        setting = f"[mapping] comments_by_container = {planned}" if own else f"[mapping] comments = {planned}"
+        counts = used.get(str(m.get("target_id")))
+        if not counts:
+            name, what, why = planned, said[planned], setting
+        else:
+            name = counts.most_common(1)[0][0]
+            many = len(counts) > 1
+            what = "; ".join(f"{said[s]} on {n:,} item(s)" for s, n in counts.most_common()) if many else said[name]
+            why = "as written" if set(counts) == {planned} else f"as written; the plan now says {planned}"
+        out.append({"container": key, "strategy": name, "what": what, "why": why})
+    return out
+
+
+def _strategies_written(store: Store) -> dict[str, Counter[str]]:
+    """Per container (its target id), how many items' comments went by each strategy."""
+    container_of: dict[str, str] = {}  # item target id -> its container's target id
+    history: dict[str, str] = {}  # item target id -> the strategy its history was written by
+    posted: set[str] = set()  # item target ids with a comment posted on its own
+    for key, m in store.mappings.items():
+        kind, target_id, parent = m.get("kind"), str(m.get("target_id")), m.get("parent_id")
+        if kind == "item" and parent:
+            container_of[target_id] = str(parent)
+        elif kind == "settle" and key.endswith(DIGEST_SUFFIX):
+            history[target_id] = str((m.get("extra") or {}).get("strategy") or "digest")
+        elif kind == "comment" and m.get("target_type") == "comment" and parent:
+            posted.add(str(parent))
+    out: dict[str, Counter[str]] = {}
+    each = dict.fromkeys(posted - set(history), "each")
+    for item_id, strategy in {**history, **each}.items():
+        if item_id in container_of:
+            out.setdefault(container_of[item_id], Counter())[strategy] += 1
     return out
 
 

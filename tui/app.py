@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.binding import Binding
 
+from tui import warmup
 from tui.commands import ScreenCommands
 from tui.messages import EngineProgressed, RunEnded
 from tui.model import PHASE_KINDS, EngineModel
@@ -52,11 +53,6 @@ PRELOAD_AFTER_S = 0.5  # after the first frame; a consultant reads a screen for 
 def _screen_class(name: str) -> Any:
     module, cls = _SCREENS[name].split(":")
     return getattr(importlib.import_module(module), cls)
-
-
-def _import_screens() -> None:
-    for name in _SCREENS:
-        _screen_class(name)
 
 
 def _screen_for(step: str) -> WizardScreen:
@@ -122,11 +118,15 @@ class WizardApp(App):
         self.call_after_refresh(self.set_timer, PRELOAD_AFTER_S, self._preload_screens)
 
     def _preload_screens(self) -> None:
-        """The other screens' modules, a moment after the first frame: moving to a step then
-        builds its screen without importing it (issue 19: < 0.1 s warm). Not at once: the import
-        holds the interpreter's lock in its thread, and the first screen's own loading (the
-        mapping screen's first page of items) would wait on it (issue 19: < 1 s cold)."""
-        self.run_worker(_import_screens, thread=True, group="preload", exit_on_error=False)
+        """What moving to each step would do the first time (tui/warmup.py: import its screen's
+        module, parse its widgets' CSS), a moment after the first frame (issue 19: < 0.1 s warm).
+        Not at once: the import holds the interpreter's lock in its thread, and the first screen's
+        own loading (the mapping screen's first page of items) would wait on it (< 1 s cold)."""
+        self.run_worker(self._preload(), group="preload", exit_on_error=False)
+
+    async def _preload(self) -> None:
+        await asyncio.to_thread(warmup.import_screens, {spec.split(":")[0] for spec in _SCREENS.values()})
+        warmup.parse_default_css(self.stylesheet)
 
     def open_folder(self, folder: Path, step: str | None = None, *, then: str | None = None) -> None:
         """Open a migration folder at a step; `then` = "resume" resumes its run, "sync" asks to sync."""

@@ -28,6 +28,8 @@ from wizard.errors import UserError
 from wizard.migration import Migration
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from tui.screens.base import WizardScreen
 
 # Each step's screen, imported when the consultant first reaches it: a screen's module brings
@@ -396,16 +398,22 @@ class WizardApp(App):
                 self.model.note(("■ sync stopped: " if message.summary.interrupted else "✓ sync finished: ") + counts)
                 if not message.summary.interrupted:
                     self.notify(f"Sync finished: {counts}.", timeout=6)
-                    if getattr(self.screen, "STEP", "") == "run":
+                    if getattr(self.screen, "STEP", "") == "run" and self.shows(self.screen):
                         self.goto("report")  # the outcome, with its updated and deleted counts
         self.on_engine_progressed(EngineProgressed())
 
     def on_engine_progressed(self, message: EngineProgressed) -> None:
         for screen in self.screen_stack:
             refresh = getattr(screen, "refresh_model", None)
-            # a screen pushed but not yet mounted has no widgets to show it: its on_mount does
-            if refresh is not None and screen.is_current and screen.is_mounted:
+            if refresh is not None and screen.is_current and self.shows(screen):
                 refresh()
+
+    def shows(self, screen: Screen[Any]) -> bool:
+        """Whether `screen` has its widgets to refresh. Not yet: pushed but not mounted (its on_mount
+        shows the model). No longer: the app is leaving (Textual stops running the app, then removes
+        every screen's widgets while the screen still counts as mounted), and a run stopping
+        then reports its end to screens that are being torn down."""
+        return self.is_running and screen.is_attached and screen.is_mounted
 
     async def action_quit(self) -> None:
         """Leave. A run or sync in progress stops at a safe point first, and the terminal is

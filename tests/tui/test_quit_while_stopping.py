@@ -1,0 +1,70 @@
+"""Leaving the app while a run is stopping: the run's end does not touch the screens being torn
+down, and the store and journal stay whole: a later run resumes and finishes, nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from tests.e2e.test_cli_flow import check_complete
+from tui.app import WizardApp
+from tui.screens.progress import ProgressScreen
+from tui_drive import cards_in_target, confirm, included_cards, run_job, settle, until
+from wizard.events import ObjectMigrated
+from wizard.migration import Migration, read_state
+
+
+async def test_leaving_while_the_run_stops_ends_quietly_and_a_later_run_finishes_it(tmp_path: Path, sandboxes) -> None:
+    folder = tmp_path / "stopping"
+    m = Migration.create(folder, sandboxes.plan(name="stopping", rate_scale=0.01))
+    await m.discover()
+    app = WizardApp(migration=m, step="run")
+    emit, run = app.sink.emit, m.run
+
+    def stopping(event) -> None:  # x pressed mid-run, as a person would: the small run is too fast to time a key
+        emit(event)
+        if isinstance(event, ObjectMigrated) and event.kind == "item" and app.model.created["item"] == 3:
+            app.cancel_run()
+
+    async def ending_as_the_screen_goes(**kw):
+        """The real run, whose end reaches the app once the run screen's widgets are gone: the
+        moment of a machine under load, where the app leaves while the run stops."""
+        summary = await run(**kw)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 30
+        while screen.query("#run-state") and loop.time() < end:  # noqa: ASYNC110 - the teardown posts no event to await
+            await asyncio.sleep(0.001)
+        return summary
+
+    app.sink.emit = stopping
+    m.run = ending_as_the_screen_goes  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProgressScreen)
+        await confirm(pilot, "s", "the start confirmation")
+        await until(
+            pilot, lambda: app.stop_event is not None and app.stop_event.is_set(), what="the run to be told to stop"
+        )
+        assert [w.name for w in app.workers if w.group == "migration-run" and w.is_running] == ["migration-run"]
+        ended = app.generation
+    # the context's end is the app's exit, at once, with the run still stopping
+    assert app.generation == ended + 1, "the run's end reached the app as it left"
+    assert read_state(folder)[0] == "interrupted"
+    seqs = [json.loads(line)["seq"] for line in (folder / "state" / "journal.jsonl").read_text().splitlines()]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "the journal has a half-written or missing line"
+    partial = cards_in_target(sandboxes.sandbox("tallyfy").export())
+    trello = sandboxes.sandbox("trello").export()
+    assert 0 < len(partial) < len(included_cards(trello))
+
+    again = WizardApp(folder)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(again.screen, ProgressScreen), what="the run screen of the folder")
+        await settle(pilot)
+        await run_job(pilot)
+        assert again.model.state == "finished", again.model.error
+    assert read_state(folder)[0] == "finished"
+    check_complete(trello, sandboxes.sandbox("tallyfy").export())
+    per_card = cards_in_target(sandboxes.sandbox("tallyfy").export())
+    assert set(per_card) == included_cards(trello) and set(per_card.values()) == {1}, per_card

@@ -22,6 +22,7 @@ import pytest
 
 from tests.e2e.conftest import Served, cli, serve, stop
 from tests.e2e.listening import (
+    BATCH_S,
     audit_lines,
     quiet_interval_writes_nothing,
     start_listening,
@@ -32,7 +33,6 @@ from tests.e2e.listening import (
 )
 from wizard.secrets import SANDBOX_CREDENTIALS
 
-BATCH_S = 4.0
 CHANGES = 50
 AUTH = {"Authorization": SANDBOX_CREDENTIALS["clickup"]["token"]}
 

@@ -18,6 +18,7 @@ import httpx
 
 from tests.e2e.conftest import Served, cli
 from tests.e2e.listening import (
+    BATCH_S,
     audit_lines,
     quiet_interval_writes_nothing,
     start_listening,
@@ -26,7 +27,6 @@ from tests.e2e.listening import (
 )
 from wizard.secrets import SANDBOX_CREDENTIALS
 
-BATCH_S = 4.0
 CHANGES = 50
 TRELLO = SANDBOX_CREDENTIALS["trello"]
 

@@ -20,6 +20,7 @@ import jwt
 from adapters.monday.webhooks import EVENTS
 from tests.e2e.conftest import Served, cli, serve, stop
 from tests.e2e.listening import (
+    BATCH_S,
     audit_lines,
     quiet_interval_writes_nothing,
     start_listening,
@@ -30,7 +31,6 @@ from tests.e2e.listening import (
 )
 from wizard.secrets import SANDBOX_CREDENTIALS
 
-BATCH_S = 4.0
 CHANGES = 50
 MONDAY = SANDBOX_CREDENTIALS["monday"]
 

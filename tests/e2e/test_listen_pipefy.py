@@ -15,6 +15,7 @@ import httpx
 from adapters.pipefy.webhooks import TOKEN_HEADER
 from tests.e2e.conftest import Served, cli, serve, stop
 from tests.e2e.listening import (
+    BATCH_S,
     audit_lines,
     quiet_interval_writes_nothing,
     start_listening,
@@ -25,7 +26,6 @@ from tests.e2e.listening import (
 )
 from wizard.secrets import SANDBOX_CREDENTIALS
 
-BATCH_S = 4.0
 CHANGES = 50
 
 

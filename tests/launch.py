@@ -4,8 +4,8 @@
 A forked command is the same program in a process of its own, with its own argv,
 environment, directory and standard streams: it is killed by its pid, its journal and store
 are on disk, and it exits as the subprocess would. What it does not repeat is the Python start
-and the CLI's imports (most of the CPU of a short command, about a second), so the conformance
-and end-to-end tests, which start several hundred, fork their commands and `sandbox serve`; the
+and the CLI's imports (most of the CPU of a short command, about a second), so the conformance,
+end-to-end and reliability tests, which start several hundred, fork their commands and `sandbox serve`; the
 tests that start `listen`, a metrics run or the crash-resume harness's runs start a fresh
 process and keep the start-up itself under test (tests/e2e/conftest.py).
 """
@@ -176,12 +176,21 @@ class ForkedProcess:
         return tuple(b"".join(chunks[fd]).decode("utf-8", "replace") for fd in (self._out, self._err))  # type: ignore[return-value]
 
 
+def _forked_cwd(kw: dict[str, Any]) -> str | None:
+    """A forked command takes a directory and nothing else of Popen's: refuse the rest (preexec_fn,
+    say) rather than start the command without it."""
+    unknown = set(kw) - {"cwd"}
+    if unknown:
+        raise TypeError(f"a forked command takes no {', '.join(sorted(unknown))}; start it with the plain CLI")
+    return kw.get("cwd")
+
+
 def start(
     command: list[str], args: tuple[str, ...], env: dict[str, str], **kw: Any
 ) -> subprocess.Popen | ForkedProcess:
     """The CLI started with `args`, its stdout and stderr piped (text) and no stdin."""
     if isinstance(command, Forked):
-        return ForkedProcess(command, args, env, kw.get("cwd"))
+        return ForkedProcess(command, args, env, _forked_cwd(kw))
     return subprocess.Popen(
         [*command, *args],
         stdout=subprocess.PIPE,
@@ -206,7 +215,7 @@ def run(command: list[str], args: tuple[str, ...], env: dict[str, str], timeout:
             stdin=subprocess.DEVNULL,
             **kw,
         )
-    proc = ForkedProcess(command, args, env, kw.get("cwd"))
+    proc = ForkedProcess(command, args, env, _forked_cwd(kw))
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

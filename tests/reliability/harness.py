@@ -34,7 +34,7 @@ from pathlib import Path
 
 from tests import launch
 from tests.conformance import views
-from tests.e2e.conftest import CLI, Served, serve, stop
+from tests.e2e.conftest import CLI, FORKED, Served, serve, stop
 from tests.e2e.test_cli_flow import check_complete
 from wizard.store import Store
 
@@ -49,12 +49,16 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def start_cli(*args: str, env: dict[str, str] | None = None, command: list[str] = CLI, **kw) -> subprocess.Popen:
+# A test's commands are forked from a process that imported the CLI once (tests/launch.py), as the
+# end-to-end tests' are; the crash-resume runs below start a fresh `python -c ...` by default (CLI),
+# keeping the start-up itself under test, and so does a caller that passes `command=CLI` (one that
+# sets a limit before the program starts, with preexec_fn).
+def start_cli(*args: str, env: dict[str, str] | None = None, command: list[str] = FORKED, **kw) -> subprocess.Popen:
     return launch.start(command, args, env or cli_env(), **kw)  # type: ignore[return-value]
 
 
 def run_cli(
-    *args: str, timeout: float = 600, env: dict[str, str] | None = None, command: list[str] = CLI, **kw
+    *args: str, timeout: float = 600, env: dict[str, str] | None = None, command: list[str] = FORKED, **kw
 ) -> subprocess.CompletedProcess:
     return launch.run(command, args, env or cli_env(), timeout, **kw)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Served, serve, stop
+from tests.e2e.conftest import CLI, Served, serve, stop
 from tests.e2e.test_cli_flow import check_complete
 from tests.reliability.harness import JournalWatch, run_cli, start_cli, store_loads, tally
 from wizard.migration import read_state
@@ -67,8 +67,10 @@ def test_a_full_disk_stops_with_one_sentence_and_resumes_when_space_returns(
     folder = (request.getfixturevalue("tiny_disk") if how == "tmpfs" else tmp_path) / "mig"
     s = serve(folder, "--scale", "small", "--seed", "8", "--rate-scale", "0.001")
     try:
-        kw = {"preexec_fn": _limit_file_size} if how == "fsize" else {}
-        r = run_cli("run", str(folder), "--yes", timeout=120, **kw)
+        if how == "fsize":  # a fresh process, whose limit is set before the program starts
+            r = run_cli("run", str(folder), "--yes", timeout=120, command=CLI, preexec_fn=_limit_file_size)
+        else:
+            r = run_cli("run", str(folder), "--yes", timeout=120)
         assert r.returncode not in (0, 1), r.stdout + r.stderr
         one_sentence(r.stderr, "resume")
         if how == "tmpfs":

@@ -13,11 +13,10 @@ import httpx
 from tests.e2e.conftest import cli
 from tests.e2e.test_cli_flow import check_complete
 from tui.app import WizardApp, run_demo
-from tui.screens.dialogs import ConfirmDialog
 from tui.screens.discovery import DiscoveryScreen
 from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
-from tui_drive import cards_in_target, included_cards, pause_after_cards, screen_text, settle, until
+from tui_drive import confirm, cut_off_midway, each_card_once, pause_after_cards, run_job, screen_text, settle, until
 from wizard.migration import Migration, read_state
 from wizard.sandboxes import start_sandboxes
 
@@ -33,9 +32,7 @@ def log_kinds(folder: Path) -> set[str]:
 
 
 async def _start_run(pilot) -> None:
-    await pilot.press("s")
-    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), what="the start confirmation")
-    await pilot.press("y")
+    await confirm(pilot, "s", "the start confirmation")
     await until(pilot, lambda: pilot.app.model.started_at is not None, what="the run to start")
 
 
@@ -70,8 +67,7 @@ def test_a_tui_run_leaves_the_same_audit_and_log_as_a_cli_run(tmp_path: Path) ->
                 app.goto("run")
                 await settle(pilot)
                 assert "created" not in app.screen.query_one("#run-state").render().plain
-                await _start_run(pilot)
-                await until(pilot, lambda: not app.run_active, timeout=60, what="the run to end")
+                await run_job(pilot)
                 assert app.model.state == "finished", app.model.error
                 app.goto("report")
                 await settle(pilot)
@@ -113,16 +109,13 @@ async def test_quitting_mid_run_says_so_and_reopening_resumes_to_a_complete_targ
     said = " ".join(capsys.readouterr().err.split())
     assert f"The run stopped at a safe point; nothing is lost, and opening {folder} again resumes it." in said
     assert read_state(folder)[0] == "interrupted"
-    partial = cards_in_target(sandboxes.sandbox("tallyfy").export())
-    trello = sandboxes.sandbox("trello").export()
-    assert 0 < len(partial) < len(included_cards(trello))
+    trello, _ = cut_off_midway(sandboxes)
 
     again = WizardApp(folder)
     async with again.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: isinstance(again.screen, ProgressScreen), what="the run screen of the folder")
         await settle(pilot)
-        await _start_run(pilot)
-        await until(pilot, lambda: not again.run_active, timeout=60, what="the resumed run to end")
+        await run_job(pilot)
         assert again.model.state == "finished", again.model.error
         again.goto("report")
         await settle(pilot)
@@ -131,8 +124,7 @@ async def test_quitting_mid_run_says_so_and_reopening_resumes_to_a_complete_targ
         kinds = again.screen.report["verify"]["kinds"]
         assert all(not k["missing"] and not k["duplicated"] for k in kinds.values()), kinds
     check_complete(trello, sandboxes.sandbox("tallyfy").export())
-    per_card = cards_in_target(sandboxes.sandbox("tallyfy").export())
-    assert set(per_card) == included_cards(trello) and set(per_card.values()) == {1}
+    each_card_once(trello, sandboxes.sandbox("tallyfy").export())
 
 
 def test_the_demo_quit_mid_run_and_opened_again_resumes_on_the_same_sandboxes(
@@ -193,5 +185,4 @@ def test_the_demo_quit_mid_run_and_opened_again_resumes_on_the_same_sandboxes(
     assert all(not k["missing"] and not k["duplicated"] for k in seen["verify"].values()), seen["verify"]
     assert seen["folder_shown"]
     check_complete(seen["trello"], seen["tallyfy"])
-    per_card = cards_in_target(seen["tallyfy"])
-    assert set(per_card) == included_cards(seen["trello"]) and set(per_card.values()) == {1}
+    each_card_once(seen["trello"], seen["tallyfy"])

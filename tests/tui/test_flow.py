@@ -25,6 +25,8 @@ from tui.widgets.paged_table import PagedTable
 from tui_drive import (
     cards_in_target,
     confirm,
+    cut_off_midway,
+    each_card_once,
     included_cards,
     next_screen,
     pause_after_cards,
@@ -104,9 +106,7 @@ async def test_whole_flow(tmp_path: Path, sandboxes) -> None:
         await run_job(pilot)
         assert app.model.state == "finished", app.model.error
         assert "✓ finished" in screen_text(app)
-        trello = sandboxes.sandbox("trello").export()
-        per_card = cards_in_target(sandboxes.sandbox("tallyfy").export())
-        assert set(per_card) == included_cards(trello) and set(per_card.values()) == {1}
+        each_card_once(sandboxes.sandbox("trello").export(), sandboxes.sandbox("tallyfy").export())
 
         # -- report and verify --
         await next_screen(pilot, ReportScreen)
@@ -184,9 +184,7 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
         assert app.model.state == "interrupted"
     m.close()
     assert read_state(folder)[0] == "interrupted"
-    partial = cards_in_target(sandboxes.sandbox("tallyfy").export())
-    trello = sandboxes.sandbox("trello").export()
-    assert 0 < len(partial) < len(included_cards(trello)), "cut off mid-way"
+    trello, partial = cut_off_midway(sandboxes)
 
     start = WizardApp()
     async with start.run_test(size=(100, 30)) as pilot:
@@ -213,9 +211,7 @@ async def test_interrupted_run_resumes_from_start_screen(tmp_path: Path, sandbox
         assert items.done == items.total
         assert start.model.already == sum(p.baseline for p in start.model.phases.values())
         assert f"{items.total:,}/{items.total:,}" in screen_text(start)
-    per_card = cards_in_target(sandboxes.sandbox("tallyfy").export())
-    assert set(per_card) == included_cards(trello)
-    assert set(per_card.values()) == {1}, "every card exactly once"
+    each_card_once(trello, sandboxes.sandbox("tallyfy").export())
 
 
 def test_run_demo_opens_the_wizard_on_fresh_sandboxes(tmp_path: Path, monkeypatch) -> None:

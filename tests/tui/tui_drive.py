@@ -86,6 +86,22 @@ def included_cards(trello: dict) -> set[str]:
     return {f"trello:card:{c['id']}" for b in trello["boards"] for c in b["cards"] if c["visible"]}
 
 
+def cut_off_midway(sandboxes) -> tuple[dict, dict[str, int]]:
+    """After a run stopped mid-way: the target holds some of the source's cards, not all.
+    Returns the source's export and the cards in the target."""
+    partial = cards_in_target(sandboxes.sandbox("tallyfy").export())
+    trello = sandboxes.sandbox("trello").export()
+    assert 0 < len(partial) < len(included_cards(trello)), "cut off mid-way"
+    return trello, partial
+
+
+def each_card_once(trello: dict, tallyfy: dict) -> None:
+    """Every card the run includes is in the target, exactly once."""
+    per_card = cards_in_target(tallyfy)
+    assert set(per_card) == included_cards(trello), "every card"
+    assert set(per_card.values()) == {1}, f"every card exactly once: {per_card}"
+
+
 def pause_after_cards(app, n: int = 3) -> None:
     """Pause the app's run once its n-th card is written, as a person's "p" would: the small
     sandbox migrates its cards in about a second, too fast to time a key press from a test."""

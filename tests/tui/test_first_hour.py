@@ -14,9 +14,18 @@ from tests.e2e.conftest import cli
 from tests.e2e.test_cli_flow import check_complete
 from tui.app import WizardApp, run_demo
 from tui.screens.discovery import DiscoveryScreen
-from tui.screens.progress import ProgressScreen
 from tui.screens.report import ReportScreen
-from tui_drive import confirm, cut_off_midway, each_card_once, pause_after_cards, run_job, screen_text, settle, until
+from tui_drive import (
+    confirm,
+    cut_off_midway,
+    each_card_once,
+    pause_after_cards,
+    resumed,
+    run_job,
+    screen_text,
+    settle,
+    until,
+)
 from wizard.migration import Migration, read_state
 from wizard.sandboxes import start_sandboxes
 
@@ -111,12 +120,7 @@ async def test_quitting_mid_run_says_so_and_reopening_resumes_to_a_complete_targ
     assert read_state(folder)[0] == "interrupted"
     trello, _ = cut_off_midway(sandboxes)
 
-    again = WizardApp(folder)
-    async with again.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: isinstance(again.screen, ProgressScreen), what="the run screen of the folder")
-        await settle(pilot)
-        await run_job(pilot)
-        assert again.model.state == "finished", again.model.error
+    async with resumed(folder) as (again, pilot):
         again.goto("report")
         await settle(pilot)
         await pilot.press("v")

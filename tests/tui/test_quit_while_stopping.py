@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.e2e.test_cli_flow import check_complete
 from tui.app import WizardApp
 from tui.screens.progress import ProgressScreen
-from tui_drive import confirm, cut_off_midway, each_card_once, run_job, settle, until
+from tui_drive import confirm, cut_off_midway, each_card_once, resumed, settle, until
 from wizard.events import ObjectMigrated
 from wizard.migration import Migration, read_state
 
@@ -56,12 +56,8 @@ async def test_leaving_while_the_run_stops_ends_quietly_and_a_later_run_finishes
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "the journal has a half-written or missing line"
     trello, _ = cut_off_midway(sandboxes)
 
-    again = WizardApp(folder)
-    async with again.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: isinstance(again.screen, ProgressScreen), what="the run screen of the folder")
-        await settle(pilot)
-        await run_job(pilot)
-        assert again.model.state == "finished", again.model.error
+    async with resumed(folder):
+        pass
     assert read_state(folder)[0] == "finished"
     check_complete(trello, sandboxes.sandbox("tallyfy").export())
     each_card_once(trello, sandboxes.sandbox("tallyfy").export())

@@ -7,13 +7,17 @@ import asyncio
 import html
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from tui.app import WizardApp
 from tui.screens.dialogs import ConfirmDialog
+from tui.screens.progress import ProgressScreen
 from wizard.events import ObjectMigrated
 
 S = TypeVar("S", bound=Screen)
@@ -63,6 +67,19 @@ async def run_job(pilot: Pilot, key: str = "s", job: str = "run", timeout: float
     await until(pilot, lambda: app.last_job == job and app.model.started_at is not None, what=f"the {job} to start")
     await until(pilot, lambda: not app.run_active, timeout=timeout, what=f"the {job} to end")
     await settle(pilot)
+
+
+@asynccontextmanager
+async def resumed(folder: Path) -> AsyncIterator[tuple[WizardApp, Pilot]]:
+    """Open a folder whose run was cut off: the app opens at the run, which is started again
+    and must finish; the app stays open in the block."""
+    app = WizardApp(folder)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ProgressScreen), what="the run screen of the folder")
+        await settle(pilot)
+        await run_job(pilot)
+        assert app.model.state == "finished", app.model.error
+        yield app, pilot
 
 
 def screen_text(app) -> str:

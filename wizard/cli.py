@@ -380,7 +380,7 @@ async def cmd_listen(a: argparse.Namespace) -> int:
         scheme, profile = spec.webhooks, m.plan.source.profile
         secret = _signing_secret(profile, spec.system, spec.label, scheme) if scheme.secret_part else ""
         batch_s, until = parse_interval(a.batch), (parse_until(a.until) if a.until else None)
-        path = f"/webhooks/{spec.system}"
+        path = listen.callback_path(folder, spec.system)
         receiver = listen.Receiver(folder, spec.system, scheme)
         server = listen.serve(receiver, a.host, a.port)
         try:

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import httpx
+
 from wizard import registry
 from wizard.audit import audit
 from wizard.call_errors import RecordRejected
@@ -31,13 +33,15 @@ from wizard.errors import Interrupted, UserError
 from wizard.health import LISTEN_FILE, listener_beat
 from wizard.plan import atomic_write_text
 from wizard.secrets import forget_webhook_secret, keep_webhook_secret, webhook_secret
-from wizard.webhook_record import Recorded, elsewhere, recorded, save
+from wizard.webhook_record import Recorded, elsewhere, folder_mark, recorded, save
 from wizard.webhooks import Registration, WebhookScheme
 
 MAX_BODY = 1024 * 1024  # a delivery is a few kilobytes; anything this big is not one
 SEEN_FILE = "webhook-seen.json"  # delivery ids already taken, so a replay is known after a restart too
 SEEN_KEPT = 50_000
 BEAT_S = 30.0
+UNMARKED = "/webhooks/{system}"  # the callback path before it carried the folder's mark (webhook_record.py)
+PROBE_S = 5.0  # how long an address has to answer before a webhook calling it counts as left behind
 
 EXPOSE = (
     "To receive deliveries from the vendor, expose this address through a tunnel (cloudflared, ngrok) and pass "
@@ -160,15 +164,20 @@ class Receiver:
         return taken
 
 
+def callback_path(folder: Path, system: str) -> str:
+    """The path this folder's webhooks call: the source's, then the folder's own mark, so no two
+    folders listening on the same containers share one (the container's own routes go under it)."""
+    return f"{UNMARKED.format(system=system)}/{folder_mark(folder)}"
+
+
 async def remove_elsewhere(
     receiver: Receiver, source: Any, containers: list[str], base_url: str, path: str, profile: str
 ) -> int:
     """The webhooks an earlier start of this folder registered for another address than this
     one's (another port, another tunnel), deleted at the vendor with their secrets: nothing
-    answers there any more. They are those the folder recorded; a folder that recorded none (its
-    listener started before the record was kept) finds them at the vendor, on the containers in
-    scope, by our marker and our path in their callback URL. One already gone at the vendor is
-    simply forgotten. How many went."""
+    answers there any more. They are those the folder recorded; a folder that recorded none
+    finds them at the vendor (_left_before). One already gone at the vendor is simply forgotten.
+    How many went."""
     scheme, system, folder = receiver.scheme, receiver.system, receiver.folder
     if scheme.delete is None:
         return 0
@@ -194,16 +203,31 @@ async def remove_elsewhere(
 
 
 async def _left_before(receiver: Receiver, source: Any, containers: list[str], path: str) -> list[Recorded]:
-    """The webhooks at the vendor, on the containers in scope, that carry our marker and call
-    our path (the app-wide route, or the container's own): an earlier start's, wherever it was."""
+    """The webhooks at the vendor, on the containers in scope, that carry our marker (where the
+    vendor keeps one) and an earlier start of this folder left: those calling this folder's path
+    (the app-wide route or the container's own, at whatever address), and those calling the path
+    of a listener that marked no path, when nothing answers at their address. Any other folder
+    listening on these containers calls its own path, or answers at its address: its webhooks stay."""
     if receiver.scheme.ours is None:
         return []
+    unmarked = UNMARKED.format(system=receiver.system)
     found = []
     for cid in containers:
+        own = quote(cid, safe="")
         for hook_id, url in await receiver.scheme.ours(source, cid):
-            if urlsplit(url).path in (path, f"{path}/{quote(cid, safe='')}"):
+            at = urlsplit(url).path
+            if at in (path, f"{path}/{own}") or (at in (unmarked, f"{unmarked}/{own}") and not await _answers(url)):
                 found.append(Recorded(id=hook_id, system=receiver.system, container=cid, callback_url=url))
     return found
+
+
+async def _answers(url: str) -> bool:
+    """Whether a listener answers at `url` (HEAD, as the vendors check a callback URL): 2xx."""
+    try:
+        async with httpx.AsyncClient(timeout=PROBE_S) as client:
+            return (await client.head(url)).is_success
+    except httpx.HTTPError:
+        return False
 
 
 def _remember(receiver: Receiver, made: Registration, container: str, callback_url: str) -> None:

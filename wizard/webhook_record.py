@@ -2,10 +2,16 @@
 one's id, container and callback URL. A listener started at another address (a new port, a new
 tunnel) removes those it registered for the old one, which point at an address nothing answers
 any more, and forgets their secrets. Only what this folder registered is in it, so the client's
-other webhooks are never touched."""
+other webhooks are never touched.
+
+Each folder also keeps a mark of its own (`state/listener-mark`, random), which the callback path
+of its webhooks carries: a folder that lost its record knows its own webhooks at the vendor by
+it, and never takes another folder's, listening on the same containers, for its own."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from pathlib import Path
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -13,6 +19,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from wizard.plan import atomic_write_text
 
 RECORD_FILE = "webhooks.json"
+MARK_FILE = "listener-mark"
+_MARK = re.compile(r"[0-9a-f]{16}")
 
 
 class Recorded(BaseModel):
@@ -36,6 +44,19 @@ def recorded(folder: Path) -> list[Recorded]:
         return _RECORDS.validate_json(_path(folder).read_bytes())
     except (OSError, ValidationError):
         return []
+
+
+def folder_mark(folder: Path) -> str:
+    """This folder's mark, made the first time a listener starts here and kept after."""
+    path = Path(folder) / "state" / MARK_FILE
+    try:
+        mark = path.read_text("utf-8").strip()
+    except OSError:
+        mark = ""
+    if not _MARK.fullmatch(mark):
+        mark = secrets.token_hex(8)
+        atomic_write_text(path, mark)
+    return mark
 
 
 def save(folder: Path, hooks: list[Recorded]) -> None:

@@ -67,7 +67,7 @@ class WebhookScheme:
     delete: Callable[[Any, str], Awaitable[None]] | None = None
     # (source adapter, container id) -> (id, callback URL) of the container's webhooks that may be
     # ours (our marker where the vendor keeps one): how a folder that recorded none finds those an
-    # earlier start left; the listener takes only those whose URL has its own path
+    # earlier start left; the listener takes only those calling its folder's path (listen._left_before)
     ours: Callable[[Any, str], Awaitable[list[tuple[str, str]]]] | None = None
 
     @property

@@ -31,6 +31,7 @@ from tests.e2e.listening import (
     webhook_outcomes,
     writes,
 )
+from wizard.listen import callback_path
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 CHANGES = 50
@@ -65,7 +66,7 @@ def test_listen_registers_by_handshake_syncs_fifty_changes_and_refuses_bad_deliv
     proc = start_listening(folder, log, BATCH_S)
     try:
         url = started(proc, log)
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/webhooks/asana")
+        assert url.startswith("http://127.0.0.1:") and url.endswith(callback_path(folder, "asana"))
         projects = {p["gid"] for p in asana.export("asana")["projects"]}
         hooks = _hooks(asana)
         assert {h["resource"]["gid"]: h["target"] for h in hooks} == {p: f"{url}/{p}" for p in projects}

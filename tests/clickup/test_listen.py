@@ -31,6 +31,7 @@ from tests.e2e.listening import (
     wait_for,
     webhook_outcomes,
 )
+from wizard.listen import callback_path
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 CHANGES = 50
@@ -60,7 +61,7 @@ def test_listen_registers_each_list_syncs_fifty_changes_and_refuses_bad_deliveri
     proc = start_listening(folder, log, BATCH_S)
     try:
         url = started(proc, log)
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/webhooks/clickup")
+        assert url.startswith("http://127.0.0.1:") and url.endswith(callback_path(folder, "clickup"))
         lists = {lst["id"] for lst in clickup.export("clickup")["lists"]}
         hooks = _hooks(clickup)
         assert {h["list_id"]: h["endpoint"] for h in hooks} == {lid: f"{url}/{lid}" for lid in lists}

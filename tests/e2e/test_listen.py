@@ -25,6 +25,7 @@ from tests.e2e.listening import (
     started,
     synced_in_one_batch,
 )
+from wizard.listen import callback_path
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 CHANGES = 50
@@ -42,7 +43,7 @@ def test_listen_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliveries(smal
     proc = start_listening(folder, log, BATCH_S)
     try:
         url = started(proc, log)
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/webhooks/trello")
+        assert url.startswith("http://127.0.0.1:") and url.endswith(callback_path(folder, "trello"))
         hooks = httpx.get(
             f"{small.urls['trello']}/1/tokens/{TRELLO['token']}/webhooks", params=TRELLO, timeout=10
         ).json()

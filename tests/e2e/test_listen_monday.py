@@ -29,6 +29,7 @@ from tests.e2e.listening import (
     wait_for,
     webhook_outcomes,
 )
+from wizard.listen import callback_path
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 CHANGES = 50
@@ -72,7 +73,7 @@ def test_listen_to_monday_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliv
         proc = start_listening(folder, log, BATCH_S)
         try:
             url = started(proc, log)
-            assert url.startswith("http://127.0.0.1:") and url.endswith("/webhooks/monday")
+            assert url.startswith("http://127.0.0.1:") and url.endswith(callback_path(folder, "monday"))
             assert _hooks(s, boards) == {b: Counter(EVENTS) for b in boards}
             handshakes = [e["details"]["outcome"] for e in audit_lines(folder) if e["command"] == "webhook"]
             assert handshakes == ["handshake"] * (len(EVENTS) * len(boards))

@@ -24,6 +24,7 @@ from tests.e2e.listening import (
     wait_for,
     webhook_outcomes,
 )
+from wizard.listen import callback_path
 from wizard.secrets import SANDBOX_CREDENTIALS
 
 CHANGES = 50
@@ -60,7 +61,7 @@ def test_listen_to_pipefy_syncs_fifty_changes_in_one_batch_and_refuses_deliverie
         proc = start_listening(folder, log, BATCH_S)
         try:
             base = started(proc, log)
-            assert base.startswith("http://127.0.0.1:") and base.endswith("/webhooks/pipefy")
+            assert base.startswith("http://127.0.0.1:") and base.endswith(callback_path(folder, "pipefy"))
             hooks = {p: _webhooks(s.urls["pipefy"], p) for p in pipes}
             assert {p: [h["url"] for h in hs] for p, hs in hooks.items()} == {p: [f"{base}/{p}"] for p in pipes}
             tokens = {h["headers"][TOKEN_HEADER] for hs in hooks.values() for h in hs}

@@ -256,8 +256,14 @@ async def register(
         if not scheme.secret_per_webhook:
             shared = receiver.routes[path]
             shared.awaiting_handshake = bool(scheme.challenge)
+            ours = {
+                one
+                for h in recorded(receiver.folder)
+                if (h.system, h.container) == (system, cid)
+                for one in h.id.split(",")
+            }
             try:
-                shared_made = await _registered(receiver, source, base_url + path, cid, lambda _id: True)
+                shared_made = await _registered(receiver, source, base_url + path, cid, ours.__contains__)
             finally:
                 shared.awaiting_handshake = False
             if shared_made is not None:

@@ -37,10 +37,12 @@ class Registration:
     dropped: tuple[str, ...] = ()  # webhooks of ours the registration deleted at the vendor: their secrets go too
 
 
-# (source adapter, callback URL, container id, whether the secret of a webhook id is known) ->
-# the webhook, or None for a container the vendor sends no webhooks for (a project
-# template). An existing one is reused when its signing secret is known (always, for an app-wide
-# secret); one whose own secret is lost is deleted and registered again, so a new secret comes.
+# (source adapter, callback URL, container id, whether a webhook id is known) -> the webhook, or
+# None for a container the vendor sends no webhooks for (a project template). Known: for a webhook
+# with its own secret, that its secret is kept; for an app-wide secret, that this folder recorded
+# it (state/webhooks.json), for a vendor that names no webhook's URL (monday.com). An existing
+# one is reused when known; one whose own secret is lost is deleted and registered again, so a
+# new secret comes. A webhook neither calling `callback URL` nor known is never deleted.
 Register = Callable[[Any, str, str, Callable[[str], bool]], Awaitable[Registration | None]]
 
 

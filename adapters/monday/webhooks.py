@@ -50,13 +50,16 @@ def _doc(name: str) -> str:
 
 async def register(source: Any, callback_url: str, board_id: str, known: Callable[[str], bool]) -> Registration:
     """The board's webhooks to `callback_url`, one per event of `EVENTS`. monday.com's answer
-    names no webhook's URL, so those our app made on the board before (an earlier start, maybe
-    at another address) are deleted and made again: never two of an event on a board."""
+    names no webhook's URL, so those this folder recorded on the board (`known`: an earlier start
+    at this address) are deleted and made again; any other webhook of the app on the board (another
+    folder's, another integration's) is left alone."""
     client = source.client
     board = await client.query_text("board_webhooks", _doc("board_webhooks"), {"board_id": board_id})
+    dropped = []
     for hook in board.get("webhooks") or []:
-        if isinstance(hook, dict) and hook.get("event") in EVENTS:
+        if isinstance(hook, dict) and known(str(hook.get("id"))):
             await client.mutate("delete_webhook", _doc("delete_webhook"), {"id": hook["id"]})
+            dropped.append(str(hook["id"]))
     made = []
     for event in EVENTS:
         try:
@@ -69,7 +72,7 @@ async def register(source: Any, callback_url: str, board_id: str, known: Callabl
                 "it must reach that address and have its challenge echoed, so give the tunnel's as --public-url."
             ) from None
         made.append(str((answer.get("create_webhook") or {}).get("id", "")))
-    return Registration(",".join(made))
+    return Registration(",".join(made), dropped=tuple(dropped))
 
 
 async def delete(source: Any, webhook_id: str) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 from collections import Counter
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -141,6 +143,50 @@ def test_listen_to_monday_syncs_fifty_changes_in_one_batch_and_refuses_bad_deliv
         assert _hooks(s, boards) == {b: Counter(EVENTS) for b in boards}
         assert cli("audit", "verify", str(folder)).returncode == 0
     finally:
+        stop(s)
+
+
+class _EchoesChallenge(BaseHTTPRequestHandler):
+    """Another integration's receiver: it echoes monday.com's challenge, and takes whatever comes."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_webhook_someone_else_made_on_a_board_outlives_the_listeners_registrations(tmp_path: Path) -> None:
+    """monday.com names no webhook's URL, and lists every webhook the app made on a board: the
+    listener replaces only those its folder recorded, never one another integration of the app
+    made on the board for one of the same events."""
+    s = serve(tmp_path / "m", "--systems", "monday,tallyfy", "--seed", "4", "--scale", "small", "--rate-scale", "0.001")
+    other = ThreadingHTTPServer(("127.0.0.1", 0), _EchoesChallenge)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        first = cli("run", str(s.folder), "--yes")
+        assert first.returncode == 0, first.stdout + first.stderr
+        boards = {b["id"] for b in s.export("monday")["boards"] if b["state"] != "deleted"}
+        board = sorted(boards)[0]
+        mutation = "mutation($b: ID!, $u: String!) { create_webhook(board_id: $b, url: $u, event: create_item) { id } }"
+        url = f"http://127.0.0.1:{other.server_address[1]}/their/own"
+        theirs = _gql(s, mutation, b=board, u=url)["create_webhook"]["id"]
+        expected = {b: Counter(EVENTS) + Counter(["create_item"] if b == board else []) for b in boards}
+        for start in ("first", "again"):  # the second start replaces the first's webhooks, and only those
+            until = datetime.fromtimestamp(time.time() + 5).isoformat(timespec="seconds")
+            listened = cli("listen", str(s.folder), "--port", "0", "--batch", "1s", "--until", until)
+            assert listened.returncode == 0, listened.stderr
+            on_board = _gql(s, "query($b: ID!) { webhooks(board_id: $b) { id } }", b=board)["webhooks"]
+            assert theirs in {h["id"] for h in on_board}, f"the {start} start deleted another's webhook"
+            assert _hooks(s, boards) == expected
+    finally:
+        other.shutdown()
+        other.server_close()
         stop(s)
 
 

@@ -683,6 +683,8 @@ def _exported(st: MondayState, it: Item) -> dict[str, Any]:
         "archived": it.state == "archived",
         "source_ref": own,
         "done": bool((it.values.get("mw_done") or {}).get("checked")),
+        # column id -> the value as monday.com stores it, as JSON (no object of the export's own)
+        "values": {cid: json.dumps(v, ensure_ascii=False) for cid, v in it.values.items()},
         "updates": [
             {
                 "id": u,
@@ -734,6 +736,7 @@ def target_export(st: MondayState) -> list[dict[str, Any]]:
                 "source_ref": _ref(b.description),
                 "archived": b.state == "archived",
                 "groups": [{"id": f"{b.id}/{g.id}", "title": g.title} for g in b.groups if not g.deleted],
+                "columns": [{"column": c.id, "title": c.title, "type": c.type} for c in b.columns if not c.archived],
                 "items": items,
             }
         )

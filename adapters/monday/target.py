@@ -441,11 +441,17 @@ class MondayTarget:
                         "defaults": None,
                     }
                 )
+        titles = mm.column_titles(tpl, self.overrides)
+        matched: set[str] = set()  # a column found for one field is no other's
         for f in tpl.fields:
-            ctype, title = mm.column_type(f, self.overrides), mm.column_title(f)
-            match = next((c for c in cols if c.get("title") == title and c.get("type") == ctype), None)
+            ctype, title = mm.column_type(f, self.overrides), titles[f.key]
+            match = next(
+                (c for c in cols if c.get("title") == title and c.get("type") == ctype and str(c["id"]) not in matched),
+                None,
+            )
             if match is not None:
                 ctx.fields[f.key] = str(match["id"])
+                matched.add(str(match["id"]))
                 continue
             slot = f"{title}|{ctype}"
             refs.setdefault(slot, []).append(f.key)

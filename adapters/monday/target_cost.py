@@ -34,7 +34,8 @@ def _template(c: ContainerInventory) -> Template | None:
 
 def _columns(tpl: Template, overrides: dict[str, str], with_history: bool, *, subitems: bool = False) -> int:
     """The columns a fresh board gets: the adapter's own, and one per field title and type."""
-    fields: set[tuple[str, str]] = {(mm.column_title(f), mm.column_type(f, overrides)) for f in tpl.fields}
+    titles = mm.column_titles(tpl, overrides)
+    fields: set[tuple[str, str]] = {(titles[f.key], mm.column_type(f, overrides)) for f in tpl.fields}
     return len(mm.own_columns(tpl, with_history, checklists=not subitems)) + len(fields)
 
 

@@ -127,6 +127,36 @@ def column_title(f: FieldDef) -> str:
     return name_for(f.name, NAME_LIMIT)
 
 
+def column_titles(tpl: Template, overrides: dict[str, str]) -> dict[str, str]:
+    """Each field's column title. monday.com holds a field as a column found by title and
+    type, so fields sharing both (a "Notes" in two Pipefy phases) would share one column and
+    one's value would overwrite the other's: each of them is named for its stage instead
+    ("Triage: Notes"), or numbered where that is not enough ("Notes (2)"). A function of the
+    template alone, so every run and sync finds the same columns again."""
+    stages = {s.key: " ".join(s.name.split()) for s in tpl.stages}
+    plain = {f.key: column_title(f) for f in tpl.fields}
+    shared: dict[tuple[str, str], list[FieldDef]] = {}
+    for f in tpl.fields:
+        shared.setdefault((plain[f.key], column_type(f, overrides)), []).append(f)
+    out = dict(plain)
+    taken = {(t, column_type(f, overrides)) for f in tpl.fields for t in [plain[f.key]]}
+    for (title, ctype), fields in shared.items():
+        if len(fields) < 2:
+            continue
+        for n, f in enumerate(fields):
+            stage = stages.get(f.stage_key or "")
+            if n == 0 and not stage:
+                continue  # the form's own (no stage) keeps the title
+            wanted = name_for(f"{stage}: {f.name}", NAME_LIMIT) if stage else title
+            named, k = wanted, 1
+            while (named, ctype) in taken:
+                k += 1
+                named = name_for(wanted, NAME_LIMIT - len(f" ({k})")) + f" ({k})"
+            taken.add((named, ctype))
+            out[f.key] = named
+    return out
+
+
 def column_defaults(f: FieldDef, ctype: str) -> str | None:
     """A dropdown's labels, made with the column (its options, by text)."""
     if ctype != "dropdown":

@@ -248,8 +248,16 @@ def _fields(st: PipefyState, pipe_id: str) -> tuple[list[Field], dict[str, list[
             f("priority", "Priority", "radio_horizontal", ["Low", "Medium", "High"]),
             f("tags", "Tags", "label_select"),
             f("related", "Related requests", "connector"),
+            # Pipefy keeps a field's label apart per phase: two phases may each have a "Notes"
+            f("doing_notes", "Notes", "long_text"),
         ],
-        "Triage": [f("phone", "Phone", "phone"), f("", "Blank-named field slug", "short_text")],
+        "Triage": [
+            f("phone", "Phone", "phone"),
+            f("", "Blank-named field slug", "short_text"),
+            f("triage_notes", "Notes", "long_text"),
+        ],
+        # the start form's label again, of another type
+        "Waiting on supplier": [f("supplier_needed_by", "Needed by", "short_text")],
     }
     per_phase["Triage"][1].id = "field_without_name"
     per_phase["Triage"][1].label = ""
@@ -349,6 +357,12 @@ def _seed_values(st: PipefyState, rng: random.Random, pipe: Pipe, card: Card, at
         v["tags"] = json.dumps(sorted({rng.choice(named) for _ in range(2)}), ensure_ascii=False)
     if "Triage" in reached and n % 4 == 0:
         v["phone"] = "+55 11 5555-0100"
+    if "Triage" in reached and n % 2 == 0:
+        v["triage_notes"] = f"Triage note on request {n + 1}"
+    if "Doing" in reached and n % 2 == 0:
+        v["doing_notes"] = f"Doing note on request {n + 1}"
+    if "Waiting on supplier" in reached:
+        v["supplier_needed_by"] = "after the holidays"
     card.values = v
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from adapters.monday import target_mapping as mm
 from adapters.monday.target_ledger import MondayLosses
-from wizard.model import FieldDef, FieldType, FieldValue, Item, Template
+from wizard.model import FieldDef, FieldType, FieldValue, Item, Stage, Template
 
 FLAG = FieldDef(key="table:column:t/flag", name="Paid", type=FieldType.checkbox)
 TPL = Template(key="table:container:t", name="T", fields=[FLAG])
@@ -33,3 +33,30 @@ def test_a_value_a_column_cannot_hold_is_dropped_with_its_reason() -> None:
     assert value is None and why and "not a date" in why
     number = FieldDef(key="x:field:n", name="Budget", type=FieldType.number)
     assert mm.value_for(number, "numbers", 42.0) == ("42", None)
+
+
+def test_fields_sharing_a_title_and_type_get_columns_named_for_their_stage() -> None:
+    """Two stages' "Notes" would be one column (found by title and type), one value over the
+    other: each is named for its stage; a stageless one keeps the title and a second is
+    numbered; the same title of another type is its own column already and keeps it."""
+    stages = [Stage(key="x:phase:1", name="Triage", position=0), Stage(key="x:phase:2", name="  Doing ", position=1)]
+    fields = [
+        FieldDef(key="x:field:start", name="Notes", type=FieldType.textarea),
+        FieldDef(key="x:field:triage", name="Notes", type=FieldType.textarea, stage_key="x:phase:1"),
+        FieldDef(key="x:field:doing", name="Notes", type=FieldType.textarea, stage_key="x:phase:2"),
+        FieldDef(key="x:field:again", name="Notes", type=FieldType.textarea),
+        FieldDef(key="x:field:other", name="Notes", type=FieldType.number, stage_key="x:phase:1"),
+        FieldDef(key="x:field:named", name="Triage: Notes", type=FieldType.textarea),
+    ]
+    tpl = Template(key="x:pipe:c", name="C", stages=stages, fields=fields)
+    titles = mm.column_titles(tpl, {})
+    assert titles == {
+        "x:field:start": "Notes",
+        "x:field:triage": "Triage: Notes (2)",  # a field of the template is already called so
+        "x:field:doing": "Doing: Notes",
+        "x:field:again": "Notes (2)",
+        "x:field:other": "Notes",
+        "x:field:named": "Triage: Notes",
+    }
+    assert len({(t, mm.column_type(f, {})) for f in fields for t in [titles[f.key]]}) == len(fields)
+    assert mm.column_titles(tpl, {}) == titles, "the same template, the same titles"

@@ -19,6 +19,7 @@ from tui.commands import ScreenCommands
 from tui.messages import EngineProgressed, RunEnded
 from tui.model import PHASE_KINDS, EngineModel
 from tui.safe import line
+from tui.signals import exit_on_signals
 from tui.sink import TuiSink
 from tui.steps import STATE_STEP, STEPS
 from wizard import registry
@@ -106,6 +107,8 @@ class WizardApp(App):
         self.connected: Any = None  # the last ConnectResult
         self.item_index: Any = None  # wizard.engine.item_index.ItemIndex, loaded once
         self.target_users: list | None = None
+        self.leaving = False  # a run or sync is stopping at a safe point before the app exits
+        self._signals_undo: Callable[[], None] = lambda: None
         if migration is not None:
             migration.sink = self.sink
 
@@ -118,6 +121,10 @@ class WizardApp(App):
         else:
             self.push_screen(_screen_class("start")())
         self.call_after_refresh(self.set_timer, PRELOAD_AFTER_S, self._preload_screens)
+        self._signals_undo = exit_on_signals(self.exit)
+
+    def on_unmount(self) -> None:
+        self._signals_undo()
 
     def _preload_screens(self) -> None:
         """What moving to each step would do the first time (tui/warmup.py: import its screen's
@@ -416,25 +423,39 @@ class WizardApp(App):
         return self.is_running and screen.is_attached and screen.is_mounted
 
     async def action_quit(self) -> None:
-        """Leave. A run or sync in progress stops at a safe point first, and the terminal is
-        told so (exit 130, like a stopped CLI run): nothing is lost, reopening resumes."""
-        message, code = None, 0
-        if self.run_active:
-            job = "sync" if self.model.mode == "sync" else "run"
-            self.cancel_run()
-            await self.workers.wait_for_complete([w for w in self.workers if w.group == "migration-run"])
-            folder = self.migration.folder if self.migration is not None else ""
-            message = (
-                f"The {job} stopped at a safe point; nothing is lost, and opening {folder} again "
-                f"{'resumes it' if job == 'run' else 'lets you sync again'}."
-            )
-            code = 130
+        """Leave (the quit key and the palette's Quit): `exit` says how a run stops first."""
+        if not self.run_active:
+            self._close_migration()
+        self.exit()
+
+    def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None:
+        """Leave, by any way: the quit action, `App.exit` from anywhere, a signal (tui/signals.py).
+        A run or sync in progress stops at a safe point first, and the terminal is told so (exit
+        130, like a stopped CLI run): nothing is lost, reopening resumes."""
+        if not self.run_active:
+            super().exit(result, return_code, message)
+        elif not self.leaving:
+            self.leaving = True
+            self.run_worker(self._stop_then_exit(result), group="leave", exit_on_error=False)
+
+    async def _stop_then_exit(self, result: Any) -> None:
+        job = "sync" if self.model.mode == "sync" else "run"
+        self.cancel_run()
+        await self.workers.wait_for_complete([w for w in self.workers if w.group == "migration-run"])
+        folder = self.migration.folder if self.migration is not None else ""
+        message = (
+            f"The {job} stopped at a safe point; nothing is lost, and opening {folder} again "
+            f"{'resumes it' if job == 'run' else 'lets you sync again'}."
+        )
+        self._close_migration()
+        super().exit(result, 130, message)
+
+    def _close_migration(self) -> None:
         if self.migration is not None:
             try:
                 self.migration.close()
-            except Exception:  # noqa: BLE001 - quitting: the journal already holds every write, nothing to say
+            except Exception:  # noqa: BLE001 - leaving: the journal already holds every write, nothing to say
                 pass
-        self.exit(return_code=code, message=message)
 
 
 def sync_line(summary: Any) -> str:

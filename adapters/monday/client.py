@@ -3,6 +3,8 @@ its variables to `POST /v2`, with the raw token in `Authorization` and the pinne
 `API-Version`.
 
 Limits: the plan's minute limit (2,500 requests on Pro) is a window of the rate limiter;
+the account's 19,000 items created or updated an hour a budget of its own, each request
+spending the items it creates or changes (a 25-item `create_item` request 25);
 the complexity budget is read from the `complexity` every document asks for, and what each
 operation cost last time is the weight the next one waits for: when the budget left is below
 it, nobody sends until the budget resets. A 429 (the budget exhausted in either shape the
@@ -19,7 +21,7 @@ from typing import Any
 import httpx
 
 from adapters.monday.documents import API_VERSION, VERSION_RE, document
-from adapters.monday.plans import DEFAULT_PLAN, PLANS
+from adapters.monday.plans import DEFAULT_PLAN, HOUR_S, ITEMS_PER_HOUR, PLANS, items_written
 from wizard.errors import CredentialError, PermissionDenied, UserError, VendorDataError
 from wizard.http import ApiClient, ReadRejected, RecordRejected, _message
 from wizard.humanize import human_duration
@@ -29,6 +31,7 @@ MINUTE_S = 60.0
 DAY_S = 86_400.0
 LONG_WAIT_S = 900.0  # a daily limit whose reset is further off than this stops the command instead of waiting
 DAILY_CODES = ("DAILY_LIMIT_EXCEEDED",)
+ITEM_BUDGET_CODES = ("ACCOUNT_CAPACITY_EXCEEDED",)  # the hourly item create/update budget
 BUDGET_CODES = ("COMPLEXITY_BUDGET_EXHAUSTED", "ComplexityException")
 CURSOR_CODES = ("CursorExpiredError", "InvalidCursorException")
 PERMISSION_CODES = ("UserUnauthorizedException", "USER_ACCESS_DENIED", "missingRequiredPermissions")
@@ -67,6 +70,7 @@ class MondayClient(ApiClient):
         api_version: str = API_VERSION,
         window_scale: float = 1.0,
         plan: str = DEFAULT_PLAN,
+        items_per_hour: int = ITEMS_PER_HOUR,
         **kw: Any,
     ) -> None:
         if not VERSION_RE.match(api_version):
@@ -84,6 +88,8 @@ class MondayClient(ApiClient):
         )
         headers = {"Authorization": token, "API-Version": api_version, "Accept": "application/json"}
         super().__init__(base_url, limiter=limiter, headers=headers, **kw)
+        # the items created or updated an hour: a request waits here for the items it writes
+        self.items = RateLimiter([], budgets=[(items_per_hour, HOUR_S * window_scale)], on_wait=self._on_wait)
         self.api_version = api_version
         self.window_scale = window_scale
         self.plan, self.limits = plan, limits
@@ -103,6 +109,8 @@ class MondayClient(ApiClient):
             wait = MINUTE_S * self.window_scale
         if code in BUDGET_CODES:
             self._budget_left(0, wait)
+        if code in ITEM_BUDGET_CODES:
+            self._items_spent(wait)
         if code in DAILY_CODES and wait > LONG_WAIT_S * self.window_scale:
             raise UserError(
                 f"monday.com's daily limit of {self.limits.day:,} calls on the {self.plan} plan is used up until "
@@ -119,6 +127,28 @@ class MondayClient(ApiClient):
             budget.spent.clear()
             budget.total = 0.0
             budget.observe_remaining(now, remaining, reset_in)
+
+    def _items_spent(self, reset_in: float) -> None:
+        """monday.com says the hour's items are spent (by us or another client of the
+        account): nothing more is written until `reset_in` has passed."""
+        now = self.items.clock()
+        for budget in self.items.budgets:
+            budget.observe_remaining(now, 0, reset_in)
+
+    def _items_counted_now(self, stamp: float) -> None:
+        """The items spent at `stamp` count from the answer's time instead: monday.com counted
+        them somewhere in between, so our hour never frees them before its does."""
+        now = self.items.clock()
+        for budget in self.items.budgets:
+            at = next((i for i, (when, _) in enumerate(budget.spent) if when == stamp), None)
+            if at is None:
+                continue  # expired already, or cleared by a refusal
+            _, points = budget.spent[at]
+            del budget.spent[at]
+            i = len(budget.spent)
+            while i > 0 and budget.spent[i - 1][0] > now:
+                i -= 1
+            budget.spent.insert(i, (now, points))
 
     def _observe(self, op: str, complexity: Any) -> None:
         if not isinstance(complexity, dict):
@@ -163,7 +193,13 @@ class MondayClient(ApiClient):
         request's own arguments instead of the JSON body (the multipart file endpoint)."""
         token = _OPERATION.set(op)
         try:
-            return await self._query(op, text, variables, write=True, refused=refused, **kw)
+            items = items_written(op)
+            stamp = await self.items.acquire(weight=items) if items else None
+            try:
+                return await self._query(op, text, variables, write=True, refused=refused, **kw)
+            finally:
+                if stamp is not None:
+                    self._items_counted_now(stamp)
         finally:
             _OPERATION.reset(token)
 
@@ -198,6 +234,13 @@ class MondayClient(ApiClient):
                     attempts += 1
                     self.rate_limited += 1
                     self._budget_left(0, retry_in)
+                    continue
+                if code in ITEM_BUDGET_CODES and attempts < self.max_retries:
+                    # the hour's items spent, told with HTTP 200: nothing was written; wait it out
+                    attempts += 1
+                    self.rate_limited += 1
+                    self._items_spent(retry_in if retry_in is not None else HOUR_S * self.window_scale)
+                    await self.items.acquire(weight=items_written(op))
                     continue
                 if write and code in REFUSED_CODES:
                     raise RecordRejected(422, f"{code}: {message}", self.label)

@@ -16,6 +16,12 @@
   midnight UTC: `DAILY_LIMIT_EXCEEDED`), concurrency (Pro: 100), each 429 with
   `Retry-After`, and the `RateLimit-Policy` / `RateLimit` headers on every answer. Windows
   are scaled by `window_scale` (the CLI's --rate-scale).
+- The item create/update budget: "19,000 items per account per hour" (every plan; a sliding
+  hour, scaled like the minute): a request that would create or change more items than the
+  hour has left is refused whole, HTTP 429 with `ACCOUNT_CAPACITY_EXCEEDED` (the code monday.com
+  gives a bulk import refused for that budget), `retry_in_seconds` and `Retry-After`, as every
+  rate-limit error is; `POST /_sandbox/budget {"items_status": 200}` answers it with HTTP 200
+  and `errors[]` instead (application-level errors are 200s, reference M4: a client takes both).
 - Files: `public_url` is a signed URL on this server, valid for an hour; a file made bad
   (`POST /_sandbox/corrupt {"mode": "bad_file"}`) always fails to download.
 - Webhooks (sandbox_webhooks): `create_webhook` sends the challenge first; every change to an
@@ -58,6 +64,7 @@ BUDGETS = {"pro": 10_000_000, "enterprise": 10_000_000, "free": 1_000_000, "tria
 MINUTE_LIMITS = {"enterprise": 5_000, "pro": 2_500, "free": 1_000, "trial": 1_000}
 CONCURRENCY = {"enterprise": 250, "pro": 100, "free": 40, "trial": 40}
 DAILY_LIMITS = {"enterprise": 25_000, "pro": 10_000, "free": 1_000, "trial": 1_000}  # reset at midnight UTC
+ITEMS_PER_HOUR = 19_000  # items created or updated per account per hour, every plan (reference M5)
 PUBLIC_URL_TTL_S = 3600
 CURSOR_TTL_S = 3600
 LEGACY_ERRORS_BEFORE = "2025-01"
@@ -102,6 +109,11 @@ class MondaySandbox(Sandbox):
         self.day_length = 86_400.0 * window_scale  # a day ends at midnight UTC (at scale 1)
         self.day, self.day_calls = -1, 0
         self.in_flight = 0
+        self.hour = 3600.0 * window_scale
+        self.items_per_hour = ITEMS_PER_HOUR
+        self.items_written: deque[tuple[float, int]] = deque()  # (when, items) over the last hour
+        self.items_status = 429  # the item budget's refusal: 429, or 200 with errors[]
+        self.items_refused = 0  # requests refused for it
         self.legacy_errors = False  # force the pre-2025-01 complexity error shape whatever the version
         self._secret = hashlib.sha256(f"monday-sandbox-{seed}".encode()).digest()
         self._flight_lock = threading.Lock()
@@ -134,6 +146,7 @@ class MondaySandbox(Sandbox):
         self.state = build_state(int(body.get("seed", self.seed)), str(body.get("scale", self.scale)))
         self.cursors.clear()
         self.window_start, self.window_spent = None, 0
+        self.items_written.clear()
 
     @property
     def budget(self) -> int:
@@ -367,7 +380,12 @@ class MondaySandbox(Sandbox):
         reset = self._reset_in(now)
         if self.limits_on and spent + cost > self.budget:
             return self._exhausted(cost, self.budget - spent, reset, version)
+        items = mut.item_writes(doc, op_name) if writes else 0
+        if self.limits_on and items and (refused := self._over_item_budget(now, items)) is not None:
+            return refused
         self._charge(now, cost)
+        if items:
+            self.items_written.append((now, items))
         ctx = gql.Ctx(
             self.state,
             origin,
@@ -389,6 +407,35 @@ class MondaySandbox(Sandbox):
         out["account_id"] = self.state.account_id
         out["extensions"] = {"request_id": str(uuid.uuid4())}
         return _json(out, 200, self._rate_headers())
+
+    def _items_in_hour(self, now: float) -> int:
+        while self.items_written and self.items_written[0][0] <= now - self.hour:
+            self.items_written.popleft()
+        return sum(n for _, n in self.items_written)
+
+    def _over_item_budget(self, now: float, items: int) -> Response | None:
+        """The account's hourly item create/update budget, when these items would exceed it."""
+        left = self.items_per_hour - self._items_in_hour(now)
+        if items <= left:
+            return None
+        freed, retry_at = 0, now + self.hour
+        for when, n in self.items_written:  # the hour frees what it spent, oldest first
+            freed += n
+            if left + freed >= items:
+                retry_at = when + self.hour
+                break
+        retry = max(1, math.ceil(retry_at - now))
+        status = self.items_status
+        self.items_refused += 1
+        return self._errors(
+            f"Account capacity exceeded: {self.items_per_hour:,} items per account per hour created or updated; "
+            f"{max(0, left):,} left, {items:,} asked",
+            "ACCOUNT_CAPACITY_EXCEEDED",
+            status,
+            {"Retry-After": str(retry)},
+            retry_in_seconds=retry,
+            status_code=429,
+        )
 
     def _exhausted(self, cost: int, left: int, reset: float, version: str) -> Response:
         retry = max(1, math.ceil(reset))
@@ -548,7 +595,9 @@ class MondaySandbox(Sandbox):
         """Test hook: spend complexity as if other clients of the account had (`{"spend": n}`,
         or `{"leave": n}` points in this minute),
         or switch the error shape (`{"legacy_errors": true}`) or the plan (`{"tier": "free"}`), or
-        set the calls made today (`{"day_calls": n}`)."""
+        set the calls made today (`{"day_calls": n}`) or the items created or updated this hour
+        (`{"items_written": n}`), or answer the item budget's refusal with HTTP 200
+        (`{"items_status": 200}`), or lower that budget (`{"items_per_hour": n}`)."""
         body = await request.json()
         with self.lock:
             if "spend" in body:
@@ -562,6 +611,13 @@ class MondaySandbox(Sandbox):
                 self.window_spent = self.budget - int(body["leave"])
             if "legacy_errors" in body:
                 self.legacy_errors = bool(body["legacy_errors"])
+            if "items_written" in body:  # items the account created or updated this hour, whoever did
+                self.items_written.clear()
+                self.items_written.append((time.monotonic(), int(body["items_written"])))
+            if "items_status" in body:
+                self.items_status = int(body["items_status"])
+            if "items_per_hour" in body:  # a lower budget, so a test fills an hour quickly
+                self.items_per_hour = int(body["items_per_hour"])
             if "tier" in body:
                 self.state.tier = str(body["tier"])
             if "day_calls" in body:  # calls the account made today, whoever made them
@@ -590,6 +646,7 @@ class MondaySandbox(Sandbox):
             "account_id": st.account_id,
             "boards": boards,
             "broken_files": sorted(a.id for a in st.assets.values() if a.broken),
+            "items_refused": self.items_refused,  # requests refused for the hourly item budget
             "made": mut.target_export(st),
         }
 

@@ -65,6 +65,30 @@ def mutation_cost(doc: DocumentNode, operation_name: str | None) -> int:
     return MUTATION_COST * len(fields)
 
 
+# What monday.com counts against "19,000 items per account per hour", its item create/update
+# budget (developer.monday.com/api-reference/docs/importing-items-in-bulk, reference M5): the
+# mutations that create an item (a subitem is an item) or change its column values.
+ITEM_WRITES = frozenset(
+    {
+        "create_item",
+        "create_subitem",
+        "duplicate_item",
+        "change_multiple_column_values",
+        "change_column_value",
+        "change_simple_column_value",
+    }
+)
+
+
+def item_writes(doc: DocumentNode, operation_name: str | None) -> int:
+    """How many items a request creates or updates (every alias counts)."""
+    ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
+    op = next((o for o in ops if operation_name is None or (o.name and o.name.value == operation_name)), None)
+    if op is None or op.operation.value != "mutation":
+        return 0
+    return sum(1 for s in op.selection_set.selections if isinstance(s, FieldNode) and s.name.value in ITEM_WRITES)
+
+
 def is_mutation(doc: DocumentNode, operation_name: str | None) -> bool:
     ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
     op = next((o for o in ops if operation_name is None or (o.name and o.name.value == operation_name)), None)

@@ -175,7 +175,7 @@ class MondayTarget:
         return float(self.client.clock_skew)
 
     def stop_on(self, stop: asyncio.Event) -> None:
-        self.client.limiter.stop = stop
+        self.client.limiter.stop = self.client.items.stop = stop
 
     async def whoami(self) -> Identity:
         data = await self.client.query("whoami")

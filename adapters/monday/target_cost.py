@@ -1,16 +1,17 @@
 """What a migration into monday.com costs, from the discovery inventory: the requests
-`MondayTarget` makes (mirrored one for one), and the time monday.com's two limits impose on
+`MondayTarget` makes (mirrored one for one), and the time monday.com's limits impose on
 them: requests a minute, and complexity points a minute, each mutation costing
 `MUTATION_COST` (reference M4, M5), both as the account's plan (`[target] rate_plan`)
-sets them. Aliased requests (a board's groups, its columns, its new items several at a time)
-count as one request and as the complexity of every mutation in them."""
+sets them, and the account's 19,000 items created or updated an hour (every plan). Aliased
+requests (a board's groups, its columns, its new items several at a time) count as one
+request and as the complexity of every mutation in them."""
 
 from __future__ import annotations
 
 from math import ceil
 
 from adapters.monday import target_mapping as mm
-from adapters.monday.plans import DEFAULT_PLAN, PLANS, PlanLimits
+from adapters.monday.plans import DEFAULT_PLAN, HOUR_S, ITEMS_PER_HOUR, PLANS, PlanLimits
 from adapters.monday.target_mapping import MUTATION_COST, batch_size, items_per_request
 from wizard import comment_digest as digest
 from wizard.engine.inventory import ContainerInventory, Inventory
@@ -49,9 +50,9 @@ def _limits(plan: Plan) -> PlanLimits:
     return PLANS[_tier(plan)]
 
 
-def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
-    """(requests per kind, of which reads, mutations) for a run into an account without
-    the boards yet."""
+def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int, dict[str, int]]:
+    """(requests per kind, of which reads, mutations, items created or updated per kind of
+    request) for a run into an account without the boards yet."""
     asked = int(getattr(plan.mapping, "batch", 25))  # MondayMapping's
     batch = batch_size(asked)
     # new items go in requests of consecutive items, at the documented cost until one is answered
@@ -60,6 +61,7 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
     calls = {"people": 1, "tags": 0, "boards": 0, "items": 0, "comments": 0, "attachments": 0}
     reads = 1  # the account's users
     mutations = 0
+    items = {"items": 0, "attachments": 0}  # what the hourly item budget counts (plans.ITEM_WRITES)
     titles: set[str] = set()
     for c in inv.containers:
         if left_out(plan.mapping.exclude, plan.source.system, c.id, c.key):
@@ -78,6 +80,7 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
         # the source's sub-items go one by one under their parents, the other items several to a request
         calls["items"] += ceil((c.count("item") - c.subitems) / per_request)
         mutations += c.count("item")
+        items["items"] += c.count("item")
         made = c.subitems + (c.checklist_items + c.checklist_items_done if subitems else 0)
         if made:
             # each sub-item and checklist item a subitem, each done checklist item ticked; the board's
@@ -87,11 +90,13 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
             calls["items"] += made + 2 + ceil(made_columns / batch)
             reads += 1
             mutations += made - c.subitems + made_columns + 1  # the sub-items are among the items above
+            items["items"] += made - c.subitems + 1  # each subitem made or ticked, the first one's values
         if strategy == "field":  # one write of the Comment history column per item, the rest as a digest
             comments = c.history_overflow(mm.LONG_TEXT_LIMIT, mm.COMMENT_LIMIT)
             writes = sum(n for k, n in c.comment_shape().items() if k)
             calls["items"] += writes
             mutations += writes
+            items["items"] += writes
         else:
             parts = c.history_parts(mm.COMMENT_LIMIT) if strategy != "each" else 0
             comments = digest.calls(c.comment_shape(), strategy, plan.mapping.recent_comments, parts)
@@ -100,12 +105,13 @@ def _counts(inv: Inventory, plan: Plan) -> tuple[dict[str, int], int, int]:
         uploads = c.count("upload") - c.oversized_attachments
         calls["attachments"] += uploads + c.items_with_attachments  # each file, then one write per item shows them
         mutations += uploads + c.items_with_attachments
+        items["attachments"] += c.items_with_attachments
     # The run lists the account's tags once, then makes each label's tag (by title, case aside)
     # that is not there: counted for an account without them.
     calls["tags"] = len(titles) + (1 if titles else 0)
     reads += 1 if titles else 0
     mutations += len(titles)
-    return calls, reads, mutations
+    return calls, reads, mutations, items
 
 
 def target_calls(inv: Inventory, plan: Plan) -> dict[str, int]:
@@ -118,8 +124,23 @@ def target_reads(inv: Inventory, plan: Plan) -> int:
 
 def complexity(inv: Inventory, plan: Plan) -> int:
     """The complexity points the run spends: every mutation's, and about `READ_COST` a read."""
-    _, reads, mutations = _counts(inv, plan)
+    _, reads, mutations, _ = _counts(inv, plan)
     return mutations * MUTATION_COST + reads * READ_COST
+
+
+def weights(inv: Inventory, plan: Plan) -> dict[str, float]:
+    """What a request of each kind spends of the hourly item budget (the simulation's weights
+    for `items_per_hour`): the items it creates or changes, on average; nothing for the others."""
+    calls, _, _, items = _counts(inv, plan)
+    out = dict.fromkeys(calls, 0.0)
+    for kind, n in items.items():
+        out[kind] = n / calls[kind] if calls.get(kind) else 0.0
+    return out
+
+
+def item_writes(inv: Inventory, plan: Plan) -> int:
+    """The items the run creates or changes, each counted against the hourly item budget."""
+    return sum(_counts(inv, plan)[3].values())
 
 
 def risks(inv: Inventory, plan: Plan) -> list[str]:
@@ -145,12 +166,17 @@ def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_p
     requests = sum(calls.values())
     points = complexity(inv, plan)
     by_requests = requests / (limits.minute / minute)
-    _, _, mutations = _counts(inv, plan)
+    _, _, mutations, written = _counts(inv, plan)
     by_engine = max(requests / engine_calls_per_s, mutations / ENGINE_OBJECTS_PER_S)
     # the budget is a fixed minute from its first call: each full budget but the last is waited out
     waits = max(0, ceil(points / limits.budget) - 1)
     by_budget = waits * minute + by_engine * (points - waits * limits.budget) / max(1, points)
-    total = max(by_requests, by_budget, by_engine)
+    # the items an hour: each hour's worth but the last waits for the hour it was written in to pass
+    items, hourly = sum(written.values()), int(plan.target.rate_limits.get("items_per_hour", ITEMS_PER_HOUR))
+    hour = HOUR_S * plan.target.rate_window_scale
+    hours = max(0, ceil(items / max(1, hourly)) - 1)
+    by_items = hours * hour + by_engine * (items - hours * hourly) / max(1, items)
+    total = max(by_requests, by_budget, by_engine, by_items)
     tier = _tier(plan)
     why = [
         (
@@ -160,6 +186,10 @@ def duration_s(inv: Inventory, plan: Plan, calls: dict[str, int], engine_calls_p
         (
             f"{points:,} complexity points ({MUTATION_COST:,} a mutation) under the {tier} plan's budget of "
             f"{limits.budget:,} a minute take {human_duration(by_budget)}"
+        ),
+        (
+            f"{items:,} items created or updated under monday.com's {hourly:,} items an hour (per account) "
+            f"take {human_duration(by_items)}"
         ),
         f"the engine writes {mutations:,} objects in about {human_duration(by_engine)} when nothing waits",
     ]

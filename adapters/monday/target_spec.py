@@ -12,7 +12,7 @@ from pydantic import Field
 
 from adapters.monday import spec as source_spec
 from adapters.monday import target_cost, target_ledger
-from adapters.monday.plans import DEFAULT_PLAN, PLANS
+from adapters.monday.plans import DEFAULT_PLAN, HOUR_S, ITEMS_PER_HOUR, PLANS
 from adapters.monday.target_mapping import MINUTE_REQUESTS
 from wizard.plan import MappingOptions
 from wizard.registry import AdapterSpec, Connection, Preset, RateProfile, RateWindow
@@ -39,6 +39,10 @@ class MondayMapping(MappingOptions):
 
 
 RATE_DOC = "developer.monday.com/api-reference/docs/rate-limits (reference M4)"
+ITEMS_DOC = "developer.monday.com/api-reference/docs/importing-items-in-bulk (reference M5)"
+# the account's items created or updated an hour, on every plan: a budget each request spends
+# the items it writes of (target_cost.weights), not a count of requests
+ITEMS_HOURLY = RateWindow(ITEMS_PER_HOUR, HOUR_S, points=True, name="items_per_hour", doc=ITEMS_DOC)
 
 
 def connect(c: Connection) -> Any:
@@ -48,7 +52,11 @@ def connect(c: Connection) -> Any:
 
     # the account's plan ([target] rate_plan): its minute and daily calls and its complexity budget
     plan = c.endpoint.rate_plan or DEFAULT_PLAN
-    client = MondayClient(c.endpoint.base_url, c.credentials["token"], plan=plan, **c.client_args())
+    # the items an hour: the plan's [target.rate_limits] items_per_hour, else the documented 19,000
+    hourly = int(c.endpoint.rate_limits.get(ITEMS_HOURLY.key, ITEMS_HOURLY.calls))
+    client = MondayClient(
+        c.endpoint.base_url, c.credentials["token"], plan=plan, items_per_hour=hourly, **c.client_args()
+    )
     return MondayTarget(client, dry_run=c.dry_run, source_label=c.peer_label, mapping=c.mapping)
 
 
@@ -60,12 +68,18 @@ SPEC = AdapterSpec(
     default_url=source_spec.SPEC.default_url,
     credentials=source_spec.SPEC.credentials,
     sandbox=source_spec.SPEC.sandbox,
-    # reference M4: 2,500 requests a minute on Pro; 10M complexity points a minute, each mutation ~10,000
+    # reference M4: 2,500 requests a minute on Pro; 10M complexity points a minute, each mutation ~10,000;
+    # reference M5: 19,000 items created or updated an hour per account
     rate=RateProfile(
-        (RateWindow(MINUTE_REQUESTS, 60.0, doc=RATE_DOC),),
-        summary="2,500-a-minute limit and 10M complexity points a minute (10,000 a mutation)",
+        (RateWindow(MINUTE_REQUESTS, 60.0, doc=RATE_DOC), ITEMS_HOURLY),
+        summary="2,500-a-minute limit, 10M complexity points a minute (10,000 a mutation) and 19,000 items "
+        "created or updated an hour per account",
         # each account plan's minute limit; its complexity budget is the cost model's (target_cost)
-        plans={name: (RateWindow(p.minute, 60.0, doc=RATE_DOC),) for name, p in PLANS.items() if name != DEFAULT_PLAN},
+        plans={
+            name: (RateWindow(p.minute, 60.0, doc=RATE_DOC), ITEMS_HOURLY)
+            for name, p in PLANS.items()
+            if name != DEFAULT_PLAN
+        },
         default_plan=DEFAULT_PLAN,
     ),
     cost=target_cost,

@@ -251,7 +251,10 @@ class WizardApp(App):
         self.run_summary = None
         self.last_job = "run"
         self.model.eta_source = self.eta_source()
-        self.model.start(self.run_totals(), self.already_done())
+        totals = self.run_totals()
+        self.model.start(totals, self.already_done())
+        if not totals:  # a folder never discovered: the run discovers it first
+            self.model.discovered = self._discovered
         already = self.model.already
         self.model.note(
             f"▶ run resumed: {already:,} already in the target, not counted in the rate" if already else "▶ run started"
@@ -265,6 +268,11 @@ class WizardApp(App):
             description="the migration run",
         )
         self.post_message(EngineProgressed())
+
+    def _discovered(self) -> None:
+        """The run's own discovery is done: its bars get their totals, its ETA the simulation."""
+        self.model.eta_source = self.eta_source()
+        self.model.set_totals(self.run_totals(), self.already_done())
 
     def needs_backup(self) -> bool:
         """Whether the run backs the source up first: asked for, not taken yet in this folder,

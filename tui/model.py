@@ -78,6 +78,9 @@ class EngineModel:
     _eta: tuple[float, float] | None = None  # (when computed, seconds left then)
     _eta_asked: float | None = None
     _eta_busy: bool = False
+    # called once when the run's phase starts: a run of a folder never discovered discovers first,
+    # and only then are there totals for its bars
+    discovered: Callable[[], None] | None = None
 
     # -- folding ---------------------------------------------------------------------------
     def start(
@@ -86,13 +89,17 @@ class EngineModel:
         """A new run: `totals` per kind from the inventory, `done` per kind from the store (what
         an earlier, interrupted run already wrote: the bars start there, the rate ignores it)."""
         self.__init__(clock=self.clock, mode=mode, eta_source=self.eta_source)  # type: ignore[misc]
-        self.totals = dict(totals or {})
-        for phase, kind in PHASE_KINDS.items():
-            if kind in self.totals:
-                already = min(max(0, (done or {}).get(kind, 0)), self.totals[kind])
-                self.phases[phase] = Phase(phase, already, self.totals[kind], baseline=already)
+        self.set_totals(totals or {}, done or {})
         self.state = "running"
         self.started_at = self.clock()
+
+    def set_totals(self, totals: dict[str, int], done: dict[str, int]) -> None:
+        """Per kind, what the run processes and what is in the target already (its bar starts there)."""
+        self.totals = dict(totals)
+        for phase, kind in PHASE_KINDS.items():
+            if kind in self.totals:
+                already = min(max(0, done.get(kind, 0)), self.totals[kind])
+                self.phases[phase] = Phase(phase, already, self.totals[kind], baseline=already)
 
     def apply(self, e: Event) -> None:
         self.events += 1
@@ -100,6 +107,10 @@ class EngineModel:
         if self.waiting_until is not None and now >= self.waiting_until and not isinstance(e, RateLimited):
             self.waiting_until = None
         if isinstance(e, PhaseStarted):
+            then = self.discovered
+            if e.phase == "run" and then is not None:  # the run's own discovery is done
+                self.discovered = None
+                then()
             ph = self.phases.setdefault(e.phase, Phase(e.phase))
             if e.phase not in PHASE_KINDS and e.total is not None:
                 ph.total = e.total

@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 class StyledOnceScreen(Screen[None]):
     """A screen whose first push does not restyle it: Textual restyles every node of a screen
     each time it is pushed, and the first time each node was styled as it was mounted, a moment
-    before (about a tenth of moving to a step, issue 19). Later pushes restyle as Textual does."""
+    before (about a tenth of moving to a step, issue 19). Later pushes restyle as Textual does.
+
+    Nor does it lay itself and the screens under it out a second time at the size they have:
+    laying out a screen sends each widget whose size changed a Resize, the screen included, and
+    Textual answers the screen's own by laying it out again with every screen under it (another
+    tenth of moving to a step). A real resize of the terminal finds the screens at their old size."""
 
     _resumed_before = False
 
@@ -34,6 +39,19 @@ class StyledOnceScreen(Screen[None]):
         if not self._resumed_before:
             self._resumed_before = True
             event.refresh_styles = False
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        # Before Screen's own, as above; prevent_default keeps Screen's from running.
+        app = self.app
+        if (
+            self.HORIZONTAL_BREAKPOINTS
+            or self.VERTICAL_BREAKPOINTS
+            or app.HORIZONTAL_BREAKPOINTS
+            or app.VERTICAL_BREAKPOINTS
+        ):
+            return  # Textual sets the breakpoints' classes there (the wizard has none)
+        if all(screen.outer_size == event.size for screen in app.screen_stack):
+            event.prevent_default()
 
 
 class KeyedScreen(StyledOnceScreen):

@@ -19,6 +19,7 @@ from adapters.tallyfy.mapping import CONVERSIONS, FIELD_TYPES, conversion_loss, 
 from tui.safe import line, shown, text
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
+from tui.widgets.lazy_select import LazySelect
 from tui.widgets.paged_table import PagedTable
 from wizard import registry
 from wizard.engine.people import match_people
@@ -154,7 +155,7 @@ class MappingScreen(WizardScreen):
         self.container_key = options[0][1] if options else None
         with Vertical(id="map-body"):
             with Horizontal(classes="row", id="map-top"):
-                yield Select(
+                yield LazySelect(
                     options,
                     value=self.container_key or Select.NULL,
                     allow_blank=not options,

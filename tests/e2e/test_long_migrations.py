@@ -1,7 +1,7 @@
 """Long migrations through the real CLI: `schedule` installs the platform's timer (and takes it
 out), the pass it starts records itself, `health` reads the folder into one line each and an
-exit code, and `--metrics-port` serves counters that equal the sandboxes' own request counts.
-Every one of these commands is in the audit log."""
+exit code. Every one of these commands is in the audit log. (`--metrics-port`, whose counters
+equal the sandboxes' own request counts, is checked on the medium run of test_medium_run.py.)"""
 
 from __future__ import annotations
 
@@ -10,17 +10,10 @@ import json
 import re
 import signal
 import subprocess
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
-import httpx
-import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
-from tests.e2e.conftest import CLI, Served, cli, serve, stop
-from wizard.audit import check_chain
+from tests.e2e.conftest import CLI, Served, cli
 from wizard.cli import build_parser
 from wizard.schedulers import name_for
 
@@ -127,81 +120,6 @@ def test_health_says_a_run_cut_off_is_unhealthy(small: Served) -> None:
     r = cli("health", str(folder))
     assert r.returncode == 1, r.stdout
     assert r.stdout.startswith("last run: FAILING — cut off before it finished"), r.stdout
-
-
-def _scrape(url: str) -> dict[tuple[str, str], float]:
-    """mw_http_requests_total by (system, status)."""
-    got: Counter[tuple[str, str]] = Counter()
-    for family in text_string_to_metric_families(httpx.get(url, timeout=10).text):
-        for sample in family.samples:
-            if sample.name == "mw_http_requests_total":
-                got[(sample.labels["system"], sample.labels["status"])] += sample.value
-    return dict(got)
-
-
-@pytest.mark.slow
-def test_metrics_scraped_during_a_medium_run_equal_the_sandboxes_own_counts(tmp_path: Path) -> None:
-    s = serve(tmp_path / "mig", "--scale", "medium", "--seed", "4", "--rate-scale", "0.0001")
-    try:
-        folder = s.folder
-        proc = subprocess.Popen(
-            [*CLI, "run", str(folder), "--yes", "--metrics-port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert proc.stderr is not None
-        first = proc.stderr.readline()
-        url = re.search(r"http://127\.0\.0\.1:\d+/metrics", first)
-        assert url, first
-        rest: list[str] = []
-        drain = threading.Thread(target=lambda: rest.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
-        drain.start()
-        scrapes, healths = [], []
-        while proc.poll() is None:
-            try:
-                scrapes.append(_scrape(url.group(0)))
-                health = httpx.get(url.group(0).replace("/metrics", "/healthz"), timeout=10)
-            except httpx.TransportError:
-                break  # the run ended between two looks
-            assert health.status_code == 200, health.text
-            healths.append(health.text.splitlines()[0])
-            time.sleep(0.5)
-        assert proc.wait(timeout=900) == 0, "".join(rest)
-        assert any(h.startswith("last run: ok — running now (process") for h in healths), healths
-        mid = [x for x in scrapes if sum(x.values())]
-        assert len(mid) >= 2, "scraped while the run was writing"
-        totals = [sum(x.values()) for x in mid]
-        assert totals == sorted(totals), "counters only grow"
-
-        final: Counter[tuple[str, str]] = Counter()
-        text = (folder / "logs" / "metrics.prom").read_text()
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == "mw_http_requests_total":
-                    final[(sample.labels["system"], sample.labels["status"])] += sample.value
-        for system in ("trello", "tallyfy"):
-            stats = s.stats(system)
-            by_status: Counter[str] = Counter()
-            for statuses in stats["by_route"].values():
-                for status, n in statuses.items():
-                    by_status[status] += n
-            ours = {st: int(n) for (sy, st), n in final.items() if sy == system}
-            assert ours == dict(by_status), (system, ours, dict(by_status))
-            assert sum(ours.values()) == stats["requests"] > 0
-            assert mid[-1].get((system, "200"), 0) <= ours.get("200", 0)
-        objects = {
-            (x.labels["kind"], x.labels["outcome"]): x.value
-            for f in text_string_to_metric_families(text)
-            for x in f.samples
-            if x.name == "mw_objects_total"
-        }
-        runs = [r for r in s.export("tallyfy")["runs"] if not r.get("preexisting")]
-        assert objects[("item", "created")] == len(runs), "one process written per item created"
-        assert _commands(folder).count("run") == 1
-        assert check_chain(folder) is None
-    finally:
-        stop(s)
 
 
 # Commands that add no line, and why: the two checks (a monitor runs them every minute, and

@@ -22,6 +22,9 @@
   gives a bulk import refused for that budget), `retry_in_seconds` and `Retry-After`, as every
   rate-limit error is; `POST /_sandbox/budget {"items_status": 200}` answers it with HTTP 200
   and `errors[]` instead (application-level errors are 200s, reference M4: a client takes both).
+- Creating a subitem moves its parent's `updated_at` when asked (`POST /_sandbox/options
+  {"subitem_bumps_parent": true}`; the docs say neither way), with no line in the parent's
+  activity log.
 - Files: `public_url` is a signed URL on this server, valid for an hour; a file made bad
   (`POST /_sandbox/corrupt {"mode": "bad_file"}`) always fails to download.
 - Webhooks (sandbox_webhooks): `create_webhook` sends the challenge first; every change to an
@@ -140,6 +143,7 @@ class MondaySandbox(Sandbox):
             Route("/_sandbox/budget", self._budget, methods=["POST"]),
             Route("/_sandbox/corrupt", self._corrupt, methods=["POST"]),
             Route("/_sandbox/mutate", self._mutate, methods=["POST"]),
+            Route("/_sandbox/options", self._options, methods=["POST"]),
         ]
 
     def reset_state(self, body: dict[str, Any]) -> None:
@@ -590,6 +594,15 @@ class MondaySandbox(Sandbox):
             st.post_update(Update(st.new_id(), item.id, f"<p>{text}</p>", text, st.me_id, now))
         item.updated_at = now
         return now
+
+    async def _options(self, request: Request) -> Response:
+        """Test hook: behaviour the vendor's docs leave open. `{"subitem_bumps_parent": true}`:
+        creating a subitem moves its parent's updated_at, as monday.com may."""
+        body = await request.json()
+        with self.lock:
+            if "subitem_bumps_parent" in body:
+                self.state.subitem_bumps_parent = bool(body["subitem_bumps_parent"])
+        return _json({"ok": True})
 
     async def _budget(self, request: Request) -> Response:
         """Test hook: spend complexity as if other clients of the account had (`{"spend": n}`,

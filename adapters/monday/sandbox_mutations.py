@@ -517,6 +517,8 @@ class MutationRoot:
         st.items[it.id] = it
         sub.item_ids.append(it.id)
         parent.subitem_ids.append(it.id)
+        if getattr(st, "subitem_bumps_parent", False):  # a state saved before the option had none
+            parent.updated_at = now  # no change of the parent's own: its activity log holds none
         st.log_item(it, "create_pulse")
         return gql.ItemView(self._ctx, it)
 
@@ -707,6 +709,8 @@ def _exported(st: MondayState, it: Item) -> dict[str, Any]:
         "archived": it.state == "archived",
         "source_ref": own,
         "done": bool((it.values.get("mw_done") or {}).get("checked")),
+        "created_at": it.created_at,
+        "updated_at": it.updated_at,
         # column id -> the value as monday.com stores it, as JSON (no object of the export's own)
         "values": {cid: json.dumps(v, ensure_ascii=False) for cid, v in it.values.items()},
         "updates": [

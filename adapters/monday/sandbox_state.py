@@ -207,6 +207,9 @@ class MondayState:
     slug: str
     me_id: str
     tier: str = "pro"
+    # creating a subitem moves its parent's updated_at (the vendor's docs say neither way): off
+    # unless asked for (`POST /_sandbox/options {"subitem_bumps_parent": true}`)
+    subitem_bumps_parent: bool = False
     users: dict[str, User] = field(default_factory=dict)
     workspaces: dict[str, Workspace] = field(default_factory=dict)
     boards: dict[str, Board] = field(default_factory=dict)

@@ -31,6 +31,7 @@ import json
 import mimetypes
 import tempfile
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,9 @@ PAGE = 500  # items per page (monday.com's most)
 BOARDS_PAGE = 100
 USERS_PAGE = 1000
 UPDATES_PER_ITEM = 100
+# A parent's updated_at this close after the creation of one of our subitems may be that
+# creation's doing (the engine's own tolerance for our writes)
+BUMP_S = 2.0
 REMOVAL = {
     "subitem": Removal(0, "delete"),
     "item": Removal(0, "delete"),
@@ -119,6 +123,11 @@ def _on_board(ctx: ContainerCtx, board_id: str, groups: dict[str, str]) -> Conta
 def _full(e: RecordRejected) -> bool:
     """The board refused the item as full (it holds 10,000)."""
     return "ItemsLimitationException" in e.message
+
+
+def _marked(subitem: dict[str, Any]) -> bool:
+    """A subitem with our marker: one the migration made."""
+    return any(read_marker(c.get("text")) for c in subitem.get("column_values") or [])
 
 
 def _item(raw: dict[str, Any]) -> TargetItem:
@@ -890,13 +899,35 @@ class MondayTarget:
         return _item(raw) if raw else None
 
     async def item_activity(self, item_id: str) -> tuple[TargetItem | None, str | None]:
+        """The item, and when anyone last did anything in it: its own change, an update, a
+        file, a subitem someone else added. Creating a subitem may move its parent's
+        `updated_at` with no change to the parent: when ours explain that time, the item's own
+        activity log says when the item itself last changed (sync and rollback then see no
+        edit where there was none)."""
         raw = await self._item_now(item_id)
         if raw is None:
             return None, None
+        subitems = [x for x in raw.get("subitems") or [] if x.get("state") != "deleted"]
+        ours = [str(x.get("created_at") or "") for x in subitems if _marked(x)]
         times = [raw.get("updated_at")]
+        if ours and _epoch(times[0]) <= _epoch(max(ours, key=_epoch)) + BUMP_S:
+            times = [await self._own_change(raw) or times[0]]
         times += [u.get("created_at") for u in raw.get("updates") or []]
         times += [a.get("created_at") for a in raw.get("assets") or []]
+        times += [x.get("created_at") for x in subitems if not _marked(x)]  # someone else's subitem
         return _item(raw), max((t for t in times if t), key=_epoch, default=None)
+
+    async def _own_change(self, raw: dict[str, Any]) -> str | None:
+        """When the item itself last changed, by its board's activity log (None: unknown)."""
+        board = (raw.get("board") or {}).get("id")
+        if not board:
+            return None
+        data = await self._query("item_log", {"board_ids": [str(board)], "item_ids": [str(raw["id"])]})
+        logs = [log for b in data.get("boards") or [] for log in b.get("activity_logs") or []]
+        ticks = [int(str(log.get("created_at"))) for log in logs if str(log.get("created_at") or "").isdigit()]
+        if not ticks:
+            return None
+        return datetime.fromtimestamp(max(ticks) / 10_000_000, UTC).isoformat().replace("+00:00", "Z")
 
     async def restore_item(self, item_id: str, prior: dict[str, Any], flips: dict[str, str]) -> str:
         raw = await self._item_now(item_id)

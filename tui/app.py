@@ -440,16 +440,17 @@ class WizardApp(App):
         """Leave, by any way: the quit action, `App.exit` from anywhere, a signal (tui/signals.py).
         A run or sync in progress stops at a safe point first, and the terminal is told so (exit
         130, like a stopped CLI run): nothing is lost, reopening resumes."""
-        if not self.run_active:
+        going = [w for w in self.workers if w.group == "migration-run" and not w.is_finished]
+        if not (self.run_active and going):
             super().exit(result, return_code, message)
         elif not self.leaving:
             self.leaving = True
-            self.run_worker(self._stop_then_exit(result), group="leave", exit_on_error=False)
+            self.run_worker(self._stop_then_exit(result, going), group="leave", exit_on_error=False)
 
-    async def _stop_then_exit(self, result: Any) -> None:
+    async def _stop_then_exit(self, result: Any, going: list[Any]) -> None:
         job = "sync" if self.model.mode == "sync" else "run"
         self.cancel_run()
-        await self.workers.wait_for_complete([w for w in self.workers if w.group == "migration-run"])
+        await self.workers.wait_for_complete(going)  # not an empty list: that waits for every worker, this one too
         folder = self.migration.folder if self.migration is not None else ""
         message = (
             f"The {job} stopped at a safe point; nothing is lost, and opening {folder} again "

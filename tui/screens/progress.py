@@ -7,13 +7,14 @@ from __future__ import annotations
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Label, Log, ProgressBar, Static
+from textual.widgets import Button, Label, ProgressBar, Static
 
 from tui.model import clock_text, human_duration
 from tui.safe import esc as escape
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.paged_table import PagedTable
+from tui.widgets.tail_log import TailLog
 from wizard.errors import UserError
 
 STATE_TEXT = {
@@ -70,7 +71,7 @@ class ProgressScreen(WizardScreen):
             with Horizontal(id="run-panes"):
                 with Vertical(id="log-pane"):
                     yield Label("Log", classes="pane-title")
-                    yield Log(max_lines=500, id="run-log")
+                    yield TailLog(max_lines=500, id="run-log")
                 with Vertical(id="failed-pane"):
                     yield Label("Quarantined: not migrated, with the reason", classes="pane-title", id="failed-title")
                     yield PagedTable(
@@ -183,7 +184,7 @@ class ProgressScreen(WizardScreen):
             if sync
             else f"✓ created {created:,} · = already there {existing:,} · ↷ skipped {skipped:,} · ✗ failed {failed:,}"
         )
-        log = self.query_one("#run-log", Log)
+        log = self.query_one("#run-log", TailLog)
         new = md.log_since(self.log_seen)
         if new:
             log.write_lines(new)

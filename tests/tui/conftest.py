@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
+from tui_scenes import prepare_env
 from wizard.sandboxes import start_sandboxes
 
 sys.path.insert(0, str(Path(__file__).parent))  # tui_fakes, tui_scenes
@@ -39,3 +40,14 @@ def sandboxes():
 @pytest.fixture
 def home() -> Path:
     return Path(os.environ["MIGRATION_WIZARD_HOME"])
+
+
+@pytest.fixture
+def scene_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home for the fixed scenes of tui_scenes (the snapshot tests and the tests that look at a scene)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("MIGRATION_WIZARD_HOME", str(home))
+    monkeypatch.setenv("HOME", str(home))
+    prepare_env(home)
+    return home

@@ -6,31 +6,15 @@ card exactly once."""
 
 from __future__ import annotations
 
-import json
 import signal
 from pathlib import Path
 
 import pytest
 from textual.command import CommandPalette
 
-from tests.e2e.test_cli_flow import check_complete
 from tui.app import WizardApp
-from tui_drive import confirm, cut_off_midway, each_card_once, pause_after_cards, resumed, settle, until
-from wizard.events import ObjectMigrated
-from wizard.migration import Migration, read_state
-
-
-def _exit_after_cards(app: WizardApp, n: int = 3) -> None:
-    """`App.exit()` from elsewhere than the quit action, once the n-th card is written: the run
-    is going, not paused (the small run is too fast to time a call from the test)."""
-    emit = app.sink.emit
-
-    def exiting(event) -> None:
-        emit(event)
-        if isinstance(event, ObjectMigrated) and event.kind == "item" and app.model.created["item"] == n:
-            app.exit()
-
-    app.sink.emit = exiting
+from tui_drive import at_card, confirm, interrupted_then_finished, pause_after_cards, settle, until
+from wizard.migration import Migration
 
 
 async def _palette_quit(pilot) -> None:
@@ -59,7 +43,7 @@ async def test_leaving_mid_run_by_any_way_stops_at_a_safe_point_and_reopening_fi
     await m.discover()
     app = WizardApp(migration=m, step="run")
     if way == "app.exit":
-        _exit_after_cards(app)
+        at_card(app, 3, app.exit)  # App.exit from elsewhere than the quit action, the run going
     else:
         pause_after_cards(app, 3)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -75,13 +59,4 @@ async def test_leaving_mid_run_by_any_way_stops_at_a_safe_point_and_reopening_fi
         "".join(f"The run stopped at a safe point; nothing is lost, and opening {folder} again resumes it.".split())
         in said
     )
-    assert read_state(folder)[0] == "interrupted"
-    seqs = [json.loads(line)["seq"] for line in (folder / "state" / "journal.jsonl").read_text().splitlines()]
-    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "the journal has a half-written or missing line"
-    trello, _ = cut_off_midway(sandboxes)
-
-    async with resumed(folder):
-        pass
-    assert read_state(folder)[0] == "finished"
-    check_complete(trello, sandboxes.sandbox("tallyfy").export())
-    each_card_once(trello, sandboxes.sandbox("tallyfy").export())
+    await interrupted_then_finished(folder, sandboxes)

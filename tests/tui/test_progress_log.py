@@ -6,19 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from tui_scenes import SCENES, prepare_env
-
-
-@pytest.fixture
-def scene_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("MIGRATION_WIZARD_HOME", str(home))
-    monkeypatch.setenv("HOME", str(home))
-    prepare_env(home)
-    return home
+from tui_scenes import SCENES
 
 
 def _fits(log) -> bool:

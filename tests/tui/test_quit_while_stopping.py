@@ -4,15 +4,12 @@ down, and the store and journal stay whole: a later run resumes and finishes, no
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
-from tests.e2e.test_cli_flow import check_complete
 from tui.app import WizardApp
 from tui.screens.progress import ProgressScreen
-from tui_drive import confirm, cut_off_midway, each_card_once, resumed, settle, until
-from wizard.events import ObjectMigrated
-from wizard.migration import Migration, read_state
+from tui_drive import at_card, confirm, interrupted_then_finished, settle, until
+from wizard.migration import Migration
 
 
 async def test_leaving_while_the_run_stops_ends_quietly_and_a_later_run_finishes_it(tmp_path: Path, sandboxes) -> None:
@@ -20,12 +17,7 @@ async def test_leaving_while_the_run_stops_ends_quietly_and_a_later_run_finishes
     m = Migration.create(folder, sandboxes.plan(name="stopping", rate_scale=0.01))
     await m.discover()
     app = WizardApp(migration=m, step="run")
-    emit, run = app.sink.emit, m.run
-
-    def stopping(event) -> None:  # x pressed mid-run, as a person would: the small run is too fast to time a key
-        emit(event)
-        if isinstance(event, ObjectMigrated) and event.kind == "item" and app.model.created["item"] == 3:
-            app.cancel_run()
+    run = m.run
 
     async def ending_as_the_screen_goes(**kw):
         """The real run, whose end reaches the app once the run screen's widgets are gone: the
@@ -39,7 +31,7 @@ async def test_leaving_while_the_run_stops_ends_quietly_and_a_later_run_finishes
         return summary
 
     stopped = asyncio.Event()  # the run reached its safe point; its end is not yet told to the app
-    app.sink.emit = stopping
+    at_card(app, 3, app.cancel_run)  # x pressed mid-run, as a person would
     m.run = ending_as_the_screen_goes  # type: ignore[method-assign]
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -57,13 +49,4 @@ async def test_leaving_while_the_run_stops_ends_quietly_and_a_later_run_finishes
         ended = app.generation
     # the context's end is the app's exit, at once, with the run's end not yet told to the app
     assert app.generation == ended + 1, "the run's end reached the app as it left"
-    assert read_state(folder)[0] == "interrupted"
-    seqs = [json.loads(line)["seq"] for line in (folder / "state" / "journal.jsonl").read_text().splitlines()]
-    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "the journal has a half-written or missing line"
-    trello, _ = cut_off_midway(sandboxes)
-
-    async with resumed(folder):
-        pass
-    assert read_state(folder)[0] == "finished"
-    check_complete(trello, sandboxes.sandbox("tallyfy").export())
-    each_card_once(trello, sandboxes.sandbox("tallyfy").export())
+    await interrupted_then_finished(folder, sandboxes)

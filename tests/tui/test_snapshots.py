@@ -8,19 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_scenes import SCENES, prepare_env
+from tui_scenes import SCENES
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
-
-
-@pytest.fixture
-def scene_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("MIGRATION_WIZARD_HOME", str(home))
-    monkeypatch.setenv("HOME", str(home))
-    prepare_env(home)
-    return home
 
 
 @pytest.mark.parametrize("size", SIZES)

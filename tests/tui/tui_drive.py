@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -15,10 +16,12 @@ from typing import TypeVar
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from tests.e2e.test_cli_flow import check_complete
 from tui.app import WizardApp
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.progress import ProgressScreen
 from wizard.events import ObjectMigrated
+from wizard.migration import read_state
 
 S = TypeVar("S", bound=Screen)
 
@@ -119,15 +122,34 @@ def each_card_once(trello: dict, tallyfy: dict) -> None:
     assert set(per_card.values()) == {1}, f"every card exactly once: {per_card}"
 
 
-def pause_after_cards(app, n: int = 3) -> None:
-    """Pause the app's run once its n-th card is written, as a person's "p" would: the small
-    sandbox migrates its cards in about a second, too fast to time a key press from a test."""
+def at_card(app, n: int, act: Callable[[], object]) -> None:
+    """Call `act` once the app's run has written its n-th card, as a person's key press would:
+    the small sandbox migrates its cards in about a second, too fast to time a key from a test."""
 
     emit = app.sink.emit
 
-    def pausing(event) -> None:
+    def acting(event) -> None:
         emit(event)
         if isinstance(event, ObjectMigrated) and event.kind == "item" and app.model.created["item"] == n:
-            app.pause_run()
+            act()
 
-    app.sink.emit = pausing
+    app.sink.emit = acting
+
+
+def pause_after_cards(app, n: int = 3) -> None:
+    """Pause the app's run once its n-th card is written, as a person's "p" would."""
+    at_card(app, n, app.pause_run)
+
+
+async def interrupted_then_finished(folder: Path, sandboxes) -> None:
+    """After the app left mid-run: the folder reads `interrupted`, its journal has no gap, the
+    target holds some cards, and reopening the folder finishes the run with every card once."""
+    assert read_state(folder)[0] == "interrupted"
+    seqs = [json.loads(line)["seq"] for line in (folder / "state" / "journal.jsonl").read_text().splitlines()]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "the journal has a half-written or missing line"
+    trello, _ = cut_off_midway(sandboxes)
+    async with resumed(folder):
+        pass
+    assert read_state(folder)[0] == "finished"
+    check_complete(trello, sandboxes.sandbox("tallyfy").export())
+    each_card_once(trello, sandboxes.sandbox("tallyfy").export())

@@ -85,12 +85,25 @@ class Budget:
         self._expire(now)
         missing = self.limit - self.total - remaining
         if missing > 0:
-            when = now + max(0.0, reset_in) - self.period  # expires at the vendor's reset
-            i = len(self.spent)
-            while i > 0 and self.spent[i - 1][0] > when:
-                i -= 1
-            self.spent.insert(i, (when, missing))  # kept oldest first
+            self._insert(now + max(0.0, reset_in) - self.period, missing)  # expires at the vendor's reset
             self.total += missing
+
+    def restamp(self, stamp: float, now: float) -> None:
+        """The points spent at `stamp` count from `now` instead (the vendor counted them some time
+        between our send and its answer: counted from the answer, ours never free them before
+        its do). Points already expired, or cleared meanwhile, are left alone."""
+        at = next((i for i, (when, _) in enumerate(self.spent) if when == stamp), None)
+        if at is None:
+            return
+        _, points = self.spent[at]
+        del self.spent[at]
+        self._insert(now, points)
+
+    def _insert(self, when: float, points: float) -> None:
+        i = len(self.spent)
+        while i > 0 and self.spent[i - 1][0] > when:
+            i -= 1
+        self.spent.insert(i, (when, points))  # kept oldest first
 
 
 @dataclass(frozen=True)

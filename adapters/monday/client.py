@@ -140,15 +140,7 @@ class MondayClient(ApiClient):
         them somewhere in between, so our hour never frees them before its does."""
         now = self.items.clock()
         for budget in self.items.budgets:
-            at = next((i for i, (when, _) in enumerate(budget.spent) if when == stamp), None)
-            if at is None:
-                continue  # expired already, or cleared by a refusal
-            _, points = budget.spent[at]
-            del budget.spent[at]
-            i = len(budget.spent)
-            while i > 0 and budget.spent[i - 1][0] > now:
-                i -= 1
-            budget.spent.insert(i, (now, points))
+            budget.restamp(stamp, now)
 
     def _observe(self, op: str, complexity: Any) -> None:
         if not isinstance(complexity, dict):

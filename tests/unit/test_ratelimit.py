@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from wizard.ratelimit import RateLimiter
+from wizard.ratelimit import Budget, RateLimiter
 
 
 class Clock:
@@ -162,3 +162,15 @@ async def test_a_client_made_after_another_goes_on_from_its_sends(clock: Clock) 
     elsewhere = RateLimiter([(3, 10.0)], clock=lambda: 0.0)
     elsewhere.follow(discovery)
     assert elsewhere.delay() == (0.0, "")
+
+
+def test_points_restamped_count_from_the_answer_and_keep_the_spent_oldest_first() -> None:
+    b = Budget(limit=10, period=100)
+    b.spend(0.0, 4)
+    b.spend(5.0, 3)
+    b.restamp(0.0, 8.0)  # the first call's answer came at 8: its points free at 108, not 100
+    assert list(b.spent) == [(5.0, 3), (8.0, 4)]
+    assert b.wait_time(101.0, 7) == pytest.approx(7.0)  # the 3 of t=5 free at 105 are not enough: 108
+    assert b.wait_time(106.0, 7) == pytest.approx(2.0)  # the 4 of t=8 free at 108
+    b.restamp(42.0, 120.0)  # nothing spent then: left alone
+    assert list(b.spent) == [(8.0, 4)]

@@ -56,6 +56,25 @@ def machine() -> dict[str, Any]:
     }
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """The machine's CPU time so far, in ticks: (stolen, all). Stolen ticks are those the
+    hypervisor gave another guest while this one wanted to run; on a shared virtual machine a
+    slow spell shows there, not in the load average. None where /proc/stat is not."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def steal_pct(before: tuple[int, int] | None) -> float | None:
+    """The share of the machine's CPU time stolen since `before` (cpu_ticks()), in per cent."""
+    after = cpu_ticks()
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return round(100 * (after[0] - before[0]) / (after[1] - before[1]), 1)
+
+
 _HOME: list[str] = []
 
 

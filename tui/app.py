@@ -108,6 +108,7 @@ class WizardApp(App):
         self.item_index: Any = None  # wizard.engine.item_index.ItemIndex, loaded once
         self.target_users: list | None = None
         self.leaving = False  # a run or sync is stopping at a safe point before the app exits
+        self.preloaded = False  # the other steps' screens are imported and their CSS parsed (_preload)
         self._signals_undo: Callable[[], None] = lambda: None
         if migration is not None:
             migration.sink = self.sink
@@ -136,6 +137,7 @@ class WizardApp(App):
     async def _preload(self) -> None:
         await asyncio.to_thread(warmup.import_screens, {spec.split(":")[0] for spec in _SCREENS.values()})
         warmup.parse_default_css(self.stylesheet)
+        self.preloaded = True
 
     def open_folder(self, folder: Path, step: str | None = None, *, then: str | None = None) -> None:
         """Open a migration folder at a step; `then` = "resume" resumes its run, "sync" asks to sync."""

@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Input, OptionList, SelectionList, TabbedContent
+from textual.widgets import DataTable, Input, OptionList, SelectionList
 
 from tui.widgets.paged_table import PagedTable
+from tui.widgets.tab_strip import TabStrip
 
 MODEL = (
     ("/", "filter the list on screen; every table has one"),
@@ -43,8 +44,8 @@ def visible(widget) -> bool:
 
 
 def active_pane(screen):
-    """The pane shown by the screen's first TabbedContent, or None."""
-    tabs = screen.query(TabbedContent)
+    """The pane shown by the screen's first TabStrip, or None."""
+    tabs = screen.query(TabStrip)
     if not tabs:
         return None
     tc = tabs.first()

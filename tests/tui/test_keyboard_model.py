@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import Button, DataTable, Input, OptionList, Static, TabbedContent
+from textual.widgets import Button, DataTable, Input, OptionList, Static
 
 from tui import keys
 from tui.app import WizardApp
@@ -25,6 +25,7 @@ from tui.screens.start import StartScreen
 from tui.steps import STEP_TITLES, STEPS
 from tui.widgets.paged_table import PagedTable
 from tui.widgets.stepbar import StepBar
+from tui.widgets.tab_strip import TabStrip, TabTitles
 from tui_drive import screen_text, settle, until
 from tui_fakes import frozen_clock, make_folder
 from wizard.migration import remember
@@ -67,7 +68,7 @@ async def test_switching_tabs_focuses_the_tabs_table_and_slash_filters_it(tmp_pa
         ):
             await pilot.press(key)
             await settle(pilot)
-            assert screen.query_one(TabbedContent).active == tab
+            assert screen.query_one(TabStrip).active == tab
             assert focused_table(app) is screen.query_one(table, PagedTable).table, f"{key} focuses the {tab} table"
             await pilot.press("slash")
             assert app.focused is screen.query_one(table, PagedTable).filter_input, f"/ filters the {tab} table"
@@ -75,7 +76,8 @@ async def test_switching_tabs_focuses_the_tabs_table_and_slash_filters_it(tmp_pa
             assert focused_table(app) is screen.query_one(table, PagedTable).table
 
         # a click on a tab does the same
-        await pilot.click("#--content-tab-items")
+        titles = screen.query_one("#map-tabs TabTitles", TabTitles)
+        await pilot.click(titles, offset=titles.offset_of("items"))
         await settle(pilot)
         assert focused_table(app) is screen.query_one("#items-table", PagedTable).table
 
@@ -147,7 +149,7 @@ async def test_pickers_keep_the_tab_and_the_selection_and_the_toast_names_the_pe
         dialog.query_one(OptionList).highlighted = ids.index("user:2")
         await pilot.press("enter")
         await settle(pilot)
-        assert app.screen is screen and screen.query_one(TabbedContent).active == "people", "the tab is kept"
+        assert app.screen is screen and screen.query_one(TabStrip).active == "people", "the tab is kept"
         assert people.table.cursor_row == 1 and people.selected_item().name == "Jonas Berg", "so is the row"
         assert focused_table(app) is people.table
         assert load_plan(m.folder / "plan.toml").mapping.people == {"trello:member:m2": "user:2"}
@@ -165,7 +167,7 @@ async def test_pickers_keep_the_tab_and_the_selection_and_the_toast_names_the_pe
         app.screen.query_one(OptionList).highlighted = [v for v, _ in app.screen.choices].index("text")
         await pilot.press("enter")
         await settle(pilot)
-        assert screen.query_one(TabbedContent).active == "shape" and shape.table.cursor_row == row
+        assert screen.query_one(TabStrip).active == "shape" and shape.table.cursor_row == row
 
 
 async def test_a_field_type_change_is_followed_everywhere_and_only_sensible_types_are_offered(tmp_path: Path) -> None:
@@ -208,14 +210,14 @@ async def test_estimate_opens_on_a_tab_with_content(tmp_path: Path) -> None:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, EstimateScreen)
-        assert screen.query_one(TabbedContent).active == "tab-estimate", "no dry run yet: the estimate"
+        assert screen.query_one(TabStrip).active == "tab-estimate", "no dry run yet: the estimate"
         assert "API calls" in screen_text(app)
         await pilot.press("d")
         await settle(pilot)
         assert focused_table(app) is screen.query_one("#actions", PagedTable).table, "the dry run's tab: its table"
         await pilot.press("1")
         await settle(pilot)
-        assert screen.query_one(TabbedContent).active == "tab-estimate" and keys.visible(app.focused)
+        assert screen.query_one(TabStrip).active == "tab-estimate" and keys.visible(app.focused)
         await pilot.press("2")
         await settle(pilot)
         assert focused_table(app) is screen.query_one("#actions", PagedTable).table
@@ -224,7 +226,7 @@ async def test_estimate_opens_on_a_tab_with_content(tmp_path: Path) -> None:
         await pilot.press("n")
         await settle(pilot)
         assert isinstance(app.screen, EstimateScreen)
-        assert app.screen.query_one(TabbedContent).active == "tab-dry"
+        assert app.screen.query_one(TabStrip).active == "tab-dry"
         assert "launch process" in screen_text(app)
 
 

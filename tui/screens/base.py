@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 from textual import events, getters, on, work
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import TabbedContent, Tabs
 
 from tui import keys
 from tui.safe import line
 from tui.steps import STEPS
 from tui.widgets.footer import WizardFooter
 from tui.widgets.stepbar import StepBar
+from tui.widgets.tab_strip import TabStrip
 from wizard.errors import UserError
 
 if TYPE_CHECKING:
@@ -112,14 +112,14 @@ class KeyedScreen(StyledOnceScreen):
             w.focus()
 
     def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one(TabStrip).active = tab
         self.focus_main()
         self.refresh_bindings()
 
-    @on(TabbedContent.TabActivated)
+    @on(TabStrip.TabActivated)
     def _tab_activated(self) -> None:
         focused = self.focused
-        if focused is None or not keys.visible(focused) or isinstance(focused, Tabs):
+        if focused is None or not keys.visible(focused):
             self.focus_main()
         self.refresh_bindings()
 

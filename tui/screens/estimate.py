@@ -6,13 +6,14 @@ from __future__ import annotations
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Checkbox, Static, TabbedContent, TabPane
+from textual.widgets import Button, Checkbox, Static, TabPane
 
 from tui.model import human_bytes
 from tui.safe import esc as escape
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
+from tui.widgets.tab_strip import TabStrip
 from wizard.engine.estimate import StrategyCost, estimate
 from wizard.engine.inventory import ContainerInventory
 from wizard.errors import UserError
@@ -61,7 +62,7 @@ class EstimateScreen(WizardScreen):
         self.dry_error = ""
 
     def body(self):
-        with TabbedContent(id="estimate-tabs"):
+        with TabStrip(id="estimate-tabs"):
             with TabPane("1 Estimate", id="tab-estimate"):
                 with VerticalScroll(id="estimate-left"):
                     yield Checkbox(
@@ -87,7 +88,7 @@ class EstimateScreen(WizardScreen):
         self._estimate()
         if self.app.dry_actions is not None:
             self._show_actions()
-            self.query_one(TabbedContent).active = "tab-dry"
+            self.query_one(TabStrip).active = "tab-dry"
 
     @work(exclusive=True, group="estimate", exit_on_error=False)
     async def _estimate(self) -> None:
@@ -213,7 +214,7 @@ class EstimateScreen(WizardScreen):
         self.busy = True
         self.refresh_bindings()
         self.query_one("#btn-dry", Button).disabled = True
-        self.query_one(TabbedContent).active = "tab-dry"
+        self.query_one(TabStrip).active = "tab-dry"
         self.query_one("#dry-status", Static).update("… reading the source, recording each call")
         try:
             _, actions = await self.app.migration.run(dry_run=True)

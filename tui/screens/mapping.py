@@ -13,7 +13,7 @@ from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Label, Select, Static, TabbedContent, TabPane
+from textual.widgets import Label, Select, Static, TabPane
 
 from adapters.tallyfy.mapping import CONVERSIONS, FIELD_TYPES, conversion_loss, field_type_for, losses
 from tui.safe import line, shown, text
@@ -21,6 +21,7 @@ from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.lazy_select import LazySelect
 from tui.widgets.paged_table import PagedTable
+from tui.widgets.tab_strip import TabStrip
 from wizard import registry
 from wizard.engine.people import match_people
 from wizard.engine.report import container_losses, container_quality
@@ -166,7 +167,7 @@ class MappingScreen(WizardScreen):
             if registry.source(m.plan.source.system).presets:
                 yield Static(source_preset_line(m.plan.source.system, m.plan.source.preset), id="source-preset")
             with Horizontal(id="map-main"):
-                with TabbedContent(id="map-tabs"):
+                with TabStrip(id="map-tabs"):
                     with TabPane("1 Shape", id="shape"):
                         yield PagedTable(
                             ("what", "in the source", "→ in Tallyfy", "note"),
@@ -464,7 +465,7 @@ class MappingScreen(WizardScreen):
 
     @property
     def tab(self) -> str:
-        return self.query_one(TabbedContent).active if self.is_mounted else ""
+        return self.query_one(TabStrip).active if self.is_mounted else ""
 
     def selected_shape_row(self) -> tuple[str, object, tuple, Text] | None:
         return self.query_one("#shape-list", PagedTable).selected_item()
@@ -648,7 +649,7 @@ class MappingScreen(WizardScreen):
             )
         return ""
 
-    @on(TabbedContent.TabActivated)
+    @on(TabStrip.TabActivated)
     def _tab_changed(self) -> None:
         self._detail()
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Checkbox, Static, TabPane
+from textual.widgets import Button, Checkbox, Static
 
 from tui.model import human_bytes
 from tui.safe import esc as escape
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.paged_table import PagedTable
-from tui.widgets.tab_strip import TabStrip
+from tui.widgets.tab_strip import StripPane, TabStrip
 from wizard.engine.estimate import StrategyCost, estimate
 from wizard.engine.inventory import ContainerInventory
 from wizard.errors import UserError
@@ -63,7 +63,7 @@ class EstimateScreen(WizardScreen):
 
     def body(self):
         with TabStrip(id="estimate-tabs"):
-            with TabPane("1 Estimate", id="tab-estimate"):
+            with StripPane("1 Estimate", id="tab-estimate"):
                 with VerticalScroll(id="estimate-left"):
                     yield Checkbox(
                         "Back up the source before the run writes (into backup/)",
@@ -72,7 +72,7 @@ class EstimateScreen(WizardScreen):
                         compact=True,
                     )
                     yield Static("… estimating", id="estimate-text")
-            with TabPane("2 Dry run", id="tab-dry"):
+            with StripPane("2 Dry run", id="tab-dry"):
                 with Horizontal(classes="row", id="dry-top"):
                     yield Button("Dry run (d)", id="btn-dry", variant="primary", compact=True)
                     yield Static("not run yet: d lists the exact actions, writing nothing.", id="dry-status")

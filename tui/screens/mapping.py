@@ -13,7 +13,7 @@ from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Label, Select, Static, TabPane
+from textual.widgets import Label, Select, Static
 
 from adapters.tallyfy.mapping import CONVERSIONS, FIELD_TYPES, conversion_loss, field_type_for, losses
 from tui.safe import line, shown, text
@@ -21,7 +21,7 @@ from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
 from tui.widgets.lazy_select import LazySelect
 from tui.widgets.paged_table import PagedTable
-from tui.widgets.tab_strip import TabStrip
+from tui.widgets.tab_strip import StripPane, TabStrip
 from wizard import registry
 from wizard.engine.people import match_people
 from wizard.engine.report import container_losses, container_quality
@@ -168,7 +168,7 @@ class MappingScreen(WizardScreen):
                 yield Static(source_preset_line(m.plan.source.system, m.plan.source.preset), id="source-preset")
             with Horizontal(id="map-main"):
                 with TabStrip(id="map-tabs"):
-                    with TabPane("1 Shape", id="shape"):
+                    with StripPane("1 Shape", id="shape"):
                         yield PagedTable(
                             ("what", "in the source", "→ in Tallyfy", "note"),
                             noun="rows",
@@ -182,7 +182,7 @@ class MappingScreen(WizardScreen):
                         ("losses", "4 Losses"),
                         ("quality", "5 Quality"),
                     ):
-                        yield TabPane(title, id=pane_id)
+                        yield StripPane(title, id=pane_id)
                 with VerticalScroll(id="map-detail-box"):
                     yield Static("", id="map-detail")
             yield Static("", id="shape-detail")  # the selected row in one or two lines (narrow terminals)
@@ -226,7 +226,7 @@ class MappingScreen(WizardScreen):
         first page is the one that waits on the disk."""
         panes = self._hidden_panes()
         for pane_id, widgets in panes.items():
-            await self.query_one(f"#{pane_id}", TabPane).mount_all(widgets)
+            await self.query_one(f"#{pane_id}", StripPane).mount_all(widgets)
             if pane_id == "items" and widgets[0].is_attached:
                 self._load_index()
         if not all(w.is_attached for widgets in panes.values() for w in widgets):

@@ -13,9 +13,23 @@ from textual.geometry import Offset
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, TabPane
+from textual.widgets import ContentSwitcher
 
 GAP = 2  # columns between two titles
+
+
+class StripPane(Widget):
+    """One tab's content, composed inside a TabStrip; `tab_title` is what its title says."""
+
+    DEFAULT_CSS = """
+    StripPane {
+        height: auto;
+    }
+    """
+
+    def __init__(self, tab_title: str, *children: Widget, id: str) -> None:
+        super().__init__(*children, id=id)
+        self.tab_title = tab_title
 
 
 class TabTitles(Widget):
@@ -79,7 +93,7 @@ class TabTitles(Widget):
 
 
 class TabStrip(Vertical):
-    """A TabbedContent of few widgets: compose TabPanes inside it as inside a TabbedContent."""
+    """A TabbedContent of few widgets: compose StripPanes in it as TabPanes in a TabbedContent."""
 
     DEFAULT_CSS = """
     TabStrip {
@@ -95,7 +109,7 @@ class TabStrip(Vertical):
     class TabActivated(Message):
         """A pane was shown (by a key, a click or `active`)."""
 
-        def __init__(self, tab_strip: TabStrip, pane: TabPane) -> None:
+        def __init__(self, tab_strip: TabStrip, pane: StripPane) -> None:
             super().__init__()
             self.tab_strip = tab_strip
             self.pane = pane
@@ -106,21 +120,23 @@ class TabStrip(Vertical):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._panes: list[TabPane] = []
+        self._panes: list[StripPane] = []
 
     def compose_add_child(self, widget: Widget) -> None:
-        self._panes.append(widget)  # type: ignore[arg-type]  # TabPanes only, as in TabbedContent
+        if not isinstance(widget, StripPane):
+            raise TypeError(f"a TabStrip holds StripPanes, not {type(widget).__name__}")
+        self._panes.append(widget)
 
     def compose(self):
-        titles = [(p.id or "", str(p._title)) for p in self._panes]
+        titles = [(p.id or "", p.tab_title) for p in self._panes]
         first = titles[0][0] if titles else None
         self.set_reactive(TabStrip.active, first or "")
         yield TabTitles(titles)
         yield ContentSwitcher(*self._panes, initial=first)
 
-    def get_pane(self, pane_id: str) -> TabPane:
+    def get_pane(self, pane_id: str) -> StripPane:
         pane = self.query_one(ContentSwitcher).get_child_by_id(pane_id)
-        assert isinstance(pane, TabPane)
+        assert isinstance(pane, StripPane)
         return pane
 
     def watch_active(self, active: str) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import ROOT, Figure, cpu_ticks, report, steal_pct
+from benchmarks._common import ROOT, Figure, cpu_speed_s, cpu_ticks, report, steal_pct
 
 CHILD = r"""
 import asyncio, json, os, sys, time
@@ -149,7 +149,7 @@ def main() -> None:
         for name in ("acme", "globex", "initech"):
             make_folder(home, name, items=50).close()
         make_folder(home, "big", items=a.items, run=False).close()
-        ticks = cpu_ticks()
+        ticks, speed_before = cpu_ticks(), cpu_speed_s()
         figures: list[Figure] = []
         runs_by_screen: dict[str, list[dict]] = {}
         for which, label in (
@@ -202,8 +202,10 @@ def main() -> None:
                     )
                 )
         steal = steal_pct(ticks)
+        speed = (speed_before, cpu_speed_s())
     print(f"CPU time stolen by the host during the runs: {'unknown' if steal is None else f'{steal} %'}")
-    report(figures, {"items": a.items, "steal_pct": steal, "runs": runs_by_screen})
+    print(f"The machine's speed, a fixed piece of Python before and after the runs: {speed[0]} s, {speed[1]} s")
+    report(figures, {"items": a.items, "steal_pct": steal, "cpu_speed_s": speed, "runs": runs_by_screen})
 
 
 if __name__ == "__main__":

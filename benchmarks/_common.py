@@ -58,8 +58,9 @@ def machine() -> dict[str, Any]:
 
 def cpu_ticks() -> tuple[int, int] | None:
     """The machine's CPU time so far, in ticks: (stolen, all). Stolen ticks are those the
-    hypervisor gave another guest while this one wanted to run; on a shared virtual machine a
-    slow spell shows there, not in the load average. None where /proc/stat is not."""
+    hypervisor gave another guest while this one wanted to run. Here it stayed at 0-1 % through
+    spells in which the same work took twice as long (RESULTS §19): cpu_speed_s shows those.
+    None where /proc/stat is not."""
     try:
         fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     except (OSError, ValueError):

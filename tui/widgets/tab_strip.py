@@ -65,7 +65,7 @@ class TabTitles(Widget):
         return out
 
     def offset_of(self, pane_id: str) -> Offset:
-        """Where a click lands on this pane's title (for tests and for the mouse)."""
+        """A point on this pane's title, relative to the widget: where a test clicks."""
         for pid, start, _end in self.spans():
             if pid == pane_id:
                 return Offset(self.styles.padding.left + start + 1, 0)

@@ -20,17 +20,11 @@ from tests.e2e.test_cli_flow import check_complete
 from tui.app import WizardApp
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.progress import ProgressScreen
+from tui_scenes import settle
 from wizard.events import ObjectMigrated
 from wizard.migration import read_state
 
 S = TypeVar("S", bound=Screen)
-
-
-async def settle(pilot: Pilot, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:

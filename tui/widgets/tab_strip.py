@@ -54,7 +54,12 @@ class TabTitles(Widget):
     def __init__(self, titles: list[tuple[str, str]]) -> None:
         super().__init__()
         self.titles = titles  # (pane id, title)
-        self.active = titles[0][0] if titles else ""
+
+    @property
+    def active(self) -> str:
+        """The shown pane's id: the strip's, so there is one piece of state."""
+        parent = self.parent
+        return parent.active if isinstance(parent, TabStrip) else ""
 
     def spans(self) -> list[tuple[str, int, int]]:
         """(pane id, first column, end column) of each title, within the content."""
@@ -142,8 +147,6 @@ class TabStrip(Vertical):
     def watch_active(self, active: str) -> None:
         if not self.is_mounted or not active:
             return
-        titles = self.query_one(TabTitles)
-        titles.active = active
-        titles.refresh()
+        self.query_one(TabTitles).refresh()
         self.query_one(ContentSwitcher).current = active
         self.post_message(self.TabActivated(self, self.get_pane(active)))

@@ -14,6 +14,7 @@ from textual.widgets import Input, OptionList
 from tui.app import WizardApp
 from tui.screens.conflicts import ConflictsScreen
 from tui.screens.dialogs import ChoiceDialog, ConfirmDialog
+from tui.widgets.paged_table import PagedTable
 from tui_drive import screen_text, settle, until
 from wizard.migration import Migration
 from wizard.secrets import SANDBOX_CREDENTIALS
@@ -82,7 +83,9 @@ async def test_forty_by_rule_ten_one_by_one_one_undone_and_the_run_applies_exact
         assert first["source"]["name"][:20] in text and first["target"]["name"][:20] in text, text
 
         # 40 by a rule typed into the filter, confirmed.
-        screen.query_one(".paged-filter", Input).value = "name=supplier*"
+        await pilot.press("/")  # the filter box is made on first use
+        await until(pilot, lambda: isinstance(app.focused, Input), what="the filter box")
+        app.focused.value = "name=supplier*"
         await until(pilot, lambda: len(screen.shown) == RULED, what="the rule to filter")
         screen.query_one("#conflicts-table").table.focus()
         await pilot.press("b")
@@ -98,7 +101,7 @@ async def test_forty_by_rule_ten_one_by_one_one_undone_and_the_run_applies_exact
         assert all(m.store.conflicts[k]["decided_how"] == "by rule name=supplier*" for k in ruled)
 
         # 10 one by one, among the undecided ones; then the last one undone.
-        screen.query_one(".paged-filter", Input).value = "undecided"
+        screen.query_one("#conflicts-table", PagedTable).filter_input.value = "undecided"
         await until(pilot, lambda: len(screen.shown) == len(runs) - RULED, what="the undecided ones")
         screen.query_one("#conflicts-table").table.focus()
         one_by_one = []

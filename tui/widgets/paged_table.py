@@ -5,7 +5,11 @@ as 1,000 pages fetched on demand from a query function (run off the UI thread). 
 list held in memory is shown with `set_items`, which keeps the objects behind the rows.
 
 Keys: `/` (bound on the screen) focuses the filter; Enter in the filter goes back to the
-rows; Escape clears the filter first, then returns to the rows (see WizardScreen.action_back)."""
+rows; Escape clears the filter first, then returns to the rows (see WizardScreen.action_back).
+
+The filter's Input is made on the first `/` (or a click on the hint that stands in its place):
+an Input is the heaviest widget of a table's first frame, and most tables are never filtered
+(issue 19: moving to the mapping step < 0.1 s)."""
 
 from __future__ import annotations
 
@@ -14,9 +18,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
@@ -83,7 +88,7 @@ class PagedTable(Vertical):
 
     def compose(self):
         with Horizontal(classes="paged-top"):
-            yield Input(placeholder=self.placeholder, classes="paged-filter", compact=True)
+            yield Label(Text(self.placeholder), classes="paged-hint")
             yield Label("", classes="paged-pager")
         yield DataTable(cursor_type="row", zebra_stripes=True, classes="paged-table")
 
@@ -187,16 +192,32 @@ class PagedTable(Vertical):
 
     @property
     def filter_input(self) -> Input:
-        return self.query_one(".paged-filter", Input)
+        """The filter box, made (in the hint's place) the first time it is asked for."""
+        try:
+            return self.query_one(".paged-filter", Input)
+        except NoMatches:
+            pass
+        box = Input(placeholder=self.placeholder, classes="paged-filter", compact=True)
+        hint = self.query_one(".paged-hint", Label)
+        self.query_one(".paged-top", Horizontal).mount(box, before=hint)
+        hint.remove()
+        return box
+
+    @on(events.Click, ".paged-hint")
+    def _hint_clicked(self, event: events.Click) -> None:
+        event.stop()
+        self.action_focus_filter()
 
     def action_focus_filter(self) -> None:
         self.filter_input.focus()
 
     def clear_filter(self) -> bool:
         """Escape's first job: empty the filter (and show every row again). False if it was empty."""
-        box = self.filter_input
-        had = bool(box.value or self.filter_text)
-        box.value = ""
+        boxes = self.query(".paged-filter").results(Input)
+        box = next(boxes, None)
+        had = bool((box is not None and box.value) or self.filter_text)
+        if box is not None:
+            box.value = ""
         if self._debounce is not None:
             self._debounce.stop()
         if self.filter_text:

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Checked against DejaVu Sans Mono's character map (the test below); Menlo derives from it.
-GLYPHS = set("·–—‖•…‹›↑→↓↷↺↻⇄⇥−≠│■▣▶◆◇○●◷⚠✉✓✗")
+GLYPHS = set("·–—‖•…‹›↑→↓↷↺↻⇄⇥−≠│■▣▶▼◆◇○●◷⚠✉✓✗")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
 
 

@@ -14,14 +14,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widget import Widget
-from textual.widgets import Label, Select, Static
+from textual.widgets import Label, Static
 
 from adapters.tallyfy.mapping import CONVERSIONS, FIELD_TYPES, conversion_loss, field_type_for, losses
 from tui.safe import line, shown, text
 from tui.screens.base import WizardScreen
 from tui.screens.dialogs import ChoiceDialog
-from tui.widgets.lazy_select import LazySelect
 from tui.widgets.paged_table import PagedTable
+from tui.widgets.picker import Picker
 from tui.widgets.tab_strip import StripPane, TabStrip
 from wizard import registry
 from wizard.engine.people import match_people
@@ -153,16 +153,16 @@ class MappingScreen(WizardScreen):
         inv = m.inventory()
         excluded = set(m.plan.mapping.exclude)
         self.containers = [c for c in (inv.containers if inv else []) if c.key not in excluded and c.id not in excluded]
-        options = [(text(c.name), c.key) for c in self.containers]
-        self.container_key = options[0][1] if options else None
+        options = [(c.key, c.name) for c in self.containers]
+        self.container_key = options[0][0] if options else None
         with Vertical(id="map-body"):
             with Horizontal(classes="row", id="map-top"):
-                yield LazySelect(
+                yield Picker(
                     options,
-                    value=self.container_key or Select.NULL,
-                    allow_blank=not options,
-                    id="container",
+                    self.container_key,
+                    title=f"Show which {self.words.container}?",
                     prompt=f"no {self.words.container} discovered",
+                    id="container",
                 )
                 yield Label(self._target_preset_line(), id="preset")
             if registry.source(m.plan.source.system).presets:
@@ -612,10 +612,10 @@ class MappingScreen(WizardScreen):
             )
         return lines(*out)
 
-    @on(Select.Changed, "#container")
-    def _container_changed(self, event: Select.Changed) -> None:
-        if event.value is not Select.NULL and event.value != self.container_key:
-            self.container_key = str(event.value)
+    @on(Picker.Changed, "#container")
+    def _container_changed(self, event: Picker.Changed) -> None:
+        if event.value != self.container_key:
+            self.container_key = event.value
             self._render_all()
 
     # -- edits ---------------------------------------------------------------------------

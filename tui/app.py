@@ -3,6 +3,10 @@ so that moving between screens never stops it."""
 
 from __future__ import annotations
 
+# isort: off
+from tui import startup_gc  # first: the collector is off while the modules below load
+# isort: on
+
 import asyncio
 import importlib
 import time
@@ -27,6 +31,8 @@ from wizard.backup import FOLDER as BACKUP_FOLDER
 from wizard.backup import MANIFEST
 from wizard.errors import UserError
 from wizard.migration import Migration
+
+startup_gc.loaded()
 
 if TYPE_CHECKING:
     from textual.screen import Screen

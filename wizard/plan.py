@@ -115,9 +115,8 @@ class Endpoint(_Section):
 
 
 def _registered(kind: registry.Kind, system: str) -> str:
-    known = registry.specs(kind)
-    if system not in known:
-        names = ", ".join(sorted(known)) or "none"
+    if registry.find(kind, system) is None:
+        names = ", ".join(sorted(registry.specs(kind))) or "none"
         raise ValueError(f"names '{system}', which is not a registered {kind} (registered: {names})")
     return system
 

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from wizard.errors import PlanError
@@ -291,27 +291,56 @@ class AdapterSpec:
 
 
 # -- the registry ----------------------------------------------------------------------------
-_loaded: dict[Kind, dict[str, AdapterSpec]] = {}
+class _Side:
+    """One side's entry points by name, each loaded the first time its system is asked for:
+    opening a plan needs its own source and target, not every plug-in's module (about a third of
+    opening a migration, issue 19's cold start). A full listing loads them all."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.kind = kind
+        self.points: dict[str, list[EntryPoint]] = {}
+        for ep in entry_points(group=GROUPS[kind]):
+            self.points.setdefault(ep.name, []).append(ep)
+        self.specs: dict[str, AdapterSpec | None] = {}
+
+    def get(self, name: str) -> AdapterSpec | None:
+        if name not in self.specs:
+            self.specs[name] = self._load(name)
+        return self.specs[name]
+
+    def _load(self, name: str) -> AdapterSpec | None:
+        for ep in self.points.get(name, ()):
+            try:
+                spec = ep.load()
+            except Exception as e:  # noqa: BLE001 - a broken plug-in is named, never a crash of the wizard
+                why = f"could not be loaded: {type(e).__name__}: {e}"
+                _problem(f"The {self.kind} adapter '{ep.name}' ({ep.value}) {why}")
+                continue
+            why = _invalid(spec, self.kind, ep.name)
+            if why:
+                _problem(f"The {self.kind} adapter '{ep.name}' ({ep.value}) {why}.")
+                continue
+            return spec
+        return None
+
+    def all(self) -> dict[str, AdapterSpec]:
+        return {name: spec for name in self.points if (spec := self.get(name)) is not None}
+
+
+_loaded: dict[Kind, _Side] = {}
 _added: dict[Kind, dict[str, AdapterSpec]] = {"source": {}, "target": {}}
 problems: list[str] = []  # entry points that could not be loaded, one sentence each
 
 
-def _load(kind: Kind) -> dict[str, AdapterSpec]:
+def _side(kind: Kind) -> _Side:
     if kind not in _loaded:
-        found: dict[str, AdapterSpec] = {}
-        for ep in entry_points(group=GROUPS[kind]):
-            try:
-                spec = ep.load()
-            except Exception as e:  # noqa: BLE001 - a broken plug-in is named, never a crash of the wizard
-                _problem(f"The {kind} adapter '{ep.name}' ({ep.value}) could not be loaded: {type(e).__name__}: {e}")
-                continue
-            why = _invalid(spec, kind, ep.name)
-            if why:
-                _problem(f"The {kind} adapter '{ep.name}' ({ep.value}) {why}.")
-                continue
-            found.setdefault(ep.name, spec)
-        _loaded[kind] = found
+        _loaded[kind] = _Side(kind)
     return _loaded[kind]
+
+
+def find(kind: Kind, system: str) -> AdapterSpec | None:
+    """The spec of `system` on that side (a run-time registration first), loading that one only."""
+    return _added[kind].get(system) or _side(kind).get(system)
 
 
 def _problem(sentence: str) -> None:
@@ -334,7 +363,7 @@ def _invalid(spec: object, kind: Kind, name: str | None = None) -> str:
 def specs(kind: Kind) -> dict[str, AdapterSpec]:
     """Every registered spec of one side, by system (run-time registrations win), in the order
     they are listed: by rank, then by name (package metadata keeps no order of its own)."""
-    found = {**_load(kind), **_added[kind]}
+    found = {**_side(kind).all(), **_added[kind]}
     return dict(sorted(found.items(), key=lambda item: (item[1].rank, item[0])))
 
 
@@ -348,10 +377,10 @@ def targets() -> dict[str, AdapterSpec]:
 
 def get(kind: Kind, system: str) -> AdapterSpec:
     """The spec of `system` on that side, or one sentence naming the ones there are."""
-    known = specs(kind)
-    if system in known:
-        return known[system]
-    names = ", ".join(sorted(known)) or "none (install the project again: bash scripts/setup.sh)"
+    found = find(kind, system)
+    if found is not None:
+        return found
+    names = ", ".join(sorted(specs(kind))) or "none (install the project again: bash scripts/setup.sh)"
     raise PlanError(f"'{system}' is not a registered {kind}; the {kind}s are: {names}.")
 
 
@@ -366,7 +395,7 @@ def target(system: str) -> AdapterSpec:
 def any_side(system: str) -> AdapterSpec:
     """The spec of `system` as a source, else as a target (both sides share a credential)."""
     for kind in GROUPS:
-        found = specs(kind).get(system)
+        found = find(kind, system)
         if found is not None:
             return found
     names = ", ".join(sorted({*sources(), *targets()}))
@@ -376,7 +405,7 @@ def any_side(system: str) -> AdapterSpec:
 def label(system: str) -> str:
     """A system's label for people, or its name when no adapter is registered for it."""
     for kind in GROUPS:
-        found = specs(kind).get(system)
+        found = find(kind, system)
         if found is not None:
             return found.label
     return system

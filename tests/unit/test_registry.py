@@ -117,3 +117,25 @@ def test_a_target_preset_is_described_in_each_source_s_own_words():
     for target in registry.targets().values():  # every placeholder a target writes is one the core fills
         for p in target.presets:
             assert "{" not in p.described("c", "s", "i"), (target.system, p.name)
+
+
+def test_a_system_asked_for_by_name_loads_that_plug_in_only() -> None:
+    """Opening a plan needs its source's and its target's specs, not every plug-in's module (issue
+    19's cold start); a listing, as the connect screen's, loads them all. In a fresh interpreter:
+    this process has loaded them already."""
+    import subprocess  # noqa: PLC0415 - this test only
+    import sys  # noqa: PLC0415
+
+    probe = (
+        "import sys\n"
+        "from wizard import registry\n"
+        "spec = lambda: sorted(m for m in sys.modules if m.startswith('adapters.') and m.endswith('spec'))\n"
+        "assert registry.source('trello').system == 'trello' and registry.label('tallyfy') == 'Tallyfy'\n"
+        "print(spec())\n"
+        "registry.sources(); registry.targets()\n"
+        "print(len(spec()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "['adapters.tallyfy.spec', 'adapters.trello.spec']"
+    modules = {ep.value.split(":")[0] for g in registry.GROUPS.values() for ep in registry.entry_points(group=g)}
+    assert int(out[1]) == len(modules) > 2

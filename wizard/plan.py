@@ -10,10 +10,9 @@ import re
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 
-import tomlkit
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,6 +29,9 @@ from pydantic_core import PydanticCustomError
 from wizard import registry
 from wizard.errors import PlanError
 from wizard.quality_rule import QualityRule
+
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
 
 Strategy = Literal["skip", "overwrite", "merge", "newer", "manual"]
 SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey")
@@ -333,7 +335,7 @@ def load_plan(path: Path) -> Plan:
         raise PlanError(_first_error(path, e)) from None
 
 
-def _merge(doc: tomlkit.TOMLDocument | dict[str, Any], data: dict[str, Any]) -> None:
+def _merge(doc: TOMLDocument | dict[str, Any], data: dict[str, Any]) -> None:
     for k, v in data.items():
         if isinstance(v, dict) and k in doc and isinstance(doc[k], dict):
             _merge(doc[k], v)
@@ -348,6 +350,8 @@ def save_plan(path: Path, plan: Plan) -> None:
     path = Path(path)
     if path.is_dir():
         path = path / "plan.toml"
+    import tomlkit  # noqa: PLC0415 - lazy: only an edit writes the plan; opening a migration reads it with tomllib
+
     doc = tomlkit.parse(path.read_text("utf-8")) if path.exists() else tomlkit.document()
     _merge(doc, plan.model_dump(mode="json", exclude_none=True))
     atomic_write_text(path, tomlkit.dumps(doc))

@@ -317,10 +317,9 @@ class _Side:
                 _problem(f"The {self.kind} adapter '{ep.name}' ({ep.value}) {why}")
                 continue
             why = _invalid(spec, self.kind, ep.name)
-            if why:
-                _problem(f"The {self.kind} adapter '{ep.name}' ({ep.value}) {why}.")
-                continue
-            return spec
+            if not why and isinstance(spec, AdapterSpec):
+                return spec
+            _problem(f"The {self.kind} adapter '{ep.name}' ({ep.value}) {why}.")
         return None
 
     def all(self) -> dict[str, AdapterSpec]:

@@ -9,10 +9,9 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from wizard.events import (
@@ -29,6 +28,9 @@ from wizard.events import (
     RequestRetried,
 )
 from wizard.journal import now_iso
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 from wizard.redact import redact
 from wizard.secrets import mask_email
 from wizard.textsafe import visible
@@ -96,6 +98,9 @@ class RichSink:
     """Progress bars per phase, and one line per notable event."""
 
     def __init__(self, console: Console | None = None) -> None:
+        # lazy: the headless run's bars only; the TUI, which imports this module, draws its own
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
         self.console = console or Console(stderr=True)
         self.progress = Progress(
             TextColumn("{task.description:<12}"),

@@ -6,6 +6,7 @@ terminal a detail pane beside the tables shows the selected row in full."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Label, Static
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from adapters.tallyfy.mapping import CONVERSIONS, FIELD_TYPES, conversion_loss, field_type_for, losses
 from tui.safe import line, shown, text
@@ -229,7 +231,11 @@ class MappingScreen(WizardScreen):
         for pane_id, widgets in panes.items():
             await self.query_one(f"#{pane_id}", StripPane).mount_all(widgets)
             if pane_id == "items" and widgets[0].is_attached:
-                self._load_index()
+                # Its first page before the other tabs' widgets, which would share the loop with it;
+                # however the load ends (done, given way to another, failed), the other tabs follow.
+                with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                    await self._load_index().wait()
+                await self.query_one("#items-table", PagedTable).page_shown()
         if not all(w.is_attached for widgets in panes.values() for w in widgets):
             return  # the screen was closed meanwhile
         self.tabs_built = True

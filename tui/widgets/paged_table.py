@@ -14,6 +14,7 @@ an Input is the heaviest widget of a table's first frame, and most tables are ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from tui.safe import line
 
@@ -85,6 +87,7 @@ class PagedTable(Vertical):
         self.rows: list[Sequence[object]] = []
         self.shown: list[Any] = []  # with set_items: the objects the filter keeps, in order
         self._debounce: Timer | None = None
+        self._loading: Worker[None] | None = None
 
     def compose(self):
         with Horizontal(classes="paged-top"):
@@ -129,7 +132,13 @@ class PagedTable(Vertical):
 
     def reload(self) -> None:
         if self.fetch is not None:
-            self._load(self.filter_text, self.start)
+            self._loading = self._load(self.filter_text, self.start)
+
+    async def page_shown(self) -> None:
+        """Return once the page being loaded, if any, is shown (or its load failed or gave way)."""
+        if self._loading is not None:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await self._loading.wait()
 
     @work(exclusive=True, group="page", exit_on_error=False)
     async def _load(self, text: str, offset: int) -> None:

@@ -116,21 +116,28 @@ class WizardApp(App):
         self.leaving = False  # a run or sync is stopping at a safe point before the app exits
         self.preloaded = False  # the other steps' screens are imported and their CSS parsed (_preload)
         self._signals_undo: Callable[[], None] = lambda: None
+        self._gc_resume: Callable[[], None] = lambda: None
         if migration is not None:
             migration.sink = self.sink
 
     # -- start ---------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self._gc_resume = startup_gc.pause()  # until the first frame (tui/startup_gc.py)
         if self.migration is not None:
             self.goto(self.first_step or STATE_STEP.get(self._state(), "connect"))
         elif self.folder is not None:
             self.open_folder(self.folder, self.first_step)
         else:
             self.push_screen(_screen_class("start")())
-        self.call_after_refresh(self.set_timer, PRELOAD_AFTER_S, self._preload_screens)
+        self.call_after_refresh(self._first_frame)
         self._signals_undo = exit_on_signals(self.exit)
 
+    def _first_frame(self) -> None:
+        self._gc_resume()
+        self.set_timer(PRELOAD_AFTER_S, self._preload_screens)
+
     def on_unmount(self) -> None:
+        self._gc_resume()  # an app closed before its first frame
         self._signals_undo()
 
     def _preload_screens(self) -> None:

@@ -2,8 +2,9 @@
 
 Importing Textual, pydantic and the wizard makes about 90,000 objects (gc.get_count with the
 collector off), and composing the first screen thousands more, that live as long as the app and
-form no garbage cycle; the collector would walk them again and again on the way to the first frame (issue 19: the mapping screen's first page
-of 100,000 items < 1 s cold). `pause()` holds it off until its resume turns it back on.
+form no garbage cycle; the collector would walk them again and again on the way to the first
+frame (issue 19: the mapping screen's first page of 100,000 items < 1 s cold). `pause()` holds
+it off until its resume turns it back on.
 
 - tui/app.py pauses it while its modules load (this module is its first import), then freezes
   what they made (`gc.freeze`: never walked again, so later full collections are cheaper too).

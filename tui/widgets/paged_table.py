@@ -96,6 +96,8 @@ class PagedTable(Vertical):
         yield DataTable(cursor_type="row", zebra_stripes=True, classes="paged-table")
 
     def on_mount(self) -> None:
+        if not self.query(DataTable):
+            return  # mounted as the app closes: Textual then mounts none of its children
         self.table.add_columns(*(Text(c) for c in self.columns))  # never markup, so no markup parser either
         if self.fetch is not None:
             self.reload()

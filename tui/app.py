@@ -116,13 +116,13 @@ class WizardApp(App):
         self.leaving = False  # a run or sync is stopping at a safe point before the app exits
         self.preloaded = False  # the other steps' screens are imported and their CSS parsed (_preload)
         self._signals_undo: Callable[[], None] = lambda: None
-        self._gc_resume: Callable[[], None] = lambda: None
+        self.gc_hold = startup_gc.Hold()
         if migration is not None:
             migration.sink = self.sink
 
     # -- start ---------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self._gc_resume = startup_gc.pause()  # until the first frame (tui/startup_gc.py)
+        self.gc_hold.start()  # until the first frame (tui/startup_gc.py)
         if self.migration is not None:
             self.goto(self.first_step or STATE_STEP.get(self._state(), "connect"))
         elif self.folder is not None:
@@ -133,11 +133,11 @@ class WizardApp(App):
         self._signals_undo = exit_on_signals(self.exit)
 
     def _first_frame(self) -> None:
-        self._gc_resume()
+        self.gc_hold.end()
         self.set_timer(PRELOAD_AFTER_S, self._preload_screens)
 
     def on_unmount(self) -> None:
-        self._gc_resume()  # an app closed before its first frame
+        self.gc_hold.end()  # an app closed before a held frame
         self._signals_undo()
 
     def _preload_screens(self) -> None:
@@ -195,7 +195,10 @@ class WizardApp(App):
                 while len(self.screen_stack) > i + 1:
                     self.pop_screen()
                 return
-        self.push_screen(_screen_for(step))
+        screen = _screen_for(step)
+        self.gc_hold.start()  # until the new screen's first frame (tui/startup_gc.py)
+        self.push_screen(screen)
+        self.call_after_refresh(self.gc_hold.end)
 
     def go_back(self, step: str) -> None:
         idx = STEPS.index(step)

@@ -30,6 +30,7 @@ from wizard import registry
 from wizard.backup import FOLDER as BACKUP_FOLDER
 from wizard.backup import MANIFEST
 from wizard.errors import UserError
+from wizard.gc_hold import Hold
 from wizard.migration import Migration
 
 startup_gc.loaded()
@@ -116,7 +117,7 @@ class WizardApp(App):
         self.leaving = False  # a run or sync is stopping at a safe point before the app exits
         self.preloaded = False  # the other steps' screens are imported and their CSS parsed (_preload)
         self._signals_undo: Callable[[], None] = lambda: None
-        self.gc_hold = startup_gc.Hold()
+        self.gc_hold = Hold()
         if migration is not None:
             migration.sink = self.sink
 

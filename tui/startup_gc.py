@@ -12,41 +12,11 @@ the frame (issue 19: the mapping screen's first page of 100,000 items < 1 s cold
   screen's first frame, without freezing: a process may run many apps (the tests do), and garbage
   frozen with a closed app's objects would never go. Closing the app ends a hold.
 
-The same reasoning as wizard/store.py's `_no_cyclic_gc`."""
+`Hold` is wizard/gc_hold.py's, which a store's load uses too."""
 
 from __future__ import annotations
 
-import gc
-
-
-class Hold:
-    """The collector off from `start()` to `end()`. A start while held changes nothing, and an end
-    while not held does nothing, so two moves in a row share one hold and nothing turns it on
-    that was off before the first start."""
-
-    def __init__(self) -> None:
-        self._was_enabled: bool | None = None  # None: not holding
-
-    @property
-    def holding(self) -> bool:
-        return self._was_enabled is not None
-
-    def start(self) -> None:
-        if self._was_enabled is None:
-            self._was_enabled = gc.isenabled()
-            gc.disable()
-
-    def end(self, *, freeze: bool = False) -> None:
-        """Back on, if it was on at the start; `freeze` first keeps what is tracked by now out of
-        every later collection."""
-        if self._was_enabled is None:
-            return
-        if freeze:
-            gc.freeze()
-        if self._was_enabled:
-            gc.enable()
-        self._was_enabled = None
-
+from wizard.gc_hold import Hold
 
 _imports = Hold()
 _imports.start()

@@ -1,21 +1,21 @@
-"""The collector held off while the app starts and while it moves to a step (tui/startup_gc.py)
-is always back on: after the first frame, after a move's first frame, after an app closed while
-holding it; and a collector that was off before is never turned on."""
+"""The collector held off while the app starts and while it moves to a step (tui/startup_gc.py,
+wizard/gc_hold.py) is always back on: after the first frame, after a move's first frame, after
+an app closed while holding it; and a collector that was off before is never turned on."""
 
 from __future__ import annotations
 
 import gc
 from pathlib import Path
 
-from tui import startup_gc
 from tui.app import WizardApp
 from tui_drive import settle, until
 from tui_fakes import frozen_clock, make_folder
+from wizard.gc_hold import Hold
 
 
 def test_a_hold_ends_once_and_an_off_collector_stays_off() -> None:
     assert gc.isenabled(), "tui.app's import turned it back on"
-    hold = startup_gc.Hold()
+    hold = Hold()
     hold.start()
     hold.start()  # two moves in a row: one hold
     assert not gc.isenabled() and hold.holding

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Input, OptionList, SelectionList
+from textual.widgets import DataTable, Input, OptionList
 
 from tui.widgets.paged_table import PagedTable
 from tui.widgets.tab_strip import TabStrip
@@ -25,7 +25,7 @@ MODEL = (
     ("", "Typing in a field never fires a key of the screen. A key that cannot run now says why."),
 )
 
-FOCUSABLE = (DataTable, SelectionList, OptionList, VerticalScroll)
+FOCUSABLE = (DataTable, OptionList, VerticalScroll)  # OptionList: a SelectionList is one
 
 
 def action_name(action: str) -> str:
@@ -57,7 +57,7 @@ def main_widget(screen):
     widget), or the screen's first table when it has no tabs."""
     pane = active_pane(screen)
     scope = pane if pane is not None else screen
-    for kind in (DataTable, SelectionList, OptionList):
+    for kind in (DataTable, OptionList):
         for w in scope.query(kind):
             if w.focusable and visible(w):
                 return w

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from importlib.metadata import EntryPoint, entry_points
@@ -296,10 +296,10 @@ class _Side:
     opening a plan needs its own source and target, not every plug-in's module (about a third of
     opening a migration, issue 19's cold start). A full listing loads them all."""
 
-    def __init__(self, kind: Kind) -> None:
+    def __init__(self, kind: Kind, points: Iterable[EntryPoint]) -> None:
         self.kind = kind
         self.points: dict[str, list[EntryPoint]] = {}
-        for ep in entry_points(group=GROUPS[kind]):
+        for ep in points:
             self.points.setdefault(ep.name, []).append(ep)
         self.specs: dict[str, AdapterSpec | None] = {}
 
@@ -333,7 +333,9 @@ problems: list[str] = []  # entry points that could not be loaded, one sentence 
 
 def _side(kind: Kind) -> _Side:
     if kind not in _loaded:
-        _loaded[kind] = _Side(kind)
+        found = entry_points()  # one scan of the installed distributions for both sides
+        for k, group in GROUPS.items():
+            _loaded[k] = _Side(k, found.select(group=group))
     return _loaded[kind]
 
 

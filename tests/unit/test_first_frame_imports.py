@@ -43,3 +43,12 @@ def test_a_plan_loads_without_the_source_contracts() -> None:
     loaded = loaded_after("import wizard.plan")
     assert "wizard.plan" in loaded
     assert sorted(m for m in ("httpx", "wizard.adapter", "wizard.quality") if m in loaded) == []
+
+
+def test_the_mapping_screen_loads_without_the_report_or_a_selection_list() -> None:
+    # its Losses and Quality tabs read the inventory (wizard.engine.container_notes); the report
+    # brings verification and the discovery engine, and keyboard focus needs no SelectionList
+    loaded = loaded_after("import tui.app, tui.screens.mapping")
+    assert "tui.screens.mapping" in loaded and "wizard.engine.container_notes" in loaded
+    unwanted = ("wizard.engine.report", "wizard.engine.verify", "textual.widgets._selection_list")
+    assert sorted(m for m in unwanted if m in loaded) == []

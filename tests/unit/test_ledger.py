@@ -7,7 +7,7 @@ import re
 
 from adapters.tallyfy import ledger
 from adapters.tallyfy import mapping as tm
-from wizard.engine.report import container_losses
+from wizard.engine.container_notes import container_losses
 from wizard.model import (
     Checklist,
     ChecklistItem,

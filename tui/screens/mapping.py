@@ -26,8 +26,8 @@ from tui.widgets.paged_table import PagedTable
 from tui.widgets.picker import Picker
 from tui.widgets.tab_strip import StripPane, TabStrip
 from wizard import registry
+from wizard.engine.container_notes import container_losses, container_quality
 from wizard.engine.people import match_people
-from wizard.engine.report import container_losses, container_quality
 from wizard.errors import UserError
 from wizard.model import FieldDef
 

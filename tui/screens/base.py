@@ -4,7 +4,9 @@ the step is valid, `/` to filter, and the footer. The keyboard model is in tui/k
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual import events, getters, on, work
 from textual.binding import Binding
@@ -54,9 +56,32 @@ class StyledOnceScreen(Screen[None]):
             event.prevent_default()
 
 
+def _unless_closing(handler: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(handler)  # Textual counts the handler's parameters through __wrapped__
+    def guarded(self: Screen[Any], *args: Any) -> Any:
+        if self.app.is_running:
+            return handler(self, *args)
+        return None
+
+    return guarded
+
+
+_SKIPPED_WHEN_CLOSING = ("on_mount", "on_screen_resume")
+
+
 class KeyedScreen(StyledOnceScreen):
     """The keyboard model (tui/keys.py) for any screen: `/` filters, Escape clears a filter
-    before it leaves, the visible tab's table holds the focus, an unavailable key says why."""
+    before it leaves, the visible tab's table holds the focus, an unavailable key says why.
+
+    A screen's `on_mount` and `on_screen_resume` are skipped once the app has begun to close: a
+    move to a step just before the consultant quits mounts a screen whose widgets the closing app
+    has already removed, and their queries would end the wizard with a traceback (NoMatches)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _SKIPPED_WHEN_CLOSING:
+            if name in cls.__dict__:
+                setattr(cls, name, _unless_closing(cls.__dict__[name]))
 
     if TYPE_CHECKING:  # every screen runs in the wizard's app (textual's own idiom for typing `app`)
         app = getters.app(WizardApp)
@@ -123,6 +148,7 @@ class KeyedScreen(StyledOnceScreen):
             self.focus_main()
         self.refresh_bindings()
 
+    @_unless_closing
     def on_screen_resume(self) -> None:
         if self.focused is None or not keys.visible(self.focused):
             self.call_after_refresh(self.focus_main)

@@ -6,7 +6,10 @@ PYTHONDONTWRITEBYTECODE set would otherwise compile every module of the project 
   start screen:            process start -> StartScreen painted; -> its session list filled
   mapping, 100,000 items:  process start -> MappingScreen painted; -> first page of the item table shown
 
-    .venv/bin/python benchmarks/tui_paint.py [--items 100000] [--repeat 3]
+    .venv/bin/python benchmarks/tui_paint.py [--items 100000] [--repeat 3] [--instructions]
+
+--instructions also counts, with valgrind, the instructions of one cold run to the mapping
+screen's first page: a figure a machine's changing speed does not move.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,6 +61,8 @@ def _timed_show(self, total, rows, offset):
     _show(self, total, rows, offset)
     if self.id == "items-table" and rows and not ITEMS:
         ITEMS.append((time.time() - T0, time.process_time()))
+        if os.environ.get("MW_PAINT_STOP_AT_ITEMS"):  # counted to here (--instructions): no further
+            os._exit(0)
 
 PagedTable._show = _timed_show
 
@@ -118,14 +125,18 @@ asyncio.run(main())
 """
 
 
-def child(which: str, home: Path) -> dict:
+def _env(home: Path) -> dict[str, str]:
     env = dict(os.environ, TEXTUAL_ANIMATIONS="none", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(home / "bytecode")
+    return env
+
+
+def child(which: str, home: Path) -> dict:
     t0 = time.time()
     r = subprocess.run(
         [sys.executable, "-c", CHILD, str(ROOT), which, repr(t0), str(home)],
-        env=env,
+        env=_env(home),
         capture_output=True,
         text=True,
         check=False,
@@ -135,10 +146,34 @@ def child(which: str, home: Path) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def instructions(home: Path) -> int:
+    """The instructions the CPU runs from process start to the cold mapping screen's first page,
+    counted by valgrind (callgrind): unlike seconds, the same whether the machine runs fast or
+    slow or is shared, so two versions compare in one run each (about 40 s, valgrind being slow)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        sys.exit("--instructions needs valgrind (apt-get install valgrind); it was not found.")
+    r = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", CHILD]
+        + [str(ROOT), "map", repr(time.time()), str(home)],
+        env=_env(home) | {"MW_PAINT_STOP_AT_ITEMS": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = re.search(r"Collected : (\d+)", r.stderr)
+    if r.returncode or found is None:
+        sys.exit(f"The mapping screen's counted run failed (exit {r.returncode}):\n{r.stderr[-3000:]}")
+    return int(found.group(1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--instructions", action="store_true", help="also count the cold mapping run's instructions (valgrind)"
+    )
     a = ap.parse_args()
     sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "tui")]
     with tempfile.TemporaryDirectory(prefix="mw-paint-") as tmp:
@@ -201,6 +236,17 @@ def main() -> None:
                         {"runs": a.repeat},
                     )
                 )
+        if a.instructions:
+            n = instructions(home)
+            figures.append(
+                Figure(
+                    "tui_mapping_cold_instructions",
+                    round(n / 1e6, 1),
+                    "million instructions",
+                    "(reported: process start to the first page, the same at any speed of the machine)",
+                    True,
+                )
+            )
         steal = steal_pct(ticks)
         speed = (speed_before, cpu_speed_s())
     print(f"CPU time stolen by the host during the runs: {'unknown' if steal is None else f'{steal} %'}")

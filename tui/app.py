@@ -27,11 +27,12 @@ from tui.signals import exit_on_signals
 from tui.sink import TuiSink
 from tui.steps import STATE_STEP, STEPS
 from wizard import registry
-from wizard.backup import FOLDER as BACKUP_FOLDER
-from wizard.backup import MANIFEST
+from wizard.backup_layout import FOLDER as BACKUP_FOLDER
+from wizard.backup_layout import MANIFEST
 from wizard.errors import UserError
 from wizard.gc_hold import Hold
 from wizard.migration import Migration
+from wizard.secrets import keyring_ready
 
 startup_gc.loaded()
 
@@ -151,6 +152,7 @@ class WizardApp(App):
     async def _preload(self) -> None:
         await asyncio.to_thread(warmup.import_screens, {spec.split(":")[0] for spec in _SCREENS.values()})
         warmup.parse_default_css(self.stylesheet)
+        await asyncio.to_thread(keyring_ready)  # the connect and mapping steps' first credential read
         self.preloaded = True
 
     def open_folder(self, folder: Path, step: str | None = None, *, then: str | None = None) -> None:

@@ -23,7 +23,7 @@ from platformdirs import user_data_path
 from wizard import registry
 from wizard.adapter import Container, Identity, SourceAdapter
 from wizard.audit import audit
-from wizard.backup import FOLDER as BACKUP_FOLDER
+from wizard.backup_layout import FOLDER as BACKUP_FOLDER
 from wizard.engine.decisions import Rule, export_csv, import_decisions, record, select, undo, who
 from wizard.engine.inventory import Inventory
 from wizard.engine.item_index import ItemIndex, ItemIndexWriter
@@ -37,7 +37,7 @@ from wizard.plan import Endpoint, Plan, load_plan, save_plan
 from wizard.ratelimit import RateLimiter
 from wizard.registry import AdapterSpec, Connection
 from wizard.schedule import Schedule, read_schedule
-from wizard.secrets import load_credentials
+from wizard.secrets import keyring_ready, load_credentials
 from wizard.sinks import JsonLogSink
 from wizard.store import Store
 from wizard.target import Action, TargetUser
@@ -280,6 +280,7 @@ class Migration:
         return None
 
     async def target_users(self) -> list[TargetUser]:
+        await asyncio.to_thread(keyring_ready)  # a first keyring read chooses its backend: not on the loop
         tgt = self.target()
         try:
             users: list[TargetUser] = await tgt.users()

@@ -8,6 +8,7 @@ logs may show.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -73,6 +74,16 @@ def _keyring() -> Any:
         return keyring
     except Exception:  # noqa: BLE001 - keyring missing or its backend broken (it raises anything): no keyring
         return None
+
+
+def keyring_ready() -> None:
+    """Import keyring and choose its backend, the slow part of a first keyring read (it scans
+    the installed entry points and probes each backend), so a caller with an event loop can do
+    it in a thread first. Any failure is left for the read itself to meet: it means no keyring."""
+    kr = _keyring()
+    if kr is not None:
+        with contextlib.suppress(Exception):  # a backend may raise anything
+            kr.get_keyring()
 
 
 def load_credentials(profile: str, system: str, parts: tuple[str, ...]) -> dict[str, str]:

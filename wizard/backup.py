@@ -42,6 +42,7 @@ from wizard.adapter import (
     SourceRejected,
     StatedItem,
 )
+from wizard.backup_layout import MANIFEST
 from wizard.call_errors import ObjectUnavailable, RecordRejected
 from wizard.errors import UserError
 from wizard.lazy_model import LazyModel
@@ -51,8 +52,6 @@ if TYPE_CHECKING:  # annotations only: the archive's constants load without the 
     from wizard.raw import RawRecorder
 
 FORMAT = 1
-FOLDER = "backup"
-MANIFEST = "manifest.json"
 CHUNK = 500  # records per stream file: a reader holds one chunk, never a whole container
 
 

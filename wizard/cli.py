@@ -23,8 +23,8 @@ from rich.table import Table
 
 from wizard import every, listen, registry, schedulers
 from wizard.audit import LOG_NAME, audit, check_chain
-from wizard.backup import FOLDER as BACKUP_FOLDER
 from wizard.backup import verify_backup
+from wizard.backup_layout import FOLDER as BACKUP_FOLDER
 from wizard.engine.conflicts import plain
 from wizard.engine.decisions import DECISIONS, preview, side_by_side
 from wizard.engine.verify import kind_name

@@ -20,7 +20,8 @@ from starlette.types import Scope
 
 from adapters.sandboxkit import Faults, Manifest, Sandbox, SandboxServer
 from wizard import registry
-from wizard.backup import FOLDER, MANIFEST, read_manifest, write_backup
+from wizard.backup import read_manifest, write_backup
+from wizard.backup_layout import FOLDER, MANIFEST
 from wizard.plan import Endpoint, Limits
 
 FROM = "trello"  # the vendor sandbox the archive is taken of

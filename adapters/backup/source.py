@@ -13,7 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 from adapters.backup.files import LocalFiles
 from wizard.adapter import Container, Extracted, Identity, SourceAdapter, SourceRejected, StatedItem
-from wizard.backup import MANIFEST, ArchiveManifest, iter_lines, parse_line, read_manifest, stated_from
+from wizard.backup import ArchiveManifest, iter_lines, parse_line, read_manifest, stated_from
+from wizard.backup_layout import MANIFEST
 from wizard.errors import PlanError
 from wizard.events import EventSink
 from wizard.http import ApiClient, ObjectUnavailable

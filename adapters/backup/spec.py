@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from wizard.backup import MANIFEST, read_manifest
+from wizard.backup_layout import MANIFEST
 from wizard.errors import UserError
 from wizard.registry import AdapterSpec, Connection, SandboxOptions, SandboxSpec
 
@@ -25,6 +25,8 @@ def records_of(base_url: str) -> str | None:
     path = Path(unquote(parts.path)) / MANIFEST
     if parts.scheme != "file" or not path.is_file():
         return None
+    from wizard.backup import read_manifest  # noqa: PLC0415 - the registry lists specs without the archive's reader
+
     try:
         return read_manifest(path.read_bytes(), str(path)).label
     except UserError:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import cli, serve, stop
-from wizard.backup import MANIFEST
+from wizard.backup_layout import MANIFEST
 
 VOLATILE = ("id", "run_id", "subject_id", "checklist_id", "step_id")  # the target's own ids, made per run
 

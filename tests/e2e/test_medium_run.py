@@ -32,7 +32,7 @@ from tests.e2e.conftest import CLI, Served, cli, serve, stop
 from tests.e2e.test_backup import content
 from tests.e2e.test_long_migrations import _commands
 from wizard.audit import check_chain
-from wizard.backup import MANIFEST
+from wizard.backup_layout import MANIFEST
 
 # Time compressed 10,000-fold: the checks are the calls, the counts and the two targets' content,
 # not the pacing; at 1,000-fold Tallyfy's 120 comments an hour alone held a run for over two minutes.

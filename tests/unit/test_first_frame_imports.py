@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOT_AT_START = (
     "httpx",  # the HTTP stack: no call is made before the first frame
     "jwt",  # PyJWT with cryptography: only `listen` verifies monday.com's deliveries
+    "wizard.backup",  # the archive's reader and writer: the app needs only its layout (wizard.backup_layout)
     "wizard.engine.executor",
     "wizard.engine.estimate",
     "tui.screens.estimate",

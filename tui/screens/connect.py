@@ -11,10 +11,11 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Static
 
 from tui.safe import line, text
 from tui.screens.base import WizardScreen
+from tui.widgets.select import Select
 from wizard import registry
 from wizard.errors import UserError
 from wizard.plan import Endpoint, MappingOptions, Source, Target, target_options

@@ -12,12 +12,13 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from tui.safe import text as safe_text
 from tui.screens.base import KeyedScreen
 from tui.widgets.footer import WizardFooter
 from tui.widgets.paged_table import PagedTable
+from tui.widgets.select import Select
 from wizard import registry
 from wizard.errors import UserError
 from wizard.migration import Migration, _home, known_sessions
